@@ -1,0 +1,53 @@
+// Collects final states, distinct execution graphs and witnesses during a search.
+
+import type { ExploreResult, Outcome } from './types.js';
+
+export class Collector {
+  private readonly graphs = new Set<string>();
+  private readonly outcomes = new Map<string, Outcome>();
+  positive = 0;
+  negative = 0;
+  deadlocks = 0;
+  witnesses: ExploreResult['witnesses'] = { positive: null, negative: null, deadlock: null };
+
+  constructor(private readonly prop: (values: readonly number[]) => boolean) {}
+
+  get graphCount(): number {
+    return this.graphs.size;
+  }
+
+  /** A final state reached by a run; `choices` is only read when a witness is still missing. */
+  final(graphKey: string, values: number[], choices: () => number[]): void {
+    if (this.graphs.has(graphKey)) return;
+    this.graphs.add(graphKey);
+    const k = values.join(',');
+    let o = this.outcomes.get(k);
+    if (!o) {
+      o = { values, graphs: 0, positive: this.prop(values) };
+      this.outcomes.set(k, o);
+    }
+    o.graphs++;
+    if (o.positive) {
+      this.positive++;
+      if (!this.witnesses.positive) this.witnesses.positive = choices();
+    } else {
+      this.negative++;
+      if (!this.witnesses.negative) this.witnesses.negative = choices();
+    }
+  }
+
+  deadlock(choices: () => number[]): void {
+    this.deadlocks++;
+    if (!this.witnesses.deadlock) this.witnesses.deadlock = choices();
+  }
+
+  sortedOutcomes(): Outcome[] {
+    return [...this.outcomes.values()].sort((a, b) => {
+      for (let i = 0; i < a.values.length; i++) {
+        const d = a.values[i]! - b.values[i]!;
+        if (d !== 0) return d;
+      }
+      return 0;
+    });
+  }
+}

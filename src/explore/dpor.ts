@@ -1,0 +1,227 @@
+// Stateless exploration with dynamic partial-order reduction.
+//
+// Algorithm: Source-DPOR with sleep sets (Abdulla, Aronis, Jonsson, Sagonas,
+// "Optimal dynamic partial order reduction", POPL 2014, Algorithm 1), over the
+// machine's processes (CPU, store-buffer drain and interrupt entry of each CPU).
+// Each execution is replayed from the initial state along the chosen prefix
+// (generators cannot be copied), then extended by always taking the lowest
+// enabled process that is not asleep. Happens-before is tracked with vector
+// clocks; two events conflict when their footprints touch the same location and
+// one writes it (a CPU's load and its own store-buffer drain commute). A race
+// (e, e') is reversed by adding an initial of notdep(e).e' to the backtrack set
+// at e, if no such initial is already there or asleep; initials that are not
+// enabled at e make the race irreversible (e.g. an await that e's write enabled).
+
+import { ACC_F, ACC_R, cpuOfProc, Interner, procFlush } from '../machine/machine.js';
+import type { Program } from '../litmus/program.js';
+import { Collector } from './collector.js';
+import { freshRun, type Run } from './run.js';
+import type { ExploreOptions, ExploreResult } from './types.js';
+
+export function dependent(fa: readonly number[], pa: number, fb: readonly number[], pb: number): boolean {
+  for (let i = 0; i < fa.length; i++) {
+    const x = fa[i]!;
+    for (let j = 0; j < fb.length; j++) {
+      const y = fb[j]!;
+      if (x >> 2 !== y >> 2) continue;
+      const ma = x & 3;
+      const mb = y & 3;
+      if (ma === ACC_R && mb === ACC_R) continue;
+      if (((ma === ACC_R && mb === ACC_F) || (ma === ACC_F && mb === ACC_R)) && cpuOfProc(pa) === cpuOfProc(pb)) continue;
+      return true;
+    }
+  }
+  return false;
+}
+
+const lowestBit = (m: number): number => 31 - Math.clz32(m & -m);
+
+export function exploreDpor(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions): ExploreResult {
+  const P = program.nCpus * 3;
+  const interner = new Interner();
+  const col = new Collector(prop);
+  const { stepsMax, executionsMax } = opts.bounds;
+  const progressEvery = opts.progressEvery ?? 10_000;
+
+  // Per event (index = depth of the state before it).
+  const chosen: number[] = [];
+  const feet: number[][] = [];
+  const clocks: Int32Array[] = [];
+  const seq: number[] = [];
+  // Per node (the state before event d).
+  const enabledAt: number[] = [];
+  const backtrack: number[] = [];
+  const done: number[] = [];
+  const sleep: number[] = [];
+  const nodeFeet: (number[] | undefined)[][] = [];
+  let nodes = 0; // nodes 0..nodes-1 are open
+
+  let steps = 0;
+  let executions = 0;
+  let sleepBlocked = 0;
+  let runs = 0;
+  let incompleteReason: string | null = null;
+  const lastIdx = new Int32Array(P).fill(-1);
+  let run: Run = freshRun(program, interner);
+  let depth = 0;
+
+  const openNode = (d: number, sl: number, sf: (number[] | undefined)[]): void => {
+    enabledAt[d] = run.machine.enabledMask();
+    backtrack[d] = 0;
+    done[d] = 0;
+    sleep[d] = sl;
+    nodeFeet[d] = sf;
+    nodes = d + 1;
+  };
+
+  const handleRace = (i: number, d: number, p: number, clkD: Int32Array): void => {
+    const qi = chosen[i]!;
+    const si = seq[i]!;
+    // v = notdep(e_i).e_d: the events after e_i that do not happen after it, then e_d.
+    const vs: number[] = [];
+    for (let k = i + 1; k < d; k++) if (clocks[k]![qi]! < si) vs.push(k);
+    vs.push(d);
+    let initials = 0;
+    for (let a = 0; a < vs.length; a++) {
+      const k = vs[a]!;
+      const pk = k === d ? p : chosen[k]!;
+      if (initials & (1 << pk)) continue;
+      const ck = k === d ? clkD : clocks[k]!;
+      let isInitial = true;
+      for (let b = 0; b < a; b++) {
+        const u = vs[b]!;
+        if (ck[chosen[u]!]! >= seq[u]!) {
+          isInitial = false;
+          break;
+        }
+      }
+      if (isInitial) initials |= 1 << pk;
+    }
+    initials &= enabledAt[i]!;
+    if (initials === 0) return; // not reversible
+    if (initials & (backtrack[i]! | sleep[i]!)) return;
+    backtrack[i]! |= 1 << (initials & (1 << p) ? p : lowestBit(initials));
+  };
+
+  const stepAt = (d: number, p: number): void => {
+    const m = run.machine;
+    const bit = 1 << p;
+    backtrack[d]! |= bit;
+    done[d]! |= bit;
+    chosen[d] = p;
+    const foot = m.footprint(p);
+    feet[d] = foot;
+    nodeFeet[d]![p] = foot;
+    m.step(p);
+    steps++;
+    const clk = new Int32Array(P);
+    const prev = lastIdx[p]!;
+    if (prev >= 0) clk.set(clocks[prev]!);
+    if (m.joinEvent >= 0) joinInto(clk, clocks[m.joinEvent]!);
+    if (m.joinFlush) {
+      const f = lastIdx[procFlush(cpuOfProc(p))]!;
+      if (f >= 0) joinInto(clk, clocks[f]!);
+    }
+    const s = prev >= 0 ? seq[prev]! + 1 : 1;
+    seq[d] = s;
+    clk[p] = s;
+    for (let i = d - 1; i >= 0; i--) {
+      const q = chosen[i]!;
+      if (q === p || clk[q]! >= seq[i]!) continue;
+      if (!dependent(feet[i]!, q, foot, p)) continue;
+      handleRace(i, d, p, clk);
+      joinInto(clk, clocks[i]!);
+    }
+    clocks[d] = clk;
+    lastIdx[p] = d;
+    // Sleep set of the child: sleeping and already-explored siblings whose next event is independent of this one.
+    const sl = sleep[d]! | (done[d]! & ~bit);
+    let childSleep = 0;
+    const childFeet: (number[] | undefined)[] = new Array(P);
+    for (let m2 = sl; m2 !== 0; m2 &= m2 - 1) {
+      const q = lowestBit(m2);
+      const fq = nodeFeet[d]![q]!;
+      if (!dependent(fq, q, foot, p)) {
+        childSleep |= 1 << q;
+        childFeet[q] = fq;
+      }
+    }
+    depth = d + 1;
+    openNode(depth, childSleep, childFeet);
+  };
+
+  const choices = (): number[] => chosen.slice(0, depth);
+
+  for (;;) {
+    // Extend the current execution to its end.
+    if (nodes === 0) openNode(0, 0, new Array(P));
+    for (;;) {
+      const en = enabledAt[depth]!;
+      if (en === 0) {
+        executions++;
+        const m = run.machine;
+        if (m.quiescent()) col.final(m.graphKey(), run.instance.observe(m.mem), choices);
+        else col.deadlock(choices);
+        break;
+      }
+      const avail = en & ~sleep[depth]!;
+      if (avail === 0) {
+        sleepBlocked++;
+        break;
+      }
+      if (depth >= stepsMax) {
+        incompleteReason ??= `an execution exceeded ${stepsMax} steps (steps_max)`;
+        break;
+      }
+      stepAt(depth, lowestBit(avail));
+    }
+    runs++;
+    if (opts.onProgress && runs % progressEvery === 0) {
+      opts.onProgress({ executions, steps, graphs: col.graphCount });
+    }
+    if (runs >= executionsMax) {
+      incompleteReason ??= `the search stopped after ${executionsMax} executions (executions_max)`;
+      break;
+    }
+    // Backtrack to the deepest node with an unexplored, enabled, awake backtrack entry.
+    let d = depth;
+    let cand = 0;
+    while (d > 0) {
+      d--;
+      cand = backtrack[d]! & ~done[d]! & ~sleep[d]! & enabledAt[d]!;
+      if (cand !== 0) break;
+    }
+    if (cand === 0) break;
+    nodes = d + 1;
+    run = freshRun(program, interner);
+    lastIdx.fill(-1);
+    for (let k = 0; k < d; k++) {
+      run.machine.step(chosen[k]!);
+      lastIdx[chosen[k]!] = k;
+      steps++;
+    }
+    depth = d;
+    stepAt(d, lowestBit(cand));
+  }
+
+  return {
+    reduction: true,
+    outcomes: col.sortedOutcomes(),
+    graphs: col.graphCount,
+    positive: col.positive,
+    negative: col.negative,
+    executions,
+    sleepBlocked,
+    interleavings: null,
+    states: null,
+    steps,
+    deadlocks: col.deadlocks,
+    complete: incompleteReason === null,
+    incompleteReason,
+    witnesses: col.witnesses,
+  };
+}
+
+function joinInto(a: Int32Array, b: Int32Array): void {
+  for (let i = 0; i < a.length; i++) if (b[i]! > a[i]!) a[i] = b[i]!;
+}

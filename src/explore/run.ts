@@ -1,0 +1,37 @@
+// One execution of a program on a fresh machine, driven by a list of choices.
+// Shared by both search strategies, replay and trace rendering.
+
+import { Interner, Machine, type ModelName, type StepInfo } from '../machine/machine.js';
+import type { Instance, Program } from '../litmus/program.js';
+
+export interface Run {
+  machine: Machine;
+  instance: Instance;
+}
+
+export function freshRun(program: Program, interner: Interner, model: ModelName = program.model): Run {
+  const instance = program.instantiate();
+  const machine = new Machine(model, program.nCpus, program.init, instance, interner, program.hasHandlers);
+  return { machine, instance };
+}
+
+/** Replays `choices`; returns the step descriptions when `record` is set. Throws on an illegal choice. */
+export function replayChoices(program: Program, choices: readonly number[], record: boolean): { run: Run; steps: StepInfo[] } {
+  const run = freshRun(program, new Interner());
+  run.machine.recording = record;
+  const steps: StepInfo[] = [];
+  choices.forEach((p, i) => {
+    if (p < 0 || p >= run.machine.procCount || !run.machine.enabled(p)) {
+      throw new ReplayError(i, p);
+    }
+    run.machine.step(p);
+    if (record && run.machine.lastStep) steps.push(run.machine.lastStep);
+  });
+  return { run, steps };
+}
+
+export class ReplayError extends Error {
+  constructor(readonly index: number, readonly proc: number) {
+    super(`choice ${index} (process ${proc}) is not enabled at that point`);
+  }
+}

@@ -1,0 +1,53 @@
+// Options, results and bounds of an exploration.
+
+export interface Bounds {
+  /** Steps in one execution (one run from the initial state to a final state). */
+  stepsMax: number;
+  /** Executions explored (complete, sleep-set-blocked or cut) before the search stops. */
+  executionsMax: number;
+}
+
+export const DEFAULT_BOUNDS: Bounds = { stepsMax: 2_000, executionsMax: 5_000_000 };
+
+export interface ExploreOptions {
+  /** Dynamic partial-order reduction (true) or explicit-state search of every interleaving (false). */
+  reduction: boolean;
+  bounds: Bounds;
+  /** Called now and then with counters; the caller decides what to print. */
+  onProgress?: (p: Progress) => void;
+  progressEvery?: number; // executions (or states) between calls
+}
+
+export interface Progress {
+  executions: number;
+  steps: number;
+  graphs: number;
+}
+
+export interface Outcome {
+  values: number[]; // in Program.observedNames order
+  graphs: number; // distinct execution graphs ending in this state
+  positive: boolean; // the condition's proposition holds
+}
+
+export interface ExploreResult {
+  reduction: boolean;
+  outcomes: Outcome[]; // sorted by values
+  /** Distinct execution graphs (reads-from, coherence order, interrupt positions) that reached a final state. */
+  graphs: number;
+  positive: number; // graphs whose final state satisfies the proposition
+  negative: number;
+  /** Complete executions explored: DPOR runs that reached a final state (reduction), or final states (explicit). */
+  executions: number;
+  /** DPOR runs abandoned because every enabled process was in the sleep set (redundant by construction). */
+  sleepBlocked: number;
+  /** Interleavings from the initial state to a final state (explicit-state search only; a path count). */
+  interleavings: bigint | null;
+  /** States visited (explicit-state search only). */
+  states: number | null;
+  steps: number; // engine steps executed, replays included
+  deadlocks: number; // executions ending with a CPU that can never proceed
+  complete: boolean;
+  incompleteReason: string | null;
+  witnesses: { positive: number[] | null; negative: number[] | null; deadlock: number[] | null };
+}

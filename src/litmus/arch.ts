@@ -1,0 +1,26 @@
+// The kernel's mapping of its barrier primitives onto each machine.
+// Models: arch/x86/include/asm/barrier.h (v6.18): smp_mb() is a full fence
+// (a locked op on the stack or MFENCE); smp_rmb()/smp_wmb() are barrier() on
+// x86-64 because TSO already orders load->load and store->store;
+// smp_mb__before_atomic()/smp_mb__after_atomic() are barrier() because x86's
+// atomics are locked and thus already full barriers. Acquire loads and release
+// stores are plain MOVs (smp_load_acquire/smp_store_release). Every atomic
+// read-modify-write, whatever its ordering suffix, is a LOCK-prefixed
+// instruction and so a full barrier on x86.
+
+import type { Fence } from '../scenario/ast.js';
+import type { ModelName } from '../machine/machine.js';
+
+export function fenceOp(model: ModelName, f: Fence): 'mb' | 'nop' {
+  const table = {
+    x86: {
+      mb: 'mb', rmb: 'nop', wmb: 'nop', barrier: 'nop', mb__before_atomic: 'nop', mb__after_atomic: 'nop',
+    },
+    // Under sequential consistency every barrier is a no-op; smp_mb is kept as a
+    // fence step so traces read the same on both machines.
+    sc: {
+      mb: 'mb', rmb: 'nop', wmb: 'nop', barrier: 'nop', mb__before_atomic: 'nop', mb__after_atomic: 'nop',
+    },
+  } as const satisfies Record<ModelName, Record<Fence, 'mb' | 'nop'>>;
+  return table[model][f];
+}

@@ -1,0 +1,245 @@
+// Runs a parsed litmus scenario on the machine: each thread becomes a generator
+// that yields one machine op per shared access, through the kernel's mapping of
+// its primitives onto the machine (arch.ts).
+
+import {
+  ADDR_BASE, addrOf, isAddr, type Expr, type Observable, type Scenario, type Stmt, type Thread,
+} from '../scenario/ast.js';
+import { SmpError, type Span } from '../scenario/errors.js';
+import type { ModelName, ProgramInstance } from '../machine/machine.js';
+import type { CpuCode, Op, OpSite } from '../machine/ops.js';
+import { fenceOp } from './arch.js';
+
+/** What the explorer needs from any program: litmus now, the kernel model next. */
+export interface Program {
+  readonly name: string;
+  readonly nCpus: number;
+  readonly init: readonly number[];
+  readonly hasHandlers: boolean;
+  readonly model: ModelName;
+  /** Names of the observed registers and locations, herd order ('0:r0', 'x'). */
+  readonly observedNames: readonly string[];
+  instantiate(): Instance;
+  formatValue(v: number): string;
+  locName(loc: number): string;
+  handlerName(vector: number): string;
+}
+
+export interface Instance extends ProgramInstance {
+  /** Observed values in a final state. */
+  observe(mem: readonly number[]): number[];
+}
+
+export class LitmusProgram implements Program {
+  readonly name: string;
+  readonly nCpus: number;
+  readonly init: readonly number[];
+  readonly hasHandlers: boolean;
+  readonly observedNames: readonly string[];
+
+  constructor(readonly scenario: Scenario, readonly model: ModelName) {
+    this.name = scenario.name;
+    this.nCpus = scenario.threads.length;
+    this.init = scenario.locations.map((l) => l.init);
+    this.hasHandlers = scenario.handlers.length > 0;
+    this.observedNames = scenario.observed.map((o) => observableName(scenario, o));
+  }
+
+  instantiate(): Instance {
+    const sc = this.scenario;
+    const regs = sc.threads.map((t) => t.regs.map((r) => r.init));
+    const file = sc.file;
+    const model = this.model;
+    return {
+      task: (cpu: number): CpuCode => runThread(sc.threads[cpu]!, regs[cpu]!, model, file),
+      handler: (_cpu: number, vector: number): CpuCode => {
+        const h = sc.handlers[vector]!;
+        return runThread(h, h.regs.map((r) => r.init), model, file);
+      },
+      observe: (mem: readonly number[]): number[] =>
+        sc.observed.map((o) => (o.k === 'reg' ? regs[o.thread]![o.reg]! : mem[o.loc]!)),
+    };
+  }
+
+  formatValue(v: number): string {
+    return isAddr(v) ? (this.scenario.locations[v - ADDR_BASE]?.name ?? `?${v - ADDR_BASE}`) : String(v);
+  }
+
+  locName(loc: number): string {
+    return this.scenario.locations[loc]?.name ?? `loc${loc}`;
+  }
+
+  handlerName(vector: number): string {
+    return this.scenario.handlers[vector]?.name ?? `vector${vector}`;
+  }
+}
+
+export function observableName(sc: Scenario, o: Observable): string {
+  return o.k === 'reg' ? `${o.thread}:${sc.threads[o.thread]!.regs[o.reg]!.name}` : sc.locations[o.loc]!.name;
+}
+
+// ---- the interpreter ---------------------------------------------------------------------
+
+function site(fn: string, span: Span): OpSite {
+  return { fn, line: span.line, col: span.col };
+}
+
+function* runThread(t: Thread, regs: number[], model: ModelName, file: string): CpuCode {
+  yield* execBlock(t.body, regs, model, file);
+}
+
+function* execBlock(stmts: Stmt[], regs: number[], model: ModelName, file: string): Generator<Op, void, number> {
+  for (const s of stmts) {
+    switch (s.k) {
+      case 'assign':
+        regs[s.reg] = yield* evalExpr(s.e, regs, file, 0);
+        break;
+      case 'store': {
+        const a = yield* evalExpr(s.addr, regs, file, 0);
+        const v = yield* evalExpr(s.e, regs, file, 0);
+        yield { k: 'st', loc: deref(a, s.span, file), val: v, site: site(s.fn, s.span) };
+        break;
+      }
+      case 'fence':
+        yield { k: fenceOp(model, s.fence), site: site(s.fn, s.span) };
+        break;
+      case 'eval':
+        yield* evalExpr(s.e, regs, file, 0);
+        break;
+      case 'if': {
+        const c = yield* evalExpr(s.c, regs, file, 0);
+        yield* execBlock(c !== 0 ? s.then : s.else, regs, model, file);
+        break;
+      }
+      case 'irq':
+        yield { k: 'irq', enable: s.enable, site: site(s.fn, s.span) };
+        break;
+      case 'raise_irq':
+        yield { k: 'raise', cpu: s.cpu, vector: s.handler, site: site('raise_irq', s.span) };
+        break;
+    }
+  }
+}
+
+function deref(a: number, span: Span, file: string): number {
+  if (!isAddr(a)) {
+    throw new SmpError('SMP303', `dereference of the integer ${a}, which is not the address of a shared location`, span, file);
+  }
+  return a - ADDR_BASE;
+}
+
+function* evalExpr(e: Expr, regs: number[], file: string, val: number): Generator<Op, number, number> {
+  switch (e.k) {
+    case 'num':
+      return e.v;
+    case 'reg':
+      return regs[e.reg]!;
+    case 'addr':
+      return addrOf(e.loc);
+    case 'val':
+      return val;
+    case 'un': {
+      const a = yield* evalExpr(e.a, regs, file, val);
+      if (e.op === '!') return a === 0 ? 1 : 0;
+      noPtr(a, e.span, file);
+      return e.op === '-' ? -a | 0 : ~a;
+    }
+    case 'cond': {
+      const c = yield* evalExpr(e.c, regs, file, val);
+      return c !== 0 ? yield* evalExpr(e.a, regs, file, val) : yield* evalExpr(e.b, regs, file, val);
+    }
+    case 'bin': {
+      if (e.op === '&&' || e.op === '||') {
+        const a = yield* evalExpr(e.a, regs, file, val);
+        if (e.op === '&&' ? a === 0 : a !== 0) return e.op === '&&' ? 0 : 1;
+        const b = yield* evalExpr(e.b, regs, file, val);
+        return b !== 0 ? 1 : 0;
+      }
+      const a = yield* evalExpr(e.a, regs, file, val);
+      const b = yield* evalExpr(e.b, regs, file, val);
+      return binop(e.op, a, b, e.span, file);
+    }
+    case 'load': {
+      const a = yield* evalExpr(e.addr, regs, file, val);
+      return yield { k: 'ld', loc: deref(a, e.span, file), site: site(e.fn, e.span) };
+    }
+    case 'await': {
+      const a = yield* evalExpr(e.addr, regs, file, val);
+      const pred = e.pred;
+      // The predicate is CPU-local: evaluate it without yielding (it may use VAL and registers).
+      const test = (v: number): boolean => pureEval(pred, regs, file, v) !== 0;
+      return yield { k: 'await', loc: deref(a, e.span, file), pred: test, site: site(e.fn, e.span) };
+    }
+    case 'rmw': {
+      const a = yield* evalExpr(e.addr, regs, file, val);
+      const args: number[] = [];
+      for (const x of e.args) args.push(yield* evalExpr(x, regs, file, val));
+      const loc = deref(a, e.span, file);
+      const f = rmwFn(e.op, args, e.span, file);
+      const old = yield { k: 'rmw', loc, f, site: site(e.fn, e.span) };
+      if (e.ret === 'new') return f(old) ?? old;
+      return old;
+    }
+  }
+}
+
+function pureEval(e: Expr, regs: number[], file: string, val: number): number {
+  const g = evalExpr(e, regs, file, val);
+  const r = g.next();
+  if (!r.done) {
+    throw new SmpError('SMP103', 'the condition of smp_cond_load_*() must not access shared memory', e.span, file);
+  }
+  return r.value;
+}
+
+function rmwFn(op: string, args: number[], span: Span, file: string): (old: number) => number | undefined {
+  switch (op) {
+    case 'xchg':
+      return () => args[0]!;
+    case 'cmpxchg':
+      return (old) => (old === args[0] ? args[1]! : undefined);
+    case 'add':
+      return (old) => binop('+', old, args[0] ?? 1, span, file);
+    case 'sub':
+      return (old) => binop('-', old, args[0] ?? 1, span, file);
+    case 'and':
+      return (old) => binop('&', old, args[0]!, span, file);
+    case 'or':
+      return (old) => binop('|', old, args[0]!, span, file);
+    default:
+      return (old) => binop('^', old, args[0]!, span, file);
+  }
+}
+
+function noPtr(v: number, span: Span, file: string): void {
+  if (isAddr(v)) throw new SmpError('SMP302', 'arithmetic on a pointer value is not supported', span, file);
+}
+
+function binop(op: string, a: number, b: number, span: Span, file: string): number {
+  if (op === '==') return a === b ? 1 : 0;
+  if (op === '!=') return a !== b ? 1 : 0;
+  noPtr(a, span, file);
+  noPtr(b, span, file);
+  switch (op) {
+    case '+': return (a + b) | 0;
+    case '-': return (a - b) | 0;
+    case '*': return Math.imul(a, b);
+    case '/':
+      if (b === 0) throw new SmpError('SMP301', 'division by zero', span, file);
+      return (a / b) | 0;
+    case '%':
+      if (b === 0) throw new SmpError('SMP301', 'division by zero (remainder)', span, file);
+      return a % b | 0;
+    case '&': return a & b;
+    case '|': return a | b;
+    case '^': return a ^ b;
+    case '<<': return a << (b & 31);
+    case '>>': return a >> (b & 31);
+    case '<': return a < b ? 1 : 0;
+    case '<=': return a <= b ? 1 : 0;
+    case '>': return a > b ? 1 : 0;
+    case '>=': return a >= b ? 1 : 0;
+    default:
+      throw new Error(`internal: unknown operator ${op}`);
+  }
+}

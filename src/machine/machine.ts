@@ -1,0 +1,421 @@
+// The hardware: CPUs, shared memory, per-CPU store buffers (x86-TSO) and a
+// per-CPU interrupt controller. One Machine is one execution; the explorer builds
+// a fresh one for every replay.
+//
+// Every nondeterministic step is taken by a *process*. Each CPU c has three:
+//   procCpu(c)   - the CPU executes the pending op of its innermost context;
+//   procFlush(c) - the oldest entry of c's store buffer drains to memory (x86 only);
+//   procIrq(c)   - c takes a pending interrupt: its handler runs on c's stack.
+// A run is the list of process ids chosen at each step.
+
+import type { CpuCode, Op, OpSite } from './ops.js';
+
+export type ModelName = 'sc' | 'x86';
+export const MODELS: readonly ModelName[] = ['sc', 'x86'];
+
+export const PROCS_PER_CPU = 3;
+export const CPUS_MAX = 10; // processes are tracked in 32-bit masks
+export const STORE_BUFFER_MAX = 64; // entries per CPU (x86 has 50-odd; a bound, not a model of stalls)
+export const procCpu = (c: number): number => c * PROCS_PER_CPU;
+export const procFlush = (c: number): number => c * PROCS_PER_CPU + 1;
+export const procIrq = (c: number): number => c * PROCS_PER_CPU + 2;
+export const cpuOfProc = (p: number): number => (p / PROCS_PER_CPU) | 0;
+export const kindOfProc = (p: number): 'cpu' | 'flush' | 'irq' =>
+  (['cpu', 'flush', 'irq'] as const)[p % PROCS_PER_CPU]!;
+
+/** Access modes in a footprint entry `(loc << 2) | mode`. */
+export const ACC_R = 1;
+export const ACC_W = 2;
+export const ACC_F = 3; // a store-buffer drain: a memory write that commutes with its own CPU's loads
+
+/** What the code running on the machine provides. */
+export interface ProgramInstance {
+  /** The code CPU `cpu` runs from the start, or null for an idle CPU. */
+  task(cpu: number): CpuCode | null;
+  /** A fresh activation of interrupt handler `vector` on `cpu`. */
+  handler(cpu: number, vector: number): CpuCode;
+}
+
+interface Ctx {
+  gen: CpuCode;
+  op: Op | null; // null: this context has finished
+  vector: number; // -1 for the task context
+}
+
+interface BufEntry {
+  loc: number;
+  val: number;
+  wid: number; // write id
+  ev: number; // index of the store event
+}
+
+interface Cpu {
+  ctx: Ctx[];
+  buf: BufEntry[];
+  bufHead: number;
+  irqOn: boolean;
+  pending: number; // bitmask of pending vectors
+  stores: number; // write ids issued
+  hist: number; // interned history of this CPU's steps and results
+}
+
+/** Hash-consing of histories so that a CPU's whole past is one integer. */
+export class Interner {
+  private readonly table = new Map<string, number>();
+  intern(parent: number, code: string): number {
+    const key = `${parent}|${code}`;
+    let id = this.table.get(key);
+    if (id === undefined) {
+      id = this.table.size + 1;
+      this.table.set(key, id);
+    }
+    return id;
+  }
+  get size(): number {
+    return this.table.size;
+  }
+}
+
+/** What a step did, for traces. */
+export interface StepInfo {
+  proc: number;
+  cpu: number;
+  kind: 'cpu' | 'flush' | 'irq';
+  op: string; // 'ld', 'st', 'mb', 'flush', 'irq-entry', 'irq-exit', ...
+  fn: string;
+  loc?: number;
+  value?: number;
+  /** 'buffer' (store forwarded from the own store buffer) or 'memory' */
+  from?: 'buffer' | 'memory';
+  label?: string;
+  pairs?: string;
+  line?: number;
+  col?: number;
+  vector?: number;
+  ctx: number; // context depth after the step (0 = task)
+  note?: string;
+}
+
+export class Machine {
+  readonly tso: boolean;
+  readonly nCpus: number;
+  readonly nLocs: number; // user locations; machine objects follow
+  readonly mem: number[];
+  private readonly memW: number[]; // write id of the latest write to each location
+  private readonly coHist: number[];
+  private readonly cpus: Cpu[];
+  private readonly irqsPossible: boolean;
+  private events = 0;
+
+  /** Set by step(): the event this step must join in happens-before (a flush joins its store). */
+  joinEvent = -1;
+  /** Set by step(): the step waited for its own store buffer to drain (joins the flush process). */
+  joinFlush = false;
+  /** Set by step() of a memory write: the value the write overwrote (await reversibility). */
+  overwritten = 0;
+  /** Describe steps for traces (slower). */
+  recording = false;
+  lastStep: StepInfo | null = null;
+
+  constructor(
+    model: ModelName,
+    nCpus: number,
+    init: readonly number[],
+    private readonly program: ProgramInstance,
+    private readonly interner: Interner,
+    hasHandlers: boolean,
+  ) {
+    if (nCpus > CPUS_MAX) throw new Error(`internal: more than ${CPUS_MAX} CPUs`);
+    this.tso = model === 'x86';
+    this.nCpus = nCpus;
+    this.nLocs = init.length;
+    // Machine objects: per CPU a control word (conflicts of a CPU's steps with its
+    // interrupt entry) and an interrupt-pending word (IPI send vs. entry).
+    this.mem = [...init];
+    this.memW = init.map(() => 0);
+    this.coHist = init.map(() => 0);
+    this.irqsPossible = hasHandlers;
+    this.cpus = [];
+    for (let c = 0; c < nCpus; c++) {
+      const cpu: Cpu = { ctx: [], buf: [], bufHead: 0, irqOn: true, pending: 0, stores: 0, hist: 0 };
+      const gen = program.task(c);
+      if (gen) {
+        const ctx: Ctx = { gen, op: null, vector: -1 };
+        cpu.ctx.push(ctx);
+        this.advance(ctx, 0);
+      }
+      this.cpus.push(cpu);
+    }
+  }
+
+  private ctlLoc(c: number): number {
+    return this.nLocs + c;
+  }
+  private pendLoc(c: number): number {
+    return this.nLocs + this.nCpus + c;
+  }
+
+  get procCount(): number {
+    return this.nCpus * PROCS_PER_CPU;
+  }
+
+  private advance(ctx: Ctx, result: number): void {
+    const r = ctx.gen.next(result);
+    ctx.op = r.done ? null : r.value;
+  }
+
+  private top(c: number): Ctx | undefined {
+    const s = this.cpus[c]!.ctx;
+    return s[s.length - 1];
+  }
+
+  private bufLen(cpu: Cpu): number {
+    return cpu.buf.length - cpu.bufHead;
+  }
+
+  /** The value CPU c would read from loc now: the newest own buffered store, else memory. */
+  private visible(c: number, loc: number): { v: number; wid: number; fromBuf: boolean } {
+    const cpu = this.cpus[c]!;
+    if (this.tso) {
+      for (let i = cpu.buf.length - 1; i >= cpu.bufHead; i--) {
+        const e = cpu.buf[i]!;
+        if (e.loc === loc) return { v: e.val, wid: e.wid, fromBuf: true };
+      }
+    }
+    return { v: this.mem[loc]!, wid: this.memW[loc]!, fromBuf: false };
+  }
+
+  enabled(p: number): boolean {
+    const c = cpuOfProc(p);
+    const cpu = this.cpus[c]!;
+    switch (p % PROCS_PER_CPU) {
+      case 0: {
+        const ctx = this.top(c);
+        if (!ctx || ctx.op === null) return false;
+        const op = ctx.op;
+        if ((op.k === 'mb' || op.k === 'rmw') && this.tso && this.bufLen(cpu) > 0) return false;
+        if (op.k === 'await') return op.pred(this.visible(c, op.loc).v);
+        return true;
+      }
+      case 1:
+        return this.bufLen(cpu) > 0;
+      default:
+        return cpu.pending !== 0 && cpu.irqOn;
+    }
+  }
+
+  enabledMask(): number {
+    let m = 0;
+    const n = this.procCount;
+    for (let p = 0; p < n; p++) if (this.enabled(p)) m |= 1 << p;
+    return m;
+  }
+
+  /** The shared state the next step of process p touches, as `(loc << 2) | mode` entries. */
+  footprint(p: number): number[] {
+    const c = cpuOfProc(p);
+    const cpu = this.cpus[c]!;
+    switch (p % PROCS_PER_CPU) {
+      case 0: {
+        const op = this.top(c)!.op!;
+        const out: number[] = this.irqsPossible ? [(this.ctlLoc(c) << 2) | ACC_W] : [];
+        switch (op.k) {
+          case 'ld':
+          case 'await':
+            out.push((op.loc << 2) | ACC_R);
+            break;
+          case 'st':
+            if (!this.tso) out.push((op.loc << 2) | ACC_W);
+            break;
+          case 'rmw':
+            out.push((op.loc << 2) | ACC_W);
+            break;
+          case 'raise':
+            out.push((this.pendLoc(op.cpu) << 2) | ACC_W);
+            break;
+          default:
+            break;
+        }
+        return out;
+      }
+      case 1:
+        return [(cpu.buf[cpu.bufHead]!.loc << 2) | ACC_F];
+      default:
+        return [(this.ctlLoc(c) << 2) | ACC_W, (this.pendLoc(c) << 2) | ACC_W];
+    }
+  }
+
+  /** Take one step of process p (which must be enabled). */
+  step(p: number): void {
+    const c = cpuOfProc(p);
+    const cpu = this.cpus[c]!;
+    const ev = this.events++;
+    this.joinEvent = -1;
+    this.joinFlush = false;
+    this.lastStep = null;
+    switch (p % PROCS_PER_CPU) {
+      case 0:
+        this.stepCpu(c, cpu, ev);
+        return;
+      case 1: {
+        const e = cpu.buf[cpu.bufHead]!;
+        cpu.bufHead++;
+        if (cpu.bufHead === cpu.buf.length) {
+          cpu.buf.length = 0;
+          cpu.bufHead = 0;
+        }
+        this.overwritten = this.mem[e.loc]!;
+        this.mem[e.loc] = e.val;
+        this.memW[e.loc] = e.wid;
+        this.coHist[e.loc] = this.interner.intern(this.coHist[e.loc]!, String(e.wid));
+        this.joinEvent = e.ev;
+        if (this.recording) {
+          this.lastStep = { proc: p, cpu: c, kind: 'flush', op: 'flush', fn: 'store buffer', loc: e.loc, value: e.val, ctx: cpu.ctx.length - 1 };
+        }
+        return;
+      }
+      default: {
+        // Interrupt entry: the lowest pending vector; handlers run with interrupts off.
+        const vector = 31 - Math.clz32(cpu.pending & -cpu.pending);
+        cpu.pending &= ~(1 << vector);
+        cpu.irqOn = false;
+        cpu.hist = this.interner.intern(cpu.hist, `!${vector}`);
+        const ctx: Ctx = { gen: this.program.handler(c, vector), op: null, vector };
+        cpu.ctx.push(ctx);
+        if (this.recording) {
+          this.lastStep = { proc: p, cpu: c, kind: 'irq', op: 'irq-entry', fn: 'interrupt', vector, ctx: cpu.ctx.length - 1 };
+        }
+        this.advance(ctx, 0);
+        this.popFinished(c, cpu);
+        return;
+      }
+    }
+  }
+
+  private stepCpu(c: number, cpu: Cpu, ev: number): void {
+    const ctx = this.top(c)!;
+    const op = ctx.op!;
+    let result = 0;
+    let code = '.';
+    let info: StepInfo | null = null;
+    const site: OpSite = op.site;
+    const mk = (o: Partial<StepInfo>): StepInfo => ({
+      proc: procCpu(c), cpu: c, kind: 'cpu', op: op.k, fn: site.fn, line: site.line, col: site.col,
+      label: site.label, pairs: site.pairs, ctx: cpu.ctx.length - 1, ...o,
+    });
+    switch (op.k) {
+      case 'ld':
+      case 'await': {
+        const r = this.visible(c, op.loc);
+        result = r.v;
+        code = `${r.v}@${r.wid}`;
+        if (this.recording) info = mk({ loc: op.loc, value: r.v, from: r.fromBuf ? 'buffer' : 'memory' });
+        break;
+      }
+      case 'st': {
+        const wid = c * 65536 + ++cpu.stores;
+        if (this.tso) {
+          if (this.bufLen(cpu) >= STORE_BUFFER_MAX) throw new Error(`internal: store buffer of CPU ${c} over ${STORE_BUFFER_MAX} entries`);
+          cpu.buf.push({ loc: op.loc, val: op.val, wid, ev });
+        } else {
+          this.overwritten = this.mem[op.loc]!;
+          this.mem[op.loc] = op.val;
+          this.memW[op.loc] = wid;
+          this.coHist[op.loc] = this.interner.intern(this.coHist[op.loc]!, String(wid));
+        }
+        if (this.recording) info = mk({ loc: op.loc, value: op.val, note: this.tso ? 'into the store buffer' : undefined });
+        break;
+      }
+      case 'rmw': {
+        this.joinFlush = this.tso;
+        const old = this.mem[op.loc]!;
+        const oldW = this.memW[op.loc]!;
+        const nv = op.f(old);
+        result = old;
+        code = `${old}@${oldW}`;
+        if (nv !== undefined) {
+          const wid = c * 65536 + ++cpu.stores;
+          this.overwritten = old;
+          this.mem[op.loc] = nv | 0;
+          this.memW[op.loc] = wid;
+          this.coHist[op.loc] = this.interner.intern(this.coHist[op.loc]!, String(wid));
+        }
+        if (this.recording) info = mk({ loc: op.loc, value: old, note: nv === undefined ? 'no write' : `wrote ${nv | 0}` });
+        break;
+      }
+      case 'mb':
+        this.joinFlush = this.tso;
+        if (this.recording) info = mk({});
+        break;
+      case 'nop':
+        if (this.recording) info = mk({});
+        break;
+      case 'irq':
+        cpu.irqOn = op.enable;
+        if (this.recording) info = mk({});
+        break;
+      case 'raise': {
+        const t = this.cpus[op.cpu];
+        if (!t) throw new Error(`internal: raise on unknown CPU ${op.cpu}`);
+        t.pending |= 1 << op.vector;
+        if (this.recording) info = mk({ vector: op.vector, note: `CPU${op.cpu}` });
+        break;
+      }
+    }
+    cpu.hist = this.interner.intern(cpu.hist, code);
+    this.lastStep = info;
+    this.advance(ctx, result);
+    this.popFinished(c, cpu);
+  }
+
+  /** Return from finished interrupt handlers (interrupts come back on). */
+  private popFinished(c: number, cpu: Cpu): void {
+    for (;;) {
+      const t = this.top(c);
+      if (!t || t.op !== null || t.vector < 0) return;
+      cpu.ctx.pop();
+      cpu.irqOn = true;
+      cpu.hist = this.interner.intern(cpu.hist, 'iret');
+    }
+  }
+
+  /** The value a write would need to have overwritten for an await on this CPU to pass (reversibility). */
+  awaitPred(p: number): ((v: number) => boolean) | null {
+    const op = this.top(cpuOfProc(p))?.op;
+    return op && op.k === 'await' ? op.pred : null;
+  }
+
+  /** Every CPU finished and every buffer drained? */
+  quiescent(): boolean {
+    for (const cpu of this.cpus) {
+      if (this.bufLen(cpu) > 0 || cpu.pending !== 0) return false;
+      for (const ctx of cpu.ctx) if (ctx.op !== null) return false;
+    }
+    return true;
+  }
+
+  /** CPUs whose code has not finished (for deadlock reports). */
+  blockedCpus(): number[] {
+    const out: number[] = [];
+    this.cpus.forEach((cpu, c) => {
+      if (cpu.ctx.some((x) => x.op !== null)) out.push(c);
+    });
+    return out;
+  }
+
+  /** Identity of the execution so far: each CPU's history and each location's coherence order. */
+  graphKey(): string {
+    let s = '';
+    for (const cpu of this.cpus) s += `${cpu.hist},`;
+    s += '/';
+    for (const h of this.coHist) s += `${h},`;
+    return s;
+  }
+
+  /** Full state key for the explicit-state search: graph so far plus buffers and interrupt state. */
+  stateKey(): string {
+    let s = this.graphKey();
+    for (const cpu of this.cpus) s += `/${this.bufLen(cpu)}:${cpu.pending}:${cpu.irqOn ? 1 : 0}`;
+    return s;
+  }
+}

@@ -1,0 +1,36 @@
+// The operations code running on a modelled CPU yields to the machine. CPU code
+// (litmus threads now, kernel functions next) is a generator: it yields one Op at
+// every access to shared state or machine event and receives the op's result.
+// Everything between two yields is CPU-local computation.
+
+/** Where an op came from, for traces: the kernel function or primitive, and a source position. */
+export interface OpSite {
+  fn: string; // 'WRITE_ONCE', 'smp_mb', 'membarrier_private_expedited', ...
+  line?: number;
+  col?: number;
+  /** Barrier label (STYLE.md rule 2), e.g. 'membarrier.a'. */
+  label?: string;
+  /** The label of the barrier this one pairs with. */
+  pairs?: string;
+}
+
+export type RmwFn = (old: number) => number | undefined; // undefined: no write (failed cmpxchg)
+
+export type Op =
+  | { k: 'ld'; loc: number; site: OpSite }
+  | { k: 'st'; loc: number; val: number; site: OpSite }
+  /** Full fence (smp_mb on x86: MFENCE or a locked op): waits for the own store buffer to drain. */
+  | { k: 'mb'; site: OpSite }
+  /** A compiler-only barrier on this machine (barrier(), smp_rmb/smp_wmb on x86): a visible no-op step. */
+  | { k: 'nop'; site: OpSite }
+  /** Locked read-modify-write: drains the store buffer, then reads and writes memory atomically. */
+  | { k: 'rmw'; loc: number; f: RmwFn; site: OpSite }
+  /** Blocking load: enabled only when `pred` holds of the value it would read (spin-wait loops). */
+  | { k: 'await'; loc: number; pred: (v: number) => boolean; site: OpSite }
+  | { k: 'irq'; enable: boolean; site: OpSite }
+  /** Make interrupt `vector` pending on `cpu` (an IPI); not a barrier. */
+  | { k: 'raise'; cpu: number; vector: number; site: OpSite };
+
+export type CpuCode = Generator<Op, void, number>;
+
+export type OpKind = Op['k'];

@@ -1,0 +1,119 @@
+// The parsed form of a litmus scenario. Names are resolved by the parser: every
+// shared location has an index into `Scenario.locations`, every register an index
+// into its thread's register file.
+
+import type { Span } from './errors.js';
+
+export type Observation = 'Never' | 'Sometimes' | 'Always';
+export const OBSERVATIONS: readonly Observation[] = ['Never', 'Sometimes', 'Always'];
+
+export type BinOp =
+  | '+' | '-' | '*' | '/' | '%' | '&' | '|' | '^' | '<<' | '>>'
+  | '==' | '!=' | '<' | '<=' | '>' | '>=' | '&&' | '||';
+export type UnOp = '-' | '!' | '~';
+
+/** Memory-ordering annotation of an access, in the kernel's vocabulary. */
+export type Order = 'once' | 'relaxed' | 'acquire' | 'release' | 'mb';
+
+export type Expr =
+  | { k: 'num'; v: number; span: Span }
+  | { k: 'reg'; reg: number; name: string; span: Span }
+  | { k: 'addr'; loc: number; span: Span } // a shared location used as a pointer value
+  | { k: 'bin'; op: BinOp; a: Expr; b: Expr; span: Span }
+  | { k: 'un'; op: UnOp; a: Expr; span: Span }
+  | { k: 'cond'; c: Expr; a: Expr; b: Expr; span: Span }
+  | { k: 'load'; addr: Expr; order: Order; fn: string; span: Span }
+  | { k: 'rmw'; op: RmwOp; addr: Expr; args: Expr[]; order: Order; ret: 'old' | 'new' | 'none'; fn: string; span: Span }
+  | { k: 'await'; addr: Expr; pred: Expr; order: Order; fn: string; span: Span } // smp_cond_load_*: VAL is register -1
+  | { k: 'val'; span: Span }; // VAL inside smp_cond_load_*()
+
+export type RmwOp = 'xchg' | 'cmpxchg' | 'add' | 'sub' | 'and' | 'or' | 'xor';
+
+export type Fence = 'mb' | 'rmb' | 'wmb' | 'barrier' | 'mb__before_atomic' | 'mb__after_atomic';
+
+export type Stmt =
+  | { k: 'assign'; reg: number; e: Expr; span: Span }
+  | { k: 'store'; addr: Expr; e: Expr; order: Order; fn: string; span: Span }
+  | { k: 'fence'; fence: Fence; fn: string; span: Span }
+  | { k: 'eval'; e: Expr; span: Span } // an expression statement, e.g. atomic_inc(a) or xchg(x, 1)
+  | { k: 'if'; c: Expr; then: Stmt[]; else: Stmt[]; span: Span }
+  | { k: 'irq'; enable: boolean; fn: string; span: Span }
+  | { k: 'raise_irq'; cpu: number; handler: number; span: Span };
+
+export interface Register {
+  name: string;
+  pointer: boolean; // declared with '*': printed as a location name
+  init: Value;
+}
+
+/** A value is an integer or the address of a shared location. */
+export type Value = number;
+
+export interface Thread {
+  id: number; // P<id>
+  name: string; // 'P0' or the handler's name
+  params: string[];
+  regs: Register[];
+  body: Stmt[];
+  span: Span;
+}
+
+export interface Location {
+  name: string;
+  init: Value;
+  atomic: boolean;
+  pointer: boolean;
+  span: Span;
+}
+
+export type Prop =
+  | { k: 'true' }
+  | { k: 'false' }
+  | { k: 'eq'; lhs: Observable; rhs: Value; neg: boolean; span: Span }
+  | { k: 'not'; a: Prop }
+  | { k: 'and'; a: Prop; b: Prop }
+  | { k: 'or'; a: Prop; b: Prop }
+  | { k: 'implies'; a: Prop; b: Prop };
+
+/** A register of a thread (`0:r0`) or a shared location (`x`). */
+export type Observable = { k: 'reg'; thread: number; reg: number } | { k: 'loc'; loc: number };
+
+export interface Condition {
+  quantifier: 'exists' | 'not-exists' | 'forall';
+  prop: Prop;
+  text: string; // as written, normalised spacing, for the herd-style "Condition" line
+}
+
+/** `Result[KEY]: Observation` lines of the header comment. KEY '' is plain `Result:`. */
+export interface Expectation {
+  key: string;
+  result: Observation;
+  span: Span;
+}
+
+export interface Directive {
+  name: string;
+  args: string[];
+  span: Span;
+}
+
+export interface Scenario {
+  name: string;
+  arch: string; // 'C'
+  file: string;
+  source: string;
+  locations: Location[];
+  threads: Thread[];
+  handlers: Thread[]; // interrupt handlers (`irq name(...) { ... }`), run on the CPU that takes them
+  observed: Observable[]; // sorted: the condition's and `locations [...]`'s observables
+  condition: Condition;
+  expectations: Expectation[];
+  directives: Directive[];
+  description: string; // the header comment's prose (without Result lines)
+}
+
+/** Addresses are encoded far above any 32-bit integer value. */
+export const ADDR_BASE = 2 ** 48;
+export const isAddr = (v: Value): boolean => v >= ADDR_BASE;
+export const addrOf = (loc: number): Value => ADDR_BASE + loc;
+export const locOfAddr = (v: Value): number => v - ADDR_BASE;
