@@ -74,7 +74,8 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     nodes = d + 1;
   };
 
-  const handleRace = (i: number, d: number, p: number, clkD: Int32Array): void => {
+  /** Returns false when the race cannot be reversed (no initial of v is enabled before e_i). */
+  const handleRace = (i: number, d: number, p: number, clkD: Int32Array): boolean => {
     const qi = chosen[i]!;
     const si = seq[i]!;
     // v = notdep(e_i).e_d: the events after e_i that do not happen after it, then e_d.
@@ -98,9 +99,31 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
       if (isInitial) initials |= 1 << pk;
     }
     initials &= enabledAt[i]!;
-    if (initials === 0) return; // not reversible
-    if (initials & (backtrack[i]! | sleep[i]!)) return;
+    if (initials === 0) return false;
+    if (initials & (backtrack[i]! | sleep[i]!)) return true;
     backtrack[i]! |= 1 << (initials & (1 << p) ? p : lowestBit(initials));
+    return true;
+  };
+
+  /**
+   * Is e_d (process p) enabled after E' . notdep(e_i) without e_i itself? Decided by
+   * replaying that sequence; needed only for a blocking event (await, interrupt
+   * entry) whose process stepped between e_i and e_d, which is rare.
+   */
+  const enabledWithout = (i: number, d: number, p: number): boolean => {
+    const qi = chosen[i]!;
+    const si = seq[i]!;
+    const probe = freshRun(program, interner);
+    for (let k = 0; k < i; k++) probe.machine.step(chosen[k]!);
+    steps += i;
+    for (let k = i + 1; k < d; k++) {
+      if (clocks[k]![qi]! >= si) continue;
+      const pk = chosen[k]!;
+      if (!probe.machine.enabled(pk)) return false;
+      probe.machine.step(pk);
+      steps++;
+    }
+    return probe.machine.enabled(p);
   };
 
   const stepAt = (d: number, p: number): void => {
@@ -110,6 +133,8 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     done[d]! |= bit;
     chosen[d] = p;
     const foot = m.footprint(p);
+    // Only an interrupt entry or an await can be enabled by another process's step.
+    const mayBlock = m.mayBlock(p);
     feet[d] = foot;
     nodeFeet[d]![p] = foot;
     m.step(p);
@@ -125,13 +150,21 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     const s = prev >= 0 ? seq[prev]! + 1 : 1;
     seq[d] = s;
     clk[p] = s;
+    // Races with e_d, latest first. An irreversible race (e_i enabled e_d: an
+    // interrupt entry after local_irq_enable(), an await after the write it waited
+    // for) does not hide earlier events from the scan: the race to reverse is with
+    // the event that disabled e_d's process (local_irq_disable(), the earlier write).
+    // Those edges still belong to happens-before, so they are joined afterwards.
+    let enablers: number[] | null = null;
     for (let i = d - 1; i >= 0; i--) {
       const q = chosen[i]!;
       if (q === p || clk[q]! >= seq[i]!) continue;
       if (!dependent(feet[i]!, q, foot, p)) continue;
-      handleRace(i, d, p, clk);
-      joinInto(clk, clocks[i]!);
+      const reversible = !mayBlock || (prev < i ? (enabledAt[i]! & bit) !== 0 : enabledWithout(i, d, p));
+      if (reversible && handleRace(i, d, p, clk)) joinInto(clk, clocks[i]!);
+      else (enablers ??= []).push(i);
     }
+    if (enablers) for (const i of enablers) joinInto(clk, clocks[i]!);
     clocks[d] = clk;
     lastIdx[p] = d;
     // Sleep set of the child: sleeping and already-explored siblings whose next event is independent of this one.
@@ -160,17 +193,21 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
       if (en === 0) {
         executions++;
         const m = run.machine;
-        if (m.quiescent()) col.final(m.graphKey(), run.instance.observe(m.mem), choices);
+        const q = m.quiescent();
+        if (q) col.final(m.graphKey(), run.instance.observe(m.mem), choices);
         else col.deadlock(choices);
+        opts.onRun?.(choices(), q ? 'final' : 'deadlock');
         break;
       }
       const avail = en & ~sleep[depth]!;
       if (avail === 0) {
         sleepBlocked++;
+        opts.onRun?.(choices(), 'sleep-blocked');
         break;
       }
       if (depth >= stepsMax) {
         incompleteReason ??= `an execution exceeded ${stepsMax} steps (steps_max)`;
+        opts.onRun?.(choices(), 'cut');
         break;
       }
       stepAt(depth, lowestBit(avail));

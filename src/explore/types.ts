@@ -16,6 +16,8 @@ export interface ExploreOptions {
   /** Called now and then with counters; the caller decides what to print. */
   onProgress?: (p: Progress) => void;
   progressEvery?: number; // executions (or states) between calls
+  /** Called at the end of every run with its choices and how it ended (for tests and debugging). */
+  onRun?: (choices: readonly number[], end: 'final' | 'deadlock' | 'sleep-blocked' | 'cut') => void;
 }
 
 export interface Progress {

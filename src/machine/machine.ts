@@ -111,8 +111,6 @@ export class Machine {
   joinEvent = -1;
   /** Set by step(): the step waited for its own store buffer to drain (joins the flush process). */
   joinFlush = false;
-  /** Set by step() of a memory write: the value the write overwrote (await reversibility). */
-  overwritten = 0;
   /** Describe steps for traces (slower). */
   recording = false;
   lastStep: StepInfo | null = null;
@@ -264,7 +262,6 @@ export class Machine {
           cpu.buf.length = 0;
           cpu.bufHead = 0;
         }
-        this.overwritten = this.mem[e.loc]!;
         this.mem[e.loc] = e.val;
         this.memW[e.loc] = e.wid;
         this.coHist[e.loc] = this.interner.intern(this.coHist[e.loc]!, String(e.wid));
@@ -318,7 +315,6 @@ export class Machine {
           if (this.bufLen(cpu) >= STORE_BUFFER_MAX) throw new Error(`internal: store buffer of CPU ${c} over ${STORE_BUFFER_MAX} entries`);
           cpu.buf.push({ loc: op.loc, val: op.val, wid, ev });
         } else {
-          this.overwritten = this.mem[op.loc]!;
           this.mem[op.loc] = op.val;
           this.memW[op.loc] = wid;
           this.coHist[op.loc] = this.interner.intern(this.coHist[op.loc]!, String(wid));
@@ -335,7 +331,6 @@ export class Machine {
         code = `${old}@${oldW}`;
         if (nv !== undefined) {
           const wid = c * 65536 + ++cpu.stores;
-          this.overwritten = old;
           this.mem[op.loc] = nv | 0;
           this.memW[op.loc] = wid;
           this.coHist[op.loc] = this.interner.intern(this.coHist[op.loc]!, String(wid));
@@ -379,10 +374,16 @@ export class Machine {
     }
   }
 
-  /** The value a write would need to have overwritten for an await on this CPU to pass (reversibility). */
-  awaitPred(p: number): ((v: number) => boolean) | null {
-    const op = this.top(cpuOfProc(p))?.op;
-    return op && op.k === 'await' ? op.pred : null;
+  /**
+   * Can another process's step enable or disable p's next step? True for an
+   * interrupt entry (pending and interrupt-enable state) and an await (the value
+   * it waits for). A fence or locked op waits only for its own store buffer.
+   */
+  mayBlock(p: number): boolean {
+    const kind = p % PROCS_PER_CPU;
+    if (kind === 2) return true;
+    if (kind === 1) return false;
+    return this.top(cpuOfProc(p))?.op?.k === 'await';
   }
 
   /** Every CPU finished and every buffer drained? */

@@ -1,0 +1,122 @@
+// Text (herd-compatible) and JSON renderings of a check.
+
+import type { CheckResult } from '../check.js';
+import { conditionLine, testKind } from '../scenario/condition.js';
+
+export interface FormatOptions {
+  time: boolean; // print wall-clock lines/fields (the only output that varies between runs)
+}
+
+function stateLine(r: CheckResult, values: readonly number[]): string {
+  return r.program.observedNames.map((n, i) => `${n}=${r.program.formatValue(values[i]!)};`).join(' ');
+}
+
+/** herd7's summary, then smpcheck's own lines. */
+export function formatText(r: CheckResult, o: FormatOptions): string {
+  const res = r.result;
+  const name = r.scenario.name;
+  const lines: string[] = [];
+  lines.push(`Test ${name} ${testKind(r.scenario.condition.quantifier)}`);
+  lines.push(`States ${res.outcomes.length}`);
+  for (const out of res.outcomes) lines.push(stateLine(r, out.values));
+  if (r.validated !== null) lines.push(r.validated ? 'Ok' : 'No');
+  else lines.push('Incomplete');
+  lines.push('Witnesses');
+  lines.push(`Positive: ${res.positive} Negative: ${res.negative}`);
+  lines.push(`Condition ${conditionLine(r.scenario)}`);
+  if (r.observation) lines.push(`Observation ${name} ${r.observation} ${res.positive} ${res.negative}`);
+  else lines.push(`Observation ${name} Unknown ${res.positive} ${res.negative} (search incomplete: nothing proven)`);
+  if (o.time) lines.push(`Time ${name} ${(r.ms / 1000).toFixed(2)}`);
+  lines.push(`Machine ${r.model}`);
+  const search = res.reduction ? 'dpor' : 'explicit-state, no reduction';
+  let stats = `Executions ${res.executions} (${search}), graphs ${res.graphs}, steps ${res.steps}`;
+  if (res.reduction) stats += `, sleep-set-blocked ${res.sleepBlocked}`;
+  else stats += `, states ${res.states}, interleavings ${res.interleavings ?? 'unknown'}`;
+  lines.push(stats);
+  lines.push(`Bounds steps_max=${r.bounds.stepsMax} executions_max=${r.bounds.executionsMax}: ${res.complete ? 'search complete' : `INCOMPLETE: ${res.incompleteReason}`}`);
+  if (res.deadlocks > 0) lines.push(`Deadlocks ${res.deadlocks}: some CPU waits forever (liveness)`);
+  if (r.expected !== null) {
+    const verdictWord = r.observation === null
+      ? (r.verdict === 'violation' ? 'CONTRADICTED by a counterexample' : 'not decided')
+      : r.observation === r.expected ? 'confirmed' : 'CONTRADICTED';
+    lines.push(`Expected ${r.expected} (${expectationLabel(r)}): ${verdictWord}`);
+  }
+  lines.push(`Verdict ${r.verdict}`);
+  return lines.join('\n');
+}
+
+function expectationLabel(r: CheckResult): string {
+  return r.scenario.expectations.some((e) => e.key === r.model) ? `Result[${r.model}]` : 'Result';
+}
+
+export function toJson(r: CheckResult, o: FormatOptions): Record<string, unknown> {
+  const res = r.result;
+  const names = r.program.observedNames;
+  const states = res.outcomes.map((out) => {
+    const entries = names.map((n, i) => [n, out.values[i]!] as const);
+    entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return Object.fromEntries(entries.map(([n, v]) => [n, jsonValue(r, v)]));
+  });
+  return {
+    test: r.scenario.name,
+    file: r.scenario.file,
+    model: r.model,
+    reduction: res.reduction,
+    condition: conditionLine(r.scenario),
+    result: r.observation,
+    validated: r.validated,
+    expected: r.expected,
+    verdict: r.verdict,
+    states,
+    positive: res.positive,
+    negative: res.negative,
+    complete: res.complete,
+    incomplete_reason: res.incompleteReason,
+    bounds: { steps_max: r.bounds.stepsMax, executions_max: r.bounds.executionsMax },
+    stats: {
+      executions: res.executions,
+      graphs: res.graphs,
+      sleep_blocked: res.sleepBlocked,
+      deadlocks: res.deadlocks,
+      steps: res.steps,
+      states: res.states,
+      interleavings: res.interleavings === null ? null : res.interleavings.toString(),
+      ms: o.time ? Math.round(r.ms * 1000) / 1000 : 0,
+    },
+  };
+}
+
+/** Integers stay numbers; pointer values print as the location's name. */
+function jsonValue(r: CheckResult, v: number): number | string {
+  const s = r.program.formatValue(v);
+  return /^-?\d+$/.test(s) ? v : s;
+}
+
+export interface SuiteRow {
+  file: string;
+  test: string;
+  model: string;
+  expected: string;
+  observed: string;
+  executions: number | null;
+  graphs: number | null;
+  ms: number | null;
+  status: 'confirmed' | 'contradicted' | 'incomplete' | 'liveness' | 'input_error' | 'no_expectation';
+  message?: string;
+}
+
+export function formatTable(rows: SuiteRow[], o: FormatOptions): string {
+  const head = ['scenario', 'machine', 'expected', 'observed', 'executions', 'graphs', ...(o.time ? ['ms'] : []), 'status'];
+  const body = rows.map((r) => [
+    r.test, r.model, r.expected, r.observed,
+    r.executions === null ? '-' : String(r.executions),
+    r.graphs === null ? '-' : String(r.graphs),
+    ...(o.time ? [r.ms === null ? '-' : r.ms.toFixed(1)] : []),
+    r.status,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const numeric = new Set(['executions', 'graphs', 'ms']);
+  const fmt = (cells: string[]): string =>
+    cells.map((c, i) => (numeric.has(head[i]!) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt)].join('\n');
+}

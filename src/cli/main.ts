@@ -1,0 +1,369 @@
+// The smpcheck command line. Exit codes: 0 ok, 1 input error, 2 violation,
+// 3 liveness, 4 incomplete, 70 internal error (docs/cli.md).
+
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { checkScenario, type CheckOptions, type CheckResult } from '../check.js';
+import { MODELS, type ModelName } from '../machine/machine.js';
+import { parseScenario } from '../scenario/parser.js';
+import { validateDirectives } from '../scenario/directives.js';
+import { errorJson, formatError, SmpError } from '../scenario/errors.js';
+import type { Scenario } from '../scenario/ast.js';
+import { buildTrace, pickWitness, renderTraceText, TraceSchema, traceStep } from '../explore/trace.js';
+import { replayChoices, ReplayError } from '../explore/run.js';
+import { LitmusProgram } from '../litmus/program.js';
+import type { Progress } from '../explore/types.js';
+import { VERSION } from '../version.js';
+import { EXIT, worst, type ExitName } from './exit.js';
+import { formatTable, formatText, toJson, type SuiteRow } from './format.js';
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  isTTY: boolean;
+  now: () => number;
+}
+
+const defaultIo = (): Io => ({
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  isTTY: Boolean(process.stderr.isTTY),
+  now: () => performance.now(),
+});
+
+interface CommonOpts {
+  json?: boolean;
+  time: boolean;
+  reduction: boolean;
+  stepsMax?: number;
+  executionsMax?: number;
+  progress?: boolean;
+}
+
+function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1 || n > 100_000_000) {
+      throw new SmpError('SMP200', `${name} takes a positive integer up to 100000000, not '${v}'`);
+    }
+    return n;
+  };
+}
+
+function readSource(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new SmpError('SMP004', `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`, undefined, file);
+  }
+}
+
+function loadScenario(file: string): Scenario {
+  const sc = parseScenario(readSource(file), file);
+  validateDirectives(sc);
+  return sc;
+}
+
+function modelsFor(opt: string | undefined): (ModelName | undefined)[] {
+  if (opt === undefined) return [undefined];
+  if (opt === 'all') return [...MODELS];
+  return [opt as ModelName];
+}
+
+function reportError(io: Io, e: unknown, json: boolean | undefined): ExitName {
+  if (e instanceof SmpError) {
+    let src: string | undefined;
+    if (e.file && e.span) {
+      try {
+        src = readFileSync(e.file, 'utf8');
+      } catch {
+        src = undefined;
+      }
+    }
+    io.err(`${formatError(e, src)}\n`);
+    if (json) io.out(`${JSON.stringify(errorJson(e))}\n`);
+    return 'input_error';
+  }
+  const err = e as Error;
+  io.err(`smpcheck: internal error: ${err?.message ?? String(e)}\n${err?.stack ?? ''}\n`);
+  return 'internal_error';
+}
+
+function progressReporter(io: Io, name: string, enabled: boolean | undefined): ((p: Progress) => void) | undefined {
+  const on = enabled ?? io.isTTY;
+  if (!on) return undefined;
+  let last = io.now();
+  return (p) => {
+    const t = io.now();
+    if (t - last < 1000) return;
+    last = t;
+    io.err(`\r${name}: ${p.executions} executions, ${p.graphs} graphs, ${p.steps} steps...`);
+  };
+}
+
+function checkOpts(o: CommonOpts, model: ModelName | undefined, onProgress?: (p: Progress) => void): CheckOptions {
+  return {
+    model,
+    reduction: o.reduction,
+    bounds: { stepsMax: o.stepsMax, executionsMax: o.executionsMax },
+    onProgress,
+  };
+}
+
+function verdictExit(r: CheckResult): ExitName {
+  return r.verdict === 'ok' ? 'ok' : r.verdict;
+}
+
+export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: string; trace?: string; showTrace?: boolean }): ExitName {
+  const codes: ExitName[] = [];
+  const models = modelsFor(o.model);
+  if (o.trace && (files.length !== 1 || models.length !== 1)) {
+    throw new SmpError('SMP200', '--trace writes one execution: give one file and one --model');
+  }
+  let first = true;
+  for (const file of files) {
+    let sc: Scenario;
+    try {
+      sc = loadScenario(file);
+    } catch (e) {
+      codes.push(reportError(io, e, o.json));
+      continue;
+    }
+    for (const model of models) {
+      let r: CheckResult;
+      try {
+        const prog = progressReporter(io, sc.name, o.progress);
+        r = checkScenario(sc, checkOpts(o, model, prog), io.now);
+        if (prog) io.err('\r\x1b[K');
+      } catch (e) {
+        codes.push(reportError(io, e, o.json));
+        continue;
+      }
+      codes.push(verdictExit(r));
+      if (o.json) io.out(`${JSON.stringify(toJson(r, { time: o.time }))}\n`);
+      else {
+        if (!first) io.out('\n');
+        io.out(`${formatText(r, { time: o.time })}\n`);
+      }
+      first = false;
+      const w = o.trace || o.showTrace ? pickWitness(r) : null;
+      if (w) {
+        const t = buildTrace(r, w.kind, w.choices);
+        if (o.trace) writeFileSync(o.trace, `${JSON.stringify(t, null, 1)}\n`);
+        if (o.showTrace && !o.json) {
+          io.out(`\nTrace (${w.kind}${w.kind === 'deadlock' ? '' : ' for the condition\'s proposition'}), ${t.steps.length} steps on ${r.model}:\n${renderTraceText(t)}\n`);
+          if (t.final) io.out(`Final: ${Object.entries(t.final).map(([k, v]) => `${k}=${v};`).join(' ')}\n`);
+        }
+      } else if (o.trace) {
+        io.err('smpcheck: no execution reached a final state; no trace written\n');
+      }
+      if (r.verdict !== 'ok') {
+        io.err(`smpcheck: ${r.scenario.name} on ${r.model}: ${r.verdict}. Reproduce: smpcheck check ${file} --model ${r.model}${o.reduction ? '' : ' --no-reduction'} --show-trace\n`);
+      }
+    }
+  }
+  return worst(codes);
+}
+
+function collectFiles(paths: string[]): string[] {
+  const out: string[] = [];
+  const walk = (p: string): void => {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new SmpError('SMP004', `cannot read '${p}': no such file or directory`);
+    }
+    if (st.isDirectory()) {
+      for (const e of readdirSync(p).sort()) walk(join(p, e));
+    } else if (p.endsWith('.litmus')) out.push(p);
+  };
+  for (const p of paths) walk(p);
+  return out;
+}
+
+export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: string }): ExitName {
+  const files = collectFiles(dirs);
+  const rows: SuiteRow[] = [];
+  const codes: ExitName[] = [];
+  if (files.length === 0) throw new SmpError('SMP004', `no .litmus files under ${dirs.join(', ')}`);
+  for (const file of files) {
+    const rel = relative(process.cwd(), file) || file;
+    let sc: Scenario;
+    try {
+      sc = loadScenario(file);
+    } catch (e) {
+      codes.push(reportError(io, e, false));
+      rows.push({ file: rel, test: rel, model: '-', expected: '-', observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: e instanceof SmpError ? e.message : String(e) });
+      continue;
+    }
+    if (sc.expectations.length === 0) {
+      codes.push('input_error');
+      rows.push({ file: rel, test: sc.name, model: '-', expected: '-', observed: '-', executions: null, graphs: null, ms: null, status: 'no_expectation', message: 'the header states no Result line' });
+      continue;
+    }
+    for (const e of sc.expectations) {
+      let model: ModelName | undefined;
+      if (e.key === '') model = o.model as ModelName | undefined;
+      else if ((MODELS as readonly string[]).includes(e.key)) {
+        if (o.model !== undefined && o.model !== e.key) continue;
+        model = e.key as ModelName;
+      } else {
+        const err = new SmpError('SMP107', `unknown expectation key '${e.key}': known machines are ${MODELS.join(', ')}`, e.span, file);
+        codes.push(reportError(io, err, false));
+        rows.push({ file: rel, test: sc.name, model: e.key, expected: e.result, observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: err.message });
+        continue;
+      }
+      try {
+        const prog = progressReporter(io, sc.name, o.progress);
+        const r = checkScenario(sc, checkOpts(o, model, prog), io.now);
+        if (prog) io.err('\r\x1b[K');
+        const status: SuiteRow['status'] = r.verdict === 'ok' ? 'confirmed' : r.verdict === 'violation' ? 'contradicted' : r.verdict;
+        codes.push(verdictExit(r));
+        rows.push({
+          file: rel, test: sc.name, model: r.model, expected: e.result, observed: r.observation ?? 'Unknown',
+          executions: r.result.executions, graphs: r.result.graphs, ms: o.time ? r.ms : null, status,
+        });
+        if (status !== 'confirmed') {
+          io.err(`smpcheck: ${sc.name} on ${r.model}: ${status}. Reproduce: smpcheck check ${rel} --model ${r.model}${o.reduction ? '' : ' --no-reduction'} --show-trace\n`);
+        }
+      } catch (err) {
+        codes.push(reportError(io, err, false));
+        rows.push({ file: rel, test: sc.name, model: model ?? '-', expected: e.result, observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: String((err as Error).message) });
+      }
+    }
+  }
+  const count = (s: SuiteRow['status']): number => rows.filter((r) => r.status === s).length;
+  const summary = {
+    checks: rows.length,
+    confirmed: count('confirmed'),
+    contradicted: count('contradicted'),
+    incomplete: count('incomplete'),
+    liveness: count('liveness'),
+    errors: count('input_error') + count('no_expectation'),
+  };
+  if (o.json) {
+    io.out(`${JSON.stringify({ suite: dirs, reduction: o.reduction, rows, summary })}\n`);
+  } else {
+    io.out(`${formatTable(rows, { time: o.time })}\n\n`);
+    io.out(`suite: ${summary.checks} checks in ${files.length} files: ${summary.confirmed} confirmed, ${summary.contradicted} contradicted, ${summary.incomplete} incomplete, ${summary.liveness} liveness, ${summary.errors} errors\n`);
+  }
+  return worst(codes);
+}
+
+export function cmdReplay(io: Io, traceFile: string, o: { json?: boolean; scenario?: string }): ExitName {
+  const text = readSource(traceFile);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new SmpError('SMP201', `'${traceFile}' is not JSON: ${(e as Error).message}`, undefined, traceFile);
+  }
+  const parsed = TraceSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new SmpError('SMP201', `'${traceFile}' is not an smpcheck trace: ${issue.path.join('.') || '(top)'}: ${issue.message}`, undefined, traceFile);
+  }
+  const t = parsed.data;
+  const sc = o.scenario ? loadScenario(o.scenario) : parseScenario(t.scenario.source, t.scenario.file);
+  const program = new LitmusProgram(sc, t.machine);
+  let replayed;
+  try {
+    replayed = replayChoices(program, t.choices, true);
+  } catch (e) {
+    if (e instanceof ReplayError) throw new SmpError('SMP202', `trace does not replay: ${e.message}`, undefined, traceFile);
+    throw e;
+  }
+  const { run, steps } = replayed;
+  const m = run.machine;
+  const finalNow = m.quiescent()
+    ? Object.fromEntries(program.observedNames.map((n, i) => [n, program.formatValue(run.instance.observe(m.mem)[i]!)]))
+    : null;
+  const same = JSON.stringify(finalNow) === JSON.stringify(t.final);
+  const replayTrace = { ...t, steps: steps.map((s, i) => traceStep(program, s, i)), final: finalNow };
+  if (o.json) {
+    io.out(`${JSON.stringify({ trace: traceFile, test: sc.name, machine: t.machine, steps: steps.length, final: finalNow, recorded_final: t.final, matches: same })}\n`);
+  } else {
+    io.out(`Replay of ${traceFile}: ${sc.name} on ${t.machine}, ${t.kind} execution, ${steps.length} steps\n`);
+    io.out(`${renderTraceText(replayTrace)}\n`);
+    io.out(finalNow ? `Final: ${Object.entries(finalNow).map(([k, v]) => `${k}=${v};`).join(' ')}\n` : `Final: none (blocked CPUs: ${m.blockedCpus().join(', ')})\n`);
+    io.out(same ? 'Replay matches the recorded final state\n' : 'Replay DIVERGES from the recorded final state\n');
+  }
+  if (!same) io.err(`smpcheck: replay of ${traceFile} diverges from the recorded final state\n`);
+  return same ? 'ok' : 'violation';
+}
+
+export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
+  const program = new Command('smpcheck');
+  program
+    .description('Exhaustive model checker for Linux-kernel litmus scenarios on SC and x86-TSO machines.')
+    .version(VERSION, '-V, --version')
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .exitOverride()
+    .showHelpAfterError('(run smpcheck --help for usage)');
+
+  const common = (c: Command): Command =>
+    c
+      .option('--json', 'print JSON (one object per line) instead of text')
+      .option('--no-reduction', 'explore every interleaving (explicit-state search) instead of DPOR')
+      .option('--steps-max <n>', 'bound: steps in one execution', positiveInt('--steps-max'))
+      .option('--executions-max <n>', 'bound: executions explored in one search', positiveInt('--executions-max'))
+      .option('--no-time', 'omit wall-clock times, so that output is byte-for-byte reproducible')
+      .option('--progress', 'report progress on stderr (default: when stderr is a terminal)')
+      .option('--no-progress', 'never report progress');
+
+  common(
+    program
+      .command('check', { isDefault: true })
+      .description('check litmus scenarios and print herd-style results (the default command)')
+      .argument('<files...>', 'litmus files')
+      .addOption(new Option('--model <machine>', 'machine to run on (default: the file\'s model directive, else x86)').choices([...MODELS, 'all']))
+      .option('--trace <file>', 'write a witness execution (JSON trace) to FILE')
+      .option('--show-trace', 'print the witness execution, one line per step and one column per CPU'),
+  ).action((files: string[], opts) => setExit(cmdCheck(io, files, opts)));
+
+  common(
+    program
+      .command('suite')
+      .description('check every .litmus file under DIRs against the Result lines of its header and print a table')
+      .argument('<dirs...>', 'directories or files')
+      .addOption(new Option('--model <machine>', 'only check expectations for this machine').choices([...MODELS])),
+  ).action((dirs: string[], opts) => setExit(cmdSuite(io, dirs, opts)));
+
+  program
+    .command('replay')
+    .description('re-execute a trace written by --trace and compare its final state')
+    .argument('<trace>', 'trace JSON file')
+    .option('--scenario <file>', 'replay on this scenario file instead of the source stored in the trace')
+    .option('--json', 'print JSON')
+    .action((traceFile: string, opts) => setExit(cmdReplay(io, traceFile, opts)));
+
+  program.addHelpText('after', `
+Exit codes: 0 ok, 1 input error, 2 violation (the file's expectation is contradicted),
+3 liveness (a CPU waits forever), 4 incomplete (a bound cut the search short), 70 internal error.
+
+Examples:
+  smpcheck scenarios/litmus/SB.litmus                 herd-style result on x86
+  smpcheck --model all --show-trace scenarios/litmus/SB.litmus
+  smpcheck check SB.litmus --trace sb.json && smpcheck replay sb.json
+  smpcheck suite scenarios                             every header expectation, as a table`);
+  return program;
+}
+
+export function main(argv: string[], io: Io = defaultIo()): number {
+  let exit: ExitName = 'ok';
+  const program = buildProgram(io, (n) => {
+    exit = n;
+  });
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+      return EXIT.input_error;
+    }
+    exit = reportError(io, e, argv.includes('--json'));
+  }
+  return EXIT[exit];
+}

@@ -1,0 +1,154 @@
+// The trace artifact: one JSON format for the CLI, replay and the viewer.
+// A trace is the list of choices (process ids) of one execution plus, for
+// readers, the steps that choice list produces. Replaying the choices on the
+// same scenario, machine and kernel reproduces the execution exactly.
+
+import { z } from 'zod';
+import type { CheckResult } from '../check.js';
+import { cpuOfProc, kindOfProc, type StepInfo } from '../machine/machine.js';
+import type { Program } from '../litmus/program.js';
+import { replayChoices } from './run.js';
+import { VERSION } from '../version.js';
+
+export const TRACE_FORMAT = 'smpcheck-trace';
+export const TRACE_VERSION = 1;
+
+export type TraceKind = 'positive' | 'negative' | 'deadlock';
+
+export const TraceStepSchema = z.object({
+  i: z.number().int(),
+  proc: z.number().int(),
+  cpu: z.number().int(),
+  kind: z.enum(['cpu', 'flush', 'irq']),
+  ctx: z.number().int(),
+  op: z.string(),
+  fn: z.string(),
+  text: z.string(),
+  loc: z.string().optional(),
+  value: z.string().optional(),
+  from: z.enum(['buffer', 'memory']).optional(),
+  label: z.string().optional(),
+  pairs: z.string().optional(),
+  line: z.number().int().optional(),
+  col: z.number().int().optional(),
+});
+
+export const TraceSchema = z.object({
+  format: z.literal(TRACE_FORMAT),
+  version: z.literal(TRACE_VERSION),
+  tool: z.string(),
+  scenario: z.object({ name: z.string(), file: z.string(), source: z.string() }),
+  machine: z.enum(['sc', 'x86']),
+  kernel: z.string().nullable(),
+  variant: z.string().nullable(),
+  bounds: z.object({ stepsMax: z.number().int(), executionsMax: z.number().int() }),
+  kind: z.enum(['positive', 'negative', 'deadlock']),
+  cpus: z.array(z.string()),
+  choices: z.array(z.number().int().nonnegative()).max(1_000_000),
+  steps: z.array(TraceStepSchema),
+  final: z.record(z.string(), z.string()).nullable(),
+  blocked: z.array(z.number().int()).optional(),
+});
+
+export type Trace = z.infer<typeof TraceSchema>;
+export type TraceStep = z.infer<typeof TraceStepSchema>;
+
+/** Which execution a trace should show: a deadlock first, then the one the condition asks about. */
+export function pickWitness(r: CheckResult): { kind: TraceKind; choices: number[] } | null {
+  const w = r.result.witnesses;
+  if (w.deadlock) return { kind: 'deadlock', choices: w.deadlock };
+  const wantPositive = r.scenario.condition.quantifier !== 'forall';
+  const first = wantPositive ? w.positive : w.negative;
+  const second = wantPositive ? w.negative : w.positive;
+  if (first) return { kind: wantPositive ? 'positive' : 'negative', choices: first };
+  if (second) return { kind: wantPositive ? 'negative' : 'positive', choices: second };
+  return null;
+}
+
+export function buildTrace(r: CheckResult, kind: TraceKind, choices: number[]): Trace {
+  const program = r.program;
+  const { run, steps } = replayChoices(program, choices, true);
+  const m = run.machine;
+  const final = m.quiescent()
+    ? Object.fromEntries(program.observedNames.map((n, i) => [n, program.formatValue(run.instance.observe(m.mem)[i]!)]))
+    : null;
+  return {
+    format: TRACE_FORMAT,
+    version: TRACE_VERSION,
+    tool: `smpcheck ${VERSION}`,
+    scenario: { name: r.scenario.name, file: r.scenario.file, source: r.scenario.source },
+    machine: r.model,
+    kernel: null,
+    variant: null,
+    bounds: r.bounds,
+    kind,
+    cpus: r.scenario.threads.map((t) => t.name),
+    choices,
+    steps: steps.map((s, i) => traceStep(program, s, i)),
+    final,
+    ...(final === null ? { blocked: m.blockedCpus() } : {}),
+  };
+}
+
+export function traceStep(program: Program, s: StepInfo, i: number): TraceStep {
+  const out: TraceStep = {
+    i, proc: s.proc, cpu: cpuOfProc(s.proc), kind: kindOfProc(s.proc), ctx: s.ctx, op: s.op, fn: s.fn,
+    text: describeStep(program, s),
+  };
+  if (s.loc !== undefined) out.loc = program.locName(s.loc);
+  if (s.value !== undefined) out.value = program.formatValue(s.value);
+  if (s.from) out.from = s.from;
+  if (s.label) out.label = s.label;
+  if (s.pairs) out.pairs = s.pairs;
+  if (s.line !== undefined) out.line = s.line;
+  if (s.col !== undefined) out.col = s.col;
+  return out;
+}
+
+/** One short phrase per step, in the kernel's words. */
+export function describeStep(program: Program, s: StepInfo): string {
+  const loc = s.loc !== undefined ? program.locName(s.loc) : '';
+  const val = s.value !== undefined ? program.formatValue(s.value) : '';
+  const lbl = s.label ? ` '${s.label}'${s.pairs ? ` pairs '${s.pairs}'` : ''}` : '';
+  switch (s.op) {
+    case 'ld':
+      return `${s.fn}(${loc}) = ${val}${s.from === 'buffer' ? ' (own store buffer)' : ''}`;
+    case 'await':
+      return `${s.fn}(${loc}) = ${val}, condition met${s.from === 'buffer' ? ' (own store buffer)' : ''}`;
+    case 'st':
+      return `${s.fn}(${loc}, ${val})${s.note ? ` ${s.note}` : ''}`;
+    case 'rmw':
+      return `${s.fn}(${loc}) read ${val}, ${s.note ?? ''} (locked)`;
+    case 'mb':
+      return `${s.fn}()${lbl} full barrier`;
+    case 'nop':
+      return `${s.fn}()${lbl} compiler barrier only`;
+    case 'irq':
+      return `${s.fn}()`;
+    case 'raise':
+      return `${s.fn}(${s.note ?? ''}, ${program.handlerName(s.vector ?? 0)}) interrupt pending`;
+    case 'flush':
+      return `store buffer drains ${loc} = ${val} to memory`;
+    case 'irq-entry':
+      return `interrupt: enter ${program.handlerName(s.vector ?? 0)}()`;
+    default:
+      return `${s.op} ${s.fn}`;
+  }
+}
+
+/** One line per step, one column per CPU. */
+export function renderTraceText(t: Trace, width = 46): string {
+  const n = t.cpus.length;
+  const pad = (s: string, w: number): string => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
+  const num = Math.max(3, String(t.steps.length).length + 1);
+  const lines: string[] = [];
+  lines.push(`${pad('#', num)} | ${t.cpus.map((c, i) => pad(`CPU${i} (${c})`, width)).join(' | ')}`);
+  lines.push(`${'-'.repeat(num)}-+-${t.cpus.map(() => '-'.repeat(width)).join('-+-')}`);
+  for (const s of t.steps) {
+    const cells = new Array<string>(n).fill('');
+    const prefix = s.kind === 'flush' ? '~ ' : s.ctx > 0 ? '  irq| ' : '';
+    cells[s.cpu] = `${prefix}${s.text}`;
+    lines.push(`${pad(String(s.i + 1), num)} | ${cells.map((c) => pad(c, width)).join(' | ')}`);
+  }
+  return lines.join('\n');
+}

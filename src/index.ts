@@ -1,0 +1,12 @@
+// Library API of smpcheck.
+export { checkScenario, checkSource, expectationFor, type CheckOptions, type CheckResult, type Verdict } from './check.js';
+export { parseScenario } from './scenario/parser.js';
+export { SmpError, formatError, ERROR_CODES } from './scenario/errors.js';
+export type { Scenario, Observation } from './scenario/ast.js';
+export { explore } from './explore/index.js';
+export type { ExploreOptions, ExploreResult, Bounds } from './explore/types.js';
+export { Machine, MODELS, type ModelName } from './machine/machine.js';
+export type { Op, CpuCode } from './machine/ops.js';
+export { LitmusProgram, type Program } from './litmus/program.js';
+export { buildTrace, renderTraceText, TraceSchema, type Trace } from './explore/trace.js';
+export { VERSION } from './version.js';
