@@ -10,7 +10,10 @@ export class Collector {
   deadlocks = 0;
   witnesses: ExploreResult['witnesses'] = { positive: null, negative: null, deadlock: null };
 
-  constructor(private readonly prop: (values: readonly number[]) => boolean) {}
+  constructor(
+    private readonly prop: (values: readonly number[]) => boolean,
+    private readonly onGraph?: (graphKey: string, choices: readonly number[]) => void,
+  ) {}
 
   get graphCount(): number {
     return this.graphs.size;
@@ -20,6 +23,7 @@ export class Collector {
   final(graphKey: string, values: number[], choices: () => number[]): void {
     if (this.graphs.has(graphKey)) return;
     this.graphs.add(graphKey);
+    this.onGraph?.(graphKey, choices());
     const k = values.join(',');
     let o = this.outcomes.get(k);
     if (!o) {

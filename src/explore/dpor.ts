@@ -38,8 +38,8 @@ const lowestBit = (m: number): number => 31 - Math.clz32(m & -m);
 
 export function exploreDpor(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions): ExploreResult {
   const P = program.nCpus * 3;
-  const interner = new Interner();
-  const col = new Collector(prop);
+  const interner = opts.interner ?? new Interner();
+  const col = new Collector(prop, opts.onGraph);
   const { stepsMax, executionsMax } = opts.bounds;
   const progressEvery = opts.progressEvery ?? 10_000;
 
@@ -106,9 +106,26 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
   };
 
   /**
+   * Does no event of notdep(e_i) before e_d conflict with e_d or drain its CPU's
+   * store buffer? Then nothing in it can change whether p is enabled, and p's
+   * enabledness before e_i decides.
+   */
+  const quietBetween = (i: number, d: number, p: number, foot: number[]): boolean => {
+    const qi = chosen[i]!;
+    const si = seq[i]!;
+    const ownFlush = procFlush(cpuOfProc(p));
+    for (let k = i + 1; k < d; k++) {
+      if (clocks[k]![qi]! >= si) continue;
+      // A drain of p's own store buffer can enable p's fence or locked op.
+      if (chosen[k] === ownFlush || dependent(feet[k]!, chosen[k]!, foot, p)) return false;
+    }
+    return true;
+  };
+
+  /**
    * Is e_d (process p) enabled after E' . notdep(e_i) without e_i itself? Decided by
    * replaying that sequence; needed only for a blocking event (await, interrupt
-   * entry) whose process stepped between e_i and e_d, which is rare.
+   * entry) when events between e_i and e_d may change whether it is enabled.
    */
   const enabledWithout = (i: number, d: number, p: number): boolean => {
     const qi = chosen[i]!;
@@ -143,29 +160,35 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     const prev = lastIdx[p]!;
     if (prev >= 0) clk.set(clocks[prev]!);
     if (m.joinEvent >= 0) joinInto(clk, clocks[m.joinEvent]!);
-    if (m.joinFlush) {
-      const f = lastIdx[procFlush(cpuOfProc(p))]!;
-      if (f >= 0) joinInto(clk, clocks[f]!);
-    }
+    // A fence or locked op waited for its store buffer to drain: an enabling edge,
+    // left out of the race scan (like the irreversible races below) because the
+    // drained stores may exist only because of an event the op could precede.
+    const drained = m.joinFlush ? lastIdx[procFlush(cpuOfProc(p))]! : -1;
     const s = prev >= 0 ? seq[prev]! + 1 : 1;
     seq[d] = s;
     clk[p] = s;
-    // Races with e_d, latest first. An irreversible race (e_i enabled e_d: an
-    // interrupt entry after local_irq_enable(), an await after the write it waited
-    // for) does not hide earlier events from the scan: the race to reverse is with
-    // the event that disabled e_d's process (local_irq_disable(), the earlier write).
-    // Those edges still belong to happens-before, so they are joined afterwards.
-    let enablers: number[] | null = null;
+    // The full happens-before clock of e_d: program order, the store it drains,
+    // the drains it waited for, and every earlier conflicting event.
+    const full = clk.slice();
+    if (drained >= 0) joinInto(full, clocks[drained]!);
+    for (let i = d - 1; i >= 0; i--) {
+      const q = chosen[i]!;
+      if (q !== p && full[q]! < seq[i]! && dependent(feet[i]!, q, foot, p)) joinInto(full, clocks[i]!);
+    }
+    // Races with e_d, latest first, scanned with a clock that leaves out enabling
+    // edges. An irreversible race (e_i enabled e_d: an interrupt entry after
+    // local_irq_enable(), a task step after the handler that held its CPU, an
+    // await after the write it waited for) and the drains a fence waited for do
+    // not hide earlier events: the race to reverse is with the event that disabled
+    // e_d's process (local_irq_disable(), the interrupt entry, the earlier write).
     for (let i = d - 1; i >= 0; i--) {
       const q = chosen[i]!;
       if (q === p || clk[q]! >= seq[i]!) continue;
       if (!dependent(feet[i]!, q, foot, p)) continue;
-      const reversible = !mayBlock || (prev < i ? (enabledAt[i]! & bit) !== 0 : enabledWithout(i, d, p));
-      if (reversible && handleRace(i, d, p, clk)) joinInto(clk, clocks[i]!);
-      else (enablers ??= []).push(i);
+      const reversible = !mayBlock || (prev < i && quietBetween(i, d, p, foot) ? (enabledAt[i]! & bit) !== 0 : enabledWithout(i, d, p));
+      if (reversible && handleRace(i, d, p, full)) joinInto(clk, clocks[i]!);
     }
-    if (enablers) for (const i of enablers) joinInto(clk, clocks[i]!);
-    clocks[d] = clk;
+    clocks[d] = full;
     lastIdx[p] = d;
     // Sleep set of the child: sleeping and already-explored siblings whose next event is independent of this one.
     const sl = sleep[d]! | (done[d]! & ~bit);

@@ -20,8 +20,8 @@ export const STATES_MAX = 5_000_000;
 
 export function exploreExplicit(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions): ExploreResult {
   const P = program.nCpus * 3;
-  const interner = new Interner();
-  const col = new Collector(prop);
+  const interner = opts.interner ?? new Interner();
+  const col = new Collector(prop, opts.onGraph);
   const { stepsMax } = opts.bounds;
   const statesMax = Math.min(STATES_MAX, opts.bounds.executionsMax);
   const progressEvery = opts.progressEvery ?? 10_000;

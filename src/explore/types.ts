@@ -1,3 +1,5 @@
+import type { Interner } from '../machine/machine.js';
+
 // Options, results and bounds of an exploration.
 
 export interface Bounds {
@@ -18,6 +20,10 @@ export interface ExploreOptions {
   progressEvery?: number; // executions (or states) between calls
   /** Called at the end of every run with its choices and how it ended (for tests and debugging). */
   onRun?: (choices: readonly number[], end: 'final' | 'deadlock' | 'sleep-blocked' | 'cut') => void;
+  /** Called once per distinct execution graph with its key and a run reaching it. */
+  onGraph?: (graphKey: string, choices: readonly number[]) => void;
+  /** Share history numbering between searches so that their graph keys compare. */
+  interner?: Interner;
 }
 
 export interface Progress {

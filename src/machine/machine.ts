@@ -3,9 +3,13 @@
 // a fresh one for every replay.
 //
 // Every nondeterministic step is taken by a *process*. Each CPU c has three:
-//   procCpu(c)   - the CPU executes the pending op of its innermost context;
+//   procCpu(c)   - the CPU executes the next op of the task it runs;
 //   procFlush(c) - the oldest entry of c's store buffer drains to memory (x86 only);
-//   procIrq(c)   - c takes a pending interrupt: its handler runs on c's stack.
+//   procIrq(c)   - c takes a pending interrupt, then executes the handler's ops
+//                  until it returns; the task's process is stopped meanwhile.
+// Handler steps belong to the interrupt process, not to the task's, so that the
+// position where an interrupt lands is a choice the reduction reasons about like
+// any other (both write the CPU's control word, so they conflict).
 // A run is the list of process ids chosen at each step.
 
 import type { CpuCode, Op, OpSite } from './ops.js';
@@ -183,21 +187,27 @@ export class Machine {
     return { v: this.mem[loc]!, wid: this.memW[loc]!, fromBuf: false };
   }
 
+  private inHandler(cpu: Cpu): boolean {
+    return cpu.ctx.length > 0 && cpu.ctx[cpu.ctx.length - 1]!.vector >= 0;
+  }
+
+  private opEnabled(c: number, cpu: Cpu, op: Op | null): boolean {
+    if (op === null) return false;
+    if ((op.k === 'mb' || op.k === 'rmw') && this.tso && this.bufLen(cpu) > 0) return false;
+    if (op.k === 'await') return op.pred(this.visible(c, op.loc).v);
+    return true;
+  }
+
   enabled(p: number): boolean {
     const c = cpuOfProc(p);
     const cpu = this.cpus[c]!;
     switch (p % PROCS_PER_CPU) {
-      case 0: {
-        const ctx = this.top(c);
-        if (!ctx || ctx.op === null) return false;
-        const op = ctx.op;
-        if ((op.k === 'mb' || op.k === 'rmw') && this.tso && this.bufLen(cpu) > 0) return false;
-        if (op.k === 'await') return op.pred(this.visible(c, op.loc).v);
-        return true;
-      }
+      case 0:
+        return cpu.ctx.length === 1 && this.opEnabled(c, cpu, cpu.ctx[0]!.op);
       case 1:
         return this.bufLen(cpu) > 0;
       default:
+        if (this.inHandler(cpu)) return this.opEnabled(c, cpu, this.top(c)!.op);
         return cpu.pending !== 0 && cpu.irqOn;
     }
   }
@@ -213,8 +223,11 @@ export class Machine {
   footprint(p: number): number[] {
     const c = cpuOfProc(p);
     const cpu = this.cpus[c]!;
-    switch (p % PROCS_PER_CPU) {
-      case 0: {
+    const kind = p % PROCS_PER_CPU;
+    if (kind === 1) return [(cpu.buf[cpu.bufHead]!.loc << 2) | ACC_F];
+    if (kind === 2 && !this.inHandler(cpu)) return [(this.ctlLoc(c) << 2) | ACC_W, (this.pendLoc(c) << 2) | ACC_W];
+    {
+      {
         const op = this.top(c)!.op!;
         const out: number[] = this.irqsPossible ? [(this.ctlLoc(c) << 2) | ACC_W] : [];
         switch (op.k) {
@@ -236,10 +249,6 @@ export class Machine {
         }
         return out;
       }
-      case 1:
-        return [(cpu.buf[cpu.bufHead]!.loc << 2) | ACC_F];
-      default:
-        return [(this.ctlLoc(c) << 2) | ACC_W, (this.pendLoc(c) << 2) | ACC_W];
     }
   }
 
@@ -251,10 +260,12 @@ export class Machine {
     this.joinEvent = -1;
     this.joinFlush = false;
     this.lastStep = null;
-    switch (p % PROCS_PER_CPU) {
-      case 0:
-        this.stepCpu(c, cpu, ev);
-        return;
+    const kind = p % PROCS_PER_CPU;
+    if (kind === 0 || (kind === 2 && this.inHandler(cpu))) {
+      this.stepCpu(p, c, cpu, ev);
+      return;
+    }
+    switch (kind) {
       case 1: {
         const e = cpu.buf[cpu.bufHead]!;
         cpu.bufHead++;
@@ -289,7 +300,7 @@ export class Machine {
     }
   }
 
-  private stepCpu(c: number, cpu: Cpu, ev: number): void {
+  private stepCpu(p: number, c: number, cpu: Cpu, ev: number): void {
     const ctx = this.top(c)!;
     const op = ctx.op!;
     let result = 0;
@@ -297,7 +308,7 @@ export class Machine {
     let info: StepInfo | null = null;
     const site: OpSite = op.site;
     const mk = (o: Partial<StepInfo>): StepInfo => ({
-      proc: procCpu(c), cpu: c, kind: 'cpu', op: op.k, fn: site.fn, line: site.line, col: site.col,
+      proc: p, cpu: c, kind: kindOfProc(p), op: op.k, fn: site.fn, line: site.line, col: site.col,
       label: site.label, pairs: site.pairs, ctx: cpu.ctx.length - 1, ...o,
     });
     switch (op.k) {
@@ -376,13 +387,16 @@ export class Machine {
 
   /**
    * Can another process's step enable or disable p's next step? True for an
-   * interrupt entry (pending and interrupt-enable state) and an await (the value
-   * it waits for). A fence or locked op waits only for its own store buffer.
+   * interrupt entry (pending and interrupt-enable state), a handler step, a task
+   * step on a machine with interrupts, and an await (the value it waits for).
+   * A fence or locked op waits only for its own store buffer.
    */
   mayBlock(p: number): boolean {
     const kind = p % PROCS_PER_CPU;
-    if (kind === 2) return true;
     if (kind === 1) return false;
+    // A task is stopped while a handler runs on its CPU, so with interrupts in
+    // the scenario any task step may depend on the interrupt process.
+    if (kind === 2 || this.irqsPossible) return true;
     return this.top(cpuOfProc(p))?.op?.k === 'await';
   }
 

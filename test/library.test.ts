@@ -1,0 +1,47 @@
+// Every scenario of the library, on both machines, with and without reduction:
+// the header's expectation holds, and both searches find the same final states,
+// the same execution graphs and the same witness counts.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { relative } from 'node:path';
+import { checkScenario, expectationFor } from '../src/check.js';
+import { parseScenario } from '../src/scenario/parser.js';
+import { MODELS } from '../src/machine/machine.js';
+import { litmusFiles, read, ROOT } from './helpers.js';
+
+const files = litmusFiles('scenarios');
+
+test('the library has the classic shapes and the interrupt scenarios', () => {
+  const names = new Set(files.map((f) => relative(ROOT, f)));
+  for (const n of ['SB', 'SB+mbs', 'MP', 'MP+wmb+rmb', 'LB', '2+2W', 'R', 'S', 'IRIW', 'WRC', 'ISA2', 'RWC', 'CoRR', 'CoRW1', 'CoRW2', 'CoWR', 'CoWW', 'SB3', 'SB4', 'SB5', 'SB6', 'SB6+mbs']) {
+    assert.ok(names.has(`scenarios/litmus/${n}.litmus`), `missing scenarios/litmus/${n}.litmus`);
+  }
+  assert.ok([...names].some((n) => n.startsWith('scenarios/irq/')));
+});
+
+for (const file of files) {
+  const rel = relative(ROOT, file);
+  test(`${rel}: expectation confirmed and reduction agrees with full search on sc and x86`, () => {
+    const sc = parseScenario(read(file), rel);
+    assert.ok(sc.expectations.length > 0, 'the header states a Result');
+    for (const model of MODELS) {
+      const expected = expectationFor(sc, model);
+      assert.ok(expected !== null, `${rel} states a result for ${model}`);
+      const dpor = checkScenario(sc, { model, reduction: true });
+      const full = checkScenario(sc, { model, reduction: false });
+      const repro = `smpcheck check ${rel} --model ${model} --show-trace`;
+      assert.equal(dpor.result.complete, true, `dpor search complete (${repro})`);
+      assert.equal(full.result.complete, true, `full search complete (${repro} --no-reduction)`);
+      assert.equal(dpor.observation, expected, `dpor observation on ${model} (${repro})`);
+      assert.equal(full.observation, expected, `full observation on ${model} (${repro} --no-reduction)`);
+      assert.deepEqual(dpor.result.outcomes, full.result.outcomes, `same final states on ${model}`);
+      assert.equal(dpor.result.graphs, full.result.graphs, `same execution graphs on ${model}`);
+      assert.equal(dpor.result.positive, full.result.positive);
+      assert.equal(dpor.result.negative, full.result.negative);
+      assert.equal(dpor.result.deadlocks, 0);
+      // Reduction explores no more executions than there are interleavings.
+      assert.ok(BigInt(dpor.result.executions) <= (full.result.interleavings ?? 0n));
+    }
+  });
+}
