@@ -35,12 +35,23 @@ for (const model of ['sc', 'x86'] as const) {
 // Interrupts: random handlers raised on random CPUs, with interrupts masked at
 // random; the reduced search must agree with the full search.
 const irqProgramArb = fc.record({
-  threads: fc.array(fc.array(fc.oneof(instr, fc.constant({ k: 'raise' as const }), fc.constant({ k: 'cli' as const })), { minLength: 1, maxLength: 4 }), { minLength: 2, maxLength: 2 }),
+  threads: fc.array(
+    fc.array(
+      fc.oneof(
+        instr,
+        fc.constant({ k: 'raise' as const }),
+        fc.constant({ k: 'cli' as const }),
+        fc.record({ k: fc.constant('await' as const), loc: fc.integer({ min: 0, max: 2 }), val: fc.integer({ min: 0, max: 2 }) }),
+      ),
+      { minLength: 1, maxLength: 4 },
+    ),
+    { minLength: 2, maxLength: 2 },
+  ),
   handler: fc.array(instr, { minLength: 1, maxLength: 2 }),
   target: fc.integer({ min: 0, max: 1 }),
 });
 
-test('random programs with interrupts: DPOR = full search on both machines', () => {
+test('random programs with interrupts and waits: DPOR = full search on both machines', () => {
   fc.assert(
     fc.property(irqProgramArb, ({ threads, handler, target }) => {
       const src = renderIrq(threads, handler, target);
@@ -50,6 +61,7 @@ test('random programs with interrupts: DPOR = full search on both machines', () 
         assert.equal(a.result.complete && b.result.complete, true);
         assert.deepEqual(a.result.outcomes, b.result.outcomes, `DPOR vs full on ${model}:\n${src}`);
         assert.equal(a.result.graphs, b.result.graphs, `graph counts on ${model}:\n${src}`);
+        assert.equal(a.result.deadlocks > 0, b.result.deadlocks > 0, `deadlock found by both or neither on ${model}:\n${src}`);
       }
     }),
     { seed: 7, numRuns: 200, endOnFailure: true },

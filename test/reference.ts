@@ -140,7 +140,7 @@ export function reference(threads: Instr[][], model: ModelName): Set<string> {
 }
 
 
-export type IrqInstr = Instr | { k: 'raise' } | { k: 'cli' };
+export type IrqInstr = Instr | { k: 'raise' } | { k: 'cli' } | { k: 'await'; loc: number; val: number };
 
 /** A two-CPU program whose threads raise interrupt handler h on CPU target and mask interrupts. */
 export function renderIrq(threads: IrqInstr[][], handler: Instr[], target: number): string {
@@ -159,6 +159,7 @@ export function renderIrq(threads: IrqInstr[][], handler: Instr[], target: numbe
     let off = false;
     for (const i of t) {
       if (i.k === 'raise') lines.push(`\traise_irq(${target}, h);`);
+      else if (i.k === 'await') lines.push(`\tr${r++} = smp_cond_load_acquire(${LOCS[i.loc]}, VAL == ${i.val});`);
       else if (i.k === 'cli') {
         lines.push(off ? '\tlocal_irq_enable();' : '\tlocal_irq_disable();');
         off = !off;

@@ -143,6 +143,42 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     return probe.machine.enabled(p);
   };
 
+  /** Races of event e_d (process p, footprint foot) with the events before it. */
+  const scanRaces = (d: number, p: number, foot: number[], mayBlock: boolean, prev: number, clk: Int32Array, full: Int32Array): void => {
+    const bit = 1 << p;
+    for (let i = d - 1; i >= 0; i--) {
+      const q = chosen[i]!;
+      if (q === p || clk[q]! >= seq[i]!) continue;
+      if (!dependent(feet[i]!, q, foot, p)) continue;
+      const reversible = !mayBlock || (prev < i && quietBetween(i, d, p, foot) ? (enabledAt[i]! & bit) !== 0 : enabledWithout(i, d, p));
+      if (reversible && handleRace(i, d, p, full)) joinInto(clk, clocks[i]!);
+    }
+  };
+
+  /**
+   * At the end of a run, a process that is still blocked (an await whose value
+   * never came, a handler that never ran) has a next event the run never took:
+   * its races with the run are reversed like those of executed events, so that
+   * the runs where it goes first are explored too.
+   */
+  const blockedRaces = (): void => {
+    const m = run.machine;
+    for (let p = 0; p < P; p++) {
+      if (!m.blocked(p)) continue;
+      const foot = m.footprint(p);
+      const prev = lastIdx[p]!;
+      const clk = new Int32Array(P);
+      if (prev >= 0) clk.set(clocks[prev]!);
+      clk[p] = prev >= 0 ? seq[prev]! + 1 : 1;
+      const full = clk.slice();
+      for (let i = depth - 1; i >= 0; i--) {
+        const q = chosen[i]!;
+        if (q !== p && full[q]! < seq[i]! && dependent(feet[i]!, q, foot, p)) joinInto(full, clocks[i]!);
+      }
+      scanRaces(depth, p, foot, true, prev, clk, full);
+    }
+  };
+
   const stepAt = (d: number, p: number): void => {
     const m = run.machine;
     const bit = 1 << p;
@@ -181,13 +217,7 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     // await after the write it waited for) and the drains a fence waited for do
     // not hide earlier events: the race to reverse is with the event that disabled
     // e_d's process (local_irq_disable(), the interrupt entry, the earlier write).
-    for (let i = d - 1; i >= 0; i--) {
-      const q = chosen[i]!;
-      if (q === p || clk[q]! >= seq[i]!) continue;
-      if (!dependent(feet[i]!, q, foot, p)) continue;
-      const reversible = !mayBlock || (prev < i && quietBetween(i, d, p, foot) ? (enabledAt[i]! & bit) !== 0 : enabledWithout(i, d, p));
-      if (reversible && handleRace(i, d, p, full)) joinInto(clk, clocks[i]!);
-    }
+    scanRaces(d, p, foot, mayBlock, prev, clk, full);
     clocks[d] = full;
     lastIdx[p] = d;
     // Sleep set of the child: sleeping and already-explored siblings whose next event is independent of this one.
@@ -218,13 +248,17 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
         const m = run.machine;
         const q = m.quiescent();
         if (q) col.final(m.graphKey(), run.instance.observe(m.mem), choices);
-        else col.deadlock(choices);
+        else {
+          col.deadlock(choices);
+          blockedRaces();
+        }
         opts.onRun?.(choices(), q ? 'final' : 'deadlock');
         break;
       }
       const avail = en & ~sleep[depth]!;
       if (avail === 0) {
         sleepBlocked++;
+        blockedRaces();
         opts.onRun?.(choices(), 'sleep-blocked');
         break;
       }

@@ -228,7 +228,8 @@ export class Machine {
     if (kind === 2 && !this.inHandler(cpu)) return [(this.ctlLoc(c) << 2) | ACC_W, (this.pendLoc(c) << 2) | ACC_W];
     {
       {
-        const op = this.top(c)!.op!;
+        // The task's own op (kind 0) or the running handler's op (kind 2).
+        const op = (kind === 0 ? cpu.ctx[0]! : this.top(c)!).op!;
         const out: number[] = this.irqsPossible ? [(this.ctlLoc(c) << 2) | ACC_W] : [];
         switch (op.k) {
           case 'ld':
@@ -398,6 +399,20 @@ export class Machine {
     // the scenario any task step may depend on the interrupt process.
     if (kind === 2 || this.irqsPossible) return true;
     return this.top(cpuOfProc(p))?.op?.k === 'await';
+  }
+
+  /** Does p have a next step that it cannot take now (it waits for another process)? */
+  blocked(p: number): boolean {
+    if (this.enabled(p)) return false;
+    const cpu = this.cpus[cpuOfProc(p)]!;
+    switch (p % PROCS_PER_CPU) {
+      case 0:
+        return cpu.ctx.length >= 1 && cpu.ctx[0]!.op !== null;
+      case 1:
+        return false;
+      default:
+        return this.inHandler(cpu) ? this.top(cpuOfProc(p))!.op !== null : cpu.pending !== 0;
+    }
   }
 
   /** Every CPU finished and every buffer drained? */
