@@ -240,7 +240,8 @@ export class Machine {
             if (!this.tso) out.push((op.loc << 2) | ACC_W);
             break;
           case 'rmw':
-            out.push((op.loc << 2) | ACC_W);
+            // A failing cmpxchg writes nothing: it conflicts only with writes.
+            out.push((op.loc << 2) | (op.f(this.mem[op.loc]!) === undefined ? ACC_R : ACC_W));
             break;
           case 'raise':
             out.push((this.pendLoc(op.cpu) << 2) | ACC_W);

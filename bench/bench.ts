@@ -1,0 +1,77 @@
+// `npm run bench`: every scenario of the library on both machines, each in a
+// fresh process, reduced (DPOR) and unreduced (explicit-state) search.
+//   node dist/bench/bench.js [--json] [DIR...]
+// Prints a table per scenario and a summary against the engine's targets.
+
+import { execFileSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MODELS } from '../src/machine/machine.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const dirs = args.filter((a) => !a.startsWith('--'));
+const roots = dirs.length > 0 ? dirs : ['scenarios/litmus', 'scenarios/irq'];
+
+interface Row {
+  test: string; file: string; model: string; observation: string | null; expected: string | null; complete: boolean;
+  outcomes: number; executions: number; sleepBlocked: number; graphs: number; steps: number; ms: number;
+  fullExecutions: string | null; fullStates: number | null; fullSteps: number; fullMs: number; agree: boolean; peakRssMb: number;
+}
+
+function files(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (p: string): void => {
+    if (statSync(p).isDirectory()) for (const e of readdirSync(p).sort()) walk(join(p, e));
+    else if (p.endsWith('.litmus')) out.push(p);
+  };
+  walk(join(ROOT, dir));
+  return out;
+}
+
+const rows: Row[] = [];
+const all = roots.flatMap(files);
+let n = 0;
+for (const f of all) {
+  for (const model of MODELS) {
+    n++;
+    if (process.stderr.isTTY) process.stderr.write(`\r[${n}/${all.length * MODELS.length}] ${relative(ROOT, f)} ${model}\x1b[K`);
+    const out = execFileSync(process.execPath, [join(ROOT, 'dist/bench/one.js'), f, model], { encoding: 'utf8' });
+    rows.push(JSON.parse(out) as Row);
+  }
+}
+if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+
+if (json) {
+  process.stdout.write(`${JSON.stringify(rows)}\n`);
+} else {
+  const head = ['scenario', 'machine', 'result', 'outcomes', 'executions', 'graphs', 'ratio', 'sleep-blk', 'steps', 'steps/s', 'ms', 'interleavings (no reduction)', 'states (no red.)', 'ms (no red.)', 'peak MB'];
+  const body = rows.map((r) => [
+    r.test, r.model, r.observation ?? 'INCOMPLETE', String(r.outcomes), String(r.executions), String(r.graphs),
+    (r.executions / Math.max(1, r.graphs)).toFixed(2), String(r.sleepBlocked), String(r.steps),
+    r.ms > 0 ? String(Math.round(r.steps / (r.ms / 1000))) : '-', r.ms.toFixed(2),
+    r.fullExecutions ?? '-', String(r.fullStates ?? '-'), r.fullMs.toFixed(1), String(r.peakRssMb),
+  ]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i < 3 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join(' | ')} |`;
+  process.stdout.write(`${line(head)}\n|${w.map((x, i) => (i < 3 ? ':' : '-') + '-'.repeat(x) + (i < 3 ? '-' : ':')).join('|')}|\n`);
+  for (const b of body) process.stdout.write(`${line(b)}\n`);
+
+  const small = rows.filter((r) => !/^SB[456]/.test(r.test) && !r.file.includes('/irq/'));
+  const sb6 = rows.find((r) => r.test === 'SB6' && r.model === 'x86');
+  const totalExec = rows.reduce((a, r) => a + r.executions, 0);
+  const totalGraphs = rows.reduce((a, r) => a + r.graphs, 0);
+  const over = rows.filter((r) => r.executions > 1.1 * r.graphs);
+  const bigSteps = rows.filter((r) => r.fullSteps >= 100_000);
+  const fullRate = bigSteps.map((r) => r.fullSteps / (r.fullMs / 1000));
+  process.stdout.write('\nSummary\n');
+  process.stdout.write(`- slowest two/three-thread classic test (reduced, in-process median): ${Math.max(...small.map((r) => r.ms)).toFixed(2)} ms (target < 50 ms)\n`);
+  if (sb6) process.stdout.write(`- SB6 on x86, exhaustive: ${sb6.ms.toFixed(2)} ms reduced, ${sb6.fullMs.toFixed(0)} ms without reduction (target < 5 s)\n`);
+  process.stdout.write(`- executions / distinct execution graphs over the whole library: ${totalExec} / ${totalGraphs} = ${(totalExec / totalGraphs).toFixed(3)} (target <= 1.1)\n`);
+  process.stdout.write(`- scenarios above 1.1: ${over.length === 0 ? 'none' : over.map((r) => `${r.test}/${r.model} ${(r.executions / r.graphs).toFixed(2)}`).join(', ')}\n`);
+  if (fullRate.length > 0) process.stdout.write(`- engine steps per second on runs of 100,000 steps or more: min ${Math.round(Math.min(...fullRate))}, max ${Math.round(Math.max(...fullRate))} (target >= 300,000)\n`);
+  process.stdout.write(`- reduced and unreduced searches agree on outcomes and graphs: ${rows.every((r) => r.agree) ? 'yes, every scenario' : `NO: ${rows.filter((r) => !r.agree).map((r) => r.test).join(', ')}`}\n`);
+  process.stdout.write(`- expectations confirmed: ${rows.filter((r) => r.expected === null || r.expected === r.observation).length}/${rows.length}\n`);
+}

@@ -1,0 +1,53 @@
+// Measures one scenario on one machine in a fresh process (so that peak memory
+// is this scenario's own) and prints one JSON line. Used by bench.ts.
+//   node dist/bench/one.js FILE MODEL [REPEAT]
+
+import { readFileSync } from 'node:fs';
+import { checkScenario } from '../src/check.js';
+import { parseScenario } from '../src/scenario/parser.js';
+import type { ModelName } from '../src/machine/machine.js';
+
+const [file, model, repeatArg] = process.argv.slice(2);
+if (!file || !model) {
+  process.stderr.write('usage: node dist/bench/one.js FILE MODEL [REPEAT]\n');
+  process.exit(1);
+}
+const repeat = Number(repeatArg ?? 5);
+const sc = parseScenario(readFileSync(file, 'utf8'), file);
+const now = (): number => performance.now();
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+// Reduced search: one warm-up run, then the median of `repeat` timed runs.
+checkScenario(sc, { model: model as ModelName });
+const times: number[] = [];
+let dpor = checkScenario(sc, { model: model as ModelName }, now);
+for (let i = 0; i < repeat; i++) {
+  dpor = checkScenario(sc, { model: model as ModelName }, now);
+  times.push(dpor.ms);
+}
+const full = checkScenario(sc, { model: model as ModelName, reduction: false }, now);
+
+process.stdout.write(`${JSON.stringify({
+  test: sc.name,
+  file,
+  model,
+  observation: dpor.observation,
+  expected: dpor.expected,
+  complete: dpor.result.complete && full.result.complete,
+  outcomes: dpor.result.outcomes.length,
+  executions: dpor.result.executions,
+  sleepBlocked: dpor.result.sleepBlocked,
+  graphs: dpor.result.graphs,
+  steps: dpor.result.steps,
+  ms: median(times),
+  fullExecutions: full.result.interleavings?.toString() ?? null,
+  fullStates: full.result.states,
+  fullSteps: full.result.steps,
+  fullMs: full.ms,
+  agree: JSON.stringify(dpor.result.outcomes) === JSON.stringify(full.result.outcomes) && dpor.result.graphs === full.result.graphs,
+  peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+})}\n`);
