@@ -111,6 +111,15 @@ function checkOpts(o: CommonOpts, model: ModelName | undefined, onProgress?: (p:
   };
 }
 
+/** The command that reproduces a check, with the options that shaped it. */
+function reproduce(file: string, model: string, o: CommonOpts): string {
+  let cmd = `smpcheck check ${file} --model ${model}`;
+  if (!o.reduction) cmd += ' --no-reduction';
+  if (o.stepsMax !== undefined) cmd += ` --steps-max ${o.stepsMax}`;
+  if (o.executionsMax !== undefined) cmd += ` --executions-max ${o.executionsMax}`;
+  return `${cmd} --show-trace`;
+}
+
 function verdictExit(r: CheckResult): ExitName {
   return r.verdict === 'ok' ? 'ok' : r.verdict;
 }
@@ -159,7 +168,7 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
         io.err('smpcheck: no execution reached a final state; no trace written\n');
       }
       if (r.verdict !== 'ok') {
-        io.err(`smpcheck: ${r.scenario.name} on ${r.model}: ${r.verdict}. Reproduce: smpcheck check ${file} --model ${r.model}${o.reduction ? '' : ' --no-reduction'} --show-trace\n`);
+        io.err(`smpcheck: ${r.scenario.name} on ${r.model}: ${r.verdict}. Reproduce: ${reproduce(file, r.model, o)}\n`);
       }
     }
   }
@@ -226,7 +235,7 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
           executions: r.result.executions, graphs: r.result.graphs, ms: o.time ? r.ms : null, status,
         });
         if (status !== 'confirmed') {
-          io.err(`smpcheck: ${sc.name} on ${r.model}: ${status}. Reproduce: smpcheck check ${rel} --model ${r.model}${o.reduction ? '' : ' --no-reduction'} --show-trace\n`);
+          io.err(`smpcheck: ${sc.name} on ${r.model}: ${status}. Reproduce: ${reproduce(rel, r.model, o)}\n`);
         }
       } catch (err) {
         codes.push(reportError(io, err, false));

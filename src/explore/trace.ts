@@ -137,8 +137,10 @@ export function describeStep(program: Program, s: StepInfo): string {
 }
 
 /** One line per step, one column per CPU. */
-export function renderTraceText(t: Trace, width = 46): string {
+export function renderTraceText(t: Trace, maxWidth = 60): string {
   const n = t.cpus.length;
+  const cellText = (s: TraceStep): string => `${s.kind === 'flush' ? '~ ' : s.ctx > 0 ? '  irq| ' : ''}${s.text}`;
+  const width = Math.min(maxWidth, Math.max(12, ...t.cpus.map((c, i) => `CPU${i} (${c})`.length), ...t.steps.map((s) => cellText(s).length)));
   const pad = (s: string, w: number): string => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
   const num = Math.max(3, String(t.steps.length).length + 1);
   const lines: string[] = [];
@@ -146,9 +148,8 @@ export function renderTraceText(t: Trace, width = 46): string {
   lines.push(`${'-'.repeat(num)}-+-${t.cpus.map(() => '-'.repeat(width)).join('-+-')}`);
   for (const s of t.steps) {
     const cells = new Array<string>(n).fill('');
-    const prefix = s.kind === 'flush' ? '~ ' : s.ctx > 0 ? '  irq| ' : '';
-    cells[s.cpu] = `${prefix}${s.text}`;
-    lines.push(`${pad(String(s.i + 1), num)} | ${cells.map((c) => pad(c, width)).join(' | ')}`);
+    cells[s.cpu] = cellText(s);
+    lines.push(`${pad(String(s.i + 1), num)} | ${cells.map((c) => pad(c, width)).join(' | ')}`.trimEnd());
   }
-  return lines.join('\n');
+  return lines.map((l) => l.trimEnd()).join('\n');
 }

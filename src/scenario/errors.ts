@@ -59,7 +59,7 @@ export function formatError(err: SmpError, source?: string): string {
   const where = err.span
     ? `${err.file ?? '<input>'}:${err.span.line}:${err.span.col}`
     : (err.file ?? 'smpcheck');
-  let out = `${where}: error[${err.code}] ${err.message}`;
+  let out = `${where} error[${err.code}] ${err.message}`;
   if (err.span && source !== undefined) {
     const lines = source.split('\n');
     const text = (lines[err.span.line - 1] ?? '').replace(/\t/g, ' ');

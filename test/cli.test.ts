@@ -1,0 +1,225 @@
+// The command line: exit codes, JSON shapes, traces and replay, determinism,
+// and the binary itself in a child process.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TraceSchema } from '../src/explore/trace.js';
+import { VERSION } from '../src/version.js';
+import { cli, read, ROOT } from './helpers.js';
+
+const lit = (name: string): string => join(ROOT, 'scenarios', name);
+const tmp = mkdtempSync(join(tmpdir(), 'smpcheck-cli-'));
+
+function write(name: string, text: string): string {
+  const f = join(tmp, name);
+  writeFileSync(f, text);
+  return f;
+}
+
+const SB = read(lit('litmus/SB.litmus'));
+
+test('version matches package.json', () => {
+  const pkg = JSON.parse(read(join(ROOT, 'package.json'))) as { version: string };
+  assert.equal(VERSION, pkg.version);
+  const r = cli(['--version']);
+  assert.equal(r.code, 0);
+  assert.equal(r.out.trim(), VERSION);
+});
+
+test('--help lists the commands and the exit codes', () => {
+  const r = cli(['--help']);
+  assert.equal(r.code, 0);
+  for (const w of ['check', 'suite', 'replay', 'Exit codes', '70 internal error']) assert.ok(r.out.includes(w), w);
+  const c = cli(['check', '--help']);
+  for (const w of ['--model', '--json', '--trace', '--show-trace', '--no-reduction', '--steps-max']) assert.ok(c.out.includes(w), w);
+});
+
+test('exit 0 when the expectation holds, with herd lines first', () => {
+  const r = cli([lit('litmus/SB.litmus'), '--no-time']);
+  assert.equal(r.code, 0);
+  const lines = r.out.split('\n');
+  assert.equal(lines[0], 'Test SB Allowed');
+  assert.equal(lines[1], 'States 4');
+  assert.ok(lines.includes('Ok'));
+  assert.ok(lines.includes('Positive: 1 Negative: 3'));
+  assert.ok(lines.includes('Observation SB Sometimes 1 3'));
+  assert.ok(lines.includes('Verdict ok'));
+  assert.equal(r.err, '');
+});
+
+test('exit 2 when the header is contradicted, and the reproduce command is printed', () => {
+  const f = write('SB-wrong.litmus', SB.replace('Result[x86]: Sometimes', 'Result[x86]: Never'));
+  const r = cli([f, '--no-time']);
+  assert.equal(r.code, 2);
+  assert.ok(r.out.includes('CONTRADICTED'));
+  assert.ok(r.err.includes(`Reproduce: smpcheck check ${f} --model x86 --show-trace`));
+});
+
+test('exit 1 on bad input, exit 1 on a bad option, most severe code wins', () => {
+  const bad = write('bad.litmus', 'C bad\n{}\nP0(int *x) { WRITE_ONCE(*x, 1) }\nexists (x=1)\n');
+  const r = cli([bad]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /bad\.litmus:3:32 error\[SMP100\] expected ';' after a statement, found '}'/);
+  assert.ok(!r.err.includes('    at '), 'no stack trace');
+  assert.equal(cli([lit('litmus/SB.litmus'), '--steps-max', 'lots']).code, 1);
+  assert.equal(cli([lit('litmus/SB.litmus'), '--model', 'arm64']).code, 1);
+  const wrong = write('SB-wrong2.litmus', SB.replace('Result[x86]: Sometimes', 'Result[x86]: Never'));
+  assert.equal(cli([wrong, bad, '--no-time']).code, 1);
+  assert.equal(cli([lit('litmus/SB.litmus'), wrong, '--no-time']).code, 2);
+  assert.equal(cli([join(tmp, 'missing.litmus')]).code, 1);
+});
+
+test('exit 4 when a bound cuts the search short; a counterexample found anyway is a violation', () => {
+  const r = cli([lit('litmus/SB6.litmus'), '--executions-max', '5', '--no-time']);
+  assert.equal(r.code, 4);
+  assert.ok(r.out.includes('INCOMPLETE'));
+  assert.ok(r.out.includes('Observation SB6 Unknown'));
+  const never = write('SB-never.litmus', SB.replace('Result[x86]: Sometimes', 'Result[x86]: Never'));
+  const v = cli([never, '--executions-max', '2', '--no-time']);
+  // The first runs of SB on x86 include the forbidden-by-the-header outcome or not;
+  // either way the verdict is honest: a found counterexample is a violation, else incomplete.
+  assert.ok(v.code === 2 || v.code === 4);
+  assert.ok(v.out.includes(v.code === 2 ? 'CONTRADICTED by a counterexample' : 'not decided'));
+});
+
+test('exit 3 on a deadlock, with a deadlock trace', () => {
+  const f = write('deadlock.litmus', `C deadlock
+(* Result: Never *)
+{}
+irq ack(int *done) { WRITE_ONCE(*done, 1); }
+P0(int *done, int *go) {
+	int r0;
+	raise_irq(1, ack);
+	r0 = smp_cond_load_acquire(done, VAL == 1);
+	WRITE_ONCE(*go, 1);
+}
+P1(int *done, int *go) {
+	int r0;
+	local_irq_disable();
+	r0 = smp_cond_load_acquire(go, VAL == 1);
+	local_irq_enable();
+}
+exists (0:r0=2)
+`);
+  const r = cli([f, '--no-time', '--show-trace', '--trace', join(tmp, 'dl.json')]);
+  assert.equal(r.code, 3);
+  assert.ok(r.out.includes('Verdict liveness'));
+  assert.ok(r.out.includes('Trace (deadlock)'));
+  const t = TraceSchema.parse(JSON.parse(readFileSync(join(tmp, 'dl.json'), 'utf8')));
+  assert.equal(t.kind, 'deadlock');
+  assert.equal(t.final, null);
+  assert.deepEqual(t.blocked, [0, 1]);
+});
+
+test('--json prints one object per check with the documented fields', () => {
+  const r = cli([lit('litmus/SB.litmus'), lit('litmus/MP.litmus'), '--model', 'all', '--json', '--no-time']);
+  assert.equal(r.code, 0);
+  const objs = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(objs.length, 4);
+  const sb = objs[1]!;
+  for (const k of ['test', 'model', 'result', 'verdict', 'states', 'positive', 'negative', 'stats']) assert.ok(k in sb, k);
+  assert.equal(sb.test, 'SB');
+  assert.equal(sb.model, 'x86');
+  assert.equal(sb.result, 'Sometimes');
+  assert.deepEqual(sb.states, [{ '0:r0': 0, '1:r0': 0 }, { '0:r0': 0, '1:r0': 1 }, { '0:r0': 1, '1:r0': 0 }, { '0:r0': 1, '1:r0': 1 }]);
+  const stats = sb.stats as Record<string, unknown>;
+  for (const k of ['executions', 'steps', 'ms']) assert.equal(typeof stats[k], 'number', k);
+});
+
+test('pointer values print as location names', () => {
+  const f = write('ptr.litmus', `C ptr
+{ int *p = x; x = 5; }
+P0(int **p, int *x, int *y) {
+	int *r0;
+	int r1;
+	r0 = READ_ONCE(*p);
+	r1 = READ_ONCE(*r0);
+	WRITE_ONCE(*p, y);
+}
+exists (0:r0=x /\\ 0:r1=5 /\\ p=y)
+`);
+  const r = cli([f, '--no-time', '--json']);
+  assert.equal(r.code, 0);
+  const j = JSON.parse(r.out) as { result: string; states: unknown[] };
+  assert.equal(j.result, 'Always');
+  assert.deepEqual(j.states, [{ '0:r0': 'x', '0:r1': 5, p: 'y' }]);
+});
+
+test('--trace writes a valid trace that replays to the same final state', () => {
+  const tf = join(tmp, 'sb.json');
+  assert.equal(cli([lit('litmus/SB.litmus'), '--trace', tf, '--no-time']).code, 0);
+  const t = TraceSchema.parse(JSON.parse(readFileSync(tf, 'utf8')));
+  assert.equal(t.kind, 'positive');
+  assert.deepEqual(t.final, { '0:r0': '0', '1:r0': '0' });
+  assert.equal(t.steps.length, t.choices.length);
+  const r = cli(['replay', tf]);
+  assert.equal(r.code, 0);
+  assert.ok(r.out.includes('Replay matches the recorded final state'));
+  // Tampered traces: a different recorded final state, an impossible choice, not a trace.
+  writeFileSync(join(tmp, 'diverge.json'), JSON.stringify({ ...t, final: { '0:r0': '1', '1:r0': '1' } }));
+  assert.equal(cli(['replay', join(tmp, 'diverge.json')]).code, 2);
+  writeFileSync(join(tmp, 'bad-choice.json'), JSON.stringify({ ...t, choices: [29, ...t.choices] }));
+  const bc = cli(['replay', join(tmp, 'bad-choice.json')]);
+  assert.equal(bc.code, 1);
+  assert.ok(bc.err.includes('error[SMP202]'));
+  writeFileSync(join(tmp, 'not-trace.json'), '{"format":"other"}');
+  const nt = cli(['replay', join(tmp, 'not-trace.json')]);
+  assert.equal(nt.code, 1);
+  assert.ok(nt.err.includes('error[SMP201]'));
+  writeFileSync(join(tmp, 'not-json.json'), '{');
+  assert.equal(cli(['replay', join(tmp, 'not-json.json')]).code, 1);
+});
+
+test('every witness of the library replays to its recorded final state', () => {
+  for (const f of ['litmus/IRIW.litmus', 'litmus/SB6.litmus', 'irq/irq-window.litmus', 'irq/SB+ipi-mb-ack.litmus']) {
+    for (const model of ['sc', 'x86']) {
+      const tf = join(tmp, 'w.json');
+      cli([lit(f), '--model', model, '--trace', tf, '--no-time']);
+      const r = cli(['replay', tf]);
+      assert.equal(r.code, 0, `${f} ${model}: ${r.err}`);
+    }
+  }
+});
+
+test('output is byte-for-byte deterministic with --no-time', () => {
+  const args = [lit('litmus/IRIW.litmus'), lit('irq/SB+ipi-nowait.litmus'), '--model', 'all', '--show-trace', '--no-time'];
+  const a = cli(args);
+  const b = cli(args);
+  assert.equal(a.out, b.out);
+  const j1 = cli([...args, '--json']);
+  const j2 = cli([...args, '--json']);
+  assert.equal(j1.out, j2.out);
+});
+
+test('suite: exit 0 when all hold, 2 when one is contradicted, 1 without expectations', () => {
+  const ok = cli(['suite', join(ROOT, 'scenarios/irq'), '--no-time']);
+  assert.equal(ok.code, 0);
+  assert.ok(ok.out.includes('10 confirmed, 0 contradicted'));
+  const dir = mkdtempSync(join(tmpdir(), 'smpcheck-suite-'));
+  writeFileSync(join(dir, 'a.litmus'), SB);
+  writeFileSync(join(dir, 'b.litmus'), SB.replace('Result[sc]: Never', 'Result[sc]: Sometimes'));
+  const bad = cli(['suite', dir, '--json', '--no-time']);
+  assert.equal(bad.code, 2);
+  const j = JSON.parse(bad.out) as { summary: { contradicted: number; confirmed: number } };
+  assert.equal(j.summary.contradicted, 1);
+  assert.equal(j.summary.confirmed, 3);
+  const none = mkdtempSync(join(tmpdir(), 'smpcheck-suite-'));
+  writeFileSync(join(none, 'c.litmus'), SB.replace(/ \* Result\[[a-z0-9]+\]: \w+\n/g, ''));
+  assert.equal(cli(['suite', none, '--no-time']).code, 1);
+});
+
+test('the installed binary runs as a Unix tool: exit codes and streams', () => {
+  const bin = join(ROOT, 'bin/smpcheck.js');
+  const ok = spawnSync(process.execPath, [bin, lit('litmus/MP.litmus'), '--no-time'], { encoding: 'utf8' });
+  assert.equal(ok.status, 0);
+  assert.ok(ok.stdout.startsWith('Test MP Allowed\n'));
+  const bad = spawnSync(process.execPath, [bin, join(tmp, 'missing.litmus')], { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /error\[SMP004\]/);
+  const v = execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
+  assert.equal(v.trim(), VERSION);
+});
