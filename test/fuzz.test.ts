@@ -105,6 +105,85 @@ const randomArb: fc.Arbitrary<string> = fc.oneof(
     .map(([ts, ws]) => `C Fuzz\n{}\n${ts.map((t, i) => t + (ws[i] ?? ' ')).join('')}`),
 );
 
+/**
+ * Near-valid programs built from fragments: they mostly parse, so they reach the
+ * checker and its run-time errors (division by zero, dereference of an integer,
+ * pointer arithmetic), interrupts, waits and bounds.
+ */
+// Each list: mostly valid fragments, then a few invalid ones picked now and then.
+const INIT_OK = ['x=1;', 'y=-1;', 'z=4294967295;', 'int *p = y;', 'int *p = &x;', 'atomic_t a = 3;', '0:r1=2;', '0:r2=x;', '1:r0=7;', 'x=0x10;', 'w;', 'q=5,'];
+const INIT_BAD = ['2:r1=y;', 'y=2147483648;', '3:r0=1;', 'x=4294967296;', 'P0=1;', '0:r9=1;'];
+const DIRECTIVES_OK = ['bound steps 100;', 'bound executions 50;', 'model sc;', 'model x86;'];
+const DIRECTIVES_BAD = ['model arm;', 'bound steps 0;', 'bound foo 3;', 'kernel v6.18;', 'cpu 2;', 'frobnicate;', 'bound steps;'];
+const HEADER_OK = [' * Result: Never', ' * Result: Sometimes', ' * Result[sc]: Always', ' * Result[x86]: Sometimes', ' * Result[arm]: Never', ' * Some prose about the test.', ' *'];
+const HEADER_BAD = [' * Result: Maybe', ' * Result[sc] Never', ' * Result:'];
+const STMTS_OK = [
+  'WRITE_ONCE(*x, 1);', 'WRITE_ONCE(*y, r0);', 'r0 = READ_ONCE(*y);', 'r1 = READ_ONCE(*x);', 'smp_mb();', 'smp_wmb();',
+  'smp_rmb();', 'barrier();', 'r0 = smp_load_acquire(x);', 'smp_store_release(y, 2);', 'r0 = xchg(x, 2);',
+  'r1 = cmpxchg(y, 0, 1);', 'atomic_inc(x);', 'r0 = atomic_fetch_add(1, y);', 'r1 = r0 / r1;', 'r1 = r0 % r0;',
+  'r2 = READ_ONCE(*r2);', 'WRITE_ONCE(*r2, 1);', 'r2 = READ_ONCE(*p);', 'r0 = r0 + 1;', 'r0 = x + 1;', 'r0 = -x;',
+  'r2 = x;', 'r0 = r2 == x;', 'r0 = smp_cond_load_acquire(x, VAL == 1);', 'r0 = smp_cond_load_relaxed(y, VAL != 0);',
+  'r0 = smp_cond_load_acquire(x, VAL / r1);', 'raise_irq(0, h0);', 'raise_irq(1, h0);', 'raise_irq(1, h1);',
+  'local_irq_disable();', 'local_irq_enable();', 'if (r0 == 1) WRITE_ONCE(*z, 1);',
+  'if (r1) { r0 = READ_ONCE(*z); } else { smp_mb(); }', 'r0 = r1 ? READ_ONCE(*x) : 3;', 'r0 = 2147483647 + 1;',
+  'r0 = 1 << 40;', 'r0 = (int)READ_ONCE(*x);',
+];
+const STMTS_BAD = ['r3 = 1;', '*x = 1;', 'spin_lock(l);', 'while (r0) { }', 'raise_irq(5, h0);', 'raise_irq(0, h7);', 'return;'];
+
+const pick = (ok: string[], bad: string[], badWeight = 1): fc.Arbitrary<string> =>
+  fc.oneof({ weight: 20, arbitrary: fc.constantFrom(...ok) }, { weight: badWeight, arbitrary: fc.constantFrom(...bad) });
+
+const OBSERVABLES_OK = ['0:r0', '0:r1', '0:r2', 'x', 'y', 'z', 'p', '[x]'];
+const OBSERVABLES_BAD = ['1:r0', '2:r0', '4:r0', '0:r9', 'nowhere'];
+const VALUES_OK = ['0', '1', '2', '-1', 'x', 'y', '4294967295', '0x1'];
+const VALUES_BAD = ['4294967296', 'nowhere', '-x'];
+
+const propArb: fc.Arbitrary<string> = fc.letrec<{ p: string }>((tie) => ({
+  p: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.tuple(pick(OBSERVABLES_OK, OBSERVABLES_BAD), fc.constantFrom('=', '!=', '=='), pick(VALUES_OK, VALUES_BAD)).map(([o, op, v]) => `${o}${op}${v}`),
+    fc.tuple(tie('p'), fc.constantFrom(' /\\ ', ' \\/ ', ' => '), tie('p')).map(([a, op, b]) => `${a}${op}${b}`),
+    tie('p').map((a) => `~${a}`),
+    tie('p').map((a) => `(${a})`),
+    fc.constantFrom('true', 'false'),
+  ),
+})).p;
+
+const bodyArb = fc.array(pick(STMTS_OK, STMTS_BAD), { maxLength: 4 }).map((ss) => ss.map((s) => `\t${s}`).join('\n'));
+const PARAMS = 'int *x, int *y, int *z, int **p';
+const DECLS = '\tint r0;\n\tint r1;\n\tint *r2;';
+
+const nearValidArb: fc.Arbitrary<string> = fc
+  .record({
+    header: pick(['C Near', 'C Near+x (* c *)', '  C\tNear-2'], ['C', 'X86 Near', '']),
+    comment: fc.option(fc.uniqueArray(pick(HEADER_OK, HEADER_BAD), { maxLength: 4 }), { nil: undefined }),
+    inits: fc.array(pick(INIT_OK, INIT_BAD), { maxLength: 4 }),
+    directives: fc.option(fc.array(pick(DIRECTIVES_OK, DIRECTIVES_BAD, 4), { maxLength: 2 }), { freq: 3, nil: undefined }),
+    handlers: fc.array(bodyArb, { maxLength: 2 }),
+    threads: fc.array(bodyArb, { minLength: 2, maxLength: 3 }),
+    ids: fc.oneof(
+      { weight: 15, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 3, maxLength: 3 }) },
+    ),
+    quantifier: pick(['exists', '~exists', 'forall', '~ exists'], ['filter', 'exist', '']),
+    locations: fc.option(fc.array(pick(OBSERVABLES_OK, OBSERVABLES_BAD), { maxLength: 3 }), { freq: 3, nil: undefined }),
+    prop: propArb,
+  })
+  .map((g) => {
+    const parts = [g.header, ''];
+    if (g.comment) parts.push('(*', ...g.comment, ' *)', '');
+    parts.push(`{ ${g.inits.join(' ')} }`, '');
+    if (g.directives) parts.push(`smpcheck { ${g.directives.join(' ')} }`, '');
+    // raise_irq() names the handlers that exist (the bad statements name others).
+    const fix = (b: string): string =>
+      g.handlers.length === 0 ? b.replace(/raise_irq\(\d, h[01]\)/g, 'smp_mb()') : g.handlers.length === 1 ? b.replace(/h1\)/g, 'h0)') : b;
+    g.handlers.forEach((b, i) => parts.push(`irq h${i}(${PARAMS})\n{\n${DECLS}\n${fix(b)}\n}`, ''));
+    g.threads.forEach((b, i) => parts.push(`P${g.ids ? g.ids[i] : i}(${PARAMS})\n{\n${DECLS}\n${fix(b)}\n}`, ''));
+    if (g.locations) parts.push(`locations [${g.locations.join('; ')}]`);
+    parts.push(`${g.quantifier} (${g.prop})`, '');
+    return parts.join('\n');
+  });
+
 // ---- the property --------------------------------------------------------------------
 
 function show(src: string): string {
@@ -155,6 +234,14 @@ test('fuzz: the unmutated library files check on both machines under the fuzz bo
 test('fuzz: mutated library files check or fail with a coded SmpError (sc and x86)', (t) => {
   fc.assert(fc.property(mutatedArb, property), { seed: 1234, numRuns: 400 });
   report(t);
+});
+
+test('fuzz: near-valid generated programs check or fail with a coded SmpError (sc and x86)', (t) => {
+  fc.assert(fc.property(nearValidArb, property), { seed: 2468, numRuns: 400 });
+  const seen = report(t);
+  // The generator is only useful if most programs reach the checker.
+  const checked = ['ok', 'violation', 'liveness', 'incomplete'].reduce((n, k) => n + (seen.get(k) ?? 0), 0);
+  assert.ok(checked >= 100, `only ${checked} of 800 checks reached the explorer`);
 });
 
 test('fuzz: random strings and token soups fail with a coded SmpError (sc and x86)', (t) => {

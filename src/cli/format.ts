@@ -36,9 +36,11 @@ export function formatText(r: CheckResult, o: FormatOptions): string {
   lines.push(`Bounds steps_max=${r.bounds.stepsMax} executions_max=${r.bounds.executionsMax}: ${res.complete ? 'search complete' : `INCOMPLETE: ${res.incompleteReason}`}`);
   if (res.deadlocks > 0) lines.push(`Deadlocks ${res.deadlocks}: some CPU waits forever (liveness)`);
   if (r.expected !== null) {
-    const verdictWord = r.observation === null
-      ? (r.verdict === 'violation' ? 'CONTRADICTED by a counterexample' : 'not decided')
-      : r.observation === r.expected ? 'confirmed' : 'CONTRADICTED';
+    let verdictWord: string;
+    if (r.observation === null) verdictWord = r.verdict === 'violation' ? 'CONTRADICTED by a counterexample' : 'not decided';
+    else if (r.verdict === 'violation') verdictWord = 'CONTRADICTED';
+    else if (r.observation === r.expected) verdictWord = 'confirmed';
+    else verdictWord = `consistent (the kernel memory model allows more than ${r.model} shows)`;
     lines.push(`Expected ${r.expected} (${expectationLabel(r)}): ${verdictWord}`);
   }
   lines.push(`Verdict ${r.verdict}`);
@@ -46,7 +48,7 @@ export function formatText(r: CheckResult, o: FormatOptions): string {
 }
 
 function expectationLabel(r: CheckResult): string {
-  return r.scenario.expectations.some((e) => e.key === r.model) ? `Result[${r.model}]` : 'Result';
+  return r.expectedExact ? `Result[${r.model}]` : 'Result';
 }
 
 export function toJson(r: CheckResult, o: FormatOptions): Record<string, unknown> {
@@ -101,7 +103,7 @@ export interface SuiteRow {
   executions: number | null;
   graphs: number | null;
   ms: number | null;
-  status: 'confirmed' | 'contradicted' | 'incomplete' | 'liveness' | 'input_error' | 'no_expectation';
+  status: 'confirmed' | 'consistent' | 'contradicted' | 'incomplete' | 'liveness' | 'input_error' | 'no_expectation';
   message?: string;
 }
 

@@ -228,13 +228,13 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
         const prog = progressReporter(io, sc.name, o.progress);
         const r = checkScenario(sc, checkOpts(o, model, prog), io.now);
         if (prog) io.err('\r\x1b[K');
-        const status: SuiteRow['status'] = r.verdict === 'ok' ? 'confirmed' : r.verdict === 'violation' ? 'contradicted' : r.verdict;
+        const status: SuiteRow['status'] = r.verdict === 'ok' ? (r.observation === e.result ? 'confirmed' : 'consistent') : r.verdict === 'violation' ? 'contradicted' : r.verdict;
         codes.push(verdictExit(r));
         rows.push({
           file: rel, test: sc.name, model: r.model, expected: e.result, observed: r.observation ?? 'Unknown',
           executions: r.result.executions, graphs: r.result.graphs, ms: o.time ? r.ms : null, status,
         });
-        if (status !== 'confirmed') {
+        if (status !== 'confirmed' && status !== 'consistent') {
           io.err(`smpcheck: ${sc.name} on ${r.model}: ${status}. Reproduce: ${reproduce(rel, r.model, o)}\n`);
         }
       } catch (err) {
@@ -247,6 +247,7 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
   const summary = {
     checks: rows.length,
     confirmed: count('confirmed'),
+    consistent: count('consistent'),
     contradicted: count('contradicted'),
     incomplete: count('incomplete'),
     liveness: count('liveness'),
@@ -256,7 +257,7 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
     io.out(`${JSON.stringify({ suite: dirs, reduction: o.reduction, rows, summary })}\n`);
   } else {
     io.out(`${formatTable(rows, { time: o.time })}\n\n`);
-    io.out(`suite: ${summary.checks} checks in ${files.length} files: ${summary.confirmed} confirmed, ${summary.contradicted} contradicted, ${summary.incomplete} incomplete, ${summary.liveness} liveness, ${summary.errors} errors\n`);
+    io.out(`suite: ${summary.checks} checks in ${files.length} files: ${summary.confirmed} confirmed, ${summary.consistent ? `${summary.consistent} consistent, ` : ''}${summary.contradicted} contradicted, ${summary.incomplete} incomplete, ${summary.liveness} liveness, ${summary.errors} errors\n`);
   }
   return worst(codes);
 }
