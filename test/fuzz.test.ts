@@ -115,8 +115,8 @@ const INIT_OK = ['x=1;', 'y=-1;', 'z=4294967295;', 'int *p = y;', 'int *p = &x;'
 const INIT_BAD = ['2:r1=y;', 'y=2147483648;', '3:r0=1;', 'x=4294967296;', 'P0=1;', '0:r9=1;'];
 const DIRECTIVES_OK = ['bound steps 100;', 'bound executions 50;', 'model sc;', 'model x86;'];
 const DIRECTIVES_BAD = ['model arm;', 'bound steps 0;', 'bound foo 3;', 'kernel v6.18;', 'cpu 2;', 'frobnicate;', 'bound steps;'];
-const HEADER_OK = [' * Result: Never', ' * Result: Sometimes', ' * Result[sc]: Always', ' * Result[x86]: Sometimes', ' * Result[arm]: Never', ' * Some prose about the test.', ' *'];
-const HEADER_BAD = [' * Result: Maybe', ' * Result[sc] Never', ' * Result:'];
+const HEADER_OK = [' * Result[sc]: Always', ' * Result[x86]: Sometimes', ' * Result[arm]: Never', ' * Some prose about the test.', ' *'];
+const HEADER_BAD = [' * Result: Maybe', ' * Result[sc] Never', ' * Result:', ' * Result[x86]: Never'];
 const STMTS_OK = [
   'WRITE_ONCE(*x, 1);', 'WRITE_ONCE(*y, r0);', 'r0 = READ_ONCE(*y);', 'r1 = READ_ONCE(*x);', 'smp_mb();', 'smp_wmb();',
   'smp_rmb();', 'barrier();', 'r0 = smp_load_acquire(x);', 'smp_store_release(y, 2);', 'r0 = xchg(x, 2);',
@@ -130,8 +130,8 @@ const STMTS_OK = [
 ];
 const STMTS_BAD = ['r3 = 1;', '*x = 1;', 'spin_lock(l);', 'while (r0) { }', 'raise_irq(5, h0);', 'raise_irq(0, h7);', 'return;'];
 
-const pick = (ok: string[], bad: string[], badWeight = 1): fc.Arbitrary<string> =>
-  fc.oneof({ weight: 20, arbitrary: fc.constantFrom(...ok) }, { weight: badWeight, arbitrary: fc.constantFrom(...bad) });
+const pick = (ok: string[], bad: string[], okWeight = 20): fc.Arbitrary<string> =>
+  fc.oneof({ weight: okWeight, arbitrary: fc.constantFrom(...ok) }, { weight: 1, arbitrary: fc.constantFrom(...bad) });
 
 const OBSERVABLES_OK = ['0:r0', '0:r1', '0:r2', 'x', 'y', 'z', 'p', '[x]'];
 const OBSERVABLES_BAD = ['1:r0', '2:r0', '4:r0', '0:r9', 'nowhere'];
@@ -149,16 +149,21 @@ const propArb: fc.Arbitrary<string> = fc.letrec<{ p: string }>((tie) => ({
   ),
 })).p;
 
-const bodyArb = fc.array(pick(STMTS_OK, STMTS_BAD), { maxLength: 4 }).map((ss) => ss.map((s) => `\t${s}`).join('\n'));
+const bodyArb = fc.array(pick(STMTS_OK, STMTS_BAD, 80), { maxLength: 4 }).map((ss) => ss.map((s) => `\t${s}`).join('\n'));
 const PARAMS = 'int *x, int *y, int *z, int **p';
 const DECLS = '\tint r0;\n\tint r1;\n\tint *r2;';
 
 const nearValidArb: fc.Arbitrary<string> = fc
   .record({
     header: pick(['C Near', 'C Near+x (* c *)', '  C\tNear-2'], ['C', 'X86 Near', '']),
-    comment: fc.option(fc.uniqueArray(pick(HEADER_OK, HEADER_BAD), { maxLength: 4 }), { nil: undefined }),
+    comment: fc.option(
+      fc
+        .tuple(fc.constantFrom(' * Result: Never', ' * Result: Sometimes', ' *'), fc.subarray(HEADER_OK), fc.oneof({ weight: 10, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom(...HEADER_BAD) }))
+        .map(([plain, more, bad]) => (bad === null ? [plain, ...more] : [plain, ...more, bad])),
+      { nil: undefined },
+    ),
     inits: fc.array(pick(INIT_OK, INIT_BAD), { maxLength: 4 }),
-    directives: fc.option(fc.array(pick(DIRECTIVES_OK, DIRECTIVES_BAD, 4), { maxLength: 2 }), { freq: 3, nil: undefined }),
+    directives: fc.option(fc.array(pick(DIRECTIVES_OK, DIRECTIVES_BAD, 6), { maxLength: 2 }), { freq: 3, nil: undefined }),
     handlers: fc.array(bodyArb, { maxLength: 2 }),
     threads: fc.array(bodyArb, { minLength: 2, maxLength: 3 }),
     ids: fc.oneof(
@@ -210,7 +215,7 @@ function checkOne(src: string): string | null {
       count(r.verdict);
       if (!VERDICTS.has(r.verdict)) return `model ${model}: unexpected verdict '${String(r.verdict)}'`;
     } catch (e) {
-      count(e instanceof SmpError ? e.code : 'crash');
+      count(e instanceof SmpError ? (process.env.FUZZ_VERBOSE ? `${e.code} ${e.message.slice(0, 50)}` : e.code) : 'crash');
       if (!(e instanceof SmpError)) {
         const err = e as Error;
         return `model ${model}: ${err?.name ?? typeof e} thrown instead of an SmpError: ${err?.message ?? String(e)}\n${err?.stack ?? ''}`;

@@ -10,7 +10,7 @@ import { parseScenario } from '../src/scenario/parser.js';
 import { MODELS } from '../src/machine/machine.js';
 import { litmusFiles, read, ROOT } from './helpers.js';
 
-const files = litmusFiles('scenarios');
+const files = [...litmusFiles('scenarios'), ...litmusFiles('bench/scenarios')];
 
 test('the library has the classic shapes and the interrupt scenarios', () => {
   const names = new Set(files.map((f) => relative(ROOT, f)));
