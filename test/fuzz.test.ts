@@ -42,7 +42,8 @@ type Mutation =
   | { k: 'dup'; at: number; len: number; to: number }
   | { k: 'chars'; at: number; s: string }
   | { k: 'tokens'; at: number; toks: string[] }
-  | { k: 'swap'; a: number; b: number; len: number };
+  | { k: 'swap'; a: number; b: number; len: number }
+  | { k: 'repeat'; at: number; len: number; times: number; line: boolean };
 
 const pos = fc.nat({ max: 1_000_000 });
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
@@ -87,13 +88,37 @@ function applyMutation(src: string, m: Mutation): string {
       const b = rest.length === 0 ? 0 : m.b % (rest.length + 1);
       return rest.slice(0, b) + piece + rest.slice(b);
     }
+    case 'repeat': {
+      if (m.line) {
+        // A whole line, e.g. a statement of a thread body.
+        const lines = src.split('\n');
+        const i = m.at % lines.length;
+        return [...lines.slice(0, i), ...Array<string>(m.times).fill(lines[i]!), ...lines.slice(i + 1)].join('\n');
+      }
+      const a = at(m.at);
+      return src.slice(0, a) + src.slice(a, a + m.len).repeat(m.times) + src.slice(a);
+    }
   }
 }
+
+/** Repeats a slice (often a whole statement) many times: long bodies, long chains, deep nesting. */
+const repeatArb: fc.Arbitrary<Mutation> = fc.record({
+  k: fc.constant('repeat' as const),
+  at: pos,
+  len: fc.integer({ min: 1, max: 30 }),
+  times: fc.integer({ min: 2, max: 400 }),
+  line: fc.boolean(),
+});
 
 /** A library file with 1 to 4 mutations applied. */
 const mutatedArb: fc.Arbitrary<string> = fc
   .tuple(fc.integer({ min: 0, max: SOURCES.length - 1 }), fc.array(mutationArb, { minLength: 1, maxLength: 4 }))
   .map(([i, ms]) => ms.reduce(applyMutation, SOURCES[i]!));
+
+/** A library file with one long repeat among its mutations. */
+const repeatedArb: fc.Arbitrary<string> = fc
+  .tuple(fc.integer({ min: 0, max: SOURCES.length - 1 }), fc.array(mutationArb, { maxLength: 2 }), repeatArb)
+  .map(([i, ms, r]) => [...ms, r].reduce(applyMutation, SOURCES[i]!));
 
 /** Random text: raw characters, or a soup of litmus tokens, sometimes behind a valid header. */
 const randomArb: fc.Arbitrary<string> = fc.oneof(
@@ -238,6 +263,11 @@ test('fuzz: the unmutated library files check on both machines under the fuzz bo
 
 test('fuzz: mutated library files check or fail with a coded SmpError (sc and x86)', (t) => {
   fc.assert(fc.property(mutatedArb, property), { seed: 1234, numRuns: 400 });
+  report(t);
+});
+
+test('fuzz: library files with a slice repeated up to 400 times check or fail with a coded SmpError', (t) => {
+  fc.assert(fc.property(repeatedArb, property), { seed: 97531, numRuns: 300 });
   report(t);
 });
 

@@ -226,32 +226,30 @@ export class Machine {
     const kind = p % PROCS_PER_CPU;
     if (kind === 1) return [(cpu.buf[cpu.bufHead]!.loc << 2) | ACC_F];
     if (kind === 2 && !this.inHandler(cpu)) return [(this.ctlLoc(c) << 2) | ACC_W, (this.pendLoc(c) << 2) | ACC_W];
-    {
-      {
-        // The task's own op (kind 0) or the running handler's op (kind 2).
-        const op = (kind === 0 ? cpu.ctx[0]! : this.top(c)!).op!;
-        const out: number[] = this.irqsPossible ? [(this.ctlLoc(c) << 2) | ACC_W] : [];
-        switch (op.k) {
-          case 'ld':
-          case 'await':
-            out.push((op.loc << 2) | ACC_R);
-            break;
-          case 'st':
-            if (!this.tso) out.push((op.loc << 2) | ACC_W);
-            break;
-          case 'rmw':
-            // A failing cmpxchg writes nothing: it conflicts only with writes.
-            out.push((op.loc << 2) | (op.f(this.mem[op.loc]!) === undefined ? ACC_R : ACC_W));
-            break;
-          case 'raise':
-            out.push((this.pendLoc(op.cpu) << 2) | ACC_W);
-            break;
-          default:
-            break;
-        }
-        return out;
-      }
+    // The task's own op (kind 0) or the running handler's op (kind 2). Every
+    // step of a CPU that can take interrupts writes its control word.
+    const op = (kind === 0 ? cpu.ctx[0]! : this.top(c)!).op!;
+    const out: number[] = this.irqsPossible ? [(this.ctlLoc(c) << 2) | ACC_W] : [];
+    switch (op.k) {
+      case 'ld':
+      case 'await':
+        out.push((op.loc << 2) | ACC_R);
+        break;
+      case 'st':
+        // On x86 a store only enters the own buffer; its drain is the memory write.
+        if (!this.tso) out.push((op.loc << 2) | ACC_W);
+        break;
+      case 'rmw':
+        // A failing cmpxchg writes nothing: it conflicts only with writes.
+        out.push((op.loc << 2) | (op.f(this.mem[op.loc]!) === undefined ? ACC_R : ACC_W));
+        break;
+      case 'raise':
+        out.push((this.pendLoc(op.cpu) << 2) | ACC_W);
+        break;
+      default:
+        break;
     }
+    return out;
   }
 
   /** Take one step of process p (which must be enabled). */
