@@ -1,10 +1,10 @@
 // The command line: exit codes, JSON shapes, traces and replay, determinism,
 // and the binary itself in a child process.
 
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TraceSchema } from '../src/explore/trace.js';
@@ -13,6 +13,10 @@ import { cli, read, ROOT } from './helpers.js';
 
 const lit = (name: string): string => join(ROOT, 'scenarios', name);
 const tmp = mkdtempSync(join(tmpdir(), 'smpcheck-cli-'));
+const tmpDirs = [tmp];
+after(() => {
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
+});
 
 function write(name: string, text: string): string {
   const f = join(tmp, name);
@@ -200,6 +204,7 @@ test('suite: exit 0 when all hold, 2 when one is contradicted, 1 without expecta
   assert.equal(ok.code, 0);
   assert.ok(ok.out.includes('10 confirmed, 0 contradicted'));
   const dir = mkdtempSync(join(tmpdir(), 'smpcheck-suite-'));
+  tmpDirs.push(dir);
   writeFileSync(join(dir, 'a.litmus'), SB);
   writeFileSync(join(dir, 'b.litmus'), SB.replace('Result[sc]: Never', 'Result[sc]: Sometimes'));
   const bad = cli(['suite', dir, '--json', '--no-time']);
@@ -208,6 +213,7 @@ test('suite: exit 0 when all hold, 2 when one is contradicted, 1 without expecta
   assert.equal(j.summary.contradicted, 1);
   assert.equal(j.summary.confirmed, 3);
   const none = mkdtempSync(join(tmpdir(), 'smpcheck-suite-'));
+  tmpDirs.push(none);
   writeFileSync(join(none, 'c.litmus'), SB.replace(/ \* Result\[[a-z0-9]+\]: \w+\n/g, ''));
   assert.equal(cli(['suite', none, '--no-time']).code, 1);
 });

@@ -12,7 +12,7 @@
 // at e, if no such initial is already there or asleep; initials that are not
 // enabled at e make the race irreversible (e.g. an await that e's write enabled).
 
-import { ACC_F, ACC_R, cpuOfProc, Interner, procFlush } from '../machine/machine.js';
+import { ACC_F, ACC_R, BoundExceeded, cpuOfProc, Interner, procFlush } from '../machine/machine.js';
 import type { Program } from '../litmus/program.js';
 import { Collector } from './collector.js';
 import { freshRun, type Run } from './run.js';
@@ -133,12 +133,18 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     const probe = freshRun(program, interner);
     for (let k = 0; k < i; k++) probe.machine.step(chosen[k]!);
     steps += i;
-    for (let k = i + 1; k < d; k++) {
-      if (clocks[k]![qi]! >= si) continue;
-      const pk = chosen[k]!;
-      if (!probe.machine.enabled(pk)) return false;
-      probe.machine.step(pk);
-      steps++;
+    try {
+      for (let k = i + 1; k < d; k++) {
+        if (clocks[k]![qi]! >= si) continue;
+        const pk = chosen[k]!;
+        if (!probe.machine.enabled(pk)) return false;
+        probe.machine.step(pk);
+        steps++;
+      }
+    } catch (e) {
+      // The reordered run exceeds a machine bound: explore it, it will be cut there.
+      if (e instanceof BoundExceeded) return true;
+      throw e;
     }
     return probe.machine.enabled(p);
   };
@@ -179,7 +185,8 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     }
   };
 
-  const stepAt = (d: number, p: number): void => {
+  /** Takes the step; false if it exceeded a machine bound (the run is cut). */
+  const stepAt = (d: number, p: number): boolean => {
     const m = run.machine;
     const bit = 1 << p;
     backtrack[d]! |= bit;
@@ -190,7 +197,14 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     const mayBlock = m.mayBlock(p);
     feet[d] = foot;
     nodeFeet[d]![p] = foot;
-    m.step(p);
+    try {
+      m.step(p);
+    } catch (e) {
+      if (!(e instanceof BoundExceeded)) throw e;
+      incompleteReason ??= e.reason;
+      depth = d;
+      return false;
+    }
     steps++;
     const clk = new Int32Array(P);
     const prev = lastIdx[p]!;
@@ -234,14 +248,16 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     }
     depth = d + 1;
     openNode(depth, childSleep, childFeet);
+    return true;
   };
 
   const choices = (): number[] => chosen.slice(0, depth);
 
+  let cut = false; // the current run was cut by a machine bound
   for (;;) {
     // Extend the current execution to its end.
     if (nodes === 0) openNode(0, 0, new Array(P));
-    for (;;) {
+    while (!cut) {
       const en = enabledAt[depth]!;
       if (en === 0) {
         executions++;
@@ -267,8 +283,10 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
         opts.onRun?.(choices(), 'cut');
         break;
       }
-      stepAt(depth, lowestBit(avail));
+      cut = !stepAt(depth, lowestBit(avail));
     }
+    if (cut) opts.onRun?.(choices(), 'cut');
+    cut = false;
     runs++;
     if (opts.onProgress && runs % progressEvery === 0) {
       opts.onProgress({ executions, steps, graphs: col.graphCount });
@@ -295,7 +313,7 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
       steps++;
     }
     depth = d;
-    stepAt(d, lowestBit(cand));
+    cut = !stepAt(d, lowestBit(cand));
   }
 
   return {

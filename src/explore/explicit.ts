@@ -10,7 +10,7 @@
 // This is the reference the reduced search is checked against: it shares only
 // the machine with it.
 
-import { Interner } from '../machine/machine.js';
+import { BoundExceeded, Interner } from '../machine/machine.js';
 import type { Program } from '../litmus/program.js';
 import { Collector } from './collector.js';
 import { freshRun, type Run } from './run.js';
@@ -94,7 +94,14 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     const p = 31 - Math.clz32(f.rest & -f.rest);
     f.rest &= f.rest - 1;
     if (stale) restore();
-    run.machine.step(p);
+    try {
+      run.machine.step(p);
+    } catch (e) {
+      if (!(e instanceof BoundExceeded)) throw e;
+      incompleteReason ??= e.reason;
+      stale = true;
+      continue;
+    }
     steps++;
     path.push(p);
     const c = enter();

@@ -1,7 +1,7 @@
 // One execution of a program on a fresh machine, driven by a list of choices.
 // Shared by both search strategies, replay and trace rendering.
 
-import { Interner, Machine, type ModelName, type StepInfo } from '../machine/machine.js';
+import { BoundExceeded, Interner, Machine, type ModelName, type StepInfo } from '../machine/machine.js';
 import type { Instance, Program } from '../litmus/program.js';
 
 export interface Run {
@@ -24,7 +24,12 @@ export function replayChoices(program: Program, choices: readonly number[], reco
     if (p < 0 || p >= run.machine.procCount || !run.machine.enabled(p)) {
       throw new ReplayError(i, p);
     }
-    run.machine.step(p);
+    try {
+      run.machine.step(p);
+    } catch (e) {
+      if (e instanceof BoundExceeded) throw new ReplayError(i, p);
+      throw e;
+    }
     if (record && run.machine.lastStep) steps.push(run.machine.lastStep);
   });
   return { run, steps };

@@ -178,6 +178,7 @@ function* evalExpr(e: Expr, regs: number[], file: string, val: number): Generato
       const f = rmwFn(e.op, args, e.span, file);
       const old = yield { k: 'rmw', loc, f, site: site(e.fn, e.span) };
       if (e.ret === 'new') return f(old) ?? old;
+      if (e.ret === 'changed') return f(old) === undefined ? 0 : 1;
       return old;
     }
   }
@@ -200,6 +201,12 @@ function rmwFn(op: string, args: number[], span: Span, file: string): (old: numb
       return (old) => (old === args[0] ? args[1]! : undefined);
     case 'add':
       return (old) => binop('+', old, args[0] ?? 1, span, file);
+    case 'add_unless': {
+      // atomic_add_unless(v, a, u): add a unless the value is u; atomic_inc_not_zero(v): a=1, u=0.
+      const a = args.length === 2 ? args[0]! : 1;
+      const u = args.length === 2 ? args[1]! : 0;
+      return (old) => (old === u ? undefined : binop('+', old, a, span, file));
+    }
     case 'sub':
       return (old) => binop('-', old, args[0] ?? 1, span, file);
     case 'and':

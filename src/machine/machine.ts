@@ -19,7 +19,15 @@ export const MODELS: readonly ModelName[] = ['sc', 'x86'];
 
 export const PROCS_PER_CPU = 3;
 export const CPUS_MAX = 10; // processes are tracked in 32-bit masks
-export const STORE_BUFFER_MAX = 64; // entries per CPU (x86 has 50-odd; a bound, not a model of stalls)
+export const STORE_BUFFER_MAX = 64; // entries per CPU (x86 has 50-odd): a bound of the model
+
+/** A step would exceed a bound of the machine: the run is cut and the search is incomplete. */
+export class BoundExceeded extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'BoundExceeded';
+  }
+}
 export const procCpu = (c: number): number => c * PROCS_PER_CPU;
 export const procFlush = (c: number): number => c * PROCS_PER_CPU + 1;
 export const procIrq = (c: number): number => c * PROCS_PER_CPU + 2;
@@ -323,7 +331,9 @@ export class Machine {
       case 'st': {
         const wid = c * 65536 + ++cpu.stores;
         if (this.tso) {
-          if (this.bufLen(cpu) >= STORE_BUFFER_MAX) throw new Error(`internal: store buffer of CPU ${c} over ${STORE_BUFFER_MAX} entries`);
+          if (this.bufLen(cpu) >= STORE_BUFFER_MAX) {
+            throw new BoundExceeded(`a store buffer exceeded ${STORE_BUFFER_MAX} entries (store_buffer_max)`);
+          }
           cpu.buf.push({ loc: op.loc, val: op.val, wid, ev });
         } else {
           this.mem[op.loc] = op.val;

@@ -23,11 +23,11 @@ export type Expr =
   | { k: 'un'; op: UnOp; a: Expr; span: Span }
   | { k: 'cond'; c: Expr; a: Expr; b: Expr; span: Span }
   | { k: 'load'; addr: Expr; order: Order; fn: string; span: Span }
-  | { k: 'rmw'; op: RmwOp; addr: Expr; args: Expr[]; order: Order; ret: 'old' | 'new' | 'none'; fn: string; span: Span }
+  | { k: 'rmw'; op: RmwOp; addr: Expr; args: Expr[]; order: Order; ret: 'old' | 'new' | 'none' | 'changed'; fn: string; span: Span }
   | { k: 'await'; addr: Expr; pred: Expr; order: Order; fn: string; span: Span } // smp_cond_load_*: VAL is register -1
   | { k: 'val'; span: Span }; // VAL inside smp_cond_load_*()
 
-export type RmwOp = 'xchg' | 'cmpxchg' | 'add' | 'sub' | 'and' | 'or' | 'xor';
+export type RmwOp = 'xchg' | 'cmpxchg' | 'add' | 'sub' | 'and' | 'or' | 'xor' | 'add_unless';
 
 export type Fence = 'mb' | 'rmb' | 'wmb' | 'barrier' | 'mb__before_atomic' | 'mb__after_atomic';
 

@@ -63,8 +63,9 @@ export function lex(src: string): Lexed {
     }
     const start: Span = { line, col, len: 1 };
     // '(*' opens an OCaml-style comment outside braces; inside a thread body it is
-    // only a comment when followed by a space ('READ_ONCE(*x)' is code).
-    if (c === '(' && src[i + 1] === '*' && (depth === 0 || /\s/.test(src[i + 2] ?? ' '))) {
+    // a comment only when a space follows and '*)' closes it on the same line
+    // ('READ_ONCE(*x)' and 'READ_ONCE(* x)' are code).
+    if (c === '(' && src[i + 1] === '*' && (depth === 0 || (/\s/.test(src[i + 2] ?? '') && commentOnLine(src, i)))) {
       const end = src.indexOf('*)', i + 2);
       if (end < 0) throw new SmpError('SMP002', 'unterminated comment: "(*" without "*)"', { ...start, len: 2 });
       const text = src.slice(i + 2, end);
@@ -96,14 +97,22 @@ export function lex(src: string): Lexed {
       let j = i + 1;
       if (c === '0' && (src[j] === 'x' || src[j] === 'X')) {
         j++;
+        const digits = j;
         while (j < n && /[0-9a-fA-F]/.test(src[j]!)) j++;
+        if (j === digits) {
+          let k = j;
+          while (k < n && /[A-Za-z0-9_]/.test(src[k]!)) k++;
+          throw new SmpError('SMP001', `malformed number '${src.slice(i, k)}': no hexadecimal digits`, { ...start, len: k - i });
+        }
       } else {
         while (j < n && /[0-9]/.test(src[j]!)) j++;
       }
       // C integer suffixes (1UL, 2u) are accepted and ignored.
       while (j < n && /[uUlL]/.test(src[j]!)) j++;
       if (j < n && /[A-Za-z_]/.test(src[j]!)) {
-        throw new SmpError('SMP001', `malformed number '${src.slice(i, j + 1)}'`, { ...start, len: j + 1 - i });
+        let k = j;
+        while (k < n && /[A-Za-z0-9_]/.test(src[k]!)) k++;
+        throw new SmpError('SMP001', `malformed number '${src.slice(i, k)}'`, { ...start, len: k - i });
       }
       tokens.push({ kind: 'num', text: src.slice(i, j), span: { ...start, len: j - i } });
       advance(j - i);
@@ -121,4 +130,10 @@ export function lex(src: string): Lexed {
   }
   tokens.push({ kind: 'eof', text: '<end of file>', span: { line, col, len: 1 } });
   return { tokens, comments };
+}
+
+function commentOnLine(src: string, i: number): boolean {
+  const eol = src.indexOf('\n', i);
+  const close = src.indexOf('*)', i + 2);
+  return close >= 0 && (eol < 0 || close < eol);
 }

@@ -20,6 +20,7 @@ export const HANDLERS_MAX = 8;
 export const LOCATIONS_MAX = 64;
 export const REGISTERS_MAX = 64;
 export const NESTING_MAX = 32;
+export const EXPR_NODES_MAX = 512; // operators and calls in one statement or in the condition
 
 const TYPE_WORDS = new Set([
   'int', 'long', 'short', 'char', 'unsigned', 'signed', 'atomic_t', 'atomic_long_t',
@@ -58,6 +59,7 @@ class Parser {
   private handlerNames = new Map<string, number>();
   private pendingRaises: { stmt: Extract<Stmt, { k: 'raise_irq' }>; name: string; span: Span }[] = [];
   private pendingRaiseCpus: { cpu: number; span: Span }[] = [];
+  private nodes = 0; // operators and calls in the current statement or condition
 
   constructor(private readonly source: string, private readonly file: string) {}
 
@@ -216,6 +218,9 @@ class Parser {
         this.next();
         continue;
       }
+      if (this.isThreadStart() || this.peekId('smpcheck') || this.peekId('irq')) {
+        throw new SmpError('SMP100', `expected '}' to close the init block before '${this.peek().text}'`, this.peek().span);
+      }
       // P:reg = value
       if (this.peek().kind === 'num' && this.peekAt(1).text === ':') {
         const t = this.next();
@@ -259,6 +264,13 @@ class Parser {
     if (this.peekP('&')) this.next();
     const t = this.next();
     if (t.kind === 'num') return checkInt(neg ? -parseNum(t) : parseNum(t), t.span);
+    if (t.kind === 'id' && t.text === 'ATOMIC_INIT' && this.peekP('(') && !neg) {
+      // atomic_t v = ATOMIC_INIT(1);  (herd7 accepts it too)
+      this.next();
+      const v = this.initValue();
+      this.expect(')', "')' to close ATOMIC_INIT(");
+      return v;
+    }
     if (t.kind === 'id' && !neg) {
       const idx = this.declareLocation(t.text, t.span);
       return addrOf(idx);
@@ -379,6 +391,7 @@ class Parser {
 
   private stmt(scope: ThreadScope): Stmt[] {
     const t = this.peek();
+    this.nodes = 0;
     if (t.text === ';') {
       this.next();
       return [];
@@ -395,6 +408,21 @@ class Parser {
       throw new SmpError('SMP103', "'return' is not supported in litmus threads", t.span);
     }
     if (t.kind === 'id' && t.text === 'if') return [this.ifStmt(scope)];
+    if (t.text === '(' && this.peekAt(1).kind === 'id' && (this.peekAt(1).text === 'void' || TYPE_WORDS.has(this.peekAt(1).text))) {
+      // A cast of a statement's value, as in '(void)atomic_add_unless(v, 1, 0);': ignored.
+      this.next();
+      while (!this.peekP(')')) {
+        if (this.peek().kind === 'eof') throw new SmpError('SMP100', "unterminated cast: expected ')'", t.span);
+        this.next();
+      }
+      this.next();
+      if (!(this.peek().kind === 'id' && this.peekAt(1).text === '(')) {
+        throw new SmpError('SMP100', `expected a call after the cast, found ${this.describe(this.peek())}`, this.peek().span);
+      }
+      const s2 = this.callStmt(scope);
+      this.expect(';', "';' after a statement");
+      return [s2];
+    }
     if (t.kind === 'id' && this.peekAt(1).text === '=' ) {
       // register assignment
       this.next();
@@ -482,13 +510,21 @@ class Parser {
   // ---- expressions ----------------------------------------------------------------
 
   private expr(scope: ThreadScope): Expr {
-    return this.ternary(scope);
+    return this.nested(scope, () => this.ternary(scope), this.peek().span);
+  }
+
+  /** Counts an operator or call against EXPR_NODES_MAX. */
+  private node(span: Span): void {
+    if (++this.nodes > EXPR_NODES_MAX) {
+      throw new SmpError('SMP111', `more than ${EXPR_NODES_MAX} operators in one statement or condition (expr_nodes_max)`, span);
+    }
   }
 
   private ternary(scope: ThreadScope): Expr {
     const c = this.binary(scope, 0);
     if (this.peekP('?')) {
       const q = this.next();
+      this.node(q.span);
       const a = this.expr(scope);
       this.expect(':', "':' in a conditional expression");
       const b = this.expr(scope);
@@ -509,6 +545,7 @@ class Parser {
       const op = Parser.PREC[level]!.find((o) => o === t.text && t.kind === 'punct');
       if (!op) return a;
       this.next();
+      this.node(t.span);
       const b = this.binary(scope, level + 1);
       a = { k: 'bin', op, a, b, span: t.span };
     }
@@ -518,6 +555,7 @@ class Parser {
     const t = this.peek();
     if (t.text === '-' || t.text === '!' || t.text === '~') {
       this.next();
+      this.node(t.span);
       const a = this.nested(scope, () => this.unary(scope), t.span);
       return { k: 'un', op: t.text, a, span: t.span };
     }
@@ -653,6 +691,7 @@ class Parser {
   private callExpr(scope: ThreadScope): Expr {
     const t = this.next();
     const fn = t.text;
+    this.node(t.span);
     this.expect('(', "'('");
     const load = LOADS[fn];
     if (load) {
@@ -725,6 +764,7 @@ class Parser {
       throw new SmpError('SMP100', `expected the final condition ('exists', '~exists' or 'forall'), found ${this.describe(t)}`, t.span);
     }
     const startTok = this.pos;
+    this.nodes = 0;
     const prop = this.prop(threads, 0);
     const text = this.toks.slice(startTok, this.pos).map((x) => x.text);
     return { quantifier, prop, text: joinCondition(text) };
@@ -734,7 +774,7 @@ class Parser {
     if (depth > NESTING_MAX) throw new SmpError('SMP111', `condition nested deeper than ${NESTING_MAX} levels`, this.peek().span);
     const a = this.propOr(threads, depth);
     if (this.peekP('=>') || this.peekP('->')) {
-      this.next();
+      this.node(this.next().span);
       return { k: 'implies', a, b: this.prop(threads, depth + 1) };
     }
     return a;
@@ -743,7 +783,7 @@ class Parser {
   private propOr(threads: Thread[], depth: number): Prop {
     let a = this.propAnd(threads, depth);
     while (this.peekP('\\/')) {
-      this.next();
+      this.node(this.next().span);
       a = { k: 'or', a, b: this.propAnd(threads, depth) };
     }
     return a;
@@ -752,7 +792,7 @@ class Parser {
   private propAnd(threads: Thread[], depth: number): Prop {
     let a = this.propNot(threads, depth);
     while (this.peekP('/\\')) {
-      this.next();
+      this.node(this.next().span);
       a = { k: 'and', a, b: this.propNot(threads, depth) };
     }
     return a;
@@ -760,7 +800,7 @@ class Parser {
 
   private propNot(threads: Thread[], depth: number): Prop {
     if (this.peekP('~') || this.peekP('!')) {
-      this.next();
+      this.node(this.next().span);
       return { k: 'not', a: this.propNot(threads, depth + 1) };
     }
     if (this.peekP('(')) {
@@ -918,7 +958,7 @@ const CONDLOADS: Record<string, { order: Order }> = {
   atomic_cond_read_relaxed: { order: 'relaxed' },
 };
 
-interface RmwSpec { op: RmwOp; arity: number; ptrArg: number; order: Order; ret: 'old' | 'new' | 'none' }
+interface RmwSpec { op: RmwOp; arity: number; ptrArg: number; order: Order; ret: 'old' | 'new' | 'none' | 'changed' }
 
 const RMWS: Record<string, RmwSpec> = (() => {
   const t: Record<string, RmwSpec> = {};
@@ -948,6 +988,9 @@ const RMWS: Record<string, RmwSpec> = (() => {
   t['atomic_and'] = { op: 'and', arity: 2, ptrArg: 1, order: 'relaxed', ret: 'none' };
   t['atomic_or'] = { op: 'or', arity: 2, ptrArg: 1, order: 'relaxed', ret: 'none' };
   t['atomic_xor'] = { op: 'xor', arity: 2, ptrArg: 1, order: 'relaxed', ret: 'none' };
+  // Conditional adds: fully ordered when they add, unordered when they do not (locked on x86 either way).
+  t['atomic_add_unless'] = { op: 'add_unless', arity: 3, ptrArg: 0, order: 'mb', ret: 'changed' };
+  t['atomic_inc_not_zero'] = { op: 'add_unless', arity: 1, ptrArg: 0, order: 'mb', ret: 'changed' };
   return t;
 })();
 
@@ -958,7 +1001,8 @@ export const SUPPORTED_PRIMITIVES: readonly string[] = [
 ].sort();
 
 function unsupportedHint(fn: string): string {
-  if (/^(spin_|raw_spin_)/.test(fn)) return ': spinlocks are not modelled yet';
+  if (/^(spin_|raw_spin_)|after_spinlock|after_unlock_lock/.test(fn)) return ': spinlocks are not modelled yet';
+  if (/^atomic(64|_long)?_/.test(fn)) return `: this atomic operation is not modelled yet (supported: ${'atomic_read, atomic_set, atomic_inc, atomic_add_return, atomic_xchg, atomic_cmpxchg, atomic_fetch_*'}, ...; see docs/scenario-format.md)`;
   if (/rcu|srcu/.test(fn)) return ': RCU primitives are not modelled yet';
   if (fn === 'membarrier') return ': membarrier() needs the kernel model, which is not part of this release';
   return '';
