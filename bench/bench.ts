@@ -4,10 +4,11 @@
 // Prints a table per scenario and a summary against the engine's targets.
 
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MODELS } from '../src/machine/machine.js';
+import { collectLitmusFiles } from '../src/scenario/files.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const args = process.argv.slice(2);
@@ -23,18 +24,8 @@ interface Row {
   fullExecutions: string | null; fullStates: number | null; fullSteps: number; fullMs: number; agree: boolean; peakRssMb: number;
 }
 
-function files(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (p: string): void => {
-    if (statSync(p).isDirectory()) for (const e of readdirSync(p).sort()) walk(join(p, e));
-    else if (p.endsWith('.litmus')) out.push(p);
-  };
-  walk(join(ROOT, dir));
-  return out;
-}
-
 const rows: Row[] = [];
-const all = roots.flatMap(files);
+const all = collectLitmusFiles(roots.map((r) => join(ROOT, r)));
 let n = 0;
 for (const f of all) {
   for (const model of MODELS) {

@@ -1,21 +1,16 @@
 // Shared helpers for the test suite (compiled to dist/test/).
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main, type Io } from '../src/cli/main.js';
+import { collectLitmusFiles } from '../src/scenario/files.js';
 
 /** The repository root (tests run from dist/test/). */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export function litmusFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (p: string): void => {
-    if (statSync(p).isDirectory()) for (const e of readdirSync(p).sort()) walk(join(p, e));
-    else if (p.endsWith('.litmus')) out.push(p);
-  };
-  walk(join(ROOT, dir));
-  return out;
+  return collectLitmusFiles([join(ROOT, dir)]);
 }
 
 export function read(file: string): string {

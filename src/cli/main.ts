@@ -1,13 +1,14 @@
 // The smpcheck command line. Exit codes: 0 ok, 1 input error, 2 violation,
 // 3 liveness, 4 incomplete, 70 internal error (docs/cli.md).
 
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { checkScenario, type CheckOptions, type CheckResult } from '../check.js';
 import { MODELS, type ModelName } from '../machine/machine.js';
 import { parseScenario } from '../scenario/parser.js';
 import { validateDirectives } from '../scenario/directives.js';
+import { collectLitmusFiles } from '../scenario/files.js';
 import { errorJson, formatError, SmpError } from '../scenario/errors.js';
 import type { Scenario } from '../scenario/ast.js';
 import { buildTrace, pickWitness, renderTraceText, TraceSchema, traceStep } from '../explore/trace.js';
@@ -175,25 +176,8 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
   return worst(codes);
 }
 
-function collectFiles(paths: string[]): string[] {
-  const out: string[] = [];
-  const walk = (p: string): void => {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      throw new SmpError('SMP004', `cannot read '${p}': no such file or directory`);
-    }
-    if (st.isDirectory()) {
-      for (const e of readdirSync(p).sort()) walk(join(p, e));
-    } else if (p.endsWith('.litmus')) out.push(p);
-  };
-  for (const p of paths) walk(p);
-  return out;
-}
-
 export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: string }): ExitName {
-  const files = collectFiles(dirs);
+  const files = collectLitmusFiles(dirs);
   const rows: SuiteRow[] = [];
   const codes: ExitName[] = [];
   if (files.length === 0) throw new SmpError('SMP004', `no .litmus files under ${dirs.join(', ')}`);
