@@ -8,9 +8,14 @@ import type { ModelName } from './machine/machine.js';
 import { explore } from './explore/index.js';
 import { DEFAULT_BOUNDS, type Bounds, type ExploreResult, type Progress } from './explore/types.js';
 import { directiveSettings } from './scenario/directives.js';
+import { DEFAULT_KERNEL, findVariant, type Variant } from './kernel/variants.js';
+import { SmpError } from './scenario/errors.js';
+import { MODELS } from './machine/machine.js';
 
 export interface CheckOptions {
   model?: ModelName;
+  /** Kernel variant (default v6.18); only scenarios that call into the kernel depend on it. */
+  variant?: string;
   reduction?: boolean;
   bounds?: Partial<Bounds>;
   onProgress?: (p: Progress) => void;
@@ -22,6 +27,7 @@ export interface CheckResult {
   scenario: Scenario;
   program: LitmusProgram;
   model: ModelName;
+  variant: Variant;
   bounds: Bounds;
   result: ExploreResult;
   /** herd's observation; null when the search was cut short (nothing proven). */
@@ -31,20 +37,45 @@ export interface CheckResult {
   expected: Observation | null;
   /** Whether it came from a `Result[machine]:` line (exact) or the plain line (a bound). */
   expectedExact: boolean;
+  /** The key of that line ('' for the plain `Result:`). */
+  expectedKey: string;
   verdict: Verdict;
   ms: number;
 }
 
-export function expectationFor(sc: Scenario, model: ModelName): Observation | null {
-  return expectationLine(sc, model)?.result ?? null;
+export function expectationFor(sc: Scenario, model: ModelName, variant = DEFAULT_KERNEL): Observation | null {
+  return expectationLine(sc, model, variant)?.result ?? null;
 }
 
-/** The `Result[model]:` line, else the plain `Result:` line. */
-export function expectationLine(sc: Scenario, model: ModelName): { result: Observation; exact: boolean } | null {
-  const exact = sc.expectations.find((e) => e.key === model);
-  if (exact) return { result: exact.result, exact: true };
-  const plain = sc.expectations.find((e) => e.key === '');
-  return plain ? { result: plain.result, exact: false } : null;
+/** A `Result[...]` key split into its machine and its kernel variant (either may be absent). */
+export function parseExpectationKey(key: string): { machine: ModelName | null; variant: string | null } | string {
+  const parts = key.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const machines = parts.filter((x) => (MODELS as readonly string[]).includes(x));
+  const others = parts.filter((x) => !(MODELS as readonly string[]).includes(x));
+  if (machines.length > 1 || others.length > 1) return `expectation key '${key}' names more than one machine or variant`;
+  if (others.length === 1 && !findVariant(others[0]!)) {
+    return `unknown machine or kernel variant '${others[0]}' in 'Result[${key}]' (smpcheck variants lists them)`;
+  }
+  return { machine: (machines[0] as ModelName | undefined) ?? null, variant: others[0] ?? null };
+}
+
+/**
+ * The header line that states what to expect on this machine and kernel variant:
+ * `Result[machine,variant]`, else `Result[variant]`, else (on the default kernel)
+ * `Result[machine]`, else the plain `Result:` line.
+ */
+export function expectationLine(sc: Scenario, model: ModelName, variant = DEFAULT_KERNEL): { result: Observation; exact: boolean; key: string } | null {
+  let best: { result: Observation; exact: boolean; key: string; rank: number } | null = null;
+  for (const e of sc.expectations) {
+    const k = parseExpectationKey(e.key);
+    if (typeof k === 'string') continue;
+    if (k.machine !== null && k.machine !== model) continue;
+    const v = k.variant ?? DEFAULT_KERNEL;
+    if (v !== variant) continue;
+    const rank = (k.machine ? 1 : 0) + (k.variant ? 2 : 0);
+    if (!best || rank > best.rank) best = { result: e.result, exact: rank > 0, key: e.key, rank };
+  }
+  return best ? { result: best.result, exact: best.exact, key: best.key } : null;
 }
 
 /**
@@ -60,17 +91,29 @@ export function expectationHolds(line: { result: Observation; exact: boolean }, 
   return true;
 }
 
+/** Every `Result[...]` key must name known machines and variants (SMP107). */
+export function validateExpectations(sc: Scenario): void {
+  for (const e of sc.expectations) {
+    const k = parseExpectationKey(e.key);
+    if (typeof k === 'string') throw new SmpError('SMP107', k, e.span, sc.file);
+  }
+}
+
 export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () => number = () => 0): CheckResult {
+  validateExpectations(sc);
   const settings = directiveSettings(sc);
   const model = opts.model ?? settings.model ?? 'x86';
   const bounds: Bounds = { ...DEFAULT_BOUNDS, ...settings.bounds, ...stripUndefined(opts.bounds ?? {}) };
-  const program = new LitmusProgram(sc, model);
+  const variantName = opts.variant ?? DEFAULT_KERNEL;
+  const variant = findVariant(variantName);
+  if (!variant) throw new SmpError('SMP200', `unknown kernel variant '${variantName}' (smpcheck variants lists them)`);
+  const program = new LitmusProgram(sc, model, variant);
   const prop = compileProp(sc);
   const t0 = clock();
   const result = explore(program, prop, { reduction: opts.reduction ?? true, bounds, onProgress: opts.onProgress });
   const ms = clock() - t0;
   const obs = result.complete ? observation(result.positive, result.negative) : null;
-  const line = expectationLine(sc, model);
+  const line = expectationLine(sc, model, variant.name);
   const expected = line?.result ?? null;
   let verdict: Verdict;
   if (!result.complete) {
@@ -81,9 +124,9 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
   else if (line !== null && obs !== null && !expectationHolds(line, obs)) verdict = 'violation';
   else verdict = 'ok';
   return {
-    scenario: sc, program, model, bounds, result, observation: obs,
+    scenario: sc, program, model, variant, bounds, result, observation: obs,
     validated: result.complete ? validated(sc.condition.quantifier, result.positive, result.negative) : null,
-    expected, expectedExact: line?.exact ?? false, verdict, ms,
+    expected, expectedExact: line?.exact ?? false, expectedKey: line?.key ?? '', verdict, ms,
   };
 }
 

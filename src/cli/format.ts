@@ -28,6 +28,7 @@ export function formatText(r: CheckResult, o: FormatOptions): string {
   else lines.push(`Observation ${name} Unknown ${res.positive} ${res.negative} (search incomplete: nothing proven)`);
   if (o.time) lines.push(`Time ${name} ${(r.ms / 1000).toFixed(2)}`);
   lines.push(`Machine ${r.model}`);
+  if (r.scenario.usesKernel) lines.push(`Kernel ${r.variant.name}${r.variant.name === r.variant.base ? '' : ` (${r.variant.base} ${r.variant.description})`}`);
   const search = res.reduction ? 'dpor' : 'explicit-state, no reduction';
   let stats = `Executions ${res.executions} (${search}), graphs ${res.graphs}, steps ${res.steps}`;
   if (res.reduction) stats += `, sleep-set-blocked ${res.sleepBlocked}`;
@@ -48,7 +49,7 @@ export function formatText(r: CheckResult, o: FormatOptions): string {
 }
 
 function expectationLabel(r: CheckResult): string {
-  return r.expectedExact ? `Result[${r.model}]` : 'Result';
+  return r.expectedKey === '' ? 'Result' : `Result[${r.expectedKey}]`;
 }
 
 export function toJson(r: CheckResult, o: FormatOptions): Record<string, unknown> {
@@ -63,6 +64,7 @@ export function toJson(r: CheckResult, o: FormatOptions): Record<string, unknown
     test: r.scenario.name,
     file: r.scenario.file,
     model: r.model,
+    kernel: r.scenario.usesKernel ? r.variant.name : null,
     reduction: res.reduction,
     condition: conditionLine(r.scenario),
     result: r.observation,

@@ -4,7 +4,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { checkScenario, type CheckOptions, type CheckResult } from '../check.js';
+import { checkScenario, parseExpectationKey, type CheckOptions, type CheckResult } from '../check.js';
+import { DEFAULT_KERNEL, variants } from '../kernel/variants.js';
 import { MODELS, type ModelName } from '../machine/machine.js';
 import { parseScenario } from '../scenario/parser.js';
 import { validateDirectives } from '../scenario/directives.js';
@@ -35,6 +36,7 @@ const defaultIo = (): Io => ({
 
 interface CommonOpts {
   json?: boolean;
+  variant?: string;
   time: boolean;
   reduction: boolean;
   stepsMax?: number;
@@ -106,6 +108,7 @@ function progressReporter(io: Io, name: string, enabled: boolean | undefined): (
 function checkOpts(o: CommonOpts, model: ModelName | undefined, onProgress?: (p: Progress) => void): CheckOptions {
   return {
     model,
+    variant: o.variant,
     reduction: o.reduction,
     bounds: { stepsMax: o.stepsMax, executionsMax: o.executionsMax },
     onProgress,
@@ -115,6 +118,7 @@ function checkOpts(o: CommonOpts, model: ModelName | undefined, onProgress?: (p:
 /** The command that reproduces a check, with the options that shaped it. */
 function reproduce(file: string, model: string, o: CommonOpts): string {
   let cmd = `smpcheck check ${file} --model ${model}`;
+  if (o.variant !== undefined && o.variant !== DEFAULT_KERNEL) cmd += ` --variant ${o.variant}`;
   if (!o.reduction) cmd += ' --no-reduction';
   if (o.stepsMax !== undefined) cmd += ` --steps-max ${o.stepsMax}`;
   if (o.executionsMax !== undefined) cmd += ` --executions-max ${o.executionsMax}`;
@@ -197,29 +201,28 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
       continue;
     }
     for (const e of sc.expectations) {
-      let model: ModelName | undefined;
-      if (e.key === '') model = o.model as ModelName | undefined;
-      else if ((MODELS as readonly string[]).includes(e.key)) {
-        if (o.model !== undefined && o.model !== e.key) continue;
-        model = e.key as ModelName;
-      } else {
-        const err = new SmpError('SMP107', `unknown expectation key '${e.key}': known machines are ${MODELS.join(', ')}`, e.span, file);
+      const key = parseExpectationKey(e.key);
+      if (typeof key === 'string') {
+        const err = new SmpError('SMP107', key, e.span, file);
         codes.push(reportError(io, err, false));
         rows.push({ file: rel, test: sc.name, model: e.key, expected: e.result, observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: err.message });
         continue;
       }
+      if (key.machine !== null && o.model !== undefined && o.model !== key.machine) continue;
+      const model = key.machine ?? (o.model as ModelName | undefined);
+      const variant = key.variant ?? DEFAULT_KERNEL;
       try {
         const prog = progressReporter(io, sc.name, o.progress);
-        const r = checkScenario(sc, checkOpts(o, model, prog), io.now);
+        const r = checkScenario(sc, { ...checkOpts(o, model, prog), variant }, io.now);
         if (prog) io.err('\r\x1b[K');
         const status: SuiteRow['status'] = r.verdict === 'ok' ? (r.observation === e.result ? 'confirmed' : 'consistent') : r.verdict === 'violation' ? 'contradicted' : r.verdict;
         codes.push(verdictExit(r));
         rows.push({
-          file: rel, test: sc.name, model: r.model, expected: e.result, observed: r.observation ?? 'Unknown',
+          file: rel, test: sc.name, model: variant === DEFAULT_KERNEL ? r.model : `${r.model},${variant}`, expected: e.result, observed: r.observation ?? 'Unknown',
           executions: r.result.executions, graphs: r.result.graphs, ms: o.time ? r.ms : null, status,
         });
         if (status !== 'confirmed' && status !== 'consistent') {
-          io.err(`smpcheck: ${sc.name} on ${r.model}: ${status}. Reproduce: ${reproduce(rel, r.model, o)}\n`);
+          io.err(`smpcheck: ${sc.name} on ${r.model}: ${status}. Reproduce: ${reproduce(rel, r.model, { ...o, variant })}\n`);
         }
       } catch (err) {
         codes.push(reportError(io, err, false));
@@ -288,6 +291,16 @@ export function cmdReplay(io: Io, traceFile: string, o: { json?: boolean; scenar
   return same ? 'ok' : 'violation';
 }
 
+export function cmdVariants(io: Io, o: { json?: boolean }): ExitName {
+  if (o.json) {
+    io.out(`${JSON.stringify(variants().map((v) => ({ name: v.name, base: v.base, description: v.description, removed: [...v.removed] })))}\n`);
+    return 'ok';
+  }
+  const w = Math.max(...variants().map((v) => v.name.length));
+  for (const v of variants()) io.out(`${v.name.padEnd(w)}  ${v.description}\n`);
+  return 'ok';
+}
+
 export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
   const program = new Command('smpcheck');
   program
@@ -313,6 +326,7 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
       .description('check litmus scenarios and print herd-style results (the default command)')
       .argument('<files...>', 'litmus files')
       .addOption(new Option('--model <machine>', 'machine to run on (default: the file\'s model directive, else x86)').choices([...MODELS, 'all']))
+      .option('--variant <name>', `kernel variant for scenarios that call into the kernel (default ${DEFAULT_KERNEL}; see smpcheck variants)`)
       .option('--trace <file>', 'write a witness execution (JSON trace) to FILE')
       .option('--show-trace', 'print the witness execution, one line per step and one column per CPU'),
   ).action((files: string[], opts) => setExit(cmdCheck(io, files, opts)));
@@ -324,6 +338,12 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
       .argument('<dirs...>', 'directories or files')
       .addOption(new Option('--model <machine>', 'only check expectations for this machine').choices([...MODELS])),
   ).action((dirs: string[], opts) => setExit(cmdSuite(io, dirs, opts)));
+
+  program
+    .command('variants')
+    .description('list the kernel variants: the modelled version and its mutants')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => setExit(cmdVariants(io, opts)));
 
   program
     .command('replay')

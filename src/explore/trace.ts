@@ -110,19 +110,22 @@ export function describeStep(program: Program, s: StepInfo): string {
   const loc = s.loc !== undefined ? program.locName(s.loc) : '';
   const val = s.value !== undefined ? program.formatValue(s.value) : '';
   const lbl = s.label ? ` '${s.label}'${s.pairs ? ` pairs '${s.pairs}'` : ''}` : '';
+  // A primitive reads `WRITE_ONCE(x, 1)`; a kernel expression reads `p->mm [task2->mm] = 1`.
+  const plain = /^[A-Za-z_][A-Za-z0-9_]*$/.test(s.fn);
+  const at = (extra = ''): string => (plain ? `${s.fn}(${loc}${extra})` : `${s.fn} [${loc}]${extra ? ` ${extra.slice(2)}` : ''}`);
   switch (s.op) {
     case 'ld':
-      return `${s.fn}(${loc}) = ${val}${s.from === 'buffer' ? ' (own store buffer)' : ''}`;
+      return `${at()} = ${val}${s.from === 'buffer' ? ' (own store buffer)' : ''}`;
     case 'await':
-      return `${s.fn}(${loc}) = ${val}, condition met${s.from === 'buffer' ? ' (own store buffer)' : ''}`;
+      return `${at()} = ${val}, condition met${s.from === 'buffer' ? ' (own store buffer)' : ''}`;
     case 'st':
-      return `${s.fn}(${loc}, ${val})${s.note ? ` ${s.note}` : ''}`;
+      return `${plain ? `${s.fn}(${loc}, ${val})` : `${s.fn} [${loc}] = ${val}`}${s.note ? ` ${s.note}` : ''}`;
     case 'rmw':
-      return `${s.fn}(${loc}) read ${val}, ${s.note ?? ''} (locked)`;
+      return `${at()} read ${val}, ${s.note ?? ''} (locked)`;
     case 'mb':
       return `${s.fn}()${lbl} full barrier`;
     case 'nop':
-      return `${s.fn}()${lbl} compiler barrier only`;
+      return s.fn.includes('(') ? s.fn : `${s.fn}()${lbl}${s.fn === 'barrier' || s.fn.startsWith('smp_') ? ' compiler barrier only' : ''}`;
     case 'irq':
       return `${s.fn}()`;
     case 'raise':
@@ -137,7 +140,7 @@ export function describeStep(program: Program, s: StepInfo): string {
 }
 
 /** One line per step, one column per CPU. */
-export function renderTraceText(t: Trace, maxWidth = 60): string {
+export function renderTraceText(t: Trace, maxWidth = 72): string {
   const n = t.cpus.length;
   const cellText = (s: TraceStep): string => `${s.kind === 'flush' ? '~ ' : s.ctx > 0 ? '  irq| ' : ''}${s.text}`;
   const width = Math.min(maxWidth, Math.max(12, ...t.cpus.map((c, i) => `CPU${i} (${c})`.length), ...t.steps.map((s) => cellText(s).length)));

@@ -9,6 +9,10 @@ import { SmpError, type Span } from '../scenario/errors.js';
 import type { ModelName, ProgramInstance } from '../machine/machine.js';
 import type { CpuCode, Op, OpSite } from '../machine/ops.js';
 import { fenceOp } from './arch.js';
+import { CALL_FUNCTION_VECTOR, Kernel, KernelLayout, type KernelConfig } from '../kernel/kernel.js';
+import { generic_smp_call_function_single_interrupt } from '../kernel/smp.js';
+import { MEMBARRIER_IPI_HANDLERS, sys_membarrier } from '../kernel/sched/membarrier.js';
+import { DEFAULT_KERNEL, findVariant, type Variant } from '../kernel/variants.js';
 
 /** What the explorer needs from any program: litmus now, the kernel model next. */
 export interface Program {
@@ -37,11 +41,26 @@ export class LitmusProgram implements Program {
   readonly hasHandlers: boolean;
   readonly observedNames: readonly string[];
 
-  constructor(readonly scenario: Scenario, readonly model: ModelName) {
+  /** The kernel's objects in memory, when the scenario makes system calls. */
+  readonly kernelLayout: KernelLayout | null;
+  readonly variant: Variant;
+
+  constructor(readonly scenario: Scenario, readonly model: ModelName, variant: Variant = findVariant(DEFAULT_KERNEL)!) {
     this.name = scenario.name;
     this.nCpus = scenario.threads.length;
-    this.init = scenario.locations.map((l) => l.init);
-    this.hasHandlers = scenario.handlers.length > 0;
+    this.variant = variant;
+    const user = scenario.locations.map((l) => l.init);
+    if (scenario.usesKernel) {
+      const config: KernelConfig = {
+        version: variant.base, nrCpus: this.nCpus, nohzFull: false, configRseq: true, archHasMembarrierSyncCore: true,
+      };
+      this.kernelLayout = new KernelLayout(user.length, config, this.nCpus);
+      this.init = [...user, ...this.kernelLayout.init];
+    } else {
+      this.kernelLayout = null;
+      this.init = user;
+    }
+    this.hasHandlers = scenario.handlers.length > 0 || scenario.usesKernel;
     this.observedNames = scenario.observed.map((o) => observableName(scenario, o));
   }
 
@@ -50,11 +69,15 @@ export class LitmusProgram implements Program {
     const regs = sc.threads.map((t) => t.regs.map((r) => r.init));
     const file = sc.file;
     const model = this.model;
+    const kernel = this.kernelLayout ? new Kernel(this.kernelLayout, this.variant) : null;
     return {
-      task: (cpu: number): CpuCode => runThread(sc.threads[cpu]!, regs[cpu]!, model, file),
-      handler: (_cpu: number, vector: number): CpuCode => {
+      task: (cpu: number): CpuCode => runThread(sc.threads[cpu]!, { regs: regs[cpu]!, model, file, cpu, kernel }),
+      handler: (cpu: number, vector: number): CpuCode => {
+        if (vector === CALL_FUNCTION_VECTOR && kernel) {
+          return generic_smp_call_function_single_interrupt(kernel, MEMBARRIER_IPI_HANDLERS, cpu);
+        }
         const h = sc.handlers[vector]!;
-        return runThread(h, h.regs.map((r) => r.init), model, file);
+        return runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel });
       },
       observe: (mem: readonly number[]): number[] =>
         sc.observed.map((o) => (o.k === 'reg' ? regs[o.thread]![o.reg]! : mem[o.loc]!)),
@@ -66,10 +89,11 @@ export class LitmusProgram implements Program {
   }
 
   locName(loc: number): string {
-    return this.scenario.locations[loc]?.name ?? `loc${loc}`;
+    return this.scenario.locations[loc]?.name ?? this.kernelLayout?.nameOf(loc) ?? `loc${loc}`;
   }
 
   handlerName(vector: number): string {
+    if (vector === CALL_FUNCTION_VECTOR) return 'generic_smp_call_function_single_interrupt';
     return this.scenario.handlers[vector]?.name ?? `vector${vector}`;
   }
 }
@@ -84,19 +108,29 @@ function site(fn: string, span: Span): OpSite {
   return { fn, line: span.line, col: span.col };
 }
 
-function* runThread(t: Thread, regs: number[], model: ModelName, file: string): CpuCode {
-  yield* execBlock(t.body, regs, model, file);
+/** What a running thread needs: its registers, the machine, and the kernel it may call. */
+interface ThreadCtx {
+  regs: number[];
+  model: ModelName;
+  file: string;
+  cpu: number;
+  kernel: Kernel | null;
 }
 
-function* execBlock(stmts: Stmt[], regs: number[], model: ModelName, file: string): Generator<Op, void, number> {
+function* runThread(t: Thread, ctx: ThreadCtx): CpuCode {
+  yield* execBlock(t.body, ctx);
+}
+
+function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> {
+  const { regs, model, file } = ctx;
   for (const s of stmts) {
     switch (s.k) {
       case 'assign':
-        regs[s.reg] = yield* evalExpr(s.e, regs, file, 0);
+        regs[s.reg] = yield* evalExpr(s.e, ctx, 0);
         break;
       case 'store': {
-        const a = yield* evalExpr(s.addr, regs, file, 0);
-        const v = yield* evalExpr(s.e, regs, file, 0);
+        const a = yield* evalExpr(s.addr, ctx, 0);
+        const v = yield* evalExpr(s.e, ctx, 0);
         yield { k: 'st', loc: deref(a, s.span, file), val: v, site: site(s.fn, s.span) };
         break;
       }
@@ -104,11 +138,11 @@ function* execBlock(stmts: Stmt[], regs: number[], model: ModelName, file: strin
         yield { k: fenceOp(model, s.fence), site: site(s.fn, s.span) };
         break;
       case 'eval':
-        yield* evalExpr(s.e, regs, file, 0);
+        yield* evalExpr(s.e, ctx, 0);
         break;
       case 'if': {
-        const c = yield* evalExpr(s.c, regs, file, 0);
-        yield* execBlock(c !== 0 ? s.then : s.else, regs, model, file);
+        const c = yield* evalExpr(s.c, ctx, 0);
+        yield* execBlock(c !== 0 ? s.then : s.else, ctx);
         break;
       }
       case 'irq':
@@ -128,7 +162,8 @@ function deref(a: number, span: Span, file: string): number {
   return a - ADDR_BASE;
 }
 
-function* evalExpr(e: Expr, regs: number[], file: string, val: number): Generator<Op, number, number> {
+function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, number> {
+  const { regs, file } = ctx;
   switch (e.k) {
     case 'num':
       return e.v;
@@ -139,41 +174,48 @@ function* evalExpr(e: Expr, regs: number[], file: string, val: number): Generato
     case 'val':
       return val;
     case 'un': {
-      const a = yield* evalExpr(e.a, regs, file, val);
+      const a = yield* evalExpr(e.a, ctx, val);
       if (e.op === '!') return a === 0 ? 1 : 0;
       noPtr(a, e.span, file);
       return e.op === '-' ? -a | 0 : ~a;
     }
     case 'cond': {
-      const c = yield* evalExpr(e.c, regs, file, val);
-      return c !== 0 ? yield* evalExpr(e.a, regs, file, val) : yield* evalExpr(e.b, regs, file, val);
+      const c = yield* evalExpr(e.c, ctx, val);
+      return c !== 0 ? yield* evalExpr(e.a, ctx, val) : yield* evalExpr(e.b, ctx, val);
     }
     case 'bin': {
       if (e.op === '&&' || e.op === '||') {
-        const a = yield* evalExpr(e.a, regs, file, val);
+        const a = yield* evalExpr(e.a, ctx, val);
         if (e.op === '&&' ? a === 0 : a !== 0) return e.op === '&&' ? 0 : 1;
-        const b = yield* evalExpr(e.b, regs, file, val);
+        const b = yield* evalExpr(e.b, ctx, val);
         return b !== 0 ? 1 : 0;
       }
-      const a = yield* evalExpr(e.a, regs, file, val);
-      const b = yield* evalExpr(e.b, regs, file, val);
+      const a = yield* evalExpr(e.a, ctx, val);
+      const b = yield* evalExpr(e.b, ctx, val);
       return binop(e.op, a, b, e.span, file);
     }
     case 'load': {
-      const a = yield* evalExpr(e.addr, regs, file, val);
+      const a = yield* evalExpr(e.addr, ctx, val);
       return yield { k: 'ld', loc: deref(a, e.span, file), site: site(e.fn, e.span) };
     }
     case 'await': {
-      const a = yield* evalExpr(e.addr, regs, file, val);
+      const a = yield* evalExpr(e.addr, ctx, val);
       const pred = e.pred;
       // The predicate is CPU-local: evaluate it without yielding (it may use VAL and registers).
-      const test = (v: number): boolean => pureEval(pred, regs, file, v) !== 0;
+      const test = (v: number): boolean => pureEval(pred, ctx, v) !== 0;
       return yield { k: 'await', loc: deref(a, e.span, file), pred: test, site: site(e.fn, e.span) };
     }
-    case 'rmw': {
-      const a = yield* evalExpr(e.addr, regs, file, val);
+    case 'syscall': {
       const args: number[] = [];
-      for (const x of e.args) args.push(yield* evalExpr(x, regs, file, val));
+      for (const x of e.args) args.push(yield* evalExpr(x, ctx, val));
+      if (!ctx.kernel) throw new Error('internal: a system call without the kernel model');
+      for (const a of args) noPtr(a, e.span, file);
+      return yield* sys_membarrier(ctx.kernel, ctx.cpu, args[0]!, args[1]! >>> 0, args[2]!);
+    }
+    case 'rmw': {
+      const a = yield* evalExpr(e.addr, ctx, val);
+      const args: number[] = [];
+      for (const x of e.args) args.push(yield* evalExpr(x, ctx, val));
       const loc = deref(a, e.span, file);
       const f = rmwFn(e.op, args, e.span, file);
       const old = yield { k: 'rmw', loc, f, site: site(e.fn, e.span) };
@@ -184,11 +226,11 @@ function* evalExpr(e: Expr, regs: number[], file: string, val: number): Generato
   }
 }
 
-function pureEval(e: Expr, regs: number[], file: string, val: number): number {
-  const g = evalExpr(e, regs, file, val);
+function pureEval(e: Expr, ctx: ThreadCtx, val: number): number {
+  const g = evalExpr(e, ctx, val);
   const r = g.next();
   if (!r.done) {
-    throw new SmpError('SMP103', 'the condition of smp_cond_load_*() must not access shared memory', e.span, file);
+    throw new SmpError('SMP103', 'the condition of smp_cond_load_*() must not access shared memory', e.span, ctx.file);
   }
   return r.value;
 }

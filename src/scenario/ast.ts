@@ -25,7 +25,8 @@ export type Expr =
   | { k: 'load'; addr: Expr; order: Order; fn: string; span: Span }
   | { k: 'rmw'; op: RmwOp; addr: Expr; args: Expr[]; order: Order; ret: 'old' | 'new' | 'none' | 'changed'; fn: string; span: Span }
   | { k: 'await'; addr: Expr; pred: Expr; order: Order; fn: string; span: Span } // smp_cond_load_*: VAL is register -1
-  | { k: 'val'; span: Span }; // VAL inside smp_cond_load_*()
+  | { k: 'val'; span: Span } // VAL inside smp_cond_load_*()
+  | { k: 'syscall'; name: 'membarrier'; args: Expr[]; span: Span }; // a system call into the kernel model
 
 export type RmwOp = 'xchg' | 'cmpxchg' | 'add' | 'sub' | 'and' | 'or' | 'xor' | 'add_unless';
 
@@ -110,6 +111,8 @@ export interface Scenario {
   expectations: Expectation[];
   directives: Directive[];
   description: string; // the header comment's prose (without Result lines)
+  /** The scenario calls into the kernel model (membarrier()). */
+  usesKernel: boolean;
 }
 
 /** Addresses are encoded far above any 32-bit integer value. */

@@ -14,6 +14,7 @@ import {
 } from './ast.js';
 import { SmpError, type Span } from './errors.js';
 import { lex, type Comment, type Token } from './lexer.js';
+import { UAPI_CONSTANTS } from '../kernel/uapi.js';
 
 export const THREADS_MAX = 8;
 export const HANDLERS_MAX = 8;
@@ -60,6 +61,7 @@ class Parser {
   private pendingRaises: { stmt: Extract<Stmt, { k: 'raise_irq' }>; name: string; span: Span }[] = [];
   private pendingRaiseCpus: { cpu: number; span: Span }[] = [];
   private nodes = 0; // operators and calls in the current statement or condition
+  private usesKernel = false;
 
   constructor(private readonly source: string, private readonly file: string) {}
 
@@ -142,6 +144,7 @@ class Parser {
     return {
       name, arch, file: this.file, source: this.source,
       locations: this.locations, threads, handlers, observed, condition, expectations, directives, description,
+      usesKernel: this.usesKernel,
     };
   }
 
@@ -602,6 +605,8 @@ class Parser {
       const p = scope.params.get(t.text);
       if (p !== undefined) return { k: 'addr', loc: p, span: t.span };
       if (t.text === 'NULL') return { k: 'num', v: 0, span: t.span };
+      const uapi = UAPI_CONSTANTS[t.text];
+      if (uapi !== undefined) return { k: 'num', v: uapi, span: t.span };
       if (t.text === 'true') return { k: 'num', v: 1, span: t.span };
       if (t.text === 'false') return { k: 'num', v: 0, span: t.span };
       throw new SmpError('SMP102', `unknown name '${t.text}': not a register or a parameter of this thread`, t.span);
@@ -712,6 +717,12 @@ class Parser {
       const addr = out[rmw.ptrArg]!;
       const args = out.filter((_, i) => i !== rmw.ptrArg);
       return { k: 'rmw', op: rmw.op, addr, args, order: rmw.order, ret: rmw.ret, fn, span: t.span };
+    }
+    if (fn === 'membarrier') {
+      // The system call: membarrier(cmd, flags, cpu_id), answered by the kernel model.
+      const args = this.args(scope, fn, 3);
+      this.usesKernel = true;
+      return { k: 'syscall', name: 'membarrier', args, span: t.span };
     }
     const cond = CONDLOADS[fn];
     if (cond) {
@@ -997,14 +1008,13 @@ const RMWS: Record<string, RmwSpec> = (() => {
 /** Every kernel primitive the litmus front end accepts (for docs and tests). */
 export const SUPPORTED_PRIMITIVES: readonly string[] = [
   ...Object.keys(FENCES), ...Object.keys(LOADS), ...Object.keys(STORES), ...Object.keys(CONDLOADS), ...Object.keys(RMWS),
-  'local_irq_disable', 'local_irq_enable', 'raise_irq',
+  'local_irq_disable', 'local_irq_enable', 'raise_irq', 'membarrier',
 ].sort();
 
 function unsupportedHint(fn: string): string {
   if (/^(spin_|raw_spin_)|after_spinlock|after_unlock_lock/.test(fn)) return ': spinlocks are not modelled yet';
   if (/^atomic(64|_long)?_/.test(fn)) return `: this atomic operation is not modelled yet (supported: ${'atomic_read, atomic_set, atomic_inc, atomic_add_return, atomic_xchg, atomic_cmpxchg, atomic_fetch_*'}, ...; see docs/scenario-format.md)`;
   if (/rcu|srcu/.test(fn)) return ': RCU primitives are not modelled yet';
-  if (fn === 'membarrier') return ': membarrier() needs the kernel model, which is not part of this release';
   return '';
 }
 

@@ -1,0 +1,155 @@
+// The modelled kernel's objects and their place in the machine's memory.
+//
+// Every piece of kernel state that more than one CPU touches (mm->membarrier_state,
+// rq->curr, rq->membarrier_state, task->mm, call-function data, the membarrier
+// mutex) is a machine location, so kernel code runs on the machine's memory model
+// like user code and its barriers matter. Pointers are small integers: task t
+// (1-based), mm m (1-based), 0 is NULL.
+//
+// This release models one process: litmus thread Pn is task n+1, a thread of mm 1,
+// and runs on CPU n for the whole execution (rq->curr never changes: no scheduler,
+// no kernel threads, no exit yet).
+
+import type { CpuCode, Op, OpSite } from '../machine/ops.js';
+import type { Variant } from './variants.js';
+
+export interface KernelConfig {
+  version: string;
+  /** num_online_cpus() == nr_cpu_ids: every CPU of the machine is online. */
+  nrCpus: number;
+  /** tick_nohz_full_enabled() */
+  nohzFull: boolean;
+  /** CONFIG_RSEQ */
+  configRseq: boolean;
+  /** CONFIG_ARCH_HAS_MEMBARRIER_SYNC_CORE (x86: yes) */
+  archHasMembarrierSyncCore: boolean;
+}
+
+/** The call-function interrupt (x86 CALL_FUNCTION_SINGLE_VECTOR / CALL_FUNCTION_VECTOR). */
+export const CALL_FUNCTION_VECTOR = 31;
+
+/** Functions a CPU can be asked to run through smp_call_function_*(). */
+export const IPI_FUNCS = ['none', 'ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state'] as const;
+export type IpiFunc = (typeof IPI_FUNCS)[number];
+
+/** Where each kernel object lives in memory. */
+export class KernelLayout {
+  readonly names: string[] = [];
+  readonly init: number[] = [];
+  readonly mmMembarrierState: number[] = []; // index: mm id
+  readonly mmUsers: number[] = [];
+  readonly taskMm: number[] = []; // index: task id
+  readonly rqCurr: number[] = []; // index: cpu
+  readonly rqMembarrierState: number[] = [];
+  readonly callSingleQueue: number[] = [];
+  readonly csdFlags: number[][] = []; // [sender][target]
+  readonly csdFunc: number[][] = [];
+  readonly csdInfo: number[][] = [];
+  readonly membarrierIpiMutex: number;
+
+  constructor(readonly base: number, readonly config: KernelConfig, nTasks: number) {
+    const alloc = (name: string, init: number): number => {
+      this.names.push(name);
+      this.init.push(init);
+      return base + this.names.length - 1;
+    };
+    this.mmMembarrierState[1] = alloc('mm1->membarrier_state', 0);
+    this.mmUsers[1] = alloc('mm1->mm_users', nTasks);
+    for (let t = 1; t <= nTasks; t++) this.taskMm[t] = alloc(`task${t}->mm`, 1);
+    for (let c = 0; c < config.nrCpus; c++) {
+      this.rqCurr[c] = alloc(`rq${c}->curr`, c < nTasks ? c + 1 : 0);
+      this.rqMembarrierState[c] = alloc(`rq${c}->membarrier_state`, 0);
+      this.callSingleQueue[c] = alloc(`call_single_queue[${c}]`, 0);
+    }
+    for (let s = 0; s < config.nrCpus; s++) {
+      this.csdFlags[s] = [];
+      this.csdFunc[s] = [];
+      this.csdInfo[s] = [];
+      for (let t = 0; t < config.nrCpus; t++) {
+        this.csdFlags[s]![t] = alloc(`csd[${s}->${t}].flags`, 0);
+        this.csdFunc[s]![t] = alloc(`csd[${s}->${t}].func`, 0);
+        this.csdInfo[s]![t] = alloc(`csd[${s}->${t}].info`, 0);
+      }
+    }
+    this.membarrierIpiMutex = alloc('membarrier_ipi_mutex', 0);
+  }
+
+  nameOf(loc: number): string | undefined {
+    return this.names[loc - this.base];
+  }
+}
+
+/** One execution's kernel: the layout, the variant, and helpers that yield machine ops. */
+export class Kernel {
+  constructor(readonly layout: KernelLayout, readonly variant: Variant) {}
+
+  get config(): KernelConfig {
+    return this.layout.config;
+  }
+
+  /** `current` on this CPU: tasks are pinned, so it is a CPU-local fact, not a shared read. */
+  current(cpu: number): number {
+    return cpu + 1;
+  }
+
+  // ---- primitives, in the kernel's words -------------------------------------------------
+
+  /** smp_mb() with its label and the label of its partner (STYLE.md rule 2). */
+  *smp_mb(label: string, pairs?: string): CpuCode {
+    if (this.variant.removed.has(label)) return;
+    yield { k: 'mb', site: { fn: 'smp_mb', label, pairs } };
+  }
+
+  *READ_ONCE(loc: number, fn = 'READ_ONCE'): Generator<Op, number, number> {
+    return yield { k: 'ld', loc, site: { fn } };
+  }
+
+  *WRITE_ONCE(loc: number, val: number, fn = 'WRITE_ONCE'): CpuCode {
+    yield { k: 'st', loc, val, site: { fn } };
+  }
+
+  /** atomic_or(): a locked op on x86 (and a full barrier there). */
+  *atomic_or(loc: number, bits: number, fn = 'atomic_or'): CpuCode {
+    yield { k: 'rmw', loc, f: (old) => old | bits, site: { fn } };
+  }
+
+  *xchg(loc: number, val: number, fn = 'xchg'): Generator<Op, number, number> {
+    return yield { k: 'rmw', loc, f: () => val, site: { fn } };
+  }
+
+  *cmpxchg(loc: number, old: number, val: number, fn = 'cmpxchg'): Generator<Op, number, number> {
+    return yield { k: 'rmw', loc, f: (v) => (v === old ? val : undefined), site: { fn } };
+  }
+
+  /** smp_cond_load_acquire(): waits (an await step) until pred holds; returns the value. */
+  *smp_cond_load_acquire(loc: number, pred: (v: number) => boolean, fn = 'smp_cond_load_acquire'): Generator<Op, number, number> {
+    return yield { k: 'await', loc, pred, site: { fn } };
+  }
+
+  *local_irq_save(): CpuCode {
+    yield { k: 'irq', enable: false, site: { fn: 'local_irq_save' } };
+  }
+
+  *local_irq_restore(): CpuCode {
+    yield { k: 'irq', enable: true, site: { fn: 'local_irq_restore' } };
+  }
+
+  /** A kernel step with no effect on shared state but worth seeing in a trace. */
+  *note(fn: string, site?: Partial<OpSite>): CpuCode {
+    yield { k: 'nop', site: { fn, ...site } };
+  }
+
+  /** mutex_lock(): acquire with a locked cmpxchg, waiting while another CPU holds it. */
+  *mutex_lock(loc: number, cpu: number): CpuCode {
+    for (;;) {
+      yield* this.smp_cond_load_acquire(loc, (v) => v === 0, 'mutex_lock');
+      const old = yield* this.cmpxchg(loc, 0, cpu + 1, 'mutex_lock');
+      if (old === 0) return;
+    }
+  }
+
+  /** mutex_unlock(): a release (a locked op on x86). */
+  *mutex_unlock(loc: number): CpuCode {
+    yield* this.xchg(loc, 0, 'mutex_unlock');
+  }
+}

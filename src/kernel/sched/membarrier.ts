@@ -1,0 +1,302 @@
+// Models: kernel/sched/membarrier.c (v6.18, with 944d5fe50f3f's membarrier_ipi_mutex).
+// Every function keeps its kernel name; barriers carry the labels of the ordering
+// scenarios at the top of membarrier.c: 'membarrier.a' (the first smp_mb) and
+// 'membarrier.c' (the last), 'ipi_mb' (the IPI-side barrier).
+// Leaves out (this release): the scheduler side (no context switch, so
+// rq->curr never changes and no scheduler barrier is exercised), kernel threads,
+// exit, exec and fork; zalloc_cpumask_var() never fails (no -ENOMEM);
+// cpus_read_lock() and rcu_read_lock() are no-ops (no CPU hotplug, nothing freed);
+// synchronize_rcu() is modelled by its grace-period guarantee (see below);
+// sync_core_before_usermode() and rseq_preempt() are visible steps without effect
+// (core serialisation and rseq come with their own model).
+
+import type { CpuCode, Op } from '../../machine/ops.js';
+import type { Kernel } from '../kernel.js';
+import {
+  on_each_cpu_mask, smp_call_function_many, smp_call_function_single, type IpiHandlers,
+} from '../smp.js';
+import {
+  EINVAL, EPERM, MEMBARRIER_CMD_FLAG_CPU, MEMBARRIER_CMD_GET_REGISTRATIONS, MEMBARRIER_CMD_GLOBAL,
+  MEMBARRIER_CMD_GLOBAL_EXPEDITED, MEMBARRIER_CMD_PRIVATE_EXPEDITED, MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ,
+  MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, MEMBARRIER_CMD_QUERY, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
+  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ,
+  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, MEMBARRIER_FLAG_RSEQ, MEMBARRIER_FLAG_SYNC_CORE,
+  MEMBARRIER_STATE_GLOBAL_EXPEDITED, MEMBARRIER_STATE_GLOBAL_EXPEDITED_READY, MEMBARRIER_STATE_PRIVATE_EXPEDITED,
+  MEMBARRIER_STATE_PRIVATE_EXPEDITED_READY, MEMBARRIER_STATE_PRIVATE_EXPEDITED_RSEQ,
+  MEMBARRIER_STATE_PRIVATE_EXPEDITED_RSEQ_READY, MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE,
+  MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE_READY,
+} from '../uapi.js';
+
+type Ret = Generator<Op, number, number>;
+
+const CMD_NAMES: Record<number, string> = {
+  [MEMBARRIER_CMD_QUERY]: 'MEMBARRIER_CMD_QUERY',
+  [MEMBARRIER_CMD_GLOBAL]: 'MEMBARRIER_CMD_GLOBAL',
+  [MEMBARRIER_CMD_GLOBAL_EXPEDITED]: 'MEMBARRIER_CMD_GLOBAL_EXPEDITED',
+  [MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED]: 'MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED',
+  [MEMBARRIER_CMD_PRIVATE_EXPEDITED]: 'MEMBARRIER_CMD_PRIVATE_EXPEDITED',
+  [MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED]: 'MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED',
+  [MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE]: 'MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE',
+  [MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE]: 'MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE',
+  [MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ]: 'MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ',
+  [MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ]: 'MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ',
+  [MEMBARRIER_CMD_GET_REGISTRATIONS]: 'MEMBARRIER_CMD_GET_REGISTRATIONS',
+};
+
+const cmdName = (cmd: number): string => CMD_NAMES[cmd] ?? String(cmd);
+
+/** Models: MEMBARRIER_CMD_BITMASK (v6.18): every command but QUERY, per configuration. */
+export function membarrierCmdBitmask(k: Kernel): number {
+  let mask = MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED
+    | MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED | MEMBARRIER_CMD_GET_REGISTRATIONS;
+  if (k.config.archHasMembarrierSyncCore) {
+    mask |= MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE;
+  }
+  if (k.config.configRseq) mask |= MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ;
+  return mask;
+}
+
+/** Models: ipi_mb() (v6.18). */
+function* ipi_mb(k: Kernel): CpuCode {
+  yield* k.smp_mb('ipi_mb', 'membarrier.a/membarrier.c'); // IPIs should be serializing but paranoid.
+}
+
+/** Models: ipi_sync_core() (v6.18): an explicit barrier, then the (deferred) core sync. */
+function* ipi_sync_core(k: Kernel): CpuCode {
+  yield* k.smp_mb('ipi_sync_core', 'membarrier.a/membarrier.c');
+  yield* k.note('sync_core_before_usermode');
+}
+
+/** Models: ipi_rseq() (v6.18). */
+function* ipi_rseq(k: Kernel): CpuCode {
+  yield* k.smp_mb('ipi_rseq', 'membarrier.a/membarrier.c');
+  yield* k.note('rseq_preempt');
+}
+
+/** Models: ipi_sync_rq_state() (v6.18): copy the mm's state to this CPU's runqueue if it runs the mm. */
+function* ipi_sync_rq_state(k: Kernel, cpu: number, mm: number): CpuCode {
+  const L = k.layout;
+  const curMm = yield* k.READ_ONCE(L.taskMm[k.current(cpu)]!, 'current->mm');
+  if (curMm !== mm) return;
+  const state = yield* k.READ_ONCE(L.mmMembarrierState[mm]!, 'atomic_read');
+  yield* k.WRITE_ONCE(L.rqMembarrierState[cpu]!, state, 'this_cpu_write');
+  yield* k.smp_mb('ipi_sync_rq_state', 'registration');
+}
+
+export const MEMBARRIER_IPI_HANDLERS: IpiHandlers = {
+  ipi_mb: (k) => ipi_mb(k),
+  ipi_sync_core: (k) => ipi_sync_core(k),
+  ipi_rseq: (k) => ipi_rseq(k),
+  ipi_sync_rq_state: (k, cpu, info) => ipi_sync_rq_state(k, cpu, info),
+};
+
+/** CPUs whose rq->curr runs a task of mm (read without locks, like the kernel). */
+function* cpusRunningMm(k: Kernel, mm: number): Generator<Op, number[], number> {
+  const L = k.layout;
+  const mask: number[] = [];
+  for (let c = 0; c < k.config.nrCpus; c++) {
+    const p = yield* k.READ_ONCE(L.rqCurr[c]!, 'rcu_dereference(rq->curr)');
+    if (p === 0) continue;
+    const pm = yield* k.READ_ONCE(L.taskMm[p]!, 'p->mm');
+    if (pm === mm) mask.push(c);
+  }
+  return mask;
+}
+
+/**
+ * Models: synchronize_rcu() by its grace-period guarantee: when it returns, every
+ * other CPU has passed through a quiescent state, which orders everything it did
+ * before with everything the caller does after. Modelled as a barrier on each
+ * other CPU, requested and waited for like smp_call_function_many(), with the
+ * caller's own barriers around it.
+ */
+function* synchronize_rcu(k: Kernel, cpu: number): CpuCode {
+  yield* k.smp_mb('synchronize_rcu.entry');
+  const others: number[] = [];
+  for (let c = 0; c < k.config.nrCpus; c++) if (c !== cpu) others.push(c);
+  yield* smp_call_function_many(k, MEMBARRIER_IPI_HANDLERS, cpu, others, 'ipi_mb', 0);
+  yield* k.smp_mb('synchronize_rcu.exit');
+}
+
+/** Models: membarrier_global_expedited() (v6.18). */
+function* membarrier_global_expedited(k: Kernel, cpu: number): Ret {
+  const L = k.layout;
+  if (k.config.nrCpus === 1) return 0;
+  yield* k.smp_mb('membarrier.a', 'sched.after_rq_curr'); // system call entry is not a mb.
+  yield* k.mutex_lock(L.membarrierIpiMutex, cpu); // SERIALIZE_IPI()
+  const mask: number[] = [];
+  for (let c = 0; c < k.config.nrCpus; c++) {
+    if (c === cpu) continue;
+    const state = yield* k.READ_ONCE(L.rqMembarrierState[c]!, 'READ_ONCE(rq->membarrier_state)');
+    if ((state & MEMBARRIER_STATE_GLOBAL_EXPEDITED) === 0) continue;
+    const p = yield* k.READ_ONCE(L.rqCurr[c]!, 'rcu_dereference(rq->curr)');
+    const pm = p === 0 ? 0 : yield* k.READ_ONCE(L.taskMm[p]!, 'p->mm');
+    if (pm === 0) continue;
+    mask.push(c);
+  }
+  if (!k.variant.removed.has('membarrier.ipi')) yield* smp_call_function_many(k, MEMBARRIER_IPI_HANDLERS, cpu, mask, 'ipi_mb', 0);
+  yield* k.smp_mb('membarrier.c', 'sched.before_rq_curr'); // exit from system call is not a mb
+  yield* k.mutex_unlock(L.membarrierIpiMutex);
+  return 0;
+}
+
+/** Models: membarrier_private_expedited(flags, cpu_id) (v6.18). */
+function* membarrier_private_expedited(k: Kernel, cpu: number, flags: number, cpuId: number): Ret {
+  const L = k.layout;
+  const mm = 1;
+  let ipiFunc: 'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' = 'ipi_mb';
+  const state = yield* k.READ_ONCE(L.mmMembarrierState[mm]!, 'atomic_read(&mm->membarrier_state)');
+  if (flags === MEMBARRIER_FLAG_SYNC_CORE) {
+    if (!k.config.archHasMembarrierSyncCore) return -EINVAL;
+    if ((state & MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE_READY) === 0) return -EPERM;
+    ipiFunc = 'ipi_sync_core';
+  } else if (flags === MEMBARRIER_FLAG_RSEQ) {
+    if (!k.config.configRseq) return -EINVAL;
+    if ((state & MEMBARRIER_STATE_PRIVATE_EXPEDITED_RSEQ_READY) === 0) return -EPERM;
+    ipiFunc = 'ipi_rseq';
+  } else if ((state & MEMBARRIER_STATE_PRIVATE_EXPEDITED_READY) === 0) {
+    return -EPERM;
+  }
+  if (flags !== MEMBARRIER_FLAG_SYNC_CORE) {
+    const users = yield* k.READ_ONCE(L.mmUsers[mm]!, 'atomic_read(&mm->mm_users)');
+    if (users === 1 || k.config.nrCpus === 1) return 0;
+  }
+  yield* k.smp_mb('membarrier.a', 'sched.after_rq_curr'); // system call entry is not a mb.
+  yield* k.mutex_lock(L.membarrierIpiMutex, cpu); // SERIALIZE_IPI()
+  if (k.variant.removed.has('membarrier.ipi')) {
+    // Mutant: no CPU is interrupted.
+  } else if (cpuId >= 0) {
+    if (cpuId < k.config.nrCpus) {
+      const p = yield* k.READ_ONCE(L.rqCurr[cpuId]!, 'rcu_dereference(rq->curr)');
+      const pm = p === 0 ? 0 : yield* k.READ_ONCE(L.taskMm[p]!, 'p->mm');
+      if (p !== 0 && pm === mm) yield* smp_call_function_single(k, MEMBARRIER_IPI_HANDLERS, cpu, cpuId, ipiFunc, 0);
+    }
+  } else {
+    const mask = yield* cpusRunningMm(k, mm);
+    if (flags !== MEMBARRIER_FLAG_SYNC_CORE) {
+      yield* smp_call_function_many(k, MEMBARRIER_IPI_HANDLERS, cpu, mask, ipiFunc, 0);
+    } else {
+      yield* on_each_cpu_mask(k, MEMBARRIER_IPI_HANDLERS, cpu, mask, ipiFunc, 0);
+    }
+  }
+  yield* k.smp_mb('membarrier.c', 'sched.before_rq_curr'); // exit from system call is not a mb
+  yield* k.mutex_unlock(L.membarrierIpiMutex);
+  return 0;
+}
+
+/** Models: sync_runqueues_membarrier_state(mm) (v6.18). */
+function* sync_runqueues_membarrier_state(k: Kernel, cpu: number, mm: number): Ret {
+  const L = k.layout;
+  const state = yield* k.READ_ONCE(L.mmMembarrierState[mm]!, 'atomic_read(&mm->membarrier_state)');
+  const users = yield* k.READ_ONCE(L.mmUsers[mm]!, 'atomic_read(&mm->mm_users)');
+  if (users === 1 || k.config.nrCpus === 1) {
+    yield* k.WRITE_ONCE(L.rqMembarrierState[cpu]!, state, 'this_cpu_write');
+    yield* k.smp_mb('sync_runqueues_membarrier_state', 'registration');
+    return 0;
+  }
+  yield* synchronize_rcu(k, cpu);
+  yield* k.mutex_lock(L.membarrierIpiMutex, cpu); // SERIALIZE_IPI()
+  const mask = yield* cpusRunningMm(k, mm);
+  yield* on_each_cpu_mask(k, MEMBARRIER_IPI_HANDLERS, cpu, mask, 'ipi_sync_rq_state', mm);
+  yield* k.mutex_unlock(L.membarrierIpiMutex);
+  return 0;
+}
+
+/** Models: membarrier_register_global_expedited() (v6.18). */
+function* membarrier_register_global_expedited(k: Kernel, cpu: number): Ret {
+  const L = k.layout;
+  const mm = 1;
+  const state = yield* k.READ_ONCE(L.mmMembarrierState[mm]!, 'atomic_read(&mm->membarrier_state)');
+  if (state & MEMBARRIER_STATE_GLOBAL_EXPEDITED_READY) return 0;
+  yield* k.atomic_or(L.mmMembarrierState[mm]!, MEMBARRIER_STATE_GLOBAL_EXPEDITED);
+  const ret = yield* sync_runqueues_membarrier_state(k, cpu, mm);
+  if (ret) return ret;
+  yield* k.atomic_or(L.mmMembarrierState[mm]!, MEMBARRIER_STATE_GLOBAL_EXPEDITED_READY);
+  return 0;
+}
+
+/** Models: membarrier_register_private_expedited(flags) (v6.18). */
+function* membarrier_register_private_expedited(k: Kernel, cpu: number, flags: number): Ret {
+  const L = k.layout;
+  const mm = 1;
+  let readyState = MEMBARRIER_STATE_PRIVATE_EXPEDITED_READY;
+  let setState = MEMBARRIER_STATE_PRIVATE_EXPEDITED;
+  if (flags === MEMBARRIER_FLAG_SYNC_CORE) {
+    if (!k.config.archHasMembarrierSyncCore) return -EINVAL;
+    readyState = MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE_READY;
+  } else if (flags === MEMBARRIER_FLAG_RSEQ) {
+    if (!k.config.configRseq) return -EINVAL;
+    readyState = MEMBARRIER_STATE_PRIVATE_EXPEDITED_RSEQ_READY;
+  }
+  const state = yield* k.READ_ONCE(L.mmMembarrierState[mm]!, 'atomic_read(&mm->membarrier_state)');
+  if ((state & readyState) === readyState) return 0;
+  if (flags & MEMBARRIER_FLAG_SYNC_CORE) setState |= MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE;
+  if (flags & MEMBARRIER_FLAG_RSEQ) setState |= MEMBARRIER_STATE_PRIVATE_EXPEDITED_RSEQ;
+  yield* k.atomic_or(L.mmMembarrierState[mm]!, setState);
+  const ret = yield* sync_runqueues_membarrier_state(k, cpu, mm);
+  if (ret) return ret;
+  yield* k.atomic_or(L.mmMembarrierState[mm]!, readyState);
+  return 0;
+}
+
+/** Models: membarrier_get_registrations() (v6.18). */
+function* membarrier_get_registrations(k: Kernel): Ret {
+  let state = yield* k.READ_ONCE(k.layout.mmMembarrierState[1]!, 'atomic_read(&mm->membarrier_state)');
+  const pairs: [number, number][] = [
+    [MEMBARRIER_STATE_GLOBAL_EXPEDITED | MEMBARRIER_STATE_GLOBAL_EXPEDITED_READY, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED],
+    [MEMBARRIER_STATE_PRIVATE_EXPEDITED | MEMBARRIER_STATE_PRIVATE_EXPEDITED_READY, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED],
+    [MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE | MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE_READY, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE],
+    [MEMBARRIER_STATE_PRIVATE_EXPEDITED_RSEQ | MEMBARRIER_STATE_PRIVATE_EXPEDITED_RSEQ_READY, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ],
+  ];
+  let mask = 0;
+  for (const [bits, cmd] of pairs) {
+    if (state & bits) {
+      mask |= cmd;
+      state &= ~bits;
+    }
+  }
+  if (state !== 0) throw new Error('internal: WARN_ON_ONCE(membarrier_state != 0) in membarrier_get_registrations');
+  return mask;
+}
+
+/** Models: SYSCALL_DEFINE3(membarrier, int cmd, unsigned int flags, int cpu_id) (v6.18). */
+export function* sys_membarrier(k: Kernel, cpu: number, cmd: number, flags: number, cpuId: number): Ret {
+  yield* k.note(`membarrier(${cmdName(cmd)}, ${flags}, ${cpuId})`);
+  if (cmd === MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ) {
+    if (flags && flags !== MEMBARRIER_CMD_FLAG_CPU) return -EINVAL;
+  } else if (flags) {
+    return -EINVAL;
+  }
+  if (!(flags & MEMBARRIER_CMD_FLAG_CPU)) cpuId = -1;
+  switch (cmd) {
+    case MEMBARRIER_CMD_QUERY: {
+      let mask = membarrierCmdBitmask(k);
+      if (k.config.nohzFull) mask &= ~MEMBARRIER_CMD_GLOBAL;
+      return mask;
+    }
+    case MEMBARRIER_CMD_GLOBAL:
+      if (k.config.nohzFull) return -EINVAL;
+      if (k.config.nrCpus > 1) yield* synchronize_rcu(k, cpu);
+      return 0;
+    case MEMBARRIER_CMD_GLOBAL_EXPEDITED:
+      return yield* membarrier_global_expedited(k, cpu);
+    case MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED:
+      return yield* membarrier_register_global_expedited(k, cpu);
+    case MEMBARRIER_CMD_PRIVATE_EXPEDITED:
+      return yield* membarrier_private_expedited(k, cpu, 0, cpuId);
+    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED:
+      return yield* membarrier_register_private_expedited(k, cpu, 0);
+    case MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE:
+      return yield* membarrier_private_expedited(k, cpu, MEMBARRIER_FLAG_SYNC_CORE, cpuId);
+    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE:
+      return yield* membarrier_register_private_expedited(k, cpu, MEMBARRIER_FLAG_SYNC_CORE);
+    case MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ:
+      return yield* membarrier_private_expedited(k, cpu, MEMBARRIER_FLAG_RSEQ, cpuId);
+    case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ:
+      return yield* membarrier_register_private_expedited(k, cpu, MEMBARRIER_FLAG_RSEQ);
+    case MEMBARRIER_CMD_GET_REGISTRATIONS:
+      return yield* membarrier_get_registrations(k);
+    default:
+      return -EINVAL;
+  }
+}

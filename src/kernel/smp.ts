@@ -1,0 +1,96 @@
+// Models: kernel/smp.c (v6.18): smp_call_function_many_cond() behind
+// smp_call_function_many() and on_each_cpu_mask(), smp_call_function_single(),
+// csd_lock()/csd_lock_wait()/csd_unlock(), and the call-function interrupt
+// __flush_smp_call_function_queue().
+// Leaves out: the per-CPU call_single_queue is a bitmask of requesting CPUs, not
+// an llist of csd nodes, so a target runs pending requests in CPU order rather
+// than in the order they were queued; no CSD lock debugging, no
+// cpus_read_lock()/hotplug (every CPU stays online), no asynchronous (!wait) calls.
+
+import type { CpuCode } from '../machine/ops.js';
+import { CALL_FUNCTION_VECTOR, IPI_FUNCS, type IpiFunc, type Kernel } from './kernel.js';
+
+const CSD_FLAG_LOCK = 1;
+
+/** What a CPU runs when asked: ipi_mb() and friends, defined next to their callers. */
+export type IpiHandlers = Record<Exclude<IpiFunc, 'none'>, (k: Kernel, cpu: number, info: number) => CpuCode>;
+
+/** Models: kernel/smp.c csd_lock_wait() (v6.18): wait until the csd is free (acquire). */
+function* csd_lock_wait(k: Kernel, sender: number, target: number): CpuCode {
+  yield* k.smp_cond_load_acquire(k.layout.csdFlags[sender]![target]!, (v) => (v & CSD_FLAG_LOCK) === 0, 'csd_lock_wait');
+}
+
+/** Models: kernel/smp.c csd_lock() (v6.18): wait for the csd, then mark it in use (plain store + smp_wmb). */
+function* csd_lock(k: Kernel, sender: number, target: number): CpuCode {
+  yield* csd_lock_wait(k, sender, target);
+  yield* k.WRITE_ONCE(k.layout.csdFlags[sender]![target]!, CSD_FLAG_LOCK, 'csd_lock');
+}
+
+/** Queue a request on target's call_single_queue; true if the queue was empty (an IPI is needed). */
+function* queueRequest(k: Kernel, sender: number, target: number, func: IpiFunc, info: number): Generator<import('../machine/ops.js').Op, boolean, number> {
+  yield* csd_lock(k, sender, target);
+  yield* k.WRITE_ONCE(k.layout.csdFunc[sender]![target]!, IPI_FUNCS.indexOf(func), 'csd->func');
+  yield* k.WRITE_ONCE(k.layout.csdInfo[sender]![target]!, info, 'csd->info');
+  // llist_add(): a locked cmpxchg loop on the queue head.
+  const old = yield { k: 'rmw', loc: k.layout.callSingleQueue[target]!, f: (v) => v | (1 << sender), site: { fn: 'llist_add' } };
+  return old === 0;
+}
+
+/**
+ * Models: kernel/smp.c smp_call_function_many_cond() (v6.18) with SCF_WAIT, run with
+ * preemption disabled. `runLocal` is SCF_RUN_LOCAL (on_each_cpu_mask()).
+ */
+export function* smp_call_function_many_cond(k: Kernel, handlers: IpiHandlers, cpu: number, mask: readonly number[], func: IpiFunc, info: number, runLocal: boolean): CpuCode {
+  const remote = mask.filter((c) => c !== cpu);
+  const ipi: number[] = [];
+  for (const t of remote) if (yield* queueRequest(k, cpu, t, func, info)) ipi.push(t);
+  for (const t of ipi) yield { k: 'raise', cpu: t, vector: CALL_FUNCTION_VECTOR, site: { fn: 'send_call_function_ipi_mask' } };
+  if (runLocal && mask.includes(cpu)) {
+    yield* k.local_irq_save();
+    yield* handlers[func as Exclude<IpiFunc, 'none'>](k, cpu, info);
+    yield* k.local_irq_restore();
+  }
+  for (const t of remote) yield* csd_lock_wait(k, cpu, t);
+}
+
+/** Models: kernel/smp.c smp_call_function_many() (v6.18): never runs func on the calling CPU. */
+export function* smp_call_function_many(k: Kernel, handlers: IpiHandlers, cpu: number, mask: readonly number[], func: IpiFunc, info: number): CpuCode {
+  yield* smp_call_function_many_cond(k, handlers, cpu, mask, func, info, false);
+}
+
+/** Models: include/linux/smp.h on_each_cpu_mask() (v6.18): includes the calling CPU if in the mask. */
+export function* on_each_cpu_mask(k: Kernel, handlers: IpiHandlers, cpu: number, mask: readonly number[], func: IpiFunc, info: number): CpuCode {
+  yield* smp_call_function_many_cond(k, handlers, cpu, mask, func, info, true);
+}
+
+/** Models: kernel/smp.c smp_call_function_single() (v6.18) with wait=1: runs locally, IRQs off, on the own CPU. */
+export function* smp_call_function_single(k: Kernel, handlers: IpiHandlers, cpu: number, target: number, func: IpiFunc, info: number): CpuCode {
+  if (target === cpu) {
+    yield* k.local_irq_save();
+    yield* handlers[func as Exclude<IpiFunc, 'none'>](k, cpu, info);
+    yield* k.local_irq_restore();
+    return;
+  }
+  if (yield* queueRequest(k, cpu, target, func, info)) {
+    yield { k: 'raise', cpu: target, vector: CALL_FUNCTION_VECTOR, site: { fn: 'send_call_function_single_ipi' } };
+  }
+  yield* csd_lock_wait(k, cpu, target);
+}
+
+/**
+ * Models: kernel/smp.c generic_smp_call_function_single_interrupt() ->
+ * __flush_smp_call_function_queue() (v6.18): take the whole queue (llist_del_all,
+ * an xchg), run each synchronous request, then csd_unlock() it (smp_store_release).
+ */
+export function* generic_smp_call_function_single_interrupt(k: Kernel, handlers: IpiHandlers, cpu: number): CpuCode {
+  const pending = yield { k: 'rmw', loc: k.layout.callSingleQueue[cpu]!, f: () => 0, site: { fn: 'llist_del_all' } };
+  for (let s = 0; s < k.config.nrCpus; s++) {
+    if ((pending & (1 << s)) === 0) continue;
+    const f = yield* k.READ_ONCE(k.layout.csdFunc[s]![cpu]!, 'csd->func');
+    const info = yield* k.READ_ONCE(k.layout.csdInfo[s]![cpu]!, 'csd->info');
+    const func = IPI_FUNCS[f];
+    if (func === undefined || func === 'none') throw new Error(`internal: call-function request with no function on CPU ${cpu}`);
+    yield* handlers[func](k, cpu, info);
+    yield { k: 'st', loc: k.layout.csdFlags[s]![cpu]!, val: 0, site: { fn: 'csd_unlock' } };
+  }
+}
