@@ -5,19 +5,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { relative } from 'node:path';
-import { checkScenario, expectationFor } from '../src/check.js';
+import { checkScenario, expectationFor, parseExpectationKey } from '../src/check.js';
 import { parseScenario } from '../src/scenario/parser.js';
 import { MODELS } from '../src/machine/machine.js';
 import { litmusFiles, read, ROOT } from './helpers.js';
 
 const files = [...litmusFiles('scenarios'), ...litmusFiles('bench/scenarios')];
 
-test('the library has the classic shapes and the interrupt scenarios', () => {
+test('the library has the classic shapes, the interrupt scenarios and the membarrier scenarios', () => {
   const names = new Set(files.map((f) => relative(ROOT, f)));
   for (const n of ['SB', 'SB+mbs', 'MP', 'MP+wmb+rmb', 'LB', '2+2W', 'R', 'S', 'IRIW', 'WRC', 'ISA2', 'RWC', 'CoRR', 'CoRW1', 'CoRW2', 'CoWR', 'CoWW', 'SB3', 'SB4', 'SB5', 'SB6', 'SB6+mbs']) {
     assert.ok(names.has(`scenarios/litmus/${n}.litmus`), `missing scenarios/litmus/${n}.litmus`);
   }
   assert.ok([...names].some((n) => n.startsWith('scenarios/irq/')));
+  for (const n of ['membarrier-A', 'membarrier-B', 'membarrier-api-fail', 'membarrier-api-success']) {
+    assert.ok(names.has(`scenarios/membarrier/${n}.litmus`), n);
+  }
 });
 
 for (const file of files) {
@@ -42,6 +45,20 @@ for (const file of files) {
       assert.equal(dpor.result.deadlocks, 0);
       // Reduction explores no more executions than there are interleavings.
       assert.ok(BigInt(dpor.result.executions) <= (full.result.interleavings ?? 0n));
+    }
+    // Expectations for kernel variants (Result[x86,no-ipi]): both searches, same answer.
+    for (const e of sc.expectations) {
+      const key = parseExpectationKey(e.key);
+      assert.ok(typeof key !== 'string', `${rel}: ${String(key)}`);
+      if (key.variant === null) continue;
+      const model = key.machine ?? 'x86';
+      const repro = `smpcheck check ${rel} --model ${model} --variant ${key.variant} --show-trace`;
+      const dpor = checkScenario(sc, { model, variant: key.variant, reduction: true });
+      const full = checkScenario(sc, { model, variant: key.variant, reduction: false });
+      assert.equal(dpor.observation, e.result, `dpor on ${model},${key.variant} (${repro})`);
+      assert.equal(full.observation, e.result, `full on ${model},${key.variant} (${repro} --no-reduction)`);
+      assert.deepEqual(dpor.result.outcomes, full.result.outcomes);
+      assert.equal(dpor.result.graphs, full.result.graphs);
     }
   });
 }
