@@ -16,12 +16,12 @@ const json = args.includes('--json');
 // --write-readme: also replace the table between the bench markers of README.md.
 const writeReadme = args.includes('--write-readme');
 const dirs = args.filter((a) => !a.startsWith('--'));
-const roots = dirs.length > 0 ? dirs : ['scenarios/litmus', 'scenarios/irq', 'bench/scenarios'];
+const roots = dirs.length > 0 ? dirs : ['scenarios/litmus', 'scenarios/irq', 'scenarios/membarrier', 'bench/scenarios', 'bench/scaling'];
 
 interface Row {
   test: string; file: string; model: string; observation: string | null; expected: string | null; complete: boolean;
   outcomes: number; executions: number; sleepBlocked: number; graphs: number; steps: number; ms: number;
-  fullExecutions: string | null; fullStates: number | null; fullSteps: number; fullMs: number; agree: boolean; peakRssMb: number;
+  fullExecutions: string | null; fullStates: number | null; fullSteps: number; fullMs: number; agree: boolean | null; peakRssMb: number;
 }
 
 const rows: Row[] = [];
@@ -31,7 +31,9 @@ for (const f of all) {
   for (const model of MODELS) {
     n++;
     if (process.stderr.isTTY) process.stderr.write(`\r[${n}/${all.length * MODELS.length}] ${relative(ROOT, f)} ${model}\x1b[K`);
-    const out = execFileSync(process.execPath, [join(ROOT, 'dist/bench/one.js'), f, model], { encoding: 'utf8' });
+    // Scaling workloads: the reduced search only, timed once (their unreduced search is out of reach).
+    const scaling = f.includes('/bench/scaling/');
+    const out = execFileSync(process.execPath, [join(ROOT, 'dist/bench/one.js'), f, model, scaling ? '1' : '5', scaling ? 'nofull' : 'full'], { encoding: 'utf8' });
     rows.push(JSON.parse(out) as Row);
   }
 }
@@ -50,7 +52,7 @@ if (json) {
     r.test, r.model, r.observation ?? 'INCOMPLETE', String(r.outcomes), String(r.executions), String(r.graphs),
     (r.executions / Math.max(1, r.graphs)).toFixed(2), String(r.sleepBlocked), String(r.steps),
     r.ms > 0 ? String(Math.round(r.steps / (r.ms / 1000))) : '-', r.ms.toFixed(2),
-    r.fullExecutions ?? '-', String(r.fullStates ?? '-'), r.fullMs.toFixed(1), String(r.peakRssMb),
+    r.fullExecutions ?? '-', String(r.fullStates ?? '-'), r.agree === null ? '-' : r.fullMs.toFixed(1), String(r.peakRssMb),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => (i < 3 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join(' | ')} |`;
@@ -77,7 +79,11 @@ if (json) {
   print(`- scenarios above 1.1: ${over.length === 0 ? 'none' : over.map((r) => `${r.test}/${r.model} ${(r.executions / r.graphs).toFixed(2)}`).join(', ')}\n`);
   if (dporRate.length > 0) print(`- steps per second, reduced search, on searches of 10,000 steps or more (${bigDpor.map((r) => `${r.test}/${r.model}`).join(', ')}): min ${Math.round(Math.min(...dporRate))}, max ${Math.round(Math.max(...dporRate))} (target >= 300,000)\n`);
   if (fullRate.length > 0) print(`- steps per second, unreduced search, on searches of 100,000 steps or more: min ${Math.round(Math.min(...fullRate))}, max ${Math.round(Math.max(...fullRate))}\n`);
-  print(`- reduced and unreduced searches agree on outcomes and graphs: ${rows.every((r) => r.agree) ? 'yes, every scenario' : `NO: ${rows.filter((r) => !r.agree).map((r) => r.test).join(', ')}`}\n`);
+  print(`- reduced and unreduced searches agree on outcomes and graphs: ${rows.every((r) => r.agree !== false) ? 'yes, every scenario searched both ways' : `NO: ${rows.filter((r) => r.agree === false).map((r) => r.test).join(', ')}`}\n`);
+  const scal = ['membarrier-A', 'membarrier-A-3cpus', 'membarrier-A-4cpus'].map((t) => rows.find((r) => r.test === t && r.model === 'x86'));
+  if (scal.every((r) => r)) {
+    print(`- scenario A on x86 with 2, 3, 4 CPUs: ${scal.map((r) => `${r!.graphs} graphs, ${r!.steps} steps, ${r!.ms.toFixed(0)} ms`).join('; ')}\n`);
+  }
   print(`- expectations confirmed: ${rows.filter((r) => r.expected === null || r.expected === r.observation).length}/${rows.length}\n`);
   if (writeReadme) {
     const readme = join(ROOT, 'README.md');
