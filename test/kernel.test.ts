@@ -104,3 +104,26 @@ test('an unknown variant is a coded error', () => {
     (e: Error & { code?: string }) => e.code === 'SMP200',
   );
 });
+
+test("'cpu N runs ...' placement: errors are coded, a kernel thread has no mm", () => {
+  const base = (dirs: string): string =>
+    `C t\n{}\nsmpcheck { ${dirs} }\nP0(int *x) { WRITE_ONCE(*x, 1); }\nP1(int *x) { int r0; r0 = READ_ONCE(*x); }\nexists (1:r0=0)\n`;
+  const code = (src: string): string | undefined => {
+    try {
+      checkSource(src, 't.litmus');
+      return undefined;
+    } catch (e) {
+      return (e as { code?: string }).code;
+    }
+  };
+  assert.equal(code(base('cpu 0 runs P0; cpu 0 runs P1;')), 'SMP108');
+  assert.equal(code(base('cpu 0 runs P0;')), 'SMP108'); // P1 not placed
+  assert.equal(code(base('cpu 0 runs P0; cpu 2 runs P1;')), 'SMP108'); // gap
+  assert.equal(code(base('cpu 0 runs P0 P0; cpu 1 runs P1;')), 'SMP108');
+  assert.equal(code(base('cpu 0 runs P0 P7; cpu 1 runs P1;')), 'SMP108');
+  assert.equal(code(base('cpu 0 P0;')), 'SMP108');
+  // One CPU running both threads in order: P1 always sees P0's store.
+  const one = checkSource(base('cpu 0 runs P0 kthread P1;'), 't.litmus', { model: 'x86' });
+  assert.equal(one.observation, 'Never');
+  assert.equal(one.program.nCpus, 1);
+});

@@ -82,7 +82,7 @@ export function buildTrace(r: CheckResult, kind: TraceKind, choices: number[]): 
     variant: null,
     bounds: r.bounds,
     kind,
-    cpus: r.scenario.threads.map((t) => t.name),
+    cpus: r.program.cpuLabels(),
     choices,
     steps: steps.map((s, i) => traceStep(program, s, i)),
     final,

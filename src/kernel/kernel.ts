@@ -6,9 +6,10 @@
 // like user code and its barriers matter. Pointers are small integers: task t
 // (1-based), mm m (1-based), 0 is NULL.
 //
-// This release models one process: litmus thread Pn is task n+1, a thread of mm 1,
-// and runs on CPU n for the whole execution (rq->curr never changes: no scheduler,
-// no kernel threads, no exit yet).
+// This release models one process (mm 1): litmus thread Pn is task n+1, a thread
+// of mm 1. Without `cpu N runs ...` directives Pn runs alone on CPU n; with them a
+// CPU runs its tasks one after the other, kernel threads (mm NULL) included,
+// switching with __schedule() (src/kernel/sched/core.ts).
 
 import type { CpuCode, Op, OpSite } from '../machine/ops.js';
 import type { Variant } from './variants.js';
@@ -38,27 +39,38 @@ export class KernelLayout {
   readonly init: number[] = [];
   readonly mmMembarrierState: number[] = []; // index: mm id
   readonly mmUsers: number[] = [];
+  readonly mmCount: number[] = [];
   readonly taskMm: number[] = []; // index: task id
   readonly rqCurr: number[] = []; // index: cpu
   readonly rqMembarrierState: number[] = [];
+  readonly rqLock: number[] = [];
   readonly callSingleQueue: number[] = [];
   readonly csdFlags: number[][] = []; // [sender][target]
   readonly csdFunc: number[][] = [];
   readonly csdInfo: number[][] = [];
   readonly membarrierIpiMutex: number;
 
-  constructor(readonly base: number, readonly config: KernelConfig, nTasks: number) {
+  /**
+   * @param taskMms the mm of each task (index task id - 1; 0 for a kernel thread)
+   * @param firstTask the task each CPU runs first (0: idle)
+   */
+  constructor(readonly base: number, readonly config: KernelConfig, readonly taskMms: readonly number[], firstTask: readonly number[]) {
     const alloc = (name: string, init: number): number => {
       this.names.push(name);
       this.init.push(init);
       return base + this.names.length - 1;
     };
+    const users = taskMms.filter((m) => m === 1).length;
     this.mmMembarrierState[1] = alloc('mm1->membarrier_state', 0);
-    this.mmUsers[1] = alloc('mm1->mm_users', nTasks);
-    for (let t = 1; t <= nTasks; t++) this.taskMm[t] = alloc(`task${t}->mm`, 1);
+    this.mmUsers[1] = alloc('mm1->mm_users', users);
+    this.mmCount[1] = alloc('mm1->mm_count', 1);
+    taskMms.forEach((mm, i) => {
+      this.taskMm[i + 1] = alloc(`task${i + 1}->mm`, mm);
+    });
     for (let c = 0; c < config.nrCpus; c++) {
-      this.rqCurr[c] = alloc(`rq${c}->curr`, c < nTasks ? c + 1 : 0);
+      this.rqCurr[c] = alloc(`rq${c}->curr`, firstTask[c] ?? 0);
       this.rqMembarrierState[c] = alloc(`rq${c}->membarrier_state`, 0);
+      this.rqLock[c] = alloc(`rq${c}->__lock`, 0);
       this.callSingleQueue[c] = alloc(`call_single_queue[${c}]`, 0);
     }
     for (let s = 0; s < config.nrCpus; s++) {
@@ -81,23 +93,39 @@ export class KernelLayout {
 
 /** One execution's kernel: the layout, the variant, and helpers that yield machine ops. */
 export class Kernel {
-  constructor(readonly layout: KernelLayout, readonly variant: Variant) {}
+  /** Per CPU: `current` (a CPU-local fact: the task this CPU runs; 0 idle). */
+  readonly curr: number[];
+  /** Per CPU: current->active_mm (the mm a kernel thread borrows lazily). */
+  readonly activeMm: number[];
+  /** Per CPU: rq->prev_mm, set by context_switch() for finish_task_switch(). */
+  readonly prevMm: number[];
+
+  constructor(readonly layout: KernelLayout, readonly variant: Variant, firstTask: readonly number[]) {
+    this.curr = [...firstTask];
+    this.activeMm = firstTask.map((t) => (t === 0 ? 0 : layout.taskMms[t - 1]!));
+    this.prevMm = firstTask.map(() => 0);
+  }
 
   get config(): KernelConfig {
     return this.layout.config;
   }
 
-  /** `current` on this CPU: tasks are pinned, so it is a CPU-local fact, not a shared read. */
   current(cpu: number): number {
-    return cpu + 1;
+    return this.curr[cpu]!;
+  }
+
+  /** current->mm as this CPU knows it (task->mm only changes on its own CPU in this model). */
+  currentMm(cpu: number): number {
+    const t = this.curr[cpu]!;
+    return t === 0 ? 0 : this.layout.taskMms[t - 1]!;
   }
 
   // ---- primitives, in the kernel's words -------------------------------------------------
 
   /** smp_mb() with its label and the label of its partner (STYLE.md rule 2). */
-  *smp_mb(label: string, pairs?: string): CpuCode {
+  *smp_mb(label: string, pairs?: string, fn = 'smp_mb'): CpuCode {
     if (this.variant.removed.has(label)) return;
-    yield { k: 'mb', site: { fn: 'smp_mb', label, pairs } };
+    yield { k: 'mb', site: { fn, label, pairs } };
   }
 
   *READ_ONCE(loc: number, fn = 'READ_ONCE'): Generator<Op, number, number> {

@@ -41,6 +41,12 @@ const VARIANTS: readonly Variant[] = [
     removed: new Set(['membarrier.ipi']),
   },
   {
+    name: 'no-mmdrop-mb',
+    base: 'v6.18',
+    description: "mutant: finish_task_switch()'s mmdrop_lazy_tlb_sched() without its full barrier (a plain decrement)",
+    removed: new Set(['mmdrop']),
+  },
+  {
     name: 'no-ipi-mb',
     base: 'v6.18',
     description: "mutant: the smp_mb() of the IPI handler ipi_mb() removed ('IPIs should be serializing but paranoid')",

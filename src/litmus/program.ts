@@ -13,6 +13,8 @@ import { CALL_FUNCTION_VECTOR, Kernel, KernelLayout, type KernelConfig } from '.
 import { generic_smp_call_function_single_interrupt } from '../kernel/smp.js';
 import { MEMBARRIER_IPI_HANDLERS, sys_membarrier } from '../kernel/sched/membarrier.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from '../kernel/variants.js';
+import { __schedule } from '../kernel/sched/core.js';
+import { directiveSettings, KTHREAD } from '../scenario/directives.js';
 
 /** What the explorer needs from any program: litmus now, the kernel model next. */
 export interface Program {
@@ -45,22 +47,39 @@ export class LitmusProgram implements Program {
   readonly kernelLayout: KernelLayout | null;
   readonly variant: Variant;
 
+  /** What each CPU runs, in order (thread ids, KTHREAD for a kernel thread). */
+  readonly placement: number[][];
+  /** The task id of each placement entry (threads: id + 1; kernel threads after them). */
+  private readonly taskIds: number[][];
+  private readonly firstTask: number[];
+
   constructor(readonly scenario: Scenario, readonly model: ModelName, variant: Variant = findVariant(DEFAULT_KERNEL)!) {
     this.name = scenario.name;
-    this.nCpus = scenario.threads.length;
     this.variant = variant;
+    const settings = directiveSettings(scenario);
+    this.placement = settings.placement ?? scenario.threads.map((t) => [t.id]);
+    this.nCpus = this.placement.length;
+    // Tasks: thread Pn is task n+1 (mm 1); each kernel thread gets the next id (mm NULL).
+    const taskMms = scenario.threads.map(() => 1);
+    this.taskIds = this.placement.map((list) => list.map((t) => {
+      if (t !== KTHREAD) return t + 1;
+      taskMms.push(0);
+      return taskMms.length;
+    }));
+    this.firstTask = this.taskIds.map((list) => list[0] ?? 0);
+    const usesKernel = scenario.usesKernel || settings.placement !== null;
     const user = scenario.locations.map((l) => l.init);
-    if (scenario.usesKernel) {
+    if (usesKernel) {
       const config: KernelConfig = {
         version: variant.base, nrCpus: this.nCpus, nohzFull: false, configRseq: true, archHasMembarrierSyncCore: true,
       };
-      this.kernelLayout = new KernelLayout(user.length, config, this.nCpus);
+      this.kernelLayout = new KernelLayout(user.length, config, taskMms, this.firstTask);
       this.init = [...user, ...this.kernelLayout.init];
     } else {
       this.kernelLayout = null;
       this.init = user;
     }
-    this.hasHandlers = scenario.handlers.length > 0 || scenario.usesKernel;
+    this.hasHandlers = scenario.handlers.length > 0 || usesKernel;
     this.observedNames = scenario.observed.map((o) => observableName(scenario, o));
   }
 
@@ -69,9 +88,11 @@ export class LitmusProgram implements Program {
     const regs = sc.threads.map((t) => t.regs.map((r) => r.init));
     const file = sc.file;
     const model = this.model;
-    const kernel = this.kernelLayout ? new Kernel(this.kernelLayout, this.variant) : null;
+    const kernel = this.kernelLayout ? new Kernel(this.kernelLayout, this.variant, this.firstTask) : null;
+    const placement = this.placement;
+    const taskIds = this.taskIds;
     return {
-      task: (cpu: number): CpuCode => runThread(sc.threads[cpu]!, { regs: regs[cpu]!, model, file, cpu, kernel }),
+      task: (cpu: number): CpuCode => runCpu(placement[cpu]!, taskIds[cpu]!, sc, regs, { model, file, cpu, kernel }),
       handler: (cpu: number, vector: number): CpuCode => {
         if (vector === CALL_FUNCTION_VECTOR && kernel) {
           return generic_smp_call_function_single_interrupt(kernel, MEMBARRIER_IPI_HANDLERS, cpu);
@@ -82,6 +103,11 @@ export class LitmusProgram implements Program {
       observe: (mem: readonly number[]): number[] =>
         sc.observed.map((o) => (o.k === 'reg' ? regs[o.thread]![o.reg]! : mem[o.loc]!)),
     };
+  }
+
+  /** What each CPU runs, for trace headers: 'P0', or 'P1 > kthread > P2'. */
+  cpuLabels(): string[] {
+    return this.placement.map((list) => list.map((t) => (t === KTHREAD ? 'kthread' : `P${t}`)).join(' > '));
   }
 
   formatValue(v: number): string {
@@ -119,6 +145,19 @@ interface ThreadCtx {
 
 function* runThread(t: Thread, ctx: ThreadCtx): CpuCode {
   yield* execBlock(t.body, ctx);
+}
+
+/** A CPU runs its tasks in order; between two, the kernel's __schedule() switches. */
+function* runCpu(list: number[], ids: number[], sc: Scenario, regs: number[][], base: Omit<ThreadCtx, 'regs'>): CpuCode {
+  for (let i = 0; i < list.length; i++) {
+    if (i > 0) yield* __schedule(base.kernel!, base.cpu, ids[i]!);
+    const t = list[i]!;
+    if (t === KTHREAD) {
+      yield { k: 'nop', site: { fn: 'kthread (runs in the kernel, mm NULL)' } };
+      continue;
+    }
+    yield* runThread(sc.threads[t]!, { ...base, regs: regs[t]! });
+  }
 }
 
 function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> {

@@ -1,24 +1,30 @@
 // The `smpcheck { ... }` block: scenario settings beyond plain litmus.
 // Grammar (docs/scenario-format.md):  block := 'smpcheck' '{' (NAME ARG* ';')* '}'
 // Accepted now:  model sc|x86;  bound steps N;  bound executions N;
+//   cpu N runs T1 T2 ...;   (CPU N runs the threads Ti, and 'kthread' for a kernel
+//                            thread, one after the other, switching with __schedule())
 // Reserved for the kernel model (recognised, refused with SMP108 until implemented):
-//   kernel, variant, process, task, kthread, cpu, preempt, sched, mm, config.
+//   kernel, variant, process, task, kthread, preempt, sched, mm, config.
 
 import type { Bounds } from '../explore/types.js';
 import { MODELS, type ModelName } from '../machine/machine.js';
 import type { Scenario } from './ast.js';
 import { SmpError } from './errors.js';
 
-export const RESERVED_DIRECTIVES = ['kernel', 'variant', 'process', 'task', 'kthread', 'cpu', 'preempt', 'sched', 'mm', 'config'] as const;
+export const RESERVED_DIRECTIVES = ['kernel', 'variant', 'process', 'task', 'kthread', 'preempt', 'sched', 'mm', 'config'] as const;
 export const BOUND_MAX = 100_000_000;
 
 export interface Settings {
   model?: ModelName;
   bounds: Partial<Bounds>;
+  /** What each CPU runs, in order: thread ids, or -1 for a kernel thread. Null: Pn runs alone on CPU n. */
+  placement: number[][] | null;
 }
 
+export const KTHREAD = -1;
+
 export function directiveSettings(sc: Scenario): Settings {
-  const out: Settings = { bounds: {} };
+  const out: Settings = { bounds: {}, placement: null };
   for (const d of sc.directives) {
     const err = (msg: string): SmpError => new SmpError('SMP108', msg, d.span, sc.file);
     switch (d.name) {
@@ -39,12 +45,43 @@ export function directiveSettings(sc: Scenario): Settings {
         else throw err(`unknown bound '${what}': known bounds are 'steps' and 'executions'`);
         break;
       }
+      case 'cpu': {
+        const [n, runs, ...who] = d.args;
+        const cpu = Number(n);
+        if (!/^\d+$/.test(n ?? '') || cpu >= sc.threads.length + 8 || runs !== 'runs' || who.length === 0) {
+          throw err("'cpu' reads 'cpu N runs P0 kthread P2;'");
+        }
+        out.placement ??= [];
+        if (out.placement[cpu]) throw err(`CPU ${cpu} is placed twice`);
+        out.placement[cpu] = who.map((w) => {
+          if (w === 'kthread') return KTHREAD;
+          const m = /^P(\d+)$/.exec(w);
+          if (!m || Number(m[1]) >= sc.threads.length) throw err(`'${w}' is not a thread of this scenario (nor 'kthread')`);
+          return Number(m[1]);
+        });
+        break;
+      }
       default:
         if ((RESERVED_DIRECTIVES as readonly string[]).includes(d.name)) {
           throw err(`directive '${d.name}' is reserved for the kernel model and not supported in this version`);
         }
         throw err(`unknown directive '${d.name}'`);
     }
+  }
+  if (out.placement) {
+    const first = sc.directives.find((d) => d.name === 'cpu')!;
+    const err = (msg: string): SmpError => new SmpError('SMP108', msg, first.span, sc.file);
+    for (let c = 0; c < out.placement.length; c++) if (!out.placement[c]) throw err(`CPU ${c} is not placed: 'cpu' directives must name CPUs 0, 1, ... without gaps`);
+    const seen = new Set<number>();
+    for (const list of out.placement) {
+      for (const t of list) {
+        if (t === KTHREAD) continue;
+        if (seen.has(t)) throw err(`thread P${t} is placed twice`);
+        seen.add(t);
+      }
+    }
+    for (let t = 0; t < sc.threads.length; t++) if (!seen.has(t)) throw err(`thread P${t} is not placed on any CPU`);
+    if (out.placement.length > 8) throw err('more than 8 CPUs');
   }
   return out;
 }

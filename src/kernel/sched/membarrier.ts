@@ -76,6 +76,7 @@ function* ipi_rseq(k: Kernel): CpuCode {
 /** Models: ipi_sync_rq_state() (v6.18): copy the mm's state to this CPU's runqueue if it runs the mm. */
 function* ipi_sync_rq_state(k: Kernel, cpu: number, mm: number): CpuCode {
   const L = k.layout;
+  if (k.current(cpu) === 0) return;
   const curMm = yield* k.READ_ONCE(L.taskMm[k.current(cpu)]!, 'current->mm');
   if (curMm !== mm) return;
   const state = yield* k.READ_ONCE(L.mmMembarrierState[mm]!, 'atomic_read');

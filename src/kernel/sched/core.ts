@@ -1,0 +1,103 @@
+// Models: kernel/sched/core.c __schedule(), context_switch(), finish_task_switch()
+// and kernel/sched/sched.h membarrier_switch_mm() (v6.18), on x86 with
+// CONFIG_MMU_LAZY_TLB_REFCOUNT. Only what membarrier depends on is modelled: the
+// runqueue lock, the store to rq->curr and the barriers around it, the lazy-TLB
+// hand-over of active_mm to and from kernel threads, the runqueue copy of the
+// membarrier state, and the mm reference drop that supplies the barrier after
+// rq->curr on a kernel-thread -> user switch.
+// Leaves out: pick_next_task() (the scenario's `cpu N runs ...` order decides the
+// next task), preemption (switches happen when a task's body ends), the task
+// state machine, accounting, RCU and rseq hooks, core scheduling.
+
+import type { CpuCode } from '../../machine/ops.js';
+import type { Kernel } from '../kernel.js';
+import { switch_mm_irqs_off } from '../arch/x86/mm/tlb.js';
+
+/** Models: kernel/sched/sched.h membarrier_switch_mm() (v6.18). */
+function* membarrier_switch_mm(k: Kernel, cpu: number, prevMm: number, nextMm: number): CpuCode {
+  if (prevMm === nextMm) return;
+  const L = k.layout;
+  const state = yield* k.READ_ONCE(L.mmMembarrierState[nextMm]!, 'atomic_read(&next_mm->membarrier_state)');
+  const rqState = yield* k.READ_ONCE(L.rqMembarrierState[cpu]!, 'READ_ONCE(rq->membarrier_state)');
+  if (rqState === state) return;
+  yield* k.WRITE_ONCE(L.rqMembarrierState[cpu]!, state, 'WRITE_ONCE(rq->membarrier_state)');
+}
+
+/** Models: include/linux/sched/mm.h mmgrab_lazy_tlb() (v6.18): atomic_inc(&mm->mm_count), locked on x86. */
+function* mmgrab_lazy_tlb(k: Kernel, mm: number): CpuCode {
+  yield { k: 'rmw', loc: k.layout.mmCount[mm]!, f: (v) => v + 1, site: { fn: 'mmgrab_lazy_tlb' } };
+}
+
+/**
+ * Models: include/linux/sched/mm.h mmdrop_lazy_tlb_sched() (v6.18):
+ * mmdrop_sched() -> atomic_dec_and_test(&mm->mm_count), a full barrier: the
+ * barrier after storing rq->curr that membarrier relies on for a kernel
+ * thread -> user switch (scenario C, barrier e). The mutant `no-mmdrop-mb`
+ * makes it a plain decrement.
+ */
+function* mmdrop_lazy_tlb_sched(k: Kernel, mm: number): CpuCode {
+  const loc = k.layout.mmCount[mm]!;
+  if (k.variant.removed.has('mmdrop')) {
+    const v = yield* k.READ_ONCE(loc, 'mmdrop_lazy_tlb_sched (no barrier)');
+    yield* k.WRITE_ONCE(loc, v - 1, 'mmdrop_lazy_tlb_sched (no barrier)');
+    return;
+  }
+  yield { k: 'rmw', loc, f: (v) => v - 1, site: { fn: 'mmdrop_lazy_tlb_sched', label: 'mmdrop', pairs: 'membarrier.a' } };
+}
+
+/** Models: finish_task_switch(prev) (v6.18). */
+function* finish_task_switch(k: Kernel, cpu: number): CpuCode {
+  const mm = k.prevMm[cpu]!;
+  k.prevMm[cpu] = 0;
+  // finish_lock_switch(): raw_spin_rq_unlock_irq(): a release store, then IRQs on.
+  yield { k: 'st', loc: k.layout.rqLock[cpu]!, val: 0, site: { fn: 'raw_spin_rq_unlock' } };
+  yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
+  if (mm) {
+    yield* k.note('membarrier_mm_sync_core_before_usermode');
+    yield* mmdrop_lazy_tlb_sched(k, mm);
+  }
+}
+
+/** Models: context_switch(rq, prev, next) (v6.18), then switch_to() and finish_task_switch(). */
+function* context_switch(k: Kernel, cpu: number, prev: number, next: number): CpuCode {
+  const prevMm = prev === 0 ? 0 : k.layout.taskMms[prev - 1]!;
+  const nextMm = next === 0 ? 0 : k.layout.taskMms[next - 1]!;
+  const prevActive = k.activeMm[cpu]!;
+  if (nextMm === 0) {
+    // To a kernel thread: borrow prev's mm lazily.
+    yield* k.note('enter_lazy_tlb');
+    k.activeMm[cpu] = prevActive;
+    if (prevMm) yield* mmgrab_lazy_tlb(k, prevActive);
+  } else {
+    // To user.
+    yield* membarrier_switch_mm(k, cpu, prevActive, nextMm);
+    yield* switch_mm_irqs_off(k, cpu, prevActive, nextMm);
+    k.activeMm[cpu] = nextMm;
+    if (!prevMm) k.prevMm[cpu] = prevActive; // will mmdrop_lazy_tlb() in finish_task_switch()
+  }
+  yield* k.note('switch_to');
+  k.curr[cpu] = next;
+  yield* finish_task_switch(k, cpu);
+}
+
+/**
+ * Models: __schedule() (v6.18) when the current task gives up the CPU and
+ * `next` is picked: IRQs off, rq_lock() (a locked op on x86, so a full
+ * barrier) and smp_mb__after_spinlock() (barrier() on x86): the full barrier
+ * after user-space accesses and before storing rq->curr (scenario C, barrier d).
+ */
+export function* __schedule(k: Kernel, cpu: number, next: number): CpuCode {
+  const L = k.layout;
+  const prev = k.curr[cpu]!;
+  yield { k: 'irq', enable: false, site: { fn: 'local_irq_disable' } };
+  yield { k: 'rmw', loc: L.rqLock[cpu]!, f: () => 1, site: { fn: 'rq_lock', label: 'sched.before_rq_curr', pairs: 'membarrier.c' } };
+  yield* k.note('smp_mb__after_spinlock');
+  if (prev === next) {
+    yield { k: 'st', loc: L.rqLock[cpu]!, val: 0, site: { fn: 'raw_spin_rq_unlock' } };
+    yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
+    return;
+  }
+  // RCU_INIT_POINTER(rq->curr, next): the membarrier scan reads it without the lock.
+  yield { k: 'st', loc: L.rqCurr[cpu]!, val: next, site: { fn: 'RCU_INIT_POINTER(rq->curr, next)' } };
+  yield* context_switch(k, cpu, prev, next);
+}
