@@ -41,6 +41,7 @@ export class KernelLayout {
   readonly mmUsers: number[] = [];
   readonly mmCount: number[] = [];
   readonly taskMm: number[] = []; // index: task id
+  readonly taskAllocLock: number[] = [];
   readonly rqCurr: number[] = []; // index: cpu
   readonly rqMembarrierState: number[] = [];
   readonly rqLock: number[] = [];
@@ -66,6 +67,7 @@ export class KernelLayout {
     this.mmCount[1] = alloc('mm1->mm_count', 1);
     taskMms.forEach((mm, i) => {
       this.taskMm[i + 1] = alloc(`task${i + 1}->mm`, mm);
+      this.taskAllocLock[i + 1] = alloc(`task${i + 1}->alloc_lock`, 0);
     });
     for (let c = 0; c < config.nrCpus; c++) {
       this.rqCurr[c] = alloc(`rq${c}->curr`, firstTask[c] ?? 0);
@@ -100,7 +102,11 @@ export class Kernel {
   /** Per CPU: rq->prev_mm, set by context_switch() for finish_task_switch(). */
   readonly prevMm: number[];
 
+  /** Per task (index task id - 1): task->mm as the task's own CPU knows it (only it writes it). */
+  readonly taskMmNow: number[];
+
   constructor(readonly layout: KernelLayout, readonly variant: Variant, firstTask: readonly number[]) {
+    this.taskMmNow = [...layout.taskMms];
     this.curr = [...firstTask];
     this.activeMm = firstTask.map((t) => (t === 0 ? 0 : layout.taskMms[t - 1]!));
     this.prevMm = firstTask.map(() => 0);
@@ -116,8 +122,11 @@ export class Kernel {
 
   /** current->mm as this CPU knows it (task->mm only changes on its own CPU in this model). */
   currentMm(cpu: number): number {
-    const t = this.curr[cpu]!;
-    return t === 0 ? 0 : this.layout.taskMms[t - 1]!;
+    return this.mmOf(this.curr[cpu]!);
+  }
+
+  mmOf(task: number): number {
+    return task === 0 ? 0 : this.taskMmNow[task - 1]!;
   }
 
   // ---- primitives, in the kernel's words -------------------------------------------------

@@ -14,6 +14,7 @@ import { generic_smp_call_function_single_interrupt } from '../kernel/smp.js';
 import { MEMBARRIER_IPI_HANDLERS, sys_membarrier } from '../kernel/sched/membarrier.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from '../kernel/variants.js';
 import { __schedule } from '../kernel/sched/core.js';
+import { do_exit } from '../kernel/exit.js';
 import { directiveSettings, KTHREAD } from '../scenario/directives.js';
 
 /** What the explorer needs from any program: litmus now, the kernel model next. */
@@ -136,6 +137,8 @@ function site(fn: string, span: Span): OpSite {
 
 /** What a running thread needs: its registers, the machine, and the kernel it may call. */
 interface ThreadCtx {
+  /** Set when the thread called exit(): nothing after it runs. */
+  exited?: boolean;
   regs: number[];
   model: ModelName;
   file: string;
@@ -163,6 +166,7 @@ function* runCpu(list: number[], ids: number[], sc: Scenario, regs: number[][], 
 function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> {
   const { regs, model, file } = ctx;
   for (const s of stmts) {
+    if (ctx.exited) return;
     switch (s.k) {
       case 'assign':
         regs[s.reg] = yield* evalExpr(s.e, ctx, 0);
@@ -190,6 +194,11 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
       case 'raise_irq':
         yield { k: 'raise', cpu: s.cpu, vector: s.handler, site: site('raise_irq', s.span) };
         break;
+      case 'exit':
+        if (!ctx.kernel) throw new Error('internal: exit() without the kernel model');
+        yield* do_exit(ctx.kernel, ctx.cpu);
+        ctx.exited = true;
+        return;
     }
   }
 }

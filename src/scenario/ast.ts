@@ -39,7 +39,8 @@ export type Stmt =
   | { k: 'eval'; e: Expr; span: Span } // an expression statement, e.g. atomic_inc(a) or xchg(x, 1)
   | { k: 'if'; c: Expr; then: Stmt[]; else: Stmt[]; span: Span }
   | { k: 'irq'; enable: boolean; fn: string; span: Span }
-  | { k: 'raise_irq'; cpu: number; handler: number; span: Span };
+  | { k: 'raise_irq'; cpu: number; handler: number; span: Span }
+  | { k: 'exit'; span: Span }; // the thread exits (the exit system call: do_exit() -> exit_mm())
 
 export interface Register {
   name: string;

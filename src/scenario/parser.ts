@@ -669,6 +669,15 @@ class Parser {
       const [addr, e] = this.args(scope, fn, 2, store.star ? 'star' : 'ptr');
       return { k: 'store', addr: addr!, e: e!, order: store.order, fn, span: t.span };
     }
+    if (fn === 'exit') {
+      // exit(): the thread leaves; the kernel model runs do_exit() -> exit_mm().
+      this.next();
+      this.expect('(', "'('");
+      if (!this.peekP(')')) this.expr(scope); // the status is ignored
+      this.expect(')', "')'");
+      this.usesKernel = true;
+      return { k: 'exit', span: t.span };
+    }
     if (fn === 'local_irq_disable' || fn === 'local_irq_enable') {
       this.next();
       this.expect('(', "'('");
@@ -1008,7 +1017,7 @@ const RMWS: Record<string, RmwSpec> = (() => {
 /** Every kernel primitive the litmus front end accepts (for docs and tests). */
 export const SUPPORTED_PRIMITIVES: readonly string[] = [
   ...Object.keys(FENCES), ...Object.keys(LOADS), ...Object.keys(STORES), ...Object.keys(CONDLOADS), ...Object.keys(RMWS),
-  'local_irq_disable', 'local_irq_enable', 'raise_irq', 'membarrier',
+  'local_irq_disable', 'local_irq_enable', 'raise_irq', 'membarrier', 'exit',
 ].sort();
 
 function unsupportedHint(fn: string): string {

@@ -60,8 +60,8 @@ function* finish_task_switch(k: Kernel, cpu: number): CpuCode {
 
 /** Models: context_switch(rq, prev, next) (v6.18), then switch_to() and finish_task_switch(). */
 function* context_switch(k: Kernel, cpu: number, prev: number, next: number): CpuCode {
-  const prevMm = prev === 0 ? 0 : k.layout.taskMms[prev - 1]!;
-  const nextMm = next === 0 ? 0 : k.layout.taskMms[next - 1]!;
+  const prevMm = k.mmOf(prev);
+  const nextMm = k.mmOf(next);
   const prevActive = k.activeMm[cpu]!;
   if (nextMm === 0) {
     // To a kernel thread: borrow prev's mm lazily.

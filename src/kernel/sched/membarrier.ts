@@ -119,6 +119,15 @@ function* synchronize_rcu(k: Kernel, cpu: number): CpuCode {
   yield* k.smp_mb('synchronize_rcu.exit');
 }
 
+/** Models: membarrier_update_current_mm(next_mm) (v6.18): keep this runqueue's copy of the state in step. */
+export function* membarrier_update_current_mm(k: Kernel, cpu: number, nextMm: number): CpuCode {
+  const L = k.layout;
+  const state = nextMm ? yield* k.READ_ONCE(L.mmMembarrierState[nextMm]!, 'atomic_read(&next_mm->membarrier_state)') : 0;
+  const rqState = yield* k.READ_ONCE(L.rqMembarrierState[cpu]!, 'READ_ONCE(rq->membarrier_state)');
+  if (rqState === state) return;
+  yield* k.WRITE_ONCE(L.rqMembarrierState[cpu]!, state, 'WRITE_ONCE(rq->membarrier_state)');
+}
+
 /** Models: membarrier_global_expedited() (v6.18). */
 function* membarrier_global_expedited(k: Kernel, cpu: number): Ret {
   const L = k.layout;
