@@ -132,7 +132,7 @@ export function* membarrier_update_current_mm(k: Kernel, cpu: number, nextMm: nu
 function* membarrier_global_expedited(k: Kernel, cpu: number): Ret {
   const L = k.layout;
   if (k.config.nrCpus === 1) return 0;
-  yield* k.smp_mb('membarrier.a', 'sched.after_rq_curr'); // system call entry is not a mb.
+  yield* k.smp_mb('membarrier.a', 'switch_mm.cr3/mmdrop'); // system call entry is not a mb.
   yield* k.mutex_lock(L.membarrierIpiMutex, cpu); // SERIALIZE_IPI()
   const mask: number[] = [];
   for (let c = 0; c < k.config.nrCpus; c++) {
@@ -171,7 +171,7 @@ function* membarrier_private_expedited(k: Kernel, cpu: number, flags: number, cp
     const users = yield* k.READ_ONCE(L.mmUsers[mm]!, 'atomic_read(&mm->mm_users)');
     if (users === 1 || k.config.nrCpus === 1) return 0;
   }
-  yield* k.smp_mb('membarrier.a', 'sched.after_rq_curr'); // system call entry is not a mb.
+  yield* k.smp_mb('membarrier.a', 'switch_mm.cr3/mmdrop'); // system call entry is not a mb.
   yield* k.mutex_lock(L.membarrierIpiMutex, cpu); // SERIALIZE_IPI()
   if (k.variant.removed.has('membarrier.ipi')) {
     // Mutant: no CPU is interrupted.
