@@ -76,6 +76,8 @@ test('every smp_mb() of the kernel model names its partner, and partners exist',
       labels.add(m[1]!);
       if (m[2]) for (const p of m[2].split('/')) partners.push([f, m[1]!, p]);
     }
+    // The mm reference drops are barriers named by their callers.
+    for (const m of text.matchAll(/mmdrop_lazy_tlb\(k, [^,]+, '([^']+)'/g)) labels.add(m[1]!);
     // Barriers that are locked instructions or notes carry `label:` and `pairs:` in their site.
     for (const m of text.matchAll(/label: '([^']+)'(?:, pairs: '([^']+)')?/g)) {
       labels.add(m[1]!);

@@ -47,6 +47,12 @@ const VARIANTS: readonly Variant[] = [
     removed: new Set(['mmdrop']),
   },
   {
+    name: 'no-kthread-use-mm-mb',
+    base: 'v6.18',
+    description: "mutant: kthread_use_mm()'s mmdrop_lazy_tlb() without its full barrier (g)",
+    removed: new Set(['kthread_use_mm.g']),
+  },
+  {
     name: 'no-ipi-mb',
     base: 'v6.18',
     description: "mutant: the smp_mb() of the IPI handler ipi_mb() removed ('IPIs should be serializing but paranoid')",

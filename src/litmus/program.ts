@@ -15,6 +15,7 @@ import { MEMBARRIER_IPI_HANDLERS, sys_membarrier } from '../kernel/sched/membarr
 import { DEFAULT_KERNEL, findVariant, type Variant } from '../kernel/variants.js';
 import { __schedule } from '../kernel/sched/core.js';
 import { do_exit } from '../kernel/exit.js';
+import { kthread_unuse_mm, kthread_use_mm } from '../kernel/kthread.js';
 import { directiveSettings, KTHREAD } from '../scenario/directives.js';
 
 /** What the explorer needs from any program: litmus now, the kernel model next. */
@@ -60,15 +61,16 @@ export class LitmusProgram implements Program {
     const settings = directiveSettings(scenario);
     this.placement = settings.placement ?? scenario.threads.map((t) => [t.id]);
     this.nCpus = this.placement.length;
-    // Tasks: thread Pn is task n+1 (mm 1); each kernel thread gets the next id (mm NULL).
-    const taskMms = scenario.threads.map(() => 1);
+    // Tasks: thread Pn is task n+1 (mm 1, or NULL for `kthread Pn;`); each anonymous
+    // kernel thread of a `cpu N runs ... kthread ...` list gets the next id (mm NULL).
+    const taskMms = scenario.threads.map((t) => (settings.kthreads.has(t.id) ? 0 : 1));
     this.taskIds = this.placement.map((list) => list.map((t) => {
       if (t !== KTHREAD) return t + 1;
       taskMms.push(0);
       return taskMms.length;
     }));
     this.firstTask = this.taskIds.map((list) => list[0] ?? 0);
-    const usesKernel = scenario.usesKernel || settings.placement !== null;
+    const usesKernel = scenario.usesKernel || settings.placement !== null || settings.kthreads.size > 0;
     const user = scenario.locations.map((l) => l.init);
     if (usesKernel) {
       const config: KernelConfig = {
@@ -193,6 +195,13 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
         break;
       case 'raise_irq':
         yield { k: 'raise', cpu: s.cpu, vector: s.handler, site: site('raise_irq', s.span) };
+        break;
+      case 'kthread_mm':
+        if (!ctx.kernel) throw new Error('internal: kthread_use_mm() without the kernel model');
+        if (ctx.kernel.layout.taskMms[ctx.kernel.current(ctx.cpu) - 1] !== 0) {
+          throw new SmpError('SMP109', `${s.use ? 'kthread_use_mm' : 'kthread_unuse_mm'}() is for kernel threads: declare the thread with 'kthread P${ctx.kernel.current(ctx.cpu) - 1};'`, s.span, file);
+        }
+        yield* (s.use ? kthread_use_mm(ctx.kernel, ctx.cpu, 1) : kthread_unuse_mm(ctx.kernel, ctx.cpu, 1));
         break;
       case 'exit':
         if (!ctx.kernel) throw new Error('internal: exit() without the kernel model');

@@ -40,7 +40,8 @@ export type Stmt =
   | { k: 'if'; c: Expr; then: Stmt[]; else: Stmt[]; span: Span }
   | { k: 'irq'; enable: boolean; fn: string; span: Span }
   | { k: 'raise_irq'; cpu: number; handler: number; span: Span }
-  | { k: 'exit'; span: Span }; // the thread exits (the exit system call: do_exit() -> exit_mm())
+  | { k: 'exit'; span: Span } // the thread exits (the exit system call: do_exit() -> exit_mm())
+  | { k: 'kthread_mm'; use: boolean; span: Span }; // kthread_use_mm() / kthread_unuse_mm() of the process's mm
 
 export interface Register {
   name: string;

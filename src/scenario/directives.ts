@@ -3,6 +3,8 @@
 // Accepted now:  model sc|x86;  bound steps N;  bound executions N;
 //   cpu N runs T1 T2 ...;   (CPU N runs the threads Ti, and 'kthread' for a kernel
 //                            thread, one after the other, switching with __schedule())
+//   kthread P2 ...;         (these threads are kernel threads: no mm of their own; they
+//                            may adopt the process's mm with kthread_use_mm())
 // Reserved for the kernel model (recognised, refused with SMP108 until implemented):
 //   kernel, variant, process, task, kthread, preempt, sched, mm, config.
 
@@ -11,7 +13,7 @@ import { MODELS, type ModelName } from '../machine/machine.js';
 import type { Scenario } from './ast.js';
 import { SmpError } from './errors.js';
 
-export const RESERVED_DIRECTIVES = ['kernel', 'variant', 'process', 'task', 'kthread', 'preempt', 'sched', 'mm', 'config'] as const;
+export const RESERVED_DIRECTIVES = ['kernel', 'variant', 'process', 'task', 'preempt', 'sched', 'mm', 'config'] as const;
 export const BOUND_MAX = 100_000_000;
 
 export interface Settings {
@@ -19,12 +21,14 @@ export interface Settings {
   bounds: Partial<Bounds>;
   /** What each CPU runs, in order: thread ids, or -1 for a kernel thread. Null: Pn runs alone on CPU n. */
   placement: number[][] | null;
+  /** Threads that are kernel threads (`kthread P2;`). */
+  kthreads: Set<number>;
 }
 
 export const KTHREAD = -1;
 
 export function directiveSettings(sc: Scenario): Settings {
-  const out: Settings = { bounds: {}, placement: null };
+  const out: Settings = { bounds: {}, placement: null, kthreads: new Set() };
   for (const d of sc.directives) {
     const err = (msg: string): SmpError => new SmpError('SMP108', msg, d.span, sc.file);
     switch (d.name) {
@@ -43,6 +47,15 @@ export function directiveSettings(sc: Scenario): Settings {
         if (what === 'steps') out.bounds.stepsMax = v;
         else if (what === 'executions') out.bounds.executionsMax = v;
         else throw err(`unknown bound '${what}': known bounds are 'steps' and 'executions'`);
+        break;
+      }
+      case 'kthread': {
+        if (d.args.length === 0) throw err("'kthread' names threads: 'kthread P2;'");
+        for (const w of d.args) {
+          const m = /^P(\d+)$/.exec(w);
+          if (!m || Number(m[1]) >= sc.threads.length) throw err(`'${w}' is not a thread of this scenario`);
+          out.kthreads.add(Number(m[1]));
+        }
         break;
       }
       case 'cpu': {

@@ -669,6 +669,15 @@ class Parser {
       const [addr, e] = this.args(scope, fn, 2, store.star ? 'star' : 'ptr');
       return { k: 'store', addr: addr!, e: e!, order: store.order, fn, span: t.span };
     }
+    if (fn === 'kthread_use_mm' || fn === 'kthread_unuse_mm') {
+      // A kernel thread adopts or drops the process's mm (the argument, if any, is ignored: one mm).
+      this.next();
+      this.expect('(', "'('");
+      if (!this.peekP(')')) this.expr(scope);
+      this.expect(')', "')'");
+      this.usesKernel = true;
+      return { k: 'kthread_mm', use: fn === 'kthread_use_mm', span: t.span };
+    }
     if (fn === 'exit') {
       // exit(): the thread leaves; the kernel model runs do_exit() -> exit_mm().
       this.next();
@@ -1017,7 +1026,7 @@ const RMWS: Record<string, RmwSpec> = (() => {
 /** Every kernel primitive the litmus front end accepts (for docs and tests). */
 export const SUPPORTED_PRIMITIVES: readonly string[] = [
   ...Object.keys(FENCES), ...Object.keys(LOADS), ...Object.keys(STORES), ...Object.keys(CONDLOADS), ...Object.keys(RMWS),
-  'local_irq_disable', 'local_irq_enable', 'raise_irq', 'membarrier', 'exit',
+  'local_irq_disable', 'local_irq_enable', 'raise_irq', 'membarrier', 'exit', 'kthread_use_mm', 'kthread_unuse_mm',
 ].sort();
 
 function unsupportedHint(fn: string): string {

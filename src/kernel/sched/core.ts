@@ -12,6 +12,7 @@
 import type { CpuCode } from '../../machine/ops.js';
 import type { Kernel } from '../kernel.js';
 import { switch_mm_irqs_off } from '../arch/x86/mm/tlb.js';
+import { mmdrop_lazy_tlb, mmgrab } from './mm.js';
 
 /** Models: kernel/sched/sched.h membarrier_switch_mm() (v6.18). */
 function* membarrier_switch_mm(k: Kernel, cpu: number, prevMm: number, nextMm: number): CpuCode {
@@ -23,28 +24,6 @@ function* membarrier_switch_mm(k: Kernel, cpu: number, prevMm: number, nextMm: n
   yield* k.WRITE_ONCE(L.rqMembarrierState[cpu]!, state, 'WRITE_ONCE(rq->membarrier_state)');
 }
 
-/** Models: include/linux/sched/mm.h mmgrab_lazy_tlb() (v6.18): atomic_inc(&mm->mm_count), locked on x86. */
-function* mmgrab_lazy_tlb(k: Kernel, mm: number): CpuCode {
-  yield { k: 'rmw', loc: k.layout.mmCount[mm]!, f: (v) => v + 1, site: { fn: 'mmgrab_lazy_tlb' } };
-}
-
-/**
- * Models: include/linux/sched/mm.h mmdrop_lazy_tlb_sched() (v6.18):
- * mmdrop_sched() -> atomic_dec_and_test(&mm->mm_count), a full barrier: the
- * barrier after storing rq->curr that membarrier relies on for a kernel
- * thread -> user switch (scenario C, barrier e). The mutant `no-mmdrop-mb`
- * makes it a plain decrement.
- */
-function* mmdrop_lazy_tlb_sched(k: Kernel, mm: number): CpuCode {
-  const loc = k.layout.mmCount[mm]!;
-  if (k.variant.removed.has('mmdrop')) {
-    const v = yield* k.READ_ONCE(loc, 'mmdrop_lazy_tlb_sched (no barrier)');
-    yield* k.WRITE_ONCE(loc, v - 1, 'mmdrop_lazy_tlb_sched (no barrier)');
-    return;
-  }
-  yield { k: 'rmw', loc, f: (v) => v - 1, site: { fn: 'mmdrop_lazy_tlb_sched', label: 'mmdrop', pairs: 'membarrier.a' } };
-}
-
 /** Models: finish_task_switch(prev) (v6.18). */
 function* finish_task_switch(k: Kernel, cpu: number): CpuCode {
   const mm = k.prevMm[cpu]!;
@@ -54,7 +33,7 @@ function* finish_task_switch(k: Kernel, cpu: number): CpuCode {
   yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
   if (mm) {
     yield* k.note('membarrier_mm_sync_core_before_usermode');
-    yield* mmdrop_lazy_tlb_sched(k, mm);
+    yield* mmdrop_lazy_tlb(k, mm, 'mmdrop', 'mmdrop_lazy_tlb_sched');
   }
 }
 
@@ -67,7 +46,7 @@ function* context_switch(k: Kernel, cpu: number, prev: number, next: number): Cp
     // To a kernel thread: borrow prev's mm lazily.
     yield* k.note('enter_lazy_tlb');
     k.activeMm[cpu] = prevActive;
-    if (prevMm) yield* mmgrab_lazy_tlb(k, prevActive);
+    if (prevMm) yield* mmgrab(k, prevActive, 'mmgrab_lazy_tlb');
   } else {
     // To user.
     yield* membarrier_switch_mm(k, cpu, prevActive, nextMm);
