@@ -15,6 +15,11 @@ export interface Variant {
 
 export const DEFAULT_KERNEL = 'v6.18';
 
+/** A mutant of the modelled kernel: one barrier or step removed, named by its label. */
+const mutant = (name: string, label: string, description: string): Variant => ({
+  name, base: DEFAULT_KERNEL, description: `mutant: ${description}`, removed: new Set([label]),
+});
+
 const VARIANTS: readonly Variant[] = [
   {
     name: 'v6.18',
@@ -22,42 +27,12 @@ const VARIANTS: readonly Variant[] = [
     description: 'the modelled kernel: kernel/sched/membarrier.c and kernel/smp.c as of v6.18',
     removed: new Set(),
   },
-  {
-    name: 'no-mb-a',
-    base: 'v6.18',
-    description: "mutant: membarrier's first smp_mb() (a, 'system call entry is not a mb') removed",
-    removed: new Set(['membarrier.a']),
-  },
-  {
-    name: 'no-mb-c',
-    base: 'v6.18',
-    description: "mutant: membarrier's last smp_mb() (c, 'exit from system call is not a mb') removed",
-    removed: new Set(['membarrier.c']),
-  },
-  {
-    name: 'no-ipi',
-    base: 'v6.18',
-    description: 'mutant: membarrier() sends no IPI (as if every target had been wrongly left out of the mask)',
-    removed: new Set(['membarrier.ipi']),
-  },
-  {
-    name: 'no-mmdrop-mb',
-    base: 'v6.18',
-    description: "mutant: finish_task_switch()'s mmdrop_lazy_tlb_sched() without its full barrier (a plain decrement)",
-    removed: new Set(['mmdrop']),
-  },
-  {
-    name: 'no-kthread-use-mm-mb',
-    base: 'v6.18',
-    description: "mutant: kthread_use_mm()'s mmdrop_lazy_tlb() without its full barrier (g)",
-    removed: new Set(['kthread_use_mm.g']),
-  },
-  {
-    name: 'no-ipi-mb',
-    base: 'v6.18',
-    description: "mutant: the smp_mb() of the IPI handler ipi_mb() removed ('IPIs should be serializing but paranoid')",
-    removed: new Set(['ipi_mb']),
-  },
+  mutant('no-mb-a', 'membarrier.a', "membarrier's first smp_mb() (a, 'system call entry is not a mb') removed"),
+  mutant('no-mb-c', 'membarrier.c', "membarrier's last smp_mb() (c, 'exit from system call is not a mb') removed"),
+  mutant('no-ipi', 'membarrier.ipi', 'membarrier() sends no IPI (as if every target had been wrongly left out of the mask)'),
+  mutant('no-mmdrop-mb', 'mmdrop', "finish_task_switch()'s mmdrop_lazy_tlb_sched() without its full barrier (a plain decrement)"),
+  mutant('no-kthread-use-mm-mb', 'kthread_use_mm.g', "kthread_use_mm()'s mmdrop_lazy_tlb() without its full barrier (g)"),
+  mutant('no-ipi-mb', 'ipi_mb', "the smp_mb() of the IPI handler ipi_mb() removed ('IPIs should be serializing but paranoid')"),
 ];
 
 export function variants(): readonly Variant[] {
