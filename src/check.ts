@@ -10,6 +10,8 @@ import { DEFAULT_BOUNDS, type Bounds, type ExploreResult, type Progress } from '
 import { directiveSettings } from './scenario/directives.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from './kernel/variants.js';
 import { SmpError } from './scenario/errors.js';
+import { isVariantPath, loadVariantModule } from './kernel/variant-module.js';
+import * as api from './kernel/index.js';
 import { MODELS } from './machine/machine.js';
 
 export interface CheckOptions {
@@ -105,7 +107,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
   const model = opts.model ?? settings.model ?? 'x86';
   const bounds: Bounds = { ...DEFAULT_BOUNDS, ...settings.bounds, ...stripUndefined(opts.bounds ?? {}) };
   const variantName = opts.variant ?? DEFAULT_KERNEL;
-  const variant = findVariant(variantName);
+  const variant = isVariantPath(variantName) ? loadVariantModule(variantName, () => api) : findVariant(variantName);
   if (!variant) throw new SmpError('SMP200', `unknown kernel variant '${variantName}' (smpcheck variants lists them)`);
   const program = new LitmusProgram(sc, model, variant);
   const prop = compileProp(sc);

@@ -10,3 +10,5 @@ export type { Op, CpuCode } from './machine/ops.js';
 export { LitmusProgram, type Program } from './litmus/program.js';
 export { buildTrace, renderTraceText, TraceSchema, type Trace } from './explore/trace.js';
 export { VERSION } from './version.js';
+export * as kernel from './kernel/index.js';
+export type { VariantModule } from './kernel/index.js';

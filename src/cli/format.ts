@@ -28,7 +28,10 @@ export function formatText(r: CheckResult, o: FormatOptions): string {
   else lines.push(`Observation ${name} Unknown ${res.positive} ${res.negative} (search incomplete: nothing proven)`);
   if (o.time) lines.push(`Time ${name} ${(r.ms / 1000).toFixed(2)}`);
   lines.push(`Machine ${r.model}`);
-  if (r.scenario.usesKernel) lines.push(`Kernel ${r.variant.name}${r.variant.name === r.variant.base ? '' : ` (${r.variant.base} ${r.variant.description})`}`);
+  if (r.program.kernelLayout) {
+    const v = r.variant;
+    lines.push(`Kernel ${v.name}${v.name === v.base ? '' : `: ${v.description} (based on ${v.base}${v.file ? `, from ${v.file}` : ''})`}`);
+  }
   const search = res.reduction ? 'dpor' : 'explicit-state, no reduction';
   let stats = `Executions ${res.executions} (${search}), graphs ${res.graphs}, steps ${res.steps}`;
   if (res.reduction) stats += `, sleep-set-blocked ${res.sleepBlocked}`;
@@ -64,7 +67,7 @@ export function toJson(r: CheckResult, o: FormatOptions): Record<string, unknown
     test: r.scenario.name,
     file: r.scenario.file,
     model: r.model,
-    kernel: r.scenario.usesKernel ? r.variant.name : null,
+    kernel: r.program.kernelLayout ? r.variant.name : null,
     reduction: res.reduction,
     condition: conditionLine(r.scenario),
     result: r.observation,

@@ -14,7 +14,9 @@ import type { CpuCode } from '../machine/ops.js';
 import type { Kernel } from './kernel.js';
 import { membarrier_update_current_mm } from './sched/membarrier.js';
 
-function* exit_mm(k: Kernel, cpu: number): CpuCode {
+export function* exit_mm(k: Kernel, cpu: number): CpuCode {
+  const replaced = k.override('exit_mm');
+  if (replaced) return yield* replaced(k, cpu);
   const L = k.layout;
   const task = k.current(cpu);
   const mm = k.mmOf(task);

@@ -12,7 +12,7 @@
 // switching with __schedule() (src/kernel/sched/core.ts).
 
 import type { CpuCode, Op, OpSite } from '../machine/ops.js';
-import type { Variant } from './variants.js';
+import type { OverridableName, OverrideFn, Variant } from './variants.js';
 
 export interface KernelConfig {
   version: string;
@@ -118,6 +118,11 @@ export class Kernel {
 
   current(cpu: number): number {
     return this.curr[cpu]!;
+  }
+
+  /** The variant's replacement for a kernel function, if it has one. */
+  override(name: OverridableName): OverrideFn | undefined {
+    return this.variant.overrides?.[name];
   }
 
   /** current->mm as this CPU knows it (task->mm only changes on its own CPU in this model). */

@@ -14,6 +14,8 @@ import { switch_mm_irqs_off } from './arch/x86/mm/tlb.js';
 import { mmdrop_lazy_tlb, mmgrab } from './sched/mm.js';
 
 export function* kthread_use_mm(k: Kernel, cpu: number, mm: number): CpuCode {
+  const replaced = k.override('kthread_use_mm');
+  if (replaced) return yield* replaced(k, cpu, mm);
   const L = k.layout;
   const tsk = k.current(cpu);
   yield* mmgrab(k, mm, 'mmgrab');
@@ -33,6 +35,8 @@ export function* kthread_use_mm(k: Kernel, cpu: number, mm: number): CpuCode {
 }
 
 export function* kthread_unuse_mm(k: Kernel, cpu: number, mm: number): CpuCode {
+  const replaced = k.override('kthread_unuse_mm');
+  if (replaced) return yield* replaced(k, cpu, mm);
   const L = k.layout;
   const tsk = k.current(cpu);
   yield { k: 'rmw', loc: L.taskAllocLock[tsk]!, f: () => 1, site: { fn: 'task_lock' } };

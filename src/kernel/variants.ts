@@ -3,6 +3,18 @@
 // from v6.18 by exactly one removal, so a counterexample it produces is due to
 // that barrier alone.
 
+/** Kernel functions a variant module may replace (each checks for an override first). */
+export const OVERRIDABLE = [
+  'ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'membarrier_private_expedited', 'membarrier_global_expedited',
+  'sync_runqueues_membarrier_state', 'membarrier_switch_mm', 'finish_task_switch', 'switch_mm_irqs_off',
+  'exit_mm', 'kthread_use_mm', 'kthread_unuse_mm',
+] as const;
+export type OverridableName = (typeof OVERRIDABLE)[number];
+
+/** A replacement: called with the kernel, the CPU and the function's own arguments. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type OverrideFn = (...args: any[]) => Generator<import('../machine/ops.js').Op, any, number>;
+
 export interface Variant {
   name: string;
   /** The kernel version the variant starts from. */
@@ -11,6 +23,10 @@ export interface Variant {
   description: string;
   /** Barrier labels (see the smp_mb() calls in src/kernel/) and steps ('membarrier.ipi') this variant removes. */
   removed: ReadonlySet<string>;
+  /** Replaced kernel functions (a user's variant module). */
+  overrides?: Readonly<Partial<Record<OverridableName, OverrideFn>>>;
+  /** Where a variant module came from. */
+  file?: string;
 }
 
 export const DEFAULT_KERNEL = 'v6.18';

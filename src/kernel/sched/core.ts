@@ -15,7 +15,9 @@ import { switch_mm_irqs_off } from '../arch/x86/mm/tlb.js';
 import { mmdrop_lazy_tlb, mmgrab } from './mm.js';
 
 /** Models: kernel/sched/sched.h membarrier_switch_mm() (v6.18). */
-function* membarrier_switch_mm(k: Kernel, cpu: number, prevMm: number, nextMm: number): CpuCode {
+export function* membarrier_switch_mm(k: Kernel, cpu: number, prevMm: number, nextMm: number): CpuCode {
+  const replaced = k.override('membarrier_switch_mm');
+  if (replaced) return yield* replaced(k, cpu, prevMm, nextMm);
   if (prevMm === nextMm) return;
   const L = k.layout;
   const state = yield* k.READ_ONCE(L.mmMembarrierState[nextMm]!, 'atomic_read(&next_mm->membarrier_state)');
@@ -25,7 +27,9 @@ function* membarrier_switch_mm(k: Kernel, cpu: number, prevMm: number, nextMm: n
 }
 
 /** Models: finish_task_switch(prev) (v6.18). */
-function* finish_task_switch(k: Kernel, cpu: number): CpuCode {
+export function* finish_task_switch(k: Kernel, cpu: number): CpuCode {
+  const replaced = k.override('finish_task_switch');
+  if (replaced) return yield* replaced(k, cpu);
   const mm = k.prevMm[cpu]!;
   k.prevMm[cpu] = 0;
   // finish_lock_switch(): raw_spin_rq_unlock_irq(): a release store, then IRQs on.

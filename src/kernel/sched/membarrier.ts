@@ -57,18 +57,24 @@ export function membarrierCmdBitmask(k: Kernel): number {
 }
 
 /** Models: ipi_mb() (v6.18). */
-function* ipi_mb(k: Kernel): CpuCode {
+export function* ipi_mb(k: Kernel): CpuCode {
+  const replaced = k.override('ipi_mb');
+  if (replaced) return yield* replaced(k);
   yield* k.smp_mb('ipi_mb', 'membarrier.a/membarrier.c'); // IPIs should be serializing but paranoid.
 }
 
 /** Models: ipi_sync_core() (v6.18): an explicit barrier, then the (deferred) core sync. */
-function* ipi_sync_core(k: Kernel): CpuCode {
+export function* ipi_sync_core(k: Kernel): CpuCode {
+  const replaced = k.override('ipi_sync_core');
+  if (replaced) return yield* replaced(k);
   yield* k.smp_mb('ipi_sync_core', 'membarrier.a/membarrier.c');
   yield* k.note('sync_core_before_usermode');
 }
 
 /** Models: ipi_rseq() (v6.18). */
-function* ipi_rseq(k: Kernel): CpuCode {
+export function* ipi_rseq(k: Kernel): CpuCode {
+  const replaced = k.override('ipi_rseq');
+  if (replaced) return yield* replaced(k);
   yield* k.smp_mb('ipi_rseq', 'membarrier.a/membarrier.c');
   yield* k.note('rseq_preempt');
 }
@@ -129,7 +135,9 @@ export function* membarrier_update_current_mm(k: Kernel, cpu: number, nextMm: nu
 }
 
 /** Models: membarrier_global_expedited() (v6.18). */
-function* membarrier_global_expedited(k: Kernel, cpu: number): Ret {
+export function* membarrier_global_expedited(k: Kernel, cpu: number): Ret {
+  const replaced = k.override('membarrier_global_expedited');
+  if (replaced) return yield* replaced(k, cpu);
   const L = k.layout;
   if (k.config.nrCpus === 1) return 0;
   yield* k.smp_mb('membarrier.a', 'switch_mm.cr3/mmdrop'); // system call entry is not a mb.
@@ -151,7 +159,9 @@ function* membarrier_global_expedited(k: Kernel, cpu: number): Ret {
 }
 
 /** Models: membarrier_private_expedited(flags, cpu_id) (v6.18). */
-function* membarrier_private_expedited(k: Kernel, cpu: number, flags: number, cpuId: number): Ret {
+export function* membarrier_private_expedited(k: Kernel, cpu: number, flags: number, cpuId: number): Ret {
+  const replaced = k.override('membarrier_private_expedited');
+  if (replaced) return yield* replaced(k, cpu, flags, cpuId);
   const L = k.layout;
   const mm = 1;
   let ipiFunc: 'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' = 'ipi_mb';
@@ -195,7 +205,9 @@ function* membarrier_private_expedited(k: Kernel, cpu: number, flags: number, cp
 }
 
 /** Models: sync_runqueues_membarrier_state(mm) (v6.18). */
-function* sync_runqueues_membarrier_state(k: Kernel, cpu: number, mm: number): Ret {
+export function* sync_runqueues_membarrier_state(k: Kernel, cpu: number, mm: number): Ret {
+  const replaced = k.override('sync_runqueues_membarrier_state');
+  if (replaced) return yield* replaced(k, cpu, mm);
   const L = k.layout;
   const state = yield* k.READ_ONCE(L.mmMembarrierState[mm]!, 'atomic_read(&mm->membarrier_state)');
   const users = yield* k.READ_ONCE(L.mmUsers[mm]!, 'atomic_read(&mm->mm_users)');

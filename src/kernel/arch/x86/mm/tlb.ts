@@ -9,6 +9,8 @@ import type { CpuCode } from '../../../../machine/ops.js';
 import type { Kernel } from '../../../kernel.js';
 
 export function* switch_mm_irqs_off(k: Kernel, _cpu: number, prevMm: number, nextMm: number): CpuCode {
+  const replaced = k.override('switch_mm_irqs_off');
+  if (replaced) return yield* replaced(k, _cpu, prevMm, nextMm);
   if (prevMm === nextMm) {
     yield* k.note('switch_mm_irqs_off (same mm: no CR3 write)');
     return;
