@@ -103,6 +103,7 @@ test('each mutant differs from the modelled kernel by exactly one removal', () =
     if (v === base) continue;
     assert.equal(v.base, DEFAULT_KERNEL);
     assert.equal(v.removed.size, 1, v.name);
+    assert.match(v.name, /^(pre-[0-9a-f]{12}|no-[a-z-]+)$/, v.name);
   }
 });
 

@@ -1,7 +1,7 @@
 // Named kernel variants: the modelled version and changes to it. A variant is
-// the default kernel (v6.18) with named barriers removed; each mutant differs
-// from v6.18 by exactly one removal, so a counterexample it produces is due to
-// that barrier alone.
+// the default kernel (v6.18) with one named change removed: a historical commit
+// undone (pre-COMMIT) or a barrier or step taken out (a mutant). Each differs from
+// v6.18 by exactly that change, so a counterexample it produces is due to it alone.
 
 /** Kernel functions a variant module may replace (each checks for an override first). */
 export const OVERRIDABLE = [
@@ -31,6 +31,11 @@ export interface Variant {
 
 export const DEFAULT_KERNEL = 'v6.18';
 
+/** The modelled kernel as it was before one commit: that commit's change removed, named by its label. */
+const before = (commit: string, label: string, description: string): Variant => ({
+  name: `pre-${commit}`, base: DEFAULT_KERNEL, description: `before ${commit}: ${description}`, removed: new Set([label]),
+});
+
 /** A mutant of the modelled kernel: one barrier or step removed, named by its label. */
 const mutant = (name: string, label: string, description: string): Variant => ({
   name, base: DEFAULT_KERNEL, description: `mutant: ${description}`, removed: new Set([label]),
@@ -43,6 +48,8 @@ const VARIANTS: readonly Variant[] = [
     description: 'the modelled kernel: kernel/sched/membarrier.c and kernel/smp.c as of v6.18',
     removed: new Set(),
   },
+  before('809232619f5b', 'query.rseq_bits', 'MEMBARRIER_CMD_QUERY omits the RSEQ commands (5.10 to 5.16)'),
+  before('544a4f2ecd45', 'cmd.get_registrations', 'no MEMBARRIER_CMD_GET_REGISTRATIONS (before 6.3): EINVAL, and QUERY omits it'),
   mutant('no-mb-a', 'membarrier.a', "membarrier's first smp_mb() (a, 'system call entry is not a mb') removed"),
   mutant('no-mb-c', 'membarrier.c', "membarrier's last smp_mb() (c, 'exit from system call is not a mb') removed"),
   mutant('no-ipi', 'membarrier.ipi', 'membarrier() sends no IPI (as if every target had been wrongly left out of the mask)'),

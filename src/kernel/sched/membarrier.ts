@@ -45,14 +45,21 @@ const CMD_NAMES: Record<number, string> = {
 
 const cmdName = (cmd: number): string => CMD_NAMES[cmd] ?? String(cmd);
 
-/** Models: MEMBARRIER_CMD_BITMASK (v6.18): every command but QUERY, per configuration. */
+/**
+ * Models: MEMBARRIER_CMD_BITMASK (v6.18): every command but QUERY, per configuration.
+ * pre-809232619f5b: the RSEQ sub-mask was misnamed and never OR-ed in (5.10 to 5.16);
+ * pre-544a4f2ecd45: no GET_REGISTRATIONS.
+ */
 export function membarrierCmdBitmask(k: Kernel): number {
   let mask = MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED
-    | MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED | MEMBARRIER_CMD_GET_REGISTRATIONS;
+    | MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED;
+  if (!k.variant.removed.has('cmd.get_registrations')) mask |= MEMBARRIER_CMD_GET_REGISTRATIONS;
   if (k.config.archHasMembarrierSyncCore) {
     mask |= MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE;
   }
-  if (k.config.configRseq) mask |= MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ;
+  if (k.config.configRseq && !k.variant.removed.has('query.rseq_bits')) {
+    mask |= MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ;
+  }
   return mask;
 }
 
@@ -317,6 +324,7 @@ export function* sys_membarrier(k: Kernel, cpu: number, cmd: number, flags: numb
     case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ:
       return yield* membarrier_register_private_expedited(k, cpu, MEMBARRIER_FLAG_RSEQ);
     case MEMBARRIER_CMD_GET_REGISTRATIONS:
+      if (k.variant.removed.has('cmd.get_registrations')) return -EINVAL; // an unknown command before 6.3
       return yield* membarrier_get_registrations(k);
     default:
       return -EINVAL;
