@@ -50,6 +50,12 @@ const VARIANTS: readonly Variant[] = [
   },
   before('809232619f5b', 'query.rseq_bits', 'MEMBARRIER_CMD_QUERY omits the RSEQ commands (5.10 to 5.16)'),
   before('544a4f2ecd45', 'cmd.get_registrations', 'no MEMBARRIER_CMD_GET_REGISTRATIONS (before 6.3): EINVAL, and QUERY omits it'),
+  {
+    name: 'pre-618758ed3a4f',
+    base: DEFAULT_KERNEL,
+    description: 'before 618758ed3a4f: GLOBAL_EXPEDITED skips every kernel thread (PF_KTHREAD), and kthread_use_mm() of the mm it already borrowed drops no reference, so no barrier (g)',
+    removed: new Set(['global_expedited.kthread_mm', 'kthread_use_mm.g']),
+  },
   mutant('no-mb-a', 'membarrier.a', "membarrier's first smp_mb() (a, 'system call entry is not a mb') removed"),
   mutant('no-mb-c', 'membarrier.c', "membarrier's last smp_mb() (c, 'exit from system call is not a mb') removed"),
   mutant('no-ipi', 'membarrier.ipi', 'membarrier() sends no IPI (as if every target had been wrongly left out of the mask)'),

@@ -155,6 +155,8 @@ export function* membarrier_global_expedited(k: Kernel, cpu: number): Ret {
     const state = yield* k.READ_ONCE(L.rqMembarrierState[c]!, 'READ_ONCE(rq->membarrier_state)');
     if ((state & MEMBARRIER_STATE_GLOBAL_EXPEDITED) === 0) continue;
     const p = yield* k.READ_ONCE(L.rqCurr[c]!, 'rcu_dereference(rq->curr)');
+    // pre-618758ed3a4f: `if (p->flags & PF_KTHREAD) continue;` (task flags never change here).
+    if (k.variant.removed.has('global_expedited.kthread_mm') && p !== 0 && L.taskMms[p - 1] === 0) continue;
     const pm = p === 0 ? 0 : yield* k.READ_ONCE(L.taskMm[p]!, 'p->mm');
     if (pm === 0) continue;
     mask.push(c);
