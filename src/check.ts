@@ -93,6 +93,13 @@ export function expectationHolds(line: { result: Observation; exact: boolean }, 
   return true;
 }
 
+/** A variant by name (`smpcheck variants`) or by the path of a variant module. */
+export function resolveVariant(name: string): Variant {
+  const variant = isVariantPath(name) ? loadVariantModule(name, () => api) : findVariant(name);
+  if (!variant) throw new SmpError('SMP200', `unknown kernel variant '${name}' (smpcheck variants lists them)`);
+  return variant;
+}
+
 /** Every `Result[...]` key must name known machines and variants (SMP107). */
 export function validateExpectations(sc: Scenario): void {
   for (const e of sc.expectations) {
@@ -106,9 +113,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
   const settings = directiveSettings(sc);
   const model = opts.model ?? settings.model ?? 'x86';
   const bounds: Bounds = { ...DEFAULT_BOUNDS, ...settings.bounds, ...stripUndefined(opts.bounds ?? {}) };
-  const variantName = opts.variant ?? DEFAULT_KERNEL;
-  const variant = isVariantPath(variantName) ? loadVariantModule(variantName, () => api) : findVariant(variantName);
-  if (!variant) throw new SmpError('SMP200', `unknown kernel variant '${variantName}' (smpcheck variants lists them)`);
+  const variant = resolveVariant(opts.variant ?? DEFAULT_KERNEL);
   const program = new LitmusProgram(sc, model, variant);
   const prop = compileProp(sc);
   const t0 = clock();

@@ -189,6 +189,19 @@ test('every witness of the library replays to its recorded final state', () => {
   }
 });
 
+test('a kernel variant is recorded in the trace and replayed with it', () => {
+  const tf = join(tmp, 'noipi.json');
+  const f = lit('membarrier/membarrier-A.litmus');
+  assert.equal(cli([f, '--variant', 'no-ipi', '--trace', tf, '--no-time']).code, 0);
+  const t = TraceSchema.parse(JSON.parse(readFileSync(tf, 'utf8')));
+  assert.equal(t.kernel, 'v6.18');
+  assert.equal(t.variant, 'no-ipi');
+  assert.equal(t.kind, 'positive');
+  const r = cli(['replay', tf]);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(r.out.includes('Replay matches the recorded final state'));
+});
+
 test('output is byte-for-byte deterministic with --no-time', () => {
   const args = [lit('litmus/IRIW.litmus'), lit('irq/SB+ipi-nowait.litmus'), '--model', 'all', '--show-trace', '--no-time'];
   const a = cli(args);

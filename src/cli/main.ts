@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { checkScenario, parseExpectationKey, type CheckOptions, type CheckResult } from '../check.js';
+import { checkScenario, parseExpectationKey, resolveVariant, type CheckOptions, type CheckResult } from '../check.js';
 import { DEFAULT_KERNEL, variants } from '../kernel/variants.js';
 import { MODELS, type ModelName } from '../machine/machine.js';
 import { parseScenario } from '../scenario/parser.js';
@@ -264,7 +264,8 @@ export function cmdReplay(io: Io, traceFile: string, o: { json?: boolean; scenar
   }
   const t = parsed.data;
   const sc = o.scenario ? loadScenario(o.scenario) : parseScenario(t.scenario.source, t.scenario.file);
-  const program = new LitmusProgram(sc, t.machine);
+  const variant = resolveVariant(t.variant ?? DEFAULT_KERNEL);
+  const program = new LitmusProgram(sc, t.machine, variant);
   let replayed;
   try {
     replayed = replayChoices(program, t.choices, true);
