@@ -123,7 +123,10 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
   const line = expectationLine(sc, model, variant.name);
   const expected = line?.result ?? null;
   let verdict: Verdict;
-  if (!result.complete) {
+  if (result.assertions.length > 0) {
+    // A failed kernel assertion is a violation found, whatever else the search did.
+    verdict = 'violation';
+  } else if (!result.complete) {
     // A cut-short search proves nothing, except a counterexample it did find.
     const refuted = (expected === 'Never' && result.positive > 0) || (expected === 'Always' && result.negative > 0);
     verdict = refuted ? 'violation' : 'incomplete';

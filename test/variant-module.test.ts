@@ -62,3 +62,35 @@ test('bad variant modules are coded errors', () => {
   assert.equal(missing.code, 1);
   assert.match(missing.err, /cannot read the variant module/);
 });
+
+test('a kernel assertion that fails is a violation with its name, a trace, and a replay', () => {
+  // A patch that sets an unknown bit in mm->membarrier_state when registering:
+  // membarrier_get_registrations() then hits its WARN_ON_ONCE.
+  const mod = join(dir, 'stray-bit.ts');
+  writeFileSync(mod, `
+import * as K from 'smpcheck';
+export default {
+  name: 'stray-bit',
+  description: 'registration also sets an unknown state bit',
+  overrides: {
+    *sync_runqueues_membarrier_state(k: K.Kernel, cpu: number, mm: number) {
+      yield* k.atomic_or(k.layout.mmMembarrierState[mm], 1 << 12);
+      return 0;
+    },
+  },
+};
+`);
+  const src = join(dir, 'getreg.litmus');
+  writeFileSync(src, 'C getreg\n{}\nP0(int *x) {\n\tint r0;\n\tint r1;\n\tr0 = membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);\n\tr1 = membarrier(MEMBARRIER_CMD_GET_REGISTRATIONS, 0, 0);\n}\nexists (0:r1=16)\n');
+  const tf = join(dir, 'assert.json');
+  const r = cli([src, '--variant', mod, '--no-time', '--trace', tf, '--show-trace']);
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.out, /Assertion failed in 1 run: WARN_ON_ONCE\(membarrier_state != 0\) in membarrier_get_registrations\(\)/);
+  assert.match(r.out, /Verdict violation/);
+  assert.match(r.out, /Trace \(assertion/);
+  const replay = cli(['replay', tf]);
+  assert.equal(replay.code, 0, replay.err);
+  assert.match(replay.out, /Kernel assertion failed: WARN_ON_ONCE/);
+  // The same without the patch: no assertion, the expectation holds.
+  assert.equal(cli([src, '--no-time']).code, 0);
+});

@@ -39,6 +39,7 @@ export function formatText(r: CheckResult, o: FormatOptions): string {
   lines.push(stats);
   lines.push(`Bounds steps_max=${r.bounds.stepsMax} executions_max=${r.bounds.executionsMax}: ${res.complete ? 'search complete' : `INCOMPLETE: ${res.incompleteReason}`}`);
   if (res.deadlocks > 0) lines.push(`Deadlocks ${res.deadlocks}: some CPU waits forever (liveness)`);
+  for (const a of res.assertions) lines.push(`Assertion failed in ${a.runs} run${a.runs === 1 ? '' : 's'}: ${a.name}`);
   if (r.expected !== null) {
     let verdictWord: string;
     if (r.observation === null) verdictWord = r.verdict === 'violation' ? 'CONTRADICTED by a counterexample' : 'not decided';
@@ -85,6 +86,7 @@ export function toJson(r: CheckResult, o: FormatOptions): Record<string, unknown
       graphs: res.graphs,
       sleep_blocked: res.sleepBlocked,
       deadlocks: res.deadlocks,
+      assertions: res.assertions,
       steps: res.steps,
       states: res.states,
       interleavings: res.interleavings === null ? null : res.interleavings.toString(),

@@ -168,6 +168,7 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
         if (o.showTrace && !o.json) {
           io.out(`\nTrace (${w.kind}${w.kind === 'deadlock' ? '' : ' for the condition\'s proposition'}), ${t.steps.length} steps on ${r.model}:\n${renderTraceText(t)}\n`);
           if (t.final) io.out(`Final: ${Object.entries(t.final).map(([k, v]) => `${k}=${v};`).join(' ')}\n`);
+          if (t.assertion) io.out(`Kernel assertion failed: ${t.assertion}\n`);
         }
       } else if (o.trace) {
         io.err('smpcheck: no execution reached a final state; no trace written\n');
@@ -273,19 +274,20 @@ export function cmdReplay(io: Io, traceFile: string, o: { json?: boolean; scenar
     if (e instanceof ReplayError) throw new SmpError('SMP202', `trace does not replay: ${e.message}`, undefined, traceFile);
     throw e;
   }
-  const { run, steps } = replayed;
+  const { run, steps, assertion } = replayed;
   const m = run.machine;
-  const finalNow = m.quiescent()
+  const finalNow = !assertion && m.quiescent()
     ? Object.fromEntries(program.observedNames.map((n, i) => [n, program.formatValue(run.instance.observe(m.mem)[i]!)]))
     : null;
-  const same = JSON.stringify(finalNow) === JSON.stringify(t.final);
+  const same = JSON.stringify(finalNow) === JSON.stringify(t.final) && assertion === t.assertion;
   const replayTrace = { ...t, steps: steps.map((s, i) => traceStep(program, s, i)), final: finalNow };
   if (o.json) {
     io.out(`${JSON.stringify({ trace: traceFile, test: sc.name, machine: t.machine, steps: steps.length, final: finalNow, recorded_final: t.final, matches: same })}\n`);
   } else {
     io.out(`Replay of ${traceFile}: ${sc.name} on ${t.machine}, ${t.kind} execution, ${steps.length} steps\n`);
     io.out(`${renderTraceText(replayTrace)}\n`);
-    io.out(finalNow ? `Final: ${Object.entries(finalNow).map(([k, v]) => `${k}=${v};`).join(' ')}\n` : `Final: none (blocked CPUs: ${m.blockedCpus().join(', ')})\n`);
+    if (assertion) io.out(`Kernel assertion failed: ${assertion}\n`);
+    else io.out(finalNow ? `Final: ${Object.entries(finalNow).map(([k, v]) => `${k}=${v};`).join(' ')}\n` : `Final: none (blocked CPUs: ${m.blockedCpus().join(', ')})\n`);
     io.out(same ? 'Replay matches the recorded final state\n' : 'Replay DIVERGES from the recorded final state\n');
   }
   if (!same) io.err(`smpcheck: replay of ${traceFile} diverges from the recorded final state\n`);

@@ -8,7 +8,8 @@ export class Collector {
   positive = 0;
   negative = 0;
   deadlocks = 0;
-  witnesses: ExploreResult['witnesses'] = { positive: null, negative: null, deadlock: null };
+  readonly assertions = new Map<string, number>();
+  witnesses: ExploreResult['witnesses'] = { positive: null, negative: null, deadlock: null, assertion: null };
 
   constructor(
     private readonly prop: (values: readonly number[]) => boolean,
@@ -38,6 +39,12 @@ export class Collector {
       this.negative++;
       if (!this.witnesses.negative) this.witnesses.negative = choices();
     }
+  }
+
+  /** A run in which a kernel assertion failed; `choices` includes the failing step. */
+  assertion(name: string, choices: () => number[]): void {
+    this.assertions.set(name, (this.assertions.get(name) ?? 0) + 1);
+    if (!this.witnesses.assertion) this.witnesses.assertion = choices();
   }
 
   deadlock(choices: () => number[]): void {

@@ -12,7 +12,7 @@
 // at e, if no such initial is already there or asleep; initials that are not
 // enabled at e make the race irreversible (e.g. an await that e's write enabled).
 
-import { ACC_F, ACC_R, BoundExceeded, cpuOfProc, Interner, procFlush } from '../machine/machine.js';
+import { ACC_F, ACC_R, AssertionFailed, BoundExceeded, cpuOfProc, Interner, procFlush } from '../machine/machine.js';
 import type { Program } from '../litmus/program.js';
 import { Collector } from './collector.js';
 import { freshRun, type Run } from './run.js';
@@ -142,8 +142,8 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
         steps++;
       }
     } catch (e) {
-      // The reordered run exceeds a machine bound: explore it, it will be cut there.
-      if (e instanceof BoundExceeded) return true;
+      // The reordered run exceeds a bound or fails an assertion: explore it, it ends there.
+      if (e instanceof BoundExceeded || e instanceof AssertionFailed) return true;
       throw e;
     }
     return probe.machine.enabled(p);
@@ -200,6 +200,11 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     try {
       m.step(p);
     } catch (e) {
+      if (e instanceof AssertionFailed) {
+        col.assertion(e.assertion, () => [...chosen.slice(0, d), p]);
+        depth = d;
+        return false;
+      }
       if (!(e instanceof BoundExceeded)) throw e;
       incompleteReason ??= e.reason;
       depth = d;
@@ -330,6 +335,7 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     deadlocks: col.deadlocks,
     complete: incompleteReason === null,
     incompleteReason,
+    assertions: [...col.assertions].map(([name, runs]) => ({ name, runs })),
     witnesses: col.witnesses,
   };
 }

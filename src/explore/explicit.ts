@@ -10,7 +10,7 @@
 // This is the reference the reduced search is checked against: it shares only
 // the machine with it.
 
-import { BoundExceeded, Interner } from '../machine/machine.js';
+import { AssertionFailed, BoundExceeded, Interner } from '../machine/machine.js';
 import type { Program } from '../litmus/program.js';
 import { Collector } from './collector.js';
 import { freshRun, type Run } from './run.js';
@@ -97,6 +97,11 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     try {
       run.machine.step(p);
     } catch (e) {
+      if (e instanceof AssertionFailed) {
+        col.assertion(e.assertion, () => [...path, p]);
+        stale = true;
+        continue;
+      }
       if (!(e instanceof BoundExceeded)) throw e;
       incompleteReason ??= e.reason;
       stale = true;
@@ -127,6 +132,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     deadlocks: col.deadlocks,
     complete: incompleteReason === null,
     incompleteReason,
+    assertions: [...col.assertions].map(([name, runs]) => ({ name, runs })),
     witnesses: col.witnesses,
   };
 }

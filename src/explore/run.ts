@@ -1,7 +1,7 @@
 // One execution of a program on a fresh machine, driven by a list of choices.
 // Shared by both search strategies, replay and trace rendering.
 
-import { BoundExceeded, Interner, Machine, type ModelName, type StepInfo } from '../machine/machine.js';
+import { AssertionFailed, BoundExceeded, Interner, Machine, type ModelName, type StepInfo } from '../machine/machine.js';
 import type { Instance, Program } from '../litmus/program.js';
 
 export interface Run {
@@ -16,22 +16,25 @@ export function freshRun(program: Program, interner: Interner, model: ModelName 
 }
 
 /** Replays `choices`; returns the step descriptions when `record` is set. Throws on an illegal choice. */
-export function replayChoices(program: Program, choices: readonly number[], record: boolean): { run: Run; steps: StepInfo[] } {
+export function replayChoices(program: Program, choices: readonly number[], record: boolean): { run: Run; steps: StepInfo[]; assertion?: string } {
   const run = freshRun(program, new Interner());
   run.machine.recording = record;
   const steps: StepInfo[] = [];
-  choices.forEach((p, i) => {
+  for (let i = 0; i < choices.length; i++) {
+    const p = choices[i]!;
     if (p < 0 || p >= run.machine.procCount || !run.machine.enabled(p)) {
       throw new ReplayError(i, p);
     }
     try {
       run.machine.step(p);
     } catch (e) {
-      if (e instanceof BoundExceeded) throw new ReplayError(i, p);
+      // A run that ends in a failed kernel assertion ends at its last choice.
+      if (e instanceof AssertionFailed && i === choices.length - 1) return { run, steps, assertion: e.assertion };
+      if (e instanceof BoundExceeded || e instanceof AssertionFailed) throw new ReplayError(i, p);
       throw e;
     }
     if (record && run.machine.lastStep) steps.push(run.machine.lastStep);
-  });
+  }
   return { run, steps };
 }
 

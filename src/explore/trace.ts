@@ -13,7 +13,7 @@ import { VERSION } from '../version.js';
 export const TRACE_FORMAT = 'smpcheck-trace';
 export const TRACE_VERSION = 1;
 
-export type TraceKind = 'positive' | 'negative' | 'deadlock';
+export type TraceKind = 'positive' | 'negative' | 'deadlock' | 'assertion';
 
 export const TraceStepSchema = z.object({
   i: z.number().int(),
@@ -42,12 +42,13 @@ export const TraceSchema = z.object({
   kernel: z.string().nullable(),
   variant: z.string().nullable(),
   bounds: z.object({ stepsMax: z.number().int(), executionsMax: z.number().int() }),
-  kind: z.enum(['positive', 'negative', 'deadlock']),
+  kind: z.enum(['positive', 'negative', 'deadlock', 'assertion']),
   cpus: z.array(z.string()),
   choices: z.array(z.number().int().nonnegative()).max(1_000_000),
   steps: z.array(TraceStepSchema),
   final: z.record(z.string(), z.string()).nullable(),
   blocked: z.array(z.number().int()).optional(),
+  assertion: z.string().optional(),
 });
 
 export type Trace = z.infer<typeof TraceSchema>;
@@ -56,6 +57,7 @@ export type TraceStep = z.infer<typeof TraceStepSchema>;
 /** Which execution a trace should show: a deadlock first, then the one the condition asks about. */
 export function pickWitness(r: CheckResult): { kind: TraceKind; choices: number[] } | null {
   const w = r.result.witnesses;
+  if (w.assertion) return { kind: 'assertion', choices: w.assertion };
   if (w.deadlock) return { kind: 'deadlock', choices: w.deadlock };
   const wantPositive = r.scenario.condition.quantifier !== 'forall';
   const first = wantPositive ? w.positive : w.negative;
@@ -67,9 +69,9 @@ export function pickWitness(r: CheckResult): { kind: TraceKind; choices: number[
 
 export function buildTrace(r: CheckResult, kind: TraceKind, choices: number[]): Trace {
   const program = r.program;
-  const { run, steps } = replayChoices(program, choices, true);
+  const { run, steps, assertion } = replayChoices(program, choices, true);
   const m = run.machine;
-  const final = m.quiescent()
+  const final = !assertion && m.quiescent()
     ? Object.fromEntries(program.observedNames.map((n, i) => [n, program.formatValue(run.instance.observe(m.mem)[i]!)]))
     : null;
   return {
@@ -86,7 +88,8 @@ export function buildTrace(r: CheckResult, kind: TraceKind, choices: number[]): 
     choices,
     steps: steps.map((s, i) => traceStep(program, s, i)),
     final,
-    ...(final === null ? { blocked: m.blockedCpus() } : {}),
+    ...(final === null && !assertion ? { blocked: m.blockedCpus() } : {}),
+    ...(assertion ? { assertion } : {}),
   };
 }
 

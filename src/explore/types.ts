@@ -19,7 +19,7 @@ export interface ExploreOptions {
   onProgress?: (p: Progress) => void;
   progressEvery?: number; // executions (or states) between calls
   /** Called at the end of every run with its choices and how it ended (for tests and debugging). */
-  onRun?: (choices: readonly number[], end: 'final' | 'deadlock' | 'sleep-blocked' | 'cut') => void;
+  onRun?: (choices: readonly number[], end: 'final' | 'deadlock' | 'sleep-blocked' | 'cut' | 'assertion') => void;
   /** Called once per distinct execution graph with its key and a run reaching it. */
   onGraph?: (graphKey: string, choices: readonly number[]) => void;
   /** Share history numbering between searches so that their graph keys compare. */
@@ -57,5 +57,7 @@ export interface ExploreResult {
   deadlocks: number; // executions ending with a CPU that can never proceed
   complete: boolean;
   incompleteReason: string | null;
-  witnesses: { positive: number[] | null; negative: number[] | null; deadlock: number[] | null };
+  /** Kernel assertions that failed, with the number of runs in which each did. */
+  assertions: { name: string; runs: number }[];
+  witnesses: { positive: number[] | null; negative: number[] | null; deadlock: number[] | null; assertion: number[] | null };
 }

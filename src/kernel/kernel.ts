@@ -12,6 +12,7 @@
 // switching with __schedule() (src/kernel/sched/core.ts).
 
 import type { CpuCode, Op, OpSite } from '../machine/ops.js';
+import { AssertionFailed } from '../machine/machine.js';
 import type { OverridableName, OverrideFn, Variant } from './variants.js';
 
 export interface KernelConfig {
@@ -118,6 +119,11 @@ export class Kernel {
 
   current(cpu: number): number {
     return this.curr[cpu]!;
+  }
+
+  /** WARN_ON()/BUG_ON(): a failed kernel assertion is a violation named by `what`. */
+  WARN_ON(cond: boolean, what: string): void {
+    if (cond) throw new AssertionFailed(what);
   }
 
   /** The variant's replacement for a kernel function, if it has one. */

@@ -21,6 +21,14 @@ export const PROCS_PER_CPU = 3;
 export const CPUS_MAX = 10; // processes are tracked in 32-bit masks
 export const STORE_BUFFER_MAX = 64; // entries per CPU (x86 has 50-odd): a bound of the model
 
+/** A kernel assertion (WARN_ON/BUG_ON in the model) failed during a step: a violation with its name. */
+export class AssertionFailed extends Error {
+  constructor(readonly assertion: string) {
+    super(`kernel assertion failed: ${assertion}`);
+    this.name = 'AssertionFailed';
+  }
+}
+
 /** A step would exceed a bound of the machine: the run is cut and the search is incomplete. */
 export class BoundExceeded extends Error {
   constructor(readonly reason: string) {

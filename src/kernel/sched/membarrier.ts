@@ -286,7 +286,7 @@ function* membarrier_get_registrations(k: Kernel): Ret {
       state &= ~bits;
     }
   }
-  if (state !== 0) throw new Error('internal: WARN_ON_ONCE(membarrier_state != 0) in membarrier_get_registrations');
+  k.WARN_ON(state !== 0, 'WARN_ON_ONCE(membarrier_state != 0) in membarrier_get_registrations()');
   return mask;
 }
 
