@@ -133,6 +133,9 @@ test("'cpu N runs ...' placement: errors are coded, a kernel thread has no mm", 
   assert.equal(code(base('cpu 0 runs P0 P0; cpu 1 runs P1;')), 'SMP108');
   assert.equal(code(base('cpu 0 runs P0 P7; cpu 1 runs P1;')), 'SMP108');
   assert.equal(code(base('cpu 0 P0;')), 'SMP108');
+  // raise_irq() to a CPU that the placement does not have.
+  const irq = 'C t\n{}\nsmpcheck { cpu 0 runs P0 P1; }\nirq h(int *x) { WRITE_ONCE(*x, 1); }\nP0(int *x) { raise_irq(1, h); }\nP1(int *x) { WRITE_ONCE(*x, 2); }\nexists (x=1)\n';
+  assert.equal(code(irq), 'SMP104');
   // One CPU running both threads in order: P1 always sees P0's store.
   const one = checkSource(base('cpu 0 runs P0 kthread P1;'), 't.litmus', { model: 'x86' });
   assert.equal(one.observation, 'Never');

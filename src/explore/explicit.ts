@@ -19,7 +19,6 @@ import type { ExploreOptions, ExploreResult } from './types.js';
 export const STATES_MAX = 5_000_000;
 
 export function exploreExplicit(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions): ExploreResult {
-  const P = program.nCpus * 3;
   const interner = opts.interner ?? new Interner();
   const col = new Collector(prop, opts.onGraph);
   const { stepsMax } = opts.bounds;
@@ -116,8 +115,6 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
       f.total += c;
     }
   }
-  if (P > 30) throw new Error('internal: too many processes');
-
   return {
     reduction: false,
     outcomes: col.sortedOutcomes(),

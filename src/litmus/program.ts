@@ -70,6 +70,14 @@ export class LitmusProgram implements Program {
       return taskMms.length;
     }));
     this.firstTask = this.taskIds.map((list) => list[0] ?? 0);
+    // raise_irq() names a CPU; with `cpu N runs ...` there may be fewer CPUs than threads.
+    for (const t of [...scenario.threads, ...scenario.handlers]) {
+      for (const r of raises(t.body)) {
+        if (r.cpu >= this.nCpus) {
+          throw new SmpError('SMP104', `unknown CPU ${r.cpu}: the scenario has CPUs 0..${this.nCpus - 1}`, r.span, scenario.file);
+        }
+      }
+    }
     const usesKernel = scenario.usesKernel || settings.placement !== null || settings.kthreads.size > 0;
     const user = scenario.locations.map((l) => l.init);
     if (usesKernel) {
@@ -135,6 +143,16 @@ export function observableName(sc: Scenario, o: Observable): string {
 
 function site(fn: string, span: Span): OpSite {
   return { fn, line: span.line, col: span.col };
+}
+
+function* raises(stmts: Stmt[]): Generator<Extract<Stmt, { k: 'raise_irq' }>> {
+  for (const st of stmts) {
+    if (st.k === 'raise_irq') yield st;
+    else if (st.k === 'if') {
+      yield* raises(st.then);
+      yield* raises(st.else);
+    }
+  }
 }
 
 /** What a running thread needs: its registers, the machine, and the kernel it may call. */

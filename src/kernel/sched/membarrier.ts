@@ -172,7 +172,7 @@ export function* membarrier_private_expedited(k: Kernel, cpu: number, flags: num
   const replaced = k.override('membarrier_private_expedited');
   if (replaced) return yield* replaced(k, cpu, flags, cpuId);
   const L = k.layout;
-  const mm = 1;
+  const mm = k.currentMm(cpu);
   let ipiFunc: 'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' = 'ipi_mb';
   const state = yield* k.READ_ONCE(L.mmMembarrierState[mm]!, 'atomic_read(&mm->membarrier_state)');
   if (flags === MEMBARRIER_FLAG_SYNC_CORE) {
@@ -236,7 +236,7 @@ export function* sync_runqueues_membarrier_state(k: Kernel, cpu: number, mm: num
 /** Models: membarrier_register_global_expedited() (v6.18). */
 function* membarrier_register_global_expedited(k: Kernel, cpu: number): Ret {
   const L = k.layout;
-  const mm = 1;
+  const mm = k.currentMm(cpu);
   const state = yield* k.READ_ONCE(L.mmMembarrierState[mm]!, 'atomic_read(&mm->membarrier_state)');
   if (state & MEMBARRIER_STATE_GLOBAL_EXPEDITED_READY) return 0;
   yield* k.atomic_or(L.mmMembarrierState[mm]!, MEMBARRIER_STATE_GLOBAL_EXPEDITED);
@@ -249,7 +249,7 @@ function* membarrier_register_global_expedited(k: Kernel, cpu: number): Ret {
 /** Models: membarrier_register_private_expedited(flags) (v6.18). */
 function* membarrier_register_private_expedited(k: Kernel, cpu: number, flags: number): Ret {
   const L = k.layout;
-  const mm = 1;
+  const mm = k.currentMm(cpu);
   let readyState = MEMBARRIER_STATE_PRIVATE_EXPEDITED_READY;
   let setState = MEMBARRIER_STATE_PRIVATE_EXPEDITED;
   if (flags === MEMBARRIER_FLAG_SYNC_CORE) {
@@ -271,8 +271,8 @@ function* membarrier_register_private_expedited(k: Kernel, cpu: number, flags: n
 }
 
 /** Models: membarrier_get_registrations() (v6.18). */
-function* membarrier_get_registrations(k: Kernel): Ret {
-  let state = yield* k.READ_ONCE(k.layout.mmMembarrierState[1]!, 'atomic_read(&mm->membarrier_state)');
+function* membarrier_get_registrations(k: Kernel, cpu: number): Ret {
+  let state = yield* k.READ_ONCE(k.layout.mmMembarrierState[k.currentMm(cpu)]!, 'atomic_read(&mm->membarrier_state)');
   const pairs: [number, number][] = [
     [MEMBARRIER_STATE_GLOBAL_EXPEDITED | MEMBARRIER_STATE_GLOBAL_EXPEDITED_READY, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED],
     [MEMBARRIER_STATE_PRIVATE_EXPEDITED | MEMBARRIER_STATE_PRIVATE_EXPEDITED_READY, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED],
@@ -327,7 +327,7 @@ export function* sys_membarrier(k: Kernel, cpu: number, cmd: number, flags: numb
       return yield* membarrier_register_private_expedited(k, cpu, MEMBARRIER_FLAG_RSEQ);
     case MEMBARRIER_CMD_GET_REGISTRATIONS:
       if (k.variant.removed.has('cmd.get_registrations')) return -EINVAL; // an unknown command before 6.3
-      return yield* membarrier_get_registrations(k);
+      return yield* membarrier_get_registrations(k, cpu);
     default:
       return -EINVAL;
   }
