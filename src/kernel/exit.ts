@@ -4,15 +4,16 @@
 // spinlock: locked) and smp_mb__after_spinlock() (barrier d: the exiting
 // thread's user accesses are ordered before current->mm = NULL becomes visible),
 // then with IRQs off current->mm = NULL and membarrier_update_current_mm(NULL),
-// then mmput() (atomic_dec_and_test of mm_users).
+// then mmput() (atomic_dec_and_test of mm_users; the last user drops mm_count).
 // Leaves out: exit_mm_release() (robust futexes, vfork), the mm owner update,
-// freeing the mm (mm_users never reaches 0 here), everything else do_exit() does.
+// freeing the mm's memory, everything else do_exit() does.
 // After exit the task stays the CPU's rq->curr (no switch to idle yet): the
 // membarrier scan reads its mm as NULL and skips the CPU.
 
 import type { CpuCode } from '../machine/ops.js';
 import type { Kernel } from './kernel.js';
 import { membarrier_update_current_mm } from './sched/membarrier.js';
+import { mmput } from './fork.js';
 
 export function* exit_mm(k: Kernel, cpu: number): CpuCode {
   const replaced = k.override('exit_mm');
@@ -33,7 +34,7 @@ export function* exit_mm(k: Kernel, cpu: number): CpuCode {
   yield* k.note('enter_lazy_tlb');
   yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
   yield { k: 'st', loc: L.taskAllocLock[task]!, val: 0, site: { fn: 'task_unlock' } };
-  yield { k: 'rmw', loc: L.mmUsers[mm]!, f: (v) => v - 1, site: { fn: 'mmput' } };
+  yield* mmput(k, mm);
 }
 
 /** Models: do_exit() (v6.18): here only exit_mm(). */

@@ -6,8 +6,9 @@
 // like user code and its barriers matter. Pointers are small integers: task t
 // (1-based), mm m (1-based), 0 is NULL.
 //
-// This release models one process (mm 1): litmus thread Pn is task n+1, a thread
-// of mm 1. Without `cpu N runs ...` directives Pn runs alone on CPU n; with them a
+// A litmus scenario's threads are one process (mm 1): litmus thread Pn is task n+1,
+// a thread of mm 1. Operation scripts (src/host/model.ts) create more processes
+// with fork() and exec(), each a new mm. Without `cpu N runs ...` directives Pn runs alone on CPU n; with them a
 // CPU runs its tasks one after the other, kernel threads (mm NULL) included,
 // switching with __schedule() (src/kernel/sched/core.ts).
 
@@ -52,20 +53,31 @@ export class KernelLayout {
   readonly csdInfo: number[][] = [];
   readonly membarrierIpiMutex: number;
 
+  /** How many mms the layout has (ids 1..nrMms). */
+  readonly nrMms: number;
+
   /**
-   * @param taskMms the mm of each task (index task id - 1; 0 for a kernel thread)
+   * @param taskMms the mm of each task (index task id - 1; 0 for a kernel thread);
+   *   for a task that does not exist yet (a child of fork/clone), the mm it will get
    * @param firstTask the task each CPU runs first (0: idle)
+   * @param extra more mms than the tasks name (for exec), and which tasks exist at
+   *   the start (default: all); mm_users counts the tasks that exist, and an mm
+   *   nobody uses yet has mm_count 0 (not allocated)
    */
-  constructor(readonly base: number, readonly config: KernelConfig, readonly taskMms: readonly number[], firstTask: readonly number[]) {
+  constructor(readonly base: number, readonly config: KernelConfig, readonly taskMms: readonly number[], firstTask: readonly number[],
+    extra: { nrMms?: number; alive?: readonly boolean[] } = {}) {
     const alloc = (name: string, init: number): number => {
       this.names.push(name);
       this.init.push(init);
       return base + this.names.length - 1;
     };
-    const users = taskMms.filter((m) => m === 1).length;
-    this.mmMembarrierState[1] = alloc('mm1->membarrier_state', 0);
-    this.mmUsers[1] = alloc('mm1->mm_users', users);
-    this.mmCount[1] = alloc('mm1->mm_count', 1);
+    this.nrMms = Math.max(1, extra.nrMms ?? 0, ...taskMms);
+    for (let m = 1; m <= this.nrMms; m++) {
+      const users = taskMms.filter((tm, i) => tm === m && (extra.alive?.[i] ?? true)).length;
+      this.mmMembarrierState[m] = alloc(`mm${m}->membarrier_state`, 0);
+      this.mmUsers[m] = alloc(`mm${m}->mm_users`, users);
+      this.mmCount[m] = alloc(`mm${m}->mm_count`, users > 0 || m === 1 ? 1 : 0);
+    }
     taskMms.forEach((mm, i) => {
       this.taskMm[i + 1] = alloc(`task${i + 1}->mm`, mm);
       this.taskAllocLock[i + 1] = alloc(`task${i + 1}->alloc_lock`, 0);

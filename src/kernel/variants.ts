@@ -56,6 +56,12 @@ const VARIANTS: readonly Variant[] = [
     description: 'before 618758ed3a4f: GLOBAL_EXPEDITED skips every kernel thread (PF_KTHREAD), and kthread_use_mm() of the mm it already borrowed drops no reference, so no barrier (g)',
     removed: new Set(['global_expedited.kthread_mm', 'kthread_use_mm.g']),
   },
+  {
+    name: 'fork-clears-registration',
+    base: DEFAULT_KERNEL,
+    description: 'design question: fork() gives the child a fresh, unregistered mm (dup_mm() resets membarrier_state) instead of inheriting the registration',
+    removed: new Set(['dup_mm.membarrier_state']),
+  },
   mutant('no-mb-a', 'membarrier.a', "membarrier's first smp_mb() (a, 'system call entry is not a mb') removed"),
   mutant('no-mb-c', 'membarrier.c', "membarrier's last smp_mb() (c, 'exit from system call is not a mb') removed"),
   mutant('no-ipi', 'membarrier.ipi', 'membarrier() sends no IPI (as if every target had been wrongly left out of the mask)'),

@@ -1,0 +1,65 @@
+// Models: kernel/fork.c copy_mm(), dup_mm(), mmget() and mmput() (v6.18), as far
+// as membarrier is concerned: a thread (CLONE_VM) shares its parent's mm and takes
+// a user reference; a fork gets a copy of the parent's mm, and dup_mm() copies
+// the whole struct, mm->membarrier_state included (mm_init() does not reset it),
+// so a forked child inherits the parent's registrations.
+// The variant `fork-clears-registration` resets the copy's state, as a design
+// where registration is per process image would.
+// Leaves out: everything copy_mm() does for the address space itself; mm_count
+// reaching zero only marks the mm free (nothing reuses it).
+
+import type { CpuCode } from '../machine/ops.js';
+import type { Kernel } from './kernel.js';
+
+/** Models: mmget() (v6.18): one more user of the address space (atomic_inc). */
+export function* mmget(k: Kernel, mm: number): CpuCode {
+  yield { k: 'rmw', loc: k.layout.mmUsers[mm]!, f: (v) => v + 1, site: { fn: 'mmget' } };
+}
+
+/**
+ * Models: mmput() (v6.18): drop a user reference (atomic_dec_and_test); the last
+ * user tears the address space down and drops the mm_count reference the users
+ * held (__mmput() -> mmdrop()).
+ */
+export function* mmput(k: Kernel, mm: number): CpuCode {
+  const L = k.layout;
+  const old = yield { k: 'rmw', loc: L.mmUsers[mm]!, f: (v) => v - 1, site: { fn: 'mmput' } };
+  if (old !== 1) return;
+  yield* k.note('__mmput');
+  yield { k: 'rmw', loc: L.mmCount[mm]!, f: (v) => v - 1, site: { fn: 'mmdrop' } };
+}
+
+/**
+ * Models: dup_mm(tsk, oldmm) (v6.18): allocate_mm(), memcpy(mm, oldmm) and
+ * mm_init() (mm_users = mm_count = 1). `mm` is the new mm's id.
+ */
+export function* dup_mm(k: Kernel, oldmm: number, mm: number): CpuCode {
+  const L = k.layout;
+  const state = yield* k.READ_ONCE(L.mmMembarrierState[oldmm]!, 'memcpy(mm, oldmm)');
+  const inherited = k.variant.removed.has('dup_mm.membarrier_state') ? 0 : state;
+  yield* k.WRITE_ONCE(L.mmMembarrierState[mm]!, inherited, k.variant.removed.has('dup_mm.membarrier_state') ? 'mm_init: membarrier_state = 0 (variant)' : 'memcpy(mm, oldmm)');
+  yield* k.WRITE_ONCE(L.mmUsers[mm]!, 1, 'mm_init: atomic_set(&mm->mm_users, 1)');
+  yield* k.WRITE_ONCE(L.mmCount[mm]!, 1, 'mm_init: atomic_set(&mm->mm_count, 1)');
+}
+
+/**
+ * Models: copy_mm(clone_flags, tsk) (v6.18), run by the parent on its CPU for a
+ * new task `child`: CLONE_VM shares the mm (mmget()), otherwise dup_mm() into
+ * `newMm`. A kernel thread's child has no mm.
+ */
+export function* copy_mm(k: Kernel, cpu: number, child: number, cloneVm: boolean, newMm: number): CpuCode {
+  const L = k.layout;
+  const oldmm = k.currentMm(cpu);
+  let mm = 0;
+  if (oldmm) {
+    if (cloneVm) {
+      yield* mmget(k, oldmm);
+      mm = oldmm;
+    } else {
+      yield* dup_mm(k, oldmm, newMm);
+      mm = newMm;
+    }
+  }
+  yield* k.WRITE_ONCE(L.taskMm[child]!, mm, 'tsk->mm = mm');
+  k.taskMmNow[child - 1] = mm;
+}
