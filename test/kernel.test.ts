@@ -143,3 +143,27 @@ test("'cpu N runs ...' placement: errors are coded, a kernel thread has no mm", 
   assert.equal(one.observation, 'Never');
   assert.equal(one.program.nCpus, 1);
 });
+
+test('fork(Pn), clone(Pn), execve(): processes are checked, coded errors, and the child runs only once started', () => {
+  const code = (body0: string, body1 = 'int r1; r1 = READ_ONCE(*x);', extra = ''): string | undefined => {
+    try {
+      checkSource(`C t\n{}\n${extra}P0(int *x) { ${body0} }\nP1(int *x) { ${body1} }\nexists (1:r1=0)\n`, 't.litmus');
+      return undefined;
+    } catch (e) {
+      return (e as { code?: string }).code;
+    }
+  };
+  assert.equal(code('fork(P5);'), 'SMP104');
+  assert.equal(code('fork(P1); clone(P1);'), 'SMP105');
+  assert.equal(code('fork(P1);', 'int r1; r1 = READ_ONCE(*x); fork(P0);'), 'SMP109'); // each starts the other
+  assert.equal(code('fork(x);'), 'SMP109');
+  assert.equal(code('execve();'), 'SMP103'); // P0 and P1 are one process: de_thread() is not modelled
+  assert.equal(code('fork(P1);', 'int r1; r1 = READ_ONCE(*x);', 'smpcheck { kthread P1; }\n'), 'SMP109');
+  assert.equal(code('WRITE_ONCE(*x, 1);', 'int r1; r1 = READ_ONCE(*x);', 'irq h(int *x) { fork(P1); }\n'), 'SMP103');
+  // The child starts after the parent's store (wake_up_new_task is a full barrier on x86): it always sees it.
+  const r = checkSource('C t\n{}\nP0(int *x) { WRITE_ONCE(*x, 1); clone(P1); }\nP1(int *x) { int r1; r1 = READ_ONCE(*x); }\nexists (1:r1=0)\n', 't.litmus', { model: 'x86' });
+  assert.equal(r.observation, 'Never');
+  // A fork child that execs alone may: its registration is gone.
+  const e = checkSource('C t\n{}\nP0(int *x) { int r0; r0 = membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0); fork(P1); }\nP1(int *x) { int r1; execve(); r1 = membarrier(MEMBARRIER_CMD_GET_REGISTRATIONS, 0, 0); }\nexists (1:r1=0)\n', 't.litmus', { model: 'x86' });
+  assert.equal(e.observation, 'Always');
+});

@@ -63,3 +63,17 @@ export function* copy_mm(k: Kernel, cpu: number, child: number, cloneVm: boolean
   yield* k.WRITE_ONCE(L.taskMm[child]!, mm, 'tsk->mm = mm');
   k.taskMmNow[child - 1] = mm;
 }
+
+/**
+ * Models: wake_up_new_task(p) (v6.18): the new task becomes runnable. It takes
+ * p->pi_lock and the runqueue lock (locked ops on x86, so a full barrier); here
+ * the child has its own CPU, which waits for this store before switching to it.
+ */
+export function* wake_up_new_task(k: Kernel, child: number): CpuCode {
+  yield { k: 'rmw', loc: k.layout.taskWoken[child]!, f: () => 1, site: { fn: 'wake_up_new_task' } };
+}
+
+/** The child's CPU: idle until wake_up_new_task() makes the task runnable. */
+export function* wait_for_new_task(k: Kernel, child: number): CpuCode {
+  yield* k.smp_cond_load_acquire(k.layout.taskWoken[child]!, (v) => v === 1, 'idle: wait for wake_up_new_task');
+}

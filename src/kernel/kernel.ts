@@ -44,6 +44,8 @@ export class KernelLayout {
   readonly mmCount: number[] = [];
   readonly taskMm: number[] = []; // index: task id
   readonly taskAllocLock: number[] = [];
+  /** Per new task (a child of fork/clone): set by wake_up_new_task(); its CPU waits for it. */
+  readonly taskWoken: number[] = [];
   readonly rqCurr: number[] = []; // index: cpu
   readonly rqMembarrierState: number[] = [];
   readonly rqLock: number[] = [];
@@ -65,7 +67,7 @@ export class KernelLayout {
    *   nobody uses yet has mm_count 0 (not allocated)
    */
   constructor(readonly base: number, readonly config: KernelConfig, readonly taskMms: readonly number[], firstTask: readonly number[],
-    extra: { nrMms?: number; alive?: readonly boolean[] } = {}) {
+    extra: { nrMms?: number; alive?: readonly boolean[]; newTasks?: readonly number[] } = {}) {
     const alloc = (name: string, init: number): number => {
       this.names.push(name);
       this.init.push(init);
@@ -79,8 +81,9 @@ export class KernelLayout {
       this.mmCount[m] = alloc(`mm${m}->mm_count`, users > 0 || m === 1 ? 1 : 0);
     }
     taskMms.forEach((mm, i) => {
-      this.taskMm[i + 1] = alloc(`task${i + 1}->mm`, mm);
+      this.taskMm[i + 1] = alloc(`task${i + 1}->mm`, extra.newTasks?.includes(i + 1) ? 0 : mm);
       this.taskAllocLock[i + 1] = alloc(`task${i + 1}->alloc_lock`, 0);
+      if (extra.newTasks?.includes(i + 1)) this.taskWoken[i + 1] = alloc(`task${i + 1}->__state (woken)`, 0);
     });
     for (let c = 0; c < config.nrCpus; c++) {
       this.rqCurr[c] = alloc(`rq${c}->curr`, firstTask[c] ?? 0);

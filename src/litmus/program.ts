@@ -16,6 +16,8 @@ import { DEFAULT_KERNEL, findVariant, type Variant } from '../kernel/variants.js
 import { __schedule } from '../kernel/sched/core.js';
 import { do_exit } from '../kernel/exit.js';
 import { kthread_unuse_mm, kthread_use_mm } from '../kernel/kthread.js';
+import { copy_mm, wait_for_new_task, wake_up_new_task } from '../kernel/fork.js';
+import { exec_mmap, mm_alloc } from '../kernel/exec.js';
 import { directiveSettings, KTHREAD } from '../scenario/directives.js';
 
 /** What the explorer needs from any program: litmus now, the kernel model next. */
@@ -54,6 +56,10 @@ export class LitmusProgram implements Program {
   /** The task id of each placement entry (threads: id + 1; kernel threads after them). */
   private readonly taskIds: number[][];
   private readonly firstTask: number[];
+  /** Threads started by fork(Pn)/clone(Pn) (thread ids). */
+  private readonly spawned: ReadonlySet<number>;
+  /** The mm each fork() and execve() statement creates. */
+  private readonly mmOfStmt: ReadonlyMap<Stmt, number>;
 
   constructor(readonly scenario: Scenario, readonly model: ModelName, variant: Variant = findVariant(DEFAULT_KERNEL)!) {
     this.name = scenario.name;
@@ -64,12 +70,16 @@ export class LitmusProgram implements Program {
     // Tasks: thread Pn is task n+1 (mm 1, or NULL for `kthread Pn;`); each anonymous
     // kernel thread of a `cpu N runs ... kthread ...` list gets the next id (mm NULL).
     const taskMms = scenario.threads.map((t) => (settings.kthreads.has(t.id) ? 0 : 1));
+    const procs = planProcesses(scenario, settings.kthreads, taskMms);
+    this.mmOfStmt = procs.mmOfStmt;
+    this.spawned = procs.spawned;
     this.taskIds = this.placement.map((list) => list.map((t) => {
       if (t !== KTHREAD) return t + 1;
       taskMms.push(0);
       return taskMms.length;
     }));
-    this.firstTask = this.taskIds.map((list) => list[0] ?? 0);
+    // A CPU whose first task is a child of fork()/clone() starts idle.
+    this.firstTask = this.taskIds.map((list) => (list[0] === undefined || this.spawned.has(list[0] - 1) ? 0 : list[0]));
     // raise_irq() names a CPU; with `cpu N runs ...` there may be fewer CPUs than threads.
     for (const t of [...scenario.threads, ...scenario.handlers]) {
       for (const r of raises(t.body)) {
@@ -84,7 +94,10 @@ export class LitmusProgram implements Program {
       const config: KernelConfig = {
         version: variant.base, nrCpus: this.nCpus, nohzFull: false, configRseq: true, archHasMembarrierSyncCore: true,
       };
-      this.kernelLayout = new KernelLayout(user.length, config, taskMms, this.firstTask);
+      const newTasks = [...this.spawned].map((t) => t + 1);
+      this.kernelLayout = new KernelLayout(user.length, config, taskMms, this.firstTask, {
+        nrMms: procs.nrMms, alive: taskMms.map((_, i) => !this.spawned.has(i)), newTasks,
+      });
       this.init = [...user, ...this.kernelLayout.init];
     } else {
       this.kernelLayout = null;
@@ -102,14 +115,16 @@ export class LitmusProgram implements Program {
     const kernel = this.kernelLayout ? new Kernel(this.kernelLayout, this.variant, this.firstTask) : null;
     const placement = this.placement;
     const taskIds = this.taskIds;
+    const spawned = this.spawned;
+    const mmOfStmt = this.mmOfStmt;
     return {
-      task: (cpu: number): CpuCode => runCpu(placement[cpu]!, taskIds[cpu]!, sc, regs, { model, file, cpu, kernel }),
+      task: (cpu: number): CpuCode => runCpu(placement[cpu]!, taskIds[cpu]!, sc, regs, spawned, { model, file, cpu, kernel, mmOfStmt }),
       handler: (cpu: number, vector: number): CpuCode => {
         if (vector === CALL_FUNCTION_VECTOR && kernel) {
           return generic_smp_call_function_single_interrupt(kernel, MEMBARRIER_IPI_HANDLERS, cpu);
         }
         const h = sc.handlers[vector]!;
-        return runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel });
+        return runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel, mmOfStmt });
       },
       observe: (mem: readonly number[]): number[] =>
         sc.observed.map((o) => (o.k === 'reg' ? regs[o.thread]![o.reg]! : mem[o.loc]!)),
@@ -139,6 +154,82 @@ export function observableName(sc: Scenario, o: Observable): string {
   return o.k === 'reg' ? `${o.thread}:${sc.threads[o.thread]!.regs[o.reg]!.name}` : sc.locations[o.loc]!.name;
 }
 
+/**
+ * Processes of a scenario: which threads fork(Pn)/clone(Pn) start, and the mm each
+ * fork() and execve() creates (mm 1 is the process of the threads that start at
+ * the beginning). Checks: the started thread exists, is started once, is not a
+ * kernel thread, no thread starts itself through a chain, and execve() runs only
+ * in a process with one thread (de_thread() is not modelled).
+ */
+function planProcesses(sc: Scenario, kthreads: ReadonlySet<number>, taskMms: number[]): {
+  spawned: Set<number>; mmOfStmt: Map<Stmt, number>; nrMms: number;
+} {
+  const spawned = new Set<number>();
+  const parent = new Map<number, { thread: number; how: 'fork' | 'clone'; stmt: Stmt }>();
+  const execs: { thread: number; stmt: Extract<Stmt, { k: 'execve' }> }[] = [];
+  const walk = (stmts: Stmt[], thread: number | null): void => {
+    for (const st of stmts) {
+      if (st.k === 'if') {
+        walk(st.then, thread);
+        walk(st.else, thread);
+      }
+      if (st.k !== 'spawn' && st.k !== 'execve') continue;
+      const what = st.k === 'spawn' ? `${st.how}()` : 'execve()';
+      if (thread === null) throw new SmpError('SMP103', `${what} in an interrupt handler is not supported`, st.span, sc.file);
+      if (kthreads.has(thread)) throw new SmpError('SMP109', `${what} is for user threads: P${thread} is a kernel thread`, st.span, sc.file);
+      if (st.k === 'execve') {
+        execs.push({ thread, stmt: st });
+        continue;
+      }
+      if (st.thread >= sc.threads.length) {
+        throw new SmpError('SMP104', `unknown thread P${st.thread}: the scenario has P0..P${sc.threads.length - 1}`, st.span, sc.file);
+      }
+      if (spawned.has(st.thread)) throw new SmpError('SMP105', `P${st.thread} is started twice`, st.span, sc.file);
+      if (kthreads.has(st.thread)) throw new SmpError('SMP109', `${what} cannot start the kernel thread P${st.thread}`, st.span, sc.file);
+      spawned.add(st.thread);
+      parent.set(st.thread, { thread, how: st.how, stmt: st });
+    }
+  };
+  sc.threads.forEach((t) => walk(t.body, t.id));
+  sc.handlers.forEach((h) => walk(h.body, null));
+  // Every started thread must descend from a thread that runs from the start.
+  for (const t of spawned) {
+    const seen = new Set<number>([t]);
+    for (let p = parent.get(t); p; p = parent.get(p.thread)) {
+      if (seen.has(p.thread)) {
+        throw new SmpError('SMP109', `P${t} is started by a chain of threads that starts itself (P${[...seen].join(' <- P')})`, p.stmt.span, sc.file);
+      }
+      seen.add(p.thread);
+    }
+  }
+  // Static process of each thread: the starting threads are process 0; a fork starts a new one.
+  const proc = (t: number): number => {
+    const p = parent.get(t);
+    if (!p) return 0;
+    return p.how === 'fork' ? t + 1 : proc(p.thread);
+  };
+  const mmOfStmt = new Map<Stmt, number>();
+  let nrMms = 1;
+  const staticMm = (t: number): number => {
+    const p = parent.get(t);
+    if (!p) return taskMms[t]!;
+    if (p.how === 'fork') {
+      if (!mmOfStmt.has(p.stmt)) mmOfStmt.set(p.stmt, ++nrMms);
+      return mmOfStmt.get(p.stmt)!;
+    }
+    return staticMm(p.thread);
+  };
+  for (const t of spawned) taskMms[t] = staticMm(t);
+  for (const e of execs) {
+    const mates = sc.threads.filter((t) => !kthreads.has(t.id) && proc(t.id) === proc(e.thread)).length;
+    if (mates > 1) {
+      throw new SmpError('SMP103', `execve() in a process with other threads is not modelled (de_thread() would kill them): P${e.thread}'s process has ${mates} threads`, e.stmt.span, sc.file);
+    }
+    mmOfStmt.set(e.stmt, ++nrMms);
+  }
+  return { spawned, mmOfStmt, nrMms };
+}
+
 // ---- the interpreter ---------------------------------------------------------------------
 
 function site(fn: string, span: Span): OpSite {
@@ -164,6 +255,7 @@ interface ThreadCtx {
   file: string;
   cpu: number;
   kernel: Kernel | null;
+  mmOfStmt: ReadonlyMap<Stmt, number>;
 }
 
 function* runThread(t: Thread, ctx: ThreadCtx): CpuCode {
@@ -171,10 +263,11 @@ function* runThread(t: Thread, ctx: ThreadCtx): CpuCode {
 }
 
 /** A CPU runs its tasks in order; between two, the kernel's __schedule() switches. */
-function* runCpu(list: number[], ids: number[], sc: Scenario, regs: number[][], base: Omit<ThreadCtx, 'regs'>): CpuCode {
+function* runCpu(list: number[], ids: number[], sc: Scenario, regs: number[][], spawned: ReadonlySet<number>, base: Omit<ThreadCtx, 'regs'>): CpuCode {
   for (let i = 0; i < list.length; i++) {
-    if (i > 0) yield* __schedule(base.kernel!, base.cpu, ids[i]!);
     const t = list[i]!;
+    if (t !== KTHREAD && spawned.has(t)) yield* wait_for_new_task(base.kernel!, ids[i]!);
+    if (i > 0 || (t !== KTHREAD && spawned.has(t))) yield* __schedule(base.kernel!, base.cpu, ids[i]!);
     if (t === KTHREAD) {
       yield { k: 'nop', site: { fn: 'kthread (runs in the kernel, mm NULL)' } };
       continue;
@@ -221,6 +314,22 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
         }
         yield* (s.use ? kthread_use_mm(ctx.kernel, ctx.cpu, 1) : kthread_unuse_mm(ctx.kernel, ctx.cpu, 1));
         break;
+      case 'spawn': {
+        const k = ctx.kernel!;
+        const child = s.thread + 1;
+        yield* k.note(`${s.how === 'fork' ? 'fork' : 'clone(CLONE_VM)'}: P${s.thread} (task ${child})`);
+        yield* copy_mm(k, ctx.cpu, child, s.how === 'clone', ctx.mmOfStmt.get(s) ?? 0);
+        yield* wake_up_new_task(k, child);
+        break;
+      }
+      case 'execve': {
+        const k = ctx.kernel!;
+        const mm = ctx.mmOfStmt.get(s)!;
+        yield* k.note('execve');
+        yield* mm_alloc(k, mm);
+        yield* exec_mmap(k, ctx.cpu, mm);
+        break;
+      }
       case 'exit':
         if (!ctx.kernel) throw new Error('internal: exit() without the kernel model');
         yield* do_exit(ctx.kernel, ctx.cpu);

@@ -678,6 +678,29 @@ class Parser {
       this.usesKernel = true;
       return { k: 'kthread_mm', use: fn === 'kthread_use_mm', span: t.span };
     }
+    if (fn === 'fork' || fn === 'clone') {
+      // fork(Pn) / clone(Pn): thread Pn of the scenario starts here (checked in src/litmus/program.ts).
+      this.next();
+      this.expect('(', "'('");
+      const who = this.next();
+      const m = who.kind === 'id' ? /^P(\d+)$/.exec(who.text) : null;
+      if (!m) throw new SmpError('SMP109', `${fn}() takes the thread that starts, e.g. ${fn}(P1)`, who.span);
+      this.expect(')', "')'");
+      this.usesKernel = true;
+      return { k: 'spawn', how: fn, thread: Number(m[1]), span: t.span };
+    }
+    if (fn === 'execve') {
+      // execve(): a new program image (the arguments, if any, are ignored).
+      this.next();
+      this.expect('(', "'('");
+      while (!this.peekP(')')) {
+        this.expr(scope);
+        if (this.peekP(',')) this.next();
+      }
+      this.expect(')', "')'");
+      this.usesKernel = true;
+      return { k: 'execve', span: t.span };
+    }
     if (fn === 'exit') {
       // exit(): the thread leaves; the kernel model runs do_exit() -> exit_mm().
       this.next();
@@ -865,6 +888,11 @@ class Parser {
     if (this.peekP('&')) this.next();
     const t = this.next();
     if (t.kind === 'num') return checkInt(neg ? -parseNum(t) : parseNum(t), t.span);
+    if (t.kind === 'id' && !this.locIndex.has(t.text) && UAPI_CONSTANTS[t.text] !== undefined) {
+      // A return value or errno compared with its name: 1:r0=-EPERM, 0:r1=MEMBARRIER_CMD_GLOBAL.
+      const v = UAPI_CONSTANTS[t.text]!;
+      return neg ? -v : v;
+    }
     if (t.kind === 'id' && !neg) {
       const loc = this.locIndex.get(t.text);
       if (loc === undefined) throw new SmpError('SMP101', `unknown shared location '${t.text}'`, t.span);
@@ -1027,6 +1055,7 @@ const RMWS: Record<string, RmwSpec> = (() => {
 export const SUPPORTED_PRIMITIVES: readonly string[] = [
   ...Object.keys(FENCES), ...Object.keys(LOADS), ...Object.keys(STORES), ...Object.keys(CONDLOADS), ...Object.keys(RMWS),
   'local_irq_disable', 'local_irq_enable', 'raise_irq', 'membarrier', 'exit', 'kthread_use_mm', 'kthread_unuse_mm',
+  'fork', 'clone', 'execve',
 ].sort();
 
 function unsupportedHint(fn: string): string {
