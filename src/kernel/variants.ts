@@ -48,6 +48,7 @@ const VARIANTS: readonly Variant[] = [
     description: 'the modelled kernel: kernel/sched/membarrier.c and kernel/smp.c as of v6.18',
     removed: new Set(),
   },
+  before('a961e40917fb', 'private_expedited.registration', 'PRIVATE_EXPEDITED needs no registration and REGISTER_PRIVATE_EXPEDITED does not exist (EINVAL; 4.14-rc)'),
   before('809232619f5b', 'query.rseq_bits', 'MEMBARRIER_CMD_QUERY omits the RSEQ commands (5.10 to 5.16)'),
   before('544a4f2ecd45', 'cmd.get_registrations', 'no MEMBARRIER_CMD_GET_REGISTRATIONS (before 6.3): EINVAL, and QUERY omits it'),
   {

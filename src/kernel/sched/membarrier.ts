@@ -48,11 +48,12 @@ const cmdName = (cmd: number): string => CMD_NAMES[cmd] ?? String(cmd);
 /**
  * Models: MEMBARRIER_CMD_BITMASK (v6.18): every command but QUERY, per configuration.
  * pre-809232619f5b: the RSEQ sub-mask was misnamed and never OR-ed in (5.10 to 5.16);
- * pre-544a4f2ecd45: no GET_REGISTRATIONS.
+ * pre-544a4f2ecd45: no GET_REGISTRATIONS; pre-a961e40917fb: no REGISTER_PRIVATE_EXPEDITED.
  */
 export function membarrierCmdBitmask(k: Kernel): number {
   let mask = MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED
-    | MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED;
+    | MEMBARRIER_CMD_PRIVATE_EXPEDITED;
+  if (!k.variant.removed.has('private_expedited.registration')) mask |= MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED;
   if (!k.variant.removed.has('cmd.get_registrations')) mask |= MEMBARRIER_CMD_GET_REGISTRATIONS;
   if (k.config.archHasMembarrierSyncCore) {
     mask |= MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE;
@@ -183,8 +184,8 @@ export function* membarrier_private_expedited(k: Kernel, cpu: number, flags: num
     if (!k.config.configRseq) return -EINVAL;
     if ((state & MEMBARRIER_STATE_PRIVATE_EXPEDITED_RSEQ_READY) === 0) return -EPERM;
     ipiFunc = 'ipi_rseq';
-  } else if ((state & MEMBARRIER_STATE_PRIVATE_EXPEDITED_READY) === 0) {
-    return -EPERM;
+  } else if ((state & MEMBARRIER_STATE_PRIVATE_EXPEDITED_READY) === 0 && !k.variant.removed.has('private_expedited.registration')) {
+    return -EPERM; // pre-a961e40917fb: no registration needed (nor possible)
   }
   if (flags !== MEMBARRIER_FLAG_SYNC_CORE) {
     const users = yield* k.READ_ONCE(L.mmUsers[mm]!, 'atomic_read(&mm->mm_users)');
@@ -316,6 +317,7 @@ export function* sys_membarrier(k: Kernel, cpu: number, cmd: number, flags: numb
     case MEMBARRIER_CMD_PRIVATE_EXPEDITED:
       return yield* membarrier_private_expedited(k, cpu, 0, cpuId);
     case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED:
+      if (k.variant.removed.has('private_expedited.registration')) return -EINVAL; // an unknown command before 4.14
       return yield* membarrier_register_private_expedited(k, cpu, 0);
     case MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE:
       return yield* membarrier_private_expedited(k, cpu, MEMBARRIER_FLAG_SYNC_CORE, cpuId);
