@@ -49,6 +49,7 @@ const VARIANTS: readonly Variant[] = [
     removed: new Set(),
   },
   before('a961e40917fb', 'private_expedited.registration', 'PRIVATE_EXPEDITED needs no registration and REGISTER_PRIVATE_EXPEDITED does not exist (EINVAL; 4.14-rc)'),
+  before('c6d68c1c4a4d', 'private_expedited.single_user', 'PRIVATE_EXPEDITED (and RSEQ) of a single-user mm still runs its barriers and its scan instead of returning at once (before 5.4)'),
   before('809232619f5b', 'query.rseq_bits', 'MEMBARRIER_CMD_QUERY omits the RSEQ commands (5.10 to 5.16)'),
   before('544a4f2ecd45', 'cmd.get_registrations', 'no MEMBARRIER_CMD_GET_REGISTRATIONS (before 6.3): EINVAL, and QUERY omits it'),
   {

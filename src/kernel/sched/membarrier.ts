@@ -188,7 +188,9 @@ export function* membarrier_private_expedited(k: Kernel, cpu: number, flags: num
     return -EPERM; // pre-a961e40917fb: no registration needed (nor possible)
   }
   if (flags !== MEMBARRIER_FLAG_SYNC_CORE) {
-    const users = yield* k.READ_ONCE(L.mmUsers[mm]!, 'atomic_read(&mm->mm_users)');
+    // pre-c6d68c1c4a4d: only the one-CPU shortcut, not the single-user one.
+    const users = k.variant.removed.has('private_expedited.single_user') ? 0
+      : yield* k.READ_ONCE(L.mmUsers[mm]!, 'atomic_read(&mm->mm_users)');
     if (users === 1 || k.config.nrCpus === 1) return 0;
   }
   yield* k.smp_mb('membarrier.a', 'switch_mm.cr3/mmdrop'); // system call entry is not a mb.
