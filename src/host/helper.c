@@ -1,0 +1,1318 @@
+/*
+ * smpcheck-host: the running Linux kernel's membarrier() as an oracle (docs/host.md).
+ *
+ *   smpcheck-host run [--timeout-ms MS] SCRIPT_FILE
+ *       check an operation script as a whole, then execute it on the real kernel and
+ *       print one JSON line per operation on standard output
+ *   smpcheck-host info
+ *       one JSON line: kernel release, online CPUs, membarrier(MEMBARRIER_CMD_QUERY)
+ *   smpcheck-host bench CMD FLAGS CPU_ID|sibling SIBLINGS CALLS [--timeout-ms MS]
+ *       latency of one membarrier() command with SIBLINGS threads of the same process
+ *       spinning on other CPUs; one JSON line
+ *   smpcheck-host resume FD LINE EXECS
+ *       internal: the new image after a script's `exec` continues the script (read
+ *       from the inherited descriptor FD) after line LINE
+ *
+ * Exit status: 0 the script ran to its end; 1 usage or I/O error; 2 the script is
+ * invalid (nothing ran); 3 the watchdog killed the script; 4 an operation other than
+ * membarrier() failed and the script stopped there; 128+N a script process was killed
+ * by signal N; 70 internal error.
+ *
+ * Process layout of `run`: the first process is a supervisor. It makes itself the
+ * leader of a new process group and a child subreaper, forks the script process, and
+ * waits for it with a deadline. Every script process (the first one, the children of
+ * `fork`, and the images of `exec`, which keep their process) is in that group and
+ * dies with its parent (PR_SET_PDEATHSIG). On the deadline the supervisor kills the
+ * script process and sweeps the group, reaps everything and exits with status 3.
+ * The supervisor itself ignores the sweep signal, so that it survives to report.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef __NR_membarrier
+#error "this libc's headers do not define __NR_membarrier"
+#endif
+
+/* Bounds of docs/host.md. */
+#define OPS_MAX 256
+#define THREADS_MAX 8 /* threads 1..8 besides thread 0 */
+#define FORKS_MAX 4
+#define EXECS_MAX 4
+#define TIMEOUT_MS_MAX 20000
+#define SCRIPT_BYTES_MAX (16 * 1024 * 1024)
+
+/* Bounds of the benchmark. */
+#define BENCH_SIBLINGS_MAX 256
+#define BENCH_CALLS_MAX 1000000
+
+/* membarrier() commands (include/uapi/linux/membarrier.h). */
+#define MB_QUERY 0
+#define MB_GLOBAL_EXPEDITED 2
+#define MB_REGISTER_GLOBAL_EXPEDITED 4
+#define MB_PRIVATE_EXPEDITED 8
+#define MB_REGISTER_PRIVATE_EXPEDITED 16
+#define MB_PRIVATE_EXPEDITED_SYNC_CORE 32
+#define MB_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE 64
+#define MB_PRIVATE_EXPEDITED_RSEQ 128
+#define MB_REGISTER_PRIVATE_EXPEDITED_RSEQ 256
+
+#define EXIT_USAGE 1
+#define EXIT_SCRIPT 2
+#define EXIT_TIMEOUT 3
+#define EXIT_OPFAILED 4
+#define EXIT_INTERNAL 70
+
+static const char *progname = "smpcheck-host";
+
+/* ------------------------------------------------------------------------------ */
+/* Small utilities                                                                */
+
+static long mb_call(int cmd, unsigned int flags, int cpu_id)
+{
+	return syscall(__NR_membarrier, cmd, flags, cpu_id);
+}
+
+static pid_t my_tid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+static void futex_wait(_Atomic int *addr, int val)
+{
+	syscall(SYS_futex, (int *)addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void futex_wake(_Atomic int *addr)
+{
+	syscall(SYS_futex, (int *)addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void sleep_ns(long ns)
+{
+	struct timespec ts = { ns / 1000000000L, ns % 1000000000L };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+	}
+}
+
+/* Write all of buf to fd (one write() for a line of at most PIPE_BUF bytes). */
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Output goes straight to the descriptors, unbuffered, so nothing is duplicated by
+ * fork() or lost by execve(). */
+static void outf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void outf(int fd, const char *fmt, ...)
+{
+	char *buf;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&buf, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	write_all(fd, buf, (size_t)n);
+	free(buf);
+}
+
+static void print_line(int line, const char *op, long ret, int err)
+{
+	outf(1, "{\"line\":%d,\"op\":\"%s\",\"ret\":%ld,\"errno\":%d}\n", line, op, ret, ret == -1 ? err : 0);
+}
+
+static int online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > INT_MAX ? INT_MAX : (int)n;
+}
+
+static int pin_to(pid_t tid, int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(tid, sizeof set, &set) == 0 ? 0 : errno;
+}
+
+/* Parse a non-negative decimal argument no larger than max; -1 if it is not one. */
+static long parse_arg(const char *s, long max)
+{
+	if (*s == '\0')
+		return -1;
+	long v = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+		if (v > max)
+			return -1;
+	}
+	return v;
+}
+
+/* Parse a decimal int argument (a leading '-' allowed); 0 on success. */
+static int parse_int_arg(const char *s, long long lo, long long hi, long long *out)
+{
+	const char *p = s;
+	int neg = 0;
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	long v = parse_arg(p, 1L << 40);
+	if (v < 0)
+		return -1;
+	long long x = neg ? -(long long)v : v;
+	if (x < lo || x > hi)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Scripts: reading and checking (the rules of src/host/script.ts)               */
+
+enum op_kind { OP_MEMBARRIER, OP_SPAWN, OP_EXIT, OP_JOIN, OP_AFFINITY, OP_FORK, OP_EXEC };
+
+static const char *const op_names[] = { "membarrier", "spawn", "exit", "join", "affinity", "fork", "exec" };
+
+struct op {
+	enum op_kind kind;
+	int line;
+	int thread;
+	int cmd;
+	unsigned int flags;
+	int cpu_id;
+	int spin;
+	int cpu;
+};
+
+struct script {
+	struct op ops[OPS_MAX];
+	int n;
+};
+
+struct tok {
+	const char *p;
+	size_t len;
+};
+
+struct script_error {
+	int line;
+	const char *code;
+	char msg[65536];
+};
+
+static int serr(struct script_error *e, int line, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int serr(struct script_error *e, int line, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	e->line = line;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/*
+ * Length of the white space at p (JavaScript's \s, which the model's reader splits
+ * on: ASCII white space and the Unicode space separators in UTF-8), or 0.
+ */
+static size_t space_len(const unsigned char *p, const unsigned char *end)
+{
+	size_t left = (size_t)(end - p);
+	if (left == 0)
+		return 0;
+	if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+		return 1;
+	if (left >= 2 && p[0] == 0xc2 && p[1] == 0xa0)
+		return 2; /* U+00A0 */
+	if (left >= 3) {
+		unsigned a = p[0], b = p[1], c = p[2];
+		if (a == 0xe1 && b == 0x9a && c == 0x80)
+			return 3; /* U+1680 */
+		if (a == 0xe2 && b == 0x80 && ((c >= 0x80 && c <= 0x8a) || c == 0xa8 || c == 0xa9 || c == 0xaf))
+			return 3; /* U+2000..U+200A, U+2028, U+2029, U+202F */
+		if (a == 0xe2 && b == 0x81 && c == 0x9f)
+			return 3; /* U+205F */
+		if (a == 0xe3 && b == 0x80 && c == 0x80)
+			return 3; /* U+3000 */
+		if (a == 0xef && b == 0xbb && c == 0xbf)
+			return 3; /* U+FEFF */
+	}
+	return 0;
+}
+
+/* Where a comment starting at p ends: at a line terminator other than \n (\r, U+2028,
+ * U+2029: JavaScript's `.` stops there) or at the end of the line. */
+static const char *comment_end(const char *p, const char *end)
+{
+	for (; p < end; p++) {
+		if (*p == '\r')
+			return p;
+		if (end - p >= 3 && (unsigned char)p[0] == 0xe2 && (unsigned char)p[1] == 0x80 &&
+		    ((unsigned char)p[2] == 0xa8 || (unsigned char)p[2] == 0xa9))
+			return p;
+	}
+	return end;
+}
+
+static int tok_is(const struct tok *t, const char *s)
+{
+	return t->len == strlen(s) && memcmp(t->p, s, t->len) == 0;
+}
+
+/* A number token as the model's reader takes it: /^-?\d+$/, then its value compared
+ * with [lo, hi]. Values too large for 64 bits saturate (they are out of range anyway). */
+static int num(const struct tok *t, const char *what, long long lo, long long hi, int line,
+	       struct script_error *e, long long *out)
+{
+	if (t == NULL)
+		return serr(e, line, "HOST001", "missing %s", what);
+	size_t i = 0;
+	int neg = 0;
+	if (t->len > 0 && t->p[0] == '-') {
+		neg = 1;
+		i = 1;
+	}
+	if (i == t->len)
+		return serr(e, line, "HOST001", "%s must be a decimal integer, not '%.*s'", what, (int)t->len, t->p);
+	long long v = 0;
+	for (size_t k = i; k < t->len; k++) {
+		char c = t->p[k];
+		if (c < '0' || c > '9')
+			return serr(e, line, "HOST001", "%s must be a decimal integer, not '%.*s'", what, (int)t->len, t->p);
+		if (v < (1LL << 40))
+			v = v * 10 + (c - '0');
+	}
+	if (neg)
+		v = -v;
+	if (v < lo || v > hi)
+		return serr(e, line, "HOST002", "%s %.*s is out of range %lld..%lld", what, (int)t->len, t->p, lo, hi);
+	*out = v;
+	return 0;
+}
+
+static int thread_no(const struct tok *t, int line, int min, struct script_error *e, int *out)
+{
+	long long n;
+	if (num(t, "thread number", 0, INT_MAX, line, e, &n))
+		return -1;
+	if (n > THREADS_MAX)
+		return serr(e, line, "HOST005", "thread %lld: a process has threads 0..%d", n, THREADS_MAX);
+	if (n < min)
+		return serr(e, line, "HOST003", "thread %lld cannot do this (thread 0 is the process's main thread)", n);
+	*out = (int)n;
+	return 0;
+}
+
+static int cpu_no(const struct tok *t, int line, int nr_cpus, struct script_error *e, int *out)
+{
+	long long c;
+	if (num(t, "CPU", INT_MIN, INT_MAX, line, e, &c))
+		return -1;
+	if (c < 0 || c >= nr_cpus)
+		return serr(e, line, "HOST004", "CPU %lld is not online: this machine has CPUs 0..%d", c, nr_cpus - 1);
+	*out = (int)c;
+	return 0;
+}
+
+static int arity(int ntoks, int n, const char *usage, int line, struct script_error *e)
+{
+	return ntoks == n ? 0 : serr(e, line, "HOST001", "usage: %s", usage);
+}
+
+#define TOKS_MAX 8
+
+/* One line without its comment: 1 and *op filled, 0 for a blank line, -1 on error. */
+static int parse_line(const char *p, const char *end, int line, int nr_cpus, struct op *op, struct script_error *e)
+{
+	struct tok toks[TOKS_MAX];
+	int ntoks = 0; /* all tokens are counted; the first TOKS_MAX are kept */
+	const unsigned char *q = (const unsigned char *)p, *qe = (const unsigned char *)end;
+	while (q < qe) {
+		size_t s = space_len(q, qe);
+		if (s) {
+			q += s;
+			continue;
+		}
+		const unsigned char *start = q;
+		while (q < qe && space_len(q, qe) == 0)
+			q++;
+		if (ntoks < TOKS_MAX)
+			toks[ntoks] = (struct tok){ (const char *)start, (size_t)(q - start) };
+		ntoks++;
+	}
+	if (ntoks == 0)
+		return 0;
+	struct tok *t = toks;
+	memset(op, 0, sizeof *op);
+	op->line = line;
+	op->cpu = -1;
+	/* tN prefix: /^t\d+$/ */
+	if (t[0].len >= 2 && t[0].p[0] == 't') {
+		int digits = 1;
+		for (size_t k = 1; k < t[0].len; k++)
+			if (t[0].p[k] < '0' || t[0].p[k] > '9')
+				digits = 0;
+		if (digits) {
+			struct tok n = { t[0].p + 1, t[0].len - 1 };
+			if (thread_no(&n, line, 0, e, &op->thread))
+				return -1;
+			t++;
+			ntoks--;
+			if (ntoks == 0 || !tok_is(&t[0], "membarrier"))
+				return serr(e, line, "HOST001", "only 'membarrier' takes a thread prefix (tN)");
+		}
+	}
+	struct tok *t1 = ntoks > 1 ? &t[1] : NULL, *t2 = ntoks > 2 ? &t[2] : NULL, *t3 = ntoks > 3 ? &t[3] : NULL;
+	long long v;
+	if (tok_is(&t[0], "membarrier")) {
+		if (arity(ntoks, 4, "[tN] membarrier CMD FLAGS CPU", line, e))
+			return -1;
+		op->kind = OP_MEMBARRIER;
+		if (num(t1, "CMD", INT_MIN, INT_MAX, line, e, &v))
+			return -1;
+		op->cmd = (int)v;
+		if (num(t2, "FLAGS", INT_MIN, UINT_MAX, line, e, &v))
+			return -1;
+		op->flags = (unsigned int)(v & 0xffffffffLL);
+		if (num(t3, "CPU", INT_MIN, INT_MAX, line, e, &v))
+			return -1;
+		op->cpu_id = (int)v;
+		return 1;
+	}
+	if (tok_is(&t[0], "spawn")) {
+		op->kind = OP_SPAWN;
+		if (t2 && tok_is(t2, "block")) {
+			if (arity(ntoks, 3, "spawn N block | spawn N spin C", line, e) || thread_no(t1, line, 1, e, &op->thread))
+				return -1;
+			return 1;
+		}
+		if (t2 && tok_is(t2, "spin")) {
+			if (arity(ntoks, 4, "spawn N block | spawn N spin C", line, e) || thread_no(t1, line, 1, e, &op->thread) ||
+			    cpu_no(t3, line, nr_cpus, e, &op->cpu))
+				return -1;
+			op->spin = 1;
+			return 1;
+		}
+		return serr(e, line, "HOST001", "usage: spawn N block | spawn N spin C");
+	}
+	if (tok_is(&t[0], "exit") || tok_is(&t[0], "join")) {
+		op->kind = tok_is(&t[0], "exit") ? OP_EXIT : OP_JOIN;
+		if (arity(ntoks, 2, op->kind == OP_EXIT ? "exit N" : "join N", line, e) || thread_no(t1, line, 1, e, &op->thread))
+			return -1;
+		return 1;
+	}
+	if (tok_is(&t[0], "affinity")) {
+		op->kind = OP_AFFINITY;
+		if (arity(ntoks, 3, "affinity N C", line, e) || thread_no(t1, line, 0, e, &op->thread) ||
+		    cpu_no(t2, line, nr_cpus, e, &op->cpu))
+			return -1;
+		return 1;
+	}
+	if (tok_is(&t[0], "fork") || tok_is(&t[0], "exec")) {
+		op->kind = tok_is(&t[0], "fork") ? OP_FORK : OP_EXEC;
+		if (arity(ntoks, 1, op_names[op->kind], line, e))
+			return -1;
+		return 1;
+	}
+	return serr(e, line, "HOST001", "unknown operation '%.*s' (membarrier, spawn, exit, join, affinity, fork, exec)",
+		    (int)t[0].len, t[0].p);
+}
+
+enum tstate { T_NONE, T_ALIVE, T_EXITED };
+
+/* Read and check a whole script; 0 or -1 with *e filled for the first problem. */
+static int parse_script(const char *text, size_t len, int nr_cpus, struct script *s, struct script_error *e)
+{
+	enum tstate th[THREADS_MAX + 1] = { T_ALIVE };
+	int forks = 0, execs = 0;
+	const char *p = text, *end = text + len;
+	s->n = 0;
+	for (int line = 1;; line++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		/* The comment runs from the first '#' to the end of the line (or to a \r). */
+		const char *hash = memchr(p, '#', (size_t)(le - p));
+		struct op op;
+		int r;
+		if (hash) {
+			const char *ce = comment_end(hash, le);
+			/* The text after a \r that ends a comment is still on the line. */
+			char buf[4096];
+			size_t a = (size_t)(hash - p), b = (size_t)(le - ce);
+			if (a + b <= sizeof buf) {
+				memcpy(buf, p, a);
+				memcpy(buf + a, ce, b);
+				r = parse_line(buf, buf + a + b, line, nr_cpus, &op, e);
+				/* tokens of op point into buf only through error messages, which are
+				 * already formatted */
+			} else {
+				r = parse_line(p, hash, line, nr_cpus, &op, e);
+			}
+		} else {
+			r = parse_line(p, le, line, nr_cpus, &op, e);
+		}
+		if (r < 0)
+			return -1;
+		if (r > 0) {
+			if (s->n == OPS_MAX)
+				return serr(e, line, "HOST005", "more than %d operations", OPS_MAX);
+			int n = op.thread;
+			switch (op.kind) {
+			case OP_MEMBARRIER:
+			case OP_AFFINITY:
+				if (th[n] != T_ALIVE)
+					return serr(e, line, "HOST003", "thread %d %s", n,
+						    th[n] == T_EXITED ? "has exited" : "does not exist");
+				break;
+			case OP_SPAWN:
+				if (th[n] != T_NONE)
+					return serr(e, line, "HOST003", "thread %d already exists", n);
+				th[n] = T_ALIVE;
+				break;
+			case OP_EXIT:
+				if (th[n] != T_ALIVE)
+					return serr(e, line, "HOST003", "thread %d %s", n,
+						    th[n] == T_EXITED ? "has exited" : "does not exist");
+				th[n] = T_EXITED;
+				break;
+			case OP_JOIN:
+				if (th[n] == T_NONE)
+					return serr(e, line, "HOST003", "thread %d does not exist", n);
+				if (th[n] != T_EXITED)
+					return serr(e, line, "HOST006",
+						    "join of thread %d, which has not exited (it would wait forever)", n);
+				th[n] = T_NONE;
+				break;
+			case OP_FORK:
+			case OP_EXEC:
+				if (op.kind == OP_FORK && ++forks > FORKS_MAX)
+					return serr(e, line, "HOST005", "more than %d fork operations", FORKS_MAX);
+				if (op.kind == OP_EXEC && ++execs > EXECS_MAX)
+					return serr(e, line, "HOST005", "more than %d exec operations", EXECS_MAX);
+				for (int k = 1; k <= THREADS_MAX; k++)
+					th[k] = T_NONE;
+				break;
+			}
+			s->ops[s->n++] = op;
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+/* Read a whole file from a descriptor (from offset 0). NULL with errno on failure. */
+static char *read_fd(int fd, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	if (!buf)
+		return NULL;
+	for (;;) {
+		if (n == cap) {
+			if (cap >= SCRIPT_BYTES_MAX) {
+				free(buf);
+				errno = EFBIG;
+				return NULL;
+			}
+			cap *= 2;
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				return NULL;
+			}
+			buf = nb;
+		}
+		ssize_t r = pread(fd, buf + n, cap - n, (off_t)n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			int saved = errno;
+			free(buf);
+			errno = saved;
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*len = n;
+	return buf;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Script execution: the threads of a script process                              */
+
+enum { C_NONE, C_MEMBARRIER, C_EXIT };
+
+struct thr {
+	pthread_t pt;
+	enum tstate state;
+	int spin, cpu;
+	_Atomic int tid;
+	_Atomic int cmd;  /* futex word: the command posted by thread 0, reset when taken */
+	_Atomic int done; /* futex word: bumped when the thread has started or finished a command */
+	int m_cmd, m_cpu_id;
+	unsigned int m_flags;
+	long ret;
+	int err;
+};
+
+static struct thr threads[THREADS_MAX + 1];
+
+static void thread_signal_done(struct thr *t)
+{
+	atomic_fetch_add_explicit(&t->done, 1, memory_order_release);
+	futex_wake(&t->done);
+}
+
+static void *thread_main(void *arg)
+{
+	struct thr *t = arg;
+	atomic_store_explicit(&t->tid, my_tid(), memory_order_relaxed);
+	if (t->spin) {
+		int err = pin_to(0, t->cpu);
+		t->ret = err ? -1 : 0;
+		t->err = err;
+	}
+	thread_signal_done(t);
+	for (;;) {
+		int c;
+		if (t->spin) {
+			while ((c = atomic_load_explicit(&t->cmd, memory_order_acquire)) == C_NONE)
+				cpu_relax();
+		} else {
+			while ((c = atomic_load_explicit(&t->cmd, memory_order_acquire)) == C_NONE)
+				futex_wait(&t->cmd, C_NONE);
+		}
+		atomic_store_explicit(&t->cmd, C_NONE, memory_order_relaxed);
+		if (c == C_EXIT) {
+			thread_signal_done(t);
+			syscall(SYS_exit, 0); /* the thread only: exit(2), not exit_group(2) */
+		}
+		long r = mb_call(t->m_cmd, t->m_flags, t->m_cpu_id);
+		t->ret = r;
+		t->err = r == -1 ? errno : 0;
+		thread_signal_done(t);
+	}
+	return NULL;
+}
+
+/* Thread 0 posts a command to thread t and waits until it is carried out. */
+static void post_and_wait(struct thr *t, int cmd)
+{
+	int before = atomic_load_explicit(&t->done, memory_order_acquire);
+	atomic_store_explicit(&t->cmd, cmd, memory_order_release);
+	if (!t->spin)
+		futex_wake(&t->cmd);
+	int now;
+	while ((now = atomic_load_explicit(&t->done, memory_order_acquire)) == before)
+		futex_wait(&t->done, now);
+}
+
+/* Wait until the kernel has released an exited thread (it is past exit_mm() and
+ * gone from the thread group). */
+static void wait_gone(pid_t tid)
+{
+	pid_t pid = getpid();
+	while (syscall(SYS_tgkill, pid, tid, 0) == 0)
+		sleep_ns(20000);
+}
+
+static int thread_spawn(int n, int spin, int cpu, int *err)
+{
+	struct thr *t = &threads[n];
+	memset(t, 0, sizeof *t);
+	t->spin = spin;
+	t->cpu = cpu;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	int rc = pthread_create(&t->pt, &attr, thread_main, t);
+	pthread_attr_destroy(&attr);
+	if (rc) {
+		*err = rc;
+		return -1;
+	}
+	t->state = T_ALIVE;
+	int now;
+	while ((now = atomic_load_explicit(&t->done, memory_order_acquire)) == 0)
+		futex_wait(&t->done, now);
+	*err = t->err;
+	return t->ret == -1 ? -1 : 0;
+}
+
+static void thread_exit(int n)
+{
+	struct thr *t = &threads[n];
+	post_and_wait(t, C_EXIT);
+	wait_gone(atomic_load(&t->tid));
+	t->state = T_EXITED;
+}
+
+/* End every thread of this process but thread 0 and join them all. */
+static void stop_threads(void)
+{
+	for (int n = 1; n <= THREADS_MAX; n++) {
+		if (threads[n].state == T_ALIVE)
+			thread_exit(n);
+		if (threads[n].state == T_EXITED)
+			pthread_join(threads[n].pt, NULL);
+		threads[n].state = T_NONE;
+	}
+}
+
+/* The fd from which an exec'd image reads the script again, and the exec count. */
+static int script_fd = -1;
+static int execs_done;
+
+static void op_failed(const struct op *op, int err)
+{
+	outf(2, "%s: script:%d: %s failed: %s; the script stops here\n", progname, op->line, op_names[op->kind],
+	     strerror(err));
+	stop_threads();
+	exit(EXIT_OPFAILED);
+}
+
+/* Exit the way the child did: its exit status, or 128 + the signal that killed it. */
+static int child_status(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return EXIT_INTERNAL;
+}
+
+static void die_with_parent(pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(EXIT_INTERNAL);
+}
+
+/* Run the operations of s from index first on; never returns. */
+static void run_ops(const struct script *s, int first)
+{
+	for (int i = first; i < s->n; i++) {
+		const struct op *op = &s->ops[i];
+		int err = 0;
+		long r = 0;
+		switch (op->kind) {
+		case OP_MEMBARRIER:
+			if (op->thread == 0) {
+				r = mb_call(op->cmd, op->flags, op->cpu_id);
+				err = r == -1 ? errno : 0;
+			} else {
+				struct thr *t = &threads[op->thread];
+				t->m_cmd = op->cmd;
+				t->m_flags = op->flags;
+				t->m_cpu_id = op->cpu_id;
+				post_and_wait(t, C_MEMBARRIER);
+				r = t->ret;
+				err = t->err;
+			}
+			print_line(op->line, "membarrier", r, err);
+			break;
+		case OP_SPAWN: {
+			r = thread_spawn(op->thread, op->spin, op->cpu, &err);
+			print_line(op->line, "spawn", r, err);
+			if (r == -1 && threads[op->thread].state != T_ALIVE)
+				op_failed(op, err);
+			break;
+		}
+		case OP_EXIT:
+			thread_exit(op->thread);
+			print_line(op->line, "exit", 0, 0);
+			break;
+		case OP_JOIN: {
+			int rc = pthread_join(threads[op->thread].pt, NULL);
+			threads[op->thread].state = T_NONE;
+			print_line(op->line, "join", rc ? -1 : 0, rc);
+			if (rc)
+				op_failed(op, rc);
+			break;
+		}
+		case OP_AFFINITY: {
+			pid_t tid = op->thread == 0 ? 0 : atomic_load(&threads[op->thread].tid);
+			err = pin_to(tid, op->cpu);
+			print_line(op->line, "affinity", err ? -1 : 0, err);
+			break;
+		}
+		case OP_FORK: {
+			int gate[2];
+			if (pipe2(gate, O_CLOEXEC) != 0) {
+				err = errno;
+				print_line(op->line, "fork", -1, err);
+				op_failed(op, err);
+			}
+			pid_t parent = getpid();
+			pid_t child = fork();
+			if (child < 0) {
+				err = errno;
+				print_line(op->line, "fork", -1, err);
+				op_failed(op, err);
+			}
+			if (child == 0) {
+				die_with_parent(parent);
+				close(gate[1]);
+				/* Wait until the parent has ended its threads (EOF on the gate). */
+				char c;
+				while (read(gate[0], &c, 1) < 0 && errno == EINTR) {
+				}
+				close(gate[0]);
+				/* This process's only thread is thread 0; the copies of the parent's
+				 * thread records describe nothing here. */
+				memset(threads, 0, sizeof threads);
+				print_line(op->line, "fork", 0, 0);
+				break;
+			}
+			close(gate[0]);
+			stop_threads();
+			close(gate[1]);
+			int st;
+			while (waitpid(child, &st, 0) < 0) {
+				if (errno != EINTR)
+					exit(EXIT_INTERNAL);
+			}
+			exit(child_status(st));
+		}
+		case OP_EXEC: {
+			char fd[16], line[16], execs[16];
+			snprintf(fd, sizeof fd, "%d", script_fd);
+			snprintf(line, sizeof line, "%d", op->line);
+			snprintf(execs, sizeof execs, "%d", execs_done + 1);
+			char *argv[] = { (char *)progname, "resume", fd, line, execs, NULL };
+			execv("/proc/self/exe", argv);
+			err = errno;
+			print_line(op->line, "exec", -1, err);
+			op_failed(op, err);
+			break;
+		}
+		}
+	}
+	stop_threads();
+	exit(0);
+}
+
+/* ------------------------------------------------------------------------------ */
+/* run: validation, then the supervisor and the script process                    */
+
+static int load_script(int fd, struct script *s)
+{
+	size_t len;
+	char *text = read_fd(fd, &len);
+	if (!text) {
+		outf(2, "%s: cannot read the script: %s\n", progname, strerror(errno));
+		return EXIT_USAGE;
+	}
+	struct script_error e;
+	int r = parse_script(text, len, online_cpus(), s, &e);
+	free(text);
+	if (r) {
+		outf(2, "script:%d: error[%s] %s\n", e.line, e.code, e.msg);
+		return EXIT_SCRIPT;
+	}
+	return 0;
+}
+
+/* A descriptor holding the script text that survives execve(): a memfd copy, so that
+ * the new image reads exactly the text that was checked. */
+static int script_memfd(int file_fd)
+{
+	size_t len;
+	char *text = read_fd(file_fd, &len);
+	if (!text)
+		return -1;
+	int fd = memfd_create("smpcheck-script", 0);
+	if (fd >= 0) {
+		write_all(fd, text, len);
+		free(text);
+		return fd;
+	}
+	free(text);
+	/* No memfd: the script file itself, open without close-on-exec. */
+	return dup(file_fd);
+}
+
+static int64_t deadline_ms_left(int64_t deadline)
+{
+	int64_t left = (deadline - now_ns()) / 1000000;
+	return left < 0 ? 0 : left;
+}
+
+static int supervise(const struct script *s, int timeout_ms)
+{
+	pid_t self = getpid();
+	if (getpgrp() != self)
+		setpgid(0, 0);
+	int own_group = getpgrp() == self;
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	signal(SIGUSR2, SIG_IGN); /* the sweep signal: fatal to the script processes only */
+	sigset_t chld, old;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+
+	pid_t child = fork();
+	if (child < 0) {
+		outf(2, "%s: fork: %s\n", progname, strerror(errno));
+		return EXIT_INTERNAL;
+	}
+	if (child == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		signal(SIGUSR2, SIG_DFL);
+		die_with_parent(self);
+		run_ops(s, 0);
+	}
+
+	int64_t deadline = now_ns() + (int64_t)timeout_ms * 1000000;
+	int child_st = -1, timed_out = 0, swept = 0;
+	for (;;) {
+		int st;
+		pid_t w;
+		while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+			if (w == child)
+				child_st = st;
+		}
+		if (w < 0 && errno == ECHILD)
+			break;
+		if (child_st != -1 && !swept) {
+			/* The script process is gone but something it left is not (a process
+			 * orphaned by a killed parent): end it. */
+			if (own_group)
+				kill(0, SIGUSR2);
+			swept = 1;
+			deadline = now_ns() + 2000LL * 1000000;
+		}
+		if (deadline_ms_left(deadline) == 0) {
+			if (timed_out || swept)
+				break; /* nothing more can be done */
+			timed_out = 1;
+			outf(2, "%s: the script did not finish within %d ms; its processes were killed\n", progname, timeout_ms);
+			kill(child, SIGKILL);
+			if (own_group)
+				kill(0, SIGUSR2);
+			swept = 1;
+			deadline = now_ns() + 2000LL * 1000000;
+		}
+		int64_t left = deadline_ms_left(deadline) + 1;
+		struct timespec ts = { (time_t)(left / 1000), (long)(left % 1000) * 1000000 };
+		sigtimedwait(&chld, NULL, &ts);
+	}
+	if (timed_out)
+		return EXIT_TIMEOUT;
+	if (child_st == -1)
+		return EXIT_INTERNAL;
+	int code = child_status(child_st);
+	if (WIFSIGNALED(child_st))
+		outf(2, "%s: the script process was killed by signal %d (%s)\n", progname, WTERMSIG(child_st),
+		     strsignal(WTERMSIG(child_st)));
+	return code;
+}
+
+static int cmd_run(const char *path, int timeout_ms)
+{
+	static struct script s;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		outf(2, "%s: cannot open '%s': %s\n", progname, path, strerror(errno));
+		return EXIT_USAGE;
+	}
+	int r = load_script(fd, &s);
+	if (r) {
+		close(fd);
+		return r;
+	}
+	script_fd = script_memfd(fd);
+	close(fd);
+	if (script_fd < 0) {
+		outf(2, "%s: cannot keep the script for exec: %s\n", progname, strerror(errno));
+		return EXIT_INTERNAL;
+	}
+	return supervise(&s, timeout_ms);
+}
+
+static int cmd_resume(const char *fd_arg, const char *line_arg, const char *execs_arg)
+{
+	static struct script s;
+	long fd = parse_arg(fd_arg, INT_MAX), line = parse_arg(line_arg, INT_MAX), execs = parse_arg(execs_arg, EXECS_MAX);
+	if (fd < 0 || line < 1 || execs < 1) {
+		outf(2, "%s: resume: bad arguments\n", progname);
+		return EXIT_USAGE;
+	}
+	script_fd = (int)fd;
+	execs_done = (int)execs;
+	int r = load_script(script_fd, &s);
+	if (r)
+		return r;
+	int i = 0;
+	while (i < s.n && s.ops[i].line <= line)
+		i++;
+	if (i == 0 || s.ops[i - 1].line != line || s.ops[i - 1].kind != OP_EXEC) {
+		outf(2, "%s: resume: line %ld of the script is not an exec\n", progname, line);
+		return EXIT_INTERNAL;
+	}
+	print_line((int)line, "exec", 0, 0);
+	run_ops(&s, i);
+	return EXIT_INTERNAL; /* not reached */
+}
+
+/* ------------------------------------------------------------------------------ */
+/* info                                                                            */
+
+static void json_string(char *out, size_t cap, const char *s)
+{
+	size_t k = 0;
+	if (cap < 3)
+		return;
+	out[k++] = '"';
+	for (; *s && k + 8 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			out[k++] = '\\';
+			out[k++] = (char)c;
+		} else if (c < 0x20) {
+			k += (size_t)snprintf(out + k, cap - k, "\\u%04x", c);
+		} else {
+			out[k++] = (char)c;
+		}
+	}
+	out[k++] = '"';
+	out[k] = '\0';
+}
+
+static int cmd_info(void)
+{
+	struct utsname u;
+	char rel[600];
+	if (uname(&u) != 0)
+		snprintf(u.release, sizeof u.release, "unknown");
+	json_string(rel, sizeof rel, u.release);
+	long q = mb_call(MB_QUERY, 0, 0);
+	int err = q == -1 ? errno : 0;
+	outf(1, "{\"uname\":%s,\"nprocs\":%d,\"query\":%ld,\"errno\":%d}\n", rel, online_cpus(), q, err);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* bench                                                                           */
+
+struct sibling {
+	pthread_t pt;
+	int cpu;
+};
+
+static _Atomic int bench_stop;
+static _Atomic int bench_ready;
+static _Atomic int bench_pin_err;
+
+static void *sibling_main(void *arg)
+{
+	struct sibling *sb = arg;
+	int err = pin_to(0, sb->cpu);
+	if (err)
+		atomic_store(&bench_pin_err, err);
+	atomic_fetch_add(&bench_ready, 1);
+	while (!atomic_load_explicit(&bench_stop, memory_order_relaxed))
+		cpu_relax();
+	return NULL;
+}
+
+/* Sum of the "Function call interrupts" row of /proc/interrupts (CAL on x86), or -1. */
+static long long call_ipis(void)
+{
+	FILE *f = fopen("/proc/interrupts", "re");
+	if (!f)
+		return -1;
+	char line[8192];
+	long long sum = -1;
+	while (fgets(line, sizeof line, f)) {
+		char *p = line;
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, "CAL:", 4) != 0 && !strstr(p, "Function call interrupts"))
+			continue;
+		p = strchr(p, ':');
+		if (!p)
+			continue;
+		p++;
+		sum = 0;
+		for (;;) {
+			char *q;
+			errno = 0;
+			long long v = strtoll(p, &q, 10);
+			if (q == p || errno)
+				break;
+			sum += v;
+			p = q;
+		}
+		break;
+	}
+	fclose(f);
+	return sum;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static const char msg[] = "smpcheck-host: bench did not finish in time; stopped\n";
+	write_all(2, msg, sizeof msg - 1);
+	_exit(EXIT_TIMEOUT);
+}
+
+static int register_for(int cmd)
+{
+	switch (cmd) {
+	case MB_GLOBAL_EXPEDITED:
+		return MB_REGISTER_GLOBAL_EXPEDITED;
+	case MB_PRIVATE_EXPEDITED:
+		return MB_REGISTER_PRIVATE_EXPEDITED;
+	case MB_PRIVATE_EXPEDITED_SYNC_CORE:
+		return MB_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE;
+	case MB_PRIVATE_EXPEDITED_RSEQ:
+		return MB_REGISTER_PRIVATE_EXPEDITED_RSEQ;
+	default:
+		return -1;
+	}
+}
+
+static void bench_fail(int cmd, unsigned flags, int cpu_id, int siblings, int calls, const char *stage, int err)
+{
+	outf(1,
+	     "{\"cmd\":%d,\"flags\":%u,\"cpu_id\":%d,\"siblings\":%d,\"calls\":%d,\"cpus\":[],\"min_ns\":null,"
+	     "\"median_ns\":null,\"p99_ns\":null,\"ipis\":null,\"stage\":\"%s\",\"errno\":%d}\n",
+	     cmd, flags, cpu_id, siblings, calls, stage, err);
+}
+
+static int cmd_bench(int cmd, unsigned flags, int cpu_id, int cpu_sibling, int siblings, int calls, int timeout_ms)
+{
+	if (getpgrp() != getpid())
+		setpgid(0, 0);
+	signal(SIGALRM, on_alarm);
+	struct itimerval it = { { 0, 0 }, { timeout_ms / 1000, (timeout_ms % 1000) * 1000 } };
+	setitimer(ITIMER_REAL, &it, NULL);
+
+	/* CPUs: thread 0 on the first CPU this process may use, the siblings on the
+	 * others in turn (several per CPU only when there are more siblings than CPUs). */
+	cpu_set_t allowed;
+	int cpus[CPU_SETSIZE], ncpus = 0;
+	if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) {
+		CPU_ZERO(&allowed);
+		CPU_SET(0, &allowed);
+	}
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &allowed))
+			cpus[ncpus++] = c;
+	int main_cpu = cpus[0];
+	pin_to(0, main_cpu);
+	static struct sibling sibs[BENCH_SIBLINGS_MAX];
+	for (int k = 0; k < siblings; k++)
+		sibs[k].cpu = ncpus > 1 ? cpus[1 + k % (ncpus - 1)] : main_cpu;
+	if (cpu_sibling)
+		cpu_id = siblings > 0 ? sibs[0].cpu : main_cpu;
+
+	for (int k = 0; k < siblings; k++) {
+		int rc = pthread_create(&sibs[k].pt, NULL, sibling_main, &sibs[k]);
+		if (rc) {
+			outf(2, "%s: bench: pthread_create: %s\n", progname, strerror(rc));
+			_exit(EXIT_INTERNAL);
+		}
+	}
+	while (atomic_load(&bench_ready) < siblings)
+		sleep_ns(100000);
+	/*
+	 * Register once the siblings spin: registration then updates the runqueue copy
+	 * of the membarrier state on their CPUs (sync_runqueues_membarrier_state()).
+	 * Registered before they start, a CPU whose idle task lazily held this mm keeps
+	 * a stale copy when a sibling is switched in (membarrier_switch_mm() skips a
+	 * switch within one mm), and GLOBAL_EXPEDITED then skips that CPU.
+	 */
+	int result = 0;
+	int reg = register_for(cmd);
+	if (reg >= 0 && mb_call(reg, 0, 0) != 0) {
+		bench_fail(cmd, flags, cpu_id, siblings, calls, "register", errno);
+		result = -1;
+	}
+	int64_t *d = malloc(sizeof *d * (size_t)calls);
+	if (!d) {
+		outf(2, "%s: bench: out of memory\n", progname);
+		_exit(EXIT_INTERNAL);
+	}
+	int warm = calls / 10;
+	warm = warm < 1 ? 1 : warm > 100 ? 100 : warm;
+	for (int k = 0; k < warm && result == 0; k++) {
+		if (mb_call(cmd, flags, cpu_id) < 0) {
+			bench_fail(cmd, flags, cpu_id, siblings, calls, "call", errno);
+			result = -1;
+			break;
+		}
+	}
+	long long ipi0 = call_ipis();
+	for (int k = 0; k < calls && result == 0; k++) {
+		int64_t t0 = now_ns();
+		long r = mb_call(cmd, flags, cpu_id);
+		int64_t t1 = now_ns();
+		if (r < 0) {
+			bench_fail(cmd, flags, cpu_id, siblings, calls, "call", errno);
+			result = -1;
+		}
+		d[k] = t1 - t0;
+	}
+	long long ipi1 = call_ipis();
+	atomic_store(&bench_stop, 1);
+	for (int k = 0; k < siblings; k++)
+		pthread_join(sibs[k].pt, NULL);
+	if (result == 0) {
+		qsort(d, (size_t)calls, sizeof *d, cmp_i64);
+		/* nearest-rank percentiles */
+		int64_t med = d[(calls + 1) / 2 - 1];
+		int64_t p99 = d[(int)(((long long)calls * 99 + 99) / 100) - 1];
+		char ipis[32], cpulist[4096];
+		if (ipi0 >= 0 && ipi1 >= ipi0)
+			snprintf(ipis, sizeof ipis, "%lld", ipi1 - ipi0);
+		else
+			snprintf(ipis, sizeof ipis, "null");
+		size_t k = (size_t)snprintf(cpulist, sizeof cpulist, "[%d", main_cpu);
+		for (int s = 0; s < siblings && k + 16 < sizeof cpulist; s++)
+			k += (size_t)snprintf(cpulist + k, sizeof cpulist - k, ",%d", sibs[s].cpu);
+		snprintf(cpulist + k, sizeof cpulist - k, "]");
+		outf(1,
+		     "{\"cmd\":%d,\"flags\":%u,\"cpu_id\":%d,\"siblings\":%d,\"calls\":%d,\"cpus\":%s,\"min_ns\":%lld,"
+		     "\"median_ns\":%lld,\"p99_ns\":%lld,\"ipis\":%s,\"stage\":null,\"errno\":%d}\n",
+		     cmd, flags, cpu_id, siblings, calls, cpulist, (long long)d[0], (long long)med, (long long)p99, ipis,
+		     atomic_load(&bench_pin_err));
+	}
+	free(d);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------ */
+
+static int usage(void)
+{
+	outf(2,
+	     "usage: %s run [--timeout-ms MS] SCRIPT_FILE\n"
+	     "       %s info\n"
+	     "       %s bench CMD FLAGS CPU_ID|sibling SIBLINGS CALLS [--timeout-ms MS]\n"
+	     "(docs/host.md)\n",
+	     progname, progname, progname);
+	return EXIT_USAGE;
+}
+
+/* Take an optional `--timeout-ms MS` out of argv; -1 on a bad value. */
+static int take_timeout(int *argc, char **argv, int *timeout_ms)
+{
+	for (int i = 2; i < *argc; i++) {
+		if (strcmp(argv[i], "--timeout-ms") != 0)
+			continue;
+		long v = i + 1 < *argc ? parse_arg(argv[i + 1], TIMEOUT_MS_MAX) : -1;
+		if (v < 1)
+			return -1;
+		*timeout_ms = (int)v;
+		for (int k = i; k + 2 <= *argc; k++)
+			argv[k] = argv[k + 2];
+		*argc -= 2;
+		return 0;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 0 && argv[0][0])
+		progname = argv[0];
+	if (argc < 2)
+		return usage();
+	const char *mode = argv[1];
+	int timeout_ms = TIMEOUT_MS_MAX;
+	if (take_timeout(&argc, argv, &timeout_ms)) {
+		outf(2, "%s: --timeout-ms takes 1..%d\n", progname, TIMEOUT_MS_MAX);
+		return EXIT_USAGE;
+	}
+	if (strcmp(mode, "run") == 0 && argc == 3) {
+		/* Die with whoever started us; the script processes die with us. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		return cmd_run(argv[2], timeout_ms);
+	}
+	if (strcmp(mode, "resume") == 0 && argc == 5)
+		return cmd_resume(argv[2], argv[3], argv[4]);
+	if (strcmp(mode, "info") == 0 && argc == 2)
+		return cmd_info();
+	if (strcmp(mode, "bench") == 0 && argc == 7) {
+		long long cmd, flags, cpu_id = 0;
+		int sibling = strcmp(argv[4], "sibling") == 0;
+		long siblings = parse_arg(argv[5], BENCH_SIBLINGS_MAX), calls = parse_arg(argv[6], BENCH_CALLS_MAX);
+		if (parse_int_arg(argv[2], INT_MIN, INT_MAX, &cmd) || parse_int_arg(argv[3], INT_MIN, UINT_MAX, &flags) ||
+		    (!sibling && parse_int_arg(argv[4], INT_MIN, INT_MAX, &cpu_id)) || siblings < 0 || calls < 1) {
+			outf(2, "%s: bench: bad arguments (SIBLINGS 0..%d, CALLS 1..%d)\n", progname, BENCH_SIBLINGS_MAX,
+			     BENCH_CALLS_MAX);
+			return EXIT_USAGE;
+		}
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		return cmd_bench((int)cmd, (unsigned)(flags & 0xffffffffLL), (int)cpu_id, sibling, (int)siblings, (int)calls,
+				 timeout_ms);
+	}
+	return usage();
+}
