@@ -1,0 +1,346 @@
+// The native helper on the running kernel (docs/host.md): machine facts, scripts
+// with results known on Linux 6.x, the checks of a bad script (the same as the
+// model's reader), the watchdog, `smpcheck host bench`, and that no helper process
+// is ever left behind. Skipped, with the reason, where the helper cannot run.
+
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  HOST_EXIT, HOST_HELPER_PATH, hostAvailability, hostHelperGroups, hostInfo, runHostScript, type HostLine,
+} from '../src/host/native.js';
+import { parseScript, ScriptError } from '../src/host/script.js';
+import { BENCH_COMMANDS } from '../src/cli/host-bench.js';
+import { cli } from './helpers.js';
+
+const avail = hostAvailability();
+const nprocs = avail.ok ? hostInfo().nprocs : 1;
+const lastCpu = nprocs - 1;
+
+const EPERM = 1;
+const EINVAL = 22;
+
+/** Skip the test when the helper cannot run here; true when it can. */
+function needHelper(t: TestContext): boolean {
+  if (avail.ok) return true;
+  t.skip(avail.reason);
+  return false;
+}
+
+/** Run a script (one operation per array element) and return its lines as [ret, errno] by line. */
+function run(ops: string[]): { lines: HostLine[]; byLine: Map<number, [number, number]>; status: number; stderr: string } {
+  const r = runHostScript(`${ops.join('\n')}\n`);
+  return { ...r, byLine: new Map(r.lines.map((l) => [l.line, [l.ret, l.errno]])) };
+}
+
+test('the helper is available on Linux with a C compiler, or says why not', (t) => {
+  if (process.platform === 'linux' && !avail.ok) t.diagnostic(`unavailable: ${avail.reason}`);
+  if (!avail.ok) {
+    assert.ok(avail.reason.length > 0 && !avail.reason.includes('\n'));
+    return;
+  }
+  assert.equal(avail.path, HOST_HELPER_PATH);
+});
+
+test('info: kernel release, online CPUs and MEMBARRIER_CMD_QUERY', (t) => {
+  if (!needHelper(t)) return;
+  const info = hostInfo();
+  assert.ok(info.uname.length > 0);
+  assert.ok(info.nprocs >= 1);
+  assert.equal(info.errno, 0);
+  assert.ok(info.query > 0, `QUERY returned ${info.query}`);
+  // PRIVATE_EXPEDITED and its registration exist on every kernel since 4.14.
+  assert.equal(info.query & (8 | 16), 8 | 16);
+});
+
+test('registration and argument checks of membarrier()', (t) => {
+  if (!needHelper(t)) return;
+  const r = run([
+    'membarrier 8 0 0     # PRIVATE_EXPEDITED unregistered',
+    'membarrier 16 0 0    # REGISTER_PRIVATE_EXPEDITED',
+    'membarrier 8 0 0',
+    'membarrier 3 0 0     # two commands at once',
+    'membarrier 8 2 0     # an unknown flag',
+    '',
+    'membarrier 512 0 0   # GET_REGISTRATIONS',
+    'membarrier -1 0 0',
+    'membarrier 0 -1 0    # QUERY with every flag',
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.lines.map((l) => l.line), [1, 2, 3, 4, 5, 7, 8, 9]);
+  assert.ok(r.lines.every((l) => l.op === 'membarrier'));
+  assert.deepEqual(r.byLine.get(1), [-1, EPERM]);
+  assert.deepEqual(r.byLine.get(2), [0, 0]);
+  assert.deepEqual(r.byLine.get(3), [0, 0]);
+  assert.deepEqual(r.byLine.get(4), [-1, EINVAL]);
+  assert.deepEqual(r.byLine.get(5), [-1, EINVAL]);
+  assert.deepEqual(r.byLine.get(7), [16, 0]);
+  assert.deepEqual(r.byLine.get(8), [-1, EINVAL]);
+  assert.deepEqual(r.byLine.get(9), [-1, EINVAL]);
+});
+
+test('threads: spawn, a call from each thread, affinity, exit and join', (t) => {
+  if (!needHelper(t)) return;
+  const r = run([
+    'spawn 1 block',
+    `spawn 2 spin ${lastCpu}`,
+    't1 membarrier 8 0 0',
+    't2 membarrier 16 0 0',
+    't1 membarrier 8 0 0',
+    'membarrier 512 0 0',
+    't2 membarrier 512 0 0',
+    'affinity 1 0',
+    'affinity 0 0',
+    'exit 2',
+    'join 2',
+    'spawn 2 block',
+    't2 membarrier 8 0 0',
+    'exit 1',
+    'exit 2',
+    'join 1',
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.lines.map((l) => l.op), [
+    'spawn', 'spawn', 'membarrier', 'membarrier', 'membarrier', 'membarrier', 'membarrier', 'affinity', 'affinity',
+    'exit', 'join', 'spawn', 'membarrier', 'exit', 'exit', 'join',
+  ]);
+  assert.deepEqual(r.byLine.get(3), [-1, EPERM]);
+  assert.deepEqual(r.byLine.get(5), [0, 0], 'a registration by one thread holds for the whole mm');
+  assert.deepEqual(r.byLine.get(6), [16, 0]);
+  assert.deepEqual(r.byLine.get(7), [16, 0]);
+  for (const l of r.lines.filter((x) => x.op !== 'membarrier')) assert.deepEqual([l.ret, l.errno], [0, 0], `line ${l.line}`);
+});
+
+test('fork keeps the registration, exec clears it', (t) => {
+  if (!needHelper(t)) return;
+  const r = run([
+    'membarrier 16 0 0',
+    `spawn 1 spin ${lastCpu}`,
+    'fork',
+    'membarrier 512 0 0',
+    'membarrier 8 0 0',
+    'spawn 1 block       # thread 1 of the child process',
+    't1 membarrier 8 0 0',
+    'exec',
+    'membarrier 512 0 0',
+    'membarrier 8 0 0',
+    'membarrier 16 0 0',
+    'fork',
+    'exec',
+    'membarrier 512 0 0',
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  assert.deepEqual(r.lines.map((l) => l.line), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14], 'one line per operation, in order');
+  assert.deepEqual(r.byLine.get(3), [0, 0]);
+  assert.deepEqual(r.byLine.get(4), [16, 0]);
+  assert.deepEqual(r.byLine.get(5), [0, 0]);
+  assert.deepEqual(r.byLine.get(7), [0, 0]);
+  assert.deepEqual(r.byLine.get(8), [0, 0]);
+  assert.deepEqual(r.byLine.get(9), [0, 0]);
+  assert.deepEqual(r.byLine.get(10), [-1, EPERM]);
+  assert.deepEqual(r.byLine.get(14), [0, 0]);
+});
+
+test('the example scripts of examples/host run to their end', (t) => {
+  if (!needHelper(t)) return;
+  const dir = new URL('../../examples/host/', import.meta.url);
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.script'))) {
+    const text = readFileSync(new URL(f, dir), 'utf8');
+    const r = runHostScript(text);
+    assert.equal(r.status, 0, `${f}: ${r.stderr}`);
+    assert.equal(r.lines.length, parseScript(text, nprocs).length, f);
+  }
+});
+
+/** Bad scripts, one per error code (and per bound), each after operations that must not run. */
+const BAD: [code: string, script: string][] = [
+  ['HOST001', 'membarrier 16 0 0\nfrobnicate 1\n'],
+  ['HOST001', 'membarrier 0 0\n'],
+  ['HOST001', 'membarrier 0x10 0 0\n'],
+  ['HOST001', 't1 spawn 2 block\n'],
+  ['HOST001', 'spawn 1 sleep\n'],
+  ['HOST002', 'membarrier 2147483648 0 0\n'],
+  ['HOST002', 'membarrier 0 4294967296 0\n'],
+  ['HOST002', 'membarrier 0 0 -2147483649\n'],
+  ['HOST003', 'fork\nt1 membarrier 0 0 0\n'],
+  ['HOST003', 'spawn 1 block\nexec\nexit 1\n'],
+  ['HOST003', 'spawn 1 block\nspawn 1 block\n'],
+  ['HOST003', 'spawn 1 block\nexit 1\nt1 membarrier 0 0 0\n'],
+  ['HOST003', 'exit 0\n'],
+  ['HOST004', 'spawn 1 spin NPROCS\n'],
+  ['HOST004', 'affinity 0 -1\n'],
+  ['HOST005', 'spawn 9 block\n'],
+  ['HOST005', `${'membarrier 0 0 0\n'.repeat(256)}membarrier 0 0 0\n`],
+  ['HOST005', 'fork\n'.repeat(5)],
+  ['HOST005', 'exec\n'.repeat(5)],
+  ['HOST006', 'spawn 1 block\njoin 1\n'],
+];
+
+test('a bad script: one HOSTnnn line, status 2, nothing runs; the same verdict as the model\'s reader', (t) => {
+  if (!needHelper(t)) return;
+  for (const [code, template] of BAD) {
+    const script = template.replace('NPROCS', String(nprocs));
+    const r = runHostScript(script);
+    const where = JSON.stringify(script.slice(0, 60));
+    assert.equal(r.status, HOST_EXIT.script, where);
+    assert.deepEqual(r.lines, [], `${where}: nothing runs`);
+    const m = /^script:(\d+): error\[(HOST\d{3})\] .+\n$/.exec(r.stderr);
+    assert.ok(m, `${where}: ${r.stderr}`);
+    assert.equal(m[2], code, `${where}: ${r.stderr}`);
+    assert.equal(r.stderr, modelVerdict(script), `${where}: the helper and src/host/script.ts disagree`);
+  }
+});
+
+/** What the model's reader says of a script: its error line, or '' when it is valid. */
+function modelVerdict(script: string): string {
+  try {
+    parseScript(script, nprocs);
+    return '';
+  } catch (e) {
+    if (!(e instanceof ScriptError)) throw e;
+    return `${e.format()}\n`;
+  }
+}
+
+test('comments, blank lines and white space are read as the model reads them', (t) => {
+  if (!needHelper(t)) return;
+  const good = '# header\n\n  membarrier\t0 0 0   # QUERY\r\n\u00a0membarrier 0 0 0\u3000\n\f\vmembarrier 0 0 0 ## x\n';
+  assert.equal(modelVerdict(good), '');
+  const r = runHostScript(good);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.lines.map((l) => l.line), [3, 4, 5]);
+  // In the model's reader a comment ends at a carriage return: what follows is read.
+  const tricky = 'membarrier 0 0 0 # a\rmembarrier 1 2 3\n';
+  const expected = modelVerdict(tricky);
+  assert.match(expected, /HOST001/);
+  assert.equal(runHostScript(tricky).stderr, expected);
+});
+
+test('the watchdog stops a script that runs too long: status 3 and a message', (t) => {
+  if (!needHelper(t)) return;
+  // Each MEMBARRIER_CMD_GLOBAL is a synchronize_rcu(): milliseconds.
+  const script = `spawn 1 spin ${lastCpu}\nfork\n${'membarrier 1 0 0\n'.repeat(250)}`;
+  const r = runHostScript(script, { timeoutMs: 60 });
+  assert.equal(r.status, HOST_EXIT.timeout, r.stderr);
+  assert.match(r.stderr, /did not finish within 60 ms/);
+  assert.ok(r.lines.length < 252);
+});
+
+/** Processes (pid, state) in any of the process groups of the helpers this test started. */
+function helperProcesses(extraGroups: number[] = []): { pid: number; state: string; cmdline: string }[] {
+  const mine = new Set([...hostHelperGroups(), ...extraGroups]);
+  const found: { pid: number; state: string; cmdline: string }[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let stat: string;
+    let cmdline: string;
+    try {
+      stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      cmdline = readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [state, ppid, pgrp] = [f[0]!, Number(f[1]), Number(f[2])];
+    const child = ppid === process.pid && cmdline.includes(HOST_HELPER_PATH);
+    if (mine.has(pgrp) || child) found.push({ pid: Number(d), state, cmdline });
+  }
+  return found;
+}
+
+test('a helper killed from outside takes its threads and processes with it', async (t) => {
+  if (!needHelper(t)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'smpcheck-host-test-'));
+  try {
+    const file = join(dir, 'script');
+    writeFileSync(file, `spawn 1 spin ${lastCpu}\nfork\nspawn 1 block\nfork\n${'membarrier 1 0 0\n'.repeat(200)}`);
+    const child = spawn(HOST_HELPER_PATH, ['run', file], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    const pid = child.pid!;
+    // Wait for the fork lines: three processes of the script exist then.
+    await new Promise<void>((resolve) => {
+      let out = '';
+      child.stdout!.on('data', (b: Buffer) => {
+        out += b.toString();
+        if ((out.match(/"fork"/g) ?? []).length === 2) resolve();
+      });
+      child.on('exit', () => resolve());
+    });
+    assert.ok(helperProcesses([pid]).filter((p) => p.state !== 'Z').length >= 3);
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    process.kill(pid, 'SIGKILL');
+    await exited;
+    let left = helperProcesses([pid]).filter((p) => p.state !== 'Z');
+    for (let i = 0; i < 100 && left.length > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      left = helperProcesses([pid]).filter((p) => p.state !== 'Z');
+    }
+    assert.deepEqual(left, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('host bench --calls 5 --siblings-max 1 --json: one object per cell', (t) => {
+  if (!needHelper(t)) return;
+  const r = cli(['host', 'bench', '--calls', '5', '--siblings-max', '1', '--json']);
+  assert.equal(r.code, 0, r.err);
+  const rows = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(rows.length, BENCH_COMMANDS.length * 2);
+  rows.forEach((row, i) => {
+    const c = BENCH_COMMANDS[Math.floor(i / 2)]!;
+    assert.equal(row.command, c.name);
+    assert.equal(row.cmd, c.cmd);
+    assert.equal(row.flags, c.flags);
+    assert.equal(row.siblings, i % 2);
+    assert.equal(row.calls, 5);
+    if (row.error !== null) {
+      // A command this kernel refuses (GLOBAL with nohz_full, RSEQ without CONFIG_RSEQ).
+      assert.ok(typeof row.errno === 'number' && row.errno > 0, JSON.stringify(row));
+      return;
+    }
+    const [min, med, p99] = [row.min_ns, row.median_ns, row.p99_ns] as number[];
+    assert.ok(min! > 0 && min! <= med! && med! <= p99!, JSON.stringify(row));
+    assert.ok(row.ipis === null || (typeof row.ipis === 'number' && row.ipis >= 0));
+    assert.equal((row.cpus as number[]).length, 1 + (i % 2));
+  });
+  const cpuRows = rows.filter((row) => row.flags === 1);
+  assert.equal(cpuRows[0]!.cpu_id, (cpuRows[0]!.cpus as number[])[0]);
+  if (nprocs > 1) assert.equal(cpuRows[1]!.cpu_id, (cpuRows[1]!.cpus as number[])[1]);
+});
+
+test('host bench text: an aligned table', (t) => {
+  if (!needHelper(t)) return;
+  const r = cli(['host', 'bench', '--calls', '2', '--global-calls', '1', '--siblings-max', '0']);
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.trimEnd().split('\n');
+  assert.match(lines[0]!, /^Linux .+, \d+ online CPUs; 2 timed calls per cell, 1 for GLOBAL/);
+  assert.match(lines[1]!, /^command +flags +siblings +calls +min µs +median µs +p99 µs +IPIs\/call$/);
+  assert.equal(lines.length, 2 + BENCH_COMMANDS.length + 1);
+  const table = lines.slice(1, -1);
+  assert.ok(table.slice(1).every((l) => l.length === table[0]!.length), table.join('\n'));
+});
+
+test('host bench: bad options are input errors', () => {
+  for (const args of [['--calls', '0'], ['--siblings-max', '-1'], ['--global-calls', '1001']]) {
+    const r = cli(['host', 'bench', ...args]);
+    assert.equal(r.code, 1, args.join(' '));
+  }
+});
+
+// Last: everything the tests above started is gone (the helper's processes stay in
+// its process group; a child of this process would be one not yet reaped).
+test('no helper process is left behind', async (t) => {
+  if (!needHelper(t)) return;
+  assert.ok(hostHelperGroups().length > 0);
+  let left = helperProcesses();
+  for (let i = 0; i < 100 && left.some((p) => p.state !== 'Z'); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    left = helperProcesses();
+  }
+  assert.deepEqual(left.filter((p) => p.state !== 'Z'), []);
+  assert.deepEqual(left.filter((p) => p.cmdline.includes(HOST_HELPER_PATH)), []);
+});
