@@ -40,7 +40,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -879,7 +878,11 @@ static int script_memfd(int file_fd)
 	char *text = read_fd(file_fd, &len);
 	if (!text)
 		return -1;
-	int fd = memfd_create("smpcheck-script", 0);
+#ifdef SYS_memfd_create
+	int fd = (int)syscall(SYS_memfd_create, "smpcheck-script", 0);
+#else
+	int fd = -1;
+#endif
 	if (fd >= 0) {
 		write_all(fd, text, len);
 		free(text);
