@@ -305,6 +305,8 @@ test('host bench --calls 5 --siblings-max 1 --json: one object per cell', (t) =>
     const [min, med, p99] = [row.min_ns, row.median_ns, row.p99_ns] as number[];
     assert.ok(min! > 0 && min! <= med! && med! <= p99!, JSON.stringify(row));
     assert.ok(row.ipis === null || (typeof row.ipis === 'number' && row.ipis >= 0));
+    assert.ok(typeof row.running === 'number' && row.running >= 0 && row.running <= 5);
+    if (i % 2 === 0) assert.equal(row.running, 5, 'without siblings every call counts');
     assert.equal((row.cpus as number[]).length, 1 + (i % 2));
   });
   const cpuRows = rows.filter((row) => row.flags === 1);
@@ -318,9 +320,9 @@ test('host bench text: an aligned table', (t) => {
   assert.equal(r.code, 0, r.err);
   const lines = r.out.trimEnd().split('\n');
   assert.match(lines[0]!, /^Linux .+, \d+ online CPUs; 2 timed calls per cell, 1 for GLOBAL/);
-  assert.match(lines[1]!, /^command +flags +siblings +calls +min µs +median µs +p99 µs +IPIs\/call$/);
-  assert.equal(lines.length, 2 + BENCH_COMMANDS.length + 1);
-  const table = lines.slice(1, -1);
+  assert.match(lines[1]!, /^command +flags +siblings +calls +running +min µs +median µs +p99 µs +IPIs\/call$/);
+  assert.equal(lines.length, 2 + BENCH_COMMANDS.length + 2);
+  const table = lines.slice(1, -2);
   assert.ok(table.slice(1).every((l) => l.length === table[0]!.length), table.join('\n'));
 });
 

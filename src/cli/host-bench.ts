@@ -45,6 +45,11 @@ export interface BenchRow {
   /** Function-call IPIs counted on all CPUs (/proc/interrupts) during the timed calls. */
   ipis: number | null;
   ipis_per_call: number | null;
+  /**
+   * Timed calls during which every sibling was seen spinning. The times are those of
+   * these calls (of all calls when it is 0): a preempted sibling is not interrupted.
+   */
+  running: number | null;
   /** errno of the registration or of a call, when one failed (0 otherwise). */
   errno: number;
   /** Why the cell has no times: the registration or a call failed, or the helper did. */
@@ -55,6 +60,7 @@ export interface HostBenchOptions {
   calls?: number;
   globalCalls?: number;
   siblingsMax?: number;
+  registerFirst?: boolean;
   json?: boolean;
 }
 
@@ -79,14 +85,14 @@ function row(name: string, cmd: number, flags: number, siblings: number, calls: 
     const why = r.stderr.trim().split('\n').pop() || `the helper exited with status ${r.status}`;
     return {
       command: name, cmd, flags, cpu_id: null, siblings, calls, cpus: [], min_ns: null, median_ns: null, p99_ns: null,
-      ipis: null, ipis_per_call: null, errno: 0, error: why,
+      ipis: null, ipis_per_call: null, running: null, errno: 0, error: why,
     };
   }
   const b: HostBench = r.result;
   return {
     command: name, cmd, flags, cpu_id: b.cpu_id, siblings, calls: b.calls, cpus: b.cpus,
     min_ns: b.min_ns, median_ns: b.median_ns, p99_ns: b.p99_ns,
-    ipis: b.ipis, ipis_per_call: b.ipis === null || b.min_ns === null ? null : b.ipis / b.calls,
+    ipis: b.ipis, ipis_per_call: b.ipis === null || b.min_ns === null ? null : b.ipis / b.calls, running: b.running,
     errno: b.errno, error: b.stage === null ? null : `${b.stage === 'register' ? 'registration' : 'the call'} failed: ${errnoName(b.errno)}`,
   };
 }
@@ -95,19 +101,21 @@ const us = (ns: number | null): string => (ns === null ? '-' : (ns / 1000).toFix
 
 /** The text table: one line per cell, columns aligned. */
 export function formatBenchTable(rows: readonly BenchRow[]): string {
-  const head = ['command', 'flags', 'siblings', 'calls', 'min µs', 'median µs', 'p99 µs', 'IPIs/call'];
+  const head = ['command', 'flags', 'siblings', 'calls', 'running', 'min µs', 'median µs', 'p99 µs', 'IPIs/call'];
   const body = rows.map((r) => [
     r.command,
     r.flags & MEMBARRIER_CMD_FLAG_CPU ? `CPU cpu_id=${r.cpu_id ?? '?'}` : String(r.flags),
     String(r.siblings),
     String(r.calls),
+    r.siblings === 0 || r.running === null ? '-' : `${Math.floor((100 * r.running) / r.calls)}%`,
     ...(r.error !== null ? [r.error, '', '', ''] : [us(r.min_ns), us(r.median_ns), us(r.p99_ns), r.ipis_per_call === null ? '-' : r.ipis_per_call.toFixed(2)]),
   ]);
-  const numeric = [false, false, true, true, true, true, true, true];
+  const numeric = [false, false, true, true, true, true, true, true, true];
+  const TIMES = 5; // the first time column
   // An error message spans the time columns, so it does not widen them.
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b, k) => (i >= 4 && rows[k]!.error !== null ? 0 : b[i]!.length))));
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b, k) => (i >= TIMES && rows[k]!.error !== null ? 0 : b[i]!.length))));
   const fmt = (cells: string[], isError: boolean): string => cells
-    .map((c, i) => (isError && i >= 4 ? c : numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+    .map((c, i) => (isError && i >= TIMES ? c : numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
     .join('  ')
     .trimEnd();
   return [fmt(head, false), ...body.map((b, k) => fmt(b, rows[k]!.error !== null))].join('\n');
@@ -130,11 +138,14 @@ export function cmdHostBench(io: Io, o: HostBenchOptions): ExitName {
   const rows: BenchRow[] = [];
   const codes: ExitName[] = ['ok'];
   if (!o.json) {
-    io.out(`Linux ${info.uname}, ${info.nprocs} online CPUs; ${calls} timed calls per cell, ${globalCalls} for GLOBAL (each is a synchronize_rcu())\n`);
+    io.out(`Linux ${info.uname}, ${info.nprocs} online CPUs; ${calls} timed calls per cell, ${globalCalls} for GLOBAL (each is a synchronize_rcu())${o.registerFirst ? '; registered before the siblings start' : ''}\n`);
   }
   cells.forEach((c, i) => {
     if (io.isTTY) io.err(`\r\x1b[Khost bench: ${i + 1}/${cells.length} ${c.name}${c.flags ? ' CPU' : ''}, ${c.siblings} siblings`);
-    const r = runHostBench({ cmd: c.cmd, flags: c.flags, cpuId: c.flags & MEMBARRIER_CMD_FLAG_CPU ? 'sibling' : 0, siblings: c.siblings, calls: c.calls });
+    const r = runHostBench({
+      cmd: c.cmd, flags: c.flags, cpuId: c.flags & MEMBARRIER_CMD_FLAG_CPU ? 'sibling' : 0, siblings: c.siblings, calls: c.calls,
+      registerFirst: o.registerFirst ?? false,
+    });
     const b = row(c.name, c.cmd, c.flags, c.siblings, c.calls, r);
     if (!r.ok) codes.push('incomplete');
     rows.push(b);
@@ -143,7 +154,8 @@ export function cmdHostBench(io: Io, o: HostBenchOptions): ExitName {
   if (io.isTTY) io.err('\r\x1b[K');
   if (!o.json) {
     io.out(`${formatBenchTable(rows)}\n`);
-    io.out('Times are per call (clock_gettime(CLOCK_MONOTONIC) around each); IPIs/call counts function-call interrupts on all CPUs (/proc/interrupts).\n');
+    io.out('Times are per call (clock_gettime(CLOCK_MONOTONIC) around each), over the calls during which every sibling\n'
+      + 'was seen running ("running", of all calls); IPIs/call counts function-call interrupts on all CPUs (/proc/interrupts).\n');
   }
   for (const b of rows) if (b.error !== null && b.errno === 0) io.err(`smpcheck: host bench: ${b.command} with ${b.siblings} siblings: ${b.error}\n`);
   return worst(codes);
@@ -156,6 +168,7 @@ export function addHostBenchCommand(host: Command, io: Io, setExit: (n: ExitName
     .option('--calls <n>', `timed calls per cell (default ${BENCH_CALLS_DEFAULT})`, intArg('--calls', 1, BENCH_CALLS_MAX))
     .option('--global-calls <n>', `timed calls per GLOBAL cell, at most --calls (default ${BENCH_GLOBAL_CALLS_DEFAULT}; each call is a synchronize_rcu())`, intArg('--global-calls', 1, BENCH_GLOBAL_CALLS_MAX))
     .option('--siblings-max <n>', 'sibling threads up to N (default: online CPUs - 1)', intArg('--siblings-max', 0, BENCH_SIBLINGS_MAX))
+    .option('--register-first', 'register before the siblings start, not once they spin (shows the stale runqueue state of docs/host.md)')
     .option('--json', 'print one JSON object per cell instead of the table')
     .action((opts: HostBenchOptions) => setExit(cmdHostBench(io, opts)));
 }

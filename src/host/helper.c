@@ -6,9 +6,10 @@
  *       print one JSON line per operation on standard output
  *   smpcheck-host info
  *       one JSON line: kernel release, online CPUs, membarrier(MEMBARRIER_CMD_QUERY)
- *   smpcheck-host bench CMD FLAGS CPU_ID|sibling SIBLINGS CALLS [--timeout-ms MS]
+ *   smpcheck-host bench CMD FLAGS CPU_ID|sibling SIBLINGS CALLS [--register-first] [--timeout-ms MS]
  *       latency of one membarrier() command with SIBLINGS threads of the same process
- *       spinning on other CPUs; one JSON line
+ *       spinning on other CPUs (registered once they spin, or before they start);
+ *       one JSON line
  *   smpcheck-host resume FD LINE EXECS
  *       internal: the new image after a script's `exec` continues the script (read
  *       from the inherited descriptor FD) after line LINE
@@ -1057,6 +1058,7 @@ static int cmd_info(void)
 /* bench                                                                           */
 
 struct sibling {
+	_Alignas(64) _Atomic unsigned long spins; /* its own cache line: only the sibling writes it */
 	pthread_t pt;
 	int cpu;
 };
@@ -1072,8 +1074,11 @@ static void *sibling_main(void *arg)
 	if (err)
 		atomic_store(&bench_pin_err, err);
 	atomic_fetch_add(&bench_ready, 1);
-	while (!atomic_load_explicit(&bench_stop, memory_order_relaxed))
+	unsigned long n = 0;
+	while (!atomic_load_explicit(&bench_stop, memory_order_relaxed)) {
+		atomic_store_explicit(&sb->spins, ++n, memory_order_relaxed);
 		cpu_relax();
+	}
 	return NULL;
 }
 
@@ -1145,11 +1150,12 @@ static void bench_fail(int cmd, unsigned flags, int cpu_id, int siblings, int ca
 {
 	outf(1,
 	     "{\"cmd\":%d,\"flags\":%u,\"cpu_id\":%d,\"siblings\":%d,\"calls\":%d,\"cpus\":[],\"min_ns\":null,"
-	     "\"median_ns\":null,\"p99_ns\":null,\"ipis\":null,\"stage\":\"%s\",\"errno\":%d}\n",
+	     "\"median_ns\":null,\"p99_ns\":null,\"ipis\":null,\"running\":null,\"stage\":\"%s\",\"errno\":%d}\n",
 	     cmd, flags, cpu_id, siblings, calls, stage, err);
 }
 
-static int cmd_bench(int cmd, unsigned flags, int cpu_id, int cpu_sibling, int siblings, int calls, int timeout_ms)
+static int cmd_bench(int cmd, unsigned flags, int cpu_id, int cpu_sibling, int siblings, int calls, int register_first,
+		     int timeout_ms)
 {
 	if (getpgrp() != getpid())
 		setpgid(0, 0);
@@ -1176,6 +1182,31 @@ static int cmd_bench(int cmd, unsigned flags, int cpu_id, int cpu_sibling, int s
 	if (cpu_sibling)
 		cpu_id = siblings > 0 ? sibs[0].cpu : main_cpu;
 
+	/*
+	 * Registration comes once the siblings spin, so that it updates the runqueue
+	 * copy of the membarrier state on their CPUs (sync_runqueues_membarrier_state()).
+	 * Registered before they start (register_first, after thread 0 ran on their
+	 * CPUs), a CPU whose idle task lazily holds this mm keeps a stale copy when a
+	 * sibling is switched in (membarrier_switch_mm() skips a switch within one mm),
+	 * and GLOBAL_EXPEDITED then skips that CPU: the bench can show it.
+	 */
+	int result = 0;
+	int reg = register_for(cmd);
+	if (register_first) {
+		/* Thread 0 first runs on each sibling's CPU for a moment, so that the CPU's
+		 * idle task then holds this mm lazily, as after a migration. */
+		for (int k = 0; k < siblings && k < ncpus - 1; k++) {
+			pin_to(0, sibs[k].cpu);
+			for (int64_t until = now_ns() + 1000000; now_ns() < until;)
+				cpu_relax();
+		}
+		pin_to(0, main_cpu);
+		sleep_ns(1000000);
+	}
+	if (register_first && reg >= 0 && mb_call(reg, 0, 0) != 0) {
+		bench_fail(cmd, flags, cpu_id, siblings, calls, "register", errno);
+		return 0;
+	}
 	for (int k = 0; k < siblings; k++) {
 		int rc = pthread_create(&sibs[k].pt, NULL, sibling_main, &sibs[k]);
 		if (rc) {
@@ -1185,16 +1216,7 @@ static int cmd_bench(int cmd, unsigned flags, int cpu_id, int cpu_sibling, int s
 	}
 	while (atomic_load(&bench_ready) < siblings)
 		sleep_ns(100000);
-	/*
-	 * Register once the siblings spin: registration then updates the runqueue copy
-	 * of the membarrier state on their CPUs (sync_runqueues_membarrier_state()).
-	 * Registered before they start, a CPU whose idle task lazily held this mm keeps
-	 * a stale copy when a sibling is switched in (membarrier_switch_mm() skips a
-	 * switch within one mm), and GLOBAL_EXPEDITED then skips that CPU.
-	 */
-	int result = 0;
-	int reg = register_for(cmd);
-	if (reg >= 0 && mb_call(reg, 0, 0) != 0) {
+	if (!register_first && reg >= 0 && mb_call(reg, 0, 0) != 0) {
 		bench_fail(cmd, flags, cpu_id, siblings, calls, "register", errno);
 		result = -1;
 	}
@@ -1212,8 +1234,17 @@ static int cmd_bench(int cmd, unsigned flags, int cpu_id, int cpu_sibling, int s
 			break;
 		}
 	}
+	/*
+	 * `running` counts the timed calls during which every sibling was seen spinning
+	 * (its counter moved between just before and just after the call): a sibling
+	 * that another task preempts is not rq->curr of its CPU and gets no IPI.
+	 */
+	static unsigned long seen[BENCH_SIBLINGS_MAX];
+	int running = 0;
 	long long ipi0 = call_ipis();
 	for (int k = 0; k < calls && result == 0; k++) {
+		for (int s = 0; s < siblings; s++)
+			seen[s] = atomic_load_explicit(&sibs[s].spins, memory_order_relaxed);
 		int64_t t0 = now_ns();
 		long r = mb_call(cmd, flags, cpu_id);
 		int64_t t1 = now_ns();
@@ -1221,17 +1252,27 @@ static int cmd_bench(int cmd, unsigned flags, int cpu_id, int cpu_sibling, int s
 			bench_fail(cmd, flags, cpu_id, siblings, calls, "call", errno);
 			result = -1;
 		}
-		d[k] = t1 - t0;
+		int all = 1;
+		for (int s = 0; s < siblings && all; s++)
+			all = atomic_load_explicit(&sibs[s].spins, memory_order_relaxed) != seen[s];
+		/* The calls with every sibling running first, the others from the end. */
+		if (all)
+			d[running++] = t1 - t0;
+		else
+			d[calls - 1 - (k - running)] = t1 - t0;
 	}
 	long long ipi1 = call_ipis();
 	atomic_store(&bench_stop, 1);
 	for (int k = 0; k < siblings; k++)
 		pthread_join(sibs[k].pt, NULL);
 	if (result == 0) {
-		qsort(d, (size_t)calls, sizeof *d, cmp_i64);
+		/* The times are those of the calls made while every sibling ran (all of
+		 * them when no sibling ever ran during a call). */
+		int n = running > 0 ? running : calls;
+		qsort(d, (size_t)n, sizeof *d, cmp_i64);
 		/* nearest-rank percentiles */
-		int64_t med = d[(calls + 1) / 2 - 1];
-		int64_t p99 = d[(int)(((long long)calls * 99 + 99) / 100) - 1];
+		int64_t med = d[(n + 1) / 2 - 1];
+		int64_t p99 = d[(int)(((long long)n * 99 + 99) / 100) - 1];
 		char ipis[32], cpulist[4096];
 		if (ipi0 >= 0 && ipi1 >= ipi0)
 			snprintf(ipis, sizeof ipis, "%lld", ipi1 - ipi0);
@@ -1243,9 +1284,9 @@ static int cmd_bench(int cmd, unsigned flags, int cpu_id, int cpu_sibling, int s
 		snprintf(cpulist + k, sizeof cpulist - k, "]");
 		outf(1,
 		     "{\"cmd\":%d,\"flags\":%u,\"cpu_id\":%d,\"siblings\":%d,\"calls\":%d,\"cpus\":%s,\"min_ns\":%lld,"
-		     "\"median_ns\":%lld,\"p99_ns\":%lld,\"ipis\":%s,\"stage\":null,\"errno\":%d}\n",
+		     "\"median_ns\":%lld,\"p99_ns\":%lld,\"ipis\":%s,\"running\":%d,\"stage\":null,\"errno\":%d}\n",
 		     cmd, flags, cpu_id, siblings, calls, cpulist, (long long)d[0], (long long)med, (long long)p99, ipis,
-		     atomic_load(&bench_pin_err));
+		     running, atomic_load(&bench_pin_err));
 	}
 	free(d);
 	return 0;
@@ -1258,10 +1299,24 @@ static int usage(void)
 	outf(2,
 	     "usage: %s run [--timeout-ms MS] SCRIPT_FILE\n"
 	     "       %s info\n"
-	     "       %s bench CMD FLAGS CPU_ID|sibling SIBLINGS CALLS [--timeout-ms MS]\n"
+	     "       %s bench CMD FLAGS CPU_ID|sibling SIBLINGS CALLS [--register-first] [--timeout-ms MS]\n"
 	     "(docs/host.md)\n",
 	     progname, progname, progname);
 	return EXIT_USAGE;
+}
+
+/* Take an optional flag out of argv; 1 if it was there. */
+static int take_flag(int *argc, char **argv, const char *flag)
+{
+	for (int i = 2; i < *argc; i++) {
+		if (strcmp(argv[i], flag) != 0)
+			continue;
+		for (int k = i; k + 1 <= *argc; k++)
+			argv[k] = argv[k + 1];
+		*argc -= 1;
+		return 1;
+	}
+	return 0;
 }
 
 /* Take an optional `--timeout-ms MS` out of argv; -1 on a bad value. */
@@ -1290,6 +1345,7 @@ int main(int argc, char **argv)
 		return usage();
 	const char *mode = argv[1];
 	int timeout_ms = TIMEOUT_MS_MAX;
+	int register_first = take_flag(&argc, argv, "--register-first");
 	if (take_timeout(&argc, argv, &timeout_ms)) {
 		outf(2, "%s: --timeout-ms takes 1..%d\n", progname, TIMEOUT_MS_MAX);
 		return EXIT_USAGE;
@@ -1315,7 +1371,7 @@ int main(int argc, char **argv)
 		}
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		return cmd_bench((int)cmd, (unsigned)(flags & 0xffffffffLL), (int)cpu_id, sibling, (int)siblings, (int)calls,
-				 timeout_ms);
+				 register_first, timeout_ms);
 	}
 	return usage();
 }

@@ -97,6 +97,8 @@ export const HostBenchSchema = z.object({
   median_ns: z.number().int().nullable(),
   p99_ns: z.number().int().nullable(),
   ipis: z.number().int().nullable(),
+  /** Timed calls during which every sibling was seen spinning; the times are theirs when it is not 0. */
+  running: z.number().int().min(0).nullable(),
   stage: z.enum(['register', 'call']).nullable(),
   errno: z.number().int(),
 }).strict();
@@ -226,6 +228,8 @@ export interface HostBenchCell {
   cpuId: number | 'sibling';
   siblings: number;
   calls: number;
+  /** Register before the siblings start rather than once they spin (docs/host.md). */
+  registerFirst?: boolean;
 }
 
 export type HostBenchRun = { ok: true; result: HostBench } | { ok: false; status: number; stderr: string };
@@ -233,6 +237,7 @@ export type HostBenchRun = { ok: true; result: HostBench } | { ok: false; status
 /** Time one cell on the real kernel (at most 20 s: the helper stops after that). */
 export function runHostBench(cell: HostBenchCell): HostBenchRun {
   const args = ['bench', String(cell.cmd), String(cell.flags), String(cell.cpuId), String(cell.siblings), String(cell.calls)];
+  if (cell.registerFirst) args.push('--register-first');
   const r = spawnHelper(args, HOST_TIMEOUT_MS_MAX + BACKSTOP_MS);
   if (r.status !== 0) return { ok: false, status: r.status, stderr: r.stderr };
   const lines = parseJsonLines(r.stdout, HostBenchSchema, 'bench');
