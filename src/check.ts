@@ -1,6 +1,6 @@
 // Library API: check one scenario on one machine and read the verdict.
 
-import type { Observation, Scenario } from './scenario/ast.js';
+import type { Expected, Observation, Scenario } from './scenario/ast.js';
 import { compileProp, observation, validated } from './scenario/condition.js';
 import { parseScenario } from './scenario/parser.js';
 import { LitmusProgram } from './litmus/program.js';
@@ -36,7 +36,7 @@ export interface CheckResult {
   observation: Observation | null;
   validated: boolean | null;
   /** The header's expectation for this machine, if any (`Result[x86]:` or plain `Result:`). */
-  expected: Observation | null;
+  expected: Expected | null;
   /** Whether it came from a `Result[machine]:` line (exact) or the plain line (a bound). */
   expectedExact: boolean;
   /** The key of that line ('' for the plain `Result:`). */
@@ -45,7 +45,7 @@ export interface CheckResult {
   ms: number;
 }
 
-export function expectationFor(sc: Scenario, model: ModelName, variant = DEFAULT_KERNEL): Observation | null {
+export function expectationFor(sc: Scenario, model: ModelName, variant = DEFAULT_KERNEL): Expected | null {
   return expectationLine(sc, model, variant)?.result ?? null;
 }
 
@@ -66,8 +66,8 @@ export function parseExpectationKey(key: string): { machine: ModelName | null; v
  * `Result[machine,variant]`, else `Result[variant]`, else (on the default kernel)
  * `Result[machine]`, else the plain `Result:` line.
  */
-export function expectationLine(sc: Scenario, model: ModelName, variant = DEFAULT_KERNEL): { result: Observation; exact: boolean; key: string } | null {
-  let best: { result: Observation; exact: boolean; key: string; rank: number } | null = null;
+export function expectationLine(sc: Scenario, model: ModelName, variant = DEFAULT_KERNEL): { result: Expected; exact: boolean; key: string } | null {
+  let best: { result: Expected; exact: boolean; key: string; rank: number } | null = null;
   for (const e of sc.expectations) {
     const k = parseExpectationKey(e.key);
     if (typeof k === 'string') continue;
@@ -88,7 +88,7 @@ export function expectationLine(sc: Scenario, model: ModelName, variant = DEFAUL
  * machine too, while `Sometimes` is consistent with any observation (a stronger
  * machine may never show the outcome).
  */
-export function expectationHolds(line: { result: Observation; exact: boolean }, observed: Observation): boolean {
+export function expectationHolds(line: { result: Expected; exact: boolean }, observed: Observation): boolean {
   if (line.exact || line.result !== 'Sometimes') return observed === line.result;
   return true;
 }
@@ -123,7 +123,10 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
   const line = expectationLine(sc, model, variant.name);
   const expected = line?.result ?? null;
   let verdict: Verdict;
-  if (result.assertions.length > 0) {
+  if (expected === 'Assertion') {
+    // The header expects a kernel assertion to fail (a bug the variant reintroduces).
+    verdict = result.assertions.length > 0 ? 'ok' : result.complete ? 'violation' : 'incomplete';
+  } else if (result.assertions.length > 0) {
     // A failed kernel assertion is a violation found, whatever else the search did.
     verdict = 'violation';
   } else if (!result.complete) {
@@ -138,6 +141,12 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
     validated: result.complete ? validated(sc.condition.quantifier, result.positive, result.negative) : null,
     expected, expectedExact: line?.exact ?? false, expectedKey: line?.key ?? '', verdict, ms,
   };
+}
+
+/** What a check observed, in the words of a `Result` line: `Assertion` when a kernel assertion failed. */
+export function observedLabel(r: CheckResult): Expected | 'Unknown' {
+  if (r.result.assertions.length > 0) return 'Assertion';
+  return r.observation ?? 'Unknown';
 }
 
 export function checkSource(source: string, file: string, opts: CheckOptions = {}, clock?: () => number): CheckResult {

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { checkScenario, parseExpectationKey, resolveVariant, type CheckOptions, type CheckResult } from '../check.js';
+import { checkScenario, observedLabel, parseExpectationKey, resolveVariant, type CheckOptions, type CheckResult } from '../check.js';
 import { DEFAULT_KERNEL, variants } from '../kernel/variants.js';
 import { MODELS, type ModelName } from '../machine/machine.js';
 import { parseScenario } from '../scenario/parser.js';
@@ -12,12 +12,13 @@ import { validateDirectives } from '../scenario/directives.js';
 import { collectLitmusFiles } from '../scenario/files.js';
 import { errorJson, formatError, SmpError } from '../scenario/errors.js';
 import type { Scenario } from '../scenario/ast.js';
-import { buildTrace, pickWitness, renderTraceText, TraceSchema, traceStep } from '../explore/trace.js';
+import { buildTrace, pickWitness, renderTraceText, TraceSchema, traceStep, withWarnings } from '../explore/trace.js';
 import { replayChoices, ReplayError } from '../explore/run.js';
 import { LitmusProgram } from '../litmus/program.js';
 import type { Progress } from '../explore/types.js';
 import { VERSION } from '../version.js';
 import { EXIT, worst, type ExitName } from './exit.js';
+import { addHostCommands } from './host.js';
 import { formatTable, formatText, toJson, type SuiteRow } from './format.js';
 
 export interface Io {
@@ -216,10 +217,11 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
         const prog = progressReporter(io, sc.name, o.progress);
         const r = checkScenario(sc, { ...checkOpts(o, model, prog), variant }, io.now);
         if (prog) io.err('\r\x1b[K');
-        const status: SuiteRow['status'] = r.verdict === 'ok' ? (r.observation === e.result ? 'confirmed' : 'consistent') : r.verdict === 'violation' ? 'contradicted' : r.verdict;
+        const observed = observedLabel(r);
+        const status: SuiteRow['status'] = r.verdict === 'ok' ? (observed === e.result ? 'confirmed' : 'consistent') : r.verdict === 'violation' ? 'contradicted' : r.verdict;
         codes.push(verdictExit(r));
         rows.push({
-          file: rel, test: sc.name, model: variant === DEFAULT_KERNEL ? r.model : `${r.model},${variant}`, expected: e.result, observed: r.observation ?? 'Unknown',
+          file: rel, test: sc.name, model: variant === DEFAULT_KERNEL ? r.model : `${r.model},${variant}`, expected: e.result, observed,
           executions: r.result.executions, graphs: r.result.graphs, ms: o.time ? r.ms : null, status,
         });
         if (status !== 'confirmed' && status !== 'consistent') {
@@ -274,20 +276,21 @@ export function cmdReplay(io: Io, traceFile: string, o: { json?: boolean; scenar
     if (e instanceof ReplayError) throw new SmpError('SMP202', `trace does not replay: ${e.message}`, undefined, traceFile);
     throw e;
   }
-  const { run, steps, assertion } = replayed;
+  const { run, steps, assertion, bug, warnings } = replayed;
   const m = run.machine;
-  const finalNow = !assertion && m.quiescent()
+  const finalNow = !bug && m.quiescent()
     ? Object.fromEntries(program.observedNames.map((n, i) => [n, program.formatValue(run.instance.observe(m.mem)[i]!)]))
     : null;
   const same = JSON.stringify(finalNow) === JSON.stringify(t.final) && assertion === t.assertion;
-  const replayTrace = { ...t, steps: steps.map((s, i) => traceStep(program, s, i)), final: finalNow };
+  const replayTrace = { ...t, steps: withWarnings(steps.map((s, i) => traceStep(program, s, i)), warnings), final: finalNow };
   if (o.json) {
     io.out(`${JSON.stringify({ trace: traceFile, test: sc.name, machine: t.machine, steps: steps.length, final: finalNow, recorded_final: t.final, matches: same })}\n`);
   } else {
     io.out(`Replay of ${traceFile}: ${sc.name} on ${t.machine}, ${t.kind} execution, ${steps.length} steps\n`);
     io.out(`${renderTraceText(replayTrace)}\n`);
     if (assertion) io.out(`Kernel assertion failed: ${assertion}\n`);
-    else io.out(finalNow ? `Final: ${Object.entries(finalNow).map(([k, v]) => `${k}=${v};`).join(' ')}\n` : `Final: none (blocked CPUs: ${m.blockedCpus().join(', ')})\n`);
+    // A run that ended in a BUG_ON has no final state.
+    if (!bug) io.out(finalNow ? `Final: ${Object.entries(finalNow).map(([k, v]) => `${k}=${v};`).join(' ')}\n` : `Final: none (blocked CPUs: ${m.blockedCpus().join(', ')})\n`);
     io.out(same ? 'Replay matches the recorded final state\n' : 'Replay DIVERGES from the recorded final state\n');
   }
   if (!same) io.err(`smpcheck: replay of ${traceFile} diverges from the recorded final state\n`);
@@ -356,6 +359,8 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
     .option('--json', 'print JSON')
     .action((traceFile: string, opts) => setExit(cmdReplay(io, traceFile, opts)));
 
+  addHostCommands(program, io, setExit);
+
   program.addHelpText('after', `
 Exit codes: 0 ok, 1 input error, 2 violation (the file's expectation is contradicted),
 3 liveness (a CPU waits forever), 4 incomplete (a bound cut the search short), 70 internal error.
@@ -364,7 +369,8 @@ Examples:
   smpcheck scenarios/litmus/SB.litmus                 herd-style result on x86
   smpcheck --model all --show-trace scenarios/litmus/SB.litmus
   smpcheck check SB.litmus --trace sb.json && smpcheck replay sb.json
-  smpcheck suite scenarios                             every header expectation, as a table`);
+  smpcheck suite scenarios                             every header expectation, as a table
+  smpcheck host conform --runs 300                     the model against the running kernel`);
   return program;
 }
 

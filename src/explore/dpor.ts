@@ -201,7 +201,10 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
       m.step(p);
     } catch (e) {
       if (e instanceof AssertionFailed) {
+        // BUG_ON(): the kernel stops. The runs that reorder events after this point
+        // are not all explored, so the search says so (the assertion stands).
         col.assertion(e.assertion, () => [...chosen.slice(0, d), p]);
+        incompleteReason ??= `a run ended in BUG_ON (${e.assertion}); the runs around it are not all explored`;
         depth = d;
         return false;
       }
@@ -258,6 +261,11 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
 
   const choices = (): number[] => chosen.slice(0, depth);
 
+  /** The run's WARN_ON()s: each is a failed kernel assertion of this run. */
+  const recordWarnings = (): void => {
+    for (const w of run.instance.warnings()) col.assertion(w, choices);
+  };
+
   let cut = false; // the current run was cut by a machine bound
   for (;;) {
     // Extend the current execution to its end.
@@ -273,6 +281,7 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
           col.deadlock(choices);
           blockedRaces();
         }
+        recordWarnings();
         opts.onRun?.(choices(), q ? 'final' : 'deadlock');
         break;
       }
@@ -285,12 +294,16 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
       }
       if (depth >= stepsMax) {
         incompleteReason ??= `an execution exceeded ${stepsMax} steps (steps_max)`;
+        recordWarnings();
         opts.onRun?.(choices(), 'cut');
         break;
       }
       cut = !stepAt(depth, lowestBit(avail));
     }
-    if (cut) opts.onRun?.(choices(), 'cut');
+    if (cut) {
+      recordWarnings();
+      opts.onRun?.(choices(), 'cut');
+    }
     cut = false;
     runs++;
     if (opts.onProgress && runs % progressEvery === 0) {

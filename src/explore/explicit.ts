@@ -56,6 +56,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
       finals++;
       if (m.quiescent()) col.final(m.graphKey(), run.instance.observe(m.mem), () => [...path]);
       else col.deadlock(() => [...path]);
+      for (const w of run.instance.warnings()) col.assertion(w, () => [...path]);
       paths.set(key, 1n);
       return 1n;
     }

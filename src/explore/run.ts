@@ -15,11 +15,27 @@ export function freshRun(program: Program, interner: Interner, model: ModelName 
   return { machine, instance };
 }
 
+export interface Replay {
+  run: Run;
+  steps: StepInfo[];
+  /** The first failed kernel assertion: a BUG_ON that ended the run, or a WARN_ON. */
+  assertion?: string;
+  /** The BUG_ON that ended the run at its last choice, if one did. */
+  bug?: string;
+  /** The step (index into the choices) at which each WARN_ON fired. */
+  warnings: { step: number; name: string }[];
+}
+
 /** Replays `choices`; returns the step descriptions when `record` is set. Throws on an illegal choice. */
-export function replayChoices(program: Program, choices: readonly number[], record: boolean): { run: Run; steps: StepInfo[]; assertion?: string } {
+export function replayChoices(program: Program, choices: readonly number[], record: boolean): Replay {
   const run = freshRun(program, new Interner());
   run.machine.recording = record;
   const steps: StepInfo[] = [];
+  const warnings: { step: number; name: string }[] = [];
+  const noteWarnings = (i: number): void => {
+    const all = run.instance.warnings();
+    for (let w = warnings.length; w < all.length; w++) warnings.push({ step: i, name: all[w]! });
+  };
   for (let i = 0; i < choices.length; i++) {
     const p = choices[i]!;
     if (p < 0 || p >= run.machine.procCount || !run.machine.enabled(p)) {
@@ -29,13 +45,19 @@ export function replayChoices(program: Program, choices: readonly number[], reco
       run.machine.step(p);
     } catch (e) {
       // A run that ends in a failed kernel assertion ends at its last choice.
-      if (e instanceof AssertionFailed && i === choices.length - 1) return { run, steps, assertion: e.assertion };
+      // The failing step (its op ran; the check after it threw) is the trace's last line.
+      if (e instanceof AssertionFailed && i === choices.length - 1) {
+        if (record && run.machine.lastStep) steps.push(run.machine.lastStep);
+        return { run, steps, assertion: e.assertion, bug: e.assertion, warnings };
+      }
       if (e instanceof BoundExceeded || e instanceof AssertionFailed) throw new ReplayError(i, p);
       throw e;
     }
     if (record && run.machine.lastStep) steps.push(run.machine.lastStep);
+    noteWarnings(i);
   }
-  return { run, steps };
+  const first = warnings[0];
+  return { run, steps, warnings, ...(first ? { assertion: first.name } : {}) };
 }
 
 export class ReplayError extends Error {

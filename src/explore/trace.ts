@@ -31,6 +31,8 @@ export const TraceStepSchema = z.object({
   pairs: z.string().optional(),
   line: z.number().int().optional(),
   col: z.number().int().optional(),
+  /** A WARN_ON() that fired during this step. */
+  warn: z.string().optional(),
 });
 
 export const TraceSchema = z.object({
@@ -69,9 +71,9 @@ export function pickWitness(r: CheckResult): { kind: TraceKind; choices: number[
 
 export function buildTrace(r: CheckResult, kind: TraceKind, choices: number[]): Trace {
   const program = r.program;
-  const { run, steps, assertion } = replayChoices(program, choices, true);
+  const { run, steps, assertion, bug, warnings } = replayChoices(program, choices, true);
   const m = run.machine;
-  const final = !assertion && m.quiescent()
+  const final = !bug && m.quiescent()
     ? Object.fromEntries(program.observedNames.map((n, i) => [n, program.formatValue(run.instance.observe(m.mem)[i]!)]))
     : null;
   return {
@@ -86,11 +88,20 @@ export function buildTrace(r: CheckResult, kind: TraceKind, choices: number[]): 
     kind,
     cpus: r.program.cpuLabels(),
     choices,
-    steps: steps.map((s, i) => traceStep(program, s, i)),
+    steps: withWarnings(steps.map((s, i) => traceStep(program, s, i)), warnings),
     final,
-    ...(final === null && !assertion ? { blocked: m.blockedCpus() } : {}),
+    ...(final === null && !bug ? { blocked: m.blockedCpus() } : {}),
     ...(assertion ? { assertion } : {}),
   };
+}
+
+/** Marks the steps at which a WARN_ON fired. */
+export function withWarnings(steps: TraceStep[], warnings: readonly { step: number; name: string }[]): TraceStep[] {
+  for (const w of warnings) {
+    const s = steps[w.step];
+    if (s) s.warn = s.warn ? `${s.warn}; ${w.name}` : w.name;
+  }
+  return steps;
 }
 
 export function traceStep(program: Program, s: StepInfo, i: number): TraceStep {
@@ -156,6 +167,11 @@ export function renderTraceText(t: Trace, maxWidth = 72): string {
     const cells = new Array<string>(n).fill('');
     cells[s.cpu] = cellText(s);
     lines.push(`${pad(String(s.i + 1), num)} | ${cells.map((c) => pad(c, width)).join(' | ')}`.trimEnd());
+    if (s.warn) {
+      const warn = new Array<string>(n).fill('');
+      warn[s.cpu] = `!! WARN_ON: ${s.warn}`;
+      lines.push(`${pad('', num)} | ${warn.map((c) => pad(c, width)).join(' | ')}`.trimEnd());
+    }
   }
   return lines.map((l) => l.trimEnd()).join('\n');
 }

@@ -54,6 +54,8 @@ export class KernelLayout {
   readonly csdFunc: number[][] = [];
   readonly csdInfo: number[][] = [];
   readonly membarrierIpiMutex: number;
+  /** Not kernel state: the model's check that SERIALIZE_IPI() rounds never overlap. */
+  readonly membarrierIpiRounds: number;
 
   /** How many mms the layout has (ids 1..nrMms). */
   readonly nrMms: number;
@@ -102,6 +104,7 @@ export class KernelLayout {
       }
     }
     this.membarrierIpiMutex = alloc('membarrier_ipi_mutex', 0);
+    this.membarrierIpiRounds = alloc('(check) membarrier IPI rounds in flight', 0);
   }
 
   nameOf(loc: number): string | undefined {
@@ -121,6 +124,9 @@ export class Kernel {
   /** Per task (index task id - 1): task->mm as the task's own CPU knows it (only it writes it). */
   readonly taskMmNow: number[];
 
+  /** The WARN_ON()s that fired in this execution, in order. */
+  readonly warnings: string[] = [];
+
   constructor(readonly layout: KernelLayout, readonly variant: Variant, firstTask: readonly number[]) {
     this.taskMmNow = [...layout.taskMms];
     this.curr = [...firstTask];
@@ -136,8 +142,18 @@ export class Kernel {
     return this.curr[cpu]!;
   }
 
-  /** WARN_ON()/BUG_ON(): a failed kernel assertion is a violation named by `what`. */
+  /**
+   * WARN_ON(): the kernel prints a warning and goes on, and so does the model: the
+   * warning is recorded (once per name) and the run continues to its end, so the
+   * search explores every execution around it. A run with a warning is a violation
+   * named by `what`.
+   */
   WARN_ON(cond: boolean, what: string): void {
+    if (cond && !this.warnings.includes(what)) this.warnings.push(what);
+  }
+
+  /** BUG_ON(): the kernel stops; the run ends here and is a violation named by `what`. */
+  BUG_ON(cond: boolean, what: string): void {
     if (cond) throw new AssertionFailed(what);
   }
 

@@ -40,7 +40,9 @@ export function* kthread_unuse_mm(k: Kernel, cpu: number, mm: number): CpuCode {
   const L = k.layout;
   const tsk = k.current(cpu);
   yield { k: 'rmw', loc: L.taskAllocLock[tsk]!, f: () => 1, site: { fn: 'task_lock' } };
-  yield* k.note('smp_mb__after_spinlock', { label: 'kthread_unuse_mm.d', pairs: 'membarrier.c' });
+  if (!k.variant.removed.has('kthread_unuse_mm.d')) {
+    yield* k.note('smp_mb__after_spinlock', { label: 'kthread_unuse_mm.d', pairs: 'membarrier.c' });
+  }
   yield { k: 'irq', enable: false, site: { fn: 'local_irq_disable' } };
   yield* k.WRITE_ONCE(L.taskMm[tsk]!, 0, 'tsk->mm = NULL');
   k.taskMmNow[tsk - 1] = 0;

@@ -89,7 +89,7 @@ export function* generic_smp_call_function_single_interrupt(k: Kernel, handlers:
     const f = yield* k.READ_ONCE(k.layout.csdFunc[s]![cpu]!, 'csd->func');
     const info = yield* k.READ_ONCE(k.layout.csdInfo[s]![cpu]!, 'csd->info');
     const func = IPI_FUNCS[f];
-    k.WARN_ON(func === undefined || func === 'none', `a call-function request without a function reached CPU ${cpu}`);
+    k.BUG_ON(func === undefined || func === 'none', `a call-function request without a function reached CPU ${cpu}`);
     yield* handlers[func as Exclude<IpiFunc, 'none'>](k, cpu, info);
     yield { k: 'st', loc: k.layout.csdFlags[s]![cpu]!, val: 0, site: { fn: 'csd_unlock' } };
   }

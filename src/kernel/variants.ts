@@ -50,14 +50,15 @@ const VARIANTS: readonly Variant[] = [
   },
   before('a961e40917fb', 'private_expedited.registration', 'PRIVATE_EXPEDITED needs no registration and REGISTER_PRIVATE_EXPEDITED does not exist (EINVAL; 4.14-rc)'),
   before('c6d68c1c4a4d', 'private_expedited.single_user', 'PRIVATE_EXPEDITED (and RSEQ) of a single-user mm still runs its barriers and its scan instead of returning at once (before 5.4)'),
-  before('809232619f5b', 'query.rseq_bits', 'MEMBARRIER_CMD_QUERY omits the RSEQ commands (5.10 to 5.16)'),
-  before('544a4f2ecd45', 'cmd.get_registrations', 'no MEMBARRIER_CMD_GET_REGISTRATIONS (before 6.3): EINVAL, and QUERY omits it'),
   {
     name: 'pre-618758ed3a4f',
     base: DEFAULT_KERNEL,
     description: 'before 618758ed3a4f: GLOBAL_EXPEDITED skips every kernel thread (PF_KTHREAD), and kthread_use_mm() of the mm it already borrowed drops no reference, so no barrier (g)',
     removed: new Set(['global_expedited.kthread_mm', 'kthread_use_mm.g']),
   },
+  before('809232619f5b', 'query.rseq_bits', 'MEMBARRIER_CMD_QUERY omits the RSEQ commands (5.10 to 5.16)'),
+  before('544a4f2ecd45', 'cmd.get_registrations', 'no MEMBARRIER_CMD_GET_REGISTRATIONS (before 6.3): EINVAL, and QUERY omits it'),
+  before('944d5fe50f3f', 'membarrier_ipi_mutex', 'no membarrier_ipi_mutex: concurrent callers run their IPI rounds at once (CVE-2024-26602, before 6.8)'),
   {
     name: 'fork-clears-registration',
     base: DEFAULT_KERNEL,
@@ -70,6 +71,10 @@ const VARIANTS: readonly Variant[] = [
   mutant('no-mmdrop-mb', 'mmdrop', "finish_task_switch()'s mmdrop_lazy_tlb_sched() without its full barrier (a plain decrement)"),
   mutant('no-kthread-use-mm-mb', 'kthread_use_mm.g', "kthread_use_mm()'s mmdrop_lazy_tlb() without its full barrier (g)"),
   mutant('no-ipi-mb', 'ipi_mb', "the smp_mb() of the IPI handler ipi_mb() removed ('IPIs should be serializing but paranoid')"),
+  mutant('no-switch-mm-mb', 'switch_mm.cr3', "switch_mm_irqs_off() to another mm without the full barrier of its CR3 write (the scheduler's barrier after rq->curr on a process switch)"),
+  mutant('no-sched-mb', 'sched.before_rq_curr', "__schedule() without smp_mb__after_spinlock() before the store to rq->curr (on x86 the rq lock's locked instruction still orders)"),
+  mutant('no-exit-mm-mb', 'exit_mm.d', "exit_mm() without smp_mb__after_spinlock() before current->mm = NULL (on x86 task_lock()'s locked instruction still orders)"),
+  mutant('no-kthread-unuse-mm-mb', 'kthread_unuse_mm.d', "kthread_unuse_mm() without smp_mb__after_spinlock() before tsk->mm = NULL (on x86 task_lock() still orders)"),
 ];
 
 export function variants(): readonly Variant[] {

@@ -38,6 +38,8 @@ export interface Program {
 export interface Instance extends ProgramInstance {
   /** Observed values in a final state. */
   observe(mem: readonly number[]): number[];
+  /** The kernel's WARN_ON()s that fired so far in this execution. */
+  warnings(): readonly string[];
 }
 
 export class LitmusProgram implements Program {
@@ -126,6 +128,7 @@ export class LitmusProgram implements Program {
         const h = sc.handlers[vector]!;
         return runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel, mmOfStmt });
       },
+      warnings: (): readonly string[] => kernel?.warnings ?? [],
       observe: (mem: readonly number[]): number[] =>
         sc.observed.map((o) => (o.k === 'reg' ? regs[o.thread]![o.reg]! : mem[o.loc]!)),
     };

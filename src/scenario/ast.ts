@@ -6,6 +6,9 @@ import type { Span } from './errors.js';
 
 export type Observation = 'Never' | 'Sometimes' | 'Always';
 export const OBSERVATIONS: readonly Observation[] = ['Never', 'Sometimes', 'Always'];
+/** What a `Result` line may expect: an observation, or `Assertion` (some run fails a kernel assertion). */
+export type Expected = Observation | 'Assertion';
+export const EXPECTEDS: readonly Expected[] = [...OBSERVATIONS, 'Assertion'];
 
 export type BinOp =
   | '+' | '-' | '*' | '/' | '%' | '&' | '|' | '^' | '<<' | '>>'
@@ -94,7 +97,7 @@ export interface Condition {
 /** `Result[KEY]: Observation` lines of the header comment. KEY '' is plain `Result:`. */
 export interface Expectation {
   key: string;
-  result: Observation;
+  result: Expected;
   span: Span;
 }
 

@@ -9,7 +9,7 @@
 
 import {
   addrOf, type BinOp, type Condition, type Directive, type Expectation, type Expr, type Fence,
-  type Location, OBSERVATIONS, type Observable, type Observation, type Order, type Prop,
+  type Location, EXPECTEDS, type Expected, type Observable, type Order, type Prop,
   type Register, type RmwOp, type Scenario, type Stmt, type Thread, type Value,
 } from './ast.js';
 import { SmpError, type Span } from './errors.js';
@@ -189,8 +189,8 @@ class Parser {
         const result = m[3]!;
         const colBase = raw.indexOf('Result') + 1 + (i === 0 ? first.span.col + 1 : 0);
         const span = { line: lineNo, col: colBase, len: text.trim().length };
-        if (!OBSERVATIONS.includes(result as Observation)) {
-          throw new SmpError('SMP107', `expected 'Never', 'Sometimes' or 'Always' after 'Result${m[1] ?? ''}:', found '${result}'`, span);
+        if (!EXPECTEDS.includes(result as Expected)) {
+          throw new SmpError('SMP107', `expected 'Never', 'Sometimes', 'Always' or 'Assertion' after 'Result${m[1] ?? ''}:', found '${result}'`, span);
         }
         if (!/^[A-Za-z0-9_.+\-,= ]*$/.test(key)) {
           throw new SmpError('SMP107', `malformed expectation key '${key}'`, span);
@@ -198,7 +198,7 @@ class Parser {
         if (expectations.some((e) => e.key === key)) {
           throw new SmpError('SMP107', `expectation 'Result${m[1] ?? ''}' is stated twice`, span);
         }
-        expectations.push({ key, result: result as Observation, span });
+        expectations.push({ key, result: result as Expected, span });
       } else if (/^Result\b/.test(text.trim())) {
         throw new SmpError('SMP107', "malformed expectation: write 'Result: Never' or 'Result[x86]: Sometimes'", {
           line: lineNo, col: 1, len: raw.length || 1,

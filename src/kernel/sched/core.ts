@@ -73,8 +73,10 @@ export function* __schedule(k: Kernel, cpu: number, next: number): CpuCode {
   const L = k.layout;
   const prev = k.curr[cpu]!;
   yield { k: 'irq', enable: false, site: { fn: 'local_irq_disable' } };
-  yield { k: 'rmw', loc: L.rqLock[cpu]!, f: () => 1, site: { fn: 'rq_lock', label: 'sched.before_rq_curr', pairs: 'membarrier.c' } };
-  yield* k.note('smp_mb__after_spinlock');
+  yield { k: 'rmw', loc: L.rqLock[cpu]!, f: () => 1, site: { fn: 'rq_lock' } };
+  if (!k.variant.removed.has('sched.before_rq_curr')) {
+    yield* k.note('smp_mb__after_spinlock', { label: 'sched.before_rq_curr', pairs: 'membarrier.c' });
+  }
   if (prev === next) {
     yield { k: 'st', loc: L.rqLock[cpu]!, val: 0, site: { fn: 'raw_spin_rq_unlock' } };
     yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };

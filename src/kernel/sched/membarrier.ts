@@ -133,6 +133,28 @@ function* synchronize_rcu(k: Kernel, cpu: number): CpuCode {
   yield* k.smp_mb('synchronize_rcu.exit');
 }
 
+/**
+ * Models: SERIALIZE_IPI() (v6.18, 944d5fe50f3f): guard(mutex)(&membarrier_ipi_mutex)
+ * around every IPI round, so that callers cannot hammer the machine with
+ * concurrent rounds. The model also checks what the mutex promises: a counter of
+ * rounds in flight (plain accesses: a check, not a barrier) must be 0 on entry.
+ * pre-944d5fe50f3f: no mutex, so two rounds can overlap and the check fails.
+ */
+function* serialize_ipi_enter(k: Kernel, cpu: number): CpuCode {
+  const L = k.layout;
+  if (!k.variant.removed.has('membarrier_ipi_mutex')) yield* k.mutex_lock(L.membarrierIpiMutex, cpu);
+  const inFlight = yield* k.READ_ONCE(L.membarrierIpiRounds, 'check: IPI rounds in flight');
+  k.WARN_ON(inFlight !== 0, 'two membarrier IPI rounds at once (SERIALIZE_IPI() broken)');
+  yield* k.WRITE_ONCE(L.membarrierIpiRounds, inFlight + 1, 'check: IPI rounds in flight');
+}
+
+function* serialize_ipi_exit(k: Kernel): CpuCode {
+  const L = k.layout;
+  const inFlight = yield* k.READ_ONCE(L.membarrierIpiRounds, 'check: IPI rounds in flight');
+  yield* k.WRITE_ONCE(L.membarrierIpiRounds, inFlight - 1, 'check: IPI rounds in flight');
+  if (!k.variant.removed.has('membarrier_ipi_mutex')) yield* k.mutex_unlock(L.membarrierIpiMutex);
+}
+
 /** Models: membarrier_update_current_mm(next_mm) (v6.18): keep this runqueue's copy of the state in step. */
 export function* membarrier_update_current_mm(k: Kernel, cpu: number, nextMm: number): CpuCode {
   const L = k.layout;
@@ -149,7 +171,7 @@ export function* membarrier_global_expedited(k: Kernel, cpu: number): Ret {
   const L = k.layout;
   if (k.config.nrCpus === 1) return 0;
   yield* k.smp_mb('membarrier.a', 'switch_mm.cr3/mmdrop'); // system call entry is not a mb.
-  yield* k.mutex_lock(L.membarrierIpiMutex, cpu); // SERIALIZE_IPI()
+  yield* serialize_ipi_enter(k, cpu); // SERIALIZE_IPI()
   const mask: number[] = [];
   for (let c = 0; c < k.config.nrCpus; c++) {
     if (c === cpu) continue;
@@ -164,7 +186,7 @@ export function* membarrier_global_expedited(k: Kernel, cpu: number): Ret {
   }
   if (!k.variant.removed.has('membarrier.ipi')) yield* smp_call_function_many(k, MEMBARRIER_IPI_HANDLERS, cpu, mask, 'ipi_mb', 0);
   yield* k.smp_mb('membarrier.c', 'sched.before_rq_curr'); // exit from system call is not a mb
-  yield* k.mutex_unlock(L.membarrierIpiMutex);
+  yield* serialize_ipi_exit(k);
   return 0;
 }
 
@@ -194,7 +216,7 @@ export function* membarrier_private_expedited(k: Kernel, cpu: number, flags: num
     if (users === 1 || k.config.nrCpus === 1) return 0;
   }
   yield* k.smp_mb('membarrier.a', 'switch_mm.cr3/mmdrop'); // system call entry is not a mb.
-  yield* k.mutex_lock(L.membarrierIpiMutex, cpu); // SERIALIZE_IPI()
+  yield* serialize_ipi_enter(k, cpu); // SERIALIZE_IPI()
   if (k.variant.removed.has('membarrier.ipi')) {
     // Mutant: no CPU is interrupted.
   } else if (cpuId >= 0) {
@@ -212,7 +234,7 @@ export function* membarrier_private_expedited(k: Kernel, cpu: number, flags: num
     }
   }
   yield* k.smp_mb('membarrier.c', 'sched.before_rq_curr'); // exit from system call is not a mb
-  yield* k.mutex_unlock(L.membarrierIpiMutex);
+  yield* serialize_ipi_exit(k);
   return 0;
 }
 
@@ -229,10 +251,10 @@ export function* sync_runqueues_membarrier_state(k: Kernel, cpu: number, mm: num
     return 0;
   }
   yield* synchronize_rcu(k, cpu);
-  yield* k.mutex_lock(L.membarrierIpiMutex, cpu); // SERIALIZE_IPI()
+  yield* serialize_ipi_enter(k, cpu); // SERIALIZE_IPI()
   const mask = yield* cpusRunningMm(k, mm);
   yield* on_each_cpu_mask(k, MEMBARRIER_IPI_HANDLERS, cpu, mask, 'ipi_sync_rq_state', mm);
-  yield* k.mutex_unlock(L.membarrierIpiMutex);
+  yield* serialize_ipi_exit(k);
   return 0;
 }
 
