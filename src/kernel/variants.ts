@@ -65,6 +65,12 @@ const VARIANTS: readonly Variant[] = [
     description: 'design question: fork() gives the child a fresh, unregistered mm (dup_mm() resets membarrier_state) instead of inheriting the registration',
     removed: new Set(['dup_mm.membarrier_state']),
   },
+  {
+    name: 'switch-mm-syncs-same-mm',
+    base: DEFAULT_KERNEL,
+    description: "design question: membarrier_switch_mm() refreshes rq->membarrier_state on a switch within one mm too (without its prev_mm == next_mm return), so a CPU that lazily held an mm while it registered does not keep a stale copy",
+    removed: new Set(['membarrier_switch_mm.same_mm_return']),
+  },
   mutant('no-mb-a', 'membarrier.a', "membarrier's first smp_mb() (a, 'system call entry is not a mb') removed"),
   mutant('no-mb-c', 'membarrier.c', "membarrier's last smp_mb() (c, 'exit from system call is not a mb') removed"),
   mutant('no-ipi', 'membarrier.ipi', 'membarrier() sends no IPI (as if every target had been wrongly left out of the mask)'),

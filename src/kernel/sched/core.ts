@@ -18,7 +18,10 @@ import { mmdrop_lazy_tlb, mmgrab } from './mm.js';
 export function* membarrier_switch_mm(k: Kernel, cpu: number, prevMm: number, nextMm: number): CpuCode {
   const replaced = k.override('membarrier_switch_mm');
   if (replaced) return yield* replaced(k, cpu, prevMm, nextMm);
-  if (prevMm === nextMm) return;
+  // A switch within one mm keeps the runqueue's copy as it is, even when it is stale
+  // (registered while another CPU lazily held the mm); the design variant
+  // switch-mm-syncs-same-mm drops this return.
+  if (prevMm === nextMm && !k.variant.removed.has('membarrier_switch_mm.same_mm_return')) return;
   const L = k.layout;
   const state = yield* k.READ_ONCE(L.mmMembarrierState[nextMm]!, 'atomic_read(&next_mm->membarrier_state)');
   const rqState = yield* k.READ_ONCE(L.rqMembarrierState[cpu]!, 'READ_ONCE(rq->membarrier_state)');
