@@ -10,6 +10,7 @@
 
 import type { CpuCode } from '../machine/ops.js';
 import type { Kernel } from './kernel.js';
+import { mmdrop } from './sched/mm.js';
 
 /** Models: mmget() (v6.18): one more user of the address space (atomic_inc). */
 export function* mmget(k: Kernel, mm: number): CpuCode {
@@ -26,7 +27,7 @@ export function* mmput(k: Kernel, mm: number): CpuCode {
   const old = yield { k: 'rmw', loc: L.mmUsers[mm]!, f: (v) => v - 1, site: { fn: 'mmput' } };
   if (old !== 1) return;
   yield* k.note('__mmput');
-  yield { k: 'rmw', loc: L.mmCount[mm]!, f: (v) => v - 1, site: { fn: 'mmdrop' } };
+  yield* mmdrop(k, mm);
 }
 
 /**

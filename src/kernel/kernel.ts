@@ -42,6 +42,8 @@ export class KernelLayout {
   readonly mmMembarrierState: number[] = []; // index: mm id
   readonly mmUsers: number[] = [];
   readonly mmCount: number[] = [];
+  /** Per mm: a check location set by __mmdrop() when the mm is freed (use-after-free detection). */
+  readonly mmFreed: number[] = [];
   readonly taskMm: number[] = []; // index: task id
   readonly taskAllocLock: number[] = [];
   /** Per new task (a child of fork/clone): set by wake_up_new_task(); its CPU waits for it. */
@@ -81,6 +83,7 @@ export class KernelLayout {
       this.mmMembarrierState[m] = alloc(`mm${m}->membarrier_state`, 0);
       this.mmUsers[m] = alloc(`mm${m}->mm_users`, users);
       this.mmCount[m] = alloc(`mm${m}->mm_count`, users > 0 || m === 1 ? 1 : 0);
+      this.mmFreed[m] = alloc(`(check) mm${m} freed`, 0);
     }
     taskMms.forEach((mm, i) => {
       this.taskMm[i + 1] = alloc(`task${i + 1}->mm`, extra.newTasks?.includes(i + 1) ? 0 : mm);

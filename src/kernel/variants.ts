@@ -50,6 +50,7 @@ const VARIANTS: readonly Variant[] = [
   },
   before('a961e40917fb', 'private_expedited.registration', 'PRIVATE_EXPEDITED needs no registration and REGISTER_PRIVATE_EXPEDITED does not exist (EINVAL; 4.14-rc)'),
   before('c6d68c1c4a4d', 'private_expedited.single_user', 'PRIVATE_EXPEDITED (and RSEQ) of a single-user mm still runs its barriers and its scan instead of returning at once (before 5.4)'),
+  before('227a4aadc75b', 'rq.membarrier_state', "no rq->membarrier_state (before 5.4): GLOBAL_EXPEDITED's lock-free scan reads p->mm->membarrier_state of each CPU's task, whose mm its last thread's exit can free meanwhile (use-after-free), and registration waits for a grace period instead of updating the runqueues"),
   {
     name: 'pre-618758ed3a4f',
     base: DEFAULT_KERNEL,

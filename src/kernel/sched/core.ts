@@ -22,6 +22,7 @@ export function* membarrier_switch_mm(k: Kernel, cpu: number, prevMm: number, ne
   // (registered while another CPU lazily held the mm); the design variant
   // switch-mm-syncs-same-mm drops this return.
   if (prevMm === nextMm && !k.variant.removed.has('membarrier_switch_mm.same_mm_return')) return;
+  if (k.variant.removed.has('rq.membarrier_state')) return; // pre-227a4aadc75b: no runqueue copy
   const L = k.layout;
   const state = yield* k.READ_ONCE(L.mmMembarrierState[nextMm]!, 'atomic_read(&next_mm->membarrier_state)');
   const rqState = yield* k.READ_ONCE(L.rqMembarrierState[cpu]!, 'READ_ONCE(rq->membarrier_state)');

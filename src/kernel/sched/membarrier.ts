@@ -12,6 +12,7 @@
 
 import type { CpuCode, Op } from '../../machine/ops.js';
 import type { Kernel } from '../kernel.js';
+import { mm_deref } from './mm.js';
 import {
   on_each_cpu_mask, smp_call_function_many, smp_call_function_single, type IpiHandlers,
 } from '../smp.js';
@@ -136,13 +137,19 @@ function* synchronize_rcu(k: Kernel, cpu: number): CpuCode {
 /**
  * Models: SERIALIZE_IPI() (v6.18, 944d5fe50f3f): guard(mutex)(&membarrier_ipi_mutex)
  * around every IPI round, so that callers cannot hammer the machine with
- * concurrent rounds. The model also checks what the mutex promises: a counter of
- * rounds in flight (plain accesses: a check, not a barrier) must be 0 on entry.
- * pre-944d5fe50f3f: no mutex, so two rounds can overlap and the check fails.
+ * concurrent rounds. pre-944d5fe50f3f: no mutex; there the model checks what the
+ * mutex would promise, with a counter of rounds in flight (plain accesses: a
+ * check, not a barrier) that must be 0 on entry, so overlapping rounds are a
+ * named kernel assertion. With the mutex the check is left out: the mutex is a
+ * cmpxchg lock the engine explores like any other, and the check's accesses would
+ * only add steps to every trace.
  */
 function* serialize_ipi_enter(k: Kernel, cpu: number): CpuCode {
   const L = k.layout;
-  if (!k.variant.removed.has('membarrier_ipi_mutex')) yield* k.mutex_lock(L.membarrierIpiMutex, cpu);
+  if (!k.variant.removed.has('membarrier_ipi_mutex')) {
+    yield* k.mutex_lock(L.membarrierIpiMutex, cpu);
+    return;
+  }
   const inFlight = yield* k.READ_ONCE(L.membarrierIpiRounds, 'check: IPI rounds in flight');
   k.WARN_ON(inFlight !== 0, 'two membarrier IPI rounds at once (SERIALIZE_IPI() broken)');
   yield* k.WRITE_ONCE(L.membarrierIpiRounds, inFlight + 1, 'check: IPI rounds in flight');
@@ -150,13 +157,17 @@ function* serialize_ipi_enter(k: Kernel, cpu: number): CpuCode {
 
 function* serialize_ipi_exit(k: Kernel): CpuCode {
   const L = k.layout;
+  if (!k.variant.removed.has('membarrier_ipi_mutex')) {
+    yield* k.mutex_unlock(L.membarrierIpiMutex);
+    return;
+  }
   const inFlight = yield* k.READ_ONCE(L.membarrierIpiRounds, 'check: IPI rounds in flight');
   yield* k.WRITE_ONCE(L.membarrierIpiRounds, inFlight - 1, 'check: IPI rounds in flight');
-  if (!k.variant.removed.has('membarrier_ipi_mutex')) yield* k.mutex_unlock(L.membarrierIpiMutex);
 }
 
 /** Models: membarrier_update_current_mm(next_mm) (v6.18): keep this runqueue's copy of the state in step. */
 export function* membarrier_update_current_mm(k: Kernel, cpu: number, nextMm: number): CpuCode {
+  if (k.variant.removed.has('rq.membarrier_state')) return; // pre-227a4aadc75b: no runqueue copy
   const L = k.layout;
   const state = nextMm ? yield* k.READ_ONCE(L.mmMembarrierState[nextMm]!, 'atomic_read(&next_mm->membarrier_state)') : 0;
   const rqState = yield* k.READ_ONCE(L.rqMembarrierState[cpu]!, 'READ_ONCE(rq->membarrier_state)');
@@ -175,6 +186,18 @@ export function* membarrier_global_expedited(k: Kernel, cpu: number): Ret {
   const mask: number[] = [];
   for (let c = 0; c < k.config.nrCpus; c++) {
     if (c === cpu) continue;
+    if (k.variant.removed.has('rq.membarrier_state')) {
+      // pre-227a4aadc75b: `p = task_rcu_dereference(&cpu_rq(cpu)->curr); if (p && p->mm &&
+      // (atomic_read(&p->mm->membarrier_state) & MEMBARRIER_STATE_GLOBAL_EXPEDITED))`:
+      // RCU keeps the task, not its mm, which its last thread's exit may free meanwhile.
+      const p = yield* k.READ_ONCE(L.rqCurr[c]!, 'task_rcu_dereference(&rq->curr)');
+      const pm = p === 0 ? 0 : yield* k.READ_ONCE(L.taskMm[p]!, 'p->mm');
+      if (pm === 0) continue;
+      yield* mm_deref(k, pm, `membarrier_global_expedited(): p->mm->membarrier_state of CPU ${c}'s task`);
+      const st = yield* k.READ_ONCE(L.mmMembarrierState[pm]!, 'atomic_read(&p->mm->membarrier_state)');
+      if (st & MEMBARRIER_STATE_GLOBAL_EXPEDITED) mask.push(c);
+      continue;
+    }
     const state = yield* k.READ_ONCE(L.rqMembarrierState[c]!, 'READ_ONCE(rq->membarrier_state)');
     if ((state & MEMBARRIER_STATE_GLOBAL_EXPEDITED) === 0) continue;
     const p = yield* k.READ_ONCE(L.rqCurr[c]!, 'rcu_dereference(rq->curr)');
@@ -243,6 +266,13 @@ export function* sync_runqueues_membarrier_state(k: Kernel, cpu: number, mm: num
   const replaced = k.override('sync_runqueues_membarrier_state');
   if (replaced) return yield* replaced(k, cpu, mm);
   const L = k.layout;
+  if (k.variant.removed.has('rq.membarrier_state')) {
+    // pre-227a4aadc75b: no runqueue copy to update; a registration of a process with
+    // other users waits for every CPU to pass through the scheduler (synchronize_sched()).
+    const users = yield* k.READ_ONCE(L.mmUsers[mm]!, 'atomic_read(&mm->mm_users)');
+    if (users !== 1 && k.config.nrCpus !== 1) yield* synchronize_rcu(k, cpu);
+    return 0;
+  }
   const state = yield* k.READ_ONCE(L.mmMembarrierState[mm]!, 'atomic_read(&mm->membarrier_state)');
   const users = yield* k.READ_ONCE(L.mmUsers[mm]!, 'atomic_read(&mm->mm_users)');
   if (users === 1 || k.config.nrCpus === 1) {
