@@ -124,7 +124,7 @@ export function formatBenchTable(rows: readonly BenchRow[]): string {
 export function cmdHostBench(io: Io, o: HostBenchOptions): ExitName {
   const avail = hostAvailability();
   if (!avail.ok) {
-    io.err(`smpcheck: host bench: ${avail.reason}\n`);
+    io.err(`smpcheck host bench: ${avail.reason}\n`);
     return 'input_error';
   }
   const info = hostInfo();
@@ -157,7 +157,7 @@ export function cmdHostBench(io: Io, o: HostBenchOptions): ExitName {
     io.out('Times are per call (clock_gettime(CLOCK_MONOTONIC) around each), over the calls during which every sibling\n'
       + 'was seen running ("running", of all calls); IPIs/call counts function-call interrupts on all CPUs (/proc/interrupts).\n');
   }
-  for (const b of rows) if (b.error !== null && b.errno === 0) io.err(`smpcheck: host bench: ${b.command} with ${b.siblings} siblings: ${b.error}\n`);
+  for (const b of rows) if (b.error !== null && b.errno === 0) io.err(`smpcheck host bench: ${b.command} with ${b.siblings} siblings: ${b.error}\n`);
   return worst(codes);
 }
 
