@@ -12,6 +12,7 @@ import { directiveSettings } from '../src/scenario/directives.js';
 import { errorJson, formatError, SmpError, type ErrorCode } from '../src/scenario/errors.js';
 import type { Prop, Scenario, Stmt } from '../src/scenario/ast.js';
 import { addrOf } from '../src/scenario/ast.js';
+import { LitmusProgram } from '../src/litmus/program.js';
 import { cli, litmusFiles, read } from './helpers.js';
 
 // ---- helpers ---------------------------------------------------------------------------
@@ -64,7 +65,7 @@ function showProp(sc: Scenario, p: Prop): string {
     case 'false':
       return p.k;
     case 'eq': {
-      const lhs = p.lhs.k === 'reg' ? `${p.lhs.thread}:${sc.threads[p.lhs.thread]!.regs[p.lhs.reg]!.name}` : sc.locations[p.lhs.loc]!.name;
+      const lhs = p.lhs.k === 'reg' ? `${p.lhs.thread}:${sc.threads[p.lhs.thread]!.regs[p.lhs.reg]!.name}` : p.lhs.k === 'loc' ? sc.locations[p.lhs.loc]!.name : `cpu${p.lhs.cpu}:${p.lhs.name}`;
       return `${lhs}${p.neg ? '!=' : '='}${p.rhs}`;
     }
     case 'not':
@@ -451,6 +452,19 @@ test('SMP104: raise_irq to an unknown CPU or handler, unknown threads', () => {
   expectError(L('C T', '{}', 'P0(int *x) { raise_irq(0, h); }', 'exists (x=1)'), 'SMP104', 3, 27, /unknown interrupt handler 'h'/);
   expectError(P0('\tr0 = 1;', 'exists (5:r0=1)'), 'SMP104', 8, 9, /unknown thread 5/);
   expectError(L('C T', '{ 3:r0=1; }', 'P0(int *x) { int r0; }', 'exists (x=1)'), 'SMP104', 2, 5, /unknown thread 3/);
+});
+
+test('kernel observables: cpuN:NAME in the condition; unknown names and CPUs are coded errors', () => {
+  const sc = parseScenario(P0('\tr0 = membarrier(MEMBARRIER_CMD_QUERY, 0, 0);', 'exists (cpu0:ipi_mb=0 /\\ 0:r0=0 /\\ ~cpu0:membarrier_state=1)'), 'T.litmus');
+  assert.deepEqual(sc.observed.map((o) => (o.k === 'kernel' ? `cpu${o.cpu}:${o.name}` : o.k)), ['reg', 'cpu0:ipi_mb', 'cpu0:membarrier_state']);
+  assert.equal(sc.usesKernel, true);
+  expectError(P0('\tr0 = 1;', 'exists (cpu0:ipi_foo=0)'), 'SMP101', 8, 14, /unknown kernel observable 'ipi_foo' \(ipi_mb, ipi_sync_core/);
+  const e = thrown(() => new LitmusProgram(parseScenario(P0('\tr0 = 1;', 'exists (cpu3:ipis=0)'), 'err.litmus'), 'x86'));
+  assert.equal(e.code, 'SMP104');
+  assert.deepEqual(e.span && { line: e.span.line, col: e.span.col }, { line: 8, col: 9 });
+  assert.match(e.message, /unknown CPU 3 in 'cpu3:ipis': the scenario has CPUs 0\.\.0/);
+  expectError(P0('\tr0 = 1;', 'exists (cpu99999:ipis=0)'), 'SMP104', 8, 9, /unknown CPU 'cpu99999'/);
+  expectError(P0('\tr0 = 1;', 'exists (cpu0:=0)'), 'SMP100', 8, 14, /kernel observable/);
 });
 
 // ---- unsupported constructs ------------------------------------------------------------------------

@@ -27,12 +27,14 @@ export function* exit_mm(k: Kernel, cpu: number): CpuCode {
   if (!k.variant.removed.has('exit_mm.d')) {
     yield* k.note('smp_mb__after_spinlock', { label: 'exit_mm.d', pairs: 'membarrier.c' });
   }
-  yield { k: 'irq', enable: false, site: { fn: 'local_irq_disable' } };
+  // pre-5bc78502322a: neither barrier (d), nor the IRQ-off section, nor the runqueue update.
+  const pre5bc = k.variant.removed.has('exit_mm.update_current_mm');
+  if (!pre5bc) yield { k: 'irq', enable: false, site: { fn: 'local_irq_disable' } };
   yield* k.WRITE_ONCE(L.taskMm[task]!, 0, 'current->mm = NULL');
   k.taskMmNow[task - 1] = 0;
-  yield* membarrier_update_current_mm(k, cpu, 0);
+  if (!pre5bc) yield* membarrier_update_current_mm(k, cpu, 0);
   yield* k.note('enter_lazy_tlb');
-  yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
+  if (!pre5bc) yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
   yield { k: 'st', loc: L.taskAllocLock[task]!, val: 0, site: { fn: 'task_unlock' } };
   yield* mmput(k, mm);
 }

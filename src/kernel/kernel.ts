@@ -32,7 +32,7 @@ export interface KernelConfig {
 export const CALL_FUNCTION_VECTOR = 31;
 
 /** Functions a CPU can be asked to run through smp_call_function_*(). */
-export const IPI_FUNCS = ['none', 'ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state'] as const;
+export const IPI_FUNCS = ['none', 'ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'rcu_quiescent_state'] as const;
 export type IpiFunc = (typeof IPI_FUNCS)[number];
 
 /** Where each kernel object lives in memory. */
@@ -127,11 +127,24 @@ export class Kernel {
   /** Per task (index task id - 1): task->mm as the task's own CPU knows it (only it writes it). */
   readonly taskMmNow: number[];
 
+  /** Per CPU: preempt_count() of the task context (a CPU-local fact; no step). */
+  readonly preemptCount: number[];
+
+  /**
+   * Per CPU, what happened there (CPU-local facts, no memory access), for the
+   * condition's kernel observables (`cpu1:ipi_mb`): handler runs, call-function
+   * interrupts taken, context switches.
+   */
+  readonly counters: Record<'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' | 'ipi_sync_rq_state' | 'ipis' | 'switches', number[]>;
+
   /** The WARN_ON()s that fired in this execution, in order. */
   readonly warnings: string[] = [];
 
   constructor(readonly layout: KernelLayout, readonly variant: Variant, firstTask: readonly number[]) {
     this.taskMmNow = [...layout.taskMms];
+    this.preemptCount = firstTask.map(() => 0);
+    const zeros = (): number[] => firstTask.map(() => 0);
+    this.counters = { ipi_mb: zeros(), ipi_sync_core: zeros(), ipi_rseq: zeros(), ipi_sync_rq_state: zeros(), ipis: zeros(), switches: zeros() };
     this.curr = [...firstTask];
     this.activeMm = firstTask.map((t) => (t === 0 ? 0 : layout.taskMms[t - 1]!));
     this.prevMm = firstTask.map(() => 0);
@@ -153,6 +166,15 @@ export class Kernel {
    */
   WARN_ON(cond: boolean, what: string): void {
     if (cond && !this.warnings.includes(what)) this.warnings.push(what);
+  }
+
+  /** preempt_disable()/preempt_enable(): CPU-local bookkeeping, no memory access. */
+  preempt_disable(cpu: number): void {
+    this.preemptCount[cpu]!++;
+  }
+
+  preempt_enable(cpu: number): void {
+    this.preemptCount[cpu]!--;
   }
 
   /** BUG_ON(): the kernel stops; the run ends here and is a violation named by `what`. */

@@ -36,18 +36,27 @@ function* queueRequest(k: Kernel, sender: number, target: number, func: IpiFunc,
   return old === 0;
 }
 
+/** Runs an IPI function on `cpu` (from the interrupt or the caller's own CPU) and counts it. */
+function* runHandler(k: Kernel, handlers: IpiHandlers, func: IpiFunc, cpu: number, info: number): CpuCode {
+  if (func !== 'none' && func !== 'rcu_quiescent_state') k.counters[func][cpu]!++;
+  yield* handlers[func as Exclude<IpiFunc, 'none'>](k, cpu, info);
+}
+
 /**
  * Models: kernel/smp.c smp_call_function_many_cond() (v6.18) with SCF_WAIT, run with
  * preemption disabled. `runLocal` is SCF_RUN_LOCAL (on_each_cpu_mask()).
  */
 export function* smp_call_function_many_cond(k: Kernel, handlers: IpiHandlers, cpu: number, mask: readonly number[], func: IpiFunc, info: number, runLocal: boolean): CpuCode {
+  // this_cpu = smp_processor_id(): with CONFIG_DEBUG_PREEMPT, a preemptible caller is
+  // reported (it could migrate and leave its own CPU in, or another out of, the mask).
+  k.WARN_ON(k.preemptCount[cpu] === 0, 'BUG: using smp_processor_id() in preemptible code: smp_call_function_many_cond()');
   const remote = mask.filter((c) => c !== cpu);
   const ipi: number[] = [];
   for (const t of remote) if (yield* queueRequest(k, cpu, t, func, info)) ipi.push(t);
   for (const t of ipi) yield { k: 'raise', cpu: t, vector: CALL_FUNCTION_VECTOR, site: { fn: 'send_call_function_ipi_mask' } };
   if (runLocal && mask.includes(cpu)) {
     yield* k.local_irq_save();
-    yield* handlers[func as Exclude<IpiFunc, 'none'>](k, cpu, info);
+    yield* runHandler(k, handlers, func, cpu, info);
     yield* k.local_irq_restore();
   }
   for (const t of remote) yield* csd_lock_wait(k, cpu, t);
@@ -60,14 +69,16 @@ export function* smp_call_function_many(k: Kernel, handlers: IpiHandlers, cpu: n
 
 /** Models: include/linux/smp.h on_each_cpu_mask() (v6.18): includes the calling CPU if in the mask. */
 export function* on_each_cpu_mask(k: Kernel, handlers: IpiHandlers, cpu: number, mask: readonly number[], func: IpiFunc, info: number): CpuCode {
+  k.preempt_disable(cpu);
   yield* smp_call_function_many_cond(k, handlers, cpu, mask, func, info, true);
+  k.preempt_enable(cpu);
 }
 
 /** Models: kernel/smp.c smp_call_function_single() (v6.18) with wait=1: runs locally, IRQs off, on the own CPU. */
 export function* smp_call_function_single(k: Kernel, handlers: IpiHandlers, cpu: number, target: number, func: IpiFunc, info: number): CpuCode {
   if (target === cpu) {
     yield* k.local_irq_save();
-    yield* handlers[func as Exclude<IpiFunc, 'none'>](k, cpu, info);
+    yield* runHandler(k, handlers, func, cpu, info);
     yield* k.local_irq_restore();
     return;
   }
@@ -83,6 +94,7 @@ export function* smp_call_function_single(k: Kernel, handlers: IpiHandlers, cpu:
  * an xchg), run each synchronous request, then csd_unlock() it (smp_store_release).
  */
 export function* generic_smp_call_function_single_interrupt(k: Kernel, handlers: IpiHandlers, cpu: number): CpuCode {
+  k.counters.ipis[cpu]!++;
   const pending = yield { k: 'rmw', loc: k.layout.callSingleQueue[cpu]!, f: () => 0, site: { fn: 'llist_del_all' } };
   for (let s = 0; s < k.config.nrCpus; s++) {
     if ((pending & (1 << s)) === 0) continue;
@@ -90,7 +102,7 @@ export function* generic_smp_call_function_single_interrupt(k: Kernel, handlers:
     const info = yield* k.READ_ONCE(k.layout.csdInfo[s]![cpu]!, 'csd->info');
     const func = IPI_FUNCS[f];
     k.BUG_ON(func === undefined || func === 'none', `a call-function request without a function reached CPU ${cpu}`);
-    yield* handlers[func as Exclude<IpiFunc, 'none'>](k, cpu, info);
+    yield* runHandler(k, handlers, func, cpu, info);
     yield { k: 'st', loc: k.layout.csdFlags[s]![cpu]!, val: 0, site: { fn: 'csd_unlock' } };
   }
 }

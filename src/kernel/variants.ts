@@ -49,6 +49,7 @@ const VARIANTS: readonly Variant[] = [
     removed: new Set(),
   },
   before('a961e40917fb', 'private_expedited.registration', 'PRIVATE_EXPEDITED needs no registration and REGISTER_PRIVATE_EXPEDITED does not exist (EINVAL; 4.14-rc)'),
+  before('541676078b52', 'private_expedited.preempt_disable', 'PRIVATE_EXPEDITED calls smp_call_function_many() with preemption enabled, which its smp_processor_id() reports under CONFIG_DEBUG_PREEMPT (4.14, 4.15-rc)'),
   before('c6d68c1c4a4d', 'private_expedited.single_user', 'PRIVATE_EXPEDITED (and RSEQ) of a single-user mm still runs its barriers and its scan instead of returning at once (before 5.4)'),
   before('227a4aadc75b', 'rq.membarrier_state', "no rq->membarrier_state (before 5.4): GLOBAL_EXPEDITED's lock-free scan reads p->mm->membarrier_state of each CPU's task, whose mm its last thread's exit can free meanwhile (use-after-free), and registration waits for a grace period instead of updating the runqueues"),
   {
@@ -56,6 +57,12 @@ const VARIANTS: readonly Variant[] = [
     base: DEFAULT_KERNEL,
     description: 'before 618758ed3a4f: GLOBAL_EXPEDITED skips every kernel thread (PF_KTHREAD), and kthread_use_mm() of the mm it already borrowed drops no reference, so no barrier (g)',
     removed: new Set(['global_expedited.kthread_mm', 'kthread_use_mm.g']),
+  },
+  {
+    name: 'pre-5bc78502322a',
+    base: DEFAULT_KERNEL,
+    description: "before 5bc78502322a: exit_mm() stores current->mm = NULL without smp_mb__after_spinlock() before it (d) and without membarrier_update_current_mm(NULL) (before 5.11)",
+    removed: new Set(['exit_mm.d', 'exit_mm.update_current_mm']),
   },
   before('809232619f5b', 'query.rseq_bits', 'MEMBARRIER_CMD_QUERY omits the RSEQ commands (5.10 to 5.16)'),
   before('544a4f2ecd45', 'cmd.get_registrations', 'no MEMBARRIER_CMD_GET_REGISTRATIONS (before 6.3): EINVAL, and QUERY omits it'),

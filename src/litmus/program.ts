@@ -3,7 +3,7 @@
 // its primitives onto the machine (arch.ts).
 
 import {
-  ADDR_BASE, addrOf, isAddr, type Expr, type Observable, type Scenario, type Stmt, type Thread,
+  ADDR_BASE, addrOf, isAddr, type Expr, type KernelObservable, type Observable, type Scenario, type Stmt, type Thread,
 } from '../scenario/ast.js';
 import { SmpError, type Span } from '../scenario/errors.js';
 import type { ModelName, ProgramInstance } from '../machine/machine.js';
@@ -90,6 +90,11 @@ export class LitmusProgram implements Program {
         }
       }
     }
+    for (const o of scenario.observed) {
+      if (o.k === 'kernel' && o.cpu >= this.nCpus) {
+        throw new SmpError('SMP104', `unknown CPU ${o.cpu} in 'cpu${o.cpu}:${o.name}': the scenario has CPUs 0..${this.nCpus - 1}`, o.span, scenario.file);
+      }
+    }
     const usesKernel = scenario.usesKernel || settings.placement !== null || settings.kthreads.size > 0;
     const user = scenario.locations.map((l) => l.init);
     if (usesKernel) {
@@ -130,7 +135,7 @@ export class LitmusProgram implements Program {
       },
       warnings: (): readonly string[] => kernel?.warnings ?? [],
       observe: (mem: readonly number[]): number[] =>
-        sc.observed.map((o) => (o.k === 'reg' ? regs[o.thread]![o.reg]! : mem[o.loc]!)),
+        sc.observed.map((o) => (o.k === 'reg' ? regs[o.thread]![o.reg]! : o.k === 'loc' ? mem[o.loc]! : kernelFact(kernel!, mem, o.cpu, o.name))),
     };
   }
 
@@ -154,7 +159,14 @@ export class LitmusProgram implements Program {
 }
 
 export function observableName(sc: Scenario, o: Observable): string {
+  if (o.k === 'kernel') return `cpu${o.cpu}:${o.name}`;
   return o.k === 'reg' ? `${o.thread}:${sc.threads[o.thread]!.regs[o.reg]!.name}` : sc.locations[o.loc]!.name;
+}
+
+/** The final value of a kernel observable (`cpu1:ipi_mb`). */
+function kernelFact(k: Kernel, mem: readonly number[], cpu: number, name: KernelObservable): number {
+  if (name === 'membarrier_state') return mem[k.layout.rqMembarrierState[cpu]!]!;
+  return k.counters[name][cpu]!;
 }
 
 /**

@@ -86,7 +86,20 @@ export type Prop =
   | { k: 'implies'; a: Prop; b: Prop };
 
 /** A register of a thread (`0:r0`) or a shared location (`x`). */
-export type Observable = { k: 'reg'; thread: number; reg: number } | { k: 'loc'; loc: number };
+export type Observable =
+  | { k: 'reg'; thread: number; reg: number }
+  | { k: 'loc'; loc: number }
+  /** `cpu1:ipi_mb`: a fact of the kernel model about one CPU at the end (KERNEL_OBSERVABLES). */
+  | { k: 'kernel'; cpu: number; name: KernelObservable; span: Span };
+
+/**
+ * What a condition may ask the kernel model about CPU N (`cpuN:NAME`): how many times
+ * a handler ran there (a membarrier IPI or the CPU's own call of the function), how
+ * many call-function interrupts it took, how many context switches it made, and the
+ * final value of its runqueue's copy of the membarrier state.
+ */
+export const KERNEL_OBSERVABLES = ['ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'ipis', 'switches', 'membarrier_state'] as const;
+export type KernelObservable = (typeof KERNEL_OBSERVABLES)[number];
 
 export interface Condition {
   quantifier: 'exists' | 'not-exists' | 'forall';

@@ -44,7 +44,7 @@ export function compileProp(sc: Scenario): (values: readonly number[]) => boolea
 }
 
 function key(o: Observable): string {
-  return o.k === 'reg' ? `${o.thread}:${o.reg}` : `loc:${o.loc}`;
+  return o.k === 'reg' ? `${o.thread}:${o.reg}` : o.k === 'loc' ? `loc:${o.loc}` : `cpu${o.cpu}:${o.name}`;
 }
 
 export function observation(positive: number, negative: number): Observation {

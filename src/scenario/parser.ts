@@ -10,7 +10,7 @@
 import {
   addrOf, type BinOp, type Condition, type Directive, type Expectation, type Expr, type Fence,
   type Location, EXPECTEDS, type Expected, type Observable, type Order, type Prop,
-  type Register, type RmwOp, type Scenario, type Stmt, type Thread, type Value,
+  type Register, type RmwOp, type Scenario, type Stmt, type Thread, type Value, KERNEL_OBSERVABLES,
 } from './ast.js';
 import { SmpError, type Span } from './errors.js';
 import { lex, type Comment, type Token } from './lexer.js';
@@ -917,8 +917,20 @@ class Parser {
       this.expect(']', "']'");
       return this.locObservable(inner);
     }
+    if (t.kind === 'id' && /^cpu[0-9]+$/.test(t.text) && this.peekP(':') && !this.locIndex.has(t.text)) {
+      this.next();
+      const nameTok = this.expectId('kernel observable');
+      const name = KERNEL_OBSERVABLES.find((n) => n === nameTok.text);
+      if (!name) {
+        throw new SmpError('SMP101', `unknown kernel observable '${nameTok.text}' (${KERNEL_OBSERVABLES.join(', ')})`, nameTok.span);
+      }
+      const cpu = Number(t.text.slice(3));
+      if (!Number.isSafeInteger(cpu) || cpu > 63) throw new SmpError('SMP104', `unknown CPU '${t.text}'`, t.span);
+      this.usesKernel = true;
+      return { k: 'kernel', cpu, name, span: t.span };
+    }
     if (t.kind === 'id') return this.locObservable(t);
-    throw new SmpError('SMP100', `expected a register like '0:r0' or a location, found ${this.describe(t)}`, t.span);
+    throw new SmpError('SMP100', `expected a register like '0:r0', a location or a kernel fact like 'cpu1:ipi_mb', found ${this.describe(t)}`, t.span);
   }
 
   private locObservable(t: Token): Observable {
@@ -1110,7 +1122,7 @@ function collectObservables(p: Prop): Observable[] {
 }
 
 function obsKey(o: Observable): string {
-  return o.k === 'reg' ? `${o.thread}:${o.reg}` : `loc:${o.loc}`;
+  return o.k === 'reg' ? `${o.thread}:${o.reg}` : o.k === 'loc' ? `loc:${o.loc}` : `cpu${o.cpu}:${o.name}`;
 }
 
 function dedupe(xs: Observable[]): Observable[] {
@@ -1126,9 +1138,10 @@ function dedupe(xs: Observable[]): Observable[] {
 /** herd's order: registers by thread then name, then locations by name. */
 export function sortObservables(xs: Observable[], threads: Thread[], locs: Location[]): Observable[] {
   const name = (o: Observable): string =>
-    o.k === 'reg' ? threads[o.thread]!.regs[o.reg]!.name : locs[o.loc]!.name;
+    o.k === 'reg' ? threads[o.thread]!.regs[o.reg]!.name : o.k === 'loc' ? locs[o.loc]!.name : `cpu${o.cpu}:${o.name}`;
+  const rank = { reg: 0, loc: 1, kernel: 2 } as const;
   return [...xs].sort((a, b) => {
-    if (a.k !== b.k) return a.k === 'reg' ? -1 : 1;
+    if (a.k !== b.k) return rank[a.k] - rank[b.k];
     if (a.k === 'reg' && b.k === 'reg' && a.thread !== b.thread) return a.thread - b.thread;
     const na = name(a);
     const nb = name(b);

@@ -63,6 +63,7 @@ function* context_switch(k: Kernel, cpu: number, prev: number, next: number): Cp
     if (!prevMm) k.prevMm[cpu] = prevActive; // will mmdrop_lazy_tlb() in finish_task_switch()
   }
   yield* k.note('switch_to');
+  k.counters.switches[cpu]!++;
   k.curr[cpu] = next;
   yield* finish_task_switch(k, cpu);
 }

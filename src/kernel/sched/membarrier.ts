@@ -104,6 +104,7 @@ export const MEMBARRIER_IPI_HANDLERS: IpiHandlers = {
   ipi_sync_core: (k) => ipi_sync_core(k),
   ipi_rseq: (k) => ipi_rseq(k),
   ipi_sync_rq_state: (k, cpu, info) => ipi_sync_rq_state(k, cpu, info),
+  rcu_quiescent_state: (k) => k.smp_mb('synchronize_rcu.qs', 'synchronize_rcu.entry/synchronize_rcu.exit', 'rcu quiescent state'),
 };
 
 /** CPUs whose rq->curr runs a task of mm (read without locks, like the kernel). */
@@ -124,13 +125,17 @@ function* cpusRunningMm(k: Kernel, mm: number): Generator<Op, number[], number> 
  * other CPU has passed through a quiescent state, which orders everything it did
  * before with everything the caller does after. Modelled as a barrier on each
  * other CPU, requested and waited for like smp_call_function_many(), with the
- * caller's own barriers around it.
+ * caller's own barriers around it. The request runs `rcu_quiescent_state`, the
+ * model's stand-in for the CPU's quiescent state, not a membarrier handler: the
+ * `no-ipi-mb` mutant leaves it alone and `cpuN:ipi_mb` does not count it.
  */
 function* synchronize_rcu(k: Kernel, cpu: number): CpuCode {
   yield* k.smp_mb('synchronize_rcu.entry');
   const others: number[] = [];
   for (let c = 0; c < k.config.nrCpus; c++) if (c !== cpu) others.push(c);
-  yield* smp_call_function_many(k, MEMBARRIER_IPI_HANDLERS, cpu, others, 'ipi_mb', 0);
+  k.preempt_disable(cpu);
+  yield* smp_call_function_many(k, MEMBARRIER_IPI_HANDLERS, cpu, others, 'rcu_quiescent_state', 0);
+  k.preempt_enable(cpu);
   yield* k.smp_mb('synchronize_rcu.exit');
 }
 
@@ -207,7 +212,11 @@ export function* membarrier_global_expedited(k: Kernel, cpu: number): Ret {
     if (pm === 0) continue;
     mask.push(c);
   }
-  if (!k.variant.removed.has('membarrier.ipi')) yield* smp_call_function_many(k, MEMBARRIER_IPI_HANDLERS, cpu, mask, 'ipi_mb', 0);
+  if (!k.variant.removed.has('membarrier.ipi')) {
+    k.preempt_disable(cpu);
+    yield* smp_call_function_many(k, MEMBARRIER_IPI_HANDLERS, cpu, mask, 'ipi_mb', 0);
+    k.preempt_enable(cpu);
+  }
   yield* k.smp_mb('membarrier.c', 'sched.before_rq_curr'); // exit from system call is not a mb
   yield* serialize_ipi_exit(k);
   return 0;
@@ -251,7 +260,11 @@ export function* membarrier_private_expedited(k: Kernel, cpu: number, flags: num
   } else {
     const mask = yield* cpusRunningMm(k, mm);
     if (flags !== MEMBARRIER_FLAG_SYNC_CORE) {
+      // pre-541676078b52: called with preemption enabled (4.14, 4.15-rc).
+      const pre541 = k.variant.removed.has('private_expedited.preempt_disable');
+      if (!pre541) k.preempt_disable(cpu);
       yield* smp_call_function_many(k, MEMBARRIER_IPI_HANDLERS, cpu, mask, ipiFunc, 0);
+      if (!pre541) k.preempt_enable(cpu);
     } else {
       yield* on_each_cpu_mask(k, MEMBARRIER_IPI_HANDLERS, cpu, mask, ipiFunc, 0);
     }
