@@ -127,6 +127,9 @@ export class Kernel {
   /** Per task (index task id - 1): task->mm as the task's own CPU knows it (only it writes it). */
   readonly taskMmNow: number[];
 
+  /** Per CPU: > 0 while the task context runs kernel code (system call, switch): not preempted by a tick. */
+  readonly kernelDepth: number[];
+
   /** Per CPU: preempt_count() of the task context (a CPU-local fact; no step). */
   readonly preemptCount: number[];
 
@@ -143,6 +146,7 @@ export class Kernel {
   constructor(readonly layout: KernelLayout, readonly variant: Variant, firstTask: readonly number[]) {
     this.taskMmNow = [...layout.taskMms];
     this.preemptCount = firstTask.map(() => 0);
+    this.kernelDepth = firstTask.map(() => 0);
     const zeros = (): number[] => firstTask.map(() => 0);
     this.counters = { ipi_mb: zeros(), ipi_sync_core: zeros(), ipi_rseq: zeros(), ipi_sync_rq_state: zeros(), ipis: zeros(), switches: zeros() };
     this.curr = [...firstTask];

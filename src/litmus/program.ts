@@ -6,8 +6,8 @@ import {
   ADDR_BASE, addrOf, isAddr, type Expr, type KernelObservable, type Observable, type Scenario, type Stmt, type Thread,
 } from '../scenario/ast.js';
 import { SmpError, type Span } from '../scenario/errors.js';
-import type { ModelName, ProgramInstance } from '../machine/machine.js';
-import type { CpuCode, Op, OpSite } from '../machine/ops.js';
+import { PREEMPTED, type ModelName, type ProgramInstance } from '../machine/machine.js';
+import type { CpuCode, HandlerCode, Op, OpSite } from '../machine/ops.js';
 import { fenceOp } from './arch.js';
 import { CALL_FUNCTION_VECTOR, Kernel, KernelLayout, type KernelConfig } from '../kernel/kernel.js';
 import { generic_smp_call_function_single_interrupt } from '../kernel/smp.js';
@@ -62,6 +62,8 @@ export class LitmusProgram implements Program {
   private readonly spawned: ReadonlySet<number>;
   /** The mm each fork() and execve() statement creates. */
   private readonly mmOfStmt: ReadonlyMap<Stmt, number>;
+  /** Timer ticks per CPU that runs more than one task (`preempt N;`). */
+  private readonly ticks: number;
 
   constructor(readonly scenario: Scenario, readonly model: ModelName, variant: Variant = findVariant(DEFAULT_KERNEL)!) {
     this.name = scenario.name;
@@ -111,6 +113,7 @@ export class LitmusProgram implements Program {
       this.init = user;
     }
     this.hasHandlers = scenario.handlers.length > 0 || usesKernel;
+    this.ticks = settings.preempt;
     this.observedNames = scenario.observed.map((o) => observableName(scenario, o));
   }
 
@@ -124,16 +127,26 @@ export class LitmusProgram implements Program {
     const taskIds = this.taskIds;
     const spawned = this.spawned;
     const mmOfStmt = this.mmOfStmt;
+    const ticks = this.ticks;
+    const sched: CpuSched[] = placement.map((list, c) => ({
+      entries: list.map((t, i) => ({ t, id: taskIds[c]![i]!, spawned: t !== KTHREAD && spawned.has(t), state: 'new' as const })),
+      cur: 0,
+      switchedTo: -1,
+    }));
     return {
-      task: (cpu: number): CpuCode => runCpu(placement[cpu]!, taskIds[cpu]!, sc, regs, spawned, { model, file, cpu, kernel, mmOfStmt }),
-      handler: (cpu: number, vector: number): CpuCode => {
+      task: (cpu: number): CpuCode => runCpu(sched[cpu]!, sc, regs, { model, file, cpu, kernel, mmOfStmt }),
+      handler: (cpu: number, vector: number): HandlerCode => {
         if (vector === CALL_FUNCTION_VECTOR && kernel) {
           return generic_smp_call_function_single_interrupt(kernel, MEMBARRIER_IPI_HANDLERS, cpu);
         }
+        if (TIMER_VECTORS.includes(vector) && kernel) return timer_interrupt(kernel, cpu, sched[cpu]!);
         const h = sc.handlers[vector]!;
         return runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel, mmOfStmt });
       },
       warnings: (): readonly string[] => kernel?.warnings ?? [],
+      initialPending: (cpu: number): number =>
+        // A CPU with more than one task to run takes up to `preempt N` timer ticks.
+        (placement[cpu]!.length > 1 ? TIMER_VECTORS.slice(0, ticks).reduce((m, v) => m | (1 << v), 0) : 0),
       observe: (mem: readonly number[]): number[] =>
         sc.observed.map((o) => (o.k === 'reg' ? regs[o.thread]![o.reg]! : o.k === 'loc' ? mem[o.loc]! : kernelFact(kernel!, mem, o.cpu, o.name))),
     };
@@ -154,6 +167,7 @@ export class LitmusProgram implements Program {
 
   handlerName(vector: number): string {
     if (vector === CALL_FUNCTION_VECTOR) return 'generic_smp_call_function_single_interrupt';
+    if (TIMER_VECTORS.includes(vector)) return 'timer interrupt';
     return this.scenario.handlers[vector]?.name ?? `vector${vector}`;
   }
 }
@@ -277,18 +291,117 @@ function* runThread(t: Thread, ctx: ThreadCtx): CpuCode {
   yield* execBlock(t.body, ctx);
 }
 
-/** A CPU runs its tasks in order; between two, the kernel's __schedule() switches. */
-function* runCpu(list: number[], ids: number[], sc: Scenario, regs: number[][], spawned: ReadonlySet<number>, base: Omit<ThreadCtx, 'regs'>): CpuCode {
-  for (let i = 0; i < list.length; i++) {
-    const t = list[i]!;
-    if (t !== KTHREAD && spawned.has(t)) yield* wait_for_new_task(base.kernel!, ids[i]!);
-    if (i > 0 || (t !== KTHREAD && spawned.has(t))) yield* __schedule(base.kernel!, base.cpu, ids[i]!);
-    if (t === KTHREAD) {
-      yield { k: 'nop', site: { fn: 'kthread (runs in the kernel, mm NULL)' } };
+/** One task of a CPU's list (`cpu N runs ...`): a thread, or a body-less kernel thread. */
+interface SchedEntry {
+  t: number; // thread id, or KTHREAD
+  id: number; // task id
+  spawned: boolean; // started by fork(Pn)/clone(Pn): runs only once woken
+  state: 'new' | 'running' | 'preempted' | 'done';
+  gen?: CpuCode;
+  pending?: Op; // the op a preempted task had yielded and not yet done
+}
+
+/** A CPU's runqueue as the model keeps it (CPU-local: read only by this CPU's code). */
+interface CpuSched {
+  entries: SchedEntry[];
+  cur: number;
+  /** The entry a timer interrupt switched to (see timer_interrupt). */
+  switchedTo: number;
+}
+
+/** Timer interrupt vectors: `preempt N;` makes the first N pending on CPUs with several tasks. */
+export const TIMER_VECTORS: readonly number[] = [28, 29, 30];
+
+/** The next entry after `i`, in the list's cyclic order, that `ok` accepts; -1 if none. */
+function nextEntry(S: CpuSched, i: number, ok: (e: SchedEntry) => boolean): number {
+  const n = S.entries.length;
+  for (let d = 1; d <= n; d++) {
+    const j = (i + d) % n;
+    if (j !== i && ok(S.entries[j]!)) return j;
+  }
+  return -1;
+}
+
+/** Kernel code on `cpu`: while it runs, the task is in kernel mode (not preempted by a tick). */
+function* kernelMode<T>(k: Kernel, cpu: number, g: Generator<Op, T, number>): Generator<Op, T, number> {
+  k.kernelDepth[cpu]!++;
+  const r = yield* g;
+  k.kernelDepth[cpu]!--;
+  return r;
+}
+
+function* kthreadBody(): CpuCode {
+  yield { k: 'nop', site: { fn: 'kthread (runs in the kernel, mm NULL)' } };
+}
+
+/**
+ * A CPU runs its tasks in the list's order; between two, the kernel's __schedule()
+ * switches. A timer interrupt may preempt a task in user mode for the next runnable
+ * one (timer_interrupt switches there); the preempted task resumes when the CPU
+ * comes back to it, in the same cyclic order.
+ */
+function* runCpu(S: CpuSched, sc: Scenario, regs: number[][], base: Omit<ThreadCtx, 'regs'>): CpuCode {
+  const k = base.kernel;
+  const cpu = base.cpu;
+  let i = 0;
+  let first = true;
+  let switched = false; // the switch to entry i was done by a timer interrupt
+  for (;;) {
+    const e = S.entries[i]!;
+    if (!switched && k) {
+      if (e.state === 'new' && e.spawned) yield* kernelMode(k, cpu, wait_for_new_task(k, e.id));
+      if (!first || (e.state === 'new' && e.spawned)) yield* kernelMode(k, cpu, __schedule(k, cpu, e.id));
+    }
+    first = false;
+    switched = false;
+    S.cur = i;
+    let res: IteratorResult<Op, void>;
+    if (e.state === 'preempted') {
+      res = { done: false, value: e.pending! };
+      e.pending = undefined;
+    } else {
+      e.gen = e.t === KTHREAD ? kthreadBody() : runThread(sc.threads[e.t]!, { ...base, regs: regs[e.t]! });
+      res = e.gen.next(0);
+    }
+    e.state = 'running';
+    while (!res.done) {
+      const r = yield res.value;
+      if (r === PREEMPTED) {
+        e.state = 'preempted';
+        e.pending = res.value;
+        break;
+      }
+      res = e.gen!.next(r);
+    }
+    if (e.state === 'preempted') {
+      i = S.switchedTo;
+      switched = true;
       continue;
     }
-    yield* runThread(sc.threads[t]!, { ...base, regs: regs[t]! });
+    e.state = 'done';
+    const n = nextEntry(S, i, (x) => x.state !== 'done');
+    if (n < 0) return;
+    i = n;
   }
+}
+
+/**
+ * The timer interrupt with preemption (kernel preempt=none): scheduler_tick() finds
+ * another runnable task on this CPU, and if the interrupted task was in user mode,
+ * irqentry_exit_to_user_mode() calls schedule() on the way out. A task that has not
+ * been woken yet (a child of fork/clone) is not a candidate.
+ */
+function* timer_interrupt(k: Kernel, cpu: number, S: CpuSched): HandlerCode {
+  yield { k: 'nop', site: { fn: 'timer interrupt: scheduler_tick()' } };
+  const e = S.entries[S.cur]!;
+  const user = e.state === 'running' && e.t !== KTHREAD && k.kernelDepth[cpu] === 0 && k.layout.taskMms[e.id - 1] !== 0 && k.mmOf(e.id) !== 0;
+  if (!user) return;
+  const j = nextEntry(S, S.cur, (x) => x.state === 'preempted' || (x.state === 'new' && !x.spawned));
+  if (j < 0) return;
+  yield* k.note('irqentry_exit_to_user_mode: need_resched, schedule()');
+  yield* __schedule(k, cpu, S.entries[j]!.id);
+  S.switchedTo = j;
+  return PREEMPTED;
 }
 
 function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> {
@@ -327,27 +440,31 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
         if (ctx.kernel.layout.taskMms[ctx.kernel.current(ctx.cpu) - 1] !== 0) {
           throw new SmpError('SMP109', `${s.use ? 'kthread_use_mm' : 'kthread_unuse_mm'}() is for kernel threads: declare the thread with 'kthread P${ctx.kernel.current(ctx.cpu) - 1};'`, s.span, file);
         }
-        yield* (s.use ? kthread_use_mm(ctx.kernel, ctx.cpu, 1) : kthread_unuse_mm(ctx.kernel, ctx.cpu, 1));
+        yield* kernelMode(ctx.kernel, ctx.cpu, s.use ? kthread_use_mm(ctx.kernel, ctx.cpu, 1) : kthread_unuse_mm(ctx.kernel, ctx.cpu, 1));
         break;
       case 'spawn': {
         const k = ctx.kernel!;
         const child = s.thread + 1;
+        k.kernelDepth[ctx.cpu]!++;
         yield* k.note(`${s.how === 'fork' ? 'fork' : 'clone(CLONE_VM)'}: P${s.thread} (task ${child})`);
         yield* copy_mm(k, ctx.cpu, child, s.how === 'clone', ctx.mmOfStmt.get(s) ?? 0);
         yield* wake_up_new_task(k, child);
+        k.kernelDepth[ctx.cpu]!--;
         break;
       }
       case 'execve': {
         const k = ctx.kernel!;
         const mm = ctx.mmOfStmt.get(s)!;
+        k.kernelDepth[ctx.cpu]!++;
         yield* k.note('execve');
         yield* mm_alloc(k, mm);
         yield* exec_mmap(k, ctx.cpu, mm);
+        k.kernelDepth[ctx.cpu]!--;
         break;
       }
       case 'exit':
         if (!ctx.kernel) throw new Error('internal: exit() without the kernel model');
-        yield* do_exit(ctx.kernel, ctx.cpu);
+        yield* kernelMode(ctx.kernel, ctx.cpu, do_exit(ctx.kernel, ctx.cpu));
         ctx.exited = true;
         return;
     }
@@ -409,7 +526,7 @@ function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, 
       for (const x of e.args) args.push(yield* evalExpr(x, ctx, val));
       if (!ctx.kernel) throw new Error('internal: a system call without the kernel model');
       for (const a of args) noPtr(a, e.span, file);
-      return yield* sys_membarrier(ctx.kernel, ctx.cpu, args[0]!, args[1]! >>> 0, args[2]!);
+      return yield* kernelMode(ctx.kernel, ctx.cpu, sys_membarrier(ctx.kernel, ctx.cpu, args[0]!, args[1]! >>> 0, args[2]!));
     }
     case 'rmw': {
       const a = yield* evalExpr(e.addr, ctx, val);

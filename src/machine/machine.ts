@@ -12,7 +12,7 @@
 // any other (both write the CPU's control word, so they conflict).
 // A run is the list of process ids chosen at each step.
 
-import type { CpuCode, Op, OpSite } from './ops.js';
+import type { CpuCode, HandlerCode, Op, OpSite } from './ops.js';
 
 export type ModelName = 'sc' | 'x86';
 export const MODELS: readonly ModelName[] = ['sc', 'x86'];
@@ -52,14 +52,25 @@ export const ACC_F = 3; // a store-buffer drain: a memory write that commutes wi
 export interface ProgramInstance {
   /** The code CPU `cpu` runs from the start, or null for an idle CPU. */
   task(cpu: number): CpuCode | null;
-  /** A fresh activation of interrupt handler `vector` on `cpu`. */
-  handler(cpu: number, vector: number): CpuCode;
+  /**
+   * A fresh activation of interrupt handler `vector` on `cpu`. A handler that
+   * returns PREEMPTED has switched the CPU to another task (schedule() on the way
+   * out of the interrupt): the task context's pending op is withdrawn and the task
+   * code is resumed with PREEMPTED instead of that op's result.
+   */
+  handler(cpu: number, vector: number): HandlerCode;
+  /** Interrupt vectors pending on `cpu` at the start (timer ticks). */
+  initialPending?(cpu: number): number;
 }
 
+/** What a handler returns, and the task code receives, when the task is preempted. */
+export const PREEMPTED = -0x7fff_fff0;
+
 interface Ctx {
-  gen: CpuCode;
+  gen: HandlerCode;
   op: Op | null; // null: this context has finished
   vector: number; // -1 for the task context
+  preempts?: boolean; // a handler that returned PREEMPTED
 }
 
 interface BufEntry {
@@ -155,7 +166,7 @@ export class Machine {
     this.irqsPossible = hasHandlers;
     this.cpus = [];
     for (let c = 0; c < nCpus; c++) {
-      const cpu: Cpu = { ctx: [], buf: [], bufHead: 0, irqOn: true, pending: 0, stores: 0, hist: 0 };
+      const cpu: Cpu = { ctx: [], buf: [], bufHead: 0, irqOn: true, pending: program.initialPending?.(c) ?? 0, stores: 0, hist: 0 };
       const gen = program.task(c);
       if (gen) {
         const ctx: Ctx = { gen, op: null, vector: -1 };
@@ -180,6 +191,7 @@ export class Machine {
   private advance(ctx: Ctx, result: number): void {
     const r = ctx.gen.next(result);
     ctx.op = r.done ? null : r.value;
+    if (r.done && r.value === PREEMPTED) ctx.preempts = true;
   }
 
   private top(c: number): Ctx | undefined {
@@ -400,6 +412,12 @@ export class Machine {
       cpu.ctx.pop();
       cpu.irqOn = true;
       cpu.hist = this.interner.intern(cpu.hist, 'iret');
+      const task = cpu.ctx[0];
+      if (t.preempts && task && task.vector < 0 && task.op !== null) {
+        // The handler switched tasks: the interrupted task's op is withdrawn.
+        cpu.hist = this.interner.intern(cpu.hist, 'preempted');
+        this.advance(task, PREEMPTED);
+      }
     }
   }
 

@@ -32,5 +32,7 @@ export type Op =
   | { k: 'raise'; cpu: number; vector: number; site: OpSite };
 
 export type CpuCode = Generator<Op, void, number>;
+/** An interrupt handler's code: it may return PREEMPTED (machine.ts) when it switched tasks. */
+export type HandlerCode = Generator<Op, void | number, number>;
 
 export type OpKind = Op['k'];

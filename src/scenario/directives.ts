@@ -5,15 +5,20 @@
 //                            thread, one after the other, switching with __schedule())
 //   kthread P2 ...;         (these threads are kernel threads: no mm of their own; they
 //                            may adopt the process's mm with kthread_use_mm())
+//   preempt N;              (each CPU that runs several tasks takes up to N timer
+//                            ticks; a tick in user mode switches to the CPU's next
+//                            runnable task)
 // Reserved for the kernel model (recognised, refused with SMP108 until implemented):
-//   kernel, variant, process, task, kthread, preempt, sched, mm, config.
+//   kernel, variant, process, task, sched, mm, config.
 
 import type { Bounds } from '../explore/types.js';
 import { MODELS, type ModelName } from '../machine/machine.js';
 import type { Scenario } from './ast.js';
 import { SmpError } from './errors.js';
 
-export const RESERVED_DIRECTIVES = ['kernel', 'variant', 'process', 'task', 'preempt', 'sched', 'mm', 'config'] as const;
+export const RESERVED_DIRECTIVES = ['kernel', 'variant', 'process', 'task', 'sched', 'mm', 'config'] as const;
+/** Timer ticks per CPU at most (`preempt N;`). */
+export const PREEMPT_TICKS_MAX = 3;
 export const BOUND_MAX = 100_000_000;
 
 export interface Settings {
@@ -23,12 +28,14 @@ export interface Settings {
   placement: number[][] | null;
   /** Threads that are kernel threads (`kthread P2;`). */
   kthreads: Set<number>;
+  /** Timer ticks each CPU with several tasks may take, each a chance to preempt (`preempt N;`). */
+  preempt: number;
 }
 
 export const KTHREAD = -1;
 
 export function directiveSettings(sc: Scenario): Settings {
-  const out: Settings = { bounds: {}, placement: null, kthreads: new Set() };
+  const out: Settings = { bounds: {}, placement: null, kthreads: new Set(), preempt: 0 };
   for (const d of sc.directives) {
     const err = (msg: string): SmpError => new SmpError('SMP108', msg, d.span, sc.file);
     switch (d.name) {
@@ -47,6 +54,14 @@ export function directiveSettings(sc: Scenario): Settings {
         if (what === 'steps') out.bounds.stepsMax = v;
         else if (what === 'executions') out.bounds.executionsMax = v;
         else throw err(`unknown bound '${what}': known bounds are 'steps' and 'executions'`);
+        break;
+      }
+      case 'preempt': {
+        const v = Number(d.args[0]);
+        if (d.args.length !== 1 || !/^\d+$/.test(d.args[0] ?? '') || v > PREEMPT_TICKS_MAX) {
+          throw err(`'preempt' takes the number of timer ticks per CPU, 0 to ${PREEMPT_TICKS_MAX}: 'preempt 1;'`);
+        }
+        out.preempt = v;
         break;
       }
       case 'kthread': {
@@ -95,6 +110,10 @@ export function directiveSettings(sc: Scenario): Settings {
     }
     for (let t = 0; t < sc.threads.length; t++) if (!seen.has(t)) throw err(`thread P${t} is not placed on any CPU`);
     if (out.placement.length > 8) throw err('more than 8 CPUs');
+  }
+  if (out.preempt > 0 && !(out.placement ?? []).some((list) => list.length > 1)) {
+    const d = sc.directives.find((x) => x.name === 'preempt')!;
+    throw new SmpError('SMP108', "'preempt' needs a CPU that runs several tasks ('cpu 1 runs P1 P2;'): a tick preempts a task for the next one", d.span, sc.file);
   }
   return out;
 }
