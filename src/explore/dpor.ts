@@ -12,7 +12,7 @@
 // at e, if no such initial is already there or asleep; initials that are not
 // enabled at e make the race irreversible (e.g. an await that e's write enabled).
 
-import { ACC_F, ACC_R, AssertionFailed, BoundExceeded, cpuOfProc, Interner, procFlush } from '../machine/machine.js';
+import { ACC_F, ACC_R, AssertionFailed, BoundExceeded, cpuOfProc, Interner, procFetch, procFlush, PROCS_PER_CPU } from '../machine/machine.js';
 import type { Program } from '../litmus/program.js';
 import { Collector } from './collector.js';
 import { freshRun, type Run } from './run.js';
@@ -37,7 +37,10 @@ export function dependent(fa: readonly number[], pa: number, fb: readonly number
 const lowestBit = (m: number): number => 31 - Math.clz32(m & -m);
 
 export function exploreDpor(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions): ExploreResult {
-  const P = program.nCpus * 3;
+  const P = program.nCpus * PROCS_PER_CPU;
+  // The instruction-fetch processes (one per CPU), which only scenarios with code use.
+  let fetchProcs = 0;
+  if ((program.codeLocs ?? []).length > 0) for (let c = 0; c < program.nCpus; c++) fetchProcs |= 1 << procFetch(c);
   const interner = opts.interner ?? new Interner();
   const col = new Collector(prop, opts.onGraph);
   const { stepsMax, executionsMax } = opts.bounds;
@@ -214,6 +217,10 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
       return false;
     }
     steps++;
+    // An instruction fetch that this step disabled (the task ran the code, or an
+    // interrupt came in) will never happen in this run: explore it here first.
+    const lostFetch = fetchProcs & enabledAt[d]! & ~bit & ~sleep[d]!;
+    if (lostFetch !== 0) backtrack[d]! |= lostFetch & ~m.enabledMask();
     const clk = new Int32Array(P);
     const prev = lastIdx[p]!;
     if (prev >= 0) clk.set(clocks[prev]!);

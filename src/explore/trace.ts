@@ -19,7 +19,7 @@ export const TraceStepSchema = z.object({
   i: z.number().int(),
   proc: z.number().int(),
   cpu: z.number().int(),
-  kind: z.enum(['cpu', 'flush', 'irq']),
+  kind: z.enum(['cpu', 'flush', 'irq', 'fetch']),
   ctx: z.number().int(),
   op: z.string(),
   fn: z.string(),
@@ -120,6 +120,10 @@ export function traceStep(program: Program, s: StepInfo, i: number): TraceStep {
 }
 
 /** One short phrase per step, in the kernel's words. */
+function fetchedText(program: Program, s: StepInfo): string {
+  return (s.fetched ?? []).map(([l, v]) => `${program.locName(l)} = ${program.formatValue(v)}`).join(', ');
+}
+
 export function describeStep(program: Program, s: StepInfo): string {
   const loc = s.loc !== undefined ? program.locName(s.loc) : '';
   const val = s.value !== undefined ? program.formatValue(s.value) : '';
@@ -148,6 +152,13 @@ export function describeStep(program: Program, s: StepInfo): string {
       return `store buffer drains ${loc} = ${val} to memory`;
     case 'irq-entry':
       return `interrupt: enter ${program.handlerName(s.vector ?? 0)}()`;
+    case 'fetch':
+      return `instruction fetch: ${fetchedText(program, s)}`;
+    case 'serialize':
+      // An instruction (IRET) reads as itself; a kernel function with its parentheses.
+      return `${s.fn}${s.fn.includes('(') || /^[A-Z]+$/.test(s.fn) ? '' : '()'}${lbl} serialising${s.fetched && s.fetched.length > 0 ? `: refetches ${fetchedText(program, s)}` : ''}`;
+    case 'exec':
+      return `${s.fn}(${loc}) runs version ${val}${s.note ? ` (${s.note})` : ''}`;
     default:
       return `${s.op} ${s.fn}`;
   }
@@ -156,7 +167,7 @@ export function describeStep(program: Program, s: StepInfo): string {
 /** One line per step, one column per CPU. */
 export function renderTraceText(t: Trace, maxWidth = 72): string {
   const n = t.cpus.length;
-  const cellText = (s: TraceStep): string => `${s.kind === 'flush' ? '~ ' : s.ctx > 0 ? '  irq| ' : ''}${s.text}`;
+  const cellText = (s: TraceStep): string => `${s.kind === 'flush' || s.op === 'fetch' ? '~ ' : s.ctx > 0 ? '  irq| ' : ''}${s.text}`;
   const width = Math.min(maxWidth, Math.max(12, ...t.cpus.map((c, i) => `CPU${i} (${c})`.length), ...t.steps.map((s) => cellText(s).length)));
   const pad = (s: string, w: number): string => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
   const num = Math.max(3, String(t.steps.length).length + 1);

@@ -27,6 +27,8 @@ export interface Program {
   readonly init: readonly number[];
   readonly hasHandlers: boolean;
   readonly model: ModelName;
+  /** Locations that hold code (write_code/exec_code), fetched by each CPU. */
+  readonly codeLocs?: readonly number[];
   /** Names of the observed registers and locations, herd order ('0:r0', 'x'). */
   readonly observedNames: readonly string[];
   instantiate(): Instance;
@@ -45,6 +47,7 @@ export interface Instance extends ProgramInstance {
 export class LitmusProgram implements Program {
   readonly name: string;
   readonly nCpus: number;
+  readonly codeLocs: readonly number[];
   readonly init: readonly number[];
   readonly hasHandlers: boolean;
   readonly observedNames: readonly string[];
@@ -68,6 +71,7 @@ export class LitmusProgram implements Program {
   constructor(readonly scenario: Scenario, readonly model: ModelName, variant: Variant = findVariant(DEFAULT_KERNEL)!) {
     this.name = scenario.name;
     this.variant = variant;
+    this.codeLocs = scenario.codeLocs;
     const settings = directiveSettings(scenario);
     this.placement = settings.placement ?? scenario.threads.map((t) => [t.id]);
     this.nCpus = this.placement.length;
@@ -128,6 +132,8 @@ export class LitmusProgram implements Program {
     const spawned = this.spawned;
     const mmOfStmt = this.mmOfStmt;
     const ticks = this.ticks;
+    // Every interrupt returns by IRET, which is serialising on x86.
+    const iretSerialises = true;
     const sched: CpuSched[] = placement.map((list, c) => ({
       entries: list.map((t, i) => ({ t, id: taskIds[c]![i]!, spawned: t !== KTHREAD && spawned.has(t), state: 'new' as const })),
       cur: 0,
@@ -137,11 +143,11 @@ export class LitmusProgram implements Program {
       task: (cpu: number): CpuCode => runCpu(sched[cpu]!, sc, regs, { model, file, cpu, kernel, mmOfStmt }),
       handler: (cpu: number, vector: number): HandlerCode => {
         if (vector === CALL_FUNCTION_VECTOR && kernel) {
-          return generic_smp_call_function_single_interrupt(kernel, MEMBARRIER_IPI_HANDLERS, cpu);
+          return iret(generic_smp_call_function_single_interrupt(kernel, MEMBARRIER_IPI_HANDLERS, cpu), iretSerialises);
         }
-        if (TIMER_VECTORS.includes(vector) && kernel) return timer_interrupt(kernel, cpu, sched[cpu]!);
+        if (TIMER_VECTORS.includes(vector) && kernel) return iret(timer_interrupt(kernel, cpu, sched[cpu]!), iretSerialises);
         const h = sc.handlers[vector]!;
-        return runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel, mmOfStmt });
+        return iret(runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel, mmOfStmt }), iretSerialises);
       },
       warnings: (): readonly string[] => kernel?.warnings ?? [],
       initialPending: (cpu: number): number =>
@@ -307,6 +313,16 @@ interface CpuSched {
   cur: number;
   /** The entry a timer interrupt switched to (see timer_interrupt). */
   switchedTo: number;
+}
+
+/**
+ * The return from an interrupt: IRET, a core-serialising instruction on x86: it waits
+ * for the store buffer to drain and makes the CPU refetch its instructions.
+ */
+function* iret(handler: HandlerCode, serialises: boolean): HandlerCode {
+  const r = yield* handler;
+  if (serialises) yield { k: 'serialize', site: { fn: 'IRET' } };
+  return r;
 }
 
 /** Timer interrupt vectors: `preempt N;` makes the first N pending on CPUs with several tasks. */
@@ -509,6 +525,10 @@ function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, 
       const a = yield* evalExpr(e.a, ctx, val);
       const b = yield* evalExpr(e.b, ctx, val);
       return binop(e.op, a, b, e.span, file);
+    }
+    case 'exec': {
+      const a = yield* evalExpr(e.addr, ctx, val);
+      return yield { k: 'exec', loc: deref(a, e.span, file), site: site(e.fn, e.span) };
     }
     case 'load': {
       const a = yield* evalExpr(e.addr, ctx, val);

@@ -17,8 +17,8 @@ import type { CpuCode, HandlerCode, Op, OpSite } from './ops.js';
 export type ModelName = 'sc' | 'x86';
 export const MODELS: readonly ModelName[] = ['sc', 'x86'];
 
-export const PROCS_PER_CPU = 3;
-export const CPUS_MAX = 10; // processes are tracked in 32-bit masks
+export const PROCS_PER_CPU = 4;
+export const CPUS_MAX = 8; // processes are tracked in 32-bit masks
 export const STORE_BUFFER_MAX = 64; // entries per CPU (x86 has 50-odd): a bound of the model
 
 /** A kernel assertion (WARN_ON/BUG_ON in the model) failed during a step: a violation with its name. */
@@ -39,9 +39,11 @@ export class BoundExceeded extends Error {
 export const procCpu = (c: number): number => c * PROCS_PER_CPU;
 export const procFlush = (c: number): number => c * PROCS_PER_CPU + 1;
 export const procIrq = (c: number): number => c * PROCS_PER_CPU + 2;
+/** The CPU's instruction fetch: brings in a newer version of the code it is about to run. */
+export const procFetch = (c: number): number => c * PROCS_PER_CPU + 3;
 export const cpuOfProc = (p: number): number => (p / PROCS_PER_CPU) | 0;
-export const kindOfProc = (p: number): 'cpu' | 'flush' | 'irq' =>
-  (['cpu', 'flush', 'irq'] as const)[p % PROCS_PER_CPU]!;
+export const kindOfProc = (p: number): 'cpu' | 'flush' | 'irq' | 'fetch' =>
+  (['cpu', 'flush', 'irq', 'fetch'] as const)[p % PROCS_PER_CPU]!;
 
 /** Access modes in a footprint entry `(loc << 2) | mode`. */
 export const ACC_R = 1;
@@ -88,6 +90,7 @@ interface Cpu {
   pending: number; // bitmask of pending vectors
   stores: number; // write ids issued
   hist: number; // interned history of this CPU's steps and results
+  icache: number[]; // per code location (index into codeLocs): the version this CPU has fetched
 }
 
 /** Hash-consing of histories so that a CPU's whole past is one integer. */
@@ -111,7 +114,7 @@ export class Interner {
 export interface StepInfo {
   proc: number;
   cpu: number;
-  kind: 'cpu' | 'flush' | 'irq';
+  kind: 'cpu' | 'flush' | 'irq' | 'fetch';
   op: string; // 'ld', 'st', 'mb', 'flush', 'irq-entry', 'irq-exit', ...
   fn: string;
   loc?: number;
@@ -125,6 +128,8 @@ export interface StepInfo {
   vector?: number;
   ctx: number; // context depth after the step (0 = task)
   note?: string;
+  /** Instruction fetch and serialising events: the code locations and the versions now fetched. */
+  fetched?: [number, number][];
 }
 
 export class Machine {
@@ -136,6 +141,9 @@ export class Machine {
   private readonly coHist: number[];
   private readonly cpus: Cpu[];
   private readonly irqsPossible: boolean;
+  /** Locations that hold code (write_code/exec_code): each CPU fetches them. */
+  private readonly codeLocs: readonly number[];
+  private readonly codeIndex: Map<number, number>;
   private events = 0;
 
   /** Set by step(): the event this step must join in happens-before (a flush joins its store). */
@@ -153,6 +161,7 @@ export class Machine {
     private readonly program: ProgramInstance,
     private readonly interner: Interner,
     hasHandlers: boolean,
+    codeLocs: readonly number[] = [],
   ) {
     if (nCpus > CPUS_MAX) throw new Error(`internal: more than ${CPUS_MAX} CPUs`);
     this.tso = model === 'x86';
@@ -164,9 +173,11 @@ export class Machine {
     this.memW = init.map(() => 0);
     this.coHist = init.map(() => 0);
     this.irqsPossible = hasHandlers;
+    this.codeLocs = codeLocs;
+    this.codeIndex = new Map(codeLocs.map((l, i) => [l, i]));
     this.cpus = [];
     for (let c = 0; c < nCpus; c++) {
-      const cpu: Cpu = { ctx: [], buf: [], bufHead: 0, irqOn: true, pending: program.initialPending?.(c) ?? 0, stores: 0, hist: 0 };
+      const cpu: Cpu = { ctx: [], buf: [], bufHead: 0, irqOn: true, pending: program.initialPending?.(c) ?? 0, stores: 0, hist: 0, icache: codeLocs.map((l) => init[l]!) };
       const gen = program.task(c);
       if (gen) {
         const ctx: Ctx = { gen, op: null, vector: -1 };
@@ -182,6 +193,30 @@ export class Machine {
   }
   private pendLoc(c: number): number {
     return this.nLocs + this.nCpus + c;
+  }
+  /** The footprint object of CPU c's fetched copy of code location number i. */
+  private icacheLoc(c: number, i: number): number {
+    return this.nLocs + 2 * this.nCpus + c * this.codeLocs.length + i;
+  }
+
+  /**
+   * The code location CPU c's instruction fetch may bring in anew now, or -1: when
+   * the task (not a handler) is about to run code (exec) whose fetched version
+   * differs from memory, the CPU may fetch it just before running it. (Fetching at
+   * an earlier moment only matters with three versions in flight: a bound.)
+   */
+  private prefetchable(cpu: Cpu): number {
+    if (this.codeLocs.length === 0 || cpu.ctx.length !== 1) return -1;
+    const op = cpu.ctx[0]!.op;
+    if (op === null || op.k !== 'exec') return -1;
+    const i = this.codeIndex.get(op.loc)!;
+    return cpu.icache[i] !== this.mem[op.loc] ? i : -1;
+  }
+
+  /** Refetch every code location from memory (a prefetch, or a serialising event). */
+  private refetch(cpu: Cpu, tag: string): void {
+    for (let i = 0; i < this.codeLocs.length; i++) cpu.icache[i] = this.mem[this.codeLocs[i]!]!;
+    cpu.hist = this.interner.intern(cpu.hist, `${tag}${cpu.icache.join(':')}`);
   }
 
   get procCount(): number {
@@ -221,7 +256,7 @@ export class Machine {
 
   private opEnabled(c: number, cpu: Cpu, op: Op | null): boolean {
     if (op === null) return false;
-    if ((op.k === 'mb' || op.k === 'rmw') && this.tso && this.bufLen(cpu) > 0) return false;
+    if ((op.k === 'mb' || op.k === 'rmw' || op.k === 'serialize') && this.tso && this.bufLen(cpu) > 0) return false;
     if (op.k === 'await') return op.pred(this.visible(c, op.loc).v);
     return true;
   }
@@ -234,6 +269,8 @@ export class Machine {
         return cpu.ctx.length === 1 && this.opEnabled(c, cpu, cpu.ctx[0]!.op);
       case 1:
         return this.bufLen(cpu) > 0;
+      case 3:
+        return this.prefetchable(cpu) >= 0;
       default:
         if (this.inHandler(cpu)) return this.opEnabled(c, cpu, this.top(c)!.op);
         return cpu.pending !== 0 && cpu.irqOn;
@@ -254,6 +291,13 @@ export class Machine {
     const kind = p % PROCS_PER_CPU;
     if (kind === 1) return [(cpu.buf[cpu.bufHead]!.loc << 2) | ACC_F];
     if (kind === 2 && !this.inHandler(cpu)) return [(this.ctlLoc(c) << 2) | ACC_W, (this.pendLoc(c) << 2) | ACC_W];
+    if (kind === 3) {
+      // The instruction fetch reads the code location in memory (in a write mode, so
+      // that it also conflicts with the own CPU's drains), writes the fetched copy, and
+      // is enabled only while the task is about to run that code (the control word).
+      const i = this.prefetchable(cpu);
+      return [(this.ctlLoc(c) << 2) | ACC_W, (this.codeLocs[i]! << 2) | ACC_W, (this.icacheLoc(c, i) << 2) | ACC_W];
+    }
     // The task's own op (kind 0) or the running handler's op (kind 2). Every
     // step of a CPU that can take interrupts writes its control word.
     const op = (kind === 0 ? cpu.ctx[0]! : this.top(c)!).op!;
@@ -273,6 +317,12 @@ export class Machine {
         break;
       case 'raise':
         out.push((this.pendLoc(op.cpu) << 2) | ACC_W);
+        break;
+      case 'exec':
+        out.push((this.icacheLoc(c, this.codeIndex.get(op.loc)!) << 2) | ACC_R);
+        break;
+      case 'serialize':
+        for (let i = 0; i < this.codeLocs.length; i++) out.push((this.codeLocs[i]! << 2) | ACC_R, (this.icacheLoc(c, i) << 2) | ACC_W);
         break;
       default:
         break;
@@ -307,6 +357,17 @@ export class Machine {
         this.joinEvent = e.ev;
         if (this.recording) {
           this.lastStep = { proc: p, cpu: c, kind: 'flush', op: 'flush', fn: 'store buffer', loc: e.loc, value: e.val, ctx: cpu.ctx.length - 1 };
+        }
+        return;
+      }
+      case 3: {
+        // Instruction fetch: the CPU fetches the code it is about to run anew, from memory.
+        const i = this.prefetchable(cpu);
+        const l = this.codeLocs[i]!;
+        cpu.icache[i] = this.mem[l]!;
+        cpu.hist = this.interner.intern(cpu.hist, `F${i}:${cpu.icache[i]}`);
+        if (this.recording) {
+          this.lastStep = { proc: p, cpu: c, kind: 'fetch', op: 'fetch', fn: 'instruction fetch', fetched: [[l, cpu.icache[i]!]], ctx: cpu.ctx.length - 1 };
         }
         return;
       }
@@ -383,6 +444,19 @@ export class Machine {
         this.joinFlush = this.tso;
         if (this.recording) info = mk({});
         break;
+      case 'serialize':
+        this.joinFlush = this.tso;
+        this.refetch(cpu, 'S');
+        if (this.recording) info = mk({ fetched: this.codeLocs.map((l, i) => [l, cpu.icache[i]!]) });
+        break;
+      case 'exec': {
+        const i = this.codeIndex.get(op.loc);
+        if (i === undefined) throw new Error(`internal: exec_code of location ${op.loc}, which is not a code location`);
+        result = cpu.icache[i]!;
+        code = `X${result}`;
+        if (this.recording) info = mk({ loc: op.loc, value: result, note: result === this.visible(c, op.loc).v ? 'current' : 'stale' });
+        break;
+      }
       case 'nop':
         if (this.recording) info = mk({});
         break;
@@ -430,6 +504,7 @@ export class Machine {
   mayBlock(p: number): boolean {
     const kind = p % PROCS_PER_CPU;
     if (kind === 1) return false;
+    if (kind === 3) return true; // the fetch waits for the task to be about to run code
     // A task is stopped while a handler runs on its CPU, so with interrupts in
     // the scenario any task step may depend on the interrupt process.
     if (kind === 2 || this.irqsPossible) return true;
@@ -444,6 +519,7 @@ export class Machine {
       case 0:
         return cpu.ctx.length >= 1 && cpu.ctx[0]!.op !== null;
       case 1:
+      case 3:
         return false;
       default:
         return this.inHandler(cpu) ? this.top(cpuOfProc(p))!.op !== null : cpu.pending !== 0;

@@ -29,7 +29,15 @@ export type Op =
   | { k: 'await'; loc: number; pred: (v: number) => boolean; site: OpSite }
   | { k: 'irq'; enable: boolean; site: OpSite }
   /** Make interrupt `vector` pending on `cpu` (an IPI); not a barrier. */
-  | { k: 'raise'; cpu: number; vector: number; site: OpSite };
+  | { k: 'raise'; cpu: number; vector: number; site: OpSite }
+  /** Execute the code at code location `loc`: yields the version this CPU has fetched (maybe stale). */
+  | { k: 'exec'; loc: number; site: OpSite }
+  /**
+   * A core-serialising event (x86: IRET, SERIALIZE/CPUID in sync_core(), a CR3 write):
+   * waits for the own store buffer to drain like a full fence, then the CPU drops
+   * what it had fetched and refetches every code location from memory.
+   */
+  | { k: 'serialize'; site: OpSite };
 
 export type CpuCode = Generator<Op, void, number>;
 /** An interrupt handler's code: it may return PREEMPTED (machine.ts) when it switched tasks. */

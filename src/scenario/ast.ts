@@ -26,6 +26,7 @@ export type Expr =
   | { k: 'un'; op: UnOp; a: Expr; span: Span }
   | { k: 'cond'; c: Expr; a: Expr; b: Expr; span: Span }
   | { k: 'load'; addr: Expr; order: Order; fn: string; span: Span }
+  | { k: 'exec'; addr: Expr; fn: string; span: Span } // exec_code(x): the version of the code this CPU runs
   | { k: 'rmw'; op: RmwOp; addr: Expr; args: Expr[]; order: Order; ret: 'old' | 'new' | 'none' | 'changed'; fn: string; span: Span }
   | { k: 'await'; addr: Expr; pred: Expr; order: Order; fn: string; span: Span } // smp_cond_load_*: VAL is register -1
   | { k: 'val'; span: Span } // VAL inside smp_cond_load_*()
@@ -135,6 +136,8 @@ export interface Scenario {
   description: string; // the header comment's prose (without Result lines)
   /** The scenario calls into the kernel model (membarrier()). */
   usesKernel: boolean;
+  /** Locations that hold code: written by write_code(), run by exec_code() (sorted). */
+  codeLocs: number[];
 }
 
 /** Addresses are encoded far above any 32-bit integer value. */

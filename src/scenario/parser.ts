@@ -62,6 +62,13 @@ class Parser {
   private pendingRaiseCpus: { cpu: number; span: Span }[] = [];
   private nodes = 0; // operators and calls in the current statement or condition
   private usesKernel = false;
+  private readonly codeLocs = new Set<number>();
+
+  /** write_code()/exec_code() take a location parameter, which becomes a code location. */
+  private codeLoc(addr: Expr, fn: string): void {
+    if (addr.k !== 'addr') throw new SmpError('SMP109', `${fn}() takes a location parameter of the thread (code locations are fixed)`, addr.span);
+    this.codeLocs.add(addr.loc);
+  }
 
   constructor(private readonly source: string, private readonly file: string) {}
 
@@ -145,6 +152,7 @@ class Parser {
       name, arch, file: this.file, source: this.source,
       locations: this.locations, threads, handlers, observed, condition, expectations, directives, description,
       usesKernel: this.usesKernel,
+      codeLocs: [...this.codeLocs].sort((x, y) => x - y),
     };
   }
 
@@ -667,6 +675,7 @@ class Parser {
       this.next();
       this.expect('(', "'('");
       const [addr, e] = this.args(scope, fn, 2, store.star ? 'star' : 'ptr');
+      if (fn === 'write_code') this.codeLoc(addr!, fn);
       return { k: 'store', addr: addr!, e: e!, order: store.order, fn, span: t.span };
     }
     if (fn === 'kthread_use_mm' || fn === 'kthread_unuse_mm') {
@@ -739,6 +748,11 @@ class Parser {
     const fn = t.text;
     this.node(t.span);
     this.expect('(', "'('");
+    if (fn === 'exec_code') {
+      const [addr] = this.args(scope, fn, 1, 'ptr');
+      this.codeLoc(addr!, fn);
+      return { k: 'exec', addr: addr!, fn, span: t.span };
+    }
     const load = LOADS[fn];
     if (load) {
       const [addr] = this.args(scope, fn, 1, load.star ? 'star' : 'ptr');
@@ -1018,6 +1032,7 @@ const STORES: Record<string, { star: boolean; order: Order }> = {
   smp_store_release: { star: false, order: 'release' },
   atomic_set: { star: false, order: 'once' },
   atomic_set_release: { star: false, order: 'release' },
+  write_code: { star: false, order: 'once' }, // a store of new code (a version number) to a code location
 };
 
 const CONDLOADS: Record<string, { order: Order }> = {
@@ -1067,7 +1082,7 @@ const RMWS: Record<string, RmwSpec> = (() => {
 export const SUPPORTED_PRIMITIVES: readonly string[] = [
   ...Object.keys(FENCES), ...Object.keys(LOADS), ...Object.keys(STORES), ...Object.keys(CONDLOADS), ...Object.keys(RMWS),
   'local_irq_disable', 'local_irq_enable', 'raise_irq', 'membarrier', 'exit', 'kthread_use_mm', 'kthread_unuse_mm',
-  'fork', 'clone', 'execve',
+  'fork', 'clone', 'execve', 'exec_code',
 ].sort();
 
 function unsupportedHint(fn: string): string {

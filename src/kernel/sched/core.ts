@@ -13,6 +13,7 @@ import type { CpuCode } from '../../machine/ops.js';
 import type { Kernel } from '../kernel.js';
 import { switch_mm_irqs_off } from '../arch/x86/mm/tlb.js';
 import { mmdrop_lazy_tlb, mmgrab } from './mm.js';
+import { membarrier_mm_sync_core_before_usermode } from '../arch/x86/sync_core.js';
 
 /** Models: kernel/sched/sched.h membarrier_switch_mm() (v6.18). */
 export function* membarrier_switch_mm(k: Kernel, cpu: number, prevMm: number, nextMm: number): CpuCode {
@@ -40,7 +41,7 @@ export function* finish_task_switch(k: Kernel, cpu: number): CpuCode {
   yield { k: 'st', loc: k.layout.rqLock[cpu]!, val: 0, site: { fn: 'raw_spin_rq_unlock' } };
   yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
   if (mm) {
-    yield* k.note('membarrier_mm_sync_core_before_usermode');
+    yield* membarrier_mm_sync_core_before_usermode(k, cpu, mm);
     yield* mmdrop_lazy_tlb(k, mm, 'mmdrop', 'mmdrop_lazy_tlb_sched');
   }
 }

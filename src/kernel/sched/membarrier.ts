@@ -13,6 +13,7 @@
 import type { CpuCode, Op } from '../../machine/ops.js';
 import type { Kernel } from '../kernel.js';
 import { mm_deref } from './mm.js';
+import { sync_core_before_usermode } from '../arch/x86/sync_core.js';
 import {
   on_each_cpu_mask, smp_call_function_many, smp_call_function_single, type IpiHandlers,
 } from '../smp.js';
@@ -77,7 +78,7 @@ export function* ipi_sync_core(k: Kernel): CpuCode {
   const replaced = k.override('ipi_sync_core');
   if (replaced) return yield* replaced(k);
   yield* k.smp_mb('ipi_sync_core', 'membarrier.a/membarrier.c');
-  yield* k.note('sync_core_before_usermode');
+  yield* sync_core_before_usermode(k);
 }
 
 /** Models: ipi_rseq() (v6.18). */
@@ -104,7 +105,7 @@ export const MEMBARRIER_IPI_HANDLERS: IpiHandlers = {
   ipi_sync_core: (k) => ipi_sync_core(k),
   ipi_rseq: (k) => ipi_rseq(k),
   ipi_sync_rq_state: (k, cpu, info) => ipi_sync_rq_state(k, cpu, info),
-  rcu_quiescent_state: (k) => k.smp_mb('synchronize_rcu.qs', 'synchronize_rcu.entry/synchronize_rcu.exit', 'rcu quiescent state'),
+  rcu_quiescent_state: (k) => k.smp_mb('synchronize_rcu.qs', 'synchronize_rcu.entry/synchronize_rcu.exit', 'rcu_qs'),
 };
 
 /** CPUs whose rq->curr runs a task of mm (read without locks, like the kernel). */

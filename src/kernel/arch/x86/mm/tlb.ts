@@ -15,5 +15,7 @@ export function* switch_mm_irqs_off(k: Kernel, _cpu: number, prevMm: number, nex
     yield* k.note('switch_mm_irqs_off (same mm: no CR3 write)');
     return;
   }
-  yield* k.smp_mb('switch_mm.cr3', 'membarrier.a', 'load_new_mm_cr3');
+  // load_new_mm_cr3(): a CR3 write, serialising (a full barrier, and the CPU refetches).
+  if (k.variant.removed.has('switch_mm.cr3')) return;
+  yield { k: 'serialize', site: { fn: 'load_new_mm_cr3', label: 'switch_mm.cr3', pairs: 'membarrier.a' } };
 }
