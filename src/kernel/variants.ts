@@ -58,6 +58,7 @@ const VARIANTS: readonly Variant[] = [
     description: 'before 618758ed3a4f: GLOBAL_EXPEDITED skips every kernel thread (PF_KTHREAD), and kthread_use_mm() of the mm it already borrowed drops no reference, so no barrier (g)',
     removed: new Set(['global_expedited.kthread_mm', 'kthread_use_mm.g']),
   },
+  before('e45cdc71d1fa', 'sync_core.caller', 'PRIVATE_EXPEDITED_SYNC_CORE leaves out the calling CPU (smp_call_function_many()) and takes the single-user shortcut, so the caller returns by SYSRET unserialised (before 5.10)'),
   {
     name: 'pre-5bc78502322a',
     base: DEFAULT_KERNEL,
@@ -78,6 +79,18 @@ const VARIANTS: readonly Variant[] = [
     base: DEFAULT_KERNEL,
     description: "design question: membarrier_switch_mm() refreshes rq->membarrier_state on a switch within one mm too (without its prev_mm == next_mm return), so a CPU that lazily held an mm while it registered does not keep a stale copy",
     removed: new Set(['membarrier_switch_mm.same_mm_return']),
+  },
+  {
+    name: 'sync-core-unregistered',
+    base: DEFAULT_KERNEL,
+    description: 'design question: PRIVATE_EXPEDITED_SYNC_CORE works without REGISTER_PRIVATE_EXPEDITED_SYNC_CORE (is a registration needed? September 2017), so the scheduler does not know the process needs core sync',
+    removed: new Set(['sync_core.registration']),
+  },
+  {
+    name: 'sync-core-in-switch-mm',
+    base: DEFAULT_KERNEL,
+    description: "design question: the core sync for a registered mm moves from finish_task_switch()'s membarrier_mm_sync_core_before_usermode() into x86 switch_mm_irqs_off(), on its unlazy path (the December 2020 proposal)",
+    removed: new Set(['finish_task_switch.sync_core']),
   },
   mutant('no-mb-a', 'membarrier.a', "membarrier's first smp_mb() (a, 'system call entry is not a mb') removed"),
   mutant('no-mb-c', 'membarrier.c', "membarrier's last smp_mb() (c, 'exit from system call is not a mb') removed"),

@@ -41,7 +41,8 @@ export function* finish_task_switch(k: Kernel, cpu: number): CpuCode {
   yield { k: 'st', loc: k.layout.rqLock[cpu]!, val: 0, site: { fn: 'raw_spin_rq_unlock' } };
   yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
   if (mm) {
-    yield* membarrier_mm_sync_core_before_usermode(k, cpu, mm);
+    // Design sync-core-in-switch-mm: the core sync moved to switch_mm_irqs_off().
+    if (!k.variant.removed.has('finish_task_switch.sync_core')) yield* membarrier_mm_sync_core_before_usermode(k, cpu, mm);
     yield* mmdrop_lazy_tlb(k, mm, 'mmdrop', 'mmdrop_lazy_tlb_sched');
   }
 }
@@ -59,7 +60,7 @@ function* context_switch(k: Kernel, cpu: number, prev: number, next: number): Cp
   } else {
     // To user.
     yield* membarrier_switch_mm(k, cpu, prevActive, nextMm);
-    yield* switch_mm_irqs_off(k, cpu, prevActive, nextMm);
+    yield* switch_mm_irqs_off(k, cpu, prevActive, nextMm, !prevMm);
     k.activeMm[cpu] = nextMm;
     if (!prevMm) k.prevMm[cpu] = prevActive; // will mmdrop_lazy_tlb() in finish_task_switch()
   }

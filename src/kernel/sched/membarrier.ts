@@ -233,7 +233,8 @@ export function* membarrier_private_expedited(k: Kernel, cpu: number, flags: num
   const state = yield* k.READ_ONCE(L.mmMembarrierState[mm]!, 'atomic_read(&mm->membarrier_state)');
   if (flags === MEMBARRIER_FLAG_SYNC_CORE) {
     if (!k.config.archHasMembarrierSyncCore) return -EINVAL;
-    if ((state & MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE_READY) === 0) return -EPERM;
+    // Design sync-core-unregistered: the command works without a registration.
+    if ((state & MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE_READY) === 0 && !k.variant.removed.has('sync_core.registration')) return -EPERM;
     ipiFunc = 'ipi_sync_core';
   } else if (flags === MEMBARRIER_FLAG_RSEQ) {
     if (!k.config.configRseq) return -EINVAL;
@@ -242,7 +243,8 @@ export function* membarrier_private_expedited(k: Kernel, cpu: number, flags: num
   } else if ((state & MEMBARRIER_STATE_PRIVATE_EXPEDITED_READY) === 0 && !k.variant.removed.has('private_expedited.registration')) {
     return -EPERM; // pre-a961e40917fb: no registration needed (nor possible)
   }
-  if (flags !== MEMBARRIER_FLAG_SYNC_CORE) {
+  // pre-e45cdc71d1fa: SYNC_CORE took the single-user shortcut too.
+  if (flags !== MEMBARRIER_FLAG_SYNC_CORE || k.variant.removed.has('sync_core.caller')) {
     // pre-c6d68c1c4a4d: only the one-CPU shortcut, not the single-user one.
     const users = k.variant.removed.has('private_expedited.single_user') ? 0
       : yield* k.READ_ONCE(L.mmUsers[mm]!, 'atomic_read(&mm->mm_users)');
@@ -260,7 +262,8 @@ export function* membarrier_private_expedited(k: Kernel, cpu: number, flags: num
     }
   } else {
     const mask = yield* cpusRunningMm(k, mm);
-    if (flags !== MEMBARRIER_FLAG_SYNC_CORE) {
+    // pre-e45cdc71d1fa: SYNC_CORE, like the others, left out the calling CPU.
+    if (flags !== MEMBARRIER_FLAG_SYNC_CORE || k.variant.removed.has('sync_core.caller')) {
       // pre-541676078b52: called with preemption enabled (4.14, 4.15-rc).
       const pre541 = k.variant.removed.has('private_expedited.preempt_disable');
       if (!pre541) k.preempt_disable(cpu);

@@ -29,7 +29,7 @@ export function* sync_core_before_usermode(k: Kernel): CpuCode {
  */
 export function* membarrier_mm_sync_core_before_usermode(k: Kernel, cpu: number, mm: number): CpuCode {
   if (k.mmOf(k.current(cpu)) !== mm) return; // current->mm != mm
-  const state = yield* k.READ_ONCE(k.layout.mmMembarrierState[mm]!, 'atomic_read(&mm->membarrier_state)');
+  const state = yield* k.READ_ONCE(k.layout.mmMembarrierState[mm]!, 'membarrier_mm_sync_core_before_usermode(): membarrier_state');
   if ((state & MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE) === 0) return;
   yield* sync_core_before_usermode(k);
 }

@@ -7,12 +7,24 @@
 
 import type { CpuCode } from '../../../../machine/ops.js';
 import type { Kernel } from '../../../kernel.js';
+import { MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE } from '../../../uapi.js';
+import { sync_core } from '../sync_core.js';
 
-export function* switch_mm_irqs_off(k: Kernel, _cpu: number, prevMm: number, nextMm: number): CpuCode {
+/**
+ * `unlazy`: the CPU comes back from a kernel thread that borrowed prevMm. The design
+ * variant sync-core-in-switch-mm (the December 2020 proposal) core-syncs there for a
+ * registered mm, instead of membarrier_mm_sync_core_before_usermode() in
+ * finish_task_switch().
+ */
+export function* switch_mm_irqs_off(k: Kernel, cpu: number, prevMm: number, nextMm: number, unlazy = false): CpuCode {
   const replaced = k.override('switch_mm_irqs_off');
-  if (replaced) return yield* replaced(k, _cpu, prevMm, nextMm);
+  if (replaced) return yield* replaced(k, cpu, prevMm, nextMm, unlazy);
   if (prevMm === nextMm) {
     yield* k.note('switch_mm_irqs_off (same mm: no CR3 write)');
+    if (unlazy && k.variant.removed.has('finish_task_switch.sync_core')) {
+      const state = yield* k.READ_ONCE(k.layout.mmMembarrierState[nextMm]!, 'switch_mm_irqs_off (unlazy): membarrier_state');
+      if (state & MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE) yield* sync_core(k);
+    }
     return;
   }
   // load_new_mm_cr3(): a CR3 write, serialising (a full barrier, and the CPU refetches).
