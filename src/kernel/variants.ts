@@ -36,6 +36,11 @@ const before = (commit: string, label: string, description: string): Variant => 
   name: `pre-${commit}`, base: DEFAULT_KERNEL, description: `before ${commit}: ${description}`, removed: new Set([label]),
 });
 
+/** A design argued on the lists: the modelled kernel with one change, named by its label. */
+const design = (name: string, label: string, description: string): Variant => ({
+  name, base: DEFAULT_KERNEL, description: `design question: ${description}`, removed: new Set([label]),
+});
+
 /** A mutant of the modelled kernel: one barrier or step removed, named by its label. */
 const mutant = (name: string, label: string, description: string): Variant => ({
   name, base: DEFAULT_KERNEL, description: `mutant: ${description}`, removed: new Set([label]),
@@ -68,30 +73,10 @@ const VARIANTS: readonly Variant[] = [
   before('809232619f5b', 'query.rseq_bits', 'MEMBARRIER_CMD_QUERY omits the RSEQ commands (5.10 to 5.16)'),
   before('544a4f2ecd45', 'cmd.get_registrations', 'no MEMBARRIER_CMD_GET_REGISTRATIONS (before 6.3): EINVAL, and QUERY omits it'),
   before('944d5fe50f3f', 'membarrier_ipi_mutex', 'no membarrier_ipi_mutex: concurrent callers run their IPI rounds at once (CVE-2024-26602, before 6.8)'),
-  {
-    name: 'fork-clears-registration',
-    base: DEFAULT_KERNEL,
-    description: 'design question: fork() gives the child a fresh, unregistered mm (dup_mm() resets membarrier_state) instead of inheriting the registration',
-    removed: new Set(['dup_mm.membarrier_state']),
-  },
-  {
-    name: 'switch-mm-syncs-same-mm',
-    base: DEFAULT_KERNEL,
-    description: "design question: membarrier_switch_mm() refreshes rq->membarrier_state on a switch within one mm too (without its prev_mm == next_mm return), so a CPU that lazily held an mm while it registered does not keep a stale copy",
-    removed: new Set(['membarrier_switch_mm.same_mm_return']),
-  },
-  {
-    name: 'sync-core-unregistered',
-    base: DEFAULT_KERNEL,
-    description: 'design question: PRIVATE_EXPEDITED_SYNC_CORE works without REGISTER_PRIVATE_EXPEDITED_SYNC_CORE (is a registration needed? September 2017), so the scheduler does not know the process needs core sync',
-    removed: new Set(['sync_core.registration']),
-  },
-  {
-    name: 'sync-core-in-switch-mm',
-    base: DEFAULT_KERNEL,
-    description: "design question: the core sync for a registered mm moves from finish_task_switch()'s membarrier_mm_sync_core_before_usermode() into x86 switch_mm_irqs_off(), on its unlazy path (the December 2020 proposal)",
-    removed: new Set(['finish_task_switch.sync_core']),
-  },
+  design('fork-clears-registration', 'dup_mm.membarrier_state', 'fork() gives the child a fresh, unregistered mm (dup_mm() resets membarrier_state) instead of inheriting the registration'),
+  design('switch-mm-syncs-same-mm', 'membarrier_switch_mm.same_mm_return', "membarrier_switch_mm() refreshes rq->membarrier_state on a switch within one mm too (without its prev_mm == next_mm return), so a CPU that lazily held an mm while it registered does not keep a stale copy"),
+  design('sync-core-unregistered', 'sync_core.registration', 'PRIVATE_EXPEDITED_SYNC_CORE works without REGISTER_PRIVATE_EXPEDITED_SYNC_CORE (is a registration needed? September 2017), so the scheduler does not know the process needs core sync'),
+  design('sync-core-in-switch-mm', 'finish_task_switch.sync_core', "the core sync for a registered mm moves from finish_task_switch()'s membarrier_mm_sync_core_before_usermode() into x86 switch_mm_irqs_off(), on its unlazy path (the December 2020 proposal)"),
   mutant('no-mb-a', 'membarrier.a', "membarrier's first smp_mb() (a, 'system call entry is not a mb') removed"),
   mutant('no-mb-c', 'membarrier.c', "membarrier's last smp_mb() (c, 'exit from system call is not a mb') removed"),
   mutant('no-ipi', 'membarrier.ipi', 'membarrier() sends no IPI (as if every target had been wrongly left out of the mask)'),
