@@ -110,7 +110,7 @@ export function traceStep(program: Program, s: StepInfo, i: number): TraceStep {
     text: describeStep(program, s),
   };
   if (s.loc !== undefined) out.loc = program.locName(s.loc);
-  if (s.value !== undefined) out.value = program.formatValue(s.value);
+  if (s.value !== undefined) out.value = s.loc !== undefined && program.formatLocValue ? program.formatLocValue(s.loc, s.value) : program.formatValue(s.value);
   if (s.from) out.from = s.from;
   if (s.label) out.label = s.label;
   if (s.pairs) out.pairs = s.pairs;
@@ -126,7 +126,7 @@ function fetchedText(program: Program, s: StepInfo): string {
 
 export function describeStep(program: Program, s: StepInfo): string {
   const loc = s.loc !== undefined ? program.locName(s.loc) : '';
-  const val = s.value !== undefined ? program.formatValue(s.value) : '';
+  const val = s.value === undefined ? '' : s.loc !== undefined && program.formatLocValue ? program.formatLocValue(s.loc, s.value) : program.formatValue(s.value);
   const lbl = s.label ? ` '${s.label}'${s.pairs ? ` pairs '${s.pairs}'` : ''}` : '';
   // A primitive reads `WRITE_ONCE(x, 1)`; a kernel expression reads `p->mm [task2->mm] = 1`.
   const plain = /^[A-Za-z_][A-Za-z0-9_]*$/.test(s.fn);

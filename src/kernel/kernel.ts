@@ -71,7 +71,7 @@ export class KernelLayout {
    *   nobody uses yet has mm_count 0 (not allocated)
    */
   constructor(readonly base: number, readonly config: KernelConfig, readonly taskMms: readonly number[], firstTask: readonly number[],
-    extra: { nrMms?: number; alive?: readonly boolean[]; newTasks?: readonly number[] } = {}) {
+    extra: { nrMms?: number; alive?: readonly boolean[]; newTasks?: readonly number[]; taskNames?: readonly string[] } = {}) {
     const alloc = (name: string, init: number): number => {
       this.names.push(name);
       this.init.push(init);
@@ -86,9 +86,10 @@ export class KernelLayout {
       this.mmFreed[m] = alloc(`(check) mm${m} freed`, 0);
     }
     taskMms.forEach((mm, i) => {
-      this.taskMm[i + 1] = alloc(`task${i + 1}->mm`, extra.newTasks?.includes(i + 1) ? 0 : mm);
-      this.taskAllocLock[i + 1] = alloc(`task${i + 1}->alloc_lock`, 0);
-      if (extra.newTasks?.includes(i + 1)) this.taskWoken[i + 1] = alloc(`task${i + 1}->__state (woken)`, 0);
+      const name = extra.taskNames?.[i] ?? `task${i + 1}`;
+      this.taskMm[i + 1] = alloc(`${name}->mm`, extra.newTasks?.includes(i + 1) ? 0 : mm);
+      this.taskAllocLock[i + 1] = alloc(`${name}->alloc_lock`, 0);
+      if (extra.newTasks?.includes(i + 1)) this.taskWoken[i + 1] = alloc(`${name}->__state (woken)`, 0);
     });
     for (let c = 0; c < config.nrCpus; c++) {
       this.rqCurr[c] = alloc(`rq${c}->curr`, firstTask[c] ?? 0);
@@ -108,6 +109,16 @@ export class KernelLayout {
     }
     this.membarrierIpiMutex = alloc('membarrier_ipi_mutex', 0);
     this.membarrierIpiRounds = alloc('(check) membarrier IPI rounds in flight', 0);
+  }
+
+  /** Is loc some CPU's rq->curr (its values are task ids)? */
+  isRqCurr(loc: number): boolean {
+    return this.rqCurr.includes(loc);
+  }
+
+  /** Is loc some task's ->mm (its values are mm ids, 0 for NULL)? */
+  isTaskMm(loc: number): boolean {
+    return this.taskMm.includes(loc);
   }
 
   nameOf(loc: number): string | undefined {

@@ -33,6 +33,8 @@ export interface Program {
   readonly observedNames: readonly string[];
   instantiate(): Instance;
   formatValue(v: number): string;
+  /** A value of location loc (rq->curr values are tasks); formatValue when absent. */
+  formatLocValue?(loc: number, v: number): string;
   locName(loc: number): string;
   handlerName(vector: number): string;
 }
@@ -67,6 +69,8 @@ export class LitmusProgram implements Program {
   private readonly mmOfStmt: ReadonlyMap<Stmt, number>;
   /** Timer ticks per CPU that runs more than one task (`preempt N;`). */
   private readonly ticks: number;
+  /** Task names by task id - 1 (kernel scenarios). */
+  private taskNames: string[] = [];
 
   constructor(readonly scenario: Scenario, readonly model: ModelName, variant: Variant = findVariant(DEFAULT_KERNEL)!) {
     this.name = scenario.name;
@@ -108,8 +112,10 @@ export class LitmusProgram implements Program {
         version: variant.base, nrCpus: this.nCpus, nohzFull: false, configRseq: true, archHasMembarrierSyncCore: true,
       };
       const newTasks = [...this.spawned].map((t) => t + 1);
+      // Tasks are named after their threads (P2), anonymous kernel threads kthread1, kthread2, ...
+      this.taskNames = taskMms.map((_, i) => (i < scenario.threads.length ? `P${i}` : `kthread${i - scenario.threads.length + 1}`));
       this.kernelLayout = new KernelLayout(user.length, config, taskMms, this.firstTask, {
-        nrMms: procs.nrMms, alive: taskMms.map((_, i) => !this.spawned.has(i)), newTasks,
+        nrMms: procs.nrMms, alive: taskMms.map((_, i) => !this.spawned.has(i)), newTasks, taskNames: this.taskNames,
       });
       this.init = [...user, ...this.kernelLayout.init];
     } else {
@@ -165,6 +171,13 @@ export class LitmusProgram implements Program {
 
   formatValue(v: number): string {
     return isAddr(v) ? (this.scenario.locations[v - ADDR_BASE]?.name ?? `?${v - ADDR_BASE}`) : String(v);
+  }
+
+  /** A value as read from or written to loc: rq->curr holds a task, shown by its name. */
+  formatLocValue(loc: number, v: number): string {
+    if (this.kernelLayout?.isRqCurr(loc)) return v === 0 ? 'idle' : (this.taskNames[v - 1] ?? `task${v}`);
+    if (this.kernelLayout?.isTaskMm(loc)) return v === 0 ? 'NULL' : `mm${v}`;
+    return this.formatValue(v);
   }
 
   locName(loc: number): string {
@@ -461,8 +474,8 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
       case 'spawn': {
         const k = ctx.kernel!;
         const child = s.thread + 1;
-        k.kernelDepth[ctx.cpu]!++;
-        yield* k.note(`${s.how === 'fork' ? 'fork' : 'clone(CLONE_VM)'}: P${s.thread} (task ${child})`);
+        yield* k.note(s.how === 'fork' ? `fork(): child P${s.thread}` : `clone(CLONE_VM): thread P${s.thread}`);
+        yield* k.note(`${s.how === 'fork' ? 'fork' : 'clone(CLONE_VM)'}: P${s.thread}`);
         yield* copy_mm(k, ctx.cpu, child, s.how === 'clone', ctx.mmOfStmt.get(s) ?? 0);
         yield* wake_up_new_task(k, child);
         k.kernelDepth[ctx.cpu]!--;

@@ -319,7 +319,10 @@ export class Machine {
         out.push((this.pendLoc(op.cpu) << 2) | ACC_W);
         break;
       case 'exec':
-        out.push((this.icacheLoc(c, this.codeIndex.get(op.loc)!) << 2) | ACC_R);
+        // It reads the fetched copy; and whether the fetch could have run first depends
+        // on the code in memory, so it conflicts with every write of it (a write mode:
+        // the own CPU's drains too).
+        out.push((this.icacheLoc(c, this.codeIndex.get(op.loc)!) << 2) | ACC_R, (op.loc << 2) | ACC_W);
         break;
       case 'serialize':
         for (let i = 0; i < this.codeLocs.length; i++) out.push((this.codeLocs[i]! << 2) | ACC_R, (this.icacheLoc(c, i) << 2) | ACC_W);
