@@ -467,6 +467,20 @@ test('kernel observables: cpuN:NAME in the condition; unknown names and CPUs are
   expectError(P0('\tr0 = 1;', 'exists (cpu0:=0)'), 'SMP100', 8, 14, /kernel observable/);
 });
 
+test('rseq critical sections and code locations: coded errors with locations', () => {
+  const body = (b: string): string => L('C T', '{}', 'P0(int *x, int *y)', '{', '\tint r0;', b, '}', 'exists (x=0)', '');
+  const ok = parseScenario(body('\trseq {\n\t\tr0 = READ_ONCE(*x);\n\t\trseq_commit(y, r0);\n\t} abort {\n\t\tr0 = 2;\n\t}'), 'T.litmus');
+  const st = ok.threads[0]!.body[0]!;
+  assert.equal(st.k, 'rseq');
+  assert.equal(ok.usesKernel, true);
+  expectError(body('\trseq {\n\t\tr0 = READ_ONCE(*x);\n\t} abort {\n\t}'), 'SMP109', 6, 2, /ends with its commit store/);
+  expectError(body('\trseq_commit(y, 1);'), 'SMP109', 6, 2, /last statement of an rseq critical section/);
+  expectError(body('\trseq {\n\t\trseq_commit(y, 1);\n\t}'), 'SMP100', 9, 1, /expected 'abort \{ \.\.\. \}'/);
+  expectError(body('\trseq {\n\t\texit(0);\n\t\trseq_commit(y, 1);\n\t} abort {\n\t}'), 'SMP103', 7, 3, /system calls inside an rseq critical section/);
+  expectError(body('\trseq {\n\t\trseq {\n\t\t\trseq_commit(y, 1);\n\t\t} abort {\n\t\t}\n\t\trseq_commit(y, 1);\n\t} abort {\n\t}'), 'SMP103', 7, 3, /do not nest/);
+  expectError(body('\tr0 = exec_code(x + 1);'), 'SMP109', 6, 7, /exec_code\(\) takes a location parameter/);
+});
+
 // ---- unsupported constructs ------------------------------------------------------------------------
 
 test('SMP103: unsupported kernel calls are named in the message', () => {

@@ -151,6 +151,10 @@ export class Kernel {
    */
   readonly counters: Record<'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' | 'ipi_sync_rq_state' | 'ipis' | 'switches', number[]>;
 
+  /** Tasks inside an rseq critical section (their rseq_cs is set), and tasks with an rseq event pending. */
+  readonly rseqCs = new Set<number>();
+  readonly rseqEvent = new Set<number>();
+
   /** The WARN_ON()s that fired in this execution, in order. */
   readonly warnings: string[] = [];
 

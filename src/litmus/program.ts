@@ -6,7 +6,7 @@ import {
   ADDR_BASE, addrOf, isAddr, type Expr, type KernelObservable, type Observable, type Scenario, type Stmt, type Thread,
 } from '../scenario/ast.js';
 import { SmpError, type Span } from '../scenario/errors.js';
-import { PREEMPTED, type ModelName, type ProgramInstance } from '../machine/machine.js';
+import { PREEMPTED, RSEQ_ABORTED, type ModelName, type ProgramInstance } from '../machine/machine.js';
 import type { CpuCode, HandlerCode, Op, OpSite } from '../machine/ops.js';
 import { fenceOp } from './arch.js';
 import { CALL_FUNCTION_VECTOR, Kernel, KernelLayout, type KernelConfig } from '../kernel/kernel.js';
@@ -149,11 +149,11 @@ export class LitmusProgram implements Program {
       task: (cpu: number): CpuCode => runCpu(sched[cpu]!, sc, regs, { model, file, cpu, kernel, mmOfStmt }),
       handler: (cpu: number, vector: number): HandlerCode => {
         if (vector === CALL_FUNCTION_VECTOR && kernel) {
-          return iret(generic_smp_call_function_single_interrupt(kernel, MEMBARRIER_IPI_HANDLERS, cpu), iretSerialises);
+          return iret(generic_smp_call_function_single_interrupt(kernel, MEMBARRIER_IPI_HANDLERS, cpu), iretSerialises, kernel, cpu, sched[cpu]);
         }
-        if (TIMER_VECTORS.includes(vector) && kernel) return iret(timer_interrupt(kernel, cpu, sched[cpu]!), iretSerialises);
+        if (TIMER_VECTORS.includes(vector) && kernel) return iret(timer_interrupt(kernel, cpu, sched[cpu]!), iretSerialises, kernel, cpu, sched[cpu]);
         const h = sc.handlers[vector]!;
-        return iret(runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel, mmOfStmt }), iretSerialises);
+        return iret(runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel, mmOfStmt }), iretSerialises, kernel, cpu, sched[cpu]);
       },
       warnings: (): readonly string[] => kernel?.warnings ?? [],
       initialPending: (cpu: number): number =>
@@ -221,6 +221,7 @@ function planProcesses(sc: Scenario, kthreads: ReadonlySet<number>, taskMms: num
         walk(st.then, thread);
         walk(st.else, thread);
       }
+      if (st.k === 'rseq') walk(st.abort, thread);
       if (st.k !== 'spawn' && st.k !== 'execve') continue;
       const what = st.k === 'spawn' ? `${st.how}()` : 'execve()';
       if (thread === null) throw new SmpError('SMP103', `${what} in an interrupt handler is not supported`, st.span, sc.file);
@@ -290,6 +291,9 @@ function* raises(stmts: Stmt[]): Generator<Extract<Stmt, { k: 'raise_irq' }>> {
     else if (st.k === 'if') {
       yield* raises(st.then);
       yield* raises(st.else);
+    } else if (st.k === 'rseq') {
+      yield* raises(st.body);
+      yield* raises(st.abort);
     }
   }
 }
@@ -328,12 +332,26 @@ interface CpuSched {
   switchedTo: number;
 }
 
+/** Thrown into a thread's code at the op it was about to do: its rseq critical section aborts. */
+export class RseqAbort extends Error {}
+
 /**
  * The return from an interrupt: IRET, a core-serialising instruction on x86: it waits
- * for the store buffer to drain and makes the CPU refetch its instructions.
+ * for the store buffer to drain and makes the CPU refetch its instructions. On the
+ * way back to user mode, a task in an rseq critical section with an rseq event
+ * pending (from ipi_rseq) goes to its abort handler (rseq_handle_notify_resume()).
  */
-function* iret(handler: HandlerCode, serialises: boolean): HandlerCode {
+function* iret(handler: HandlerCode, serialises: boolean, k: Kernel | null, cpu: number, S: CpuSched | undefined): HandlerCode {
   const r = yield* handler;
+  if (r !== PREEMPTED && k && S) {
+    const e = S.entries[S.cur];
+    const task = k.current(cpu);
+    if (e && e.state === 'running' && k.kernelDepth[cpu] === 0 && k.rseqCs.has(task) && k.rseqEvent.has(task)) {
+      yield* k.note('rseq_handle_notify_resume(): in a critical section, restart at its abort handler');
+      if (serialises) yield { k: 'serialize', site: { fn: 'IRET' } };
+      return RSEQ_ABORTED;
+    }
+  }
   if (serialises) yield { k: 'serialize', site: { fn: 'IRET' } };
   return r;
 }
@@ -386,8 +404,16 @@ function* runCpu(S: CpuSched, sc: Scenario, regs: number[][], base: Omit<ThreadC
     S.cur = i;
     let res: IteratorResult<Op, void>;
     if (e.state === 'preempted') {
-      res = { done: false, value: e.pending! };
-      e.pending = undefined;
+      // A task preempted inside an rseq critical section restarts at its abort handler
+      // (__schedule()'s rseq_preempt() flagged the event); another resumes its op.
+      if (k && k.rseqCs.has(e.id)) {
+        e.pending = undefined;
+        e.state = 'running';
+        res = e.gen!.throw(new RseqAbort());
+      } else {
+        res = { done: false, value: e.pending! };
+        e.pending = undefined;
+      }
     } else {
       e.gen = e.t === KTHREAD ? kthreadBody() : runThread(sc.threads[e.t]!, { ...base, regs: regs[e.t]! });
       res = e.gen.next(0);
@@ -400,7 +426,7 @@ function* runCpu(S: CpuSched, sc: Scenario, regs: number[][], base: Omit<ThreadC
         e.pending = res.value;
         break;
       }
-      res = e.gen!.next(r);
+      res = r === RSEQ_ABORTED ? e.gen!.throw(new RseqAbort()) : e.gen!.next(r);
     }
     if (e.state === 'preempted') {
       i = S.switchedTo;
@@ -489,6 +515,31 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
         yield* mm_alloc(k, mm);
         yield* exec_mmap(k, ctx.cpu, mm);
         k.kernelDepth[ctx.cpu]!--;
+        break;
+      }
+      case 'rseq': {
+        // A restartable sequence (include/uapi/linux/rseq.h): the thread points its
+        // rseq area at the critical section; until the commit store, an rseq event
+        // seen on the way back to user mode (preemption, ipi_rseq) moves it to the
+        // abort handler (rseq_ip_fixup()); the model delivers that as RseqAbort.
+        const k = ctx.kernel!;
+        const task = k.current(ctx.cpu);
+        yield { k: 'nop', site: site('rseq: enter critical section (rseq->rseq_cs = &cs)', s.span) };
+        k.rseqCs.add(task);
+        k.rseqEvent.delete(task);
+        try {
+          yield* execBlock(s.body, ctx);
+          const a = yield* evalExpr(s.commit.addr, ctx, 0);
+          const v = yield* evalExpr(s.commit.e, ctx, 0);
+          yield { k: 'st', loc: deref(a, s.commit.span, file), val: v, site: site('rseq_commit', s.commit.span) };
+          k.rseqCs.delete(task);
+        } catch (e) {
+          if (!(e instanceof RseqAbort)) throw e;
+          k.rseqCs.delete(task);
+          k.rseqEvent.delete(task);
+          yield { k: 'nop', site: site('rseq: abort (the thread continues at the abort handler)', s.span) };
+          yield* execBlock(s.abort, ctx);
+        }
         break;
       }
       case 'exit':

@@ -58,7 +58,9 @@ export interface ProgramInstance {
    * A fresh activation of interrupt handler `vector` on `cpu`. A handler that
    * returns PREEMPTED has switched the CPU to another task (schedule() on the way
    * out of the interrupt): the task context's pending op is withdrawn and the task
-   * code is resumed with PREEMPTED instead of that op's result.
+   * code is resumed with PREEMPTED instead of that op's result. A handler that
+   * returns RSEQ_ABORTED sends the interrupted task to its rseq abort handler, the
+   * same way.
    */
   handler(cpu: number, vector: number): HandlerCode;
   /** Interrupt vectors pending on `cpu` at the start (timer ticks). */
@@ -67,12 +69,14 @@ export interface ProgramInstance {
 
 /** What a handler returns, and the task code receives, when the task is preempted. */
 export const PREEMPTED = -0x7fff_fff0;
+/** ... and when the task returns to user mode in an rseq critical section with an rseq event: it aborts. */
+export const RSEQ_ABORTED = -0x7fff_fff1;
 
 interface Ctx {
   gen: HandlerCode;
   op: Op | null; // null: this context has finished
   vector: number; // -1 for the task context
-  preempts?: boolean; // a handler that returned PREEMPTED
+  withdraw?: number; // a handler that returned PREEMPTED or RSEQ_ABORTED: what the task receives instead
 }
 
 interface BufEntry {
@@ -226,7 +230,7 @@ export class Machine {
   private advance(ctx: Ctx, result: number): void {
     const r = ctx.gen.next(result);
     ctx.op = r.done ? null : r.value;
-    if (r.done && r.value === PREEMPTED) ctx.preempts = true;
+    if (r.done && (r.value === PREEMPTED || r.value === RSEQ_ABORTED)) ctx.withdraw = r.value;
   }
 
   private top(c: number): Ctx | undefined {
@@ -490,10 +494,11 @@ export class Machine {
       cpu.irqOn = true;
       cpu.hist = this.interner.intern(cpu.hist, 'iret');
       const task = cpu.ctx[0];
-      if (t.preempts && task && task.vector < 0 && task.op !== null) {
-        // The handler switched tasks: the interrupted task's op is withdrawn.
-        cpu.hist = this.interner.intern(cpu.hist, 'preempted');
-        this.advance(task, PREEMPTED);
+      if (t.withdraw !== undefined && task && task.vector < 0 && task.op !== null) {
+        // The handler switched tasks, or sends the task to its rseq abort handler:
+        // the interrupted task's op is withdrawn.
+        cpu.hist = this.interner.intern(cpu.hist, t.withdraw === PREEMPTED ? 'preempted' : 'rseq-abort');
+        this.advance(task, t.withdraw);
       }
     }
   }

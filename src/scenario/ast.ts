@@ -49,7 +49,13 @@ export type Stmt =
   /** fork(Pn) / clone(Pn): thread Pn starts now, in a copy of this mm (fork) or in this mm (clone with CLONE_VM). */
   | { k: 'spawn'; how: 'fork' | 'clone'; thread: number; span: Span }
   /** execve(): the thread continues in a new program image with a fresh mm. */
-  | { k: 'execve'; span: Span };
+  | { k: 'execve'; span: Span }
+  /**
+   * rseq { ...; rseq_commit(p, v); } abort { ... }: a restartable sequence. The
+   * commit store ends it; before the commit, a preemption or an rseq event (ipi_rseq)
+   * on the way back to user mode makes the thread continue at the abort block instead.
+   */
+  | { k: 'rseq'; body: Stmt[]; commit: { addr: Expr; e: Expr; span: Span }; abort: Stmt[]; span: Span };
 
 export interface Register {
   name: string;

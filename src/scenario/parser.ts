@@ -39,6 +39,7 @@ interface ThreadScope {
   regList: Register[];
   depth: number;
   inCondLoad: boolean;
+  inRseq?: boolean;
 }
 
 export function parseScenario(source: string, file = '<input>'): Scenario {
@@ -65,8 +66,8 @@ class Parser {
   private readonly codeLocs = new Set<number>();
 
   /** write_code()/exec_code() take a location parameter, which becomes a code location. */
-  private codeLoc(addr: Expr, fn: string): void {
-    if (addr.k !== 'addr') throw new SmpError('SMP109', `${fn}() takes a location parameter of the thread (code locations are fixed)`, addr.span);
+  private codeLoc(addr: Expr, fn: string, span: Span): void {
+    if (addr.k !== 'addr') throw new SmpError('SMP109', `${fn}() takes a location parameter of the thread (code locations are fixed)`, span);
     this.codeLocs.add(addr.loc);
   }
 
@@ -419,6 +420,7 @@ class Parser {
       throw new SmpError('SMP103', "'return' is not supported in litmus threads", t.span);
     }
     if (t.kind === 'id' && t.text === 'if') return [this.ifStmt(scope)];
+    if (t.kind === 'id' && t.text === 'rseq' && this.peekAt(1).text === '{') return [this.rseqStmt(scope)];
     if (t.text === '(' && this.peekAt(1).kind === 'id' && (this.peekAt(1).text === 'void' || TYPE_WORDS.has(this.peekAt(1).text))) {
       // A cast of a statement's value, as in '(void)atomic_add_unless(v, 1, 0);': ignored.
       this.next();
@@ -458,6 +460,32 @@ class Parser {
       return [s];
     }
     throw new SmpError('SMP100', `expected a statement, found ${this.describe(t)}`, t.span);
+  }
+
+  /** rseq { stmts; rseq_commit(p, v); } abort { stmts } */
+  private rseqStmt(scope: ThreadScope): Stmt {
+    const t = this.next();
+    if (scope.inRseq) throw new SmpError('SMP103', 'rseq critical sections do not nest', t.span);
+    this.expect('{', "'{' after 'rseq'");
+    scope.inRseq = true;
+    let body: Stmt[];
+    try {
+      body = this.nested(scope, () => this.stmtsUntilClose(scope), t.span);
+    } finally {
+      scope.inRseq = false;
+    }
+    const bad = body.find((s) => s.k === 'spawn' || s.k === 'execve' || s.k === 'exit' || s.k === 'kthread_mm');
+    if (bad) throw new SmpError('SMP103', 'system calls inside an rseq critical section are not supported (the kernel does not allow them there)', bad.span);
+    const last = body[body.length - 1];
+    if (!last || last.k !== 'store' || last.fn !== 'rseq_commit') {
+      throw new SmpError('SMP109', "an rseq critical section ends with its commit store: 'rseq_commit(p, v);' as its last statement", t.span);
+    }
+    if (!this.peekId('abort')) throw new SmpError('SMP100', `expected 'abort { ... }' after the rseq critical section, found ${this.describe(this.peek())}`, this.peek().span);
+    this.next();
+    this.expect('{', "'{' after 'abort'");
+    const abort = this.nested(scope, () => this.stmtsUntilClose(scope), t.span);
+    this.usesKernel = true;
+    return { k: 'rseq', body: body.slice(0, -1), commit: { addr: last.addr, e: last.e, span: last.span }, abort, span: t.span };
   }
 
   private nested<T>(scope: ThreadScope, f: () => T, span: Span): T {
@@ -675,7 +703,8 @@ class Parser {
       this.next();
       this.expect('(', "'('");
       const [addr, e] = this.args(scope, fn, 2, store.star ? 'star' : 'ptr');
-      if (fn === 'write_code') this.codeLoc(addr!, fn);
+      if (fn === 'write_code') this.codeLoc(addr!, fn, t.span);
+      if (fn === 'rseq_commit' && !scope.inRseq) throw new SmpError('SMP109', 'rseq_commit() is the last statement of an rseq critical section', t.span);
       return { k: 'store', addr: addr!, e: e!, order: store.order, fn, span: t.span };
     }
     if (fn === 'kthread_use_mm' || fn === 'kthread_unuse_mm') {
@@ -750,7 +779,7 @@ class Parser {
     this.expect('(', "'('");
     if (fn === 'exec_code') {
       const [addr] = this.args(scope, fn, 1, 'ptr');
-      this.codeLoc(addr!, fn);
+      this.codeLoc(addr!, fn, t.span);
       return { k: 'exec', addr: addr!, fn, span: t.span };
     }
     const load = LOADS[fn];
@@ -1033,6 +1062,7 @@ const STORES: Record<string, { star: boolean; order: Order }> = {
   atomic_set: { star: false, order: 'once' },
   atomic_set_release: { star: false, order: 'release' },
   write_code: { star: false, order: 'once' }, // a store of new code (a version number) to a code location
+  rseq_commit: { star: false, order: 'once' }, // the commit store that ends an rseq critical section
 };
 
 const CONDLOADS: Record<string, { order: Order }> = {
@@ -1082,7 +1112,7 @@ const RMWS: Record<string, RmwSpec> = (() => {
 export const SUPPORTED_PRIMITIVES: readonly string[] = [
   ...Object.keys(FENCES), ...Object.keys(LOADS), ...Object.keys(STORES), ...Object.keys(CONDLOADS), ...Object.keys(RMWS),
   'local_irq_disable', 'local_irq_enable', 'raise_irq', 'membarrier', 'exit', 'kthread_use_mm', 'kthread_unuse_mm',
-  'fork', 'clone', 'execve', 'exec_code',
+  'fork', 'clone', 'execve', 'exec_code', 'rseq',
 ].sort();
 
 function unsupportedHint(fn: string): string {

@@ -81,12 +81,16 @@ export function* ipi_sync_core(k: Kernel): CpuCode {
   yield* sync_core_before_usermode(k);
 }
 
-/** Models: ipi_rseq() (v6.18). */
-export function* ipi_rseq(k: Kernel): CpuCode {
+/**
+ * Models: ipi_rseq() (v6.18): a barrier, then rseq_preempt(current), which flags an
+ * rseq event so that the return to user mode restarts a critical section in progress.
+ */
+export function* ipi_rseq(k: Kernel, cpu = -1): CpuCode {
   const replaced = k.override('ipi_rseq');
-  if (replaced) return yield* replaced(k);
+  if (replaced) return yield* replaced(k, cpu);
   yield* k.smp_mb('ipi_rseq', 'membarrier.a/membarrier.c');
-  yield* k.note('rseq_preempt');
+  yield* k.note('rseq_preempt(current)');
+  if (cpu >= 0 && k.current(cpu) !== 0) k.rseqEvent.add(k.current(cpu));
 }
 
 /** Models: ipi_sync_rq_state() (v6.18): copy the mm's state to this CPU's runqueue if it runs the mm. */
@@ -103,7 +107,7 @@ function* ipi_sync_rq_state(k: Kernel, cpu: number, mm: number): CpuCode {
 export const MEMBARRIER_IPI_HANDLERS: IpiHandlers = {
   ipi_mb: (k) => ipi_mb(k),
   ipi_sync_core: (k) => ipi_sync_core(k),
-  ipi_rseq: (k) => ipi_rseq(k),
+  ipi_rseq: (k, cpu) => ipi_rseq(k, cpu),
   ipi_sync_rq_state: (k, cpu, info) => ipi_sync_rq_state(k, cpu, info),
   rcu_quiescent_state: (k) => k.smp_mb('synchronize_rcu.qs', 'synchronize_rcu.entry/synchronize_rcu.exit', 'rcu_qs'),
 };
