@@ -32,6 +32,18 @@ for (const model of ['sc', 'x86'] as const) {
   });
 }
 
+/** On both machines: the reduced search finds the final states, graphs and deadlocks of the full one. */
+function dporMatchesFull(src: string, file: string): void {
+  for (const model of ['sc', 'x86'] as const) {
+    const a = checkSource(src, file, { model, reduction: true });
+    const b = checkSource(src, file, { model, reduction: false });
+    assert.equal(a.result.complete && b.result.complete, true);
+    assert.deepEqual(a.result.outcomes, b.result.outcomes, `DPOR vs full on ${model}:\n${src}`);
+    assert.equal(a.result.graphs, b.result.graphs, `graph counts on ${model}:\n${src}`);
+    assert.equal(a.result.deadlocks > 0, b.result.deadlocks > 0, `deadlock found by both or neither on ${model}:\n${src}`);
+  }
+}
+
 // Interrupts: random handlers raised on random CPUs, with interrupts masked at
 // random; the reduced search must agree with the full search.
 const irqProgramArb = fc.record({
@@ -54,15 +66,7 @@ const irqProgramArb = fc.record({
 test('random programs with interrupts and waits: DPOR = full search on both machines', () => {
   fc.assert(
     fc.property(irqProgramArb, ({ threads, handler, target }) => {
-      const src = renderIrq(threads, handler, target);
-      for (const model of ['sc', 'x86'] as const) {
-        const a = checkSource(src, 'random-irq.litmus', { model, reduction: true });
-        const b = checkSource(src, 'random-irq.litmus', { model, reduction: false });
-        assert.equal(a.result.complete && b.result.complete, true);
-        assert.deepEqual(a.result.outcomes, b.result.outcomes, `DPOR vs full on ${model}:\n${src}`);
-        assert.equal(a.result.graphs, b.result.graphs, `graph counts on ${model}:\n${src}`);
-        assert.equal(a.result.deadlocks > 0, b.result.deadlocks > 0, `deadlock found by both or neither on ${model}:\n${src}`);
-      }
+      dporMatchesFull(renderIrq(threads, handler, target), 'random-irq.litmus');
     }),
     { seed: 7, numRuns: 200, endOnFailure: true },
   );
@@ -105,14 +109,7 @@ function renderCode(threads: CodeInstr[][]): string {
 test('random programs with code, fetches and serialising IRETs: DPOR = full search on both machines', () => {
   fc.assert(
     fc.property(fc.array(fc.array(codeInstr, { minLength: 1, maxLength: 4 }), { minLength: 2, maxLength: 2 }), (threads) => {
-      const src = renderCode(threads);
-      for (const model of ['sc', 'x86'] as const) {
-        const a = checkSource(src, 'random-code.litmus', { model, reduction: true });
-        const b = checkSource(src, 'random-code.litmus', { model, reduction: false });
-        assert.equal(a.result.complete && b.result.complete, true);
-        assert.deepEqual(a.result.outcomes, b.result.outcomes, `DPOR vs full on ${model}:\n${src}`);
-        assert.equal(a.result.graphs, b.result.graphs, `graph counts on ${model}:\n${src}`);
-      }
+      dporMatchesFull(renderCode(threads), 'random-code.litmus');
     }),
     { seed: 11, numRuns: 200, endOnFailure: true },
   );
