@@ -347,7 +347,7 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
 
   program
     .command('variants')
-    .description('list the kernel variants: the modelled version and its mutants')
+    .description('list the kernel variants: the modelled version, its history, designs and mutants')
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) => setExit(cmdVariants(io, opts)));
 
