@@ -167,3 +167,22 @@ test('fork(Pn), clone(Pn), execve(): processes are checked, coded errors, and th
   const e = checkSource('C t\n{}\nP0(int *x) { int r0; r0 = membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0); fork(P1); }\nP1(int *x) { int r1; execve(); r1 = membarrier(MEMBARRIER_CMD_GET_REGISTRATIONS, 0, 0); }\nexists (1:r1=0)\n', 't.litmus', { model: 'x86' });
   assert.equal(e.observation, 'Always');
 });
+
+test('a thread is preemptible in user mode again after its clone(), fork() and membarrier() calls', () => {
+  // CPU1 runs P1 then P2; a tick may preempt P1 between its two stores, so P2 can
+  // read the first. The calls before the stores return to user mode first.
+  for (const call of ['clone(P3);', 'fork(P3);', 'membarrier(MEMBARRIER_CMD_QUERY, 0, 0);']) {
+    const child = call.includes('P3');
+    const src = [
+      'C preempt-after-call', '{}', 'smpcheck {', `\tcpu 0 runs P0${child ? ' P3' : ''};`, '\tcpu 1 runs P1 P2;', '\tpreempt 1;', '}',
+      'P0(int *x) { }',
+      `P1(int *x) {\n\t${call}\n\tWRITE_ONCE(*x, 1);\n\tWRITE_ONCE(*x, 2);\n}`,
+      'P2(int *x) {\n\tint r0;\n\tr0 = READ_ONCE(*x);\n}',
+      ...(child ? ['P3(int *x) { }'] : []),
+      'exists (2:r0=1)', '',
+    ].join('\n');
+    const r = checkSource(src, 'preempt-after-call.litmus', { model: 'sc' });
+    assert.equal(r.result.complete, true);
+    assert.equal(r.observation, 'Sometimes', `${call}: P1 preempted between its stores`);
+  }
+});

@@ -31,6 +31,9 @@ export interface KernelConfig {
 /** The call-function interrupt (x86 CALL_FUNCTION_SINGLE_VECTOR / CALL_FUNCTION_VECTOR). */
 export const CALL_FUNCTION_VECTOR = 31;
 
+/** Timer interrupt vectors: `preempt N;` makes the first N pending on CPUs with several tasks. */
+export const TIMER_VECTORS: readonly number[] = [28, 29, 30];
+
 /** Functions a CPU can be asked to run through smp_call_function_*(). */
 export const IPI_FUNCS = ['none', 'ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'rcu_quiescent_state'] as const;
 export type IpiFunc = (typeof IPI_FUNCS)[number];

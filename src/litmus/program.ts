@@ -9,7 +9,7 @@ import { SmpError, type Span } from '../scenario/errors.js';
 import { PREEMPTED, RSEQ_ABORTED, type ModelName, type ProgramInstance } from '../machine/machine.js';
 import type { CpuCode, HandlerCode, Op, OpSite } from '../machine/ops.js';
 import { fenceOp } from './arch.js';
-import { CALL_FUNCTION_VECTOR, Kernel, KernelLayout, type KernelConfig } from '../kernel/kernel.js';
+import { CALL_FUNCTION_VECTOR, Kernel, KernelLayout, TIMER_VECTORS, type KernelConfig } from '../kernel/kernel.js';
 import { generic_smp_call_function_single_interrupt } from '../kernel/smp.js';
 import { MEMBARRIER_IPI_HANDLERS, sys_membarrier } from '../kernel/sched/membarrier.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from '../kernel/variants.js';
@@ -356,8 +356,6 @@ function* iret(handler: HandlerCode, serialises: boolean, k: Kernel | null, cpu:
   return r;
 }
 
-/** Timer interrupt vectors: `preempt N;` makes the first N pending on CPUs with several tasks. */
-export const TIMER_VECTORS: readonly number[] = [28, 29, 30];
 
 /** The next entry after `i`, in the list's cyclic order, that `ok` accepts; -1 if none. */
 function nextEntry(S: CpuSched, i: number, ok: (e: SchedEntry) => boolean): number {
@@ -498,23 +496,11 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
         yield* kernelMode(ctx.kernel, ctx.cpu, s.use ? kthread_use_mm(ctx.kernel, ctx.cpu, 1) : kthread_unuse_mm(ctx.kernel, ctx.cpu, 1));
         break;
       case 'spawn': {
-        const k = ctx.kernel!;
-        const child = s.thread + 1;
-        yield* k.note(s.how === 'fork' ? `fork(): child P${s.thread}` : `clone(CLONE_VM): thread P${s.thread}`);
-        yield* k.note(`${s.how === 'fork' ? 'fork' : 'clone(CLONE_VM)'}: P${s.thread}`);
-        yield* copy_mm(k, ctx.cpu, child, s.how === 'clone', ctx.mmOfStmt.get(s) ?? 0);
-        yield* wake_up_new_task(k, child);
-        k.kernelDepth[ctx.cpu]!--;
+        yield* kernelMode(ctx.kernel!, ctx.cpu, spawnTask(ctx.kernel!, ctx.cpu, s, ctx.mmOfStmt.get(s) ?? 0));
         break;
       }
       case 'execve': {
-        const k = ctx.kernel!;
-        const mm = ctx.mmOfStmt.get(s)!;
-        k.kernelDepth[ctx.cpu]!++;
-        yield* k.note('execve');
-        yield* mm_alloc(k, mm);
-        yield* exec_mmap(k, ctx.cpu, mm);
-        k.kernelDepth[ctx.cpu]!--;
+        yield* kernelMode(ctx.kernel!, ctx.cpu, execve(ctx.kernel!, ctx.cpu, ctx.mmOfStmt.get(s)!));
         break;
       }
       case 'rseq': {
@@ -549,6 +535,20 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
         return;
     }
   }
+}
+
+/** fork(Pn) / clone(Pn): copy_mm() (a copy of the mm, or the same one), then wake the child. */
+function* spawnTask(k: Kernel, cpu: number, s: Extract<Stmt, { k: 'spawn' }>, mm: number): CpuCode {
+  yield* k.note(s.how === 'fork' ? `fork(): child P${s.thread}` : `clone(CLONE_VM): thread P${s.thread}`);
+  yield* copy_mm(k, cpu, s.thread + 1, s.how === 'clone', mm);
+  yield* wake_up_new_task(k, s.thread + 1);
+}
+
+/** execve(): a fresh mm, installed by exec_mmap(). */
+function* execve(k: Kernel, cpu: number, mm: number): CpuCode {
+  yield* k.note('execve');
+  yield* mm_alloc(k, mm);
+  yield* exec_mmap(k, cpu, mm);
 }
 
 function deref(a: number, span: Span, file: string): number {

@@ -13,12 +13,13 @@
 
 import type { Bounds } from '../explore/types.js';
 import { MODELS, type ModelName } from '../machine/machine.js';
+import { TIMER_VECTORS } from '../kernel/kernel.js';
 import type { Scenario } from './ast.js';
 import { SmpError } from './errors.js';
 
 export const RESERVED_DIRECTIVES = ['kernel', 'variant', 'process', 'task', 'sched', 'mm', 'config'] as const;
 /** Timer ticks per CPU at most (`preempt N;`). */
-export const PREEMPT_TICKS_MAX = 3;
+export const PREEMPT_TICKS_MAX = TIMER_VECTORS.length;
 export const BOUND_MAX = 100_000_000;
 
 export interface Settings {
