@@ -105,9 +105,11 @@ test('each mutant differs from the modelled kernel by one removal, each pre-COMM
     // A mutant removes one barrier or step; a pre-COMMIT variant undoes one commit (all its parts).
     if (v.name.startsWith('no-')) assert.equal(v.removed.size, 1, v.name);
     else assert.ok(v.removed.size >= 1, v.name);
-    // History (pre-COMMIT), mutants (no-...), and designs argued on the lists (their description says so).
-    assert.match(v.name, /^(pre-[0-9a-f]{12}|no-[a-z-]+|[a-z]+(-[a-z]+)+)$/, v.name);
-    if (!/^(pre|no)-/.test(v.name)) assert.match(v.description, /^design question: /, v.name);
+    // History (pre-COMMIT, and vX.Y-what: a feature as a release introduced it, each later
+    // commit undone), mutants (no-...), and designs argued on the lists (their description says so).
+    assert.match(v.name, /^(pre-[0-9a-f]{12}|no-[a-z-]+|v\d+\.\d+-[a-z-]+|[a-z]+(-[a-z]+)+)$/, v.name);
+    if (/^v\d/.test(v.name)) assert.match(v.description, /^history: /, v.name);
+    else if (!/^(pre|no)-/.test(v.name)) assert.match(v.description, /^design question: /, v.name);
   }
 });
 
@@ -185,4 +187,66 @@ test('a thread is preemptible in user mode again after its clone(), fork() and m
     assert.equal(r.result.complete, true);
     assert.equal(r.observation, 'Sometimes', `${call}: P1 preempted between its stores`);
   }
+});
+
+test('preemption model: under preempt=none a tick in the kernel is acted on at the system call exit, under full at the interrupt exit', () => {
+  // P1 can run between P0's two stores with no interrupt-exit reschedule only if the
+  // system call's exit calls schedule() (the tick landed in the kernel and only set
+  // TIF_NEED_RESCHED): preempt=none and voluntary, not full.
+  const src = (model: string): string => [
+    'C preempt-model', '{}', 'smpcheck {', `\tconfig preempt=${model};`, '\tcpu 0 runs P0 P1;', '\tpreempt 1;', '}',
+    'P0(int *x, int *y) {\n\tint r0;\n\tWRITE_ONCE(*x, 1);\n\tr0 = membarrier(MEMBARRIER_CMD_QUERY, 0, 0);\n\tWRITE_ONCE(*y, 1);\n}',
+    'P1(int *x, int *y) {\n\tint r1;\n\tint r2;\n\tr1 = READ_ONCE(*x);\n\tr2 = READ_ONCE(*y);\n}',
+    'exists (cpu0:irq_resched=0 /\\ 1:r1=1 /\\ 1:r2=0)', '',
+  ].join('\n');
+  for (const [model, obs] of [['none', 'Sometimes'], ['voluntary', 'Sometimes'], ['full', 'Never']] as const) {
+    const r = checkSource(src(model), 'preempt-model.litmus', { model: 'sc' });
+    assert.equal(r.result.complete, true, model);
+    assert.equal(r.observation, obs, `preempt=${model}`);
+  }
+  // And under full the tick does preempt the kernel: an interrupt-exit reschedule with P0 inside the call.
+  const full = src('full').replace('exists (cpu0:irq_resched=0 /\\ 1:r1=1 /\\ 1:r2=0)', 'exists (cpu0:irq_resched=1 /\\ 1:r1=1 /\\ 1:r2=0)');
+  assert.equal(checkSource(full, 'preempt-model.litmus', { model: 'sc' }).observation, 'Sometimes');
+});
+
+test('preempt=full: tasks preempted in membarrier() on one CPU never deadlock on its mutex', () => {
+  const src = [
+    'C preempt-full-mutex', '{}', 'smpcheck {', '\tconfig preempt=full;', '\tcpu 0 runs P0 P1;', '\tcpu 1 runs P2;', '\tpreempt 2;', '}',
+    'P0(int *x) {\n\tint r0;\n\tr0 = membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);\n\tmembarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);\n}',
+    'P1(int *x) {\n\tmembarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);\n}',
+    'P2(int *x) {\n\tWRITE_ONCE(*x, 1);\n}',
+    'exists (0:r0=0)', '',
+  ].join('\n');
+  const r = checkSource(src, 'preempt-full-mutex.litmus', { model: 'x86' });
+  assert.equal(r.result.complete, true);
+  assert.equal(r.result.deadlocks, 0);
+  assert.equal(r.observation, 'Always');
+});
+
+test('wake_up(Pn) and config: errors are coded', () => {
+  const code = (src: string): string | undefined => {
+    try {
+      checkSource(src, 't.litmus');
+      return undefined;
+    } catch (e) {
+      return (e as { code?: string }).code;
+    }
+  };
+  const two = (b0: string, b1: string, dirs = ''): string =>
+    `C t\n{}\n${dirs ? `smpcheck { ${dirs} }\n` : ''}P0(int *x) { ${b0} }\nP1(int *x) { ${b1} }\nexists (x=1)\n`;
+  assert.equal(code(two('wake_up(P5);', '')), 'SMP104');
+  assert.equal(code(two('wake_up(P0);', '')), 'SMP109');
+  assert.equal(code(two('wake_up(P1);', 'wake_up(P1);')), 'SMP109');
+  assert.equal(code(two('wake_up(P1); wake_up(P1);', '')), 'SMP105');
+  assert.equal(code(two('clone(P1); wake_up(P1);', '')), 'SMP109');
+  assert.equal(code(two('wake_up(x);', '')), 'SMP109');
+  assert.equal(code(two('rseq { wake_up(P1); rseq_commit(x, 1); } abort { }', '')), 'SMP103');
+  assert.equal(code(two('wake_up(P1);', 'WRITE_ONCE(*x, 1);')), undefined);
+  assert.equal(code(two('', '', 'config preempt=maybe;')), 'SMP108');
+  assert.equal(code(two('', '', 'config speed=fast;')), 'SMP108');
+  assert.equal(code(two('', '', 'config preempt full;')), 'SMP108');
+  assert.equal(code(two('', '', 'config syscall_exit=iret preempt=voluntary;')), undefined);
+  // A woken thread runs only after the wakeup, and sees what its waker wrote before it.
+  const r = checkSource(two('WRITE_ONCE(*x, 1); wake_up(P1);', 'int r0; r0 = READ_ONCE(*x);').replace('exists (x=1)', 'exists (1:r0=0)'), 't.litmus', { model: 'x86' });
+  assert.equal(r.observation, 'Never');
 });

@@ -143,6 +143,8 @@ export function describeStep(program: Program, s: StepInfo): string {
     case 'mb':
       return `${s.fn}()${lbl} full barrier`;
     case 'nop':
+      // An instruction (SYSRET) reads as itself.
+      if (/^[A-Z]+$/.test(s.fn)) return `${s.fn}${lbl}${s.fn === 'SYSRET' ? ' not serialising' : ''}`;
       return s.fn.includes('(') ? s.fn : `${s.fn}()${lbl}${s.fn === 'barrier' || s.fn.startsWith('smp_') ? ' compiler barrier only' : ''}`;
     case 'irq':
       return `${s.fn}()`;

@@ -26,10 +26,34 @@ export interface KernelConfig {
   configRseq: boolean;
   /** CONFIG_ARCH_HAS_MEMBARRIER_SYNC_CORE (x86: yes) */
   archHasMembarrierSyncCore: boolean;
+  /**
+   * CONFIG_PREEMPT_NONE / _VOLUNTARY / _FULL (`config preempt=...;`, default none):
+   * where a task whose CPU needs a reschedule gives the CPU up. none: on the way
+   * back to user mode (system call or interrupt return); voluntary: also at
+   * might_sleep() points (mutex_lock()); full: also on an interrupt's return to
+   * preemptible kernel code (preempt_schedule_irq()) and at preempt_enable().
+   */
+  preempt?: PreemptModel;
+  /**
+   * How system calls return to user mode (`config syscall_exit=...;`): by SYSRET,
+   * the fast path, not serialising (default), or by IRET, the slow path, serialising.
+   */
+  syscallExit?: 'sysret' | 'iret';
 }
 
+export const PREEMPT_MODELS = ['none', 'voluntary', 'full'] as const;
+export type PreemptModel = (typeof PREEMPT_MODELS)[number];
+
+// Interrupt vectors of the kernel model. The machine takes the lowest pending vector
+// first, so the numbers follow the x86 local APIC's priorities (a higher vector wins
+// there): RESCHEDULE_VECTOR (0xfd) before CALL_FUNCTION_VECTOR (0xfc) before
+// LOCAL_TIMER_VECTOR (0xec). A scenario's own handlers take vectors 0..7.
+
+/** The reschedule IPI (x86 RESCHEDULE_VECTOR): smp_send_reschedule() after a remote wakeup. */
+export const RESCHEDULE_VECTOR = 26;
+
 /** The call-function interrupt (x86 CALL_FUNCTION_SINGLE_VECTOR / CALL_FUNCTION_VECTOR). */
-export const CALL_FUNCTION_VECTOR = 31;
+export const CALL_FUNCTION_VECTOR = 27;
 
 /** Timer interrupt vectors: `preempt N;` makes the first N pending on CPUs with several tasks. */
 export const TIMER_VECTORS: readonly number[] = [28, 29, 30];
@@ -37,6 +61,9 @@ export const TIMER_VECTORS: readonly number[] = [28, 29, 30];
 /** Functions a CPU can be asked to run through smp_call_function_*(). */
 export const IPI_FUNCS = ['none', 'ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'rcu_quiescent_state'] as const;
 export type IpiFunc = (typeof IPI_FUNCS)[number];
+
+/** The per-CPU event counts a scenario's condition can read (`cpu1:ipi_mb`). */
+export type KernelCounter = 'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' | 'ipi_sync_rq_state' | 'ipis' | 'switches' | 'irq_resched' | 'sync_core';
 
 /** Where each kernel object lives in memory. */
 export class KernelLayout {
@@ -51,6 +78,14 @@ export class KernelLayout {
   readonly taskAllocLock: number[] = [];
   /** Per new task (a child of fork/clone): set by wake_up_new_task(); its CPU waits for it. */
   readonly taskWoken: number[] = [];
+  /** Per task woken by wake_up(): p->pi_lock, taken by try_to_wake_up(). */
+  readonly taskPiLock: number[] = [];
+  /**
+   * Per CPU that runs a task another CPU wakes: TIF_NEED_RESCHED of the CPU's
+   * current task (set by the waker's resched_curr(), cleared by __schedule(), polled
+   * by the idle loop). CPUs without such a task keep the flag CPU-local (Kernel.needResched).
+   */
+  readonly needResched: number[] = [];
   readonly rqCurr: number[] = []; // index: cpu
   readonly rqMembarrierState: number[] = [];
   readonly rqLock: number[] = [];
@@ -74,7 +109,11 @@ export class KernelLayout {
    *   nobody uses yet has mm_count 0 (not allocated)
    */
   constructor(readonly base: number, readonly config: KernelConfig, readonly taskMms: readonly number[], firstTask: readonly number[],
-    extra: { nrMms?: number; alive?: readonly boolean[]; newTasks?: readonly number[]; taskNames?: readonly string[] } = {}) {
+    extra: {
+      nrMms?: number; alive?: readonly boolean[]; newTasks?: readonly number[]; taskNames?: readonly string[];
+      /** Tasks that start asleep and are woken by wake_up(), with their CPUs. */
+      sleepers?: readonly { task: number; cpu: number }[];
+    } = {}) {
     const alloc = (name: string, init: number): number => {
       this.names.push(name);
       this.init.push(init);
@@ -93,12 +132,18 @@ export class KernelLayout {
       this.taskMm[i + 1] = alloc(`${name}->mm`, extra.newTasks?.includes(i + 1) ? 0 : mm);
       this.taskAllocLock[i + 1] = alloc(`${name}->alloc_lock`, 0);
       if (extra.newTasks?.includes(i + 1)) this.taskWoken[i + 1] = alloc(`${name}->__state (woken)`, 0);
+      if (extra.sleepers?.some((x) => x.task === i + 1)) {
+        this.taskWoken[i + 1] = alloc(`${name}->__state (woken)`, 0);
+        this.taskPiLock[i + 1] = alloc(`${name}->pi_lock`, 0);
+      }
     });
+    const wakeable = new Set((extra.sleepers ?? []).map((x) => x.cpu));
     for (let c = 0; c < config.nrCpus; c++) {
       this.rqCurr[c] = alloc(`rq${c}->curr`, firstTask[c] ?? 0);
       this.rqMembarrierState[c] = alloc(`rq${c}->membarrier_state`, 0);
       this.rqLock[c] = alloc(`rq${c}->__lock`, 0);
       this.callSingleQueue[c] = alloc(`call_single_queue[${c}]`, 0);
+      if (wakeable.has(c)) this.needResched[c] = alloc(`cpu${c}: TIF_NEED_RESCHED`, 0);
     }
     for (let s = 0; s < config.nrCpus; s++) {
       this.csdFlags[s] = [];
@@ -148,11 +193,24 @@ export class Kernel {
   readonly preemptCount: number[];
 
   /**
+   * Per CPU: sleeping locks (mutexes) the task context holds. The model's mutex_lock()
+   * waits by spinning, so a task is not preempted while it holds one: a waiter on
+   * the same CPU would spin forever where the kernel would let the owner run.
+   */
+  readonly sleepLocks: number[];
+
+  /** Per CPU: inside a hardware interrupt handler (in_irq()). */
+  readonly inIrq: number[];
+
+  /** Per CPU without a TIF_NEED_RESCHED location: the flag, set by this CPU's own scheduler_tick(). */
+  readonly needReschedLocal: boolean[];
+
+  /**
    * Per CPU, what happened there (CPU-local facts, no memory access), for the
    * condition's kernel observables (`cpu1:ipi_mb`): handler runs, call-function
    * interrupts taken, context switches.
    */
-  readonly counters: Record<'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' | 'ipi_sync_rq_state' | 'ipis' | 'switches', number[]>;
+  readonly counters: Record<KernelCounter, number[]>;
 
   /** Tasks inside an rseq critical section (their rseq_cs is set), and tasks with an rseq event pending. */
   readonly rseqCs = new Set<number>();
@@ -166,7 +224,13 @@ export class Kernel {
     this.preemptCount = firstTask.map(() => 0);
     this.kernelDepth = firstTask.map(() => 0);
     const zeros = (): number[] => firstTask.map(() => 0);
-    this.counters = { ipi_mb: zeros(), ipi_sync_core: zeros(), ipi_rseq: zeros(), ipi_sync_rq_state: zeros(), ipis: zeros(), switches: zeros() };
+    this.counters = {
+      ipi_mb: zeros(), ipi_sync_core: zeros(), ipi_rseq: zeros(), ipi_sync_rq_state: zeros(), ipis: zeros(), switches: zeros(),
+      irq_resched: zeros(), sync_core: zeros(),
+    };
+    this.sleepLocks = zeros();
+    this.inIrq = zeros();
+    this.needReschedLocal = firstTask.map(() => false);
     this.curr = [...firstTask];
     this.activeMm = firstTask.map((t) => (t === 0 ? 0 : layout.taskMms[t - 1]!));
     this.prevMm = firstTask.map(() => 0);
@@ -174,6 +238,39 @@ export class Kernel {
 
   get config(): KernelConfig {
     return this.layout.config;
+  }
+
+  get preemptModel(): PreemptModel {
+    return this.layout.config.preempt ?? 'none';
+  }
+
+  /** need_resched(): TIF_NEED_RESCHED of this CPU's current task (a load where another CPU may set it). */
+  *need_resched(cpu: number, fn = 'need_resched()'): Generator<Op, boolean, number> {
+    if (this.needReschedLocal[cpu]) return true;
+    const loc = this.layout.needResched[cpu];
+    if (loc === undefined) return false;
+    return (yield { k: 'ld', loc, site: { fn } }) !== 0;
+  }
+
+  /** Can the task context give up the CPU here (no preempt_disable(), no mutex held)? */
+  preemptible(cpu: number): boolean {
+    return this.preemptCount[cpu] === 0 && this.sleepLocks[cpu] === 0;
+  }
+
+  /**
+   * A point where kernel code may call schedule() when need_resched() is set (the
+   * marker op is taken by the CPU's scheduler loop in src/litmus/program.ts and never
+   * reaches the machine): cond_resched() under voluntary, preempt_schedule() under full.
+   */
+  *reschedPoint(cpu: number, when: PreemptModel[], fn: string): CpuCode {
+    if (!when.includes(this.preemptModel) || !this.preemptible(cpu)) return;
+    if (yield* this.need_resched(cpu)) yield { k: 'nop', resched: true, site: { fn } };
+  }
+
+  /** preempt_enable() (v6.18): under preempt=full, the end of the section may reschedule at once. */
+  *preempt_enable_resched(cpu: number): CpuCode {
+    this.preempt_enable(cpu);
+    yield* this.reschedPoint(cpu, ['full'], 'preempt_enable(): preempt_schedule()');
   }
 
   current(cpu: number): number {
@@ -265,17 +362,23 @@ export class Kernel {
     yield { k: 'nop', site: { fn, ...site } };
   }
 
-  /** mutex_lock(): acquire with a locked cmpxchg, waiting while another CPU holds it. */
+  /**
+   * mutex_lock(): might_sleep() (a voluntary preemption point), then acquire with a
+   * locked cmpxchg, waiting while another CPU holds it.
+   */
   *mutex_lock(loc: number, cpu: number): CpuCode {
+    yield* this.reschedPoint(cpu, ['voluntary'], 'mutex_lock(): might_sleep(): cond_resched()');
     for (;;) {
       yield* this.smp_cond_load_acquire(loc, (v) => v === 0, 'mutex_lock');
       const old = yield* this.cmpxchg(loc, 0, cpu + 1, 'mutex_lock');
-      if (old === 0) return;
+      if (old === 0) break;
     }
+    this.sleepLocks[cpu]!++;
   }
 
   /** mutex_unlock(): a release (a locked op on x86). */
-  *mutex_unlock(loc: number): CpuCode {
+  *mutex_unlock(loc: number, cpu: number): CpuCode {
     yield* this.xchg(loc, 0, 'mutex_unlock');
+    this.sleepLocks[cpu]!--;
   }
 }

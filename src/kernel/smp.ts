@@ -71,7 +71,7 @@ export function* smp_call_function_many(k: Kernel, handlers: IpiHandlers, cpu: n
 export function* on_each_cpu_mask(k: Kernel, handlers: IpiHandlers, cpu: number, mask: readonly number[], func: IpiFunc, info: number): CpuCode {
   k.preempt_disable(cpu);
   yield* smp_call_function_many_cond(k, handlers, cpu, mask, func, info, true);
-  k.preempt_enable(cpu);
+  yield* k.preempt_enable_resched(cpu);
 }
 
 /** Models: kernel/smp.c smp_call_function_single() (v6.18) with wait=1: runs locally, IRQs off, on the own CPU. */

@@ -63,6 +63,15 @@ const VARIANTS: readonly Variant[] = [
     description: 'before 618758ed3a4f: GLOBAL_EXPEDITED skips every kernel thread (PF_KTHREAD), and kthread_use_mm() of the mm it already borrowed drops no reference, so no barrier (g)',
     removed: new Set(['global_expedited.kthread_mm', 'kthread_use_mm.g']),
   },
+  before('2840cf02fae6', 'sync_core.same_mm', "finish_task_switch() core-syncs when rq->prev_mm (the mm a kernel thread borrowed) registered for SYNC_CORE, even when the CPU goes on to another mm, whose CR3 write already serialises (4.16 to 5.3)"),
+  before('a493d1ca1a03', 'sync_core_before_usermode.no_irq_shortcut', 'x86 sync_core_before_usermode() returns at once in interrupt context, trusting the IRET that may never come: IRQ exit can switch to another task of the mm, which returns by SYSRET (before 5.10)'),
+  before('758c9373d841', 'sync_core.ipi_sync_core', 'PRIVATE_EXPEDITED_SYNC_CORE sends ipi_mb() and relies on the return from the IPI (IRET) to serialise, which IRQ exit can skip by switching to a task that returns by SYSRET (before 5.10)'),
+  {
+    name: 'v4.16-sync-core',
+    base: DEFAULT_KERNEL,
+    description: 'history: the SYNC_CORE paths as 70216e18e519 and 10bcc80e9dbc introduced them in 4.16: 2840cf02fae6, a493d1ca1a03, 758c9373d841 and e45cdc71d1fa all undone (the rest of the kernel as modelled)',
+    removed: new Set(['sync_core.same_mm', 'sync_core_before_usermode.no_irq_shortcut', 'sync_core.ipi_sync_core', 'sync_core.caller']),
+  },
   before('e45cdc71d1fa', 'sync_core.caller', 'PRIVATE_EXPEDITED_SYNC_CORE leaves out the calling CPU (smp_call_function_many()) and takes the single-user shortcut, so the caller returns by SYSRET unserialised (before 5.10)'),
   {
     name: 'pre-5bc78502322a',

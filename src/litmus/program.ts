@@ -9,11 +9,11 @@ import { SmpError, type Span } from '../scenario/errors.js';
 import { PREEMPTED, RSEQ_ABORTED, type ModelName, type ProgramInstance } from '../machine/machine.js';
 import type { CpuCode, HandlerCode, Op, OpSite } from '../machine/ops.js';
 import { fenceOp } from './arch.js';
-import { CALL_FUNCTION_VECTOR, Kernel, KernelLayout, TIMER_VECTORS, type KernelConfig } from '../kernel/kernel.js';
+import { CALL_FUNCTION_VECTOR, Kernel, KernelLayout, RESCHEDULE_VECTOR, TIMER_VECTORS, type KernelConfig } from '../kernel/kernel.js';
 import { generic_smp_call_function_single_interrupt } from '../kernel/smp.js';
 import { MEMBARRIER_IPI_HANDLERS, sys_membarrier } from '../kernel/sched/membarrier.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from '../kernel/variants.js';
-import { __schedule } from '../kernel/sched/core.js';
+import { __schedule, try_to_wake_up } from '../kernel/sched/core.js';
 import { do_exit } from '../kernel/exit.js';
 import { kthread_unuse_mm, kthread_use_mm } from '../kernel/kthread.js';
 import { copy_mm, wait_for_new_task, wake_up_new_task } from '../kernel/fork.js';
@@ -65,6 +65,10 @@ export class LitmusProgram implements Program {
   private readonly firstTask: number[];
   /** Threads started by fork(Pn)/clone(Pn) (thread ids). */
   private readonly spawned: ReadonlySet<number>;
+  /** Threads that start asleep in a system call and run once another thread's wake_up(Pn) wakes them. */
+  private readonly sleepers: ReadonlySet<number>;
+  /** The CPU of each thread that starts asleep (wake_up() targets it). */
+  private readonly wakeCpu: ReadonlyMap<number, number>;
   /** The mm each fork() and execve() statement creates. */
   private readonly mmOfStmt: ReadonlyMap<Stmt, number>;
   /** Timer ticks per CPU that runs more than one task (`preempt N;`). */
@@ -85,13 +89,15 @@ export class LitmusProgram implements Program {
     const procs = planProcesses(scenario, settings.kthreads, taskMms);
     this.mmOfStmt = procs.mmOfStmt;
     this.spawned = procs.spawned;
+    this.sleepers = procs.sleepers;
+    this.wakeCpu = new Map([...this.sleepers].map((t) => [t, this.placement.findIndex((list) => list.includes(t))]));
     this.taskIds = this.placement.map((list) => list.map((t) => {
       if (t !== KTHREAD) return t + 1;
       taskMms.push(0);
       return taskMms.length;
     }));
-    // A CPU whose first task is a child of fork()/clone() starts idle.
-    this.firstTask = this.taskIds.map((list) => (list[0] === undefined || this.spawned.has(list[0] - 1) ? 0 : list[0]));
+    // A CPU whose first task is a child of fork()/clone() or asleep starts idle.
+    this.firstTask = this.taskIds.map((list) => (list[0] === undefined || this.spawned.has(list[0] - 1) || this.sleepers.has(list[0] - 1) ? 0 : list[0]));
     // raise_irq() names a CPU; with `cpu N runs ...` there may be fewer CPUs than threads.
     for (const t of [...scenario.threads, ...scenario.handlers]) {
       for (const r of raises(t.body)) {
@@ -110,12 +116,14 @@ export class LitmusProgram implements Program {
     if (usesKernel) {
       const config: KernelConfig = {
         version: variant.base, nrCpus: this.nCpus, nohzFull: false, configRseq: true, archHasMembarrierSyncCore: true,
+        preempt: settings.preemptModel, syscallExit: settings.syscallExit,
       };
+      const sleepers = [...this.sleepers].map((t) => ({ task: t + 1, cpu: this.placement.findIndex((list) => list.includes(t)) }));
       const newTasks = [...this.spawned].map((t) => t + 1);
       // Tasks are named after their threads (P2), anonymous kernel threads kthread1, kthread2, ...
       this.taskNames = taskMms.map((_, i) => (i < scenario.threads.length ? `P${i}` : `kthread${i - scenario.threads.length + 1}`));
       this.kernelLayout = new KernelLayout(user.length, config, taskMms, this.firstTask, {
-        nrMms: procs.nrMms, alive: taskMms.map((_, i) => !this.spawned.has(i)), newTasks, taskNames: this.taskNames,
+        nrMms: procs.nrMms, alive: taskMms.map((_, i) => !this.spawned.has(i)), newTasks, taskNames: this.taskNames, sleepers,
       });
       this.init = [...user, ...this.kernelLayout.init];
     } else {
@@ -138,22 +146,26 @@ export class LitmusProgram implements Program {
     const spawned = this.spawned;
     const mmOfStmt = this.mmOfStmt;
     const ticks = this.ticks;
-    // Every interrupt returns by IRET, which is serialising on x86.
-    const iretSerialises = true;
+    const sleepers = this.sleepers;
+    const wakeCpu = this.wakeCpu;
     const sched: CpuSched[] = placement.map((list, c) => ({
-      entries: list.map((t, i) => ({ t, id: taskIds[c]![i]!, spawned: t !== KTHREAD && spawned.has(t), state: 'new' as const })),
+      entries: list.map((t, i): SchedEntry => ({
+        t, id: taskIds[c]![i]!, start: t === KTHREAD ? 'run' : spawned.has(t) ? 'fork' : sleepers.has(t) ? 'sleep' : 'run',
+        state: 'new', woken: false, resume: 'none', kernelDepth: 0, preemptCount: 0, sleepLocks: 0,
+      })),
       cur: 0,
       switchedTo: -1,
     }));
     return {
-      task: (cpu: number): CpuCode => runCpu(sched[cpu]!, sc, regs, { model, file, cpu, kernel, mmOfStmt }),
+      task: (cpu: number): CpuCode => runCpu(sched[cpu]!, sc, regs, { model, file, cpu, kernel, mmOfStmt, wakeCpu }),
       handler: (cpu: number, vector: number): HandlerCode => {
         if (vector === CALL_FUNCTION_VECTOR && kernel) {
-          return iret(generic_smp_call_function_single_interrupt(kernel, MEMBARRIER_IPI_HANDLERS, cpu), iretSerialises, kernel, cpu, sched[cpu]);
+          return irqentry(generic_smp_call_function_single_interrupt(kernel, MEMBARRIER_IPI_HANDLERS, cpu), kernel, cpu, sched[cpu]);
         }
-        if (TIMER_VECTORS.includes(vector) && kernel) return iret(timer_interrupt(kernel, cpu, sched[cpu]!), iretSerialises, kernel, cpu, sched[cpu]);
+        if (TIMER_VECTORS.includes(vector) && kernel) return irqentry(scheduler_tick(kernel, cpu, sched[cpu]!), kernel, cpu, sched[cpu]);
+        if (vector === RESCHEDULE_VECTOR && kernel) return irqentry(scheduler_ipi(kernel), kernel, cpu, sched[cpu]);
         const h = sc.handlers[vector]!;
-        return iret(runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel, mmOfStmt }), iretSerialises, kernel, cpu, sched[cpu]);
+        return irqentry(runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel, mmOfStmt, wakeCpu }), kernel, cpu, sched[cpu]);
       },
       warnings: (): readonly string[] => kernel?.warnings ?? [],
       initialPending: (cpu: number): number =>
@@ -187,6 +199,7 @@ export class LitmusProgram implements Program {
   handlerName(vector: number): string {
     if (vector === CALL_FUNCTION_VECTOR) return 'generic_smp_call_function_single_interrupt';
     if (TIMER_VECTORS.includes(vector)) return 'timer interrupt';
+    if (vector === RESCHEDULE_VECTOR) return 'reschedule IPI';
     return this.scenario.handlers[vector]?.name ?? `vector${vector}`;
   }
 }
@@ -210,9 +223,11 @@ function kernelFact(k: Kernel, mem: readonly number[], cpu: number, name: Kernel
  * in a process with one thread (de_thread() is not modelled).
  */
 function planProcesses(sc: Scenario, kthreads: ReadonlySet<number>, taskMms: number[]): {
-  spawned: Set<number>; mmOfStmt: Map<Stmt, number>; nrMms: number;
+  spawned: Set<number>; sleepers: Set<number>; mmOfStmt: Map<Stmt, number>; nrMms: number;
 } {
   const spawned = new Set<number>();
+  const sleepers = new Set<number>();
+  const wakes: { thread: number; stmt: Extract<Stmt, { k: 'wake' }> }[] = [];
   const parent = new Map<number, { thread: number; how: 'fork' | 'clone'; stmt: Stmt }>();
   const execs: { thread: number; stmt: Extract<Stmt, { k: 'execve' }> }[] = [];
   const walk = (stmts: Stmt[], thread: number | null): void => {
@@ -222,6 +237,11 @@ function planProcesses(sc: Scenario, kthreads: ReadonlySet<number>, taskMms: num
         walk(st.else, thread);
       }
       if (st.k === 'rseq') walk(st.abort, thread);
+      if (st.k === 'wake') {
+        if (thread === null) throw new SmpError('SMP103', 'wake_up() in an interrupt handler is not supported', st.span, sc.file);
+        wakes.push({ thread, stmt: st });
+        continue;
+      }
       if (st.k !== 'spawn' && st.k !== 'execve') continue;
       const what = st.k === 'spawn' ? `${st.how}()` : 'execve()';
       if (thread === null) throw new SmpError('SMP103', `${what} in an interrupt handler is not supported`, st.span, sc.file);
@@ -241,6 +261,16 @@ function planProcesses(sc: Scenario, kthreads: ReadonlySet<number>, taskMms: num
   };
   sc.threads.forEach((t) => walk(t.body, t.id));
   sc.handlers.forEach((h) => walk(h.body, null));
+  for (const { thread, stmt } of wakes) {
+    const t = stmt.thread;
+    if (t >= sc.threads.length) {
+      throw new SmpError('SMP104', `unknown thread P${t}: the scenario has P0..P${sc.threads.length - 1}`, stmt.span, sc.file);
+    }
+    if (t === thread) throw new SmpError('SMP109', `P${t} cannot wake itself: it is asleep until another thread wakes it`, stmt.span, sc.file);
+    if (sleepers.has(t)) throw new SmpError('SMP105', `P${t} is woken twice (a task sleeps once, at its start)`, stmt.span, sc.file);
+    if (spawned.has(t)) throw new SmpError('SMP109', `P${t} is started by fork()/clone(), which wakes it: wake_up() is for a thread that starts asleep`, stmt.span, sc.file);
+    sleepers.add(t);
+  }
   // Every started thread must descend from a thread that runs from the start.
   for (const t of spawned) {
     const seen = new Set<number>([t]);
@@ -276,7 +306,7 @@ function planProcesses(sc: Scenario, kthreads: ReadonlySet<number>, taskMms: num
     }
     mmOfStmt.set(e.stmt, ++nrMms);
   }
-  return { spawned, mmOfStmt, nrMms };
+  return { spawned, sleepers, mmOfStmt, nrMms };
 }
 
 // ---- the interpreter ---------------------------------------------------------------------
@@ -308,27 +338,47 @@ interface ThreadCtx {
   cpu: number;
   kernel: Kernel | null;
   mmOfStmt: ReadonlyMap<Stmt, number>;
+  /** The CPU of each thread that starts asleep. */
+  wakeCpu: ReadonlyMap<number, number>;
 }
 
 function* runThread(t: Thread, ctx: ThreadCtx): CpuCode {
   yield* execBlock(t.body, ctx);
 }
 
+/** How a task goes back to what it was doing when its CPU switches to it. */
+type Resume = 'iret' | 'none';
+
 /** One task of a CPU's list (`cpu N runs ...`): a thread, or a body-less kernel thread. */
 interface SchedEntry {
   t: number; // thread id, or KTHREAD
   id: number; // task id
-  spawned: boolean; // started by fork(Pn)/clone(Pn): runs only once woken
+  /**
+   * How the task first runs: from the list (`run`: asleep in a system call it returns
+   * from by SYSRET), started by fork(Pn)/clone(Pn) (`fork`: returns by ret_from_fork's
+   * IRET), or asleep until another thread's wake_up(Pn) (`sleep`: SYSRET).
+   */
+  start: 'run' | 'fork' | 'sleep';
   state: 'new' | 'running' | 'preempted' | 'done';
+  /** A `sleep` task this CPU has seen woken (it read task->__state). */
+  woken: boolean;
   gen?: CpuCode;
-  pending?: Op; // the op a preempted task had yielded and not yet done
+  /** The op an interrupt withdrew from the task when it switched tasks: done again on resumption. */
+  pending?: Op;
+  /** Preempted: by an interrupt (back through its IRET) or in the kernel's own schedule() call. */
+  resume: Resume;
+  /** The CPU-local kernel state of the task while it is switched out. */
+  kernelDepth: number;
+  preemptCount: number;
+  sleepLocks: number;
 }
 
 /** A CPU's runqueue as the model keeps it (CPU-local: read only by this CPU's code). */
 interface CpuSched {
   entries: SchedEntry[];
+  /** The entry the CPU runs, or last ran. */
   cur: number;
-  /** The entry a timer interrupt switched to (see timer_interrupt). */
+  /** The entry an interrupt's exit switched to (see irqentry). */
   switchedTo: number;
 }
 
@@ -336,41 +386,147 @@ interface CpuSched {
 export class RseqAbort extends Error {}
 
 /**
- * The return from an interrupt: IRET, a core-serialising instruction on x86: it waits
- * for the store buffer to drain and makes the CPU refetch its instructions. On the
- * way back to user mode, a task in an rseq critical section with an rseq event
- * pending (from ipi_rseq) goes to its abort handler (rseq_handle_notify_resume()).
+ * An interrupt on `cpu`: the handler, then irqentry_exit() (kernel/entry/common.c,
+ * v6.18). Going back to user mode, or under preempt=full to preemptible kernel code
+ * (preempt_schedule_irq()), with need_resched() set, the CPU switches to the next
+ * runnable task: the handler returns PREEMPTED and the interrupted task goes back
+ * later, through this interrupt's IRET, while the task switched to returns its own
+ * way (SYSRET from its system call, say). Otherwise a task in an rseq critical
+ * section with an rseq event pending goes to its abort handler
+ * (rseq_handle_notify_resume()), and the return is an IRET, which is serialising on x86.
  */
-function* iret(handler: HandlerCode, serialises: boolean, k: Kernel | null, cpu: number, S: CpuSched | undefined): HandlerCode {
+function* irqentry(handler: HandlerCode, k: Kernel | null, cpu: number, S: CpuSched | undefined): HandlerCode {
+  if (k) k.inIrq[cpu]!++;
   const r = yield* handler;
-  if (r !== PREEMPTED && k && S) {
+  if (k) k.inIrq[cpu]!--;
+  if (k && S) {
     const e = S.entries[S.cur];
-    const task = k.current(cpu);
-    if (e && e.state === 'running' && k.kernelDepth[cpu] === 0 && k.rseqCs.has(task) && k.rseqEvent.has(task)) {
-      yield* k.note('rseq_handle_notify_resume(): in a critical section, restart at its abort handler');
-      if (serialises) yield { k: 'serialize', site: { fn: 'IRET' } };
-      return RSEQ_ABORTED;
+    if (e && e.state === 'running') {
+      const toUser = k.kernelDepth[cpu] === 0 && e.t !== KTHREAD && k.layout.taskMms[e.id - 1] !== 0 && k.mmOf(e.id) !== 0;
+      if ((toUser || k.preemptModel === 'full') && k.preemptible(cpu) && (yield* k.need_resched(cpu))) {
+        const j = yield* pickNext(k, S, true);
+        if (j >= 0) {
+          yield* k.note(toUser ? 'irqentry_exit_to_user_mode(): need_resched: schedule()' : 'irqentry_exit(): preempt_schedule_irq()');
+          k.counters.irq_resched[cpu]!++;
+          e.state = 'preempted';
+          S.switchedTo = j;
+          yield* switchTo(k, cpu, S, j);
+          return PREEMPTED;
+        }
+      }
+      if (toUser && k.rseqCs.has(e.id) && k.rseqEvent.has(e.id)) {
+        yield* k.note('rseq_handle_notify_resume(): in a critical section, restart at its abort handler');
+        yield { k: 'serialize', site: { fn: 'IRET' } };
+        return RSEQ_ABORTED;
+      }
     }
   }
-  if (serialises) yield { k: 'serialize', site: { fn: 'IRET' } };
+  yield { k: 'serialize', site: { fn: 'IRET' } };
   return r;
 }
 
+/**
+ * Can entry x run now? A `sleep` task once this CPU reads its wakeup from memory
+ * (with `readSleepers`); a child of fork()/clone() only in the list's order (pickAfterEnd).
+ */
+function* runnable(k: Kernel, x: SchedEntry, readSleepers: boolean): Generator<Op, boolean, number> {
+  if (x.state === 'preempted') return true;
+  if (x.state !== 'new') return false;
+  if (x.start === 'run') return true;
+  if (x.start === 'sleep' && !x.woken && readSleepers) {
+    x.woken = (yield { k: 'ld', loc: k.layout.taskWoken[x.id]!, site: { fn: 'pick_next_task(): p->__state' } }) === 1;
+  }
+  return x.start === 'sleep' && x.woken;
+}
 
-/** The next entry after `i`, in the list's cyclic order, that `ok` accepts; -1 if none. */
-function nextEntry(S: CpuSched, i: number, ok: (e: SchedEntry) => boolean): number {
+/** pick_next_task(): the next runnable entry after the current one, in the list's cyclic order; -1 if none. */
+function* pickNext(k: Kernel, S: CpuSched, readSleepers: boolean): Generator<Op, number, number> {
   const n = S.entries.length;
-  for (let d = 1; d <= n; d++) {
-    const j = (i + d) % n;
-    if (j !== i && ok(S.entries[j]!)) return j;
+  for (let d = 1; d < n; d++) {
+    const j = (S.cur + d) % n;
+    if (yield* runnable(k, S.entries[j]!, readSleepers)) return j;
   }
   return -1;
 }
 
-/** Kernel code on `cpu`: while it runs, the task is in kernel mode (not preempted by a tick). */
+/**
+ * schedule() on `cpu` to entry j (-1: the idle task): keep the CPU-local kernel
+ * state of a task that is switched out, __schedule() with preemption off, then
+ * restore the next task's state.
+ */
+function* switchTo(k: Kernel, cpu: number, S: CpuSched, j: number, clearResched = true): CpuCode {
+  const prev = S.entries[S.cur];
+  if (prev?.state === 'preempted') {
+    prev.kernelDepth = k.kernelDepth[cpu]!;
+    prev.preemptCount = k.preemptCount[cpu]!;
+    prev.sleepLocks = k.sleepLocks[cpu]!;
+  }
+  k.kernelDepth[cpu] = 1;
+  k.preemptCount[cpu] = 1;
+  k.sleepLocks[cpu] = 0;
+  yield* __schedule(k, cpu, j < 0 ? 0 : S.entries[j]!.id, clearResched);
+  if (j < 0) return;
+  const e = S.entries[j]!;
+  const back = e.state === 'preempted';
+  k.kernelDepth[cpu] = back ? e.kernelDepth : 0;
+  k.preemptCount[cpu] = back ? e.preemptCount : 0;
+  k.sleepLocks[cpu] = back ? e.sleepLocks : 0;
+  S.cur = j;
+}
+
+/**
+ * The CPU has nothing to go back to (its start, or its task ended): switch to the
+ * next task in the list's cyclic order from `from` that can run: a preempted one,
+ * one runnable from the start, a child of fork()/clone() (the CPU idles until
+ * wake_up_new_task()), or a woken sleeper. With only sleepers left, the CPU runs
+ * the idle task (rq->curr = idle, lazy mm) and polls TIF_NEED_RESCHED until a
+ * wakeup. Returns the entry switched to, or -1 when every task is done.
+ */
+function* pickAfterEnd(k: Kernel, cpu: number, S: CpuSched, from: number): Generator<Op, number, number> {
+  const n = S.entries.length;
+  for (;;) {
+    let sleeping = false;
+    for (let d = 0; d < n; d++) {
+      const j = (from + d) % n;
+      const x = S.entries[j]!;
+      if (x.state === 'done' || x.state === 'running') continue;
+      if (x.state === 'new' && x.start === 'sleep' && !(yield* runnable(k, x, true))) {
+        sleeping = true;
+        continue;
+      }
+      if (x.state === 'new' && x.start === 'fork') yield* kernelMode(k, cpu, wait_for_new_task(k, x.id));
+      yield* switchTo(k, cpu, S, j);
+      return j;
+    }
+    if (!sleeping) return -1;
+    // do_idle(): the idle task (no clearing of TIF_NEED_RESCHED: a wakeup may have set it).
+    if (k.curr[cpu] !== 0) yield* switchTo(k, cpu, S, -1, false);
+    yield* k.smp_cond_load_acquire(k.layout.needResched[cpu]!, (v) => v !== 0, 'do_idle(): while (!need_resched())');
+  }
+}
+
+/** Kernel code on `cpu`: while it runs, the task is in kernel mode. */
 function* kernelMode<T>(k: Kernel, cpu: number, g: Generator<Op, T, number>): Generator<Op, T, number> {
   k.kernelDepth[cpu]!++;
   const r = yield* g;
+  k.kernelDepth[cpu]!--;
+  return r;
+}
+
+/**
+ * A system call on `cpu` (arch/x86/entry/syscall_64.c do_syscall_64(), v6.18): the
+ * kernel code, then syscall_exit_to_user_mode(), whose exit_to_user_mode_loop()
+ * calls schedule() when need_resched() is set, then the return to user mode: SYSRET
+ * (the fast path, not serialising) or, with `config syscall_exit=iret;`, IRET.
+ */
+function* do_syscall_64<T>(k: Kernel, cpu: number, g: Generator<Op, T, number>): Generator<Op, T, number> {
+  k.kernelDepth[cpu]!++;
+  const r = yield* g;
+  if (k.preemptible(cpu) && (yield* k.need_resched(cpu, 'syscall_exit_to_user_mode(): need_resched()'))) {
+    yield { k: 'nop', resched: true, site: { fn: 'syscall_exit_to_user_mode(): schedule()' } };
+  }
+  if (k.config.syscallExit === 'iret') yield { k: 'serialize', site: { fn: 'IRET (system call return, slow path)' } };
+  else yield { k: 'nop', site: { fn: 'SYSRET' } };
   k.kernelDepth[cpu]!--;
   return r;
 }
@@ -380,81 +536,112 @@ function* kthreadBody(): CpuCode {
 }
 
 /**
- * A CPU runs its tasks in the list's order; between two, the kernel's __schedule()
- * switches. A timer interrupt may preempt a task in user mode for the next runnable
- * one (timer_interrupt switches there); the preempted task resumes when the CPU
- * comes back to it, in the same cyclic order.
+ * A CPU runs its tasks in the list's order; between two, the kernel's schedule()
+ * switches. A task gives the CPU up when its body ends, when an interrupt's exit
+ * finds need_resched() set (a timer tick's scheduler_tick(), a wakeup from another
+ * CPU), or when its own kernel code calls schedule() (system-call exit,
+ * cond_resched(), preempt_enable()). A preempted task resumes when the CPU comes
+ * back to it, in the same cyclic order, the way it left: through its interrupt's
+ * IRET, or in the kernel where it called schedule().
  */
 function* runCpu(S: CpuSched, sc: Scenario, regs: number[][], base: Omit<ThreadCtx, 'regs'>): CpuCode {
   const k = base.kernel;
   const cpu = base.cpu;
+  const n = S.entries.length;
   let i = 0;
-  let first = true;
-  let switched = false; // the switch to entry i was done by a timer interrupt
+  let switchedIn = false;
+  if (k && S.entries[0]!.start !== 'run') {
+    i = yield* pickAfterEnd(k, cpu, S, 0);
+    if (i < 0) return;
+    switchedIn = true;
+  }
   for (;;) {
     const e = S.entries[i]!;
-    if (!switched && k) {
-      if (e.state === 'new' && e.spawned) yield* kernelMode(k, cpu, wait_for_new_task(k, e.id));
-      if (!first || (e.state === 'new' && e.spawned)) yield* kernelMode(k, cpu, __schedule(k, cpu, e.id));
-    }
-    first = false;
-    switched = false;
     S.cur = i;
     let res: IteratorResult<Op, void>;
     if (e.state === 'preempted') {
-      // A task preempted inside an rseq critical section restarts at its abort handler
-      // (__schedule()'s rseq_preempt() flagged the event); another resumes its op.
-      if (k && k.rseqCs.has(e.id)) {
+      e.state = 'running';
+      if (e.resume === 'iret') yield { k: 'serialize', site: { fn: 'IRET (the interrupt that preempted the task returns)' } };
+      if (k && e.resume === 'iret' && e.kernelDepth === 0 && k.rseqCs.has(e.id)) {
+        // Preempted inside an rseq critical section: __schedule()'s rseq_preempt()
+        // flagged the event, so the return to user mode goes to the abort handler.
         e.pending = undefined;
-        e.state = 'running';
         res = e.gen!.throw(new RseqAbort());
-      } else {
-        res = { done: false, value: e.pending! };
+      } else if (e.pending) {
+        res = { done: false, value: e.pending };
         e.pending = undefined;
+      } else {
+        res = e.gen!.next(0);
       }
     } else {
+      e.state = 'running';
       e.gen = e.t === KTHREAD ? kthreadBody() : runThread(sc.threads[e.t]!, { ...base, regs: regs[e.t]! });
+      if (k && switchedIn && e.t !== KTHREAD && k.layout.taskMms[e.id - 1] !== 0) {
+        // Back to user mode from where the task slept: ret_from_fork's IRET for a new
+        // child, else the SYSRET of the system call it slept in.
+        if (e.start === 'fork') yield { k: 'serialize', site: { fn: 'ret_from_fork: IRET' } };
+        else yield { k: 'nop', site: { fn: 'SYSRET' } };
+      }
       res = e.gen.next(0);
     }
-    e.state = 'running';
+    let next = -1;
     while (!res.done) {
-      const r = yield res.value;
+      const op = res.value;
+      if (op.k === 'nop' && op.resched && k) {
+        // The task's kernel code calls schedule().
+        const j = yield* pickNext(k, S, true);
+        yield* k.note(op.site.fn);
+        if (j >= 0) {
+          e.state = 'preempted';
+          e.resume = 'none';
+          yield* switchTo(k, cpu, S, j);
+          next = j;
+          break;
+        }
+        // Nothing else can run: __schedule() keeps this task (and clears the flag).
+        yield* __schedule(k, cpu, e.id);
+        res = e.gen!.next(0);
+        continue;
+      }
+      const r = yield op;
       if (r === PREEMPTED) {
         e.state = 'preempted';
-        e.pending = res.value;
+        e.pending = op;
+        e.resume = 'iret';
+        next = S.switchedTo;
         break;
       }
       res = r === RSEQ_ABORTED ? e.gen!.throw(new RseqAbort()) : e.gen!.next(r);
     }
-    if (e.state === 'preempted') {
-      i = S.switchedTo;
-      switched = true;
+    switchedIn = true;
+    if (next >= 0) {
+      i = next;
       continue;
     }
     e.state = 'done';
-    const n = nextEntry(S, i, (x) => x.state !== 'done');
-    if (n < 0) return;
-    i = n;
+    if (!k) return;
+    i = yield* pickAfterEnd(k, cpu, S, (i + 1) % n);
+    if (i < 0) return;
   }
 }
 
 /**
- * The timer interrupt with preemption (kernel preempt=none): scheduler_tick() finds
- * another runnable task on this CPU, and if the interrupted task was in user mode,
- * irqentry_exit_to_user_mode() calls schedule() on the way out. A task that has not
- * been woken yet (a child of fork/clone) is not a candidate.
+ * The timer interrupt: scheduler_tick() (v6.18) finds another task runnable on this
+ * CPU and asks for a reschedule (resched_curr(): this CPU's own TIF_NEED_RESCHED);
+ * irqentry_exit() acts on it. A child of fork()/clone() not yet started and a task
+ * still asleep are not candidates.
  */
-function* timer_interrupt(k: Kernel, cpu: number, S: CpuSched): HandlerCode {
+function* scheduler_tick(k: Kernel, cpu: number, S: CpuSched): HandlerCode {
   yield { k: 'nop', site: { fn: 'timer interrupt: scheduler_tick()' } };
-  const e = S.entries[S.cur]!;
-  const user = e.state === 'running' && e.t !== KTHREAD && k.kernelDepth[cpu] === 0 && k.layout.taskMms[e.id - 1] !== 0 && k.mmOf(e.id) !== 0;
-  if (!user) return;
-  const j = nextEntry(S, S.cur, (x) => x.state === 'preempted' || (x.state === 'new' && !x.spawned));
-  if (j < 0) return;
-  yield* k.note('irqentry_exit_to_user_mode: need_resched, schedule()');
-  yield* __schedule(k, cpu, S.entries[j]!.id);
-  S.switchedTo = j;
-  return PREEMPTED;
+  const e = S.entries[S.cur];
+  if (!e || e.state !== 'running') return;
+  if ((yield* pickNext(k, S, false)) < 0) return;
+  k.needReschedLocal[cpu] = true;
+}
+
+/** The reschedule IPI: scheduler_ipi() has nothing to do here; its irqentry_exit() reschedules. */
+function* scheduler_ipi(k: Kernel): HandlerCode {
+  yield* k.note('scheduler_ipi()');
 }
 
 function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> {
@@ -496,11 +683,16 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
         yield* kernelMode(ctx.kernel, ctx.cpu, s.use ? kthread_use_mm(ctx.kernel, ctx.cpu, 1) : kthread_unuse_mm(ctx.kernel, ctx.cpu, 1));
         break;
       case 'spawn': {
-        yield* kernelMode(ctx.kernel!, ctx.cpu, spawnTask(ctx.kernel!, ctx.cpu, s, ctx.mmOfStmt.get(s) ?? 0));
+        yield* do_syscall_64(ctx.kernel!, ctx.cpu, spawnTask(ctx.kernel!, ctx.cpu, s, ctx.mmOfStmt.get(s) ?? 0));
         break;
       }
       case 'execve': {
-        yield* kernelMode(ctx.kernel!, ctx.cpu, execve(ctx.kernel!, ctx.cpu, ctx.mmOfStmt.get(s)!));
+        yield* do_syscall_64(ctx.kernel!, ctx.cpu, execve(ctx.kernel!, ctx.cpu, ctx.mmOfStmt.get(s)!));
+        break;
+      }
+      case 'wake': {
+        // wake_up(Pn): a system call that wakes a sleeping thread (futex_wake(), say).
+        yield* do_syscall_64(ctx.kernel!, ctx.cpu, try_to_wake_up(ctx.kernel!, ctx.cpu, s.thread + 1, `P${s.thread}`, ctx.wakeCpu.get(s.thread)!));
         break;
       }
       case 'rseq': {
@@ -610,7 +802,7 @@ function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, 
       for (const x of e.args) args.push(yield* evalExpr(x, ctx, val));
       if (!ctx.kernel) throw new Error('internal: a system call without the kernel model');
       for (const a of args) noPtr(a, e.span, file);
-      return yield* kernelMode(ctx.kernel, ctx.cpu, sys_membarrier(ctx.kernel, ctx.cpu, args[0]!, args[1]! >>> 0, args[2]!));
+      return yield* do_syscall_64(ctx.kernel, ctx.cpu, sys_membarrier(ctx.kernel, ctx.cpu, args[0]!, args[1]! >>> 0, args[2]!));
     }
     case 'rmw': {
       const a = yield* evalExpr(e.addr, ctx, val);

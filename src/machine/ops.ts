@@ -21,8 +21,12 @@ export type Op =
   | { k: 'st'; loc: number; val: number; site: OpSite }
   /** Full fence (smp_mb on x86: MFENCE or a locked op): waits for the own store buffer to drain. */
   | { k: 'mb'; site: OpSite }
-  /** A compiler-only barrier on this machine (barrier(), smp_rmb/smp_wmb on x86): a visible no-op step. */
-  | { k: 'nop'; site: OpSite }
+  /**
+   * A compiler-only barrier on this machine (barrier(), smp_rmb/smp_wmb on x86): a visible no-op step.
+   * With `resched`, kernel code asks to call schedule() here: the program's scheduler takes the
+   * op (src/litmus/program.ts) and the machine never sees it.
+   */
+  | { k: 'nop'; site: OpSite; resched?: true }
   /** Locked read-modify-write: drains the store buffer, then reads and writes memory atomically. */
   | { k: 'rmw'; loc: number; f: RmwFn; site: OpSite }
   /** Blocking load: enabled only when `pred` holds of the value it would read (spin-wait loops). */

@@ -50,6 +50,8 @@ export type Stmt =
   | { k: 'spawn'; how: 'fork' | 'clone'; thread: number; span: Span }
   /** execve(): the thread continues in a new program image with a fresh mm. */
   | { k: 'execve'; span: Span }
+  /** wake_up(Pn): wakes thread Pn, which starts asleep in a system call (try_to_wake_up()). */
+  | { k: 'wake'; thread: number; span: Span }
   /**
    * rseq { ...; rseq_commit(p, v); } abort { ... }: a restartable sequence. The
    * commit store ends it; before the commit, a preemption or an rseq event (ipi_rseq)
@@ -105,7 +107,7 @@ export type Observable =
  * many call-function interrupts it took, how many context switches it made, and the
  * final value of its runqueue's copy of the membarrier state.
  */
-export const KERNEL_OBSERVABLES = ['ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'ipis', 'switches', 'membarrier_state'] as const;
+export const KERNEL_OBSERVABLES = ['ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'ipis', 'switches', 'irq_resched', 'sync_core', 'membarrier_state'] as const;
 export type KernelObservable = (typeof KERNEL_OBSERVABLES)[number];
 
 export interface Condition {

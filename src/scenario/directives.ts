@@ -6,18 +6,21 @@
 //   kthread P2 ...;         (these threads are kernel threads: no mm of their own; they
 //                            may adopt the process's mm with kthread_use_mm())
 //   preempt N;              (each CPU that runs several tasks takes up to N timer
-//                            ticks; a tick in user mode switches to the CPU's next
-//                            runnable task)
+//                            ticks; a tick asks for a reschedule, which the CPU
+//                            does where the kernel configuration lets it)
+//   config preempt=none|voluntary|full syscall_exit=sysret|iret;
+//                           (kernel configuration: the preemption model, and how
+//                            system calls return to user mode)
 // Reserved for the kernel model (recognised, refused with SMP108 until implemented):
-//   kernel, variant, process, task, sched, mm, config.
+//   kernel, variant, process, task, sched, mm.
 
 import type { Bounds } from '../explore/types.js';
 import { MODELS, type ModelName } from '../machine/machine.js';
-import { TIMER_VECTORS } from '../kernel/kernel.js';
+import { PREEMPT_MODELS, TIMER_VECTORS, type PreemptModel } from '../kernel/kernel.js';
 import type { Scenario } from './ast.js';
 import { SmpError } from './errors.js';
 
-export const RESERVED_DIRECTIVES = ['kernel', 'variant', 'process', 'task', 'sched', 'mm', 'config'] as const;
+export const RESERVED_DIRECTIVES = ['kernel', 'variant', 'process', 'task', 'sched', 'mm'] as const;
 /** Timer ticks per CPU at most (`preempt N;`). */
 export const PREEMPT_TICKS_MAX = TIMER_VECTORS.length;
 export const BOUND_MAX = 100_000_000;
@@ -31,12 +34,16 @@ export interface Settings {
   kthreads: Set<number>;
   /** Timer ticks each CPU with several tasks may take, each a chance to preempt (`preempt N;`). */
   preempt: number;
+  /** `config preempt=...;` (default none). */
+  preemptModel: PreemptModel;
+  /** `config syscall_exit=...;` (default sysret). */
+  syscallExit: 'sysret' | 'iret';
 }
 
 export const KTHREAD = -1;
 
 export function directiveSettings(sc: Scenario): Settings {
-  const out: Settings = { bounds: {}, placement: null, kthreads: new Set(), preempt: 0 };
+  const out: Settings = { bounds: {}, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret' };
   for (const d of sc.directives) {
     const err = (msg: string): SmpError => new SmpError('SMP108', msg, d.span, sc.file);
     switch (d.name) {
@@ -63,6 +70,24 @@ export function directiveSettings(sc: Scenario): Settings {
           throw err(`'preempt' takes the number of timer ticks per CPU, 0 to ${PREEMPT_TICKS_MAX}: 'preempt 1;'`);
         }
         out.preempt = v;
+        break;
+      }
+      case 'config': {
+        const usage = "'config' takes settings 'preempt=none|voluntary|full' and 'syscall_exit=sysret|iret': 'config preempt=full;'";
+        if (d.args.length === 0 || d.args.length % 3 !== 0) throw err(usage);
+        for (let i = 0; i < d.args.length; i += 3) {
+          const [name, eq, value] = d.args.slice(i, i + 3);
+          if (eq !== '=') throw err(usage);
+          if (name === 'preempt') {
+            if (!(PREEMPT_MODELS as readonly string[]).includes(value!)) throw err(`'config preempt=' takes one of: ${PREEMPT_MODELS.join(', ')}`);
+            out.preemptModel = value as PreemptModel;
+          } else if (name === 'syscall_exit') {
+            if (value !== 'sysret' && value !== 'iret') throw err("'config syscall_exit=' takes sysret or iret");
+            out.syscallExit = value;
+          } else {
+            throw err(`unknown setting '${name}': ${usage}`);
+          }
+        }
         break;
       }
       case 'kthread': {

@@ -474,7 +474,7 @@ class Parser {
     } finally {
       scope.inRseq = false;
     }
-    const bad = body.find((s) => s.k === 'spawn' || s.k === 'execve' || s.k === 'exit' || s.k === 'kthread_mm');
+    const bad = body.find((s) => s.k === 'spawn' || s.k === 'execve' || s.k === 'exit' || s.k === 'kthread_mm' || s.k === 'wake');
     if (bad) throw new SmpError('SMP103', 'system calls inside an rseq critical section are not supported (the kernel does not allow them there)', bad.span);
     const last = body[body.length - 1];
     if (!last || last.k !== 'store' || last.fn !== 'rseq_commit') {
@@ -726,6 +726,17 @@ class Parser {
       this.expect(')', "')'");
       this.usesKernel = true;
       return { k: 'spawn', how: fn, thread: Number(m[1]), span: t.span };
+    }
+    if (fn === 'wake_up') {
+      // wake_up(Pn): thread Pn starts asleep in a system call and runs once woken (checked in src/litmus/program.ts).
+      this.next();
+      this.expect('(', "'('");
+      const who = this.next();
+      const m = who.kind === 'id' ? /^P(\d+)$/.exec(who.text) : null;
+      if (!m) throw new SmpError('SMP109', 'wake_up() takes the thread it wakes, e.g. wake_up(P2)', who.span);
+      this.expect(')', "')'");
+      this.usesKernel = true;
+      return { k: 'wake', thread: Number(m[1]), span: t.span };
     }
     if (fn === 'execve') {
       // execve(): a new program image (the arguments, if any, are ignored).
@@ -1112,7 +1123,7 @@ const RMWS: Record<string, RmwSpec> = (() => {
 export const SUPPORTED_PRIMITIVES: readonly string[] = [
   ...Object.keys(FENCES), ...Object.keys(LOADS), ...Object.keys(STORES), ...Object.keys(CONDLOADS), ...Object.keys(RMWS),
   'local_irq_disable', 'local_irq_enable', 'raise_irq', 'membarrier', 'exit', 'kthread_use_mm', 'kthread_unuse_mm',
-  'fork', 'clone', 'execve', 'exec_code', 'rseq',
+  'fork', 'clone', 'execve', 'exec_code', 'rseq', 'wake_up',
 ].sort();
 
 function unsupportedHint(fn: string): string {

@@ -73,12 +73,17 @@ export function* ipi_mb(k: Kernel): CpuCode {
   yield* k.smp_mb('ipi_mb', 'membarrier.a/membarrier.c'); // IPIs should be serializing but paranoid.
 }
 
-/** Models: ipi_sync_core() (v6.18): an explicit barrier, then the (deferred) core sync. */
-export function* ipi_sync_core(k: Kernel): CpuCode {
+/**
+ * Models: ipi_sync_core() (v6.18, 758c9373d841): an explicit barrier, then the core
+ * sync, which on x86 is done here (the return from the IPI may not come before the
+ * CPU runs user code again: IRQ exit can switch to another task, which then
+ * returns by SYSRET).
+ */
+export function* ipi_sync_core(k: Kernel, cpu = -1): CpuCode {
   const replaced = k.override('ipi_sync_core');
-  if (replaced) return yield* replaced(k);
+  if (replaced) return yield* replaced(k, cpu);
   yield* k.smp_mb('ipi_sync_core', 'membarrier.a/membarrier.c');
-  yield* sync_core_before_usermode(k);
+  yield* sync_core_before_usermode(k, cpu);
 }
 
 /**
@@ -106,7 +111,7 @@ function* ipi_sync_rq_state(k: Kernel, cpu: number, mm: number): CpuCode {
 
 export const MEMBARRIER_IPI_HANDLERS: IpiHandlers = {
   ipi_mb: (k) => ipi_mb(k),
-  ipi_sync_core: (k) => ipi_sync_core(k),
+  ipi_sync_core: (k, cpu) => ipi_sync_core(k, cpu),
   ipi_rseq: (k, cpu) => ipi_rseq(k, cpu),
   ipi_sync_rq_state: (k, cpu, info) => ipi_sync_rq_state(k, cpu, info),
   rcu_quiescent_state: (k) => k.smp_mb('synchronize_rcu.qs', 'synchronize_rcu.entry/synchronize_rcu.exit', 'rcu_qs'),
@@ -140,7 +145,7 @@ function* synchronize_rcu(k: Kernel, cpu: number): CpuCode {
   for (let c = 0; c < k.config.nrCpus; c++) if (c !== cpu) others.push(c);
   k.preempt_disable(cpu);
   yield* smp_call_function_many(k, MEMBARRIER_IPI_HANDLERS, cpu, others, 'rcu_quiescent_state', 0);
-  k.preempt_enable(cpu);
+  yield* k.preempt_enable_resched(cpu);
   yield* k.smp_mb('synchronize_rcu.exit');
 }
 
@@ -165,10 +170,10 @@ function* serialize_ipi_enter(k: Kernel, cpu: number): CpuCode {
   yield* k.WRITE_ONCE(L.membarrierIpiRounds, inFlight + 1, 'check: IPI rounds in flight');
 }
 
-function* serialize_ipi_exit(k: Kernel): CpuCode {
+function* serialize_ipi_exit(k: Kernel, cpu: number): CpuCode {
   const L = k.layout;
   if (!k.variant.removed.has('membarrier_ipi_mutex')) {
-    yield* k.mutex_unlock(L.membarrierIpiMutex);
+    yield* k.mutex_unlock(L.membarrierIpiMutex, cpu);
     return;
   }
   const inFlight = yield* k.READ_ONCE(L.membarrierIpiRounds, 'check: IPI rounds in flight');
@@ -220,10 +225,10 @@ export function* membarrier_global_expedited(k: Kernel, cpu: number): Ret {
   if (!k.variant.removed.has('membarrier.ipi')) {
     k.preempt_disable(cpu);
     yield* smp_call_function_many(k, MEMBARRIER_IPI_HANDLERS, cpu, mask, 'ipi_mb', 0);
-    k.preempt_enable(cpu);
+    yield* k.preempt_enable_resched(cpu);
   }
   yield* k.smp_mb('membarrier.c', 'sched.before_rq_curr'); // exit from system call is not a mb
-  yield* serialize_ipi_exit(k);
+  yield* serialize_ipi_exit(k, cpu);
   return 0;
 }
 
@@ -239,7 +244,8 @@ export function* membarrier_private_expedited(k: Kernel, cpu: number, flags: num
     if (!k.config.archHasMembarrierSyncCore) return -EINVAL;
     // Design sync-core-unregistered: the command works without a registration.
     if ((state & MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE_READY) === 0 && !k.variant.removed.has('sync_core.registration')) return -EPERM;
-    ipiFunc = 'ipi_sync_core';
+    // pre-758c9373d841: SYNC_CORE sent ipi_mb and relied on the IPI's return (IRET) to serialise.
+    ipiFunc = k.variant.removed.has('sync_core.ipi_sync_core') ? 'ipi_mb' : 'ipi_sync_core';
   } else if (flags === MEMBARRIER_FLAG_RSEQ) {
     if (!k.config.configRseq) return -EINVAL;
     if ((state & MEMBARRIER_STATE_PRIVATE_EXPEDITED_RSEQ_READY) === 0) return -EPERM;
@@ -272,13 +278,13 @@ export function* membarrier_private_expedited(k: Kernel, cpu: number, flags: num
       const pre541 = k.variant.removed.has('private_expedited.preempt_disable');
       if (!pre541) k.preempt_disable(cpu);
       yield* smp_call_function_many(k, MEMBARRIER_IPI_HANDLERS, cpu, mask, ipiFunc, 0);
-      if (!pre541) k.preempt_enable(cpu);
+      if (!pre541) yield* k.preempt_enable_resched(cpu);
     } else {
       yield* on_each_cpu_mask(k, MEMBARRIER_IPI_HANDLERS, cpu, mask, ipiFunc, 0);
     }
   }
   yield* k.smp_mb('membarrier.c', 'sched.before_rq_curr'); // exit from system call is not a mb
-  yield* serialize_ipi_exit(k);
+  yield* serialize_ipi_exit(k, cpu);
   return 0;
 }
 
@@ -305,7 +311,7 @@ export function* sync_runqueues_membarrier_state(k: Kernel, cpu: number, mm: num
   yield* serialize_ipi_enter(k, cpu); // SERIALIZE_IPI()
   const mask = yield* cpusRunningMm(k, mm);
   yield* on_each_cpu_mask(k, MEMBARRIER_IPI_HANDLERS, cpu, mask, 'ipi_sync_rq_state', mm);
-  yield* serialize_ipi_exit(k);
+  yield* serialize_ipi_exit(k, cpu);
   return 0;
 }
 

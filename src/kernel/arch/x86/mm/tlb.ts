@@ -23,7 +23,7 @@ export function* switch_mm_irqs_off(k: Kernel, cpu: number, prevMm: number, next
     yield* k.note('switch_mm_irqs_off (same mm: no CR3 write)');
     if (unlazy && k.variant.removed.has('finish_task_switch.sync_core')) {
       const state = yield* k.READ_ONCE(k.layout.mmMembarrierState[nextMm]!, 'switch_mm_irqs_off (unlazy): membarrier_state');
-      if (state & MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE) yield* sync_core(k);
+      if (state & MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE) yield* sync_core(k, cpu);
     }
     return;
   }
