@@ -250,3 +250,33 @@ test('wake_up(Pn) and config: errors are coded', () => {
   const r = checkSource(two('WRITE_ONCE(*x, 1); wake_up(P1);', 'int r0; r0 = READ_ONCE(*x);').replace('exists (x=1)', 'exists (1:r0=0)'), 't.litmus', { model: 'x86' });
   assert.equal(r.observation, 'Never');
 });
+
+test('a thread placed on several CPUs may migrate: errors are coded, and it moves only when preempted in user mode', () => {
+  const code = (src: string): string | undefined => {
+    try {
+      checkSource(src, 't.litmus');
+      return undefined;
+    } catch (e) {
+      return (e as { code?: string }).code;
+    }
+  };
+  const three = (dirs: string, b2 = ''): string =>
+    `C t\n{}\nsmpcheck { ${dirs} }\nP0(int *x) { WRITE_ONCE(*x, 1); }\nP1(int *x) { int r0; r0 = READ_ONCE(*x); }\nP2(int *x) { ${b2} }\nexists (1:r0=0)\n`;
+  assert.equal(code(three('cpu 0 runs P0 P2; cpu 1 runs P1 P2;')), undefined);
+  assert.equal(code(three('cpu 0 runs P2 P0; cpu 1 runs P2 P1;')), 'SMP108'); // starts on two CPUs
+  assert.equal(code(three('cpu 0 runs P0 P2 P2; cpu 1 runs P1;')), 'SMP108'); // twice on one CPU
+  assert.equal(code(three('kthread P2; cpu 0 runs P0 P2; cpu 1 runs P1 P2;')), 'SMP108');
+  assert.equal(code(three('cpu 0 runs P0 P1; cpu 1 runs P2 P1;', 'clone(P1);')), 'SMP109');
+  assert.equal(code(three('cpu 0 runs P0 P1; cpu 1 runs P2 P1;', 'wake_up(P1);')), 'SMP109');
+  // P1 runs on CPU0 or CPU1 (whichever takes it first) and never on both: it reads x once.
+  const r = checkSource(three('cpu 0 runs P0 P1; cpu 1 runs P2 P1;').replace('exists (1:r0=0)', 'exists (cpu0:migrations=1 \\/ cpu1:migrations=1)'), 't.litmus', { model: 'x86' });
+  assert.equal(r.result.complete, true);
+  assert.equal(r.result.deadlocks, 0);
+  assert.equal(r.observation, 'Never'); // no preemption, so no move once it started
+  // With a tick, P1 preempted on CPU1 in user mode can finish on CPU0.
+  const src = `C t\n{}\nsmpcheck { cpu 0 runs P0 P1; cpu 1 runs P1 P2; preempt 1; }\nP0(int *x) { WRITE_ONCE(*x, 1); }\nP1(int *x) { int r0; int r1; r0 = READ_ONCE(*x); r1 = READ_ONCE(*x); }\nP2(int *x) { }\nexists (cpu0:migrations=1 /\\ 1:r0=0 /\\ 1:r1=1)\n`;
+  const m = checkSource(src, 't.litmus', { model: 'x86' });
+  assert.equal(m.result.complete, true);
+  assert.equal(m.result.deadlocks, 0);
+  assert.equal(m.observation, 'Sometimes');
+});

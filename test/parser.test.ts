@@ -296,7 +296,7 @@ test('smpcheck { ... } directives: parsed in order, read by directiveSettings an
     { name: 'bound', args: ['steps', '100'], span: { line: 14, col: 12, len: 5 } },
     { name: 'model', args: ['sc'], span: { line: 14, col: 29, len: 5 } },
   ]);
-  assert.deepEqual(directiveSettings(sc), { model: 'sc', bounds: { stepsMax: 100 }, placement: null, kthreads: new Set(), preempt: 0 });
+  assert.deepEqual(directiveSettings(sc), { model: 'sc', bounds: { stepsMax: 100 }, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', migratable: new Set() });
   const r = checkScenario(sc);
   assert.equal(r.model, 'sc');
   assert.equal(r.bounds.stepsMax, 100);
@@ -306,8 +306,8 @@ test('smpcheck { ... } directives: parsed in order, read by directiveSettings an
   assert.equal(o.bounds.stepsMax, 500);
 
   const more = parseScenario(L('C T', '{}', 'smpcheck {', '  bound executions 7;', '  model x86;', '}', 'P0(int *x) { }', 'exists (x=0)'));
-  assert.deepEqual(directiveSettings(more), { model: 'x86', bounds: { executionsMax: 7 }, placement: null, kthreads: new Set(), preempt: 0 });
-  assert.deepEqual(directiveSettings(parseScenario(L('C T', '{}', 'smpcheck { }', 'P0(int *x) { }', 'exists (x=0)'))), { bounds: {}, placement: null, kthreads: new Set(), preempt: 0 });
+  assert.deepEqual(directiveSettings(more), { model: 'x86', bounds: { executionsMax: 7 }, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', migratable: new Set() });
+  assert.deepEqual(directiveSettings(parseScenario(L('C T', '{}', 'smpcheck { }', 'P0(int *x) { }', 'exists (x=0)'))), { bounds: {}, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', migratable: new Set() });
 });
 
 test('interrupt handlers: irq NAME(...) bodies, raise_irq(CPU, NAME), local_irq_disable/enable', () => {
@@ -553,7 +553,7 @@ test('SMP108: unknown, reserved and malformed directives', () => {
   const reserved = dirs('kernel v6.18;');
   assert.equal(parseScenario(reserved).directives[0]!.name, 'kernel');
   expectError(reserved, 'SMP108', 3, 12, /directive 'kernel' is reserved for the kernel model/);
-  for (const name of ['variant', 'process', 'task', 'sched', 'mm', 'config']) {
+  for (const name of ['variant', 'process', 'task', 'sched', 'mm']) {
     expectError(dirs(`${name} 1;`), 'SMP108', 3, 12, new RegExp(`'${name}' is reserved`));
   }
   expectError(dirs('frobnicate;'), 'SMP108', 3, 12, /unknown directive 'frobnicate'/);

@@ -62,8 +62,12 @@ export const TIMER_VECTORS: readonly number[] = [28, 29, 30];
 export const IPI_FUNCS = ['none', 'ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'rcu_quiescent_state'] as const;
 export type IpiFunc = (typeof IPI_FUNCS)[number];
 
+/** Values of KernelLayout.taskOnCpu besides 0 (runnable anywhere) and c+1 (running on CPU c). */
+export const ON_CPU_PINNED = 100;
+export const ON_CPU_DONE = 255;
+
 /** The per-CPU event counts a scenario's condition can read (`cpu1:ipi_mb`). */
-export type KernelCounter = 'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' | 'ipi_sync_rq_state' | 'ipis' | 'switches' | 'irq_resched' | 'sync_core';
+export type KernelCounter = 'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' | 'ipi_sync_rq_state' | 'ipis' | 'switches' | 'irq_resched' | 'sync_core' | 'migrations';
 
 /** Where each kernel object lives in memory. */
 export class KernelLayout {
@@ -78,6 +82,12 @@ export class KernelLayout {
   readonly taskAllocLock: number[] = [];
   /** Per new task (a child of fork/clone): set by wake_up_new_task(); its CPU waits for it. */
   readonly taskWoken: number[] = [];
+  /**
+   * Per task that may migrate: where it runs (p->on_cpu with p->cpu, as one word):
+   * 0 runnable anywhere, c+1 running on CPU c, ON_CPU_PINNED + c runnable on CPU c only
+   * (preempted in the kernel), ON_CPU_DONE finished. A CPU takes the task with a cmpxchg.
+   */
+  readonly taskOnCpu: number[] = [];
   /** Per task woken by wake_up(): p->pi_lock, taken by try_to_wake_up(). */
   readonly taskPiLock: number[] = [];
   /**
@@ -113,6 +123,8 @@ export class KernelLayout {
       nrMms?: number; alive?: readonly boolean[]; newTasks?: readonly number[]; taskNames?: readonly string[];
       /** Tasks that start asleep and are woken by wake_up(), with their CPUs. */
       sleepers?: readonly { task: number; cpu: number }[];
+      /** Tasks that may migrate, with the CPU each starts running on (-1: none). */
+      migratable?: readonly { task: number; runningOn: number }[];
     } = {}) {
     const alloc = (name: string, init: number): number => {
       this.names.push(name);
@@ -132,6 +144,8 @@ export class KernelLayout {
       this.taskMm[i + 1] = alloc(`${name}->mm`, extra.newTasks?.includes(i + 1) ? 0 : mm);
       this.taskAllocLock[i + 1] = alloc(`${name}->alloc_lock`, 0);
       if (extra.newTasks?.includes(i + 1)) this.taskWoken[i + 1] = alloc(`${name}->__state (woken)`, 0);
+      const mig = extra.migratable?.find((x) => x.task === i + 1);
+      if (mig) this.taskOnCpu[i + 1] = alloc(`${name}->on_cpu`, mig.runningOn >= 0 ? mig.runningOn + 1 : 0);
       if (extra.sleepers?.some((x) => x.task === i + 1)) {
         this.taskWoken[i + 1] = alloc(`${name}->__state (woken)`, 0);
         this.taskPiLock[i + 1] = alloc(`${name}->pi_lock`, 0);
@@ -226,7 +240,7 @@ export class Kernel {
     const zeros = (): number[] => firstTask.map(() => 0);
     this.counters = {
       ipi_mb: zeros(), ipi_sync_core: zeros(), ipi_rseq: zeros(), ipi_sync_rq_state: zeros(), ipis: zeros(), switches: zeros(),
-      irq_resched: zeros(), sync_core: zeros(),
+      irq_resched: zeros(), sync_core: zeros(), migrations: zeros(),
     };
     this.sleepLocks = zeros();
     this.inIrq = zeros();

@@ -9,7 +9,7 @@ import { SmpError, type Span } from '../scenario/errors.js';
 import { PREEMPTED, RSEQ_ABORTED, type ModelName, type ProgramInstance } from '../machine/machine.js';
 import type { CpuCode, HandlerCode, Op, OpSite } from '../machine/ops.js';
 import { fenceOp } from './arch.js';
-import { CALL_FUNCTION_VECTOR, Kernel, KernelLayout, RESCHEDULE_VECTOR, TIMER_VECTORS, type KernelConfig } from '../kernel/kernel.js';
+import { CALL_FUNCTION_VECTOR, Kernel, KernelLayout, ON_CPU_DONE, ON_CPU_PINNED, RESCHEDULE_VECTOR, TIMER_VECTORS, type KernelConfig } from '../kernel/kernel.js';
 import { generic_smp_call_function_single_interrupt } from '../kernel/smp.js';
 import { MEMBARRIER_IPI_HANDLERS, sys_membarrier } from '../kernel/sched/membarrier.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from '../kernel/variants.js';
@@ -69,6 +69,8 @@ export class LitmusProgram implements Program {
   private readonly sleepers: ReadonlySet<number>;
   /** The CPU of each thread that starts asleep (wake_up() targets it). */
   private readonly wakeCpu: ReadonlyMap<number, number>;
+  /** Threads placed on several CPUs: each may move to another of its CPUs when preempted in user mode. */
+  private readonly migratable: ReadonlySet<number>;
   /** The mm each fork() and execve() statement creates. */
   private readonly mmOfStmt: ReadonlyMap<Stmt, number>;
   /** Timer ticks per CPU that runs more than one task (`preempt N;`). */
@@ -91,6 +93,20 @@ export class LitmusProgram implements Program {
     this.spawned = procs.spawned;
     this.sleepers = procs.sleepers;
     this.wakeCpu = new Map([...this.sleepers].map((t) => [t, this.placement.findIndex((list) => list.includes(t))]));
+    this.migratable = settings.migratable;
+    for (const t of this.migratable) {
+      const d = scenario.directives.find((x) => x.name === 'cpu')!;
+      if (this.spawned.has(t) || this.sleepers.has(t)) {
+        throw new SmpError('SMP109', `P${t} is placed on several CPUs (it may migrate) and ${this.spawned.has(t) ? 'started by fork()/clone()' : 'woken by wake_up()'}: not supported together`, d.span, scenario.file);
+      }
+    }
+    for (const t of this.sleepers) {
+      const c = this.wakeCpu.get(t)!;
+      if (this.placement[c]!.some((x) => this.migratable.has(x))) {
+        const d = scenario.directives.find((x) => x.name === 'cpu')!;
+        throw new SmpError('SMP109', `CPU ${c} runs both a thread that starts asleep (P${t}) and one that may migrate: not supported together`, d.span, scenario.file);
+      }
+    }
     this.taskIds = this.placement.map((list) => list.map((t) => {
       if (t !== KTHREAD) return t + 1;
       taskMms.push(0);
@@ -119,11 +135,12 @@ export class LitmusProgram implements Program {
         preempt: settings.preemptModel, syscallExit: settings.syscallExit,
       };
       const sleepers = [...this.sleepers].map((t) => ({ task: t + 1, cpu: this.placement.findIndex((list) => list.includes(t)) }));
+      const migratable = [...this.migratable].map((t) => ({ task: t + 1, runningOn: this.placement.findIndex((list) => list[0] === t) }));
       const newTasks = [...this.spawned].map((t) => t + 1);
       // Tasks are named after their threads (P2), anonymous kernel threads kthread1, kthread2, ...
       this.taskNames = taskMms.map((_, i) => (i < scenario.threads.length ? `P${i}` : `kthread${i - scenario.threads.length + 1}`));
       this.kernelLayout = new KernelLayout(user.length, config, taskMms, this.firstTask, {
-        nrMms: procs.nrMms, alive: taskMms.map((_, i) => !this.spawned.has(i)), newTasks, taskNames: this.taskNames, sleepers,
+        nrMms: procs.nrMms, alive: taskMms.map((_, i) => !this.spawned.has(i)), newTasks, taskNames: this.taskNames, sleepers, migratable,
       });
       this.init = [...user, ...this.kernelLayout.init];
     } else {
@@ -148,13 +165,21 @@ export class LitmusProgram implements Program {
     const ticks = this.ticks;
     const sleepers = this.sleepers;
     const wakeCpu = this.wakeCpu;
+    const migratable = this.migratable;
+    const sharedEntries = new Map<number, SchedEntry>();
     const sched: CpuSched[] = placement.map((list, c) => ({
-      entries: list.map((t, i): SchedEntry => ({
-        t, id: taskIds[c]![i]!, start: t === KTHREAD ? 'run' : spawned.has(t) ? 'fork' : sleepers.has(t) ? 'sleep' : 'run',
-        state: 'new', woken: false, resume: 'none', kernelDepth: 0, preemptCount: 0, sleepLocks: 0,
-      })),
+      entries: list.map((t, i): SchedEntry => {
+        const e: SchedEntry = sharedEntries.get(t) ?? {
+          t, id: taskIds[c]![i]!, start: t === KTHREAD ? 'run' : spawned.has(t) ? 'fork' : sleepers.has(t) ? 'sleep' : 'run',
+          shared: migratable.has(t), lastCpu: -1, state: 'new', woken: false, resume: 'none', kernelDepth: 0, preemptCount: 0, sleepLocks: 0,
+        };
+        if (e.shared) sharedEntries.set(t, e);
+        return e;
+      }),
       cur: 0,
+      running: false,
       switchedTo: -1,
+      doneShared: new Set(),
     }));
     return {
       task: (cpu: number): CpuCode => runCpu(sched[cpu]!, sc, regs, { model, file, cpu, kernel, mmOfStmt, wakeCpu }),
@@ -359,6 +384,16 @@ interface SchedEntry {
    * IRET), or asleep until another thread's wake_up(Pn) (`sleep`: SYSRET).
    */
   start: 'run' | 'fork' | 'sleep';
+  /**
+   * Placed on several CPUs: the same entry is in each of their lists, and a CPU reads
+   * its state only after taking the task through KernelLayout.taskOnCpu (a cmpxchg),
+   * which the CPU that ran it last released.
+   */
+  shared: boolean;
+  /** The thread's context (its `cpu` follows the task when it migrates). */
+  ctx?: ThreadCtx;
+  /** The CPU the task last ran on (-1: not yet). */
+  lastCpu: number;
   state: 'new' | 'running' | 'preempted' | 'done';
   /** A `sleep` task this CPU has seen woken (it read task->__state). */
   woken: boolean;
@@ -378,6 +413,10 @@ interface CpuSched {
   entries: SchedEntry[];
   /** The entry the CPU runs, or last ran. */
   cur: number;
+  /** Does the CPU's task context run entry `cur` now (not the idle task, not the scheduler)? */
+  running: boolean;
+  /** Shared entries this CPU has seen finished. */
+  doneShared: Set<SchedEntry>;
   /** The entry an interrupt's exit switched to (see irqentry). */
   switchedTo: number;
 }
@@ -401,14 +440,15 @@ function* irqentry(handler: HandlerCode, k: Kernel | null, cpu: number, S: CpuSc
   if (k) k.inIrq[cpu]!--;
   if (k && S) {
     const e = S.entries[S.cur];
-    if (e && e.state === 'running') {
+    if (e && S.running) {
       const toUser = k.kernelDepth[cpu] === 0 && e.t !== KTHREAD && k.layout.taskMms[e.id - 1] !== 0 && k.mmOf(e.id) !== 0;
       if ((toUser || k.preemptModel === 'full') && k.preemptible(cpu) && (yield* k.need_resched(cpu))) {
-        const j = yield* pickNext(k, S, true);
+        const j = yield* pickNext(k, cpu, S, 'take');
         if (j >= 0) {
           yield* k.note(toUser ? 'irqentry_exit_to_user_mode(): need_resched: schedule()' : 'irqentry_exit(): preempt_schedule_irq()');
           k.counters.irq_resched[cpu]!++;
           e.state = 'preempted';
+          e.resume = 'iret';
           S.switchedTo = j;
           yield* switchTo(k, cpu, S, j);
           return PREEMPTED;
@@ -426,25 +466,44 @@ function* irqentry(handler: HandlerCode, k: Kernel | null, cpu: number, S: CpuSc
 }
 
 /**
- * Can entry x run now? A `sleep` task once this CPU reads its wakeup from memory
- * (with `readSleepers`); a child of fork()/clone() only in the list's order (pickAfterEnd).
+ * Can entry x run now on `cpu`? A `sleep` task once this CPU reads its wakeup from
+ * memory (`take`); a child of fork()/clone() only in the list's order (pickAfterEnd);
+ * a shared task (placed on several CPUs) when its p->on_cpu says it is free for this
+ * CPU: `peek` reads it, `take` takes the task with a cmpxchg (and the caller switches to it).
  */
-function* runnable(k: Kernel, x: SchedEntry, readSleepers: boolean): Generator<Op, boolean, number> {
+function* runnable(k: Kernel, cpu: number, S: CpuSched, x: SchedEntry, mode: 'peek' | 'take'): Generator<Op, boolean, number> {
+  if (x.shared) {
+    if (S.doneShared.has(x)) return false;
+    const loc = k.layout.taskOnCpu[x.id]!;
+    const free = (v: number): boolean => v === 0 || v === ON_CPU_PINNED + cpu;
+    // A load first: only a task seen free is taken (a locked cmpxchg, which can still fail).
+    let v = yield { k: 'ld', loc, site: { fn: 'p->on_cpu' } };
+    if (mode === 'take' && free(v)) {
+      v = yield { k: 'rmw', loc, f: (old) => (free(old) ? cpu + 1 : undefined), site: { fn: 'pick_next_task(): take the task (p->on_cpu)' } };
+    }
+    if (v === ON_CPU_DONE) S.doneShared.add(x);
+    return free(v);
+  }
   if (x.state === 'preempted') return true;
   if (x.state !== 'new') return false;
   if (x.start === 'run') return true;
-  if (x.start === 'sleep' && !x.woken && readSleepers) {
+  if (x.start === 'sleep' && !x.woken && mode === 'take') {
     x.woken = (yield { k: 'ld', loc: k.layout.taskWoken[x.id]!, site: { fn: 'pick_next_task(): p->__state' } }) === 1;
   }
   return x.start === 'sleep' && x.woken;
 }
 
-/** pick_next_task(): the next runnable entry after the current one, in the list's cyclic order; -1 if none. */
-function* pickNext(k: Kernel, S: CpuSched, readSleepers: boolean): Generator<Op, number, number> {
+/**
+ * pick_next_task() when the current task is preempted: the next runnable entry after
+ * it, in the list's cyclic order; -1 if none. A task that may migrate is taken only
+ * by a CPU that has nothing else to run (pickAfterEnd: idle balancing), not here.
+ */
+function* pickNext(k: Kernel, cpu: number, S: CpuSched, mode: 'peek' | 'take'): Generator<Op, number, number> {
   const n = S.entries.length;
   for (let d = 1; d < n; d++) {
     const j = (S.cur + d) % n;
-    if (yield* runnable(k, S.entries[j]!, readSleepers)) return j;
+    if (S.entries[j]!.shared) continue;
+    if (yield* runnable(k, cpu, S, S.entries[j]!, mode)) return j;
   }
   return -1;
 }
@@ -455,7 +514,8 @@ function* pickNext(k: Kernel, S: CpuSched, readSleepers: boolean): Generator<Op,
  * restore the next task's state.
  */
 function* switchTo(k: Kernel, cpu: number, S: CpuSched, j: number, clearResched = true): CpuCode {
-  const prev = S.entries[S.cur];
+  const prev = S.running ? S.entries[S.cur] : undefined;
+  S.running = false;
   if (prev?.state === 'preempted') {
     prev.kernelDepth = k.kernelDepth[cpu]!;
     prev.preemptCount = k.preemptCount[cpu]!;
@@ -465,6 +525,11 @@ function* switchTo(k: Kernel, cpu: number, S: CpuSched, j: number, clearResched 
   k.preemptCount[cpu] = 1;
   k.sleepLocks[cpu] = 0;
   yield* __schedule(k, cpu, j < 0 ? 0 : S.entries[j]!.id, clearResched);
+  if (prev?.shared && prev.state === 'preempted') {
+    // finish_task_switch(): prev->on_cpu = 0; preempted in the kernel, it stays on this CPU.
+    const val = prev.kernelDepth > 0 ? ON_CPU_PINNED + cpu : 0;
+    yield { k: 'st', loc: k.layout.taskOnCpu[prev.id]!, val, site: { fn: 'finish_task_switch(): smp_store_release(&prev->on_cpu, 0)' } };
+  }
   if (j < 0) return;
   const e = S.entries[j]!;
   const back = e.state === 'preempted';
@@ -472,6 +537,7 @@ function* switchTo(k: Kernel, cpu: number, S: CpuSched, j: number, clearResched 
   k.preemptCount[cpu] = back ? e.preemptCount : 0;
   k.sleepLocks[cpu] = back ? e.sleepLocks : 0;
   S.cur = j;
+  S.running = true;
 }
 
 /**
@@ -486,11 +552,20 @@ function* pickAfterEnd(k: Kernel, cpu: number, S: CpuSched, from: number): Gener
   const n = S.entries.length;
   for (;;) {
     let sleeping = false;
+    let elsewhere: SchedEntry | undefined; // a shared task that may come free
     for (let d = 0; d < n; d++) {
       const j = (from + d) % n;
       const x = S.entries[j]!;
+      if (x.shared) {
+        if (yield* runnable(k, cpu, S, x, 'take')) {
+          yield* switchTo(k, cpu, S, j);
+          return j;
+        }
+        if (!S.doneShared.has(x)) elsewhere ??= x;
+        continue;
+      }
       if (x.state === 'done' || x.state === 'running') continue;
-      if (x.state === 'new' && x.start === 'sleep' && !(yield* runnable(k, x, true))) {
+      if (x.state === 'new' && x.start === 'sleep' && !(yield* runnable(k, cpu, S, x, 'take'))) {
         sleeping = true;
         continue;
       }
@@ -498,10 +573,16 @@ function* pickAfterEnd(k: Kernel, cpu: number, S: CpuSched, from: number): Gener
       yield* switchTo(k, cpu, S, j);
       return j;
     }
-    if (!sleeping) return -1;
+    if (!sleeping && !elsewhere) return -1;
     // do_idle(): the idle task (no clearing of TIF_NEED_RESCHED: a wakeup may have set it).
     if (k.curr[cpu] !== 0) yield* switchTo(k, cpu, S, -1, false);
-    yield* k.smp_cond_load_acquire(k.layout.needResched[cpu]!, (v) => v !== 0, 'do_idle(): while (!need_resched())');
+    if (elsewhere) {
+      // Until a task this CPU may run is preempted elsewhere (and can be pulled here) or ends.
+      const free = (v: number): boolean => v === 0 || v === ON_CPU_PINNED + cpu || v === ON_CPU_DONE;
+      yield* k.smp_cond_load_acquire(k.layout.taskOnCpu[elsewhere.id]!, free, 'do_idle(): wait for a task to pull (p->on_cpu)');
+    } else {
+      yield* k.smp_cond_load_acquire(k.layout.needResched[cpu]!, (v) => v !== 0, 'do_idle(): while (!need_resched())');
+    }
   }
 }
 
@@ -558,6 +639,10 @@ function* runCpu(S: CpuSched, sc: Scenario, regs: number[][], base: Omit<ThreadC
   for (;;) {
     const e = S.entries[i]!;
     S.cur = i;
+    S.running = true;
+    if (e.ctx) e.ctx.cpu = cpu; // a migrated task runs on this CPU now
+    if (k && e.lastCpu >= 0 && e.lastCpu !== cpu) k.counters.migrations[cpu]!++;
+    e.lastCpu = cpu;
     let res: IteratorResult<Op, void>;
     if (e.state === 'preempted') {
       e.state = 'running';
@@ -575,7 +660,11 @@ function* runCpu(S: CpuSched, sc: Scenario, regs: number[][], base: Omit<ThreadC
       }
     } else {
       e.state = 'running';
-      e.gen = e.t === KTHREAD ? kthreadBody() : runThread(sc.threads[e.t]!, { ...base, regs: regs[e.t]! });
+      if (e.t === KTHREAD) e.gen = kthreadBody();
+      else {
+        e.ctx = { ...base, cpu, regs: regs[e.t]! };
+        e.gen = runThread(sc.threads[e.t]!, e.ctx);
+      }
       if (k && switchedIn && e.t !== KTHREAD && k.layout.taskMms[e.id - 1] !== 0) {
         // Back to user mode from where the task slept: ret_from_fork's IRET for a new
         // child, else the SYSRET of the system call it slept in.
@@ -589,7 +678,7 @@ function* runCpu(S: CpuSched, sc: Scenario, regs: number[][], base: Omit<ThreadC
       const op = res.value;
       if (op.k === 'nop' && op.resched && k) {
         // The task's kernel code calls schedule().
-        const j = yield* pickNext(k, S, true);
+        const j = yield* pickNext(k, cpu, S, 'take');
         yield* k.note(op.site.fn);
         if (j >= 0) {
           e.state = 'preempted';
@@ -619,7 +708,9 @@ function* runCpu(S: CpuSched, sc: Scenario, regs: number[][], base: Omit<ThreadC
       continue;
     }
     e.state = 'done';
+    S.running = false;
     if (!k) return;
+    if (e.shared) yield { k: 'st', loc: k.layout.taskOnCpu[e.id]!, val: ON_CPU_DONE, site: { fn: 'the task has ended: no CPU takes it again (p->on_cpu)' } };
     i = yield* pickAfterEnd(k, cpu, S, (i + 1) % n);
     if (i < 0) return;
   }
@@ -633,9 +724,8 @@ function* runCpu(S: CpuSched, sc: Scenario, regs: number[][], base: Omit<ThreadC
  */
 function* scheduler_tick(k: Kernel, cpu: number, S: CpuSched): HandlerCode {
   yield { k: 'nop', site: { fn: 'timer interrupt: scheduler_tick()' } };
-  const e = S.entries[S.cur];
-  if (!e || e.state !== 'running') return;
-  if ((yield* pickNext(k, S, false)) < 0) return;
+  if (!S.running) return;
+  if ((yield* pickNext(k, cpu, S, 'peek')) < 0) return;
   k.needReschedLocal[cpu] = true;
 }
 

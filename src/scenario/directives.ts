@@ -2,7 +2,8 @@
 // Grammar (docs/scenario-format.md):  block := 'smpcheck' '{' (NAME ARG* ';')* '}'
 // Accepted now:  model sc|x86;  bound steps N;  bound executions N;
 //   cpu N runs T1 T2 ...;   (CPU N runs the threads Ti, and 'kthread' for a kernel
-//                            thread, one after the other, switching with __schedule())
+//                            thread, one after the other, switching with __schedule();
+//                            a thread listed on several CPUs may migrate between them)
 //   kthread P2 ...;         (these threads are kernel threads: no mm of their own; they
 //                            may adopt the process's mm with kthread_use_mm())
 //   preempt N;              (each CPU that runs several tasks takes up to N timer
@@ -38,12 +39,14 @@ export interface Settings {
   preemptModel: PreemptModel;
   /** `config syscall_exit=...;` (default sysret). */
   syscallExit: 'sysret' | 'iret';
+  /** Threads placed on several CPUs: they may migrate between them when preempted in user mode. */
+  migratable: Set<number>;
 }
 
 export const KTHREAD = -1;
 
 export function directiveSettings(sc: Scenario): Settings {
-  const out: Settings = { bounds: {}, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret' };
+  const out: Settings = { bounds: {}, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', migratable: new Set() };
   for (const d of sc.directives) {
     const err = (msg: string): SmpError => new SmpError('SMP108', msg, d.span, sc.file);
     switch (d.name) {
@@ -126,15 +129,24 @@ export function directiveSettings(sc: Scenario): Settings {
     const first = sc.directives.find((d) => d.name === 'cpu')!;
     const err = (msg: string): SmpError => new SmpError('SMP108', msg, first.span, sc.file);
     for (let c = 0; c < out.placement.length; c++) if (!out.placement[c]) throw err(`CPU ${c} is not placed: 'cpu' directives must name CPUs 0, 1, ... without gaps`);
-    const seen = new Set<number>();
-    for (const list of out.placement) {
+    // A thread listed on several CPUs may migrate between them (it is listed first on at most one: where it starts).
+    const cpusOf = new Map<number, number[]>();
+    out.placement.forEach((list, c) => {
+      const here = new Set<number>();
       for (const t of list) {
         if (t === KTHREAD) continue;
-        if (seen.has(t)) throw err(`thread P${t} is placed twice`);
-        seen.add(t);
+        if (here.has(t)) throw err(`thread P${t} is placed twice on CPU ${c}`);
+        here.add(t);
+        cpusOf.set(t, [...(cpusOf.get(t) ?? []), c]);
       }
+    });
+    for (let t = 0; t < sc.threads.length; t++) if (!cpusOf.has(t)) throw err(`thread P${t} is not placed on any CPU`);
+    for (const [t, cpus] of cpusOf) {
+      if (cpus.length < 2) continue;
+      out.migratable.add(t);
+      if (cpus.filter((c) => out.placement![c]![0] === t).length > 1) throw err(`thread P${t} runs first on several CPUs: a thread starts on one`);
+      if (out.kthreads.has(t)) throw err(`the kernel thread P${t} is placed on several CPUs: only user threads migrate here`);
     }
-    for (let t = 0; t < sc.threads.length; t++) if (!seen.has(t)) throw err(`thread P${t} is not placed on any CPU`);
     if (out.placement.length > 8) throw err('more than 8 CPUs');
   }
   if (out.preempt > 0 && !(out.placement ?? []).some((list) => list.length > 1)) {
