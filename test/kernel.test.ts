@@ -280,3 +280,26 @@ test('a thread placed on several CPUs may migrate: errors are coded, and it move
   assert.equal(m.result.deadlocks, 0);
   assert.equal(m.observation, 'Sometimes');
 });
+
+test('tgkill(Pn): errors are coded; a signal restarts an rseq critical section, and is otherwise harmless', () => {
+  const code = (src: string): string | undefined => {
+    try {
+      checkSource(src, 't.litmus');
+      return undefined;
+    } catch (e) {
+      return (e as { code?: string }).code;
+    }
+  };
+  const two = (b0: string, b1: string, dirs = ''): string =>
+    `C t\n{}\n${dirs ? `smpcheck { ${dirs} }\n` : ''}P0(int *x) { ${b0} }\nP1(int *x) { ${b1} }\nexists (x=1)\n`;
+  assert.equal(code(two('tgkill(P7);', '')), 'SMP104');
+  assert.equal(code(two('tgkill(x);', '')), 'SMP109');
+  assert.equal(code(two('tgkill(P1);', '', 'kthread P1;')), 'SMP109');
+  assert.equal(code(two('clone(P1); tgkill(P1);', '')), 'SMP109');
+  assert.equal(code(two('rseq { tgkill(P1); rseq_commit(x, 1); } abort { }', '')), 'SMP103');
+  assert.equal(code(two('tgkill(P0);', '')), undefined); // a thread may signal itself
+  // Outside a critical section the signal changes nothing the thread does.
+  const r = checkSource(two('tgkill(P1);', 'int r0; WRITE_ONCE(*x, 2); r0 = READ_ONCE(*x);').replace('exists (x=1)', 'exists (1:r0!=2)'), 't.litmus', { model: 'x86' });
+  assert.equal(r.result.complete, true);
+  assert.equal(r.observation, 'Never');
+});

@@ -88,6 +88,9 @@ export class KernelLayout {
    * (preempted in the kernel), ON_CPU_DONE finished. A CPU takes the task with a cmpxchg.
    */
   readonly taskOnCpu: number[] = [];
+  /** Per task that tgkill() targets: TIF_SIGPENDING, and sighand->siglock. */
+  readonly taskSigpending: number[] = [];
+  readonly taskSiglock: number[] = [];
   /** Per task woken by wake_up(): p->pi_lock, taken by try_to_wake_up(). */
   readonly taskPiLock: number[] = [];
   /**
@@ -123,6 +126,8 @@ export class KernelLayout {
       nrMms?: number; alive?: readonly boolean[]; newTasks?: readonly number[]; taskNames?: readonly string[];
       /** Tasks that start asleep and are woken by wake_up(), with their CPUs. */
       sleepers?: readonly { task: number; cpu: number }[];
+      /** Tasks that tgkill() signals. */
+      signalled?: readonly number[];
       /** Tasks that may migrate, with the CPU each starts running on (-1: none). */
       migratable?: readonly { task: number; runningOn: number }[];
     } = {}) {
@@ -144,6 +149,10 @@ export class KernelLayout {
       this.taskMm[i + 1] = alloc(`${name}->mm`, extra.newTasks?.includes(i + 1) ? 0 : mm);
       this.taskAllocLock[i + 1] = alloc(`${name}->alloc_lock`, 0);
       if (extra.newTasks?.includes(i + 1)) this.taskWoken[i + 1] = alloc(`${name}->__state (woken)`, 0);
+      if (extra.signalled?.includes(i + 1)) {
+        this.taskSigpending[i + 1] = alloc(`${name}: TIF_SIGPENDING`, 0);
+        this.taskSiglock[i + 1] = alloc(`${name}->sighand->siglock`, 0);
+      }
       const mig = extra.migratable?.find((x) => x.task === i + 1);
       if (mig) this.taskOnCpu[i + 1] = alloc(`${name}->on_cpu`, mig.runningOn >= 0 ? mig.runningOn + 1 : 0);
       if (extra.sleepers?.some((x) => x.task === i + 1)) {

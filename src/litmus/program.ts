@@ -18,6 +18,7 @@ import { do_exit } from '../kernel/exit.js';
 import { kthread_unuse_mm, kthread_use_mm } from '../kernel/kthread.js';
 import { copy_mm, wait_for_new_task, wake_up_new_task } from '../kernel/fork.js';
 import { exec_mmap, mm_alloc } from '../kernel/exec.js';
+import { arch_do_signal_or_restart, do_send_sig_info } from '../kernel/signal.js';
 import { directiveSettings, KTHREAD } from '../scenario/directives.js';
 
 /** What the explorer needs from any program: litmus now, the kernel model next. */
@@ -71,6 +72,8 @@ export class LitmusProgram implements Program {
   private readonly wakeCpu: ReadonlyMap<number, number>;
   /** Threads placed on several CPUs: each may move to another of its CPUs when preempted in user mode. */
   private readonly migratable: ReadonlySet<number>;
+  /** Threads that tgkill() signals. */
+  private readonly signalled: ReadonlySet<number>;
   /** The mm each fork() and execve() statement creates. */
   private readonly mmOfStmt: ReadonlyMap<Stmt, number>;
   /** Timer ticks per CPU that runs more than one task (`preempt N;`). */
@@ -92,12 +95,19 @@ export class LitmusProgram implements Program {
     this.mmOfStmt = procs.mmOfStmt;
     this.spawned = procs.spawned;
     this.sleepers = procs.sleepers;
+    this.signalled = procs.signalled;
     this.wakeCpu = new Map([...this.sleepers].map((t) => [t, this.placement.findIndex((list) => list.includes(t))]));
     this.migratable = settings.migratable;
     for (const t of this.migratable) {
       const d = scenario.directives.find((x) => x.name === 'cpu')!;
       if (this.spawned.has(t) || this.sleepers.has(t)) {
         throw new SmpError('SMP109', `P${t} is placed on several CPUs (it may migrate) and ${this.spawned.has(t) ? 'started by fork()/clone()' : 'woken by wake_up()'}: not supported together`, d.span, scenario.file);
+      }
+    }
+    for (const t of this.signalled) {
+      if (this.migratable.has(t)) {
+        const d = scenario.directives.find((x) => x.name === 'cpu')!;
+        throw new SmpError('SMP109', `P${t} is placed on several CPUs (it may migrate) and signalled by tgkill(): not supported together`, d.span, scenario.file);
       }
     }
     for (const t of this.sleepers) {
@@ -141,6 +151,7 @@ export class LitmusProgram implements Program {
       this.taskNames = taskMms.map((_, i) => (i < scenario.threads.length ? `P${i}` : `kthread${i - scenario.threads.length + 1}`));
       this.kernelLayout = new KernelLayout(user.length, config, taskMms, this.firstTask, {
         nrMms: procs.nrMms, alive: taskMms.map((_, i) => !this.spawned.has(i)), newTasks, taskNames: this.taskNames, sleepers, migratable,
+        signalled: [...this.signalled].map((t) => t + 1),
       });
       this.init = [...user, ...this.kernelLayout.init];
     } else {
@@ -164,7 +175,7 @@ export class LitmusProgram implements Program {
     const mmOfStmt = this.mmOfStmt;
     const ticks = this.ticks;
     const sleepers = this.sleepers;
-    const wakeCpu = this.wakeCpu;
+    const wakeCpu = new Map([...this.wakeCpu, ...[...this.signalled].map((t): [number, number] => [t, placement.findIndex((list) => list.includes(t))])]);
     const migratable = this.migratable;
     const sharedEntries = new Map<number, SchedEntry>();
     const sched: CpuSched[] = placement.map((list, c) => ({
@@ -248,8 +259,10 @@ function kernelFact(k: Kernel, mem: readonly number[], cpu: number, name: Kernel
  * in a process with one thread (de_thread() is not modelled).
  */
 function planProcesses(sc: Scenario, kthreads: ReadonlySet<number>, taskMms: number[]): {
-  spawned: Set<number>; sleepers: Set<number>; mmOfStmt: Map<Stmt, number>; nrMms: number;
+  spawned: Set<number>; sleepers: Set<number>; signalled: Set<number>; mmOfStmt: Map<Stmt, number>; nrMms: number;
 } {
+  const signalled = new Set<number>();
+  const signals: Extract<Stmt, { k: 'signal' }>[] = [];
   const spawned = new Set<number>();
   const sleepers = new Set<number>();
   const wakes: { thread: number; stmt: Extract<Stmt, { k: 'wake' }> }[] = [];
@@ -262,6 +275,11 @@ function planProcesses(sc: Scenario, kthreads: ReadonlySet<number>, taskMms: num
         walk(st.else, thread);
       }
       if (st.k === 'rseq') walk(st.abort, thread);
+      if (st.k === 'signal') {
+        if (thread === null) throw new SmpError('SMP103', 'tgkill() in an interrupt handler is not supported', st.span, sc.file);
+        signals.push(st);
+        continue;
+      }
       if (st.k === 'wake') {
         if (thread === null) throw new SmpError('SMP103', 'wake_up() in an interrupt handler is not supported', st.span, sc.file);
         wakes.push({ thread, stmt: st });
@@ -295,6 +313,17 @@ function planProcesses(sc: Scenario, kthreads: ReadonlySet<number>, taskMms: num
     if (sleepers.has(t)) throw new SmpError('SMP105', `P${t} is woken twice (a task sleeps once, at its start)`, stmt.span, sc.file);
     if (spawned.has(t)) throw new SmpError('SMP109', `P${t} is started by fork()/clone(), which wakes it: wake_up() is for a thread that starts asleep`, stmt.span, sc.file);
     sleepers.add(t);
+  }
+  for (const st of signals) {
+    const t = st.thread;
+    if (t >= sc.threads.length) {
+      throw new SmpError('SMP104', `unknown thread P${t}: the scenario has P0..P${sc.threads.length - 1}`, st.span, sc.file);
+    }
+    if (kthreads.has(t)) throw new SmpError('SMP109', `tgkill() is for user threads: P${t} is a kernel thread`, st.span, sc.file);
+    if (spawned.has(t) || sleepers.has(t)) {
+      throw new SmpError('SMP109', `P${t} ${spawned.has(t) ? 'is started by fork()/clone()' : 'starts asleep'}: signals go to threads that run from the start here`, st.span, sc.file);
+    }
+    signalled.add(t);
   }
   // Every started thread must descend from a thread that runs from the start.
   for (const t of spawned) {
@@ -331,7 +360,7 @@ function planProcesses(sc: Scenario, kthreads: ReadonlySet<number>, taskMms: num
     }
     mmOfStmt.set(e.stmt, ++nrMms);
   }
-  return { spawned, sleepers, mmOfStmt, nrMms };
+  return { spawned, sleepers, signalled, mmOfStmt, nrMms };
 }
 
 // ---- the interpreter ---------------------------------------------------------------------
@@ -363,7 +392,7 @@ interface ThreadCtx {
   cpu: number;
   kernel: Kernel | null;
   mmOfStmt: ReadonlyMap<Stmt, number>;
-  /** The CPU of each thread that starts asleep. */
+  /** The CPU of each thread that starts asleep or that tgkill() signals. */
   wakeCpu: ReadonlyMap<number, number>;
 }
 
@@ -454,8 +483,9 @@ function* irqentry(handler: HandlerCode, k: Kernel | null, cpu: number, S: CpuSc
           return PREEMPTED;
         }
       }
-      if (toUser && k.rseqCs.has(e.id) && k.rseqEvent.has(e.id)) {
-        yield* k.note('rseq_handle_notify_resume(): in a critical section, restart at its abort handler');
+      const signal = toUser ? yield* arch_do_signal_or_restart(k, e.id) : false;
+      if (toUser && k.rseqCs.has(e.id) && (k.rseqEvent.has(e.id) || signal)) {
+        yield* k.note(`${signal ? 'rseq_signal_deliver()' : 'rseq_handle_notify_resume()'}: in a critical section, restart at its abort handler`);
         yield { k: 'serialize', site: { fn: 'IRET' } };
         return RSEQ_ABORTED;
       }
@@ -606,6 +636,7 @@ function* do_syscall_64<T>(k: Kernel, cpu: number, g: Generator<Op, T, number>):
   if (k.preemptible(cpu) && (yield* k.need_resched(cpu, 'syscall_exit_to_user_mode(): need_resched()'))) {
     yield { k: 'nop', resched: true, site: { fn: 'syscall_exit_to_user_mode(): schedule()' } };
   }
+  yield* arch_do_signal_or_restart(k, k.current(cpu));
   if (k.config.syscallExit === 'iret') yield { k: 'serialize', site: { fn: 'IRET (system call return, slow path)' } };
   else yield { k: 'nop', site: { fn: 'SYSRET' } };
   k.kernelDepth[cpu]!--;
@@ -778,6 +809,11 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
       }
       case 'execve': {
         yield* do_syscall_64(ctx.kernel!, ctx.cpu, execve(ctx.kernel!, ctx.cpu, ctx.mmOfStmt.get(s)!));
+        break;
+      }
+      case 'signal': {
+        // tgkill(Pn): a system call that sends thread Pn a signal.
+        yield* do_syscall_64(ctx.kernel!, ctx.cpu, do_send_sig_info(ctx.kernel!, ctx.cpu, s.thread + 1, `P${s.thread}`, ctx.wakeCpu.get(s.thread)!));
         break;
       }
       case 'wake': {

@@ -52,6 +52,8 @@ export type Stmt =
   | { k: 'execve'; span: Span }
   /** wake_up(Pn): wakes thread Pn, which starts asleep in a system call (try_to_wake_up()). */
   | { k: 'wake'; thread: number; span: Span }
+  /** tgkill(Pn): sends thread Pn a signal (its handler does nothing; an rseq critical section in progress restarts). */
+  | { k: 'signal'; thread: number; span: Span }
   /**
    * rseq { ...; rseq_commit(p, v); } abort { ... }: a restartable sequence. The
    * commit store ends it; before the commit, a preemption or an rseq event (ipi_rseq)

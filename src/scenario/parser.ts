@@ -474,7 +474,7 @@ class Parser {
     } finally {
       scope.inRseq = false;
     }
-    const bad = body.find((s) => s.k === 'spawn' || s.k === 'execve' || s.k === 'exit' || s.k === 'kthread_mm' || s.k === 'wake');
+    const bad = body.find((s) => s.k === 'spawn' || s.k === 'execve' || s.k === 'exit' || s.k === 'kthread_mm' || s.k === 'wake' || s.k === 'signal');
     if (bad) throw new SmpError('SMP103', 'system calls inside an rseq critical section are not supported (the kernel does not allow them there)', bad.span);
     const last = body[body.length - 1];
     if (!last || last.k !== 'store' || last.fn !== 'rseq_commit') {
@@ -737,6 +737,17 @@ class Parser {
       this.expect(')', "')'");
       this.usesKernel = true;
       return { k: 'wake', thread: Number(m[1]), span: t.span };
+    }
+    if (fn === 'tgkill') {
+      // tgkill(Pn): a signal for thread Pn (checked in src/litmus/program.ts).
+      this.next();
+      this.expect('(', "'('");
+      const who = this.next();
+      const m = who.kind === 'id' ? /^P(\d+)$/.exec(who.text) : null;
+      if (!m) throw new SmpError('SMP109', 'tgkill() takes the thread it signals, e.g. tgkill(P1)', who.span);
+      this.expect(')', "')'");
+      this.usesKernel = true;
+      return { k: 'signal', thread: Number(m[1]), span: t.span };
     }
     if (fn === 'execve') {
       // execve(): a new program image (the arguments, if any, are ignored).
@@ -1123,7 +1134,7 @@ const RMWS: Record<string, RmwSpec> = (() => {
 export const SUPPORTED_PRIMITIVES: readonly string[] = [
   ...Object.keys(FENCES), ...Object.keys(LOADS), ...Object.keys(STORES), ...Object.keys(CONDLOADS), ...Object.keys(RMWS),
   'local_irq_disable', 'local_irq_enable', 'raise_irq', 'membarrier', 'exit', 'kthread_use_mm', 'kthread_unuse_mm',
-  'fork', 'clone', 'execve', 'exec_code', 'rseq', 'wake_up',
+  'fork', 'clone', 'execve', 'exec_code', 'rseq', 'wake_up', 'tgkill',
 ].sort();
 
 function unsupportedHint(fn: string): string {
