@@ -126,6 +126,9 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
   if (expected === 'Assertion') {
     // The header expects a kernel assertion to fail (a bug the variant reintroduces).
     verdict = result.assertions.length > 0 ? 'ok' : result.complete ? 'violation' : 'incomplete';
+  } else if (expected === 'Deadlock') {
+    // The header expects an execution where a CPU waits forever (a liveness bug the variant has).
+    verdict = result.assertions.length > 0 ? 'violation' : result.deadlocks > 0 ? 'ok' : result.complete ? 'violation' : 'incomplete';
   } else if (result.assertions.length > 0) {
     // A failed kernel assertion is a violation found, whatever else the search did.
     verdict = 'violation';
@@ -146,6 +149,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
 /** What a check observed, in the words of a `Result` line: `Assertion` when a kernel assertion failed. */
 export function observedLabel(r: CheckResult): Expected | 'Unknown' {
   if (r.result.assertions.length > 0) return 'Assertion';
+  if (r.result.deadlocks > 0) return 'Deadlock';
   return r.observation ?? 'Unknown';
 }
 

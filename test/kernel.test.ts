@@ -107,9 +107,11 @@ test('each mutant differs from the modelled kernel by one removal, each pre-COMM
     else assert.ok(v.removed.size >= 1, v.name);
     // History (pre-COMMIT, and vX.Y-what: a feature as a release introduced it, each later
     // commit undone), mutants (no-...), and designs argued on the lists (their description says so).
-    assert.match(v.name, /^(pre-[0-9a-f]{12}|no-[a-z-]+|v\d+\.\d+-[a-z-]+|[a-z]+(-[a-z]+)+)$/, v.name);
+    // A commit after the modelled version: post-COMMIT, described as 'after COMMIT'.
+    assert.match(v.name, /^(pre-[0-9a-f]{12}|post-[0-9a-f]{12}|no-[a-z-]+|v\d+\.\d+-[a-z-]+|[a-z]+(-[a-z]+)+)$/, v.name);
     if (/^v\d/.test(v.name)) assert.match(v.description, /^history: /, v.name);
-    else if (!/^(pre|no)-/.test(v.name)) assert.match(v.description, /^design question: /, v.name);
+    else if (v.name.startsWith('post-')) assert.match(v.description, new RegExp(`^after ${v.name.slice(5)} `), v.name);
+    else if (!/^(pre|no|post)-/.test(v.name)) assert.match(v.description, /^design question: /, v.name);
   }
 });
 

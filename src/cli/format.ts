@@ -44,7 +44,8 @@ export function formatText(r: CheckResult, o: FormatOptions): string {
     let verdictWord: string;
     if (r.observation === null) verdictWord = r.verdict === 'violation' ? 'CONTRADICTED by a counterexample' : 'not decided';
     else if (r.verdict === 'violation') verdictWord = 'CONTRADICTED';
-    else if (r.observation === r.expected || (r.expected === 'Assertion' && r.result.assertions.length > 0)) verdictWord = 'confirmed';
+    else if (r.observation === r.expected || (r.expected === 'Assertion' && r.result.assertions.length > 0)
+      || (r.expected === 'Deadlock' && r.result.deadlocks > 0)) verdictWord = 'confirmed';
     else verdictWord = `consistent (the kernel memory model allows more than ${r.model} shows)`;
     lines.push(`Expected ${r.expected} (${expectationLabel(r)}): ${verdictWord}`);
   }

@@ -170,6 +170,7 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
           io.out(`\nTrace (${w.kind}${w.kind === 'deadlock' ? '' : ' for the condition\'s proposition'}), ${t.steps.length} steps on ${r.model}:\n${renderTraceText(t)}\n`);
           if (t.final) io.out(`Final: ${Object.entries(t.final).map(([k, v]) => `${k}=${v};`).join(' ')}\n`);
           if (t.assertion) io.out(`Kernel assertion failed: ${t.assertion}\n`);
+          if (t.waits) io.out(`Blocked forever:\n${t.waits.map((x) => `  ${x}\n`).join('')}`);
         }
       } else if (o.trace) {
         io.err('smpcheck: no execution reached a final state; no trace written\n');

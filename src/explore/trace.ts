@@ -5,7 +5,7 @@
 
 import { z } from 'zod';
 import type { CheckResult } from '../check.js';
-import { cpuOfProc, kindOfProc, type StepInfo } from '../machine/machine.js';
+import { cpuOfProc, kindOfProc, type Machine, type StepInfo } from '../machine/machine.js';
 import type { Program } from '../litmus/program.js';
 import { replayChoices } from './run.js';
 import { VERSION } from '../version.js';
@@ -50,6 +50,8 @@ export const TraceSchema = z.object({
   steps: z.array(TraceStepSchema),
   final: z.record(z.string(), z.string()).nullable(),
   blocked: z.array(z.number().int()).optional(),
+  /** For a deadlock: what each blocked CPU waits on, one phrase per CPU. */
+  waits: z.array(z.string()).optional(),
   assertion: z.string().optional(),
 });
 
@@ -90,9 +92,18 @@ export function buildTrace(r: CheckResult, kind: TraceKind, choices: number[]): 
     choices,
     steps: withWarnings(steps.map((s, i) => traceStep(program, s, i)), warnings),
     final,
-    ...(final === null && !bug ? { blocked: m.blockedCpus() } : {}),
+    ...(final === null && !bug ? { blocked: m.blockedCpus(), waits: describeWaits(program, m.blockedWaits()) } : {}),
     ...(assertion ? { assertion } : {}),
   };
+}
+
+/** One phrase per blocked CPU: 'CPU0 waits in csd_lock_wait (csd[0->1].flags = 1)'. */
+function describeWaits(program: Program, waits: ReturnType<Machine['blockedWaits']>): string[] {
+  return waits.map((w) => {
+    const at = w.loc !== undefined ? ` (${program.locName(w.loc)} = ${program.formatLocValue ? program.formatLocValue(w.loc, w.value!) : program.formatValue(w.value!)})` : '';
+    const irq = w.irqOff ? `, interrupts off${w.pending.length ? `, pending: ${w.pending.map((v) => program.handlerName(v)).join(', ')}` : ''}` : '';
+    return `CPU${w.cpu} waits${w.inHandler ? ' in an interrupt handler' : ''} in ${w.fn}${at}${irq}`;
+  });
 }
 
 /** Marks the steps at which a WARN_ON fired. */

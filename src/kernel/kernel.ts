@@ -107,6 +107,8 @@ export class KernelLayout {
   readonly csdFunc: number[][] = [];
   readonly csdInfo: number[][] = [];
   readonly membarrierIpiMutex: number;
+  /** Per CPU: membarrier_cpu_mutexes[cpu] (post-89976cd73739: targeted commands take it instead). */
+  readonly membarrierCpuMutex: number[] = [];
   /** Not kernel state: the model's check that SERIALIZE_IPI() rounds never overlap. */
   readonly membarrierIpiRounds: number;
 
@@ -179,6 +181,7 @@ export class KernelLayout {
       }
     }
     this.membarrierIpiMutex = alloc('membarrier_ipi_mutex', 0);
+    for (let c = 0; c < config.nrCpus; c++) this.membarrierCpuMutex[c] = alloc(`membarrier_cpu_mutexes[${c}]`, 0);
     this.membarrierIpiRounds = alloc('(check) membarrier IPI rounds in flight', 0);
   }
 

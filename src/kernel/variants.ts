@@ -82,6 +82,12 @@ const VARIANTS: readonly Variant[] = [
   before('809232619f5b', 'query.rseq_bits', 'MEMBARRIER_CMD_QUERY omits the RSEQ commands (5.10 to 5.16)'),
   before('544a4f2ecd45', 'cmd.get_registrations', 'no MEMBARRIER_CMD_GET_REGISTRATIONS (before 6.3): EINVAL, and QUERY omits it'),
   before('944d5fe50f3f', 'membarrier_ipi_mutex', 'no membarrier_ipi_mutex: concurrent callers run their IPI rounds at once (CVE-2024-26602, before 6.8)'),
+  {
+    name: 'post-89976cd73739',
+    base: DEFAULT_KERNEL,
+    description: 'after 89976cd73739 (queued 2026, after v6.18): a targeted command (RSEQ with MEMBARRIER_CMD_FLAG_CPU) takes its target CPU\'s mutex, membarrier_cpu_mutexes[cpu_id], instead of the global membarrier_ipi_mutex, so it does not wait behind a caller stuck on another CPU',
+    removed: new Set(['serialize_ipi.global_for_targeted']),
+  },
   design('fork-clears-registration', 'dup_mm.membarrier_state', 'fork() gives the child a fresh, unregistered mm (dup_mm() resets membarrier_state) instead of inheriting the registration'),
   design('switch-mm-syncs-same-mm', 'membarrier_switch_mm.same_mm_return', "membarrier_switch_mm() refreshes rq->membarrier_state on a switch within one mm too (without its prev_mm == next_mm return), so a CPU that lazily held an mm while it registered does not keep a stale copy"),
   design('sync-core-unregistered', 'sync_core.registration', 'PRIVATE_EXPEDITED_SYNC_CORE works without REGISTER_PRIVATE_EXPEDITED_SYNC_CORE (is a registration needed? September 2017), so the scheduler does not know the process needs core sync'),

@@ -544,6 +544,25 @@ export class Machine {
   }
 
   /** CPUs whose code has not finished (for deadlock reports). */
+  /**
+   * What each blocked CPU waits on (for a deadlock's trace): the op its innermost
+   * waiting context is stuck at, the location's value in memory, whether interrupts
+   * are off, and the interrupts pending there.
+   */
+  blockedWaits(): { cpu: number; fn: string; loc?: number; value?: number; irqOff: boolean; pending: number[]; inHandler: boolean }[] {
+    const out: { cpu: number; fn: string; loc?: number; value?: number; irqOff: boolean; pending: number[]; inHandler: boolean }[] = [];
+    this.cpus.forEach((cpu, c) => {
+      const ctx = [...cpu.ctx].reverse().find((x) => x.op !== null);
+      if (!ctx) return;
+      const op = ctx.op!;
+      const pending: number[] = [];
+      for (let v = 0; v < 32; v++) if (cpu.pending & (1 << v)) pending.push(v);
+      const loc = 'loc' in op ? op.loc : undefined;
+      out.push({ cpu: c, fn: op.site.fn, loc, value: loc !== undefined ? this.mem[loc] : undefined, irqOff: !cpu.irqOn, pending, inHandler: ctx.vector >= 0 });
+    });
+    return out;
+  }
+
   blockedCpus(): number[] {
     const out: number[] = [];
     this.cpus.forEach((cpu, c) => {

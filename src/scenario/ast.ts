@@ -7,8 +7,9 @@ import type { Span } from './errors.js';
 export type Observation = 'Never' | 'Sometimes' | 'Always';
 export const OBSERVATIONS: readonly Observation[] = ['Never', 'Sometimes', 'Always'];
 /** What a `Result` line may expect: an observation, or `Assertion` (some run fails a kernel assertion). */
-export type Expected = Observation | 'Assertion';
-export const EXPECTEDS: readonly Expected[] = [...OBSERVATIONS, 'Assertion'];
+/** A `Result` line: an observation, a failed kernel assertion, or a CPU waiting forever (`Deadlock`). */
+export type Expected = Observation | 'Assertion' | 'Deadlock';
+export const EXPECTEDS: readonly Expected[] = [...OBSERVATIONS, 'Assertion', 'Deadlock'];
 
 export type BinOp =
   | '+' | '-' | '*' | '/' | '%' | '&' | '|' | '^' | '<<' | '>>'

@@ -199,7 +199,7 @@ class Parser {
         const colBase = raw.indexOf('Result') + 1 + (i === 0 ? first.span.col + 1 : 0);
         const span = { line: lineNo, col: colBase, len: text.trim().length };
         if (!EXPECTEDS.includes(result as Expected)) {
-          throw new SmpError('SMP107', `expected 'Never', 'Sometimes', 'Always' or 'Assertion' after 'Result${m[1] ?? ''}:', found '${result}'`, span);
+          throw new SmpError('SMP107', `expected 'Never', 'Sometimes', 'Always', 'Assertion' or 'Deadlock' after 'Result${m[1] ?? ''}:', found '${result}'`, span);
         }
         if (!/^[A-Za-z0-9_.+\-,= ]*$/.test(key)) {
           throw new SmpError('SMP107', `malformed expectation key '${key}'`, span);

@@ -261,7 +261,15 @@ export function* membarrier_private_expedited(k: Kernel, cpu: number, flags: num
     if (users === 1 || k.config.nrCpus === 1) return 0;
   }
   yield* k.smp_mb('membarrier.a', 'switch_mm.cr3/mmdrop'); // system call entry is not a mb.
-  yield* serialize_ipi_enter(k, cpu); // SERIALIZE_IPI()
+  // post-89976cd73739: a targeted command serialises on its target's mutex
+  // (SERIALIZE_IPI_CPU(cpu_id)), after returning at once for an impossible CPU.
+  const perCpu = cpuId >= 0 && k.variant.removed.has('serialize_ipi.global_for_targeted');
+  if (perCpu) {
+    if (cpuId >= k.config.nrCpus) return 0;
+    yield* k.mutex_lock(L.membarrierCpuMutex[cpuId]!, cpu);
+  } else {
+    yield* serialize_ipi_enter(k, cpu); // SERIALIZE_IPI()
+  }
   if (k.variant.removed.has('membarrier.ipi')) {
     // Mutant: no CPU is interrupted.
   } else if (cpuId >= 0) {
@@ -284,7 +292,8 @@ export function* membarrier_private_expedited(k: Kernel, cpu: number, flags: num
     }
   }
   yield* k.smp_mb('membarrier.c', 'sched.before_rq_curr'); // exit from system call is not a mb
-  yield* serialize_ipi_exit(k, cpu);
+  if (perCpu) yield* k.mutex_unlock(L.membarrierCpuMutex[cpuId]!, cpu);
+  else yield* serialize_ipi_exit(k, cpu);
   return 0;
 }
 
