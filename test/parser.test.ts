@@ -538,7 +538,7 @@ test('SMP106: threads are numbered P0, P1, ... without gaps', () => {
 
 test('SMP107: malformed Result lines in the header', () => {
   const hdr = (...lines: string[]): string => L('C T', '(*', ...lines, ' *)', '{}', 'P0(int *x) { }', 'exists (x=1)');
-  expectError(hdr(' * Result: Maybe'), 'SMP107', 3, 4, /expected 'Never', 'Sometimes', 'Always' or 'Assertion' after 'Result:', found 'Maybe'/);
+  expectError(hdr(' * Result: Maybe'), 'SMP107', 3, 4, /expected 'Never', 'Sometimes', 'Always', 'Assertion' or 'Deadlock' after 'Result:', found 'Maybe'/);
   expectError(hdr(' * Result[x86]: never'), 'SMP107', 3, 4, /after 'Result\[x86\]:', found 'never'/);
   expectError(hdr(' * Result:'), 'SMP107', 3, 4, /found ''/);
   expectError(hdr(' * Result Never'), 'SMP107', 3, 1, /malformed expectation/);
