@@ -16,7 +16,7 @@ const files = [...litmusFiles('scenarios'), ...litmusFiles('bench/scenarios')];
 // with the reduced search wherever the reduced search takes at most FULL_STEPS_MAX
 // steps (every scenario but the largest kernel ones), which keeps `npm test` within
 // its budget; `npm run test:full` (SMPCHECK_TEST_FULL=1) compares them everywhere.
-const FULL_STEPS_MAX = process.env.SMPCHECK_TEST_FULL === '1' ? Infinity : 500_000;
+const FULL_STEPS_MAX = process.env.SMPCHECK_TEST_FULL === '1' ? Infinity : 250_000;
 
 test('the library has the classic shapes, the interrupt scenarios and the membarrier scenarios', () => {
   const names = new Set(files.map((f) => relative(ROOT, f)));
@@ -41,7 +41,8 @@ for (const file of files) {
       const repro = `smpcheck check ${rel} --model ${model} --show-trace`;
       assert.equal(dpor.result.complete, true, `dpor search complete (${repro})`);
       assert.equal(observedLabel(dpor), expected, `dpor observation on ${model} (${repro})`);
-      assert.equal(dpor.result.deadlocks, 0);
+      // A CPU waits forever only where the header says so (Result: Deadlock).
+      if (expected !== 'Deadlock') assert.equal(dpor.result.deadlocks, 0);
       if (dpor.result.steps > FULL_STEPS_MAX) {
         t.diagnostic(`${model}: ${dpor.result.steps} reduced steps; full search compared by npm run test:full`);
         continue;
@@ -53,7 +54,7 @@ for (const file of files) {
       assert.equal(dpor.result.graphs, full.result.graphs, `same execution graphs on ${model}`);
       assert.equal(dpor.result.positive, full.result.positive);
       assert.equal(dpor.result.negative, full.result.negative);
-      assert.equal(dpor.result.deadlocks, 0);
+      assert.equal(dpor.result.deadlocks > 0, full.result.deadlocks > 0);
       // Reduction explores no more executions than there are interleavings.
       assert.ok(BigInt(dpor.result.executions) <= (full.result.interleavings ?? 0n));
     }
