@@ -39,6 +39,12 @@ export interface KernelConfig {
    * the fast path, not serialising (default), or by IRET, the slow path, serialising.
    */
   syscallExit?: 'sysret' | 'iret';
+  /**
+   * The scenario runs code (write_code/exec_code): returns to user mode by SYSRET are
+   * shown as steps. Elsewhere a SYSRET does nothing the machine can see, and a step
+   * for it would only add interleavings.
+   */
+  showSysret?: boolean;
 }
 
 export const PREEMPT_MODELS = ['none', 'voluntary', 'full'] as const;

@@ -142,7 +142,7 @@ export class LitmusProgram implements Program {
     if (usesKernel) {
       const config: KernelConfig = {
         version: variant.base, nrCpus: this.nCpus, nohzFull: false, configRseq: true, archHasMembarrierSyncCore: true,
-        preempt: settings.preemptModel, syscallExit: settings.syscallExit,
+        preempt: settings.preemptModel, syscallExit: settings.syscallExit, showSysret: scenario.codeLocs.length > 0,
       };
       const sleepers = [...this.sleepers].map((t) => ({ task: t + 1, cpu: this.placement.findIndex((list) => list.includes(t)) }));
       const migratable = [...this.migratable].map((t) => ({ task: t + 1, runningOn: this.placement.findIndex((list) => list[0] === t) }));
@@ -638,7 +638,7 @@ function* do_syscall_64<T>(k: Kernel, cpu: number, g: Generator<Op, T, number>):
   }
   yield* arch_do_signal_or_restart(k, k.current(cpu));
   if (k.config.syscallExit === 'iret') yield { k: 'serialize', site: { fn: 'IRET (system call return, slow path)' } };
-  else yield { k: 'nop', site: { fn: 'SYSRET' } };
+  else if (k.config.showSysret) yield { k: 'nop', site: { fn: 'SYSRET' } };
   k.kernelDepth[cpu]!--;
   return r;
 }
@@ -700,7 +700,8 @@ function* runCpu(S: CpuSched, sc: Scenario, regs: number[][], base: Omit<ThreadC
         // Back to user mode from where the task slept: ret_from_fork's IRET for a new
         // child, else the SYSRET of the system call it slept in.
         if (e.start === 'fork') yield { k: 'serialize', site: { fn: 'ret_from_fork: IRET' } };
-        else yield { k: 'nop', site: { fn: 'SYSRET' } };
+        else if (k.config.syscallExit === 'iret') yield { k: 'serialize', site: { fn: 'IRET (system call return, slow path)' } };
+        else if (k.config.showSysret) yield { k: 'nop', site: { fn: 'SYSRET' } };
       }
       res = e.gen.next(0);
     }
