@@ -265,7 +265,7 @@ test('a thread placed on several CPUs may migrate: errors are coded, and it move
   const three = (dirs: string, b2 = ''): string =>
     `C t\n{}\nsmpcheck { ${dirs} }\nP0(int *x) { WRITE_ONCE(*x, 1); }\nP1(int *x) { int r0; r0 = READ_ONCE(*x); }\nP2(int *x) { ${b2} }\nexists (1:r0=0)\n`;
   assert.equal(code(three('cpu 0 runs P0 P2; cpu 1 runs P1 P2;')), undefined);
-  assert.equal(code(three('cpu 0 runs P2 P0; cpu 1 runs P2 P1;')), 'SMP108'); // starts on two CPUs
+  assert.equal(code(three('cpu 0 runs P2 P0; cpu 1 runs P2 P1;')), undefined); // starts on CPU0; CPU1 starts idle
   assert.equal(code(three('cpu 0 runs P0 P2 P2; cpu 1 runs P1;')), 'SMP108'); // twice on one CPU
   assert.equal(code(three('kthread P2; cpu 0 runs P0 P2; cpu 1 runs P1 P2;')), 'SMP108');
   assert.equal(code(three('cpu 0 runs P0 P1; cpu 1 runs P2 P1;', 'clone(P1);')), 'SMP109');

@@ -74,6 +74,8 @@ export class LitmusProgram implements Program {
   private readonly migratable: ReadonlySet<number>;
   /** Threads that tgkill() signals. */
   private readonly signalled: ReadonlySet<number>;
+  /** The CPU each thread that may migrate starts on (-1: whichever takes it first). */
+  private readonly startCpu: ReadonlyMap<number, number>;
   /** The mm each fork() and execve() statement creates. */
   private readonly mmOfStmt: ReadonlyMap<Stmt, number>;
   /** Timer ticks per CPU that runs more than one task (`preempt N;`). */
@@ -123,7 +125,10 @@ export class LitmusProgram implements Program {
       return taskMms.length;
     }));
     // A CPU whose first task is a child of fork()/clone() or asleep starts idle.
-    this.firstTask = this.taskIds.map((list) => (list[0] === undefined || this.spawned.has(list[0] - 1) || this.sleepers.has(list[0] - 1) ? 0 : list[0]));
+    // A thread that may migrate starts on the first CPU whose list it heads; another CPU whose list it heads starts idle.
+    this.startCpu = new Map([...settings.migratable].map((t) => [t, this.placement.findIndex((list) => list[0] === t)]));
+    this.firstTask = this.taskIds.map((list, c) => (list[0] === undefined || this.spawned.has(list[0] - 1) || this.sleepers.has(list[0] - 1)
+      || (settings.migratable.has(list[0] - 1) && this.startCpu.get(list[0] - 1) !== c) ? 0 : list[0]));
     // raise_irq() names a CPU; with `cpu N runs ...` there may be fewer CPUs than threads.
     for (const t of [...scenario.threads, ...scenario.handlers]) {
       for (const r of raises(t.body)) {
@@ -145,7 +150,7 @@ export class LitmusProgram implements Program {
         preempt: settings.preemptModel, syscallExit: settings.syscallExit, showSysret: scenario.codeLocs.length > 0,
       };
       const sleepers = [...this.sleepers].map((t) => ({ task: t + 1, cpu: this.placement.findIndex((list) => list.includes(t)) }));
-      const migratable = [...this.migratable].map((t) => ({ task: t + 1, runningOn: this.placement.findIndex((list) => list[0] === t) }));
+      const migratable = [...this.migratable].map((t) => ({ task: t + 1, runningOn: this.startCpu.get(t)! }));
       const newTasks = [...this.spawned].map((t) => t + 1);
       // Tasks are named after their threads (P2), anonymous kernel threads kthread1, kthread2, ...
       this.taskNames = taskMms.map((_, i) => (i < scenario.threads.length ? `P${i}` : `kthread${i - scenario.threads.length + 1}`));
@@ -177,6 +182,7 @@ export class LitmusProgram implements Program {
     const sleepers = this.sleepers;
     const wakeCpu = new Map([...this.wakeCpu, ...[...this.signalled].map((t): [number, number] => [t, placement.findIndex((list) => list.includes(t))])]);
     const migratable = this.migratable;
+    const firstTask = this.firstTask;
     const sharedEntries = new Map<number, SchedEntry>();
     const sched: CpuSched[] = placement.map((list, c) => ({
       entries: list.map((t, i): SchedEntry => {
@@ -193,7 +199,7 @@ export class LitmusProgram implements Program {
       doneShared: new Set(),
     }));
     return {
-      task: (cpu: number): CpuCode => runCpu(sched[cpu]!, sc, regs, { model, file, cpu, kernel, mmOfStmt, wakeCpu }),
+      task: (cpu: number): CpuCode => runCpu(sched[cpu]!, sc, regs, { model, file, cpu, kernel, mmOfStmt, wakeCpu }, firstTask[cpu] === 0),
       handler: (cpu: number, vector: number): HandlerCode => {
         if (vector === CALL_FUNCTION_VECTOR && kernel) {
           return irqentry(generic_smp_call_function_single_interrupt(kernel, MEMBARRIER_IPI_HANDLERS, cpu), kernel, cpu, sched[cpu]);
@@ -656,13 +662,13 @@ function* kthreadBody(): CpuCode {
  * back to it, in the same cyclic order, the way it left: through its interrupt's
  * IRET, or in the kernel where it called schedule().
  */
-function* runCpu(S: CpuSched, sc: Scenario, regs: number[][], base: Omit<ThreadCtx, 'regs'>): CpuCode {
+function* runCpu(S: CpuSched, sc: Scenario, regs: number[][], base: Omit<ThreadCtx, 'regs'>, startsIdle = false): CpuCode {
   const k = base.kernel;
   const cpu = base.cpu;
   const n = S.entries.length;
   let i = 0;
   let switchedIn = false;
-  if (k && S.entries[0]!.start !== 'run') {
+  if (k && startsIdle) {
     i = yield* pickAfterEnd(k, cpu, S, 0);
     if (i < 0) return;
     switchedIn = true;

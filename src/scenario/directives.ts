@@ -129,7 +129,7 @@ export function directiveSettings(sc: Scenario): Settings {
     const first = sc.directives.find((d) => d.name === 'cpu')!;
     const err = (msg: string): SmpError => new SmpError('SMP108', msg, first.span, sc.file);
     for (let c = 0; c < out.placement.length; c++) if (!out.placement[c]) throw err(`CPU ${c} is not placed: 'cpu' directives must name CPUs 0, 1, ... without gaps`);
-    // A thread listed on several CPUs may migrate between them (it is listed first on at most one: where it starts).
+    // A thread listed on several CPUs may migrate between them; it starts on the first CPU whose list it heads.
     const cpusOf = new Map<number, number[]>();
     out.placement.forEach((list, c) => {
       const here = new Set<number>();
@@ -144,7 +144,6 @@ export function directiveSettings(sc: Scenario): Settings {
     for (const [t, cpus] of cpusOf) {
       if (cpus.length < 2) continue;
       out.migratable.add(t);
-      if (cpus.filter((c) => out.placement![c]![0] === t).length > 1) throw err(`thread P${t} runs first on several CPUs: a thread starts on one`);
       if (out.kthreads.has(t)) throw err(`the kernel thread P${t} is placed on several CPUs: only user threads migrate here`);
     }
     if (out.placement.length > 8) throw err('more than 8 CPUs');
