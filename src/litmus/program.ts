@@ -531,14 +531,13 @@ function* runnable(k: Kernel, cpu: number, S: CpuSched, x: SchedEntry, mode: 'pe
 
 /**
  * pick_next_task() when the current task is preempted: the next runnable entry after
- * it, in the list's cyclic order; -1 if none. A task that may migrate is taken only
- * by a CPU that has nothing else to run (pickAfterEnd: idle balancing), not here.
+ * it, in the list's cyclic order; -1 if none. A task that may migrate is a candidate
+ * when it is free for this CPU (its p->on_cpu says so).
  */
 function* pickNext(k: Kernel, cpu: number, S: CpuSched, mode: 'peek' | 'take'): Generator<Op, number, number> {
   const n = S.entries.length;
   for (let d = 1; d < n; d++) {
     const j = (S.cur + d) % n;
-    if (S.entries[j]!.shared) continue;
     if (yield* runnable(k, cpu, S, S.entries[j]!, mode)) return j;
   }
   return -1;
