@@ -3,7 +3,7 @@
 //   node dist/bench/one.js FILE MODEL [REPEAT]
 
 import { readFileSync } from 'node:fs';
-import { checkScenario } from '../src/check.js';
+import { checkScenario, observedLabel } from '../src/check.js';
 import { parseScenario } from '../src/scenario/parser.js';
 import type { ModelName } from '../src/machine/machine.js';
 
@@ -39,7 +39,8 @@ process.stdout.write(`${JSON.stringify({
   test: sc.name,
   file,
   model,
-  observation: dpor.observation,
+  // The label a Result line uses: a deadlock or a failed kernel assertion, else the observation.
+  observation: dpor.observation === null ? null : observedLabel(dpor),
   expected: dpor.expected,
   complete: dpor.result.complete && (full === null || full.result.complete),
   outcomes: dpor.result.outcomes.length,
