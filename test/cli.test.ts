@@ -242,3 +242,21 @@ test('the installed binary runs as a Unix tool: exit codes and streams', () => {
   const v = execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
   assert.equal(v.trim(), VERSION);
 });
+
+test('a deadlock expected by the header: exit 0, and the trace ends with what each CPU waits on', () => {
+  const file = lit('membarrier/membarrier-targeted-stall.litmus');
+  const r = cli(['check', file, '--show-trace', '--no-time']);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /Expected Deadlock \(Result\[x86\]\): confirmed/);
+  assert.match(r.out, /Trace \(deadlock\)/);
+  assert.match(r.out, /Blocked forever:\n {2}CPU0 waits in csd_lock_wait \(csd\[0->1\]\.flags = 1\)\n {2}CPU1 waits in smp_cond_load_acquire \(done = 0\), interrupts off, pending: generic_smp_call_function_single_interrupt\n {2}CPU2 waits in mutex_lock \(membarrier_ipi_mutex = 1\)\n/);
+  // The JSON trace carries the same phrases; the variant with the fix has no deadlock.
+  const out = join(tmp, 'stall.json');
+  assert.equal(cli(['check', file, '--trace', out]).code, 0);
+  const t = TraceSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
+  assert.equal(t.kind, 'deadlock');
+  assert.equal(t.waits?.length, 3);
+  const fixed = cli(['check', file, '--variant', 'post-89976cd73739', '--json']);
+  assert.equal(fixed.code, 0);
+  assert.equal(JSON.parse(fixed.out).stats.deadlocks, 0);
+});
