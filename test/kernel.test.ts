@@ -93,6 +93,21 @@ test('every smp_mb() of the kernel model names its partner, and partners exist',
   }
 });
 
+/** A scenario of two threads with these bodies (and directives). */
+function two(b0: string, b1: string, dirs = ''): string {
+  return `C t\n{}\n${dirs ? `smpcheck { ${dirs} }\n` : ''}P0(int *x) { ${b0} }\nP1(int *x) { ${b1} }\nexists (x=1)\n`;
+}
+
+/** The SMPnnn code a scenario source is refused with, or undefined if it checks. */
+function code(src: string): string | undefined {
+  try {
+    checkSource(src, 't.litmus');
+    return undefined;
+  } catch (e) {
+    return (e as { code?: string }).code;
+  }
+}
+
 test('each mutant differs from the modelled kernel by one removal, each pre-COMMIT variant by one commit, each design by one change', () => {
   const base = variants().find((v) => v.name === DEFAULT_KERNEL)!;
   assert.equal(base.removed.size, 0);
@@ -125,14 +140,6 @@ test('an unknown variant is a coded error', () => {
 test("'cpu N runs ...' placement: errors are coded, a kernel thread has no mm", () => {
   const base = (dirs: string): string =>
     `C t\n{}\nsmpcheck { ${dirs} }\nP0(int *x) { WRITE_ONCE(*x, 1); }\nP1(int *x) { int r0; r0 = READ_ONCE(*x); }\nexists (1:r0=0)\n`;
-  const code = (src: string): string | undefined => {
-    try {
-      checkSource(src, 't.litmus');
-      return undefined;
-    } catch (e) {
-      return (e as { code?: string }).code;
-    }
-  };
   assert.equal(code(base('cpu 0 runs P0; cpu 0 runs P1;')), 'SMP108');
   assert.equal(code(base('cpu 0 runs P0;')), 'SMP108'); // P1 not placed
   assert.equal(code(base('cpu 0 runs P0; cpu 2 runs P1;')), 'SMP108'); // gap
@@ -226,16 +233,6 @@ test('preempt=full: tasks preempted in membarrier() on one CPU never deadlock on
 });
 
 test('wake_up(Pn) and config: errors are coded', () => {
-  const code = (src: string): string | undefined => {
-    try {
-      checkSource(src, 't.litmus');
-      return undefined;
-    } catch (e) {
-      return (e as { code?: string }).code;
-    }
-  };
-  const two = (b0: string, b1: string, dirs = ''): string =>
-    `C t\n{}\n${dirs ? `smpcheck { ${dirs} }\n` : ''}P0(int *x) { ${b0} }\nP1(int *x) { ${b1} }\nexists (x=1)\n`;
   assert.equal(code(two('wake_up(P5);', '')), 'SMP104');
   assert.equal(code(two('wake_up(P0);', '')), 'SMP109');
   assert.equal(code(two('wake_up(P1);', 'wake_up(P1);')), 'SMP109');
@@ -254,14 +251,6 @@ test('wake_up(Pn) and config: errors are coded', () => {
 });
 
 test('a thread placed on several CPUs may migrate: errors are coded, and it moves only when preempted in user mode', () => {
-  const code = (src: string): string | undefined => {
-    try {
-      checkSource(src, 't.litmus');
-      return undefined;
-    } catch (e) {
-      return (e as { code?: string }).code;
-    }
-  };
   const three = (dirs: string, b2 = ''): string =>
     `C t\n{}\nsmpcheck { ${dirs} }\nP0(int *x) { WRITE_ONCE(*x, 1); }\nP1(int *x) { int r0; r0 = READ_ONCE(*x); }\nP2(int *x) { ${b2} }\nexists (1:r0=0)\n`;
   assert.equal(code(three('cpu 0 runs P0 P2; cpu 1 runs P1 P2;')), undefined);
@@ -284,16 +273,6 @@ test('a thread placed on several CPUs may migrate: errors are coded, and it move
 });
 
 test('tgkill(Pn): errors are coded; a signal restarts an rseq critical section, and is otherwise harmless', () => {
-  const code = (src: string): string | undefined => {
-    try {
-      checkSource(src, 't.litmus');
-      return undefined;
-    } catch (e) {
-      return (e as { code?: string }).code;
-    }
-  };
-  const two = (b0: string, b1: string, dirs = ''): string =>
-    `C t\n{}\n${dirs ? `smpcheck { ${dirs} }\n` : ''}P0(int *x) { ${b0} }\nP1(int *x) { ${b1} }\nexists (x=1)\n`;
   assert.equal(code(two('tgkill(P7);', '')), 'SMP104');
   assert.equal(code(two('tgkill(x);', '')), 'SMP109');
   assert.equal(code(two('tgkill(P1);', '', 'kthread P1;')), 'SMP109');

@@ -68,14 +68,10 @@ export class LitmusProgram implements Program {
   private readonly spawned: ReadonlySet<number>;
   /** Threads that start asleep in a system call and run once another thread's wake_up(Pn) wakes them. */
   private readonly sleepers: ReadonlySet<number>;
-  /** The CPU of each thread that starts asleep (wake_up() targets it). */
+  /** The CPU of each thread that starts asleep (wake_up() targets it) or that tgkill() signals. */
   private readonly wakeCpu: ReadonlyMap<number, number>;
   /** Threads placed on several CPUs: each may move to another of its CPUs when preempted in user mode. */
   private readonly migratable: ReadonlySet<number>;
-  /** Threads that tgkill() signals. */
-  private readonly signalled: ReadonlySet<number>;
-  /** The CPU each thread that may migrate starts on (-1: whichever takes it first). */
-  private readonly startCpu: ReadonlyMap<number, number>;
   /** The mm each fork() and execve() statement creates. */
   private readonly mmOfStmt: ReadonlyMap<Stmt, number>;
   /** Timer ticks per CPU that runs more than one task (`preempt N;`). */
@@ -97,27 +93,19 @@ export class LitmusProgram implements Program {
     this.mmOfStmt = procs.mmOfStmt;
     this.spawned = procs.spawned;
     this.sleepers = procs.sleepers;
-    this.signalled = procs.signalled;
-    this.wakeCpu = new Map([...this.sleepers].map((t) => [t, this.placement.findIndex((list) => list.includes(t))]));
+    const signalled = procs.signalled;
+    this.wakeCpu = new Map([...this.sleepers, ...signalled].map((t) => [t, this.placement.findIndex((list) => list.includes(t))]));
     this.migratable = settings.migratable;
+    // A thread that may migrate is placed by 'cpu' directives; what it cannot be combined with is refused there.
+    const refuse = (msg: string): SmpError => new SmpError('SMP109', `${msg}: not supported together`, scenario.directives.find((x) => x.name === 'cpu')!.span, scenario.file);
     for (const t of this.migratable) {
-      const d = scenario.directives.find((x) => x.name === 'cpu')!;
-      if (this.spawned.has(t) || this.sleepers.has(t)) {
-        throw new SmpError('SMP109', `P${t} is placed on several CPUs (it may migrate) and ${this.spawned.has(t) ? 'started by fork()/clone()' : 'woken by wake_up()'}: not supported together`, d.span, scenario.file);
-      }
-    }
-    for (const t of this.signalled) {
-      if (this.migratable.has(t)) {
-        const d = scenario.directives.find((x) => x.name === 'cpu')!;
-        throw new SmpError('SMP109', `P${t} is placed on several CPUs (it may migrate) and signalled by tgkill(): not supported together`, d.span, scenario.file);
-      }
+      if (this.spawned.has(t)) throw refuse(`P${t} is placed on several CPUs (it may migrate) and started by fork()/clone()`);
+      if (this.sleepers.has(t)) throw refuse(`P${t} is placed on several CPUs (it may migrate) and woken by wake_up()`);
+      if (signalled.has(t)) throw refuse(`P${t} is placed on several CPUs (it may migrate) and signalled by tgkill()`);
     }
     for (const t of this.sleepers) {
       const c = this.wakeCpu.get(t)!;
-      if (this.placement[c]!.some((x) => this.migratable.has(x))) {
-        const d = scenario.directives.find((x) => x.name === 'cpu')!;
-        throw new SmpError('SMP109', `CPU ${c} runs both a thread that starts asleep (P${t}) and one that may migrate: not supported together`, d.span, scenario.file);
-      }
+      if (this.placement[c]!.some((x) => this.migratable.has(x))) throw refuse(`CPU ${c} runs both a thread that starts asleep (P${t}) and one that may migrate`);
     }
     this.taskIds = this.placement.map((list) => list.map((t) => {
       if (t !== KTHREAD) return t + 1;
@@ -126,9 +114,9 @@ export class LitmusProgram implements Program {
     }));
     // A CPU whose first task is a child of fork()/clone() or asleep starts idle.
     // A thread that may migrate starts on the first CPU whose list it heads; another CPU whose list it heads starts idle.
-    this.startCpu = new Map([...settings.migratable].map((t) => [t, this.placement.findIndex((list) => list[0] === t)]));
+    const startCpu = new Map([...settings.migratable].map((t) => [t, this.placement.findIndex((list) => list[0] === t)]));
     this.firstTask = this.taskIds.map((list, c) => (list[0] === undefined || this.spawned.has(list[0] - 1) || this.sleepers.has(list[0] - 1)
-      || (settings.migratable.has(list[0] - 1) && this.startCpu.get(list[0] - 1) !== c) ? 0 : list[0]));
+      || (settings.migratable.has(list[0] - 1) && startCpu.get(list[0] - 1) !== c) ? 0 : list[0]));
     // raise_irq() names a CPU; with `cpu N runs ...` there may be fewer CPUs than threads.
     for (const t of [...scenario.threads, ...scenario.handlers]) {
       for (const r of raises(t.body)) {
@@ -149,14 +137,14 @@ export class LitmusProgram implements Program {
         version: variant.base, nrCpus: this.nCpus, nohzFull: false, configRseq: true, archHasMembarrierSyncCore: true,
         preempt: settings.preemptModel, syscallExit: settings.syscallExit, showSysret: scenario.codeLocs.length > 0,
       };
-      const sleepers = [...this.sleepers].map((t) => ({ task: t + 1, cpu: this.placement.findIndex((list) => list.includes(t)) }));
-      const migratable = [...this.migratable].map((t) => ({ task: t + 1, runningOn: this.startCpu.get(t)! }));
+      const sleepers = [...this.sleepers].map((t) => ({ task: t + 1, cpu: this.wakeCpu.get(t)! }));
+      const migratable = [...this.migratable].map((t) => ({ task: t + 1, runningOn: startCpu.get(t)! }));
       const newTasks = [...this.spawned].map((t) => t + 1);
       // Tasks are named after their threads (P2), anonymous kernel threads kthread1, kthread2, ...
       this.taskNames = taskMms.map((_, i) => (i < scenario.threads.length ? `P${i}` : `kthread${i - scenario.threads.length + 1}`));
       this.kernelLayout = new KernelLayout(user.length, config, taskMms, this.firstTask, {
         nrMms: procs.nrMms, alive: taskMms.map((_, i) => !this.spawned.has(i)), newTasks, taskNames: this.taskNames, sleepers, migratable,
-        signalled: [...this.signalled].map((t) => t + 1),
+        signalled: [...signalled].map((t) => t + 1),
       });
       this.init = [...user, ...this.kernelLayout.init];
     } else {
@@ -180,7 +168,7 @@ export class LitmusProgram implements Program {
     const mmOfStmt = this.mmOfStmt;
     const ticks = this.ticks;
     const sleepers = this.sleepers;
-    const wakeCpu = new Map([...this.wakeCpu, ...[...this.signalled].map((t): [number, number] => [t, placement.findIndex((list) => list.includes(t))])]);
+    const wakeCpu = this.wakeCpu;
     const migratable = this.migratable;
     const firstTask = this.firstTask;
     const sharedEntries = new Map<number, SchedEntry>();

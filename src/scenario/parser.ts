@@ -317,6 +317,21 @@ class Parser {
 
   // ---- smpcheck { ... } ------------------------------------------------------
 
+  /**
+   * The `(Pn)` of fork(), clone(), wake_up() and tgkill(): a thread of the scenario
+   * (checked against it in src/litmus/program.ts); `verb` names it in the error.
+   */
+  private threadArg(fn: string, verb: string): number {
+    this.next();
+    this.expect('(', "'('");
+    const who = this.next();
+    const m = who.kind === 'id' ? /^P(\d+)$/.exec(who.text) : null;
+    if (!m) throw new SmpError('SMP109', `${fn}() takes the thread ${verb}, e.g. ${fn}(P1)`, who.span);
+    this.expect(')', "')'");
+    this.usesKernel = true;
+    return Number(m[1]);
+  }
+
   private directiveBlock(): Directive[] {
     this.next();
     this.expect('{', "'{' after 'smpcheck'");
@@ -718,36 +733,15 @@ class Parser {
     }
     if (fn === 'fork' || fn === 'clone') {
       // fork(Pn) / clone(Pn): thread Pn of the scenario starts here (checked in src/litmus/program.ts).
-      this.next();
-      this.expect('(', "'('");
-      const who = this.next();
-      const m = who.kind === 'id' ? /^P(\d+)$/.exec(who.text) : null;
-      if (!m) throw new SmpError('SMP109', `${fn}() takes the thread that starts, e.g. ${fn}(P1)`, who.span);
-      this.expect(')', "')'");
-      this.usesKernel = true;
-      return { k: 'spawn', how: fn, thread: Number(m[1]), span: t.span };
+      return { k: 'spawn', how: fn, thread: this.threadArg(fn, 'that starts'), span: t.span };
     }
     if (fn === 'wake_up') {
       // wake_up(Pn): thread Pn starts asleep in a system call and runs once woken (checked in src/litmus/program.ts).
-      this.next();
-      this.expect('(', "'('");
-      const who = this.next();
-      const m = who.kind === 'id' ? /^P(\d+)$/.exec(who.text) : null;
-      if (!m) throw new SmpError('SMP109', 'wake_up() takes the thread it wakes, e.g. wake_up(P2)', who.span);
-      this.expect(')', "')'");
-      this.usesKernel = true;
-      return { k: 'wake', thread: Number(m[1]), span: t.span };
+      return { k: 'wake', thread: this.threadArg(fn, 'it wakes'), span: t.span };
     }
     if (fn === 'tgkill') {
       // tgkill(Pn): a signal for thread Pn (checked in src/litmus/program.ts).
-      this.next();
-      this.expect('(', "'('");
-      const who = this.next();
-      const m = who.kind === 'id' ? /^P(\d+)$/.exec(who.text) : null;
-      if (!m) throw new SmpError('SMP109', 'tgkill() takes the thread it signals, e.g. tgkill(P1)', who.span);
-      this.expect(')', "')'");
-      this.usesKernel = true;
-      return { k: 'signal', thread: Number(m[1]), span: t.span };
+      return { k: 'signal', thread: this.threadArg(fn, 'it signals'), span: t.span };
     }
     if (fn === 'execve') {
       // execve(): a new program image (the arguments, if any, are ignored).
