@@ -52,3 +52,10 @@ export function* exec_mmap(k: Kernel, cpu: number, mm: number): CpuCode {
   }
   if (activeMm) yield* mmdrop_lazy_tlb(k, activeMm, 'exec_mmap.mmdrop', 'mmdrop_lazy_tlb');
 }
+
+/** Models: do_execve() (v6.18), as far as the mm goes: a fresh mm (mm_alloc()), installed by exec_mmap(). */
+export function* do_execve(k: Kernel, cpu: number, mm: number): CpuCode {
+  yield* k.note('execve');
+  yield* mm_alloc(k, mm);
+  yield* exec_mmap(k, cpu, mm);
+}

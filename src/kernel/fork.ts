@@ -78,3 +78,14 @@ export function* wake_up_new_task(k: Kernel, child: number): CpuCode {
 export function* wait_for_new_task(k: Kernel, child: number): CpuCode {
   yield* k.smp_cond_load_acquire(k.layout.taskWoken[child]!, (v) => v === 1, 'idle: wait for wake_up_new_task');
 }
+
+/**
+ * Models: kernel_clone() (v6.18) as fork(Pn) / clone(Pn) reach it: copy_mm() (a
+ * copy of the mm for fork(), the same mm for clone(CLONE_VM)), then
+ * wake_up_new_task(). `child` is the new task's id, `name` its thread's name.
+ */
+export function* kernel_clone(k: Kernel, cpu: number, child: number, name: string, how: 'fork' | 'clone', mm: number): CpuCode {
+  yield* k.note(how === 'fork' ? `fork(): child ${name}` : `clone(CLONE_VM): thread ${name}`);
+  yield* copy_mm(k, cpu, child, how === 'clone', mm);
+  yield* wake_up_new_task(k, child);
+}

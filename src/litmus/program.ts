@@ -1,24 +1,33 @@
 // Runs a parsed litmus scenario on the machine: each thread becomes a generator
 // that yields one machine op per shared access, through the kernel's mapping of
-// its primitives onto the machine (arch.ts).
+// its primitives onto the machine (arch.ts). This file is the front end's
+// interpreter and the scenario's plan (tasks, processes, placement); what a CPU
+// does with its tasks (scheduling, system calls, interrupt entry and exit) is the
+// kernel model's (src/kernel/sched/idle.ts cpu_startup_entry(), src/kernel/entry/).
 
 import {
   ADDR_BASE, addrOf, isAddr, type Expr, type KernelObservable, type Observable, type Scenario, type Stmt, type Thread,
 } from '../scenario/ast.js';
 import { SmpError, type Span } from '../scenario/errors.js';
-import { PREEMPTED, RSEQ_ABORTED, type ModelName, type ProgramInstance } from '../machine/machine.js';
+import type { ModelName, ProgramInstance } from '../machine/machine.js';
 import type { CpuCode, HandlerCode, Op, OpSite } from '../machine/ops.js';
 import { fenceOp } from './arch.js';
-import { CALL_FUNCTION_VECTOR, Kernel, KernelLayout, ON_CPU_DONE, ON_CPU_PINNED, RESCHEDULE_VECTOR, TIMER_VECTORS, type KernelConfig } from '../kernel/kernel.js';
-import { generic_smp_call_function_single_interrupt } from '../kernel/smp.js';
-import { MEMBARRIER_IPI_HANDLERS, sys_membarrier } from '../kernel/sched/membarrier.js';
+import { Kernel, KernelLayout, TIMER_VECTORS, type KernelConfig } from '../kernel/kernel.js';
+import { sys_membarrier } from '../kernel/sched/membarrier.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from '../kernel/variants.js';
-import { __schedule, try_to_wake_up } from '../kernel/sched/core.js';
+import { try_to_wake_up } from '../kernel/sched/core.js';
+import { init_runqueues } from '../kernel/sched/runqueue.js';
+import { cpu_startup_entry, type UserCode } from '../kernel/sched/idle.js';
+import { idtentry, kernelMode } from '../kernel/entry/common.js';
+import { do_syscall_64 } from '../kernel/arch/x86/entry/syscall_64.js';
+import { iret } from '../kernel/arch/x86/entry/entry_64.js';
+import { sysvec_handler, sysvec_name } from '../kernel/arch/x86/kernel/idt.js';
 import { do_exit } from '../kernel/exit.js';
 import { kthread_unuse_mm, kthread_use_mm } from '../kernel/kthread.js';
-import { copy_mm, wait_for_new_task, wake_up_new_task } from '../kernel/fork.js';
-import { exec_mmap, mm_alloc } from '../kernel/exec.js';
-import { arch_do_signal_or_restart, do_send_sig_info } from '../kernel/signal.js';
+import { kernel_clone } from '../kernel/fork.js';
+import { do_execve } from '../kernel/exec.js';
+import { do_send_sig_info } from '../kernel/signal.js';
+import { RseqAbort, rseq_enter_cs, rseq_leave_cs } from '../kernel/rseq.js';
 import { directiveSettings, KTHREAD } from '../scenario/directives.js';
 
 /** What the explorer needs from any program: litmus now, the kernel model next. */
@@ -171,31 +180,28 @@ export class LitmusProgram implements Program {
     const wakeCpu = this.wakeCpu;
     const migratable = this.migratable;
     const firstTask = this.firstTask;
-    const sharedEntries = new Map<number, SchedEntry>();
-    const sched: CpuSched[] = placement.map((list, c) => ({
-      entries: list.map((t, i): SchedEntry => {
-        const e: SchedEntry = sharedEntries.get(t) ?? {
-          t, id: taskIds[c]![i]!, start: t === KTHREAD ? 'run' : spawned.has(t) ? 'fork' : sleepers.has(t) ? 'sleep' : 'run',
-          shared: migratable.has(t), lastCpu: -1, state: 'new', woken: false, resume: 'none', kernelDepth: 0, preemptCount: 0, sleepLocks: 0,
-        };
-        if (e.shared) sharedEntries.set(t, e);
-        return e;
-      }),
-      cur: 0,
-      running: false,
-      switchedTo: -1,
-      doneShared: new Set(),
-    }));
+    const sched = kernel ? init_runqueues({ placement, taskIds, spawned, sleepers, migratable }) : [];
+    // Each thread's context, kept across migrations (cpu_startup_entry() moves it).
+    const ctxs = new Map<number, ThreadCtx>();
+    const user: UserCode = {
+      start: (t, cpu) => {
+        const ctx: ThreadCtx = { model, file, cpu, kernel, mmOfStmt, wakeCpu, regs: regs[t]! };
+        ctxs.set(t, ctx);
+        return runThread(sc.threads[t]!, ctx);
+      },
+      moved: (t, cpu) => {
+        ctxs.get(t)!.cpu = cpu;
+      },
+    };
     return {
-      task: (cpu: number): CpuCode => runCpu(sched[cpu]!, sc, regs, { model, file, cpu, kernel, mmOfStmt, wakeCpu }, firstTask[cpu] === 0),
+      // Without the kernel model a CPU runs its one thread; with it, the kernel's CPU loop runs the CPU's tasks.
+      task: (cpu: number): CpuCode => (kernel ? cpu_startup_entry(kernel, cpu, sched[cpu]!, user, firstTask[cpu] === 0) : user.start(placement[cpu]![0]!, cpu)),
       handler: (cpu: number, vector: number): HandlerCode => {
-        if (vector === CALL_FUNCTION_VECTOR && kernel) {
-          return irqentry(generic_smp_call_function_single_interrupt(kernel, MEMBARRIER_IPI_HANDLERS, cpu), kernel, cpu, sched[cpu]);
-        }
-        if (TIMER_VECTORS.includes(vector) && kernel) return irqentry(scheduler_tick(kernel, cpu, sched[cpu]!), kernel, cpu, sched[cpu]);
-        if (vector === RESCHEDULE_VECTOR && kernel) return irqentry(scheduler_ipi(kernel), kernel, cpu, sched[cpu]);
+        const sys = kernel ? sysvec_handler(kernel, cpu, sched[cpu]!, vector) : null;
+        if (sys) return sys;
         const h = sc.handlers[vector]!;
-        return irqentry(runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel, mmOfStmt, wakeCpu }), kernel, cpu, sched[cpu]);
+        const code = runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel, mmOfStmt, wakeCpu });
+        return kernel ? idtentry(kernel, cpu, sched[cpu]!, code) : handlerThenIret(code);
       },
       warnings: (): readonly string[] => kernel?.warnings ?? [],
       initialPending: (cpu: number): number =>
@@ -227,9 +233,10 @@ export class LitmusProgram implements Program {
   }
 
   handlerName(vector: number): string {
-    if (vector === CALL_FUNCTION_VECTOR) return 'generic_smp_call_function_single_interrupt';
-    if (TIMER_VECTORS.includes(vector)) return 'timer interrupt';
-    if (vector === RESCHEDULE_VECTOR) return 'reschedule IPI';
+    if (this.kernelLayout) {
+      const sys = sysvec_name(vector);
+      if (sys) return sys;
+    }
     return this.scenario.handlers[vector]?.name ?? `vector${vector}`;
   }
 }
@@ -394,369 +401,10 @@ function* runThread(t: Thread, ctx: ThreadCtx): CpuCode {
   yield* execBlock(t.body, ctx);
 }
 
-/** How a task goes back to what it was doing when its CPU switches to it. */
-type Resume = 'iret' | 'none';
-
-/** One task of a CPU's list (`cpu N runs ...`): a thread, or a body-less kernel thread. */
-interface SchedEntry {
-  t: number; // thread id, or KTHREAD
-  id: number; // task id
-  /**
-   * How the task first runs: from the list (`run`: asleep in a system call it returns
-   * from by SYSRET), started by fork(Pn)/clone(Pn) (`fork`: returns by ret_from_fork's
-   * IRET), or asleep until another thread's wake_up(Pn) (`sleep`: SYSRET).
-   */
-  start: 'run' | 'fork' | 'sleep';
-  /**
-   * Placed on several CPUs: the same entry is in each of their lists, and a CPU reads
-   * its state only after taking the task through KernelLayout.taskOnCpu (a cmpxchg),
-   * which the CPU that ran it last released.
-   */
-  shared: boolean;
-  /** The thread's context (its `cpu` follows the task when it migrates). */
-  ctx?: ThreadCtx;
-  /** The CPU the task last ran on (-1: not yet). */
-  lastCpu: number;
-  state: 'new' | 'running' | 'preempted' | 'done';
-  /** A `sleep` task this CPU has seen woken (it read task->__state). */
-  woken: boolean;
-  gen?: CpuCode;
-  /** The op an interrupt withdrew from the task when it switched tasks: done again on resumption. */
-  pending?: Op;
-  /** Preempted: by an interrupt (back through its IRET) or in the kernel's own schedule() call. */
-  resume: Resume;
-  /** The CPU-local kernel state of the task while it is switched out. */
-  kernelDepth: number;
-  preemptCount: number;
-  sleepLocks: number;
-}
-
-/** A CPU's runqueue as the model keeps it (CPU-local: read only by this CPU's code). */
-interface CpuSched {
-  entries: SchedEntry[];
-  /** The entry the CPU runs, or last ran. */
-  cur: number;
-  /** Does the CPU's task context run entry `cur` now (not the idle task, not the scheduler)? */
-  running: boolean;
-  /** Shared entries this CPU has seen finished. */
-  doneShared: Set<SchedEntry>;
-  /** The entry an interrupt's exit switched to (see irqentry). */
-  switchedTo: number;
-}
-
-/** Thrown into a thread's code at the op it was about to do: its rseq critical section aborts. */
-export class RseqAbort extends Error {}
-
-/**
- * An interrupt on `cpu`: the handler, then irqentry_exit() (kernel/entry/common.c,
- * v6.18). Going back to user mode, or under preempt=full to preemptible kernel code
- * (preempt_schedule_irq()), with need_resched() set, the CPU switches to the next
- * runnable task: the handler returns PREEMPTED and the interrupted task goes back
- * later, through this interrupt's IRET, while the task switched to returns its own
- * way (SYSRET from its system call, say). Otherwise a task in an rseq critical
- * section with an rseq event pending goes to its abort handler
- * (rseq_handle_notify_resume()), and the return is an IRET, which is serialising on x86.
- */
-function* irqentry(handler: HandlerCode, k: Kernel | null, cpu: number, S: CpuSched | undefined): HandlerCode {
-  if (k) k.inIrq[cpu]!++;
-  const r = yield* handler;
-  if (k) k.inIrq[cpu]!--;
-  if (k && S) {
-    const e = S.entries[S.cur];
-    if (e && S.running) {
-      const toUser = k.kernelDepth[cpu] === 0 && e.t !== KTHREAD && k.layout.taskMms[e.id - 1] !== 0 && k.mmOf(e.id) !== 0;
-      if ((toUser || k.preemptModel === 'full') && k.preemptible(cpu) && (yield* k.need_resched(cpu))) {
-        const j = yield* pickNext(k, cpu, S, 'take');
-        if (j >= 0) {
-          yield* k.note(toUser ? 'irqentry_exit_to_user_mode(): need_resched: schedule()' : 'irqentry_exit(): preempt_schedule_irq()');
-          k.counters.irq_resched[cpu]!++;
-          e.state = 'preempted';
-          e.resume = 'iret';
-          S.switchedTo = j;
-          yield* switchTo(k, cpu, S, j);
-          return PREEMPTED;
-        }
-      }
-      const signal = toUser ? yield* arch_do_signal_or_restart(k, e.id) : false;
-      if (toUser && k.rseqCs.has(e.id) && (k.rseqEvent.has(e.id) || signal)) {
-        yield* k.note(`${signal ? 'rseq_signal_deliver()' : 'rseq_handle_notify_resume()'}: in a critical section, restart at its abort handler`);
-        yield { k: 'serialize', site: { fn: 'IRET' } };
-        return RSEQ_ABORTED;
-      }
-    }
-  }
-  yield { k: 'serialize', site: { fn: 'IRET' } };
-  return r;
-}
-
-/**
- * Can entry x run now on `cpu`? A `sleep` task once this CPU reads its wakeup from
- * memory (`take`); a child of fork()/clone() only in the list's order (pickAfterEnd);
- * a shared task (placed on several CPUs) when its p->on_cpu says it is free for this
- * CPU: `peek` reads it, `take` takes the task with a cmpxchg (and the caller switches to it).
- */
-function* runnable(k: Kernel, cpu: number, S: CpuSched, x: SchedEntry, mode: 'peek' | 'take'): Generator<Op, boolean, number> {
-  if (x.shared) {
-    if (S.doneShared.has(x)) return false;
-    const loc = k.layout.taskOnCpu[x.id]!;
-    const free = (v: number): boolean => v === 0 || v === ON_CPU_PINNED + cpu;
-    // A load first: only a task seen free is taken (a locked cmpxchg, which can still fail).
-    let v = yield { k: 'ld', loc, site: { fn: 'p->on_cpu' } };
-    if (mode === 'take' && free(v)) {
-      v = yield { k: 'rmw', loc, f: (old) => (free(old) ? cpu + 1 : undefined), site: { fn: 'pick_next_task(): take the task (p->on_cpu)' } };
-    }
-    if (v === ON_CPU_DONE) S.doneShared.add(x);
-    return free(v);
-  }
-  if (x.state === 'preempted') return true;
-  if (x.state !== 'new') return false;
-  if (x.start === 'run') return true;
-  if (x.start === 'sleep' && !x.woken && mode === 'take') {
-    x.woken = (yield { k: 'ld', loc: k.layout.taskWoken[x.id]!, site: { fn: 'pick_next_task(): p->__state' } }) === 1;
-  }
-  return x.start === 'sleep' && x.woken;
-}
-
-/**
- * pick_next_task() when the current task is preempted: the next runnable entry after
- * it, in the list's cyclic order; -1 if none. A task that may migrate is a candidate
- * when it is free for this CPU (its p->on_cpu says so).
- */
-function* pickNext(k: Kernel, cpu: number, S: CpuSched, mode: 'peek' | 'take'): Generator<Op, number, number> {
-  const n = S.entries.length;
-  for (let d = 1; d < n; d++) {
-    const j = (S.cur + d) % n;
-    if (yield* runnable(k, cpu, S, S.entries[j]!, mode)) return j;
-  }
-  return -1;
-}
-
-/**
- * schedule() on `cpu` to entry j (-1: the idle task): keep the CPU-local kernel
- * state of a task that is switched out, __schedule() with preemption off, then
- * restore the next task's state.
- */
-function* switchTo(k: Kernel, cpu: number, S: CpuSched, j: number, clearResched = true): CpuCode {
-  const prev = S.running ? S.entries[S.cur] : undefined;
-  S.running = false;
-  if (prev?.state === 'preempted') {
-    prev.kernelDepth = k.kernelDepth[cpu]!;
-    prev.preemptCount = k.preemptCount[cpu]!;
-    prev.sleepLocks = k.sleepLocks[cpu]!;
-  }
-  k.kernelDepth[cpu] = 1;
-  k.preemptCount[cpu] = 1;
-  k.sleepLocks[cpu] = 0;
-  yield* __schedule(k, cpu, j < 0 ? 0 : S.entries[j]!.id, clearResched);
-  if (prev?.shared && prev.state === 'preempted') {
-    // finish_task_switch(): prev->on_cpu = 0; preempted in the kernel, it stays on this CPU.
-    const val = prev.kernelDepth > 0 ? ON_CPU_PINNED + cpu : 0;
-    yield { k: 'st', loc: k.layout.taskOnCpu[prev.id]!, val, site: { fn: 'finish_task_switch(): smp_store_release(&prev->on_cpu, 0)' } };
-  }
-  if (j < 0) return;
-  const e = S.entries[j]!;
-  const back = e.state === 'preempted';
-  k.kernelDepth[cpu] = back ? e.kernelDepth : 0;
-  k.preemptCount[cpu] = back ? e.preemptCount : 0;
-  k.sleepLocks[cpu] = back ? e.sleepLocks : 0;
-  S.cur = j;
-  S.running = true;
-}
-
-/**
- * The CPU has nothing to go back to (its start, or its task ended): switch to the
- * next task in the list's cyclic order from `from` that can run: a preempted one,
- * one runnable from the start, a child of fork()/clone() (the CPU idles until
- * wake_up_new_task()), or a woken sleeper. With only sleepers left, the CPU runs
- * the idle task (rq->curr = idle, lazy mm) and polls TIF_NEED_RESCHED until a
- * wakeup. Returns the entry switched to, or -1 when every task is done.
- */
-function* pickAfterEnd(k: Kernel, cpu: number, S: CpuSched, from: number): Generator<Op, number, number> {
-  const n = S.entries.length;
-  for (;;) {
-    let sleeping = false;
-    let elsewhere: SchedEntry | undefined; // a shared task that may come free
-    for (let d = 0; d < n; d++) {
-      const j = (from + d) % n;
-      const x = S.entries[j]!;
-      if (x.shared) {
-        if (yield* runnable(k, cpu, S, x, 'take')) {
-          yield* switchTo(k, cpu, S, j);
-          return j;
-        }
-        if (!S.doneShared.has(x)) elsewhere ??= x;
-        continue;
-      }
-      if (x.state === 'done' || x.state === 'running') continue;
-      if (x.state === 'new' && x.start === 'sleep' && !(yield* runnable(k, cpu, S, x, 'take'))) {
-        sleeping = true;
-        continue;
-      }
-      if (x.state === 'new' && x.start === 'fork') yield* kernelMode(k, cpu, wait_for_new_task(k, x.id));
-      yield* switchTo(k, cpu, S, j);
-      return j;
-    }
-    if (!sleeping && !elsewhere) return -1;
-    // do_idle(): the idle task (no clearing of TIF_NEED_RESCHED: a wakeup may have set it).
-    if (k.curr[cpu] !== 0) yield* switchTo(k, cpu, S, -1, false);
-    if (elsewhere) {
-      // Until a task this CPU may run is preempted elsewhere (and can be pulled here) or ends.
-      const free = (v: number): boolean => v === 0 || v === ON_CPU_PINNED + cpu || v === ON_CPU_DONE;
-      yield* k.smp_cond_load_acquire(k.layout.taskOnCpu[elsewhere.id]!, free, 'do_idle(): wait for a task to pull (p->on_cpu)');
-    } else {
-      yield* k.smp_cond_load_acquire(k.layout.needResched[cpu]!, (v) => v !== 0, 'do_idle(): while (!need_resched())');
-    }
-  }
-}
-
-/** Kernel code on `cpu`: while it runs, the task is in kernel mode. */
-function* kernelMode<T>(k: Kernel, cpu: number, g: Generator<Op, T, number>): Generator<Op, T, number> {
-  k.kernelDepth[cpu]!++;
-  const r = yield* g;
-  k.kernelDepth[cpu]!--;
-  return r;
-}
-
-/**
- * A system call on `cpu` (arch/x86/entry/syscall_64.c do_syscall_64(), v6.18): the
- * kernel code, then syscall_exit_to_user_mode(), whose exit_to_user_mode_loop()
- * calls schedule() when need_resched() is set, then the return to user mode: SYSRET
- * (the fast path, not serialising) or, with `config syscall_exit=iret;`, IRET.
- */
-function* do_syscall_64<T>(k: Kernel, cpu: number, g: Generator<Op, T, number>): Generator<Op, T, number> {
-  k.kernelDepth[cpu]!++;
-  const r = yield* g;
-  if (k.preemptible(cpu) && (yield* k.need_resched(cpu, 'syscall_exit_to_user_mode(): need_resched()'))) {
-    yield { k: 'nop', resched: true, site: { fn: 'syscall_exit_to_user_mode(): schedule()' } };
-  }
-  yield* arch_do_signal_or_restart(k, k.current(cpu));
-  if (k.config.syscallExit === 'iret') yield { k: 'serialize', site: { fn: 'IRET (system call return, slow path)' } };
-  else if (k.config.showSysret) yield { k: 'nop', site: { fn: 'SYSRET' } };
-  k.kernelDepth[cpu]!--;
-  return r;
-}
-
-function* kthreadBody(): CpuCode {
-  yield { k: 'nop', site: { fn: 'kthread (runs in the kernel, mm NULL)' } };
-}
-
-/**
- * A CPU runs its tasks in the list's order; between two, the kernel's schedule()
- * switches. A task gives the CPU up when its body ends, when an interrupt's exit
- * finds need_resched() set (a timer tick's scheduler_tick(), a wakeup from another
- * CPU), or when its own kernel code calls schedule() (system-call exit,
- * cond_resched(), preempt_enable()). A preempted task resumes when the CPU comes
- * back to it, in the same cyclic order, the way it left: through its interrupt's
- * IRET, or in the kernel where it called schedule().
- */
-function* runCpu(S: CpuSched, sc: Scenario, regs: number[][], base: Omit<ThreadCtx, 'regs'>, startsIdle = false): CpuCode {
-  const k = base.kernel;
-  const cpu = base.cpu;
-  const n = S.entries.length;
-  let i = 0;
-  let switchedIn = false;
-  if (k && startsIdle) {
-    i = yield* pickAfterEnd(k, cpu, S, 0);
-    if (i < 0) return;
-    switchedIn = true;
-  }
-  for (;;) {
-    const e = S.entries[i]!;
-    S.cur = i;
-    S.running = true;
-    if (e.ctx) e.ctx.cpu = cpu; // a migrated task runs on this CPU now
-    if (k && e.lastCpu >= 0 && e.lastCpu !== cpu) k.counters.migrations[cpu]!++;
-    e.lastCpu = cpu;
-    let res: IteratorResult<Op, void>;
-    if (e.state === 'preempted') {
-      e.state = 'running';
-      if (e.resume === 'iret') yield { k: 'serialize', site: { fn: 'IRET (the interrupt that preempted the task returns)' } };
-      if (k && e.resume === 'iret' && e.kernelDepth === 0 && k.rseqCs.has(e.id)) {
-        // Preempted inside an rseq critical section: __schedule()'s rseq_preempt()
-        // flagged the event, so the return to user mode goes to the abort handler.
-        e.pending = undefined;
-        res = e.gen!.throw(new RseqAbort());
-      } else if (e.pending) {
-        res = { done: false, value: e.pending };
-        e.pending = undefined;
-      } else {
-        res = e.gen!.next(0);
-      }
-    } else {
-      e.state = 'running';
-      if (e.t === KTHREAD) e.gen = kthreadBody();
-      else {
-        e.ctx = { ...base, cpu, regs: regs[e.t]! };
-        e.gen = runThread(sc.threads[e.t]!, e.ctx);
-      }
-      if (k && switchedIn && e.t !== KTHREAD && k.layout.taskMms[e.id - 1] !== 0) {
-        // Back to user mode from where the task slept: ret_from_fork's IRET for a new
-        // child, else the SYSRET of the system call it slept in.
-        if (e.start === 'fork') yield { k: 'serialize', site: { fn: 'ret_from_fork: IRET' } };
-        else if (k.config.syscallExit === 'iret') yield { k: 'serialize', site: { fn: 'IRET (system call return, slow path)' } };
-        else if (k.config.showSysret) yield { k: 'nop', site: { fn: 'SYSRET' } };
-      }
-      res = e.gen.next(0);
-    }
-    let next = -1;
-    while (!res.done) {
-      const op = res.value;
-      if (op.k === 'nop' && op.resched && k) {
-        // The task's kernel code calls schedule().
-        const j = yield* pickNext(k, cpu, S, 'take');
-        yield* k.note(op.site.fn);
-        if (j >= 0) {
-          e.state = 'preempted';
-          e.resume = 'none';
-          yield* switchTo(k, cpu, S, j);
-          next = j;
-          break;
-        }
-        // Nothing else can run: __schedule() keeps this task (and clears the flag).
-        yield* __schedule(k, cpu, e.id);
-        res = e.gen!.next(0);
-        continue;
-      }
-      const r = yield op;
-      if (r === PREEMPTED) {
-        e.state = 'preempted';
-        e.pending = op;
-        e.resume = 'iret';
-        next = S.switchedTo;
-        break;
-      }
-      res = r === RSEQ_ABORTED ? e.gen!.throw(new RseqAbort()) : e.gen!.next(r);
-    }
-    switchedIn = true;
-    if (next >= 0) {
-      i = next;
-      continue;
-    }
-    e.state = 'done';
-    S.running = false;
-    if (!k) return;
-    if (e.shared) yield { k: 'st', loc: k.layout.taskOnCpu[e.id]!, val: ON_CPU_DONE, site: { fn: 'the task has ended: no CPU takes it again (p->on_cpu)' } };
-    i = yield* pickAfterEnd(k, cpu, S, (i + 1) % n);
-    if (i < 0) return;
-  }
-}
-
-/**
- * The timer interrupt: scheduler_tick() (v6.18) finds another task runnable on this
- * CPU and asks for a reschedule (resched_curr(): this CPU's own TIF_NEED_RESCHED);
- * irqentry_exit() acts on it. A child of fork()/clone() not yet started and a task
- * still asleep are not candidates.
- */
-function* scheduler_tick(k: Kernel, cpu: number, S: CpuSched): HandlerCode {
-  yield { k: 'nop', site: { fn: 'timer interrupt: scheduler_tick()' } };
-  if (!S.running) return;
-  if ((yield* pickNext(k, cpu, S, 'peek')) < 0) return;
-  k.needReschedLocal[cpu] = true;
-}
-
-/** The reschedule IPI: scheduler_ipi() has nothing to do here; its irqentry_exit() reschedules. */
-function* scheduler_ipi(k: Kernel): HandlerCode {
-  yield* k.note('scheduler_ipi()');
+/** A scenario's interrupt handler on a machine without the kernel model: the handler, then IRET. */
+function* handlerThenIret(h: CpuCode): HandlerCode {
+  yield* h;
+  yield* iret();
 }
 
 function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> {
@@ -798,11 +446,11 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
         yield* kernelMode(ctx.kernel, ctx.cpu, s.use ? kthread_use_mm(ctx.kernel, ctx.cpu, 1) : kthread_unuse_mm(ctx.kernel, ctx.cpu, 1));
         break;
       case 'spawn': {
-        yield* do_syscall_64(ctx.kernel!, ctx.cpu, spawnTask(ctx.kernel!, ctx.cpu, s, ctx.mmOfStmt.get(s) ?? 0));
+        yield* do_syscall_64(ctx.kernel!, ctx.cpu, kernel_clone(ctx.kernel!, ctx.cpu, s.thread + 1, `P${s.thread}`, s.how, ctx.mmOfStmt.get(s) ?? 0));
         break;
       }
       case 'execve': {
-        yield* do_syscall_64(ctx.kernel!, ctx.cpu, execve(ctx.kernel!, ctx.cpu, ctx.mmOfStmt.get(s)!));
+        yield* do_syscall_64(ctx.kernel!, ctx.cpu, do_execve(ctx.kernel!, ctx.cpu, ctx.mmOfStmt.get(s)!));
         break;
       }
       case 'signal': {
@@ -823,18 +471,16 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
         const k = ctx.kernel!;
         const task = k.current(ctx.cpu);
         yield { k: 'nop', site: site('rseq: enter critical section (rseq->rseq_cs = &cs)', s.span) };
-        k.rseqCs.add(task);
-        k.rseqEvent.delete(task);
+        rseq_enter_cs(k, task);
         try {
           yield* execBlock(s.body, ctx);
           const a = yield* evalExpr(s.commit.addr, ctx, 0);
           const v = yield* evalExpr(s.commit.e, ctx, 0);
           yield { k: 'st', loc: deref(a, s.commit.span, file), val: v, site: site('rseq_commit', s.commit.span) };
-          k.rseqCs.delete(task);
+          rseq_leave_cs(k, task, false);
         } catch (e) {
           if (!(e instanceof RseqAbort)) throw e;
-          k.rseqCs.delete(task);
-          k.rseqEvent.delete(task);
+          rseq_leave_cs(k, task, true);
           yield { k: 'nop', site: site('rseq: abort (the thread continues at the abort handler)', s.span) };
           yield* execBlock(s.abort, ctx);
         }
@@ -847,20 +493,6 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
         return;
     }
   }
-}
-
-/** fork(Pn) / clone(Pn): copy_mm() (a copy of the mm, or the same one), then wake the child. */
-function* spawnTask(k: Kernel, cpu: number, s: Extract<Stmt, { k: 'spawn' }>, mm: number): CpuCode {
-  yield* k.note(s.how === 'fork' ? `fork(): child P${s.thread}` : `clone(CLONE_VM): thread P${s.thread}`);
-  yield* copy_mm(k, cpu, s.thread + 1, s.how === 'clone', mm);
-  yield* wake_up_new_task(k, s.thread + 1);
-}
-
-/** execve(): a fresh mm, installed by exec_mmap(). */
-function* execve(k: Kernel, cpu: number, mm: number): CpuCode {
-  yield* k.note('execve');
-  yield* mm_alloc(k, mm);
-  yield* exec_mmap(k, cpu, mm);
 }
 
 function deref(a: number, span: Span, file: string): number {

@@ -7,12 +7,16 @@
 // rq->curr on a kernel-thread -> user switch.
 // Also try_to_wake_up() for a task asleep in a system call, and the
 // TIF_NEED_RESCHED flag it and the tick set.
-// Leaves out: pick_next_task() (the scenario's `cpu N runs ...` order decides the
-// next task; src/litmus/program.ts decides when to switch), the task state machine
-// beyond asleep/runnable, accounting, RCU and rseq hooks, core scheduling, migration.
+// Also pick_next_task() over the model's runqueue (runqueue.ts: the scenario's
+// `cpu N runs ...` order decides the next task), schedule() and scheduler_tick().
+// Leaves out: scheduling classes and load balancing (a task placed on several CPUs
+// moves by the idle pull of do_idle()), the task state machine beyond
+// asleep/runnable, accounting, RCU and rseq hooks, core scheduling.
 
-import type { CpuCode } from '../../machine/ops.js';
+import type { CpuCode, HandlerCode, Op } from '../../machine/ops.js';
 import type { Kernel } from '../kernel.js';
+import { ON_CPU_DONE, ON_CPU_PINNED } from '../kernel.js';
+import type { CpuSched, SchedEntry } from './runqueue.js';
 import { switch_mm_irqs_off } from '../arch/x86/mm/tlb.js';
 import { mmdrop_lazy_tlb, mmgrab } from './mm.js';
 import { membarrier_mm_sync_core_before_usermode } from '../arch/x86/sync_core.js';
@@ -121,4 +125,100 @@ export function* try_to_wake_up(k: Kernel, cpu: number, p: number, name: string,
   yield { k: 'st', loc: L.needResched[target]!, val: 1, site: { fn: `resched_curr(): set_tsk_need_resched(cpu${target}'s current)` } };
   if (target !== cpu) yield { k: 'raise', cpu: target, vector: RESCHEDULE_VECTOR, site: { fn: 'smp_send_reschedule' } };
   yield { k: 'st', loc: L.taskPiLock[p]!, val: 0, site: { fn: 'raw_spin_unlock_irqrestore(&p->pi_lock)' } };
+}
+
+// ---- choosing and switching tasks --------------------------------------------------------
+
+/**
+ * Can entry x run now on `cpu`? A `sleep` task once this CPU reads its wakeup from
+ * memory (`take`); a child of fork()/clone() only in the list's order (do_idle());
+ * a shared task (placed on several CPUs) when its p->on_cpu says it is free for this
+ * CPU: `peek` reads it, `take` takes the task with a cmpxchg (and the caller switches to it).
+ */
+export function* task_runnable(k: Kernel, cpu: number, S: CpuSched, x: SchedEntry, mode: 'peek' | 'take'): Generator<Op, boolean, number> {
+  if (x.shared) {
+    if (S.doneShared.has(x)) return false;
+    const loc = k.layout.taskOnCpu[x.id]!;
+    const free = (v: number): boolean => v === 0 || v === ON_CPU_PINNED + cpu;
+    // A load first: only a task seen free is taken (a locked cmpxchg, which can still fail).
+    let v = yield { k: 'ld', loc, site: { fn: 'p->on_cpu' } };
+    if (mode === 'take' && free(v)) {
+      v = yield { k: 'rmw', loc, f: (old) => (free(old) ? cpu + 1 : undefined), site: { fn: 'pick_next_task(): take the task (p->on_cpu)' } };
+    }
+    if (v === ON_CPU_DONE) S.doneShared.add(x);
+    return free(v);
+  }
+  if (x.state === 'preempted') return true;
+  if (x.state !== 'new') return false;
+  if (x.start === 'run') return true;
+  if (x.start === 'sleep' && !x.woken && mode === 'take') {
+    x.woken = (yield { k: 'ld', loc: k.layout.taskWoken[x.id]!, site: { fn: 'pick_next_task(): p->__state' } }) === 1;
+  }
+  return x.start === 'sleep' && x.woken;
+}
+
+/**
+ * Models: pick_next_task() (v6.18) when the current task is preempted: the next
+ * runnable entry after it, in the list's cyclic order; -1 if none. A task that may
+ * migrate is a candidate when it is free for this CPU (its p->on_cpu says so).
+ * Leaves out: scheduling classes and weights (the scenario's order decides).
+ */
+export function* pick_next_task(k: Kernel, cpu: number, S: CpuSched, mode: 'peek' | 'take'): Generator<Op, number, number> {
+  const n = S.entries.length;
+  for (let d = 1; d < n; d++) {
+    const j = (S.cur + d) % n;
+    if (yield* task_runnable(k, cpu, S, S.entries[j]!, mode)) return j;
+  }
+  return -1;
+}
+
+/**
+ * Models: schedule() (v6.18) on `cpu` to entry j (-1: the idle task): keep the
+ * CPU-local kernel state of a task that is switched out, __schedule() with
+ * preemption off, then restore the next task's state. A task that may migrate is
+ * released (p->on_cpu) unless it was preempted in the kernel, where it stays.
+ */
+export function* schedule(k: Kernel, cpu: number, S: CpuSched, j: number, clearResched = true): CpuCode {
+  const prev = S.running ? S.entries[S.cur] : undefined;
+  S.running = false;
+  if (prev?.state === 'preempted') {
+    prev.kernelDepth = k.kernelDepth[cpu]!;
+    prev.preemptCount = k.preemptCount[cpu]!;
+    prev.sleepLocks = k.sleepLocks[cpu]!;
+  }
+  k.kernelDepth[cpu] = 1;
+  k.preemptCount[cpu] = 1;
+  k.sleepLocks[cpu] = 0;
+  yield* __schedule(k, cpu, j < 0 ? 0 : S.entries[j]!.id, clearResched);
+  if (prev?.shared && prev.state === 'preempted') {
+    // finish_task_switch(): prev->on_cpu = 0; preempted in the kernel, it stays on this CPU.
+    const val = prev.kernelDepth > 0 ? ON_CPU_PINNED + cpu : 0;
+    yield { k: 'st', loc: k.layout.taskOnCpu[prev.id]!, val, site: { fn: 'finish_task_switch(): smp_store_release(&prev->on_cpu, 0)' } };
+  }
+  if (j < 0) return;
+  const e = S.entries[j]!;
+  const back = e.state === 'preempted';
+  k.kernelDepth[cpu] = back ? e.kernelDepth : 0;
+  k.preemptCount[cpu] = back ? e.preemptCount : 0;
+  k.sleepLocks[cpu] = back ? e.sleepLocks : 0;
+  S.cur = j;
+  S.running = true;
+}
+
+/**
+ * Models: scheduler_tick() (v6.18), from the timer interrupt: another task is
+ * runnable on this CPU, so ask for a reschedule (resched_curr(): this CPU's own
+ * TIF_NEED_RESCHED); irqentry_exit() acts on it. A child of fork()/clone() not yet
+ * started and a task still asleep are not candidates.
+ */
+export function* scheduler_tick(k: Kernel, cpu: number, S: CpuSched): HandlerCode {
+  yield { k: 'nop', site: { fn: 'timer interrupt: scheduler_tick()' } };
+  if (!S.running) return;
+  if ((yield* pick_next_task(k, cpu, S, 'peek')) < 0) return;
+  k.needReschedLocal[cpu] = true;
+}
+
+/** Models: scheduler_ipi() (v6.18), the reschedule IPI: nothing to do here; its irqentry_exit() reschedules. */
+export function* scheduler_ipi(k: Kernel): HandlerCode {
+  yield* k.note('scheduler_ipi()');
 }

@@ -1,0 +1,31 @@
+// Models: arch/x86/kernel/idt.c's system vectors (v6.18), as the kernel model uses
+// them: the call-function IPI (sysvec_call_function_single() ->
+// generic_smp_call_function_single_interrupt()), the reschedule IPI
+// (sysvec_reschedule_ipi() -> scheduler_ipi()) and the local timer
+// (sysvec_apic_timer_interrupt() -> scheduler_tick()), each inside idtentry().
+// A scenario's own handlers take vectors below these (see kernel.ts).
+
+import type { HandlerCode } from '../../../../machine/ops.js';
+import type { Kernel } from '../../../kernel.js';
+import { CALL_FUNCTION_VECTOR, RESCHEDULE_VECTOR, TIMER_VECTORS } from '../../../kernel.js';
+import type { CpuSched } from '../../../sched/runqueue.js';
+import { idtentry } from '../../../entry/common.js';
+import { generic_smp_call_function_single_interrupt } from '../../../smp.js';
+import { MEMBARRIER_IPI_HANDLERS } from '../../../sched/membarrier.js';
+import { scheduler_ipi, scheduler_tick } from '../../../sched/core.js';
+
+/** The kernel's handler of system vector `vector` on `cpu`, or null for a scenario's own vector. */
+export function sysvec_handler(k: Kernel, cpu: number, S: CpuSched, vector: number): HandlerCode | null {
+  if (vector === CALL_FUNCTION_VECTOR) return idtentry(k, cpu, S, generic_smp_call_function_single_interrupt(k, MEMBARRIER_IPI_HANDLERS, cpu));
+  if (TIMER_VECTORS.includes(vector)) return idtentry(k, cpu, S, scheduler_tick(k, cpu, S));
+  if (vector === RESCHEDULE_VECTOR) return idtentry(k, cpu, S, scheduler_ipi(k));
+  return null;
+}
+
+/** The name of a system vector's handler for traces, or null for a scenario's own vector. */
+export function sysvec_name(vector: number): string | null {
+  if (vector === CALL_FUNCTION_VECTOR) return 'generic_smp_call_function_single_interrupt';
+  if (TIMER_VECTORS.includes(vector)) return 'timer interrupt';
+  if (vector === RESCHEDULE_VECTOR) return 'reschedule IPI';
+  return null;
+}

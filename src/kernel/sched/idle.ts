@@ -1,0 +1,171 @@
+// Models: kernel/sched/idle.c cpu_startup_entry() and do_idle() (v6.18) as the
+// model's CPU loop: a CPU runs the tasks of its runqueue (runqueue.ts) in the
+// list's order; between two, schedule() switches. A task gives the CPU up when its
+// body ends, when an interrupt's exit finds need_resched() set (a timer tick's
+// scheduler_tick(), a wakeup from another CPU), or when its own kernel code calls
+// schedule() (system-call exit, cond_resched(), preempt_enable()). A preempted task
+// resumes when the CPU comes back to it, in the same cyclic order, the way it left:
+// through its interrupt's IRET, or in the kernel where it called schedule(). With
+// nothing runnable the CPU runs the idle task and polls TIF_NEED_RESCHED (or a task
+// it may pull from another CPU).
+// Leaves out: cpuidle states, the tick being stopped, and the idle task's own
+// kernel code (polling is one waiting step).
+
+import type { CpuCode, Op } from '../../machine/ops.js';
+import { PREEMPTED, RSEQ_ABORTED } from '../../machine/machine.js';
+import { KTHREAD } from '../../scenario/directives.js';
+import type { Kernel } from '../kernel.js';
+import { ON_CPU_DONE, ON_CPU_PINNED } from '../kernel.js';
+import type { CpuSched, SchedEntry } from './runqueue.js';
+import { __schedule, pick_next_task, schedule, task_runnable } from './core.js';
+import { kernelMode } from '../entry/common.js';
+import { wait_for_new_task } from '../fork.js';
+import { iret, ret_from_fork, syscall_return } from '../arch/x86/entry/entry_64.js';
+import { RseqAbort } from '../rseq.js';
+
+/** The user code of the scenario's threads, which the CPU loop starts and moves. */
+export interface UserCode {
+  /** Start thread t's code on `cpu`. */
+  start(t: number, cpu: number): CpuCode;
+  /** Thread t (already started) runs on `cpu` now: it migrated, or came back. */
+  moved(t: number, cpu: number): void;
+}
+
+function* kthreadBody(): CpuCode {
+  yield { k: 'nop', site: { fn: 'kthread (runs in the kernel, mm NULL)' } };
+}
+
+/**
+ * do_idle() when the CPU has nothing to go back to (its start, or its task ended):
+ * switch to the next task in the list's cyclic order from `from` that can run: a
+ * preempted one, one runnable from the start, a child of fork()/clone() (the CPU
+ * idles until wake_up_new_task()), or a woken sleeper. With only sleepers left, the
+ * CPU runs the idle task (rq->curr = idle, lazy mm) and polls TIF_NEED_RESCHED until
+ * a wakeup. Returns the entry switched to, or -1 when every task is done.
+ */
+export function* do_idle(k: Kernel, cpu: number, S: CpuSched, from: number): Generator<Op, number, number> {
+  const n = S.entries.length;
+  for (;;) {
+    let sleeping = false;
+    let elsewhere: SchedEntry | undefined; // a shared task that may come free
+    for (let d = 0; d < n; d++) {
+      const j = (from + d) % n;
+      const x = S.entries[j]!;
+      if (x.shared) {
+        if (yield* task_runnable(k, cpu, S, x, 'take')) {
+          yield* schedule(k, cpu, S, j);
+          return j;
+        }
+        if (!S.doneShared.has(x)) elsewhere ??= x;
+        continue;
+      }
+      if (x.state === 'done' || x.state === 'running') continue;
+      if (x.state === 'new' && x.start === 'sleep' && !(yield* task_runnable(k, cpu, S, x, 'take'))) {
+        sleeping = true;
+        continue;
+      }
+      if (x.state === 'new' && x.start === 'fork') yield* kernelMode(k, cpu, wait_for_new_task(k, x.id));
+      yield* schedule(k, cpu, S, j);
+      return j;
+    }
+    if (!sleeping && !elsewhere) return -1;
+    // The idle task (no clearing of TIF_NEED_RESCHED: a wakeup may have set it).
+    if (k.curr[cpu] !== 0) yield* schedule(k, cpu, S, -1, false);
+    if (elsewhere) {
+      // Until a task this CPU may run is preempted elsewhere (and can be pulled here) or ends.
+      const free = (v: number): boolean => v === 0 || v === ON_CPU_PINNED + cpu || v === ON_CPU_DONE;
+      yield* k.smp_cond_load_acquire(k.layout.taskOnCpu[elsewhere.id]!, free, 'do_idle(): wait for a task to pull (p->on_cpu)');
+    } else {
+      yield* k.smp_cond_load_acquire(k.layout.needResched[cpu]!, (v) => v !== 0, 'do_idle(): while (!need_resched())');
+    }
+  }
+}
+
+/**
+ * cpu_startup_entry(): the CPU's task context for the whole execution (see the file
+ * header). `startsIdle`: the CPU's first task cannot run yet (a child of fork(), a
+ * sleeper, or a task that starts on another CPU), so the CPU starts in do_idle().
+ */
+export function* cpu_startup_entry(k: Kernel, cpu: number, S: CpuSched, user: UserCode, startsIdle: boolean): CpuCode {
+  const n = S.entries.length;
+  let i = 0;
+  let switchedIn = false;
+  if (startsIdle) {
+    i = yield* do_idle(k, cpu, S, 0);
+    if (i < 0) return;
+    switchedIn = true;
+  }
+  for (;;) {
+    const e = S.entries[i]!;
+    S.cur = i;
+    S.running = true;
+    if (e.gen && e.t !== KTHREAD) user.moved(e.t, cpu); // a migrated task runs on this CPU now
+    if (e.lastCpu >= 0 && e.lastCpu !== cpu) k.counters.migrations[cpu]!++;
+    e.lastCpu = cpu;
+    let res: IteratorResult<Op, void>;
+    if (e.state === 'preempted') {
+      e.state = 'running';
+      if (e.resume === 'iret') yield* iret('IRET (the interrupt that preempted the task returns)');
+      if (e.resume === 'iret' && e.kernelDepth === 0 && k.rseqCs.has(e.id)) {
+        // Preempted inside an rseq critical section: __schedule()'s rseq_preempt()
+        // flagged the event, so the return to user mode goes to the abort handler.
+        e.pending = undefined;
+        res = e.gen!.throw(new RseqAbort());
+      } else if (e.pending) {
+        res = { done: false, value: e.pending };
+        e.pending = undefined;
+      } else {
+        res = e.gen!.next(0);
+      }
+    } else {
+      e.state = 'running';
+      e.gen = e.t === KTHREAD ? kthreadBody() : user.start(e.t, cpu);
+      if (switchedIn && e.t !== KTHREAD && k.layout.taskMms[e.id - 1] !== 0) {
+        // Back to user mode from where the task slept: ret_from_fork's IRET for a new
+        // child, else the return of the system call it slept in.
+        if (e.start === 'fork') yield* ret_from_fork();
+        else yield* syscall_return(k);
+      }
+      res = e.gen.next(0);
+    }
+    let next = -1;
+    while (!res.done) {
+      const op = res.value;
+      if (op.k === 'nop' && op.resched) {
+        // The task's kernel code calls schedule().
+        const j = yield* pick_next_task(k, cpu, S, 'take');
+        yield* k.note(op.site.fn);
+        if (j >= 0) {
+          e.state = 'preempted';
+          e.resume = 'none';
+          yield* schedule(k, cpu, S, j);
+          next = j;
+          break;
+        }
+        // Nothing else can run: __schedule() keeps this task (and clears the flag).
+        yield* __schedule(k, cpu, e.id);
+        res = e.gen!.next(0);
+        continue;
+      }
+      const r = yield op;
+      if (r === PREEMPTED) {
+        e.state = 'preempted';
+        e.pending = op;
+        e.resume = 'iret';
+        next = S.switchedTo;
+        break;
+      }
+      res = r === RSEQ_ABORTED ? e.gen!.throw(new RseqAbort()) : e.gen!.next(r);
+    }
+    switchedIn = true;
+    if (next >= 0) {
+      i = next;
+      continue;
+    }
+    e.state = 'done';
+    S.running = false;
+    if (e.shared) yield { k: 'st', loc: k.layout.taskOnCpu[e.id]!, val: ON_CPU_DONE, site: { fn: 'the task has ended: no CPU takes it again (p->on_cpu)' } };
+    i = yield* do_idle(k, cpu, S, (i + 1) % n);
+    if (i < 0) return;
+  }
+}
