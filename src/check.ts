@@ -13,6 +13,8 @@ import { SmpError } from './scenario/errors.js';
 import { isVariantPath, loadVariantModule } from './kernel/variant-module.js';
 import * as api from './kernel/index.js';
 import { MODELS } from './machine/machine.js';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 export interface CheckOptions {
   model?: ModelName;
@@ -49,27 +51,44 @@ export function expectationFor(sc: Scenario, model: ModelName, variant = DEFAULT
   return expectationLine(sc, model, variant)?.result ?? null;
 }
 
-/** A `Result[...]` key split into its machine and its kernel variant (either may be absent). */
-export function parseExpectationKey(key: string): { machine: ModelName | null; variant: string | null } | string {
+/**
+ * A `Result[...]` key split into its machine and its kernel variant (either may be
+ * absent). A variant is a name (`smpcheck variants`) or the path of a variant
+ * module, resolved relative to the scenario file's folder: `variant` is then the
+ * module's absolute path (what Variant.file holds), `label` the path as written.
+ */
+export function parseExpectationKey(key: string, scenarioFile = ''): { machine: ModelName | null; variant: string | null; label: string | null } | string {
   const parts = key.split(',').map((x) => x.trim()).filter((x) => x !== '');
   const machines = parts.filter((x) => (MODELS as readonly string[]).includes(x));
   const others = parts.filter((x) => !(MODELS as readonly string[]).includes(x));
   if (machines.length > 1 || others.length > 1) return `expectation key '${key}' names more than one machine or variant`;
-  if (others.length === 1 && !findVariant(others[0]!)) {
-    return `unknown machine or kernel variant '${others[0]}' in 'Result[${key}]' (smpcheck variants lists them)`;
+  const machine = (machines[0] as ModelName | undefined) ?? null;
+  const v = others[0];
+  if (v === undefined) return { machine, variant: null, label: null };
+  if (isVariantPath(v)) {
+    const file = resolve(dirname(scenarioFile), v);
+    if (!existsSync(file)) return `the variant module '${v}' of 'Result[${key}]' does not exist (looked for ${file}; a path is relative to the scenario's folder)`;
+    return { machine, variant: file, label: v };
   }
-  return { machine: (machines[0] as ModelName | undefined) ?? null, variant: others[0] ?? null };
+  if (!findVariant(v)) return `unknown machine or kernel variant '${v}' in 'Result[${key}]' (smpcheck variants lists them)`;
+  return { machine, variant: v, label: v };
+}
+
+/** What identifies a variant in a `Result[...]` key: its module's path, or its name. */
+export function variantId(v: Variant): string {
+  return v.file ?? v.name;
 }
 
 /**
- * The header line that states what to expect on this machine and kernel variant:
- * `Result[machine,variant]`, else `Result[variant]`, else (on the default kernel)
- * `Result[machine]`, else the plain `Result:` line.
+ * The header line that states what to expect on this machine and kernel variant
+ * (`variant` as variantId() gives it): `Result[machine,variant]`, else
+ * `Result[variant]`, else (on the default kernel) `Result[machine]`, else the plain
+ * `Result:` line.
  */
 export function expectationLine(sc: Scenario, model: ModelName, variant = DEFAULT_KERNEL): { result: Expected; exact: boolean; key: string } | null {
   let best: { result: Expected; exact: boolean; key: string; rank: number } | null = null;
   for (const e of sc.expectations) {
-    const k = parseExpectationKey(e.key);
+    const k = parseExpectationKey(e.key, sc.file);
     if (typeof k === 'string') continue;
     if (k.machine !== null && k.machine !== model) continue;
     const v = k.variant ?? DEFAULT_KERNEL;
@@ -103,7 +122,7 @@ export function resolveVariant(name: string): Variant {
 /** Every `Result[...]` key must name known machines and variants (SMP107). */
 export function validateExpectations(sc: Scenario): void {
   for (const e of sc.expectations) {
-    const k = parseExpectationKey(e.key);
+    const k = parseExpectationKey(e.key, sc.file);
     if (typeof k === 'string') throw new SmpError('SMP107', k, e.span, sc.file);
   }
 }
@@ -120,7 +139,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
   const result = explore(program, prop, { reduction: opts.reduction ?? true, bounds, onProgress: opts.onProgress });
   const ms = clock() - t0;
   const obs = result.complete ? observation(result.positive, result.negative) : null;
-  const line = expectationLine(sc, model, variant.name);
+  const line = expectationLine(sc, model, variantId(variant));
   const expected = line?.result ?? null;
   let verdict: Verdict;
   if (expected === 'Assertion') {

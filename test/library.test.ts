@@ -60,7 +60,7 @@ for (const file of files) {
     }
     // Expectations for kernel variants (Result[x86,no-ipi]): both searches, same answer.
     for (const e of sc.expectations) {
-      const key = parseExpectationKey(e.key);
+      const key = parseExpectationKey(e.key, rel);
       assert.ok(typeof key !== 'string', `${rel}: ${String(key)}`);
       if (key.variant === null) continue;
       const model = key.machine ?? 'x86';

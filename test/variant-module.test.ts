@@ -2,7 +2,7 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkScenario } from '../src/check.js';
@@ -46,7 +46,7 @@ export default {
 test('bad variant modules are coded errors', () => {
   const cases: [string, string, RegExp][] = [
     ['no-name.ts', 'export default { description: "x" };', /must export default/],
-    ['bad-override.ts', 'export default { name: "x", description: "y", overrides: { schedule: function* () {} } };', /not a replaceable kernel function/],
+    ['bad-override.ts', 'export default { name: "x", description: "y", overrides: { no_such_function: function* () {} } };', /not a modelled kernel function/],
     ['syntax.ts', 'export default { name: "x", description: };', /'.*syntax\.ts'/],
     ['bad-import.ts', 'import * as fs from "node:fs"; export default { name: "x", description: "y", z: fs };', /may import only 'smpcheck'/],
   ];
@@ -93,4 +93,85 @@ export default {
   assert.match(replay.out, /Kernel assertion failed: WARN_ON_ONCE/);
   // The same without the patch: no assertion, the expectation holds.
   assert.equal(cli([src, '--no-time']).code, 0);
+});
+
+test('every modelled kernel function is replaceable by name, the registration path included', () => {
+  // A patch to the registration path: REGISTER_PRIVATE_EXPEDITED succeeds without
+  // setting any state, so PRIVATE_EXPEDITED then fails with EPERM.
+  const mod = join(dir, 'no-register.ts');
+  writeFileSync(mod, `
+export default {
+  name: 'no-register',
+  description: 'registration returns 0 and records nothing',
+  overrides: { *membarrier_register_private_expedited() { return 0; } },
+};
+`);
+  const src = join(dir, 'register.litmus');
+  writeFileSync(src, 'C register\n{}\nP0(int *x) {\n\tint r0;\n\tint r1;\n\tr0 = membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);\n\tr1 = membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);\n}\nexists (0:r0=0 /\\ 0:r1=-1)\n');
+  const sc = parseScenario(read(src), src);
+  assert.equal(checkScenario(sc, { model: 'x86' }).observation, 'Never');
+  assert.equal(checkScenario(sc, { model: 'x86', variant: mod }).observation, 'Always');
+  // The list the loader checks names against is the list `smpcheck variants --functions` prints.
+  const names = cli(['variants', '--functions']).out.trim().split('\n');
+  for (const n of ['membarrier_register_private_expedited', 'pick_next_task', 'irqentry_exit', 'do_syscall_64', 'switch_mm_irqs_off', 'sys_membarrier']) {
+    assert.ok(names.includes(n), n);
+  }
+});
+
+test('a replacement that calls the function it replaces runs the original once', () => {
+  // The witness of a SYNC_CORE IPI that lands in user mode, with ipi_sync_core()
+  // wrapped: the trace shows the replacement's note, then the original's sync_core().
+  const mod = join(dir, 'wrap-ipi-sync-core.ts');
+  writeFileSync(mod, `
+import * as K from 'smpcheck';
+export default {
+  name: 'wrap-ipi-sync-core',
+  description: 'ipi_sync_core() notes its call, then runs the modelled ipi_sync_core()',
+  overrides: {
+    *ipi_sync_core(k: K.Kernel, cpu: number) { yield* k.note('wrapped ipi_sync_core'); yield* K.ipi_sync_core(k, cpu); },
+  },
+};
+`);
+  const W = join(ROOT, 'scenarios/sync-core/witness-ipi-user-iret.litmus');
+  const sc = parseScenario(read(W), W);
+  const plain = checkScenario(sc, { model: 'x86' });
+  const r = checkScenario(sc, { model: 'x86', variant: mod });
+  assert.equal(r.observation, plain.observation);
+  assert.deepEqual(r.result.outcomes, plain.result.outcomes);
+  const shown = cli([W, '--variant', mod, '--no-time', '--show-trace', '--model', 'x86']);
+  assert.equal(shown.code, 0, shown.err);
+  const lines = shown.out.split('\n');
+  // The replacement runs on each CPU that runs the function (the target and, since
+  // e45cdc71d1fa, the caller), each time followed at once by the original's barrier.
+  const wrapped = lines.flatMap((l, i) => (l.includes('wrapped ipi_sync_core') ? [i] : []));
+  assert.equal(wrapped.length, 2, shown.out);
+  for (const i of wrapped) assert.match(lines[i + 1]!, /smp_mb\(\) 'ipi_sync_core'/, shown.out);
+});
+
+test('a header states expectations for a variant module, by a path relative to the scenario', () => {
+  const sub = join(dir, 'hdr');
+  mkdirSync(join(sub, 'patches'), { recursive: true });
+  writeFileSync(join(sub, 'patches', 'no-op.ts'), `
+export default {
+  name: 'private-expedited-noop',
+  description: 'PRIVATE_EXPEDITED returns 0 at once',
+  overrides: { *membarrier_private_expedited() { return 0; } },
+};
+`);
+  const text = read(A).replace(/Result\[x86,no-ipi\]: Sometimes/, 'Result[x86,no-ipi]: Sometimes\n * Result[x86,./patches/no-op.ts]: Sometimes');
+  assert.notEqual(text, read(A), 'scenario A states Result[x86,no-ipi]');
+  const f = join(sub, 'A.litmus');
+  writeFileSync(f, text);
+  const r = cli(['suite', f, '--json', '--no-time']);
+  assert.equal(r.code, 0, r.err);
+  const rows = (JSON.parse(r.out) as { rows: { model: string; status: string }[] }).rows;
+  assert.ok(rows.some((x) => x.model === 'x86,./patches/no-op.ts' && x.status === 'confirmed'), r.out);
+  const c = cli(['check', f, '--model', 'x86', '--variant', join(sub, 'patches', 'no-op.ts'), '--no-time']);
+  assert.equal(c.code, 0, c.err);
+  assert.match(c.out, /Expected Sometimes \(Result\[x86,\.\/patches\/no-op\.ts\]\): confirmed/);
+  // A module the header names that does not exist is SMP107 at the line that names it.
+  writeFileSync(f, text.replace('./patches/no-op.ts', './patches/missing.ts'));
+  const bad = cli(['check', f, '--no-time']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /error\[SMP107\].*missing\.ts/);
 });

@@ -6,6 +6,7 @@ import { relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { checkScenario, observedLabel, parseExpectationKey, resolveVariant, type CheckOptions, type CheckResult } from '../check.js';
 import { DEFAULT_KERNEL, variants } from '../kernel/variants.js';
+import { kernelFunctionNames } from '../kernel/index.js';
 import { MODELS, type ModelName } from '../machine/machine.js';
 import { parseScenario } from '../scenario/parser.js';
 import { validateDirectives } from '../scenario/directives.js';
@@ -204,7 +205,7 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
       continue;
     }
     for (const e of sc.expectations) {
-      const key = parseExpectationKey(e.key);
+      const key = parseExpectationKey(e.key, file);
       if (typeof key === 'string') {
         const err = new SmpError('SMP107', key, e.span, file);
         codes.push(reportError(io, err, false));
@@ -222,11 +223,11 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
         const status: SuiteRow['status'] = r.verdict === 'ok' ? (observed === e.result ? 'confirmed' : 'consistent') : r.verdict === 'violation' ? 'contradicted' : r.verdict;
         codes.push(verdictExit(r));
         rows.push({
-          file: rel, test: sc.name, model: variant === DEFAULT_KERNEL ? r.model : `${r.model},${variant}`, expected: e.result, observed,
+          file: rel, test: sc.name, model: variant === DEFAULT_KERNEL ? r.model : `${r.model},${key.label}`, expected: e.result, observed,
           executions: r.result.executions, graphs: r.result.graphs, ms: o.time ? r.ms : null, status,
         });
         if (status !== 'confirmed' && status !== 'consistent') {
-          io.err(`smpcheck: ${sc.name} on ${r.model}: ${status}. Reproduce: ${reproduce(rel, r.model, { ...o, variant })}\n`);
+          io.err(`smpcheck: ${sc.name} on ${r.model}: ${status}. Reproduce: ${reproduce(rel, r.model, { ...o, variant: key.variant !== null && key.variant !== key.label ? relative(process.cwd(), key.variant) : variant })}\n`);
         }
       } catch (err) {
         codes.push(reportError(io, err, false));
@@ -298,7 +299,13 @@ export function cmdReplay(io: Io, traceFile: string, o: { json?: boolean; scenar
   return same ? 'ok' : 'violation';
 }
 
-export function cmdVariants(io: Io, o: { json?: boolean }): ExitName {
+export function cmdVariants(io: Io, o: { json?: boolean; functions?: boolean }): ExitName {
+  if (o.functions) {
+    // Every modelled kernel function a variant module may replace, by kernel name.
+    const names = kernelFunctionNames();
+    io.out(o.json ? `${JSON.stringify(names)}\n` : `${names.join('\n')}\n`);
+    return 'ok';
+  }
   if (o.json) {
     io.out(`${JSON.stringify(variants().map((v) => ({ name: v.name, base: v.base, description: v.description, removed: [...v.removed] })))}\n`);
     return 'ok';
@@ -350,7 +357,8 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
     .command('variants')
     .description('list the kernel variants: the modelled version, its history, designs and mutants')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => setExit(cmdVariants(io, opts)));
+    .option('--functions', 'list the modelled kernel functions a variant module may replace, by kernel name')
+    .action((opts: { json?: boolean; functions?: boolean }) => setExit(cmdVariants(io, opts)));
 
   program
     .command('replay')

@@ -12,27 +12,28 @@ import type { Kernel } from './kernel.js';
 import { switch_mm_irqs_off } from './arch/x86/mm/tlb.js';
 import { mmput } from './fork.js';
 import { mmdrop_lazy_tlb } from './sched/mm.js';
+import { kfunc } from './dispatch.js';
 
 /** Models: mm_alloc() (v6.18): a zeroed mm with one user and one reference. */
-export function* mm_alloc(k: Kernel, mm: number): CpuCode {
+export const mm_alloc = kfunc(function* mm_alloc(k: Kernel, mm: number): CpuCode {
   const L = k.layout;
   yield* k.WRITE_ONCE(L.mmMembarrierState[mm]!, 0, 'mm_alloc: memset(mm, 0)');
   yield* k.WRITE_ONCE(L.mmUsers[mm]!, 1, 'mm_init: atomic_set(&mm->mm_users, 1)');
   yield* k.WRITE_ONCE(L.mmCount[mm]!, 1, 'mm_init: atomic_set(&mm->mm_count, 1)');
-}
+});
 
 /** Models: membarrier_exec_mmap(mm) (v6.18). */
-export function* membarrier_exec_mmap(k: Kernel, cpu: number, mm: number): CpuCode {
+export const membarrier_exec_mmap = kfunc(function* membarrier_exec_mmap(k: Kernel, cpu: number, mm: number): CpuCode {
   const L = k.layout;
   // "Issue a memory barrier before clearing membarrier_state to guarantee that
   // no memory access prior to exec is reordered after clearing this state."
   yield* k.smp_mb('membarrier_exec_mmap', 'membarrier.a');
   yield* k.WRITE_ONCE(L.mmMembarrierState[mm]!, 0, 'atomic_set(&mm->membarrier_state, 0)');
   yield* k.WRITE_ONCE(L.rqMembarrierState[cpu]!, 0, 'this_cpu_write(runqueues.membarrier_state, 0)');
-}
+});
 
 /** Models: exec_mmap(mm) (v6.18) for the current task; `mm` comes from mm_alloc(). */
-export function* exec_mmap(k: Kernel, cpu: number, mm: number): CpuCode {
+export const exec_mmap = kfunc(function* exec_mmap(k: Kernel, cpu: number, mm: number): CpuCode {
   const L = k.layout;
   const tsk = k.current(cpu);
   const oldMm = k.mmOf(tsk);
@@ -51,11 +52,11 @@ export function* exec_mmap(k: Kernel, cpu: number, mm: number): CpuCode {
     return;
   }
   if (activeMm) yield* mmdrop_lazy_tlb(k, activeMm, 'exec_mmap.mmdrop', 'mmdrop_lazy_tlb');
-}
+});
 
 /** Models: do_execve() (v6.18), as far as the mm goes: a fresh mm (mm_alloc()), installed by exec_mmap(). */
-export function* do_execve(k: Kernel, cpu: number, mm: number): CpuCode {
+export const do_execve = kfunc(function* do_execve(k: Kernel, cpu: number, mm: number): CpuCode {
   yield* k.note('execve');
   yield* mm_alloc(k, mm);
   yield* exec_mmap(k, cpu, mm);
-}
+});

@@ -14,10 +14,9 @@ import type { CpuCode } from '../machine/ops.js';
 import type { Kernel } from './kernel.js';
 import { membarrier_update_current_mm } from './sched/membarrier.js';
 import { mmput } from './fork.js';
+import { kfunc } from './dispatch.js';
 
-export function* exit_mm(k: Kernel, cpu: number): CpuCode {
-  const replaced = k.override('exit_mm');
-  if (replaced) return yield* replaced(k, cpu);
+export const exit_mm = kfunc(function* exit_mm(k: Kernel, cpu: number): CpuCode {
   const L = k.layout;
   const task = k.current(cpu);
   const mm = k.mmOf(task);
@@ -37,10 +36,10 @@ export function* exit_mm(k: Kernel, cpu: number): CpuCode {
   if (!pre5bc) yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
   yield { k: 'st', loc: L.taskAllocLock[task]!, val: 0, site: { fn: 'task_unlock' } };
   yield* mmput(k, mm);
-}
+});
 
 /** Models: do_exit() (v6.18): here only exit_mm(). */
-export function* do_exit(k: Kernel, cpu: number): CpuCode {
+export const do_exit = kfunc(function* do_exit(k: Kernel, cpu: number): CpuCode {
   yield* k.note('do_exit');
   yield* exit_mm(k, cpu);
-}
+});

@@ -11,44 +11,45 @@
 import type { CpuCode } from '../machine/ops.js';
 import type { Kernel } from './kernel.js';
 import { mmdrop } from './sched/mm.js';
+import { kfunc } from './dispatch.js';
 
 /** Models: mmget() (v6.18): one more user of the address space (atomic_inc). */
-export function* mmget(k: Kernel, mm: number): CpuCode {
+export const mmget = kfunc(function* mmget(k: Kernel, mm: number): CpuCode {
   yield { k: 'rmw', loc: k.layout.mmUsers[mm]!, f: (v) => v + 1, site: { fn: 'mmget' } };
-}
+});
 
 /**
  * Models: mmput() (v6.18): drop a user reference (atomic_dec_and_test); the last
  * user tears the address space down and drops the mm_count reference the users
  * held (__mmput() -> mmdrop()).
  */
-export function* mmput(k: Kernel, mm: number): CpuCode {
+export const mmput = kfunc(function* mmput(k: Kernel, mm: number): CpuCode {
   const L = k.layout;
   const old = yield { k: 'rmw', loc: L.mmUsers[mm]!, f: (v) => v - 1, site: { fn: 'mmput' } };
   if (old !== 1) return;
   yield* k.note('__mmput');
   yield* mmdrop(k, mm);
-}
+});
 
 /**
  * Models: dup_mm(tsk, oldmm) (v6.18): allocate_mm(), memcpy(mm, oldmm) and
  * mm_init() (mm_users = mm_count = 1). `mm` is the new mm's id.
  */
-export function* dup_mm(k: Kernel, oldmm: number, mm: number): CpuCode {
+export const dup_mm = kfunc(function* dup_mm(k: Kernel, oldmm: number, mm: number): CpuCode {
   const L = k.layout;
   const state = yield* k.READ_ONCE(L.mmMembarrierState[oldmm]!, 'memcpy(mm, oldmm)');
   const inherited = k.variant.removed.has('dup_mm.membarrier_state') ? 0 : state;
   yield* k.WRITE_ONCE(L.mmMembarrierState[mm]!, inherited, k.variant.removed.has('dup_mm.membarrier_state') ? 'mm_init: membarrier_state = 0 (variant)' : 'memcpy(mm, oldmm)');
   yield* k.WRITE_ONCE(L.mmUsers[mm]!, 1, 'mm_init: atomic_set(&mm->mm_users, 1)');
   yield* k.WRITE_ONCE(L.mmCount[mm]!, 1, 'mm_init: atomic_set(&mm->mm_count, 1)');
-}
+});
 
 /**
  * Models: copy_mm(clone_flags, tsk) (v6.18), run by the parent on its CPU for a
  * new task `child`: CLONE_VM shares the mm (mmget()), otherwise dup_mm() into
  * `newMm`. A kernel thread's child has no mm.
  */
-export function* copy_mm(k: Kernel, cpu: number, child: number, cloneVm: boolean, newMm: number): CpuCode {
+export const copy_mm = kfunc(function* copy_mm(k: Kernel, cpu: number, child: number, cloneVm: boolean, newMm: number): CpuCode {
   const L = k.layout;
   const oldmm = k.currentMm(cpu);
   let mm = 0;
@@ -63,19 +64,19 @@ export function* copy_mm(k: Kernel, cpu: number, child: number, cloneVm: boolean
   }
   yield* k.WRITE_ONCE(L.taskMm[child]!, mm, 'tsk->mm = mm');
   k.taskMmNow[child - 1] = mm;
-}
+});
 
 /**
  * Models: wake_up_new_task(p) (v6.18): the new task becomes runnable. It takes
  * p->pi_lock and the runqueue lock (locked ops on x86, so a full barrier); here
  * the child has its own CPU, which waits for this store before switching to it.
  */
-export function* wake_up_new_task(k: Kernel, child: number): CpuCode {
+export const wake_up_new_task = kfunc(function* wake_up_new_task(k: Kernel, child: number): CpuCode {
   yield { k: 'rmw', loc: k.layout.taskWoken[child]!, f: () => 1, site: { fn: 'wake_up_new_task' } };
-}
+});
 
 /** The child's CPU: idle until wake_up_new_task() makes the task runnable. */
-export function* wait_for_new_task(k: Kernel, child: number): CpuCode {
+export function* waitForNewTask(k: Kernel, child: number): CpuCode {
   yield* k.smp_cond_load_acquire(k.layout.taskWoken[child]!, (v) => v === 1, 'idle: wait for wake_up_new_task');
 }
 
@@ -84,8 +85,8 @@ export function* wait_for_new_task(k: Kernel, child: number): CpuCode {
  * copy of the mm for fork(), the same mm for clone(CLONE_VM)), then
  * wake_up_new_task(). `child` is the new task's id, `name` its thread's name.
  */
-export function* kernel_clone(k: Kernel, cpu: number, child: number, name: string, how: 'fork' | 'clone', mm: number): CpuCode {
+export const kernel_clone = kfunc(function* kernel_clone(k: Kernel, cpu: number, child: number, name: string, how: 'fork' | 'clone', mm: number): CpuCode {
   yield* k.note(how === 'fork' ? `fork(): child ${name}` : `clone(CLONE_VM): thread ${name}`);
   yield* copy_mm(k, cpu, child, how === 'clone', mm);
   yield* wake_up_new_task(k, child);
-}
+});

@@ -1,20 +1,30 @@
 // The kernel model's public surface, for variant modules: the kernel object,
-// its primitives, the UAPI constants and the modelled functions (so that a
-// replacement can call the original).
+// its primitives, the UAPI constants and every modelled kernel function (so that a
+// replacement can call the original: see dispatch.ts).
 
 export { Kernel, KernelLayout, CALL_FUNCTION_VECTOR, type KernelConfig } from './kernel.js';
 export * from './uapi.js';
-export { OVERRIDABLE, type OverridableName, type OverrideFn, type Variant } from './variants.js';
-export {
-  ipi_mb, ipi_sync_core, ipi_rseq, membarrier_global_expedited, membarrier_private_expedited,
-  sync_runqueues_membarrier_state, membarrier_update_current_mm, sys_membarrier, MEMBARRIER_IPI_HANDLERS,
-} from './sched/membarrier.js';
-export { membarrier_switch_mm, finish_task_switch, __schedule } from './sched/core.js';
-export { switch_mm_irqs_off } from './arch/x86/mm/tlb.js';
-export { exit_mm, do_exit } from './exit.js';
-export { kthread_use_mm, kthread_unuse_mm } from './kthread.js';
-export { smp_call_function_many, smp_call_function_single, on_each_cpu_mask } from './smp.js';
-export { mmgrab, mmdrop_lazy_tlb } from './sched/mm.js';
+export { type OverrideFn, type Variant } from './variants.js';
+export { kernelFunctionNames, type KernelFunction } from './dispatch.js';
+// Every modelled kernel function, by its kernel name.
+export * from './sched/membarrier.js';
+export * from './sched/core.js';
+export * from './sched/idle.js';
+export * from './sched/mm.js';
+export * from './sched/runqueue.js';
+export * from './smp.js';
+export * from './exit.js';
+export * from './exec.js';
+export * from './fork.js';
+export * from './kthread.js';
+export * from './signal.js';
+export * from './rseq.js';
+export * from './entry/common.js';
+export * from './arch/x86/entry/entry_64.js';
+export * from './arch/x86/entry/syscall_64.js';
+export * from './arch/x86/kernel/idt.js';
+export * from './arch/x86/mm/tlb.js';
+export * from './arch/x86/sync_core.js';
 
 /** What a variant module exports (default export). */
 export interface VariantModule {
@@ -23,5 +33,5 @@ export interface VariantModule {
   /** Labels of barriers or steps to remove, as the built-in mutants do. */
   removed?: string[];
   /** Replacements for kernel functions, by kernel name. */
-  overrides?: Partial<Record<import('./variants.js').OverridableName, import('./variants.js').OverrideFn>>;
+  overrides?: Record<string, import('./variants.js').OverrideFn>;
 }

@@ -14,7 +14,7 @@
 
 import type { CpuCode, Op, OpSite } from '../machine/ops.js';
 import { AssertionFailed } from '../machine/machine.js';
-import type { OverridableName, OverrideFn, Variant } from './variants.js';
+import type { Variant } from './variants.js';
 
 export interface KernelConfig {
   version: string;
@@ -291,7 +291,7 @@ export class Kernel {
 
   /**
    * A point where kernel code may call schedule() when need_resched() is set (the
-   * marker op is taken by the CPU's scheduler loop in src/litmus/program.ts and never
+   * marker op is taken by the CPU's task loop, cpu_startup_entry() in sched/idle.ts, and never
    * reaches the machine): cond_resched() under voluntary, preempt_schedule() under full.
    */
   *reschedPoint(cpu: number, when: PreemptModel[], fn: string): CpuCode {
@@ -331,11 +331,6 @@ export class Kernel {
   /** BUG_ON(): the kernel stops; the run ends here and is a violation named by `what`. */
   BUG_ON(cond: boolean, what: string): void {
     if (cond) throw new AssertionFailed(what);
-  }
-
-  /** The variant's replacement for a kernel function, if it has one. */
-  override(name: OverridableName): OverrideFn | undefined {
-    return this.variant.overrides?.[name];
   }
 
   /** current->mm as this CPU knows it (task->mm only changes on its own CPU in this model). */

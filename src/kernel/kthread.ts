@@ -12,10 +12,9 @@ import type { Kernel } from './kernel.js';
 import { membarrier_update_current_mm } from './sched/membarrier.js';
 import { switch_mm_irqs_off } from './arch/x86/mm/tlb.js';
 import { mmdrop_lazy_tlb, mmgrab } from './sched/mm.js';
+import { kfunc } from './dispatch.js';
 
-export function* kthread_use_mm(k: Kernel, cpu: number, mm: number): CpuCode {
-  const replaced = k.override('kthread_use_mm');
-  if (replaced) return yield* replaced(k, cpu, mm);
+export const kthread_use_mm = kfunc(function* kthread_use_mm(k: Kernel, cpu: number, mm: number): CpuCode {
   const L = k.layout;
   const tsk = k.current(cpu);
   yield* mmgrab(k, mm, 'mmgrab');
@@ -32,11 +31,9 @@ export function* kthread_use_mm(k: Kernel, cpu: number, mm: number): CpuCode {
   // "A full memory barrier for membarrier {PRIVATE,GLOBAL}_EXPEDITED is
   // implicitly provided by mmdrop_lazy_tlb()."
   if (activeMm) yield* mmdrop_lazy_tlb(k, activeMm, 'kthread_use_mm.g');
-}
+});
 
-export function* kthread_unuse_mm(k: Kernel, cpu: number, mm: number): CpuCode {
-  const replaced = k.override('kthread_unuse_mm');
-  if (replaced) return yield* replaced(k, cpu, mm);
+export const kthread_unuse_mm = kfunc(function* kthread_unuse_mm(k: Kernel, cpu: number, mm: number): CpuCode {
   const L = k.layout;
   const tsk = k.current(cpu);
   yield { k: 'rmw', loc: L.taskAllocLock[tsk]!, f: () => 1, site: { fn: 'task_lock' } };
@@ -52,4 +49,4 @@ export function* kthread_unuse_mm(k: Kernel, cpu: number, mm: number): CpuCode {
   yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
   yield { k: 'st', loc: L.taskAllocLock[tsk]!, val: 0, site: { fn: 'task_unlock' } };
   yield* mmdrop_lazy_tlb(k, mm, 'kthread_unuse_mm.mmdrop', 'mmdrop');
-}
+});

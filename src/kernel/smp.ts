@@ -9,6 +9,7 @@
 
 import type { CpuCode } from '../machine/ops.js';
 import { CALL_FUNCTION_VECTOR, IPI_FUNCS, type IpiFunc, type Kernel } from './kernel.js';
+import { kfunc } from './dispatch.js';
 
 const CSD_FLAG_LOCK = 1;
 
@@ -16,15 +17,15 @@ const CSD_FLAG_LOCK = 1;
 export type IpiHandlers = Record<Exclude<IpiFunc, 'none'>, (k: Kernel, cpu: number, info: number) => CpuCode>;
 
 /** Models: kernel/smp.c csd_lock_wait() (v6.18): wait until the csd is free (acquire). */
-function* csd_lock_wait(k: Kernel, sender: number, target: number): CpuCode {
+export const csd_lock_wait = kfunc(function* csd_lock_wait(k: Kernel, sender: number, target: number): CpuCode {
   yield* k.smp_cond_load_acquire(k.layout.csdFlags[sender]![target]!, (v) => (v & CSD_FLAG_LOCK) === 0, 'csd_lock_wait');
-}
+});
 
 /** Models: kernel/smp.c csd_lock() (v6.18): wait for the csd, then mark it in use (plain store + smp_wmb). */
-function* csd_lock(k: Kernel, sender: number, target: number): CpuCode {
+export const csd_lock = kfunc(function* csd_lock(k: Kernel, sender: number, target: number): CpuCode {
   yield* csd_lock_wait(k, sender, target);
   yield* k.WRITE_ONCE(k.layout.csdFlags[sender]![target]!, CSD_FLAG_LOCK, 'csd_lock');
-}
+});
 
 /** Queue a request on target's call_single_queue; true if the queue was empty (an IPI is needed). */
 function* queueRequest(k: Kernel, sender: number, target: number, func: IpiFunc, info: number): Generator<import('../machine/ops.js').Op, boolean, number> {
@@ -46,7 +47,7 @@ function* runHandler(k: Kernel, handlers: IpiHandlers, func: IpiFunc, cpu: numbe
  * Models: kernel/smp.c smp_call_function_many_cond() (v6.18) with SCF_WAIT, run with
  * preemption disabled. `runLocal` is SCF_RUN_LOCAL (on_each_cpu_mask()).
  */
-export function* smp_call_function_many_cond(k: Kernel, handlers: IpiHandlers, cpu: number, mask: readonly number[], func: IpiFunc, info: number, runLocal: boolean): CpuCode {
+export const smp_call_function_many_cond = kfunc(function* smp_call_function_many_cond(k: Kernel, handlers: IpiHandlers, cpu: number, mask: readonly number[], func: IpiFunc, info: number, runLocal: boolean): CpuCode {
   // this_cpu = smp_processor_id(): with CONFIG_DEBUG_PREEMPT, a preemptible caller is
   // reported (it could migrate and leave its own CPU in, or another out of, the mask).
   k.WARN_ON(k.preemptCount[cpu] === 0, 'BUG: using smp_processor_id() in preemptible code: smp_call_function_many_cond()');
@@ -60,22 +61,22 @@ export function* smp_call_function_many_cond(k: Kernel, handlers: IpiHandlers, c
     yield* k.local_irq_restore();
   }
   for (const t of remote) yield* csd_lock_wait(k, cpu, t);
-}
+});
 
 /** Models: kernel/smp.c smp_call_function_many() (v6.18): never runs func on the calling CPU. */
-export function* smp_call_function_many(k: Kernel, handlers: IpiHandlers, cpu: number, mask: readonly number[], func: IpiFunc, info: number): CpuCode {
+export const smp_call_function_many = kfunc(function* smp_call_function_many(k: Kernel, handlers: IpiHandlers, cpu: number, mask: readonly number[], func: IpiFunc, info: number): CpuCode {
   yield* smp_call_function_many_cond(k, handlers, cpu, mask, func, info, false);
-}
+});
 
 /** Models: include/linux/smp.h on_each_cpu_mask() (v6.18): includes the calling CPU if in the mask. */
-export function* on_each_cpu_mask(k: Kernel, handlers: IpiHandlers, cpu: number, mask: readonly number[], func: IpiFunc, info: number): CpuCode {
+export const on_each_cpu_mask = kfunc(function* on_each_cpu_mask(k: Kernel, handlers: IpiHandlers, cpu: number, mask: readonly number[], func: IpiFunc, info: number): CpuCode {
   k.preempt_disable(cpu);
   yield* smp_call_function_many_cond(k, handlers, cpu, mask, func, info, true);
   yield* k.preempt_enable_resched(cpu);
-}
+});
 
 /** Models: kernel/smp.c smp_call_function_single() (v6.18) with wait=1: runs locally, IRQs off, on the own CPU. */
-export function* smp_call_function_single(k: Kernel, handlers: IpiHandlers, cpu: number, target: number, func: IpiFunc, info: number): CpuCode {
+export const smp_call_function_single = kfunc(function* smp_call_function_single(k: Kernel, handlers: IpiHandlers, cpu: number, target: number, func: IpiFunc, info: number): CpuCode {
   if (target === cpu) {
     yield* k.local_irq_save();
     yield* runHandler(k, handlers, func, cpu, info);
@@ -86,14 +87,14 @@ export function* smp_call_function_single(k: Kernel, handlers: IpiHandlers, cpu:
     yield { k: 'raise', cpu: target, vector: CALL_FUNCTION_VECTOR, site: { fn: 'send_call_function_single_ipi' } };
   }
   yield* csd_lock_wait(k, cpu, target);
-}
+});
 
 /**
  * Models: kernel/smp.c generic_smp_call_function_single_interrupt() ->
  * __flush_smp_call_function_queue() (v6.18): take the whole queue (llist_del_all,
  * an xchg), run each synchronous request, then csd_unlock() it (smp_store_release).
  */
-export function* generic_smp_call_function_single_interrupt(k: Kernel, handlers: IpiHandlers, cpu: number): CpuCode {
+export const generic_smp_call_function_single_interrupt = kfunc(function* generic_smp_call_function_single_interrupt(k: Kernel, handlers: IpiHandlers, cpu: number): CpuCode {
   k.counters.ipis[cpu]!++;
   const pending = yield { k: 'rmw', loc: k.layout.callSingleQueue[cpu]!, f: () => 0, site: { fn: 'llist_del_all' } };
   for (let s = 0; s < k.config.nrCpus; s++) {
@@ -105,4 +106,4 @@ export function* generic_smp_call_function_single_interrupt(k: Kernel, handlers:
     yield* runHandler(k, handlers, func, cpu, info);
     yield { k: 'st', loc: k.layout.csdFlags[s]![cpu]!, val: 0, site: { fn: 'csd_unlock' } };
   }
-}
+});

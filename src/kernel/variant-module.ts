@@ -9,7 +9,10 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { SmpError } from '../scenario/errors.js';
-import { DEFAULT_KERNEL, OVERRIDABLE, type Variant } from './variants.js';
+import { DEFAULT_KERNEL, type Variant } from './variants.js';
+import { isKernelFunction } from './dispatch.js';
+// Every modelled kernel function, so that the names a module replaces can be checked.
+import './index.js';
 
 const ModuleSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9_.+-]+$/, 'a name of letters, digits and ._+-'),
@@ -73,8 +76,8 @@ export function loadVariantModule(path: string, api: () => unknown): Variant {
   }
   const m = parsed.data;
   for (const k of Object.keys(m.overrides ?? {})) {
-    if (!(OVERRIDABLE as readonly string[]).includes(k)) {
-      throw new SmpError('SMP200', `'${path}' overrides '${k}', which is not a replaceable kernel function (${OVERRIDABLE.join(', ')})`);
+    if (!isKernelFunction(k)) {
+      throw new SmpError('SMP200', `'${path}' overrides '${k}', which is not a modelled kernel function (smpcheck variants --functions lists them)`);
     }
   }
   const v: Variant = {

@@ -3,15 +3,11 @@
 // undone (pre-COMMIT) or a barrier or step taken out (a mutant). Each differs from
 // v6.18 by exactly that change, so a counterexample it produces is due to it alone.
 
-/** Kernel functions a variant module may replace (each checks for an override first). */
-export const OVERRIDABLE = [
-  'ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'membarrier_private_expedited', 'membarrier_global_expedited',
-  'sync_runqueues_membarrier_state', 'membarrier_switch_mm', 'finish_task_switch', 'switch_mm_irqs_off',
-  'exit_mm', 'kthread_use_mm', 'kthread_unuse_mm',
-] as const;
-export type OverridableName = (typeof OVERRIDABLE)[number];
-
-/** A replacement: called with the kernel, the CPU and the function's own arguments. */
+/**
+ * A replacement for a modelled kernel function (src/kernel/dispatch.ts): called
+ * with the kernel and the function's own arguments, it yields the machine ops the
+ * function's code does and returns what the function returns.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type OverrideFn = (...args: any[]) => Generator<import('../machine/ops.js').Op, any, number>;
 
@@ -23,8 +19,8 @@ export interface Variant {
   description: string;
   /** Barrier labels (see the smp_mb() calls in src/kernel/) and steps ('membarrier.ipi') this variant removes. */
   removed: ReadonlySet<string>;
-  /** Replaced kernel functions (a user's variant module). */
-  overrides?: Readonly<Partial<Record<OverridableName, OverrideFn>>>;
+  /** Replaced kernel functions by kernel name (a user's variant module; see dispatch.ts). */
+  overrides?: Readonly<Record<string, OverrideFn>>;
   /** Where a variant module came from. */
   file?: string;
 }

@@ -20,7 +20,6 @@ import { init_runqueues } from '../kernel/sched/runqueue.js';
 import { cpu_startup_entry, type UserCode } from '../kernel/sched/idle.js';
 import { idtentry, kernelMode } from '../kernel/entry/common.js';
 import { do_syscall_64 } from '../kernel/arch/x86/entry/syscall_64.js';
-import { iret } from '../kernel/arch/x86/entry/entry_64.js';
 import { sysvec_handler, sysvec_name } from '../kernel/arch/x86/kernel/idt.js';
 import { do_exit } from '../kernel/exit.js';
 import { kthread_unuse_mm, kthread_use_mm } from '../kernel/kthread.js';
@@ -404,7 +403,7 @@ function* runThread(t: Thread, ctx: ThreadCtx): CpuCode {
 /** A scenario's interrupt handler on a machine without the kernel model: the handler, then IRET. */
 function* handlerThenIret(h: CpuCode): HandlerCode {
   yield* h;
-  yield* iret();
+  yield { k: 'serialize', site: { fn: 'IRET' } };
 }
 
 function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> {

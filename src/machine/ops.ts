@@ -24,7 +24,7 @@ export type Op =
   /**
    * A compiler-only barrier on this machine (barrier(), smp_rmb/smp_wmb on x86): a visible no-op step.
    * With `resched`, kernel code asks to call schedule() here: the program's scheduler takes the
-   * op (src/litmus/program.ts) and the machine never sees it.
+   * op (cpu_startup_entry() in src/kernel/sched/idle.ts) and the machine never sees it.
    */
   | { k: 'nop'; site: OpSite; resched?: true }
   /** Locked read-modify-write: drains the store buffer, then reads and writes memory atomically. */

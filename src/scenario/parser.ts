@@ -201,7 +201,7 @@ class Parser {
         if (!EXPECTEDS.includes(result as Expected)) {
           throw new SmpError('SMP107', `expected 'Never', 'Sometimes', 'Always', 'Assertion' or 'Deadlock' after 'Result${m[1] ?? ''}:', found '${result}'`, span);
         }
-        if (!/^[A-Za-z0-9_.+\-,= ]*$/.test(key)) {
+        if (!/^[A-Za-z0-9_.+\-,= /]*$/.test(key)) {
           throw new SmpError('SMP107', `malformed expectation key '${key}'`, span);
         }
         if (expectations.some((e) => e.key === key)) {

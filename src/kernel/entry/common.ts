@@ -17,6 +17,7 @@ import type { CpuSched } from '../sched/runqueue.js';
 import { pick_next_task, schedule } from '../sched/core.js';
 import { arch_do_signal_or_restart } from '../signal.js';
 import { iret } from '../arch/x86/entry/entry_64.js';
+import { kfunc } from '../dispatch.js';
 
 /** Kernel code on `cpu`: while it runs, the task is in kernel mode (not preempted by a tick unless preempt=full). */
 export function* kernelMode<T>(k: Kernel, cpu: number, g: Generator<Op, T, number>): Generator<Op, T, number> {
@@ -31,12 +32,12 @@ export function* kernelMode<T>(k: Kernel, cpu: number, g: Generator<Op, T, numbe
  * need_resched() is set (a marker op the CPU's task loop takes: it switches tasks
  * there, see cpu_startup_entry()), then delivers a pending signal.
  */
-export function* syscall_exit_to_user_mode(k: Kernel, cpu: number): CpuCode {
+export const syscall_exit_to_user_mode = kfunc(function* syscall_exit_to_user_mode(k: Kernel, cpu: number): CpuCode {
   if (k.preemptible(cpu) && (yield* k.need_resched(cpu, 'syscall_exit_to_user_mode(): need_resched()'))) {
     yield { k: 'nop', resched: true, site: { fn: 'syscall_exit_to_user_mode(): schedule()' } };
   }
   yield* arch_do_signal_or_restart(k, k.current(cpu));
-}
+});
 
 /**
  * irqentry_exit() after a handler on `cpu`. Going back to user mode, or under
@@ -48,7 +49,7 @@ export function* syscall_exit_to_user_mode(k: Kernel, cpu: number): CpuCode {
  * signal pending goes to its abort handler (RSEQ_ABORTED). Returns undefined when
  * the interrupted task simply resumes.
  */
-export function* irqentry_exit(k: Kernel, cpu: number, S: CpuSched): Generator<Op, number | undefined, number> {
+export const irqentry_exit = kfunc(function* irqentry_exit(k: Kernel, cpu: number, S: CpuSched): Generator<Op, number | undefined, number> {
   const e = S.entries[S.cur];
   if (!e || !S.running) return undefined;
   const toUser = k.kernelDepth[cpu] === 0 && e.t !== KTHREAD && k.layout.taskMms[e.id - 1] !== 0 && k.mmOf(e.id) !== 0;
@@ -67,23 +68,23 @@ export function* irqentry_exit(k: Kernel, cpu: number, S: CpuSched): Generator<O
   const signal = toUser ? yield* arch_do_signal_or_restart(k, e.id) : false;
   if (toUser && k.rseqCs.has(e.id) && (k.rseqEvent.has(e.id) || signal)) {
     yield* k.note(`${signal ? 'rseq_signal_deliver()' : 'rseq_handle_notify_resume()'}: in a critical section, restart at its abort handler`);
-    yield* iret();
+    yield* iret(k);
     return RSEQ_ABORTED;
   }
   return undefined;
-}
+});
 
 /**
  * An interrupt on `cpu` (the DEFINE_IDTENTRY_SYSVEC wrapper): in_irq() while the
  * handler runs, then irqentry_exit(), then IRET unless the exit switched tasks or
  * already returned to an rseq abort handler.
  */
-export function* idtentry(k: Kernel, cpu: number, S: CpuSched, handler: HandlerCode): HandlerCode {
+export const idtentry = kfunc(function* idtentry(k: Kernel, cpu: number, S: CpuSched, handler: HandlerCode): HandlerCode {
   k.inIrq[cpu]!++;
   const r = yield* handler;
   k.inIrq[cpu]!--;
   const exit = yield* irqentry_exit(k, cpu, S);
   if (exit !== undefined) return exit;
-  yield* iret();
+  yield* iret(k);
   return r;
-}
+});

@@ -21,11 +21,10 @@ import { switch_mm_irqs_off } from '../arch/x86/mm/tlb.js';
 import { mmdrop_lazy_tlb, mmgrab } from './mm.js';
 import { membarrier_mm_sync_core_before_usermode } from '../arch/x86/sync_core.js';
 import { RESCHEDULE_VECTOR } from '../kernel.js';
+import { kfunc } from '../dispatch.js';
 
 /** Models: kernel/sched/sched.h membarrier_switch_mm() (v6.18). */
-export function* membarrier_switch_mm(k: Kernel, cpu: number, prevMm: number, nextMm: number): CpuCode {
-  const replaced = k.override('membarrier_switch_mm');
-  if (replaced) return yield* replaced(k, cpu, prevMm, nextMm);
+export const membarrier_switch_mm = kfunc(function* membarrier_switch_mm(k: Kernel, cpu: number, prevMm: number, nextMm: number): CpuCode {
   // A switch within one mm keeps the runqueue's copy as it is, even when it is stale
   // (registered while another CPU lazily held the mm); the design variant
   // switch-mm-syncs-same-mm drops this return.
@@ -36,12 +35,10 @@ export function* membarrier_switch_mm(k: Kernel, cpu: number, prevMm: number, ne
   const rqState = yield* k.READ_ONCE(L.rqMembarrierState[cpu]!, 'READ_ONCE(rq->membarrier_state)');
   if (rqState === state) return;
   yield* k.WRITE_ONCE(L.rqMembarrierState[cpu]!, state, 'WRITE_ONCE(rq->membarrier_state)');
-}
+});
 
 /** Models: finish_task_switch(prev) (v6.18). */
-export function* finish_task_switch(k: Kernel, cpu: number): CpuCode {
-  const replaced = k.override('finish_task_switch');
-  if (replaced) return yield* replaced(k, cpu);
+export const finish_task_switch = kfunc(function* finish_task_switch(k: Kernel, cpu: number): CpuCode {
   const mm = k.prevMm[cpu]!;
   k.prevMm[cpu] = 0;
   // finish_lock_switch(): raw_spin_rq_unlock_irq(): a release store, then IRQs on.
@@ -52,10 +49,10 @@ export function* finish_task_switch(k: Kernel, cpu: number): CpuCode {
     if (!k.variant.removed.has('finish_task_switch.sync_core')) yield* membarrier_mm_sync_core_before_usermode(k, cpu, mm);
     yield* mmdrop_lazy_tlb(k, mm, 'mmdrop', 'mmdrop_lazy_tlb_sched');
   }
-}
+});
 
 /** Models: context_switch(rq, prev, next) (v6.18), then switch_to() and finish_task_switch(). */
-function* context_switch(k: Kernel, cpu: number, prev: number, next: number): CpuCode {
+export const context_switch = kfunc(function* context_switch(k: Kernel, cpu: number, prev: number, next: number): CpuCode {
   const prevMm = k.mmOf(prev);
   const nextMm = k.mmOf(next);
   const prevActive = k.activeMm[cpu]!;
@@ -75,7 +72,7 @@ function* context_switch(k: Kernel, cpu: number, prev: number, next: number): Cp
   k.counters.switches[cpu]!++;
   k.curr[cpu] = next;
   yield* finish_task_switch(k, cpu);
-}
+});
 
 /**
  * Models: __schedule() (v6.18) when the current task gives up the CPU and
@@ -83,7 +80,7 @@ function* context_switch(k: Kernel, cpu: number, prev: number, next: number): Cp
  * barrier) and smp_mb__after_spinlock() (barrier() on x86): the full barrier
  * after user-space accesses and before storing rq->curr (scenario C, barrier d).
  */
-export function* __schedule(k: Kernel, cpu: number, next: number, clearResched = true): CpuCode {
+export const __schedule = kfunc(function* __schedule(k: Kernel, cpu: number, next: number, clearResched = true): CpuCode {
   const L = k.layout;
   const prev = k.curr[cpu]!;
   yield { k: 'irq', enable: false, site: { fn: 'local_irq_disable' } };
@@ -106,7 +103,7 @@ export function* __schedule(k: Kernel, cpu: number, next: number, clearResched =
   // RCU_INIT_POINTER(rq->curr, next): the membarrier scan reads it without the lock.
   yield { k: 'st', loc: L.rqCurr[cpu]!, val: next, site: { fn: 'RCU_INIT_POINTER(rq->curr, next)' } };
   yield* context_switch(k, cpu, prev, next);
-}
+});
 
 /**
  * Models: try_to_wake_up(p) (v6.18) for task p asleep in a system call, woken by a
@@ -117,7 +114,7 @@ export function* __schedule(k: Kernel, cpu: number, next: number, clearResched =
  * always asks (the woken task preempts at the CPU's next chance: an interrupt's or a
  * system call's exit); the wakelist path (TTWU_QUEUE) is left out.
  */
-export function* try_to_wake_up(k: Kernel, cpu: number, p: number, name: string, target: number): CpuCode {
+export const try_to_wake_up = kfunc(function* try_to_wake_up(k: Kernel, cpu: number, p: number, name: string, target: number): CpuCode {
   const L = k.layout;
   yield* k.note(`try_to_wake_up(${name})`);
   yield { k: 'rmw', loc: L.taskPiLock[p]!, f: () => 1, site: { fn: 'raw_spin_lock_irqsave(&p->pi_lock)' } };
@@ -125,7 +122,7 @@ export function* try_to_wake_up(k: Kernel, cpu: number, p: number, name: string,
   yield { k: 'st', loc: L.needResched[target]!, val: 1, site: { fn: `resched_curr(): set_tsk_need_resched(cpu${target}'s current)` } };
   if (target !== cpu) yield { k: 'raise', cpu: target, vector: RESCHEDULE_VECTOR, site: { fn: 'smp_send_reschedule' } };
   yield { k: 'st', loc: L.taskPiLock[p]!, val: 0, site: { fn: 'raw_spin_unlock_irqrestore(&p->pi_lock)' } };
-}
+});
 
 // ---- choosing and switching tasks --------------------------------------------------------
 
@@ -135,7 +132,7 @@ export function* try_to_wake_up(k: Kernel, cpu: number, p: number, name: string,
  * a shared task (placed on several CPUs) when its p->on_cpu says it is free for this
  * CPU: `peek` reads it, `take` takes the task with a cmpxchg (and the caller switches to it).
  */
-export function* task_runnable(k: Kernel, cpu: number, S: CpuSched, x: SchedEntry, mode: 'peek' | 'take'): Generator<Op, boolean, number> {
+export function* taskRunnable(k: Kernel, cpu: number, S: CpuSched, x: SchedEntry, mode: 'peek' | 'take'): Generator<Op, boolean, number> {
   if (x.shared) {
     if (S.doneShared.has(x)) return false;
     const loc = k.layout.taskOnCpu[x.id]!;
@@ -163,14 +160,14 @@ export function* task_runnable(k: Kernel, cpu: number, S: CpuSched, x: SchedEntr
  * migrate is a candidate when it is free for this CPU (its p->on_cpu says so).
  * Leaves out: scheduling classes and weights (the scenario's order decides).
  */
-export function* pick_next_task(k: Kernel, cpu: number, S: CpuSched, mode: 'peek' | 'take'): Generator<Op, number, number> {
+export const pick_next_task = kfunc(function* pick_next_task(k: Kernel, cpu: number, S: CpuSched, mode: 'peek' | 'take'): Generator<Op, number, number> {
   const n = S.entries.length;
   for (let d = 1; d < n; d++) {
     const j = (S.cur + d) % n;
-    if (yield* task_runnable(k, cpu, S, S.entries[j]!, mode)) return j;
+    if (yield* taskRunnable(k, cpu, S, S.entries[j]!, mode)) return j;
   }
   return -1;
-}
+});
 
 /**
  * Models: schedule() (v6.18) on `cpu` to entry j (-1: the idle task): keep the
@@ -178,7 +175,7 @@ export function* pick_next_task(k: Kernel, cpu: number, S: CpuSched, mode: 'peek
  * preemption off, then restore the next task's state. A task that may migrate is
  * released (p->on_cpu) unless it was preempted in the kernel, where it stays.
  */
-export function* schedule(k: Kernel, cpu: number, S: CpuSched, j: number, clearResched = true): CpuCode {
+export const schedule = kfunc(function* schedule(k: Kernel, cpu: number, S: CpuSched, j: number, clearResched = true): CpuCode {
   const prev = S.running ? S.entries[S.cur] : undefined;
   S.running = false;
   if (prev?.state === 'preempted') {
@@ -203,7 +200,7 @@ export function* schedule(k: Kernel, cpu: number, S: CpuSched, j: number, clearR
   k.sleepLocks[cpu] = back ? e.sleepLocks : 0;
   S.cur = j;
   S.running = true;
-}
+});
 
 /**
  * Models: scheduler_tick() (v6.18), from the timer interrupt: another task is
@@ -211,14 +208,14 @@ export function* schedule(k: Kernel, cpu: number, S: CpuSched, j: number, clearR
  * TIF_NEED_RESCHED); irqentry_exit() acts on it. A child of fork()/clone() not yet
  * started and a task still asleep are not candidates.
  */
-export function* scheduler_tick(k: Kernel, cpu: number, S: CpuSched): HandlerCode {
+export const scheduler_tick = kfunc(function* scheduler_tick(k: Kernel, cpu: number, S: CpuSched): HandlerCode {
   yield { k: 'nop', site: { fn: 'timer interrupt: scheduler_tick()' } };
   if (!S.running) return;
   if ((yield* pick_next_task(k, cpu, S, 'peek')) < 0) return;
   k.needReschedLocal[cpu] = true;
-}
+});
 
 /** Models: scheduler_ipi() (v6.18), the reschedule IPI: nothing to do here; its irqentry_exit() reschedules. */
-export function* scheduler_ipi(k: Kernel): HandlerCode {
+export const scheduler_ipi = kfunc(function* scheduler_ipi(k: Kernel): HandlerCode {
   yield* k.note('scheduler_ipi()');
-}
+});

@@ -17,11 +17,12 @@ import { KTHREAD } from '../../scenario/directives.js';
 import type { Kernel } from '../kernel.js';
 import { ON_CPU_DONE, ON_CPU_PINNED } from '../kernel.js';
 import type { CpuSched, SchedEntry } from './runqueue.js';
-import { __schedule, pick_next_task, schedule, task_runnable } from './core.js';
+import { __schedule, pick_next_task, schedule, taskRunnable } from './core.js';
 import { kernelMode } from '../entry/common.js';
-import { wait_for_new_task } from '../fork.js';
+import { waitForNewTask } from '../fork.js';
 import { iret, ret_from_fork, syscall_return } from '../arch/x86/entry/entry_64.js';
 import { RseqAbort } from '../rseq.js';
+import { kfunc } from '../dispatch.js';
 
 /** The user code of the scenario's threads, which the CPU loop starts and moves. */
 export interface UserCode {
@@ -43,7 +44,7 @@ function* kthreadBody(): CpuCode {
  * CPU runs the idle task (rq->curr = idle, lazy mm) and polls TIF_NEED_RESCHED until
  * a wakeup. Returns the entry switched to, or -1 when every task is done.
  */
-export function* do_idle(k: Kernel, cpu: number, S: CpuSched, from: number): Generator<Op, number, number> {
+export const do_idle = kfunc(function* do_idle(k: Kernel, cpu: number, S: CpuSched, from: number): Generator<Op, number, number> {
   const n = S.entries.length;
   for (;;) {
     let sleeping = false;
@@ -52,7 +53,7 @@ export function* do_idle(k: Kernel, cpu: number, S: CpuSched, from: number): Gen
       const j = (from + d) % n;
       const x = S.entries[j]!;
       if (x.shared) {
-        if (yield* task_runnable(k, cpu, S, x, 'take')) {
+        if (yield* taskRunnable(k, cpu, S, x, 'take')) {
           yield* schedule(k, cpu, S, j);
           return j;
         }
@@ -60,11 +61,11 @@ export function* do_idle(k: Kernel, cpu: number, S: CpuSched, from: number): Gen
         continue;
       }
       if (x.state === 'done' || x.state === 'running') continue;
-      if (x.state === 'new' && x.start === 'sleep' && !(yield* task_runnable(k, cpu, S, x, 'take'))) {
+      if (x.state === 'new' && x.start === 'sleep' && !(yield* taskRunnable(k, cpu, S, x, 'take'))) {
         sleeping = true;
         continue;
       }
-      if (x.state === 'new' && x.start === 'fork') yield* kernelMode(k, cpu, wait_for_new_task(k, x.id));
+      if (x.state === 'new' && x.start === 'fork') yield* kernelMode(k, cpu, waitForNewTask(k, x.id));
       yield* schedule(k, cpu, S, j);
       return j;
     }
@@ -79,14 +80,14 @@ export function* do_idle(k: Kernel, cpu: number, S: CpuSched, from: number): Gen
       yield* k.smp_cond_load_acquire(k.layout.needResched[cpu]!, (v) => v !== 0, 'do_idle(): while (!need_resched())');
     }
   }
-}
+});
 
 /**
  * cpu_startup_entry(): the CPU's task context for the whole execution (see the file
  * header). `startsIdle`: the CPU's first task cannot run yet (a child of fork(), a
  * sleeper, or a task that starts on another CPU), so the CPU starts in do_idle().
  */
-export function* cpu_startup_entry(k: Kernel, cpu: number, S: CpuSched, user: UserCode, startsIdle: boolean): CpuCode {
+export const cpu_startup_entry = kfunc(function* cpu_startup_entry(k: Kernel, cpu: number, S: CpuSched, user: UserCode, startsIdle: boolean): CpuCode {
   const n = S.entries.length;
   let i = 0;
   let switchedIn = false;
@@ -105,7 +106,7 @@ export function* cpu_startup_entry(k: Kernel, cpu: number, S: CpuSched, user: Us
     let res: IteratorResult<Op, void>;
     if (e.state === 'preempted') {
       e.state = 'running';
-      if (e.resume === 'iret') yield* iret('IRET (the interrupt that preempted the task returns)');
+      if (e.resume === 'iret') yield* iret(k, 'IRET (the interrupt that preempted the task returns)');
       if (e.resume === 'iret' && e.kernelDepth === 0 && k.rseqCs.has(e.id)) {
         // Preempted inside an rseq critical section: __schedule()'s rseq_preempt()
         // flagged the event, so the return to user mode goes to the abort handler.
@@ -123,7 +124,7 @@ export function* cpu_startup_entry(k: Kernel, cpu: number, S: CpuSched, user: Us
       if (switchedIn && e.t !== KTHREAD && k.layout.taskMms[e.id - 1] !== 0) {
         // Back to user mode from where the task slept: ret_from_fork's IRET for a new
         // child, else the return of the system call it slept in.
-        if (e.start === 'fork') yield* ret_from_fork();
+        if (e.start === 'fork') yield* ret_from_fork(k);
         else yield* syscall_return(k);
       }
       res = e.gen.next(0);
@@ -168,4 +169,4 @@ export function* cpu_startup_entry(k: Kernel, cpu: number, S: CpuSched, user: Us
     i = yield* do_idle(k, cpu, S, (i + 1) % n);
     if (i < 0) return;
   }
-}
+});

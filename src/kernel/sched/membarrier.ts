@@ -28,6 +28,7 @@ import {
   MEMBARRIER_STATE_PRIVATE_EXPEDITED_RSEQ_READY, MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE,
   MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE_READY,
 } from '../uapi.js';
+import { kfunc } from '../dispatch.js';
 
 type Ret = Generator<Op, number, number>;
 
@@ -67,11 +68,9 @@ export function membarrierCmdBitmask(k: Kernel): number {
 }
 
 /** Models: ipi_mb() (v6.18). */
-export function* ipi_mb(k: Kernel): CpuCode {
-  const replaced = k.override('ipi_mb');
-  if (replaced) return yield* replaced(k);
+export const ipi_mb = kfunc(function* ipi_mb(k: Kernel): CpuCode {
   yield* k.smp_mb('ipi_mb', 'membarrier.a/membarrier.c'); // IPIs should be serializing but paranoid.
-}
+});
 
 /**
  * Models: ipi_sync_core() (v6.18, 758c9373d841): an explicit barrier, then the core
@@ -79,27 +78,23 @@ export function* ipi_mb(k: Kernel): CpuCode {
  * CPU runs user code again: IRQ exit can switch to another task, which then
  * returns by SYSRET).
  */
-export function* ipi_sync_core(k: Kernel, cpu = -1): CpuCode {
-  const replaced = k.override('ipi_sync_core');
-  if (replaced) return yield* replaced(k, cpu);
+export const ipi_sync_core = kfunc(function* ipi_sync_core(k: Kernel, cpu = -1): CpuCode {
   yield* k.smp_mb('ipi_sync_core', 'membarrier.a/membarrier.c');
   yield* sync_core_before_usermode(k, cpu);
-}
+});
 
 /**
  * Models: ipi_rseq() (v6.18): a barrier, then rseq_preempt(current), which flags an
  * rseq event so that the return to user mode restarts a critical section in progress.
  */
-export function* ipi_rseq(k: Kernel, cpu = -1): CpuCode {
-  const replaced = k.override('ipi_rseq');
-  if (replaced) return yield* replaced(k, cpu);
+export const ipi_rseq = kfunc(function* ipi_rseq(k: Kernel, cpu = -1): CpuCode {
   yield* k.smp_mb('ipi_rseq', 'membarrier.a/membarrier.c');
   yield* k.note('rseq_preempt(current)');
   if (cpu >= 0 && k.current(cpu) !== 0) k.rseqEvent.add(k.current(cpu));
-}
+});
 
 /** Models: ipi_sync_rq_state() (v6.18): copy the mm's state to this CPU's runqueue if it runs the mm. */
-function* ipi_sync_rq_state(k: Kernel, cpu: number, mm: number): CpuCode {
+export const ipi_sync_rq_state = kfunc(function* ipi_sync_rq_state(k: Kernel, cpu: number, mm: number): CpuCode {
   const L = k.layout;
   if (k.current(cpu) === 0) return;
   const curMm = yield* k.READ_ONCE(L.taskMm[k.current(cpu)]!, 'current->mm');
@@ -107,7 +102,7 @@ function* ipi_sync_rq_state(k: Kernel, cpu: number, mm: number): CpuCode {
   const state = yield* k.READ_ONCE(L.mmMembarrierState[mm]!, 'atomic_read');
   yield* k.WRITE_ONCE(L.rqMembarrierState[cpu]!, state, 'this_cpu_write');
   yield* k.smp_mb('ipi_sync_rq_state', 'registration');
-}
+});
 
 export const MEMBARRIER_IPI_HANDLERS: IpiHandlers = {
   ipi_mb: (k) => ipi_mb(k),
@@ -139,7 +134,7 @@ function* cpusRunningMm(k: Kernel, mm: number): Generator<Op, number[], number> 
  * model's stand-in for the CPU's quiescent state, not a membarrier handler: the
  * `no-ipi-mb` mutant leaves it alone and `cpuN:ipi_mb` does not count it.
  */
-function* synchronize_rcu(k: Kernel, cpu: number): CpuCode {
+export const synchronize_rcu = kfunc(function* synchronize_rcu(k: Kernel, cpu: number): CpuCode {
   yield* k.smp_mb('synchronize_rcu.entry');
   const others: number[] = [];
   for (let c = 0; c < k.config.nrCpus; c++) if (c !== cpu) others.push(c);
@@ -147,7 +142,7 @@ function* synchronize_rcu(k: Kernel, cpu: number): CpuCode {
   yield* smp_call_function_many(k, MEMBARRIER_IPI_HANDLERS, cpu, others, 'rcu_quiescent_state', 0);
   yield* k.preempt_enable_resched(cpu);
   yield* k.smp_mb('synchronize_rcu.exit');
-}
+});
 
 /**
  * Models: SERIALIZE_IPI() (v6.18, 944d5fe50f3f): guard(mutex)(&membarrier_ipi_mutex)
@@ -159,7 +154,7 @@ function* synchronize_rcu(k: Kernel, cpu: number): CpuCode {
  * cmpxchg lock the engine explores like any other, and the check's accesses would
  * only add steps to every trace.
  */
-function* serialize_ipi_enter(k: Kernel, cpu: number): CpuCode {
+export const serialize_ipi_enter = kfunc(function* serialize_ipi_enter(k: Kernel, cpu: number): CpuCode {
   const L = k.layout;
   if (!k.variant.removed.has('membarrier_ipi_mutex')) {
     yield* k.mutex_lock(L.membarrierIpiMutex, cpu);
@@ -168,9 +163,9 @@ function* serialize_ipi_enter(k: Kernel, cpu: number): CpuCode {
   const inFlight = yield* k.READ_ONCE(L.membarrierIpiRounds, 'check: IPI rounds in flight');
   k.WARN_ON(inFlight !== 0, 'two membarrier IPI rounds at once (SERIALIZE_IPI() broken)');
   yield* k.WRITE_ONCE(L.membarrierIpiRounds, inFlight + 1, 'check: IPI rounds in flight');
-}
+});
 
-function* serialize_ipi_exit(k: Kernel, cpu: number): CpuCode {
+export const serialize_ipi_exit = kfunc(function* serialize_ipi_exit(k: Kernel, cpu: number): CpuCode {
   const L = k.layout;
   if (!k.variant.removed.has('membarrier_ipi_mutex')) {
     yield* k.mutex_unlock(L.membarrierIpiMutex, cpu);
@@ -178,22 +173,20 @@ function* serialize_ipi_exit(k: Kernel, cpu: number): CpuCode {
   }
   const inFlight = yield* k.READ_ONCE(L.membarrierIpiRounds, 'check: IPI rounds in flight');
   yield* k.WRITE_ONCE(L.membarrierIpiRounds, inFlight - 1, 'check: IPI rounds in flight');
-}
+});
 
 /** Models: membarrier_update_current_mm(next_mm) (v6.18): keep this runqueue's copy of the state in step. */
-export function* membarrier_update_current_mm(k: Kernel, cpu: number, nextMm: number): CpuCode {
+export const membarrier_update_current_mm = kfunc(function* membarrier_update_current_mm(k: Kernel, cpu: number, nextMm: number): CpuCode {
   if (k.variant.removed.has('rq.membarrier_state')) return; // pre-227a4aadc75b: no runqueue copy
   const L = k.layout;
   const state = nextMm ? yield* k.READ_ONCE(L.mmMembarrierState[nextMm]!, 'atomic_read(&next_mm->membarrier_state)') : 0;
   const rqState = yield* k.READ_ONCE(L.rqMembarrierState[cpu]!, 'READ_ONCE(rq->membarrier_state)');
   if (rqState === state) return;
   yield* k.WRITE_ONCE(L.rqMembarrierState[cpu]!, state, 'WRITE_ONCE(rq->membarrier_state)');
-}
+});
 
 /** Models: membarrier_global_expedited() (v6.18). */
-export function* membarrier_global_expedited(k: Kernel, cpu: number): Ret {
-  const replaced = k.override('membarrier_global_expedited');
-  if (replaced) return yield* replaced(k, cpu);
+export const membarrier_global_expedited = kfunc(function* membarrier_global_expedited(k: Kernel, cpu: number): Ret {
   const L = k.layout;
   if (k.config.nrCpus === 1) return 0;
   yield* k.smp_mb('membarrier.a', 'switch_mm.cr3/mmdrop'); // system call entry is not a mb.
@@ -230,12 +223,10 @@ export function* membarrier_global_expedited(k: Kernel, cpu: number): Ret {
   yield* k.smp_mb('membarrier.c', 'sched.before_rq_curr'); // exit from system call is not a mb
   yield* serialize_ipi_exit(k, cpu);
   return 0;
-}
+});
 
 /** Models: membarrier_private_expedited(flags, cpu_id) (v6.18). */
-export function* membarrier_private_expedited(k: Kernel, cpu: number, flags: number, cpuId: number): Ret {
-  const replaced = k.override('membarrier_private_expedited');
-  if (replaced) return yield* replaced(k, cpu, flags, cpuId);
+export const membarrier_private_expedited = kfunc(function* membarrier_private_expedited(k: Kernel, cpu: number, flags: number, cpuId: number): Ret {
   const L = k.layout;
   const mm = k.currentMm(cpu);
   let ipiFunc: 'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' = 'ipi_mb';
@@ -295,12 +286,10 @@ export function* membarrier_private_expedited(k: Kernel, cpu: number, flags: num
   if (perCpu) yield* k.mutex_unlock(L.membarrierCpuMutex[cpuId]!, cpu);
   else yield* serialize_ipi_exit(k, cpu);
   return 0;
-}
+});
 
 /** Models: sync_runqueues_membarrier_state(mm) (v6.18). */
-export function* sync_runqueues_membarrier_state(k: Kernel, cpu: number, mm: number): Ret {
-  const replaced = k.override('sync_runqueues_membarrier_state');
-  if (replaced) return yield* replaced(k, cpu, mm);
+export const sync_runqueues_membarrier_state = kfunc(function* sync_runqueues_membarrier_state(k: Kernel, cpu: number, mm: number): Ret {
   const L = k.layout;
   if (k.variant.removed.has('rq.membarrier_state')) {
     // pre-227a4aadc75b: no runqueue copy to update; a registration of a process with
@@ -322,10 +311,10 @@ export function* sync_runqueues_membarrier_state(k: Kernel, cpu: number, mm: num
   yield* on_each_cpu_mask(k, MEMBARRIER_IPI_HANDLERS, cpu, mask, 'ipi_sync_rq_state', mm);
   yield* serialize_ipi_exit(k, cpu);
   return 0;
-}
+});
 
 /** Models: membarrier_register_global_expedited() (v6.18). */
-function* membarrier_register_global_expedited(k: Kernel, cpu: number): Ret {
+export const membarrier_register_global_expedited = kfunc(function* membarrier_register_global_expedited(k: Kernel, cpu: number): Ret {
   const L = k.layout;
   const mm = k.currentMm(cpu);
   const state = yield* k.READ_ONCE(L.mmMembarrierState[mm]!, 'atomic_read(&mm->membarrier_state)');
@@ -335,10 +324,10 @@ function* membarrier_register_global_expedited(k: Kernel, cpu: number): Ret {
   if (ret) return ret;
   yield* k.atomic_or(L.mmMembarrierState[mm]!, MEMBARRIER_STATE_GLOBAL_EXPEDITED_READY);
   return 0;
-}
+});
 
 /** Models: membarrier_register_private_expedited(flags) (v6.18). */
-function* membarrier_register_private_expedited(k: Kernel, cpu: number, flags: number): Ret {
+export const membarrier_register_private_expedited = kfunc(function* membarrier_register_private_expedited(k: Kernel, cpu: number, flags: number): Ret {
   const L = k.layout;
   const mm = k.currentMm(cpu);
   let readyState = MEMBARRIER_STATE_PRIVATE_EXPEDITED_READY;
@@ -359,10 +348,10 @@ function* membarrier_register_private_expedited(k: Kernel, cpu: number, flags: n
   if (ret) return ret;
   yield* k.atomic_or(L.mmMembarrierState[mm]!, readyState);
   return 0;
-}
+});
 
 /** Models: membarrier_get_registrations() (v6.18). */
-function* membarrier_get_registrations(k: Kernel, cpu: number): Ret {
+export const membarrier_get_registrations = kfunc(function* membarrier_get_registrations(k: Kernel, cpu: number): Ret {
   let state = yield* k.READ_ONCE(k.layout.mmMembarrierState[k.currentMm(cpu)]!, 'atomic_read(&mm->membarrier_state)');
   const pairs: [number, number][] = [
     [MEMBARRIER_STATE_GLOBAL_EXPEDITED | MEMBARRIER_STATE_GLOBAL_EXPEDITED_READY, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED],
@@ -379,10 +368,10 @@ function* membarrier_get_registrations(k: Kernel, cpu: number): Ret {
   }
   k.WARN_ON(state !== 0, 'WARN_ON_ONCE(membarrier_state != 0) in membarrier_get_registrations()');
   return mask;
-}
+});
 
 /** Models: SYSCALL_DEFINE3(membarrier, int cmd, unsigned int flags, int cpu_id) (v6.18). */
-export function* sys_membarrier(k: Kernel, cpu: number, cmd: number, flags: number, cpuId: number): Ret {
+export const sys_membarrier = kfunc(function* sys_membarrier(k: Kernel, cpu: number, cmd: number, flags: number, cpuId: number): Ret {
   yield* k.note(`membarrier(${cmdName(cmd)}, ${flags}, ${cpuId})`);
   if (cmd === MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ) {
     if (flags && flags !== MEMBARRIER_CMD_FLAG_CPU) return -EINVAL;
@@ -423,4 +412,4 @@ export function* sys_membarrier(k: Kernel, cpu: number, cmd: number, flags: numb
     default:
       return -EINVAL;
   }
-}
+});

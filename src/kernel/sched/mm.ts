@@ -11,13 +11,14 @@
 
 import type { CpuCode } from '../../machine/ops.js';
 import type { Kernel } from '../kernel.js';
+import { kfunc } from '../dispatch.js';
 
-export function* mmgrab(k: Kernel, mm: number, fn = 'mmgrab'): CpuCode {
+export const mmgrab = kfunc(function* mmgrab(k: Kernel, mm: number, fn = 'mmgrab'): CpuCode {
   yield { k: 'rmw', loc: k.layout.mmCount[mm]!, f: (v) => v + 1, site: { fn } };
-}
+});
 
 /** atomic_dec_and_test(&mm->mm_count): the barrier that `label` names (mutants remove it). */
-export function* mmdrop_lazy_tlb(k: Kernel, mm: number, label: string, fn = 'mmdrop_lazy_tlb'): CpuCode {
+export const mmdrop_lazy_tlb = kfunc(function* mmdrop_lazy_tlb(k: Kernel, mm: number, label: string, fn = 'mmdrop_lazy_tlb'): CpuCode {
   const loc = k.layout.mmCount[mm]!;
   if (k.variant.removed.has(label)) {
     const v = yield* k.READ_ONCE(loc, `${fn} (no barrier)`);
@@ -27,18 +28,18 @@ export function* mmdrop_lazy_tlb(k: Kernel, mm: number, label: string, fn = 'mmd
   }
   const old = yield { k: 'rmw', loc, f: (v) => v - 1, site: { fn, label, pairs: 'membarrier.a' } };
   if (old === 1) yield* __mmdrop(k, mm);
-}
+});
 
 /** mmdrop(mm): atomic_dec_and_test(&mm->mm_count), and __mmdrop() at zero. */
-export function* mmdrop(k: Kernel, mm: number, fn = 'mmdrop'): CpuCode {
+export const mmdrop = kfunc(function* mmdrop(k: Kernel, mm: number, fn = 'mmdrop'): CpuCode {
   const old = yield { k: 'rmw', loc: k.layout.mmCount[mm]!, f: (v) => v - 1, site: { fn } };
   if (old === 1) yield* __mmdrop(k, mm);
-}
+});
 
 /** Models: __mmdrop(mm): the mm is freed (marked in its check location). */
-export function* __mmdrop(k: Kernel, mm: number): CpuCode {
+export const __mmdrop = kfunc(function* __mmdrop(k: Kernel, mm: number): CpuCode {
   yield { k: 'rmw', loc: k.layout.mmFreed[mm]!, f: () => 1, site: { fn: `__mmdrop(mm${mm}): mm freed` } };
-}
+});
 
 /**
  * A lock-free dereference of another task's mm (`p->mm->field`) that nothing keeps

@@ -8,12 +8,13 @@
 import type { CpuCode } from '../../../machine/ops.js';
 import type { Kernel } from '../../kernel.js';
 import { MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE } from '../../uapi.js';
+import { kfunc } from '../../dispatch.js';
 
 /** sync_core(): IRET-to-self (iret_to_self()), serialising. `cpuN:sync_core` counts them. */
-export function* sync_core(k: Kernel, cpu = -1): CpuCode {
+export const sync_core = kfunc(function* sync_core(k: Kernel, cpu = -1): CpuCode {
   if (cpu >= 0) k.counters.sync_core[cpu]!++;
   yield { k: 'serialize', site: { fn: 'sync_core', label: 'sync_core', pairs: 'membarrier.a' } };
-}
+});
 
 /**
  * sync_core_before_usermode(): the return to user mode may be a SYSRET, which is not
@@ -22,24 +23,24 @@ export function* sync_core(k: Kernel, cpu = -1): CpuCode {
  * on the theory that an IRET follows; IRQ exit can instead switch to another task
  * of the same mm that returns by SYSRET.
  */
-export function* sync_core_before_usermode(k: Kernel, cpu = -1): CpuCode {
+export const sync_core_before_usermode = kfunc(function* sync_core_before_usermode(k: Kernel, cpu = -1): CpuCode {
   if (k.variant.removed.has('sync_core_before_usermode.no_irq_shortcut') && cpu >= 0 && k.inIrq[cpu]! > 0) {
     yield* k.note('sync_core_before_usermode(): in_irq(): return (IRET will follow)');
     return;
   }
   yield* sync_core(k, cpu);
-}
+});
 
 /**
  * membarrier_mm_sync_core_before_usermode(mm), from finish_task_switch() when the CPU
  * comes back from a kernel thread that borrowed `mm`: only for the mm the CPU now
  * runs (2840cf02fae6), and only if it registered for SYNC_CORE.
  */
-export function* membarrier_mm_sync_core_before_usermode(k: Kernel, cpu: number, mm: number): CpuCode {
+export const membarrier_mm_sync_core_before_usermode = kfunc(function* membarrier_mm_sync_core_before_usermode(k: Kernel, cpu: number, mm: number): CpuCode {
   // pre-2840cf02fae6: no such test; the sync followed rq->prev_mm's registration,
   // even when the CPU went on to another mm (whose CR3 write already serialised).
   if (k.mmOf(k.current(cpu)) !== mm && !k.variant.removed.has('sync_core.same_mm')) return; // current->mm != mm
   const state = yield* k.READ_ONCE(k.layout.mmMembarrierState[mm]!, 'membarrier_mm_sync_core_before_usermode(): membarrier_state');
   if ((state & MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE) === 0) return;
   yield* sync_core_before_usermode(k, cpu);
-}
+});

@@ -8,23 +8,24 @@
 
 import type { CpuCode } from '../../../../machine/ops.js';
 import type { Kernel } from '../../../kernel.js';
+import { kfunc } from '../../../dispatch.js';
 
 /** IRET: serialising (the CPU refetches its code and waits for its store buffer). `why` names the return. */
-export function* iret(why = 'IRET'): CpuCode {
+export const iret = kfunc(function* iret(k: Kernel, why = 'IRET'): CpuCode {
   yield { k: 'serialize', site: { fn: why } };
-}
+});
 
 /**
  * The system call's return to user mode: SYSRET (not serialising; shown as a step
  * only in scenarios that run code, where it is what lets stale code run) or, with
  * `config syscall_exit=iret;`, IRET.
  */
-export function* syscall_return(k: Kernel): CpuCode {
-  if (k.config.syscallExit === 'iret') yield* iret('IRET (system call return, slow path)');
+export const syscall_return = kfunc(function* syscall_return(k: Kernel): CpuCode {
+  if (k.config.syscallExit === 'iret') yield* iret(k, 'IRET (system call return, slow path)');
   else if (k.config.showSysret) yield { k: 'nop', site: { fn: 'SYSRET' } };
-}
+});
 
 /** ret_from_fork: a new child's first return to user mode, by IRET. */
-export function* ret_from_fork(): CpuCode {
-  yield* iret('ret_from_fork: IRET');
-}
+export const ret_from_fork = kfunc(function* ret_from_fork(k: Kernel): CpuCode {
+  yield* iret(k, 'ret_from_fork: IRET');
+});

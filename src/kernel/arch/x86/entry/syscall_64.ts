@@ -8,13 +8,14 @@ import type { Op } from '../../../../machine/ops.js';
 import type { Kernel } from '../../../kernel.js';
 import { syscall_exit_to_user_mode } from '../../../entry/common.js';
 import { syscall_return } from './entry_64.js';
+import { kfunc } from '../../../dispatch.js';
 
 /** do_syscall_64(): run the call's kernel code `g`, then the exit work and the return. */
-export function* do_syscall_64<T>(k: Kernel, cpu: number, g: Generator<Op, T, number>): Generator<Op, T, number> {
+export const do_syscall_64 = kfunc(function* do_syscall_64<T>(k: Kernel, cpu: number, g: Generator<Op, T, number>): Generator<Op, T, number> {
   k.kernelDepth[cpu]!++;
   const r = yield* g;
   yield* syscall_exit_to_user_mode(k, cpu);
   yield* syscall_return(k);
   k.kernelDepth[cpu]!--;
   return r;
-}
+});

@@ -9,6 +9,7 @@ import type { CpuCode } from '../../../../machine/ops.js';
 import type { Kernel } from '../../../kernel.js';
 import { MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE } from '../../../uapi.js';
 import { sync_core } from '../sync_core.js';
+import { kfunc } from '../../../dispatch.js';
 
 /**
  * `unlazy`: the CPU comes back from a kernel thread that borrowed prevMm. The design
@@ -16,9 +17,7 @@ import { sync_core } from '../sync_core.js';
  * registered mm, instead of membarrier_mm_sync_core_before_usermode() in
  * finish_task_switch().
  */
-export function* switch_mm_irqs_off(k: Kernel, cpu: number, prevMm: number, nextMm: number, unlazy = false): CpuCode {
-  const replaced = k.override('switch_mm_irqs_off');
-  if (replaced) return yield* replaced(k, cpu, prevMm, nextMm, unlazy);
+export const switch_mm_irqs_off = kfunc(function* switch_mm_irqs_off(k: Kernel, cpu: number, prevMm: number, nextMm: number, unlazy = false): CpuCode {
   if (prevMm === nextMm) {
     yield* k.note('switch_mm_irqs_off (same mm: no CR3 write)');
     if (unlazy && k.variant.removed.has('finish_task_switch.sync_core')) {
@@ -30,4 +29,4 @@ export function* switch_mm_irqs_off(k: Kernel, cpu: number, prevMm: number, next
   // load_new_mm_cr3(): a CR3 write, serialising (a full barrier, and the CPU refetches).
   if (k.variant.removed.has('switch_mm.cr3')) return;
   yield { k: 'serialize', site: { fn: 'load_new_mm_cr3', label: 'switch_mm.cr3', pairs: 'membarrier.a' } };
-}
+});

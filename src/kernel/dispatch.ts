@@ -1,0 +1,84 @@
+// One dispatch for every modelled kernel function. Each function of src/kernel/ that
+// models a kernel function is defined through kfunc(), under its kernel name, so
+// that a variant (a user's module, examples/variants/) can replace any of them by
+// that name: a call of `membarrier_switch_mm(k, ...)` runs the variant's
+// replacement when the execution's kernel has one, else the modelled function.
+//
+// A replacement may call the function it replaces: while a replacement of X takes
+// its steps, a call of X runs the modelled X (not the replacement again). The
+// "while" is per step: between two steps of the replacement, other CPUs calling X
+// get the replacement, as they should. Kernel code is generators driven by the
+// machine one op at a time, so the dispatch marks X as being replaced around each
+// resumption of the replacement's generator, which is when its calls are made.
+// (A call of X made by another function that the replacement calls, during the
+// same step, also runs the modelled X.)
+
+import type { Op } from '../machine/ops.js';
+import type { Kernel } from './kernel.js';
+
+/** A modelled kernel function: the kernel first, then the function's own arguments. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type KernelFunction = (k: Kernel, ...args: any[]) => Generator<Op, any, number>;
+
+/** The modelled functions by kernel name (the originals, whatever a variant replaces). */
+const REGISTRY = new Map<string, KernelFunction>();
+
+/** Names whose replacement is taking a step right now (depth, for a replacement that nests). */
+const replacing = new Map<string, number>();
+
+/**
+ * Defines the modelled kernel function `impl` under its own name (the generator
+ * function's name, which is the kernel's identifier) and returns the dispatching
+ * function that callers use.
+ */
+export function kfunc<F extends KernelFunction>(impl: F): F {
+  const name = impl.name;
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`internal: kernel function without a kernel name: '${name}'`);
+  if (REGISTRY.has(name)) throw new Error(`internal: kernel function ${name} defined twice`);
+  REGISTRY.set(name, impl);
+  const dispatch = (k: Kernel, ...args: unknown[]): Generator<Op, unknown, number> => {
+    const replacement = k.variant.overrides?.[name];
+    if (replacement === undefined || (replacing.get(name) ?? 0) > 0) return impl(k, ...args);
+    return replaced(name, replacement(k, ...args));
+  };
+  Object.defineProperty(dispatch, 'name', { value: name });
+  return dispatch as F;
+}
+
+/** Resume a replacement's generator with its name marked as being replaced. */
+function resume<T>(name: string, f: () => T): T {
+  replacing.set(name, (replacing.get(name) ?? 0) + 1);
+  try {
+    return f();
+  } finally {
+    const d = replacing.get(name)! - 1;
+    if (d === 0) replacing.delete(name);
+    else replacing.set(name, d);
+  }
+}
+
+function* replaced(name: string, g: Generator<Op, unknown, number>): Generator<Op, unknown, number> {
+  let r = resume(name, () => g.next());
+  while (!r.done) {
+    let v: number;
+    try {
+      v = yield r.value;
+    } catch (e) {
+      // An exception thrown into the running code (an rseq abort) goes on into the replacement.
+      r = resume(name, () => g.throw(e));
+      continue;
+    }
+    r = resume(name, () => g.next(v));
+  }
+  return r.value;
+}
+
+/** The names of every modelled kernel function a variant may replace, sorted. */
+export function kernelFunctionNames(): string[] {
+  return [...REGISTRY.keys()].sort();
+}
+
+/** Is `name` a modelled kernel function? */
+export function isKernelFunction(name: string): boolean {
+  return REGISTRY.has(name);
+}
