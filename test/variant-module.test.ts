@@ -16,7 +16,8 @@ const example = join(ROOT, 'examples/variants/propagate-carefully.ts');
 
 test('the example patch loads, runs, and keeps scenarios A and B on x86', () => {
   for (const f of ['A', 'B']) {
-    const sc = parseScenario(read(join(ROOT, `scenarios/membarrier/membarrier-${f}.litmus`)), f);
+    const file = join(ROOT, `scenarios/membarrier/membarrier-${f}.litmus`);
+    const sc = parseScenario(read(file), file);
     const r = checkScenario(sc, { model: 'x86', variant: example });
     assert.equal(r.variant.name, 'propagate-carefully');
     assert.equal(r.observation, 'Never', f);
