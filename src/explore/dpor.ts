@@ -12,7 +12,7 @@
 // at e, if no such initial is already there or asleep; initials that are not
 // enabled at e make the race irreversible (e.g. an await that e's write enabled).
 
-import { ACC_F, ACC_R, AssertionFailed, BoundExceeded, cpuOfProc, Interner, procFetch, procFlush, PROCS_PER_CPU } from '../machine/machine.js';
+import { ACC_F, ACC_R, AssertionFailed, BoundExceeded, cpuOfProc, Interner, procFetch, procFlush } from '../machine/machine.js';
 import type { Program } from '../litmus/program.js';
 import { Collector } from './collector.js';
 import { freshRun, type Run } from './run.js';
@@ -27,6 +27,7 @@ export function dependent(fa: readonly number[], pa: number, fb: readonly number
       const ma = x & 3;
       const mb = y & 3;
       if (ma === ACC_R && mb === ACC_R) continue;
+      // (Only CPU and drain processes read and drain memory locations: cpuOfProc() is their CPU.)
       if (((ma === ACC_R && mb === ACC_F) || (ma === ACC_F && mb === ACC_R)) && cpuOfProc(pa) === cpuOfProc(pb)) continue;
       return true;
     }
@@ -37,11 +38,15 @@ export function dependent(fa: readonly number[], pa: number, fb: readonly number
 const lowestBit = (m: number): number => 31 - Math.clz32(m & -m);
 
 export function exploreDpor(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions): ExploreResult {
-  const P = program.nCpus * PROCS_PER_CPU;
-  // The instruction-fetch processes (one per CPU), which only scenarios with code use.
-  let fetchProcs = 0;
-  if ((program.codeLocs ?? []).length > 0) for (let c = 0; c < program.nCpus; c++) fetchProcs |= 1 << procFetch(c);
   const interner = opts.interner ?? new Interner();
+  let run: Run = freshRun(program, interner);
+  const P = run.machine.procCount;
+  // Processes whose next step another process's step can withdraw or change rather
+  // than just delay: the instruction fetches (one per CPU, scenarios with code) and
+  // the page walkers (one per CPU and user page, scenarios with user pages).
+  let volatileProcs = 0;
+  if ((program.codeLocs ?? []).length > 0) for (let c = 0; c < program.nCpus; c++) volatileProcs |= 1 << procFetch(c);
+  for (let p = program.nCpus * 4; p < P; p++) volatileProcs |= 1 << p;
   const col = new Collector(prop, opts.onGraph);
   const { stepsMax, executionsMax } = opts.bounds;
   const progressEvery = opts.progressEvery ?? 10_000;
@@ -65,7 +70,6 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
   let runs = 0;
   let incompleteReason: string | null = null;
   const lastIdx = new Int32Array(P).fill(-1);
-  let run: Run = freshRun(program, interner);
   let depth = 0;
 
   const openNode = (d: number, sl: number, sf: (number[] | undefined)[]): void => {
@@ -116,7 +120,7 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
   const quietBetween = (i: number, d: number, p: number, foot: number[]): boolean => {
     const qi = chosen[i]!;
     const si = seq[i]!;
-    const ownFlush = procFlush(cpuOfProc(p));
+    const ownFlush = procFlush(run.machine.cpuOf(p));
     for (let k = i + 1; k < d; k++) {
       if (clocks[k]![qi]! >= si) continue;
       // A drain of p's own store buffer can enable p's fence or locked op.
@@ -200,6 +204,13 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     const mayBlock = m.mayBlock(p);
     feet[d] = foot;
     nodeFeet[d]![p] = foot;
+    // The next steps of the volatile processes this step may withdraw or change.
+    const volatileBefore = volatileProcs & enabledAt[d]! & ~bit & ~sleep[d]!;
+    const volatileFeet: [number, string][] = [];
+    for (let m2 = volatileBefore; m2 !== 0; m2 &= m2 - 1) {
+      const q = lowestBit(m2);
+      volatileFeet.push([q, q >= program.nCpus * 4 ? m.footprint(q).join(',') : '']);
+    }
     try {
       m.step(p);
     } catch (e) {
@@ -218,9 +229,16 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     }
     steps++;
     // An instruction fetch that this step disabled (the task ran the code, or an
-    // interrupt came in) will never happen in this run: explore it here first.
-    const lostFetch = fetchProcs & enabledAt[d]! & ~bit & ~sleep[d]!;
-    if (lostFetch !== 0) backtrack[d]! |= lostFetch & ~m.enabledMask();
+    // interrupt came in), or a page walk it disabled or retargeted (a CR3 write, a
+    // fill by the CPU's own access), will never happen in this run as it was: explore
+    // it here first.
+    if (volatileFeet.length > 0) {
+      const now = m.enabledMask();
+      for (const [q, f] of volatileFeet) {
+        const walker = q >= program.nCpus * 4;
+        if ((now & (1 << q)) === 0 || (walker && m.footprint(q).join(',') !== f)) backtrack[d]! |= 1 << q;
+      }
+    }
     const clk = new Int32Array(P);
     const prev = lastIdx[p]!;
     if (prev >= 0) clk.set(clocks[prev]!);
@@ -228,7 +246,7 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     // A fence or locked op waited for its store buffer to drain: an enabling edge,
     // left out of the race scan (like the irreversible races below) because the
     // drained stores may exist only because of an event the op could precede.
-    const drained = m.joinFlush ? lastIdx[procFlush(cpuOfProc(p))]! : -1;
+    const drained = m.joinFlush ? lastIdx[procFlush(m.cpuOf(p))]! : -1;
     const s = prev >= 0 ? seq[prev]! + 1 : 1;
     seq[d] = s;
     clk[p] = s;

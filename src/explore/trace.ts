@@ -5,7 +5,7 @@
 
 import { z } from 'zod';
 import type { CheckResult } from '../check.js';
-import { cpuOfProc, kindOfProc, type Machine, type StepInfo } from '../machine/machine.js';
+import type { Machine, StepInfo } from '../machine/machine.js';
 import type { Program } from '../litmus/program.js';
 import { replayChoices } from './run.js';
 import { VERSION } from '../version.js';
@@ -19,7 +19,7 @@ export const TraceStepSchema = z.object({
   i: z.number().int(),
   proc: z.number().int(),
   cpu: z.number().int(),
-  kind: z.enum(['cpu', 'flush', 'irq', 'fetch']),
+  kind: z.enum(['cpu', 'flush', 'irq', 'fetch', 'walk']),
   ctx: z.number().int(),
   op: z.string(),
   fn: z.string(),
@@ -117,7 +117,7 @@ export function withWarnings(steps: TraceStep[], warnings: readonly { step: numb
 
 export function traceStep(program: Program, s: StepInfo, i: number): TraceStep {
   const out: TraceStep = {
-    i, proc: s.proc, cpu: cpuOfProc(s.proc), kind: kindOfProc(s.proc), ctx: s.ctx, op: s.op, fn: s.fn,
+    i, proc: s.proc, cpu: s.cpu, kind: s.kind, ctx: s.ctx, op: s.op, fn: s.fn,
     text: describeStep(program, s),
   };
   if (s.loc !== undefined) out.loc = program.locName(s.loc);
@@ -136,7 +136,13 @@ function fetchedText(program: Program, s: StepInfo): string {
 }
 
 export function describeStep(program: Program, s: StepInfo): string {
-  const loc = s.loc !== undefined ? program.locName(s.loc) : '';
+  const text = describeOp(program, s);
+  // A user access names its virtual location, then the frame and the translation it used.
+  return s.vloc !== undefined && s.op !== 'fault' ? `${text} [${s.tlb}]` : text;
+}
+
+function describeOp(program: Program, s: StepInfo): string {
+  const loc = s.vloc !== undefined ? program.locName(s.vloc) : s.loc !== undefined ? program.locName(s.loc) : '';
   const val = s.value === undefined ? '' : s.loc !== undefined && program.formatLocValue ? program.formatLocValue(s.loc, s.value) : program.formatValue(s.value);
   const lbl = s.label ? ` '${s.label}'${s.pairs ? ` pairs '${s.pairs}'` : ''}` : '';
   // A primitive reads `WRITE_ONCE(x, 1)`; a kernel expression reads `p->mm [task2->mm] = 1`.
@@ -167,6 +173,14 @@ export function describeStep(program: Program, s: StepInfo): string {
       return `interrupt: enter ${program.handlerName(s.vector ?? 0)}()`;
     case 'fetch':
       return `instruction fetch: ${fetchedText(program, s)}`;
+    case 'walk':
+      return `page walk: ${loc} = ${val}, ${s.note}`;
+    case 'fault':
+      return `${s.fn}(${loc}): page fault (${s.note})`;
+    case 'cr3':
+      return `${s.fn}: ${s.note}${lbl}${s.note?.includes('not serialising') ? '' : ' serialising'}`;
+    case 'invlpg':
+      return `${s.fn}: INVLPG ${s.note}${lbl} serialising`;
     case 'serialize':
       // An instruction (IRET) reads as itself; a kernel function with its parentheses.
       return `${s.fn}${s.fn.includes('(') || /^[A-Z]+$/.test(s.fn) ? '' : '()'}${lbl} serialising${s.fetched && s.fetched.length > 0 ? `: refetches ${fetchedText(program, s)}` : ''}`;
@@ -180,7 +194,7 @@ export function describeStep(program: Program, s: StepInfo): string {
 /** One line per step, one column per CPU. */
 export function renderTraceText(t: Trace, maxWidth = 72): string {
   const n = t.cpus.length;
-  const cellText = (s: TraceStep): string => `${s.kind === 'flush' || s.op === 'fetch' ? '~ ' : s.ctx > 0 ? '  irq| ' : ''}${s.text}`;
+  const cellText = (s: TraceStep): string => `${s.kind === 'flush' || s.op === 'fetch' || s.kind === 'walk' ? '~ ' : s.ctx > 0 ? '  irq| ' : ''}${s.text}`;
   const width = Math.min(maxWidth, Math.max(12, ...t.cpus.map((c, i) => `CPU${i} (${c})`.length), ...t.steps.map((s) => cellText(s).length)));
   const pad = (s: string, w: number): string => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
   const num = Math.max(3, String(t.steps.length).length + 1);

@@ -15,6 +15,7 @@ import type { Kernel } from './kernel.js';
 import { membarrier_update_current_mm } from './sched/membarrier.js';
 import { mmput } from './fork.js';
 import { kfunc } from './dispatch.js';
+import { enter_lazy_tlb } from './arch/x86/mm/tlb.js';
 
 export const exit_mm = kfunc(function* exit_mm(k: Kernel, cpu: number): CpuCode {
   const L = k.layout;
@@ -32,7 +33,7 @@ export const exit_mm = kfunc(function* exit_mm(k: Kernel, cpu: number): CpuCode 
   yield* k.WRITE_ONCE(L.taskMm[task]!, 0, 'current->mm = NULL');
   k.taskMmNow[task - 1] = 0;
   if (!pre5bc) yield* membarrier_update_current_mm(k, cpu, 0);
-  yield* k.note('enter_lazy_tlb');
+  yield* enter_lazy_tlb(k, cpu);
   if (!pre5bc) yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
   yield { k: 'st', loc: L.taskAllocLock[task]!, val: 0, site: { fn: 'task_unlock' } };
   yield* mmput(k, mm);

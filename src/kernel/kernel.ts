@@ -15,6 +15,7 @@
 import type { CpuCode, Op, OpSite } from '../machine/ops.js';
 import { AssertionFailed } from '../machine/machine.js';
 import type { Variant } from './variants.js';
+import { mk_pte, TLB_NR_DYN_ASIDS } from '../machine/paging.js';
 
 export interface KernelConfig {
   version: string;
@@ -45,6 +46,41 @@ export interface KernelConfig {
    * for it would only add interleavings.
    */
   showSysret?: boolean;
+  /**
+   * User pages of the process (`mmap a b;`): their names and initial values. With
+   * pages, the TLB state that other CPUs read (loaded_mm, is_lazy, mm_cpumask,
+   * tlb_gen, the flush info) lives in memory; without, no CPU reads another's TLB
+   * state, and it stays CPU-local (no steps), like a per-CPU variable only its
+   * owner touches.
+   */
+  pages?: readonly { name: string; init: number }[];
+}
+
+/**
+ * mm->context.ctx_id: unique per mm and never reused (mm ids are not reused in the
+ * model either); init_mm's is 1, and 0 marks an empty ASID slot.
+ */
+export const ctx_id = (mm: number): number => mm + 1;
+
+/** Where the TLB shootdown state lives (scenarios with user pages). */
+export interface TlbLayout {
+  nPages: number;
+  /** pte[mm][vpn]: the page-table entry of page vpn in mm (mm 0, init_mm, has none). */
+  pte: number[][];
+  /** Per mm: the page-table lock (pte_offset_map_lock()). */
+  ptl: number[];
+  /** frame[pfn]: the data word of page frame pfn (pfn < nPages: the pages' first frames; then free frames). */
+  frame: number[];
+  /** The free page frames, a bitmap (the page allocator's free lists). */
+  freeFrames: number;
+  /** Per mm: mm->context.tlb_gen and mm_cpumask(mm) (a bitmap of CPUs). */
+  tlbGen: number[];
+  cpumask: number[];
+  /** Per CPU: cpu_tlbstate.loaded_mm and cpu_tlbstate_shared.is_lazy. */
+  loadedMm: number[];
+  isLazy: number[];
+  /** Per CPU: its flush_tlb_info (the sender's; targets read it). */
+  info: { mm: number; range: number; newTlbGen: number; freedTables: number }[];
 }
 
 export const PREEMPT_MODELS = ['none', 'voluntary', 'full'] as const;
@@ -65,7 +101,7 @@ export const CALL_FUNCTION_VECTOR = 27;
 export const TIMER_VECTORS: readonly number[] = [28, 29, 30];
 
 /** Functions a CPU can be asked to run through smp_call_function_*(). */
-export const IPI_FUNCS = ['none', 'ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'rcu_quiescent_state'] as const;
+export const IPI_FUNCS = ['none', 'ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'rcu_quiescent_state', 'flush_tlb_func'] as const;
 export type IpiFunc = (typeof IPI_FUNCS)[number];
 
 /** Values of KernelLayout.taskOnCpu besides 0 (runnable anywhere) and c+1 (running on CPU c). */
@@ -73,7 +109,8 @@ export const ON_CPU_PINNED = 100;
 export const ON_CPU_DONE = 255;
 
 /** The per-CPU event counts a scenario's condition can read (`cpu1:ipi_mb`). */
-export type KernelCounter = 'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' | 'ipi_sync_rq_state' | 'ipis' | 'switches' | 'irq_resched' | 'sync_core' | 'migrations';
+export type KernelCounter = 'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' | 'ipi_sync_rq_state' | 'ipis' | 'switches' | 'irq_resched' | 'sync_core' | 'migrations'
+  | 'flush_tlb_func' | 'tlb_flushes';
 
 /** Where each kernel object lives in memory. */
 export class KernelLayout {
@@ -117,6 +154,8 @@ export class KernelLayout {
   readonly membarrierCpuMutex: number[] = [];
   /** Not kernel state: the model's check that SERIALIZE_IPI() rounds never overlap. */
   readonly membarrierIpiRounds: number;
+  /** The TLB shootdown state, when the scenario has user pages. */
+  readonly tlb: TlbLayout | null = null;
 
   /** How many mms the layout has (ids 1..nrMms). */
   readonly nrMms: number;
@@ -139,6 +178,8 @@ export class KernelLayout {
       /** Tasks that may migrate, with the CPU each starts running on (-1: none). */
       migratable?: readonly { task: number; runningOn: number }[];
     } = {}) {
+    // The mm each CPU's CR3 holds at the start: its first task's (init_mm for an idle CPU or a kernel thread).
+    const loadedAtStart = (c: number): number => (firstTask[c] ? taskMms[firstTask[c]! - 1] ?? 0 : 0);
     const alloc = (name: string, init: number): number => {
       this.names.push(name);
       this.init.push(init);
@@ -189,6 +230,44 @@ export class KernelLayout {
     this.membarrierIpiMutex = alloc('membarrier_ipi_mutex', 0);
     for (let c = 0; c < config.nrCpus; c++) this.membarrierCpuMutex[c] = alloc(`membarrier_cpu_mutexes[${c}]`, 0);
     this.membarrierIpiRounds = alloc('(check) membarrier IPI rounds in flight', 0);
+    const pages = config.pages ?? [];
+    if (pages.length > 0) {
+      const n = pages.length;
+      const t: TlbLayout = { nPages: n, pte: [[]], ptl: [0], frame: [], freeFrames: 0, tlbGen: [0], cpumask: [0], loadedMm: [], isLazy: [], info: [] };
+      // Frames: page v starts in frame v; as many free frames again for faults to take.
+      for (let f = 0; f < 2 * n; f++) t.frame[f] = alloc(`frame ${f}`, f < n ? pages[f]!.init : 0);
+      let free = 0;
+      for (let f = n; f < 2 * n; f++) free |= 1 << f;
+      t.freeFrames = alloc('free page frames', free);
+      for (let m = 1; m <= this.nrMms; m++) {
+        // Only the scenario's process (mm 1) maps the pages at the start.
+        t.pte[m] = pages.map((p, v) => alloc(`mm${m}: PTE of ${p.name}`, m === 1 ? mk_pte(v) : 0));
+        t.ptl[m] = alloc(`mm${m}->page_table_lock`, 0);
+        t.tlbGen[m] = alloc(`mm${m}->context.tlb_gen`, 0);
+        let mask = 0;
+        for (let c = 0; c < config.nrCpus; c++) if (loadedAtStart(c) === m) mask |= 1 << c;
+        t.cpumask[m] = alloc(`mm_cpumask(mm${m})`, mask);
+      }
+      for (let c = 0; c < config.nrCpus; c++) {
+        t.loadedMm[c] = alloc(`cpu${c}: cpu_tlbstate.loaded_mm`, loadedAtStart(c));
+        t.isLazy[c] = alloc(`cpu${c}: cpu_tlbstate_shared.is_lazy`, 0);
+        t.info[c] = {
+          mm: alloc(`flush_tlb_info[${c}].mm`, 0), range: alloc(`flush_tlb_info[${c}].start/end`, 0),
+          newTlbGen: alloc(`flush_tlb_info[${c}].new_tlb_gen`, 0), freedTables: alloc(`flush_tlb_info[${c}].freed_tables`, 0),
+        };
+      }
+      this.tlb = t;
+    }
+  }
+
+  /** Is loc a PTE (its values are page-table entries)? */
+  isPte(loc: number): boolean {
+    return this.tlb?.pte.some((row) => row.includes(loc)) ?? false;
+  }
+
+  /** Is loc some CPU's cpu_tlbstate.loaded_mm (its values are mms)? */
+  isLoadedMm(loc: number): boolean {
+    return this.tlb?.loadedMm.includes(loc) ?? false;
   }
 
   /** Is loc some CPU's rq->curr (its values are task ids)? */
@@ -251,6 +330,21 @@ export class Kernel {
   /** The WARN_ON()s that fired in this execution, in order. */
   readonly warnings: string[] = [];
 
+  /**
+   * Per CPU, the TLB state only the CPU itself reads (arch/x86/mm/tlb.c
+   * cpu_tlbstate): loaded_mm and is_lazy as this CPU last wrote them (other CPUs read
+   * the memory copies, which exist with user pages), loaded_mm_asid, next_asid,
+   * ctxs[] (the mm each ASID slot holds and the generation it has caught up to),
+   * and the CPUs' own bits of mm_cpumask() (only the CPU sets or clears its bit).
+   */
+  readonly tlbState: {
+    loadedMm: number; isLazy: boolean; loadedMmAsid: number; nextAsid: number;
+    ctxs: { ctxId: number; tlbGen: number }[]; cpumask: Set<number>;
+  }[];
+
+  /** Per CPU: what its flush_tlb_info asks, as the sender itself reads it (should_flush_tlb()). */
+  readonly flushInfo: { mm: number; freedTables: boolean }[];
+
   constructor(readonly layout: KernelLayout, readonly variant: Variant, firstTask: readonly number[]) {
     this.taskMmNow = [...layout.taskMms];
     this.preemptCount = firstTask.map(() => 0);
@@ -258,7 +352,7 @@ export class Kernel {
     const zeros = (): number[] => firstTask.map(() => 0);
     this.counters = {
       ipi_mb: zeros(), ipi_sync_core: zeros(), ipi_rseq: zeros(), ipi_sync_rq_state: zeros(), ipis: zeros(), switches: zeros(),
-      irq_resched: zeros(), sync_core: zeros(), migrations: zeros(),
+      irq_resched: zeros(), sync_core: zeros(), migrations: zeros(), flush_tlb_func: zeros(), tlb_flushes: zeros(),
     };
     this.sleepLocks = zeros();
     this.inIrq = zeros();
@@ -266,6 +360,13 @@ export class Kernel {
     this.curr = [...firstTask];
     this.activeMm = firstTask.map((t) => (t === 0 ? 0 : layout.taskMms[t - 1]!));
     this.prevMm = firstTask.map(() => 0);
+    this.flushInfo = firstTask.map(() => ({ mm: 0, freedTables: false }));
+    this.tlbState = firstTask.map((t) => {
+      const mm = t === 0 ? 0 : layout.taskMms[t - 1]!;
+      const ctxs = Array.from({ length: TLB_NR_DYN_ASIDS }, () => ({ ctxId: 0, tlbGen: 0 }));
+      ctxs[0] = { ctxId: ctx_id(mm), tlbGen: 0 };
+      return { loadedMm: mm, isLazy: false, loadedMmAsid: 0, nextAsid: 1, ctxs, cpumask: new Set(mm ? [mm] : []) };
+    });
   }
 
   get config(): KernelConfig {

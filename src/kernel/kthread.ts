@@ -10,7 +10,7 @@
 import type { CpuCode } from '../machine/ops.js';
 import type { Kernel } from './kernel.js';
 import { membarrier_update_current_mm } from './sched/membarrier.js';
-import { switch_mm_irqs_off } from './arch/x86/mm/tlb.js';
+import { enter_lazy_tlb, switch_mm_irqs_off } from './arch/x86/mm/tlb.js';
 import { mmdrop_lazy_tlb, mmgrab } from './sched/mm.js';
 import { kfunc } from './dispatch.js';
 
@@ -45,7 +45,7 @@ export const kthread_unuse_mm = kfunc(function* kthread_unuse_mm(k: Kernel, cpu:
   k.taskMmNow[tsk - 1] = 0;
   yield* membarrier_update_current_mm(k, cpu, 0);
   yield* mmgrab(k, mm, 'mmgrab_lazy_tlb');
-  yield* k.note('enter_lazy_tlb');
+  yield* enter_lazy_tlb(k, cpu);
   yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
   yield { k: 'st', loc: L.taskAllocLock[tsk]!, val: 0, site: { fn: 'task_unlock' } };
   yield* mmdrop_lazy_tlb(k, mm, 'kthread_unuse_mm.mmdrop', 'mmdrop');

@@ -5,16 +5,17 @@
 // Leaves out: the per-CPU call_single_queue is a bitmask of requesting CPUs, not
 // an llist of csd nodes, so a target runs pending requests in CPU order rather
 // than in the order they were queued; no CSD lock debugging, no
-// cpus_read_lock()/hotplug (every CPU stays online), no asynchronous (!wait) calls.
+// cpus_read_lock()/hotplug (every CPU stays online), no asynchronous (!wait) calls
+// (the early-acknowledge design variant of the TLB flush makes one; see tlb.ts).
 
-import type { CpuCode } from '../machine/ops.js';
+import type { CpuCode, Op } from '../machine/ops.js';
 import { CALL_FUNCTION_VECTOR, IPI_FUNCS, type IpiFunc, type Kernel } from './kernel.js';
 import { kfunc } from './dispatch.js';
 
 const CSD_FLAG_LOCK = 1;
 
-/** What a CPU runs when asked: ipi_mb() and friends, defined next to their callers. */
-export type IpiHandlers = Record<Exclude<IpiFunc, 'none'>, (k: Kernel, cpu: number, info: number) => CpuCode>;
+/** What a CPU runs when asked: ipi_mb(), flush_tlb_func() and friends, defined next to their callers. */
+export type IpiHandlers = Partial<Record<Exclude<IpiFunc, 'none'>, (k: Kernel, cpu: number, info: number) => CpuCode>>;
 
 /** Models: kernel/smp.c csd_lock_wait() (v6.18): wait until the csd is free (acquire). */
 export const csd_lock_wait = kfunc(function* csd_lock_wait(k: Kernel, sender: number, target: number): CpuCode {
@@ -40,22 +41,33 @@ function* queueRequest(k: Kernel, sender: number, target: number, func: IpiFunc,
 /** Runs an IPI function on `cpu` (from the interrupt or the caller's own CPU) and counts it. */
 function* runHandler(k: Kernel, handlers: IpiHandlers, func: IpiFunc, cpu: number, info: number): CpuCode {
   if (func !== 'none' && func !== 'rcu_quiescent_state') k.counters[func][cpu]!++;
-  yield* handlers[func as Exclude<IpiFunc, 'none'>](k, cpu, info);
+  const h = handlers[func as Exclude<IpiFunc, 'none'>];
+  k.BUG_ON(h === undefined, `no handler for the call-function request ${func} on CPU ${cpu}`);
+  yield* h!(k, cpu, info);
 }
 
 /**
  * Models: kernel/smp.c smp_call_function_many_cond() (v6.18) with SCF_WAIT, run with
  * preemption disabled. `runLocal` is SCF_RUN_LOCAL (on_each_cpu_mask()).
  */
-export const smp_call_function_many_cond = kfunc(function* smp_call_function_many_cond(k: Kernel, handlers: IpiHandlers, cpu: number, mask: readonly number[], func: IpiFunc, info: number, runLocal: boolean): CpuCode {
+export const smp_call_function_many_cond = kfunc(function* smp_call_function_many_cond(
+  k: Kernel, handlers: IpiHandlers, cpu: number, mask: readonly number[], func: IpiFunc, info: number, runLocal: boolean,
+  cond?: (k: Kernel, cpu: number, info: number) => Generator<Op, boolean, number>,
+): CpuCode {
   // this_cpu = smp_processor_id(): with CONFIG_DEBUG_PREEMPT, a preemptible caller is
   // reported (it could migrate and leave its own CPU in, or another out of, the mask).
   k.WARN_ON(k.preemptCount[cpu] === 0, 'BUG: using smp_processor_id() in preemptible code: smp_call_function_many_cond()');
-  const remote = mask.filter((c) => c !== cpu);
+  // cond_func (on_each_cpu_cond_mask()): asked for each CPU of the mask just before
+  // its request is queued, and for the own CPU before running func there.
+  const remote: number[] = [];
   const ipi: number[] = [];
-  for (const t of remote) if (yield* queueRequest(k, cpu, t, func, info)) ipi.push(t);
+  for (const t of mask) {
+    if (t === cpu || (cond && !(yield* cond(k, t, info)))) continue;
+    remote.push(t);
+    if (yield* queueRequest(k, cpu, t, func, info)) ipi.push(t);
+  }
   for (const t of ipi) yield { k: 'raise', cpu: t, vector: CALL_FUNCTION_VECTOR, site: { fn: 'send_call_function_ipi_mask' } };
-  if (runLocal && mask.includes(cpu)) {
+  if (runLocal && mask.includes(cpu) && (!cond || (yield* cond(k, cpu, info)))) {
     yield* k.local_irq_save();
     yield* runHandler(k, handlers, func, cpu, info);
     yield* k.local_irq_restore();
@@ -72,6 +84,20 @@ export const smp_call_function_many = kfunc(function* smp_call_function_many(k: 
 export const on_each_cpu_mask = kfunc(function* on_each_cpu_mask(k: Kernel, handlers: IpiHandlers, cpu: number, mask: readonly number[], func: IpiFunc, info: number): CpuCode {
   k.preempt_disable(cpu);
   yield* smp_call_function_many_cond(k, handlers, cpu, mask, func, info, true);
+  yield* k.preempt_enable_resched(cpu);
+});
+
+/**
+ * Models: kernel/smp.c on_each_cpu_cond_mask() (v6.18) with wait: func on each CPU
+ * of the mask for which cond_func says so (all of them without one), the calling
+ * CPU included, with preemption disabled.
+ */
+export const on_each_cpu_cond_mask = kfunc(function* on_each_cpu_cond_mask(
+  k: Kernel, handlers: IpiHandlers, cpu: number, mask: readonly number[], func: IpiFunc, info: number,
+  cond?: (k: Kernel, cpu: number, info: number) => Generator<Op, boolean, number>,
+): CpuCode {
+  k.preempt_disable(cpu);
+  yield* smp_call_function_many_cond(k, handlers, cpu, mask, func, info, true, cond);
   yield* k.preempt_enable_resched(cpu);
 });
 

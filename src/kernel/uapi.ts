@@ -34,6 +34,9 @@ export const MEMBARRIER_FLAG_RSEQ = 1 << 1;
 export const EPERM = 1;
 export const ENOMEM = 12;
 export const EINVAL = 22;
+export const EFAULT = 14;
+/** include/uapi/asm-generic/mman-common.h */
+export const MADV_DONTNEED = 4;
 export const ENOSYS = 38;
 
 /** Names a scenario may use as integer constants (membarrier(MEMBARRIER_CMD_QUERY, 0, 0), -EINVAL). */
@@ -55,4 +58,6 @@ export const UAPI_CONSTANTS: Readonly<Record<string, number>> = {
   ENOMEM,
   EINVAL,
   ENOSYS,
+  EFAULT,
+  MADV_DONTNEED,
 };

@@ -37,6 +37,11 @@ const design = (name: string, label: string, description: string): Variant => ({
   name, base: DEFAULT_KERNEL, description: `design question: ${description}`, removed: new Set([label]),
 });
 
+/** A mutant with several barriers removed: the ones that each mask the other on x86. */
+const mutants = (name: string, labels: string[], description: string): Variant => ({
+  name, base: DEFAULT_KERNEL, description: `mutant: ${description}`, removed: new Set(labels),
+});
+
 /** A mutant of the modelled kernel: one barrier or step removed, named by its label. */
 const mutant = (name: string, label: string, description: string): Variant => ({
   name, base: DEFAULT_KERNEL, description: `mutant: ${description}`, removed: new Set([label]),
@@ -94,7 +99,11 @@ const VARIANTS: readonly Variant[] = [
   mutant('no-mmdrop-mb', 'mmdrop', "finish_task_switch()'s mmdrop_lazy_tlb_sched() without its full barrier (a plain decrement)"),
   mutant('no-kthread-use-mm-mb', 'kthread_use_mm.g', "kthread_use_mm()'s mmdrop_lazy_tlb() without its full barrier (g)"),
   mutant('no-ipi-mb', 'ipi_mb', "the smp_mb() of the IPI handler ipi_mb() removed ('IPIs should be serializing but paranoid')"),
-  mutant('no-switch-mm-mb', 'switch_mm.cr3', "switch_mm_irqs_off() to another mm without the full barrier of its CR3 write (the scheduler's barrier after rq->curr on a process switch)"),
+  mutant('no-switch-mm-mb', 'switch_mm.cr3', "switch_mm_irqs_off() to another mm without the full barrier of its CR3 write (the scheduler's barrier after rq->curr on a process switch; on x86 cpumask_set_cpu()'s locked op still orders)"),
+  mutants('no-switch-mm-mbs', ['switch_mm.cr3', 'switch_mm.cpumask_set_cpu', 'switch_mm.switching_mb'], "switch_mm_irqs_off() to another mm without any of its full barriers: the CR3 write's, cpumask_set_cpu()'s locked op, and the smp_mb() when the bit is already set"),
+  mutant('no-unlazy-mb', 'switch_mm.unlazy', "x86 switch_mm_irqs_off() back from lazy TLB mode to the same mm without its smp_mb() before reading tlb_gen"),
+  mutants('no-lazy-switch-mbs', ['mmdrop', 'switch_mm.unlazy'], "both full barriers of a switch from a kernel thread back to the mm it borrowed: finish_task_switch()'s mmdrop_lazy_tlb_sched() and x86 switch_mm_irqs_off()'s unlazy smp_mb()"),
+  mutants('no-kthread-use-mm-mbs', ['kthread_use_mm.g', 'switch_mm.unlazy'], "both full barriers after kthread_use_mm()'s store to tsk->mm when the kernel thread adopts the mm it borrowed: mmdrop_lazy_tlb() (g) and x86 switch_mm_irqs_off()'s unlazy smp_mb()"),
   mutant('no-sched-mb', 'sched.before_rq_curr', "__schedule() without smp_mb__after_spinlock() before the store to rq->curr (on x86 the rq lock's locked instruction still orders)"),
   mutant('no-exit-mm-mb', 'exit_mm.d', "exit_mm() without smp_mb__after_spinlock() before current->mm = NULL (on x86 task_lock()'s locked instruction still orders)"),
   mutant('no-kthread-unuse-mm-mb', 'kthread_unuse_mm.d', "kthread_unuse_mm() without smp_mb__after_spinlock() before tsk->mm = NULL (on x86 task_lock() still orders)"),

@@ -13,6 +13,7 @@
 // A run is the list of process ids chosen at each step.
 
 import type { CpuCode, HandlerCode, Op, OpSite } from './ops.js';
+import { PageFault, pte_pfn, pte_present, TLB_NR_DYN_ASIDS, type Paging } from './paging.js';
 
 export type ModelName = 'sc' | 'x86';
 export const MODELS: readonly ModelName[] = ['sc', 'x86'];
@@ -41,9 +42,13 @@ export const procFlush = (c: number): number => c * PROCS_PER_CPU + 1;
 export const procIrq = (c: number): number => c * PROCS_PER_CPU + 2;
 /** The CPU's instruction fetch: brings in a newer version of the code it is about to run. */
 export const procFetch = (c: number): number => c * PROCS_PER_CPU + 3;
+/** The CPU of process p of the first four kinds (a page walker's CPU: Machine.cpuOf()). */
 export const cpuOfProc = (p: number): number => (p / PROCS_PER_CPU) | 0;
-export const kindOfProc = (p: number): 'cpu' | 'flush' | 'irq' | 'fetch' =>
+export type ProcKind = 'cpu' | 'flush' | 'irq' | 'fetch' | 'walk';
+export const kindOfProc = (p: number): ProcKind =>
   (['cpu', 'flush', 'irq', 'fetch'] as const)[p % PROCS_PER_CPU]!;
+/** Processes are tracked in 32-bit masks. */
+export const PROCS_MAX = 32;
 
 /** Access modes in a footprint entry `(loc << 2) | mode`. */
 export const ACC_R = 1;
@@ -95,6 +100,12 @@ interface Cpu {
   stores: number; // write ids issued
   hist: number; // interned history of this CPU's steps and results
   icache: number[]; // per code location (index into codeLocs): the version this CPU has fetched
+  /** Paging: the address space CR3 holds and its PCID (the kernel's ASID slot). */
+  cr3Mm: number;
+  cr3Asid: number;
+  /** Paging: per (PCID, page), index asid * nPages + vpn: the PTE the entry holds (0: no entry) and its write id. */
+  tlbPte: number[];
+  tlbWid: number[];
 }
 
 /** Hash-consing of histories so that a CPU's whole past is one integer. */
@@ -118,7 +129,7 @@ export class Interner {
 export interface StepInfo {
   proc: number;
   cpu: number;
-  kind: 'cpu' | 'flush' | 'irq' | 'fetch';
+  kind: ProcKind;
   op: string; // 'ld', 'st', 'mb', 'flush', 'irq-entry', 'irq-exit', ...
   fn: string;
   loc?: number;
@@ -134,6 +145,9 @@ export interface StepInfo {
   note?: string;
   /** Instruction fetch and serialising events: the code locations and the versions now fetched. */
   fetched?: [number, number][];
+  /** A user access: the virtual location (loc is the frame's), and the translation it used. */
+  vloc?: number;
+  tlb?: string;
 }
 
 export class Machine {
@@ -149,6 +163,11 @@ export class Machine {
   private readonly codeLocs: readonly number[];
   private readonly codeIndex: Map<number, number>;
   private events = 0;
+  /** Address translation (scenarios with user pages), or null. */
+  private readonly paging: Paging | null;
+  private readonly nPages: number;
+  /** Per (CPU, page): the history of the page walker's fills (part of the execution's identity). */
+  private readonly walkHist: number[];
 
   /** Set by step(): the event this step must join in happens-before (a flush joins its store). */
   joinEvent = -1;
@@ -166,6 +185,7 @@ export class Machine {
     private readonly interner: Interner,
     hasHandlers: boolean,
     codeLocs: readonly number[] = [],
+    paging: Paging | null = null,
   ) {
     if (nCpus > CPUS_MAX) throw new Error(`internal: more than ${CPUS_MAX} CPUs`);
     this.tso = model === 'x86';
@@ -179,9 +199,16 @@ export class Machine {
     this.irqsPossible = hasHandlers;
     this.codeLocs = codeLocs;
     this.codeIndex = new Map(codeLocs.map((l, i) => [l, i]));
+    this.paging = paging;
+    this.nPages = paging?.nPages ?? 0;
+    this.walkHist = new Array<number>(nCpus * this.nPages).fill(0);
+    if (this.procCount > PROCS_MAX) throw new Error(`internal: ${this.procCount} processes (more than ${PROCS_MAX})`);
     this.cpus = [];
     for (let c = 0; c < nCpus; c++) {
-      const cpu: Cpu = { ctx: [], buf: [], bufHead: 0, irqOn: true, pending: program.initialPending?.(c) ?? 0, stores: 0, hist: 0, icache: codeLocs.map((l) => init[l]!) };
+      const cpu: Cpu = {
+        ctx: [], buf: [], bufHead: 0, irqOn: true, pending: program.initialPending?.(c) ?? 0, stores: 0, hist: 0, icache: codeLocs.map((l) => init[l]!),
+        cr3Mm: paging?.cr3Mm[c] ?? 0, cr3Asid: 0, tlbPte: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbWid: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0),
+      };
       const gen = program.task(c);
       if (gen) {
         const ctx: Ctx = { gen, op: null, vector: -1 };
@@ -224,11 +251,92 @@ export class Machine {
   }
 
   get procCount(): number {
-    return this.nCpus * PROCS_PER_CPU;
+    return this.nCpus * (PROCS_PER_CPU + this.nPages);
+  }
+
+  /** The page walker of CPU c for page vpn (after every CPU's four processes). */
+  walkerProc(c: number, vpn: number): number {
+    return this.nCpus * PROCS_PER_CPU + c * this.nPages + vpn;
+  }
+
+  /** The CPU process p belongs to. */
+  cpuOf(p: number): number {
+    const base = this.nCpus * PROCS_PER_CPU;
+    return p < base ? cpuOfProc(p) : ((p - base) / this.nPages) | 0;
+  }
+
+  kindOf(p: number): ProcKind {
+    return p < this.nCpus * PROCS_PER_CPU ? kindOfProc(p) : 'walk';
+  }
+
+  // ---- address translation -------------------------------------------------------------
+
+  /** Footprint object: CPU c's TLB entry for (asid, vpn). */
+  private tlbLoc(c: number, asid: number, vpn: number): number {
+    return this.nLocs + 2 * this.nCpus + this.nCpus * this.codeLocs.length + (c * TLB_NR_DYN_ASIDS + asid) * this.nPages + vpn;
+  }
+
+  /** Footprint object: CPU c's CR3. */
+  private cr3Loc(c: number): number {
+    return this.nLocs + 2 * this.nCpus + this.nCpus * this.codeLocs.length + this.nCpus * TLB_NR_DYN_ASIDS * this.nPages + c;
+  }
+
+  /** The page of location loc, or -1 when it is not a user page. */
+  private vpn(loc: number): number {
+    return this.paging !== null && loc < this.paging.vpnOf.length ? this.paging.vpnOf[loc]! : -1;
+  }
+
+  /** The PTE a walk of page vpn reads now on CPU c (memory, not the store buffer), its location, and the entry's index. */
+  private walk(cpu: Cpu, vpn: number): { pteLoc: number; pte: number; slot: number } {
+    const pteLoc = this.paging!.pteLoc[cpu.cr3Mm]?.[vpn] ?? -1;
+    return { pteLoc, pte: pteLoc >= 0 ? this.mem[pteLoc]! : 0, slot: cpu.cr3Asid * this.nPages + vpn };
+  }
+
+  /**
+   * May CPU c's walker change its TLB entry for page vpn now: the loaded address
+   * space maps the page differently from the entry (a refill), or not at all while
+   * an entry exists (an eviction)?
+   */
+  private walkChanges(cpu: Cpu, vpn: number): boolean {
+    if (cpu.cr3Mm === 0) return false;
+    const w = this.walk(cpu, vpn);
+    const have = cpu.tlbPte[w.slot]!;
+    return pte_present(w.pte) ? have !== w.pte : have !== 0;
+  }
+
+  /**
+   * The translation of a user access to virtual location loc (page vpn) on CPU c:
+   * the entry's frame when the TLB has one, else a walk. `fault`: the walk found
+   * the PTE not present (or a write found it read-only).
+   */
+  private translate(c: number, cpu: Cpu, vpn: number, write: boolean): { phys: number; hit: boolean; fault: boolean; pteLoc: number; pte: number; wid: number; slot: number } {
+    const w = this.walk(cpu, vpn);
+    const have = cpu.tlbPte[w.slot]!;
+    if (have !== 0) {
+      const fault = write && (have & 2) === 0;
+      return { phys: this.paging!.frameLoc[pte_pfn(have)]!, hit: true, fault, pteLoc: w.pteLoc, pte: have, wid: cpu.tlbWid[w.slot]!, slot: w.slot };
+    }
+    const fault = !pte_present(w.pte) || (write && (w.pte & 2) === 0);
+    const phys = pte_present(w.pte) ? this.paging!.frameLoc[pte_pfn(w.pte)]! : -1;
+    return { phys, hit: false, fault, pteLoc: w.pteLoc, pte: w.pte, wid: w.pteLoc >= 0 ? this.memW[w.pteLoc]! : 0, slot: w.slot };
+  }
+
+  /** Describes the translation an access used, for traces. */
+  private tlbNote(t: { hit: boolean; pte: number; wid: number; pteLoc: number }): string {
+    const stale = t.hit && this.mem[t.pteLoc] !== t.pte;
+    return t.hit ? `TLB hit: frame ${pte_pfn(t.pte)}${stale ? ' (stale: the PTE has changed)' : ''}` : `TLB miss: walk reads the PTE, frame ${pte_pfn(t.pte)}`;
   }
 
   private advance(ctx: Ctx, result: number): void {
-    const r = ctx.gen.next(result);
+    this.settle(ctx, ctx.gen.next(result));
+  }
+
+  /** Delivers an exception (a page fault) into the context's code at the op it was doing. */
+  private raise(ctx: Ctx, e: Error): void {
+    this.settle(ctx, ctx.gen.throw(e));
+  }
+
+  private settle(ctx: Ctx, r: IteratorResult<Op, void | number>): void {
     ctx.op = r.done ? null : r.value;
     if (r.done && (r.value === PREEMPTED || r.value === RSEQ_ABORTED)) ctx.withdraw = r.value;
   }
@@ -260,12 +368,16 @@ export class Machine {
 
   private opEnabled(c: number, cpu: Cpu, op: Op | null): boolean {
     if (op === null) return false;
-    if ((op.k === 'mb' || op.k === 'rmw' || op.k === 'serialize') && this.tso && this.bufLen(cpu) > 0) return false;
+    if ((op.k === 'mb' || op.k === 'rmw' || op.k === 'serialize' || (op.k === 'cr3' && op.barrier !== false) || op.k === 'invlpg') && this.tso && this.bufLen(cpu) > 0) return false;
     if (op.k === 'await') return op.pred(this.visible(c, op.loc).v);
     return true;
   }
 
   enabled(p: number): boolean {
+    if (p >= this.nCpus * PROCS_PER_CPU) {
+      const i = p - this.nCpus * PROCS_PER_CPU;
+      return this.walkChanges(this.cpus[(i / this.nPages) | 0]!, i % this.nPages);
+    }
     const c = cpuOfProc(p);
     const cpu = this.cpus[c]!;
     switch (p % PROCS_PER_CPU) {
@@ -290,6 +402,16 @@ export class Machine {
 
   /** The shared state the next step of process p touches, as `(loc << 2) | mode` entries. */
   footprint(p: number): number[] {
+    if (p >= this.nCpus * PROCS_PER_CPU) {
+      // A page walk reads CR3 and the PTE in memory (in a write mode, so that it also
+      // conflicts with its own CPU's drains: it does not read the store buffer), and
+      // writes the TLB entry.
+      const i = p - this.nCpus * PROCS_PER_CPU;
+      const c = (i / this.nPages) | 0;
+      const cpu = this.cpus[c]!;
+      const w = this.walk(cpu, i % this.nPages);
+      return [(this.cr3Loc(c) << 2) | ACC_R, (w.pteLoc << 2) | ACC_W, (this.tlbLoc(c, cpu.cr3Asid, i % this.nPages) << 2) | ACC_W];
+    }
     const c = cpuOfProc(p);
     const cpu = this.cpus[c]!;
     const kind = p % PROCS_PER_CPU;
@@ -306,18 +428,36 @@ export class Machine {
     // step of a CPU that can take interrupts writes its control word.
     const op = (kind === 0 ? cpu.ctx[0]! : this.top(c)!).op!;
     const out: number[] = this.irqsPossible ? [(this.ctlLoc(c) << 2) | ACC_W] : [];
+    let loc = 'loc' in op ? op.loc : -1;
+    const vpn = loc >= 0 ? this.vpn(loc) : -1;
+    if (vpn >= 0) {
+      // A user access: the TLB entry it uses, or the walk (PTE and entry) on a miss.
+      const t = this.translate(c, cpu, vpn, op.k !== 'ld');
+      out.push((this.tlbLoc(c, cpu.cr3Asid, vpn) << 2) | (t.hit ? ACC_R : ACC_W));
+      if (!t.hit) out.push((t.pteLoc << 2) | ACC_W);
+      if (t.fault) return out;
+      loc = t.phys;
+    }
     switch (op.k) {
       case 'ld':
       case 'await':
-        out.push((op.loc << 2) | ACC_R);
+        out.push((loc << 2) | ACC_R);
         break;
       case 'st':
         // On x86 a store only enters the own buffer; its drain is the memory write.
-        if (!this.tso) out.push((op.loc << 2) | ACC_W);
+        if (!this.tso) out.push((loc << 2) | ACC_W);
         break;
       case 'rmw':
         // A failing cmpxchg writes nothing: it conflicts only with writes.
-        out.push((op.loc << 2) | (op.f(this.mem[op.loc]!) === undefined ? ACC_R : ACC_W));
+        out.push((loc << 2) | (op.f(this.mem[loc]!) === undefined ? ACC_R : ACC_W));
+        break;
+      case 'cr3':
+        // Which address space and PCID the walkers use, and the entries a flush drops.
+        out.push((this.cr3Loc(c) << 2) | ACC_W);
+        if (op.flush) for (let v = 0; v < this.nPages; v++) out.push((this.tlbLoc(c, op.asid, v) << 2) | ACC_W);
+        break;
+      case 'invlpg':
+        out.push((this.cr3Loc(c) << 2) | ACC_R, (this.tlbLoc(c, cpu.cr3Asid, op.vpn) << 2) | ACC_W);
         break;
       case 'raise':
         out.push((this.pendLoc(op.cpu) << 2) | ACC_W);
@@ -328,23 +468,27 @@ export class Machine {
         // the own CPU's drains too).
         out.push((this.icacheLoc(c, this.codeIndex.get(op.loc)!) << 2) | ACC_R, (op.loc << 2) | ACC_W);
         break;
-      case 'serialize':
-        for (let i = 0; i < this.codeLocs.length; i++) out.push((this.codeLocs[i]! << 2) | ACC_R, (this.icacheLoc(c, i) << 2) | ACC_W);
-        break;
       default:
         break;
+    }
+    if (op.k === 'serialize' || (op.k === 'cr3' && op.barrier !== false) || op.k === 'invlpg') {
+      for (let i = 0; i < this.codeLocs.length; i++) out.push((this.codeLocs[i]! << 2) | ACC_R, (this.icacheLoc(c, i) << 2) | ACC_W);
     }
     return out;
   }
 
   /** Take one step of process p (which must be enabled). */
   step(p: number): void {
-    const c = cpuOfProc(p);
-    const cpu = this.cpus[c]!;
     const ev = this.events++;
     this.joinEvent = -1;
     this.joinFlush = false;
     this.lastStep = null;
+    if (p >= this.nCpus * PROCS_PER_CPU) {
+      this.stepWalker(p);
+      return;
+    }
+    const c = cpuOfProc(p);
+    const cpu = this.cpus[c]!;
     const kind = p % PROCS_PER_CPU;
     if (kind === 0 || (kind === 2 && this.inHandler(cpu))) {
       this.stepCpu(p, c, cpu, ev);
@@ -396,6 +540,25 @@ export class Machine {
     }
   }
 
+  /** A page walk on its own (speculative, or a refill after an eviction): the entry becomes what memory says. */
+  private stepWalker(p: number): void {
+    const i = p - this.nCpus * PROCS_PER_CPU;
+    const c = (i / this.nPages) | 0;
+    const vpn = i % this.nPages;
+    const cpu = this.cpus[c]!;
+    const w = this.walk(cpu, vpn);
+    const present = pte_present(w.pte);
+    cpu.tlbPte[w.slot] = present ? w.pte : 0;
+    cpu.tlbWid[w.slot] = present ? this.memW[w.pteLoc]! : 0;
+    this.walkHist[i] = this.interner.intern(this.walkHist[i]!, present ? `${cpu.cr3Asid}:${w.pte}@${this.memW[w.pteLoc]}` : `${cpu.cr3Asid}:evict`);
+    if (this.recording) {
+      this.lastStep = {
+        proc: p, cpu: c, kind: 'walk', op: 'walk', fn: 'page walk', loc: w.pteLoc, value: w.pte, ctx: cpu.ctx.length - 1,
+        note: present ? `fills the TLB (PCID ${cpu.cr3Asid}): frame ${pte_pfn(w.pte)}` : `evicts the TLB entry (PCID ${cpu.cr3Asid}): the PTE is not present`,
+      };
+    }
+  }
+
   private stepCpu(p: number, c: number, cpu: Cpu, ev: number): void {
     const ctx = this.top(c)!;
     const op = ctx.op!;
@@ -407,13 +570,65 @@ export class Machine {
       proc: p, cpu: c, kind: kindOfProc(p), op: op.k, fn: site.fn, line: site.line, col: site.col,
       label: site.label, pairs: site.pairs, ctx: cpu.ctx.length - 1, ...o,
     });
+    // A user access goes through the TLB (or a walk that fills it) to the frame's location.
+    let loc = 'loc' in op ? op.loc : -1;
+    let virt: Partial<StepInfo> = {};
+    const vpn = loc >= 0 ? this.vpn(loc) : -1;
+    if (vpn >= 0) {
+      const write = op.k !== 'ld';
+      const t = this.translate(c, cpu, vpn, write);
+      if (t.fault) {
+        // The exception: the CPU's code handles it and retries the access.
+        cpu.hist = this.interner.intern(cpu.hist, `PF${vpn}:${t.pte}@${t.wid}`);
+        if (this.recording) {
+          this.lastStep = mk({ op: 'fault', vloc: loc, note: t.hit ? 'the TLB entry is read-only' : 'the PTE is not present' });
+        }
+        this.raise(ctx, new PageFault(vpn, write));
+        this.popFinished(c, cpu);
+        return;
+      }
+      if (!t.hit) {
+        cpu.tlbPte[t.slot] = t.pte;
+        cpu.tlbWid[t.slot] = t.wid;
+      }
+      cpu.hist = this.interner.intern(cpu.hist, `${t.hit ? 'H' : 'T'}${t.pte}@${t.wid}`);
+      if (this.recording) virt = { vloc: loc, tlb: this.tlbNote(t) };
+      loc = t.phys;
+    }
     switch (op.k) {
       case 'ld':
       case 'await': {
-        const r = this.visible(c, op.loc);
+        const r = this.visible(c, loc);
         result = r.v;
         code = `${r.v}@${r.wid}`;
-        if (this.recording) info = mk({ loc: op.loc, value: r.v, from: r.fromBuf ? 'buffer' : 'memory' });
+        if (this.recording) info = mk({ loc, value: r.v, from: r.fromBuf ? 'buffer' : 'memory', ...virt });
+        break;
+      }
+      case 'cr3': {
+        // MOV to CR3: serialising; without the NOFLUSH bit it drops the PCID's entries.
+        const barrier = op.barrier !== false;
+        this.joinFlush = this.tso && barrier;
+        cpu.cr3Mm = op.mm;
+        cpu.cr3Asid = op.asid;
+        if (op.flush) {
+          for (let v = 0; v < this.nPages; v++) {
+            cpu.tlbPte[op.asid * this.nPages + v] = 0;
+            cpu.tlbWid[op.asid * this.nPages + v] = 0;
+          }
+        }
+        code = `C${op.mm}:${op.asid}:${op.flush ? 1 : 0}`;
+        if (barrier) this.refetch(cpu, 'S');
+        if (this.recording) info = mk({ note: `CR3 = mm${op.mm} PCID ${op.asid}${op.flush ? ', flushing the PCID' : ' (NOFLUSH)'}${barrier ? '' : '; not serialising (mutant)'}` });
+        break;
+      }
+      case 'invlpg': {
+        // INVLPG: drops the entry of the current PCID for the page; serialising.
+        this.joinFlush = this.tso;
+        cpu.tlbPte[cpu.cr3Asid * this.nPages + op.vpn] = 0;
+        cpu.tlbWid[cpu.cr3Asid * this.nPages + op.vpn] = 0;
+        code = `I${op.vpn}`;
+        this.refetch(cpu, 'S');
+        if (this.recording) info = mk({ note: `page ${op.vpn}, PCID ${cpu.cr3Asid}` });
         break;
       }
       case 'st': {
@@ -422,29 +637,29 @@ export class Machine {
           if (this.bufLen(cpu) >= STORE_BUFFER_MAX) {
             throw new BoundExceeded(`a store buffer exceeded ${STORE_BUFFER_MAX} entries (store_buffer_max)`);
           }
-          cpu.buf.push({ loc: op.loc, val: op.val, wid, ev });
+          cpu.buf.push({ loc, val: op.val, wid, ev });
         } else {
-          this.mem[op.loc] = op.val;
-          this.memW[op.loc] = wid;
-          this.coHist[op.loc] = this.interner.intern(this.coHist[op.loc]!, String(wid));
+          this.mem[loc] = op.val;
+          this.memW[loc] = wid;
+          this.coHist[loc] = this.interner.intern(this.coHist[loc]!, String(wid));
         }
-        if (this.recording) info = mk({ loc: op.loc, value: op.val, note: this.tso ? 'into the store buffer' : undefined });
+        if (this.recording) info = mk({ loc, value: op.val, note: this.tso ? 'into the store buffer' : undefined, ...virt });
         break;
       }
       case 'rmw': {
         this.joinFlush = this.tso;
-        const old = this.mem[op.loc]!;
-        const oldW = this.memW[op.loc]!;
+        const old = this.mem[loc]!;
+        const oldW = this.memW[loc]!;
         const nv = op.f(old);
         result = old;
         code = `${old}@${oldW}`;
         if (nv !== undefined) {
           const wid = c * 65536 + ++cpu.stores;
-          this.mem[op.loc] = nv | 0;
-          this.memW[op.loc] = wid;
-          this.coHist[op.loc] = this.interner.intern(this.coHist[op.loc]!, String(wid));
+          this.mem[loc] = nv | 0;
+          this.memW[loc] = wid;
+          this.coHist[loc] = this.interner.intern(this.coHist[loc]!, String(wid));
         }
-        if (this.recording) info = mk({ loc: op.loc, value: old, note: nv === undefined ? 'no write' : `wrote ${nv | 0}` });
+        if (this.recording) info = mk({ loc, value: old, note: nv === undefined ? 'no write' : `wrote ${nv | 0}`, ...virt });
         break;
       }
       case 'mb':
@@ -510,6 +725,7 @@ export class Machine {
    * A fence or locked op waits only for its own store buffer.
    */
   mayBlock(p: number): boolean {
+    if (p >= this.nCpus * PROCS_PER_CPU) return true; // a walk waits for a PTE or CR3 that differs from the TLB
     const kind = p % PROCS_PER_CPU;
     if (kind === 1) return false;
     if (kind === 3) return true; // the fetch waits for the task to be about to run code
@@ -521,7 +737,7 @@ export class Machine {
 
   /** Does p have a next step that it cannot take now (it waits for another process)? */
   blocked(p: number): boolean {
-    if (this.enabled(p)) return false;
+    if (this.enabled(p) || p >= this.nCpus * PROCS_PER_CPU) return false;
     const cpu = this.cpus[cpuOfProc(p)]!;
     switch (p % PROCS_PER_CPU) {
       case 0:
@@ -577,6 +793,10 @@ export class Machine {
     for (const cpu of this.cpus) s += `${cpu.hist},`;
     s += '/';
     for (const h of this.coHist) s += `${h},`;
+    if (this.nPages > 0) {
+      s += '/';
+      for (const h of this.walkHist) s += `${h},`;
+    }
     return s;
   }
 
@@ -584,6 +804,8 @@ export class Machine {
   stateKey(): string {
     let s = this.graphKey();
     for (const cpu of this.cpus) s += `/${this.bufLen(cpu)}:${cpu.pending}:${cpu.irqOn ? 1 : 0}`;
+    // What the TLBs hold (their fills and flushes interleave with the CPU's own steps).
+    if (this.nPages > 0) for (const cpu of this.cpus) s += `/${cpu.cr3Mm}:${cpu.cr3Asid}:${cpu.tlbPte.join(':')}`;
     return s;
   }
 }

@@ -1,6 +1,9 @@
-// The operations code running on a modelled CPU yields to the machine. CPU code
-// (litmus threads now, kernel functions next) is a generator: it yields one Op at
-// every access to shared state or machine event and receives the op's result.
+// The operations code running on a modelled CPU yields to the machine. A load,
+// store or read-modify-write of a user page (paging.ts) is translated by the
+// machine through the CPU's TLB; a translation that faults is thrown into the
+// code as a PageFault at that op.
+// CPU code (litmus threads and kernel functions) is a generator: it yields one Op
+// at every access to shared state or machine event and receives the op's result.
 // Everything between two yields is CPU-local computation.
 
 /** Where an op came from, for traces: the kernel function or primitive, and a source position. */
@@ -41,7 +44,15 @@ export type Op =
    * waits for the own store buffer to drain like a full fence, then the CPU drops
    * what it had fetched and refetches every code location from memory.
    */
-  | { k: 'serialize'; site: OpSite };
+  | { k: 'serialize'; site: OpSite }
+  /**
+   * MOV to CR3 (paging.ts): the CPU walks address space `mm` with PCID `asid` from
+   * now on; without NOFLUSH (`flush`) the PCID's TLB entries are dropped. Serialising
+   * like `serialize` (`barrier: false`: a mutant's write that is not).
+   */
+  | { k: 'cr3'; mm: number; asid: number; flush: boolean; barrier?: false; site: OpSite }
+  /** INVLPG: drops the TLB entry of the current PCID for page `vpn`; serialising. */
+  | { k: 'invlpg'; vpn: number; site: OpSite };
 
 export type CpuCode = Generator<Op, void, number>;
 /** An interrupt handler's code: it may return PREEMPTED (machine.ts) when it switched tasks. */

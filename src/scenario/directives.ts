@@ -12,6 +12,9 @@
 //   config preempt=none|voluntary|full syscall_exit=sysret|iret;
 //                           (kernel configuration: the preemption model, and how
 //                            system calls return to user mode)
+//   mmap a b ...;           (the locations a, b are user pages of the process, each
+//                            mapped to a page frame of its own at the start: threads
+//                            reach them through page tables and TLBs)
 // Reserved for the kernel model (recognised, refused with SMP108 until implemented):
 //   kernel, variant, process, task, sched, mm.
 
@@ -41,12 +44,17 @@ export interface Settings {
   syscallExit: 'sysret' | 'iret';
   /** Threads placed on several CPUs: they may migrate between them when preempted in user mode. */
   migratable: Set<number>;
+  /** Locations that are user pages of the process (`mmap a b;`), in page order. */
+  pages: number[];
 }
+
+/** User pages a scenario may map (`mmap`): each adds a page walker per CPU, and processes are tracked in 32-bit masks. */
+export const PAGES_MAX = 4;
 
 export const KTHREAD = -1;
 
 export function directiveSettings(sc: Scenario): Settings {
-  const out: Settings = { bounds: {}, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', migratable: new Set() };
+  const out: Settings = { bounds: {}, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', migratable: new Set(), pages: [] };
   for (const d of sc.directives) {
     const err = (msg: string): SmpError => new SmpError('SMP108', msg, d.span, sc.file);
     switch (d.name) {
@@ -116,6 +124,18 @@ export function directiveSettings(sc: Scenario): Settings {
           if (!m || Number(m[1]) >= sc.threads.length) throw err(`'${w}' is not a thread of this scenario (nor 'kthread')`);
           return Number(m[1]);
         });
+        break;
+      }
+      case 'mmap': {
+        if (d.args.length === 0) throw err("'mmap' names shared locations that are user pages: 'mmap a;'");
+        for (const w of d.args) {
+          const loc = sc.locations.findIndex((l) => l.name === w);
+          if (loc < 0) throw err(`'${w}' is not a shared location of this scenario`);
+          if (out.pages.includes(loc)) throw err(`'${w}' is mapped twice`);
+          if (sc.codeLocs.includes(loc)) throw err(`'${w}' holds code (write_code/exec_code): code pages are not modelled`);
+          out.pages.push(loc);
+        }
+        if (out.pages.length > PAGES_MAX) throw err(`more than ${PAGES_MAX} user pages`);
         break;
       }
       default:

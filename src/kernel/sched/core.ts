@@ -17,7 +17,7 @@ import type { CpuCode, HandlerCode, Op } from '../../machine/ops.js';
 import type { Kernel } from '../kernel.js';
 import { ON_CPU_DONE, ON_CPU_PINNED } from '../kernel.js';
 import type { CpuSched, SchedEntry } from './runqueue.js';
-import { switch_mm_irqs_off } from '../arch/x86/mm/tlb.js';
+import { enter_lazy_tlb, switch_mm_irqs_off } from '../arch/x86/mm/tlb.js';
 import { mmdrop_lazy_tlb, mmgrab } from './mm.js';
 import { membarrier_mm_sync_core_before_usermode } from '../arch/x86/sync_core.js';
 import { RESCHEDULE_VECTOR } from '../kernel.js';
@@ -58,7 +58,7 @@ export const context_switch = kfunc(function* context_switch(k: Kernel, cpu: num
   const prevActive = k.activeMm[cpu]!;
   if (nextMm === 0) {
     // To a kernel thread: borrow prev's mm lazily.
-    yield* k.note('enter_lazy_tlb');
+    yield* enter_lazy_tlb(k, cpu);
     k.activeMm[cpu] = prevActive;
     if (prevMm) yield* mmgrab(k, prevActive, 'mmgrab_lazy_tlb');
   } else {

@@ -1,32 +1,341 @@
-// Models: arch/x86/mm/tlb.c switch_mm_irqs_off() (v6.18), as far as membarrier
-// is concerned: switching to a different mm writes CR3, which is serialising and
-// a full barrier ("Writing to CR3 provides that full memory barrier and core
-// serializing instruction"); switching between threads of the same mm (or back
-// from a kernel thread that borrowed it) writes nothing and gives no barrier.
-// Leaves out: TLB generations and flushing, PCID/ASID, mm_cpumask, LAM.
+// Models: arch/x86/mm/tlb.c (v6.18) and arch/x86/include/asm/tlbflush.h: the
+// context switch of the address space (switch_mm_irqs_off(), enter_lazy_tlb(),
+// choose_new_asid()) and the TLB shootdown (flush_tlb_mm_range(),
+// native_flush_tlb_multi(), should_flush_tlb(), flush_tlb_func()), on x86-64 with
+// PCID and without PTI or INVLPGB.
+//
+// State: cpu_tlbstate.loaded_mm (LOADED_MM_SWITCHING during a switch),
+// loaded_mm_asid, next_asid and ctxs[] {ctx_id, tlb_gen} per CPU;
+// cpu_tlbstate_shared.is_lazy; mm->context.tlb_gen and mm_cpumask(mm), which is
+// kept lazily (209954cbc7d0: a CPU keeps its bit when it switches away; a flush
+// that reaches it for an mm it no longer runs clears it); the per-CPU
+// flush_tlb_info of a sender. What other CPUs read is in memory in scenarios with
+// user pages (KernelLayout.tlb); elsewhere nothing reads it remotely and it stays
+// CPU-local (Kernel.tlbState), while every barrier is a step either way.
+//
+// The orderings (../shared/reference/tlb-shootdown.md §3.4): the flusher's
+// inc_mm_tlb_gen() (a locked add) orders its PTE write before its reads of
+// mm_cpumask, loaded_mm and is_lazy; the switcher's cpumask_set_cpu() (locked) or
+// smp_mb() orders its store to loaded_mm before its read of tlb_gen; the CR3 write
+// is serialising and orders later TLB fills after all of it; the unlazy path's
+// smp_mb() orders is_lazy = false before the read of tlb_gen.
+//
+// Leaves out: INVLPGB and global ASIDs, PTI (user PCIDs, invalidate_other),
+// LAM, cond_mitigation() (IBPB), the once-a-second trim of stale cpumask bits
+// (the model has no time: trim_cpumask is never set), the single-page-flush
+// ceiling (scenarios flush one page or all), paravirt flush hooks, kernel-address
+// flushes.
 
-import type { CpuCode } from '../../../../machine/ops.js';
+import type { CpuCode, Op } from '../../../../machine/ops.js';
 import type { Kernel } from '../../../kernel.js';
+import { ctx_id } from '../../../kernel.js';
 import { MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE } from '../../../uapi.js';
+import { TLB_NR_DYN_ASIDS } from '../../../../machine/paging.js';
 import { sync_core } from '../sync_core.js';
+import { on_each_cpu_cond_mask, type IpiHandlers } from '../../../smp.js';
 import { kfunc } from '../../../dispatch.js';
 
+/** cpu_tlbstate.loaded_mm while switch_mm_irqs_off() changes CR3 ((struct mm_struct *)1). */
+export const LOADED_MM_SWITCHING = -1;
+/** end == TLB_FLUSH_ALL: a full flush of the mm (flush_tlb_info's start/end hold a page, or this). */
+export const TLB_FLUSH_ALL = -1;
+/** TLB_GENERATION_INVALID: a request without a generation (arch_tlbbatch_flush()). */
+export const TLB_GENERATION_INVALID = 0;
+
+/** this_cpu_write() of TLB state that other CPUs read: a store when it lives in memory. */
+function* this_cpu_write_shared(loc: number | undefined, val: number, fn: string): CpuCode {
+  if (loc !== undefined) yield { k: 'st', loc, val, site: { fn } };
+}
+
 /**
- * `unlazy`: the CPU comes back from a kernel thread that borrowed prevMm. The design
- * variant sync-core-in-switch-mm (the December 2020 proposal) core-syncs there for a
- * registered mm, instead of membarrier_mm_sync_core_before_usermode() in
- * finish_task_switch().
+ * Models: enter_lazy_tlb() (v6.18): the scheduler switches to a kernel thread; the
+ * CPU keeps the user's page tables loaded (lazy TLB mode) unless it holds init_mm.
  */
-export const switch_mm_irqs_off = kfunc(function* switch_mm_irqs_off(k: Kernel, cpu: number, prevMm: number, nextMm: number, unlazy = false): CpuCode {
-  if (prevMm === nextMm) {
-    yield* k.note('switch_mm_irqs_off (same mm: no CR3 write)');
-    if (unlazy && k.variant.removed.has('finish_task_switch.sync_core')) {
-      const state = yield* k.READ_ONCE(k.layout.mmMembarrierState[nextMm]!, 'switch_mm_irqs_off (unlazy): membarrier_state');
-      if (state & MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE) yield* sync_core(k, cpu);
-    }
+export const enter_lazy_tlb = kfunc(function* enter_lazy_tlb(k: Kernel, cpu: number): CpuCode {
+  const T = k.tlbState[cpu]!;
+  if (T.loadedMm === 0) {
+    yield* k.note('enter_lazy_tlb (init_mm loaded: nothing to do)');
     return;
   }
-  // load_new_mm_cr3(): a CR3 write, serialising (a full barrier, and the CPU refetches).
-  if (k.variant.removed.has('switch_mm.cr3')) return;
-  yield { k: 'serialize', site: { fn: 'load_new_mm_cr3', label: 'switch_mm.cr3', pairs: 'membarrier.a' } };
+  T.isLazy = true;
+  const loc = k.layout.tlb?.isLazy[cpu];
+  if (loc === undefined) yield* k.note('enter_lazy_tlb: this_cpu_write(cpu_tlbstate_shared.is_lazy, true)');
+  else yield* this_cpu_write_shared(loc, 1, 'enter_lazy_tlb: this_cpu_write(cpu_tlbstate_shared.is_lazy, true)');
+});
+
+/**
+ * Models: choose_new_asid() (v6.18, with PCID): the ASID slot that already holds
+ * `next` (a flush is needed if it is behind next_tlb_gen), else the next slot round
+ * robin, flushed. CPU-local: no step.
+ */
+export const choose_new_asid = kfunc(function* choose_new_asid(k: Kernel, cpu: number, next: number, nextTlbGen: number): Generator<Op, { asid: number; needFlush: boolean }, number> {
+  const T = k.tlbState[cpu]!;
+  for (let asid = 0; asid < TLB_NR_DYN_ASIDS; asid++) {
+    if (T.ctxs[asid]!.ctxId !== ctx_id(next)) continue;
+    return { asid, needFlush: T.ctxs[asid]!.tlbGen < nextTlbGen };
+  }
+  let asid = T.nextAsid++;
+  if (asid >= TLB_NR_DYN_ASIDS) {
+    asid = 0;
+    T.nextAsid = 1;
+  }
+  return { asid, needFlush: true };
+});
+
+/**
+ * Models: load_new_mm_cr3() (v6.18): the CR3 write, with the flush or with NOFLUSH.
+ * "Many callers of this function expect that load_cr3() is serializing and orders
+ * TLB fills with respect to the mm_cpumask writes" (and membarrier expects a full
+ * barrier and core serialisation on a switch to another mm). The mutant
+ * no-switch-mm-mb takes the barrier out of the write.
+ */
+export const load_new_mm_cr3 = kfunc(function* load_new_mm_cr3(k: Kernel, cpu: number, mm: number, asid: number, needFlush: boolean): CpuCode {
+  const barrier = !k.variant.removed.has('switch_mm.cr3');
+  yield { k: 'cr3', mm, asid, flush: needFlush, ...(barrier ? {} : { barrier: false }), site: { fn: 'load_new_mm_cr3', label: 'switch_mm.cr3', pairs: 'membarrier.a/inc_mm_tlb_gen' } };
+});
+
+/** atomic64_read(&mm->context.tlb_gen): a load where flushers may change it; 0 where no one flushes. */
+function* read_tlb_gen(k: Kernel, mm: number): Generator<Op, number, number> {
+  const loc = k.layout.tlb?.tlbGen[mm];
+  if (loc === undefined || mm === 0) return 0;
+  return yield { k: 'ld', loc, site: { fn: 'atomic64_read(&next->context.tlb_gen)' } };
+}
+
+/**
+ * Models: switch_mm_irqs_off(prev, next, tsk) (v6.18), called with interrupts off.
+ * `prevMm` is the scheduler's idea of the previous mm (its active_mm); the
+ * function works from what the CPU has loaded (cpu_tlbstate.loaded_mm). `unlazy`:
+ * the scheduler comes back from a kernel thread (the December 2020 proposal,
+ * design sync-core-in-switch-mm, core-syncs there).
+ */
+export const switch_mm_irqs_off = kfunc(function* switch_mm_irqs_off(k: Kernel, cpu: number, prevMm: number, next: number, unlazy = false): CpuCode {
+  void prevMm;
+  const T = k.tlbState[cpu]!;
+  const L = k.layout.tlb;
+  const realPrev = T.loadedMm;
+  const prevAsid = T.loadedMmAsid;
+  const wasLazy = T.isLazy;
+  if (wasLazy) {
+    T.isLazy = false;
+    yield* this_cpu_write_shared(L?.isLazy[cpu], 0, 'switch_mm_irqs_off: this_cpu_write(cpu_tlbstate_shared.is_lazy, false)');
+  }
+  let asid: number;
+  let needFlush: boolean;
+  let nextTlbGen: number;
+  if (realPrev === next) {
+    // Design sync-core-in-switch-mm: the core sync for a registered mm moves here.
+    if (unlazy && next !== 0 && k.variant.removed.has('finish_task_switch.sync_core')) {
+      const state = yield* k.READ_ONCE(k.layout.mmMembarrierState[next]!, 'switch_mm_irqs_off (unlazy): membarrier_state');
+      if (state & MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE) yield* sync_core(k, cpu);
+    }
+    if (!wasLazy) {
+      // Another thread of the same process: nothing to do (no CR3 write, no barrier).
+      yield* k.note('switch_mm_irqs_off (same mm: no CR3 write)');
+      return;
+    }
+    // Back from lazy mode: read tlb_gen to see whether flushes were missed; the
+    // barrier pairs with the flusher's inc_mm_tlb_gen() (it skipped this CPU as lazy).
+    yield* k.smp_mb('switch_mm.unlazy', 'inc_mm_tlb_gen');
+    nextTlbGen = yield* read_tlb_gen(k, next);
+    if (T.ctxs[prevAsid]!.tlbGen === nextTlbGen) return;
+    asid = prevAsid;
+    needFlush = true;
+  } else {
+    // Let nmi_uaccess_okay() (and the flushers' should_flush_tlb()) know CR3 is changing.
+    T.loadedMm = LOADED_MM_SWITCHING;
+    yield* this_cpu_write_shared(L?.loadedMm[cpu], LOADED_MM_SWITCHING, 'switch_mm_irqs_off: this_cpu_write(cpu_tlbstate.loaded_mm, LOADED_MM_SWITCHING)');
+    // Start receiving flush IPIs, then read tlb_gen: a full barrier either way.
+    if (next !== 0 && !T.cpumask.has(next)) {
+      T.cpumask.add(next);
+      yield* cpumask_set_cpu(k, cpu, next);
+    } else if (!k.variant.removed.has('switch_mm.switching_mb')) {
+      // 83b0177a6c48: the bit was already set (mm_cpumask is kept lazily), so no locked op.
+      yield* k.smp_mb('switch_mm.switching_mb', 'inc_mm_tlb_gen');
+    }
+    nextTlbGen = yield* read_tlb_gen(k, next);
+    ({ asid, needFlush } = yield* choose_new_asid(k, cpu, next, nextTlbGen));
+  }
+  if (needFlush) T.ctxs[asid] = { ctxId: ctx_id(next), tlbGen: nextTlbGen };
+  yield* load_new_mm_cr3(k, cpu, next, asid, needFlush);
+  // barrier(): the CR3 write before loaded_mm.
+  T.loadedMm = next;
+  T.loadedMmAsid = asid;
+  yield* this_cpu_write_shared(L?.loadedMm[cpu], next, 'switch_mm_irqs_off: this_cpu_write(cpu_tlbstate.loaded_mm, next)');
+});
+
+/** cpumask_set_cpu(cpu, mm_cpumask(mm)): a locked bit set (a full barrier on x86). */
+function* cpumask_set_cpu(k: Kernel, cpu: number, mm: number): CpuCode {
+  const loc = k.layout.tlb?.cpumask[mm];
+  const site = { fn: 'cpumask_set_cpu(cpu, mm_cpumask(next))', label: 'switch_mm.cpumask_set_cpu', pairs: 'inc_mm_tlb_gen' };
+  if (k.variant.removed.has('switch_mm.cpumask_set_cpu')) {
+    // The mutant: a plain read-modify-write, no barrier.
+    if (loc === undefined) return;
+    const v = yield* k.READ_ONCE(loc, 'cpumask_set_cpu (no barrier): read');
+    yield* k.WRITE_ONCE(loc, v | (1 << cpu), 'cpumask_set_cpu (no barrier): write');
+    return;
+  }
+  if (loc === undefined) yield { k: 'mb', site }; // nobody reads the mask: the locked op's barrier is what remains
+  else yield { k: 'rmw', loc, f: (v) => v | (1 << cpu), site };
+}
+
+/** cpumask_clear_cpu(cpu, mm_cpumask(mm)): a locked bit clear (memory only: a flush reached the CPU). */
+function* cpumask_clear_cpu(k: Kernel, cpu: number, mm: number): CpuCode {
+  k.tlbState[cpu]!.cpumask.delete(mm);
+  yield { k: 'rmw', loc: k.layout.tlb!.cpumask[mm]!, f: (v) => v & ~(1 << cpu), site: { fn: 'cpumask_clear_cpu(smp_processor_id(), mm_cpumask(f->mm))' } };
+}
+
+/**
+ * Models: inc_mm_tlb_gen() (v6.18): atomic64_inc_return(), a locked add and so a
+ * full barrier: "[it] orders the page table writes before the reads of
+ * mm_cpumask()" and pairs with switch_mm_irqs_off(). pre-71b3c126e611 takes the
+ * flusher's barrier away (a plain increment), as the flush paths were before that
+ * commit added one.
+ */
+export const inc_mm_tlb_gen = kfunc(function* inc_mm_tlb_gen(k: Kernel, mm: number): Generator<Op, number, number> {
+  const loc = k.layout.tlb!.tlbGen[mm]!;
+  if (k.variant.removed.has('inc_mm_tlb_gen.mb')) {
+    const v = yield* k.READ_ONCE(loc, 'inc_mm_tlb_gen: read (no barrier)');
+    yield* k.WRITE_ONCE(loc, v + 1, 'inc_mm_tlb_gen: write (no barrier)');
+    return v + 1;
+  }
+  const old = yield { k: 'rmw', loc, f: (v) => v + 1, site: { fn: 'inc_mm_tlb_gen', label: 'inc_mm_tlb_gen', pairs: 'switch_mm.cpumask_set_cpu/switch_mm.switching_mb/switch_mm.unlazy' } };
+  return old + 1;
+});
+
+/**
+ * Models: should_flush_tlb(cpu, info) (v6.18), asked by the sender about CPU `t`:
+ * no IPI to a lazy CPU (it catches up when it switches back, see
+ * switch_mm_irqs_off()), nor to one that runs another mm; an IPI when the CPU is
+ * in the middle of a switch or runs the mm.
+ */
+export const should_flush_tlb = kfunc(function* should_flush_tlb(k: Kernel, t: number, info: number): Generator<Op, boolean, number> {
+  const L = k.layout.tlb!;
+  const loaded = yield* k.READ_ONCE(L.loadedMm[t]!, `should_flush_tlb(): per_cpu(cpu_tlbstate.loaded_mm, ${t})`);
+  // smp_rmb(): loaded_mm before is_lazy (a compiler barrier on x86).
+  if ((yield* k.READ_ONCE(L.isLazy[t]!, `should_flush_tlb(): per_cpu(cpu_tlbstate_shared.is_lazy, ${t})`)) !== 0) {
+    yield* k.note(`should_flush_tlb(${t}): lazy, skipped`);
+    return false;
+  }
+  const mm = k.flushInfo[info]!.mm;
+  if (mm === 0) return true;
+  if (loaded === LOADED_MM_SWITCHING) return true;
+  if (loaded === mm) return true;
+  yield* k.note(`should_flush_tlb(${t}): runs another mm, skipped`);
+  return false;
+});
+
+/**
+ * Models: flush_tlb_func(info) (v6.18), on the sender's CPU or in the
+ * call-function interrupt of a target, with interrupts off. `info` is the sending
+ * CPU (whose flush_tlb_info the target reads). The generation logic: nothing to do
+ * if this CPU has caught up to f->new_tlb_gen (or to the mm's generation); a
+ * partial flush (INVLPG) only when the request is the one generation this CPU is
+ * behind and the latest; else a full flush of the ASID; either way the CPU's
+ * generation becomes the mm's.
+ */
+export const flush_tlb_func = kfunc(function* flush_tlb_func(k: Kernel, cpu: number, info: number): CpuCode {
+  const L = k.layout.tlb!;
+  const T = k.tlbState[cpu]!;
+  const I = L.info[info]!;
+  const loaded = T.loadedMm;
+  const asid = T.loadedMmAsid;
+  k.counters.tlb_flushes[cpu]!++;
+  const fMm = yield* k.READ_ONCE(I.mm, 'f->mm');
+  if (fMm !== 0 && fMm !== loaded) {
+    // The CPU switched away from f->mm: trim its stale bit in the lazy mm_cpumask.
+    yield* cpumask_clear_cpu(k, cpu, fMm);
+    return;
+  }
+  if (loaded === 0) return; // init_mm: no user translations
+  if (T.isLazy) {
+    // "We're in lazy mode. We need to at least flush our paging-structure cache to
+    // avoid speculatively reading garbage into our TLB": switch to init_mm.
+    yield* switch_mm_irqs_off(k, cpu, loaded, 0);
+    return;
+  }
+  const localTlbGen = T.ctxs[asid]!.tlbGen;
+  const newTlbGen = yield* k.READ_ONCE(I.newTlbGen, 'f->new_tlb_gen');
+  if (newTlbGen !== TLB_GENERATION_INVALID && newTlbGen <= localTlbGen) {
+    yield* k.note('flush_tlb_func(): already caught up to f->new_tlb_gen');
+    return;
+  }
+  // Read as late as possible (the line is contended).
+  const mmTlbGen = yield* k.READ_ONCE(L.tlbGen[loaded]!, 'atomic64_read(&loaded_mm->context.tlb_gen)');
+  // Generations never run ahead of the mm's (property S4).
+  k.WARN_ON(localTlbGen > mmTlbGen, 'S4: a CPU\'s TLB generation ran ahead of its mm\'s (flush_tlb_func(): local_tlb_gen > mm_tlb_gen)');
+  k.WARN_ON(newTlbGen > mmTlbGen, 'S4: a flush request\'s generation ran ahead of its mm\'s (flush_tlb_func(): f->new_tlb_gen > mm_tlb_gen)');
+  if (localTlbGen === mmTlbGen) {
+    // A concurrent flush already caught this CPU up.
+    yield* k.note('flush_tlb_func(): local_tlb_gen == mm_tlb_gen, nothing to do');
+    return;
+  }
+  const range = yield* k.READ_ONCE(I.range, 'f->start, f->end');
+  if (range !== TLB_FLUSH_ALL && newTlbGen === localTlbGen + 1 && newTlbGen === mmTlbGen) {
+    yield* flush_tlb_one_user(k, cpu, range);
+  } else {
+    yield* flush_tlb_local(k, cpu);
+  }
+  T.ctxs[asid]!.tlbGen = mmTlbGen;
+});
+
+/** Models: flush_tlb_one_user(addr) (v6.18): INVLPG of one user page, serialising. */
+export const flush_tlb_one_user = kfunc(function* flush_tlb_one_user(k: Kernel, cpu: number, vpn: number): CpuCode {
+  void cpu;
+  yield { k: 'invlpg', vpn, site: { fn: 'flush_tlb_one_user' } };
+});
+
+/** Models: flush_tlb_local() (v6.18): a CR3 write of the loaded mm and ASID without NOFLUSH. */
+export const flush_tlb_local = kfunc(function* flush_tlb_local(k: Kernel, cpu: number): CpuCode {
+  const T = k.tlbState[cpu]!;
+  yield { k: 'cr3', mm: T.loadedMm, asid: T.loadedMmAsid, flush: true, site: { fn: 'flush_tlb_local' } };
+});
+
+/** The call-function table the TLB flush runs with (only flush_tlb_func). */
+const TLB_IPI_HANDLERS: IpiHandlers = { flush_tlb_func: (k, cpu, info) => flush_tlb_func(k, cpu, info) };
+
+/**
+ * Models: native_flush_tlb_multi(cpumask, info) (v6.18): when page tables are
+ * freed every CPU of the mask gets the IPI, lazy ones included (their CR3 still
+ * points at the tables, which a speculative walk may read); otherwise
+ * should_flush_tlb() decides per CPU. Both run flush_tlb_func() on the sender too,
+ * after sending the IPIs and before waiting (SCF_RUN_LOCAL, the concurrent flush of
+ * 4ce94eabac16).
+ */
+export const native_flush_tlb_multi = kfunc(function* native_flush_tlb_multi(k: Kernel, cpu: number, mask: readonly number[], info: number): CpuCode {
+  const freed = k.flushInfo[info]!.freedTables;
+  const cond = freed ? undefined : should_flush_tlb;
+  yield* on_each_cpu_cond_mask(k, TLB_IPI_HANDLERS, cpu, mask, 'flush_tlb_func', info, cond);
+});
+
+/**
+ * Models: flush_tlb_mm_range(mm, start, end, stride_shift, freed_tables) (v6.18):
+ * bump the mm's generation, fill this CPU's flush_tlb_info, and flush the CPUs of
+ * mm_cpumask (this one included, when it runs the mm). `range` is a page or
+ * TLB_FLUSH_ALL.
+ */
+export const flush_tlb_mm_range = kfunc(function* flush_tlb_mm_range(k: Kernel, cpu: number, mm: number, range: number, freedTables: boolean): CpuCode {
+  const L = k.layout.tlb!;
+  const I = L.info[cpu]!;
+  k.preempt_disable(cpu); // get_cpu()
+  const newTlbGen = yield* inc_mm_tlb_gen(k, mm);
+  // get_flush_tlb_info(): this CPU's flush_tlb_info, which the targets read.
+  k.flushInfo[cpu] = { mm, freedTables };
+  yield* k.WRITE_ONCE(I.mm, mm, 'info->mm');
+  yield* k.WRITE_ONCE(I.range, range, 'info->start, info->end');
+  yield* k.WRITE_ONCE(I.newTlbGen, newTlbGen, 'info->new_tlb_gen');
+  yield* k.WRITE_ONCE(I.freedTables, freedTables ? 1 : 0, 'info->freed_tables');
+  // cpumask_any_but(mm_cpumask(mm), cpu) < nr_cpu_ids: another CPU may hold the mm.
+  const bits = yield* k.READ_ONCE(L.cpumask[mm]!, 'mm_cpumask(mm)');
+  const mask: number[] = [];
+  for (let c = 0; c < k.config.nrCpus; c++) if (bits & (1 << c)) mask.push(c);
+  if (mask.some((c) => c !== cpu)) {
+    yield* native_flush_tlb_multi(k, cpu, mask, cpu);
+  } else if (k.tlbState[cpu]!.loadedMm === mm) {
+    yield* k.local_irq_save();
+    k.counters.flush_tlb_func[cpu]!++;
+    yield* flush_tlb_func(k, cpu, cpu);
+    yield* k.local_irq_restore();
+  }
+  yield* k.note('flush_tlb_mm_range(): done', { label: 'flush_tlb_mm_range.done' });
+  yield* k.preempt_enable_resched(cpu); // put_cpu()
 });

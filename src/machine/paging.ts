@@ -1,0 +1,55 @@
+// Address translation on the machine (x86-64 paging, as far as TLB shootdown needs
+// it): user pages reached through page-table entries in memory, a TLB per CPU
+// tagged by PCID (the kernel's ASID slot), and the CPU's CR3 (which address
+// space it walks, with which PCID).
+//
+// What is modelled:
+// - One page-table entry per user page and address space (mm), a machine location
+//   like any other: kernel code writes it through its store buffer, and the page
+//   walker reads memory, never its own CPU's store buffer.
+// - A TLB entry per (CPU, PCID, page): the frame and write permission of the PTE
+//   the walk read. An access uses the entry when there is one (even if the PTE has
+//   changed since: a stale translation) and walks otherwise; a walk that finds the
+//   PTE not present is a page fault. x86 does not cache not-present entries.
+// - Walks at any moment: each CPU has one walker process per page that may, at any
+//   step, refill (or evict) the entry of the loaded PCID from memory, speculatively,
+//   in kernel mode and while the CPU is lazy too (CR3 keeps the user's tables).
+// - CR3 writes (with or without the NOFLUSH bit) and INVLPG, both serialising; a
+//   CR3 write with the flush drops every entry of its PCID.
+// Left out: the upper levels of the page table and the paging-structure caches
+// (every walk reads the one PTE), large pages, global pages and PTI's user PCIDs,
+// INVPCID, accessed and dirty bits, and TLB capacity (an entry is evicted only by a
+// refill from a changed PTE).
+
+/** A PTE's bits (arch/x86/include/asm/pgtable_types.h): present, writable, and the frame above them. */
+export const _PAGE_PRESENT = 1;
+export const _PAGE_RW = 2;
+export const PTE_PFN_SHIFT = 8;
+
+export const mk_pte = (pfn: number, rw = true): number => (pfn << PTE_PFN_SHIFT) | _PAGE_PRESENT | (rw ? _PAGE_RW : 0);
+export const pte_present = (pte: number): boolean => (pte & _PAGE_PRESENT) !== 0;
+export const pte_pfn = (pte: number): number => pte >>> PTE_PFN_SHIFT;
+
+/** TLB_NR_DYN_ASIDS (arch/x86/include/asm/tlbflush.h): the PCIDs a CPU cycles through. */
+export const TLB_NR_DYN_ASIDS = 6;
+
+/** What the machine needs to translate user accesses. */
+export interface Paging {
+  /** Per location: the user page it is (a virtual location), or -1 for an ordinary location. */
+  readonly vpnOf: readonly number[];
+  readonly nPages: number;
+  /** pteLoc[mm][vpn]: the location of the PTE of page vpn in address space mm (mm 0, init_mm, maps no user page). */
+  readonly pteLoc: readonly (readonly number[])[];
+  /** frameLoc[pfn]: the location that holds the data of frame pfn. */
+  readonly frameLoc: readonly number[];
+  /** The address space each CPU's CR3 holds at the start, with PCID 0. */
+  readonly cr3Mm: readonly number[];
+}
+
+/** A page fault: delivered into the CPU's code (the kernel model handles it and retries the access). */
+export class PageFault extends Error {
+  constructor(readonly vpn: number, readonly write: boolean) {
+    super(`page fault on page ${vpn}`);
+    this.name = 'PageFault';
+  }
+}
