@@ -11,7 +11,7 @@ export interface Run {
 
 export function freshRun(program: Program, interner: Interner, model: ModelName = program.model): Run {
   const instance = program.instantiate();
-  const machine = new Machine(model, program.nCpus, program.init, instance, interner, program.hasHandlers, program.codeLocs ?? []);
+  const machine = new Machine(model, program.nCpus, program.init, instance, interner, program.hasHandlers, program.codeLocs ?? [], program.paging ?? null);
   return { machine, instance };
 }
 

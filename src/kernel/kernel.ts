@@ -234,8 +234,10 @@ export class KernelLayout {
     if (pages.length > 0) {
       const n = pages.length;
       const t: TlbLayout = { nPages: n, pte: [[]], ptl: [0], frame: [], freeFrames: 0, tlbGen: [0], cpumask: [0], loadedMm: [], isLazy: [], info: [] };
-      // Frames: page v starts in frame v; as many free frames again for faults to take.
+      // Frames: page v starts in frame v; as many free frames again for faults to
+      // take; the last is the shared zero page (mapped read-only, never written).
       for (let f = 0; f < 2 * n; f++) t.frame[f] = alloc(`frame ${f}`, f < n ? pages[f]!.init : 0);
+      t.frame[2 * n] = alloc('zero page', 0);
       let free = 0;
       for (let f = n; f < 2 * n; f++) free |= 1 << f;
       t.freeFrames = alloc('free page frames', free);
@@ -502,6 +504,25 @@ export class Kernel {
       if (old === 0) break;
     }
     this.sleepLocks[cpu]!++;
+  }
+
+  /**
+   * spin_lock(): preemption off, then a locked cmpxchg, spinning while another CPU
+   * holds the lock (arch_spin_lock() of the queued spinlock, as one waiting step).
+   */
+  *spin_lock(loc: number, cpu: number, fn = 'spin_lock'): CpuCode {
+    this.preempt_disable(cpu);
+    for (;;) {
+      yield* this.smp_cond_load_acquire(loc, (v) => v === 0, fn);
+      const old = yield* this.cmpxchg(loc, 0, cpu + 1, fn);
+      if (old === 0) break;
+    }
+  }
+
+  /** spin_unlock(): a release store (a plain store on x86), then preemption back on. */
+  *spin_unlock(loc: number, cpu: number, fn = 'spin_unlock'): CpuCode {
+    yield { k: 'st', loc, val: 0, site: { fn } };
+    yield* this.preempt_enable_resched(cpu);
   }
 
   /** mutex_unlock(): a release (a locked op on x86). */

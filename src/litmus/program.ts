@@ -9,11 +9,13 @@ import {
   ADDR_BASE, addrOf, isAddr, type Expr, type KernelObservable, type Observable, type Scenario, type Stmt, type Thread,
 } from '../scenario/ast.js';
 import { SmpError, type Span } from '../scenario/errors.js';
-import type { ModelName, ProgramInstance } from '../machine/machine.js';
+import { PROCS_MAX, type ModelName, type ProgramInstance } from '../machine/machine.js';
 import type { CpuCode, HandlerCode, Op, OpSite } from '../machine/ops.js';
 import { fenceOp } from './arch.js';
 import { Kernel, KernelLayout, TIMER_VECTORS, type KernelConfig } from '../kernel/kernel.js';
 import { sys_membarrier } from '../kernel/sched/membarrier.js';
+import { sys_madvise } from '../kernel/mm/madvise.js';
+import { pte_pfn, pte_present, type Paging } from '../machine/paging.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from '../kernel/variants.js';
 import { try_to_wake_up } from '../kernel/sched/core.js';
 import { init_runqueues } from '../kernel/sched/runqueue.js';
@@ -38,6 +40,8 @@ export interface Program {
   readonly model: ModelName;
   /** Locations that hold code (write_code/exec_code), fetched by each CPU. */
   readonly codeLocs?: readonly number[];
+  /** Address translation, for scenarios with user pages (`mmap`). */
+  readonly paging?: Paging | null;
   /** Names of the observed registers and locations, herd order ('0:r0', 'x'). */
   readonly observedNames: readonly string[];
   instantiate(): Instance;
@@ -86,6 +90,9 @@ export class LitmusProgram implements Program {
   private readonly ticks: number;
   /** Task names by task id - 1 (kernel scenarios). */
   private taskNames: string[] = [];
+  /** User pages (`mmap`): location -> page number. */
+  private readonly pageOf: ReadonlyMap<number, number>;
+  readonly paging: Paging | null = null;
 
   constructor(readonly scenario: Scenario, readonly model: ModelName, variant: Variant = findVariant(DEFAULT_KERNEL)!) {
     this.name = scenario.name;
@@ -138,12 +145,14 @@ export class LitmusProgram implements Program {
         throw new SmpError('SMP104', `unknown CPU ${o.cpu} in 'cpu${o.cpu}:${o.name}': the scenario has CPUs 0..${this.nCpus - 1}`, o.span, scenario.file);
       }
     }
-    const usesKernel = scenario.usesKernel || settings.placement !== null || settings.kthreads.size > 0;
+    const usesKernel = scenario.usesKernel || settings.placement !== null || settings.kthreads.size > 0 || settings.pages.length > 0;
     const user = scenario.locations.map((l) => l.init);
+    this.pageOf = new Map(settings.pages.map((loc, v) => [loc, v]));
     if (usesKernel) {
       const config: KernelConfig = {
         version: variant.base, nrCpus: this.nCpus, nohzFull: false, configRseq: true, archHasMembarrierSyncCore: true,
         preempt: settings.preemptModel, syscallExit: settings.syscallExit, showSysret: scenario.codeLocs.length > 0,
+        pages: settings.pages.map((loc) => ({ name: scenario.locations[loc]!.name, init: scenario.locations[loc]!.init })),
       };
       const sleepers = [...this.sleepers].map((t) => ({ task: t + 1, cpu: this.wakeCpu.get(t)! }));
       const migratable = [...this.migratable].map((t) => ({ task: t + 1, runningOn: startCpu.get(t)! }));
@@ -155,6 +164,15 @@ export class LitmusProgram implements Program {
         signalled: [...signalled].map((t) => t + 1),
       });
       this.init = [...user, ...this.kernelLayout.init];
+      const T = this.kernelLayout.tlb;
+      if (T) {
+        const vpnOf = user.map((_, loc) => this.pageOf.get(loc) ?? -1);
+        const cr3Mm = this.firstTask.map((t) => (t === 0 ? 0 : taskMms[t - 1]!));
+        this.paging = { vpnOf, nPages: T.nPages, pteLoc: T.pte, frameLoc: T.frame, cr3Mm };
+        if (this.nCpus * (4 + T.nPages) > PROCS_MAX) {
+          throw new SmpError('SMP109', `${this.nCpus} CPUs with ${T.nPages} user pages need ${this.nCpus * (4 + T.nPages)} processes (four per CPU and a page walker per CPU and page): at most ${PROCS_MAX}`, scenario.directives.find((d) => d.name === 'mmap')!.span, scenario.file);
+        }
+      }
     } else {
       this.kernelLayout = null;
       this.init = user;
@@ -179,12 +197,13 @@ export class LitmusProgram implements Program {
     const wakeCpu = this.wakeCpu;
     const migratable = this.migratable;
     const firstTask = this.firstTask;
+    const pageOf = this.pageOf;
     const sched = kernel ? init_runqueues({ placement, taskIds, spawned, sleepers, migratable }) : [];
     // Each thread's context, kept across migrations (cpu_startup_entry() moves it).
     const ctxs = new Map<number, ThreadCtx>();
     const user: UserCode = {
       start: (t, cpu) => {
-        const ctx: ThreadCtx = { model, file, cpu, kernel, mmOfStmt, wakeCpu, regs: regs[t]! };
+        const ctx: ThreadCtx = { model, file, cpu, kernel, mmOfStmt, wakeCpu, pageOf, regs: regs[t]! };
         ctxs.set(t, ctx);
         return runThread(sc.threads[t]!, ctx);
       },
@@ -199,7 +218,7 @@ export class LitmusProgram implements Program {
         const sys = kernel ? sysvec_handler(kernel, cpu, sched[cpu]!, vector) : null;
         if (sys) return sys;
         const h = sc.handlers[vector]!;
-        const code = runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel, mmOfStmt, wakeCpu });
+        const code = runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel, mmOfStmt, wakeCpu, pageOf, inHandler: true });
         return kernel ? idtentry(kernel, cpu, sched[cpu]!, code) : handlerThenIret(code);
       },
       warnings: (): readonly string[] => kernel?.warnings ?? [],
@@ -207,7 +226,7 @@ export class LitmusProgram implements Program {
         // A CPU with more than one task to run takes up to `preempt N` timer ticks.
         (placement[cpu]!.length > 1 ? TIMER_VECTORS.slice(0, ticks).reduce((m, v) => m | (1 << v), 0) : 0),
       observe: (mem: readonly number[]): number[] =>
-        sc.observed.map((o) => (o.k === 'reg' ? regs[o.thread]![o.reg]! : o.k === 'loc' ? mem[o.loc]! : kernelFact(kernel!, mem, o.cpu, o.name))),
+        sc.observed.map((o) => (o.k === 'reg' ? regs[o.thread]![o.reg]! : o.k === 'loc' ? this.finalValue(mem, o.loc) : kernelFact(kernel!, mem, o.cpu, o.name))),
     };
   }
 
@@ -222,9 +241,25 @@ export class LitmusProgram implements Program {
 
   /** A value as read from or written to loc: rq->curr holds a task, shown by its name. */
   formatLocValue(loc: number, v: number): string {
-    if (this.kernelLayout?.isRqCurr(loc)) return v === 0 ? 'idle' : (this.taskNames[v - 1] ?? `task${v}`);
-    if (this.kernelLayout?.isTaskMm(loc)) return v === 0 ? 'NULL' : `mm${v}`;
+    const L = this.kernelLayout;
+    if (L?.isRqCurr(loc)) return v === 0 ? 'idle' : (this.taskNames[v - 1] ?? `task${v}`);
+    if (L?.isTaskMm(loc)) return v === 0 ? 'NULL' : `mm${v}`;
+    if (L?.isLoadedMm(loc)) return v === 0 ? 'init_mm' : v < 0 ? 'LOADED_MM_SWITCHING' : `mm${v}`;
+    if (L?.isPte(loc)) return pte_present(v) ? `frame ${pte_pfn(v)}${v & 2 ? '' : ' (read-only)'}` : 'none';
     return this.formatValue(v);
+  }
+
+  /**
+   * A location's value in a final state: a user page (`mmap`) reads through the
+   * process's page table (the frame its PTE maps; a page not mapped reads as the
+   * zero-filled page a fault would give it).
+   */
+  finalValue(mem: readonly number[], loc: number): number {
+    const vpn = this.pageOf.get(loc);
+    const T = this.kernelLayout?.tlb;
+    if (vpn === undefined || !T) return mem[loc]!;
+    const pte = mem[T.pte[1]![vpn]!]!;
+    return pte_present(pte) ? mem[T.frame[pte_pfn(pte)]!]! : 0;
   }
 
   locName(loc: number): string {
@@ -394,6 +429,23 @@ interface ThreadCtx {
   mmOfStmt: ReadonlyMap<Stmt, number>;
   /** The CPU of each thread that starts asleep or that tgkill() signals. */
   wakeCpu: ReadonlyMap<number, number>;
+  /** The user pages (`mmap`): location -> page number. */
+  pageOf: ReadonlyMap<number, number>;
+  /** The code is an interrupt handler's. */
+  inHandler?: boolean;
+}
+
+/**
+ * A shared location as an access reaches it: a user page (`mmap`) only from a
+ * task's plain loads, stores and read-modify-writes (the machine translates those).
+ */
+function accessLoc(a: number, span: Span, ctx: ThreadCtx, what: 'access' | 'wait'): number {
+  const loc = deref(a, span, ctx.file);
+  if (ctx.pageOf.size > 0 && ctx.pageOf.has(loc)) {
+    if (what === 'wait') throw new SmpError('SMP103', 'smp_cond_load_*() on a user page is not modelled (the wait reads memory, not through a TLB)', span, ctx.file);
+    if (ctx.inHandler) throw new SmpError('SMP103', 'an interrupt handler that accesses a user page is not modelled', span, ctx.file);
+  }
+  return loc;
 }
 
 function* runThread(t: Thread, ctx: ThreadCtx): CpuCode {
@@ -417,7 +469,7 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
       case 'store': {
         const a = yield* evalExpr(s.addr, ctx, 0);
         const v = yield* evalExpr(s.e, ctx, 0);
-        yield { k: 'st', loc: deref(a, s.span, file), val: v, site: site(s.fn, s.span) };
+        yield { k: 'st', loc: accessLoc(a, s.span, ctx, 'access'), val: v, site: site(s.fn, s.span) };
         break;
       }
       case 'fence':
@@ -539,19 +591,27 @@ function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, 
     }
     case 'load': {
       const a = yield* evalExpr(e.addr, ctx, val);
-      return yield { k: 'ld', loc: deref(a, e.span, file), site: site(e.fn, e.span) };
+      return yield { k: 'ld', loc: accessLoc(a, e.span, ctx, 'access'), site: site(e.fn, e.span) };
     }
     case 'await': {
       const a = yield* evalExpr(e.addr, ctx, val);
       const pred = e.pred;
       // The predicate is CPU-local: evaluate it without yielding (it may use VAL and registers).
       const test = (v: number): boolean => pureEval(pred, ctx, v) !== 0;
-      return yield { k: 'await', loc: deref(a, e.span, file), pred: test, site: site(e.fn, e.span) };
+      return yield { k: 'await', loc: accessLoc(a, e.span, ctx, 'wait'), pred: test, site: site(e.fn, e.span) };
     }
     case 'syscall': {
       const args: number[] = [];
       for (const x of e.args) args.push(yield* evalExpr(x, ctx, val));
       if (!ctx.kernel) throw new Error('internal: a system call without the kernel model');
+      if (e.name === 'madvise' || e.name === 'munmap') {
+        // The page is the first argument: a pointer to a location of the `mmap` directive.
+        const vpn = ctx.pageOf.get(deref(args[0]!, e.span, file)) ?? -1;
+        if (vpn < 0) throw new SmpError('SMP303', `${e.name}() of a location that is not a user page: name it in the 'mmap' directive`, e.span, file);
+        for (const a of args.slice(1)) noPtr(a, e.span, file);
+        if (e.name === 'munmap') throw new SmpError('SMP103', 'munmap() is not modelled yet (madvise(p, MADV_DONTNEED) is)', e.span, file);
+        return yield* do_syscall_64(ctx.kernel, ctx.cpu, sys_madvise(ctx.kernel, ctx.cpu, vpn, args[1]!));
+      }
       for (const a of args) noPtr(a, e.span, file);
       return yield* do_syscall_64(ctx.kernel, ctx.cpu, sys_membarrier(ctx.kernel, ctx.cpu, args[0]!, args[1]! >>> 0, args[2]!));
     }
@@ -559,7 +619,7 @@ function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, 
       const a = yield* evalExpr(e.addr, ctx, val);
       const args: number[] = [];
       for (const x of e.args) args.push(yield* evalExpr(x, ctx, val));
-      const loc = deref(a, e.span, file);
+      const loc = accessLoc(a, e.span, ctx, 'access');
       const f = rmwFn(e.op, args, e.span, file);
       const old = yield { k: 'rmw', loc, f, site: site(e.fn, e.span) };
       if (e.ret === 'new') return f(old) ?? old;

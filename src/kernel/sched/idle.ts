@@ -22,6 +22,8 @@ import { kernelMode } from '../entry/common.js';
 import { waitForNewTask } from '../fork.js';
 import { iret, ret_from_fork, syscall_return } from '../arch/x86/entry/entry_64.js';
 import { RseqAbort } from '../rseq.js';
+import { PageFault } from '../../machine/paging.js';
+import { exc_page_fault } from '../arch/x86/mm/fault.js';
 import { kfunc } from '../dispatch.js';
 
 /** The user code of the scenario's threads, which the CPU loop starts and moves. */
@@ -30,6 +32,44 @@ export interface UserCode {
   start(t: number, cpu: number): CpuCode;
   /** Thread t (already started) runs on `cpu` now: it migrated, or came back. */
   moved(t: number, cpu: number): void;
+}
+
+/**
+ * The task after a user access faulted: exc_page_fault() in kernel mode, the
+ * exception's IRET, the access again (it may fault again), then the task's code
+ * `rest`, resumed with the access's value (exceptions thrown into the task, an
+ * rseq abort, go on into `rest`).
+ */
+function* fault_and_retry(k: Kernel, cpu: number, fault: PageFault, op: Op, rest: CpuCode): CpuCode {
+  let f: PageFault | null = fault;
+  let v = 0;
+  while (f) {
+    yield* kernelMode(k, cpu, exc_page_fault(k, cpu, f.vpn, f.write));
+    yield* iret(k, 'IRET (from the page fault: the access is retried)');
+    f = null;
+    try {
+      v = yield op;
+    } catch (err) {
+      if (!(err instanceof PageFault)) return yield* resumeWith(rest, () => rest.throw(err));
+      f = err;
+    }
+  }
+  return yield* resumeWith(rest, () => rest.next(v));
+}
+
+/** Go on with generator g from the result `first` gives, forwarding values and exceptions. */
+function* resumeWith(g: CpuCode, first: () => IteratorResult<Op, void>): CpuCode {
+  let r = first();
+  while (!r.done) {
+    let v: number;
+    try {
+      v = yield r.value;
+    } catch (err) {
+      r = g.throw(err);
+      continue;
+    }
+    r = g.next(v);
+  }
 }
 
 function* kthreadBody(): CpuCode {
@@ -148,7 +188,17 @@ export const cpu_startup_entry = kfunc(function* cpu_startup_entry(k: Kernel, cp
         res = e.gen!.next(0);
         continue;
       }
-      const r = yield op;
+      let r: number;
+      try {
+        r = yield op;
+      } catch (err) {
+        // A user access faulted: the task goes on in the fault handler, which then
+        // retries the access (its steps go through this loop like the task's own).
+        if (!(err instanceof PageFault)) throw err;
+        e.gen = fault_and_retry(k, cpu, err, op, e.gen!);
+        res = e.gen.next(0);
+        continue;
+      }
       if (r === PREEMPTED) {
         e.state = 'preempted';
         e.pending = op;

@@ -10,13 +10,20 @@ import type { Kernel } from '../../../kernel.js';
 import { CALL_FUNCTION_VECTOR, RESCHEDULE_VECTOR, TIMER_VECTORS } from '../../../kernel.js';
 import type { CpuSched } from '../../../sched/runqueue.js';
 import { idtentry } from '../../../entry/common.js';
-import { generic_smp_call_function_single_interrupt } from '../../../smp.js';
+import { generic_smp_call_function_single_interrupt, type IpiHandlers } from '../../../smp.js';
+import { flush_tlb_func } from '../mm/tlb.js';
 import { MEMBARRIER_IPI_HANDLERS } from '../../../sched/membarrier.js';
 import { scheduler_ipi, scheduler_tick } from '../../../sched/core.js';
 
+/** Every function a call-function request may name: membarrier's handlers and the TLB flush. */
+const CALL_FUNCTION_HANDLERS: IpiHandlers = {
+  ...MEMBARRIER_IPI_HANDLERS,
+  flush_tlb_func: (k, cpu, info) => flush_tlb_func(k, cpu, info),
+};
+
 /** The kernel's handler of system vector `vector` on `cpu`, or null for a scenario's own vector. */
 export function sysvec_handler(k: Kernel, cpu: number, S: CpuSched, vector: number): HandlerCode | null {
-  if (vector === CALL_FUNCTION_VECTOR) return idtentry(k, cpu, S, generic_smp_call_function_single_interrupt(k, MEMBARRIER_IPI_HANDLERS, cpu));
+  if (vector === CALL_FUNCTION_VECTOR) return idtentry(k, cpu, S, generic_smp_call_function_single_interrupt(k, CALL_FUNCTION_HANDLERS, cpu));
   if (TIMER_VECTORS.includes(vector)) return idtentry(k, cpu, S, scheduler_tick(k, cpu, S));
   if (vector === RESCHEDULE_VECTOR) return idtentry(k, cpu, S, scheduler_ipi(k));
   return null;

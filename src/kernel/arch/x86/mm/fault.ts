@@ -1,0 +1,18 @@
+// Models: arch/x86/mm/fault.c exc_page_fault() (v6.18) for a user access to one of
+// the scenario's pages: handle_mm_fault() on the current mm; the access is retried
+// after the exception returns (IRET). A kernel thread without an mm has no user
+// address space to fault in: that is a kernel bug (BUG_ON).
+// Leaves out: kernel-address faults, SIGSEGV (every page is in a VMA), spurious
+// fault checks of the TLB, and the mmap_lock / per-VMA lock.
+
+import type { CpuCode } from '../../../../machine/ops.js';
+import type { Kernel } from '../../../kernel.js';
+import { kfunc } from '../../../dispatch.js';
+import { handle_mm_fault } from '../../../mm/memory.js';
+
+export const exc_page_fault = kfunc(function* exc_page_fault(k: Kernel, cpu: number, vpn: number, write: boolean): CpuCode {
+  const mm = k.currentMm(cpu);
+  k.BUG_ON(mm === 0, `a user access to page ${vpn} from a task without an mm (a kernel thread that did not kthread_use_mm())`);
+  yield* k.note(`exc_page_fault(): ${write ? 'write' : 'read'} of page ${vpn}`);
+  yield* handle_mm_fault(k, cpu, mm, vpn, write);
+});
