@@ -12,7 +12,7 @@
 // at e, if no such initial is already there or asleep; initials that are not
 // enabled at e make the race irreversible (e.g. an await that e's write enabled).
 
-import { ACC_F, ACC_R, AssertionFailed, BoundExceeded, cpuOfProc, Interner, procFetch, procFlush } from '../machine/machine.js';
+import { ACC_F, ACC_M, ACC_R, AssertionFailed, BoundExceeded, cpuOfProc, Interner, procFetch, procFlush } from '../machine/machine.js';
 import type { Program } from '../litmus/program.js';
 import { Collector } from './collector.js';
 import { freshRun, type Run } from './run.js';
@@ -26,7 +26,8 @@ export function dependent(fa: readonly number[], pa: number, fb: readonly number
       if (x >> 2 !== y >> 2) continue;
       const ma = x & 3;
       const mb = y & 3;
-      if (ma === ACC_R && mb === ACC_R) continue;
+      // Reads commute: loads, and page walks that read memory past the store buffer.
+      if ((ma === ACC_R || ma === ACC_M) && (mb === ACC_R || mb === ACC_M)) continue;
       // (Only CPU and drain processes read and drain memory locations: cpuOfProc() is their CPU.)
       if (((ma === ACC_R && mb === ACC_F) || (ma === ACC_F && mb === ACC_R)) && cpuOfProc(pa) === cpuOfProc(pb)) continue;
       return true;

@@ -80,6 +80,7 @@ const VARIANTS: readonly Variant[] = [
     description: "before 5bc78502322a: exit_mm() stores current->mm = NULL without smp_mb__after_spinlock() before it (d) and without membarrier_update_current_mm(NULL) (before 5.11)",
     removed: new Set(['exit_mm.d', 'exit_mm.update_current_mm']),
   },
+  before('83b0177a6c48', 'switch_mm.switching_mb', "switch_mm_irqs_off() to an mm whose mm_cpumask bit this CPU already has (kept lazily since 209954cbc7d0) runs no full barrier between loaded_mm = LOADED_MM_SWITCHING and its read of tlb_gen (CVE-2025-40174; 6.14 to 6.17)"),
   before('809232619f5b', 'query.rseq_bits', 'MEMBARRIER_CMD_QUERY omits the RSEQ commands (5.10 to 5.16)'),
   before('544a4f2ecd45', 'cmd.get_registrations', 'no MEMBARRIER_CMD_GET_REGISTRATIONS (before 6.3): EINVAL, and QUERY omits it'),
   before('944d5fe50f3f', 'membarrier_ipi_mutex', 'no membarrier_ipi_mutex: concurrent callers run their IPI rounds at once (CVE-2024-26602, before 6.8)'),

@@ -54,6 +54,8 @@ export const PROCS_MAX = 32;
 export const ACC_R = 1;
 export const ACC_W = 2;
 export const ACC_F = 3; // a store-buffer drain: a memory write that commutes with its own CPU's loads
+/** A read of memory that bypasses the store buffer (a page walk): commutes with reads, not with any CPU's drains. */
+export const ACC_M = 0;
 
 /** What the code running on the machine provides. */
 export interface ProgramInstance {
@@ -403,14 +405,13 @@ export class Machine {
   /** The shared state the next step of process p touches, as `(loc << 2) | mode` entries. */
   footprint(p: number): number[] {
     if (p >= this.nCpus * PROCS_PER_CPU) {
-      // A page walk reads CR3 and the PTE in memory (in a write mode, so that it also
-      // conflicts with its own CPU's drains: it does not read the store buffer), and
-      // writes the TLB entry.
+      // A page walk reads CR3 and the PTE in memory (not the store buffer: it conflicts
+      // with its own CPU's drains too), and writes the TLB entry.
       const i = p - this.nCpus * PROCS_PER_CPU;
       const c = (i / this.nPages) | 0;
       const cpu = this.cpus[c]!;
       const w = this.walk(cpu, i % this.nPages);
-      return [(this.cr3Loc(c) << 2) | ACC_R, (w.pteLoc << 2) | ACC_W, (this.tlbLoc(c, cpu.cr3Asid, i % this.nPages) << 2) | ACC_W];
+      return [(this.cr3Loc(c) << 2) | ACC_R, (w.pteLoc << 2) | ACC_M, (this.tlbLoc(c, cpu.cr3Asid, i % this.nPages) << 2) | ACC_W];
     }
     const c = cpuOfProc(p);
     const cpu = this.cpus[c]!;
@@ -434,7 +435,7 @@ export class Machine {
       // A user access: the TLB entry it uses, or the walk (PTE and entry) on a miss.
       const t = this.translate(c, cpu, vpn, op.k !== 'ld');
       out.push((this.tlbLoc(c, cpu.cr3Asid, vpn) << 2) | (t.hit ? ACC_R : ACC_W));
-      if (!t.hit) out.push((t.pteLoc << 2) | ACC_W);
+      if (!t.hit) out.push((t.pteLoc << 2) | ACC_M);
       if (t.fault) return out;
       loc = t.phys;
     }
