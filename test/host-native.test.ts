@@ -14,6 +14,7 @@ import {
 } from '../src/host/native.js';
 import { parseScript, ScriptError } from '../src/host/script.js';
 import { BENCH_COMMANDS } from '../src/cli/host-bench.js';
+import { tlbThreadCounts } from '../src/cli/host-tlb.js';
 import { cli } from './helpers.js';
 
 const avail = hostAvailability();
@@ -330,6 +331,66 @@ test('host bench: bad options are input errors', () => {
   for (const args of [['--calls', '0'], ['--siblings-max', '-1'], ['--global-calls', '1001']]) {
     const r = cli(['host', 'bench', ...args]);
     assert.equal(r.code, 1, args.join(' '));
+  }
+});
+
+test('host bench --tlb --json: a row for 1 thread and one per CPU count, beside the published table', (t) => {
+  if (!needHelper(t)) return;
+  const r = cli(['host', 'bench', '--tlb', '--iterations', '200', '--repeats', '2', '--json']);
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.trim().split('\n');
+  assert.equal(lines.length, 1);
+  const o = JSON.parse(lines[0]!) as {
+    online_cpus: number; iterations: number; repeats: number;
+    rows: { threads: number; cpus: number[]; ns_per_iteration: { median: number; min: number; max: number } | null;
+      tlb_ipis_per_iteration: number | null; ns_by_repeat: number[]; tlb_ipis_by_repeat: (number | null)[]; running: number; error: string | null }[];
+    published: { rows: { threads: number; before: number; concurrent: number; async: number }[] };
+  };
+  assert.equal(o.online_cpus, nprocs);
+  assert.deepEqual(o.rows.map((x) => x.threads), tlbThreadCounts(nprocs));
+  for (const row of o.rows) {
+    assert.equal(row.error, null, JSON.stringify(row));
+    assert.equal(row.cpus.length, row.threads);
+    assert.equal(new Set(row.cpus).size, Math.min(row.threads, nprocs), 'one thread per CPU while there are CPUs');
+    assert.equal(row.ns_by_repeat.length, 2);
+    const n = row.ns_per_iteration!;
+    assert.ok(n.min > 0 && n.min <= n.median && n.median <= n.max, JSON.stringify(row));
+    assert.equal(row.tlb_ipis_by_repeat.length, 2);
+    // Machine-wide counts: only their type is certain.
+    assert.ok(row.tlb_ipis_per_iteration === null || row.tlb_ipis_per_iteration >= 0);
+    assert.ok(row.running >= 0 && row.running <= 2);
+  }
+  assert.equal(o.rows[0]!.running, 2, 'without busy-waiting threads every repeat counts');
+  assert.deepEqual(o.published.rows.map((x) => [x.threads, x.before, x.concurrent, x.async]), [
+    [1, 661, 663, 663], [2, 1436, 1225, 1115], [4, 1571, 1421, 1289],
+  ]);
+});
+
+test('host bench --tlb text: this machine\'s table, then the published one, labelled as such', (t) => {
+  if (!needHelper(t)) return;
+  const r = cli(['host', 'bench', '--tlb', '--iterations', '100', '--repeats', '1', '--threads-max', '1']);
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.trimEnd().split('\n');
+  assert.match(lines[0]!, /^Linux .+, \d+ online CPUs; each iteration: madvise\(MADV_DONTNEED\) of one \d+-byte page, then a write to it;$/);
+  assert.match(lines[2]!, /^threads +cpus +ns\/iteration +min +max +shootdowns\/iteration +running$/);
+  assert.match(lines[3]!, /^ +1 +\d+ +\d+ +\d+ +\d+ +(\d+\.\d\d|unreadable) +-$/);
+  const pub = lines.indexOf('Published in 2019, NOT this machine (ns per iteration; machine not stated; called preliminary):');
+  assert.ok(pub > 3, r.out);
+  assert.match(lines[pub + 1]!, /^Nadav Amit, "Re: \[RFC PATCH v2 11\/12\] x86\/mm\/tlb: Use async and inline messages for flushing"/);
+  assert.deepEqual(lines.slice(pub + 2).map((l) => l.split(/ {2,}/).map((c) => c.trim()).filter((c) => c !== '')), [
+    ['threads', 'before', 'concurrent', '+async'],
+    ['1', '661', '663', '663'],
+    ['2', '1436', '1225 (-14%)', '1115 (-22%)'],
+    ['4', '1571', '1421 (-10%)', '1289 (-18%)'],
+  ]);
+});
+
+test('host bench --tlb: bad and mixed options are input errors', () => {
+  for (const args of [['--tlb', '--iterations', '0'], ['--tlb', '--repeats', '101'], ['--tlb', '--calls', '5'], ['--repeats', '3'], ['--tlb', '--threads-max', '0']]) {
+    const r = cli(['host', 'bench', ...args]);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.equal(r.out, '');
+    assert.equal(r.err.trimEnd().split('\n').length, 1, r.err);
   }
 });
 

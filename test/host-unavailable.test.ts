@@ -25,7 +25,7 @@ test('without a helper: one line with the reason, exit 1; --model-only still run
   assert.match(note, /helper\.c is missing\n$/);
 
   const run = (args: string[]) => spawnSync(process.execPath, [join(dir, 'bin', 'smpcheck.js'), 'host', ...args], { encoding: 'utf8', cwd: dir });
-  for (const args of [['bench', '--calls', '5'], ['conform', '--runs', '1'], ['run', 'examples/host/inheritance.script']]) {
+  for (const args of [['bench', '--calls', '5'], ['bench', '--tlb'], ['conform', '--runs', '1'], ['run', 'examples/host/inheritance.script']]) {
     const r = run(args);
     assert.equal(r.status, 1, `host ${args[0]}: exit 1 (${r.stderr})`);
     assert.equal(r.stdout, '', `host ${args[0]}: nothing on standard output`);

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -1293,6 +1294,207 @@ static int cmd_bench(int cmd, unsigned flags, int cpu_id, int cpu_sibling, int s
 }
 
 /* ------------------------------------------------------------------------------ */
+/* tlbbench: the madvise microbenchmark of the 2019 flush series (docs/host.md)   */
+
+/*
+ * The TLB shootdown row of /proc/interrupts ("TLB:" on x86, "TLB shootdowns"):
+ * its per-CPU counts into per (at most cap of them); the number of CPUs read, or -1
+ * when the file cannot be read or has no such row. No allocation: a free() that
+ * trims the heap could itself flush this process's TLBs inside a measured window.
+ */
+static int tlb_row(long long *per, int cap)
+{
+	static char buf[1 << 16];
+	int fd = open("/proc/interrupts", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (n == sizeof buf - 1)
+			break;
+	}
+	close(fd);
+	buf[n] = '\0';
+	for (char *line = buf; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		char *p = line;
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, "TLB:", 4) == 0) {
+			p += 4;
+			int k = 0;
+			for (;;) {
+				char *q;
+				errno = 0;
+				long long v = strtoll(p, &q, 10);
+				if (q == p || errno)
+					break;
+				if (k < cap)
+					per[k] = v;
+				k++;
+				p = q;
+			}
+			return k == 0 ? -1 : k < cap ? k : cap;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return -1;
+}
+
+/* The sum of the TLB row over the CPUs, or -1. */
+static long long tlb_sum(void)
+{
+	static long long per[CPU_SETSIZE];
+	int n = tlb_row(per, CPU_SETSIZE);
+	if (n < 0)
+		return -1;
+	long long s = 0;
+	for (int k = 0; k < n; k++)
+		s += per[k];
+	return s;
+}
+
+#define TLBBENCH_THREADS_MAX 256
+#define TLBBENCH_ITERATIONS_MAX 10000000
+#define TLBBENCH_REPEATS_MAX 100
+
+static volatile char *tlbbench_region;
+static long tlbbench_page;
+
+/* A busy-waiting thread of the benchmark: it reads a word of the region's second
+ * page (never the page that is discarded) in each spin, and counts its spins. */
+static void *tlbbench_sibling(void *arg)
+{
+	struct sibling *sb = arg;
+	int err = pin_to(0, sb->cpu);
+	if (err)
+		atomic_store(&bench_pin_err, err);
+	volatile char *other = tlbbench_region + tlbbench_page;
+	unsigned long n = 0;
+	(void)other[0];
+	atomic_fetch_add(&bench_ready, 1);
+	while (!atomic_load_explicit(&bench_stop, memory_order_relaxed)) {
+		(void)other[0];
+		atomic_store_explicit(&sb->spins, ++n, memory_order_relaxed);
+	}
+	return NULL;
+}
+
+static int cmd_tlbbench(int nthreads, long iterations, int repeats, int timeout_ms)
+{
+	if (getpgrp() != getpid())
+		setpgid(0, 0);
+	signal(SIGALRM, on_alarm);
+	struct itimerval it = { { 0, 0 }, { timeout_ms / 1000, (timeout_ms % 1000) * 1000 } };
+	setitimer(ITIMER_REAL, &it, NULL);
+
+	cpu_set_t allowed;
+	int cpus[CPU_SETSIZE], ncpus = 0;
+	if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) {
+		CPU_ZERO(&allowed);
+		CPU_SET(0, &allowed);
+	}
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &allowed))
+			cpus[ncpus++] = c;
+	int main_cpu = cpus[0];
+	int err = pin_to(0, main_cpu);
+	if (err)
+		atomic_store(&bench_pin_err, err);
+
+	tlbbench_page = sysconf(_SC_PAGESIZE);
+	if (tlbbench_page < 1)
+		tlbbench_page = 4096;
+	void *m = mmap(NULL, (size_t)tlbbench_page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		outf(2, "%s: tlbbench: mmap: %s\n", progname, strerror(errno));
+		return EXIT_INTERNAL;
+	}
+	tlbbench_region = m;
+	tlbbench_region[0] = 1;
+	tlbbench_region[tlbbench_page] = 1;
+
+	static struct sibling sibs[TLBBENCH_THREADS_MAX];
+	int siblings = nthreads - 1;
+	for (int k = 0; k < siblings; k++) {
+		sibs[k].cpu = ncpus > 1 ? cpus[1 + k % (ncpus - 1)] : main_cpu;
+		int rc = pthread_create(&sibs[k].pt, NULL, tlbbench_sibling, &sibs[k]);
+		if (rc) {
+			outf(2, "%s: tlbbench: pthread_create: %s\n", progname, strerror(rc));
+			_exit(EXIT_INTERNAL);
+		}
+	}
+	while (atomic_load(&bench_ready) < siblings)
+		sleep_ns(100000);
+
+	/* One iteration: discard the first page, then write to it (a page fault that
+	 * maps a fresh zeroed page). */
+	volatile char *page = tlbbench_region;
+	long warm = iterations / 10;
+	warm = warm < 1 ? 1 : warm > 1000 ? 1000 : warm;
+	for (long i = 0; i < warm; i++) {
+		if (madvise((void *)page, (size_t)tlbbench_page, MADV_DONTNEED) != 0) {
+			outf(2, "%s: tlbbench: madvise: %s\n", progname, strerror(errno));
+			_exit(EXIT_INTERNAL);
+		}
+		page[0] = 1;
+	}
+	static int64_t ns[TLBBENCH_REPEATS_MAX];
+	static long long ipis[TLBBENCH_REPEATS_MAX];
+	static unsigned long seen[TLBBENCH_THREADS_MAX];
+	int running = 0;
+	for (int r = 0; r < repeats; r++) {
+		for (int s = 0; s < siblings; s++)
+			seen[s] = atomic_load_explicit(&sibs[s].spins, memory_order_relaxed);
+		long long i0 = tlb_sum();
+		int64_t t0 = now_ns();
+		for (long i = 0; i < iterations; i++) {
+			madvise((void *)page, (size_t)tlbbench_page, MADV_DONTNEED);
+			page[0] = 1;
+		}
+		int64_t t1 = now_ns();
+		long long i1 = tlb_sum();
+		ns[r] = t1 - t0;
+		ipis[r] = i0 >= 0 && i1 >= i0 ? i1 - i0 : -1;
+		int all = 1;
+		for (int s = 0; s < siblings && all; s++)
+			all = atomic_load_explicit(&sibs[s].spins, memory_order_relaxed) != seen[s];
+		running += all;
+	}
+	atomic_store(&bench_stop, 1);
+	for (int k = 0; k < siblings; k++)
+		pthread_join(sibs[k].pt, NULL);
+
+	char out[16384];
+	size_t k = (size_t)snprintf(out, sizeof out, "{\"threads\":%d,\"iterations\":%ld,\"repeats\":%d,\"cpus\":[%d", nthreads,
+				    iterations, repeats, main_cpu);
+	for (int s = 0; s < siblings && k + 32 < sizeof out; s++)
+		k += (size_t)snprintf(out + k, sizeof out - k, ",%d", sibs[s].cpu);
+	k += (size_t)snprintf(out + k, sizeof out - k, "],\"page_size\":%ld,\"ns\":[", tlbbench_page);
+	for (int r = 0; r < repeats && k + 32 < sizeof out; r++)
+		k += (size_t)snprintf(out + k, sizeof out - k, "%s%lld", r ? "," : "", (long long)ns[r]);
+	k += (size_t)snprintf(out + k, sizeof out - k, "],\"tlb_ipis\":[");
+	for (int r = 0; r < repeats && k + 32 < sizeof out; r++) {
+		if (ipis[r] < 0)
+			k += (size_t)snprintf(out + k, sizeof out - k, "%snull", r ? "," : "");
+		else
+			k += (size_t)snprintf(out + k, sizeof out - k, "%s%lld", r ? "," : "", ipis[r]);
+	}
+	snprintf(out + k, sizeof out - k, "],\"running\":%d,\"errno\":%d}\n", running, atomic_load(&bench_pin_err));
+	outf(1, "%s", out);
+	munmap(m, (size_t)tlbbench_page * 2);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------ */
 
 static int usage(void)
 {
@@ -1300,8 +1502,9 @@ static int usage(void)
 	     "usage: %s run [--timeout-ms MS] SCRIPT_FILE\n"
 	     "       %s info\n"
 	     "       %s bench CMD FLAGS CPU_ID|sibling SIBLINGS CALLS [--register-first] [--timeout-ms MS]\n"
+	     "       %s tlbbench THREADS ITERATIONS REPEATS [--timeout-ms MS]\n"
 	     "(docs/host.md)\n",
-	     progname, progname, progname);
+	     progname, progname, progname, progname);
 	return EXIT_USAGE;
 }
 
@@ -1372,6 +1575,17 @@ int main(int argc, char **argv)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		return cmd_bench((int)cmd, (unsigned)(flags & 0xffffffffLL), (int)cpu_id, sibling, (int)siblings, (int)calls,
 				 register_first, timeout_ms);
+	}
+	if (strcmp(mode, "tlbbench") == 0 && argc == 5) {
+		long threads = parse_arg(argv[2], TLBBENCH_THREADS_MAX), iterations = parse_arg(argv[3], TLBBENCH_ITERATIONS_MAX),
+		     repeats = parse_arg(argv[4], TLBBENCH_REPEATS_MAX);
+		if (threads < 1 || iterations < 1 || repeats < 1) {
+			outf(2, "%s: tlbbench: bad arguments (THREADS 1..%d, ITERATIONS 1..%d, REPEATS 1..%d)\n", progname,
+			     TLBBENCH_THREADS_MAX, TLBBENCH_ITERATIONS_MAX, TLBBENCH_REPEATS_MAX);
+			return EXIT_USAGE;
+		}
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		return cmd_tlbbench((int)threads, iterations, (int)repeats, timeout_ms);
 	}
 	return usage();
 }

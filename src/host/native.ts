@@ -244,3 +244,33 @@ export function runHostBench(cell: HostBenchCell): HostBenchRun {
   if (lines.length !== 1) return { ok: false, status: HOST_EXIT.internal, stderr: `${r.stderr}expected one bench line, got ${lines.length}\n` };
   return { ok: true, result: lines[0]! };
 }
+
+/** One row of `smpcheck-host tlbbench` (the madvise microbenchmark, docs/host.md). */
+export const HostTlbBenchSchema = z.object({
+  threads: z.number().int().min(1),
+  iterations: z.number().int().min(1),
+  repeats: z.number().int().min(1),
+  /** The CPU of the thread that discards and touches the page, then the busy-waiting threads'. */
+  cpus: z.array(z.number().int()),
+  page_size: z.number().int().min(1),
+  /** Wall time of each repeat's timed loop. */
+  ns: z.array(z.number().int().min(0)),
+  /** TLB shootdowns (the TLB row of /proc/interrupts, all CPUs) during each repeat, null when unreadable. */
+  tlb_ipis: z.array(z.number().int().min(0).nullable()),
+  /** Repeats during which every busy-waiting thread was seen spinning. */
+  running: z.number().int().min(0),
+  /** An error of sched_setaffinity() (0: every thread is on its CPU). */
+  errno: z.number().int(),
+}).strict();
+export type HostTlbBench = z.infer<typeof HostTlbBenchSchema>;
+
+export type HostTlbBenchRun = { ok: true; result: HostTlbBench } | { ok: false; status: number; stderr: string };
+
+/** The madvise microbenchmark with `threads` threads (1 discards, the others busy-wait); at most 20 s. */
+export function runHostTlbBench(threads: number, iterations: number, repeats: number): HostTlbBenchRun {
+  const r = spawnHelper(['tlbbench', String(threads), String(iterations), String(repeats)], HOST_TIMEOUT_MS_MAX + BACKSTOP_MS);
+  if (r.status !== 0) return { ok: false, status: r.status, stderr: r.stderr };
+  const lines = parseJsonLines(r.stdout, HostTlbBenchSchema, 'tlbbench');
+  if (lines.length !== 1) return { ok: false, status: HOST_EXIT.internal, stderr: `${r.stderr}expected one tlbbench line, got ${lines.length}\n` };
+  return { ok: true, result: lines[0]! };
+}
