@@ -1,9 +1,15 @@
-// `smpcheck host bench --tlb`: the madvise microbenchmark of the 2019 series "x86:
-// Flush remote TLBs concurrently and async" on the running kernel, beside the table
-// its author published (docs/host.md). The native helper runs and times the loop;
-// this side chooses the thread counts, summarises the repeats and prints.
+// TLB shootdowns on the running kernel (docs/host.md):
+//   host bench --tlb   the madvise microbenchmark of the 2019 series "x86: Flush remote
+//                      TLBs concurrently and async", beside the table its author published
+//   host tlb-ipis      an operation script run several times, with the shootdowns each
+//                      operation caused (the TLB row of /proc/interrupts around it)
+// The native helper runs, times and counts; this side summarises and prints.
 
-import { hostAvailability, hostInfo, runHostTlbBench, type HostTlbBench } from '../host/native.js';
+import { readFileSync } from 'node:fs';
+import {
+  hostAvailability, hostInfo, runHostScript, runHostTlbBench, tlbRowAvailability, type HostLine, type HostTlbBench,
+} from '../host/native.js';
+import { formatOp, parseScript, ScriptError, type ScriptOp } from '../host/script.js';
 import { worst, type ExitName } from './exit.js';
 import type { Io } from './main.js';
 
@@ -157,4 +163,134 @@ export function cmdHostTlbBench(io: Io, o: TlbBenchOptions): ExitName {
   for (const r of rows) if (r.error !== null) io.err(`smpcheck host bench --tlb: ${r.threads} threads: ${r.error}\n`);
   for (const r of rows) if (r.errno !== 0) io.err(`smpcheck host bench --tlb: ${r.threads} threads: a thread could not be pinned to its CPU (errno ${r.errno})\n`);
   return worst(codes);
+}
+
+export const TLB_RUNS_DEFAULT = 11;
+export const TLB_RUNS_MAX = 100;
+
+/** One operation of `host tlb-ipis`: what it returned and the shootdowns counted around it in each run. */
+export interface TlbIpisOp {
+  line: number;
+  op: string;
+  /** The operation as the script states it (normalised). */
+  text: string;
+  /** The return value and errno, when every run gave the same; else null and `results` has them all. */
+  ret: number | null;
+  errno: number | null;
+  results: { ret: number; errno: number }[];
+  /** Over the runs: the sum over the CPUs of the increase during the operation; null for fork and exec (not measured). */
+  tlb: { min: number; median: number; max: number; per_cpu_median: number[]; by_run: number[][] } | null;
+}
+
+export interface TlbIpisResult {
+  file: string;
+  kernel: string;
+  cpus: number;
+  runs: number;
+  ops: TlbIpisOp[];
+}
+
+/**
+ * Run a script `runs` times on the running kernel, each run a fresh helper process,
+ * with the TLB row of /proc/interrupts read just before and just after each
+ * operation; per operation, the minimum, median and maximum over the runs.
+ * Returns the failed run's status and message when a run does not finish.
+ */
+export function tlbIpis(file: string, text: string, ops: readonly ScriptOp[], runs: number, kernel: string, cpus: number):
+  { ok: true; result: TlbIpisResult } | { ok: false; status: number; message: string } {
+  const all: HostLine[][] = [];
+  for (let k = 0; k < runs; k++) {
+    const r = runHostScript(text, { tlbIpis: true });
+    if (r.status !== 0) {
+      return { ok: false, status: r.status, message: `run ${k + 1}: ${r.stderr.trim().split('\n').pop() || `the helper exited with status ${r.status}`}` };
+    }
+    if (r.lines.length !== ops.length || r.lines.some((l, i) => l.line !== ops[i]!.line || l.op !== ops[i]!.op)) {
+      return { ok: false, status: 70, message: `run ${k + 1}: the helper's lines do not match the script's operations` };
+    }
+    all.push(r.lines);
+  }
+  const out: TlbIpisOp[] = ops.map((o, i) => {
+    const lines = all.map((ls) => ls[i]!);
+    const results = lines.map((l) => ({ ret: l.ret, errno: l.errno }));
+    const same = results.every((x) => x.ret === results[0]!.ret && x.errno === results[0]!.errno);
+    const counts = lines.map((l) => l.tlb ?? null);
+    let tlb: TlbIpisOp['tlb'] = null;
+    if (counts.every((c): c is number[] => c !== null)) {
+      const sums = counts.map((c) => c.reduce((a, b) => a + b, 0));
+      const n = Math.min(...counts.map((c) => c.length));
+      tlb = {
+        min: Math.min(...sums), median: median(sums), max: Math.max(...sums),
+        per_cpu_median: Array.from({ length: n }, (_, c) => median(counts.map((x) => x[c]!))),
+        by_run: counts,
+      };
+    }
+    return {
+      line: o.line, op: o.op, text: formatOp(o), ret: same ? results[0]!.ret : null, errno: same ? results[0]!.errno : null, results, tlb,
+    };
+  });
+  return { ok: true, result: { file, kernel, cpus, runs, ops: out } };
+}
+
+const num = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(1));
+
+export function formatTlbIpis(r: TlbIpisResult): string {
+  const ncpu = Math.max(0, ...r.ops.map((o) => o.tlb?.per_cpu_median.length ?? 0));
+  const head = ['line', 'operation', 'result', 'min', 'median', 'max', ...Array.from({ length: ncpu }, (_, c) => `CPU${c}`)];
+  const body = r.ops.map((o) => {
+    const result = o.ret === null ? 'varies' : o.ret === -1 ? `-1 errno ${o.errno}` : String(o.ret);
+    const t = o.tlb;
+    return [
+      String(o.line), o.text, result,
+      ...(t === null ? ['-', '-', '-', ...Array.from({ length: ncpu }, () => '-')]
+        : [num(t.min), num(t.median), num(t.max), ...Array.from({ length: ncpu }, (_, c) => num(t.per_cpu_median[c] ?? 0))]),
+    ];
+  });
+  return table(head, body, head.map((_, i) => i !== 1 && i !== 2));
+}
+
+export function cmdHostTlbIpis(io: Io, file: string, o: { runs?: number; json?: boolean }): ExitName {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    io.err(`smpcheck host tlb-ipis: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}\n`);
+    return 'input_error';
+  }
+  const avail = hostAvailability();
+  if (!avail.ok) {
+    io.err(`smpcheck host tlb-ipis: ${avail.reason}\n`);
+    return 'input_error';
+  }
+  const row = tlbRowAvailability();
+  if (!row.ok) {
+    io.err(`smpcheck host tlb-ipis: ${row.reason}\n`);
+    return 'input_error';
+  }
+  const info = hostInfo();
+  let ops: ScriptOp[];
+  try {
+    ops = parseScript(text, info.nprocs);
+  } catch (e) {
+    if (e instanceof ScriptError) {
+      io.err(`${e.format(file)}\n`);
+      return 'input_error';
+    }
+    throw e;
+  }
+  const runs = o.runs ?? TLB_RUNS_DEFAULT;
+  const r = tlbIpis(file, text, ops, runs, info.uname, info.nprocs);
+  if (!r.ok) {
+    io.err(`smpcheck host tlb-ipis: ${file}: ${r.message}\n`);
+    return r.status === 70 ? 'internal_error' : 'incomplete';
+  }
+  if (o.json) {
+    io.out(`${JSON.stringify(r.result)}\n`);
+    return 'ok';
+  }
+  io.out(`host tlb-ipis ${file}: Linux ${info.uname}, ${info.nprocs} online CPUs; ${runs} runs, each in a fresh process\n`);
+  io.out(`${formatTlbIpis(r.result)}\n`);
+  io.out('TLB shootdowns counted during each operation (the TLB row of /proc/interrupts just before and just after it; machine-wide,\n'
+    + 'so other activity can add some): min, median and max over the runs of the sum over the CPUs, then the median on each CPU.\n'
+    + 'fork and exec are not measured (-).\n');
+  return 'ok';
 }
