@@ -22,14 +22,14 @@ export const TLB_THREADS_MAX = 256;
 /**
  * The table of the thread (ns per iteration on the initiating thread), exactly as
  * published: Nadav Amit, "Re: [RFC PATCH v2 11/12] x86/mm/tlb: Use async and inline
- * messages for flushing", linux-kernel, in reply to Andy Lutomirski's message of
+ * messages for flushing", 2019, in reply to Andy Lutomirski's message of
  * 31 May 2019. "before" is the kernel without the series, "concurrent" its v1
  * (concurrent local and remote flushes), "async" ("+async" in the message) v2 with
  * early acknowledgment. The changes are the message's own (rounded as it rounds
  * them). The message calls the results preliminary and does not name the machine.
  */
 export const TLB_PUBLISHED = {
-  source: 'Nadav Amit, "Re: [RFC PATCH v2 11/12] x86/mm/tlb: Use async and inline messages for flushing", linux-kernel, May 2019 (reply to Andy Lutomirski, 31 May 2019)',
+  source: 'Nadav Amit, "Re: [RFC PATCH v2 11/12] x86/mm/tlb: Use async and inline messages for flushing", 2019, in reply to Andy Lutomirski\'s message of 31 May 2019',
   unit: 'ns per iteration',
   rows: [
     { threads: 1, before: 661, concurrent: 663, concurrent_change: null, async: 663, async_change: null },
