@@ -134,17 +134,11 @@ export function cmdHostBench(io: Io, o: HostBenchOptions): ExitName {
   const flag = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   if (o.tlb) {
     const bad = membarrierOnly.find((k) => o[k] !== undefined);
-    if (bad) {
-      io.err(`smpcheck host bench: ${flag(bad)} is an option of the membarrier() table, not of --tlb\n`);
-      return 'input_error';
-    }
+    if (bad) throw new SmpError('SMP200', `host bench: ${flag(bad)} is an option of the membarrier() table, not of --tlb`);
     return cmdHostTlbBench(io, o);
   }
   const bad = tlbOnly.find((k) => o[k] !== undefined);
-  if (bad) {
-    io.err(`smpcheck host bench: ${flag(bad)} is an option of --tlb\n`);
-    return 'input_error';
-  }
+  if (bad) throw new SmpError('SMP200', `host bench: ${flag(bad)} is an option of --tlb`);
   const avail = hostAvailability();
   if (!avail.ok) {
     io.err(`smpcheck host bench: ${avail.reason}\n`);

@@ -10,6 +10,7 @@ import {
   hostAvailability, hostInfo, runHostScript, runHostTlbBench, tlbRowAvailability, type HostLine, type HostTlbBench,
 } from '../host/native.js';
 import { formatOp, parseScript, ScriptError, type ScriptOp } from '../host/script.js';
+import { SmpError } from '../scenario/errors.js';
 import { worst, type ExitName } from './exit.js';
 import type { Io } from './main.js';
 
@@ -253,8 +254,7 @@ export function cmdHostTlbIpis(io: Io, file: string, o: { runs?: number; json?: 
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    io.err(`smpcheck host tlb-ipis: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}\n`);
-    return 'input_error';
+    throw new SmpError('SMP004', `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   const avail = hostAvailability();
   if (!avail.ok) {
