@@ -178,7 +178,7 @@ static void outf(int fd, const char *fmt, ...)
  */
 static int tlb_row(long long *per, int cap)
 {
-	static char buf[1 << 16];
+	static char buf[1 << 20]; /* a line per interrupt, a column per CPU: large machines need room */
 	int fd = open("/proc/interrupts", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
