@@ -333,7 +333,10 @@ static int parse_int_arg(const char *s, long long lo, long long hi, long long *o
 /* ------------------------------------------------------------------------------ */
 /* Scripts: reading and checking (the rules of src/host/script.ts)               */
 
-enum op_kind { OP_MEMBARRIER, OP_SPAWN, OP_EXIT, OP_JOIN, OP_AFFINITY, OP_FORK, OP_EXEC, OP_MMAP, OP_TOUCH, OP_MADVISE, OP_MPROTECT, OP_MUNMAP };
+enum op_kind {
+	OP_MEMBARRIER, OP_SPAWN, OP_EXIT, OP_JOIN, OP_AFFINITY, OP_FORK, OP_EXEC,
+	OP_MMAP, OP_TOUCH, OP_MADVISE, OP_MPROTECT, OP_MUNMAP /* the region (docs/host.md) */
+};
 
 static const char *const op_names[] = { "membarrier", "spawn", "exit", "join", "affinity", "fork", "exec",
 					"mmap", "touch", "madvise", "mprotect", "munmap" };
