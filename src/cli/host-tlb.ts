@@ -157,7 +157,17 @@ export function cmdHostTlbBench(io: Io, o: TlbBenchOptions): ExitName {
     io.out(`${formatTlbTable(rows)}\n`);
     io.out('ns/iteration: median over the repeats of (loop time / iterations), clock_gettime(CLOCK_MONOTONIC) around each loop; min, max: over the\n'
       + 'repeats; shootdowns/iteration: the TLB row of /proc/interrupts (all CPUs), median over the repeats; running: repeats during which\n'
-      + 'every busy-waiting thread was seen spinning.\n\n');
+      + 'every busy-waiting thread was seen spinning.\n');
+    for (const r of rows) {
+      const others = new Set(r.cpus.slice(1).filter((c) => c !== r.cpus[0])).size;
+      if (r.tlb_ipis_per_iteration !== null && others > 0 && r.tlb_ipis_per_iteration < 0.9 * others) {
+        io.out(`Note: ${r.threads} threads: ${r.tlb_ipis_per_iteration.toFixed(2)} shootdowns per iteration, fewer than the ${others} other CPU${others > 1 ? 's' : ''} `
+          + 'that should run the process: its busy-waiting threads\n'
+          + 'were off their CPUs for many iterations (a busy machine), or the hypervisor took flushes over (docs/host.md), so the row does not\n'
+          + 'measure what the published one does. Measure again on a quieter machine.\n');
+      }
+    }
+    io.out('\n');
     io.out(`Published in 2019, NOT this machine (${TLB_PUBLISHED.unit}; machine not stated; called preliminary):\n${TLB_PUBLISHED.source}\n`);
     io.out(`${formatPublishedTable()}\n`);
   }
