@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { cli, read, ROOT } from './helpers.js';
-import { parseScript, ScriptError, formatScript } from '../src/host/script.js';
+import { isMemoryOp, parseScript, ScriptError, formatScript } from '../src/host/script.js';
 import { runModelScript, type ModelHost } from '../src/host/model.js';
 import { compareScript, conform, scriptArb, variantForRelease } from '../src/host/conform.js';
 import { hostAvailability, hostInfo, runHostScript } from '../src/host/native.js';
@@ -70,6 +70,17 @@ test('bad scripts get coded errors with the line, and nothing runs', () => {
     ['fork\nfork\nfork\nfork\nfork\n', 'HOST005', 5],
     ['membarrier 0 0 0\n'.repeat(257), 'HOST005', 257],
     ['spawn 1 block\njoin 1\n', 'HOST006', 2],
+    ['mmap 1\nt1 touch 0 1\n', 'HOST003', 2],
+    ['mmap 0\n', 'HOST002', 1],
+    ['mmap 513\n', 'HOST005', 1],
+    ['mmap 2\nmprotect 0 2 rwx\n', 'HOST001', 2],
+    ['mmap 2\nspawn 1 block\nexit 1\nt1 madvise 0 1\n', 'HOST003', 4],
+    ['touch 0 1\n', 'HOST007', 1],
+    ['mmap 2\ntouch 1 2\n', 'HOST007', 2],
+    ['mmap 2\nmmap 2\n', 'HOST007', 2],
+    ['mmap 2\nmprotect 1 1 r\ntouch 0 2\n', 'HOST007', 3],
+    ['mmap 2\nmunmap 0 1\nmadvise 0 2\n', 'HOST007', 3],
+    ['mmap 2\nexec\nmunmap 0 1\n', 'HOST007', 3],
   ];
   for (const [script, code, line] of cases) {
     assert.throws(() => parseScript(script, 2), (e: unknown) => e instanceof ScriptError && e.code === code && e.line === line, `${JSON.stringify(script)} -> ${code}`);
@@ -82,6 +93,24 @@ test('generated scripts are valid and survive a round trip through the text form
     assert.equal(formatScript(ops), script);
     runModelScript(ops, V618); // never stuck, never an assertion
   }), { numRuns: 300, seed: 7 });
+});
+
+test('memory operations: read as written, with the region followed across fork, munmap and exec', () => {
+  const script = 'mmap 4\ntouch 0 4\nspawn 1 spin 1\nt1 touch 1 2\nt1 madvise 0 1\nmprotect 0 2 r\nmprotect 0 2 none\nmprotect 1 1 rw\n'
+    + 't1 munmap 3 1\nfork\ntouch 1 1\nmunmap 0 3\nt0 mmap 2\nexec\nmmap 1\n';
+  const ops = parseScript(script, 2);
+  assert.equal(formatScript(ops), script.replace('t0 mmap', 'mmap'));
+  assert.deepEqual(ops[5], { op: 'mprotect', line: 6, thread: 0, first: 0, count: 2, prot: 'r' });
+  assert.deepEqual(ops[12], { op: 'mmap', line: 13, thread: 0, pages: 2 });
+  assert.ok(ops.filter(isMemoryOp).length === 12);
+});
+
+test('host run refuses memory operations, which the model does not run yet: HOST008, exit 1', () => {
+  const file = join(ROOT, 'examples/host/tlb-shootdowns.script');
+  const r = cli(['host', 'run', '--model-only', '--cpus', '2', file]);
+  assert.equal(r.code, 1);
+  assert.equal(r.out, '');
+  assert.match(r.err, /^.*tlb-shootdowns\.script:8: error\[HOST008\] 'mmap' is not modelled yet; smpcheck host tlb-ipis .* runs the script on the running kernel\n$/);
 });
 
 test('the running kernel chooses the closest modelled version', () => {

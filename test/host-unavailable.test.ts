@@ -25,13 +25,13 @@ test('without a helper: one line with the reason, exit 1; --model-only still run
   assert.match(note, /helper\.c is missing\n$/);
 
   const run = (args: string[]) => spawnSync(process.execPath, [join(dir, 'bin', 'smpcheck.js'), 'host', ...args], { encoding: 'utf8', cwd: dir });
-  for (const args of [['bench', '--calls', '5'], ['conform', '--runs', '1'], ['run', 'examples/host/inheritance.script']]) {
+  for (const args of [['bench', '--calls', '5'], ['bench', '--tlb'], ['conform', '--runs', '1'], ['run', 'examples/host/inheritance.script'], ['tlb-ipis', 'examples/host/tlb-shootdowns.script']]) {
     const r = run(args);
     assert.equal(r.status, 1, `host ${args[0]}: exit 1 (${r.stderr})`);
     assert.equal(r.stdout, '', `host ${args[0]}: nothing on standard output`);
     const lines = r.stderr.trimEnd().split('\n');
     assert.equal(lines.length, 1, `host ${args[0]}: one line: ${r.stderr}`);
-    assert.match(lines[0]!, /^smpcheck host( bench)?: the host helper is not built: .*helper\.c is missing$/);
+    assert.match(lines[0]!, /^smpcheck host( bench| tlb-ipis)?: the host helper is not built: .*helper\.c is missing$/);
   }
   const model = run(['run', '--model-only', '--cpus', '2', 'examples/host/inheritance.script']);
   assert.equal(model.status, 0, model.stderr);

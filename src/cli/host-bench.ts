@@ -12,6 +12,9 @@ import { hostAvailability, hostInfo, runHostBench, type HostBench } from '../hos
 import { SmpError } from '../scenario/errors.js';
 import { worst, type ExitName } from './exit.js';
 import type { Io } from './main.js';
+import {
+  cmdHostTlbBench, TLB_ITERATIONS_DEFAULT, TLB_ITERATIONS_MAX, TLB_REPEATS_DEFAULT, TLB_REPEATS_MAX, TLB_THREADS_MAX,
+} from './host-tlb.js';
 
 export const BENCH_CALLS_DEFAULT = 10_000;
 export const BENCH_GLOBAL_CALLS_DEFAULT = 50;
@@ -57,6 +60,10 @@ export interface BenchRow {
 }
 
 export interface HostBenchOptions {
+  tlb?: boolean;
+  iterations?: number;
+  repeats?: number;
+  threadsMax?: number;
   calls?: number;
   globalCalls?: number;
   siblingsMax?: number;
@@ -122,6 +129,16 @@ export function formatBenchTable(rows: readonly BenchRow[]): string {
 }
 
 export function cmdHostBench(io: Io, o: HostBenchOptions): ExitName {
+  const membarrierOnly = ['calls', 'globalCalls', 'siblingsMax', 'registerFirst'] as const;
+  const tlbOnly = ['iterations', 'repeats', 'threadsMax'] as const;
+  const flag = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  if (o.tlb) {
+    const bad = membarrierOnly.find((k) => o[k] !== undefined);
+    if (bad) throw new SmpError('SMP200', `host bench: ${flag(bad)} is an option of the membarrier() table, not of --tlb`);
+    return cmdHostTlbBench(io, o);
+  }
+  const bad = tlbOnly.find((k) => o[k] !== undefined);
+  if (bad) throw new SmpError('SMP200', `host bench: ${flag(bad)} is an option of --tlb`);
   const avail = hostAvailability();
   if (!avail.ok) {
     io.err(`smpcheck host bench: ${avail.reason}\n`);
@@ -164,11 +181,15 @@ export function cmdHostBench(io: Io, o: HostBenchOptions): ExitName {
 export function addHostBenchCommand(host: Command, io: Io, setExit: (n: ExitName) => void): void {
   host
     .command('bench')
-    .description('latency of the running kernel\'s membarrier() per command, with 0..N sibling threads spinning on the other CPUs')
+    .description('latency of the running kernel\'s membarrier() per command, with 0..N sibling threads spinning on the other CPUs; with --tlb, the madvise TLB shootdown microbenchmark')
     .option('--calls <n>', `timed calls per cell (default ${BENCH_CALLS_DEFAULT})`, intArg('--calls', 1, BENCH_CALLS_MAX))
     .option('--global-calls <n>', `timed calls per GLOBAL cell, at most --calls (default ${BENCH_GLOBAL_CALLS_DEFAULT}; each call is a synchronize_rcu())`, intArg('--global-calls', 1, BENCH_GLOBAL_CALLS_MAX))
     .option('--siblings-max <n>', 'sibling threads up to N (default: online CPUs - 1)', intArg('--siblings-max', 0, BENCH_SIBLINGS_MAX))
     .option('--register-first', 'register before the siblings start, not once they spin (shows the stale runqueue state of docs/host.md)')
-    .option('--json', 'print one JSON object per cell instead of the table')
+    .option('--tlb', 'the madvise(MADV_DONTNEED) microbenchmark of TLB shootdowns instead, beside the table published in 2019')
+    .option('--iterations <n>', `with --tlb: iterations per repeat (default ${TLB_ITERATIONS_DEFAULT})`, intArg('--iterations', 1, TLB_ITERATIONS_MAX))
+    .option('--repeats <n>', `with --tlb: timed repeats per row (default ${TLB_REPEATS_DEFAULT})`, intArg('--repeats', 1, TLB_REPEATS_MAX))
+    .option('--threads-max <n>', 'with --tlb: rows for 1, 2, 4, ... and N threads (default: online CPUs)', intArg('--threads-max', 1, TLB_THREADS_MAX))
+    .option('--json', 'print one JSON object per cell instead of the table (with --tlb: one object)')
     .action((opts: HostBenchOptions) => setExit(cmdHostBench(io, opts)));
 }

@@ -2,6 +2,8 @@
 //   host run      one operation script on the real kernel and on the model, side by side
 //   host conform  random scripts on both, compared line by line (differential testing)
 //   host bench    latency of the real membarrier() per command and sibling count
+//                 (--tlb: the madvise shootdown microbenchmark)
+//   host tlb-ipis the TLB shootdowns each operation of a script causes on the real kernel
 
 import { readFileSync } from 'node:fs';
 import { availableParallelism, release as osRelease } from 'node:os';
@@ -9,9 +11,10 @@ import { Command, Option } from 'commander';
 import type { ExitName } from './exit.js';
 import type { Io } from './main.js';
 import { addHostBenchCommand } from './host-bench.js';
+import { cmdHostTlbIpis, TLB_RUNS_DEFAULT, TLB_RUNS_MAX } from './host-tlb.js';
 import { compareScript, conform, lineText, variantForRelease, type Comparison } from '../host/conform.js';
 import { runModelScript, type ModelHost, type ScriptLine } from '../host/model.js';
-import { parseScript, ScriptError } from '../host/script.js';
+import { isMemoryOp, parseScript, ScriptError } from '../host/script.js';
 import { hostAvailability, hostInfo, runHostScript } from '../host/native.js';
 import { findVariant, variants } from '../kernel/variants.js';
 import { SmpError } from '../scenario/errors.js';
@@ -96,6 +99,11 @@ function cmdHostRun(io: Io, file: string, o: HostOpts & { modelOnly?: boolean })
     }
     throw e;
   }
+  const mem = ops.find(isMemoryOp);
+  if (mem) {
+    io.err(`${new ScriptError('HOST008', mem.line, `'${mem.op}' is not modelled yet; smpcheck host tlb-ipis ${file} runs the script on the running kernel`).format(file)}\n`);
+    return 'input_error';
+  }
   if (o.modelOnly) {
     const lines = runModelScript(ops, mh.host);
     for (const l of lines) io.out(`${lineText(l)}\n`);
@@ -175,4 +183,11 @@ export function addHostCommands(program: Command, io: Io, setExit: (n: ExitName)
     .option('--no-progress', 'never report progress')
     .action((opts) => setExit(cmdHostConform(io, opts)));
   addHostBenchCommand(host, io, setExit);
+  host
+    .command('tlb-ipis')
+    .description('run an operation script several times on the real kernel; the TLB shootdowns each operation caused')
+    .argument('<script>', 'operation script (docs/host.md)')
+    .addOption(new Option('--runs <n>', 'runs of the script, each in a fresh process').default(TLB_RUNS_DEFAULT).argParser(intArg('--runs', 1, TLB_RUNS_MAX)))
+    .option('--json', 'print one JSON object')
+    .action((file: string, opts: { runs: number; json?: boolean }) => setExit(cmdHostTlbIpis(io, file, opts)));
 }

@@ -1,16 +1,20 @@
 /*
- * smpcheck-host: the running Linux kernel's membarrier() as an oracle (docs/host.md).
+ * smpcheck-host: the running Linux kernel's membarrier() and TLB shootdowns as an oracle
+ * (docs/host.md).
  *
- *   smpcheck-host run [--timeout-ms MS] SCRIPT_FILE
+ *   smpcheck-host run [--timeout-ms MS] [--tlb-ipis] SCRIPT_FILE
  *       check an operation script as a whole, then execute it on the real kernel and
- *       print one JSON line per operation on standard output
+ *       print one JSON line per operation on standard output (with --tlb-ipis, each
+ *       line also has the TLB shootdowns counted on each CPU during the operation)
  *   smpcheck-host info
  *       one JSON line: kernel release, online CPUs, membarrier(MEMBARRIER_CMD_QUERY)
  *   smpcheck-host bench CMD FLAGS CPU_ID|sibling SIBLINGS CALLS [--register-first] [--timeout-ms MS]
  *       latency of one membarrier() command with SIBLINGS threads of the same process
  *       spinning on other CPUs (registered once they spin, or before they start);
  *       one JSON line
- *   smpcheck-host resume FD LINE EXECS
+ *   smpcheck-host tlbbench THREADS ITERATIONS REPEATS [--timeout-ms MS]
+ *       the madvise(MADV_DONTNEED) microbenchmark of TLB shootdowns; one JSON line
+ *   smpcheck-host resume FD LINE EXECS [--tlb-ipis]
  *       internal: the new image after a script's `exec` continues the script (read
  *       from the inherited descriptor FD) after line LINE
  *
@@ -41,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -59,6 +64,7 @@
 #define THREADS_MAX 8 /* threads 1..8 besides thread 0 */
 #define FORKS_MAX 4
 #define EXECS_MAX 4
+#define PAGES_MAX 512
 #define TIMEOUT_MS_MAX 20000
 #define SCRIPT_BYTES_MAX (16 * 1024 * 1024)
 
@@ -164,8 +170,114 @@ static void outf(int fd, const char *fmt, ...)
 	free(buf);
 }
 
+/*
+ * The TLB shootdown row of /proc/interrupts ("TLB:" on x86, "TLB shootdowns"):
+ * its per-CPU counts into per (at most cap of them); the number of CPUs read, or -1
+ * when the file cannot be read or has no such row. No allocation: a free() that
+ * trims the heap could itself flush this process's TLBs inside a measured window.
+ */
+static int tlb_row(long long *per, int cap)
+{
+	static char buf[1 << 20]; /* a line per interrupt, a column per CPU: large machines need room */
+	int fd = open("/proc/interrupts", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (n == sizeof buf - 1)
+			break;
+	}
+	close(fd);
+	buf[n] = '\0';
+	for (char *line = buf; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		char *p = line;
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, "TLB:", 4) == 0) {
+			p += 4;
+			int k = 0;
+			for (;;) {
+				char *q;
+				errno = 0;
+				long long v = strtoll(p, &q, 10);
+				if (q == p || errno)
+					break;
+				if (k < cap)
+					per[k] = v;
+				k++;
+				p = q;
+			}
+			return k == 0 ? -1 : k < cap ? k : cap;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return -1;
+}
+
+/* The sum of the TLB row over the CPUs, or -1. */
+static long long tlb_sum(void)
+{
+	static long long per[CPU_SETSIZE];
+	int n = tlb_row(per, CPU_SETSIZE);
+	if (n < 0)
+		return -1;
+	long long s = 0;
+	for (int k = 0; k < n; k++)
+		s += per[k];
+	return s;
+}
+
+/*
+ * With `run --tlb-ipis`, every line of a script's output has a "tlb" field: the
+ * increase of the TLB row of /proc/interrupts on each CPU during the operation, or
+ * null (fork and exec, or the row cannot be read). tlb_field holds its JSON text for
+ * the next print_line().
+ */
+static int count_tlb;
+static char tlb_field[CPU_SETSIZE * 24 + 16];
+static long long tlb_before[CPU_SETSIZE], tlb_after[CPU_SETSIZE];
+static int tlb_before_n;
+
+/* Read the row before an operation (nothing else may happen between this and it). */
+static void tlb_start(void)
+{
+	if (count_tlb)
+		tlb_before_n = tlb_row(tlb_before, CPU_SETSIZE);
+}
+
+/* Read the row after the operation and format the per-CPU increases. */
+static void tlb_stop(void)
+{
+	if (!count_tlb)
+		return;
+	int n = tlb_row(tlb_after, CPU_SETSIZE);
+	if (n < 0 || n != tlb_before_n) {
+		snprintf(tlb_field, sizeof tlb_field, "null");
+		return;
+	}
+	size_t k = (size_t)snprintf(tlb_field, sizeof tlb_field, "[");
+	for (int c = 0; c < n && k + 24 < sizeof tlb_field; c++)
+		k += (size_t)snprintf(tlb_field + k, sizeof tlb_field - k, "%s%lld", c ? "," : "", tlb_after[c] - tlb_before[c]);
+	snprintf(tlb_field + k, sizeof tlb_field - k, "]");
+}
+
 static void print_line(int line, const char *op, long ret, int err)
 {
+	if (count_tlb) {
+		outf(1, "{\"line\":%d,\"op\":\"%s\",\"ret\":%ld,\"errno\":%d,\"tlb\":%s}\n", line, op, ret, ret == -1 ? err : 0,
+		     tlb_field[0] ? tlb_field : "null");
+		tlb_field[0] = '\0';
+		return;
+	}
 	outf(1, "{\"line\":%d,\"op\":\"%s\",\"ret\":%ld,\"errno\":%d}\n", line, op, ret, ret == -1 ? err : 0);
 }
 
@@ -221,9 +333,17 @@ static int parse_int_arg(const char *s, long long lo, long long hi, long long *o
 /* ------------------------------------------------------------------------------ */
 /* Scripts: reading and checking (the rules of src/host/script.ts)               */
 
-enum op_kind { OP_MEMBARRIER, OP_SPAWN, OP_EXIT, OP_JOIN, OP_AFFINITY, OP_FORK, OP_EXEC };
+enum op_kind {
+	OP_MEMBARRIER, OP_SPAWN, OP_EXIT, OP_JOIN, OP_AFFINITY, OP_FORK, OP_EXEC,
+	OP_MMAP, OP_TOUCH, OP_MADVISE, OP_MPROTECT, OP_MUNMAP /* the region (docs/host.md) */
+};
 
-static const char *const op_names[] = { "membarrier", "spawn", "exit", "join", "affinity", "fork", "exec" };
+static const char *const op_names[] = { "membarrier", "spawn", "exit", "join", "affinity", "fork", "exec",
+					"mmap", "touch", "madvise", "mprotect", "munmap" };
+
+/* Protections of mprotect (the rules of src/host/script.ts). */
+enum prot { P_UNMAPPED = -1, P_NONE, P_R, P_RW };
+static const char *const prot_names[] = { "none", "r", "rw" };
 
 struct op {
 	enum op_kind kind;
@@ -234,6 +354,8 @@ struct op {
 	int cpu_id;
 	int spin;
 	int cpu;
+	long long pages, first, count; /* mmap; touch, madvise, mprotect, munmap */
+	int prot;
 };
 
 struct script {
@@ -412,8 +534,11 @@ static int parse_line(const char *p, const char *end, int line, int nr_cpus, str
 				return -1;
 			t++;
 			ntoks--;
-			if (ntoks == 0 || !tok_is(&t[0], "membarrier"))
-				return serr(e, line, "HOST001", "only 'membarrier' takes a thread prefix (tN)");
+			if (ntoks == 0 ||
+			    !(tok_is(&t[0], "membarrier") || tok_is(&t[0], "mmap") || tok_is(&t[0], "touch") ||
+			      tok_is(&t[0], "madvise") || tok_is(&t[0], "mprotect") || tok_is(&t[0], "munmap")))
+				return serr(e, line, "HOST001",
+					    "only membarrier, mmap, touch, madvise, mprotect and munmap take a thread prefix (tN)");
 		}
 	}
 	struct tok *t1 = ntoks > 1 ? &t[1] : NULL, *t2 = ntoks > 2 ? &t[2] : NULL, *t3 = ntoks > 3 ? &t[3] : NULL;
@@ -468,7 +593,39 @@ static int parse_line(const char *p, const char *end, int line, int nr_cpus, str
 			return -1;
 		return 1;
 	}
-	return serr(e, line, "HOST001", "unknown operation '%.*s' (membarrier, spawn, exit, join, affinity, fork, exec)",
+	if (tok_is(&t[0], "mmap")) {
+		op->kind = OP_MMAP;
+		if (arity(ntoks, 2, "[tN] mmap PAGES", line, e) || num(t1, "PAGES", 1, INT_MAX, line, e, &op->pages))
+			return -1;
+		if (op->pages > PAGES_MAX)
+			return serr(e, line, "HOST005", "mmap of %lld pages: a region has at most %d", op->pages, PAGES_MAX);
+		return 1;
+	}
+	if (tok_is(&t[0], "touch") || tok_is(&t[0], "madvise") || tok_is(&t[0], "munmap")) {
+		op->kind = tok_is(&t[0], "touch") ? OP_TOUCH : tok_is(&t[0], "madvise") ? OP_MADVISE : OP_MUNMAP;
+		char usage[64];
+		snprintf(usage, sizeof usage, "[tN] %s FIRST COUNT", op_names[op->kind]);
+		if (arity(ntoks, 3, usage, line, e) || num(t1, "FIRST", 0, INT_MAX, line, e, &op->first) ||
+		    num(t2, "COUNT", 1, INT_MAX, line, e, &op->count))
+			return -1;
+		return 1;
+	}
+	if (tok_is(&t[0], "mprotect")) {
+		op->kind = OP_MPROTECT;
+		if (arity(ntoks, 4, "[tN] mprotect FIRST COUNT none|r|rw", line, e) ||
+		    num(t1, "FIRST", 0, INT_MAX, line, e, &op->first) || num(t2, "COUNT", 1, INT_MAX, line, e, &op->count))
+			return -1;
+		op->prot = -1;
+		for (int k = 0; k < 3; k++)
+			if (tok_is(t3, prot_names[k]))
+				op->prot = k;
+		if (op->prot < 0)
+			return serr(e, line, "HOST001", "PROT must be none, r or rw, not '%.*s'", (int)t3->len, t3->p);
+		return 1;
+	}
+	return serr(e, line, "HOST001",
+		    "unknown operation '%.*s' (membarrier, spawn, exit, join, affinity, fork, exec, mmap, touch, madvise, "
+		    "mprotect, munmap)",
 		    (int)t[0].len, t[0].p);
 }
 
@@ -479,6 +636,9 @@ static int parse_script(const char *text, size_t len, int nr_cpus, struct script
 {
 	enum tstate th[THREADS_MAX + 1] = { T_ALIVE };
 	int forks = 0, execs = 0;
+	/* The region of mmap: each page's protection or P_UNMAPPED; region_n 0 before any mmap. */
+	signed char region[PAGES_MAX];
+	long long region_n = 0;
 	const char *p = text, *end = text + len;
 	s->n = 0;
 	for (int line = 1;; line++) {
@@ -518,6 +678,43 @@ static int parse_script(const char *text, size_t len, int nr_cpus, struct script
 					return serr(e, line, "HOST003", "thread %d %s", n,
 						    th[n] == T_EXITED ? "has exited" : "does not exist");
 				break;
+			case OP_MMAP:
+				if (th[n] != T_ALIVE)
+					return serr(e, line, "HOST003", "thread %d %s", n,
+						    th[n] == T_EXITED ? "has exited" : "does not exist");
+				for (long long k = 0; k < region_n; k++)
+					if (region[k] != P_UNMAPPED)
+						return serr(e, line, "HOST007", "a region is already mapped: munmap all of it first");
+				region_n = op.pages;
+				for (long long k = 0; k < region_n; k++)
+					region[k] = P_RW;
+				break;
+			case OP_TOUCH:
+			case OP_MADVISE:
+			case OP_MPROTECT:
+			case OP_MUNMAP:
+				if (th[n] != T_ALIVE)
+					return serr(e, line, "HOST003", "thread %d %s", n,
+						    th[n] == T_EXITED ? "has exited" : "does not exist");
+				if (region_n == 0)
+					return serr(e, line, "HOST007", "%s before any mmap: there is no region", op_names[op.kind]);
+				if (op.first + op.count > region_n)
+					return serr(e, line, "HOST007", "pages %lld..%lld are outside the region (pages 0..%lld)", op.first,
+						    op.first + op.count - 1, region_n - 1);
+				for (long long k = op.first; k < op.first + op.count; k++) {
+					if (op.kind == OP_TOUCH && region[k] != P_RW)
+						return serr(e, line, "HOST007", "page %lld is %s: touch would fault", k,
+							    region[k] == P_UNMAPPED ? "not mapped" : "not writable");
+					if ((op.kind == OP_MADVISE || op.kind == OP_MPROTECT) && region[k] == P_UNMAPPED)
+						return serr(e, line, "HOST007", "page %lld is not mapped", k);
+				}
+				for (long long k = op.first; k < op.first + op.count; k++) {
+					if (op.kind == OP_MPROTECT)
+						region[k] = (signed char)op.prot;
+					if (op.kind == OP_MUNMAP)
+						region[k] = P_UNMAPPED;
+				}
+				break;
 			case OP_SPAWN:
 				if (th[n] != T_NONE)
 					return serr(e, line, "HOST003", "thread %d already exists", n);
@@ -545,6 +742,8 @@ static int parse_script(const char *text, size_t len, int nr_cpus, struct script
 					return serr(e, line, "HOST005", "more than %d exec operations", EXECS_MAX);
 				for (int k = 1; k <= THREADS_MAX; k++)
 					th[k] = T_NONE;
+				if (op.kind == OP_EXEC)
+					region_n = 0; /* the new image has no region; a forked child keeps a copy */
 				break;
 			}
 			s->ops[s->n++] = op;
@@ -598,7 +797,7 @@ static char *read_fd(int fd, size_t *len)
 /* ------------------------------------------------------------------------------ */
 /* Script execution: the threads of a script process                              */
 
-enum { C_NONE, C_MEMBARRIER, C_EXIT };
+enum { C_NONE, C_OP, C_EXIT };
 
 struct thr {
 	pthread_t pt;
@@ -607,13 +806,66 @@ struct thr {
 	_Atomic int tid;
 	_Atomic int cmd;  /* futex word: the command posted by thread 0, reset when taken */
 	_Atomic int done; /* futex word: bumped when the thread has started or finished a command */
-	int m_cmd, m_cpu_id;
-	unsigned int m_flags;
+	const struct op *m_op; /* the operation of C_OP */
 	long ret;
 	int err;
 };
 
 static struct thr threads[THREADS_MAX + 1];
+
+/* The region of the script's mmap (docs/host.md), shared by the threads of a process;
+ * a forked child has a copy at the same address; gone after exec. */
+static volatile char *region_base;
+static long region_page;
+
+static const int prot_bits[] = { PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE };
+
+/* The operations a thread can be asked to make: membarrier() and those on the region.
+ * The return value as the line shows it, and *err the errno when it is -1. */
+static long do_op(const struct op *op, int *err)
+{
+	long r = 0;
+	size_t off = (size_t)op->first * (size_t)region_page, len = (size_t)op->count * (size_t)region_page;
+	switch (op->kind) {
+	case OP_MEMBARRIER:
+		r = mb_call(op->cmd, op->flags, op->cpu_id);
+		break;
+	case OP_MMAP: {
+		if (region_page == 0) {
+			long ps = sysconf(_SC_PAGESIZE);
+			region_page = ps > 0 ? ps : 4096;
+		}
+		void *m = mmap(NULL, (size_t)op->pages * (size_t)region_page, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED) {
+			r = -1;
+		} else {
+			region_base = m;
+		}
+		break;
+	}
+	case OP_TOUCH:
+		/* One byte written in each page: a fault maps a fresh page where there was none. */
+		for (long long k = 0; k < op->count; k++)
+			region_base[(size_t)(op->first + k) * (size_t)region_page] = 1;
+		break;
+	case OP_MADVISE:
+		r = madvise((void *)(region_base + off), len, MADV_DONTNEED) == 0 ? 0 : -1;
+		break;
+	case OP_MPROTECT:
+		r = mprotect((void *)(region_base + off), len, prot_bits[op->prot]) == 0 ? 0 : -1;
+		break;
+	case OP_MUNMAP:
+		r = munmap((void *)(region_base + off), len) == 0 ? 0 : -1;
+		break;
+	default:
+		r = -1;
+		errno = EINVAL;
+		break;
+	}
+	*err = r == -1 ? errno : 0;
+	return r;
+}
 
 static void thread_signal_done(struct thr *t)
 {
@@ -634,8 +886,10 @@ static void *thread_main(void *arg)
 	for (;;) {
 		int c;
 		if (t->spin) {
-			while ((c = atomic_load_explicit(&t->cmd, memory_order_acquire)) == C_NONE)
-				cpu_relax();
+			/* No PAUSE here (cpu_relax()): on a KVM guest a PAUSE loop lets the host
+			 * deschedule the vCPU, which then gets no TLB shootdown IPI (docs/host.md). */
+			while ((c = atomic_load_explicit(&t->cmd, memory_order_acquire)) == C_NONE) {
+			}
 		} else {
 			while ((c = atomic_load_explicit(&t->cmd, memory_order_acquire)) == C_NONE)
 				futex_wait(&t->cmd, C_NONE);
@@ -645,9 +899,9 @@ static void *thread_main(void *arg)
 			thread_signal_done(t);
 			syscall(SYS_exit, 0); /* the thread only: exit(2), not exit_group(2) */
 		}
-		long r = mb_call(t->m_cmd, t->m_flags, t->m_cpu_id);
-		t->ret = r;
-		t->err = r == -1 ? errno : 0;
+		int err;
+		t->ret = do_op(t->m_op, &err);
+		t->err = err;
 		thread_signal_done(t);
 	}
 	return NULL;
@@ -755,33 +1009,48 @@ static void run_ops(const struct script *s, int first)
 		long r = 0;
 		switch (op->kind) {
 		case OP_MEMBARRIER:
+		case OP_MMAP:
+		case OP_TOUCH:
+		case OP_MADVISE:
+		case OP_MPROTECT:
+		case OP_MUNMAP:
 			if (op->thread == 0) {
-				r = mb_call(op->cmd, op->flags, op->cpu_id);
-				err = r == -1 ? errno : 0;
+				tlb_start();
+				r = do_op(op, &err);
+				tlb_stop();
 			} else {
 				struct thr *t = &threads[op->thread];
-				t->m_cmd = op->cmd;
-				t->m_flags = op->flags;
-				t->m_cpu_id = op->cpu_id;
-				post_and_wait(t, C_MEMBARRIER);
+				t->m_op = op;
+				tlb_start();
+				post_and_wait(t, C_OP);
+				tlb_stop();
 				r = t->ret;
 				err = t->err;
 			}
-			print_line(op->line, "membarrier", r, err);
+			print_line(op->line, op_names[op->kind], r, err);
+			/* Without its region the script cannot go on (a touch would fault). */
+			if (op->kind == OP_MMAP && r == -1)
+				op_failed(op, err);
 			break;
 		case OP_SPAWN: {
+			tlb_start();
 			r = thread_spawn(op->thread, op->spin, op->cpu, &err);
+			tlb_stop();
 			print_line(op->line, "spawn", r, err);
 			if (r == -1 && threads[op->thread].state != T_ALIVE)
 				op_failed(op, err);
 			break;
 		}
 		case OP_EXIT:
+			tlb_start();
 			thread_exit(op->thread);
+			tlb_stop();
 			print_line(op->line, "exit", 0, 0);
 			break;
 		case OP_JOIN: {
+			tlb_start();
 			int rc = pthread_join(threads[op->thread].pt, NULL);
+			tlb_stop();
 			threads[op->thread].state = T_NONE;
 			print_line(op->line, "join", rc ? -1 : 0, rc);
 			if (rc)
@@ -790,7 +1059,9 @@ static void run_ops(const struct script *s, int first)
 		}
 		case OP_AFFINITY: {
 			pid_t tid = op->thread == 0 ? 0 : atomic_load(&threads[op->thread].tid);
+			tlb_start();
 			err = pin_to(tid, op->cpu);
+			tlb_stop();
 			print_line(op->line, "affinity", err ? -1 : 0, err);
 			break;
 		}
@@ -837,7 +1108,7 @@ static void run_ops(const struct script *s, int first)
 			snprintf(fd, sizeof fd, "%d", script_fd);
 			snprintf(line, sizeof line, "%d", op->line);
 			snprintf(execs, sizeof execs, "%d", execs_done + 1);
-			char *argv[] = { (char *)progname, "resume", fd, line, execs, NULL };
+			char *argv[] = { (char *)progname, "resume", fd, line, execs, count_tlb ? "--tlb-ipis" : NULL, NULL };
 			execv("/proc/self/exe", argv);
 			err = errno;
 			print_line(op->line, "exec", -1, err);
@@ -1293,15 +1564,151 @@ static int cmd_bench(int cmd, unsigned flags, int cpu_id, int cpu_sibling, int s
 }
 
 /* ------------------------------------------------------------------------------ */
+/* tlbbench: the madvise microbenchmark of the 2019 flush series (docs/host.md)   */
+
+#define TLBBENCH_THREADS_MAX 256
+#define TLBBENCH_ITERATIONS_MAX 10000000
+#define TLBBENCH_REPEATS_MAX 100
+
+static volatile char *tlbbench_region;
+static long tlbbench_page;
+
+/* A busy-waiting thread of the benchmark: it reads a word of the region's second
+ * page (never the page that is discarded) in each spin, and counts its spins. */
+static void *tlbbench_sibling(void *arg)
+{
+	struct sibling *sb = arg;
+	int err = pin_to(0, sb->cpu);
+	if (err)
+		atomic_store(&bench_pin_err, err);
+	volatile char *other = tlbbench_region + tlbbench_page;
+	unsigned long n = 0;
+	(void)other[0];
+	atomic_fetch_add(&bench_ready, 1);
+	while (!atomic_load_explicit(&bench_stop, memory_order_relaxed)) {
+		(void)other[0];
+		atomic_store_explicit(&sb->spins, ++n, memory_order_relaxed);
+	}
+	return NULL;
+}
+
+static int cmd_tlbbench(int nthreads, long iterations, int repeats, int timeout_ms)
+{
+	if (getpgrp() != getpid())
+		setpgid(0, 0);
+	signal(SIGALRM, on_alarm);
+	struct itimerval it = { { 0, 0 }, { timeout_ms / 1000, (timeout_ms % 1000) * 1000 } };
+	setitimer(ITIMER_REAL, &it, NULL);
+
+	cpu_set_t allowed;
+	int cpus[CPU_SETSIZE], ncpus = 0;
+	if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) {
+		CPU_ZERO(&allowed);
+		CPU_SET(0, &allowed);
+	}
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &allowed))
+			cpus[ncpus++] = c;
+	int main_cpu = cpus[0];
+	int err = pin_to(0, main_cpu);
+	if (err)
+		atomic_store(&bench_pin_err, err);
+
+	tlbbench_page = sysconf(_SC_PAGESIZE);
+	if (tlbbench_page < 1)
+		tlbbench_page = 4096;
+	void *m = mmap(NULL, (size_t)tlbbench_page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		outf(2, "%s: tlbbench: mmap: %s\n", progname, strerror(errno));
+		return EXIT_INTERNAL;
+	}
+	tlbbench_region = m;
+	tlbbench_region[0] = 1;
+	tlbbench_region[tlbbench_page] = 1;
+
+	static struct sibling sibs[TLBBENCH_THREADS_MAX];
+	int siblings = nthreads - 1;
+	for (int k = 0; k < siblings; k++) {
+		sibs[k].cpu = ncpus > 1 ? cpus[1 + k % (ncpus - 1)] : main_cpu;
+		int rc = pthread_create(&sibs[k].pt, NULL, tlbbench_sibling, &sibs[k]);
+		if (rc) {
+			outf(2, "%s: tlbbench: pthread_create: %s\n", progname, strerror(rc));
+			_exit(EXIT_INTERNAL);
+		}
+	}
+	while (atomic_load(&bench_ready) < siblings)
+		sleep_ns(100000);
+
+	/* One iteration: discard the first page, then write to it (a page fault that
+	 * maps a fresh zeroed page). */
+	volatile char *page = tlbbench_region;
+	long warm = iterations / 10;
+	warm = warm < 1 ? 1 : warm > 1000 ? 1000 : warm;
+	for (long i = 0; i < warm; i++) {
+		if (madvise((void *)page, (size_t)tlbbench_page, MADV_DONTNEED) != 0) {
+			outf(2, "%s: tlbbench: madvise: %s\n", progname, strerror(errno));
+			_exit(EXIT_INTERNAL);
+		}
+		page[0] = 1;
+	}
+	static int64_t ns[TLBBENCH_REPEATS_MAX];
+	static long long ipis[TLBBENCH_REPEATS_MAX];
+	static unsigned long seen[TLBBENCH_THREADS_MAX];
+	int running = 0;
+	for (int r = 0; r < repeats; r++) {
+		for (int s = 0; s < siblings; s++)
+			seen[s] = atomic_load_explicit(&sibs[s].spins, memory_order_relaxed);
+		long long i0 = tlb_sum();
+		int64_t t0 = now_ns();
+		for (long i = 0; i < iterations; i++) {
+			madvise((void *)page, (size_t)tlbbench_page, MADV_DONTNEED);
+			page[0] = 1;
+		}
+		int64_t t1 = now_ns();
+		long long i1 = tlb_sum();
+		ns[r] = t1 - t0;
+		ipis[r] = i0 >= 0 && i1 >= i0 ? i1 - i0 : -1;
+		int all = 1;
+		for (int s = 0; s < siblings && all; s++)
+			all = atomic_load_explicit(&sibs[s].spins, memory_order_relaxed) != seen[s];
+		running += all;
+	}
+	atomic_store(&bench_stop, 1);
+	for (int k = 0; k < siblings; k++)
+		pthread_join(sibs[k].pt, NULL);
+
+	char out[16384];
+	size_t k = (size_t)snprintf(out, sizeof out, "{\"threads\":%d,\"iterations\":%ld,\"repeats\":%d,\"cpus\":[%d", nthreads,
+				    iterations, repeats, main_cpu);
+	for (int s = 0; s < siblings && k + 32 < sizeof out; s++)
+		k += (size_t)snprintf(out + k, sizeof out - k, ",%d", sibs[s].cpu);
+	k += (size_t)snprintf(out + k, sizeof out - k, "],\"page_size\":%ld,\"ns\":[", tlbbench_page);
+	for (int r = 0; r < repeats && k + 32 < sizeof out; r++)
+		k += (size_t)snprintf(out + k, sizeof out - k, "%s%lld", r ? "," : "", (long long)ns[r]);
+	k += (size_t)snprintf(out + k, sizeof out - k, "],\"tlb_ipis\":[");
+	for (int r = 0; r < repeats && k + 32 < sizeof out; r++) {
+		if (ipis[r] < 0)
+			k += (size_t)snprintf(out + k, sizeof out - k, "%snull", r ? "," : "");
+		else
+			k += (size_t)snprintf(out + k, sizeof out - k, "%s%lld", r ? "," : "", ipis[r]);
+	}
+	snprintf(out + k, sizeof out - k, "],\"running\":%d,\"errno\":%d}\n", running, atomic_load(&bench_pin_err));
+	outf(1, "%s", out);
+	munmap(m, (size_t)tlbbench_page * 2);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------ */
 
 static int usage(void)
 {
 	outf(2,
-	     "usage: %s run [--timeout-ms MS] SCRIPT_FILE\n"
+	     "usage: %s run [--timeout-ms MS] [--tlb-ipis] SCRIPT_FILE\n"
 	     "       %s info\n"
 	     "       %s bench CMD FLAGS CPU_ID|sibling SIBLINGS CALLS [--register-first] [--timeout-ms MS]\n"
+	     "       %s tlbbench THREADS ITERATIONS REPEATS [--timeout-ms MS]\n"
 	     "(docs/host.md)\n",
-	     progname, progname, progname);
+	     progname, progname, progname, progname);
 	return EXIT_USAGE;
 }
 
@@ -1346,6 +1753,7 @@ int main(int argc, char **argv)
 	const char *mode = argv[1];
 	int timeout_ms = TIMEOUT_MS_MAX;
 	int register_first = take_flag(&argc, argv, "--register-first");
+	count_tlb = take_flag(&argc, argv, "--tlb-ipis");
 	if (take_timeout(&argc, argv, &timeout_ms)) {
 		outf(2, "%s: --timeout-ms takes 1..%d\n", progname, TIMEOUT_MS_MAX);
 		return EXIT_USAGE;
@@ -1372,6 +1780,17 @@ int main(int argc, char **argv)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		return cmd_bench((int)cmd, (unsigned)(flags & 0xffffffffLL), (int)cpu_id, sibling, (int)siblings, (int)calls,
 				 register_first, timeout_ms);
+	}
+	if (strcmp(mode, "tlbbench") == 0 && argc == 5) {
+		long threads = parse_arg(argv[2], TLBBENCH_THREADS_MAX), iterations = parse_arg(argv[3], TLBBENCH_ITERATIONS_MAX),
+		     repeats = parse_arg(argv[4], TLBBENCH_REPEATS_MAX);
+		if (threads < 1 || iterations < 1 || repeats < 1) {
+			outf(2, "%s: tlbbench: bad arguments (THREADS 1..%d, ITERATIONS 1..%d, REPEATS 1..%d)\n", progname,
+			     TLBBENCH_THREADS_MAX, TLBBENCH_ITERATIONS_MAX, TLBBENCH_REPEATS_MAX);
+			return EXIT_USAGE;
+		}
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		return cmd_tlbbench((int)threads, iterations, (int)repeats, timeout_ms);
 	}
 	return usage();
 }

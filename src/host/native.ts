@@ -74,6 +74,8 @@ export const HostLineSchema = z.object({
   op: z.string(),
   ret: z.number().int(),
   errno: z.number().int(),
+  /** With runHostScript(..., { tlbIpis: true }): the TLB shootdowns counted on each CPU during the operation, or null. */
+  tlb: z.array(z.number().int()).nullable().optional(),
 }).strict();
 export type HostLine = z.infer<typeof HostLineSchema>;
 
@@ -197,14 +199,14 @@ export interface HostScriptRun {
  * 4 an operation other than membarrier() failed. Throws HostUnavailableError when the
  * helper cannot run here.
  */
-export function runHostScript(scriptText: string, opts: { timeoutMs?: number } = {}): HostScriptRun {
+export function runHostScript(scriptText: string, opts: { timeoutMs?: number; tlbIpis?: boolean } = {}): HostScriptRun {
   const timeoutMs = Math.max(1, Math.min(HOST_TIMEOUT_MS_MAX, Math.floor(opts.timeoutMs ?? HOST_TIMEOUT_MS_MAX)));
   helperPath();
   const dir = mkdtempSync(join(tmpdir(), `smpcheck-host-${process.pid}-`));
   try {
     const file = join(dir, 'script');
     writeFileSync(file, scriptText);
-    const r = spawnHelper(['run', '--timeout-ms', String(timeoutMs), file], timeoutMs + BACKSTOP_MS);
+    const r = spawnHelper(['run', '--timeout-ms', String(timeoutMs), ...(opts.tlbIpis ? ['--tlb-ipis'] : []), file], timeoutMs + BACKSTOP_MS);
     return { lines: parseJsonLines(r.stdout, HostLineSchema, 'script'), stderr: r.stderr, status: r.status };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -243,4 +245,49 @@ export function runHostBench(cell: HostBenchCell): HostBenchRun {
   const lines = parseJsonLines(r.stdout, HostBenchSchema, 'bench');
   if (lines.length !== 1) return { ok: false, status: HOST_EXIT.internal, stderr: `${r.stderr}expected one bench line, got ${lines.length}\n` };
   return { ok: true, result: lines[0]! };
+}
+
+/** One row of `smpcheck-host tlbbench` (the madvise microbenchmark, docs/host.md). */
+export const HostTlbBenchSchema = z.object({
+  threads: z.number().int().min(1),
+  iterations: z.number().int().min(1),
+  repeats: z.number().int().min(1),
+  /** The CPU of the thread that discards and touches the page, then the busy-waiting threads'. */
+  cpus: z.array(z.number().int()),
+  page_size: z.number().int().min(1),
+  /** Wall time of each repeat's timed loop. */
+  ns: z.array(z.number().int().min(0)),
+  /** TLB shootdowns (the TLB row of /proc/interrupts, all CPUs) during each repeat, null when unreadable. */
+  tlb_ipis: z.array(z.number().int().min(0).nullable()),
+  /** Repeats during which every busy-waiting thread was seen spinning. */
+  running: z.number().int().min(0),
+  /** An error of sched_setaffinity() (0: every thread is on its CPU). */
+  errno: z.number().int(),
+}).strict();
+export type HostTlbBench = z.infer<typeof HostTlbBenchSchema>;
+
+export type HostTlbBenchRun = { ok: true; result: HostTlbBench } | { ok: false; status: number; stderr: string };
+
+/** The madvise microbenchmark with `threads` threads (1 discards, the others busy-wait); at most 20 s. */
+export function runHostTlbBench(threads: number, iterations: number, repeats: number): HostTlbBenchRun {
+  const r = spawnHelper(['tlbbench', String(threads), String(iterations), String(repeats)], HOST_TIMEOUT_MS_MAX + BACKSTOP_MS);
+  if (r.status !== 0) return { ok: false, status: r.status, stderr: r.stderr };
+  const lines = parseJsonLines(r.stdout, HostTlbBenchSchema, 'tlbbench');
+  if (lines.length !== 1) return { ok: false, status: HOST_EXIT.internal, stderr: `${r.stderr}expected one tlbbench line, got ${lines.length}\n` };
+  return { ok: true, result: lines[0]! };
+}
+
+/**
+ * Whether /proc/interrupts has a TLB shootdown row ("TLB:", x86) that this process
+ * can read; otherwise why not, in one line.
+ */
+export function tlbRowAvailability(): { ok: true } | { ok: false; reason: string } {
+  let text: string;
+  try {
+    text = readFileSync('/proc/interrupts', 'utf8');
+  } catch (e) {
+    return { ok: false, reason: `/proc/interrupts cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})` };
+  }
+  if (!/^\s*TLB:(\s+\d+)+/m.test(text)) return { ok: false, reason: '/proc/interrupts has no TLB shootdown row (TLB:) on this machine' };
+  return { ok: true };
 }

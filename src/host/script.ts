@@ -7,6 +7,16 @@ export const SCRIPT_OPS_MAX = 256;
 export const SCRIPT_THREAD_MAX = 8; // threads 1..8 besides thread 0
 export const SCRIPT_FORKS_MAX = 4;
 export const SCRIPT_EXECS_MAX = 4;
+/** Pages of the region of `mmap`. */
+export const SCRIPT_PAGES_MAX = 512;
+
+/** Protections of `mprotect` (PROT_NONE, PROT_READ, PROT_READ|PROT_WRITE). */
+export type Prot = 'none' | 'r' | 'rw';
+export const PROTS: readonly Prot[] = ['none', 'r', 'rw'];
+
+/** The operations on the process's memory region (docs/host.md); the model does not run them yet. */
+export const MEMORY_OPS = ['mmap', 'touch', 'madvise', 'mprotect', 'munmap'] as const;
+export type MemoryOpName = (typeof MEMORY_OPS)[number];
 
 export type ScriptOp =
   | { op: 'membarrier'; line: number; thread: number; cmd: number; flags: number; cpuId: number }
@@ -15,7 +25,16 @@ export type ScriptOp =
   | { op: 'join'; line: number; thread: number }
   | { op: 'affinity'; line: number; thread: number; cpu: number }
   | { op: 'fork'; line: number }
-  | { op: 'exec'; line: number };
+  | { op: 'exec'; line: number }
+  | { op: 'mmap'; line: number; thread: number; pages: number }
+  | { op: 'touch' | 'madvise' | 'munmap'; line: number; thread: number; first: number; count: number }
+  | { op: 'mprotect'; line: number; thread: number; first: number; count: number; prot: Prot };
+
+export type MemoryOp = Extract<ScriptOp, { op: MemoryOpName }>;
+
+export function isMemoryOp(o: ScriptOp): o is MemoryOp {
+  return (MEMORY_OPS as readonly string[]).includes(o.op);
+}
 
 export class ScriptError extends Error {
   constructor(readonly code: string, readonly line: number, message: string) {
@@ -56,6 +75,9 @@ function arity(toks: string[], n: number, usage: string, line: number): void {
   if (toks.length !== n) throw new ScriptError('HOST001', line, `usage: ${usage}`);
 }
 
+/** The operations that take a thread prefix (tN). */
+const PREFIXED = ['membarrier', ...MEMORY_OPS];
+
 /** Parse one line (without its comment) into an operation, or null for a blank line. */
 function parseLine(text: string, line: number, nrCpus: number): ScriptOp | null {
   const toks = text.trim().split(/\s+/).filter((t) => t !== '');
@@ -63,7 +85,7 @@ function parseLine(text: string, line: number, nrCpus: number): ScriptOp | null 
   let thread = 0;
   if (/^t\d+$/.test(toks[0]!)) {
     thread = threadNo(toks.shift()!.slice(1), line);
-    if (toks[0] !== 'membarrier') throw new ScriptError('HOST001', line, "only 'membarrier' takes a thread prefix (tN)");
+    if (!PREFIXED.includes(toks[0]!)) throw new ScriptError('HOST001', line, "only membarrier, mmap, touch, madvise, mprotect and munmap take a thread prefix (tN)");
   }
   const op = toks[0];
   switch (op) {
@@ -97,8 +119,27 @@ function parseLine(text: string, line: number, nrCpus: number): ScriptOp | null 
     case 'exec':
       arity(toks, 1, op, line);
       return { op, line };
+    case 'mmap': {
+      arity(toks, 2, '[tN] mmap PAGES', line);
+      const pages = num(toks[1], 'PAGES', 1, INT32_MAX, line);
+      if (pages > SCRIPT_PAGES_MAX) throw new ScriptError('HOST005', line, `mmap of ${pages} pages: a region has at most ${SCRIPT_PAGES_MAX}`);
+      return { op, line, thread, pages };
+    }
+    case 'touch':
+    case 'madvise':
+    case 'munmap':
+      arity(toks, 3, `[tN] ${op} FIRST COUNT`, line);
+      return { op, line, thread, first: num(toks[1], 'FIRST', 0, INT32_MAX, line), count: num(toks[2], 'COUNT', 1, INT32_MAX, line) };
+    case 'mprotect': {
+      arity(toks, 4, '[tN] mprotect FIRST COUNT none|r|rw', line);
+      const first = num(toks[1], 'FIRST', 0, INT32_MAX, line);
+      const count = num(toks[2], 'COUNT', 1, INT32_MAX, line);
+      const prot = toks[3]!;
+      if (!(PROTS as readonly string[]).includes(prot)) throw new ScriptError('HOST001', line, `PROT must be none, r or rw, not '${prot}'`);
+      return { op, line, thread, first, count, prot: prot as Prot };
+    }
     default:
-      throw new ScriptError('HOST001', line, `unknown operation '${op}' (membarrier, spawn, exit, join, affinity, fork, exec)`);
+      throw new ScriptError('HOST001', line, `unknown operation '${op}' (membarrier, spawn, exit, join, affinity, fork, exec, mmap, touch, madvise, mprotect, munmap)`);
   }
 }
 
@@ -114,6 +155,8 @@ export function parseScript(text: string, nrCpus: number): ScriptOp[] {
   const threads = new Map<number, ThreadState>([[0, 'alive']]);
   let forks = 0;
   let execs = 0;
+  // The region of `mmap`: each page unmapped (null) or mapped with a protection; null before any mmap.
+  let region: (Prot | null)[] | null = null;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = i + 1;
@@ -124,11 +167,42 @@ export function parseScript(text: string, nrCpus: number): ScriptOp[] {
       const s = threads.get(n);
       if (s !== 'alive') throw new ScriptError('HOST003', line, `thread ${n} ${s === 'exited' ? 'has exited' : 'does not exist'}`);
     };
+    /** The pages first..first+count-1, which must lie in the region. */
+    const range = (o: { op: string; first: number; count: number }): number[] => {
+      if (region === null) throw new ScriptError('HOST007', line, `${o.op} before any mmap: there is no region`);
+      if (o.first + o.count > region.length) {
+        throw new ScriptError('HOST007', line, `pages ${o.first}..${o.first + o.count - 1} are outside the region (pages 0..${region.length - 1})`);
+      }
+      return Array.from({ length: o.count }, (_, k) => o.first + k);
+    };
     switch (op.op) {
       case 'membarrier':
       case 'affinity':
         alive(op.thread);
         break;
+      case 'mmap':
+        alive(op.thread);
+        if (region !== null && region.some((p) => p !== null)) throw new ScriptError('HOST007', line, 'a region is already mapped: munmap all of it first');
+        region = Array.from({ length: op.pages }, () => 'rw');
+        break;
+      case 'touch':
+      case 'madvise':
+      case 'mprotect':
+      case 'munmap': {
+        alive(op.thread);
+        const pages = range(op);
+        const r = region!;
+        if (op.op === 'touch') {
+          const bad = pages.find((p) => r[p] !== 'rw');
+          if (bad !== undefined) throw new ScriptError('HOST007', line, `page ${bad} is ${r[bad] === null ? 'not mapped' : 'not writable'}: touch would fault`);
+        } else if (op.op !== 'munmap') {
+          const bad = pages.find((p) => r[p] === null);
+          if (bad !== undefined) throw new ScriptError('HOST007', line, `page ${bad} is not mapped`);
+        }
+        if (op.op === 'mprotect') for (const p of pages) r[p] = op.prot;
+        if (op.op === 'munmap') for (const p of pages) r[p] = null;
+        break;
+      }
       case 'spawn':
         if (threads.has(op.thread)) throw new ScriptError('HOST003', line, `thread ${op.thread} already exists`);
         threads.set(op.thread, 'alive');
@@ -147,6 +221,7 @@ export function parseScript(text: string, nrCpus: number): ScriptOp[] {
         if (op.op === 'fork' && ++forks > SCRIPT_FORKS_MAX) throw new ScriptError('HOST005', line, `more than ${SCRIPT_FORKS_MAX} fork operations`);
         if (op.op === 'exec' && ++execs > SCRIPT_EXECS_MAX) throw new ScriptError('HOST005', line, `more than ${SCRIPT_EXECS_MAX} exec operations`);
         for (const n of [...threads.keys()]) if (n !== 0) threads.delete(n);
+        if (op.op === 'exec') region = null; // the new image has no region; a forked child keeps a copy
         break;
     }
     ops.push(op);
@@ -156,13 +231,19 @@ export function parseScript(text: string, nrCpus: number): ScriptOp[] {
 
 /** The text of a script (the inverse of parseScript, one operation per line). */
 export function formatScript(ops: readonly ScriptOp[]): string {
-  return ops.map((o) => {
-    switch (o.op) {
-      case 'membarrier': return `${o.thread ? `t${o.thread} ` : ''}membarrier ${o.cmd} ${o.flags} ${o.cpuId}`;
-      case 'spawn': return o.spin ? `spawn ${o.thread} spin ${o.cpu}` : `spawn ${o.thread} block`;
-      case 'exit': case 'join': return `${o.op} ${o.thread}`;
-      case 'affinity': return `affinity ${o.thread} ${o.cpu}`;
-      default: return o.op;
-    }
-  }).join('\n') + '\n';
+  return ops.map(formatOp).join('\n') + '\n';
+}
+
+/** The text of one operation, as parseScript reads it. */
+export function formatOp(o: ScriptOp): string {
+  switch (o.op) {
+    case 'membarrier': return `${o.thread ? `t${o.thread} ` : ''}membarrier ${o.cmd} ${o.flags} ${o.cpuId}`;
+    case 'spawn': return o.spin ? `spawn ${o.thread} spin ${o.cpu}` : `spawn ${o.thread} block`;
+    case 'exit': case 'join': return `${o.op} ${o.thread}`;
+    case 'affinity': return `affinity ${o.thread} ${o.cpu}`;
+    case 'mmap': return `${o.thread ? `t${o.thread} ` : ''}mmap ${o.pages}`;
+    case 'touch': case 'madvise': case 'munmap': return `${o.thread ? `t${o.thread} ` : ''}${o.op} ${o.first} ${o.count}`;
+    case 'mprotect': return `${o.thread ? `t${o.thread} ` : ''}mprotect ${o.first} ${o.count} ${o.prot}`;
+    default: return o.op;
+  }
 }
