@@ -110,7 +110,7 @@ export const ON_CPU_DONE = 255;
 
 /** The per-CPU event counts a scenario's condition can read (`cpu1:ipi_mb`). */
 export type KernelCounter = 'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' | 'ipi_sync_rq_state' | 'ipis' | 'switches' | 'irq_resched' | 'sync_core' | 'migrations'
-  | 'flush_tlb_func' | 'tlb_flushes';
+  | 'flush_tlb_func';
 
 /** Where each kernel object lives in memory. */
 export class KernelLayout {
@@ -347,6 +347,10 @@ export class Kernel {
   /** Per CPU: what its flush_tlb_info asks, as the sender itself reads it (should_flush_tlb()). */
   readonly flushInfo: { mm: number; freedTables: boolean }[];
 
+  /** Not kernel state, for property S3: flush requests [sender][target] queued, and run to their end. */
+  readonly tlbFlushReq: number[][];
+  readonly tlbFlushDone: number[][];
+
   constructor(readonly layout: KernelLayout, readonly variant: Variant, firstTask: readonly number[]) {
     this.taskMmNow = [...layout.taskMms];
     this.preemptCount = firstTask.map(() => 0);
@@ -354,7 +358,7 @@ export class Kernel {
     const zeros = (): number[] => firstTask.map(() => 0);
     this.counters = {
       ipi_mb: zeros(), ipi_sync_core: zeros(), ipi_rseq: zeros(), ipi_sync_rq_state: zeros(), ipis: zeros(), switches: zeros(),
-      irq_resched: zeros(), sync_core: zeros(), migrations: zeros(), flush_tlb_func: zeros(), tlb_flushes: zeros(),
+      irq_resched: zeros(), sync_core: zeros(), migrations: zeros(), flush_tlb_func: zeros(),
     };
     this.sleepLocks = zeros();
     this.inIrq = zeros();
@@ -363,6 +367,8 @@ export class Kernel {
     this.activeMm = firstTask.map((t) => (t === 0 ? 0 : layout.taskMms[t - 1]!));
     this.prevMm = firstTask.map(() => 0);
     this.flushInfo = firstTask.map(() => ({ mm: 0, freedTables: false }));
+    this.tlbFlushReq = firstTask.map(() => firstTask.map(() => 0));
+    this.tlbFlushDone = firstTask.map(() => firstTask.map(() => 0));
     this.tlbState = firstTask.map((t) => {
       const mm = t === 0 ? 0 : layout.taskMms[t - 1]!;
       const ctxs = Array.from({ length: TLB_NR_DYN_ASIDS }, () => ({ ctxId: 0, tlbGen: 0 }));

@@ -31,6 +31,7 @@ export const csd_lock = kfunc(function* csd_lock(k: Kernel, sender: number, targ
 /** Queue a request on target's call_single_queue; true if the queue was empty (an IPI is needed). */
 function* queueRequest(k: Kernel, sender: number, target: number, func: IpiFunc, info: number): Generator<import('../machine/ops.js').Op, boolean, number> {
   yield* csd_lock(k, sender, target);
+  if (func === 'flush_tlb_func') k.tlbFlushReq[sender]![target]!++;
   yield* k.WRITE_ONCE(k.layout.csdFunc[sender]![target]!, IPI_FUNCS.indexOf(func), 'csd->func');
   yield* k.WRITE_ONCE(k.layout.csdInfo[sender]![target]!, info, 'csd->info');
   // llist_add(): a locked cmpxchg loop on the queue head.
@@ -72,7 +73,14 @@ export const smp_call_function_many_cond = kfunc(function* smp_call_function_man
     yield* runHandler(k, handlers, func, cpu, info);
     yield* k.local_irq_restore();
   }
+  // Design async-flush: TLB flush requests go out without SCF_WAIT (the targets acknowledge
+  // on receipt, and the flush runs after): the sender does not wait.
+  if (func === 'flush_tlb_func' && k.variant.removed.has('flush_tlb.sync_ack')) return;
   for (const t of remote) yield* csd_lock_wait(k, cpu, t);
+  // Property S3: an acknowledged synchronous flush has executed.
+  if (func === 'flush_tlb_func') {
+    for (const t of remote) k.WARN_ON(k.tlbFlushDone[cpu]![t] !== k.tlbFlushReq[cpu]![t], `S3: CPU${t} acknowledged CPU${cpu}'s TLB flush before flushing`);
+  }
 });
 
 /** Models: kernel/smp.c smp_call_function_many() (v6.18): never runs func on the calling CPU. */
@@ -129,6 +137,12 @@ export const generic_smp_call_function_single_interrupt = kfunc(function* generi
     const info = yield* k.READ_ONCE(k.layout.csdInfo[s]![cpu]!, 'csd->info');
     const func = IPI_FUNCS[f];
     k.BUG_ON(func === undefined || func === 'none', `a call-function request without a function reached CPU ${cpu}`);
+    if (func === 'flush_tlb_func' && k.variant.removed.has('flush_tlb.sync_ack')) {
+      // Design async-flush: the request is acknowledged first (an asynchronous csd), then run.
+      yield { k: 'st', loc: k.layout.csdFlags[s]![cpu]!, val: 0, site: { fn: 'csd_unlock (early acknowledgment)' } };
+      yield* runHandler(k, handlers, func, cpu, info);
+      continue;
+    }
     yield* runHandler(k, handlers, func, cpu, info);
     yield { k: 'st', loc: k.layout.csdFlags[s]![cpu]!, val: 0, site: { fn: 'csd_unlock' } };
   }

@@ -222,6 +222,8 @@ export class LitmusProgram implements Program {
         return kernel ? idtentry(kernel, cpu, sched[cpu]!, code) : handlerThenIret(code);
       },
       warnings: (): readonly string[] => kernel?.warnings ?? [],
+      // A property the machine checks (S1) fails like a kernel WARN_ON(): recorded, the run goes on.
+      warn: (name: string): void => kernel?.WARN_ON(true, name),
       initialPending: (cpu: number): number =>
         // A CPU with more than one task to run takes up to `preempt N` timer ticks.
         (placement[cpu]!.length > 1 ? TIMER_VECTORS.slice(0, ticks).reduce((m, v) => m | (1 << v), 0) : 0),

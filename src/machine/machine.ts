@@ -72,6 +72,8 @@ export interface ProgramInstance {
   handler(cpu: number, vector: number): HandlerCode;
   /** Interrupt vectors pending on `cpu` at the start (timer ticks). */
   initialPending?(cpu: number): number;
+  /** A property of the machine failed (a stale TLB use, S1): recorded like a kernel WARN_ON(). */
+  warn?(name: string): void;
 }
 
 /** What a handler returns, and the task code receives, when the task is preempted. */
@@ -105,9 +107,9 @@ interface Cpu {
   /** Paging: the address space CR3 holds and its PCID (the kernel's ASID slot). */
   cr3Mm: number;
   cr3Asid: number;
-  /** Paging: per (PCID, page), index asid * nPages + vpn: the PTE the entry holds (0: no entry) and its write id. */
+  /** Paging: per (PCID, page), index asid * nPages + vpn: the PTE the entry holds (0: no entry), and its version (the PTE's writes in memory when it was read). */
   tlbPte: number[];
-  tlbWid: number[];
+  tlbVer: number[];
 }
 
 /** Hash-consing of histories so that a CPU's whole past is one integer. */
@@ -170,6 +172,15 @@ export class Machine {
   private readonly nPages: number;
   /** Per (CPU, page): the history of the page walker's fills (part of the execution's identity). */
   private readonly walkHist: number[];
+  /** Per location: how many writes have reached memory (a PTE's version). */
+  private readonly coLen: number[];
+  /**
+   * Property S1: per PTE location, the version a completed flush_tlb_mm_range() covered
+   * (the PTE's writes in memory when the flush bumped the generation); and per CPU the
+   * versions its flush in progress will cover.
+   */
+  private readonly flushedVer = new Map<number, number>();
+  private readonly flushing: (Map<number, number> | null)[];
 
   /** Set by step(): the event this step must join in happens-before (a flush joins its store). */
   joinEvent = -1;
@@ -204,12 +215,14 @@ export class Machine {
     this.paging = paging;
     this.nPages = paging?.nPages ?? 0;
     this.walkHist = new Array<number>(nCpus * this.nPages).fill(0);
+    this.coLen = init.map(() => 0);
+    this.flushing = new Array<Map<number, number> | null>(nCpus).fill(null);
     if (this.procCount > PROCS_MAX) throw new Error(`internal: ${this.procCount} processes (more than ${PROCS_MAX})`);
     this.cpus = [];
     for (let c = 0; c < nCpus; c++) {
       const cpu: Cpu = {
         ctx: [], buf: [], bufHead: 0, irqOn: true, pending: program.initialPending?.(c) ?? 0, stores: 0, hist: 0, icache: codeLocs.map((l) => init[l]!),
-        cr3Mm: paging?.cr3Mm[c] ?? 0, cr3Asid: 0, tlbPte: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbWid: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0),
+        cr3Mm: paging?.cr3Mm[c] ?? 0, cr3Asid: 0, tlbPte: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbVer: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0),
       };
       const gen = program.task(c);
       if (gen) {
@@ -311,20 +324,20 @@ export class Machine {
    * the entry's frame when the TLB has one, else a walk. `fault`: the walk found
    * the PTE not present (or a write found it read-only).
    */
-  private translate(c: number, cpu: Cpu, vpn: number, write: boolean): { phys: number; hit: boolean; fault: boolean; pteLoc: number; pte: number; wid: number; slot: number } {
+  private translate(c: number, cpu: Cpu, vpn: number, write: boolean): { phys: number; hit: boolean; fault: boolean; pteLoc: number; pte: number; ver: number; slot: number } {
     const w = this.walk(cpu, vpn);
     const have = cpu.tlbPte[w.slot]!;
     if (have !== 0) {
       const fault = write && (have & 2) === 0;
-      return { phys: this.paging!.frameLoc[pte_pfn(have)]!, hit: true, fault, pteLoc: w.pteLoc, pte: have, wid: cpu.tlbWid[w.slot]!, slot: w.slot };
+      return { phys: this.paging!.frameLoc[pte_pfn(have)]!, hit: true, fault, pteLoc: w.pteLoc, pte: have, ver: cpu.tlbVer[w.slot]!, slot: w.slot };
     }
     const fault = !pte_present(w.pte) || (write && (w.pte & 2) === 0);
     const phys = pte_present(w.pte) ? this.paging!.frameLoc[pte_pfn(w.pte)]! : -1;
-    return { phys, hit: false, fault, pteLoc: w.pteLoc, pte: w.pte, wid: w.pteLoc >= 0 ? this.memW[w.pteLoc]! : 0, slot: w.slot };
+    return { phys, hit: false, fault, pteLoc: w.pteLoc, pte: w.pte, ver: w.pteLoc >= 0 ? this.coLen[w.pteLoc]! : 0, slot: w.slot };
   }
 
   /** Describes the translation an access used, for traces. */
-  private tlbNote(t: { hit: boolean; pte: number; wid: number; pteLoc: number }): string {
+  private tlbNote(t: { hit: boolean; pte: number; ver: number; pteLoc: number }): string {
     const stale = t.hit && this.mem[t.pteLoc] !== t.pte;
     return t.hit ? `TLB hit: frame ${pte_pfn(t.pte)}${stale ? ' (stale: the PTE has changed)' : ''}` : `TLB miss: walk reads the PTE, frame ${pte_pfn(t.pte)}`;
   }
@@ -506,6 +519,7 @@ export class Machine {
         this.mem[e.loc] = e.val;
         this.memW[e.loc] = e.wid;
         this.coHist[e.loc] = this.interner.intern(this.coHist[e.loc]!, String(e.wid));
+        this.coLen[e.loc]!++;
         this.joinEvent = e.ev;
         if (this.recording) {
           this.lastStep = { proc: p, cpu: c, kind: 'flush', op: 'flush', fn: 'store buffer', loc: e.loc, value: e.val, ctx: cpu.ctx.length - 1 };
@@ -550,8 +564,8 @@ export class Machine {
     const w = this.walk(cpu, vpn);
     const present = pte_present(w.pte);
     cpu.tlbPte[w.slot] = present ? w.pte : 0;
-    cpu.tlbWid[w.slot] = present ? this.memW[w.pteLoc]! : 0;
-    this.walkHist[i] = this.interner.intern(this.walkHist[i]!, present ? `${cpu.cr3Asid}:${w.pte}@${this.memW[w.pteLoc]}` : `${cpu.cr3Asid}:evict`);
+    cpu.tlbVer[w.slot] = present ? this.coLen[w.pteLoc]! : 0;
+    this.walkHist[i] = this.interner.intern(this.walkHist[i]!, present ? `${cpu.cr3Asid}:${w.pte}@${this.coLen[w.pteLoc]}` : `${cpu.cr3Asid}:evict`);
     if (this.recording) {
       this.lastStep = {
         proc: p, cpu: c, kind: 'walk', op: 'walk', fn: 'page walk', loc: w.pteLoc, value: w.pte, ctx: cpu.ctx.length - 1,
@@ -580,7 +594,7 @@ export class Machine {
       const t = this.translate(c, cpu, vpn, write);
       if (t.fault) {
         // The exception: the CPU's code handles it and retries the access.
-        cpu.hist = this.interner.intern(cpu.hist, `PF${vpn}:${t.pte}@${t.wid}`);
+        cpu.hist = this.interner.intern(cpu.hist, `PF${vpn}:${t.pte}@${t.ver}`);
         if (this.recording) {
           this.lastStep = mk({ op: 'fault', vloc: loc, note: t.hit ? 'the TLB entry is read-only' : 'the PTE is not present' });
         }
@@ -590,9 +604,14 @@ export class Machine {
       }
       if (!t.hit) {
         cpu.tlbPte[t.slot] = t.pte;
-        cpu.tlbWid[t.slot] = t.wid;
+        cpu.tlbVer[t.slot] = t.ver;
       }
-      cpu.hist = this.interner.intern(cpu.hist, `${t.hit ? 'H' : 'T'}${t.pte}@${t.wid}`);
+      cpu.hist = this.interner.intern(cpu.hist, `${t.hit ? 'H' : 'T'}${t.pte}@${t.ver}`);
+      // S1: no user access through a translation older than a flush that has returned.
+      const covered = this.flushedVer.get(t.pteLoc);
+      if (covered !== undefined && t.ver < covered && this.program.warn) {
+        this.program.warn(`S1: CPU${c} accessed user memory through a TLB entry older than a completed flush_tlb_mm_range() (the PTE changed since; frame ${pte_pfn(t.pte)})`);
+      }
       if (this.recording) virt = { vloc: loc, tlb: this.tlbNote(t) };
       loc = t.phys;
     }
@@ -614,7 +633,7 @@ export class Machine {
         if (op.flush) {
           for (let v = 0; v < this.nPages; v++) {
             cpu.tlbPte[op.asid * this.nPages + v] = 0;
-            cpu.tlbWid[op.asid * this.nPages + v] = 0;
+            cpu.tlbVer[op.asid * this.nPages + v] = 0;
           }
         }
         code = `C${op.mm}:${op.asid}:${op.flush ? 1 : 0}`;
@@ -626,13 +645,14 @@ export class Machine {
         // INVLPG: drops the entry of the current PCID for the page; serialising.
         this.joinFlush = this.tso;
         cpu.tlbPte[cpu.cr3Asid * this.nPages + op.vpn] = 0;
-        cpu.tlbWid[cpu.cr3Asid * this.nPages + op.vpn] = 0;
+        cpu.tlbVer[cpu.cr3Asid * this.nPages + op.vpn] = 0;
         code = `I${op.vpn}`;
         this.refetch(cpu, 'S');
         if (this.recording) info = mk({ note: `page ${op.vpn}, PCID ${cpu.cr3Asid}` });
         break;
       }
       case 'st': {
+        if (op.tlbFlushStart) this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.coLen[l]!]));
         const wid = c * 65536 + ++cpu.stores;
         if (this.tso) {
           if (this.bufLen(cpu) >= STORE_BUFFER_MAX) {
@@ -643,6 +663,7 @@ export class Machine {
           this.mem[loc] = op.val;
           this.memW[loc] = wid;
           this.coHist[loc] = this.interner.intern(this.coHist[loc]!, String(wid));
+          this.coLen[loc]!++;
         }
         if (this.recording) info = mk({ loc, value: op.val, note: this.tso ? 'into the store buffer' : undefined, ...virt });
         break;
@@ -659,7 +680,9 @@ export class Machine {
           this.mem[loc] = nv | 0;
           this.memW[loc] = wid;
           this.coHist[loc] = this.interner.intern(this.coHist[loc]!, String(wid));
+          this.coLen[loc]!++;
         }
+        if (op.tlbFlushStart) this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.coLen[l]!]));
         if (this.recording) info = mk({ loc, value: old, note: nv === undefined ? 'no write' : `wrote ${nv | 0}`, ...virt });
         break;
       }
@@ -681,6 +704,11 @@ export class Machine {
         break;
       }
       case 'nop':
+        if (op.tlbFlushDone && this.flushing[c]) {
+          // flush_tlb_mm_range() returns: the PTE versions it covered are now due everywhere.
+          for (const [l, v] of this.flushing[c]!) this.flushedVer.set(l, Math.max(v, this.flushedVer.get(l) ?? 0));
+          this.flushing[c] = null;
+        }
         if (this.recording) info = mk({});
         break;
       case 'irq':

@@ -21,7 +21,7 @@ export type RmwFn = (old: number) => number | undefined; // undefined: no write 
 
 export type Op =
   | { k: 'ld'; loc: number; site: OpSite }
-  | { k: 'st'; loc: number; val: number; site: OpSite }
+  | { k: 'st'; loc: number; val: number; site: OpSite; tlbFlushStart?: readonly number[] }
   /** Full fence (smp_mb on x86: MFENCE or a locked op): waits for the own store buffer to drain. */
   | { k: 'mb'; site: OpSite }
   /**
@@ -29,9 +29,14 @@ export type Op =
    * With `resched`, kernel code asks to call schedule() here: the program's scheduler takes the
    * op (cpu_startup_entry() in src/kernel/sched/idle.ts) and the machine never sees it.
    */
-  | { k: 'nop'; site: OpSite; resched?: true }
-  /** Locked read-modify-write: drains the store buffer, then reads and writes memory atomically. */
-  | { k: 'rmw'; loc: number; f: RmwFn; site: OpSite }
+  | { k: 'nop'; site: OpSite; resched?: true; tlbFlushDone?: true }
+  /**
+   * Locked read-modify-write: drains the store buffer, then reads and writes memory
+   * atomically. `tlbFlushStart`: the op starts a TLB flush of these PTE locations
+   * (inc_mm_tlb_gen()); the machine checks property S1 against them once the flush
+   * is done (a `nop` with `tlbFlushDone`).
+   */
+  | { k: 'rmw'; loc: number; f: RmwFn; site: OpSite; tlbFlushStart?: readonly number[] }
   /** Blocking load: enabled only when `pred` holds of the value it would read (spin-wait loops). */
   | { k: 'await'; loc: number; pred: (v: number) => boolean; site: OpSite }
   | { k: 'irq'; enable: boolean; site: OpSite }

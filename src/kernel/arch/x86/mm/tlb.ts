@@ -191,14 +191,16 @@ function* cpumask_clear_cpu(k: Kernel, cpu: number, mm: number): CpuCode {
  * flusher's barrier away (a plain increment), as the flush paths were before that
  * commit added one.
  */
-export const inc_mm_tlb_gen = kfunc(function* inc_mm_tlb_gen(k: Kernel, mm: number): Generator<Op, number, number> {
+export const inc_mm_tlb_gen = kfunc(function* inc_mm_tlb_gen(k: Kernel, mm: number, range = TLB_FLUSH_ALL): Generator<Op, number, number> {
   const loc = k.layout.tlb!.tlbGen[mm]!;
+  // For property S1 (checked by the machine): the PTEs this flush covers.
+  const ptes = k.layout.tlb!.pte[mm]!.filter((_, v) => range === TLB_FLUSH_ALL || v === range);
   if (k.variant.removed.has('inc_mm_tlb_gen.mb')) {
     const v = yield* k.READ_ONCE(loc, 'inc_mm_tlb_gen: read (no barrier)');
-    yield* k.WRITE_ONCE(loc, v + 1, 'inc_mm_tlb_gen: write (no barrier)');
+    yield { k: 'st', loc, val: v + 1, tlbFlushStart: ptes, site: { fn: 'inc_mm_tlb_gen: write (no barrier)' } };
     return v + 1;
   }
-  const old = yield { k: 'rmw', loc, f: (v) => v + 1, site: { fn: 'inc_mm_tlb_gen', label: 'inc_mm_tlb_gen', pairs: 'switch_mm.cpumask_set_cpu/switch_mm.switching_mb/switch_mm.unlazy' } };
+  const old = yield { k: 'rmw', loc, f: (v) => v + 1, tlbFlushStart: ptes, site: { fn: 'inc_mm_tlb_gen', label: 'inc_mm_tlb_gen', pairs: 'switch_mm.cpumask_set_cpu/switch_mm.switching_mb/switch_mm.unlazy' } };
   return old + 1;
 });
 
@@ -218,7 +220,9 @@ export const should_flush_tlb = kfunc(function* should_flush_tlb(k: Kernel, t: n
   }
   const mm = k.flushInfo[info]!.mm;
   if (mm === 0) return true;
-  if (loaded === LOADED_MM_SWITCHING) return true;
+  // The CPU is between its store of LOADED_MM_SWITCHING and its CR3 write: it may
+  // have read tlb_gen before this flush bumped it (mutant no-switching-ipi skips it).
+  if (loaded === LOADED_MM_SWITCHING && !k.variant.removed.has('should_flush_tlb.switching')) return true;
   if (loaded === mm) return true;
   yield* k.note(`should_flush_tlb(${t}): runs another mm, skipped`);
   return false;
@@ -234,12 +238,16 @@ export const should_flush_tlb = kfunc(function* should_flush_tlb(k: Kernel, t: n
  * generation becomes the mm's.
  */
 export const flush_tlb_func = kfunc(function* flush_tlb_func(k: Kernel, cpu: number, info: number): CpuCode {
+  yield* flush_tlb_func_body(k, cpu, info);
+  k.tlbFlushDone[info]![cpu] = k.tlbFlushReq[info]![cpu]!; // for property S3
+});
+
+function* flush_tlb_func_body(k: Kernel, cpu: number, info: number): CpuCode {
   const L = k.layout.tlb!;
   const T = k.tlbState[cpu]!;
   const I = L.info[info]!;
   const loaded = T.loadedMm;
   const asid = T.loadedMmAsid;
-  k.counters.tlb_flushes[cpu]!++;
   const fMm = yield* k.READ_ONCE(I.mm, 'f->mm');
   if (fMm !== 0 && fMm !== loaded) {
     // The CPU switched away from f->mm: trim its stale bit in the lazy mm_cpumask.
@@ -276,7 +284,7 @@ export const flush_tlb_func = kfunc(function* flush_tlb_func(k: Kernel, cpu: num
     yield* flush_tlb_local(k, cpu);
   }
   T.ctxs[asid]!.tlbGen = mmTlbGen;
-});
+}
 
 /** Models: flush_tlb_one_user(addr) (v6.18): INVLPG of one user page, serialising. */
 export const flush_tlb_one_user = kfunc(function* flush_tlb_one_user(k: Kernel, cpu: number, vpn: number): CpuCode {
@@ -317,7 +325,7 @@ export const flush_tlb_mm_range = kfunc(function* flush_tlb_mm_range(k: Kernel, 
   const L = k.layout.tlb!;
   const I = L.info[cpu]!;
   k.preempt_disable(cpu); // get_cpu()
-  const newTlbGen = yield* inc_mm_tlb_gen(k, mm);
+  const newTlbGen = yield* inc_mm_tlb_gen(k, mm, range);
   // get_flush_tlb_info(): this CPU's flush_tlb_info, which the targets read.
   k.flushInfo[cpu] = { mm, freedTables };
   yield* k.WRITE_ONCE(I.mm, mm, 'info->mm');
@@ -328,7 +336,17 @@ export const flush_tlb_mm_range = kfunc(function* flush_tlb_mm_range(k: Kernel, 
   const bits = yield* k.READ_ONCE(L.cpumask[mm]!, 'mm_cpumask(mm)');
   const mask: number[] = [];
   for (let c = 0; c < k.config.nrCpus; c++) if (bits & (1 << c)) mask.push(c);
-  if (mask.some((c) => c !== cpu)) {
+  if (k.variant.removed.has('flush_tlb.concurrent')) {
+    // pre-4ce94eabac16: the local flush first, then flush_tlb_others() to the other CPUs.
+    if (k.tlbState[cpu]!.loadedMm === mm) {
+      yield* k.local_irq_save();
+      k.counters.flush_tlb_func[cpu]!++;
+      yield* flush_tlb_func(k, cpu, cpu);
+      yield* k.local_irq_restore();
+    }
+    const others = mask.filter((c) => c !== cpu);
+    if (others.length > 0) yield* native_flush_tlb_multi(k, cpu, others, cpu);
+  } else if (mask.some((c) => c !== cpu)) {
     yield* native_flush_tlb_multi(k, cpu, mask, cpu);
   } else if (k.tlbState[cpu]!.loadedMm === mm) {
     yield* k.local_irq_save();
@@ -336,6 +354,6 @@ export const flush_tlb_mm_range = kfunc(function* flush_tlb_mm_range(k: Kernel, 
     yield* flush_tlb_func(k, cpu, cpu);
     yield* k.local_irq_restore();
   }
-  yield* k.note('flush_tlb_mm_range(): done', { label: 'flush_tlb_mm_range.done' });
+  yield { k: 'nop', tlbFlushDone: true, site: { fn: 'flush_tlb_mm_range(): done' } };
   yield* k.preempt_enable_resched(cpu); // put_cpu()
 });
