@@ -296,6 +296,14 @@ export class Machine {
     return this.nLocs + 2 * this.nCpus + this.nCpus * this.codeLocs.length + this.nCpus * TLB_NR_DYN_ASIDS * this.nPages + c;
   }
 
+  /**
+   * Footprint object: what completed flushes covered of PTE location pteLoc (property
+   * S1): written when a flush completes, read by every user access through that PTE.
+   */
+  private flushedLoc(pteLoc: number): number {
+    return this.nLocs + 2 * this.nCpus + this.nCpus * this.codeLocs.length + this.nCpus * TLB_NR_DYN_ASIDS * this.nPages + this.nCpus + pteLoc;
+  }
+
   /** The page of location loc, or -1 when it is not a user page. */
   private vpn(loc: number): number {
     return this.paging !== null && loc < this.paging.vpnOf.length ? this.paging.vpnOf[loc]! : -1;
@@ -450,6 +458,8 @@ export class Machine {
       out.push((this.tlbLoc(c, cpu.cr3Asid, vpn) << 2) | (t.hit ? ACC_R : ACC_W));
       if (!t.hit) out.push((t.pteLoc << 2) | ACC_M);
       if (t.fault) return out;
+      // The S1 check, which can fail only through an entry the PTE's writes have overtaken.
+      if (t.hit && t.ver < this.coLen[t.pteLoc]!) out.push((this.flushedLoc(t.pteLoc) << 2) | ACC_R);
       loc = t.phys;
     }
     switch (op.k) {
@@ -464,6 +474,11 @@ export class Machine {
       case 'rmw':
         // A failing cmpxchg writes nothing: it conflicts only with writes.
         out.push((loc << 2) | (op.f(this.mem[loc]!) === undefined ? ACC_R : ACC_W));
+        break;
+      case 'nop':
+        if (op.tlbFlushDone && this.flushing[c]) {
+          for (const [l, v] of this.flushing[c]!) if (v > (this.flushedVer.get(l) ?? 0)) out.push((this.flushedLoc(l) << 2) | ACC_W);
+        }
         break;
       case 'cr3':
         // Which address space and PCID the walkers use, and the entries a flush drops.
@@ -485,6 +500,8 @@ export class Machine {
       default:
         break;
     }
+    // A flush that starts reads the versions of the PTEs it covers (property S1).
+    if ((op.k === 'rmw' || op.k === 'st') && op.tlbFlushStart) for (const l of op.tlbFlushStart) out.push((l << 2) | ACC_M);
     if (op.k === 'serialize' || (op.k === 'cr3' && op.barrier !== false) || op.k === 'invlpg') {
       for (let i = 0; i < this.codeLocs.length; i++) out.push((this.codeLocs[i]! << 2) | ACC_R, (this.icacheLoc(c, i) << 2) | ACC_W);
     }
@@ -834,7 +851,12 @@ export class Machine {
     let s = this.graphKey();
     for (const cpu of this.cpus) s += `/${this.bufLen(cpu)}:${cpu.pending}:${cpu.irqOn ? 1 : 0}`;
     // What the TLBs hold (their fills and flushes interleave with the CPU's own steps).
-    if (this.nPages > 0) for (const cpu of this.cpus) s += `/${cpu.cr3Mm}:${cpu.cr3Asid}:${cpu.tlbPte.join(':')}`;
+    if (this.nPages > 0) {
+      for (const cpu of this.cpus) s += `/${cpu.cr3Mm}:${cpu.cr3Asid}:${cpu.tlbPte.join(':')}:${cpu.tlbVer.join(':')}`;
+      // Property S1's bookkeeping: the flushes in progress and what completed ones covered.
+      for (const f of this.flushing) s += `/${f ? [...f].join(';') : '-'}`;
+      s += `/${[...this.flushedVer].sort((a, b) => a[0] - b[0]).join(';')}`;
+    }
     return s;
   }
 }

@@ -144,6 +144,8 @@ export const switch_mm_irqs_off = kfunc(function* switch_mm_irqs_off(k: Kernel, 
     // Let nmi_uaccess_okay() (and the flushers' should_flush_tlb()) know CR3 is changing.
     T.loadedMm = LOADED_MM_SWITCHING;
     yield* this_cpu_write_shared(L?.loadedMm[cpu], LOADED_MM_SWITCHING, 'switch_mm_irqs_off: this_cpu_write(cpu_tlbstate.loaded_mm, LOADED_MM_SWITCHING)');
+    // pre-209954cbc7d0: mm_cpumask was exact: stop receiving flushes for the previous mm.
+    if (k.variant.removed.has('mm_cpumask.lazy') && realPrev > 0) yield* cpumask_clear_cpu(k, cpu, realPrev, 'cpumask_clear_cpu(cpu, mm_cpumask(prev))');
     // Start receiving flush IPIs, then read tlb_gen: a full barrier either way.
     if (next !== 0 && !T.cpumask.has(next)) {
       T.cpumask.add(next);
@@ -179,9 +181,11 @@ function* cpumask_set_cpu(k: Kernel, cpu: number, mm: number): CpuCode {
 }
 
 /** cpumask_clear_cpu(cpu, mm_cpumask(mm)): a locked bit clear (memory only: a flush reached the CPU). */
-function* cpumask_clear_cpu(k: Kernel, cpu: number, mm: number): CpuCode {
+function* cpumask_clear_cpu(k: Kernel, cpu: number, mm: number, fn = 'cpumask_clear_cpu(smp_processor_id(), mm_cpumask(f->mm))'): CpuCode {
   k.tlbState[cpu]!.cpumask.delete(mm);
-  yield { k: 'rmw', loc: k.layout.tlb!.cpumask[mm]!, f: (v) => v & ~(1 << cpu), site: { fn: 'cpumask_clear_cpu(smp_processor_id(), mm_cpumask(f->mm))' } };
+  const loc = k.layout.tlb?.cpumask[mm];
+  if (loc === undefined) yield { k: 'mb', site: { fn } }; // nobody reads the mask: the locked op's barrier is what remains
+  else yield { k: 'rmw', loc, f: (v) => v & ~(1 << cpu), site: { fn } };
 }
 
 /**
