@@ -652,7 +652,7 @@ test('formatError: the source line and a caret under the column, on a line with 
   assert.equal(lines2[2]!.slice(at, at + 2), 'r9');
 
   // Without the source: only the first line. Without a span: no line:col.
-  assert.equal(formatError(e), lines[0]);
+  assert.equal(formatError(new SmpError(e.code, e.message, e.span, e.file)), lines[0]);
   assert.match(formatError(new SmpError('SMP004', "cannot read 'x'", undefined, 'x')), /^x:? error\[SMP004\] cannot read 'x'$/);
   assert.match(formatError(new SmpError('SMP200', 'bad flag')), /^smpcheck:? error\[SMP200\] bad flag$/);
   assert.deepEqual(errorJson(e), { error: 'SMP001', message: "unexpected character '@'", file: 'dir/tab.litmus', line: 6, col: 9 });

@@ -1,10 +1,12 @@
 // The smpcheck command line. Exit codes: 0 ok, 1 input error, 2 violation,
 // 3 liveness, 4 incomplete, 70 internal error (docs/cli.md).
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { fsReason, readBounded } from './bounded-read.js';
+import { SOURCE_BYTES_MAX } from '../scenario/lexer.js';
 import { relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { checkScenario, observedLabel, parseExpectationKey, resolveVariant, type CheckOptions, type CheckResult } from '../check.js';
+import { checkScenario, observedLabel, parseExpectationKey, type CheckOptions, type CheckResult } from '../check.js';
 import { DEFAULT_KERNEL, variants } from '../kernel/variants.js';
 import { MODELS, type ModelName } from '../machine/machine.js';
 import { parseScenario } from '../scenario/parser.js';
@@ -12,9 +14,8 @@ import { validateDirectives } from '../scenario/directives.js';
 import { collectLitmusFiles } from '../scenario/files.js';
 import { errorJson, formatError, SmpError } from '../scenario/errors.js';
 import type { Scenario } from '../scenario/ast.js';
-import { buildTrace, pickWitness, renderTraceText, TraceSchema, traceStep, withWarnings } from '../explore/trace.js';
-import { replayChoices, ReplayError } from '../explore/run.js';
-import { LitmusProgram } from '../litmus/program.js';
+import { buildTrace, pickWitness, renderTraceText } from '../explore/trace.js';
+import { cmdReplay } from './replay.js';
 import type { Progress } from '../explore/types.js';
 import { VERSION } from '../version.js';
 import { EXIT, worst, type ExitName } from './exit.js';
@@ -55,18 +56,24 @@ function positiveInt(name: string) {
   };
 }
 
-function readSource(file: string): string {
+function loadScenario(file: string): Scenario {
+  const sc = parseScenario(readBounded(file, SOURCE_BYTES_MAX, 'scenario'), file);
   try {
-    return readFileSync(file, 'utf8');
+    validateDirectives(sc);
   } catch (e) {
-    throw new SmpError('SMP004', `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`, undefined, file);
+    if (e instanceof SmpError) throw e.withSource(sc.source);
+    throw e;
   }
+  return sc;
 }
 
-function loadScenario(file: string): Scenario {
-  const sc = parseScenario(readSource(file), file);
-  validateDirectives(sc);
-  return sc;
+/** Writes a file the user named; a file-system error is theirs to fix (SMP004), not an internal error. */
+function writeUserFile(file: string, text: string, what: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (e) {
+    throw new SmpError('SMP004', `cannot write ${what} '${file}': ${fsReason(e)}`, undefined, file);
+  }
 }
 
 function modelsFor(opt: string | undefined): (ModelName | undefined)[] {
@@ -75,17 +82,10 @@ function modelsFor(opt: string | undefined): (ModelName | undefined)[] {
   return [opt as ModelName];
 }
 
-function reportError(io: Io, e: unknown, json: boolean | undefined): ExitName {
+/** The source an error's caret points into is the one the parser read (never the disk again). */
+function reportError(io: Io, e: unknown, json: boolean | undefined, source?: string): ExitName {
   if (e instanceof SmpError) {
-    let src: string | undefined;
-    if (e.file && e.span) {
-      try {
-        src = readFileSync(e.file, 'utf8');
-      } catch {
-        src = undefined;
-      }
-    }
-    io.err(`${formatError(e, src)}\n`);
+    io.err(`${formatError(e, source)}\n`);
     if (json) io.out(`${JSON.stringify(errorJson(e))}\n`);
     return 'input_error';
   }
@@ -152,7 +152,7 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
         r = checkScenario(sc, checkOpts(o, model, prog), io.now);
         if (prog) io.err('\r\x1b[K');
       } catch (e) {
-        codes.push(reportError(io, e, o.json));
+        codes.push(reportError(io, e, o.json, sc.source));
         continue;
       }
       codes.push(verdictExit(r));
@@ -165,7 +165,7 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
       const w = o.trace || o.showTrace ? pickWitness(r) : null;
       if (w) {
         const t = buildTrace(r, w.kind, w.choices);
-        if (o.trace) writeFileSync(o.trace, `${JSON.stringify(t, null, 1)}\n`);
+        if (o.trace) writeUserFile(o.trace, `${JSON.stringify(t, null, 1)}\n`, 'the trace');
         if (o.showTrace && !o.json) {
           io.out(`\nTrace (${w.kind}${w.kind === 'deadlock' ? '' : ' for the condition\'s proposition'}), ${t.steps.length} steps on ${r.model}:\n${renderTraceText(t)}\n`);
           if (t.final) io.out(`Final: ${Object.entries(t.final).map(([k, v]) => `${k}=${v};`).join(' ')}\n`);
@@ -207,7 +207,7 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
       const key = parseExpectationKey(e.key);
       if (typeof key === 'string') {
         const err = new SmpError('SMP107', key, e.span, file);
-        codes.push(reportError(io, err, false));
+        codes.push(reportError(io, err, false, sc.source));
         rows.push({ file: rel, test: sc.name, model: e.key, expected: e.result, observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: err.message });
         continue;
       }
@@ -229,7 +229,7 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
           io.err(`smpcheck: ${sc.name} on ${r.model}: ${status}. Reproduce: ${reproduce(rel, r.model, { ...o, variant })}\n`);
         }
       } catch (err) {
-        codes.push(reportError(io, err, false));
+        codes.push(reportError(io, err, false, sc.source));
         rows.push({ file: rel, test: sc.name, model: model ?? '-', expected: e.result, observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: String((err as Error).message) });
       }
     }
@@ -251,51 +251,6 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
     io.out(`suite: ${summary.checks} checks in ${files.length} files: ${summary.confirmed} confirmed, ${summary.consistent ? `${summary.consistent} consistent, ` : ''}${summary.contradicted} contradicted, ${summary.incomplete} incomplete, ${summary.liveness} liveness, ${summary.errors} errors\n`);
   }
   return worst(codes);
-}
-
-export function cmdReplay(io: Io, traceFile: string, o: { json?: boolean; scenario?: string }): ExitName {
-  const text = readSource(traceFile);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new SmpError('SMP201', `'${traceFile}' is not JSON: ${(e as Error).message}`, undefined, traceFile);
-  }
-  const parsed = TraceSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new SmpError('SMP201', `'${traceFile}' is not an smpcheck trace: ${issue.path.join('.') || '(top)'}: ${issue.message}`, undefined, traceFile);
-  }
-  const t = parsed.data;
-  const sc = o.scenario ? loadScenario(o.scenario) : parseScenario(t.scenario.source, t.scenario.file);
-  const variant = resolveVariant(t.variant ?? DEFAULT_KERNEL);
-  const program = new LitmusProgram(sc, t.machine, variant);
-  let replayed;
-  try {
-    replayed = replayChoices(program, t.choices, true);
-  } catch (e) {
-    if (e instanceof ReplayError) throw new SmpError('SMP202', `trace does not replay: ${e.message}`, undefined, traceFile);
-    throw e;
-  }
-  const { run, steps, assertion, bug, warnings } = replayed;
-  const m = run.machine;
-  const finalNow = !bug && m.quiescent()
-    ? Object.fromEntries(program.observedNames.map((n, i) => [n, program.formatValue(run.instance.observe(m.mem)[i]!)]))
-    : null;
-  const same = JSON.stringify(finalNow) === JSON.stringify(t.final) && assertion === t.assertion;
-  const replayTrace = { ...t, steps: withWarnings(steps.map((s, i) => traceStep(program, s, i)), warnings), final: finalNow };
-  if (o.json) {
-    io.out(`${JSON.stringify({ trace: traceFile, test: sc.name, machine: t.machine, steps: steps.length, final: finalNow, recorded_final: t.final, matches: same })}\n`);
-  } else {
-    io.out(`Replay of ${traceFile}: ${sc.name} on ${t.machine}, ${t.kind} execution, ${steps.length} steps\n`);
-    io.out(`${renderTraceText(replayTrace)}\n`);
-    if (assertion) io.out(`Kernel assertion failed: ${assertion}\n`);
-    // A run that ended in a BUG_ON has no final state.
-    if (!bug) io.out(finalNow ? `Final: ${Object.entries(finalNow).map(([k, v]) => `${k}=${v};`).join(' ')}\n` : `Final: none (blocked CPUs: ${m.blockedCpus().join(', ')})\n`);
-    io.out(same ? 'Replay matches the recorded final state\n' : 'Replay DIVERGES from the recorded final state\n');
-  }
-  if (!same) io.err(`smpcheck: replay of ${traceFile} diverges from the recorded final state\n`);
-  return same ? 'ok' : 'violation';
 }
 
 export function cmdVariants(io: Io, o: { json?: boolean }): ExitName {
@@ -354,11 +309,12 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
 
   program
     .command('replay')
-    .description('re-execute a trace written by --trace and compare its final state')
+    .description('re-execute a trace written by --trace and compare every step and its end')
     .argument('<trace>', 'trace JSON file')
     .option('--scenario <file>', 'replay on this scenario file instead of the source stored in the trace')
+    .option('--variant <file>', 'the variant module the trace was made with (checked against its recorded sha256)')
     .option('--json', 'print JSON')
-    .action((traceFile: string, opts) => setExit(cmdReplay(io, traceFile, opts)));
+    .action((traceFile: string, opts) => setExit(cmdReplay(io, traceFile, opts, loadScenario)));
 
   addHostCommands(program, io, setExit);
 

@@ -4,12 +4,21 @@
 // CommonJS and evaluated with a `require` that knows one module, 'smpcheck'
 // (this package's API); its default export is checked before use.
 
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { SmpError } from '../scenario/errors.js';
-import { DEFAULT_KERNEL, OVERRIDABLE, type Variant } from './variants.js';
+import { DEFAULT_KERNEL, OVERRIDABLE, type OverrideFn, type Variant } from './variants.js';
+import { AssertionFailed, BoundExceeded } from '../machine/machine.js';
+import { readBounded } from '../cli/bounded-read.js';
+
+/** A variant module is a small source file; a larger one is refused before it is read. */
+export const VARIANT_MODULE_BYTES_MAX = 1_000_000;
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
 
 const ModuleSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9_.+-]+$/, 'a name of letters, digits and ._+-'),
@@ -26,14 +35,16 @@ export function isVariantPath(name: string): boolean {
 
 export function loadVariantModule(path: string, api: () => unknown): Variant {
   const file = resolve(path);
-  const have = cache.get(file);
-  if (have) return have;
   let source: string;
   try {
-    source = readFileSync(file, 'utf8');
-  } catch {
-    throw new SmpError('SMP200', `cannot read the variant module '${path}'`);
+    source = readBounded(file, VARIANT_MODULE_BYTES_MAX, 'the variant module');
+  } catch (e) {
+    if (e instanceof SmpError) throw new SmpError(e.code === 'SMP004' ? 'SMP200' : e.code, `cannot read the variant module '${path}': ${e.message}`);
+    throw e;
   }
+  const hash = sha256(source);
+  const have = cache.get(`${file}\0${hash}`);
+  if (have) return have;
   const req = createRequire(import.meta.url);
   let code = source;
   if (file.endsWith('.ts')) {
@@ -82,9 +93,52 @@ export function loadVariantModule(path: string, api: () => unknown): Variant {
     base: DEFAULT_KERNEL,
     description: m.description,
     removed: new Set(m.removed ?? []),
-    overrides: m.overrides as Variant['overrides'],
+    overrides: guarded(path, m.overrides as Record<string, OverrideFn> | undefined),
     file,
+    sha256: hash,
   };
-  cache.set(file, v);
+  cache.set(`${file}\0${hash}`, v);
   return v;
+}
+
+/**
+ * Each replacement, made to fail as the user's error: what it throws (other than the
+ * engine's own BUG_ON and bound signals) becomes SMP204 naming the module and the
+ * function, and a replacement that does not return a generator is refused the same way.
+ */
+function guarded(path: string, overrides: Record<string, OverrideFn> | undefined): Variant['overrides'] {
+  if (!overrides) return undefined;
+  const out: Record<string, OverrideFn> = {};
+  for (const [name, fn] of Object.entries(overrides)) {
+    const fail = (what: string): SmpError => new SmpError('SMP204', `variant module '${path}': its ${name}() ${what}`);
+    out[name] = function* (...args: unknown[]) {
+      let it: unknown;
+      try {
+        it = fn(...args);
+      } catch (e) {
+        throw passThrough(e) ?? fail(`threw: ${describe(e)}`);
+      }
+      if (!isGenerator(it)) throw fail('is not a generator function (write it as function* or *name(...) { ... })');
+      try {
+        return yield* it;
+      } catch (e) {
+        throw passThrough(e) ?? fail(`threw: ${describe(e)}`);
+      }
+    } as OverrideFn;
+  }
+  return out as Variant['overrides'];
+}
+
+/** The engine's own signals and coded errors go through unchanged. */
+function passThrough(e: unknown): unknown {
+  return e instanceof AssertionFailed || e instanceof BoundExceeded || e instanceof SmpError ? e : undefined;
+}
+
+function isGenerator(x: unknown): x is Generator<import('../machine/ops.js').Op, unknown, number> {
+  return typeof x === 'object' && x !== null && typeof (x as Generator).next === 'function' && typeof (x as Generator)[Symbol.iterator] === 'function';
+}
+
+function describe(e: unknown): string {
+  const s = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }

@@ -13,7 +13,7 @@ import {
   type Register, type RmwOp, type Scenario, type Stmt, type Thread, type Value, KERNEL_OBSERVABLES,
 } from './ast.js';
 import { SmpError, type Span } from './errors.js';
-import { lex, type Comment, type Token } from './lexer.js';
+import { lex, SOURCE_CHARS_MAX, type Comment, type Token } from './lexer.js';
 import { UAPI_CONSTANTS } from '../kernel/uapi.js';
 
 export const THREADS_MAX = 8;
@@ -42,11 +42,16 @@ interface ThreadScope {
   inRseq?: boolean;
 }
 
-export function parseScenario(source: string, file = '<input>'): Scenario {
+export function parseScenario(text: string, file = '<input>'): Scenario {
+  // A lone CR (classic Mac line endings) ends a line like LF does; CRLF stays as is.
+  const source = text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
   try {
+    if (source.length > SOURCE_CHARS_MAX) {
+      throw new SmpError('SMP111', `file is longer than ${SOURCE_CHARS_MAX} characters (source_chars_max)`, { line: 1, col: 1, len: 1 });
+    }
     return new Parser(source, file).parseFile();
   } catch (e) {
-    if (e instanceof SmpError) throw e.withFile(file);
+    if (e instanceof SmpError) throw e.withFile(file).withSource(source);
     throw e;
   }
 }
@@ -216,7 +221,7 @@ class Parser {
         prose.push(text);
       }
     });
-    const description = prose.join('\n').replace(/^\s+|\s+$/g, '');
+    const description = prose.join('\n').trim();
     return { expectations, description };
   }
 
