@@ -124,11 +124,13 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
   const expected = line?.result ?? null;
   let verdict: Verdict;
   if (expected === 'Assertion') {
-    // The header expects a kernel assertion to fail (a bug the variant reintroduces).
+    // The header expects a kernel assertion to fail (a bug the variant reintroduces): one
+    // failure found proves it, even in a search cut short (a BUG_ON always cuts it).
     verdict = result.assertions.length > 0 ? 'ok' : result.complete ? 'violation' : 'incomplete';
   } else if (expected === 'Deadlock') {
-    // The header expects an execution where a CPU waits forever (a liveness bug the variant has).
-    verdict = result.assertions.length > 0 ? 'violation' : result.deadlocks > 0 ? 'ok' : result.complete ? 'violation' : 'incomplete';
+    // The header expects an execution where a CPU waits forever (a liveness bug the variant has)
+    // and no failed assertion: a cut-short search cannot show the second half, so it decides nothing.
+    verdict = result.assertions.length > 0 ? 'violation' : !result.complete ? 'incomplete' : result.deadlocks > 0 ? 'ok' : 'violation';
   } else if (result.assertions.length > 0) {
     // A failed kernel assertion is a violation found, whatever else the search did.
     verdict = 'violation';

@@ -3,7 +3,6 @@
 //   host conform  random scripts on both, compared line by line (differential testing)
 //   host bench    latency of the real membarrier() per command and sibling count
 
-import { readFileSync } from 'node:fs';
 import { availableParallelism, release as osRelease } from 'node:os';
 import { Command, Option } from 'commander';
 import type { ExitName } from './exit.js';
@@ -11,10 +10,11 @@ import type { Io } from './main.js';
 import { addHostBenchCommand } from './host-bench.js';
 import { compareScript, conform, lineText, variantForRelease, type Comparison } from '../host/conform.js';
 import { runModelScript, type ModelHost, type ScriptLine } from '../host/model.js';
-import { parseScript, ScriptError } from '../host/script.js';
+import { parseScript, SCRIPT_BYTES_MAX, ScriptError } from '../host/script.js';
+import { readBounded } from './bounded-read.js';
 import { hostAvailability, hostInfo, runHostScript } from '../host/native.js';
 import { findVariant, variants } from '../kernel/variants.js';
-import { SmpError } from '../scenario/errors.js';
+import { formatError, SmpError } from '../scenario/errors.js';
 
 interface HostOpts {
   json?: boolean;
@@ -75,9 +75,10 @@ function sideBySide(kernel: readonly ScriptLine[] | null, model: readonly Script
 function cmdHostRun(io: Io, file: string, o: HostOpts & { modelOnly?: boolean }): ExitName {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readBounded(file, SCRIPT_BYTES_MAX, 'the script');
   } catch (e) {
-    io.err(`smpcheck host run: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}\n`);
+    if (!(e instanceof SmpError)) throw e;
+    io.err(`${formatError(e)}\n`);
     return 'input_error';
   }
   if (o.cpus !== undefined && !o.modelOnly) {

@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { fsReason, readBounded } from './bounded-read.js';
 import { SOURCE_BYTES_MAX } from '../scenario/lexer.js';
+import { formatBytes, MEMORY_MAX_DEFAULT, parseBytes } from '../explore/memory.js';
 import { relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { checkScenario, observedLabel, parseExpectationKey, type CheckOptions, type CheckResult } from '../check.js';
@@ -43,6 +44,7 @@ interface CommonOpts {
   reduction: boolean;
   stepsMax?: number;
   executionsMax?: number;
+  memoryMax?: number;
   progress?: boolean;
 }
 
@@ -51,6 +53,16 @@ function positiveInt(name: string) {
     const n = Number(v);
     if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1 || n > 100_000_000) {
       throw new SmpError('SMP200', `${name} takes a positive integer up to 100000000, not '${v}'`);
+    }
+    return n;
+  };
+}
+
+function byteSize(name: string) {
+  return (v: string): number => {
+    const n = parseBytes(v);
+    if (n === null || n < 1024 * 1024 || n > 2 ** 50) {
+      throw new SmpError('SMP200', `${name} takes a size from 1MiB, such as 512MiB, 2GiB or a number of bytes, not '${v}'`);
     }
     return n;
   };
@@ -111,7 +123,7 @@ function checkOpts(o: CommonOpts, model: ModelName | undefined, onProgress?: (p:
     model,
     variant: o.variant,
     reduction: o.reduction,
-    bounds: { stepsMax: o.stepsMax, executionsMax: o.executionsMax },
+    bounds: { stepsMax: o.stepsMax, executionsMax: o.executionsMax, memoryMax: o.memoryMax },
     onProgress,
   };
 }
@@ -123,6 +135,7 @@ function reproduce(file: string, model: string, o: CommonOpts): string {
   if (!o.reduction) cmd += ' --no-reduction';
   if (o.stepsMax !== undefined) cmd += ` --steps-max ${o.stepsMax}`;
   if (o.executionsMax !== undefined) cmd += ` --executions-max ${o.executionsMax}`;
+  if (o.memoryMax !== undefined) cmd += ` --memory-max ${formatBytes(o.memoryMax)}`;
   return `${cmd} --show-trace`;
 }
 
@@ -278,6 +291,7 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
       .option('--no-reduction', 'explore every interleaving (explicit-state search) instead of DPOR')
       .option('--steps-max <n>', 'bound: steps in one execution', positiveInt('--steps-max'))
       .option('--executions-max <n>', 'bound: executions explored in one search', positiveInt('--executions-max'))
+      .option('--memory-max <size>', `bound: memory one search keeps, as counted by the engine (default ${formatBytes(MEMORY_MAX_DEFAULT)})`, byteSize('--memory-max'))
       .option('--no-time', 'omit wall-clock times, so that output is byte-for-byte reproducible')
       .option('--progress', 'report progress on stderr (default: when stderr is a terminal)')
       .option('--no-progress', 'never report progress');
@@ -340,8 +354,9 @@ export function main(argv: string[], io: Io = defaultIo()): number {
     program.parse(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
-      return EXIT.input_error;
+      // --help and --version exit 0; help shown because a command was incomplete
+      // (`smpcheck host` without its subcommand) is a usage error, printed to stderr.
+      return e.exitCode === 0 ? EXIT.ok : EXIT.input_error;
     }
     exit = reportError(io, e, argv.includes('--json'));
   }

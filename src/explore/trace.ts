@@ -48,7 +48,7 @@ export const TraceSchema = z.object({
   variant: z.string().nullable(),
   /** The variant module the run used, by its file and the sha256 of its source; replay needs it on the command line. */
   variant_module: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).nullable(),
-  bounds: z.object({ stepsMax: z.number().int(), executionsMax: z.number().int() }),
+  bounds: z.object({ stepsMax: z.number().int(), executionsMax: z.number().int(), memoryMax: z.number().int().optional() }),
   kind: z.enum(['positive', 'negative', 'deadlock', 'assertion']),
   cpus: z.array(z.string()),
   choices: z.array(z.number().int().nonnegative()).max(1_000_000),

@@ -13,6 +13,8 @@
 // A run is the list of process ids chosen at each step.
 
 import type { CpuCode, HandlerCode, Op, OpSite } from './ops.js';
+import { KeyPacker } from './packed-key.js';
+import { INTERNED_ENTRY_BYTES } from '../explore/memory.js';
 
 export type ModelName = 'sc' | 'x86';
 export const MODELS: readonly ModelName[] = ['sc', 'x86'];
@@ -100,12 +102,15 @@ interface Cpu {
 /** Hash-consing of histories so that a CPU's whole past is one integer. */
 export class Interner {
   private readonly table = new Map<string, number>();
+  /** What the table holds, counted as the search's memory budget counts (src/explore/memory.ts). */
+  bytes = 0;
   intern(parent: number, code: string): number {
     const key = `${parent}|${code}`;
     let id = this.table.get(key);
     if (id === undefined) {
       id = this.table.size + 1;
       this.table.set(key, id);
+      this.bytes += INTERNED_ENTRY_BYTES + key.length;
     }
     return id;
   }
@@ -571,19 +576,21 @@ export class Machine {
     return out;
   }
 
-  /** Identity of the execution so far: each CPU's history and each location's coherence order. */
+  /** Identity of the execution so far: each CPU's history and each location's coherence order (packed, exact). */
   graphKey(): string {
-    let s = '';
-    for (const cpu of this.cpus) s += `${cpu.hist},`;
-    s += '/';
-    for (const h of this.coHist) s += `${h},`;
-    return s;
+    return this.packGraph(new KeyPacker()).take();
   }
 
   /** Full state key for the explicit-state search: graph so far plus buffers and interrupt state. */
   stateKey(): string {
-    let s = this.graphKey();
-    for (const cpu of this.cpus) s += `/${this.bufLen(cpu)}:${cpu.pending}:${cpu.irqOn ? 1 : 0}`;
-    return s;
+    const k = this.packGraph(new KeyPacker());
+    for (const cpu of this.cpus) k.push(this.bufLen(cpu)).push(cpu.pending >>> 0).push(cpu.irqOn ? 1 : 0);
+    return k.take();
+  }
+
+  private packGraph(k: KeyPacker): KeyPacker {
+    for (const cpu of this.cpus) k.push(cpu.hist);
+    for (const h of this.coHist) k.push(h);
+    return k;
   }
 }

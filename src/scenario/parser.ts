@@ -15,6 +15,7 @@ import {
 import { SmpError, type Span } from './errors.js';
 import { lex, SOURCE_CHARS_MAX, type Comment, type Token } from './lexer.js';
 import { UAPI_CONSTANTS } from '../kernel/uapi.js';
+import { CPUS_MAX } from '../machine/machine.js';
 
 export const THREADS_MAX = 8;
 export const HANDLERS_MAX = 8;
@@ -65,7 +66,6 @@ class Parser {
   private regInits: { thread: number; reg: string; value: Value; ptr: boolean; span: Span }[] = [];
   private handlerNames = new Map<string, number>();
   private pendingRaises: { stmt: Extract<Stmt, { k: 'raise_irq' }>; name: string; span: Span }[] = [];
-  private pendingRaiseCpus: { cpu: number; span: Span }[] = [];
   private nodes = 0; // operators and calls in the current statement or condition
   private usesKernel = false;
   private readonly codeLocs = new Set<number>();
@@ -137,11 +137,6 @@ class Parser {
       const h = this.handlerNames.get(r.name);
       if (h === undefined) throw new SmpError('SMP104', `unknown interrupt handler '${r.name}'`, r.span);
       r.stmt.handler = h;
-    }
-    for (const r of this.pendingRaiseCpus) {
-      if (r.cpu >= threads.length) {
-        throw new SmpError('SMP104', `unknown CPU ${r.cpu}: the scenario has CPUs 0..${threads.length - 1}`, r.span);
-      }
     }
     this.applyRegInits(threads);
 
@@ -784,9 +779,10 @@ class Parser {
       this.expect(',', "','");
       const h = this.expectId('interrupt handler name');
       this.expect(')', "')'");
-      const stmt: Extract<Stmt, { k: 'raise_irq' }> = { k: 'raise_irq', cpu, handler: -1, span: t.span };
+      // Which CPUs exist depends on the 'cpu N runs ...' directives: LitmusProgram checks it.
+      if (!Number.isSafeInteger(cpu) || cpu >= CPUS_MAX) throw new SmpError('SMP104', `unknown CPU ${cpuTok.text}`, cpuTok.span);
+      const stmt: Extract<Stmt, { k: 'raise_irq' }> = { k: 'raise_irq', cpu, handler: -1, span: t.span, cpuSpan: cpuTok.span };
       this.pendingRaises.push({ stmt, name: h.text, span: h.span });
-      this.pendingRaiseCpus.push({ cpu, span: cpuTok.span });
       return stmt;
     }
     const e = this.callExpr(scope);
