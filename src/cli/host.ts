@@ -47,7 +47,7 @@ function modelHost(io: Io, o: HostOpts, needHost: boolean): { host: ModelHost; r
   }
   let variant = o.variant ? findVariant(o.variant) : undefined;
   if (o.variant && !variant) {
-    io.err(`smpcheck host: unknown variant '${o.variant}' (${variants().map((v) => v.name).join(', ')})\n`);
+    io.err(`${formatError(new SmpError('SMP200', `unknown variant '${o.variant}' (${variants().map((v) => v.name).join(', ')})`))}\n`);
     return 'input_error';
   }
   if (!variant) {
@@ -82,7 +82,7 @@ function cmdHostRun(io: Io, file: string, o: HostOpts & { modelOnly?: boolean })
     return 'input_error';
   }
   if (o.cpus !== undefined && !o.modelOnly) {
-    io.err('smpcheck host run: --cpus is for --model-only (the real kernel has the CPUs it has)\n');
+    io.err(`${formatError(new SmpError('SMP200', '--cpus is for --model-only (the real kernel has the CPUs it has)'))}\n`);
     return 'input_error';
   }
   const mh = modelHost(io, o, !o.modelOnly);

@@ -61,8 +61,8 @@ function positiveInt(name: string) {
 function byteSize(name: string) {
   return (v: string): number => {
     const n = parseBytes(v);
-    if (n === null || n < 1024 * 1024 || n > 2 ** 50) {
-      throw new SmpError('SMP200', `${name} takes a size from 1MiB, such as 512MiB, 2GiB or a number of bytes, not '${v}'`);
+    if (n === null || n < 64 * 1024 || n > 2 ** 50) {
+      throw new SmpError('SMP200', `${name} takes a size from 64KiB, such as 512MiB, 2GiB or a number of bytes, not '${v}'`);
     }
     return n;
   };
