@@ -10,7 +10,7 @@ import { DEFAULT_BOUNDS, type Bounds, type ExploreResult, type Progress } from '
 import { directiveSettings } from './scenario/directives.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from './kernel/variants.js';
 import { SmpError } from './scenario/errors.js';
-import { isVariantPath, loadVariantModule } from './kernel/variant-module.js';
+import { isVariantPath, loadVariantModule, runWithVariant } from './kernel/variant-module.js';
 import * as api from './kernel/index.js';
 import { MODELS } from './machine/machine.js';
 
@@ -117,7 +117,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
   const program = new LitmusProgram(sc, model, variant);
   const prop = compileProp(sc);
   const t0 = clock();
-  const result = explore(program, prop, { reduction: opts.reduction ?? true, bounds, onProgress: opts.onProgress });
+  const result = runWithVariant(variant, () => explore(program, prop, { reduction: opts.reduction ?? true, bounds, onProgress: opts.onProgress }));
   const ms = clock() - t0;
   const obs = result.complete ? observation(result.positive, result.negative) : null;
   const line = expectationLine(sc, model, variant.name);

@@ -72,6 +72,7 @@ test('edits to kind, a step, the blocked CPUs, what they wait on or the assertio
     ['step-proc', (t) => { t.steps[5]!.line = 999; }, /at step 6 \(step details\)/],
     ['extra-step', (t) => { t.steps.push({ ...t.steps[n - 1]!, i: n }); }, new RegExp(`at step ${n + 1} \\(step count\\)`)],
     ['blocked', (t) => { t.blocked = [0]; }, /in the blocked CPUs/],
+    ['cpus', (t) => { t.cpus = ['P0']; }, /in the CPUs: recorded \["P0"\]/],
     ['waits', (t) => { t.waits = ['CPU0 waits in nothing']; }, /in the what the blocked CPUs wait on/],
     ['assertion', (t) => { t.assertion = 'BUG_ON(x)'; }, /in the failed assertion/],
     ['final', (t) => { t.final = { x: '1' }; }, /in the final state/],

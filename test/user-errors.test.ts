@@ -50,6 +50,16 @@ module.exports = { default: { name: 'plain', description: 'not a generator',
   overrides: { membarrier_private_expedited() { return 0; } } } };
 `);
 
+const yieldsJunk = file('junk.js', `
+module.exports = { default: { name: 'junk', description: 'yields what the machine cannot run',
+  overrides: { *membarrier_private_expedited() { yield 42; yield { k: 'st', loc: -7 }; return 0; } } } };
+`);
+
+const yieldsFar = file('far.js', `
+module.exports = { default: { name: 'far', description: 'an op the machine fails on',
+  overrides: { *membarrier_private_expedited() { yield { k: 'rmw', loc: 99999, f: (x) => x.y.z, site: { fn: 'far' } }; return 0; } } } };
+`);
+
 /** A trace made once, to tamper with. */
 const traceFile = join(dir, 'sb.json');
 cli([SB, '--no-time', '--trace', traceFile]);
@@ -115,6 +125,12 @@ test('a variant module whose replacement throws, or is not a generator, is the u
   const p = cli([lit('membarrier/membarrier-A.litmus'), '--variant', notGenerator, '--no-time']);
   refused(p, 'not a generator', 'SMP204');
   assert.match(p.err, /is not a generator function/);
+  const j = cli([lit('membarrier/membarrier-A.litmus'), '--variant', yieldsJunk, '--no-time']);
+  refused(j, 'yields junk', 'SMP204');
+  assert.match(j.err, /its membarrier_private_expedited\(\) yielded 42, which is not an op/);
+  const far = cli([lit('membarrier/membarrier-A.litmus'), '--variant', yieldsFar, '--no-time']);
+  refused(far, 'an op the machine fails on', 'SMP204');
+  assert.match(far.err, /the model failed while running its replacements: TypeError/);
 });
 
 test('a host script over 16 MiB is an input error, before anything runs', () => {

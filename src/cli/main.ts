@@ -17,6 +17,7 @@ import { errorJson, formatError, SmpError } from '../scenario/errors.js';
 import type { Scenario } from '../scenario/ast.js';
 import { buildTrace, pickWitness, renderTraceText } from '../explore/trace.js';
 import { cmdReplay } from './replay.js';
+import { runWithVariant } from '../kernel/variant-module.js';
 import type { Progress } from '../explore/types.js';
 import { VERSION } from '../version.js';
 import { EXIT, worst, type ExitName } from './exit.js';
@@ -177,7 +178,7 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
       first = false;
       const w = o.trace || o.showTrace ? pickWitness(r) : null;
       if (w) {
-        const t = buildTrace(r, w.kind, w.choices);
+        const t = runWithVariant(r.variant, () => buildTrace(r, w.kind, w.choices));
         if (o.trace) writeUserFile(o.trace, `${JSON.stringify(t, null, 1)}\n`, 'the trace');
         if (o.showTrace && !o.json) {
           io.out(`\nTrace (${w.kind}${w.kind === 'deadlock' ? '' : ' for the condition\'s proposition'}), ${t.steps.length} steps on ${r.model}:\n${renderTraceText(t)}\n`);

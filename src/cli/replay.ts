@@ -10,7 +10,7 @@ import { parseScenario } from '../scenario/parser.js';
 import { SmpError } from '../scenario/errors.js';
 import type { Scenario } from '../scenario/ast.js';
 import { findVariant, type Variant } from '../kernel/variants.js';
-import { loadVariantModule, sha256 } from '../kernel/variant-module.js';
+import { loadVariantModule, runWithVariant, sha256 } from '../kernel/variant-module.js';
 import * as api from '../kernel/index.js';
 import { LitmusProgram } from '../litmus/program.js';
 import { ReplayError } from '../explore/run.js';
@@ -19,8 +19,8 @@ import { readBounded } from './bounded-read.js';
 import type { ExitName } from './exit.js';
 import type { Io } from './main.js';
 
-/** A trace holds at most a million choices and their steps; a larger file is refused unread. */
-export const TRACE_BYTES_MAX = 256 * 1024 * 1024;
+/** A trace file larger than this is refused unread (a trace of the default 2000 steps is well under 1 MiB). */
+export const TRACE_BYTES_MAX = 64 * 1024 * 1024;
 
 export interface ReplayOpts {
   json?: boolean;
@@ -78,7 +78,7 @@ export function replayVariant(t: Trace, traceFile: string, given: string | undef
 }
 
 /** The first difference between what the trace asserts and what the replay did, or null. */
-export function firstDivergence(t: Trace, now: Pick<Trace, 'kind' | 'steps' | 'final' | 'blocked' | 'waits' | 'assertion'>): Divergence | null {
+export function firstDivergence(t: Trace, now: Pick<Trace, 'kind' | 'cpus' | 'steps' | 'final' | 'blocked' | 'waits' | 'assertion'>): Divergence | null {
   const n = Math.max(t.steps.length, now.steps.length);
   for (let i = 0; i < n; i++) {
     const a = t.steps[i];
@@ -89,6 +89,7 @@ export function firstDivergence(t: Trace, now: Pick<Trace, 'kind' | 'steps' | 'f
   }
   const ends: [string, unknown, unknown][] = [
     ['kind', t.kind, now.kind],
+    ['CPUs', t.cpus, now.cpus],
     ['final state', t.final, now.final],
     ['blocked CPUs', t.blocked ?? null, now.blocked ?? null],
     ['what the blocked CPUs wait on', t.waits ?? null, now.waits ?? null],
@@ -116,20 +117,20 @@ export function cmdReplay(io: Io, traceFile: string, o: ReplayOpts, load: (f: st
   const program = new LitmusProgram(sc, t.machine, variant);
   let run;
   try {
-    run = runOfChoices(program, t.choices);
+    run = runWithVariant(variant, () => runOfChoices(program, t.choices));
   } catch (e) {
     if (e instanceof ReplayError) throw new SmpError('SMP202', `trace does not replay: ${e.message}`, undefined, traceFile);
     throw e;
   }
   const prop = compileProp(sc);
   const kind: TraceKind = run.assertion ? 'assertion' : run.values === null ? 'deadlock' : prop(run.values) ? 'positive' : 'negative';
-  const now = { kind, steps: run.steps, final: run.final, blocked: run.blocked, waits: run.waits, assertion: run.assertion };
+  const now = { kind, cpus: program.cpuLabels(), steps: run.steps, final: run.final, blocked: run.blocked, waits: run.waits, assertion: run.assertion };
   const d = firstDivergence(t, now);
   if (o.json) {
     io.out(`${JSON.stringify({ trace: traceFile, test: sc.name, machine: t.machine, kind, steps: run.steps.length, final: run.final, recorded_final: t.final, matches: d === null, divergence: d })}\n`);
   } else {
     io.out(`Replay of ${traceFile}: ${sc.name} on ${t.machine}, ${kind} execution, ${run.steps.length} steps\n`);
-    io.out(`${renderTraceText({ ...t, steps: run.steps })}\n`);
+    io.out(`${renderTraceText({ ...t, cpus: now.cpus, steps: run.steps })}\n`);
     if (run.assertion) io.out(`Kernel assertion failed: ${run.assertion}\n`);
     if (run.final) io.out(`Final: ${Object.entries(run.final).map(([k, v]) => `${k}=${v};`).join(' ')}\n`);
     else if (run.blocked) io.out(`Final: none (blocked CPUs: ${run.blocked.join(', ')})\n`);

@@ -12,6 +12,7 @@ import { SmpError } from '../scenario/errors.js';
 import { DEFAULT_KERNEL, OVERRIDABLE, type OverrideFn, type Variant } from './variants.js';
 import { AssertionFailed, BoundExceeded } from '../machine/machine.js';
 import { readBounded } from '../cli/bounded-read.js';
+import type { Op } from '../machine/ops.js';
 
 /** A variant module is a small source file; a larger one is refused before it is read. */
 export const VARIANT_MODULE_BYTES_MAX = 1_000_000;
@@ -39,7 +40,7 @@ export function loadVariantModule(path: string, api: () => unknown): Variant {
   try {
     source = readBounded(file, VARIANT_MODULE_BYTES_MAX, 'the variant module');
   } catch (e) {
-    if (e instanceof SmpError) throw new SmpError(e.code === 'SMP004' ? 'SMP200' : e.code, `cannot read the variant module '${path}': ${e.message}`);
+    if (e instanceof SmpError) throw new SmpError(e.code === 'SMP004' ? 'SMP200' : e.code, e.message);
     throw e;
   }
   const hash = sha256(source);
@@ -119,14 +120,58 @@ function guarded(path: string, overrides: Record<string, OverrideFn> | undefined
         throw passThrough(e) ?? fail(`threw: ${describe(e)}`);
       }
       if (!isGenerator(it)) throw fail('is not a generator function (write it as function* or *name(...) { ... })');
-      try {
-        return yield* it;
-      } catch (e) {
-        throw passThrough(e) ?? fail(`threw: ${describe(e)}`);
+      // Drives the replacement step by step, so that each op it yields is checked
+      // before the machine runs it, and what it throws is reported as its own.
+      let input: number | undefined;
+      for (;;) {
+        let r: IteratorResult<unknown, unknown>;
+        try {
+          r = input === undefined ? it.next() : it.next(input);
+        } catch (e) {
+          throw passThrough(e) ?? fail(`threw: ${describe(e)}`);
+        }
+        if (r.done) return r.value;
+        const bad = opProblem(r.value);
+        if (bad) throw fail(`yielded ${bad}; yield the ops of the smpcheck API (k.READ_ONCE(...), k.smp_mb(...), ...)`);
+        input = yield r.value as Op;
       }
     } as OverrideFn;
   }
   return out as Variant['overrides'];
+}
+
+type FieldKind = 'loc' | 'int' | 'function' | 'boolean';
+
+/** Each op's fields a replacement must fill in, by kind (src/machine/ops.ts). */
+const OP_FIELDS: Record<Op['k'], Record<string, FieldKind>> = {
+  ld: { loc: 'loc' },
+  st: { loc: 'loc', val: 'int' },
+  mb: {},
+  nop: {},
+  rmw: { loc: 'loc', f: 'function' },
+  await: { loc: 'loc', pred: 'function' },
+  irq: { enable: 'boolean' },
+  raise: { cpu: 'loc', vector: 'loc' },
+  exec: { loc: 'loc' },
+  serialize: {},
+};
+
+/** What is wrong with a value yielded as an op, or null if it is a well-formed op. */
+function opProblem(v: unknown): string | null {
+  if (typeof v !== 'object' || v === null) return `${describe(v)}, which is not an op`;
+  const op = v as Record<string, unknown>;
+  const fields = OP_FIELDS[op.k as Op['k']];
+  if (typeof op.k !== 'string' || !Object.hasOwn(OP_FIELDS, op.k) || !fields) return `an op of unknown kind '${String(op.k)}'`;
+  const site = op.site as { fn?: unknown } | undefined;
+  if (typeof site !== 'object' || site === null || typeof site.fn !== 'string') return `a '${op.k}' op without a site { fn }`;
+  for (const [name, kind] of Object.entries(fields)) {
+    const x = op[name];
+    const ok = kind === 'loc' ? Number.isSafeInteger(x) && (x as number) >= 0
+      : kind === 'int' ? Number.isSafeInteger(x)
+        : kind === 'function' ? typeof x === 'function' : typeof x === 'boolean';
+    if (!ok) return `a '${op.k}' op whose ${name} is ${describe(x)}`;
+  }
+  return null;
 }
 
 /** The engine's own signals and coded errors go through unchanged. */
@@ -134,11 +179,26 @@ function passThrough(e: unknown): unknown {
   return e instanceof AssertionFailed || e instanceof BoundExceeded || e instanceof SmpError ? e : undefined;
 }
 
-function isGenerator(x: unknown): x is Generator<import('../machine/ops.js').Op, unknown, number> {
+function isGenerator(x: unknown): x is Generator<Op, unknown, number> {
   return typeof x === 'object' && x !== null && typeof (x as Generator).next === 'function' && typeof (x as Generator)[Symbol.iterator] === 'function';
 }
 
 function describe(e: unknown): string {
   const s = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}
+
+/**
+ * Runs `f` (a search, a replay) on `variant`. With a user's variant module, an error
+ * that is not the engine's own is the module's doing as far as the user can tell
+ * (a replacement that yields something the machine cannot run): SMP204, not an
+ * internal error. Built-in variants are left alone: their failures are bugs.
+ */
+export function runWithVariant<T>(variant: Variant, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (!variant.file || passThrough(e)) throw e;
+    throw new SmpError('SMP204', `variant module '${variant.file}': the model failed while running its replacements: ${describe(e)}`);
+  }
 }
