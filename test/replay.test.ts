@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TraceSchema, type Trace } from '../src/explore/trace.js';
-import { sha256 } from '../src/kernel/variant-module.js';
+import { sha256 } from '../src/sha256.js';
 import { cli, ROOT } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smpcheck-replay-'));

@@ -11,7 +11,7 @@ import { addHostBenchCommand } from './host-bench.js';
 import { compareScript, conform, lineText, variantForRelease, type Comparison } from '../host/conform.js';
 import { runModelScript, type ModelHost, type ScriptLine } from '../host/model.js';
 import { parseScript, SCRIPT_BYTES_MAX, ScriptError } from '../host/script.js';
-import { readBounded } from './bounded-read.js';
+import { readBounded } from '../scenario/bounded-read.js';
 import { hostAvailability, hostInfo, runHostScript } from '../host/native.js';
 import { findVariant, variants } from '../kernel/variants.js';
 import { formatError, SmpError } from '../scenario/errors.js';

@@ -2,7 +2,7 @@
 // 3 liveness, 4 incomplete, 70 internal error (docs/cli.md).
 
 import { writeFileSync } from 'node:fs';
-import { fsReason, readBounded } from './bounded-read.js';
+import { fsReason, readBounded } from '../scenario/bounded-read.js';
 import { SOURCE_BYTES_MAX } from '../scenario/lexer.js';
 import { formatBytes, MEMORY_MAX_DEFAULT, parseBytes } from '../explore/memory.js';
 import { relative } from 'node:path';

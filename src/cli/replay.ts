@@ -10,12 +10,13 @@ import { parseScenario } from '../scenario/parser.js';
 import { SmpError } from '../scenario/errors.js';
 import type { Scenario } from '../scenario/ast.js';
 import { findVariant, type Variant } from '../kernel/variants.js';
-import { loadVariantModule, runWithVariant, sha256 } from '../kernel/variant-module.js';
+import { loadVariantModule, runWithVariant } from '../kernel/variant-module.js';
+import { sha256 } from '../sha256.js';
 import * as api from '../kernel/index.js';
 import { LitmusProgram } from '../litmus/program.js';
 import { ReplayError } from '../explore/run.js';
 import { renderTraceText, runOfChoices, TraceSchema, type Trace, type TraceKind } from '../explore/trace.js';
-import { readBounded } from './bounded-read.js';
+import { readBounded } from '../scenario/bounded-read.js';
 import type { ExitName } from './exit.js';
 import type { Io } from './main.js';
 

@@ -9,7 +9,7 @@ import { cpuOfProc, kindOfProc, type Machine, type StepInfo } from '../machine/m
 import type { Program } from '../litmus/program.js';
 import { replayChoices } from './run.js';
 import { VERSION } from '../version.js';
-import { sha256 } from '../kernel/variant-module.js';
+import { sha256 } from '../sha256.js';
 
 export const TRACE_FORMAT = 'smpcheck-trace';
 /** 2: the scenario's sha256, the variant by name and a variant module by its sha256. */

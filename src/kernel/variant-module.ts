@@ -2,24 +2,24 @@
 // change and replaces kernel functions by their kernel names (docs: README,
 // "Modelling a patch"). The module is compiled with the project's TypeScript to
 // CommonJS and evaluated with a `require` that knows one module, 'smpcheck'
-// (this package's API); its default export is checked before use.
+// (this package's API); its default export is checked before use. A module is
+// only ever loaded from the command line (never from a trace), it is identified by
+// the sha256 of its source, and its replacements run guarded: what they yield is
+// checked and what they throw is the user's error (SMP204), not an internal one.
 
-import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { SmpError } from '../scenario/errors.js';
 import { DEFAULT_KERNEL, OVERRIDABLE, type OverrideFn, type Variant } from './variants.js';
 import { AssertionFailed, BoundExceeded } from '../machine/machine.js';
-import { readBounded } from '../cli/bounded-read.js';
+import { readBounded } from '../scenario/bounded-read.js';
+import { sha256 } from '../sha256.js';
 import type { Op } from '../machine/ops.js';
 
 /** A variant module is a small source file; a larger one is refused before it is read. */
 export const VARIANT_MODULE_BYTES_MAX = 1_000_000;
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
 
 const ModuleSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9_.+-]+$/, 'a name of letters, digits and ._+-'),

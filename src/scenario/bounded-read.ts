@@ -3,7 +3,7 @@
 // read whole. Every failure is a coded error naming the file.
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { SmpError } from '../scenario/errors.js';
+import { SmpError } from './errors.js';
 
 /** Why a file cannot be read, in words a person can act on. */
 export function fsReason(e: unknown): string {
