@@ -147,5 +147,13 @@ test('a trace of an older format is refused with what to do', () => {
     (t as { version: number }).version = 1;
   })]);
   assert.equal(r.code, 1);
-  assert.match(r.err, /error\[SMP201\] .*version: this smpcheck reads trace format version 2; write the trace again with --trace/);
+  assert.match(r.err, /error\[SMP201\] .* is an smpcheck trace of format version 1; this smpcheck reads version 2: write the trace again with --trace/);
+  // A version-1 trace as version 1 wrote it: no sha256, the variant as a path.
+  const v1 = tampered('v1-real.json', deadlock.t, (t) => {
+    const old = t as unknown as Record<string, unknown> & { scenario: Record<string, unknown> };
+    old.version = 1;
+    delete old.scenario.sha256;
+    delete old.variant_module;
+  });
+  assert.match(cli(['replay', v1]).err, /format version 1; this smpcheck reads version 2/);
 });

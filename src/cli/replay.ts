@@ -15,7 +15,7 @@ import { sha256 } from '../sha256.js';
 import * as api from '../kernel/index.js';
 import { LitmusProgram } from '../litmus/program.js';
 import { ReplayError } from '../explore/run.js';
-import { renderTraceText, runOfChoices, TraceSchema, type Trace, type TraceKind } from '../explore/trace.js';
+import { renderTraceText, runOfChoices, TRACE_FORMAT, TRACE_VERSION, TraceSchema, type Trace, type TraceKind } from '../explore/trace.js';
 import { readBounded } from '../scenario/bounded-read.js';
 import type { ExitName } from './exit.js';
 import type { Io } from './main.js';
@@ -44,6 +44,11 @@ export function readTrace(traceFile: string): Trace {
     raw = JSON.parse(text);
   } catch (e) {
     throw new SmpError('SMP201', `'${traceFile}' is not JSON: ${(e as Error).message}`, undefined, traceFile);
+  }
+  // Another version of the format is named as such, before its fields are looked at.
+  const head = raw as { format?: unknown; version?: unknown } | null;
+  if (typeof head === 'object' && head !== null && head.format === TRACE_FORMAT && head.version !== TRACE_VERSION) {
+    throw new SmpError('SMP201', `'${traceFile}' is an smpcheck trace of format version ${JSON.stringify(head.version)}; this smpcheck reads version ${TRACE_VERSION}: write the trace again with --trace`, undefined, traceFile);
   }
   const parsed = TraceSchema.safeParse(raw);
   if (!parsed.success) {

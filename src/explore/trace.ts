@@ -39,7 +39,7 @@ export const TraceStepSchema = z.object({
 
 export const TraceSchema = z.object({
   format: z.literal(TRACE_FORMAT),
-  version: z.literal(TRACE_VERSION, { error: `this smpcheck reads trace format version ${TRACE_VERSION}; write the trace again with --trace` }),
+  version: z.literal(TRACE_VERSION),
   tool: z.string(),
   scenario: z.object({ name: z.string(), file: z.string(), source: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
   machine: z.enum(['sc', 'x86']),

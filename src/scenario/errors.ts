@@ -130,7 +130,7 @@ export function echoLine(source: string, span: Span): { text: string; col: numbe
 export function errorJson(err: SmpError): object {
   return {
     error: err.code,
-    message: err.message,
+    message: clip(err.message, 4 * ECHO_CHARS_MAX),
     file: err.file ?? null,
     line: err.span?.line ?? null,
     col: err.span?.col ?? null,
