@@ -36,7 +36,8 @@ const litmusArb = fc.oneof(
   fc.tuple(big, fc.boolean()).map(([n, lines]) => body(lines ? '(* x\n'.repeat(n / 5) : `\t${'(* '.repeat(n / 3)}`)),
   fc.tuple(big, fc.constantFrom('/* ', '(*', '*)', '{', '(')).map(([n, t]) => body(`\t${t.repeat(n / t.length)}`)),
   fc.tuple(big, fc.constantFrom('@', '$', ';', '')).map(([n, c]) => body(`\tWRITE_ONCE(*x, 1); ${' '.repeat(n)}${c}`)),
-  fc.tuple(big, fc.constantFrom(['(', ')'], ['{', '}'])).map(([n, [a, b]]) => body(`\tint r0;\n\tr0 = ${a!.repeat(n / 2)}1${b!.repeat(n / 2)};`)),
+  fc.tuple(big, fc.constantFrom(['(', ')'], ['{', '}'], ['(int)', ''], ['-', ''], ['!', ''], ['if (r0) ', ''])).map(([n, [a, b]]) =>
+    body(`\tint r0;\n\tr0 = ${a!.repeat(n / 2 / a!.length)}1${b!.repeat(n / 2)};`)),
   sourceArb.map((s) => s.replace(/\n/g, '\r')),
   fc.tuple(sourceArb, fc.nat(), fc.constantFrom('\u{1F600}', '\u{10FFFF}', '\uD800', '\u00e9')).map(([s, k, c]) => {
     const i = k % (s.length + 1);

@@ -63,6 +63,18 @@ test('deep nesting of parentheses and braces is refused at the nesting limit', S
   assert.match(parens.err, /nesting deeper than/);
   const braces = answer(file('braces.litmus', scenario(`\t${'{'.repeat(400_000)}${'}'.repeat(400_000)}`)));
   assert.equal(braces.error, 'SMP111');
+  // Casts, unary operators, if statements and the condition nest too.
+  const nests: [string, string][] = [
+    ['casts', scenario(`\tint r0;\n\tr0 = ${'(int)'.repeat(180_000)}1;`)],
+    ['minus', scenario(`\tint r0;\n\tr0 = ${'-'.repeat(300_000)}1;`)],
+    ['ifs', scenario(`\tint r0;\n\t${'if (r0) '.repeat(110_000)}r0 = 1;`)],
+    ['cond', `C T\n{}\nP0(int *x) { }\nexists ${'('.repeat(300_000)}x=1${')'.repeat(300_000)}\n`],
+  ];
+  for (const [name, src] of nests) {
+    const r = answer(file(`${name}.litmus`, src));
+    assert.equal(r.error, 'SMP111', `${name}: ${r.err.slice(0, 300)}`);
+    assert.match(r.err, /nested deeper than|nesting deeper than/, name);
+  }
 });
 
 test('a long header comment, many statements and 999,000 blank lines are answered', SLOW, () => {

@@ -633,10 +633,10 @@ class Parser {
     if (t.kind === 'num') return { k: 'num', v: checkInt(parseNum(t), t.span), span: t.span };
     if (t.text === '(') {
       if (this.peek().kind === 'id' && TYPE_WORDS.has(this.peek().text)) {
-        // a C cast: (int)e, (int *)e: ignored
+        // a C cast: (int)e, (int *)e: ignored, but nested like any other operator
         this.optType();
         this.expect(')', "')' to close the cast");
-        return this.unary(scope);
+        return this.nested(scope, () => this.unary(scope), t.span);
       }
       const e = this.nested(scope, () => this.expr(scope), t.span);
       this.expect(')', "')'");
