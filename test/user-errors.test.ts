@@ -4,7 +4,7 @@
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ERROR_CODES, type ErrorCode } from '../src/scenario/errors.js';
@@ -116,6 +116,14 @@ test('file-system errors are coded: --trace to a missing directory or a director
   refused(cli(['replay', join(dir, 'nope.json')]), 'a missing trace', 'SMP004');
   refused(cli(['replay', traceFile, '--scenario', join(dir, 'nope.litmus')]), 'a missing --scenario', 'SMP004');
   refused(cli(['suite', join(dir, 'nothing-here')]), 'a missing suite directory', 'SMP004');
+  // A symbolic link to an ancestor directory is walked once, not until the path is too long.
+  const loop = join(dir, 'loop');
+  mkdirSync(loop);
+  symlinkSync('.', join(loop, 'again'));
+  writeFileSync(join(loop, 'SB.litmus'), read(SB));
+  const suite = cli(['suite', loop, '--no-time']);
+  assert.equal(suite.code, 0, suite.err);
+  assert.match(suite.out, /suite: 2 checks in 1 files/);
 });
 
 test('a variant module whose replacement throws, or is not a generator, is the user\'s error', () => {
