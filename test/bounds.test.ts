@@ -4,6 +4,7 @@
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,19 @@ test('--memory-max ends a search as incomplete, at the same point on every run, 
   assert.match(t.out, /^Bounds steps_max=2000 executions_max=5000000 memory_max=256KiB: INCOMPLETE: the search stopped at its memory budget/m);
   assert.match(t.out, /^Verdict incomplete$/m);
   assert.match(t.err, /Reproduce: .* --memory-max 256KiB --show-trace/);
+});
+
+test('eight threads around one PRIVATE_EXPEDITED, in a process with a small heap, end incomplete at the budget', { timeout: 120_000 }, () => {
+  const f = join(dir, 'ring8.litmus');
+  writeFileSync(f, membarrierRing(8));
+  const r = spawnSync(process.execPath, ['--max-old-space-size=96', join(ROOT, 'bin', 'smpcheck.js'), f, '--memory-max', '512KiB', '--no-time', '--json'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.signal, null, r.stderr);
+  assert.equal(r.status, 4, r.stderr);
+  const j = JSON.parse(r.stdout) as { verdict: string; incomplete_reason: string; stats: { graphs: number; memory_bytes: number } };
+  assert.equal(j.verdict, 'incomplete');
+  assert.match(j.incomplete_reason, /memory_max/);
+  assert.ok(j.stats.graphs > 0);
+  assert.doesNotMatch(r.stderr, /out of memory|FATAL/);
 });
 
 test('graph identities are compact: a kernel scenario keeps well under a kilobyte per graph', { timeout: 120_000 }, () => {
