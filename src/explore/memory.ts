@@ -1,6 +1,6 @@
 // The search's memory budget. What a search keeps grows with what it explores: the
-// distinct execution graphs (and, without reduction, the states) it has seen and
-// the interned histories they are made of. Each is counted here, exactly and in
+// distinct execution graphs (and, without reduction, the states) it has seen, the
+// distinct final states, and the interned histories they are made of. Each is counted here, exactly and in
 // bytes: the key's characters (one byte each: keys are Latin-1, src/machine/
 // packed-key.ts) plus a fixed cost per entry for the table that holds it. The count
 // is a function of the search alone, so a search stopped by the budget stops at the
@@ -10,6 +10,8 @@ import { getHeapStatistics } from 'node:v8';
 
 /** A graph key in the set of graphs seen: the Set's slot and the string's header. */
 export const GRAPH_ENTRY_BYTES = 48;
+/** A distinct final state: the Map's slot, its key's header, the outcome object and its values array (plus 8 bytes a value). */
+export const OUTCOME_ENTRY_BYTES = 96;
 /** A state of the explicit-state search: the Map's slot, the key's header, the BigInt path count. */
 export const STATE_ENTRY_BYTES = 80;
 /** An interned history step: the Map's slot, the key's header and the number. */
