@@ -140,6 +140,15 @@ test('an edited scenario source is refused; a source that fails to parse is show
   assert.equal(r.code, 1);
   assert.match(r.err, /error\[SMP001\] unexpected character '@'/);
   assert.match(r.err, /\| {2}WRITE_ONCE\(\*x, 1\) @;\n/);
+  // An error found once the embedded source has parsed (a directive) points into it too.
+  const reordered = t.scenario.source.replace(/\nP0\(/, '\nsmpcheck { frobnicate; }\n\nP0(');
+  const d = cli(['replay', tampered('directive.json', t, (x) => {
+    x.scenario.source = reordered;
+    x.scenario.sha256 = sha256(reordered);
+  })]);
+  assert.equal(d.code, 1, d.err);
+  assert.match(d.err, /error\[SMP108\] unknown directive 'frobnicate'/);
+  assert.match(d.err, /\| smpcheck \{ frobnicate; \}\n/);
 });
 
 test('a trace of an older format is refused with what to do', () => {

@@ -120,7 +120,14 @@ export function cmdReplay(io: Io, traceFile: string, o: ReplayOpts, load: (f: st
     io.err(`smpcheck: note: ${o.scenario} is not the scenario source the trace recorded; the replay compares against the recorded run all the same\n`);
   }
   const variant = replayVariant(t, traceFile, o.variant);
-  const program = new LitmusProgram(sc, t.machine, variant);
+  let program: LitmusProgram;
+  try {
+    program = new LitmusProgram(sc, t.machine, variant);
+  } catch (e) {
+    // A directive or placement error points into the source replayed, not the file on disk.
+    if (e instanceof SmpError) throw e.withSource(sc.source);
+    throw e;
+  }
   let run;
   try {
     run = runWithVariant(variant, () => runOfChoices(program, t.choices));
