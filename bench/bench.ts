@@ -21,7 +21,7 @@ const roots = dirs.length > 0 ? dirs : ['scenarios/litmus', 'scenarios/irq', 'sc
 interface Row {
   test: string; file: string; model: string; observation: string | null; expected: string | null; complete: boolean;
   outcomes: number; executions: number; sleepBlocked: number; graphs: number; steps: number; ms: number;
-  fullExecutions: string | null; fullStates: number | null; fullSteps: number; fullMs: number; agree: boolean | null; peakRssMb: number;
+  fullExecutions: string | null; fullStates: number | null; fullSteps: number; fullMs: number; agree: boolean | null; keptKb: number; peakRssMb: number;
 }
 
 const rows: Row[] = [];
@@ -47,12 +47,12 @@ if (json) {
     text += t;
     process.stdout.write(t);
   };
-  const head = ['scenario', 'machine', 'result', 'outcomes', 'executions', 'graphs', 'ratio', 'sleep-blk', 'steps', 'steps/s', 'ms', 'interleavings (no reduction)', 'states (no red.)', 'ms (no red.)', 'peak MB'];
+  const head = ['scenario', 'machine', 'result', 'outcomes', 'executions', 'graphs', 'ratio', 'sleep-blk', 'steps', 'steps/s', 'ms', 'interleavings (no reduction)', 'states (no red.)', 'ms (no red.)', 'kept KB', 'peak MB'];
   const body = rows.map((r) => [
     r.test, r.model, r.observation ?? 'INCOMPLETE', String(r.outcomes), String(r.executions), String(r.graphs),
     (r.executions / Math.max(1, r.graphs)).toFixed(2), String(r.sleepBlocked), String(r.steps),
     r.ms > 0 ? String(Math.round(r.steps / (r.ms / 1000))) : '-', r.ms.toFixed(2),
-    r.fullExecutions ?? '-', String(r.fullStates ?? '-'), r.agree === null ? '-' : r.fullMs.toFixed(1), String(r.peakRssMb),
+    r.fullExecutions ?? '-', String(r.fullStates ?? '-'), r.agree === null ? '-' : r.fullMs.toFixed(1), String(r.keptKb), String(r.peakRssMb),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => (i < 3 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join(' | ')} |`;
@@ -84,6 +84,8 @@ if (json) {
   if (scal.every((r) => r)) {
     print(`- scenario A on x86 with 2, 3, 4 CPUs: ${scal.map((r) => `${r!.graphs} graphs, ${r!.steps} steps, ${r!.ms.toFixed(0)} ms`).join('; ')}\n`);
   }
+  const kept = rows.reduce((a, r) => (r.keptKb > a.keptKb ? r : a), rows[0]!);
+  print(`- most memory kept by one reduced search (graphs and histories, as --memory-max counts it): ${kept.keptKb} KB, ${kept.test}/${kept.model}; peak RSS of any one process: ${Math.max(...rows.map((r) => r.peakRssMb))} MB\n`);
   print(`- expectations confirmed: ${rows.filter((r) => r.expected === null || r.expected === r.observation).length}/${rows.length}\n`);
   if (writeReadme) {
     const readme = join(ROOT, 'README.md');

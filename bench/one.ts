@@ -54,5 +54,7 @@ process.stdout.write(`${JSON.stringify({
   fullSteps: full?.result.steps ?? 0,
   fullMs: full?.ms ?? 0,
   agree: full === null ? null : JSON.stringify(dpor.result.outcomes) === JSON.stringify(full.result.outcomes) && dpor.result.graphs === full.result.graphs,
+  // What the reduced search kept, as its memory budget counts it (deterministic), and the process's peak.
+  keptKb: Math.round(dpor.result.memoryBytes / 1024),
   peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
 })}\n`);

@@ -162,7 +162,7 @@ test('--trace writes a valid trace that replays to the same final state', () => 
   assert.equal(t.steps.length, t.choices.length);
   const r = cli(['replay', tf]);
   assert.equal(r.code, 0);
-  assert.ok(r.out.includes('Replay matches the recorded final state'));
+  assert.ok(r.out.includes('Replay matches the recorded run'));
   // Tampered traces: a different recorded final state, an impossible choice, not a trace.
   writeFileSync(join(tmp, 'diverge.json'), JSON.stringify({ ...t, final: { '0:r0': '1', '1:r0': '1' } }));
   assert.equal(cli(['replay', join(tmp, 'diverge.json')]).code, 2);
@@ -199,7 +199,7 @@ test('a kernel variant is recorded in the trace and replayed with it', () => {
   assert.equal(t.kind, 'positive');
   const r = cli(['replay', tf]);
   assert.equal(r.code, 0, r.err);
-  assert.ok(r.out.includes('Replay matches the recorded final state'));
+  assert.ok(r.out.includes('Replay matches the recorded run'));
 });
 
 test('output is byte-for-byte deterministic with --no-time', () => {

@@ -446,7 +446,11 @@ test('SMP101: unknown shared locations in the condition and in &name', () => {
 
 test('SMP104: raise_irq to an unknown CPU or handler, unknown threads', () => {
   const irq = (raise: string): string => L('C T', '{}', 'irq h(int *x) { }', 'P0(int *x) {', `\t${raise}`, '}', 'P1(int *x) { }', 'exists (x=1)');
-  expectError(irq('raise_irq(2, h);'), 'SMP104', 5, 12, /unknown CPU 2: the scenario has CPUs 0\.\.1/);
+  // Which CPUs exist is known once the placement is: the program checks it, at the CPU argument.
+  const e = thrown(() => new LitmusProgram(parseScenario(irq('raise_irq(2, h);'), 'err.litmus'), 'x86'));
+  assert.equal(e.code, 'SMP104');
+  assert.deepEqual([e.span?.line, e.span?.col], [5, 12]);
+  assert.match(e.message, /unknown CPU 2: the scenario has CPUs 0\.\.1/);
   expectError(irq('raise_irq(99999999999999999999, h);'), 'SMP104', 5, 12, /unknown CPU/);
   expectError(irq('raise_irq(1, g);'), 'SMP104', 5, 15, /unknown interrupt handler 'g'/);
   expectError(L('C T', '{}', 'P0(int *x) { raise_irq(0, h); }', 'exists (x=1)'), 'SMP104', 3, 27, /unknown interrupt handler 'h'/);
@@ -652,7 +656,7 @@ test('formatError: the source line and a caret under the column, on a line with 
   assert.equal(lines2[2]!.slice(at, at + 2), 'r9');
 
   // Without the source: only the first line. Without a span: no line:col.
-  assert.equal(formatError(e), lines[0]);
+  assert.equal(formatError(new SmpError(e.code, e.message, e.span, e.file)), lines[0]);
   assert.match(formatError(new SmpError('SMP004', "cannot read 'x'", undefined, 'x')), /^x:? error\[SMP004\] cannot read 'x'$/);
   assert.match(formatError(new SmpError('SMP200', 'bad flag')), /^smpcheck:? error\[SMP200\] bad flag$/);
   assert.deepEqual(errorJson(e), { error: 'SMP001', message: "unexpected character '@'", file: 'dir/tab.litmus', line: 6, col: 9 });

@@ -89,7 +89,11 @@ export default {
   assert.match(r.out, /Assertion failed in 1 run: WARN_ON_ONCE\(membarrier_state != 0\) in membarrier_get_registrations\(\)/);
   assert.match(r.out, /Verdict violation/);
   assert.match(r.out, /Trace \(assertion/);
-  const replay = cli(['replay', tf]);
+  // A trace never loads the code it names: the module must be given, and be the same one.
+  const refused = cli(['replay', tf]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.err, /error\[SMP203\] the trace was made with the variant module/);
+  const replay = cli(['replay', tf, '--variant', mod]);
   assert.equal(replay.code, 0, replay.err);
   assert.match(replay.out, /Kernel assertion failed: WARN_ON_ONCE/);
   // The same without the patch: no assertion, the expectation holds.

@@ -2,6 +2,7 @@
 
 import type { CheckResult } from '../check.js';
 import { conditionLine, testKind } from '../scenario/condition.js';
+import { formatBytes } from '../explore/memory.js';
 
 export interface FormatOptions {
   time: boolean; // print wall-clock lines/fields (the only output that varies between runs)
@@ -37,12 +38,14 @@ export function formatText(r: CheckResult, o: FormatOptions): string {
   if (res.reduction) stats += `, sleep-set-blocked ${res.sleepBlocked}`;
   else stats += `, states ${res.states}, interleavings ${res.interleavings ?? 'unknown'}`;
   lines.push(stats);
-  lines.push(`Bounds steps_max=${r.bounds.stepsMax} executions_max=${r.bounds.executionsMax}: ${res.complete ? 'search complete' : `INCOMPLETE: ${res.incompleteReason}`}`);
+  lines.push(`Bounds steps_max=${r.bounds.stepsMax} executions_max=${r.bounds.executionsMax} memory_max=${formatBytes(r.bounds.memoryMax)}: ${res.complete ? 'search complete' : `INCOMPLETE: ${res.incompleteReason}`}`);
   if (res.deadlocks > 0) lines.push(`Deadlocks ${res.deadlocks}: some CPU waits forever (liveness)`);
   for (const a of res.assertions) lines.push(`Assertion failed in ${a.runs} run${a.runs === 1 ? '' : 's'}: ${a.name}`);
   if (r.expected !== null) {
     let verdictWord: string;
-    if (r.observation === null) verdictWord = r.verdict === 'violation' ? 'CONTRADICTED by a counterexample' : 'not decided';
+    if (r.observation === null) {
+      verdictWord = r.verdict === 'violation' ? 'CONTRADICTED by a counterexample' : r.verdict === 'ok' ? 'confirmed by the failed assertion found' : 'not decided';
+    }
     else if (r.verdict === 'violation') verdictWord = 'CONTRADICTED';
     else if (r.observation === r.expected || (r.expected === 'Assertion' && r.result.assertions.length > 0)
       || (r.expected === 'Deadlock' && r.result.deadlocks > 0)) verdictWord = 'confirmed';
@@ -81,7 +84,7 @@ export function toJson(r: CheckResult, o: FormatOptions): Record<string, unknown
     negative: res.negative,
     complete: res.complete,
     incomplete_reason: res.incompleteReason,
-    bounds: { steps_max: r.bounds.stepsMax, executions_max: r.bounds.executionsMax },
+    bounds: { steps_max: r.bounds.stepsMax, executions_max: r.bounds.executionsMax, memory_max: r.bounds.memoryMax },
     stats: {
       executions: res.executions,
       graphs: res.graphs,
@@ -91,7 +94,10 @@ export function toJson(r: CheckResult, o: FormatOptions): Record<string, unknown
       steps: res.steps,
       states: res.states,
       interleavings: res.interleavings === null ? null : res.interleavings.toString(),
+      memory_bytes: res.memoryBytes,
       ms: o.time ? Math.round(r.ms * 1000) / 1000 : 0,
+      // The process's peak resident memory: varies between runs, so only with times.
+      ...(o.time ? { rss_peak_bytes: process.resourceUsage().maxRSS * 1024 } : {}),
     },
   };
 }

@@ -5,7 +5,6 @@
 //                 (--tlb: the madvise shootdown microbenchmark)
 //   host tlb-ipis the TLB shootdowns each operation of a script causes on the real kernel
 
-import { readFileSync } from 'node:fs';
 import { availableParallelism, release as osRelease } from 'node:os';
 import { Command, Option } from 'commander';
 import type { ExitName } from './exit.js';
@@ -14,10 +13,11 @@ import { addHostBenchCommand } from './host-bench.js';
 import { cmdHostTlbIpis, TLB_RUNS_DEFAULT, TLB_RUNS_MAX } from './host-tlb.js';
 import { compareScript, conform, lineText, variantForRelease, type Comparison } from '../host/conform.js';
 import { runModelScript, type ModelHost, type ScriptLine } from '../host/model.js';
-import { isMemoryOp, parseScript, ScriptError } from '../host/script.js';
+import { isMemoryOp, parseScript, SCRIPT_BYTES_MAX, ScriptError } from '../host/script.js';
+import { readBounded } from '../scenario/bounded-read.js';
 import { hostAvailability, hostInfo, runHostScript } from '../host/native.js';
 import { findVariant, variants } from '../kernel/variants.js';
-import { SmpError } from '../scenario/errors.js';
+import { formatError, SmpError } from '../scenario/errors.js';
 
 interface HostOpts {
   json?: boolean;
@@ -50,7 +50,7 @@ function modelHost(io: Io, o: HostOpts, needHost: boolean): { host: ModelHost; r
   }
   let variant = o.variant ? findVariant(o.variant) : undefined;
   if (o.variant && !variant) {
-    io.err(`smpcheck host: unknown variant '${o.variant}' (${variants().map((v) => v.name).join(', ')})\n`);
+    io.err(`${formatError(new SmpError('SMP200', `unknown variant '${o.variant}' (${variants().map((v) => v.name).join(', ')})`))}\n`);
     return 'input_error';
   }
   if (!variant) {
@@ -78,13 +78,14 @@ function sideBySide(kernel: readonly ScriptLine[] | null, model: readonly Script
 function cmdHostRun(io: Io, file: string, o: HostOpts & { modelOnly?: boolean }): ExitName {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readBounded(file, SCRIPT_BYTES_MAX, 'the script');
   } catch (e) {
-    io.err(`smpcheck host run: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}\n`);
+    if (!(e instanceof SmpError)) throw e;
+    io.err(`${formatError(e)}\n`);
     return 'input_error';
   }
   if (o.cpus !== undefined && !o.modelOnly) {
-    io.err('smpcheck host run: --cpus is for --model-only (the real kernel has the CPUs it has)\n');
+    io.err(`${formatError(new SmpError('SMP200', '--cpus is for --model-only (the real kernel has the CPUs it has)'))}\n`);
     return 'input_error';
   }
   const mh = modelHost(io, o, !o.modelOnly);

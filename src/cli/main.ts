@@ -1,10 +1,13 @@
 // The smpcheck command line. Exit codes: 0 ok, 1 input error, 2 violation,
 // 3 liveness, 4 incomplete, 70 internal error (docs/cli.md).
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { fsReason, readBounded } from '../scenario/bounded-read.js';
+import { SOURCE_BYTES_MAX } from '../scenario/lexer.js';
+import { formatBytes, MEMORY_MAX_DEFAULT, parseBytes } from '../explore/memory.js';
 import { relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { checkScenario, observedLabel, parseExpectationKey, resolveVariant, type CheckOptions, type CheckResult } from '../check.js';
+import { checkScenario, observedLabel, parseExpectationKey, type CheckOptions, type CheckResult } from '../check.js';
 import { DEFAULT_KERNEL, variants } from '../kernel/variants.js';
 import { kernelFunctionNames } from '../kernel/index.js';
 import { MODELS, type ModelName } from '../machine/machine.js';
@@ -13,9 +16,9 @@ import { validateDirectives } from '../scenario/directives.js';
 import { collectLitmusFiles } from '../scenario/files.js';
 import { errorJson, formatError, SmpError } from '../scenario/errors.js';
 import type { Scenario } from '../scenario/ast.js';
-import { buildTrace, pickWitness, renderTraceText, TraceSchema, traceStep, withWarnings } from '../explore/trace.js';
-import { replayChoices, ReplayError } from '../explore/run.js';
-import { LitmusProgram } from '../litmus/program.js';
+import { buildTrace, pickWitness, renderTraceText } from '../explore/trace.js';
+import { cmdReplay } from './replay.js';
+import { runWithVariant } from '../kernel/variant-module.js';
 import type { Progress } from '../explore/types.js';
 import { VERSION } from '../version.js';
 import { EXIT, worst, type ExitName } from './exit.js';
@@ -43,6 +46,7 @@ interface CommonOpts {
   reduction: boolean;
   stepsMax?: number;
   executionsMax?: number;
+  memoryMax?: number;
   progress?: boolean;
 }
 
@@ -56,18 +60,34 @@ function positiveInt(name: string) {
   };
 }
 
-function readSource(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new SmpError('SMP004', `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`, undefined, file);
-  }
+function byteSize(name: string) {
+  return (v: string): number => {
+    const n = parseBytes(v);
+    if (n === null || n < 64 * 1024 || n > 2 ** 50) {
+      throw new SmpError('SMP200', `${name} takes a size from 64KiB, such as 512MiB, 2GiB or a number of bytes, not '${v}'`);
+    }
+    return n;
+  };
 }
 
 function loadScenario(file: string): Scenario {
-  const sc = parseScenario(readSource(file), file);
-  validateDirectives(sc);
+  const sc = parseScenario(readBounded(file, SOURCE_BYTES_MAX, 'scenario'), file);
+  try {
+    validateDirectives(sc);
+  } catch (e) {
+    if (e instanceof SmpError) throw e.withSource(sc.source);
+    throw e;
+  }
   return sc;
+}
+
+/** Writes a file the user named; a file-system error is theirs to fix (SMP004), not an internal error. */
+function writeUserFile(file: string, text: string, what: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (e) {
+    throw new SmpError('SMP004', `cannot write ${what} '${file}': ${fsReason(e)}`, undefined, file);
+  }
 }
 
 function modelsFor(opt: string | undefined): (ModelName | undefined)[] {
@@ -76,17 +96,10 @@ function modelsFor(opt: string | undefined): (ModelName | undefined)[] {
   return [opt as ModelName];
 }
 
-function reportError(io: Io, e: unknown, json: boolean | undefined): ExitName {
+/** The source an error's caret points into is the one the parser read (never the disk again). */
+function reportError(io: Io, e: unknown, json: boolean | undefined, source?: string): ExitName {
   if (e instanceof SmpError) {
-    let src: string | undefined;
-    if (e.file && e.span) {
-      try {
-        src = readFileSync(e.file, 'utf8');
-      } catch {
-        src = undefined;
-      }
-    }
-    io.err(`${formatError(e, src)}\n`);
+    io.err(`${formatError(e, source)}\n`);
     if (json) io.out(`${JSON.stringify(errorJson(e))}\n`);
     return 'input_error';
   }
@@ -112,7 +125,7 @@ function checkOpts(o: CommonOpts, model: ModelName | undefined, onProgress?: (p:
     model,
     variant: o.variant,
     reduction: o.reduction,
-    bounds: { stepsMax: o.stepsMax, executionsMax: o.executionsMax },
+    bounds: { stepsMax: o.stepsMax, executionsMax: o.executionsMax, memoryMax: o.memoryMax },
     onProgress,
   };
 }
@@ -124,6 +137,7 @@ function reproduce(file: string, model: string, o: CommonOpts): string {
   if (!o.reduction) cmd += ' --no-reduction';
   if (o.stepsMax !== undefined) cmd += ` --steps-max ${o.stepsMax}`;
   if (o.executionsMax !== undefined) cmd += ` --executions-max ${o.executionsMax}`;
+  if (o.memoryMax !== undefined) cmd += ` --memory-max ${formatBytes(o.memoryMax)}`;
   return `${cmd} --show-trace`;
 }
 
@@ -153,7 +167,7 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
         r = checkScenario(sc, checkOpts(o, model, prog), io.now);
         if (prog) io.err('\r\x1b[K');
       } catch (e) {
-        codes.push(reportError(io, e, o.json));
+        codes.push(reportError(io, e, o.json, sc.source));
         continue;
       }
       codes.push(verdictExit(r));
@@ -165,8 +179,8 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
       first = false;
       const w = o.trace || o.showTrace ? pickWitness(r) : null;
       if (w) {
-        const t = buildTrace(r, w.kind, w.choices);
-        if (o.trace) writeFileSync(o.trace, `${JSON.stringify(t, null, 1)}\n`);
+        const t = runWithVariant(r.variant, () => buildTrace(r, w.kind, w.choices));
+        if (o.trace) writeUserFile(o.trace, `${JSON.stringify(t, null, 1)}\n`, 'the trace');
         if (o.showTrace && !o.json) {
           io.out(`\nTrace (${w.kind}${w.kind === 'deadlock' ? '' : ' for the condition\'s proposition'}), ${t.steps.length} steps on ${r.model}:\n${renderTraceText(t)}\n`);
           if (t.final) io.out(`Final: ${Object.entries(t.final).map(([k, v]) => `${k}=${v};`).join(' ')}\n`);
@@ -208,7 +222,7 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
       const key = parseExpectationKey(e.key, file);
       if (typeof key === 'string') {
         const err = new SmpError('SMP107', key, e.span, file);
-        codes.push(reportError(io, err, false));
+        codes.push(reportError(io, err, false, sc.source));
         rows.push({ file: rel, test: sc.name, model: e.key, expected: e.result, observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: err.message });
         continue;
       }
@@ -230,7 +244,7 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
           io.err(`smpcheck: ${sc.name} on ${r.model}: ${status}. Reproduce: ${reproduce(rel, r.model, { ...o, variant: key.variant !== null && key.variant !== key.label ? relative(process.cwd(), key.variant) : variant })}\n`);
         }
       } catch (err) {
-        codes.push(reportError(io, err, false));
+        codes.push(reportError(io, err, false, sc.source));
         rows.push({ file: rel, test: sc.name, model: model ?? '-', expected: e.result, observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: String((err as Error).message) });
       }
     }
@@ -252,51 +266,6 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
     io.out(`suite: ${summary.checks} checks in ${files.length} files: ${summary.confirmed} confirmed, ${summary.consistent ? `${summary.consistent} consistent, ` : ''}${summary.contradicted} contradicted, ${summary.incomplete} incomplete, ${summary.liveness} liveness, ${summary.errors} errors\n`);
   }
   return worst(codes);
-}
-
-export function cmdReplay(io: Io, traceFile: string, o: { json?: boolean; scenario?: string }): ExitName {
-  const text = readSource(traceFile);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new SmpError('SMP201', `'${traceFile}' is not JSON: ${(e as Error).message}`, undefined, traceFile);
-  }
-  const parsed = TraceSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new SmpError('SMP201', `'${traceFile}' is not an smpcheck trace: ${issue.path.join('.') || '(top)'}: ${issue.message}`, undefined, traceFile);
-  }
-  const t = parsed.data;
-  const sc = o.scenario ? loadScenario(o.scenario) : parseScenario(t.scenario.source, t.scenario.file);
-  const variant = resolveVariant(t.variant ?? DEFAULT_KERNEL);
-  const program = new LitmusProgram(sc, t.machine, variant);
-  let replayed;
-  try {
-    replayed = replayChoices(program, t.choices, true);
-  } catch (e) {
-    if (e instanceof ReplayError) throw new SmpError('SMP202', `trace does not replay: ${e.message}`, undefined, traceFile);
-    throw e;
-  }
-  const { run, steps, assertion, bug, warnings } = replayed;
-  const m = run.machine;
-  const finalNow = !bug && m.quiescent()
-    ? Object.fromEntries(program.observedNames.map((n, i) => [n, program.formatValue(run.instance.observe(m.mem)[i]!)]))
-    : null;
-  const same = JSON.stringify(finalNow) === JSON.stringify(t.final) && assertion === t.assertion;
-  const replayTrace = { ...t, steps: withWarnings(steps.map((s, i) => traceStep(program, s, i)), warnings), final: finalNow };
-  if (o.json) {
-    io.out(`${JSON.stringify({ trace: traceFile, test: sc.name, machine: t.machine, steps: steps.length, final: finalNow, recorded_final: t.final, matches: same })}\n`);
-  } else {
-    io.out(`Replay of ${traceFile}: ${sc.name} on ${t.machine}, ${t.kind} execution, ${steps.length} steps\n`);
-    io.out(`${renderTraceText(replayTrace)}\n`);
-    if (assertion) io.out(`Kernel assertion failed: ${assertion}\n`);
-    // A run that ended in a BUG_ON has no final state.
-    if (!bug) io.out(finalNow ? `Final: ${Object.entries(finalNow).map(([k, v]) => `${k}=${v};`).join(' ')}\n` : `Final: none (blocked CPUs: ${m.blockedCpus().join(', ')})\n`);
-    io.out(same ? 'Replay matches the recorded final state\n' : 'Replay DIVERGES from the recorded final state\n');
-  }
-  if (!same) io.err(`smpcheck: replay of ${traceFile} diverges from the recorded final state\n`);
-  return same ? 'ok' : 'violation';
 }
 
 export function cmdVariants(io: Io, o: { json?: boolean; functions?: boolean }): ExitName {
@@ -330,6 +299,7 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
       .option('--no-reduction', 'explore every interleaving (explicit-state search) instead of DPOR')
       .option('--steps-max <n>', 'bound: steps in one execution', positiveInt('--steps-max'))
       .option('--executions-max <n>', 'bound: executions explored in one search', positiveInt('--executions-max'))
+      .option('--memory-max <size>', `bound: memory one search keeps, as counted by the engine (default ${formatBytes(MEMORY_MAX_DEFAULT)})`, byteSize('--memory-max'))
       .option('--no-time', 'omit wall-clock times, so that output is byte-for-byte reproducible')
       .option('--progress', 'report progress on stderr (default: when stderr is a terminal)')
       .option('--no-progress', 'never report progress');
@@ -362,11 +332,12 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
 
   program
     .command('replay')
-    .description('re-execute a trace written by --trace and compare its final state')
+    .description('re-execute a trace written by --trace and compare every step and its end')
     .argument('<trace>', 'trace JSON file')
     .option('--scenario <file>', 'replay on this scenario file instead of the source stored in the trace')
+    .option('--variant <file>', 'the variant module the trace was made with (checked against its recorded sha256)')
     .option('--json', 'print JSON')
-    .action((traceFile: string, opts) => setExit(cmdReplay(io, traceFile, opts)));
+    .action((traceFile: string, opts) => setExit(cmdReplay(io, traceFile, opts, loadScenario)));
 
   addHostCommands(program, io, setExit);
 
@@ -392,8 +363,9 @@ export function main(argv: string[], io: Io = defaultIo()): number {
     program.parse(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
-      return EXIT.input_error;
+      // --help and --version exit 0; help shown because a command was incomplete
+      // (`smpcheck host` without its subcommand) is a usage error, printed to stderr.
+      return e.exitCode === 0 ? EXIT.ok : EXIT.input_error;
     }
     exit = reportError(io, e, argv.includes('--json'));
   }

@@ -1,6 +1,7 @@
 // Collects final states, distinct execution graphs and witnesses during a search.
 
 import type { ExploreResult, Outcome } from './types.js';
+import { GRAPH_ENTRY_BYTES, OUTCOME_ENTRY_BYTES } from './memory.js';
 
 export class Collector {
   private readonly graphs = new Set<string>();
@@ -8,6 +9,8 @@ export class Collector {
   positive = 0;
   negative = 0;
   deadlocks = 0;
+  /** What the set of graphs and the table of final states hold, counted for the memory budget. */
+  bytes = 0;
   readonly assertions = new Map<string, number>();
   witnesses: ExploreResult['witnesses'] = { positive: null, negative: null, deadlock: null, assertion: null };
 
@@ -24,12 +27,14 @@ export class Collector {
   final(graphKey: string, values: number[], choices: () => number[]): void {
     if (this.graphs.has(graphKey)) return;
     this.graphs.add(graphKey);
+    this.bytes += GRAPH_ENTRY_BYTES + graphKey.length;
     this.onGraph?.(graphKey, choices());
     const k = values.join(',');
     let o = this.outcomes.get(k);
     if (!o) {
       o = { values, graphs: 0, positive: this.prop(values) };
       this.outcomes.set(k, o);
+      this.bytes += OUTCOME_ENTRY_BYTES + k.length + 8 * values.length;
     }
     o.graphs++;
     if (o.positive) {

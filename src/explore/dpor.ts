@@ -17,6 +17,7 @@ import type { Program } from '../litmus/program.js';
 import { Collector } from './collector.js';
 import { freshRun, type Run } from './run.js';
 import type { ExploreOptions, ExploreResult } from './types.js';
+import { memoryReason } from './memory.js';
 
 export function dependent(fa: readonly number[], pa: number, fb: readonly number[], pb: number): boolean {
   for (let i = 0; i < fa.length; i++) {
@@ -49,7 +50,9 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
   if ((program.codeLocs ?? []).length > 0) for (let c = 0; c < program.nCpus; c++) volatileProcs |= 1 << procFetch(c);
   for (let p = program.nCpus * 4; p < P; p++) volatileProcs |= 1 << p;
   const col = new Collector(prop, opts.onGraph);
-  const { stepsMax, executionsMax } = opts.bounds;
+  const { stepsMax, executionsMax, memoryMax } = opts.bounds;
+  const internedBase = interner.bytes;
+  const memoryBytes = (): number => col.bytes + interner.bytes - internedBase;
   const progressEvery = opts.progressEvery ?? 10_000;
 
   // Per event (index = depth of the state before it).
@@ -335,10 +338,6 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     if (opts.onProgress && runs % progressEvery === 0) {
       opts.onProgress({ executions, steps, graphs: col.graphCount });
     }
-    if (runs >= executionsMax) {
-      incompleteReason ??= `the search stopped after ${executionsMax} executions (executions_max)`;
-      break;
-    }
     // Backtrack to the deepest node with an unexplored, enabled, awake backtrack entry.
     let d = depth;
     let cand = 0;
@@ -348,6 +347,15 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
       if (cand !== 0) break;
     }
     if (cand === 0) break;
+    // Only a run still to do makes a bound cut the search short.
+    if (runs >= executionsMax) {
+      incompleteReason ??= `the search stopped after ${executionsMax} executions (executions_max)`;
+      break;
+    }
+    if (memoryBytes() > memoryMax) {
+      incompleteReason ??= memoryReason(memoryMax, executions);
+      break;
+    }
     nodes = d + 1;
     run = freshRun(program, interner);
     lastIdx.fill(-1);
@@ -371,6 +379,7 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     interleavings: null,
     states: null,
     steps,
+    memoryBytes: memoryBytes(),
     deadlocks: col.deadlocks,
     complete: incompleteReason === null,
     incompleteReason,

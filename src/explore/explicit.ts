@@ -15,6 +15,7 @@ import type { Program } from '../litmus/program.js';
 import { Collector } from './collector.js';
 import { freshRun, type Run } from './run.js';
 import type { ExploreOptions, ExploreResult } from './types.js';
+import { memoryReason, STATE_ENTRY_BYTES } from './memory.js';
 
 export const STATES_MAX = 5_000_000;
 
@@ -28,6 +29,10 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
   const path: number[] = [];
   let steps = 0;
   let finals = 0;
+  let visited = 0; // distinct states entered
+  const internedBase = interner.bytes;
+  let stateBytes = 0; // what `paths` holds, counted for the memory budget
+  const memoryBytes = (): number => col.bytes + stateBytes + interner.bytes - internedBase;
   let incompleteReason: string | null = null;
   let run: Run = freshRun(program, interner);
   let stale = false; // `run` is not at the state `path` leads to
@@ -51,6 +56,18 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     const key = m.stateKey();
     const known = paths.get(key);
     if (known !== undefined) return known;
+    // A new state: the bound counts it before it is visited, so a bound equal to the
+    // states needed is a complete search.
+    if (visited >= statesMax) {
+      incompleteReason ??= `the search stopped after ${statesMax} states (states_max)`;
+      return 0n;
+    }
+    if (memoryBytes() > opts.bounds.memoryMax) {
+      incompleteReason ??= memoryReason(opts.bounds.memoryMax, finals);
+      return 0n;
+    }
+    visited++;
+    stateBytes += STATE_ENTRY_BYTES + key.length;
     const en = m.enabledMask();
     if (en === 0) {
       finals++;
@@ -63,10 +80,6 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     if (path.length >= stepsMax) {
       incompleteReason ??= `an execution exceeded ${stepsMax} steps (steps_max)`;
       paths.set(key, 0n);
-      return 0n;
-    }
-    if (paths.size >= statesMax) {
-      incompleteReason ??= `the search stopped after ${statesMax} states (states_max)`;
       return 0n;
     }
     stack.push({ key, rest: en, total: 0n });
@@ -127,6 +140,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     interleavings: incompleteReason === null ? (rootCount ?? 0n) : null,
     states: paths.size,
     steps,
+    memoryBytes: memoryBytes(),
     deadlocks: col.deadlocks,
     complete: incompleteReason === null,
     incompleteReason,

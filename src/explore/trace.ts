@@ -9,9 +9,11 @@ import type { Machine, StepInfo } from '../machine/machine.js';
 import type { Program } from '../litmus/program.js';
 import { replayChoices } from './run.js';
 import { VERSION } from '../version.js';
+import { sha256 } from '../sha256.js';
 
 export const TRACE_FORMAT = 'smpcheck-trace';
-export const TRACE_VERSION = 1;
+/** 2: the scenario's sha256, the variant by name and a variant module by its sha256. */
+export const TRACE_VERSION = 2;
 
 export type TraceKind = 'positive' | 'negative' | 'deadlock' | 'assertion';
 
@@ -39,11 +41,14 @@ export const TraceSchema = z.object({
   format: z.literal(TRACE_FORMAT),
   version: z.literal(TRACE_VERSION),
   tool: z.string(),
-  scenario: z.object({ name: z.string(), file: z.string(), source: z.string() }),
+  scenario: z.object({ name: z.string(), file: z.string(), source: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
   machine: z.enum(['sc', 'x86']),
   kernel: z.string().nullable(),
+  /** The variant's name (a built-in one, or the name a variant module declares). */
   variant: z.string().nullable(),
-  bounds: z.object({ stepsMax: z.number().int(), executionsMax: z.number().int() }),
+  /** The variant module the run used, by its file and the sha256 of its source; replay needs it on the command line. */
+  variant_module: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).nullable(),
+  bounds: z.object({ stepsMax: z.number().int(), executionsMax: z.number().int(), memoryMax: z.number().int().optional() }),
   kind: z.enum(['positive', 'negative', 'deadlock', 'assertion']),
   cpus: z.array(z.string()),
   choices: z.array(z.number().int().nonnegative()).max(1_000_000),
@@ -72,28 +77,40 @@ export function pickWitness(r: CheckResult): { kind: TraceKind; choices: number[
 }
 
 export function buildTrace(r: CheckResult, kind: TraceKind, choices: number[]): Trace {
-  const program = r.program;
-  const { run, steps, assertion, bug, warnings } = replayChoices(program, choices, true);
-  const m = run.machine;
-  const final = !bug && m.quiescent()
-    ? Object.fromEntries(program.observedNames.map((n, i) => [n, program.formatValue(run.instance.observe(m.mem)[i]!)]))
-    : null;
+  const usesKernel = Boolean(r.program.kernelLayout);
+  const { values: _values, ...run } = runOfChoices(r.program, choices);
   return {
     format: TRACE_FORMAT,
     version: TRACE_VERSION,
     tool: `smpcheck ${VERSION}`,
-    scenario: { name: r.scenario.name, file: r.scenario.file, source: r.scenario.source },
+    scenario: { name: r.scenario.name, file: r.scenario.file, source: r.scenario.source, sha256: sha256(r.scenario.source) },
     machine: r.model,
-    kernel: r.program.kernelLayout ? r.variant.base : null,
-    variant: r.program.kernelLayout ? (r.variant.file ?? r.variant.name) : null,
+    kernel: usesKernel ? r.variant.base : null,
+    variant: usesKernel ? r.variant.name : null,
+    variant_module: usesKernel && r.variant.file && r.variant.sha256 ? { file: r.variant.file, sha256: r.variant.sha256 } : null,
     bounds: r.bounds,
     kind,
     cpus: r.program.cpuLabels(),
     choices,
+    ...run,
+  };
+}
+
+/** What a trace asserts about its run: the steps, the final state, who is blocked on what, the assertion. */
+export type TraceRun = Pick<Trace, 'steps' | 'final' | 'blocked' | 'waits' | 'assertion'>;
+
+/** Replays `choices` and describes the run as a trace does (throws ReplayError on an impossible choice). */
+export function runOfChoices(program: Program, choices: readonly number[]): TraceRun & { values: number[] | null } {
+  const { run, steps, assertion, bug, warnings } = replayChoices(program, choices, true);
+  const m = run.machine;
+  const values = !bug && m.quiescent() ? run.instance.observe(m.mem) : null;
+  const final = values ? Object.fromEntries(program.observedNames.map((n, i) => [n, program.formatValue(values[i]!)])) : null;
+  return {
     steps: withWarnings(steps.map((s, i) => traceStep(program, s, i)), warnings),
     final,
     ...(final === null && !bug ? { blocked: m.blockedCpus(), waits: describeWaits(program, m.blockedWaits()) } : {}),
     ...(assertion ? { assertion } : {}),
+    values,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Interner } from '../machine/machine.js';
+import { MEMORY_MAX_DEFAULT } from './memory.js';
 
 // Options, results and bounds of an exploration.
 
@@ -7,9 +8,11 @@ export interface Bounds {
   stepsMax: number;
   /** Executions explored (complete, sleep-set-blocked or cut) before the search stops. */
   executionsMax: number;
+  /** Bytes the search may keep (graphs and states seen, interned histories), as src/explore/memory.ts counts them. */
+  memoryMax: number;
 }
 
-export const DEFAULT_BOUNDS: Bounds = { stepsMax: 2_000, executionsMax: 5_000_000 };
+export const DEFAULT_BOUNDS: Bounds = { stepsMax: 2_000, executionsMax: 5_000_000, memoryMax: MEMORY_MAX_DEFAULT };
 
 export interface ExploreOptions {
   /** Dynamic partial-order reduction (true) or explicit-state search of every interleaving (false). */
@@ -57,6 +60,8 @@ export interface ExploreResult {
   deadlocks: number; // executions ending with a CPU that can never proceed
   complete: boolean;
   incompleteReason: string | null;
+  /** Bytes the search kept at its end (its peak: nothing is freed), as the memory budget counts them. */
+  memoryBytes: number;
   /** Kernel assertions that failed, with the number of runs in which each did. */
   assertions: { name: string; runs: number }[];
   witnesses: { positive: number[] | null; negative: number[] | null; deadlock: number[] | null; assertion: number[] | null };

@@ -4,6 +4,8 @@
 // task and process it acts on, so that the model can replay it.
 
 export const SCRIPT_OPS_MAX = 256;
+/** The helper's own limit (src/host/helper.c SCRIPT_BYTES_MAX); a larger script is refused before it runs. */
+export const SCRIPT_BYTES_MAX = 16 * 1024 * 1024;
 export const SCRIPT_THREAD_MAX = 8; // threads 1..8 besides thread 0
 export const SCRIPT_FORKS_MAX = 4;
 export const SCRIPT_EXECS_MAX = 4;
@@ -151,6 +153,9 @@ type ThreadState = 'alive' | 'exited';
  * problem, in line order, so a script either runs entirely or not at all.
  */
 export function parseScript(text: string, nrCpus: number): ScriptOp[] {
+  if (Buffer.byteLength(text, 'utf8') > SCRIPT_BYTES_MAX) {
+    throw new ScriptError('HOST005', 1, `the script is larger than ${SCRIPT_BYTES_MAX} bytes (script_bytes_max)`);
+  }
   const ops: ScriptOp[] = [];
   const threads = new Map<number, ThreadState>([[0, 'alive']]);
   let forks = 0;

@@ -23,6 +23,8 @@ export interface Variant {
   overrides?: Readonly<Record<string, OverrideFn>>;
   /** Where a variant module came from. */
   file?: string;
+  /** The sha256 of a variant module's source (hex): what a trace records and replay checks. */
+  sha256?: string;
 }
 
 export const DEFAULT_KERNEL = 'v6.18';

@@ -136,7 +136,7 @@ export class LitmusProgram implements Program {
     for (const t of [...scenario.threads, ...scenario.handlers]) {
       for (const r of raises(t.body)) {
         if (r.cpu >= this.nCpus) {
-          throw new SmpError('SMP104', `unknown CPU ${r.cpu}: the scenario has CPUs 0..${this.nCpus - 1}`, r.span, scenario.file);
+          throw new SmpError('SMP104', `unknown CPU ${r.cpu}: the scenario has CPUs 0..${this.nCpus - 1}`, r.cpuSpan ?? r.span, scenario.file);
         }
       }
     }

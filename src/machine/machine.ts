@@ -14,6 +14,8 @@
 
 import type { CpuCode, HandlerCode, Op, OpSite } from './ops.js';
 import { PageFault, pte_pfn, pte_present, TLB_NR_DYN_ASIDS, type Paging } from './paging.js';
+import { KeyPacker } from './packed-key.js';
+import { INTERNED_ENTRY_BYTES } from '../explore/memory.js';
 
 export type ModelName = 'sc' | 'x86';
 export const MODELS: readonly ModelName[] = ['sc', 'x86'];
@@ -115,12 +117,15 @@ interface Cpu {
 /** Hash-consing of histories so that a CPU's whole past is one integer. */
 export class Interner {
   private readonly table = new Map<string, number>();
+  /** What the table holds, counted as the search's memory budget counts (src/explore/memory.ts). */
+  bytes = 0;
   intern(parent: number, code: string): number {
     const key = `${parent}|${code}`;
     let id = this.table.get(key);
     if (id === undefined) {
       id = this.table.size + 1;
       this.table.set(key, id);
+      this.bytes += INTERNED_ENTRY_BYTES + key.length;
     }
     return id;
   }
@@ -833,30 +838,36 @@ export class Machine {
     return out;
   }
 
-  /** Identity of the execution so far: each CPU's history and each location's coherence order. */
+  /** Identity of the execution so far: each CPU's history and each location's coherence order (packed, exact). */
   graphKey(): string {
-    let s = '';
-    for (const cpu of this.cpus) s += `${cpu.hist},`;
-    s += '/';
-    for (const h of this.coHist) s += `${h},`;
-    if (this.nPages > 0) {
-      s += '/';
-      for (const h of this.walkHist) s += `${h},`;
-    }
-    return s;
+    return this.packGraph(new KeyPacker()).take();
   }
 
   /** Full state key for the explicit-state search: graph so far plus buffers and interrupt state. */
   stateKey(): string {
-    let s = this.graphKey();
-    for (const cpu of this.cpus) s += `/${this.bufLen(cpu)}:${cpu.pending}:${cpu.irqOn ? 1 : 0}`;
-    // What the TLBs hold (their fills and flushes interleave with the CPU's own steps).
+    const k = this.packGraph(new KeyPacker());
+    for (const cpu of this.cpus) k.push(this.bufLen(cpu)).push(cpu.pending >>> 0).push(cpu.irqOn ? 1 : 0);
     if (this.nPages > 0) {
-      for (const cpu of this.cpus) s += `/${cpu.cr3Mm}:${cpu.cr3Asid}:${cpu.tlbPte.join(':')}:${cpu.tlbVer.join(':')}`;
+      // What the TLBs hold (their fills and flushes interleave with the CPU's own steps).
+      for (const cpu of this.cpus) {
+        k.push(cpu.cr3Mm).push(cpu.cr3Asid);
+        for (let i = 0; i < cpu.tlbPte.length; i++) k.push(cpu.tlbPte[i]!).push(cpu.tlbVer[i]!);
+      }
       // Property S1's bookkeeping: the flushes in progress and what completed ones covered.
-      for (const f of this.flushing) s += `/${f ? [...f].join(';') : '-'}`;
-      s += `/${[...this.flushedVer].sort((a, b) => a[0] - b[0]).join(';')}`;
+      for (const f of this.flushing) {
+        k.push(f ? f.size + 1 : 0);
+        for (const [l, v] of f ?? []) k.push(l).push(v);
+      }
+      k.push(this.flushedVer.size);
+      for (const [l, v] of [...this.flushedVer].sort((x, y) => x[0] - y[0])) k.push(l).push(v);
     }
-    return s;
+    return k.take();
+  }
+
+  private packGraph(k: KeyPacker): KeyPacker {
+    for (const cpu of this.cpus) k.push(cpu.hist);
+    for (const h of this.coHist) k.push(h);
+    for (const h of this.walkHist) k.push(h);
+    return k;
   }
 }

@@ -44,7 +44,7 @@ export type Stmt =
   | { k: 'eval'; e: Expr; span: Span } // an expression statement, e.g. atomic_inc(a) or xchg(x, 1)
   | { k: 'if'; c: Expr; then: Stmt[]; else: Stmt[]; span: Span }
   | { k: 'irq'; enable: boolean; fn: string; span: Span }
-  | { k: 'raise_irq'; cpu: number; handler: number; span: Span }
+  | { k: 'raise_irq'; cpu: number; handler: number; span: Span; /** The CPU argument's position. */ cpuSpan?: Span }
   | { k: 'exit'; span: Span } // the thread exits (the exit system call: do_exit() -> exit_mm())
   | { k: 'kthread_mm'; use: boolean; span: Span } // kthread_use_mm() / kthread_unuse_mm() of the process's mm
   /** fork(Pn) / clone(Pn): thread Pn starts now, in a copy of this mm (fork) or in this mm (clone with CLONE_VM). */

@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   SMP200: 'bad command-line argument',
   SMP201: 'malformed trace file',
   SMP202: 'trace does not replay on this scenario',
+  SMP203: 'variant module missing or not the one the trace recorded',
+  SMP204: 'variant module failed while the model ran',
   SMP301: 'division by zero at run time',
   SMP302: 'arithmetic on a pointer value at run time',
   SMP303: 'dereference of a value that is not a pointer at run time',
@@ -40,6 +42,8 @@ export class SmpError extends Error {
   readonly code: ErrorCode;
   readonly file: string | undefined;
   readonly span: Span | undefined;
+  /** The text the span points into, when it is not the file on disk (a trace's embedded source). */
+  source: string | undefined;
 
   constructor(code: ErrorCode, message: string, span?: Span, file?: string) {
     super(message);
@@ -50,30 +54,83 @@ export class SmpError extends Error {
   }
 
   withFile(file: string): SmpError {
-    return this.file !== undefined ? this : new SmpError(this.code, this.message, this.span, file);
+    if (this.file !== undefined) return this;
+    const e = new SmpError(this.code, this.message, this.span, file);
+    e.source = this.source;
+    return e;
+  }
+
+  /** Keeps the first source attached: the text the parser read. */
+  withSource(source: string): SmpError {
+    this.source ??= source;
+    return this;
   }
 }
+
+/** The widest source line an error echoes; a longer one is cut around the caret. */
+export const ECHO_CHARS_MAX = 100;
 
 /** `file:line:col error[SMPnnn] message`, the source line and a caret under the span. */
 export function formatError(err: SmpError, source?: string): string {
   const where = err.span
     ? `${err.file ?? '<input>'}:${err.span.line}:${err.span.col}`
     : (err.file ?? 'smpcheck');
-  let out = `${where} error[${err.code}] ${err.message}`;
-  if (err.span && source !== undefined) {
-    const lines = source.split('\n');
-    const text = (lines[err.span.line - 1] ?? '').replace(/\t/g, ' ');
+  let out = `${where} error[${err.code}] ${clip(err.message, 4 * ECHO_CHARS_MAX)}`;
+  const src = err.source ?? source;
+  if (err.span && src !== undefined) {
+    const { text, col, len } = echoLine(src, err.span);
     const gutter = String(err.span.line).length;
     const pad = ' '.repeat(gutter);
-    out += `\n${pad} |\n${err.span.line} | ${text}\n${pad} | ${' '.repeat(Math.max(0, err.span.col - 1))}${'^'.repeat(Math.max(1, err.span.len))}`;
+    out += `\n${pad} |\n${err.span.line} | ${text}\n${pad} | ${' '.repeat(col - 1)}${'^'.repeat(len)}`;
   }
   return out;
+}
+
+function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max)}… (${s.length - max} more characters)`;
+}
+
+/**
+ * The span's line as it is echoed: tabs as spaces, at most ECHO_CHARS_MAX characters
+ * (code points) around the caret, with '…' where it was cut; and the caret's column
+ * and length on the echoed text. Only the one line is looked at.
+ */
+export function echoLine(source: string, span: Span): { text: string; col: number; len: number } {
+  let start = 0;
+  for (let l = 1; l < span.line; l++) {
+    const k = source.indexOf('\n', start);
+    if (k < 0) {
+      start = source.length;
+      break;
+    }
+    start = k + 1;
+  }
+  let end = source.indexOf('\n', start);
+  if (end < 0) end = source.length;
+  // Look at no more of the line than the caret needs.
+  const take = Math.min(end, start + 2 * (span.col + ECHO_CHARS_MAX));
+  const chars = Array.from(source.slice(start, take).replace(/\t/g, ' ').replace(/\r$/, ''));
+  const cut = take < end;
+  const at = Math.max(1, span.col);
+  let col = at;
+  let len = Math.max(1, span.len);
+  let from = 0;
+  if (col - 1 + Math.min(len, 10) > ECHO_CHARS_MAX) from = Math.max(0, col - 1 - Math.floor(ECHO_CHARS_MAX / 2));
+  const to = Math.min(chars.length, from + ECHO_CHARS_MAX);
+  let text = chars.slice(from, to).join('');
+  if (from > 0) {
+    text = `…${text}`;
+    col = col - from + 1;
+  }
+  if (to < chars.length || cut) text += '…';
+  len = Math.max(1, Math.min(len, to - (at - 1)));
+  return { text, col, len };
 }
 
 export function errorJson(err: SmpError): object {
   return {
     error: err.code,
-    message: err.message,
+    message: clip(err.message, 4 * ECHO_CHARS_MAX),
     file: err.file ?? null,
     line: err.span?.line ?? null,
     col: err.span?.col ?? null,

@@ -30,10 +30,12 @@ const PUNCT = [
 ];
 
 export const SOURCE_CHARS_MAX = 1_000_000;
+/** A file larger than this cannot be under SOURCE_CHARS_MAX (UTF-8 takes at most 3 bytes per UTF-16 unit). */
+export const SOURCE_BYTES_MAX = 3 * SOURCE_CHARS_MAX;
 
 export function lex(src: string): Lexed {
   if (src.length > SOURCE_CHARS_MAX) {
-    throw new SmpError('SMP111', `file is longer than ${SOURCE_CHARS_MAX} characters`, { line: 1, col: 1, len: 1 });
+    throw new SmpError('SMP111', `file is longer than ${SOURCE_CHARS_MAX} characters (source_chars_max)`, { line: 1, col: 1, len: 1 });
   }
   const tokens: Token[] = [];
   const comments: Comment[] = [];
@@ -43,17 +45,24 @@ export function lex(src: string): Lexed {
   const n = src.length;
   let depth = 0;
 
+  // Columns count characters (code points): the second half of a surrogate pair
+  // does not move the column.
   const advance = (k: number): void => {
     for (let j = 0; j < k; j++) {
-      if (src.charCodeAt(i) === 10) {
+      const u = src.charCodeAt(i);
+      if (u === 10) {
         line++;
         col = 1;
-      } else {
+      } else if (!(u >= 0xdc00 && u <= 0xdfff && i > 0 && isHighSurrogate(src.charCodeAt(i - 1)))) {
         col++;
       }
       i++;
     }
   };
+  // Each search moves forward only, so the whole scan stays linear in the input
+  // (a file of unclosed '(* ' openers must not rescan the rest of the file for each).
+  const nextClose = forwardFinder(src, '*)');
+  const nextEol = forwardFinder(src, '\n');
 
   while (i < n) {
     const c = src[i]!;
@@ -65,9 +74,9 @@ export function lex(src: string): Lexed {
     // '(*' opens an OCaml-style comment outside braces; inside a thread body it is
     // a comment only when a space follows and '*)' closes it on the same line
     // ('READ_ONCE(*x)' and 'READ_ONCE(* x)' are code).
-    if (c === '(' && src[i + 1] === '*' && (depth === 0 || (/\s/.test(src[i + 2] ?? '') && commentOnLine(src, i)))) {
-      const end = src.indexOf('*)', i + 2);
-      if (end < 0) throw new SmpError('SMP002', 'unterminated comment: "(*" without "*)"', { ...start, len: 2 });
+    if (c === '(' && src[i + 1] === '*' && (depth === 0 || (/\s/.test(src[i + 2] ?? '') && nextClose(i + 2) < nextEol(i)))) {
+      const end = nextClose(i + 2);
+      if (end >= n) throw new SmpError('SMP002', 'unterminated comment: "(*" without "*)"', { ...start, len: 2 });
       const text = src.slice(i + 2, end);
       advance(end + 2 - i);
       comments.push({ text, span: start });
@@ -120,7 +129,8 @@ export function lex(src: string): Lexed {
     }
     const p = PUNCT.find((q) => src.startsWith(q, i));
     if (p === undefined) {
-      const shown = c.charCodeAt(0) < 32 ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : c;
+      const cp = src.codePointAt(i)!;
+      const shown = cp < 32 || cp === 0x7f ? `\\x${cp.toString(16).padStart(2, '0')}` : String.fromCodePoint(cp);
       throw new SmpError('SMP001', `unexpected character '${shown}'`, start);
     }
     if (p === '{') depth++;
@@ -132,8 +142,24 @@ export function lex(src: string): Lexed {
   return { tokens, comments };
 }
 
-function commentOnLine(src: string, i: number): boolean {
-  const eol = src.indexOf('\n', i);
-  const close = src.indexOf('*)', i + 2);
-  return close >= 0 && (eol < 0 || close < eol);
+function isHighSurrogate(u: number): boolean {
+  return u >= 0xd800 && u <= 0xdbff;
+}
+
+/**
+ * `find(from)` is the index of the next `needle` at or after `from` (src.length if
+ * none). Queries must not go backwards past an earlier answer; each part of the
+ * input is then searched once.
+ */
+function forwardFinder(src: string, needle: string): (from: number) => number {
+  let asked = -1;
+  let at = -1;
+  return (from: number): number => {
+    if (asked < 0 || from < asked || from > at) {
+      const k = src.indexOf(needle, from);
+      at = k < 0 ? src.length : k;
+      asked = from;
+    }
+    return at;
+  };
 }

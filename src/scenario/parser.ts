@@ -13,8 +13,9 @@ import {
   type Register, type RmwOp, type Scenario, type Stmt, type Thread, type Value, KERNEL_OBSERVABLES,
 } from './ast.js';
 import { SmpError, type Span } from './errors.js';
-import { lex, type Comment, type Token } from './lexer.js';
+import { lex, SOURCE_CHARS_MAX, type Comment, type Token } from './lexer.js';
 import { UAPI_CONSTANTS } from '../kernel/uapi.js';
+import { CPUS_MAX } from '../machine/machine.js';
 
 export const THREADS_MAX = 8;
 export const HANDLERS_MAX = 8;
@@ -42,11 +43,16 @@ interface ThreadScope {
   inRseq?: boolean;
 }
 
-export function parseScenario(source: string, file = '<input>'): Scenario {
+export function parseScenario(text: string, file = '<input>'): Scenario {
+  // A lone CR (classic Mac line endings) ends a line like LF does; CRLF stays as is.
+  const source = text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
   try {
+    if (source.length > SOURCE_CHARS_MAX) {
+      throw new SmpError('SMP111', `file is longer than ${SOURCE_CHARS_MAX} characters (source_chars_max)`, { line: 1, col: 1, len: 1 });
+    }
     return new Parser(source, file).parseFile();
   } catch (e) {
-    if (e instanceof SmpError) throw e.withFile(file);
+    if (e instanceof SmpError) throw e.withFile(file).withSource(source);
     throw e;
   }
 }
@@ -60,7 +66,6 @@ class Parser {
   private regInits: { thread: number; reg: string; value: Value; ptr: boolean; span: Span }[] = [];
   private handlerNames = new Map<string, number>();
   private pendingRaises: { stmt: Extract<Stmt, { k: 'raise_irq' }>; name: string; span: Span }[] = [];
-  private pendingRaiseCpus: { cpu: number; span: Span }[] = [];
   private nodes = 0; // operators and calls in the current statement or condition
   private usesKernel = false;
   private readonly codeLocs = new Set<number>();
@@ -132,11 +137,6 @@ class Parser {
       const h = this.handlerNames.get(r.name);
       if (h === undefined) throw new SmpError('SMP104', `unknown interrupt handler '${r.name}'`, r.span);
       r.stmt.handler = h;
-    }
-    for (const r of this.pendingRaiseCpus) {
-      if (r.cpu >= threads.length) {
-        throw new SmpError('SMP104', `unknown CPU ${r.cpu}: the scenario has CPUs 0..${threads.length - 1}`, r.span);
-      }
     }
     this.applyRegInits(threads);
 
@@ -216,7 +216,7 @@ class Parser {
         prose.push(text);
       }
     });
-    const description = prose.join('\n').replace(/^\s+|\s+$/g, '');
+    const description = prose.join('\n').trim();
     return { expectations, description };
   }
 
@@ -633,10 +633,10 @@ class Parser {
     if (t.kind === 'num') return { k: 'num', v: checkInt(parseNum(t), t.span), span: t.span };
     if (t.text === '(') {
       if (this.peek().kind === 'id' && TYPE_WORDS.has(this.peek().text)) {
-        // a C cast: (int)e, (int *)e: ignored
+        // a C cast: (int)e, (int *)e: ignored, but nested like any other operator
         this.optType();
         this.expect(')', "')' to close the cast");
-        return this.unary(scope);
+        return this.nested(scope, () => this.unary(scope), t.span);
       }
       const e = this.nested(scope, () => this.expr(scope), t.span);
       this.expect(')', "')'");
@@ -779,9 +779,10 @@ class Parser {
       this.expect(',', "','");
       const h = this.expectId('interrupt handler name');
       this.expect(')', "')'");
-      const stmt: Extract<Stmt, { k: 'raise_irq' }> = { k: 'raise_irq', cpu, handler: -1, span: t.span };
+      // Which CPUs exist depends on the 'cpu N runs ...' directives: LitmusProgram checks it.
+      if (!Number.isSafeInteger(cpu) || cpu >= CPUS_MAX) throw new SmpError('SMP104', `unknown CPU ${cpuTok.text}`, cpuTok.span);
+      const stmt: Extract<Stmt, { k: 'raise_irq' }> = { k: 'raise_irq', cpu, handler: -1, span: t.span, cpuSpan: cpuTok.span };
       this.pendingRaises.push({ stmt, name: h.text, span: h.span });
-      this.pendingRaiseCpus.push({ cpu, span: cpuTok.span });
       return stmt;
     }
     const e = this.callExpr(scope);
