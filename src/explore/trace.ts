@@ -192,6 +192,8 @@ function describeOp(program: Program, s: StepInfo): string {
       return `instruction fetch: ${fetchedText(program, s)}`;
     case 'walk':
       return `page walk: ${loc} = ${val}, ${s.note}`;
+    case 'psc-evict':
+      return `paging-structure cache ${s.note}`;
     case 'fault':
       return `${s.fn}(${loc}): page fault (${s.note})`;
     case 'cr3':

@@ -25,6 +25,11 @@ export * from './arch/x86/entry/syscall_64.js';
 export * from './arch/x86/kernel/idt.js';
 export * from './arch/x86/mm/tlb.js';
 export * from './arch/x86/sync_core.js';
+export * from './arch/x86/mm/fault.js';
+export * from './mm/memory.js';
+export * from './mm/madvise.js';
+export * from './mm/mmap.js';
+export * from './mm/page_alloc.js';
 
 /** What a variant module exports (default export). */
 export interface VariantModule {

@@ -65,8 +65,16 @@ export const ctx_id = (mm: number): number => mm + 1;
 /** Where the TLB shootdown state lives (scenarios with user pages). */
 export interface TlbLayout {
   nPages: number;
-  /** pte[mm][vpn]: the page-table entry of page vpn in mm (mm 0, init_mm, has none). */
-  pte: number[][];
+  /** pmd[mm]: the PMD entry of mm (0: none, t + 1: page-table page t). */
+  pmd: number[];
+  /** tablePte[t][vpn]: the PTE of page vpn in page-table page t. */
+  tablePte: number[][];
+  /** tableOwner[t]: a check location: the mm page-table page t belongs to (0: free), for property S2. */
+  tableOwner: number[];
+  /** The free page-table pages, a bitmap. */
+  freeTables: number;
+  /** Per mm: which pages are mapped (the VMAs, a bitmap): munmap() clears a page's bit. */
+  vma: number[];
   /** Per mm: the page-table lock (pte_offset_map_lock()). */
   ptl: number[];
   /** frame[pfn]: the data word of page frame pfn (pfn < nPages: the pages' first frames; then free frames). */
@@ -233,7 +241,10 @@ export class KernelLayout {
     const pages = config.pages ?? [];
     if (pages.length > 0) {
       const n = pages.length;
-      const t: TlbLayout = { nPages: n, pte: [[]], ptl: [0], frame: [], freeFrames: 0, tlbGen: [0], cpumask: [0], loadedMm: [], isLazy: [], info: [] };
+      const t: TlbLayout = {
+        nPages: n, pmd: [-1], tablePte: [], tableOwner: [], freeTables: 0, vma: [0], ptl: [0], frame: [], freeFrames: 0, tlbGen: [0], cpumask: [0],
+        loadedMm: [], isLazy: [], info: [],
+      };
       // Frames: page v starts in frame v; as many free frames again for faults to
       // take; the last is the shared zero page (mapped read-only, never written).
       for (let f = 0; f < 2 * n; f++) t.frame[f] = alloc(`frame ${f}`, f < n ? pages[f]!.init : 0);
@@ -241,9 +252,18 @@ export class KernelLayout {
       let free = 0;
       for (let f = n; f < 2 * n; f++) free |= 1 << f;
       t.freeFrames = alloc('free page frames', free);
+      // Page-table pages: one per mm and a spare; the process's (mm 1) is table 0, which maps the pages at the start.
+      const nTables = this.nrMms + 1;
+      for (let tb = 0; tb < nTables; tb++) {
+        t.tablePte[tb] = pages.map((p, v) => alloc(`page table ${tb}: PTE of ${p.name}`, tb === 0 ? mk_pte(v) : 0));
+        t.tableOwner[tb] = alloc(`(check) page table ${tb} owner`, tb === 0 ? 1 : 0);
+      }
+      let freeTables = 0;
+      for (let tb = 1; tb < nTables; tb++) freeTables |= 1 << tb;
+      t.freeTables = alloc('free page-table pages', freeTables);
       for (let m = 1; m <= this.nrMms; m++) {
-        // Only the scenario's process (mm 1) maps the pages at the start.
-        t.pte[m] = pages.map((p, v) => alloc(`mm${m}: PTE of ${p.name}`, m === 1 ? mk_pte(v) : 0));
+        t.pmd[m] = alloc(`mm${m}: PMD`, m === 1 ? 1 : 0);
+        t.vma[m] = alloc(`mm${m}: VMAs (mapped pages)`, m === 1 ? (1 << n) - 1 : 0);
         t.ptl[m] = alloc(`mm${m}->page_table_lock`, 0);
         t.tlbGen[m] = alloc(`mm${m}->context.tlb_gen`, 0);
         let mask = 0;
@@ -264,7 +284,12 @@ export class KernelLayout {
 
   /** Is loc a PTE (its values are page-table entries)? */
   isPte(loc: number): boolean {
-    return this.tlb?.pte.some((row) => row.includes(loc)) ?? false;
+    return this.tlb?.tablePte.some((row) => row.includes(loc)) ?? false;
+  }
+
+  /** Is loc a PMD entry (its values are page-table pages)? */
+  isPmd(loc: number): boolean {
+    return this.tlb?.pmd.includes(loc) ?? false;
   }
 
   /** Is loc some CPU's cpu_tlbstate.loaded_mm (its values are mms)? */

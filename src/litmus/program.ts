@@ -15,6 +15,7 @@ import { fenceOp } from './arch.js';
 import { Kernel, KernelLayout, TIMER_VECTORS, type KernelConfig } from '../kernel/kernel.js';
 import { sys_membarrier } from '../kernel/sched/membarrier.js';
 import { sys_madvise } from '../kernel/mm/madvise.js';
+import { sys_munmap } from '../kernel/mm/mmap.js';
 import { pte_pfn, pte_present, type Paging } from '../machine/paging.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from '../kernel/variants.js';
 import { try_to_wake_up } from '../kernel/sched/core.js';
@@ -168,9 +169,10 @@ export class LitmusProgram implements Program {
       if (T) {
         const vpnOf = user.map((_, loc) => this.pageOf.get(loc) ?? -1);
         const cr3Mm = this.firstTask.map((t) => (t === 0 ? 0 : taskMms[t - 1]!));
-        this.paging = { vpnOf, nPages: T.nPages, pteLoc: T.pte, frameLoc: T.frame, cr3Mm };
-        if (this.nCpus * (4 + T.nPages) > PROCS_MAX) {
-          throw new SmpError('SMP109', `${this.nCpus} CPUs with ${T.nPages} user pages need ${this.nCpus * (4 + T.nPages)} processes (four per CPU and a page walker per CPU and page): at most ${PROCS_MAX}`, scenario.directives.find((d) => d.name === 'mmap')!.span, scenario.file);
+        this.paging = { vpnOf, nPages: T.nPages, pmdLoc: T.pmd, tablePte: T.tablePte, tableOwner: T.tableOwner, frameLoc: T.frame, cr3Mm };
+        const procs = this.nCpus * (5 + T.nPages);
+        if (procs > PROCS_MAX) {
+          throw new SmpError('SMP109', `${this.nCpus} CPUs with ${T.nPages} user pages need ${procs} processes (four per CPU, a page walker per CPU and page, a paging-structure-cache evictor per CPU): at most ${PROCS_MAX}`, scenario.directives.find((d) => d.name === 'mmap')!.span, scenario.file);
         }
       }
     } else {
@@ -248,6 +250,7 @@ export class LitmusProgram implements Program {
     if (L?.isTaskMm(loc)) return v === 0 ? 'NULL' : `mm${v}`;
     if (L?.isLoadedMm(loc)) return v === 0 ? 'init_mm' : v < 0 ? 'LOADED_MM_SWITCHING' : `mm${v}`;
     if (L?.isPte(loc)) return pte_present(v) ? `frame ${pte_pfn(v)}${v & 2 ? '' : ' (read-only)'}` : 'none';
+    if (L?.isPmd(loc)) return v === 0 ? 'none' : `page table ${v - 1}`;
     return this.formatValue(v);
   }
 
@@ -260,7 +263,8 @@ export class LitmusProgram implements Program {
     const vpn = this.pageOf.get(loc);
     const T = this.kernelLayout?.tlb;
     if (vpn === undefined || !T) return mem[loc]!;
-    const pte = mem[T.pte[1]![vpn]!]!;
+    const table = mem[T.pmd[1]!]! - 1;
+    const pte = table >= 0 ? mem[T.tablePte[table]![vpn]!]! : 0;
     return pte_present(pte) ? mem[T.frame[pte_pfn(pte)]!]! : 0;
   }
 
@@ -611,7 +615,7 @@ function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, 
         const vpn = ctx.pageOf.get(deref(args[0]!, e.span, file)) ?? -1;
         if (vpn < 0) throw new SmpError('SMP303', `${e.name}() of a location that is not a user page: name it in the 'mmap' directive`, e.span, file);
         for (const a of args.slice(1)) noPtr(a, e.span, file);
-        if (e.name === 'munmap') throw new SmpError('SMP103', 'munmap() is not modelled yet (madvise(p, MADV_DONTNEED) is)', e.span, file);
+        if (e.name === 'munmap') return yield* do_syscall_64(ctx.kernel, ctx.cpu, sys_munmap(ctx.kernel, ctx.cpu, vpn));
         return yield* do_syscall_64(ctx.kernel, ctx.cpu, sys_madvise(ctx.kernel, ctx.cpu, vpn, args[1]!));
       }
       for (const a of args) noPtr(a, e.span, file);

@@ -112,6 +112,10 @@ interface Cpu {
   /** Paging: per (PCID, page), index asid * nPages + vpn: the PTE the entry holds (0: no entry), and its version (the PTE's writes in memory when it was read). */
   tlbPte: number[];
   tlbVer: number[];
+  /** Paging: per TLB entry, the location of the PTE it was read from. */
+  tlbSrc: number[];
+  /** Paging: per PCID, the page-table page the paging-structure cache holds (-1: none). */
+  psc: number[];
 }
 
 /** Hash-consing of histories so that a CPU's whole past is one integer. */
@@ -132,6 +136,18 @@ export class Interner {
   get size(): number {
     return this.table.size;
   }
+}
+
+/** A page walk as the machine would do it now (Machine.walk()). */
+interface Walk {
+  pteLoc: number;
+  pte: number;
+  /** The TLB entry's index: asid * nPages + vpn. */
+  slot: number;
+  /** The page-table page walked (-1: none), and whether the paging-structure cache gave it. */
+  table: number;
+  viaPsc: boolean;
+  pmdLoc: number;
 }
 
 /** What a step did, for traces. */
@@ -177,6 +193,8 @@ export class Machine {
   private readonly nPages: number;
   /** Per (CPU, page): the history of the page walker's fills (part of the execution's identity). */
   private readonly walkHist: number[];
+  /** The first footprint object of the paging objects (TLB entries, CR3s, caches, S1 marks). */
+  private readonly objBase: number;
   /** Per location: how many writes have reached memory (a PTE's version). */
   private readonly coLen: number[];
   /**
@@ -219,7 +237,9 @@ export class Machine {
     this.codeIndex = new Map(codeLocs.map((l, i) => [l, i]));
     this.paging = paging;
     this.nPages = paging?.nPages ?? 0;
-    this.walkHist = new Array<number>(nCpus * this.nPages).fill(0);
+    // One history per page walker, then one per paging-structure-cache evictor.
+    this.walkHist = new Array<number>(nCpus * this.nPages + (this.nPages > 0 ? nCpus : 0)).fill(0);
+    this.objBase = this.nLocs + 2 * nCpus + nCpus * codeLocs.length;
     this.coLen = init.map(() => 0);
     this.flushing = new Array<Map<number, number> | null>(nCpus).fill(null);
     if (this.procCount > PROCS_MAX) throw new Error(`internal: ${this.procCount} processes (more than ${PROCS_MAX})`);
@@ -228,6 +248,7 @@ export class Machine {
       const cpu: Cpu = {
         ctx: [], buf: [], bufHead: 0, irqOn: true, pending: program.initialPending?.(c) ?? 0, stores: 0, hist: 0, icache: codeLocs.map((l) => init[l]!),
         cr3Mm: paging?.cr3Mm[c] ?? 0, cr3Asid: 0, tlbPte: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbVer: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0),
+        tlbSrc: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(-1), psc: new Array<number>(this.nPages > 0 ? TLB_NR_DYN_ASIDS : 0).fill(-1),
       };
       const gen = program.task(c);
       if (gen) {
@@ -271,7 +292,7 @@ export class Machine {
   }
 
   get procCount(): number {
-    return this.nCpus * (PROCS_PER_CPU + this.nPages);
+    return this.nCpus * (PROCS_PER_CPU + this.nPages) + (this.nPages > 0 ? this.nCpus : 0);
   }
 
   /** The page walker of CPU c for page vpn (after every CPU's four processes). */
@@ -282,7 +303,8 @@ export class Machine {
   /** The CPU process p belongs to. */
   cpuOf(p: number): number {
     const base = this.nCpus * PROCS_PER_CPU;
-    return p < base ? cpuOfProc(p) : ((p - base) / this.nPages) | 0;
+    const evictors = this.nCpus * (PROCS_PER_CPU + this.nPages);
+    return p < base ? cpuOfProc(p) : p < evictors ? ((p - base) / this.nPages) | 0 : p - evictors;
   }
 
   kindOf(p: number): ProcKind {
@@ -293,12 +315,17 @@ export class Machine {
 
   /** Footprint object: CPU c's TLB entry for (asid, vpn). */
   private tlbLoc(c: number, asid: number, vpn: number): number {
-    return this.nLocs + 2 * this.nCpus + this.nCpus * this.codeLocs.length + (c * TLB_NR_DYN_ASIDS + asid) * this.nPages + vpn;
+    return this.objBase + (c * TLB_NR_DYN_ASIDS + asid) * this.nPages + vpn;
   }
 
   /** Footprint object: CPU c's CR3. */
   private cr3Loc(c: number): number {
-    return this.nLocs + 2 * this.nCpus + this.nCpus * this.codeLocs.length + this.nCpus * TLB_NR_DYN_ASIDS * this.nPages + c;
+    return this.objBase + this.nCpus * TLB_NR_DYN_ASIDS * this.nPages + c;
+  }
+
+  /** Footprint object: CPU c's paging-structure cache for PCID asid. */
+  private pscLoc(c: number, asid: number): number {
+    return this.objBase + this.nCpus * TLB_NR_DYN_ASIDS * this.nPages + this.nCpus + c * TLB_NR_DYN_ASIDS + asid;
   }
 
   /**
@@ -306,7 +333,7 @@ export class Machine {
    * S1): written when a flush completes, read by every user access through that PTE.
    */
   private flushedLoc(pteLoc: number): number {
-    return this.nLocs + 2 * this.nCpus + this.nCpus * this.codeLocs.length + this.nCpus * TLB_NR_DYN_ASIDS * this.nPages + this.nCpus + pteLoc;
+    return this.objBase + this.nCpus * TLB_NR_DYN_ASIDS * this.nPages + this.nCpus + this.nCpus * TLB_NR_DYN_ASIDS + pteLoc;
   }
 
   /** The page of location loc, or -1 when it is not a user page. */
@@ -314,10 +341,43 @@ export class Machine {
     return this.paging !== null && loc < this.paging.vpnOf.length ? this.paging.vpnOf[loc]! : -1;
   }
 
-  /** The PTE a walk of page vpn reads now on CPU c (memory, not the store buffer), its location, and the entry's index. */
-  private walk(cpu: Cpu, vpn: number): { pteLoc: number; pte: number; slot: number } {
-    const pteLoc = this.paging!.pteLoc[cpu.cr3Mm]?.[vpn] ?? -1;
-    return { pteLoc, pte: pteLoc >= 0 ? this.mem[pteLoc]! : 0, slot: cpu.cr3Asid * this.nPages + vpn };
+  /**
+   * A walk of page vpn on a CPU now: the page-table page from the paging-structure
+   * cache, else from the PMD in memory; then the PTE in memory (never the store
+   * buffer). `slot` is the TLB entry's index.
+   */
+  private walk(cpu: Cpu, vpn: number): Walk {
+    const P = this.paging!;
+    const pmdLoc = P.pmdLoc[cpu.cr3Mm] ?? -1;
+    let table = cpu.psc[cpu.cr3Asid] ?? -1;
+    const viaPsc = table >= 0;
+    if (!viaPsc && pmdLoc >= 0) table = this.mem[pmdLoc]! - 1;
+    const pteLoc = table >= 0 ? P.tablePte[table]![vpn]! : -1;
+    return { pteLoc, pte: pteLoc >= 0 ? this.mem[pteLoc]! : 0, slot: cpu.cr3Asid * this.nPages + vpn, table, viaPsc, pmdLoc };
+  }
+
+  /** The footprint of a walk: CR3, the cache or the PMD, the PTE (and, through the cache, the table's owner for S2). */
+  private walkFoot(c: number, cpu: Cpu, w: Walk, out: number[]): void {
+    out.push((this.cr3Loc(c) << 2) | ACC_R);
+    if (w.viaPsc) out.push((this.pscLoc(c, cpu.cr3Asid) << 2) | ACC_R, (this.paging!.tableOwner[w.table]! << 2) | ACC_M);
+    else if (w.pmdLoc >= 0) out.push((w.pmdLoc << 2) | ACC_M, (this.pscLoc(c, cpu.cr3Asid) << 2) | ACC_W);
+    if (w.pteLoc >= 0) out.push((w.pteLoc << 2) | ACC_M);
+  }
+
+  /** A walk happened: the cache keeps the table it found; S2 is checked for a walk through the cache. */
+  private walked(c: number, cpu: Cpu, w: Walk): void {
+    if (!w.viaPsc && w.table >= 0) cpu.psc[cpu.cr3Asid] = w.table;
+    if (w.viaPsc && this.mem[this.paging!.tableOwner[w.table]!] !== cpu.cr3Mm && this.program.warn) {
+      this.program.warn(`S2: CPU${c} walked page-table page ${w.table}, which its mm no longer owns (freed or reused), through its paging-structure cache`);
+    }
+  }
+
+  /** May CPU c's evictor drop its paging-structure cache entry: it no longer matches the PMD in memory? */
+  private pscStale(cpu: Cpu): boolean {
+    const t = cpu.psc[cpu.cr3Asid] ?? -1;
+    if (t < 0) return false;
+    const pmdLoc = this.paging!.pmdLoc[cpu.cr3Mm] ?? -1;
+    return pmdLoc < 0 || this.mem[pmdLoc]! - 1 !== t;
   }
 
   /**
@@ -337,16 +397,16 @@ export class Machine {
    * the entry's frame when the TLB has one, else a walk. `fault`: the walk found
    * the PTE not present (or a write found it read-only).
    */
-  private translate(c: number, cpu: Cpu, vpn: number, write: boolean): { phys: number; hit: boolean; fault: boolean; pteLoc: number; pte: number; ver: number; slot: number } {
+  private translate(c: number, cpu: Cpu, vpn: number, write: boolean): { phys: number; hit: boolean; fault: boolean; pteLoc: number; pte: number; ver: number; slot: number; walk: Walk } {
     const w = this.walk(cpu, vpn);
     const have = cpu.tlbPte[w.slot]!;
     if (have !== 0) {
       const fault = write && (have & 2) === 0;
-      return { phys: this.paging!.frameLoc[pte_pfn(have)]!, hit: true, fault, pteLoc: w.pteLoc, pte: have, ver: cpu.tlbVer[w.slot]!, slot: w.slot };
+      return { phys: this.paging!.frameLoc[pte_pfn(have)]!, hit: true, fault, pteLoc: cpu.tlbSrc[w.slot]!, pte: have, ver: cpu.tlbVer[w.slot]!, slot: w.slot, walk: w };
     }
     const fault = !pte_present(w.pte) || (write && (w.pte & 2) === 0);
     const phys = pte_present(w.pte) ? this.paging!.frameLoc[pte_pfn(w.pte)]! : -1;
-    return { phys, hit: false, fault, pteLoc: w.pteLoc, pte: w.pte, ver: w.pteLoc >= 0 ? this.coLen[w.pteLoc]! : 0, slot: w.slot };
+    return { phys, hit: false, fault, pteLoc: w.pteLoc, pte: w.pte, ver: w.pteLoc >= 0 ? this.coLen[w.pteLoc]! : 0, slot: w.slot, walk: w };
   }
 
   /** Describes the translation an access used, for traces. */
@@ -404,6 +464,7 @@ export class Machine {
   enabled(p: number): boolean {
     if (p >= this.nCpus * PROCS_PER_CPU) {
       const i = p - this.nCpus * PROCS_PER_CPU;
+      if (i >= this.nCpus * this.nPages) return this.pscStale(this.cpus[i - this.nCpus * this.nPages]!);
       return this.walkChanges(this.cpus[(i / this.nPages) | 0]!, i % this.nPages);
     }
     const c = cpuOfProc(p);
@@ -434,10 +495,18 @@ export class Machine {
       // A page walk reads CR3 and the PTE in memory (not the store buffer: it conflicts
       // with its own CPU's drains too), and writes the TLB entry.
       const i = p - this.nCpus * PROCS_PER_CPU;
+      if (i >= this.nCpus * this.nPages) {
+        // The evictor reads CR3 and the PMD, and drops the cache entry.
+        const c = i - this.nCpus * this.nPages;
+        const cpu = this.cpus[c]!;
+        return [(this.cr3Loc(c) << 2) | ACC_R, (this.paging!.pmdLoc[cpu.cr3Mm]! << 2) | ACC_M, (this.pscLoc(c, cpu.cr3Asid) << 2) | ACC_W];
+      }
       const c = (i / this.nPages) | 0;
       const cpu = this.cpus[c]!;
-      const w = this.walk(cpu, i % this.nPages);
-      return [(this.cr3Loc(c) << 2) | ACC_R, (w.pteLoc << 2) | ACC_M, (this.tlbLoc(c, cpu.cr3Asid, i % this.nPages) << 2) | ACC_W];
+      const out: number[] = [];
+      this.walkFoot(c, cpu, this.walk(cpu, i % this.nPages), out);
+      out.push((this.tlbLoc(c, cpu.cr3Asid, i % this.nPages) << 2) | ACC_W);
+      return out;
     }
     const c = cpuOfProc(p);
     const cpu = this.cpus[c]!;
@@ -461,7 +530,7 @@ export class Machine {
       // A user access: the TLB entry it uses, or the walk (PTE and entry) on a miss.
       const t = this.translate(c, cpu, vpn, op.k !== 'ld');
       out.push((this.tlbLoc(c, cpu.cr3Asid, vpn) << 2) | (t.hit ? ACC_R : ACC_W));
-      if (!t.hit) out.push((t.pteLoc << 2) | ACC_M);
+      if (!t.hit) this.walkFoot(c, cpu, t.walk, out);
       if (t.fault) return out;
       // The S1 check, which can fail only through an entry the PTE's writes have overtaken.
       if (t.hit && t.ver < this.coLen[t.pteLoc]!) out.push((this.flushedLoc(t.pteLoc) << 2) | ACC_R);
@@ -488,10 +557,13 @@ export class Machine {
       case 'cr3':
         // Which address space and PCID the walkers use, and the entries a flush drops.
         out.push((this.cr3Loc(c) << 2) | ACC_W);
-        if (op.flush) for (let v = 0; v < this.nPages; v++) out.push((this.tlbLoc(c, op.asid, v) << 2) | ACC_W);
+        if (op.flush) {
+          for (let v = 0; v < this.nPages; v++) out.push((this.tlbLoc(c, op.asid, v) << 2) | ACC_W);
+          if (this.nPages > 0) out.push((this.pscLoc(c, op.asid) << 2) | ACC_W);
+        }
         break;
       case 'invlpg':
-        out.push((this.cr3Loc(c) << 2) | ACC_R, (this.tlbLoc(c, cpu.cr3Asid, op.vpn) << 2) | ACC_W);
+        out.push((this.cr3Loc(c) << 2) | ACC_R, (this.tlbLoc(c, cpu.cr3Asid, op.vpn) << 2) | ACC_W, (this.pscLoc(c, cpu.cr3Asid) << 2) | ACC_W);
         break;
       case 'raise':
         out.push((this.pendLoc(op.cpu) << 2) | ACC_W);
@@ -580,6 +652,18 @@ export class Machine {
   /** A page walk on its own (speculative, or a refill after an eviction): the entry becomes what memory says. */
   private stepWalker(p: number): void {
     const i = p - this.nCpus * PROCS_PER_CPU;
+    if (i >= this.nCpus * this.nPages) {
+      // The paging-structure cache drops an entry that no longer matches the PMD.
+      const c = i - this.nCpus * this.nPages;
+      const cpu = this.cpus[c]!;
+      const was = cpu.psc[cpu.cr3Asid]!;
+      cpu.psc[cpu.cr3Asid] = -1;
+      this.walkHist[i] = this.interner.intern(this.walkHist[i]!, `${cpu.cr3Asid}:${was}`);
+      if (this.recording) {
+        this.lastStep = { proc: p, cpu: c, kind: 'walk', op: 'psc-evict', fn: 'paging-structure cache', ctx: cpu.ctx.length - 1, note: `drops page-table page ${was} (PCID ${cpu.cr3Asid})` };
+      }
+      return;
+    }
     const c = (i / this.nPages) | 0;
     const vpn = i % this.nPages;
     const cpu = this.cpus[c]!;
@@ -587,7 +671,9 @@ export class Machine {
     const present = pte_present(w.pte);
     cpu.tlbPte[w.slot] = present ? w.pte : 0;
     cpu.tlbVer[w.slot] = present ? this.coLen[w.pteLoc]! : 0;
-    this.walkHist[i] = this.interner.intern(this.walkHist[i]!, present ? `${cpu.cr3Asid}:${w.pte}@${this.coLen[w.pteLoc]}` : `${cpu.cr3Asid}:evict`);
+    cpu.tlbSrc[w.slot] = present ? w.pteLoc : -1;
+    this.walkHist[i] = this.interner.intern(this.walkHist[i]!, present ? `${cpu.cr3Asid}:${w.table}${w.viaPsc ? 'c' : 'm'}:${w.pte}@${this.coLen[w.pteLoc]}` : `${cpu.cr3Asid}:evict`);
+    this.walked(c, cpu, w);
     if (this.recording) {
       this.lastStep = {
         proc: p, cpu: c, kind: 'walk', op: 'walk', fn: 'page walk', loc: w.pteLoc, value: w.pte, ctx: cpu.ctx.length - 1,
@@ -627,6 +713,8 @@ export class Machine {
       if (!t.hit) {
         cpu.tlbPte[t.slot] = t.pte;
         cpu.tlbVer[t.slot] = t.ver;
+        cpu.tlbSrc[t.slot] = t.pteLoc;
+        this.walked(c, cpu, t.walk);
       }
       cpu.hist = this.interner.intern(cpu.hist, `${t.hit ? 'H' : 'T'}${t.pte}@${t.ver}`);
       // S1: no user access through a translation older than a flush that has returned.
@@ -656,7 +744,9 @@ export class Machine {
           for (let v = 0; v < this.nPages; v++) {
             cpu.tlbPte[op.asid * this.nPages + v] = 0;
             cpu.tlbVer[op.asid * this.nPages + v] = 0;
+            cpu.tlbSrc[op.asid * this.nPages + v] = -1;
           }
+          if (this.nPages > 0) cpu.psc[op.asid] = -1;
         }
         code = `C${op.mm}:${op.asid}:${op.flush ? 1 : 0}`;
         if (barrier) this.refetch(cpu, 'S');
@@ -668,6 +758,9 @@ export class Machine {
         this.joinFlush = this.tso;
         cpu.tlbPte[cpu.cr3Asid * this.nPages + op.vpn] = 0;
         cpu.tlbVer[cpu.cr3Asid * this.nPages + op.vpn] = 0;
+        cpu.tlbSrc[cpu.cr3Asid * this.nPages + op.vpn] = -1;
+        // INVLPG also drops the paging-structure caches of the current PCID.
+        cpu.psc[cpu.cr3Asid] = -1;
         code = `I${op.vpn}`;
         this.refetch(cpu, 'S');
         if (this.recording) info = mk({ note: `page ${op.vpn}, PCID ${cpu.cr3Asid}` });
@@ -851,7 +944,8 @@ export class Machine {
       // What the TLBs hold (their fills and flushes interleave with the CPU's own steps).
       for (const cpu of this.cpus) {
         k.push(cpu.cr3Mm).push(cpu.cr3Asid);
-        for (let i = 0; i < cpu.tlbPte.length; i++) k.push(cpu.tlbPte[i]!).push(cpu.tlbVer[i]!);
+        for (let i = 0; i < cpu.tlbPte.length; i++) k.push(cpu.tlbPte[i]!).push(cpu.tlbVer[i]!).push(cpu.tlbSrc[i]! + 1);
+        for (const t of cpu.psc) k.push(t + 1);
       }
       // Property S1's bookkeeping: the flushes in progress and what completed ones covered.
       for (const f of this.flushing) {

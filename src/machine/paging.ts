@@ -4,9 +4,15 @@
 // space it walks, with which PCID).
 //
 // What is modelled:
-// - One page-table entry per user page and address space (mm), a machine location
-//   like any other: kernel code writes it through its store buffer, and the page
-//   walker reads memory, never its own CPU's store buffer.
+// - Two levels: an mm's PMD entry points to its page-table page (or is none), whose
+//   PTEs map the user pages. Both are machine locations like any other: kernel code
+//   writes them through its store buffer, and the page walker reads memory, never
+//   its own CPU's store buffer. Page-table pages are freed and reused.
+// - A paging-structure cache per (CPU, PCID): the page-table page the last walk
+//   found through the PMD. A walk goes through it when it holds one, even after the
+//   PMD changed and the table was freed (property S2 names such a walk); it is
+//   dropped by a CR3 write with the flush, by INVLPG, or at any moment (an eviction,
+//   a step of its own) when it no longer matches the PMD.
 // - A TLB entry per (CPU, PCID, page): the frame and write permission of the PTE
 //   the walk read. An access uses the entry when there is one (even if the PTE has
 //   changed since: a stale translation) and walks otherwise; a walk that finds the
@@ -16,8 +22,7 @@
 //   in kernel mode and while the CPU is lazy too (CR3 keeps the user's tables).
 // - CR3 writes (with or without the NOFLUSH bit) and INVLPG, both serialising; a
 //   CR3 write with the flush drops every entry of its PCID.
-// Left out: the upper levels of the page table and the paging-structure caches
-// (every walk reads the one PTE), large pages, global pages and PTI's user PCIDs,
+// Left out: the levels above the PMD (one PMD entry per mm covers every page), large pages, global pages and PTI's user PCIDs,
 // INVPCID, accessed and dirty bits, and TLB capacity (an entry is evicted only by a
 // refill from a changed PTE).
 
@@ -38,8 +43,12 @@ export interface Paging {
   /** Per location: the user page it is (a virtual location), or -1 for an ordinary location. */
   readonly vpnOf: readonly number[];
   readonly nPages: number;
-  /** pteLoc[mm][vpn]: the location of the PTE of page vpn in address space mm (mm 0, init_mm, maps no user page). */
-  readonly pteLoc: readonly (readonly number[])[];
+  /** pmdLoc[mm]: the PMD entry of address space mm (-1 for init_mm, which maps no user page): 0 none, t + 1 table t. */
+  readonly pmdLoc: readonly number[];
+  /** tablePte[t][vpn]: the PTE of page vpn in page-table page t. */
+  readonly tablePte: readonly (readonly number[])[];
+  /** tableOwner[t]: a check location: the mm that table t belongs to (0: free), written by the kernel model. */
+  readonly tableOwner: readonly number[];
   /** frameLoc[pfn]: the location that holds the data of frame pfn. */
   readonly frameLoc: readonly number[];
   /** The address space each CPU's CR3 holds at the start, with PCID 0. */

@@ -15,6 +15,6 @@ import { zap_page_range_single } from './memory.js';
 export const sys_madvise = kfunc(function* sys_madvise(k: Kernel, cpu: number, vpn: number, advice: number): Generator<Op, number, number> {
   yield* k.note(`madvise(page ${vpn}, ${advice === MADV_DONTNEED ? 'MADV_DONTNEED' : advice})`);
   if (advice !== MADV_DONTNEED) return -EINVAL;
-  yield* zap_page_range_single(k, cpu, k.currentMm(cpu), vpn, false);
+  yield* zap_page_range_single(k, cpu, k.currentMm(cpu), vpn);
   return 0;
 });

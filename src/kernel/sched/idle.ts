@@ -44,7 +44,8 @@ function* fault_and_retry(k: Kernel, cpu: number, fault: PageFault, op: Op, rest
   let f: PageFault | null = fault;
   let v = 0;
   while (f) {
-    yield* kernelMode(k, cpu, exc_page_fault(k, cpu, f.vpn, f.write));
+    // SIGSEGV: the thread's code ends at the access.
+    if (!(yield* kernelMode(k, cpu, exc_page_fault(k, cpu, f.vpn, f.write)))) return;
     yield* iret(k, 'IRET (from the page fault: the access is retried)');
     f = null;
     try {

@@ -198,7 +198,7 @@ function* cpumask_clear_cpu(k: Kernel, cpu: number, mm: number, fn = 'cpumask_cl
 export const inc_mm_tlb_gen = kfunc(function* inc_mm_tlb_gen(k: Kernel, mm: number, range = TLB_FLUSH_ALL): Generator<Op, number, number> {
   const loc = k.layout.tlb!.tlbGen[mm]!;
   // For property S1 (checked by the machine): the PTEs this flush covers.
-  const ptes = k.layout.tlb!.pte[mm]!.filter((_, v) => range === TLB_FLUSH_ALL || v === range);
+  const ptes = k.layout.tlb!.tablePte.flatMap((row) => row.filter((_, v) => range === TLB_FLUSH_ALL || v === range));
   if (k.variant.removed.has('inc_mm_tlb_gen.mb')) {
     const v = yield* k.READ_ONCE(loc, 'inc_mm_tlb_gen: read (no barrier)');
     yield { k: 'st', loc, val: v + 1, tlbFlushStart: ptes, site: { fn: 'inc_mm_tlb_gen: write (no barrier)' } };
@@ -314,7 +314,8 @@ const TLB_IPI_HANDLERS: IpiHandlers = { flush_tlb_func: (k, cpu, info) => flush_
  * 4ce94eabac16).
  */
 export const native_flush_tlb_multi = kfunc(function* native_flush_tlb_multi(k: Kernel, cpu: number, mask: readonly number[], info: number): CpuCode {
-  const freed = k.flushInfo[info]!.freedTables;
+  // Mutant no-lazy-freed-ipi: lazy CPUs skipped even when page tables are freed.
+  const freed = k.flushInfo[info]!.freedTables && !k.variant.removed.has('flush_tlb.freed_tables_ipi');
   const cond = freed ? undefined : should_flush_tlb;
   yield* on_each_cpu_cond_mask(k, TLB_IPI_HANDLERS, cpu, mask, 'flush_tlb_func', info, cond);
 });
