@@ -16,7 +16,7 @@ const json = args.includes('--json');
 // --write-readme: also replace the table between the bench markers of README.md.
 const writeReadme = args.includes('--write-readme');
 const dirs = args.filter((a) => !a.startsWith('--'));
-const roots = dirs.length > 0 ? dirs : ['scenarios/litmus', 'scenarios/irq', 'scenarios/membarrier', 'scenarios/sync-core', 'scenarios/rseq', 'bench/scenarios', 'bench/scaling'];
+const roots = dirs.length > 0 ? dirs : ['scenarios/litmus', 'scenarios/irq', 'scenarios/membarrier', 'scenarios/sync-core', 'scenarios/rseq', 'scenarios/tlb', 'bench/scenarios', 'bench/scaling'];
 
 interface Row {
   test: string; file: string; model: string; observation: string | null; expected: string | null; complete: boolean;
@@ -32,8 +32,11 @@ for (const f of all) {
     n++;
     if (process.stderr.isTTY) process.stderr.write(`\r[${n}/${all.length * MODELS.length}] ${relative(ROOT, f)} ${model}\x1b[K`);
     // Scaling workloads: the reduced search only, timed once (their unreduced search is out of reach).
+    // TLB scenarios: the reduced search only (their unreduced searches take minutes each;
+    // `npm run test:full` compares them).
     const scaling = f.includes('/bench/scaling/');
-    const out = execFileSync(process.execPath, [join(ROOT, 'dist/bench/one.js'), f, model, scaling ? '1' : '5', scaling ? 'nofull' : 'full'], { encoding: 'utf8' });
+    const tlb = f.includes('/scenarios/tlb/');
+    const out = execFileSync(process.execPath, [join(ROOT, 'dist/bench/one.js'), f, model, scaling ? '1' : '5', scaling || tlb ? 'nofull' : 'full'], { encoding: 'utf8' });
     rows.push(JSON.parse(out) as Row);
   }
 }
@@ -79,7 +82,12 @@ if (json) {
   print(`- scenarios above 1.1: ${over.length === 0 ? 'none' : over.map((r) => `${r.test}/${r.model} ${(r.executions / r.graphs).toFixed(2)}`).join(', ')}\n`);
   if (dporRate.length > 0) print(`- steps per second, reduced search, on searches of 10,000 steps or more (${bigDpor.map((r) => `${r.test}/${r.model}`).join(', ')}): min ${Math.round(Math.min(...dporRate))}, max ${Math.round(Math.max(...dporRate))} (target >= 300,000)\n`);
   if (fullRate.length > 0) print(`- steps per second, unreduced search, on searches of 100,000 steps or more: min ${Math.round(Math.min(...fullRate))}, max ${Math.round(Math.max(...fullRate))}\n`);
-  print(`- reduced and unreduced searches agree on outcomes and graphs: ${rows.every((r) => r.agree !== false) ? 'yes, every scenario searched both ways' : `NO: ${rows.filter((r) => r.agree === false).map((r) => r.test).join(', ')}`}\n`);
+  const tlbRows = rows.filter((r) => r.file.includes('scenarios/tlb/') && r.model === 'x86');
+  if (tlbRows.length > 0) {
+    const slow = tlbRows.reduce((a, r) => (r.ms > a.ms ? r : a), tlbRows[0]!);
+    print(`- TLB scenarios (scenarios/tlb) on x86, reduced, exhaustive: slowest ${slow.test} ${(slow.ms / 1000).toFixed(2)} s (target < 10 s); executions / graphs ${ratio(tlbRows)}\n`);
+  }
+  print(`- reduced and unreduced searches agree on outcomes and graphs: ${rows.every((r) => r.agree !== false) ? 'yes, on every scenario searched both ways (the scaling workloads and scenarios/tlb are searched reduced only)' : `NO: ${rows.filter((r) => r.agree === false).map((r) => r.test).join(', ')}`}\n`);
   const scal = ['membarrier-A', 'membarrier-A-3cpus', 'membarrier-A-4cpus'].map((t) => rows.find((r) => r.test === t && r.model === 'x86'));
   if (scal.every((r) => r)) {
     print(`- scenario A on x86 with 2, 3, 4 CPUs: ${scal.map((r) => `${r!.graphs} graphs, ${r!.steps} steps, ${r!.ms.toFixed(0)} ms`).join('; ')}\n`);
