@@ -1425,19 +1425,17 @@ static void bench_fail(int cmd, unsigned flags, int cpu_id, int siblings, int ca
 	     cmd, flags, cpu_id, siblings, calls, stage, err);
 }
 
-static int cmd_bench(int cmd, unsigned flags, int cpu_id, int cpu_sibling, int siblings, int calls, int register_first,
-		     int timeout_ms)
+/* A benchmark's set-up: its own process group, the watchdog, and the CPUs this
+ * process may use (at least CPU 0), listed in cpus[]; returns how many. */
+static int bench_setup(int timeout_ms, int *cpus)
 {
 	if (getpgrp() != getpid())
 		setpgid(0, 0);
 	signal(SIGALRM, on_alarm);
 	struct itimerval it = { { 0, 0 }, { timeout_ms / 1000, (timeout_ms % 1000) * 1000 } };
 	setitimer(ITIMER_REAL, &it, NULL);
-
-	/* CPUs: thread 0 on the first CPU this process may use, the siblings on the
-	 * others in turn (several per CPU only when there are more siblings than CPUs). */
 	cpu_set_t allowed;
-	int cpus[CPU_SETSIZE], ncpus = 0;
+	int ncpus = 0;
 	if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) {
 		CPU_ZERO(&allowed);
 		CPU_SET(0, &allowed);
@@ -1445,6 +1443,16 @@ static int cmd_bench(int cmd, unsigned flags, int cpu_id, int cpu_sibling, int s
 	for (int c = 0; c < CPU_SETSIZE; c++)
 		if (CPU_ISSET(c, &allowed))
 			cpus[ncpus++] = c;
+	return ncpus;
+}
+
+static int cmd_bench(int cmd, unsigned flags, int cpu_id, int cpu_sibling, int siblings, int calls, int register_first,
+		     int timeout_ms)
+{
+	/* CPUs: thread 0 on the first CPU this process may use, the siblings on the
+	 * others in turn (several per CPU only when there are more siblings than CPUs). */
+	int cpus[CPU_SETSIZE];
+	int ncpus = bench_setup(timeout_ms, cpus);
 	int main_cpu = cpus[0];
 	pin_to(0, main_cpu);
 	static struct sibling sibs[BENCH_SIBLINGS_MAX];
@@ -1594,21 +1602,8 @@ static void *tlbbench_sibling(void *arg)
 
 static int cmd_tlbbench(int nthreads, long iterations, int repeats, int timeout_ms)
 {
-	if (getpgrp() != getpid())
-		setpgid(0, 0);
-	signal(SIGALRM, on_alarm);
-	struct itimerval it = { { 0, 0 }, { timeout_ms / 1000, (timeout_ms % 1000) * 1000 } };
-	setitimer(ITIMER_REAL, &it, NULL);
-
-	cpu_set_t allowed;
-	int cpus[CPU_SETSIZE], ncpus = 0;
-	if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) {
-		CPU_ZERO(&allowed);
-		CPU_SET(0, &allowed);
-	}
-	for (int c = 0; c < CPU_SETSIZE; c++)
-		if (CPU_ISSET(c, &allowed))
-			cpus[ncpus++] = c;
+	int cpus[CPU_SETSIZE];
+	int ncpus = bench_setup(timeout_ms, cpus);
 	int main_cpu = cpus[0];
 	int err = pin_to(0, main_cpu);
 	if (err)

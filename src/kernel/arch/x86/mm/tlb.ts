@@ -302,6 +302,14 @@ export const flush_tlb_local = kfunc(function* flush_tlb_local(k: Kernel, cpu: n
   yield { k: 'cr3', mm: T.loadedMm, asid: T.loadedMmAsid, flush: true, site: { fn: 'flush_tlb_local' } };
 });
 
+/** The sender's own flush_tlb_func(), with interrupts off (it may not be reentered). */
+function* flush_tlb_func_irqs_off(k: Kernel, cpu: number): CpuCode {
+  yield* k.local_irq_save();
+  k.counters.flush_tlb_func[cpu]!++;
+  yield* flush_tlb_func(k, cpu, cpu);
+  yield* k.local_irq_restore();
+}
+
 /** The call-function table the TLB flush runs with (only flush_tlb_func). */
 const TLB_IPI_HANDLERS: IpiHandlers = { flush_tlb_func: (k, cpu, info) => flush_tlb_func(k, cpu, info) };
 
@@ -344,20 +352,14 @@ export const flush_tlb_mm_range = kfunc(function* flush_tlb_mm_range(k: Kernel, 
   if (k.variant.removed.has('flush_tlb.concurrent')) {
     // pre-4ce94eabac16: the local flush first, then flush_tlb_others() to the other CPUs.
     if (k.tlbState[cpu]!.loadedMm === mm) {
-      yield* k.local_irq_save();
-      k.counters.flush_tlb_func[cpu]!++;
-      yield* flush_tlb_func(k, cpu, cpu);
-      yield* k.local_irq_restore();
+      yield* flush_tlb_func_irqs_off(k, cpu);
     }
     const others = mask.filter((c) => c !== cpu);
     if (others.length > 0) yield* native_flush_tlb_multi(k, cpu, others, cpu);
   } else if (mask.some((c) => c !== cpu)) {
     yield* native_flush_tlb_multi(k, cpu, mask, cpu);
   } else if (k.tlbState[cpu]!.loadedMm === mm) {
-    yield* k.local_irq_save();
-    k.counters.flush_tlb_func[cpu]!++;
-    yield* flush_tlb_func(k, cpu, cpu);
-    yield* k.local_irq_restore();
+    yield* flush_tlb_func_irqs_off(k, cpu);
   }
   yield { k: 'nop', tlbFlushDone: true, site: { fn: 'flush_tlb_mm_range(): done' } };
   yield* k.preempt_enable_resched(cpu); // put_cpu()
