@@ -17,6 +17,9 @@ const files = [...litmusFiles('scenarios'), ...litmusFiles('bench/scenarios')];
 // steps (every scenario but the largest kernel ones), which keeps `npm test` within
 // its budget; `npm run test:full` (SMPCHECK_TEST_FULL=1) compares them everywhere.
 const FULL_STEPS_MAX = process.env.SMPCHECK_TEST_FULL === '1' ? Infinity : 250_000;
+// The unreduced search of the largest lines keeps more than the default --memory-max
+// (test:full runs with a larger Node heap to match).
+const FULL_BOUNDS = process.env.SMPCHECK_TEST_FULL === '1' ? { memoryMax: 12 * 1024 ** 3 } : {};
 
 test('the library has the classic shapes, the interrupt scenarios and the membarrier scenarios', () => {
   const names = new Set(files.map((f) => relative(ROOT, f)));
@@ -47,7 +50,7 @@ for (const file of files) {
         t.diagnostic(`${model}: ${dpor.result.steps} reduced steps; full search compared by npm run test:full`);
         continue;
       }
-      const full = checkScenario(sc, { model, reduction: false });
+      const full = checkScenario(sc, { model, reduction: false, bounds: FULL_BOUNDS });
       assert.equal(full.result.complete, true, `full search complete (${repro} --no-reduction)`);
       assert.equal(observedLabel(full), expected, `full observation on ${model} (${repro} --no-reduction)`);
       assert.deepEqual(dpor.result.outcomes, full.result.outcomes, `same final states on ${model}`);
@@ -73,7 +76,7 @@ for (const file of files) {
         t.diagnostic(`${model},${key.variant}: ${dpor.result.steps} reduced steps; full search compared by npm run test:full`);
         continue;
       }
-      const full = checkScenario(sc, { model, variant: key.variant, reduction: false });
+      const full = checkScenario(sc, { model, variant: key.variant, reduction: false, bounds: FULL_BOUNDS });
       assert.equal(observedLabel(full), e.result, `full on ${model},${key.variant} (${repro} --no-reduction)`);
       assert.deepEqual(dpor.result.assertions.map((a) => a.name), full.result.assertions.map((a) => a.name));
       assert.deepEqual(dpor.result.outcomes, full.result.outcomes);
