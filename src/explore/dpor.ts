@@ -12,7 +12,7 @@
 // at e, if no such initial is already there or asleep; initials that are not
 // enabled at e make the race irreversible (e.g. an await that e's write enabled).
 
-import { ACC_F, ACC_M, ACC_R, AssertionFailed, BoundExceeded, cpuOfProc, Interner, procFetch, procFlush } from '../machine/machine.js';
+import { ACC_F, ACC_M, ACC_R, AssertionFailed, BoundExceeded, cpuOfProc, Interner, procFetch, procFlush, PROCS_PER_CPU } from '../machine/machine.js';
 import type { Program } from '../litmus/program.js';
 import { Collector } from './collector.js';
 import { freshRun, type Run } from './run.js';
@@ -45,10 +45,12 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
   const P = run.machine.procCount;
   // Processes whose next step another process's step can withdraw or change rather
   // than just delay: the instruction fetches (one per CPU, scenarios with code) and
-  // the page walkers (one per CPU and user page, scenarios with user pages).
-  let volatileProcs = 0;
+  // the page walkers and cache evictors (after every CPU's four processes, scenarios
+  // with user pages), whose step also changes target.
+  let walkerProcs = 0;
+  for (let p = program.nCpus * PROCS_PER_CPU; p < P; p++) walkerProcs |= 1 << p;
+  let volatileProcs = walkerProcs;
   if ((program.codeLocs ?? []).length > 0) for (let c = 0; c < program.nCpus; c++) volatileProcs |= 1 << procFetch(c);
-  for (let p = program.nCpus * 4; p < P; p++) volatileProcs |= 1 << p;
   const col = new Collector(prop, opts.onGraph);
   const { stepsMax, executionsMax, memoryMax } = opts.bounds;
   const internedBase = interner.bytes;
@@ -213,7 +215,7 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     const volatileFeet: [number, string][] = [];
     for (let m2 = volatileBefore; m2 !== 0; m2 &= m2 - 1) {
       const q = lowestBit(m2);
-      volatileFeet.push([q, q >= program.nCpus * 4 ? m.footprint(q).join(',') : '']);
+      volatileFeet.push([q, walkerProcs & (1 << q) ? m.footprint(q).join(',') : '']);
     }
     try {
       m.step(p);
@@ -239,8 +241,7 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     if (volatileFeet.length > 0) {
       const now = m.enabledMask();
       for (const [q, f] of volatileFeet) {
-        const walker = q >= program.nCpus * 4;
-        if ((now & (1 << q)) === 0 || (walker && m.footprint(q).join(',') !== f)) backtrack[d]! |= 1 << q;
+        if ((now & (1 << q)) === 0 || (walkerProcs & (1 << q) && m.footprint(q).join(',') !== f)) backtrack[d]! |= 1 << q;
       }
     }
     const clk = new Int32Array(P);

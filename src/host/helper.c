@@ -1425,6 +1425,20 @@ static void bench_fail(int cmd, unsigned flags, int cpu_id, int siblings, int ca
 	     cmd, flags, cpu_id, siblings, calls, stage, err);
 }
 
+/* Start n sibling threads running fn, and wait until each has said it is ready. */
+static void start_siblings(struct sibling *sibs, int n, void *(*fn)(void *), const char *what)
+{
+	for (int k = 0; k < n; k++) {
+		int rc = pthread_create(&sibs[k].pt, NULL, fn, &sibs[k]);
+		if (rc) {
+			outf(2, "%s: %s: pthread_create: %s\n", progname, what, strerror(rc));
+			_exit(EXIT_INTERNAL);
+		}
+	}
+	while (atomic_load(&bench_ready) < n)
+		sleep_ns(100000);
+}
+
 /* A benchmark's set-up: its own process group, the watchdog, and the CPUs this
  * process may use (at least CPU 0), listed in cpus[]; returns how many. */
 static int bench_setup(int timeout_ms, int *cpus)
@@ -1486,15 +1500,7 @@ static int cmd_bench(int cmd, unsigned flags, int cpu_id, int cpu_sibling, int s
 		bench_fail(cmd, flags, cpu_id, siblings, calls, "register", errno);
 		return 0;
 	}
-	for (int k = 0; k < siblings; k++) {
-		int rc = pthread_create(&sibs[k].pt, NULL, sibling_main, &sibs[k]);
-		if (rc) {
-			outf(2, "%s: bench: pthread_create: %s\n", progname, strerror(rc));
-			_exit(EXIT_INTERNAL);
-		}
-	}
-	while (atomic_load(&bench_ready) < siblings)
-		sleep_ns(100000);
+	start_siblings(sibs, siblings, sibling_main, "bench");
 	if (!register_first && reg >= 0 && mb_call(reg, 0, 0) != 0) {
 		bench_fail(cmd, flags, cpu_id, siblings, calls, "register", errno);
 		result = -1;
@@ -1623,16 +1629,9 @@ static int cmd_tlbbench(int nthreads, long iterations, int repeats, int timeout_
 
 	static struct sibling sibs[TLBBENCH_THREADS_MAX];
 	int siblings = nthreads - 1;
-	for (int k = 0; k < siblings; k++) {
+	for (int k = 0; k < siblings; k++)
 		sibs[k].cpu = ncpus > 1 ? cpus[1 + k % (ncpus - 1)] : main_cpu;
-		int rc = pthread_create(&sibs[k].pt, NULL, tlbbench_sibling, &sibs[k]);
-		if (rc) {
-			outf(2, "%s: tlbbench: pthread_create: %s\n", progname, strerror(rc));
-			_exit(EXIT_INTERNAL);
-		}
-	}
-	while (atomic_load(&bench_ready) < siblings)
-		sleep_ns(100000);
+	start_siblings(sibs, siblings, tlbbench_sibling, "tlbbench");
 
 	/* One iteration: discard the first page, then write to it (a page fault that
 	 * maps a fresh zeroed page). */

@@ -295,20 +295,11 @@ export class Machine {
     return this.nCpus * (PROCS_PER_CPU + this.nPages) + (this.nPages > 0 ? this.nCpus : 0);
   }
 
-  /** The page walker of CPU c for page vpn (after every CPU's four processes). */
-  walkerProc(c: number, vpn: number): number {
-    return this.nCpus * PROCS_PER_CPU + c * this.nPages + vpn;
-  }
-
   /** The CPU process p belongs to. */
   cpuOf(p: number): number {
     const base = this.nCpus * PROCS_PER_CPU;
     const evictors = this.nCpus * (PROCS_PER_CPU + this.nPages);
     return p < base ? cpuOfProc(p) : p < evictors ? ((p - base) / this.nPages) | 0 : p - evictors;
-  }
-
-  kindOf(p: number): ProcKind {
-    return p < this.nCpus * PROCS_PER_CPU ? kindOfProc(p) : 'walk';
   }
 
   // ---- address translation -------------------------------------------------------------
