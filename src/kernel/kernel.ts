@@ -53,7 +53,7 @@ export interface KernelConfig {
    * state, and it stays CPU-local (no steps), like a per-CPU variable only its
    * owner touches.
    */
-  pages?: readonly { name: string; init: number }[];
+  pages?: readonly { name: string; init: number; mapped?: boolean }[];
 }
 
 /**
@@ -252,13 +252,17 @@ export class KernelLayout {
       // take; the last is the shared zero page (mapped read-only, never written).
       for (let f = 0; f < 2 * n; f++) t.frame[f] = alloc(`frame ${f}`, f < n ? pages[f]!.init : 0);
       t.frame[2 * n] = alloc('zero page', 0);
+      // A page not mapped at the start (`unmapped`) has no VMA and no PTE, and its frame is free.
       let free = 0;
       for (let f = n; f < 2 * n; f++) free |= 1 << f;
+      pages.forEach((p, v) => {
+        if (p.mapped === false) free |= 1 << v;
+      });
       t.freeFrames = alloc('free page frames', free);
       // Page-table pages: one per mm and a spare; the process's (mm 1) is table 0, which maps the pages at the start.
       const nTables = this.nrMms + 1;
       for (let tb = 0; tb < nTables; tb++) {
-        t.tablePte[tb] = pages.map((p, v) => alloc(`page table ${tb}: PTE of ${p.name}`, tb === 0 ? mk_pte(v) : 0));
+        t.tablePte[tb] = pages.map((p, v) => alloc(`page table ${tb}: PTE of ${p.name}`, tb === 0 && p.mapped !== false ? mk_pte(v) : 0));
         t.tableOwner[tb] = alloc(`(check) page table ${tb} owner`, tb === 0 ? 1 : 0);
       }
       let freeTables = 0;
@@ -266,7 +270,8 @@ export class KernelLayout {
       t.freeTables = alloc('free page-table pages', freeTables);
       for (let m = 1; m <= this.nrMms; m++) {
         t.pmd[m] = alloc(`mm${m}: PMD`, m === 1 ? 1 : 0);
-        t.vma[m] = alloc(`mm${m}: VMAs (mapped pages)`, m === 1 ? (1 << n) - 1 : 0);
+        const mapped = pages.reduce((bits, p, v) => (p.mapped === false ? bits : bits | (1 << v)), 0);
+        t.vma[m] = alloc(`mm${m}: VMAs (mapped pages)`, m === 1 ? mapped : 0);
         t.ptl[m] = alloc(`mm${m}->page_table_lock`, 0);
         t.tlbGen[m] = alloc(`mm${m}->context.tlb_gen`, 0);
         let mask = 0;

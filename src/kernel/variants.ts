@@ -83,6 +83,7 @@ const VARIANTS: readonly Variant[] = [
     removed: new Set(['exit_mm.d', 'exit_mm.update_current_mm']),
   },
   before('71b3c126e611', 'inc_mm_tlb_gen.mb', "the flusher orders its page-table change before reading mm_cpumask, loaded_mm and is_lazy with no full barrier (CVE-2016-2069; the barrier that commit added is inc_mm_tlb_gen()'s locked add in v6.18, which this variant makes a plain increment)"),
+  before('eb66ae030829', 'mremap.flush_under_ptl', "mremap()'s move_ptes() drops the page-table lock before it flushes the old address (CVE-2018-18281): meanwhile another thread can zap the page at its new address and free the frame while a CPU still translates the old address to it"),
   before('209954cbc7d0', 'mm_cpumask.lazy', 'mm_cpumask is exact: switch_mm_irqs_off() clears the CPU\'s bit in the previous mm and always sets it, with a locked op, in the next (before 6.14)'),
   before('706a1ea65e6f', 'tlb.table_free_after_flush', 'a freed page-table page goes back to the allocator before the TLB flush that invalidates the paging-structure caches (the RCU table-free fallback that Jann Horn found, fixed by the tlb-fixes merge of 4.19-rc1)'),
   before('83b0177a6c48', 'switch_mm.switching_mb', "switch_mm_irqs_off() to an mm whose mm_cpumask bit this CPU already has (kept lazily since 209954cbc7d0) runs no full barrier between loaded_mm = LOADED_MM_SWITCHING and its read of tlb_gen (CVE-2025-40174; 6.14 to 6.17)"),

@@ -16,10 +16,11 @@ import { Kernel, KernelLayout, TIMER_VECTORS, type KernelConfig } from '../kerne
 import { sys_membarrier } from '../kernel/sched/membarrier.js';
 import { sys_madvise } from '../kernel/mm/madvise.js';
 import { sys_mprotect } from '../kernel/mm/mprotect.js';
+import { sys_mremap } from '../kernel/mm/mremap.js';
 import { shrink_folio_list } from '../kernel/mm/vmscan.js';
 import { PROT_READ, PROT_WRITE } from '../kernel/uapi.js';
 import { sys_munmap } from '../kernel/mm/mmap.js';
-import { is_swap_pte, pte_pfn, pte_present, type Paging } from '../machine/paging.js';
+import { is_swap_pte, pte_pfn, pte_present, _PAGE_DIRTY, type Paging } from '../machine/paging.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from '../kernel/variants.js';
 import { try_to_wake_up } from '../kernel/sched/core.js';
 import { init_runqueues } from '../kernel/sched/runqueue.js';
@@ -156,7 +157,7 @@ export class LitmusProgram implements Program {
       const config: KernelConfig = {
         version: variant.base, nrCpus: this.nCpus, nohzFull: false, configRseq: true, archHasMembarrierSyncCore: true,
         preempt: settings.preemptModel, syscallExit: settings.syscallExit, showSysret: scenario.codeLocs.length > 0,
-        pages: settings.pages.map((loc) => ({ name: scenario.locations[loc]!.name, init: scenario.locations[loc]!.init })),
+        pages: settings.pages.map((loc) => ({ name: scenario.locations[loc]!.name, init: scenario.locations[loc]!.init, mapped: !settings.unmapped.includes(loc) })),
       };
       const sleepers = [...this.sleepers].map((t) => ({ task: t + 1, cpu: this.wakeCpu.get(t)! }));
       const migratable = [...this.migratable].map((t) => ({ task: t + 1, runningOn: startCpu.get(t)! }));
@@ -252,7 +253,10 @@ export class LitmusProgram implements Program {
     if (L?.isRqCurr(loc)) return v === 0 ? 'idle' : (this.taskNames[v - 1] ?? `task${v}`);
     if (L?.isTaskMm(loc)) return v === 0 ? 'NULL' : `mm${v}`;
     if (L?.isLoadedMm(loc)) return v === 0 ? 'init_mm' : v < 0 ? 'LOADED_MM_SWITCHING' : `mm${v}`;
-    if (L?.isPte(loc)) return pte_present(v) ? `frame ${pte_pfn(v)}${v & 2 ? '' : ' (read-only)'}` : 'none';
+    if (L?.isPte(loc)) {
+      if (is_swap_pte(v)) return `swap entry of page ${pte_pfn(v)}`;
+      return pte_present(v) ? `frame ${pte_pfn(v)}${v & 2 ? '' : ' (read-only)'}${v & _PAGE_DIRTY ? '' : ', clean'}` : 'none';
+    }
     if (L?.isPmd(loc)) return v === 0 ? 'none' : `page table ${v - 1}`;
     return this.formatValue(v);
   }
@@ -618,7 +622,12 @@ function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, 
         // The page is the first argument: a pointer to a location of the `mmap` directive.
         const vpn = ctx.pageOf.get(deref(args[0]!, e.span, file)) ?? -1;
         if (vpn < 0) throw new SmpError('SMP303', `${e.name}() of a location that is not a user page: name it in the 'mmap' directive`, e.span, file);
-        for (const a of args.slice(1)) noPtr(a, e.span, file);
+        if (e.name === 'mremap') {
+          const to = ctx.pageOf.get(deref(args[1]!, e.span, file)) ?? -1;
+          if (to < 0) throw new SmpError('SMP303', `mremap() to a location that is not a user page: name it in the 'mmap' directive`, e.span, file);
+        } else {
+          for (const a of args.slice(1)) noPtr(a, e.span, file);
+        }
         const kthread = ctx.kernel.layout.taskMms[ctx.kernel.current(ctx.cpu) - 1] === 0;
         if (e.name === 'reclaim') {
           // kswapd's shrink_folio_list() on the page's folio, which the process's mm maps.
@@ -627,6 +636,10 @@ function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, 
         }
         if (kthread) throw new SmpError('SMP109', `${e.name}() is a system call of user threads: P${ctx.kernel.current(ctx.cpu) - 1} is a kernel thread`, e.span, file);
         if (e.name === 'munmap') return yield* do_syscall_64(ctx.kernel, ctx.cpu, sys_munmap(ctx.kernel, ctx.cpu, vpn));
+        if (e.name === 'mremap') {
+          const to = ctx.pageOf.get(deref(args[1]!, e.span, file))!;
+          return yield* do_syscall_64(ctx.kernel, ctx.cpu, sys_mremap(ctx.kernel, ctx.cpu, vpn, to));
+        }
         if (e.name === 'mprotect') {
           const prot = args[1]!;
           if (prot !== PROT_READ && prot !== (PROT_READ | PROT_WRITE)) {

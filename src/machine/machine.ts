@@ -114,6 +114,8 @@ interface Cpu {
   tlbVer: number[];
   /** Paging: per TLB entry, the location of the PTE it was read from. */
   tlbSrc: number[];
+  /** Paging: per TLB entry, how many times its frame had been freed when the entry was made. */
+  tlbEpoch: number[];
   /** Paging: per PCID, the page-table page the paging-structure cache holds (-1: none). */
   psc: number[];
 }
@@ -163,6 +165,8 @@ interface Translation {
   pte: number;
   /** The PTE's version (Machine.kver()) the translation was read at. */
   ver: number;
+  /** A TLB hit whose frame has been freed since the entry was made (a use after free). */
+  freed: boolean;
   slot: number;
   walk: Walk;
 }
@@ -223,6 +227,8 @@ export class Machine {
   private readonly flushing: (Map<number, number> | null)[];
   /** Per PTE location: the dirty bits the hardware set in it (writes that are not the kernel's). */
   private readonly hwDirty = new Map<number, number>();
+  /** Per page frame: how many times the kernel has freed it (free_page(), an rmw with frameFree). */
+  private readonly frameEpoch: number[];
 
   /** Set by step(): the event this step must join in happens-before (a flush joins its store). */
   joinEvent = -1;
@@ -260,6 +266,7 @@ export class Machine {
     this.walkHist = new Array<number>(nCpus * this.nPages + (this.nPages > 0 ? nCpus : 0)).fill(0);
     this.objBase = this.nLocs + 2 * nCpus + nCpus * codeLocs.length;
     this.coLen = init.map(() => 0);
+    this.frameEpoch = (paging?.frameLoc ?? []).map(() => 0);
     this.flushing = new Array<Map<number, number> | null>(nCpus).fill(null);
     if (this.procCount > PROCS_MAX) throw new Error(`internal: ${this.procCount} processes (more than ${PROCS_MAX})`);
     this.cpus = [];
@@ -267,7 +274,7 @@ export class Machine {
       const cpu: Cpu = {
         ctx: [], buf: [], bufHead: 0, irqOn: true, pending: program.initialPending?.(c) ?? 0, stores: 0, hist: 0, icache: codeLocs.map((l) => init[l]!),
         cr3Mm: paging?.cr3Mm[c] ?? 0, cr3Asid: 0, tlbPte: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbVer: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0),
-        tlbSrc: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(-1), psc: new Array<number>(this.nPages > 0 ? TLB_NR_DYN_ASIDS : 0).fill(-1),
+        tlbSrc: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(-1), tlbEpoch: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), psc: new Array<number>(this.nPages > 0 ? TLB_NR_DYN_ASIDS : 0).fill(-1),
       };
       const gen = program.task(c);
       if (gen) {
@@ -346,6 +353,11 @@ export class Machine {
     return this.objBase + this.nCpus * TLB_NR_DYN_ASIDS * this.nPages + this.nCpus + this.nCpus * TLB_NR_DYN_ASIDS + pteLoc;
   }
 
+  /** Footprint object: the lifetime of page frame pfn: written when it is freed, read by a use of an old entry. */
+  private frameObj(pfn: number): number {
+    return this.flushedLoc(this.nLocs) + pfn;
+  }
+
   /** The page of location loc, or -1 when it is not a user page. */
   private vpn(loc: number): number {
     return this.paging !== null && loc < this.paging.vpnOf.length ? this.paging.vpnOf[loc]! : -1;
@@ -417,11 +429,12 @@ export class Machine {
       // memory must still be the entry's (else the write faults).
       const setDirty = write && !fault && !pte_dirty(have);
       if (setDirty && !(w.pteLoc >= 0 && pte_same_but_dirty(w.pte, have))) fault = true;
-      return { phys: this.paging!.frameLoc[pte_pfn(have)]!, hit: true, fault, setDirty: setDirty && !fault, pteLoc: cpu.tlbSrc[w.slot]!, pte: have, ver: cpu.tlbVer[w.slot]!, slot: w.slot, walk: w };
+      const freed = this.frameEpoch[pte_pfn(have)] !== cpu.tlbEpoch[w.slot];
+      return { phys: this.paging!.frameLoc[pte_pfn(have)]!, hit: true, fault, setDirty: setDirty && !fault, pteLoc: cpu.tlbSrc[w.slot]!, pte: have, ver: cpu.tlbVer[w.slot]!, freed, slot: w.slot, walk: w };
     }
     const fault = !pte_present(w.pte) || (write && !pte_write(w.pte));
     const phys = pte_present(w.pte) ? this.paging!.frameLoc[pte_pfn(w.pte)]! : -1;
-    return { phys, hit: false, fault, setDirty: write && !fault && !pte_dirty(w.pte), pteLoc: w.pteLoc, pte: w.pte, ver: w.pteLoc >= 0 ? this.kver(w.pteLoc) : 0, slot: w.slot, walk: w };
+    return { phys, hit: false, fault, setDirty: write && !fault && !pte_dirty(w.pte), pteLoc: w.pteLoc, pte: w.pte, ver: w.pteLoc >= 0 ? this.kver(w.pteLoc) : 0, freed: false, slot: w.slot, walk: w };
   }
 
   /**
@@ -561,7 +574,8 @@ export class Machine {
       if (t.setDirty) out.push((t.walk.pteLoc << 2) | ACC_W);
       if (t.fault) return out;
       // The S1 check, which can fail only through an entry the PTE's writes have overtaken.
-      if (t.hit && t.ver < this.kver(t.pteLoc)) out.push((this.flushedLoc(t.pteLoc) << 2) | ACC_R);
+      // So is the use-after-free check (a frame is freed only after its PTE changed).
+      if (t.hit && t.ver < this.kver(t.pteLoc)) out.push((this.flushedLoc(t.pteLoc) << 2) | ACC_R, (this.frameObj(pte_pfn(t.pte)) << 2) | ACC_R);
       loc = t.phys;
     }
     switch (op.k) {
@@ -607,6 +621,7 @@ export class Machine {
     }
     // A flush that starts reads the versions of the PTEs it covers (property S1).
     if ((op.k === 'rmw' || op.k === 'st') && op.tlbFlushStart) for (const l of op.tlbFlushStart) out.push((l << 2) | ACC_M);
+    if (op.k === 'rmw' && op.frameFree !== undefined) out.push((this.frameObj(op.frameFree) << 2) | ACC_W);
     if (op.k === 'serialize' || (op.k === 'cr3' && op.barrier !== false) || op.k === 'invlpg') {
       for (let i = 0; i < this.codeLocs.length; i++) out.push((this.codeLocs[i]! << 2) | ACC_R, (this.icacheLoc(c, i) << 2) | ACC_W);
     }
@@ -700,6 +715,7 @@ export class Machine {
     cpu.tlbPte[w.slot] = present ? w.pte : 0;
     cpu.tlbVer[w.slot] = present ? this.kver(w.pteLoc) : 0;
     cpu.tlbSrc[w.slot] = present ? w.pteLoc : -1;
+    cpu.tlbEpoch[w.slot] = present ? this.frameEpoch[pte_pfn(w.pte)]! : 0;
     this.walkHist[i] = this.interner.intern(this.walkHist[i]!, present ? `${cpu.cr3Asid}:${w.table}${w.viaPsc ? 'c' : 'm'}:${w.pte}@${this.coLen[w.pteLoc]}` : `${cpu.cr3Asid}:evict`);
     this.walked(c, cpu, w);
     if (this.recording) {
@@ -773,15 +789,20 @@ export class Machine {
         cpu.tlbPte[t.slot] = t.pte;
         cpu.tlbVer[t.slot] = t.ver;
         cpu.tlbSrc[t.slot] = t.pteLoc;
+        cpu.tlbEpoch[t.slot] = this.frameEpoch[pte_pfn(t.pte)]!;
         this.walked(c, cpu, t.walk);
       }
-      cpu.hist = this.interner.intern(cpu.hist, `${t.hit ? 'H' : 'T'}${t.pte}@${t.ver}`);
+      cpu.hist = this.interner.intern(cpu.hist, `${t.hit ? 'H' : 'T'}${t.pte}@${t.ver}${t.freed ? '!' : ''}`);
+      // No user access reaches a frame through an entry made before the frame was freed.
+      if (t.freed && this.program.warn) {
+        this.program.warn(`UAF: CPU${c} reached page frame ${pte_pfn(t.pte)} through a TLB entry made before the kernel freed the frame`);
+      }
       // S1: no user access through a translation older than a flush that has returned.
       const covered = this.flushedVer.get(t.pteLoc);
       if (covered !== undefined && t.ver < covered && this.program.warn) {
         this.program.warn(`S1: CPU${c} accessed user memory through a TLB entry older than a completed flush_tlb_mm_range() (the PTE changed since; frame ${pte_pfn(t.pte)})`);
       }
-      if (this.recording) virt = { vloc: loc, tlb: this.tlbNote(t) };
+      if (this.recording) virt = { vloc: loc, tlb: `${this.tlbNote(t)}${t.setDirty ? '; sets the dirty bit in the PTE' : ''}` };
       loc = t.phys;
     }
     switch (op.k) {
@@ -857,6 +878,7 @@ export class Machine {
           this.coLen[loc]!++;
         }
         if (op.tlbFlushStart) this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.kver(l)]));
+        if (op.frameFree !== undefined) this.frameEpoch[op.frameFree]!++;
         if (this.recording) info = mk({ loc, value: old, note: nv === undefined ? 'no write' : `wrote ${nv | 0}`, ...virt });
         break;
       }
@@ -1003,7 +1025,7 @@ export class Machine {
       // What the TLBs hold (their fills and flushes interleave with the CPU's own steps).
       for (const cpu of this.cpus) {
         k.push(cpu.cr3Mm).push(cpu.cr3Asid);
-        for (let i = 0; i < cpu.tlbPte.length; i++) k.push(cpu.tlbPte[i]!).push(cpu.tlbVer[i]!).push(cpu.tlbSrc[i]! + 1);
+        for (let i = 0; i < cpu.tlbPte.length; i++) k.push(cpu.tlbPte[i]!).push(cpu.tlbVer[i]!).push(cpu.tlbSrc[i]! + 1).push(cpu.tlbEpoch[i]!);
         for (const t of cpu.psc) k.push(t + 1);
       }
       // Property S1's bookkeeping: the flushes in progress and what completed ones covered.

@@ -34,9 +34,11 @@ export type Op =
    * Locked read-modify-write: drains the store buffer, then reads and writes memory
    * atomically. `tlbFlushStart`: the op starts a TLB flush of these PTE locations
    * (inc_mm_tlb_gen()); the machine checks property S1 against them once the flush
-   * is done (a `nop` with `tlbFlushDone`).
+   * is done (a `nop` with `tlbFlushDone`). `frameFree`: the op gives page frame
+   * `frameFree` back to the allocator (free_page()); the machine then checks that no
+   * TLB entry made before it is used to reach the frame.
    */
-  | { k: 'rmw'; loc: number; f: RmwFn; site: OpSite; tlbFlushStart?: readonly number[] }
+  | { k: 'rmw'; loc: number; f: RmwFn; site: OpSite; tlbFlushStart?: readonly number[]; frameFree?: number }
   /** Blocking load: enabled only when `pred` holds of the value it would read (spin-wait loops). */
   | { k: 'await'; loc: number; pred: (v: number) => boolean; site: OpSite }
   | { k: 'irq'; enable: boolean; site: OpSite }

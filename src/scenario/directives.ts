@@ -15,6 +15,8 @@
 //   mmap a b ...;           (the locations a, b are user pages of the process, each
 //                            mapped to a page frame of its own at the start: threads
 //                            reach them through page tables and TLBs)
+//   unmapped b ...;         (of those pages, b is not mapped at the start: no VMA and
+//                            no PTE, its frame free; mremap() can move a page there)
 // Reserved for the kernel model (recognised, refused with SMP108 until implemented):
 //   kernel, variant, process, task, sched, mm.
 
@@ -46,6 +48,8 @@ export interface Settings {
   migratable: Set<number>;
   /** Locations that are user pages of the process (`mmap a b;`), in page order. */
   pages: number[];
+  /** Of the user pages, those not mapped at the start (`unmapped b;`): no VMA, no PTE, no frame. */
+  unmapped: number[];
 }
 
 /** User pages a scenario may map (`mmap`): each adds a page walker per CPU, and processes are tracked in 32-bit masks. */
@@ -54,7 +58,7 @@ export const PAGES_MAX = 4;
 export const KTHREAD = -1;
 
 export function directiveSettings(sc: Scenario): Settings {
-  const out: Settings = { bounds: {}, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', migratable: new Set(), pages: [] };
+  const out: Settings = { bounds: {}, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', migratable: new Set(), pages: [], unmapped: [] };
   for (const d of sc.directives) {
     const err = (msg: string): SmpError => new SmpError('SMP108', msg, d.span, sc.file);
     switch (d.name) {
@@ -138,6 +142,17 @@ export function directiveSettings(sc: Scenario): Settings {
         if (out.pages.length > PAGES_MAX) throw err(`more than ${PAGES_MAX} user pages`);
         break;
       }
+      case 'unmapped': {
+        if (d.args.length === 0) throw err("'unmapped' names user pages that are not mapped at the start: 'unmapped b;'");
+        for (const w of d.args) {
+          const loc = sc.locations.findIndex((l) => l.name === w);
+          if (loc < 0) throw err(`'${w}' is not a shared location of this scenario`);
+          if (sc.locations[loc]!.init !== 0) throw err(`'${w}' is not mapped at the start, so it has no data: its initial value must be 0`);
+          if (out.unmapped.includes(loc)) throw err(`'${w}' is named twice`);
+          out.unmapped.push(loc);
+        }
+        break;
+      }
       default:
         if ((RESERVED_DIRECTIVES as readonly string[]).includes(d.name)) {
           throw err(`directive '${d.name}' is reserved for the kernel model and not supported in this version`);
@@ -167,6 +182,12 @@ export function directiveSettings(sc: Scenario): Settings {
       if (out.kthreads.has(t)) throw err(`the kernel thread P${t} is placed on several CPUs: only user threads migrate here`);
     }
     if (out.placement.length > 8) throw err('more than 8 CPUs');
+  }
+  for (const loc of out.unmapped) {
+    if (!out.pages.includes(loc)) {
+      const d = sc.directives.find((x) => x.name === 'unmapped')!;
+      throw new SmpError('SMP108', `'${sc.locations[loc]!.name}' is unmapped but not a user page: name it in the 'mmap' directive too`, d.span, sc.file);
+    }
   }
   if (out.preempt > 0 && !(out.placement ?? []).some((list) => list.length > 1)) {
     const d = sc.directives.find((x) => x.name === 'preempt')!;

@@ -83,21 +83,22 @@ export const free_pte_table = kfunc(function* free_pte_table(k: Kernel, table: n
 });
 
 /**
- * Models: do_anonymous_page() (v6.18): a read maps the zero page read-only; a write
- * allocates and clears a frame first, then maps it unless another CPU mapped the
- * page meanwhile (then the frame goes back).
+ * Models: do_anonymous_page() (v6.18), for a fault that found the PTE none: a read
+ * maps the zero page read-only; a write allocates and clears a frame first, then
+ * maps it unless the PTE is no longer none under the lock (another CPU mapped the
+ * page, or reclaim left a swap entry: the frame goes back and the access retries).
  */
 export const do_anonymous_page = kfunc(function* do_anonymous_page(k: Kernel, cpu: number, mm: number, pteLoc: number, write: boolean): CpuCode {
   if (!write) {
     yield* pte_lock(k, cpu, mm);
-    if (!pte_present(yield* k.READ_ONCE(pteLoc, 'pte_none(*vmf->pte)'))) yield* set_pte_at(k, pteLoc, mk_pte(zeroPfn(k), false));
+    if ((yield* k.READ_ONCE(pteLoc, 'vmf_pte_changed(): pte_none(*vmf->pte)')) === 0) yield* set_pte_at(k, pteLoc, mk_pte(zeroPfn(k), false));
     yield* pte_unlock(k, cpu, mm);
     return;
   }
   const pfn = yield* alloc_page(k);
   yield* clear_user_highpage(k, pfn);
   yield* pte_lock(k, cpu, mm);
-  if (pte_present(yield* k.READ_ONCE(pteLoc, 'pte_none(*vmf->pte)'))) {
+  if ((yield* k.READ_ONCE(pteLoc, 'vmf_pte_changed(): pte_none(*vmf->pte)')) !== 0) {
     yield* pte_unlock(k, cpu, mm);
     yield* free_page(k, pfn);
     return;

@@ -8,7 +8,7 @@
 // Leaves out: VMA splitting and merging, ranges of several pages, the mmap_lock,
 // mmu notifiers, and MMU_GATHER_RCU_TABLE_FREE (paravirt).
 
-import type { Op } from '../../machine/ops.js';
+import type { CpuCode, Op } from '../../machine/ops.js';
 import { pte_pfn, pte_present } from '../../machine/paging.js';
 import type { Kernel } from '../kernel.js';
 import { kfunc } from '../dispatch.js';
@@ -18,17 +18,26 @@ import { free_pte_table, pmd_table, pte_lock, pte_unlock, ptep_get_and_clear, vm
 
 /** Models: SYSCALL_DEFINE2(munmap) (v6.18) for page vpn: 0. */
 export const sys_munmap = kfunc(function* sys_munmap(k: Kernel, cpu: number, vpn: number): Generator<Op, number, number> {
-  const T = k.layout.tlb!;
-  const mm = k.currentMm(cpu);
   yield* k.note(`munmap(page ${vpn})`);
-  // The page leaves the VMAs (under the mmap_lock, held for writing).
+  yield* do_munmap(k, cpu, k.currentMm(cpu), vpn);
+  return 0;
+});
+
+/**
+ * Models: do_munmap() -> do_vmi_munmap() (v6.18) for page vpn of mm: the VMA goes
+ * (under the mmap_lock, held for writing); unmap_region(): unmap_vmas() clears the
+ * PTE, free_pgtables() frees the page-table page once nothing is left under it,
+ * and tlb_finish_mmu() flushes when anything was gathered (a present PTE cleared,
+ * or the table freed), then frees the frame and the table.
+ */
+export const do_munmap = kfunc(function* do_munmap(k: Kernel, cpu: number, mm: number, vpn: number): CpuCode {
+  const T = k.layout.tlb!;
   const vmas = yield* k.READ_ONCE(T.vma[mm]!, 'mm->mm_mt: the VMAs');
-  if (!vma_mapped(vmas, vpn)) return 0;
+  if (!vma_mapped(vmas, vpn)) return;
   const left = vmas & ~(1 << vpn) & ~(1 << (VMA_RO_SHIFT + vpn));
   yield* k.WRITE_ONCE(T.vma[mm]!, left, 'vms_complete_munmap_vmas(): the VMA is gone');
   const table = yield* pmd_table(k, mm);
-  if (table < 0) return 0;
-  // unmap_region(): unmap_vmas() clears the PTE; free_pgtables() frees the table once nothing is left under it.
+  if (table < 0) return;
   yield* pte_lock(k, cpu, mm);
   const old = yield* ptep_get_and_clear(k, T.tablePte[table]![vpn]!);
   const freeTable = (left & ((1 << VMA_RO_SHIFT) - 1)) === 0;
@@ -37,9 +46,8 @@ export const sys_munmap = kfunc(function* sys_munmap(k: Kernel, cpu: number, vpn
   // pre-706a1ea65e6f: the page-table page was freed before the TLBs (and paging-structure caches) were flushed.
   const early = freeTable && k.variant.removed.has('tlb.table_free_after_flush');
   if (early) yield* free_pte_table(k, table);
-  // tlb_finish_mmu(): the flush (freed_tables when the table went), then the pages.
-  yield* flush_tlb_mm_range(k, cpu, mm, vpn, freeTable);
+  // tlb_finish_mmu(): the flush (freed_tables when the table went) if anything was gathered, then the pages.
+  if (pte_present(old) || freeTable) yield* flush_tlb_mm_range(k, cpu, mm, vpn, freeTable);
   if (pte_present(old) && pte_pfn(old) !== zeroPfn(k)) yield* free_page(k, pte_pfn(old));
   if (freeTable && !early) yield* free_pte_table(k, table);
-  return 0;
 });

@@ -21,7 +21,7 @@ export const alloc_page = kfunc(function* alloc_page(k: Kernel): Generator<Op, n
 
 /** Models: free_page() (v6.18): the frame goes back to the free frames. */
 export const free_page = kfunc(function* free_page(k: Kernel, pfn: number): CpuCode {
-  yield { k: 'rmw', loc: k.layout.tlb!.freeFrames, f: (v) => v | (1 << pfn), site: { fn: `free_page(frame ${pfn})` } };
+  yield { k: 'rmw', loc: k.layout.tlb!.freeFrames, f: (v) => v | (1 << pfn), frameFree: pfn, site: { fn: `free_page(frame ${pfn})` } };
 });
 
 /** Models: clear_user_highpage() (v6.18): the new page's data is zeroed (a store, through the store buffer). */
