@@ -92,6 +92,11 @@ export interface TlbLayout {
   /** Per page: its swap slot (the data reclaim wrote out) and its folio's lock (PG_locked). */
   swap: number[];
   folioLock: number[];
+  /**
+   * csdFlushInfo[sender][target]: the flush info copied into the call-function data
+   * (design flush-info-in-csd: mm, range and new_tlb_gen packed in one word).
+   */
+  csdFlushInfo: number[][];
 }
 
 export const PREEMPT_MODELS = ['none', 'voluntary', 'full'] as const;
@@ -246,7 +251,7 @@ export class KernelLayout {
       const n = pages.length;
       const t: TlbLayout = {
         nPages: n, pmd: [-1], tablePte: [], tableOwner: [], freeTables: 0, vma: [0], ptl: [0], frame: [], freeFrames: 0, tlbGen: [0], cpumask: [0],
-        loadedMm: [], isLazy: [], info: [], swap: [], folioLock: [],
+        loadedMm: [], isLazy: [], info: [], swap: [], folioLock: [], csdFlushInfo: [],
       };
       // Frames: page v starts in frame v; as many free frames again for faults to
       // take; the last is the shared zero page (mapped read-only, never written).
@@ -277,6 +282,10 @@ export class KernelLayout {
         let mask = 0;
         for (let c = 0; c < config.nrCpus; c++) if (loadedAtStart(c) === m) mask |= 1 << c;
         t.cpumask[m] = alloc(`mm_cpumask(mm${m})`, mask);
+      }
+      for (let s = 0; s < config.nrCpus; s++) {
+        t.csdFlushInfo[s] = [];
+        for (let u = 0; u < config.nrCpus; u++) t.csdFlushInfo[s]![u] = alloc(`csd[${s}->${u}].flush_info (copied)`, 0);
       }
       for (let v = 0; v < n; v++) {
         t.swap[v] = alloc(`swap slot of ${pages[v]!.name}`, 0);
@@ -382,7 +391,7 @@ export class Kernel {
   }[];
 
   /** Per CPU: what its flush_tlb_info asks, as the sender itself reads it (should_flush_tlb()). */
-  readonly flushInfo: { mm: number; freedTables: boolean }[];
+  readonly flushInfo: { mm: number; freedTables: boolean; range: number; newTlbGen: number }[];
 
   /**
    * Per CPU: the reclaiming task's current->tlb_ubc (mm/rmap.c), the TLB flush its
@@ -411,7 +420,7 @@ export class Kernel {
     this.curr = [...firstTask];
     this.activeMm = firstTask.map((t) => (t === 0 ? 0 : layout.taskMms[t - 1]!));
     this.prevMm = firstTask.map(() => 0);
-    this.flushInfo = firstTask.map(() => ({ mm: 0, freedTables: false }));
+    this.flushInfo = firstTask.map(() => ({ mm: 0, freedTables: false, range: 0, newTlbGen: 0 }));
     this.tlbUbc = firstTask.map(() => ({ flushRequired: false, writable: false, cpumask: 0 }));
     this.tlbFlushReq = firstTask.map(() => firstTask.map(() => 0));
     this.tlbFlushDone = firstTask.map(() => firstTask.map(() => 0));

@@ -11,6 +11,7 @@
 import type { CpuCode, Op } from '../machine/ops.js';
 import { CALL_FUNCTION_VECTOR, IPI_FUNCS, type IpiFunc, type Kernel } from './kernel.js';
 import { kfunc } from './dispatch.js';
+import { packFlushInfo } from './arch/x86/mm/tlb.js';
 
 const CSD_FLAG_LOCK = 1;
 
@@ -34,6 +35,11 @@ function* queueRequest(k: Kernel, sender: number, target: number, func: IpiFunc,
   if (func === 'flush_tlb_func') k.tlbFlushReq[sender]![target]!++;
   yield* k.WRITE_ONCE(k.layout.csdFunc[sender]![target]!, IPI_FUNCS.indexOf(func), 'csd->func');
   yield* k.WRITE_ONCE(k.layout.csdInfo[sender]![target]!, info, 'csd->info');
+  if (func === 'flush_tlb_func' && k.variant.removed.has('flush_tlb.info_shared')) {
+    // Design flush-info-in-csd: the flush info itself goes into the call-function data.
+    const f = k.flushInfo[sender]!;
+    yield* k.WRITE_ONCE(k.layout.tlb!.csdFlushInfo[sender]![target]!, packFlushInfo(f.mm, f.range, f.newTlbGen), 'csd->info: a copy of the flush info');
+  }
   // llist_add(): a locked cmpxchg loop on the queue head.
   const old = yield { k: 'rmw', loc: k.layout.callSingleQueue[target]!, f: (v) => v | (1 << sender), site: { fn: 'llist_add' } };
   return old === 0;

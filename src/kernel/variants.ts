@@ -35,8 +35,8 @@ const before = (commit: string, label: string, description: string): Variant => 
 });
 
 /** A design argued on the lists: the modelled kernel with one change, named by its label. */
-const design = (name: string, label: string, description: string): Variant => ({
-  name, base: DEFAULT_KERNEL, description: `design question: ${description}`, removed: new Set([label]),
+const design = (name: string, label: string | string[], description: string): Variant => ({
+  name, base: DEFAULT_KERNEL, description: `design question: ${description}`, removed: new Set(typeof label === 'string' ? [label] : label),
 });
 
 /** A mutant with several barriers removed: the ones that each mask the other on x86. */
@@ -100,6 +100,8 @@ const VARIANTS: readonly Variant[] = [
   design('switch-mm-syncs-same-mm', 'membarrier_switch_mm.same_mm_return', "membarrier_switch_mm() refreshes rq->membarrier_state on a switch within one mm too (without its prev_mm == next_mm return), so a CPU that lazily held an mm while it registered does not keep a stale copy"),
   design('sync-core-unregistered', 'sync_core.registration', 'PRIVATE_EXPEDITED_SYNC_CORE works without REGISTER_PRIVATE_EXPEDITED_SYNC_CORE (is a registration needed? September 2017), so the scheduler does not know the process needs core sync'),
   design('async-flush', 'flush_tlb.sync_ack', "user TLB flushes go out without waiting (early acknowledgment: a target acknowledges on receipt, then flushes; the 2019 RFC v2 11/12 'async and inline messages for flushing'), so flush_tlb_mm_range() returns, and the caller frees the page, before the targets have flushed"),
+  design('flush-info-in-csd', 'flush_tlb.info_shared', "a TLB flush's targets read the flush info (mm, range, new_tlb_gen) from a copy the sender puts in the call-function data, not from the sender's per-CPU flush_tlb_info (the 2019 RFC's inline messages)"),
+  design('async-flush-inline', ['flush_tlb.sync_ack', 'flush_tlb.info_shared'], "the 2019 RFC v2 as proposed: early acknowledgment with the flush info copied into the call-function data, so that the sender's next flush cannot overwrite what a target has yet to read"),
   before('4ce94eabac16', 'flush_tlb.concurrent', 'flush_tlb_mm_range() flushes the local TLB first and only then sends the IPIs and waits for the remote flushes (flush_tlb_others()), instead of flushing locally while the remote CPUs do (before 5.13)'),
   design('sync-core-in-switch-mm', 'finish_task_switch.sync_core', "the core sync for a registered mm moves from finish_task_switch()'s membarrier_mm_sync_core_before_usermode() into x86 switch_mm_irqs_off(), on its unlazy path (the December 2020 proposal)"),
   mutant('no-mb-a', 'membarrier.a', "membarrier's first smp_mb() (a, 'system call entry is not a mb') removed"),

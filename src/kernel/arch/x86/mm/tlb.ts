@@ -246,13 +246,26 @@ export const flush_tlb_func = kfunc(function* flush_tlb_func(k: Kernel, cpu: num
   k.tlbFlushDone[info]![cpu] = k.tlbFlushReq[info]![cpu]!; // for property S3
 });
 
+/**
+ * The flush info a remote target reads: in the sender's per-CPU flush_tlb_info, or
+ * (design flush-info-in-csd, the 2019 RFC's inline messages) a copy in the
+ * call-function data, which a next flush of the sender cannot overwrite before the
+ * target has read it. Packed in one word: mm, range + 1 and new_tlb_gen.
+ */
+export const packFlushInfo = (mm: number, range: number, newTlbGen: number): number => mm | ((range + 1) << 4) | (newTlbGen << 8);
+
 function* flush_tlb_func_body(k: Kernel, cpu: number, info: number): CpuCode {
   const L = k.layout.tlb!;
   const T = k.tlbState[cpu]!;
   const I = L.info[info]!;
   const loaded = T.loadedMm;
   const asid = T.loadedMmAsid;
-  const fMm = yield* k.READ_ONCE(I.mm, 'f->mm');
+  let copied: { mm: number; range: number; newTlbGen: number } | null = null;
+  if (info !== cpu && k.variant.removed.has('flush_tlb.info_shared')) {
+    const w = yield* k.READ_ONCE(L.csdFlushInfo[info]![cpu]!, 'f = csd->info (the copy)');
+    copied = { mm: w & 15, range: ((w >> 4) & 15) - 1, newTlbGen: w >> 8 };
+  }
+  const fMm = copied ? copied.mm : yield* k.READ_ONCE(I.mm, 'f->mm');
   if (fMm !== 0 && fMm !== loaded) {
     // The CPU switched away from f->mm: trim its stale bit in the lazy mm_cpumask.
     yield* cpumask_clear_cpu(k, cpu, fMm);
@@ -266,7 +279,7 @@ function* flush_tlb_func_body(k: Kernel, cpu: number, info: number): CpuCode {
     return;
   }
   const localTlbGen = T.ctxs[asid]!.tlbGen;
-  const newTlbGen = yield* k.READ_ONCE(I.newTlbGen, 'f->new_tlb_gen');
+  const newTlbGen = copied ? copied.newTlbGen : yield* k.READ_ONCE(I.newTlbGen, 'f->new_tlb_gen');
   if (newTlbGen !== TLB_GENERATION_INVALID && newTlbGen <= localTlbGen) {
     yield* k.note('flush_tlb_func(): already caught up to f->new_tlb_gen');
     return;
@@ -281,7 +294,7 @@ function* flush_tlb_func_body(k: Kernel, cpu: number, info: number): CpuCode {
     yield* k.note('flush_tlb_func(): local_tlb_gen == mm_tlb_gen, nothing to do');
     return;
   }
-  const range = yield* k.READ_ONCE(I.range, 'f->start, f->end');
+  const range = copied ? copied.range : yield* k.READ_ONCE(I.range, 'f->start, f->end');
   if (range !== TLB_FLUSH_ALL && newTlbGen === localTlbGen + 1 && newTlbGen === mmTlbGen) {
     yield* flush_tlb_one_user(k, cpu, range);
   } else {
@@ -340,7 +353,7 @@ export const flush_tlb_mm_range = kfunc(function* flush_tlb_mm_range(k: Kernel, 
   k.preempt_disable(cpu); // get_cpu()
   const newTlbGen = yield* inc_mm_tlb_gen(k, mm, range);
   // get_flush_tlb_info(): this CPU's flush_tlb_info, which the targets read.
-  k.flushInfo[cpu] = { mm, freedTables };
+  k.flushInfo[cpu] = { mm, freedTables, range, newTlbGen };
   yield* k.WRITE_ONCE(I.mm, mm, 'info->mm');
   yield* k.WRITE_ONCE(I.range, range, 'info->start, info->end');
   yield* k.WRITE_ONCE(I.newTlbGen, newTlbGen, 'info->new_tlb_gen');
@@ -390,7 +403,7 @@ export const arch_tlbbatch_flush = kfunc(function* arch_tlbbatch_flush(k: Kernel
   const batch = k.tlbUbc[cpu]!;
   k.preempt_disable(cpu); // get_cpu()
   // get_flush_tlb_info(NULL, 0, TLB_FLUSH_ALL, 0, false, TLB_GENERATION_INVALID)
-  k.flushInfo[cpu] = { mm: 0, freedTables: false };
+  k.flushInfo[cpu] = { mm: 0, freedTables: false, range: TLB_FLUSH_ALL, newTlbGen: TLB_GENERATION_INVALID };
   yield* k.WRITE_ONCE(I.mm, 0, 'info->mm = NULL');
   yield* k.WRITE_ONCE(I.range, TLB_FLUSH_ALL, 'info->start, info->end');
   yield* k.WRITE_ONCE(I.newTlbGen, TLB_GENERATION_INVALID, 'info->new_tlb_gen = TLB_GENERATION_INVALID');
