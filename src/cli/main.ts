@@ -14,7 +14,7 @@ import { MODELS, type ModelName } from '../machine/machine.js';
 import { parseScenario } from '../scenario/parser.js';
 import { validateDirectives } from '../scenario/directives.js';
 import { collectLitmusFiles } from '../scenario/files.js';
-import { errorJson, formatError, SmpError } from '../scenario/errors.js';
+import { errorJson, formatError, SmpError, unknownMacroLine } from '../scenario/errors.js';
 import type { Scenario } from '../scenario/ast.js';
 import { buildTrace, pickWitness, renderTraceText } from '../explore/trace.js';
 import { cmdReplay } from './replay.js';
@@ -100,6 +100,8 @@ function modelsFor(opt: string | undefined): (ModelName | undefined)[] {
 function reportError(io: Io, e: unknown, json: boolean | undefined, source?: string): ExitName {
   if (e instanceof SmpError) {
     io.err(`${formatError(e, source)}\n`);
+    const herd = unknownMacroLine(e, source);
+    if (herd) io.err(`${herd}\n`);
     if (json) io.out(`${JSON.stringify(errorJson(e))}\n`);
     return 'input_error';
   }
