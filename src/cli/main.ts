@@ -1,7 +1,7 @@
 // The smpcheck command line. Exit codes: 0 ok, 1 input error, 2 violation,
 // 3 liveness, 4 incomplete, 70 internal error (docs/cli.md).
 
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { fsReason, readBounded } from '../scenario/bounded-read.js';
 import { SOURCE_BYTES_MAX } from '../scenario/lexer.js';
 import { formatBytes, MEMORY_MAX_DEFAULT, parseBytes } from '../explore/memory.js';
@@ -81,6 +81,14 @@ function loadScenario(file: string): Scenario {
   return sc;
 }
 
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false; // reading it reports what is wrong
+  }
+}
+
 /** Writes a file the user named; a file-system error is theirs to fix (SMP004), not an internal error. */
 function writeUserFile(file: string, text: string, what: string): void {
   try {
@@ -157,6 +165,9 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
   for (const file of files) {
     let sc: Scenario;
     try {
+      if (isDirectory(file)) {
+        throw new SmpError('SMP004', `cannot read scenario '${file}': it is a directory (smpcheck suite ${file} checks every .litmus file under it)`, undefined, file);
+      }
       sc = loadScenario(file);
     } catch (e) {
       codes.push(reportError(io, e, o.json));
@@ -361,6 +372,11 @@ export function main(argv: string[], io: Io = defaultIo()): number {
   const program = buildProgram(io, (n) => {
     exit = n;
   });
+  if (argv.length === 0) {
+    // Bare `smpcheck`: its help, on standard error like every command given without what it needs.
+    io.err(program.helpInformation());
+    return EXIT.input_error;
+  }
   try {
     program.parse(argv, { from: 'user' });
   } catch (e) {
