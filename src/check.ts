@@ -23,6 +23,8 @@ export interface CheckOptions {
   reduction?: boolean;
   bounds?: Partial<Bounds>;
   onProgress?: (p: Progress) => void;
+  /** Runs (DPOR) or states (explicit) between calls of onProgress (default 10,000); the caller's callback decides, by its clock, what to print. */
+  progressEvery?: number;
 }
 
 export type Verdict = 'ok' | 'violation' | 'liveness' | 'incomplete';
@@ -140,7 +142,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
   const program = new LitmusProgram(sc, model, variant);
   const prop = compileProp(sc);
   const t0 = clock();
-  const result = runWithVariant(variant, () => explore(program, prop, { reduction: opts.reduction ?? true, bounds, onProgress: opts.onProgress }));
+  const result = runWithVariant(variant, () => explore(program, prop, { reduction: opts.reduction ?? true, bounds, onProgress: opts.onProgress, progressEvery: opts.progressEvery }));
   const ms = clock() - t0;
   const obs = result.complete ? observation(result.positive, result.negative) : null;
   const line = expectationLine(sc, model, variantId(variant));

@@ -12,7 +12,7 @@ import { DEFAULT_KERNEL, variants } from '../kernel/variants.js';
 import { kernelFunctionNames } from '../kernel/index.js';
 import { MODELS, type ModelName } from '../machine/machine.js';
 import { parseScenario } from '../scenario/parser.js';
-import { validateDirectives } from '../scenario/directives.js';
+import { directiveSettings, validateDirectives } from '../scenario/directives.js';
 import { collectLitmusFiles } from '../scenario/files.js';
 import { errorJson, formatError, SmpError, unknownMacroLine } from '../scenario/errors.js';
 import type { Scenario } from '../scenario/ast.js';
@@ -23,13 +23,20 @@ import type { Progress } from '../explore/types.js';
 import { VERSION } from '../version.js';
 import { EXIT, worst, type ExitName } from './exit.js';
 import { addHostCommands } from './host.js';
-import { formatTable, formatText, toJson, type SuiteRow } from './format.js';
+import { formatText, toJson, type SuiteRow } from './format.js';
+import { PROGRESS_EVERY, ProgressReporter, progressMode } from './progress.js';
+import { SuiteTable } from './suite-table.js';
 
 export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** Standard error is a terminal (live progress). */
   isTTY: boolean;
+  /** The only clock: wall-clock times and progress read it; the engine never does. */
   now: () => number;
+  /** Columns of the terminals standard error and standard output write to, when they are terminals. */
+  errColumns?: number;
+  outColumns?: number;
 }
 
 const defaultIo = (): Io => ({
@@ -37,6 +44,8 @@ const defaultIo = (): Io => ({
   err: (s) => process.stderr.write(s),
   isTTY: Boolean(process.stderr.isTTY),
   now: () => performance.now(),
+  errColumns: process.stderr.isTTY ? process.stderr.columns : undefined,
+  outColumns: process.stdout.isTTY ? process.stdout.columns : undefined,
 });
 
 interface CommonOpts {
@@ -48,6 +57,7 @@ interface CommonOpts {
   executionsMax?: number;
   memoryMax?: number;
   progress?: boolean;
+  quiet?: boolean;
 }
 
 function positiveInt(name: string) {
@@ -118,18 +128,6 @@ function reportError(io: Io, e: unknown, json: boolean | undefined, source?: str
   return 'internal_error';
 }
 
-function progressReporter(io: Io, name: string, enabled: boolean | undefined): ((p: Progress) => void) | undefined {
-  const on = enabled ?? io.isTTY;
-  if (!on) return undefined;
-  let last = io.now();
-  return (p) => {
-    const t = io.now();
-    if (t - last < 1000) return;
-    last = t;
-    io.err(`\r${name}: ${p.executions} executions, ${p.graphs} graphs, ${p.steps} steps...`);
-  };
-}
-
 function checkOpts(o: CommonOpts, model: ModelName | undefined, onProgress?: (p: Progress) => void): CheckOptions {
   return {
     model,
@@ -137,6 +135,7 @@ function checkOpts(o: CommonOpts, model: ModelName | undefined, onProgress?: (p:
     reduction: o.reduction,
     bounds: { stepsMax: o.stepsMax, executionsMax: o.executionsMax, memoryMax: o.memoryMax },
     onProgress,
+    ...(onProgress ? { progressEvery: PROGRESS_EVERY } : {}),
   };
 }
 
@@ -162,6 +161,7 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
     throw new SmpError('SMP200', '--trace writes one execution: give one file and one --model');
   }
   let first = true;
+  const progress = new ProgressReporter(io, progressMode(io, o));
   for (const file of files) {
     let sc: Scenario;
     try {
@@ -176,9 +176,12 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
     for (const model of models) {
       let r: CheckResult;
       try {
-        const prog = progressReporter(io, sc.name, o.progress);
-        r = checkScenario(sc, checkOpts(o, model, prog), io.now);
-        if (prog) io.err('\r\x1b[K');
+        const onProgress = progress.startCheck(model ? `${sc.name} on ${model}` : sc.name);
+        try {
+          r = checkScenario(sc, checkOpts(o, model, onProgress), io.now);
+        } finally {
+          progress.endCheck();
+        }
       } catch (e) {
         codes.push(reportError(io, e, o.json, sc.source));
         continue;
@@ -211,57 +214,97 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
   return worst(codes);
 }
 
-export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: string }): ExitName {
-  const files = collectLitmusFiles(dirs);
-  const rows: SuiteRow[] = [];
-  const codes: ExitName[] = [];
-  if (files.length === 0) throw new SmpError('SMP004', `no .litmus files under ${dirs.join(', ')}`);
+/** One line of the suite's plan: a check to run, or a row already decided (a file that does not load, a bad key). */
+type SuitePlan =
+  | { k: 'check'; rel: string; sc: Scenario; expected: string; datarace: boolean; key: { machine: ModelName | null; variant: string | null; label: string | null }; model: ModelName | undefined; variant: string; label: string }
+  | { k: 'row'; row: SuiteRow; error?: unknown; source?: string };
+
+function suitePlan(files: string[], o: { model?: string }): SuitePlan[] {
+  const plan: SuitePlan[] = [];
   for (const file of files) {
     const rel = relative(process.cwd(), file) || file;
     let sc: Scenario;
     try {
       sc = loadScenario(file);
     } catch (e) {
-      codes.push(reportError(io, e, false));
-      rows.push({ file: rel, test: rel, model: '-', expected: '-', observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: e instanceof SmpError ? e.message : String(e) });
+      plan.push({ k: 'row', error: e, row: { file: rel, test: rel, model: '-', expected: '-', observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: e instanceof SmpError ? e.message : String(e) } });
       continue;
     }
     if (sc.expectations.length === 0) {
-      codes.push('input_error');
-      rows.push({ file: rel, test: sc.name, model: '-', expected: '-', observed: '-', executions: null, graphs: null, ms: null, status: 'no_expectation', message: 'the header states no Result line' });
+      plan.push({ k: 'row', row: { file: rel, test: sc.name, model: '-', expected: '-', observed: '-', executions: null, graphs: null, ms: null, status: 'no_expectation', message: 'the header states no Result line' } });
       continue;
     }
     for (const e of sc.expectations) {
       const key = parseExpectationKey(e.key, file);
       if (typeof key === 'string') {
         const err = new SmpError('SMP107', key, e.span, file);
-        codes.push(reportError(io, err, false, sc.source));
-        rows.push({ file: rel, test: sc.name, model: e.key, expected: e.result, observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: err.message });
+        plan.push({ k: 'row', error: err, source: sc.source, row: { file: rel, test: sc.name, model: e.key, expected: e.result, observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: err.message } });
         continue;
       }
       if (key.machine !== null && o.model !== undefined && o.model !== key.machine) continue;
       const model = key.machine ?? (o.model as ModelName | undefined);
       const variant = key.variant ?? DEFAULT_KERNEL;
-      try {
-        const prog = progressReporter(io, sc.name, o.progress);
-        const r = checkScenario(sc, { ...checkOpts(o, model, prog), variant }, io.now);
-        if (prog) io.err('\r\x1b[K');
-        const observed = observedLabel(r);
-        const status: SuiteRow['status'] = r.verdict === 'ok' ? (observed === e.result ? 'confirmed' : 'consistent') : r.verdict === 'violation' ? 'contradicted' : r.verdict;
-        codes.push(verdictExit(r));
-        rows.push({
-          file: rel, test: sc.name, model: variant === DEFAULT_KERNEL ? r.model : `${r.model},${key.label}`, expected: e.result, observed,
-          executions: r.result.executions, graphs: r.result.graphs, ms: o.time ? r.ms : null, status,
-        });
-        if (status !== 'confirmed' && status !== 'consistent') {
-          io.err(`smpcheck: ${sc.name} on ${r.model}: ${status}. Reproduce: ${reproduce(rel, r.model, { ...o, variant: key.variant !== null && key.variant !== key.label ? relative(process.cwd(), key.variant) : variant })}\n`);
-        }
-      } catch (err) {
-        codes.push(reportError(io, err, false, sc.source));
-        rows.push({ file: rel, test: sc.name, model: model ?? '-', expected: e.result, observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: String((err as Error).message) });
-      }
+      const machine = model ?? directiveSettings(sc).model ?? 'x86';
+      plan.push({
+        k: 'check', rel, sc, expected: e.result, datarace: e.datarace ?? false, key, model, variant,
+        label: variant === DEFAULT_KERNEL ? machine : `${machine},${key.label}`,
+      });
     }
   }
+  return plan;
+}
+
+export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: string; quiet?: boolean }): ExitName {
+  const files = collectLitmusFiles(dirs);
+  if (files.length === 0) throw new SmpError('SMP004', `no .litmus files under ${dirs.join(', ')}`);
+  const plan = suitePlan(files, o);
+  const rows: SuiteRow[] = [];
+  const codes: ExitName[] = [];
+  const progress = new ProgressReporter(io, progressMode(io, o));
+  const table = new SuiteTable(plan.map((p) => (p.k === 'check' ? { test: p.sc.name, model: p.label, expected: p.expected } : p.row)), { time: o.time });
+  const total = plan.filter((p) => p.k === 'check').length;
+  // Each row is printed as its check finishes: a text row of the table, or (--json) one object per line.
+  const emit = (row: SuiteRow, r: CheckResult | null): void => {
+    rows.push(row);
+    progress.above(() => {
+      if (o.json) io.out(`${JSON.stringify({ ...row, check: r ? toJson(r, { time: o.time }) : null })}\n`);
+      else io.out(`${table.row(row)}\n`);
+    });
+  };
+  if (!o.json) io.out(`${table.header()}\n`);
+  progress.startSuite(total);
+  for (const p of plan) {
+    if (p.k === 'row') {
+      codes.push(p.row.status === 'no_expectation' ? 'input_error' : reportError(io, p.error, false, p.source));
+      emit(p.row, null);
+      continue;
+    }
+    const { rel, sc, key, model, variant } = p;
+    let r: CheckResult;
+    try {
+      const onProgress = progress.startCheck(`${sc.name} on ${p.label}`);
+      try {
+        r = checkScenario(sc, { ...checkOpts(o, model, onProgress), variant }, io.now);
+      } finally {
+        progress.endCheck();
+      }
+    } catch (err) {
+      codes.push(reportError(io, err, false, sc.source));
+      emit({ file: rel, test: sc.name, model: model ?? '-', expected: p.expected, observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: String((err as Error).message) }, null);
+      continue;
+    }
+    const observed = observedLabel(r);
+    const status: SuiteRow['status'] = r.verdict === 'ok' ? (observed === p.expected ? 'confirmed' : 'consistent') : r.verdict === 'violation' ? 'contradicted' : r.verdict;
+    codes.push(verdictExit(r));
+    emit({
+      file: rel, test: sc.name, model: variant === DEFAULT_KERNEL ? r.model : `${r.model},${key.label}`, expected: p.expected, observed,
+      executions: r.result.executions, graphs: r.result.graphs, ms: o.time ? r.ms : null, status,
+    }, r);
+    if (status !== 'confirmed' && status !== 'consistent') {
+      io.err(`smpcheck: ${sc.name} on ${r.model}: ${status}. Reproduce: ${reproduce(rel, r.model, { ...o, variant: key.variant !== null && key.variant !== key.label ? relative(process.cwd(), key.variant) : variant })}\n`);
+    }
+  }
+  progress.clear();
   const count = (s: SuiteRow['status']): number => rows.filter((r) => r.status === s).length;
   const summary = {
     checks: rows.length,
@@ -273,10 +316,9 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
     errors: count('input_error') + count('no_expectation'),
   };
   if (o.json) {
-    io.out(`${JSON.stringify({ suite: dirs, reduction: o.reduction, rows, summary })}\n`);
+    io.out(`${JSON.stringify({ suite: dirs, reduction: o.reduction, files: files.length, summary })}\n`);
   } else {
-    io.out(`${formatTable(rows, { time: o.time })}\n\n`);
-    io.out(`suite: ${summary.checks} checks in ${files.length} files: ${summary.confirmed} confirmed, ${summary.consistent ? `${summary.consistent} consistent, ` : ''}${summary.contradicted} contradicted, ${summary.incomplete} incomplete, ${summary.liveness} liveness, ${summary.errors} errors\n`);
+    io.out(`\nsuite: ${summary.checks} checks in ${files.length} files: ${summary.confirmed} confirmed, ${summary.consistent ? `${summary.consistent} consistent, ` : ''}${summary.contradicted} contradicted, ${summary.incomplete} incomplete, ${summary.liveness} liveness, ${summary.errors} errors\n`);
   }
   return worst(codes);
 }
@@ -314,8 +356,9 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
       .option('--executions-max <n>', 'bound: executions explored in one search', positiveInt('--executions-max'))
       .option('--memory-max <size>', `bound: memory one search keeps, as counted by the engine (default ${formatBytes(MEMORY_MAX_DEFAULT)})`, byteSize('--memory-max'))
       .option('--no-time', 'omit wall-clock times, so that output is byte-for-byte reproducible')
-      .option('--progress', 'report progress on stderr (default: when stderr is a terminal)')
-      .option('--no-progress', 'never report progress');
+      .option('--progress', 'report progress on stderr: a live line on a terminal, else a plain line every few seconds (default: when stderr is a terminal)')
+      .option('--no-progress', 'never report progress')
+      .option('-q, --quiet', 'no progress on stderr (as --no-progress)');
 
   common(
     program
