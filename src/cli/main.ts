@@ -154,7 +154,7 @@ function verdictExit(r: CheckResult): ExitName {
   return r.verdict === 'ok' ? 'ok' : r.verdict;
 }
 
-export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: string; trace?: string; showTrace?: boolean }): ExitName {
+export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: string; trace?: string; showTrace?: boolean; width?: number }): ExitName {
   const codes: ExitName[] = [];
   const models = modelsFor(o.model);
   if (o.trace && (files.length !== 1 || models.length !== 1)) {
@@ -187,18 +187,19 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
         continue;
       }
       codes.push(verdictExit(r));
-      if (o.json) io.out(`${JSON.stringify(toJson(r, { time: o.time }))}\n`);
+      const w = o.trace || o.showTrace ? pickWitness(r) : null;
+      const t = w ? runWithVariant(r.variant, () => buildTrace(r, w.kind, w.choices)) : null;
+      // With --json, --show-trace embeds the witness's trace (docs/json.md), or null when there is none.
+      if (o.json) io.out(`${JSON.stringify({ ...toJson(r, { time: o.time }), ...(o.showTrace ? { trace: t } : {}) })}\n`);
       else {
         if (!first) io.out('\n');
         io.out(`${formatText(r, { time: o.time })}\n`);
       }
       first = false;
-      const w = o.trace || o.showTrace ? pickWitness(r) : null;
-      if (w) {
-        const t = runWithVariant(r.variant, () => buildTrace(r, w.kind, w.choices));
+      if (w && t) {
         if (o.trace) writeUserFile(o.trace, `${JSON.stringify(t, null, 1)}\n`, 'the trace');
         if (o.showTrace && !o.json) {
-          io.out(`\nTrace (${w.kind}${w.kind === 'deadlock' ? '' : ' for the condition\'s proposition'}), ${t.steps.length} steps on ${r.model}:\n${renderTraceText(t)}\n`);
+          io.out(`\nTrace (${w.kind}${w.kind === 'deadlock' ? '' : ' for the condition\'s proposition'}), ${t.steps.length} steps on ${r.model}:\n${renderTraceText(t, { width: o.width ?? io.outColumns })}\n`);
           if (t.final) io.out(`Final: ${Object.entries(t.final).map(([k, v]) => `${k}=${v};`).join(' ')}\n`);
           if (t.assertion) io.out(`Kernel assertion failed: ${t.assertion}\n`);
           if (t.waits) io.out(`Blocked forever:\n${t.waits.map((x) => `  ${x}\n`).join('')}`);
@@ -368,7 +369,8 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
       .addOption(new Option('--model <machine>', 'machine to run on (default: the file\'s model directive, else x86)').choices([...MODELS, 'all']))
       .option('--variant <name>', `kernel variant for scenarios that call into the kernel (default ${DEFAULT_KERNEL}; see smpcheck variants)`)
       .option('--trace <file>', 'write a witness execution (JSON trace) to FILE')
-      .option('--show-trace', 'print the witness execution, one line per step and one column per CPU'),
+      .option('--show-trace', 'print the witness execution, one line per step and one column per CPU (with --json: embedded as "trace")')
+      .option('--width <n>', 'columns the trace may take (default: the terminal\'s width, else as wide as its steps)', positiveInt('--width')),
   ).action((files: string[], opts) => setExit(cmdCheck(io, files, opts)));
 
   common(
@@ -392,6 +394,7 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
     .argument('<trace>', 'trace JSON file')
     .option('--scenario <file>', 'replay on this scenario file instead of the source stored in the trace')
     .option('--variant <file>', 'the variant module the trace was made with (checked against its recorded sha256)')
+    .option('--width <n>', 'columns the trace may take (default: the terminal\'s width, else as wide as its steps)', positiveInt('--width'))
     .option('--json', 'print JSON')
     .action((traceFile: string, opts) => setExit(cmdReplay(io, traceFile, opts, loadScenario)));
 
