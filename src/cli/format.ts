@@ -3,6 +3,7 @@
 import { expectationHolds, type CheckResult } from '../check.js';
 import { conditionLine, testKind } from '../scenario/condition.js';
 import { formatBytes } from '../explore/memory.js';
+import type { CheckJson } from './json-shapes.js';
 
 export interface FormatOptions {
   time: boolean; // print wall-clock lines/fields (the only output that varies between runs)
@@ -62,7 +63,7 @@ function expectationLabel(r: CheckResult): string {
   return r.expectedKey === '' ? 'Result' : `Result[${r.expectedKey}]`;
 }
 
-export function toJson(r: CheckResult, o: FormatOptions): Record<string, unknown> {
+export function toJson(r: CheckResult, o: FormatOptions): CheckJson {
   const res = r.result;
   const names = r.program.observedNames;
   const states = res.outcomes.map((out) => {
