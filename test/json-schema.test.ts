@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { JSON_SHAPES, jsonSchemaOf } from '../src/cli/json-shapes.js';
+import { hostAvailability } from '../src/host/native.js';
 import { cli, read, ROOT } from './helpers.js';
 
 const SCHEMA_DIR = join(ROOT, 'docs', 'schema');
@@ -98,4 +99,20 @@ test('a trace file, replay --json (matching and diverging) and variants --json v
   valid('variants', JSON.parse(cli(['variants', '--json']).out), 'variants');
   valid('variant-functions', JSON.parse(cli(['variants', '--functions', '--json']).out), 'variant functions');
   assert.equal(validators.trace!({ ...trace, version: 1 }), false);
+});
+
+test('the host commands\' JSON validates (on the running kernel, where the host helper is built)', (t) => {
+  const avail = hostAvailability();
+  if (!avail.ok) {
+    t.skip(avail.reason);
+    return;
+  }
+  const script = join(ROOT, 'examples', 'host', 'inheritance.script');
+  valid('host-run', JSON.parse(cli(['host', 'run', script, '--json']).out), 'host run');
+  valid('host-conform', JSON.parse(cli(['host', 'conform', '--runs', '3', '--json']).out), 'host conform');
+  const bench = jsonLines(cli(['host', 'bench', '--calls', '5', '--siblings-max', '1', '--json']).out);
+  assert.ok(bench.length > 2);
+  bench.forEach((o, i) => valid('host-bench', o, `host bench line ${i + 1}`));
+  valid('host-bench-tlb', JSON.parse(cli(['host', 'bench', '--tlb', '--iterations', '100', '--repeats', '2', '--threads-max', '2', '--json']).out), 'host bench --tlb');
+  valid('host-tlb-ipis', JSON.parse(cli(['host', 'tlb-ipis', '--runs', '2', '--json', join(ROOT, 'examples', 'host', 'tlb-shootdowns.script')]).out), 'host tlb-ipis');
 });

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { TraceSchema } from '../explore/trace.js';
 import { ERROR_CODES } from '../scenario/errors.js';
+import { HostBenchRowJsonSchema, HostConformJsonSchema, HostRunJsonSchema, HostTlbBenchJsonSchema, HostTlbIpisJsonSchema } from './host-json-shapes.js';
 
 const int = z.number().int();
 const machine = z.enum(['sc', 'x86']);
@@ -111,6 +112,11 @@ export const JSON_SHAPES = {
   replay: { schema: ReplayJsonSchema, title: 'smpcheck replay --json' },
   variants: { schema: VariantsJsonSchema, title: 'smpcheck variants --json' },
   'variant-functions': { schema: VariantFunctionsJsonSchema, title: 'smpcheck variants --functions --json' },
+  'host-run': { schema: HostRunJsonSchema, title: 'smpcheck host run SCRIPT --json' },
+  'host-conform': { schema: HostConformJsonSchema, title: 'smpcheck host conform --json' },
+  'host-bench': { schema: HostBenchRowJsonSchema, title: 'smpcheck host bench --json: one line per cell' },
+  'host-bench-tlb': { schema: HostTlbBenchJsonSchema, title: 'smpcheck host bench --tlb --json' },
+  'host-tlb-ipis': { schema: HostTlbIpisJsonSchema, title: 'smpcheck host tlb-ipis SCRIPT --json' },
 } as const;
 
 /** The JSON Schema of a shape, as docs/schema/NAME.schema.json holds it (draft 2020-12). */
