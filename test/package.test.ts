@@ -114,3 +114,24 @@ test('a clone that was never built: bin/smpcheck.js says what to run, in one lin
   assert.match(r.stderr, /^smpcheck: not built \(.*dist\/src\/cli\/main\.js is missing\): run 'npm ci' or 'npm run build' in /);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
+
+test('a fresh clone: npm ci alone leaves a working npx smpcheck', { timeout: 600_000 }, (t) => {
+  const inside = spawnSync('git', ['-C', ROOT, 'rev-parse', '--is-inside-work-tree'], { encoding: 'utf8' });
+  if (inside.error || inside.status !== 0 || inside.stdout.trim() !== 'true') {
+    t.skip('not a git checkout: nothing to clone');
+    return;
+  }
+  // The committed tree (HEAD), as a new user gets it.
+  const clone = join(work, 'clone');
+  const c = run('git', ['clone', '--quiet', '--no-hardlinks', ROOT, clone], work);
+  assert.equal(c.status, 0, c.stderr);
+  assert.ok(!existsSync(join(clone, 'dist')));
+  const unbuilt = run(process.execPath, [join(clone, 'bin', 'smpcheck.js'), '--version'], clone);
+  assert.equal(unbuilt.status, 1);
+  assert.match(unbuilt.stderr, /^smpcheck: not built .*run 'npm ci'/);
+  const ci = run('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], clone);
+  assert.equal(ci.status, 0, `npm ci: ${ci.stderr}`);
+  const v = run('npx', ['--offline', 'smpcheck', '--version'], clone);
+  assert.equal(v.status, 0, v.stderr);
+  assert.equal(v.stdout.trim(), pkg.version);
+});
