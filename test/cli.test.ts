@@ -222,9 +222,21 @@ test('suite: exit 0 when all hold, 2 when one is contradicted, 1 without expecta
   writeFileSync(join(dir, 'b.litmus'), SB.replace('Result[sc]: Never', 'Result[sc]: Sometimes'));
   const bad = cli(['suite', dir, '--json', '--no-time']);
   assert.equal(bad.code, 2);
-  const j = JSON.parse(bad.out) as { summary: { contradicted: number; confirmed: number } };
+  // JSON Lines: one object per check (its row and the check's own object), then the summary.
+  const lines = bad.out.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+  assert.equal(lines.length, 5);
+  const checks = lines.slice(0, 4);
+  assert.deepEqual(checks.map((c) => `${c.test}/${c.model}/${c.status}`), ['SB/sc/confirmed', 'SB/x86/confirmed', 'SB/sc/contradicted', 'SB/x86/confirmed']);
+  for (const c of checks) {
+    assert.equal(c.check.test, 'SB');
+    assert.equal(c.check.model, c.model);
+    assert.equal(c.check.verdict, c.status === 'contradicted' ? 'violation' : 'ok');
+  }
+  const j = lines[4] as { summary: { contradicted: number; confirmed: number; checks: number }; files: number };
   assert.equal(j.summary.contradicted, 1);
   assert.equal(j.summary.confirmed, 3);
+  assert.equal(j.summary.checks, 4);
+  assert.equal(j.files, 2);
   const none = mkdtempSync(join(tmpdir(), 'smpcheck-suite-'));
   tmpDirs.push(none);
   writeFileSync(join(none, 'c.litmus'), SB.replace(/ \* Result\[[a-z0-9]+\]: \w+\n/g, ''));

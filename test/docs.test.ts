@@ -5,8 +5,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { cli, read, ROOT } from './helpers.js';
 
 interface Transcript {
@@ -67,4 +67,44 @@ test('every transcript in the documentation reproduces exactly', () => {
   } finally {
     process.chdir(cwd);
   }
+});
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+function slug(heading: string): string {
+  return heading.trim().toLowerCase().replace(/`/g, '').replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+}
+
+function anchors(file: string): Set<string> {
+  const out = new Set<string>();
+  let fenced = false;
+  for (const line of read(file).split('\n')) {
+    if (line.startsWith('```')) fenced = !fenced;
+    const m = !fenced && /^#{1,6} (.*)$/.exec(line);
+    if (m) out.add(slug(m[1]!));
+  }
+  return out;
+}
+
+// A reader of a clone (or of the package) follows every link of the README and docs/ to a file there.
+test('every relative link in README.md and docs/*.md leads to a file of the repository, and every anchor to a heading', () => {
+  let links = 0;
+  for (const file of files) {
+    let fenced = false;
+    read(file).split('\n').forEach((line, i) => {
+      if (line.startsWith('```')) fenced = !fenced;
+      if (fenced) return;
+      for (const m of line.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1]!;
+        if (/^[a-z]+:/.test(target)) continue; // https:, mailto:
+        links++;
+        const where = `${file.slice(ROOT.length)}:${i + 1}: ${target}`;
+        const [path, anchor] = target.split('#') as [string, string | undefined];
+        const dest = path === '' ? file : resolve(dirname(file), path);
+        assert.ok(dest.startsWith(ROOT), `${where} leaves the repository`);
+        assert.ok(existsSync(dest), `${where} does not exist`);
+        if (anchor !== undefined && dest.endsWith('.md')) assert.ok(anchors(dest).has(anchor), `${where}: no heading with that anchor`);
+      }
+    });
+  }
+  assert.ok(links >= 5, `found ${links} links`);
 });

@@ -37,7 +37,7 @@ const TOKENS = [
   '0', '1', '2', '-1', '0x10', '0x', '1UL', '42', '2147483647', '2147483648', '4294967295', '4294967296',
   '-2147483648', '-2147483649', '99999999999999999999', '0xffffffffffffffffffff', '1e3', '1abc',
   'x', 'y', 'z', 'r0', 'r1', 'r9', '0:r0', '1:r0', '5:r0', 'foo', '_', 'C', 'X86',
-  'Result: Never', 'Result[sc]: Maybe', 'Result[x86]: Sometimes', 'Result:', 'bound steps 1;', 'model sc;', 'kernel v6.18;',
+  'Result: Never', 'Result[sc]: Perhaps', 'Result[x86]: Sometimes', 'Result:', 'bound steps 1;', 'model sc;', 'kernel v6.18;',
 ];
 
 type Mutation =
@@ -139,7 +139,7 @@ const INIT_BAD = ['2:r1=y;', 'y=2147483648;', '3:r0=1;', 'x=4294967296;', 'P0=1;
 const DIRECTIVES_OK = ['bound steps 100;', 'bound executions 50;', 'model sc;', 'model x86;'];
 const DIRECTIVES_BAD = ['model arm;', 'bound steps 0;', 'bound foo 3;', 'kernel v6.18;', 'cpu 2;', 'frobnicate;', 'bound steps;'];
 const HEADER_OK = [' * Result[sc]: Always', ' * Result[x86]: Sometimes', ' * Result[arm]: Never', ' * Some prose about the test.', ' *'];
-const HEADER_BAD = [' * Result: Maybe', ' * Result[sc] Never', ' * Result:', ' * Result[x86]: Never'];
+const HEADER_BAD = [' * Result: Perhaps', ' * Result[sc] Never', ' * Result:', ' * Result[x86]: Never'];
 const STMTS_OK = [
   'WRITE_ONCE(*x, 1);', 'WRITE_ONCE(*y, r0);', 'r0 = READ_ONCE(*y);', 'r1 = READ_ONCE(*x);', 'smp_mb();', 'smp_wmb();',
   'smp_rmb();', 'barrier();', 'r0 = smp_load_acquire(x);', 'smp_store_release(y, 2);', 'r0 = xchg(x, 2);',

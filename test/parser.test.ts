@@ -195,7 +195,7 @@ test('the header comment: Result lines become expectations, the rest is the desc
   assert.deepEqual(all.expectations.map((e) => `${e.key}:${e.result}`), ['sc:Always', 'x86:Sometimes', 'arm:Never']);
 
   // Only a comment before the init block is the header comment.
-  const late = parseScenario(L('C T', '{}', '(* Result: Maybe *)', 'P0(int *x) { }', 'exists (x=1)'));
+  const late = parseScenario(L('C T', '{}', '(* Result: Never *)', 'P0(int *x) { }', 'exists (x=1)'));
   assert.deepEqual(late.expectations, []);
   assert.equal(late.description, '');
 });
@@ -542,7 +542,9 @@ test('SMP106: threads are numbered P0, P1, ... without gaps', () => {
 
 test('SMP107: malformed Result lines in the header', () => {
   const hdr = (...lines: string[]): string => L('C T', '(*', ...lines, ' *)', '{}', 'P0(int *x) { }', 'exists (x=1)');
-  expectError(hdr(' * Result: Maybe'), 'SMP107', 3, 4, /expected 'Never', 'Sometimes', 'Always', 'Assertion' or 'Deadlock' after 'Result:', found 'Maybe'/);
+  expectError(hdr(' * Result: Perhaps'), 'SMP107', 3, 4, /expected 'Never', 'Sometimes', 'Always', 'Maybe', 'Assertion', 'Deadlock' or 'DEADLOCK' after 'Result:', found 'Perhaps'/);
+  expectError(hdr(' * Result: DEADLOCK DATARACE'), 'SMP107', 3, 4, /'DATARACE' follows an observation/);
+  expectError(hdr(' * Result: Sometimes RACE'), 'SMP107', 3, 1, /malformed expectation/);
   expectError(hdr(' * Result[x86]: never'), 'SMP107', 3, 4, /after 'Result\[x86\]:', found 'never'/);
   expectError(hdr(' * Result:'), 'SMP107', 3, 4, /found ''/);
   expectError(hdr(' * Result Never'), 'SMP107', 3, 1, /malformed expectation/);

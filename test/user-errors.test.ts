@@ -80,7 +80,7 @@ const MISTAKES: Record<ErrorCode, () => string[]> = {
   SMP104: () => [file('e104.litmus', L('C T', '{}', 'P0(int *x) { raise_irq(0, h); }', 'exists (x=1)'))],
   SMP105: () => [file('e105.litmus', L('C T', '{}', 'P0(int *x, int *x) { }', 'exists (x=1)'))],
   SMP106: () => [file('e106.litmus', L('C T', '{}', 'P1(int *x) { }', 'exists (x=1)'))],
-  SMP107: () => [file('e107.litmus', L('C T', '(*', ' * Result: Maybe', ' *)', '{}', 'P0(int *x) { }', 'exists (x=1)'))],
+  SMP107: () => [file('e107.litmus', L('C T', '(*', ' * Result: Perhaps', ' *)', '{}', 'P0(int *x) { }', 'exists (x=1)'))],
   SMP108: () => [file('e108.litmus', L('C T', '{}', 'smpcheck { frobnicate; }', 'P0(int *x) { }', 'exists (x=1)'))],
   SMP109: () => [file('e109.litmus', L('C T', '{}', 'irq h(int *x) { }', 'P0(int *x) { int r0; raise_irq(r0, h); }', 'exists (x=1)'))],
   SMP110: () => [file('e110.litmus', L('C T', '{ x=4294967296; }', 'P0(int *x) { }', 'exists (x=1)'))],

@@ -169,7 +169,8 @@ export default {
   writeFileSync(f, text);
   const r = cli(['suite', f, '--json', '--no-time']);
   assert.equal(r.code, 0, r.err);
-  const rows = (JSON.parse(r.out) as { rows: { model: string; status: string }[] }).rows;
+  // JSON Lines: one object per check, then the summary.
+  const rows = r.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { model: string; status: string; summary?: unknown }).filter((x) => x.summary === undefined);
   assert.ok(rows.some((x) => x.model === 'x86,./patches/no-op.ts' && x.status === 'confirmed'), r.out);
   const c = cli(['check', f, '--model', 'x86', '--variant', join(sub, 'patches', 'no-op.ts'), '--no-time']);
   assert.equal(c.code, 0, c.err);

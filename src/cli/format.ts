@@ -1,8 +1,9 @@
 // Text (herd-compatible) and JSON renderings of a check.
 
-import type { CheckResult } from '../check.js';
+import { expectationHolds, type CheckResult } from '../check.js';
 import { conditionLine, testKind } from '../scenario/condition.js';
 import { formatBytes } from '../explore/memory.js';
+import type { CheckJson } from './json-shapes.js';
 
 export interface FormatOptions {
   time: boolean; // print wall-clock lines/fields (the only output that varies between runs)
@@ -48,9 +49,11 @@ export function formatText(r: CheckResult, o: FormatOptions): string {
     }
     else if (r.verdict === 'violation') verdictWord = 'CONTRADICTED';
     else if (r.observation === r.expected || (r.expected === 'Assertion' && r.result.assertions.length > 0)
-      || (r.expected === 'Deadlock' && r.result.deadlocks > 0)) verdictWord = 'confirmed';
+      || (r.expected === 'Deadlock' && r.result.deadlocks > 0) || (r.expected === 'DEADLOCK' && r.verdict === 'ok')) verdictWord = 'confirmed';
+    else if (r.expected === 'Maybe') verdictWord = 'consistent (Maybe: any observation)';
+    else if (r.expectedDatarace && !expectationHolds({ result: r.expected, exact: r.expectedExact }, r.observation)) verdictWord = 'not matched, forgiven (DATARACE: the kernel memory model leaves a racy program\'s outcome undefined)';
     else verdictWord = `consistent (the kernel memory model allows more than ${r.model} shows)`;
-    lines.push(`Expected ${r.expected} (${expectationLabel(r)}): ${verdictWord}`);
+    lines.push(`Expected ${r.expected}${r.expectedDatarace ? ' DATARACE' : ''} (${expectationLabel(r)}): ${verdictWord}`);
   }
   lines.push(`Verdict ${r.verdict}`);
   return lines.join('\n');
@@ -60,7 +63,7 @@ function expectationLabel(r: CheckResult): string {
   return r.expectedKey === '' ? 'Result' : `Result[${r.expectedKey}]`;
 }
 
-export function toJson(r: CheckResult, o: FormatOptions): Record<string, unknown> {
+export function toJson(r: CheckResult, o: FormatOptions): CheckJson {
   const res = r.result;
   const names = r.program.observedNames;
   const states = res.outcomes.map((out) => {

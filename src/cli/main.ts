@@ -1,7 +1,7 @@
 // The smpcheck command line. Exit codes: 0 ok, 1 input error, 2 violation,
 // 3 liveness, 4 incomplete, 70 internal error (docs/cli.md).
 
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { fsReason, readBounded } from '../scenario/bounded-read.js';
 import { SOURCE_BYTES_MAX } from '../scenario/lexer.js';
 import { formatBytes, MEMORY_MAX_DEFAULT, parseBytes } from '../explore/memory.js';
@@ -12,9 +12,9 @@ import { DEFAULT_KERNEL, variants } from '../kernel/variants.js';
 import { kernelFunctionNames } from '../kernel/index.js';
 import { MODELS, type ModelName } from '../machine/machine.js';
 import { parseScenario } from '../scenario/parser.js';
-import { validateDirectives } from '../scenario/directives.js';
+import { directiveSettings, validateDirectives } from '../scenario/directives.js';
 import { collectLitmusFiles } from '../scenario/files.js';
-import { errorJson, formatError, SmpError } from '../scenario/errors.js';
+import { errorJson, formatError, SmpError, unknownMacroLine } from '../scenario/errors.js';
 import type { Scenario } from '../scenario/ast.js';
 import { buildTrace, pickWitness, renderTraceText } from '../explore/trace.js';
 import { cmdReplay } from './replay.js';
@@ -23,13 +23,20 @@ import type { Progress } from '../explore/types.js';
 import { VERSION } from '../version.js';
 import { EXIT, worst, type ExitName } from './exit.js';
 import { addHostCommands } from './host.js';
-import { formatTable, formatText, toJson, type SuiteRow } from './format.js';
+import { formatText, toJson, type SuiteRow } from './format.js';
+import { PROGRESS_EVERY, ProgressReporter, progressMode } from './progress.js';
+import { SuiteTable } from './suite-table.js';
 
 export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** Standard error is a terminal (live progress). */
   isTTY: boolean;
+  /** The only clock: wall-clock times and progress read it; the engine never does. */
   now: () => number;
+  /** Columns of the terminals standard error and standard output write to, when they are terminals. */
+  errColumns?: number;
+  outColumns?: number;
 }
 
 const defaultIo = (): Io => ({
@@ -37,6 +44,8 @@ const defaultIo = (): Io => ({
   err: (s) => process.stderr.write(s),
   isTTY: Boolean(process.stderr.isTTY),
   now: () => performance.now(),
+  errColumns: process.stderr.isTTY ? process.stderr.columns : undefined,
+  outColumns: process.stdout.isTTY ? process.stdout.columns : undefined,
 });
 
 interface CommonOpts {
@@ -48,6 +57,7 @@ interface CommonOpts {
   executionsMax?: number;
   memoryMax?: number;
   progress?: boolean;
+  quiet?: boolean;
 }
 
 function positiveInt(name: string) {
@@ -81,6 +91,14 @@ function loadScenario(file: string): Scenario {
   return sc;
 }
 
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false; // reading it reports what is wrong
+  }
+}
+
 /** Writes a file the user named; a file-system error is theirs to fix (SMP004), not an internal error. */
 function writeUserFile(file: string, text: string, what: string): void {
   try {
@@ -100,24 +118,14 @@ function modelsFor(opt: string | undefined): (ModelName | undefined)[] {
 function reportError(io: Io, e: unknown, json: boolean | undefined, source?: string): ExitName {
   if (e instanceof SmpError) {
     io.err(`${formatError(e, source)}\n`);
+    const herd = unknownMacroLine(e, source);
+    if (herd) io.err(`${herd}\n`);
     if (json) io.out(`${JSON.stringify(errorJson(e))}\n`);
     return 'input_error';
   }
   const err = e as Error;
   io.err(`smpcheck: internal error: ${err?.message ?? String(e)}\n${err?.stack ?? ''}\n`);
   return 'internal_error';
-}
-
-function progressReporter(io: Io, name: string, enabled: boolean | undefined): ((p: Progress) => void) | undefined {
-  const on = enabled ?? io.isTTY;
-  if (!on) return undefined;
-  let last = io.now();
-  return (p) => {
-    const t = io.now();
-    if (t - last < 1000) return;
-    last = t;
-    io.err(`\r${name}: ${p.executions} executions, ${p.graphs} graphs, ${p.steps} steps...`);
-  };
 }
 
 function checkOpts(o: CommonOpts, model: ModelName | undefined, onProgress?: (p: Progress) => void): CheckOptions {
@@ -127,6 +135,7 @@ function checkOpts(o: CommonOpts, model: ModelName | undefined, onProgress?: (p:
     reduction: o.reduction,
     bounds: { stepsMax: o.stepsMax, executionsMax: o.executionsMax, memoryMax: o.memoryMax },
     onProgress,
+    ...(onProgress ? { progressEvery: PROGRESS_EVERY } : {}),
   };
 }
 
@@ -145,16 +154,20 @@ function verdictExit(r: CheckResult): ExitName {
   return r.verdict === 'ok' ? 'ok' : r.verdict;
 }
 
-export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: string; trace?: string; showTrace?: boolean }): ExitName {
+export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: string; trace?: string; showTrace?: boolean; width?: number }): ExitName {
   const codes: ExitName[] = [];
   const models = modelsFor(o.model);
   if (o.trace && (files.length !== 1 || models.length !== 1)) {
     throw new SmpError('SMP200', '--trace writes one execution: give one file and one --model');
   }
   let first = true;
+  const progress = new ProgressReporter(io, progressMode(io, o));
   for (const file of files) {
     let sc: Scenario;
     try {
+      if (isDirectory(file)) {
+        throw new SmpError('SMP004', `cannot read scenario '${file}': it is a directory (smpcheck suite ${file} checks every .litmus file under it)`, undefined, file);
+      }
       sc = loadScenario(file);
     } catch (e) {
       codes.push(reportError(io, e, o.json));
@@ -163,26 +176,30 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
     for (const model of models) {
       let r: CheckResult;
       try {
-        const prog = progressReporter(io, sc.name, o.progress);
-        r = checkScenario(sc, checkOpts(o, model, prog), io.now);
-        if (prog) io.err('\r\x1b[K');
+        const onProgress = progress.startCheck(model ? `${sc.name} on ${model}` : sc.name);
+        try {
+          r = checkScenario(sc, checkOpts(o, model, onProgress), io.now);
+        } finally {
+          progress.endCheck();
+        }
       } catch (e) {
         codes.push(reportError(io, e, o.json, sc.source));
         continue;
       }
       codes.push(verdictExit(r));
-      if (o.json) io.out(`${JSON.stringify(toJson(r, { time: o.time }))}\n`);
+      const w = o.trace || o.showTrace ? pickWitness(r) : null;
+      const t = w ? runWithVariant(r.variant, () => buildTrace(r, w.kind, w.choices)) : null;
+      // With --json, --show-trace embeds the witness's trace (docs/json.md), or null when there is none.
+      if (o.json) io.out(`${JSON.stringify({ ...toJson(r, { time: o.time }), ...(o.showTrace ? { trace: t } : {}) })}\n`);
       else {
         if (!first) io.out('\n');
         io.out(`${formatText(r, { time: o.time })}\n`);
       }
       first = false;
-      const w = o.trace || o.showTrace ? pickWitness(r) : null;
-      if (w) {
-        const t = runWithVariant(r.variant, () => buildTrace(r, w.kind, w.choices));
+      if (w && t) {
         if (o.trace) writeUserFile(o.trace, `${JSON.stringify(t, null, 1)}\n`, 'the trace');
         if (o.showTrace && !o.json) {
-          io.out(`\nTrace (${w.kind}${w.kind === 'deadlock' ? '' : ' for the condition\'s proposition'}), ${t.steps.length} steps on ${r.model}:\n${renderTraceText(t)}\n`);
+          io.out(`\nTrace (${w.kind}${w.kind === 'deadlock' ? '' : ' for the condition\'s proposition'}), ${t.steps.length} steps on ${r.model}:\n${renderTraceText(t, { width: o.width ?? io.outColumns })}\n`);
           if (t.final) io.out(`Final: ${Object.entries(t.final).map(([k, v]) => `${k}=${v};`).join(' ')}\n`);
           if (t.assertion) io.out(`Kernel assertion failed: ${t.assertion}\n`);
           if (t.waits) io.out(`Blocked forever:\n${t.waits.map((x) => `  ${x}\n`).join('')}`);
@@ -198,57 +215,97 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
   return worst(codes);
 }
 
-export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: string }): ExitName {
-  const files = collectLitmusFiles(dirs);
-  const rows: SuiteRow[] = [];
-  const codes: ExitName[] = [];
-  if (files.length === 0) throw new SmpError('SMP004', `no .litmus files under ${dirs.join(', ')}`);
+/** One line of the suite's plan: a check to run, or a row already decided (a file that does not load, a bad key). */
+type SuitePlan =
+  | { k: 'check'; rel: string; sc: Scenario; expected: string; datarace: boolean; key: { machine: ModelName | null; variant: string | null; label: string | null }; model: ModelName | undefined; variant: string; label: string }
+  | { k: 'row'; row: SuiteRow; error?: unknown; source?: string };
+
+function suitePlan(files: string[], o: { model?: string }): SuitePlan[] {
+  const plan: SuitePlan[] = [];
   for (const file of files) {
     const rel = relative(process.cwd(), file) || file;
     let sc: Scenario;
     try {
       sc = loadScenario(file);
     } catch (e) {
-      codes.push(reportError(io, e, false));
-      rows.push({ file: rel, test: rel, model: '-', expected: '-', observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: e instanceof SmpError ? e.message : String(e) });
+      plan.push({ k: 'row', error: e, row: { file: rel, test: rel, model: '-', expected: '-', observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: e instanceof SmpError ? e.message : String(e) } });
       continue;
     }
     if (sc.expectations.length === 0) {
-      codes.push('input_error');
-      rows.push({ file: rel, test: sc.name, model: '-', expected: '-', observed: '-', executions: null, graphs: null, ms: null, status: 'no_expectation', message: 'the header states no Result line' });
+      plan.push({ k: 'row', row: { file: rel, test: sc.name, model: '-', expected: '-', observed: '-', executions: null, graphs: null, ms: null, status: 'no_expectation', message: 'the header states no Result line' } });
       continue;
     }
     for (const e of sc.expectations) {
       const key = parseExpectationKey(e.key, file);
       if (typeof key === 'string') {
         const err = new SmpError('SMP107', key, e.span, file);
-        codes.push(reportError(io, err, false, sc.source));
-        rows.push({ file: rel, test: sc.name, model: e.key, expected: e.result, observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: err.message });
+        plan.push({ k: 'row', error: err, source: sc.source, row: { file: rel, test: sc.name, model: e.key, expected: e.result, observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: err.message } });
         continue;
       }
       if (key.machine !== null && o.model !== undefined && o.model !== key.machine) continue;
       const model = key.machine ?? (o.model as ModelName | undefined);
       const variant = key.variant ?? DEFAULT_KERNEL;
-      try {
-        const prog = progressReporter(io, sc.name, o.progress);
-        const r = checkScenario(sc, { ...checkOpts(o, model, prog), variant }, io.now);
-        if (prog) io.err('\r\x1b[K');
-        const observed = observedLabel(r);
-        const status: SuiteRow['status'] = r.verdict === 'ok' ? (observed === e.result ? 'confirmed' : 'consistent') : r.verdict === 'violation' ? 'contradicted' : r.verdict;
-        codes.push(verdictExit(r));
-        rows.push({
-          file: rel, test: sc.name, model: variant === DEFAULT_KERNEL ? r.model : `${r.model},${key.label}`, expected: e.result, observed,
-          executions: r.result.executions, graphs: r.result.graphs, ms: o.time ? r.ms : null, status,
-        });
-        if (status !== 'confirmed' && status !== 'consistent') {
-          io.err(`smpcheck: ${sc.name} on ${r.model}: ${status}. Reproduce: ${reproduce(rel, r.model, { ...o, variant: key.variant !== null && key.variant !== key.label ? relative(process.cwd(), key.variant) : variant })}\n`);
-        }
-      } catch (err) {
-        codes.push(reportError(io, err, false, sc.source));
-        rows.push({ file: rel, test: sc.name, model: model ?? '-', expected: e.result, observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: String((err as Error).message) });
-      }
+      const machine = model ?? directiveSettings(sc).model ?? 'x86';
+      plan.push({
+        k: 'check', rel, sc, expected: e.result, datarace: e.datarace ?? false, key, model, variant,
+        label: variant === DEFAULT_KERNEL ? machine : `${machine},${key.label}`,
+      });
     }
   }
+  return plan;
+}
+
+export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: string; quiet?: boolean }): ExitName {
+  const files = collectLitmusFiles(dirs);
+  if (files.length === 0) throw new SmpError('SMP004', `no .litmus files under ${dirs.join(', ')}`);
+  const plan = suitePlan(files, o);
+  const rows: SuiteRow[] = [];
+  const codes: ExitName[] = [];
+  const progress = new ProgressReporter(io, progressMode(io, o));
+  const table = new SuiteTable(plan.map((p) => (p.k === 'check' ? { test: p.sc.name, model: p.label, expected: p.expected } : p.row)), { time: o.time });
+  const total = plan.filter((p) => p.k === 'check').length;
+  // Each row is printed as its check finishes: a text row of the table, or (--json) one object per line.
+  const emit = (row: SuiteRow, r: CheckResult | null): void => {
+    rows.push(row);
+    progress.above(() => {
+      if (o.json) io.out(`${JSON.stringify({ ...row, check: r ? toJson(r, { time: o.time }) : null })}\n`);
+      else io.out(`${table.row(row)}\n`);
+    });
+  };
+  if (!o.json) io.out(`${table.header()}\n`);
+  progress.startSuite(total);
+  for (const p of plan) {
+    if (p.k === 'row') {
+      codes.push(p.row.status === 'no_expectation' ? 'input_error' : reportError(io, p.error, false, p.source));
+      emit(p.row, null);
+      continue;
+    }
+    const { rel, sc, key, model, variant } = p;
+    let r: CheckResult;
+    try {
+      const onProgress = progress.startCheck(`${sc.name} on ${p.label}`);
+      try {
+        r = checkScenario(sc, { ...checkOpts(o, model, onProgress), variant }, io.now);
+      } finally {
+        progress.endCheck();
+      }
+    } catch (err) {
+      codes.push(reportError(io, err, false, sc.source));
+      emit({ file: rel, test: sc.name, model: model ?? '-', expected: p.expected, observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: String((err as Error).message) }, null);
+      continue;
+    }
+    const observed = observedLabel(r);
+    const status: SuiteRow['status'] = r.verdict === 'ok' ? (observed === p.expected ? 'confirmed' : 'consistent') : r.verdict === 'violation' ? 'contradicted' : r.verdict;
+    codes.push(verdictExit(r));
+    emit({
+      file: rel, test: sc.name, model: variant === DEFAULT_KERNEL ? r.model : `${r.model},${key.label}`, expected: p.expected, observed,
+      executions: r.result.executions, graphs: r.result.graphs, ms: o.time ? r.ms : null, status,
+    }, r);
+    if (status !== 'confirmed' && status !== 'consistent') {
+      io.err(`smpcheck: ${sc.name} on ${r.model}: ${status}. Reproduce: ${reproduce(rel, r.model, { ...o, variant: key.variant !== null && key.variant !== key.label ? relative(process.cwd(), key.variant) : variant })}\n`);
+    }
+  }
+  progress.clear();
   const count = (s: SuiteRow['status']): number => rows.filter((r) => r.status === s).length;
   const summary = {
     checks: rows.length,
@@ -260,10 +317,9 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
     errors: count('input_error') + count('no_expectation'),
   };
   if (o.json) {
-    io.out(`${JSON.stringify({ suite: dirs, reduction: o.reduction, rows, summary })}\n`);
+    io.out(`${JSON.stringify({ suite: dirs, reduction: o.reduction, files: files.length, summary })}\n`);
   } else {
-    io.out(`${formatTable(rows, { time: o.time })}\n\n`);
-    io.out(`suite: ${summary.checks} checks in ${files.length} files: ${summary.confirmed} confirmed, ${summary.consistent ? `${summary.consistent} consistent, ` : ''}${summary.contradicted} contradicted, ${summary.incomplete} incomplete, ${summary.liveness} liveness, ${summary.errors} errors\n`);
+    io.out(`\nsuite: ${summary.checks} checks in ${files.length} files: ${summary.confirmed} confirmed, ${summary.consistent ? `${summary.consistent} consistent, ` : ''}${summary.contradicted} contradicted, ${summary.incomplete} incomplete, ${summary.liveness} liveness, ${summary.errors} errors\n`);
   }
   return worst(codes);
 }
@@ -301,8 +357,9 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
       .option('--executions-max <n>', 'bound: executions explored in one search', positiveInt('--executions-max'))
       .option('--memory-max <size>', `bound: memory one search keeps, as counted by the engine (default ${formatBytes(MEMORY_MAX_DEFAULT)})`, byteSize('--memory-max'))
       .option('--no-time', 'omit wall-clock times, so that output is byte-for-byte reproducible')
-      .option('--progress', 'report progress on stderr (default: when stderr is a terminal)')
-      .option('--no-progress', 'never report progress');
+      .option('--progress', 'report progress on stderr: a live line on a terminal, else a plain line every few seconds (default: when stderr is a terminal)')
+      .option('--no-progress', 'never report progress')
+      .option('-q, --quiet', 'no progress on stderr (as --no-progress)');
 
   common(
     program
@@ -312,7 +369,8 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
       .addOption(new Option('--model <machine>', 'machine to run on (default: the file\'s model directive, else x86)').choices([...MODELS, 'all']))
       .option('--variant <name>', `kernel variant for scenarios that call into the kernel (default ${DEFAULT_KERNEL}; see smpcheck variants)`)
       .option('--trace <file>', 'write a witness execution (JSON trace) to FILE')
-      .option('--show-trace', 'print the witness execution, one line per step and one column per CPU'),
+      .option('--show-trace', 'print the witness execution, one line per step and one column per CPU (with --json: embedded as "trace")')
+      .option('--width <n>', 'columns the trace may take (default: the terminal\'s width, else as wide as its steps)', positiveInt('--width')),
   ).action((files: string[], opts) => setExit(cmdCheck(io, files, opts)));
 
   common(
@@ -336,6 +394,7 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
     .argument('<trace>', 'trace JSON file')
     .option('--scenario <file>', 'replay on this scenario file instead of the source stored in the trace')
     .option('--variant <file>', 'the variant module the trace was made with (checked against its recorded sha256)')
+    .option('--width <n>', 'columns the trace may take (default: the terminal\'s width, else as wide as its steps)', positiveInt('--width'))
     .option('--json', 'print JSON')
     .action((traceFile: string, opts) => setExit(cmdReplay(io, traceFile, opts, loadScenario)));
 
@@ -359,6 +418,11 @@ export function main(argv: string[], io: Io = defaultIo()): number {
   const program = buildProgram(io, (n) => {
     exit = n;
   });
+  if (argv.length === 0) {
+    // Bare `smpcheck`: its help, on standard error like every command given without what it needs.
+    io.err(program.helpInformation());
+    return EXIT.input_error;
+  }
   try {
     program.parse(argv, { from: 'user' });
   } catch (e) {

@@ -27,6 +27,8 @@ export interface ReplayOpts {
   json?: boolean;
   scenario?: string;
   variant?: string;
+  /** Columns the trace may take (--width), else the terminal's. */
+  width?: number;
 }
 
 export interface Divergence {
@@ -143,7 +145,7 @@ export function cmdReplay(io: Io, traceFile: string, o: ReplayOpts, load: (f: st
     io.out(`${JSON.stringify({ trace: traceFile, test: sc.name, machine: t.machine, kind, steps: run.steps.length, final: run.final, recorded_final: t.final, matches: d === null, divergence: d })}\n`);
   } else {
     io.out(`Replay of ${traceFile}: ${sc.name} on ${t.machine}, ${kind} execution, ${run.steps.length} steps\n`);
-    io.out(`${renderTraceText({ ...t, cpus: now.cpus, steps: run.steps })}\n`);
+    io.out(`${renderTraceText({ ...t, cpus: now.cpus, steps: run.steps }, { width: o.width ?? io.outColumns })}\n`);
     if (run.assertion) io.out(`Kernel assertion failed: ${run.assertion}\n`);
     if (run.final) io.out(`Final: ${Object.entries(run.final).map(([k, v]) => `${k}=${v};`).join(' ')}\n`);
     else if (run.blocked) io.out(`Final: none (blocked CPUs: ${run.blocked.join(', ')})\n`);

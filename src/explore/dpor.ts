@@ -39,6 +39,12 @@ export function dependent(fa: readonly number[], pa: number, fb: readonly number
 
 const lowestBit = (m: number): number => 31 - Math.clz32(m & -m);
 
+function popcount(m: number): number {
+  let n = 0;
+  for (let v = m >>> 0; v !== 0; v &= v - 1) n++;
+  return n;
+}
+
 export function exploreDpor(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions): ExploreResult {
   const interner = opts.interner ?? new Interner();
   let run: Run = freshRun(program, interner);
@@ -85,6 +91,18 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     sleep[d] = sl;
     nodeFeet[d] = sf;
     nodes = d + 1;
+  };
+
+  /** Progress's share of the search done: at each node of the run, the branches finished out of those known. */
+  const shareDone = (): number => {
+    let share = 0;
+    let weight = 1;
+    for (let d = 0; d < depth; d++) {
+      const known = popcount(done[d]! | (backtrack[d]! & enabledAt[d]! & ~sleep[d]!));
+      share += (weight * (popcount(done[d]!) - 1)) / known;
+      weight /= known;
+    }
+    return Math.min(1, share + weight); // the run that just ended is finished too
   };
 
   /** Returns false when the race cannot be reversed (no initial of v is enabled before e_i). */
@@ -337,7 +355,7 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     cut = false;
     runs++;
     if (opts.onProgress && runs % progressEvery === 0) {
-      opts.onProgress({ executions, steps, graphs: col.graphCount });
+      opts.onProgress({ executions, steps, graphs: col.graphCount, share: shareDone() });
     }
     // Backtrack to the deepest node with an unexplored, enabled, awake backtrack entry.
     let d = depth;

@@ -210,25 +210,89 @@ function describeOp(program: Program, s: StepInfo): string {
   }
 }
 
-/** One line per step, one column per CPU. */
-export function renderTraceText(t: Trace, maxWidth = 72): string {
+export interface TraceTextOptions {
+  /** Columns the table may take (a terminal's width, or --width); without it, as wide as its cells. */
+  width?: number;
+}
+
+/**
+ * One line per step, one column per CPU. Columns as wide as their longest cell, or, when that
+ * is more than `width`, narrower: a cell too long then wraps at spaces onto more lines. A
+ * column is never narrower than its longest word, so a kernel function's name is never cut.
+ */
+export function renderTraceText(t: Trace, o: TraceTextOptions = {}): string {
   const n = t.cpus.length;
-  const cellText = (s: TraceStep): string => `${s.kind === 'flush' || s.op === 'fetch' || s.kind === 'walk' ? '~ ' : s.ctx > 0 ? '  irq| ' : ''}${s.text}`;
-  const width = Math.min(maxWidth, Math.max(12, ...t.cpus.map((c, i) => `CPU${i} (${c})`.length), ...t.steps.map((s) => cellText(s).length)));
-  const pad = (s: string, w: number): string => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
-  const num = Math.max(3, String(t.steps.length).length + 1);
-  const lines: string[] = [];
-  lines.push(`${pad('#', num)} | ${t.cpus.map((c, i) => pad(`CPU${i} (${c})`, width)).join(' | ')}`);
-  lines.push(`${'-'.repeat(num)}-+-${t.cpus.map(() => '-'.repeat(width)).join('-+-')}`);
+  // A drain, fetch or walk is marked '~ ', a step of an interrupt handler '  irq| ' (on each line it wraps onto).
+  const prefix = (s: TraceStep): string => (s.kind === 'flush' || s.op === 'fetch' || s.kind === 'walk' ? '~ ' : s.ctx > 0 ? '  irq| ' : '');
+  const rows: { num: string; cpu: number; lead: string; text: string }[] = [];
   for (const s of t.steps) {
-    const cells = new Array<string>(n).fill('');
-    cells[s.cpu] = cellText(s);
-    lines.push(`${pad(String(s.i + 1), num)} | ${cells.map((c) => pad(c, width)).join(' | ')}`.trimEnd());
-    if (s.warn) {
-      const warn = new Array<string>(n).fill('');
-      warn[s.cpu] = `!! WARN_ON: ${s.warn}`;
-      lines.push(`${pad('', num)} | ${warn.map((c) => pad(c, width)).join(' | ')}`.trimEnd());
+    rows.push({ num: String(s.i + 1), cpu: s.cpu, lead: prefix(s), text: s.text });
+    if (s.warn) rows.push({ num: '', cpu: s.cpu, lead: '', text: `!! WARN_ON: ${s.warn}` });
+  }
+  const heads = t.cpus.map((c, i) => `CPU${i} (${c})`);
+  const natural = heads.map((h) => Math.max(12, h.length));
+  const narrowest = heads.map((h) => h.length);
+  for (const r of rows) {
+    natural[r.cpu] = Math.max(natural[r.cpu]!, r.lead.length + r.text.length);
+    for (const w of breakable(r.text)) narrowest[r.cpu] = Math.max(narrowest[r.cpu]!, r.lead.length + w.trimEnd().length);
+  }
+  const num = Math.max(3, String(t.steps.length).length + 1);
+  const widths = o.width === undefined ? natural : fitColumns(natural, narrowest, o.width - num - 3 * n);
+  const line = (first: string, cells: string[]): string => `${first.padEnd(num)} | ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')}`.trimEnd();
+  const lines: string[] = [];
+  lines.push(line('#', heads));
+  lines.push(`${'-'.repeat(num)}-+-${widths.map((w) => '-'.repeat(w)).join('-+-')}`);
+  for (const r of rows) {
+    wrapWords(r.text, widths[r.cpu]! - r.lead.length).forEach((part, k) => {
+      const cells = new Array<string>(n).fill('');
+      cells[r.cpu] = `${k === 0 || r.lead !== '~ ' ? r.lead : '  '}${part}`;
+      lines.push(line(k === 0 ? r.num : '', cells));
+    });
+  }
+  return lines.join('\n');
+}
+
+/** Column widths that fit `room` where they can: each at least its narrowest, the room left shared out evenly. */
+function fitColumns(natural: number[], narrowest: number[], room: number): number[] {
+  if (natural.reduce((a, b) => a + b, 0) <= room) return natural;
+  const w = narrowest.slice();
+  let spare = room - w.reduce((a, b) => a + b, 0);
+  while (spare > 0) {
+    const wanting = w.map((x, i) => i).filter((i) => w[i]! < natural[i]!);
+    if (wanting.length === 0) break;
+    const share = Math.max(1, Math.floor(spare / wanting.length));
+    for (const i of wanting) {
+      const add = Math.min(share, natural[i]! - w[i]!, spare);
+      w[i]! += add;
+      spare -= add;
+      if (spare === 0) break;
     }
   }
-  return lines.map((l) => l.trimEnd()).join('\n');
+  return w;
+}
+
+/** The pieces a cell may break between: an identifier with the one character after it; a name is never split. */
+function breakable(text: string): string[] {
+  return text.match(/[A-Za-z0-9_]*[^A-Za-z0-9_]?/g)!.filter((x) => x !== '');
+}
+
+/** Breaks text into lines of at most `width` characters: at spaces, and inside a word too long for a line between its pieces. */
+function wrapWords(text: string, width: number): string[] {
+  if (text.length <= width) return [text];
+  const out: string[] = [];
+  let cur = '';
+  const add = (piece: string, sep: string): void => {
+    if (cur === '') cur = piece;
+    else if (cur.length + sep.length + piece.length <= width) cur += sep + piece;
+    else {
+      out.push(cur);
+      cur = piece;
+    }
+  };
+  for (const word of text.split(' ')) {
+    if (word.length <= width) add(word, ' ');
+    else breakable(word).forEach((piece, k) => add(piece, k === 0 ? ' ' : ''));
+  }
+  if (cur !== '') out.push(cur);
+  return out;
 }

@@ -33,6 +33,12 @@ export interface Progress {
   executions: number;
   steps: number;
   graphs: number;
+  /**
+   * DPOR only: a rough share of the search done, 0 to 1 (the finished branches of each node
+   * on the current run, each worth its share of its parent). DPOR adds branches as it
+   * goes, so it can move back; a progress bar, not a promise.
+   */
+  share?: number;
 }
 
 export interface Outcome {

@@ -6,10 +6,14 @@ import type { Span } from './errors.js';
 
 export type Observation = 'Never' | 'Sometimes' | 'Always';
 export const OBSERVATIONS: readonly Observation[] = ['Never', 'Sometimes', 'Always'];
-/** What a `Result` line may expect: an observation, or `Assertion` (some run fails a kernel assertion). */
-/** A `Result` line: an observation, a failed kernel assertion, or a CPU waiting forever (`Deadlock`). */
-export type Expected = Observation | 'Assertion' | 'Deadlock';
-export const EXPECTEDS: readonly Expected[] = [...OBSERVATIONS, 'Assertion', 'Deadlock'];
+/**
+ * A `Result` line: an observation, a failed kernel assertion, a CPU waiting forever in
+ * some execution (`Deadlock`), and the kernel's own words (tools/memory-model's
+ * judgelitmus.sh): `DEADLOCK`, no execution completes (herd's `Never 0 0`), and `Maybe`,
+ * any observation (docs/scenario-format.md).
+ */
+export type Expected = Observation | 'Assertion' | 'Deadlock' | 'DEADLOCK' | 'Maybe';
+export const EXPECTEDS: readonly Expected[] = [...OBSERVATIONS, 'Assertion', 'Deadlock', 'DEADLOCK', 'Maybe'];
 
 export type BinOp =
   | '+' | '-' | '*' | '/' | '%' | '&' | '|' | '^' | '<<' | '>>'
@@ -124,6 +128,8 @@ export interface Expectation {
   key: string;
   result: Expected;
   span: Span;
+  /** The kernel's `DATARACE` word after the result (`Result: Sometimes DATARACE`): the outcome is predicted with a data race. */
+  datarace?: true;
 }
 
 export interface Directive {

@@ -44,6 +44,8 @@ export class SmpError extends Error {
   readonly span: Span | undefined;
   /** The text the span points into, when it is not the file on disk (a trace's embedded source). */
   source: string | undefined;
+  /** For SMP103: the construct refused (`spin_lock`), as herd7's `Unknown macro` line names it. */
+  construct: string | undefined;
 
   constructor(code: ErrorCode, message: string, span?: Span, file?: string) {
     super(message);
@@ -57,7 +59,14 @@ export class SmpError extends Error {
     if (this.file !== undefined) return this;
     const e = new SmpError(this.code, this.message, this.span, file);
     e.source = this.source;
+    e.construct = this.construct;
     return e;
+  }
+
+  /** Names the construct an SMP103 error refuses. */
+  naming(construct: string): SmpError {
+    this.construct = construct;
+    return this;
   }
 
   /** Keeps the first source attached: the text the parser read. */
@@ -135,4 +144,22 @@ export function errorJson(err: SmpError): object {
     line: err.span?.line ?? null,
     col: err.span?.col ?? null,
   };
+}
+
+/**
+ * herd7's line for a construct it does not know, `Warning: File "F": Unknown macro X (User
+ * error)`, printed with every SMP103 so that the kernel's tools/memory-model scripts
+ * (judgelitmus.sh) report `does not know "X"` instead of a verification error. X is the
+ * construct the error names, else the first word under its caret.
+ */
+export function unknownMacroLine(err: SmpError, source?: string): string | null {
+  if (err.code !== 'SMP103') return null;
+  let name = err.construct;
+  const src = err.source ?? source;
+  if (name === undefined && err.span && src !== undefined) {
+    const line = src.split('\n', err.span.line)[err.span.line - 1] ?? '';
+    const under = line.slice(err.span.col - 1, err.span.col - 1 + Math.max(1, err.span.len));
+    name = /[A-Za-z_][A-Za-z0-9_]*/.exec(under)?.[0] ?? (under.trim() || undefined);
+  }
+  return `Warning: File "${err.file ?? '<input>'}": Unknown macro ${name ?? 'construct'} (User error)`;
 }

@@ -9,7 +9,7 @@
 
 import {
   addrOf, type BinOp, type Condition, type Directive, type Expectation, type Expr, type Fence,
-  type Location, EXPECTEDS, type Expected, type Observable, type Order, type Prop,
+  type Location, EXPECTEDS, OBSERVATIONS, type Expected, type Observable, type Order, type Prop,
   type Register, type RmwOp, type Scenario, type Stmt, type Thread, type Value, KERNEL_OBSERVABLES,
 } from './ast.js';
 import { SmpError, type Span } from './errors.js';
@@ -173,7 +173,7 @@ class Parser {
         'SMP103',
         `architecture '${arch}' is not supported: smpcheck reads Linux-kernel C litmus tests ('C NAME')`,
         { line, col, len: arch.length },
-      );
+      ).naming(arch);
     }
     const name = m[3]!;
     // Blank out the header line, keeping offsets so every span stays true.
@@ -192,14 +192,18 @@ class Parser {
     lines.forEach((raw, i) => {
       const text = raw.replace(/^\s*\*?\s?/, '');
       const lineNo = first.span.line + i;
-      const m = /^Result(\[([^\]]*)\])?\s*:\s*(\S*)\s*$/.exec(text.trim());
+      // The kernel's judgelitmus.sh reads `Result: Sometimes DATARACE` too: a word after the result.
+      const m = /^Result(\[([^\]]*)\])?\s*:\s*(\S*)(?:\s+(DATARACE))?\s*$/.exec(text.trim());
       if (m) {
         const key = (m[2] ?? '').trim();
         const result = m[3]!;
         const colBase = raw.indexOf('Result') + 1 + (i === 0 ? first.span.col + 1 : 0);
         const span = { line: lineNo, col: colBase, len: text.trim().length };
         if (!EXPECTEDS.includes(result as Expected)) {
-          throw new SmpError('SMP107', `expected 'Never', 'Sometimes', 'Always', 'Assertion' or 'Deadlock' after 'Result${m[1] ?? ''}:', found '${result}'`, span);
+          throw new SmpError('SMP107', `expected 'Never', 'Sometimes', 'Always', 'Maybe', 'Assertion', 'Deadlock' or 'DEADLOCK' after 'Result${m[1] ?? ''}:', found '${result}'`, span);
+        }
+        if (m[4] && !(OBSERVATIONS as readonly string[]).includes(result) && result !== 'Maybe') {
+          throw new SmpError('SMP107', `'DATARACE' follows an observation ('Never', 'Sometimes', 'Always' or 'Maybe'), not '${result}'`, span);
         }
         if (!/^[A-Za-z0-9_.+\-,= /]*$/.test(key)) {
           throw new SmpError('SMP107', `malformed expectation key '${key}'`, span);
@@ -207,7 +211,7 @@ class Parser {
         if (expectations.some((e) => e.key === key)) {
           throw new SmpError('SMP107', `expectation 'Result${m[1] ?? ''}' is stated twice`, span);
         }
-        expectations.push({ key, result: result as Expected, span });
+        expectations.push({ key, result: result as Expected, span, ...(m[4] ? { datarace: true as const } : {}) });
       } else if (/^Result\b/.test(text.trim())) {
         throw new SmpError('SMP107', "malformed expectation: write 'Result: Never' or 'Result[x86]: Sometimes'", {
           line: lineNo, col: 1, len: raw.length || 1,
@@ -429,7 +433,7 @@ class Parser {
     }
     if (t.kind === 'id' && (TYPE_WORDS.has(t.text) || UNSUPPORTED_TYPES.has(t.text))) return this.localDecl(scope);
     if (t.kind === 'id' && (t.text === 'while' || t.text === 'for' || t.text === 'do' || t.text === 'goto')) {
-      throw new SmpError('SMP103', `'${t.text}' loops are not supported in litmus threads (use smp_cond_load_acquire() to wait)`, t.span);
+      throw new SmpError('SMP103', `'${t.text}' loops are not supported in litmus threads (use smp_cond_load_acquire() to wait)`, t.span).naming(t.text);
     }
     if (t.kind === 'id' && t.text === 'return') {
       throw new SmpError('SMP103', "'return' is not supported in litmus threads", t.span);
@@ -847,7 +851,7 @@ class Parser {
     if (FENCES[fn] !== undefined || STORES[fn] || fn === 'raise_irq' || fn.startsWith('local_irq_')) {
       throw new SmpError('SMP109', `${fn}() has no value and cannot be used in an expression`, t.span);
     }
-    throw new SmpError('SMP103', `${fn}() is not supported${unsupportedHint(fn)}`, t.span);
+    throw new SmpError('SMP103', `${fn}() is not supported${unsupportedHint(fn)}`, t.span).naming(fn);
   }
 
   // ---- locations [...] and the final condition ----------------------------------------
@@ -1048,7 +1052,7 @@ class Parser {
     while (this.peek().kind === 'id' && (TYPE_WORDS.has(this.peek().text) || UNSUPPORTED_TYPES.has(this.peek().text))) {
       const w = this.next();
       if (UNSUPPORTED_TYPES.has(w.text)) {
-        throw new SmpError('SMP103', `type '${w.text}' is not supported${w.text.includes('spinlock') ? ' (spinlocks are not modelled yet)' : ''}`, w.span);
+        throw new SmpError('SMP103', `type '${w.text}' is not supported${w.text.includes('spinlock') ? ' (spinlocks are not modelled yet)' : ''}`, w.span).naming(w.text);
       }
       if (w.text === 'atomic_t' || w.text === 'atomic_long_t') atomic = true;
       words++;
