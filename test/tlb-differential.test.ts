@@ -55,6 +55,31 @@ const CASES: Case[] = [
       'exists (cpu1:flush_tlb_func=0)',
     ),
   },
+  {
+    what: 'mprotect() takes write away while a sibling runs (spins) on the other CPU: it is shot down',
+    script: ['affinity 0 0', 'mmap 2', 'touch 0 2', 'spawn 1 spin 1', 't1 touch 1 1', 'mprotect 0 1 r', 'exit 1', 'join 1'],
+    line: 6,
+    scenario: L(
+      'C mprotect-spinning', '{ a = 1; b = 1; }', 'smpcheck { mmap a b; cpu 0 runs P0; cpu 1 runs P1; }',
+      'P0(int *a, int *b, int *touched, int *done) { int r0; int r1; r0 = smp_cond_load_acquire(touched, VAL == 1); r1 = mprotect(a, PROT_READ); WRITE_ONCE(*done, 1); }',
+      'P1(int *a, int *b, int *touched, int *done) { int r0; int r1; WRITE_ONCE(*b, 2); WRITE_ONCE(*touched, 1); r1 = smp_cond_load_acquire(done, VAL == 1); }',
+      'exists (cpu1:flush_tlb_func=0)',
+    ),
+  },
+  {
+    what: 'the sibling that touched the page sleeps, its CPU idles holding the mm lazily: no shootdown',
+    script: ['affinity 0 0', 'mmap 2', 'touch 0 2', 'spawn 1 block', 'affinity 1 1', 't1 touch 1 1', 'madvise 0 1'],
+    line: 7,
+    // CPU 1 runs the sibling, then a kernel thread (lazy TLB, as the idle task would); P0
+    // calls madvise() once the kernel thread runs.
+    scenario: L(
+      'C sleeping', '{ a = 1; b = 1; }', 'smpcheck { mmap a b; cpu 0 runs P0; cpu 1 runs P1 P2; kthread P2; }',
+      'P0(int *a, int *b, int *asleep) { int r0; int r1; r0 = smp_cond_load_acquire(asleep, VAL == 1); r1 = madvise(a, MADV_DONTNEED); }',
+      'P1(int *a, int *b, int *asleep) { WRITE_ONCE(*b, 2); }',
+      'P2(int *a, int *b, int *asleep) { WRITE_ONCE(*asleep, 1); }',
+      'exists (cpu1:flush_tlb_func=0)',
+    ),
+  },
 ];
 
 /** The values of cpu1:flush_tlb_func over every final state of the scenario on the model (x86). */
