@@ -272,3 +272,13 @@ test('a deadlock expected by the header: exit 0, and the trace ends with what ea
   assert.equal(fixed.code, 0);
   assert.equal(JSON.parse(fixed.out).stats.deadlocks, 0);
 });
+
+test('suite --jobs 2 prints what one job prints, byte for byte, and exits the same', () => {
+  for (const extra of [[], ['--json']]) {
+    const one = cli(['suite', join(ROOT, 'scenarios/irq'), join(ROOT, 'scenarios/rseq'), '--no-time', '--no-progress', ...extra]);
+    const two = cli(['suite', join(ROOT, 'scenarios/irq'), join(ROOT, 'scenarios/rseq'), '--no-time', '--no-progress', '--jobs', '2', ...extra]);
+    assert.equal(two.code, one.code);
+    assert.equal(two.out, one.out);
+    assert.equal(two.err, one.err);
+  }
+});

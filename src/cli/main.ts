@@ -6,6 +6,7 @@ import { fsReason, readBounded } from '../scenario/bounded-read.js';
 import { SOURCE_BYTES_MAX } from '../scenario/lexer.js';
 import { formatBytes, MEMORY_MAX_DEFAULT, parseBytes } from '../explore/memory.js';
 import { relative } from 'node:path';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { Command, CommanderError, Option } from 'commander';
 import { checkScenario, observedLabel, parseExpectationKey, type CheckOptions, type CheckResult } from '../check.js';
 import { DEFAULT_KERNEL, variants } from '../kernel/variants.js';
@@ -255,7 +256,55 @@ function suitePlan(files: string[], o: { model?: string }): SuitePlan[] {
   return plan;
 }
 
-export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: string; quiet?: boolean }): ExitName {
+/** One check of a suite run to its row: what cmdSuite prints for it, whichever thread ran it. */
+export interface SuiteOutcome {
+  row: SuiteRow;
+  /** The check's JSON object (suite --json), or null when it did not run. */
+  check: unknown;
+  code: ExitName;
+  /** What the check wrote to standard error (its error report, or the command that reproduces it). */
+  err: string;
+}
+
+type SuiteCheck = Extract<SuitePlan, { k: 'check' }>;
+
+function runSuiteCheck(p: SuiteCheck, o: CommonOpts, now: () => number, onProgress?: (pr: Progress) => void): SuiteOutcome {
+  const { rel, sc, key, model, variant } = p;
+  let err = '';
+  const errIo: Io = { out: () => {}, err: (t) => { err += t; }, isTTY: false, now };
+  let r: CheckResult;
+  try {
+    r = checkScenario(sc, { ...checkOpts(o, model, onProgress), variant }, now);
+  } catch (e) {
+    const code = reportError(errIo, e, false, sc.source);
+    return { row: { file: rel, test: sc.name, model: model ?? '-', expected: p.expected, observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: String((e as Error).message) }, check: null, code, err };
+  }
+  const observed = observedLabel(r);
+  const status: SuiteRow['status'] = r.verdict === 'ok' ? (observed === p.expected ? 'confirmed' : 'consistent') : r.verdict === 'violation' ? 'contradicted' : r.verdict;
+  if (status !== 'confirmed' && status !== 'consistent') {
+    err += `smpcheck: ${sc.name} on ${r.model}: ${status}. Reproduce: ${reproduce(rel, r.model, { ...o, variant: key.variant !== null && key.variant !== key.label ? relative(process.cwd(), key.variant) : variant })}\n`;
+  }
+  return {
+    row: {
+      file: rel, test: sc.name, model: variant === DEFAULT_KERNEL ? r.model : `${r.model},${key.label}`, expected: p.expected, observed,
+      executions: r.result.executions, graphs: r.result.graphs, ms: o.time ? r.ms : null, status,
+    },
+    check: o.json ? toJson(r, { time: o.time }) : null,
+    code: verdictExit(r),
+    err,
+  };
+}
+
+/**
+ * A task of `suite --jobs N` run in a worker thread (src/cli/suite-worker.ts): the
+ * check-th check of the plan of one file, planned again there (plans hold code).
+ */
+export function runSuiteTask(task: { file: string; check: number; opts: CommonOpts & { model?: string } }, now: () => number): SuiteOutcome {
+  const checks = suitePlan([task.file], task.opts).filter((p): p is SuiteCheck => p.k === 'check');
+  return runSuiteCheck(checks[task.check]!, task.opts, now);
+}
+
+export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: string; quiet?: boolean; jobs?: number }): ExitName {
   const files = collectLitmusFiles(dirs);
   if (files.length === 0) throw new SmpError('SMP004', `no .litmus files under ${dirs.join(', ')}`);
   const plan = suitePlan(files, o);
@@ -265,48 +314,53 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
   const table = new SuiteTable(plan.map((p) => (p.k === 'check' ? { test: p.sc.name, model: p.label, expected: p.expected } : p.row)), { time: o.time });
   const total = plan.filter((p) => p.k === 'check').length;
   // Each row is printed as its check finishes: a text row of the table, or (--json) one object per line.
-  const emit = (row: SuiteRow, r: CheckResult | null): void => {
+  const emit = (row: SuiteRow, check: unknown): void => {
     rows.push(row);
     progress.above(() => {
-      if (o.json) io.out(`${JSON.stringify({ ...row, check: r ? toJson(r, { time: o.time }) : null })}\n`);
+      if (o.json) io.out(`${JSON.stringify({ ...row, check })}\n`);
       else io.out(`${table.row(row)}\n`);
     });
   };
   if (!o.json) io.out(`${table.header()}\n`);
   progress.startSuite(total);
-  for (const p of plan) {
-    if (p.k === 'row') {
-      codes.push(p.row.status === 'no_expectation' ? 'input_error' : reportError(io, p.error, false, p.source));
-      emit(p.row, null);
-      continue;
+  const jobs = Math.min(o.jobs ?? 1, total);
+  if (jobs > 1) {
+    // Checks run in worker threads; rows are printed in the plan's order, each as soon
+    // as it and every row before it are done, so the output is that of one thread.
+    const outcomes = runSuiteParallel(files, plan, o, jobs, io.now);
+    for (let i = 0; i < plan.length; i++) {
+      const p = plan[i]!;
+      if (p.k === 'row') {
+        codes.push(p.row.status === 'no_expectation' ? 'input_error' : reportError(io, p.error, false, p.source));
+        emit(p.row, null);
+        continue;
+      }
+      const out = outcomes[i]!;
+      if (out.err) io.err(out.err);
+      codes.push(out.code);
+      emit(out.row, out.check);
     }
-    const { rel, sc, key, model, variant } = p;
-    let r: CheckResult;
-    try {
-      const onProgress = progress.startCheck(`${sc.name} on ${p.label}`);
+  } else {
+    for (const p of plan) {
+      if (p.k === 'row') {
+        codes.push(p.row.status === 'no_expectation' ? 'input_error' : reportError(io, p.error, false, p.source));
+        emit(p.row, null);
+        continue;
+      }
+      let out: SuiteOutcome;
+      const onProgress = progress.startCheck(`${p.sc.name} on ${p.label}`);
       try {
-        r = checkScenario(sc, { ...checkOpts(o, model, onProgress), variant }, io.now);
+        out = runSuiteCheck(p, o, io.now, onProgress);
       } finally {
         progress.endCheck();
       }
-    } catch (err) {
-      codes.push(reportError(io, err, false, sc.source));
-      emit({ file: rel, test: sc.name, model: model ?? '-', expected: p.expected, observed: '-', executions: null, graphs: null, ms: null, status: 'input_error', message: String((err as Error).message) }, null);
-      continue;
-    }
-    const observed = observedLabel(r);
-    const status: SuiteRow['status'] = r.verdict === 'ok' ? (observed === p.expected ? 'confirmed' : 'consistent') : r.verdict === 'violation' ? 'contradicted' : r.verdict;
-    codes.push(verdictExit(r));
-    emit({
-      file: rel, test: sc.name, model: variant === DEFAULT_KERNEL ? r.model : `${r.model},${key.label}`, expected: p.expected, observed,
-      executions: r.result.executions, graphs: r.result.graphs, ms: o.time ? r.ms : null, status,
-    }, r);
-    if (status !== 'confirmed' && status !== 'consistent') {
-      io.err(`smpcheck: ${sc.name} on ${r.model}: ${status}. Reproduce: ${reproduce(rel, r.model, { ...o, variant: key.variant !== null && key.variant !== key.label ? relative(process.cwd(), key.variant) : variant })}\n`);
+      if (out.err) io.err(out.err);
+      codes.push(out.code);
+      emit(out.row, out.check);
     }
   }
   progress.clear();
-  const count = (s: SuiteRow['status']): number => rows.filter((r) => r.status === s).length;
+  const count = (st: SuiteRow['status']): number => rows.filter((r) => r.status === st).length;
   const summary = {
     checks: rows.length,
     confirmed: count('confirmed'),
@@ -322,6 +376,65 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
     io.out(`\nsuite: ${summary.checks} checks in ${files.length} files: ${summary.confirmed} confirmed, ${summary.consistent ? `${summary.consistent} consistent, ` : ''}${summary.contradicted} contradicted, ${summary.incomplete} incomplete, ${summary.liveness} liveness, ${summary.errors} errors\n`);
   }
   return worst(codes);
+}
+
+/**
+ * Runs the plan's checks on `jobs` worker threads and returns their outcomes by
+ * plan index. The command stays synchronous: it sleeps on a shared counter that a
+ * worker bumps after each result and takes the results off the workers' ports
+ * without the event loop (receiveMessageOnPort()). A task goes to whichever worker
+ * is free; what each check computes does not depend on which one runs it.
+ */
+function runSuiteParallel(files: string[], plan: SuitePlan[], o: CommonOpts & { model?: string }, jobs: number, now: () => number): (SuiteOutcome | undefined)[] {
+  // Tasks by plan index: (file, index of the check among that file's checks).
+  const tasks: { at: number; file: string; check: number }[] = [];
+  const fileOf = new Map<string, string>(files.map((f) => [relative(process.cwd(), f) || f, f]));
+  const seen = new Map<string, number>();
+  plan.forEach((p, at) => {
+    if (p.k !== 'check') return;
+    const n = seen.get(p.rel) ?? 0;
+    seen.set(p.rel, n + 1);
+    tasks.push({ at, file: fileOf.get(p.rel) ?? p.rel, check: n });
+  });
+  const signal = new Int32Array(new SharedArrayBuffer(4));
+  const opts = { json: o.json, time: o.time, reduction: o.reduction, stepsMax: o.stepsMax, executionsMax: o.executionsMax, memoryMax: o.memoryMax, model: o.model };
+  const workers: { w: Worker; port: MessagePort; task: number }[] = [];
+  const outcomes: (SuiteOutcome | undefined)[] = new Array(plan.length);
+  let next = 0;
+  let done = 0;
+  const give = (slot: { w: Worker; port: MessagePort; task: number }): void => {
+    if (next >= tasks.length) return;
+    slot.task = next;
+    const t = tasks[next++]!;
+    slot.port.postMessage({ file: t.file, check: t.check, opts });
+  };
+  try {
+    for (let i = 0; i < jobs; i++) {
+      const { port1, port2 } = new MessageChannel();
+      const w = new Worker(new URL('./suite-worker.js', import.meta.url), { workerData: { port: port2, signal }, transferList: [port2] });
+      const slot = { w, port: port1, task: -1 };
+      workers.push(slot);
+      give(slot);
+    }
+    let seenCount = 0;
+    while (done < tasks.length) {
+      Atomics.wait(signal, 0, seenCount, 1000);
+      seenCount = Atomics.load(signal, 0);
+      for (const slot of workers) {
+        for (let m = receiveMessageOnPort(slot.port); m; m = receiveMessageOnPort(slot.port)) {
+          const msg = m.message as { outcome?: SuiteOutcome; crash?: string };
+          if (msg.crash !== undefined) throw new Error(`a suite worker failed: ${msg.crash}`);
+          outcomes[tasks[slot.task]!.at] = msg.outcome;
+          done++;
+          give(slot);
+        }
+      }
+    }
+  } finally {
+    for (const slot of workers) void slot.w.terminate();
+  }
+  void now;
+  return outcomes;
 }
 
 export function cmdVariants(io: Io, o: { json?: boolean; functions?: boolean }): ExitName {
@@ -378,7 +491,8 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
       .command('suite')
       .description('check every .litmus file under DIRs against the Result lines of its header and print a table')
       .argument('<dirs...>', 'directories or files')
-      .addOption(new Option('--model <machine>', 'only check expectations for this machine').choices([...MODELS])),
+      .addOption(new Option('--model <machine>', 'only check expectations for this machine').choices([...MODELS]))
+      .option('-j, --jobs <n>', 'run this many checks at once, each in a worker thread (default 1); the output is the same', positiveInt('--jobs')),
   ).action((dirs: string[], opts) => setExit(cmdSuite(io, dirs, opts)));
 
   program
