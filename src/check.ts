@@ -23,6 +23,8 @@ export interface CheckOptions {
   reduction?: boolean;
   bounds?: Partial<Bounds>;
   onProgress?: (p: Progress) => void;
+  /** Witnesses to keep per kind, each of a distinct execution graph (default 1; --witnesses N). */
+  witnessesMax?: number;
 }
 
 export type Verdict = 'ok' | 'violation' | 'liveness' | 'incomplete';
@@ -136,7 +138,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
   const program = new LitmusProgram(sc, model, variant);
   const prop = compileProp(sc);
   const t0 = clock();
-  const result = runWithVariant(variant, () => explore(program, prop, { reduction: opts.reduction ?? true, bounds, onProgress: opts.onProgress }));
+  const result = runWithVariant(variant, () => explore(program, prop, { reduction: opts.reduction ?? true, bounds, onProgress: opts.onProgress, witnessesMax: opts.witnessesMax }));
   const ms = clock() - t0;
   const obs = result.complete ? observation(result.positive, result.negative) : null;
   const line = expectationLine(sc, model, variantId(variant));
