@@ -83,13 +83,20 @@ export function replayVariant(t: Trace, traceFile: string, given: string | undef
   return v;
 }
 
+/** JSON with object keys sorted, so that two values compare whatever order their fields were written in. */
+function canonical(x: unknown): string {
+  return JSON.stringify(x, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
 /** The first difference between what the trace asserts and what the replay did, or null. */
 export function firstDivergence(t: Pick<Trace, 'kind' | 'cpus' | 'steps' | 'final' | 'blocked' | 'waits' | 'assertion' | 'state'>, now: Pick<Trace, 'kind' | 'cpus' | 'steps' | 'final' | 'blocked' | 'waits' | 'assertion' | 'state'>): Divergence | null {
   const n = Math.max(t.steps.length, now.steps.length);
   for (let i = 0; i < n; i++) {
     const a = t.steps[i];
     const b = now.steps[i];
-    if (JSON.stringify(a) !== JSON.stringify(b)) {
+    if (canonical(a) !== canonical(b)) {
       return { step: i + 1, what: a && b && a.text !== b.text ? 'step text' : a && b ? 'step details' : 'step count', recorded: a?.text ?? null, replayed: b?.text ?? null };
     }
   }
@@ -104,7 +111,7 @@ export function firstDivergence(t: Pick<Trace, 'kind' | 'cpus' | 'steps' | 'fina
     ['state at each step', t.state ?? null, t.state ? now.state ?? null : null],
   ];
   for (const [what, a, b] of ends) {
-    if (JSON.stringify(a) !== JSON.stringify(b)) return { step: null, what, recorded: a, replayed: b };
+    if (canonical(a) !== canonical(b)) return { step: null, what, recorded: a, replayed: b };
   }
   return null;
 }
@@ -140,8 +147,8 @@ export function cmdReplay(io: Io, traceFile: string, o: ReplayOpts, load: (f: st
   const prop = compileProp(sc);
   const kindOf = (r: typeof run): TraceKind => (r.assertion ? 'assertion' : r.values === null ? 'deadlock' : prop(r.values) ? 'positive' : 'negative');
   const kind = kindOf(run);
-  // A trace of version 2 names no kernel functions per step.
-  const asRecorded = (steps: TraceStep[]): TraceStep[] => (t.version === 2 ? steps.map(({ calls: _c, ...s }) => s) : steps);
+  // A trace of version 2 names no kernel functions and no IPI targets per step.
+  const asRecorded = (steps: TraceStep[]): TraceStep[] => (t.version === 2 ? steps.map(({ calls: _c, target: _t, ...s }) => s) : steps);
   const now = { kind, cpus: program.cpuLabels(), steps: asRecorded(run.steps), final: run.final, blocked: run.blocked, waits: run.waits, assertion: run.assertion, state: run.state };
   let d = firstDivergence(t, now);
   // Each further witness (--witnesses N) is replayed and compared the same way.

@@ -40,6 +40,8 @@ export const TraceStepSchema = z.object({
   col: z.number().int().optional(),
   /** A WARN_ON() that fired during this step. */
   warn: z.string().optional(),
+  /** An interrupt raised (`op` raise, an IPI): the CPU it is raised on. */
+  target: z.number().int().optional(),
   /** The modelled kernel functions the step's op came from, outermost first (absent: the scenario's own code, or hardware). */
   calls: z.array(z.string()).optional(),
 });

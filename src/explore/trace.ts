@@ -122,6 +122,7 @@ export function traceStep(program: Program, s: StepInfo, i: number): TraceStep {
   if (s.pairs) out.pairs = s.pairs;
   if (s.line !== undefined) out.line = s.line;
   if (s.col !== undefined) out.col = s.col;
+  if (s.target !== undefined) out.target = s.target;
   if (s.calls?.length) out.calls = [...s.calls];
   return out;
 }

@@ -196,6 +196,8 @@ export interface StepInfo {
   /** A user access: the virtual location (loc is the frame's), and the translation it used. */
   vloc?: number;
   tlb?: string;
+  /** An interrupt raised ('raise'): the CPU it is raised on. */
+  target?: number;
   /** The kernel functions the op came from, outermost first (recorded replays only). */
   calls?: readonly string[];
 }
@@ -877,7 +879,7 @@ export class Machine {
         const t = this.cpus[op.cpu];
         if (!t) throw new Error(`internal: raise on unknown CPU ${op.cpu}`);
         t.pending |= 1 << op.vector;
-        if (this.recording) info = mk({ vector: op.vector, note: `CPU${op.cpu}` });
+        if (this.recording) info = mk({ vector: op.vector, note: `CPU${op.cpu}`, target: op.cpu });
         break;
       }
     }
