@@ -8,7 +8,6 @@
 import { z } from 'zod';
 import type { MachineSnapshot } from '../machine/machine.js';
 import type { Program } from '../litmus/program.js';
-import { pte_pfn } from '../machine/paging.js';
 
 export const CpuStateSchema = z.object({
   /** Store-buffer entries, oldest first. */
@@ -51,7 +50,7 @@ function cpuState(program: Program, c: MachineSnapshot['cpus'][number]): CpuStat
     code: Object.fromEntries(c.icache.map(([loc, v]) => [program.locName(loc), program.formatValue(v)])),
   };
   if (c.cr3) out.cr3 = `mm${c.cr3.mm} PCID ${c.cr3.asid}`;
-  if (c.tlb) out.tlb = c.tlb.map(([asid, vpn, pte]) => `PCID ${asid} page ${vpn}: frame ${pte_pfn(pte)}${pte & 2 ? '' : ' (read-only)'}`);
+  if (c.tlb) out.tlb = c.tlb.map(([asid, vpn, frame, writable]) => `PCID ${asid} page ${vpn}: frame ${frame}${writable ? '' : ' (read-only)'}`);
   return out;
 }
 

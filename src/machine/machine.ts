@@ -168,8 +168,8 @@ export interface MachineSnapshot {
     /** Per code location: [location, the version this CPU has fetched]. */
     icache: [number, number][];
     cr3?: { mm: number; asid: number };
-    /** TLB entries: [PCID, page, PTE]. */
-    tlb?: [number, number, number][];
+    /** TLB entries: [PCID, page, frame, writable]. */
+    tlb?: [number, number, number, boolean][];
   }[];
 }
 
@@ -613,9 +613,10 @@ export class Machine {
       cpus: this.cpus.map((cpu) => {
         const pending: number[] = [];
         for (let v = 0; v < 32; v++) if (cpu.pending & (1 << v)) pending.push(v);
-        const tlb: [number, number, number][] = [];
+        const tlb: [number, number, number, boolean][] = [];
         for (let s = 0; s < cpu.tlbPte.length; s++) {
-          if (cpu.tlbPte[s]) tlb.push([(s / this.nPages) | 0, s % this.nPages, cpu.tlbPte[s]!]);
+          const pte = cpu.tlbPte[s]!;
+          if (pte) tlb.push([(s / this.nPages) | 0, s % this.nPages, pte_pfn(pte), (pte & 2) !== 0]);
         }
         return {
           buf: cpu.buf.slice(cpu.bufHead).map((e) => [e.loc, e.val] as [number, number]),

@@ -1,0 +1,437 @@
+// The smpcheck trace viewer: a static page that reads a trace (docs/json.md) embedded
+// by `smpcheck view`, picked with the file picker or dropped on the page. A trace is
+// untrusted data: it is validated with the trace schema and every string of it is
+// put into the page as text (dom.ts), never as markup or code.
+
+import { TraceSchema, type Trace, type TraceStep, type TraceWitness } from '../../src/explore/trace-schema.js';
+import { isContextSwitch, stepContext, type GraphScope } from '../../src/explore/graph.js';
+import { buildRows, foldsOf, stepPaths, type Fold, type Row } from './fold.js';
+import { clear, h, svg } from './dom.js';
+import { statePanel } from './state-panel.js';
+import { drawGraph } from './graph-view.js';
+import { STYLE } from './style.js';
+
+/** A dropped or picked file larger than this is refused unread (the CLI's limit). */
+const TRACE_BYTES_MAX = 64 * 1024 * 1024;
+
+interface View {
+  trace: Trace;
+  /** 0: the trace's own run; k: its witness k (trace.witnesses[k - 1]). */
+  witness: number;
+  run: TraceWitness;
+  paths: string[][];
+  rows: Row[];
+  open: Set<string>;
+  /** The selected step (0-based), -1 before the first. */
+  sel: number;
+  query: string;
+  scope: GraphScope;
+}
+
+let view: View | null = null;
+let graphToken = 0;
+
+const app = h('div', { id: 'app' });
+
+function runOf(t: Trace, w: number): TraceWitness {
+  if (w === 0) return t;
+  return t.witnesses![w - 1]!;
+}
+
+function setTrace(t: Trace, witness = 0): void {
+  const run = runOf(t, witness);
+  const paths = stepPaths(run.steps);
+  view = {
+    trace: t, witness, run, paths,
+    rows: buildRows(run.steps, paths, run.steps.map((_, i) => i), 0),
+    open: new Set(),
+    sel: -1,
+    query: view?.query ?? '',
+    scope: view?.scope ?? 'scenario',
+  };
+  const fromHash = stepFromHash();
+  select(fromHash ?? (run.steps.length ? 0 : -1), false);
+  render();
+  void renderGraph();
+}
+
+function stepFromHash(): number | null {
+  const m = /(?:^#|&)step=(\d+)/.exec(location.hash);
+  if (!m || !view) return null;
+  const n = Number(m[1]);
+  return n >= 1 && n <= view.run.steps.length ? n - 1 : null;
+}
+
+function writeHash(): void {
+  if (!view) return;
+  const w = view.witness ? `&witness=${view.witness + 1}` : '';
+  history.replaceState(null, '', `#step=${view.sel + 1}${w}`);
+}
+
+/** Selects step i and opens the folds around it. */
+function select(i: number, scroll = true): void {
+  if (!view) return;
+  view.sel = Math.max(-1, Math.min(i, view.run.steps.length - 1));
+  for (const f of foldsOf(view.rows, view.sel)) {
+    // A fold is opened unless the selection is its last step (the row shows the state after the call).
+    if (f.last !== view.sel) view.open.add(f.id);
+  }
+  writeHash();
+  if (scroll) {
+    render();
+    highlightGraph();
+  }
+}
+
+/** The rows shown, in order, with the step each stands for (a folded call: its last step). */
+function visibleRows(): { row: Row; step: number; depth: number }[] {
+  const out: { row: Row; step: number; depth: number }[] = [];
+  const walk = (rows: readonly Row[]): void => {
+    for (const r of rows) {
+      if ('fold' in r) {
+        out.push({ row: r, step: r.fold.last, depth: r.fold.depth });
+        if (view!.open.has(r.fold.id)) walk(r.fold.children);
+      } else out.push({ row: r, step: r.step, depth: r.depth });
+    }
+  };
+  walk(view!.rows);
+  return out;
+}
+
+function matches(s: TraceStep, q: string): boolean {
+  if (!q) return false;
+  const ql = q.toLowerCase();
+  return s.fn.toLowerCase().includes(ql) || (s.calls ?? []).some((f) => f.toLowerCase().includes(ql));
+}
+
+function ctxClass(s: TraceStep): string {
+  const c = [`ctx-${stepContext(s)}`];
+  if (s.op === 'flush') c.push('drain');
+  if (isContextSwitch(s)) c.push('ctx-switch');
+  if (s.op === 'raise') c.push('ipi-send');
+  if (s.op === 'irq-entry') c.push('ipi-recv');
+  if (s.warn) c.push('warn');
+  return c.join(' ');
+}
+
+function laneCells(cpu: number, content: HTMLElement, n: number): HTMLElement[] {
+  const cells: HTMLElement[] = [];
+  for (let c = 0; c < n; c++) cells.push(c === cpu ? content : h('div', { class: 'cell empty' }));
+  return cells;
+}
+
+function stepRow(s: TraceStep, depth: number, n: number): HTMLElement {
+  const badge = isContextSwitch(s) ? h('span', { class: 'badge switch' }, 'context switch') : s.op === 'flush' ? h('span', { class: 'badge drain' }, 'drain') : s.op === 'raise' ? h('span', { class: 'badge ipi' }, 'IPI') : null;
+  const cell = h('div', { class: `cell step ${ctxClass(s)}`, style: `padding-left:${0.4 + depth}em` }, badge, h('span', { class: 'text' }, s.text), s.label ? h('span', { class: 'barrier' }, s.label) : null);
+  if (s.warn) cell.append(h('div', { class: 'warn-text' }, `WARN_ON: ${s.warn}`));
+  const row = h('div', { class: 'row', 'data-step': String(s.i + 1), 'data-cpu': String(s.cpu) }, h('div', { class: 'num' }, String(s.i + 1)), ...laneCells(s.cpu, cell, n));
+  return row;
+}
+
+function foldRow(f: Fold, steps: readonly TraceStep[], n: number): HTMLElement {
+  const isOpen = view!.open.has(f.id);
+  // A call is shaded by the context of its own steps (a drain inside it is the hardware's).
+  const ctx = stepContext(steps[f.steps.find((i) => stepContext(steps[i]!) !== 'hardware') ?? f.first]!);
+  const toggle = h('button', { class: 'fold-toggle', type: 'button', 'aria-expanded': String(isOpen), title: isOpen ? 'fold' : 'unfold' }, isOpen ? '▾' : '▸');
+  toggle.addEventListener('click', (e) => {
+    e.stopPropagation();
+    if (view!.open.has(f.id)) view!.open.delete(f.id);
+    else view!.open.add(f.id);
+    render();
+  });
+  const cell = h('div', { class: `cell fold ctx-${ctx}`, style: `padding-left:${0.4 + f.depth}em` }, toggle, h('span', { class: 'fn' }, `${f.fn}()`), h('span', { class: 'count' }, `${f.steps.length} steps`));
+  return h('div', { class: 'row fold-row', 'data-step': String(f.last + 1), 'data-fold': f.id, 'data-cpu': String(f.cpu) }, h('div', { class: 'num' }, `${f.first + 1}–${f.last + 1}`), ...laneCells(f.cpu, cell, n));
+}
+
+function header(t: Trace): HTMLElement {
+  const v = view!;
+  const title = h('h1', {}, `${t.scenario.name}`);
+  const meta = h('div', { class: 'meta' }, `${t.machine}${t.variant ? `, kernel ${t.variant}` : ''} · ${v.run.kind} execution · ${v.run.steps.length} steps · ${t.tool}`);
+  const wsel = h('select', { id: 'witness', title: 'witness' });
+  const all = 1 + (t.witnesses?.length ?? 0);
+  for (let k = 0; k < all; k++) {
+    const o = h('option', { value: String(k) }, `witness ${k + 1} of ${all} (${runOf(t, k).kind}, ${runOf(t, k).steps.length} steps)`);
+    if (k === v.witness) o.selected = true;
+    wsel.append(o);
+  }
+  wsel.addEventListener('change', () => setTrace(t, Number(wsel.value)));
+  const search = h('input', { id: 'search', type: 'search', placeholder: 'kernel function (/)', value: v.query });
+  search.addEventListener('input', () => {
+    v.query = search.value.trim();
+    render(true);
+  });
+  search.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      const next = v.run.steps.find((s) => s.i > v.sel && matches(s, v.query)) ?? v.run.steps.find((s) => matches(s, v.query));
+      if (next) select(next.i);
+      search.blur();
+    }
+  });
+  const hits = v.query ? v.run.steps.filter((s) => matches(s, v.query)).length : 0;
+  const scope = h('select', { id: 'scope', title: 'graph events' }, h('option', { value: 'scenario' }, 'graph: scenario events'), h('option', { value: 'all' }, 'graph: every event'));
+  scope.value = v.scope;
+  scope.addEventListener('change', () => {
+    v.scope = scope.value === 'all' ? 'all' : 'scenario';
+    void renderGraph();
+  });
+  const legend = h('div', { class: 'legend' }, h('span', { class: 'ctx-user' }, 'user'), h('span', { class: 'ctx-kernel' }, 'kernel'), h('span', { class: 'ctx-irq' }, 'interrupt'), h('span', { class: 'ctx-hardware' }, 'hardware (drain, fetch, walk)'));
+  const keys = h('div', { class: 'keys' }, 'j/k or ↓/↑: step · → / ←: unfold / fold · /: search');
+  return h('header', {}, title, meta, h('div', { class: 'controls' }, all > 1 ? wsel : null, search, v.query ? h('span', { class: 'hits' }, `${hits} matching steps`) : null, scope, openButton()), legend, keys);
+}
+
+function detail(t: Trace, run: TraceWitness, i: number): HTMLElement {
+  const s = run.steps[i];
+  const box = h('div', { class: 'detail' });
+  if (!s) {
+    box.append(h('p', {}, 'Before the first step.'));
+    return box;
+  }
+  box.append(h('h3', {}, `Step ${i + 1} of ${run.steps.length} · CPU${s.cpu} (${t.cpus[s.cpu] ?? ''}) · ${stepContext(s)}`));
+  box.append(h('p', { class: 'step-text' }, s.text));
+  if (s.calls?.length && s.line === undefined) box.append(h('p', { class: 'calls' }, `in ${s.calls.join(' > ')}`));
+  if (s.label) box.append(h('p', { class: 'barrier' }, `barrier '${s.label}'${s.pairs ? ` pairs with '${s.pairs}'` : ''}`));
+  if (s.line !== undefined) {
+    const src = t.scenario.source.split('\n')[s.line - 1] ?? '';
+    box.append(h('pre', { class: 'source' }, `${t.scenario.file}:${s.line}: ${src.trim()}`));
+  }
+  if (s.warn) box.append(h('p', { class: 'warn-text' }, `WARN_ON: ${s.warn}`));
+  if (i === run.steps.length - 1) {
+    const end = run.final ? `Final: ${Object.entries(run.final).map(([k, v]) => `${k}=${v};`).join(' ')}` : `Blocked forever: ${(run.waits ?? []).join('; ')}`;
+    box.append(h('p', { class: 'final' }, end));
+    if (run.assertion) box.append(h('p', { class: 'warn-text' }, `Kernel assertion failed: ${run.assertion}`));
+  }
+  return box;
+}
+
+/** IPI arrows from each sending step's row to the row of the handler's entry on the target CPU. */
+function drawArrows(lanes: HTMLElement, run: TraceWitness, n: number): void {
+  const pending = new Map<number, number[]>();
+  const pairs: [number, number][] = [];
+  for (const s of run.steps) {
+    if (s.op === 'raise' && s.target !== undefined) {
+      if (!pending.has(s.target)) pending.set(s.target, []);
+      pending.get(s.target)!.push(s.i);
+    } else if (s.op === 'irq-entry') {
+      const from = pending.get(s.cpu)?.shift();
+      if (from !== undefined) pairs.push([from, s.i]);
+    }
+  }
+  const box = lanes.getBoundingClientRect();
+  const layer = svg('svg', { class: 'arrows', width: lanes.scrollWidth, height: lanes.scrollHeight });
+  const defs = svg('defs');
+  const marker = svg('marker', { id: 'ipi-head', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
+  marker.append(svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#8a2be2' }));
+  defs.append(marker);
+  layer.append(defs);
+  const rowOf = (i: number): HTMLElement | null => {
+    const fs = foldsOf(view!.rows, i).filter((f) => !view!.open.has(f.id));
+    const step = fs.length ? fs[0]!.last : i;
+    return lanes.querySelector<HTMLElement>(`.row[data-step="${step + 1}"]`);
+  };
+  for (const [a, b] of pairs) {
+    const ra = rowOf(a);
+    const rb = rowOf(b);
+    if (!ra || !rb || ra === rb) continue;
+    const ca = ra.children[1 + run.steps[a]!.cpu]?.getBoundingClientRect();
+    const cb = rb.children[1 + run.steps[b]!.cpu]?.getBoundingClientRect();
+    if (!ca || !cb) continue;
+    const x1 = (ca.left < cb.left ? ca.right - 8 : ca.left + 8) - box.left + lanes.scrollLeft;
+    const x2 = (ca.left < cb.left ? cb.left + 8 : cb.right - 8) - box.left + lanes.scrollLeft;
+    const y1 = ca.top + ca.height / 2 - box.top + lanes.scrollTop;
+    const y2 = cb.top + cb.height / 2 - box.top + lanes.scrollTop;
+    layer.append(svg('path', { class: 'ipi-arrow', 'data-from': a + 1, 'data-to': b + 1, d: `M${x1},${y1} C${(x1 + x2) / 2},${y1} ${(x1 + x2) / 2},${y2} ${x2},${y2}`, fill: 'none', stroke: '#8a2be2', 'stroke-width': 1.5, 'marker-end': 'url(#ipi-head)' }));
+  }
+  void n;
+  lanes.append(layer);
+}
+
+function render(keepFocus = false): void {
+  if (!view) return;
+  const focused = keepFocus ? document.activeElement?.id : undefined;
+  const { trace: t, run } = view;
+  const n = t.cpus.length;
+  clear(app);
+  app.append(header(t));
+  const lanesHead = h('div', { class: 'lanes-head', style: `grid-template-columns: 4.5em repeat(${n}, minmax(14em, 1fr))` }, h('div', { class: 'num' }, '#'), ...t.cpus.map((c, k) => h('div', { class: 'lane-title', 'data-cpu': String(k) }, `CPU${k} (${c})`)));
+  const lanes = h('div', { class: 'lanes', style: `--cpus:${n}` });
+  for (const vr of visibleRows()) {
+    const el = 'fold' in vr.row ? foldRow(vr.row.fold, run.steps, n) : stepRow(run.steps[vr.step]!, vr.depth, n);
+    el.style.gridTemplateColumns = `4.5em repeat(${n}, minmax(14em, 1fr))`;
+    if (vr.step === view.sel) el.classList.add('selected');
+    const hit = 'fold' in vr.row ? vr.row.fold.steps.some((i) => matches(run.steps[i]!, view!.query)) : matches(run.steps[vr.step]!, view.query);
+    if (hit) el.classList.add('match');
+    el.addEventListener('click', () => select(vr.step));
+    lanes.append(el);
+  }
+  const side = h('aside', { class: 'side' }, detail(t, run, view.sel), statePanel(run.state, run.steps, view.sel, t.cpus));
+  const graph = h('section', { class: 'graph-wrap', id: 'graph' }, h('h2', {}, 'Execution graph'), h('div', { class: 'graph-host' }, lastGraph ?? h('p', { class: 'note' }, 'Laying out the graph…')));
+  app.append(h('main', { class: 'layout' }, h('section', { class: 'lanes-wrap' }, lanesHead, lanes), side), graph);
+  drawArrows(lanes, run, n);
+  const selRow = lanes.querySelector('.row.selected');
+  if (selRow && typeof (selRow as HTMLElement).scrollIntoView === 'function') (selRow as HTMLElement).scrollIntoView({ block: 'nearest' });
+  if (focused) {
+    const el = document.getElementById(focused) as HTMLInputElement | null;
+    el?.focus();
+    if (el && 'selectionStart' in el && typeof el.value === 'string') el.setSelectionRange(el.value.length, el.value.length);
+  }
+  highlightGraph();
+}
+
+let lastGraph: Element | null = null;
+
+async function renderGraph(): Promise<void> {
+  if (!view) return;
+  const token = ++graphToken;
+  const v = view;
+  lastGraph = h('p', { class: 'note' }, 'Laying out the graph…');
+  render();
+  let el: Element;
+  try {
+    const g = await drawGraph(v.trace, v.run, v.scope);
+    el = 'tooLarge' in g ? h('p', { class: 'note' }, `The graph has ${g.tooLarge} events, too many to lay out here; choose "graph: scenario events", or use smpcheck check --graph FILE.svg.`) : g.svg;
+  } catch (e) {
+    el = h('p', { class: 'note error' }, `The graph could not be drawn: ${(e as Error).message}`);
+  }
+  if (token !== graphToken) return;
+  lastGraph = el;
+  const host = document.querySelector('.graph-host');
+  if (host) {
+    clear(host);
+    host.append(el);
+  }
+  document.body.setAttribute('data-graph', 'ready');
+  highlightGraph();
+}
+
+/** Events after the selected step are faded; the selected step's event (or the last before it) is marked. */
+function highlightGraph(): void {
+  if (!view) return;
+  const nodes = document.querySelectorAll<SVGGElement>('svg.graph g.node');
+  let current: SVGGElement | null = null;
+  let best = -2;
+  nodes.forEach((g) => {
+    const id = g.getAttribute('data-event') ?? '';
+    const step = id.startsWith('e') ? Number(id.slice(1)) : -1;
+    g.classList.toggle('future', step > view!.sel);
+    g.classList.remove('current');
+    if (step <= view!.sel && step > best) {
+      best = step;
+      current = g;
+    }
+  });
+  if (current) (current as SVGGElement).classList.add('current');
+}
+
+function moveBy(d: number): void {
+  if (!view) return;
+  const rows = visibleRows();
+  let k = rows.findIndex((r) => r.step === view!.sel);
+  if (k < 0) k = rows.findIndex((r) => r.step > view!.sel) - (d > 0 ? 1 : 0);
+  const next = rows[Math.max(0, Math.min(rows.length - 1, k + d))];
+  if (next) select(next.step);
+}
+
+function foldAtSelection(open: boolean): void {
+  if (!view) return;
+  const rows = visibleRows();
+  const r = rows.find((x) => x.step === view!.sel && 'fold' in x.row);
+  if (r && 'fold' in r.row) {
+    if (open) view.open.add(r.row.fold.id);
+    else view.open.delete(r.row.fold.id);
+    render();
+    return;
+  }
+  if (!open) {
+    // Fold the innermost open call around the selection and select it.
+    const fs = foldsOf(view.rows, view.sel).filter((f) => view!.open.has(f.id));
+    const f = fs[fs.length - 1];
+    if (f) {
+      view.open.delete(f.id);
+      select(f.last);
+    }
+  } else moveBy(1);
+}
+
+function onKey(e: KeyboardEvent): void {
+  if (!view) return;
+  const tag = (e.target as HTMLElement | null)?.tagName;
+  if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA') return;
+  const k = e.key;
+  if (k === 'ArrowDown' || k === 'j') moveBy(1);
+  else if (k === 'ArrowUp' || k === 'k') moveBy(-1);
+  else if (k === 'ArrowRight' || k === 'l') foldAtSelection(true);
+  else if (k === 'ArrowLeft' || k === 'h') foldAtSelection(false);
+  else if (k === 'Home') select(0);
+  else if (k === 'End') select(view.run.steps.length - 1);
+  else if (k === '/') {
+    document.getElementById('search')?.focus();
+  } else return;
+  e.preventDefault();
+}
+
+function showError(msg: string): void {
+  clear(app);
+  app.append(h('div', { class: 'landing' }, h('h1', {}, 'smpcheck trace viewer'), h('p', { class: 'error', id: 'load-error' }, msg), openButton(), h('p', {}, 'or drop a trace file (smpcheck check FILE --trace trace.json) on this page.')));
+}
+
+function load(text: string, name: string): void {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    showError(`${name} is not JSON: ${(e as Error).message}`);
+    return;
+  }
+  const parsed = TraceSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    showError(`${name} is not an smpcheck trace: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+    return;
+  }
+  lastGraph = null;
+  const w = Number(/[#&]witness=(\d+)/.exec(location.hash)?.[1] ?? '1') - 1;
+  setTrace(parsed.data, w >= 0 && w <= (parsed.data.witnesses?.length ?? 0) ? w : 0);
+}
+
+function readFile(f: File): void {
+  if (f.size > TRACE_BYTES_MAX) {
+    showError(`${f.name} is larger than ${TRACE_BYTES_MAX} bytes`);
+    return;
+  }
+  void f.text().then((t) => load(t, f.name));
+}
+
+function openButton(): HTMLElement {
+  const input = h('input', { type: 'file', accept: '.json,application/json', id: 'file' });
+  input.addEventListener('change', () => {
+    const f = input.files?.[0];
+    if (f) readFile(f);
+  });
+  return h('label', { class: 'open' }, 'Open trace… ', input);
+}
+
+function start(): void {
+  const style = document.createElement('style');
+  style.textContent = STYLE;
+  document.head.append(style);
+  document.body.append(app);
+  document.addEventListener('keydown', onKey);
+  document.addEventListener('dragover', (e) => e.preventDefault());
+  document.addEventListener('drop', (e) => {
+    e.preventDefault();
+    const f = e.dataTransfer?.files[0];
+    if (f) readFile(f);
+  });
+  window.addEventListener('hashchange', () => {
+    const i = stepFromHash();
+    if (i !== null && view && i !== view.sel) select(i);
+  });
+  window.addEventListener('resize', () => render());
+  const embedded = document.getElementById('smpcheck-trace');
+  if (embedded?.textContent) load(embedded.textContent, 'the embedded trace');
+  else showError('No trace loaded.');
+  document.body.setAttribute('data-ready', 'true');
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+else start();
