@@ -11,7 +11,8 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 export default defineConfig({
   root: here,
   logLevel: 'warn',
-  define: { 'process.env.NODE_ENV': '"production"' },
+  // Graphviz's WebAssembly is inlined: the script never looks up its own URL.
+  define: { 'process.env.NODE_ENV': '"production"', 'import.meta.url': 'undefined' },
   build: {
     outDir: fileURLToPath(new URL('../dist/viewer', import.meta.url)),
     emptyOutDir: true,
