@@ -63,10 +63,20 @@ export function isContextSwitch(s: TraceStep): boolean {
   return s.calls !== undefined && s.calls[s.calls.length - 1] === 'context_switch' && s.op !== 'ld';
 }
 
-/** The locations the scenario names: from the trace's state, else those its own code touches. */
+/**
+ * The locations the scenario's events are about: those it names (from the trace's
+ * state) and those its own code touches (a user page's frame).
+ */
 function scenarioLocations(run: Pick<TraceWitness, 'steps' | 'state'>): Set<string> {
-  if (run.state) return new Set(run.state.locations.filter((l) => l.scope !== 'kernel').map((l) => l.name));
-  return new Set(run.steps.filter((s) => s.line !== undefined && s.loc !== undefined).map((s) => s.loc!));
+  const named = run.state ? run.state.locations.filter((l) => l.scope !== 'kernel').map((l) => l.name) : [];
+  return new Set([...named, ...run.steps.filter((s) => s.line !== undefined && s.loc !== undefined).map((s) => s.loc!)]);
+}
+
+/** A system call made by the scenario's code: the step that enters it, before the kernel's own steps. */
+function isSyscallEntry(s: TraceStep): boolean {
+  if (s.op !== 'nop' || !s.fn.includes('(')) return false;
+  const last = s.calls?.[s.calls.length - 1];
+  return last === undefined || last.startsWith('sys_');
 }
 
 /** The execution graph of a trace's run (the trace's own, or one of its further witnesses). */
@@ -165,7 +175,7 @@ export function executionGraph(t: Pick<Trace, 'cpus'>, run: Pick<TraceWitness, '
       }
       case 'nop':
         // A system call from the scenario's code: one event standing for the call.
-        if (s.fn.includes('(')) e = { ...base, kind: 'CALL', label: s.fn, user: true };
+        if (isSyscallEntry(s)) e = { ...base, kind: 'CALL', label: s.fn, user: true };
         break;
       default:
         break;
