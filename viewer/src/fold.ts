@@ -61,9 +61,16 @@ export function buildRows(steps: readonly TraceStep[], paths: readonly string[][
       rows.push({ step: i, depth });
       continue;
     }
-    rows.push({
-      fold: { id: `${i}/${depth}`, fn, cpu, depth, first: group[0]!, last: group[group.length - 1]!, steps: group, children: buildRows(steps, paths, group, depth + 1) },
-    });
+    // A call whose steps all lie in one callee reads as one row: 'sys_membarrier > membarrier_private_expedited'.
+    let name = fn;
+    let d = depth + 1;
+    let children = buildRows(steps, paths, group, d);
+    while (children.length === 1 && 'fold' in children[0]! && children[0].fold.steps.length === group.length) {
+      name = `${name} > ${children[0].fold.fn}`;
+      d = children[0].fold.depth + 1;
+      children = children[0].fold.children;
+    }
+    rows.push({ fold: { id: `${i}/${depth}`, fn: name, cpu, depth, first: group[0]!, last: group[group.length - 1]!, steps: group, children } });
   }
   return rows;
 }

@@ -139,7 +139,10 @@ function foldRow(f: Fold, steps: readonly TraceStep[], n: number): HTMLElement {
     else view!.open.add(f.id);
     render();
   });
-  const cell = h('div', { class: `cell fold ctx-${ctx}`, style: `padding-left:${0.4 + f.depth}em` }, toggle, h('span', { class: 'fn' }, `${f.fn}()`), h('span', { class: 'count' }, `${f.steps.length} steps`));
+  // A system call's fold names the call the scenario made.
+  const entry = steps[f.first]!;
+  const call = entry.op === 'nop' && entry.fn.includes('(') ? h('span', { class: 'call' }, entry.fn) : null;
+  const cell = h('div', { class: `cell fold ctx-${ctx}`, style: `padding-left:${0.4 + f.depth}em` }, toggle, h('span', { class: 'fn' }, `${f.fn.split(' > ').join('() > ')}()`), call, h('span', { class: 'count' }, `${f.steps.length} steps`));
   return h('div', { class: 'row fold-row', 'data-step': String(f.last + 1), 'data-fold': f.id, 'data-cpu': String(f.cpu) }, h('div', { class: 'num' }, `${f.first + 1}–${f.last + 1}`), ...laneCells(f.cpu, cell, n));
 }
 

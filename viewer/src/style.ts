@@ -34,6 +34,7 @@ header h1 { font-size: 17px; margin: 0 0 2px 0; }
 .cell.warn, .warn-text { color: #b91c1c; font-weight: 600; }
 .fold-toggle { border: none; background: none; cursor: pointer; padding: 0 4px 0 0; font-size: 12px; }
 .cell.fold .fn { font-family: ui-monospace, Menlo, Consolas, monospace; font-weight: 600; }
+.cell.fold .call { margin-left: 6px; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 11px; color: #1e3a8a; }
 .cell.fold .count { color: #666; margin-left: 6px; font-size: 11px; }
 svg.arrows { position: absolute; left: 0; top: 0; pointer-events: none; overflow: visible; }
 .side { overflow: auto; padding: 8px 12px; }
