@@ -190,6 +190,37 @@ test('viewer: kernel calls fold into one row each and open; search finds a kerne
   await page.close();
 });
 
+/** SB asking only about CPU0's read: several execution graphs satisfy it. */
+const SB_ONE = ['C SB-one', '', '{}', '', 'P0(int *x, int *y)', '{', '\tint r0;', '\tWRITE_ONCE(*x, 1);', '\tr0 = READ_ONCE(*y);', '}', '',
+  'P1(int *x, int *y)', '{', '\tint r0;', '\tWRITE_ONCE(*y, 1);', '\tr0 = READ_ONCE(*x);', '}', '', 'exists (0:r0=0)', ''].join('\n');
+
+test('viewer: the witnesses of one check, switched in the page and named in the URL', async (t) => {
+  if (skip) return t.skip(skip);
+  const sc = join(dir, 'SB-one.litmus');
+  writeFileSync(sc, SB_ONE);
+  const traceFile = join(dir, 'witnesses.json');
+  assert.equal(cli([sc, '--model', 'x86', '--no-time', '--witnesses', '3', '--trace', traceFile]).code, 0);
+  const trace = TraceSchema.parse(JSON.parse(readFileSync(traceFile, 'utf8')));
+  const runs = [trace, ...(trace.witnesses ?? [])];
+  assert.ok(runs.length >= 2, 'more than one witness');
+  const html = join(dir, 'witnesses.html');
+  assert.equal(cli(['view', traceFile, '--out', html]).code, 0);
+  const { page, errors } = await open(`${pathToFileURL(html).href}#step=1`);
+  const rowsOf = async (): Promise<string[]> => page.locator('.lanes .row .cell.step .text').allTextContents();
+  assert.deepEqual(await rowsOf(), trace.steps.map((s) => s.text));
+  assert.equal(await page.locator('#witness option').count(), runs.length);
+  await page.selectOption('#witness', '1');
+  await page.waitForSelector('body[data-graph=ready]');
+  assert.deepEqual(await rowsOf(), runs[1]!.steps.map((s) => s.text));
+  assert.match(page.url(), /#step=1&witness=2$/);
+  // The URL brings the same witness back.
+  const again = await open(page.url());
+  assert.deepEqual(await again.page.locator('.lanes .row .cell.step .text').allTextContents(), runs[1]!.steps.map((s) => s.text));
+  assert.deepEqual([...errors, ...again.errors], []);
+  await page.close();
+  await again.page.close();
+});
+
 /** A trace whose every string is markup or script. */
 function maliciousTrace(): Trace {
   const file = join(dir, 'sb-clean.json');
