@@ -190,6 +190,28 @@ test('viewer: kernel calls fold into one row each and open; search finds a kerne
   await page.close();
 });
 
+test('viewer: context switches are marked, in their step and in the folded call around it', async (t) => {
+  if (skip) return t.skip(skip);
+  const traceFile = join(dir, 'switch.json');
+  cli([join(ROOT, 'scenarios', 'membarrier', 'membarrier-switch-mm.litmus'), '--model', 'x86', '--no-time', '--trace', traceFile]);
+  const trace = TraceSchema.parse(JSON.parse(readFileSync(traceFile, 'utf8')));
+  const sw = trace.steps.find((s) => s.op === 'st' && /^rq\d+->curr$/.test(s.loc ?? ''));
+  assert.ok(sw, 'the trace switches tasks');
+  const html = join(dir, 'switch.html');
+  cli(['view', traceFile, '--out', html]);
+  const { page, errors } = await open(`${pathToFileURL(html).href}#step=${sw.i + 1}`);
+  const sel = page.locator('.row.selected');
+  assert.equal(await sel.locator('.badge.switch').textContent(), 'context switch');
+  assert.match((await sel.locator('.text').textContent()) ?? '', /RCU_INIT_POINTER\(rq->curr, next\)/);
+  // Folded, the call that contains the switch says so.
+  await page.keyboard.press('h');
+  const folded = page.locator('.row.selected');
+  assert.equal(await folded.getAttribute('data-fold') !== null, true, 'h folds the call around the step');
+  assert.equal(await folded.locator('.badge.switch').count(), 1);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 /** SB asking only about CPU0's read: several execution graphs satisfy it. */
 const SB_ONE = ['C SB-one', '', '{}', '', 'P0(int *x, int *y)', '{', '\tint r0;', '\tWRITE_ONCE(*x, 1);', '\tr0 = READ_ONCE(*y);', '}', '',
   'P1(int *x, int *y)', '{', '\tint r0;', '\tWRITE_ONCE(*y, 1);', '\tr0 = READ_ONCE(*x);', '}', '', 'exists (0:r0=0)', ''].join('\n');

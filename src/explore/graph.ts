@@ -57,10 +57,10 @@ export function stepContext(s: TraceStep): StepContext {
   return s.line !== undefined ? 'user' : 'kernel';
 }
 
-/** A step that switches tasks: it runs in context_switch() or writes a runqueue's curr. */
+/** A step that switches tasks: __schedule() writing a runqueue's curr, or context_switch()'s switch_to(). */
 export function isContextSwitch(s: TraceStep): boolean {
-  if (s.op === 'st' && s.loc !== undefined && /->curr$/.test(s.loc)) return true;
-  return s.calls !== undefined && s.calls[s.calls.length - 1] === 'context_switch' && s.op !== 'ld';
+  if (s.op === 'st' && s.loc !== undefined && /^rq\d+->curr$/.test(s.loc)) return true;
+  return s.op === 'nop' && s.fn.startsWith('switch_to') && s.calls?.[s.calls.length - 1] === 'context_switch';
 }
 
 /**

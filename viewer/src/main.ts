@@ -24,6 +24,8 @@ interface View {
   open: Set<string>;
   /** The selected step (0-based), -1 before the first. */
   sel: number;
+  /** The row selected for it: a folded call's id, or null for the step's own row. */
+  selRow: string | null;
   query: string;
   scope: GraphScope;
 }
@@ -46,6 +48,7 @@ function setTrace(t: Trace, witness = 0): void {
     rows: buildRows(run.steps, paths, run.steps.map((_, i) => i), 0),
     open: new Set(),
     sel: -1,
+    selRow: null,
     query: view?.query ?? '',
     scope: view?.scope ?? 'scenario',
   };
@@ -68,14 +71,15 @@ function writeHash(): void {
   history.replaceState(null, '', `#step=${view.sel + 1}${w}`);
 }
 
-/** Selects step i and opens the folds around it. */
-function select(i: number, scroll = true): void {
+/**
+ * Selects step i: its own row (opening the folds around it), or with `row` the row of
+ * a folded call, which stands for the state after the call's last step.
+ */
+function select(i: number, scroll = true, row: string | null = null): void {
   if (!view) return;
   view.sel = Math.max(-1, Math.min(i, view.run.steps.length - 1));
-  for (const f of foldsOf(view.rows, view.sel)) {
-    // A fold is opened unless the selection is its last step (the row shows the state after the call).
-    if (f.last !== view.sel) view.open.add(f.id);
-  }
+  view.selRow = row;
+  if (row === null) for (const f of foldsOf(view.rows, view.sel)) view.open.add(f.id);
   writeHash();
   if (scroll) {
     render();
@@ -83,19 +87,42 @@ function select(i: number, scroll = true): void {
   }
 }
 
-/** The rows shown, in order, with the step each stands for (a folded call: its last step). */
-function visibleRows(): { row: Row; step: number; depth: number }[] {
-  const out: { row: Row; step: number; depth: number }[] = [];
+interface VisibleRow {
+  row: Row;
+  /** The step it stands for (a folded call: its last step). */
+  step: number;
+  depth: number;
+  /** A folded call's id, or null for a step's row. */
+  key: string | null;
+}
+
+/** The rows shown, in order. */
+function visibleRows(): VisibleRow[] {
+  const out: VisibleRow[] = [];
   const walk = (rows: readonly Row[]): void => {
     for (const r of rows) {
       if ('fold' in r) {
-        out.push({ row: r, step: r.fold.last, depth: r.fold.depth });
+        out.push({ row: r, step: r.fold.last, depth: r.fold.depth, key: r.fold.id });
         if (view!.open.has(r.fold.id)) walk(r.fold.children);
-      } else out.push({ row: r, step: r.step, depth: r.depth });
+      } else out.push({ row: r, step: r.step, depth: r.depth, key: null });
     }
   };
   walk(view!.rows);
   return out;
+}
+
+/** The index of the selected row among the visible ones: the chosen row, else the step's own, else the innermost folded call holding it. */
+function selectedIndex(rows: readonly VisibleRow[]): number {
+  const v = view!;
+  const exact = rows.findIndex((r) => r.key === v.selRow && r.step === v.sel);
+  if (exact >= 0) return exact;
+  const own = rows.findIndex((r) => r.key === null && r.step === v.sel);
+  if (own >= 0) return own;
+  let best = -1;
+  rows.forEach((r, k) => {
+    if ('fold' in r.row && r.row.fold.steps.includes(v.sel)) best = k;
+  });
+  return best;
 }
 
 function matches(s: TraceStep, q: string): boolean {
@@ -142,7 +169,8 @@ function foldRow(f: Fold, steps: readonly TraceStep[], n: number): HTMLElement {
   // A system call's fold names the call the scenario made.
   const entry = steps[f.first]!;
   const call = entry.op === 'nop' && entry.fn.includes('(') ? h('span', { class: 'call' }, entry.fn) : null;
-  const cell = h('div', { class: `cell fold ctx-${ctx}`, style: `padding-left:${0.4 + f.depth}em` }, toggle, h('span', { class: 'fn' }, `${f.fn.split(' > ').join('() > ')}()`), call, h('span', { class: 'count' }, `${f.steps.length} steps`));
+  const switches = f.steps.some((i) => isContextSwitch(steps[i]!));
+  const cell = h('div', { class: `cell fold ctx-${ctx}${switches ? ' ctx-switch' : ''}`, style: `padding-left:${0.4 + f.depth}em` }, toggle, switches ? h('span', { class: 'badge switch' }, 'context switch') : null, h('span', { class: 'fn' }, `${f.fn.split(' > ').join('() > ')}()`), call, h('span', { class: 'count' }, `${f.steps.length} steps`));
   return h('div', { class: 'row fold-row', 'data-step': String(f.last + 1), 'data-fold': f.id, 'data-cpu': String(f.cpu) }, h('div', { class: 'num' }, `${f.first + 1}–${f.last + 1}`), ...laneCells(f.cpu, cell, n));
 }
 
@@ -257,15 +285,17 @@ function render(keepFocus = false): void {
   app.append(header(t));
   const lanesHead = h('div', { class: 'lanes-head', style: `grid-template-columns: 4.5em repeat(${n}, minmax(14em, 1fr))` }, h('div', { class: 'num' }, '#'), ...t.cpus.map((c, k) => h('div', { class: 'lane-title', 'data-cpu': String(k) }, `CPU${k} (${c})`)));
   const lanes = h('div', { class: 'lanes', style: `--cpus:${n}` });
-  for (const vr of visibleRows()) {
+  const visible = visibleRows();
+  const selIdx = selectedIndex(visible);
+  visible.forEach((vr, idx) => {
     const el = 'fold' in vr.row ? foldRow(vr.row.fold, run.steps, n) : stepRow(run.steps[vr.step]!, vr.depth, n);
     el.style.gridTemplateColumns = `4.5em repeat(${n}, minmax(14em, 1fr))`;
-    if (vr.step === view.sel) el.classList.add('selected');
-    const hit = 'fold' in vr.row ? vr.row.fold.steps.some((i) => matches(run.steps[i]!, view!.query)) : matches(run.steps[vr.step]!, view.query);
+    if (idx === selIdx) el.classList.add('selected');
+    const hit = 'fold' in vr.row ? vr.row.fold.steps.some((i) => matches(run.steps[i]!, view!.query)) : matches(run.steps[vr.step]!, view!.query);
     if (hit) el.classList.add('match');
-    el.addEventListener('click', () => select(vr.step));
+    el.addEventListener('click', () => select(vr.step, true, vr.key));
     lanes.append(el);
-  }
+  });
   const side = h('aside', { class: 'side' }, detail(t, run, view.sel), statePanel(run.state, run.steps, view.sel, t.cpus));
   const graph = h('section', { class: 'graph-wrap', id: 'graph' }, h('h2', {}, 'Execution graph'), h('div', { class: 'graph-host' }, lastGraph ?? h('p', { class: 'note' }, 'Laying out the graph…')));
   app.append(h('main', { class: 'layout' }, h('section', { class: 'lanes-wrap' }, lanesHead, lanes), side), graph);
@@ -328,29 +358,29 @@ function highlightGraph(): void {
 function moveBy(d: number): void {
   if (!view) return;
   const rows = visibleRows();
-  let k = rows.findIndex((r) => r.step === view!.sel);
-  if (k < 0) k = rows.findIndex((r) => r.step > view!.sel) - (d > 0 ? 1 : 0);
+  const k = selectedIndex(rows);
   const next = rows[Math.max(0, Math.min(rows.length - 1, k + d))];
-  if (next) select(next.step);
+  if (next) select(next.step, true, next.key);
 }
 
 function foldAtSelection(open: boolean): void {
   if (!view) return;
   const rows = visibleRows();
-  const r = rows.find((x) => x.step === view!.sel && 'fold' in x.row);
-  if (r && 'fold' in r.row) {
+  const r = rows[selectedIndex(rows)];
+  if (r && 'fold' in r.row && open !== view.open.has(r.row.fold.id)) {
     if (open) view.open.add(r.row.fold.id);
     else view.open.delete(r.row.fold.id);
     render();
     return;
   }
   if (!open) {
-    // Fold the innermost open call around the selection and select it.
-    const fs = foldsOf(view.rows, view.sel).filter((f) => view!.open.has(f.id));
+    // Fold the innermost open call around the selected row and select the call.
+    const inner = r && 'fold' in r.row ? r.row.fold : null;
+    const fs = foldsOf(view.rows, view.sel).filter((f) => view!.open.has(f.id) && f !== inner && (!inner || f.steps.length > inner.steps.length));
     const f = fs[fs.length - 1];
     if (f) {
       view.open.delete(f.id);
-      select(f.last);
+      select(f.last, true, f.id);
     }
   } else moveBy(1);
 }
