@@ -204,8 +204,9 @@ export function executionGraph(t: Pick<Trace, 'cpus'>, run: Pick<TraceWitness, '
     const next = chain[chain.indexOf(w) + 1];
     if (next && kept.has(next.id) && next.id !== r.id) edges.push({ from: r.id, to: next.id, kind: 'fr' });
   }
-  const ipiEdges = edges.filter((x) => x.kind !== 'ipi' || (kept.has(x.from) && kept.has(x.to)));
-  return { cpus: t.cpus, events: [...inits, ...events], edges: ipiEdges };
+  // An IPI is drawn only between events the picture keeps.
+  const shown = edges.filter((x) => x.kind !== 'ipi' || (kept.has(x.from) && kept.has(x.to)));
+  return { cpus: t.cpus, events: [...inits, ...events], edges: shown };
 }
 
 const EDGE_STYLE: Record<EdgeKind, string> = {
