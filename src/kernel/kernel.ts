@@ -89,6 +89,9 @@ export interface TlbLayout {
   isLazy: number[];
   /** Per CPU: its flush_tlb_info (the sender's; targets read it). */
   info: { mm: number; range: number; newTlbGen: number; freedTables: number }[];
+  /** Per page: its swap slot (the data reclaim wrote out) and its folio's lock (PG_locked). */
+  swap: number[];
+  folioLock: number[];
 }
 
 export const PREEMPT_MODELS = ['none', 'voluntary', 'full'] as const;
@@ -243,7 +246,7 @@ export class KernelLayout {
       const n = pages.length;
       const t: TlbLayout = {
         nPages: n, pmd: [-1], tablePte: [], tableOwner: [], freeTables: 0, vma: [0], ptl: [0], frame: [], freeFrames: 0, tlbGen: [0], cpumask: [0],
-        loadedMm: [], isLazy: [], info: [],
+        loadedMm: [], isLazy: [], info: [], swap: [], folioLock: [],
       };
       // Frames: page v starts in frame v; as many free frames again for faults to
       // take; the last is the shared zero page (mapped read-only, never written).
@@ -269,6 +272,10 @@ export class KernelLayout {
         let mask = 0;
         for (let c = 0; c < config.nrCpus; c++) if (loadedAtStart(c) === m) mask |= 1 << c;
         t.cpumask[m] = alloc(`mm_cpumask(mm${m})`, mask);
+      }
+      for (let v = 0; v < n; v++) {
+        t.swap[v] = alloc(`swap slot of ${pages[v]!.name}`, 0);
+        t.folioLock[v] = alloc(`folio lock of ${pages[v]!.name} (PG_locked)`, 0);
       }
       for (let c = 0; c < config.nrCpus; c++) {
         t.loadedMm[c] = alloc(`cpu${c}: cpu_tlbstate.loaded_mm`, loadedAtStart(c));
@@ -372,6 +379,14 @@ export class Kernel {
   /** Per CPU: what its flush_tlb_info asks, as the sender itself reads it (should_flush_tlb()). */
   readonly flushInfo: { mm: number; freedTables: boolean }[];
 
+  /**
+   * Per CPU: the reclaiming task's current->tlb_ubc (mm/rmap.c), the TLB flush its
+   * try_to_unmap() deferred: whether one is pending, whether a PTE it cleared was
+   * dirty (writable), and the CPUs to flush (arch_tlbflush_unmap_batch.cpumask).
+   * Task-local: the reclaiming thread does not migrate.
+   */
+  readonly tlbUbc: { flushRequired: boolean; writable: boolean; cpumask: number }[];
+
   /** Not kernel state, for property S3: flush requests [sender][target] queued, and run to their end. */
   readonly tlbFlushReq: number[][];
   readonly tlbFlushDone: number[][];
@@ -392,6 +407,7 @@ export class Kernel {
     this.activeMm = firstTask.map((t) => (t === 0 ? 0 : layout.taskMms[t - 1]!));
     this.prevMm = firstTask.map(() => 0);
     this.flushInfo = firstTask.map(() => ({ mm: 0, freedTables: false }));
+    this.tlbUbc = firstTask.map(() => ({ flushRequired: false, writable: false, cpumask: 0 }));
     this.tlbFlushReq = firstTask.map(() => firstTask.map(() => 0));
     this.tlbFlushDone = firstTask.map(() => firstTask.map(() => 0));
     this.tlbState = firstTask.map((t) => {

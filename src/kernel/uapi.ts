@@ -37,6 +37,8 @@ export const EINVAL = 22;
 export const EFAULT = 14;
 /** include/uapi/asm-generic/mman-common.h */
 export const MADV_DONTNEED = 4;
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
 export const ENOSYS = 38;
 
 /** Names a scenario may use as integer constants (membarrier(MEMBARRIER_CMD_QUERY, 0, 0), -EINVAL). */
@@ -60,4 +62,6 @@ export const UAPI_CONSTANTS: Readonly<Record<string, number>> = {
   ENOSYS,
   EFAULT,
   MADV_DONTNEED,
+  PROT_READ,
+  PROT_WRITE,
 };

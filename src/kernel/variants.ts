@@ -112,6 +112,7 @@ const VARIANTS: readonly Variant[] = [
   mutant('no-cpumask-set-mb', 'switch_mm.cpumask_set_cpu', "switch_mm_irqs_off() to an mm whose mm_cpumask bit it sets with a plain read and write instead of the locked cpumask_set_cpu() (no barrier)"),
   mutant('no-lazy-freed-ipi', 'flush_tlb.freed_tables_ipi', 'native_flush_tlb_multi() skips lazy CPUs even when page tables are freed (should_flush_tlb() for every flush)'),
   mutant('no-switching-ipi', 'should_flush_tlb.switching', "should_flush_tlb() sends no IPI to a CPU whose loaded_mm is LOADED_MM_SWITCHING (in the middle of switch_mm_irqs_off())"),
+  mutant('no-flush-before-pageout', 'reclaim.flush_dirty', "shrink_folio_list() calls pageout() without try_to_unmap_flush_dirty() first: the TLB flush that try_to_unmap() deferred into the batch runs only before the folio is freed, after its data went to swap"),
   mutant('no-unlazy-mb', 'switch_mm.unlazy', "x86 switch_mm_irqs_off() back from lazy TLB mode to the same mm without its smp_mb() before reading tlb_gen"),
   mutants('no-lazy-switch-mbs', ['mmdrop', 'switch_mm.unlazy'], "both full barriers of a switch from a kernel thread back to the mm it borrowed: finish_task_switch()'s mmdrop_lazy_tlb_sched() and x86 switch_mm_irqs_off()'s unlazy smp_mb()"),
   mutants('no-kthread-use-mm-mbs', ['kthread_use_mm.g', 'switch_mm.unlazy'], "both full barriers after kthread_use_mm()'s store to tsk->mm when the kernel thread adopts the mm it borrowed: mmdrop_lazy_tlb() (g) and x86 switch_mm_irqs_off()'s unlazy smp_mb()"),

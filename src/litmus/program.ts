@@ -15,8 +15,11 @@ import { fenceOp } from './arch.js';
 import { Kernel, KernelLayout, TIMER_VECTORS, type KernelConfig } from '../kernel/kernel.js';
 import { sys_membarrier } from '../kernel/sched/membarrier.js';
 import { sys_madvise } from '../kernel/mm/madvise.js';
+import { sys_mprotect } from '../kernel/mm/mprotect.js';
+import { shrink_folio_list } from '../kernel/mm/vmscan.js';
+import { PROT_READ, PROT_WRITE } from '../kernel/uapi.js';
 import { sys_munmap } from '../kernel/mm/mmap.js';
-import { pte_pfn, pte_present, type Paging } from '../machine/paging.js';
+import { is_swap_pte, pte_pfn, pte_present, type Paging } from '../machine/paging.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from '../kernel/variants.js';
 import { try_to_wake_up } from '../kernel/sched/core.js';
 import { init_runqueues } from '../kernel/sched/runqueue.js';
@@ -259,8 +262,8 @@ export class LitmusProgram implements Program {
 
   /**
    * A location's value in a final state: a user page (`mmap`) reads through the
-   * process's page table (the frame its PTE maps; a page not mapped reads as the
-   * zero-filled page a fault would give it).
+   * process's page table (the frame its PTE maps; a page reclaim swapped out, its
+   * swap slot; a page not mapped reads as the zero-filled page a fault would give it).
    */
   finalValue(mem: readonly number[], loc: number): number {
     const vpn = this.pageOf.get(loc);
@@ -268,6 +271,7 @@ export class LitmusProgram implements Program {
     if (vpn === undefined || !T) return mem[loc]!;
     const table = mem[T.pmd[1]!]! - 1;
     const pte = table >= 0 ? mem[T.tablePte[table]![vpn]!]! : 0;
+    if (is_swap_pte(pte)) return mem[T.swap[vpn]!]!;
     return pte_present(pte) ? mem[T.frame[pte_pfn(pte)]!]! : 0;
   }
 
@@ -618,12 +622,26 @@ function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, 
       const args: number[] = [];
       for (const x of e.args) args.push(yield* evalExpr(x, ctx, val));
       if (!ctx.kernel) throw new Error('internal: a system call without the kernel model');
-      if (e.name === 'madvise' || e.name === 'munmap') {
+      if (e.name !== 'membarrier') {
         // The page is the first argument: a pointer to a location of the `mmap` directive.
         const vpn = ctx.pageOf.get(deref(args[0]!, e.span, file)) ?? -1;
         if (vpn < 0) throw new SmpError('SMP303', `${e.name}() of a location that is not a user page: name it in the 'mmap' directive`, e.span, file);
         for (const a of args.slice(1)) noPtr(a, e.span, file);
+        const kthread = ctx.kernel.layout.taskMms[ctx.kernel.current(ctx.cpu) - 1] === 0;
+        if (e.name === 'reclaim') {
+          // kswapd's shrink_folio_list() on the page's folio, which the process's mm maps.
+          if (!kthread) throw new SmpError('SMP109', `reclaim() is for kernel threads (kswapd): declare the thread with 'kthread P${ctx.kernel.current(ctx.cpu) - 1};'`, e.span, file);
+          return yield* kernelMode(ctx.kernel, ctx.cpu, shrink_folio_list(ctx.kernel, ctx.cpu, 1, vpn));
+        }
+        if (kthread) throw new SmpError('SMP109', `${e.name}() is a system call of user threads: P${ctx.kernel.current(ctx.cpu) - 1} is a kernel thread`, e.span, file);
         if (e.name === 'munmap') return yield* do_syscall_64(ctx.kernel, ctx.cpu, sys_munmap(ctx.kernel, ctx.cpu, vpn));
+        if (e.name === 'mprotect') {
+          const prot = args[1]!;
+          if (prot !== PROT_READ && prot !== (PROT_READ | PROT_WRITE)) {
+            throw new SmpError('SMP103', `mprotect() with protection ${prot} is not modelled: PROT_READ or PROT_READ | PROT_WRITE`, e.span, file);
+          }
+          return yield* do_syscall_64(ctx.kernel, ctx.cpu, sys_mprotect(ctx.kernel, ctx.cpu, vpn, prot));
+        }
         return yield* do_syscall_64(ctx.kernel, ctx.cpu, sys_madvise(ctx.kernel, ctx.cpu, vpn, args[1]!));
       }
       for (const a of args) noPtr(a, e.span, file);

@@ -13,7 +13,7 @@
 // A run is the list of process ids chosen at each step.
 
 import type { CpuCode, HandlerCode, Op, OpSite } from './ops.js';
-import { PageFault, pte_pfn, pte_present, TLB_NR_DYN_ASIDS, type Paging } from './paging.js';
+import { PageFault, pte_dirty, pte_pfn, pte_present, pte_same_but_dirty, pte_write, TLB_NR_DYN_ASIDS, _PAGE_DIRTY, type Paging } from './paging.js';
 import { KeyPacker } from './packed-key.js';
 import { kernelCalls } from './calls.js';
 import { INTERNED_ENTRY_BYTES } from '../explore/memory.js';
@@ -173,6 +173,23 @@ export interface MachineSnapshot {
   }[];
 }
 
+/** The translation of one user access (see Machine.translate()). */
+interface Translation {
+  /** The location of the frame's data (-1 on a fault with no frame). */
+  phys: number;
+  /** From the TLB (else from a walk, which fills it). */
+  hit: boolean;
+  fault: boolean;
+  /** A write through a clean PTE: the access sets the dirty bit in memory first. */
+  setDirty: boolean;
+  pteLoc: number;
+  pte: number;
+  /** The PTE's version (Machine.kver()) the translation was read at. */
+  ver: number;
+  slot: number;
+  walk: Walk;
+}
+
 /** What a step did, for traces. */
 export interface StepInfo {
   proc: number;
@@ -231,6 +248,8 @@ export class Machine {
    */
   private readonly flushedVer = new Map<number, number>();
   private readonly flushing: (Map<number, number> | null)[];
+  /** Per PTE location: the dirty bits the hardware set in it (writes that are not the kernel's). */
+  private readonly hwDirty = new Map<number, number>();
 
   /** Set by step(): the event this step must join in happens-before (a flush joins its store). */
   joinEvent = -1;
@@ -407,7 +426,7 @@ export class Machine {
     if (cpu.cr3Mm === 0) return false;
     const w = this.walk(cpu, vpn);
     const have = cpu.tlbPte[w.slot]!;
-    return pte_present(w.pte) ? have !== w.pte : have !== 0;
+    return pte_present(w.pte) ? !pte_same_but_dirty(have, w.pte) : have !== 0;
   }
 
   /**
@@ -415,21 +434,34 @@ export class Machine {
    * the entry's frame when the TLB has one, else a walk. `fault`: the walk found
    * the PTE not present (or a write found it read-only).
    */
-  private translate(c: number, cpu: Cpu, vpn: number, write: boolean): { phys: number; hit: boolean; fault: boolean; pteLoc: number; pte: number; ver: number; slot: number; walk: Walk } {
+  private translate(c: number, cpu: Cpu, vpn: number, write: boolean): Translation {
+    void c;
     const w = this.walk(cpu, vpn);
     const have = cpu.tlbPte[w.slot]!;
     if (have !== 0) {
-      const fault = write && (have & 2) === 0;
-      return { phys: this.paging!.frameLoc[pte_pfn(have)]!, hit: true, fault, pteLoc: cpu.tlbSrc[w.slot]!, pte: have, ver: cpu.tlbVer[w.slot]!, slot: w.slot, walk: w };
+      let fault = write && !pte_write(have);
+      // A write through a clean entry sets the dirty bit by walking again: the PTE in
+      // memory must still be the entry's (else the write faults).
+      const setDirty = write && !fault && !pte_dirty(have);
+      if (setDirty && !(w.pteLoc >= 0 && pte_same_but_dirty(w.pte, have))) fault = true;
+      return { phys: this.paging!.frameLoc[pte_pfn(have)]!, hit: true, fault, setDirty: setDirty && !fault, pteLoc: cpu.tlbSrc[w.slot]!, pte: have, ver: cpu.tlbVer[w.slot]!, slot: w.slot, walk: w };
     }
-    const fault = !pte_present(w.pte) || (write && (w.pte & 2) === 0);
+    const fault = !pte_present(w.pte) || (write && !pte_write(w.pte));
     const phys = pte_present(w.pte) ? this.paging!.frameLoc[pte_pfn(w.pte)]! : -1;
-    return { phys, hit: false, fault, pteLoc: w.pteLoc, pte: w.pte, ver: w.pteLoc >= 0 ? this.coLen[w.pteLoc]! : 0, slot: w.slot, walk: w };
+    return { phys, hit: false, fault, setDirty: write && !fault && !pte_dirty(w.pte), pteLoc: w.pteLoc, pte: w.pte, ver: w.pteLoc >= 0 ? this.kver(w.pteLoc) : 0, slot: w.slot, walk: w };
+  }
+
+  /**
+   * A PTE's version for property S1: its writes in memory, without the dirty bits
+   * the hardware set (those leave the translation as it was).
+   */
+  private kver(pteLoc: number): number {
+    return this.coLen[pteLoc]! - (this.hwDirty.get(pteLoc) ?? 0);
   }
 
   /** Describes the translation an access used, for traces. */
-  private tlbNote(t: { hit: boolean; pte: number; ver: number; pteLoc: number }): string {
-    const stale = t.hit && this.mem[t.pteLoc] !== t.pte;
+  private tlbNote(t: Translation): string {
+    const stale = t.hit && !pte_same_but_dirty(this.mem[t.pteLoc]!, t.pte);
     return t.hit ? `TLB hit: frame ${pte_pfn(t.pte)}${stale ? ' (stale: the PTE has changed)' : ''}` : `TLB miss: walk reads the PTE, frame ${pte_pfn(t.pte)}`;
   }
 
@@ -550,11 +582,16 @@ export class Machine {
     if (vpn >= 0) {
       // A user access: the TLB entry it uses, or the walk (PTE and entry) on a miss.
       const t = this.translate(c, cpu, vpn, op.k !== 'ld');
-      out.push((this.tlbLoc(c, cpu.cr3Asid, vpn) << 2) | (t.hit ? ACC_R : ACC_W));
-      if (!t.hit) this.walkFoot(c, cpu, t.walk, out);
+      // A fault drops the entry and a dirty-bit update rewrites it: both write it. A
+      // write through a clean writable entry walks again (to set the bit, or to fault).
+      const rewalk = t.hit && (t.setDirty || (t.fault && pte_write(t.pte)));
+      out.push((this.tlbLoc(c, cpu.cr3Asid, vpn) << 2) | (t.hit && !t.fault && !t.setDirty ? ACC_R : ACC_W));
+      if (!t.hit || rewalk) this.walkFoot(c, cpu, t.walk, out);
+      // The dirty bit is a locked write of the PTE in memory.
+      if (t.setDirty) out.push((t.walk.pteLoc << 2) | ACC_W);
       if (t.fault) return out;
       // The S1 check, which can fail only through an entry the PTE's writes have overtaken.
-      if (t.hit && t.ver < this.coLen[t.pteLoc]!) out.push((this.flushedLoc(t.pteLoc) << 2) | ACC_R);
+      if (t.hit && t.ver < this.kver(t.pteLoc)) out.push((this.flushedLoc(t.pteLoc) << 2) | ACC_R);
       loc = t.phys;
     }
     switch (op.k) {
@@ -616,7 +653,7 @@ export class Machine {
         const tlb: [number, number, number, boolean][] = [];
         for (let s = 0; s < cpu.tlbPte.length; s++) {
           const pte = cpu.tlbPte[s]!;
-          if (pte) tlb.push([(s / this.nPages) | 0, s % this.nPages, pte_pfn(pte), (pte & 2) !== 0]);
+          if (pte) tlb.push([(s / this.nPages) | 0, s % this.nPages, pte_pfn(pte), pte_write(pte)]);
         }
         return {
           buf: cpu.buf.slice(cpu.bufHead).map((e) => [e.loc, e.val] as [number, number]),
@@ -715,7 +752,7 @@ export class Machine {
     const w = this.walk(cpu, vpn);
     const present = pte_present(w.pte);
     cpu.tlbPte[w.slot] = present ? w.pte : 0;
-    cpu.tlbVer[w.slot] = present ? this.coLen[w.pteLoc]! : 0;
+    cpu.tlbVer[w.slot] = present ? this.kver(w.pteLoc) : 0;
     cpu.tlbSrc[w.slot] = present ? w.pteLoc : -1;
     this.walkHist[i] = this.interner.intern(this.walkHist[i]!, present ? `${cpu.cr3Asid}:${w.table}${w.viaPsc ? 'c' : 'm'}:${w.pte}@${this.coLen[w.pteLoc]}` : `${cpu.cr3Asid}:evict`);
     this.walked(c, cpu, w);
@@ -747,14 +784,45 @@ export class Machine {
       const write = op.k !== 'ld';
       const t = this.translate(c, cpu, vpn, write);
       if (t.fault) {
-        // The exception: the CPU's code handles it and retries the access.
+        // The exception: the CPU's code handles it and retries the access. The fault
+        // drops the page's TLB entry (Intel SDM vol. 3A, 4.10.4.1).
         cpu.hist = this.interner.intern(cpu.hist, `PF${vpn}:${t.pte}@${t.ver}`);
         if (this.recording) {
-          this.lastStep = mk({ op: 'fault', vloc: loc, note: t.hit ? 'the TLB entry is read-only' : 'the PTE is not present' });
+          const why = !t.hit ? 'the PTE is not present or read-only' : !pte_write(t.pte) ? 'the TLB entry is read-only' : 'setting the dirty bit found the PTE changed';
+          this.lastStep = mk({ op: 'fault', vloc: loc, note: why });
+        }
+        if (t.hit) {
+          if (pte_write(t.pte)) this.walked(c, cpu, t.walk);
+          cpu.tlbPte[t.slot] = 0;
+          cpu.tlbVer[t.slot] = 0;
+          cpu.tlbSrc[t.slot] = -1;
         }
         this.raise(ctx, new PageFault(vpn, write));
         this.popFinished(c, cpu);
         return;
+      }
+      if (t.setDirty) {
+        // The dirty bit: a locked update of the PTE in memory (not through the store
+        // buffer), by the walk the write does; the entry becomes dirty. Property S5:
+        // not through an entry older than a flush that has returned.
+        const l = t.walk.pteLoc;
+        const covered = this.flushedVer.get(l);
+        if (t.hit && covered !== undefined && t.ver < covered && this.program.warn) {
+          this.program.warn(`S5: CPU${c} set the dirty bit through a TLB entry older than a completed flush (frame ${pte_pfn(t.pte)})`);
+        }
+        if (!pte_dirty(this.mem[l]!)) {
+          const wid = c * 65536 + ++cpu.stores;
+          this.mem[l] = this.mem[l]! | _PAGE_DIRTY;
+          this.memW[l] = wid;
+          this.coHist[l] = this.interner.intern(this.coHist[l]!, `D${wid}`);
+          this.coLen[l]!++;
+          this.hwDirty.set(l, (this.hwDirty.get(l) ?? 0) + 1);
+        }
+        t.pte |= _PAGE_DIRTY;
+        if (t.hit) {
+          cpu.tlbPte[t.slot] = t.pte;
+          this.walked(c, cpu, t.walk);
+        }
       }
       if (!t.hit) {
         cpu.tlbPte[t.slot] = t.pte;
@@ -813,7 +881,7 @@ export class Machine {
         break;
       }
       case 'st': {
-        if (op.tlbFlushStart) this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.coLen[l]!]));
+        if (op.tlbFlushStart) this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.kver(l)]));
         const wid = c * 65536 + ++cpu.stores;
         if (this.tso) {
           if (this.bufLen(cpu) >= STORE_BUFFER_MAX) {
@@ -843,7 +911,7 @@ export class Machine {
           this.coHist[loc] = this.interner.intern(this.coHist[loc]!, String(wid));
           this.coLen[loc]!++;
         }
-        if (op.tlbFlushStart) this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.coLen[l]!]));
+        if (op.tlbFlushStart) this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.kver(l)]));
         if (this.recording) info = mk({ loc, value: old, note: nv === undefined ? 'no write' : `wrote ${nv | 0}`, ...virt });
         break;
       }

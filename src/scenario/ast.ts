@@ -31,7 +31,7 @@ export type Expr =
   | { k: 'rmw'; op: RmwOp; addr: Expr; args: Expr[]; order: Order; ret: 'old' | 'new' | 'none' | 'changed'; fn: string; span: Span }
   | { k: 'await'; addr: Expr; pred: Expr; order: Order; fn: string; span: Span } // smp_cond_load_*: VAL is register -1
   | { k: 'val'; span: Span } // VAL inside smp_cond_load_*()
-  | { k: 'syscall'; name: 'membarrier' | 'madvise' | 'munmap'; args: Expr[]; span: Span }; // a system call into the kernel model
+  | { k: 'syscall'; name: 'membarrier' | 'madvise' | 'munmap' | 'mprotect' | 'reclaim'; args: Expr[]; span: Span }; // a call into the kernel model: a system call, or reclaim() by a kernel thread
 
 export type RmwOp = 'xchg' | 'cmpxchg' | 'add' | 'sub' | 'and' | 'or' | 'xor' | 'add_unless';
 

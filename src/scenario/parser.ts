@@ -825,10 +825,11 @@ class Parser {
       this.usesKernel = true;
       return { k: 'syscall', name: 'membarrier', args, span: t.span };
     }
-    if (fn === 'madvise' || fn === 'munmap') {
+    if (fn === 'madvise' || fn === 'munmap' || fn === 'mprotect' || fn === 'reclaim') {
       // Address-space calls on a user page (`mmap` directive): madvise(a, MADV_DONTNEED),
-      // munmap(a). The page is named by its pointer; the length is one page.
-      const args = this.args(scope, fn, fn === 'madvise' ? 2 : 1, 'ptr');
+      // munmap(a), mprotect(a, PROT_READ); and reclaim(a) by a kernel thread (kswapd).
+      // The page is named by its pointer; the length is one page.
+      const args = this.args(scope, fn, fn === 'madvise' || fn === 'mprotect' ? 2 : 1, 'ptr');
       this.usesKernel = true;
       return { k: 'syscall', name: fn, args, span: t.span };
     }
@@ -1136,7 +1137,7 @@ const RMWS: Record<string, RmwSpec> = (() => {
 export const SUPPORTED_PRIMITIVES: readonly string[] = [
   ...Object.keys(FENCES), ...Object.keys(LOADS), ...Object.keys(STORES), ...Object.keys(CONDLOADS), ...Object.keys(RMWS),
   'local_irq_disable', 'local_irq_enable', 'raise_irq', 'membarrier', 'exit', 'kthread_use_mm', 'kthread_unuse_mm',
-  'fork', 'clone', 'execve', 'exec_code', 'rseq', 'wake_up', 'tgkill', 'madvise', 'munmap',
+  'fork', 'clone', 'execve', 'exec_code', 'rseq', 'wake_up', 'tgkill', 'madvise', 'munmap', 'mprotect', 'reclaim',
 ].sort();
 
 function unsupportedHint(fn: string): string {

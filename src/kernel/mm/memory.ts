@@ -1,23 +1,30 @@
 // Models: mm/memory.c (v6.18) for the scenario's anonymous pages: the page fault
-// (handle_mm_fault() -> __pte_alloc(), do_anonymous_page(), do_wp_page() ->
-// wp_page_copy()) and the unmapping of a page (zap_page_range_single() with an
-// mmu_gather), each under the page-table lock. A read fault on a page that is not
-// present maps the shared zero page read-only; a write fault allocates and clears a
-// frame; a write to the zero page copies it (copy-on-write): the old translation is
-// cleared and flushed (ptep_clear_flush() -> flush_tlb_mm_range()) before the new one
-// is set. An mm whose page table was freed (munmap()) gets a new page-table page at
-// its next fault.
-// Leaves out: VMAs beyond one bitmap of mapped pages per mm (a fault on a page
-// without one is SIGSEGV), rmap, LRU, memcg, swap, THP, userfaultfd, NUMA, the
-// mmap_lock and the per-VMA locks.
+// (handle_mm_fault() -> __pte_alloc(), do_anonymous_page(), do_swap_page(),
+// do_wp_page() -> wp_page_copy() or wp_page_reuse()) and the unmapping of a page
+// (zap_page_range_single() with an mmu_gather), each under the page-table lock. A
+// read fault on a page that is not present maps the shared zero page read-only; a
+// write fault allocates and clears a frame; a write to the zero page copies it
+// (copy-on-write): the old translation is cleared and flushed (ptep_clear_flush() ->
+// flush_tlb_mm_range()) before the new one is set; a write to a read-only PTE of the
+// process's own page (after mprotect() took write away and gave it back) makes the
+// PTE writable again without a flush (x86 treats the old read-only entry's fault as
+// spurious). A page reclaim swapped out is read back from its swap slot. An mm
+// whose page table was freed (munmap()) gets a new page-table page at its next fault.
+// Leaves out: VMAs beyond two bitmaps per mm (mapped pages, read-only pages; a fault
+// on a page without a VMA, or a write to a read-only one, is SIGSEGV), rmap beyond
+// the one mapping of a page, LRU, memcg, THP, userfaultfd, NUMA, the mmap_lock and
+// the per-VMA locks; do_swap_page() waits on the folio lock for a reclaim in
+// progress and then reads the slot, where the kernel would find the folio in the
+// swap cache first (the same data: reclaim writes the slot under that lock).
 
 import type { CpuCode, Op } from '../../machine/ops.js';
-import { mk_pte, pte_pfn, pte_present, _PAGE_RW } from '../../machine/paging.js';
+import { is_swap_pte, mk_pte, pte_pfn, pte_present, pte_write, _PAGE_DIRTY, _PAGE_RW } from '../../machine/paging.js';
 import { BoundExceeded } from '../../machine/machine.js';
 import type { Kernel } from '../kernel.js';
 import { kfunc } from '../dispatch.js';
 import { alloc_page, clear_user_highpage, free_page } from './page_alloc.js';
 import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.js';
+import { folio_lock, folio_unlock } from './filemap.js';
 
 /** The shared zero page's frame (ZERO_PAGE(0)): the last frame of the layout, never written. */
 export const zeroPfn = (k: Kernel): number => k.layout.tlb!.frame.length - 1;
@@ -123,11 +130,60 @@ export const wp_page_copy = kfunc(function* wp_page_copy(k: Kernel, cpu: number,
   yield* pte_unlock(k, cpu, mm);
 });
 
+/** VMA bits: bit vpn: page vpn is mapped; bit VMA_RO_SHIFT + vpn: its VMA lacks VM_WRITE (mprotect(PROT_READ)). */
+export const VMA_RO_SHIFT = 8;
+export const vma_mapped = (vmas: number, vpn: number): boolean => (vmas & (1 << vpn)) !== 0;
+export const vma_writable = (vmas: number, vpn: number): boolean => (vmas & (1 << (VMA_RO_SHIFT + vpn))) === 0;
+
+/**
+ * Models: wp_page_reuse() (v6.18), reached from do_wp_page() for a write to a
+ * read-only PTE of an exclusive anonymous page (mapped writable again by the
+ * fault, not by mprotect()): under the lock, if the PTE is still the one that
+ * faulted, ptep_set_access_flags() stores it writable and dirty. No flush: a CPU
+ * with the old read-only entry takes a fault, which x86 finds spurious.
+ */
+export const wp_page_reuse = kfunc(function* wp_page_reuse(k: Kernel, cpu: number, mm: number, pteLoc: number, orig: number): CpuCode {
+  yield* pte_lock(k, cpu, mm);
+  if ((yield* k.READ_ONCE(pteLoc, 'pte_same(*vmf->pte, orig_pte)')) === orig) {
+    yield* k.WRITE_ONCE(pteLoc, orig | _PAGE_RW | _PAGE_DIRTY, 'ptep_set_access_flags(): pte_mkwrite(pte_mkdirty())');
+  }
+  yield* pte_unlock(k, cpu, mm);
+});
+
+/**
+ * Models: do_swap_page() (v6.18) for a page reclaim swapped out: the folio lock
+ * (waiting for a reclaim in progress), a new frame with the slot's data
+ * (swap_read_folio()), then under the page-table lock, if the PTE is still the swap
+ * entry, the PTE: writable if the VMA is (the folio is exclusive), dirty only for
+ * a write fault.
+ */
+export const do_swap_page = kfunc(function* do_swap_page(k: Kernel, cpu: number, mm: number, vpn: number, pteLoc: number, orig: number, write: boolean): CpuCode {
+  const T = k.layout.tlb!;
+  yield* folio_lock(k, cpu, vpn);
+  const pfn = yield* alloc_page(k);
+  const data = yield* k.READ_ONCE(T.swap[vpn]!, 'swap_read_folio(): read the slot');
+  yield* k.WRITE_ONCE(T.frame[pfn]!, data, 'swap_read_folio(): the folio\'s data');
+  yield* pte_lock(k, cpu, mm);
+  if ((yield* k.READ_ONCE(pteLoc, 'pte_same(*vmf->pte, vmf->orig_pte)')) !== orig) {
+    yield* pte_unlock(k, cpu, mm);
+    yield* free_page(k, pfn);
+    yield* folio_unlock(k, cpu, vpn);
+    return;
+  }
+  const vmas = yield* k.READ_ONCE(T.vma[mm]!, 'vma->vm_flags & VM_WRITE');
+  const rw = vma_writable(vmas, vpn);
+  yield* set_pte_at(k, pteLoc, mk_pte(pfn, rw, rw && write));
+  yield* pte_unlock(k, cpu, mm);
+  yield* folio_unlock(k, cpu, vpn);
+});
+
 /**
  * Models: handle_mm_fault() -> handle_pte_fault() (v6.18) for a fault on user page
  * vpn of mm: a page-table page first if the PMD has none (__pte_alloc()); then not
- * present -> do_anonymous_page(); a write to a read-only PTE -> do_wp_page();
- * otherwise another CPU fixed the PTE already (a spurious fault).
+ * present -> do_anonymous_page(), or do_swap_page() for a swap entry; a write to a
+ * read-only PTE -> do_wp_page() (a copy of the zero page, or the reuse of the
+ * process's own page); otherwise another CPU fixed the PTE already, or the fault
+ * came from a stale TLB entry (a spurious fault).
  */
 export const handle_mm_fault = kfunc(function* handle_mm_fault(k: Kernel, cpu: number, mm: number, vpn: number, write: boolean): CpuCode {
   let table = yield* pmd_table(k, mm);
@@ -135,11 +191,13 @@ export const handle_mm_fault = kfunc(function* handle_mm_fault(k: Kernel, cpu: n
   const pteLoc = k.layout.tlb!.tablePte[table]![vpn]!;
   const pte = yield* k.READ_ONCE(pteLoc, 'handle_pte_fault(): vmf->orig_pte');
   if (!pte_present(pte)) {
-    yield* do_anonymous_page(k, cpu, mm, pteLoc, write);
+    if (is_swap_pte(pte)) yield* do_swap_page(k, cpu, mm, vpn, pteLoc, pte, write);
+    else yield* do_anonymous_page(k, cpu, mm, pteLoc, write);
     return;
   }
-  if (write && (pte & _PAGE_RW) === 0) {
-    yield* wp_page_copy(k, cpu, mm, vpn, pteLoc, pte);
+  if (write && !pte_write(pte)) {
+    if (pte_pfn(pte) === zeroPfn(k)) yield* wp_page_copy(k, cpu, mm, vpn, pteLoc, pte);
+    else yield* wp_page_reuse(k, cpu, mm, pteLoc, pte);
     return;
   }
   yield* k.note('handle_pte_fault(): the PTE is already fixed (spurious fault)');

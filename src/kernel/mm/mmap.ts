@@ -14,7 +14,7 @@ import type { Kernel } from '../kernel.js';
 import { kfunc } from '../dispatch.js';
 import { free_page } from './page_alloc.js';
 import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.js';
-import { free_pte_table, pmd_table, pte_lock, pte_unlock, ptep_get_and_clear, zeroPfn } from './memory.js';
+import { free_pte_table, pmd_table, pte_lock, pte_unlock, ptep_get_and_clear, vma_mapped, VMA_RO_SHIFT, zeroPfn } from './memory.js';
 
 /** Models: SYSCALL_DEFINE2(munmap) (v6.18) for page vpn: 0. */
 export const sys_munmap = kfunc(function* sys_munmap(k: Kernel, cpu: number, vpn: number): Generator<Op, number, number> {
@@ -23,14 +23,15 @@ export const sys_munmap = kfunc(function* sys_munmap(k: Kernel, cpu: number, vpn
   yield* k.note(`munmap(page ${vpn})`);
   // The page leaves the VMAs (under the mmap_lock, held for writing).
   const vmas = yield* k.READ_ONCE(T.vma[mm]!, 'mm->mm_mt: the VMAs');
-  if ((vmas & (1 << vpn)) === 0) return 0;
-  yield* k.WRITE_ONCE(T.vma[mm]!, vmas & ~(1 << vpn), 'vms_complete_munmap_vmas(): the VMA is gone');
+  if (!vma_mapped(vmas, vpn)) return 0;
+  const left = vmas & ~(1 << vpn) & ~(1 << (VMA_RO_SHIFT + vpn));
+  yield* k.WRITE_ONCE(T.vma[mm]!, left, 'vms_complete_munmap_vmas(): the VMA is gone');
   const table = yield* pmd_table(k, mm);
   if (table < 0) return 0;
   // unmap_region(): unmap_vmas() clears the PTE; free_pgtables() frees the table once nothing is left under it.
   yield* pte_lock(k, cpu, mm);
   const old = yield* ptep_get_and_clear(k, T.tablePte[table]![vpn]!);
-  const freeTable = (vmas & ~(1 << vpn)) === 0;
+  const freeTable = (left & ((1 << VMA_RO_SHIFT) - 1)) === 0;
   if (freeTable) yield* k.WRITE_ONCE(T.pmd[mm]!, 0, 'free_pgtables(): pmd_clear()');
   yield* pte_unlock(k, cpu, mm);
   // pre-706a1ea65e6f: the page-table page was freed before the TLBs (and paging-structure caches) were flushed.

@@ -364,3 +364,42 @@ export const flush_tlb_mm_range = kfunc(function* flush_tlb_mm_range(k: Kernel, 
   yield { k: 'nop', tlbFlushDone: true, site: { fn: 'flush_tlb_mm_range(): done' } };
   yield* k.preempt_enable_resched(cpu); // put_cpu()
 });
+
+/**
+ * Models: arch_tlbbatch_add_pending() (arch/x86/include/asm/tlbflush.h, v6.18,
+ * without INVLPGB): reclaim defers the flush of a PTE it cleared: the mm's
+ * generation goes up (the locked add orders the PTE's clearing before the read of
+ * mm_cpumask, as in flush_tlb_mm_range()) and the mm's CPUs join the batch.
+ */
+export const arch_tlbbatch_add_pending = kfunc(function* arch_tlbbatch_add_pending(k: Kernel, cpu: number, mm: number, vpn: number): CpuCode {
+  yield* inc_mm_tlb_gen(k, mm, vpn);
+  const bits = yield* k.READ_ONCE(k.layout.tlb!.cpumask[mm]!, 'cpumask_or(&batch->cpumask, &batch->cpumask, mm_cpumask(mm))');
+  k.tlbUbc[cpu]!.cpumask |= bits;
+});
+
+/**
+ * Models: arch_tlbbatch_flush() (arch/x86/mm/tlb.c, v6.18, without INVLPGB): one
+ * request to flush everything (flush_tlb_info with mm NULL and no generation) to
+ * the batch's CPUs: through flush_tlb_multi() when another CPU is in it (lazy CPUs
+ * are skipped by should_flush_tlb(): they catch up at their next switch), else
+ * flush_tlb_func() here with interrupts off. Then the batch is empty.
+ */
+export const arch_tlbbatch_flush = kfunc(function* arch_tlbbatch_flush(k: Kernel, cpu: number): CpuCode {
+  const L = k.layout.tlb!;
+  const I = L.info[cpu]!;
+  const batch = k.tlbUbc[cpu]!;
+  k.preempt_disable(cpu); // get_cpu()
+  // get_flush_tlb_info(NULL, 0, TLB_FLUSH_ALL, 0, false, TLB_GENERATION_INVALID)
+  k.flushInfo[cpu] = { mm: 0, freedTables: false };
+  yield* k.WRITE_ONCE(I.mm, 0, 'info->mm = NULL');
+  yield* k.WRITE_ONCE(I.range, TLB_FLUSH_ALL, 'info->start, info->end');
+  yield* k.WRITE_ONCE(I.newTlbGen, TLB_GENERATION_INVALID, 'info->new_tlb_gen = TLB_GENERATION_INVALID');
+  yield* k.WRITE_ONCE(I.freedTables, 0, 'info->freed_tables');
+  const mask: number[] = [];
+  for (let c = 0; c < k.config.nrCpus; c++) if (batch.cpumask & (1 << c)) mask.push(c);
+  if (mask.some((c) => c !== cpu)) yield* native_flush_tlb_multi(k, cpu, mask, cpu);
+  else if (mask.includes(cpu)) yield* flush_tlb_func_irqs_off(k, cpu);
+  batch.cpumask = 0; // cpumask_clear(&batch->cpumask)
+  yield { k: 'nop', tlbFlushDone: true, site: { fn: 'arch_tlbbatch_flush(): done' } };
+  yield* k.preempt_enable_resched(cpu); // put_flush_tlb_info(); put_cpu()
+});

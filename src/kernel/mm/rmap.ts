@@ -1,0 +1,79 @@
+// Models: mm/rmap.c (v6.18) try_to_unmap_one() for an anonymous page of the
+// scenario with TTU_BATCH_FLUSH (reclaim), and the deferred flush it may leave
+// in current->tlb_ubc: set_tlb_ubc_flush_pending(), try_to_unmap_flush(),
+// try_to_unmap_flush_dirty(). The page has one mapping (the process's mm), which
+// the rmap walk finds under the page-table lock.
+// Leaves out: mm->tlb_flush_batched and flush_tlb_batched_pending() (what a
+// concurrent mprotect() or munmap() of the same page does about a deferred flush),
+// mmu notifiers, hugetlb, KSM, device-exclusive and migration entries.
+
+import type { CpuCode, Op } from '../../machine/ops.js';
+import { pte_dirty, pte_present, swp_entry_to_pte } from '../../machine/paging.js';
+import type { Kernel } from '../kernel.js';
+import { kfunc } from '../dispatch.js';
+import { arch_tlbbatch_add_pending, arch_tlbbatch_flush, flush_tlb_mm_range } from '../arch/x86/mm/tlb.js';
+import { pte_lock, pte_unlock, ptep_get_and_clear } from './memory.js';
+
+/**
+ * Models: should_defer_flush() -> arch_tlbbatch_should_defer() (v6.18, x86): defer
+ * (batch) the flush only when a CPU other than this one is in mm_cpumask.
+ */
+export const should_defer_flush = kfunc(function* should_defer_flush(k: Kernel, cpu: number, mm: number): Generator<Op, boolean, number> {
+  const bits = yield* k.READ_ONCE(k.layout.tlb!.cpumask[mm]!, 'arch_tlbbatch_should_defer(): cpumask_any_but(mm_cpumask(mm), cpu)');
+  return (bits & ~(1 << cpu)) !== 0;
+});
+
+/**
+ * Models: set_tlb_ubc_flush_pending() (v6.18): for a PTE that was present, add the
+ * mm to the batch and mark a flush required; a dirty PTE also marks the batch
+ * writable ("the caller must use try_to_unmap_flush_dirty() or
+ * try_to_unmap_flush() before the page is freed").
+ */
+export const set_tlb_ubc_flush_pending = kfunc(function* set_tlb_ubc_flush_pending(k: Kernel, cpu: number, mm: number, pteval: number, vpn: number): CpuCode {
+  if (!pte_present(pteval)) return; // !pte_accessible()
+  yield* arch_tlbbatch_add_pending(k, cpu, mm, vpn);
+  const ubc = k.tlbUbc[cpu]!;
+  ubc.flushRequired = true;
+  if (pte_dirty(pteval)) ubc.writable = true;
+});
+
+/** Models: try_to_unmap_flush() (v6.18): the deferred flush, if one is pending. */
+export const try_to_unmap_flush = kfunc(function* try_to_unmap_flush(k: Kernel, cpu: number): CpuCode {
+  const ubc = k.tlbUbc[cpu]!;
+  if (!ubc.flushRequired) return;
+  yield* arch_tlbbatch_flush(k, cpu);
+  ubc.flushRequired = false;
+  ubc.writable = false;
+});
+
+/**
+ * Models: try_to_unmap_flush_dirty() (v6.18): the deferred flush now if a cleared
+ * PTE was dirty: a CPU may still hold a writable entry, and a write through it
+ * after pageout() has read the page would be lost.
+ */
+export const try_to_unmap_flush_dirty = kfunc(function* try_to_unmap_flush_dirty(k: Kernel, cpu: number): CpuCode {
+  if (k.tlbUbc[cpu]!.writable) yield* try_to_unmap_flush(k, cpu);
+});
+
+/**
+ * Models: try_to_unmap_one() (v6.18) with TTU_BATCH_FLUSH for an anonymous page
+ * whose swap slot is allocated: under the page-table lock the PTE is cleared,
+ * with its flush deferred (ptep_get_and_clear(), set_tlb_ubc_flush_pending()) or
+ * done at once (ptep_clear_flush()), and replaced by the swap entry. Returns the
+ * old PTE (its dirty bit marks the folio dirty).
+ */
+export const try_to_unmap_one = kfunc(function* try_to_unmap_one(k: Kernel, cpu: number, mm: number, vpn: number, pteLoc: number): Generator<Op, number, number> {
+  yield* pte_lock(k, cpu, mm);
+  let pteval: number;
+  if (yield* should_defer_flush(k, cpu, mm)) {
+    pteval = yield* ptep_get_and_clear(k, pteLoc);
+    yield* set_tlb_ubc_flush_pending(k, cpu, mm, pteval, vpn);
+  } else {
+    // ptep_clear_flush(): clear, then flush_tlb_page() (one page, no tables freed).
+    pteval = yield* ptep_get_and_clear(k, pteLoc);
+    if (pte_present(pteval)) yield* flush_tlb_mm_range(k, cpu, mm, vpn, false);
+  }
+  yield* k.WRITE_ONCE(pteLoc, swp_entry_to_pte(vpn), 'set_pte_at(): the swap entry');
+  yield* pte_unlock(k, cpu, mm);
+  return pteval;
+});
