@@ -73,7 +73,7 @@ function scenarioLocations(run: Pick<TraceWitness, 'steps' | 'state'>): Set<stri
 }
 
 /** A system call made by the scenario's code: the step that enters it, before the kernel's own steps. */
-function isSyscallEntry(s: TraceStep): boolean {
+export function isSyscallEntry(s: TraceStep): boolean {
   if (s.op !== 'nop' || !s.fn.includes('(')) return false;
   const last = s.calls?.[s.calls.length - 1];
   return last === undefined || last.startsWith('sys_');

@@ -4,7 +4,7 @@
 // put into the page as text (dom.ts), never as markup or code.
 
 import { TraceSchema, type Trace, type TraceStep, type TraceWitness } from '../../src/explore/trace-schema.js';
-import { isContextSwitch, stepContext, type GraphScope } from '../../src/explore/graph.js';
+import { isContextSwitch, isSyscallEntry, stepContext, type GraphScope } from '../../src/explore/graph.js';
 import { buildRows, foldsOf, stepPaths, type Fold, type Row } from './fold.js';
 import { clear, h, svg } from './dom.js';
 import { statePanel } from './state-panel.js';
@@ -168,7 +168,7 @@ function foldRow(f: Fold, steps: readonly TraceStep[], n: number): HTMLElement {
   });
   // A system call's fold names the call the scenario made.
   const entry = steps[f.first]!;
-  const call = entry.op === 'nop' && entry.fn.includes('(') ? h('span', { class: 'call' }, entry.fn) : null;
+  const call = isSyscallEntry(entry) ? h('span', { class: 'call' }, entry.fn) : null;
   const switches = f.steps.some((i) => isContextSwitch(steps[i]!));
   const cell = h('div', { class: `cell fold ctx-${ctx}${switches ? ' ctx-switch' : ''}`, style: `padding-left:${0.4 + f.depth}em` }, toggle, switches ? h('span', { class: 'badge switch' }, 'context switch') : null, h('span', { class: 'fn' }, `${f.fn.split(' > ').join('() > ')}()`), call, h('span', { class: 'count' }, `${f.steps.length} steps`));
   return h('div', { class: 'row fold-row', 'data-step': String(f.last + 1), 'data-fold': f.id, 'data-cpu': String(f.cpu) }, h('div', { class: 'num' }, `${f.first + 1}–${f.last + 1}`), ...laneCells(f.cpu, cell, n));
