@@ -182,3 +182,22 @@ test('--witnesses N keeps up to N witnesses, each a distinct execution graph, th
   assert.equal(bad.code, 1);
   assert.match(bad.err, /error\[SMP200\] --witnesses takes a positive integer up to 100/);
 });
+
+test('DOT quotes every label: quotes, backslashes, newlines and markup in a trace come out of Graphviz as the same text', async () => {
+  const { instance } = await import('@viz-js/viz');
+  const t = traceOf([lit('litmus/SB.litmus'), '--model', 'x86'], 'sb-quote.json');
+  const odd = 'x"]; evil [label="<b>\\\\n\n</script>';
+  for (const s of t.steps) if (s.loc === 'x') s.loc = odd;
+  for (const l of t.state!.locations) if (l.name === 'x') l.name = odd;
+  t.state!.initial.mem = { ...t.state!.initial.mem, [odd]: '0' };
+  const g = executionGraph(t, t);
+  const dot = toDot(g, 'quoted "title"');
+  const viz = await instance();
+  const r = viz.render(dot, { format: 'json' });
+  assert.equal(r.status, 'success');
+  const objects = (JSON.parse(r.output) as { objects: { name: string; label?: string }[] }).objects;
+  const evil = objects.filter((o) => o.name === 'evil');
+  assert.deepEqual(evil, [], 'no node made from a label');
+  const labels = objects.filter((o) => /^[ei]\d+$/.test(o.name)).map((o) => o.label!.replace(/\\(.)/gs, (_, c: string) => (c === 'n' ? '\n' : c)));
+  assert.ok(labels.includes(`W ${odd}=1`), `a label is the text itself: ${labels.join(' | ')}`);
+});
