@@ -186,6 +186,13 @@ test('viewer: kernel calls fold into one row each and open; search finds a kerne
   const s = TraceSchema.parse(JSON.parse(readFileSync(join(dir, 'membarrier.json'), 'utf8'))).steps[step - 1]!;
   assert.ok(s.calls?.includes('membarrier_private_expedited'), `Enter selects a step in the function (step ${step})`);
   assert.equal(await page.locator('.ipi-arrow').count(), 2, 'an arrow for each IPI');
+  // A click on an event of the graph selects its step.
+  await page.waitForSelector('body[data-graph=ready]');
+  const node = page.locator('svg.graph g.node[data-event^="e"]').first();
+  const ev = Number(((await node.getAttribute('data-event')) ?? '').slice(1));
+  await node.click();
+  assert.match(page.url(), new RegExp(`#step=${ev + 1}$`));
+  assert.equal(await page.locator('.detail .step-text').textContent(), TraceSchema.parse(JSON.parse(readFileSync(join(dir, 'membarrier.json'), 'utf8'))).steps[ev]!.text);
   assert.deepEqual(errors, []);
   await page.close();
 });

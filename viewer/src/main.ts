@@ -4,9 +4,11 @@
 // put into the page as text (dom.ts), never as markup or code.
 
 import { TraceSchema, type Trace, type TraceStep, type TraceWitness } from '../../src/explore/trace-schema.js';
-import { isContextSwitch, isSyscallEntry, stepContext, type GraphScope } from '../../src/explore/graph.js';
-import { buildRows, foldsOf, stepPaths, type Fold, type Row } from './fold.js';
-import { clear, h, svg } from './dom.js';
+import type { GraphScope } from '../../src/explore/graph.js';
+import { buildRows, foldsOf, stepPaths, type Row } from './fold.js';
+import { clear, h } from './dom.js';
+import { drawArrows, foldRow, stepRow } from './lanes.js';
+import { detail } from './detail.js';
 import { statePanel } from './state-panel.js';
 import { drawGraph } from './graph-view.js';
 import { STYLE } from './style.js';
@@ -131,49 +133,6 @@ function matches(s: TraceStep, q: string): boolean {
   return s.fn.toLowerCase().includes(ql) || (s.calls ?? []).some((f) => f.toLowerCase().includes(ql));
 }
 
-function ctxClass(s: TraceStep): string {
-  const c = [`ctx-${stepContext(s)}`];
-  if (s.op === 'flush') c.push('drain');
-  if (isContextSwitch(s)) c.push('ctx-switch');
-  if (s.op === 'raise') c.push('ipi-send');
-  if (s.op === 'irq-entry') c.push('ipi-recv');
-  if (s.warn) c.push('warn');
-  return c.join(' ');
-}
-
-function laneCells(cpu: number, content: HTMLElement, n: number): HTMLElement[] {
-  const cells: HTMLElement[] = [];
-  for (let c = 0; c < n; c++) cells.push(c === cpu ? content : h('div', { class: 'cell empty' }));
-  return cells;
-}
-
-function stepRow(s: TraceStep, depth: number, n: number): HTMLElement {
-  const badge = isContextSwitch(s) ? h('span', { class: 'badge switch' }, 'context switch') : s.op === 'flush' ? h('span', { class: 'badge drain' }, 'drain') : s.op === 'raise' ? h('span', { class: 'badge ipi' }, 'IPI') : null;
-  const cell = h('div', { class: `cell step ${ctxClass(s)}`, style: `padding-left:${0.4 + depth}em` }, badge, h('span', { class: 'text' }, s.text), s.label ? h('span', { class: 'barrier' }, s.label) : null);
-  if (s.warn) cell.append(h('div', { class: 'warn-text' }, `WARN_ON: ${s.warn}`));
-  const row = h('div', { class: 'row', 'data-step': String(s.i + 1), 'data-cpu': String(s.cpu) }, h('div', { class: 'num' }, String(s.i + 1)), ...laneCells(s.cpu, cell, n));
-  return row;
-}
-
-function foldRow(f: Fold, steps: readonly TraceStep[], n: number): HTMLElement {
-  const isOpen = view!.open.has(f.id);
-  // A call is shaded by the context of its own steps (a drain inside it is the hardware's).
-  const ctx = stepContext(steps[f.steps.find((i) => stepContext(steps[i]!) !== 'hardware') ?? f.first]!);
-  const toggle = h('button', { class: 'fold-toggle', type: 'button', 'aria-expanded': String(isOpen), title: isOpen ? 'fold' : 'unfold' }, isOpen ? '▾' : '▸');
-  toggle.addEventListener('click', (e) => {
-    e.stopPropagation();
-    if (view!.open.has(f.id)) view!.open.delete(f.id);
-    else view!.open.add(f.id);
-    render();
-  });
-  // A system call's fold names the call the scenario made.
-  const entry = steps[f.first]!;
-  const call = isSyscallEntry(entry) ? h('span', { class: 'call' }, entry.fn) : null;
-  const switches = f.steps.some((i) => isContextSwitch(steps[i]!));
-  const cell = h('div', { class: `cell fold ctx-${ctx}${switches ? ' ctx-switch' : ''}`, style: `padding-left:${0.4 + f.depth}em` }, toggle, switches ? h('span', { class: 'badge switch' }, 'context switch') : null, h('span', { class: 'fn' }, `${f.fn.split(' > ').join('() > ')}()`), call, h('span', { class: 'count' }, `${f.steps.length} steps`));
-  return h('div', { class: 'row fold-row', 'data-step': String(f.last + 1), 'data-fold': f.id, 'data-cpu': String(f.cpu) }, h('div', { class: 'num' }, `${f.first + 1}–${f.last + 1}`), ...laneCells(f.cpu, cell, n));
-}
-
 function header(t: Trace): HTMLElement {
   const v = view!;
   const title = h('h1', {}, `${t.scenario.name}`);
@@ -210,70 +169,11 @@ function header(t: Trace): HTMLElement {
   return h('header', {}, title, meta, h('div', { class: 'controls' }, all > 1 ? wsel : null, search, v.query ? h('span', { class: 'hits' }, `${hits} matching steps`) : null, scope, openButton()), legend, keys);
 }
 
-function detail(t: Trace, run: TraceWitness, i: number): HTMLElement {
-  const s = run.steps[i];
-  const box = h('div', { class: 'detail' });
-  if (!s) {
-    box.append(h('p', {}, 'Before the first step.'));
-    return box;
-  }
-  box.append(h('h3', {}, `Step ${i + 1} of ${run.steps.length} · CPU${s.cpu} (${t.cpus[s.cpu] ?? ''}) · ${stepContext(s)}`));
-  box.append(h('p', { class: 'step-text' }, s.text));
-  if (s.calls?.length && s.line === undefined) box.append(h('p', { class: 'calls' }, `in ${s.calls.join(' > ')}`));
-  if (s.label) box.append(h('p', { class: 'barrier' }, `barrier '${s.label}'${s.pairs ? ` pairs with '${s.pairs}'` : ''}`));
-  if (s.line !== undefined) {
-    const src = t.scenario.source.split('\n')[s.line - 1] ?? '';
-    box.append(h('pre', { class: 'source' }, `${t.scenario.file}:${s.line}: ${src.trim()}`));
-  }
-  if (s.warn) box.append(h('p', { class: 'warn-text' }, `WARN_ON: ${s.warn}`));
-  if (i === run.steps.length - 1) {
-    const end = run.final ? `Final: ${Object.entries(run.final).map(([k, v]) => `${k}=${v};`).join(' ')}` : `Blocked forever: ${(run.waits ?? []).join('; ')}`;
-    box.append(h('p', { class: 'final' }, end));
-    if (run.assertion) box.append(h('p', { class: 'warn-text' }, `Kernel assertion failed: ${run.assertion}`));
-  }
-  return box;
-}
-
-/** IPI arrows from each sending step's row to the row of the handler's entry on the target CPU. */
-function drawArrows(lanes: HTMLElement, run: TraceWitness, n: number): void {
-  const pending = new Map<number, number[]>();
-  const pairs: [number, number][] = [];
-  for (const s of run.steps) {
-    if (s.op === 'raise' && s.target !== undefined) {
-      if (!pending.has(s.target)) pending.set(s.target, []);
-      pending.get(s.target)!.push(s.i);
-    } else if (s.op === 'irq-entry') {
-      const from = pending.get(s.cpu)?.shift();
-      if (from !== undefined) pairs.push([from, s.i]);
-    }
-  }
-  const box = lanes.getBoundingClientRect();
-  const layer = svg('svg', { class: 'arrows', width: lanes.scrollWidth, height: lanes.scrollHeight });
-  const defs = svg('defs');
-  const marker = svg('marker', { id: 'ipi-head', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
-  marker.append(svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#8a2be2' }));
-  defs.append(marker);
-  layer.append(defs);
-  const rowOf = (i: number): HTMLElement | null => {
-    const fs = foldsOf(view!.rows, i).filter((f) => !view!.open.has(f.id));
-    const step = fs.length ? fs[0]!.last : i;
-    return lanes.querySelector<HTMLElement>(`.row[data-step="${step + 1}"]`);
-  };
-  for (const [a, b] of pairs) {
-    const ra = rowOf(a);
-    const rb = rowOf(b);
-    if (!ra || !rb || ra === rb) continue;
-    const ca = ra.children[1 + run.steps[a]!.cpu]?.getBoundingClientRect();
-    const cb = rb.children[1 + run.steps[b]!.cpu]?.getBoundingClientRect();
-    if (!ca || !cb) continue;
-    const x1 = (ca.left < cb.left ? ca.right - 8 : ca.left + 8) - box.left + lanes.scrollLeft;
-    const x2 = (ca.left < cb.left ? cb.left + 8 : cb.right - 8) - box.left + lanes.scrollLeft;
-    const y1 = ca.top + ca.height / 2 - box.top + lanes.scrollTop;
-    const y2 = cb.top + cb.height / 2 - box.top + lanes.scrollTop;
-    layer.append(svg('path', { class: 'ipi-arrow', 'data-from': a + 1, 'data-to': b + 1, d: `M${x1},${y1} C${(x1 + x2) / 2},${y1} ${(x1 + x2) / 2},${y2} ${x2},${y2}`, fill: 'none', stroke: '#8a2be2', 'stroke-width': 1.5, 'marker-end': 'url(#ipi-head)' }));
-  }
-  void n;
-  lanes.append(layer);
+function toggleFold(id: string): void {
+  if (!view) return;
+  if (view.open.has(id)) view.open.delete(id);
+  else view.open.add(id);
+  render();
 }
 
 function render(keepFocus = false): void {
@@ -288,7 +188,7 @@ function render(keepFocus = false): void {
   const visible = visibleRows();
   const selIdx = selectedIndex(visible);
   visible.forEach((vr, idx) => {
-    const el = 'fold' in vr.row ? foldRow(vr.row.fold, run.steps, n) : stepRow(run.steps[vr.step]!, vr.depth, n);
+    const el = 'fold' in vr.row ? foldRow(vr.row.fold, run.steps, n, view!.open.has(vr.row.fold.id), () => toggleFold(vr.key!)) : stepRow(run.steps[vr.step]!, vr.depth, n);
     el.style.gridTemplateColumns = `4.5em repeat(${n}, minmax(14em, 1fr))`;
     if (idx === selIdx) el.classList.add('selected');
     const hit = 'fold' in vr.row ? vr.row.fold.steps.some((i) => matches(run.steps[i]!, view!.query)) : matches(run.steps[vr.step]!, view!.query);
@@ -299,7 +199,11 @@ function render(keepFocus = false): void {
   const side = h('aside', { class: 'side' }, detail(t, run, view.sel), statePanel(run.state, run.steps, view.sel, t.cpus));
   const graph = h('section', { class: 'graph-wrap', id: 'graph' }, h('h2', {}, 'Execution graph'), h('div', { class: 'graph-host' }, lastGraph ?? h('p', { class: 'note' }, 'Laying out the graph…')));
   app.append(h('main', { class: 'layout' }, h('section', { class: 'lanes-wrap' }, lanesHead, lanes), side), graph);
-  drawArrows(lanes, run, n);
+  drawArrows(lanes, run, (i) => {
+    // A step inside a folded call is shown by the outermost folded call around it.
+    const f = foldsOf(view!.rows, i).find((x) => !view!.open.has(x.id));
+    return lanes.querySelector<HTMLElement>(f ? `.row[data-fold="${f.id}"]` : `.row[data-step="${i + 1}"]:not(.fold-row)`);
+  });
   const selRow = lanes.querySelector('.row.selected');
   if (selRow && typeof (selRow as HTMLElement).scrollIntoView === 'function') (selRow as HTMLElement).scrollIntoView({ block: 'nearest' });
   if (focused) {
@@ -326,6 +230,12 @@ async function renderGraph(): Promise<void> {
     el = h('p', { class: 'note error' }, `The graph could not be drawn: ${(e as Error).message}`);
   }
   if (token !== graphToken) return;
+  // A click on an event selects its step.
+  el.addEventListener('click', (e) => {
+    const node = (e.target as Element | null)?.closest('g.node');
+    const id = node?.getAttribute('data-event') ?? '';
+    if (/^e\d+$/.test(id)) select(Number(id.slice(1)));
+  });
   lastGraph = el;
   const host = document.querySelector('.graph-host');
   if (host) {

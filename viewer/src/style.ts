@@ -54,6 +54,7 @@ table.kv td { padding: 1px 0; }
 table.kv tr.changed { background: #fef08a; }
 .graph-wrap { border-top: 1px solid #ddd; padding: 8px 12px; overflow: auto; }
 .graph-wrap h2 { font-size: 15px; margin: 0 0 6px 0; }
+svg.graph g.node { cursor: pointer; }
 svg.graph g.node.future { opacity: 0.25; }
 svg.graph g.node.current polygon, svg.graph g.node.current path { stroke: var(--sel); stroke-width: 3; }
 .note { color: #555; }
