@@ -25,6 +25,8 @@ export interface CheckOptions {
   onProgress?: (p: Progress) => void;
   /** Runs (DPOR) or states (explicit) between calls of onProgress (default 10,000); the caller's callback decides, by its clock, what to print. */
   progressEvery?: number;
+  /** Witnesses to keep per kind, each of a distinct execution graph (default 1; --witnesses N). */
+  witnessesMax?: number;
 }
 
 export type Verdict = 'ok' | 'violation' | 'liveness' | 'incomplete';
@@ -142,7 +144,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
   const program = new LitmusProgram(sc, model, variant);
   const prop = compileProp(sc);
   const t0 = clock();
-  const result = runWithVariant(variant, () => explore(program, prop, { reduction: opts.reduction ?? true, bounds, onProgress: opts.onProgress, progressEvery: opts.progressEvery }));
+  const result = runWithVariant(variant, () => explore(program, prop, { reduction: opts.reduction ?? true, bounds, onProgress: opts.onProgress, progressEvery: opts.progressEvery, witnessesMax: opts.witnessesMax }));
   const ms = clock() - t0;
   const obs = result.complete ? observation(result.positive, result.negative) : null;
   const line = expectationLine(sc, model, variantId(variant));

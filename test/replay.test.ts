@@ -34,7 +34,7 @@ function tampered(name: string, t: Trace, edit: (t: Trace) => void): string {
 const deadlock = traceOf([lit('membarrier/membarrier-targeted-stall.litmus'), '--model', 'x86'], 'stall.json');
 
 test('a trace carries its format version and the sha256 of its scenario source', () => {
-  assert.equal(deadlock.t.version, 2);
+  assert.equal(deadlock.t.version, 3);
   assert.equal(deadlock.t.scenario.sha256, sha256(deadlock.t.scenario.source));
   assert.equal(deadlock.t.kind, 'deadlock');
   assert.ok(deadlock.t.waits && deadlock.t.waits.length > 0);
@@ -156,7 +156,7 @@ test('a trace of an older format is refused with what to do', () => {
     (t as { version: number }).version = 1;
   })]);
   assert.equal(r.code, 1);
-  assert.match(r.err, /error\[SMP201\] .* is an smpcheck trace of format version 1; this smpcheck reads version 2: write the trace again with --trace/);
+  assert.match(r.err, /error\[SMP201\] .* is an smpcheck trace of format version 1; this smpcheck reads versions 2 and 3 and writes 3: write the trace again with --trace/);
   // A version-1 trace as version 1 wrote it: no sha256, the variant as a path.
   const v1 = tampered('v1-real.json', deadlock.t, (t) => {
     const old = t as unknown as Record<string, unknown> & { scenario: Record<string, unknown> };
@@ -164,5 +164,29 @@ test('a trace of an older format is refused with what to do', () => {
     delete old.scenario.sha256;
     delete old.variant_module;
   });
-  assert.match(cli(['replay', v1]).err, /format version 1; this smpcheck reads version 2/);
+  assert.match(cli(['replay', v1]).err, /format version 1; this smpcheck reads versions 2 and 3/);
+});
+
+test('a trace of version 2 (no kernel functions, IPI targets or state per step) still replays', () => {
+  const v2 = tampered('v2.json', deadlock.t, (t) => {
+    (t as { version: number }).version = 2;
+    delete t.state;
+    for (const s of t.steps) {
+      delete s.calls;
+      delete s.target;
+    }
+  });
+  const r = cli(['replay', v2]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /Replay matches the recorded run/);
+});
+
+test('replay compares the state at each step that a trace of version 3 carries', () => {
+  assert.ok(deadlock.t.state && deadlock.t.state.after.length === deadlock.t.steps.length);
+  const f = tampered('state.json', deadlock.t, (t) => {
+    t.state!.after[3]!.cpus[0]!.pending.push('forged');
+  });
+  const r = cli(['replay', f]);
+  assert.equal(r.code, 2);
+  assert.match(r.out, /DIVERGES .* in the state at each step/);
 });

@@ -90,6 +90,10 @@ const MISTAKES: Record<ErrorCode, () => string[]> = {
   SMP202: () => ['replay', file('e202.json', JSON.stringify({ ...trace, choices: [29, ...trace.choices] }))],
   SMP203: () => ['replay', modTrace],
   SMP204: () => [lit('membarrier/membarrier-A.litmus'), '--variant', throwing, '--no-time'],
+  SMP210: () => {
+    process.env.SMPCHECK_VIEWER_JS = join(dir, 'no-viewer.js');
+    return ['view', traceFile, '--out', join(dir, 'v.html')];
+  },
   SMP301: () => [file('e301.litmus', L('C T', '{}', 'P0(int *x) { int r0; int r1; r0 = READ_ONCE(*x); r1 = 5 / r0; }', 'exists (0:r1=0)'))],
   SMP302: () => [file('e302.litmus', L('C T', '{}', 'P0(int *x) { int r0; r0 = x + 1; }', 'exists (0:r0=0)'))],
   SMP303: () => [file('e303.litmus', L('C T', '{}', 'P0(int *x) { int r0; int *r1; r1 = 5; r0 = READ_ONCE(*r1); }', 'exists (0:r0=0)'))],
@@ -101,6 +105,7 @@ test('every documented error code is reached by a user mistake and exits 1, neve
   for (const [code, args] of Object.entries(MISTAKES)) {
     assert.ok(doc.includes(`| ${code} |`), `${code} is documented in docs/cli.md`);
     const r = cli(args());
+    delete process.env.SMPCHECK_VIEWER_JS;
     refused(r, code, code as ErrorCode);
   }
 });

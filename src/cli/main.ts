@@ -17,7 +17,8 @@ import { directiveSettings, validateDirectives } from '../scenario/directives.js
 import { collectLitmusFiles } from '../scenario/files.js';
 import { errorJson, formatError, SmpError, unknownMacroLine } from '../scenario/errors.js';
 import type { Scenario } from '../scenario/ast.js';
-import { buildTrace, pickWitness, renderTraceText } from '../explore/trace.js';
+import { buildTrace, pickWitnesses, renderTraceText } from '../explore/trace.js';
+import { TRACE_WITNESSES_MAX } from '../explore/trace-schema.js';
 import { cmdReplay } from './replay.js';
 import { runWithVariant } from '../kernel/variant-module.js';
 import type { Progress } from '../explore/types.js';
@@ -27,6 +28,8 @@ import { addHostCommands } from './host.js';
 import { formatText, toJson, type SuiteRow } from './format.js';
 import { PROGRESS_EVERY, ProgressReporter, progressMode } from './progress.js';
 import { SuiteTable } from './suite-table.js';
+import { graphFormat, renderSvg, traceDot, traceItf } from './artifacts.js';
+import { addViewCommand } from './view.js';
 
 export interface Io {
   out: (s: string) => void;
@@ -69,6 +72,12 @@ function positiveInt(name: string) {
     }
     return n;
   };
+}
+
+function witnessCount(v: string): number {
+  const n = positiveInt('--witnesses')(v);
+  if (n > TRACE_WITNESSES_MAX) throw new SmpError('SMP200', `--witnesses takes a positive integer up to ${TRACE_WITNESSES_MAX}, not '${v}'`);
+  return n;
 }
 
 function byteSize(name: string) {
@@ -155,12 +164,24 @@ function verdictExit(r: CheckResult): ExitName {
   return r.verdict === 'ok' ? 'ok' : r.verdict;
 }
 
-export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: string; trace?: string; showTrace?: boolean; width?: number }): ExitName {
+interface ArtifactOpts {
+  trace?: string;
+  showTrace?: boolean;
+  graph?: string;
+  graphScope?: 'scenario' | 'all';
+  itf?: string;
+  witnesses?: number;
+  width?: number;
+}
+
+export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: string } & ArtifactOpts): ExitName {
   const codes: ExitName[] = [];
   const models = modelsFor(o.model);
-  if (o.trace && (files.length !== 1 || models.length !== 1)) {
-    throw new SmpError('SMP200', '--trace writes one execution: give one file and one --model');
+  const written = o.trace ? '--trace' : o.graph ? '--graph' : o.itf ? '--itf' : null;
+  if (written && (files.length !== 1 || models.length !== 1)) {
+    throw new SmpError('SMP200', `${written} writes one execution: give one file and one --model`);
   }
+  if (o.graph) graphFormat(o.graph);
   let first = true;
   const progress = new ProgressReporter(io, progressMode(io, o));
   for (const file of files) {
@@ -179,7 +200,7 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
       try {
         const onProgress = progress.startCheck(model ? `${sc.name} on ${model}` : sc.name);
         try {
-          r = checkScenario(sc, checkOpts(o, model, onProgress), io.now);
+          r = checkScenario(sc, { ...checkOpts(o, model, onProgress), witnessesMax: o.witnesses }, io.now);
         } finally {
           progress.endCheck();
         }
@@ -188,8 +209,9 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
         continue;
       }
       codes.push(verdictExit(r));
-      const w = o.trace || o.showTrace ? pickWitness(r) : null;
-      const t = w ? runWithVariant(r.variant, () => buildTrace(r, w.kind, w.choices)) : null;
+      const ws = o.trace || o.showTrace || o.graph || o.itf ? pickWitnesses(r, o.witnesses ?? 1) : [];
+      const w = ws[0];
+      const t = w ? runWithVariant(r.variant, () => buildTrace(r, w.kind, w.choices, ws.slice(1))) : null;
       // With --json, --show-trace embeds the witness's trace (docs/json.md), or null when there is none.
       if (o.json) io.out(`${JSON.stringify({ ...toJson(r, { time: o.time }), ...(o.showTrace ? { trace: t } : {}) })}\n`);
       else {
@@ -199,14 +221,19 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
       first = false;
       if (w && t) {
         if (o.trace) writeUserFile(o.trace, `${JSON.stringify(t, null, 1)}\n`, 'the trace');
+        if (o.graph) {
+          const dot = traceDot(t, o.graphScope ?? 'scenario');
+          writeUserFile(o.graph, graphFormat(o.graph) === 'svg' ? renderSvg(dot) : dot, 'the graph');
+        }
+        if (o.itf) writeUserFile(o.itf, traceItf(t), 'the ITF trace');
         if (o.showTrace && !o.json) {
           io.out(`\nTrace (${w.kind}${w.kind === 'deadlock' ? '' : ' for the condition\'s proposition'}), ${t.steps.length} steps on ${r.model}:\n${renderTraceText(t, { width: o.width ?? io.outColumns })}\n`);
           if (t.final) io.out(`Final: ${Object.entries(t.final).map(([k, v]) => `${k}=${v};`).join(' ')}\n`);
           if (t.assertion) io.out(`Kernel assertion failed: ${t.assertion}\n`);
           if (t.waits) io.out(`Blocked forever:\n${t.waits.map((x) => `  ${x}\n`).join('')}`);
         }
-      } else if (o.trace) {
-        io.err('smpcheck: no execution reached a final state; no trace written\n');
+      } else if (written) {
+        io.err(`smpcheck: no execution reached a final state; nothing written for ${written}\n`);
       }
       if (r.verdict !== 'ok') {
         io.err(`smpcheck: ${r.scenario.name} on ${r.model}: ${r.verdict}. Reproduce: ${reproduce(file, r.model, o)}\n`);
@@ -483,7 +510,11 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
       .option('--variant <name>', `kernel variant for scenarios that call into the kernel (default ${DEFAULT_KERNEL}; see smpcheck variants)`)
       .option('--trace <file>', 'write a witness execution (JSON trace) to FILE')
       .option('--show-trace', 'print the witness execution, one line per step and one column per CPU (with --json: embedded as "trace")')
-      .option('--width <n>', 'columns the trace may take (default: the terminal\'s width, else as wide as its steps)', positiveInt('--width')),
+      .option('--width <n>', 'columns the trace may take (default: the terminal\'s width, else as wide as its steps)', positiveInt('--width'))
+      .option('--witnesses <n>', `keep up to N witnesses, each a distinct execution graph, in the trace (at most ${TRACE_WITNESSES_MAX}; default 1)`, witnessCount)
+      .option('--graph <file>', 'write the witness\'s execution graph (events, po, rf, co, fr, fences) to FILE.dot, or FILE.svg drawn by Graphviz (WebAssembly)')
+      .addOption(new Option('--graph-scope <scope>', 'the events --graph draws: the scenario\'s locations and code, or every kernel access too').choices(['scenario', 'all']).default('scenario'))
+      .option('--itf <file>', 'write the witness execution in the ITF format of Apalache and Quint'),
   ).action((files: string[], opts) => setExit(cmdCheck(io, files, opts)));
 
   common(
@@ -513,6 +544,7 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
     .action((traceFile: string, opts) => setExit(cmdReplay(io, traceFile, opts, loadScenario)));
 
   addHostCommands(program, io, setExit);
+  addViewCommand(program, io, setExit);
 
   program.addHelpText('after', `
 Exit codes: 0 ok, 1 input error, 2 violation (the file's expectation is contradicted),
@@ -522,6 +554,7 @@ Examples:
   smpcheck scenarios/litmus/SB.litmus                 herd-style result on x86
   smpcheck --model all --show-trace scenarios/litmus/SB.litmus
   smpcheck check SB.litmus --trace sb.json && smpcheck replay sb.json
+  smpcheck view sb.json                                the trace in the browser viewer
   smpcheck suite scenarios                             every header expectation, as a table
   smpcheck host conform --runs 300                     the model against the running kernel`);
   return program;

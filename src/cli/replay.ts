@@ -15,7 +15,7 @@ import { sha256 } from '../sha256.js';
 import * as api from '../kernel/index.js';
 import { LitmusProgram } from '../litmus/program.js';
 import { ReplayError } from '../explore/run.js';
-import { renderTraceText, runOfChoices, TRACE_FORMAT, TRACE_VERSION, TraceSchema, type Trace, type TraceKind } from '../explore/trace.js';
+import { renderTraceText, runOfChoices, TRACE_FORMAT, TRACE_VERSION, TRACE_VERSIONS_READ, TraceSchema, type Trace, type TraceKind, type TraceStep } from '../explore/trace.js';
 import { readBounded } from '../scenario/bounded-read.js';
 import type { ExitName } from './exit.js';
 import type { Io } from './main.js';
@@ -49,8 +49,8 @@ export function readTrace(traceFile: string): Trace {
   }
   // Another version of the format is named as such, before its fields are looked at.
   const head = raw as { format?: unknown; version?: unknown } | null;
-  if (typeof head === 'object' && head !== null && head.format === TRACE_FORMAT && head.version !== TRACE_VERSION) {
-    throw new SmpError('SMP201', `'${traceFile}' is an smpcheck trace of format version ${JSON.stringify(head.version)}; this smpcheck reads version ${TRACE_VERSION}: write the trace again with --trace`, undefined, traceFile);
+  if (typeof head === 'object' && head !== null && head.format === TRACE_FORMAT && !TRACE_VERSIONS_READ.includes(head.version as number)) {
+    throw new SmpError('SMP201', `'${traceFile}' is an smpcheck trace of format version ${JSON.stringify(head.version)}; this smpcheck reads versions ${TRACE_VERSIONS_READ.join(' and ')} and writes ${TRACE_VERSION}: write the trace again with --trace`, undefined, traceFile);
   }
   const parsed = TraceSchema.safeParse(raw);
   if (!parsed.success) {
@@ -85,13 +85,20 @@ export function replayVariant(t: Trace, traceFile: string, given: string | undef
   return v;
 }
 
+/** JSON with object keys sorted, so that two values compare whatever order their fields were written in. */
+function canonical(x: unknown): string {
+  return JSON.stringify(x, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
 /** The first difference between what the trace asserts and what the replay did, or null. */
-export function firstDivergence(t: Trace, now: Pick<Trace, 'kind' | 'cpus' | 'steps' | 'final' | 'blocked' | 'waits' | 'assertion'>): Divergence | null {
+export function firstDivergence(t: Pick<Trace, 'kind' | 'cpus' | 'steps' | 'final' | 'blocked' | 'waits' | 'assertion' | 'state'>, now: Pick<Trace, 'kind' | 'cpus' | 'steps' | 'final' | 'blocked' | 'waits' | 'assertion' | 'state'>): Divergence | null {
   const n = Math.max(t.steps.length, now.steps.length);
   for (let i = 0; i < n; i++) {
     const a = t.steps[i];
     const b = now.steps[i];
-    if (JSON.stringify(a) !== JSON.stringify(b)) {
+    if (canonical(a) !== canonical(b)) {
       return { step: i + 1, what: a && b && a.text !== b.text ? 'step text' : a && b ? 'step details' : 'step count', recorded: a?.text ?? null, replayed: b?.text ?? null };
     }
   }
@@ -102,9 +109,11 @@ export function firstDivergence(t: Trace, now: Pick<Trace, 'kind' | 'cpus' | 'st
     ['blocked CPUs', t.blocked ?? null, now.blocked ?? null],
     ['what the blocked CPUs wait on', t.waits ?? null, now.waits ?? null],
     ['failed assertion', t.assertion ?? null, now.assertion ?? null],
+    // A trace of version 2 carries no state; one of version 3 asserts the state at each step.
+    ['state at each step', t.state ?? null, t.state ? now.state ?? null : null],
   ];
   for (const [what, a, b] of ends) {
-    if (JSON.stringify(a) !== JSON.stringify(b)) return { step: null, what, recorded: a, replayed: b };
+    if (canonical(a) !== canonical(b)) return { step: null, what, recorded: a, replayed: b };
   }
   return null;
 }
@@ -138,9 +147,25 @@ export function cmdReplay(io: Io, traceFile: string, o: ReplayOpts, load: (f: st
     throw e;
   }
   const prop = compileProp(sc);
-  const kind: TraceKind = run.assertion ? 'assertion' : run.values === null ? 'deadlock' : prop(run.values) ? 'positive' : 'negative';
-  const now = { kind, cpus: program.cpuLabels(), steps: run.steps, final: run.final, blocked: run.blocked, waits: run.waits, assertion: run.assertion };
-  const d = firstDivergence(t, now);
+  const kindOf = (r: typeof run): TraceKind => (r.assertion ? 'assertion' : r.values === null ? 'deadlock' : prop(r.values) ? 'positive' : 'negative');
+  const kind = kindOf(run);
+  // A trace of version 2 names no kernel functions and no IPI targets per step.
+  const asRecorded = (steps: TraceStep[]): TraceStep[] => (t.version === 2 ? steps.map(({ calls: _c, target: _t, ...s }) => s) : steps);
+  const now = { kind, cpus: program.cpuLabels(), steps: asRecorded(run.steps), final: run.final, blocked: run.blocked, waits: run.waits, assertion: run.assertion, state: run.state };
+  let d = firstDivergence(t, now);
+  // Each further witness (--witnesses N) is replayed and compared the same way.
+  for (let w = 0; d === null && w < (t.witnesses?.length ?? 0); w++) {
+    const rec = t.witnesses![w]!;
+    let other;
+    try {
+      other = runWithVariant(variant, () => runOfChoices(program, rec.choices));
+    } catch (e) {
+      if (e instanceof ReplayError) throw new SmpError('SMP202', `witness ${w + 2} of the trace does not replay: ${e.message}`, undefined, traceFile);
+      throw e;
+    }
+    const od = firstDivergence({ ...rec, cpus: t.cpus }, { ...other, kind: kindOf(other), cpus: now.cpus });
+    if (od) d = { ...od, what: `witness ${w + 2}: ${od.what}` };
+  }
   if (o.json) {
     io.out(`${JSON.stringify({ trace: traceFile, test: sc.name, machine: t.machine, kind, steps: run.steps.length, final: run.final, recorded_final: t.final, matches: d === null, divergence: d })}\n`);
   } else {

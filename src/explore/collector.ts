@@ -13,10 +13,13 @@ export class Collector {
   bytes = 0;
   readonly assertions = new Map<string, number>();
   witnesses: ExploreResult['witnesses'] = { positive: null, negative: null, deadlock: null, assertion: null };
+  /** The witness and the further runs kept per kind (each reached a graph not seen before), up to witnessesMax. */
+  readonly witnessList: ExploreResult['witnessList'] = { positive: [], negative: [] };
 
   constructor(
     private readonly prop: (values: readonly number[]) => boolean,
     private readonly onGraph?: (graphKey: string, choices: readonly number[]) => void,
+    private readonly witnessesMax = 1,
   ) {}
 
   get graphCount(): number {
@@ -37,12 +40,15 @@ export class Collector {
       this.bytes += OUTCOME_ENTRY_BYTES + k.length + 8 * values.length;
     }
     o.graphs++;
-    if (o.positive) {
-      this.positive++;
-      if (!this.witnesses.positive) this.witnesses.positive = choices();
-    } else {
-      this.negative++;
-      if (!this.witnesses.negative) this.witnesses.negative = choices();
+    const kind = o.positive ? 'positive' : 'negative';
+    this[kind]++;
+    const list = this.witnessList[kind];
+    if (list.length < this.witnessesMax) {
+      const run = choices();
+      if (list.length === 0) this.witnesses[kind] = run;
+      // Runs kept beyond the first count against the memory budget (none by default).
+      else this.bytes += 8 * run.length;
+      list.push(run);
     }
   }
 

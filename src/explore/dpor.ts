@@ -57,7 +57,7 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
   for (let p = program.nCpus * PROCS_PER_CPU; p < P; p++) walkerProcs |= 1 << p;
   let volatileProcs = walkerProcs;
   if ((program.codeLocs ?? []).length > 0) for (let c = 0; c < program.nCpus; c++) volatileProcs |= 1 << procFetch(c);
-  const col = new Collector(prop, opts.onGraph);
+  const col = new Collector(prop, opts.onGraph, opts.witnessesMax ?? 1);
   const { stepsMax, executionsMax, memoryMax } = opts.bounds;
   const internedBase = interner.bytes;
   const memoryBytes = (): number => col.bytes + interner.bytes - internedBase;
@@ -404,6 +404,7 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     incompleteReason,
     assertions: [...col.assertions].map(([name, runs]) => ({ name, runs })),
     witnesses: col.witnesses,
+    witnessList: col.witnessList,
   };
 }
 

@@ -21,7 +21,7 @@ export const STATES_MAX = 5_000_000;
 
 export function exploreExplicit(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions): ExploreResult {
   const interner = opts.interner ?? new Interner();
-  const col = new Collector(prop, opts.onGraph);
+  const col = new Collector(prop, opts.onGraph, opts.witnessesMax ?? 1);
   const { stepsMax } = opts.bounds;
   const statesMax = Math.min(STATES_MAX, opts.bounds.executionsMax);
   const progressEvery = opts.progressEvery ?? 10_000;
@@ -146,5 +146,6 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     incompleteReason,
     assertions: [...col.assertions].map(([name, runs]) => ({ name, runs })),
     witnesses: col.witnesses,
+    witnessList: col.witnessList,
   };
 }

@@ -3,68 +3,40 @@
 // readers, the steps that choice list produces. Replaying the choices on the
 // same scenario, machine and kernel reproduces the execution exactly.
 
-import { z } from 'zod';
 import type { CheckResult } from '../check.js';
 import type { Machine, StepInfo } from '../machine/machine.js';
 import type { Program } from '../litmus/program.js';
 import { replayChoices } from './run.js';
+import { traceState } from './state.js';
+import { TRACE_FORMAT, TRACE_VERSION, type Trace, type TraceKind, type TraceStep, type TraceWitness } from './trace-schema.js';
 import { VERSION } from '../version.js';
 import { sha256 } from '../sha256.js';
 
-export const TRACE_FORMAT = 'smpcheck-trace';
-/** 2: the scenario's sha256, the variant by name and a variant module by its sha256. */
-export const TRACE_VERSION = 2;
-
-export type TraceKind = 'positive' | 'negative' | 'deadlock' | 'assertion';
-
-export const TraceStepSchema = z.object({
-  i: z.number().int(),
-  proc: z.number().int(),
-  cpu: z.number().int(),
-  kind: z.enum(['cpu', 'flush', 'irq', 'fetch', 'walk']),
-  ctx: z.number().int(),
-  op: z.string(),
-  fn: z.string(),
-  text: z.string(),
-  loc: z.string().optional(),
-  value: z.string().optional(),
-  from: z.enum(['buffer', 'memory']).optional(),
-  label: z.string().optional(),
-  pairs: z.string().optional(),
-  line: z.number().int().optional(),
-  col: z.number().int().optional(),
-  /** A WARN_ON() that fired during this step. */
-  warn: z.string().optional(),
-});
-
-export const TraceSchema = z.object({
-  format: z.literal(TRACE_FORMAT),
-  version: z.literal(TRACE_VERSION),
-  tool: z.string(),
-  scenario: z.object({ name: z.string(), file: z.string(), source: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
-  machine: z.enum(['sc', 'x86']),
-  kernel: z.string().nullable(),
-  /** The variant's name (a built-in one, or the name a variant module declares). */
-  variant: z.string().nullable(),
-  /** The variant module the run used, by its file and the sha256 of its source; replay needs it on the command line. */
-  variant_module: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).nullable(),
-  bounds: z.object({ stepsMax: z.number().int(), executionsMax: z.number().int(), memoryMax: z.number().int().optional() }),
-  kind: z.enum(['positive', 'negative', 'deadlock', 'assertion']),
-  cpus: z.array(z.string()),
-  choices: z.array(z.number().int().nonnegative()).max(1_000_000),
-  steps: z.array(TraceStepSchema),
-  final: z.record(z.string(), z.string()).nullable(),
-  blocked: z.array(z.number().int()).optional(),
-  /** For a deadlock: what each blocked CPU waits on, one phrase per CPU. */
-  waits: z.array(z.string()).optional(),
-  assertion: z.string().optional(),
-});
-
-export type Trace = z.infer<typeof TraceSchema>;
-export type TraceStep = z.infer<typeof TraceStepSchema>;
+export { TRACE_FORMAT, TRACE_VERSION, TRACE_VERSIONS_READ, TraceSchema, TraceStepSchema, TraceRunSchema, type Trace, type TraceStep, type TraceKind, type TraceWitness } from './trace-schema.js';
 
 /** Which execution a trace should show: a deadlock first, then the one the condition asks about. */
 export function pickWitness(r: CheckResult): { kind: TraceKind; choices: number[] } | null {
+  return pickWitnesses(r)[0] ?? null;
+}
+
+/**
+ * The executions a trace shows, the one pickWitness() picks first, then further
+ * witnesses of the same kind that the search kept (--witnesses N), each a distinct
+ * execution graph, in the order the search found them: deterministic.
+ */
+export function pickWitnesses(r: CheckResult, max = 1): { kind: TraceKind; choices: number[] }[] {
+  const first = pickFirst(r);
+  if (!first) return [];
+  const pool = first.kind === 'positive' ? r.result.witnessList.positive : first.kind === 'negative' ? r.result.witnessList.negative : [];
+  const out = [first];
+  for (const choices of pool) {
+    if (out.length >= max) break;
+    if (choices !== first.choices) out.push({ kind: first.kind, choices });
+  }
+  return out;
+}
+
+function pickFirst(r: CheckResult): { kind: TraceKind; choices: number[] } | null {
   const w = r.result.witnesses;
   if (w.assertion) return { kind: 'assertion', choices: w.assertion };
   if (w.deadlock) return { kind: 'deadlock', choices: w.deadlock };
@@ -76,9 +48,13 @@ export function pickWitness(r: CheckResult): { kind: TraceKind; choices: number[
   return null;
 }
 
-export function buildTrace(r: CheckResult, kind: TraceKind, choices: number[]): Trace {
+export function buildTrace(r: CheckResult, kind: TraceKind, choices: number[], more: readonly { kind: TraceKind; choices: number[] }[] = []): Trace {
   const usesKernel = Boolean(r.program.kernelLayout);
   const { values: _values, ...run } = runOfChoices(r.program, choices);
+  const witnesses: TraceWitness[] = more.map((w) => {
+    const { values: _v, ...other } = runOfChoices(r.program, w.choices);
+    return { kind: w.kind, choices: w.choices, ...other };
+  });
   return {
     format: TRACE_FORMAT,
     version: TRACE_VERSION,
@@ -93,15 +69,16 @@ export function buildTrace(r: CheckResult, kind: TraceKind, choices: number[]): 
     cpus: r.program.cpuLabels(),
     choices,
     ...run,
+    ...(witnesses.length ? { witnesses } : {}),
   };
 }
 
-/** What a trace asserts about its run: the steps, the final state, who is blocked on what, the assertion. */
-export type TraceRun = Pick<Trace, 'steps' | 'final' | 'blocked' | 'waits' | 'assertion'>;
+/** What a trace asserts about its run: the steps, the final state, who is blocked on what, the assertion, the state at each step. */
+export type TraceRun = Pick<Trace, 'steps' | 'final' | 'blocked' | 'waits' | 'assertion' | 'state'>;
 
 /** Replays `choices` and describes the run as a trace does (throws ReplayError on an impossible choice). */
 export function runOfChoices(program: Program, choices: readonly number[]): TraceRun & { values: number[] | null } {
-  const { run, steps, assertion, bug, warnings } = replayChoices(program, choices, true);
+  const { run, steps, assertion, bug, warnings, snapshots } = replayChoices(program, choices, true);
   const m = run.machine;
   const values = !bug && m.quiescent() ? run.instance.observe(m.mem) : null;
   const final = values ? Object.fromEntries(program.observedNames.map((n, i) => [n, program.formatValue(values[i]!)])) : null;
@@ -110,6 +87,7 @@ export function runOfChoices(program: Program, choices: readonly number[]): Trac
     final,
     ...(final === null && !bug ? { blocked: m.blockedCpus(), waits: describeWaits(program, m.blockedWaits()) } : {}),
     ...(assertion ? { assertion } : {}),
+    ...(snapshots ? { state: traceState(program, snapshots, (loc) => program.locScope?.(loc) ?? 'scenario') } : {}),
     values,
   };
 }
@@ -144,6 +122,8 @@ export function traceStep(program: Program, s: StepInfo, i: number): TraceStep {
   if (s.pairs) out.pairs = s.pairs;
   if (s.line !== undefined) out.line = s.line;
   if (s.col !== undefined) out.col = s.col;
+  if (s.target !== undefined) out.target = s.target;
+  if (s.calls?.length) out.calls = [...s.calls];
   return out;
 }
 

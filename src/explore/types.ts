@@ -25,6 +25,8 @@ export interface ExploreOptions {
   onRun?: (choices: readonly number[], end: 'final' | 'deadlock' | 'sleep-blocked' | 'cut' | 'assertion') => void;
   /** Called once per distinct execution graph with its key and a run reaching it. */
   onGraph?: (graphKey: string, choices: readonly number[]) => void;
+  /** Runs to keep per kind (positive, negative) as witnesses, each of a distinct execution graph (default 1). */
+  witnessesMax?: number;
   /** Share history numbering between searches so that their graph keys compare. */
   interner?: Interner;
 }
@@ -71,4 +73,6 @@ export interface ExploreResult {
   /** Kernel assertions that failed, with the number of runs in which each did. */
   assertions: { name: string; runs: number }[];
   witnesses: { positive: number[] | null; negative: number[] | null; deadlock: number[] | null; assertion: number[] | null };
+  /** Up to ExploreOptions.witnessesMax runs per kind, each reaching a distinct execution graph, in the order found (the first is the witness above). */
+  witnessList: { positive: number[][]; negative: number[][] };
 }

@@ -14,6 +14,7 @@
 // same step, also runs the modelled X.)
 
 import type { Op } from '../machine/ops.js';
+import { kernelCalls } from '../machine/calls.js';
 import type { Kernel } from './kernel.js';
 
 /** A modelled kernel function: the kernel first, then the function's own arguments. */
@@ -38,8 +39,8 @@ export function kfunc<F extends KernelFunction>(impl: F): F {
   REGISTRY.set(name, impl);
   const dispatch = (k: Kernel, ...args: unknown[]): Generator<Op, unknown, number> => {
     const replacement = k.variant.overrides?.[name];
-    if (replacement === undefined || (replacing.get(name) ?? 0) > 0) return impl(k, ...args);
-    return replaced(name, replacement(k, ...args));
+    const g = replacement === undefined || (replacing.get(name) ?? 0) > 0 ? impl(k, ...args) : replaced(name, replacement(k, ...args));
+    return kernelCalls.on ? called(name, g) : g;
   };
   Object.defineProperty(dispatch, 'name', { value: name });
   return dispatch as F;
@@ -69,6 +70,33 @@ function* replaced(name: string, g: Generator<Op, unknown, number>): Generator<O
       continue;
     }
     r = resume(name, () => g.next(v));
+  }
+  return r.value;
+}
+
+/** Runs one resumption of kernel function `name` with its name on the call stack. */
+function inCall<T>(name: string, f: () => T): T {
+  kernelCalls.stack.push(name);
+  try {
+    return f();
+  } finally {
+    kernelCalls.stack.pop();
+  }
+}
+
+/** A kernel function's generator, tracked for traces: the innermost function notes the stack of each op it yields. */
+function* called(name: string, g: Generator<Op, unknown, number>): Generator<Op, unknown, number> {
+  let r = inCall(name, () => g.next());
+  while (!r.done) {
+    if (kernelCalls.yielded === null) kernelCalls.yielded = [...kernelCalls.stack, name];
+    let v: number;
+    try {
+      v = yield r.value;
+    } catch (e) {
+      r = inCall(name, () => g.throw(e));
+      continue;
+    }
+    r = inCall(name, () => g.next(v));
   }
   return r.value;
 }

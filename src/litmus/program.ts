@@ -35,6 +35,7 @@ import { do_execve } from '../kernel/exec.js';
 import { do_send_sig_info } from '../kernel/signal.js';
 import { RseqAbort, rseq_enter_cs, rseq_leave_cs } from '../kernel/rseq.js';
 import { directiveSettings, KTHREAD } from '../scenario/directives.js';
+import type { LocScope } from '../explore/state.js';
 
 /** What the explorer needs from any program: litmus now, the kernel model next. */
 export interface Program {
@@ -54,6 +55,8 @@ export interface Program {
   /** A value of location loc (rq->curr values are tasks); formatValue when absent. */
   formatLocValue?(loc: number, v: number): string;
   locName(loc: number): string;
+  /** What location loc is: one the scenario names, the kernel's own, or code (write_code/exec_code). */
+  locScope?(loc: number): LocScope;
   handlerName(vector: number): string;
 }
 
@@ -278,6 +281,11 @@ export class LitmusProgram implements Program {
 
   locName(loc: number): string {
     return this.scenario.locations[loc]?.name ?? this.kernelLayout?.nameOf(loc) ?? `loc${loc}`;
+  }
+
+  locScope(loc: number): LocScope {
+    if (this.codeLocs.includes(loc)) return 'code';
+    return loc < this.scenario.locations.length ? 'scenario' : 'kernel';
   }
 
   handlerName(vector: number): string {

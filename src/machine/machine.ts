@@ -15,6 +15,7 @@
 import type { CpuCode, HandlerCode, Op, OpSite } from './ops.js';
 import { PageFault, pte_dirty, pte_pfn, pte_present, pte_same_but_dirty, pte_write, TLB_NR_DYN_ASIDS, _PAGE_DIRTY, type Paging } from './paging.js';
 import { KeyPacker } from './packed-key.js';
+import { kernelCalls } from './calls.js';
 import { INTERNED_ENTRY_BYTES } from '../explore/memory.js';
 
 export type ModelName = 'sc' | 'x86';
@@ -88,6 +89,8 @@ interface Ctx {
   op: Op | null; // null: this context has finished
   vector: number; // -1 for the task context
   withdraw?: number; // a handler that returned PREEMPTED or RSEQ_ABORTED: what the task receives instead
+  /** Traces: the kernel functions `op` was yielded from, outermost first (src/machine/calls.ts). */
+  calls?: readonly string[];
 }
 
 interface BufEntry {
@@ -152,6 +155,26 @@ interface Walk {
   pmdLoc: number;
 }
 
+/** The machine's state as a trace shows it (Machine.snapshot()). */
+export interface MachineSnapshot {
+  /** Every location's value in memory (store buffers not applied). */
+  mem: number[];
+  cpus: {
+    /** Store-buffer entries, oldest first: [location, value]. */
+    buf: [number, number][];
+    /** Interrupt vectors pending. */
+    pending: number[];
+    irqOn: boolean;
+    /** The vectors of the interrupt handlers running, outermost first. */
+    handlers: number[];
+    /** Per code location: [location, the version this CPU has fetched]. */
+    icache: [number, number][];
+    cr3?: { mm: number; asid: number };
+    /** TLB entries: [PCID, page, frame, writable]. */
+    tlb?: [number, number, number, boolean][];
+  }[];
+}
+
 /** The translation of one user access (see Machine.translate()). */
 interface Translation {
   /** The location of the frame's data (-1 on a fault with no frame). */
@@ -194,6 +217,10 @@ export interface StepInfo {
   /** A user access: the virtual location (loc is the frame's), and the translation it used. */
   vloc?: number;
   tlb?: string;
+  /** An interrupt raised ('raise'): the CPU it is raised on. */
+  target?: number;
+  /** The kernel functions the op came from, outermost first (recorded replays only). */
+  calls?: readonly string[];
 }
 
 export class Machine {
@@ -452,16 +479,19 @@ export class Machine {
   }
 
   private advance(ctx: Ctx, result: number): void {
+    kernelCalls.yielded = null;
     this.settle(ctx, ctx.gen.next(result));
   }
 
   /** Delivers an exception (a page fault) into the context's code at the op it was doing. */
   private raise(ctx: Ctx, e: Error): void {
+    kernelCalls.yielded = null;
     this.settle(ctx, ctx.gen.throw(e));
   }
 
   private settle(ctx: Ctx, r: IteratorResult<Op, void | number>): void {
     ctx.op = r.done ? null : r.value;
+    if (kernelCalls.on) ctx.calls = kernelCalls.yielded ?? undefined;
     if (r.done && (r.value === PREEMPTED || r.value === RSEQ_ABORTED)) ctx.withdraw = r.value;
   }
 
@@ -628,6 +658,30 @@ export class Machine {
     return out;
   }
 
+  /** What a trace shows of the machine between two steps (src/explore/state.ts): memory and each CPU's hardware state. */
+  snapshot(): MachineSnapshot {
+    return {
+      mem: this.mem.slice(0, this.nLocs),
+      cpus: this.cpus.map((cpu) => {
+        const pending: number[] = [];
+        for (let v = 0; v < 32; v++) if (cpu.pending & (1 << v)) pending.push(v);
+        const tlb: [number, number, number, boolean][] = [];
+        for (let s = 0; s < cpu.tlbPte.length; s++) {
+          const pte = cpu.tlbPte[s]!;
+          if (pte) tlb.push([(s / this.nPages) | 0, s % this.nPages, pte_pfn(pte), pte_write(pte)]);
+        }
+        return {
+          buf: cpu.buf.slice(cpu.bufHead).map((e) => [e.loc, e.val] as [number, number]),
+          pending,
+          irqOn: cpu.irqOn,
+          handlers: cpu.ctx.filter((x) => x.vector >= 0).map((x) => x.vector),
+          icache: this.codeLocs.map((l, i) => [l, cpu.icache[i]!] as [number, number]),
+          ...(this.paging ? { cr3: { mm: cpu.cr3Mm, asid: cpu.cr3Asid }, tlb } : {}),
+        };
+      }),
+    };
+  }
+
   /** Take one step of process p (which must be enabled). */
   step(p: number): void {
     const ev = this.events++;
@@ -733,9 +787,10 @@ export class Machine {
     let code = '.';
     let info: StepInfo | null = null;
     const site: OpSite = op.site;
+    const calls = ctx.calls;
     const mk = (o: Partial<StepInfo>): StepInfo => ({
       proc: p, cpu: c, kind: kindOfProc(p), op: op.k, fn: site.fn, line: site.line, col: site.col,
-      label: site.label, pairs: site.pairs, ctx: cpu.ctx.length - 1, ...o,
+      label: site.label, pairs: site.pairs, ctx: cpu.ctx.length - 1, ...(calls ? { calls } : {}), ...o,
     });
     // A user access goes through the TLB (or a walk that fills it) to the frame's location.
     let loc = 'loc' in op ? op.loc : -1;
@@ -915,7 +970,7 @@ export class Machine {
         const t = this.cpus[op.cpu];
         if (!t) throw new Error(`internal: raise on unknown CPU ${op.cpu}`);
         t.pending |= 1 << op.vector;
-        if (this.recording) info = mk({ vector: op.vector, note: `CPU${op.cpu}` });
+        if (this.recording) info = mk({ vector: op.vector, note: `CPU${op.cpu}`, target: op.cpu });
         break;
       }
     }

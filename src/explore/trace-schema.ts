@@ -1,0 +1,82 @@
+// The trace artifact's shape (docs/json.md), apart from the code that makes traces,
+// so that every reader (replay, the browser viewer) validates a trace with the same
+// schema and pulls in nothing of the engine.
+
+import { z } from 'zod';
+import { StateSchema } from './state.js';
+
+export const TRACE_FORMAT = 'smpcheck-trace';
+/**
+ * 2: the scenario's sha256, the variant by name and a variant module by its sha256.
+ * 3: the kernel functions of each step (`calls`), the state at each step (`state`)
+ * and further witnesses of the same check (`witnesses`); all three optional, so a
+ * version-2 trace reads as one of version 3 without them.
+ */
+export const TRACE_VERSION = 3;
+export const TRACE_VERSIONS_READ: readonly number[] = [2, 3];
+
+export type TraceKind = 'positive' | 'negative' | 'deadlock' | 'assertion';
+
+/** A trace of more steps is refused (a trace of the default 2000 steps is far below). */
+export const TRACE_STEPS_MAX = 1_000_000;
+/** A trace with more witnesses is refused (--witnesses is bounded by the same number). */
+export const TRACE_WITNESSES_MAX = 100;
+
+export const TraceStepSchema = z.object({
+  i: z.number().int(),
+  proc: z.number().int(),
+  cpu: z.number().int(),
+  kind: z.enum(['cpu', 'flush', 'irq', 'fetch', 'walk']),
+  ctx: z.number().int(),
+  op: z.string(),
+  fn: z.string(),
+  text: z.string(),
+  loc: z.string().optional(),
+  value: z.string().optional(),
+  from: z.enum(['buffer', 'memory']).optional(),
+  label: z.string().optional(),
+  pairs: z.string().optional(),
+  line: z.number().int().optional(),
+  col: z.number().int().optional(),
+  /** A WARN_ON() that fired during this step. */
+  warn: z.string().optional(),
+  /** An interrupt raised (`op` raise, an IPI): the CPU it is raised on. */
+  target: z.number().int().optional(),
+  /** The modelled kernel functions the step's op came from, outermost first (absent: the scenario's own code, or hardware). */
+  calls: z.array(z.string()).optional(),
+});
+
+/** One run: what a trace asserts about it. */
+export const TraceRunSchema = z.object({
+  kind: z.enum(['positive', 'negative', 'deadlock', 'assertion']),
+  choices: z.array(z.number().int().nonnegative()).max(TRACE_STEPS_MAX),
+  steps: z.array(TraceStepSchema).max(TRACE_STEPS_MAX),
+  final: z.record(z.string(), z.string()).nullable(),
+  blocked: z.array(z.number().int()).optional(),
+  /** For a deadlock: what each blocked CPU waits on, one phrase per CPU. */
+  waits: z.array(z.string()).optional(),
+  assertion: z.string().optional(),
+  /** The state before the first step and after each step (src/explore/state.ts). */
+  state: StateSchema.optional(),
+});
+
+export const TraceSchema = TraceRunSchema.extend({
+  format: z.literal(TRACE_FORMAT),
+  version: z.union([z.literal(2), z.literal(3)]),
+  tool: z.string(),
+  scenario: z.object({ name: z.string(), file: z.string(), source: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  machine: z.enum(['sc', 'x86']),
+  kernel: z.string().nullable(),
+  /** The variant's name (a built-in one, or the name a variant module declares). */
+  variant: z.string().nullable(),
+  /** The variant module the run used, by its file and the sha256 of its source; replay needs it on the command line. */
+  variant_module: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).nullable(),
+  bounds: z.object({ stepsMax: z.number().int(), executionsMax: z.number().int(), memoryMax: z.number().int().optional() }),
+  cpus: z.array(z.string()),
+  /** Further witnesses of the same check (--witnesses N): distinct execution graphs, in the order the search found them. */
+  witnesses: z.array(TraceRunSchema).max(TRACE_WITNESSES_MAX).optional(),
+});
+
+export type Trace = z.infer<typeof TraceSchema>;
+export type TraceStep = z.infer<typeof TraceStepSchema>;
+export type TraceWitness = z.infer<typeof TraceRunSchema>;
