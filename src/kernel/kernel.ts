@@ -126,7 +126,7 @@ export const ON_CPU_DONE = 255;
 
 /** The per-CPU event counts a scenario's condition can read (`cpu1:ipi_mb`). */
 export type KernelCounter = 'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' | 'ipi_sync_rq_state' | 'ipis' | 'switches' | 'irq_resched' | 'sync_core' | 'migrations'
-  | 'flush_tlb_func';
+  | 'flush_tlb_func' | 'flush_tlb_caught_up';
 
 /** Where each kernel object lives in memory. */
 export class KernelLayout {
@@ -412,7 +412,7 @@ export class Kernel {
     const zeros = (): number[] => firstTask.map(() => 0);
     this.counters = {
       ipi_mb: zeros(), ipi_sync_core: zeros(), ipi_rseq: zeros(), ipi_sync_rq_state: zeros(), ipis: zeros(), switches: zeros(),
-      irq_resched: zeros(), sync_core: zeros(), migrations: zeros(), flush_tlb_func: zeros(),
+      irq_resched: zeros(), sync_core: zeros(), migrations: zeros(), flush_tlb_func: zeros(), flush_tlb_caught_up: zeros(),
     };
     this.sleepLocks = zeros();
     this.inIrq = zeros();

@@ -281,6 +281,7 @@ function* flush_tlb_func_body(k: Kernel, cpu: number, info: number): CpuCode {
   const localTlbGen = T.ctxs[asid]!.tlbGen;
   const newTlbGen = copied ? copied.newTlbGen : yield* k.READ_ONCE(I.newTlbGen, 'f->new_tlb_gen');
   if (newTlbGen !== TLB_GENERATION_INVALID && newTlbGen <= localTlbGen) {
+    k.counters.flush_tlb_caught_up[cpu]!++;
     yield* k.note('flush_tlb_func(): already caught up to f->new_tlb_gen');
     return;
   }
@@ -291,6 +292,7 @@ function* flush_tlb_func_body(k: Kernel, cpu: number, info: number): CpuCode {
   k.WARN_ON(newTlbGen > mmTlbGen, 'S4: a flush request\'s generation ran ahead of its mm\'s (flush_tlb_func(): f->new_tlb_gen > mm_tlb_gen)');
   if (localTlbGen === mmTlbGen) {
     // A concurrent flush already caught this CPU up.
+    k.counters.flush_tlb_caught_up[cpu]!++;
     yield* k.note('flush_tlb_func(): local_tlb_gen == mm_tlb_gen, nothing to do');
     return;
   }
