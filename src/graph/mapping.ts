@@ -19,7 +19,9 @@
 // LKMM follows tools/memory-model/linux-kernel.def: the annotation of each
 // access ('once', 'acquire', 'release', 'noreturn' for atomics that return
 // nothing), fences by name, and a fully ordered atomic between two 'mb'
-// fences; a cmpxchg() that fails is its read alone.
+// fences (herd's reading of the 'mb' annotation; v6.18's bell and cat give the
+// same order through Mb tags on the read and write); a cmpxchg() that fails is
+// its read alone, marked once whatever its suffix (the bell's FailedRMW).
 // x86 follows arch/x86/include/asm/barrier.h: smp_mb() is MFENCE (or a locked
 // instruction: the same ordering); every atomic read-modify-write, whatever its
 // suffix and whether or not it writes, is a LOCK-prefixed instruction.
@@ -98,7 +100,8 @@ const lkmm: Mapping = {
     if (o === 'mb') return { before: ['mb'], read: ['once'], write: ['once'], after: ['mb'] };
     return { before: [], read: [o === 'acquire' ? 'acquire' : 'once'], write: [o === 'release' ? 'release' : 'once'], after: [] };
   },
-  failedRmw: (o) => ({ before: [], read: [o === 'acquire' ? 'acquire' : 'once'], write: [], after: [] }),
+  // linux-kernel.bell: FailedRMW loses its Acquire, Release and Mb tags.
+  failedRmw: () => ({ before: [], read: ['once'], write: [], after: [] }),
 };
 
 export const MAPPINGS = { sc, x86, arm64, lkmm } as const satisfies Record<GraphModelName, Mapping>;

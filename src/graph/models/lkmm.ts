@@ -44,12 +44,18 @@ export function lkmmConsistent(x: Relations): boolean {
   const nonrwFence = strongFence.union(poRel, acqPo);
   const fence = nonrwFence.union(wmb, rmb);
 
+  // Dependencies, carried through a store and a later load of the same thread that
+  // reads from it (linux-kernel.bell: carry-dep = (data ; rfi)*).
+  const carryDep = x.data.seq(x.rfi).star();
+  const addr = carryDep.seq(x.addr);
+  const data = carryDep.seq(x.data);
+  const ctrl = carryDep.seq(x.ctrl);
   // Preserved program order.
-  const dep = x.addr.union(x.data);
-  const rwdep = dep.union(x.ctrl).seq(W);
+  const dep = addr.union(data);
+  const rwdep = dep.union(ctrl).seq(W);
   const overwrite = x.co.union(x.fr);
   const toW = rwdep.union(overwrite.inter(x.int));
-  const toR = x.addr.union(dep.seq(x.rfi));
+  const toR = addr.union(dep.seq(x.rfi));
   const ppo = toR.union(toW, fence);
 
   // Propagation: cumulativity of strong fences and releases, and of smp_wmb().
