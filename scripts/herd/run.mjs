@@ -17,7 +17,7 @@ export function herdArgs(model, lkmmDir) {
  * herd7's states for a parsed scenario (sc) read from `file`, as sorted lines in
  * smpcheck's order ('0:r0=1; x=2;'), or { refused: reason }.
  */
-export function herdStates(herd, model, lkmmDir, sc, source) {
+export function herdStates(herd, model, lkmmDir, sc, source, timeoutMs = 120_000) {
   const dir = mkdtempSync(join(tmpdir(), 'smpcheck-herd-'));
   try {
     let text = source;
@@ -33,8 +33,9 @@ export function herdStates(herd, model, lkmmDir, sc, source) {
     writeFileSync(f, text);
     let out;
     try {
-      out = execFileSync(herd, [...herdArgs(model, lkmmDir), f], { cwd: model === 'lkmm' ? lkmmDir : dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+      out = execFileSync(herd, [...herdArgs(model, lkmmDir), f], { cwd: model === 'lkmm' ? lkmmDir : dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
     } catch (e) {
+      if (e.signal === 'SIGKILL') return { refused: `herd7 took more than ${timeoutMs / 1000} s` };
       return { refused: `herd7 failed: ${String(e.stderr || e.message).split('\n')[0]}` };
     }
     if (!/^States /m.test(out)) return { refused: `herd7 printed no states: ${out.split('\n').find((l) => l.trim() !== '') ?? 'nothing'}` };

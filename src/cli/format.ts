@@ -40,7 +40,9 @@ export function formatText(r: CheckResult, o: FormatOptions): string {
   } else if (res.reduction) stats += `, sleep-set-blocked ${res.sleepBlocked}`;
   else stats += `, states ${res.states}, interleavings ${res.interleavings ?? 'unknown'}`;
   lines.push(stats);
-  lines.push(`Bounds steps_max=${r.bounds.stepsMax} executions_max=${r.bounds.executionsMax} memory_max=${formatBytes(r.bounds.memoryMax)}: ${res.complete ? 'search complete' : `INCOMPLETE: ${res.incompleteReason}`}`);
+  // The graph engine runs each thread path to its end (programs have no loops): steps_max does not apply.
+  const steps = res.engine === 'graph' ? '' : `steps_max=${r.bounds.stepsMax} `;
+  lines.push(`Bounds ${steps}executions_max=${r.bounds.executionsMax} memory_max=${formatBytes(r.bounds.memoryMax)}: ${res.complete ? 'search complete' : `INCOMPLETE: ${res.incompleteReason}`}`);
   if (res.deadlocks > 0) lines.push(`Deadlocks ${res.deadlocks}: some CPU waits forever (liveness)`);
   for (const a of res.assertions) lines.push(`Assertion failed in ${a.runs} run${a.runs === 1 ? '' : 's'}: ${a.name}`);
   if (r.expected !== null) {

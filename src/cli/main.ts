@@ -142,7 +142,8 @@ function reproduce(file: string, model: string, o: CommonOpts): string {
   if (o.stepsMax !== undefined) cmd += ` --steps-max ${o.stepsMax}`;
   if (o.executionsMax !== undefined) cmd += ` --executions-max ${o.executionsMax}`;
   if (o.memoryMax !== undefined) cmd += ` --memory-max ${formatBytes(o.memoryMax)}`;
-  return `${cmd} --show-trace`;
+  // The graph engine has no traces yet: its command reproduces the check alone.
+  return o.engine === 'graph' || model === 'arm64' || model === 'lkmm' ? cmd : `${cmd} --show-trace`;
 }
 
 function verdictExit(r: CheckResult): ExitName {

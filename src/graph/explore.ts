@@ -51,31 +51,47 @@ export function exploreGraphs(sc: Scenario, model: GraphModelName, prop: (values
     const { events, offset } = cand;
     const writesOf: number[][] = sc.locations.map((_, loc) => events.filter((e) => e.kind === 'W' && e.loc === loc).map((e) => e.id));
     const reads = events.filter((e) => e.kind === 'R').map((e) => e.id);
-    const coChoices = writesOf.map((ws) => permutations(ws.slice(1)).map((p) => [ws[0]!, ...p]));
+    // Coherence orders: the writes of one thread to a location stay in program order
+    // (every model here has SC per location: po-loc | com is acyclic).
+    const coChoices = writesOf.map((ws) => permutations(ws.slice(1)).filter((p) => poOrdered(p, events)).map((p) => [ws[0]!, ...p]));
     const coPick = new Array<number>(nLocs).fill(0);
     for (;;) {
       const co = coPick.map((k, loc) => coChoices[loc]![k]!);
-      const rfPick = new Array<number>(reads.length).fill(0);
-      for (;;) {
-        if (executions >= o.bounds.executionsMax) {
-          incompleteReason = `executions_max=${o.bounds.executionsMax} reached`;
-          break combos;
+      const coPos = new Array<number>(events.length).fill(-1);
+      for (const order of co) order.forEach((w, i) => (coPos[w] = i));
+      const rf = new Array<number>(events.length).fill(-1);
+      // Each read, in order, takes a write its location's coherence allows (pruning).
+      const chooseRf = (k: number): boolean => {
+        if (k === reads.length) {
+          if (executions >= o.bounds.executionsMax) {
+            incompleteReason = `executions_max=${o.bounds.executionsMax} reached`;
+            return false;
+          }
+          if (collector.bytes > o.bounds.memoryMax) {
+            incompleteReason = `memory_max=${o.bounds.memoryMax} bytes reached`;
+            return false;
+          }
+          executions++;
+          const g: Graph = { events, rf: [...rf], co };
+          const values = solve(sc, chosen, cand, rf);
+          if (values !== null && consistent(new Relations(g))) {
+            if (values.error) throw values.error;
+            const observed = sc.observed.map((ob) => observe(ob, chosen, offset, values.value, co, sc));
+            collector.final(graphKey(g), observed, () => []);
+            o.onGraph?.(g, observed);
+          }
+          return true;
         }
-        executions++;
-        const rf = new Array<number>(events.length).fill(-1);
-        reads.forEach((r, i) => {
-          rf[r] = writesOf[events[r]!.loc]![rfPick[i]!]!;
-        });
-        const g: Graph = { events, rf, co };
-        const values = solve(sc, chosen, cand, rf);
-        if (values !== null && consistent(new Relations(g))) {
-          if (values.error) throw values.error;
-          const observed = sc.observed.map((ob) => observe(ob, chosen, offset, values.value, co, sc));
-          collector.final(graphKey(g), observed, () => []);
-          o.onGraph?.(g, observed);
+        const r = reads[k]!;
+        for (const w of writesOf[events[r]!.loc]!) {
+          if (!coherentRead(events, rf, coPos, r, w)) continue;
+          rf[r] = w;
+          if (!chooseRf(k + 1)) return false;
         }
-        if (!advance(rfPick, reads.map((r) => writesOf[events[r]!.loc]!.length))) break;
-      }
+        rf[r] = -1;
+        return true;
+      };
+      if (!chooseRf(0)) break combos;
       if (!advance(coPick, coChoices.map((c) => c.length))) break;
     }
     if (!advance(pick, runs.map((r) => r.length))) break;
@@ -188,6 +204,41 @@ function graphKey(g: Graph): string {
   return `${ev}|${g.rf.join(',')}|${g.co.map((o) => o.join(',')).join('/')}`;
 }
 
+/** The writes of each thread appear in program order (ids grow along a thread). */
+function poOrdered(order: readonly number[], events: readonly GraphEvent[]): boolean {
+  for (let i = 0; i < order.length; i++) {
+    for (let j = i + 1; j < order.length; j++) {
+      const a = events[order[i]!]!;
+      const b = events[order[j]!]!;
+      if (a.thread === b.thread && a.id > b.id) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Whether read r may read from write w, given the reads before it: SC per
+ * location within r's thread (CoRW: not a write later in program order; CoWR and
+ * CoRR: not a write coherence-before one the thread wrote or read earlier; CoRW2:
+ * coherence-before every later write of the thread), and atomicity (the read of a
+ * read-modify-write reads the write just before its own). Every model here
+ * requires all of these, so pruning with them loses no consistent graph.
+ */
+function coherentRead(events: readonly GraphEvent[], rf: readonly number[], coPos: readonly number[], r: number, w: number): boolean {
+  const e = events[r]!;
+  if (e.rmwWrite >= 0 && coPos[w] !== coPos[e.rmwWrite]! - 1) return false;
+  for (const f of events) {
+    if (f.thread !== e.thread || f.loc !== e.loc || f.id === r) continue;
+    if (f.id < r) {
+      const seen = f.kind === 'W' ? f.id : rf[f.id]!;
+      if (seen >= 0 && coPos[w]! < coPos[seen]!) return false;
+    } else if (f.kind === 'W') {
+      if (f.id === w || coPos[w]! >= coPos[f.id]!) return false;
+    }
+  }
+  return true;
+}
+
 /** Every ordering of a list (lexicographic in the list's order: deterministic). */
 export function permutations<T>(xs: readonly T[]): T[][] {
   if (xs.length <= 1) return [[...xs]];
@@ -199,7 +250,7 @@ export function permutations<T>(xs: readonly T[]): T[][] {
 }
 
 /** The next combination of an odometer; false after the last. */
-function advance(digits: number[], sizes: readonly number[]): boolean {
+export function advance(digits: number[], sizes: readonly number[]): boolean {
   for (let i = digits.length - 1; i >= 0; i--) {
     if (digits[i]! + 1 < sizes[i]!) {
       digits[i]!++;
