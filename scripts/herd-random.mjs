@@ -90,6 +90,7 @@ let disagreements = 0;
 let runs = 0;
 const skipped = {};
 for (let k = 0; k < count; k++) {
+  if (k > 0 && k % 25 === 0) console.log(`after ${k} tests: ${runs} runs, ${disagreements} disagreements`);
   const src = randomTest(k);
   let sc;
   try {
@@ -99,7 +100,7 @@ for (let k = 0; k < count; k++) {
     continue;
   }
   for (const model of models) {
-    const h = herdStates(herd, model, lkmm, sc, src, 30_000);
+    const h = herdStates(herd, model, lkmm, sc, src, 20_000);
     if (h.refused) {
       skipped[h.refused] = (skipped[h.refused] ?? 0) + 1;
       continue;

@@ -7,7 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, relative } from 'node:path';
-import { checkScenario, type CheckResult } from '../src/check.js';
+import fc from 'fast-check';
+import { checkScenario, checkSource, type CheckResult } from '../src/check.js';
+import { programArb, render } from './reference.js';
 import { parseScenario } from '../src/scenario/parser.js';
 import { SmpError } from '../src/scenario/errors.js';
 import { Rel } from '../src/graph/relation.js';
@@ -78,4 +80,32 @@ test('kernel scenarios are refused on arm64 and lkmm with SMP112, never answered
       assert.throws(() => checkScenario(sc, { model }), (e: unknown) => e instanceof SmpError && e.code === 'SMP112', `${relative(ROOT, f)} on ${model}`);
     }
   }
+});
+
+// Random programs (test/reference.ts's generator): the graph engine and the
+// machine engine find the same final states and execution graphs on sc and x86,
+// and every sc state is a state of arm64 and of LKMM (both are weaker than sc).
+test('random programs: the graph engine = the machine engine on sc and x86; sc states are states of every model', () => {
+  fc.assert(
+    fc.property(programArb, (threads) => {
+      const src = render(threads);
+      const finals = (model: 'sc' | 'x86' | 'arm64' | 'lkmm', engine?: 'graph'): CheckResult => {
+        const r = checkSource(src, 'random.litmus', { model, engine });
+        assert.equal(r.result.complete, true);
+        return r;
+      };
+      for (const model of ['sc', 'x86'] as const) {
+        const a = finals(model);
+        const b = finals(model, 'graph');
+        assert.deepEqual(states(b), states(a), `graph vs machine engine on ${model}:\n${src}`);
+        assert.equal(b.result.graphs, a.result.graphs, `graph counts on ${model}:\n${src}`);
+      }
+      const sc = new Set(states(finals('sc', 'graph')));
+      for (const model of ['arm64', 'lkmm'] as const) {
+        const weak = new Set(states(finals(model)));
+        for (const s of sc) assert.ok(weak.has(s), `${model} lacks the sc state ${s}:\n${src}`);
+      }
+    }),
+    { seed: 20261202, numRuns: 200, endOnFailure: true },
+  );
 });
