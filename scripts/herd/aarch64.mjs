@@ -28,14 +28,11 @@ export function toAArch64(sc) {
   threads.forEach((t, i) => {
     for (const [loc, reg] of t.addrRegs) init.push(`${i}:X${reg}=${locName(loc)};`);
     sc.threads[i].regs.forEach((r, k) => {
-      if (r.pointer) throw new Unsupported('pointer registers');
-      if (r.init !== 0) init.push(`${i}:X${k}=${r.init};`);
+      if (r.init !== 0) init.push(`${i}:X${k}=${r.init >= ADDR_BASE ? locName(r.init - ADDR_BASE) : r.init};`);
     });
   });
-  for (const l of sc.locations) {
-    if (l.init >= ADDR_BASE) throw new Unsupported('pointer locations');
-    init.push(`${l.name}=${l.init};`);
-  }
+  // A location that holds a pointer starts with the address of another (`p=y;`).
+  for (const l of sc.locations) init.push(`${l.name}=${l.init >= ADDR_BASE ? locName(l.init - ADDR_BASE) : l.init};`);
   const width = Math.max(...threads.map((t) => Math.max(4, ...t.code.map((c) => c.length)))) + 1;
   const rows = Math.max(...threads.map((t) => t.code.length));
   const lines = [threads.map((_, i) => ` P${i}`.padEnd(width)).join('|') + ';'];
@@ -56,6 +53,9 @@ function thread(t, sc) {
   if (t.regs.length > 10) throw new Unsupported('more than 10 registers');
   const code = [];
   const addrRegs = new Map(); // location -> X register holding its address
+  // Registers that hold addresses: loaded, stored and compared whole (X), not as 32-bit values (W).
+  const wide = new Set(t.regs.flatMap((r, k) => (r.pointer ? [k] : [])));
+  const R = (k) => `${wide.has(k) ? 'X' : 'W'}${k}`;
   let temp = 10;
   let label = 0;
   const tmp = () => {
@@ -63,6 +63,7 @@ function thread(t, sc) {
     return temp++;
   };
   const addrOf = (e) => {
+    if (e.k === 'reg' && wide.has(e.reg)) return e.reg; // a pointer held in a register: an address dependency
     if (e.k !== 'addr') throw new Unsupported('an address computed at run time');
     if (!addrRegs.has(e.loc)) addrRegs.set(e.loc, 20 + addrRegs.size);
     if (addrRegs.size > 10) throw new Unsupported('more than 10 locations in a thread');
@@ -78,14 +79,22 @@ function thread(t, sc) {
       }
       case 'reg':
         if (into !== undefined && into !== e.reg) {
-          code.push(`MOV W${into},W${e.reg}`);
+          if (wide.has(e.reg) !== wide.has(into)) throw new Unsupported('a pointer copied to an integer register');
+          code.push(`MOV ${R(into)},${R(e.reg)}`);
           return into;
         }
         return e.reg;
+      case 'addr': {
+        // The address of a location, as a value (a pointer to store or keep).
+        const a = addrOf(e);
+        if (into !== undefined) throw new Unsupported('an address assigned to a register');
+        wide.add(a);
+        return a;
+      }
       case 'load': {
         const d = into ?? tmp();
         const op = e.order === 'acquire' ? 'LDAR' : 'LDR';
-        code.push(`${op} W${d},[X${addrOf(e.addr)}]`);
+        code.push(`${op} ${R(d)},[X${addrOf(e.addr)}]`);
         return d;
       }
       case 'bin': {
@@ -169,7 +178,7 @@ function thread(t, sc) {
           break;
         case 'store': {
           const v = value(s.e);
-          code.push(`${s.order === 'release' ? 'STLR' : 'STR'} W${v},[X${addrOf(s.addr)}]`);
+          code.push(`${s.order === 'release' ? 'STLR' : 'STR'} ${R(v)},[X${addrOf(s.addr)}]`);
           break;
         }
         case 'fence': {
