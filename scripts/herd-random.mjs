@@ -9,6 +9,7 @@
 //
 // Usage (after npm run build):
 //   node scripts/herd-random.mjs --herd HERD7 --lkmm MEMORY_MODEL_DIR [--count N] [--seed S] [--model arm64|lkmm]
+//     [--threads N] [--stmts N] [--rcu]
 
 import { parseScenario } from '../dist/src/scenario/parser.js';
 import { checkScenario } from '../dist/src/check.js';
@@ -25,7 +26,13 @@ const herd = opt('--herd');
 const lkmm = opt('--lkmm');
 const count = Number(opt('--count', '200'));
 let seed = Number(opt('--seed', '1'));
-const models = opt('--model', 'both') === 'both' ? ['arm64', 'lkmm'] : [opt('--model')];
+const models = args.includes('--rcu') ? ['lkmm'] : opt('--model', 'both') === 'both' ? ['arm64', 'lkmm'] : [opt('--model')];
+// --threads N: exactly N threads (default: 2 or 3, sometimes 4); --stmts N: at most N statements a thread (default 4).
+const threadsOpt = Number(opt('--threads', '0'));
+const stmtsMax = Number(opt('--stmts', '4'));
+// --rcu: some threads are RCU readers (the body inside rcu_read_lock()/rcu_read_unlock()), others
+// call synchronize_rcu() somewhere; such tests run on LKMM only.
+const rcu = args.includes('--rcu');
 
 // xorshift32: one seed, one sequence of tests.
 function rnd(n) {
@@ -39,13 +46,13 @@ const pick = (xs) => xs[rnd(xs.length)];
 const SFX = ['', '_relaxed', '_acquire', '_release'];
 
 function randomTest(k) {
-  const nThreads = 2 + rnd(2) + (rnd(4) === 0 ? 1 : 0);
+  const nThreads = threadsOpt > 0 ? threadsOpt : 2 + rnd(2) + (rnd(4) === 0 ? 1 : 0);
   const locs = ['x', 'y', 'z'].slice(0, 2 + rnd(2));
   const threads = [];
   for (let t = 0; t < nThreads; t++) {
     const body = [];
     const regs = [];
-    const nStmts = 1 + rnd(4);
+    const nStmts = 1 + rnd(stmtsMax);
     const newReg = () => {
       const r = `r${regs.length}`;
       regs.push(r);
@@ -74,6 +81,10 @@ function randomTest(k) {
             body.push(`if (${r} != 0) { ${q} = READ_ONCE(*${x}); } else { ${q} = 2; }`);
           } else body.push(`${newReg()} = READ_ONCE(*${x});`);
       }
+    }
+    if (rcu) {
+      if (rnd(2) === 0) body.splice(0, body.length, 'rcu_read_lock();', ...body, 'rcu_read_unlock();');
+      else body.splice(rnd(body.length + 1), 0, 'synchronize_rcu();');
     }
     const params = locs.map((l) => (body.some((b) => /atomic_/.test(b)) ? `atomic_t *${l}` : `int *${l}`)).join(', ');
     threads.push(`P${t}(${params})\n{\n${regs.map((r) => `\tint ${r};\n`).join('')}\t${body.join('\n\t')}\n}\n`);

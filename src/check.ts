@@ -1,6 +1,6 @@
 // Library API: check one scenario on one machine and read the verdict.
 
-import type { Expected, Observation, Scenario } from './scenario/ast.js';
+import { RCU_FENCES, type Expected, type Observation, type Scenario, type Stmt } from './scenario/ast.js';
 import { compileProp, observation, validated } from './scenario/condition.js';
 import { parseScenario } from './scenario/parser.js';
 import { LitmusProgram } from './litmus/program.js';
@@ -9,7 +9,7 @@ import { explore } from './explore/index.js';
 import { DEFAULT_BOUNDS, type Bounds, type ExploreResult, type Progress } from './explore/types.js';
 import { directiveSettings } from './scenario/directives.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from './kernel/variants.js';
-import { SmpError } from './scenario/errors.js';
+import { SmpError, type Span } from './scenario/errors.js';
 import { isVariantPath, loadVariantModule, runWithVariant } from './kernel/variant-module.js';
 import * as api from './kernel/index.js';
 import { MODELS } from './machine/machine.js';
@@ -163,6 +163,8 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
     ms = clock() - t0;
   } else {
     if (!isMachineModel(model)) throw new SmpError('SMP200', `the machine engine runs sc and x86: ${model} runs on the graph engine (--engine graph)`);
+    const rcu = findRcu(sc);
+    if (rcu) throw new SmpError('SMP103', `${rcu.fn}() is RCU, which is modelled by the Linux-kernel memory model only: use --model lkmm`, rcu.span, sc.file);
     program = new LitmusProgram(sc, model, variant);
     const t0 = clock();
     result = runWithVariant(variant, () => explore(program, prop, { reduction: opts.reduction ?? true, bounds, onProgress: opts.onProgress }));
@@ -206,6 +208,23 @@ export function observedLabel(r: CheckResult): Expected | 'Unknown' {
 
 export function checkSource(source: string, file: string, opts: CheckOptions = {}, clock?: () => number): CheckResult {
   return checkScenario(parseScenario(source, file), opts, clock);
+}
+
+/** The first RCU primitive of a litmus thread (rcu_read_lock(), rcu_read_unlock(), synchronize_rcu()). */
+function findRcu(sc: Scenario): { fn: string; span: Span } | null {
+  const walk = (stmts: readonly Stmt[]): { fn: string; span: Span } | null => {
+    for (const s of stmts) {
+      if (s.k === 'fence' && RCU_FENCES.includes(s.fence)) return s;
+      const inner = s.k === 'if' ? walk(s.then) ?? walk(s.else) : s.k === 'rseq' ? walk(s.body) ?? walk(s.abort) : null;
+      if (inner) return inner;
+    }
+    return null;
+  };
+  for (const t of [...sc.threads, ...sc.handlers]) {
+    const found = walk(t.body);
+    if (found) return found;
+  }
+  return null;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -183,6 +183,7 @@ function thread(t, sc) {
         }
         case 'fence': {
           const f = { mb: 'DMB ISH', rmb: 'DMB ISHLD', wmb: 'DMB ISHST', mb__before_atomic: 'DMB ISH', mb__after_atomic: 'DMB ISH', barrier: null }[s.fence];
+          if (f === undefined) throw new Unsupported(`${s.fn}() (RCU is kernel code on arm64)`);
           if (f) code.push(f);
           break;
         }

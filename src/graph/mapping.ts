@@ -76,6 +76,8 @@ const arm64: Mapping = {
     const table = {
       mb: ['dmb.full'], rmb: ['dmb.ld'], wmb: ['dmb.st'], barrier: [],
       mb__before_atomic: ['dmb.full'], mb__after_atomic: ['dmb.full'],
+      // Refused before they get here (support.ts): RCU is kernel code on arm64, not an instruction.
+      rcu_read_lock: [], rcu_read_unlock: [], synchronize_rcu: [],
     } as const satisfies Record<Fence, readonly Tag[]>;
     return [...table[f]];
   },
@@ -92,6 +94,7 @@ const lkmm: Mapping = {
   fence: (f) => {
     const table = {
       mb: 'mb', rmb: 'rmb', wmb: 'wmb', barrier: 'barrier', mb__before_atomic: 'before-atomic', mb__after_atomic: 'after-atomic',
+      rcu_read_lock: 'rcu-lock', rcu_read_unlock: 'rcu-unlock', synchronize_rcu: 'sync-rcu',
     } as const satisfies Record<Fence, Tag>;
     return [table[f]];
   },

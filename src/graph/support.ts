@@ -5,7 +5,7 @@
 // TLBs) have not been written for arm64 or LKMM yet, and neither has arm64's
 // instruction fetch.
 
-import type { Expr, Scenario, Stmt } from '../scenario/ast.js';
+import { RCU_FENCES, type Expr, type Scenario, type Stmt } from '../scenario/ast.js';
 import { SmpError, type Span } from '../scenario/errors.js';
 import type { GraphModelName } from './mapping.js';
 
@@ -54,9 +54,20 @@ export function checkGraphSupport(sc: Scenario, model: GraphModelName): void {
           expr(s.addr);
           expr(s.e);
           break;
-        case 'fence': break;
+        case 'fence':
+          if (RCU_FENCES.includes(s.fence)) {
+            if (model !== 'lkmm') refuse(`${s.fn}() is RCU: it is modelled on --model lkmm only`, s.span);
+            if (depth > 0) refuse(`${s.fn}() inside an if: RCU read-side critical sections are modelled at a thread's top level only`, s.span);
+          }
+          break;
         case 'eval': expr(s.e); break;
-        case 'if': expr(s.c); block(s.then); block(s.else); break;
+        case 'if':
+          expr(s.c);
+          depth++;
+          block(s.then);
+          block(s.else);
+          depth--;
+          break;
         case 'irq': refuse(`${s.fn}() masks interrupts of the kernel model's interrupt controller`, s.span); break;
         case 'raise_irq': refuse('raise_irq() sends an interrupt through the kernel model', s.span); break;
         case 'rseq': refuse('an rseq critical section needs the kernel model', s.span); break;
@@ -64,5 +75,16 @@ export function checkGraphSupport(sc: Scenario, model: GraphModelName): void {
       }
     }
   };
-  for (const t of sc.threads) block(t.body);
+  let depth = 0;
+  for (const t of sc.threads) {
+    block(t.body);
+    // rcu_read_lock() and rcu_read_unlock() pair up, nested, in program order (linux-kernel.bell's rcu-rscs).
+    let open = 0;
+    for (const s of t.body) {
+      if (s.k !== 'fence') continue;
+      if (s.fence === 'rcu_read_lock') open++;
+      if (s.fence === 'rcu_read_unlock' && --open < 0) refuse(`${s.fn}() without an rcu_read_lock() before it in P${t.id}`, s.span);
+    }
+    if (open > 0) refuse(`rcu_read_lock() without its rcu_read_unlock() in P${t.id}`, t.span);
+  }
 }

@@ -40,7 +40,9 @@ export function lkmmConsistent(x: Relations): boolean {
     Rel.seqs(M, x.fencerel('before-atomic'), RMW, x.po.opt(), M),
     Rel.seqs(M, x.po.opt(), RMW, x.fencerel('after-atomic'), M),
   );
-  const strongFence = mb; // | gp: synchronize_rcu() is not modelled yet
+  // gp: a grace period, synchronize_rcu(), is a strong fence.
+  const gp = Rel.seqs(x.po, x.tagged('sync-rcu').id(), x.po.opt());
+  const strongFence = mb.union(gp);
   const nonrwFence = strongFence.union(poRel, acqPo);
   const fence = nonrwFence.union(wmb, rmb);
 
@@ -70,5 +72,43 @@ export function lkmmConsistent(x: Relations): boolean {
   // propagation: each non-rf link needs a strong fence.
   const pb = Rel.seqs(prop, strongFence, hb.star(), M);
   if (!pb.isAcyclic()) return false;
-  return true;
+  return rcuConsistent(x, hb, pb, prop);
+}
+
+/**
+ * The rcu axiom (linux-kernel.cat: rcu-link, rcu-order, rcu-fence, rb): a sequence
+ * with at least as many grace periods as read-side critical sections, joined by
+ * rcu-link, orders like a strong fence, and rb (prop ; rcu-fence ; hb* ; pb*) is
+ * irreflexive. rcu-rscs pairs each rcu_read_lock() with its rcu_read_unlock()
+ * (linux-kernel.bell), nested, in program order; SRCU is not modelled.
+ */
+function rcuConsistent(x: Relations, hb: Rel, pb: Rel, prop: Rel): boolean {
+  const gpId = x.tagged('sync-rcu').id();
+  if (gpId.isEmpty()) return true; // without a grace period, rcu-order is empty
+  const rscs = new Rel(x.n);
+  const open: number[][] = [];
+  for (const e of x.g.events) {
+    if (e.kind !== 'F' || e.thread < 0) continue;
+    (open[e.thread] ??= []);
+    if (e.tags.has('rcu-lock')) open[e.thread]!.push(e.id);
+    if (e.tags.has('rcu-unlock')) rscs.add(open[e.thread]!.pop()!, e.id);
+  }
+  const rscsi = rscs.inverse();
+  const link = Rel.seqs(x.po.opt(), hb.star(), pb.star(), prop, x.po);
+  // rcu-order, the least fixed point of its recursive definition.
+  let order = gpId;
+  for (;;) {
+    const next = gpId.union(
+      Rel.seqs(gpId, link, rscsi),
+      Rel.seqs(rscsi, link, gpId),
+      Rel.seqs(gpId, link, order, link, rscsi),
+      Rel.seqs(rscsi, link, order, link, gpId),
+      Rel.seqs(order, link, order),
+    );
+    if (next.m.every((v, i) => v === order.m[i])) break;
+    order = next;
+  }
+  const rcuFence = Rel.seqs(x.po, order, x.po.opt());
+  const rb = Rel.seqs(prop, rcuFence, hb.star(), pb.star(), x.M.id());
+  return rb.isIrreflexive();
 }
