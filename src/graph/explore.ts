@@ -250,7 +250,7 @@ export function permutations<T>(xs: readonly T[]): T[][] {
 }
 
 /** The next combination of an odometer; false after the last. */
-export function advance(digits: number[], sizes: readonly number[]): boolean {
+function advance(digits: number[], sizes: readonly number[]): boolean {
   for (let i = digits.length - 1; i >= 0; i--) {
     if (digits[i]! + 1 < sizes[i]!) {
       digits[i]!++;

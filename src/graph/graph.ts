@@ -117,9 +117,4 @@ export class Relations {
   fencerel(...tags: Tag[]): Rel {
     return Rel.seqs(this.po, this.tagged(...tags).id(), this.po);
   }
-
-  /** The identity on every event: for r? and empty sets. */
-  none(): Rel {
-    return new Rel(this.n);
-  }
 }

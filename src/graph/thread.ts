@@ -255,7 +255,7 @@ function runOnce(t: Thread, nLocs: number, map: Mapping, scope: CtrlScope, file:
         case 'if': {
           const c = expr(s.c);
           const saved = ctrl;
-          ctrl = mergeReads([c, { reads: ctrl, c: null, eval: () => 0 }]);
+          ctrl = [...new Set([...ctrl, ...c.reads])].sort((a, b) => a - b);
           block(truth(c) ? s.then : s.else);
           if (scope === 'in-branch') ctrl = saved;
           break;
