@@ -12,7 +12,8 @@
 
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { dirname, join, relative } from 'node:path';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseScenario } from '../dist/src/scenario/parser.js';
 import { herdArgs, herdStates } from './herd/run.mjs';
@@ -49,8 +50,13 @@ for (const model of ['arm64', 'lkmm']) {
     what: `herd7's final states for scenarios/litmus on ${model}`,
     herd7: version,
     command: `herd7 ${herdArgs(model, '<tools/memory-model>').join(' ')} TEST.litmus${model === 'arm64' ? ' (TEST: the AArch64 translation stored with each test)' : ' (run in the tools/memory-model folder)'}`,
-    produced_by: `node scripts/herd-oracle.mjs --herd herd7 --lkmm ${relative(ROOT, lkmm) || lkmm}`.replace(ROOT, '.'),
-    ...(model === 'lkmm' ? { model_files: 'tools/memory-model of the kernel (see README: Weak memory, for the version)' } : {}),
+    produced_by: 'node scripts/herd-oracle.mjs --herd HERD7 --lkmm MEMORY_MODEL_DIR',
+    ...(model === 'lkmm' ? {
+      model_files: 'tools/memory-model of the kernel (README, Weak memory, says which form)',
+      // The files herd7 read, so that the data can be reproduced from the same ones.
+      model_sha256: Object.fromEntries(['linux-kernel.cfg', 'linux-kernel.bell', 'linux-kernel.cat', 'linux-kernel.def', 'lock.cat']
+        .map((f) => [f, createHash('sha256').update(readFileSync(join(lkmm, f))).digest('hex')])),
+    } : {}),
     tests,
   };
   mkdirSync(join(ROOT, 'test', 'data', 'herd'), { recursive: true });
