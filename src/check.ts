@@ -1,6 +1,6 @@
 // Library API: check one scenario on one machine and read the verdict.
 
-import type { Expected, Observation, Scenario } from './scenario/ast.js';
+import { RCU_FENCES, type Expected, type Observation, type Scenario, type Stmt } from './scenario/ast.js';
 import { compileProp, observation, validated } from './scenario/condition.js';
 import { parseScenario } from './scenario/parser.js';
 import { LitmusProgram } from './litmus/program.js';
@@ -9,15 +9,29 @@ import { explore } from './explore/index.js';
 import { DEFAULT_BOUNDS, type Bounds, type ExploreResult, type Progress } from './explore/types.js';
 import { directiveSettings } from './scenario/directives.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from './kernel/variants.js';
-import { SmpError } from './scenario/errors.js';
+import { SmpError, type Span } from './scenario/errors.js';
 import { isVariantPath, loadVariantModule, runWithVariant } from './kernel/variant-module.js';
 import * as api from './kernel/index.js';
 import { MODELS } from './machine/machine.js';
+import { GRAPH_MODELS, type GraphModelName } from './graph/mapping.js';
+import { exploreGraphs } from './graph/explore.js';
+import { checkGraphSupport } from './graph/support.js';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
+/** Every machine a check can run on: the machine engine's (sc, x86) and the graph engine's (sc, x86, arm64, lkmm). */
+export type CheckModel = GraphModelName;
+/** The machines only the graph engine runs. */
+export const WEAK_MODELS = ['arm64', 'lkmm'] as const;
+export const CHECK_MODELS: readonly CheckModel[] = GRAPH_MODELS;
+export type Engine = 'machine' | 'graph';
+export const ENGINES: readonly Engine[] = ['machine', 'graph'];
+const isMachineModel = (m: CheckModel): m is ModelName => (MODELS as readonly string[]).includes(m);
+
 export interface CheckOptions {
-  model?: ModelName;
+  model?: CheckModel;
+  /** The engine: 'machine' (interleavings on the modelled machine, sc and x86 only) or 'graph' (execution graphs and a consistency predicate); by default the machine's for sc and x86, the graph engine for arm64 and lkmm. */
+  engine?: Engine;
   /** Kernel variant (default v6.18); only scenarios that call into the kernel depend on it. */
   variant?: string;
   reduction?: boolean;
@@ -34,7 +48,8 @@ export type Verdict = 'ok' | 'violation' | 'liveness' | 'incomplete';
 export interface CheckResult {
   scenario: Scenario;
   program: LitmusProgram;
-  model: ModelName;
+  model: CheckModel;
+  engine: Engine;
   variant: Variant;
   bounds: Bounds;
   result: ExploreResult;
@@ -53,7 +68,7 @@ export interface CheckResult {
   ms: number;
 }
 
-export function expectationFor(sc: Scenario, model: ModelName, variant = DEFAULT_KERNEL): Expected | null {
+export function expectationFor(sc: Scenario, model: CheckModel, variant = DEFAULT_KERNEL): Expected | null {
   return expectationLine(sc, model, variant)?.result ?? null;
 }
 
@@ -63,12 +78,12 @@ export function expectationFor(sc: Scenario, model: ModelName, variant = DEFAULT
  * module, resolved relative to the scenario file's folder: `variant` is then the
  * module's absolute path (what Variant.file holds), `label` the path as written.
  */
-export function parseExpectationKey(key: string, scenarioFile = ''): { machine: ModelName | null; variant: string | null; label: string | null } | string {
+export function parseExpectationKey(key: string, scenarioFile = ''): { machine: CheckModel | null; variant: string | null; label: string | null } | string {
   const parts = key.split(',').map((x) => x.trim()).filter((x) => x !== '');
-  const machines = parts.filter((x) => (MODELS as readonly string[]).includes(x));
-  const others = parts.filter((x) => !(MODELS as readonly string[]).includes(x));
+  const machines = parts.filter((x) => (CHECK_MODELS as readonly string[]).includes(x));
+  const others = parts.filter((x) => !(CHECK_MODELS as readonly string[]).includes(x));
   if (machines.length > 1 || others.length > 1) return `expectation key '${key}' names more than one machine or variant`;
-  const machine = (machines[0] as ModelName | undefined) ?? null;
+  const machine = (machines[0] as CheckModel | undefined) ?? null;
   const v = others[0];
   if (v === undefined) return { machine, variant: null, label: null };
   if (isVariantPath(v)) {
@@ -91,7 +106,7 @@ export function variantId(v: Variant): string {
  * `Result[variant]`, else (on the default kernel) `Result[machine]`, else the plain
  * `Result:` line.
  */
-export function expectationLine(sc: Scenario, model: ModelName, variant = DEFAULT_KERNEL): { result: Expected; exact: boolean; key: string; datarace: boolean } | null {
+export function expectationLine(sc: Scenario, model: CheckModel, variant = DEFAULT_KERNEL): { result: Expected; exact: boolean; key: string; datarace: boolean } | null {
   let best: { result: Expected; exact: boolean; key: string; datarace: boolean; rank: number } | null = null;
   for (const e of sc.expectations) {
     const k = parseExpectationKey(e.key, sc.file);
@@ -141,11 +156,28 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
   const model = opts.model ?? settings.model ?? 'x86';
   const bounds: Bounds = { ...DEFAULT_BOUNDS, ...settings.bounds, ...stripUndefined(opts.bounds ?? {}) };
   const variant = resolveVariant(opts.variant ?? DEFAULT_KERNEL);
-  const program = new LitmusProgram(sc, model, variant);
+  const engine: Engine = opts.engine ?? (isMachineModel(model) ? 'machine' : 'graph');
   const prop = compileProp(sc);
-  const t0 = clock();
-  const result = runWithVariant(variant, () => explore(program, prop, { reduction: opts.reduction ?? true, bounds, onProgress: opts.onProgress, progressEvery: opts.progressEvery, witnessesMax: opts.witnessesMax }));
-  const ms = clock() - t0;
+  let program: LitmusProgram;
+  let result: ExploreResult;
+  let ms: number;
+  if (engine === 'graph') {
+    if (opts.reduction === false) throw new SmpError('SMP200', '--no-reduction chooses a search of the machine engine: the graph engine has one search');
+    checkGraphSupport(sc, model);
+    // The front end's program gives the names and values of the final states; the graph engine runs the threads itself.
+    program = new LitmusProgram(sc, 'sc', variant);
+    const t0 = clock();
+    result = exploreGraphs(sc, model, prop, { bounds });
+    ms = clock() - t0;
+  } else {
+    if (!isMachineModel(model)) throw new SmpError('SMP200', `the machine engine runs sc and x86: ${model} runs on the graph engine (--engine graph)`);
+    const rcu = findRcu(sc);
+    if (rcu) throw new SmpError('SMP103', `${rcu.fn}() is RCU, which is modelled by the Linux-kernel memory model only: use --model lkmm`, rcu.span, sc.file);
+    program = new LitmusProgram(sc, model, variant);
+    const t0 = clock();
+    result = runWithVariant(variant, () => explore(program, prop, { reduction: opts.reduction ?? true, bounds, onProgress: opts.onProgress, progressEvery: opts.progressEvery, witnessesMax: opts.witnessesMax }));
+    ms = clock() - t0;
+  }
   const obs = result.complete ? observation(result.positive, result.negative) : null;
   const line = expectationLine(sc, model, variantId(variant));
   const expected = line?.result ?? null;
@@ -175,7 +207,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
   else if (line !== null && obs !== null && !expectationHolds(line, obs)) verdict = line.datarace ? 'ok' : 'violation';
   else verdict = 'ok';
   return {
-    scenario: sc, program, model, variant, bounds, result, observation: obs,
+    scenario: sc, program, model, engine, variant, bounds, result, observation: obs,
     validated: result.complete ? validated(sc.condition.quantifier, result.positive, result.negative) : null,
     expected, expectedExact: line?.exact ?? false, expectedKey: line?.key ?? '', expectedDatarace: line?.datarace ?? false, verdict, ms,
   };
@@ -191,6 +223,23 @@ export function observedLabel(r: CheckResult): Expected | 'Unknown' {
 
 export function checkSource(source: string, file: string, opts: CheckOptions = {}, clock?: () => number): CheckResult {
   return checkScenario(parseScenario(source, file), opts, clock);
+}
+
+/** The first RCU primitive of a litmus thread (rcu_read_lock(), rcu_read_unlock(), synchronize_rcu()). */
+function findRcu(sc: Scenario): { fn: string; span: Span } | null {
+  const walk = (stmts: readonly Stmt[]): { fn: string; span: Span } | null => {
+    for (const s of stmts) {
+      if (s.k === 'fence' && RCU_FENCES.includes(s.fence)) return s;
+      const inner = s.k === 'if' ? walk(s.then) ?? walk(s.else) : s.k === 'rseq' ? walk(s.body) ?? walk(s.abort) : null;
+      if (inner) return inner;
+    }
+    return null;
+  };
+  for (const t of [...sc.threads, ...sc.handlers]) {
+    const found = walk(t.body);
+    if (found) return found;
+  }
+  return null;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

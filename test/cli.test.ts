@@ -70,7 +70,7 @@ test('exit 1 on bad input, exit 1 on a bad option, most severe code wins', () =>
   assert.match(r.err, /bad\.litmus:3:32 error\[SMP100\] expected ';' after a statement, found '}'/);
   assert.ok(!r.err.includes('    at '), 'no stack trace');
   assert.equal(cli([lit('litmus/SB.litmus'), '--steps-max', 'lots']).code, 1);
-  assert.equal(cli([lit('litmus/SB.litmus'), '--model', 'arm64']).code, 1);
+  assert.equal(cli([lit('litmus/SB.litmus'), '--model', 'power']).code, 1);
   const wrong = write('SB-wrong2.litmus', SB.replace('Result[x86]: Sometimes', 'Result[x86]: Never'));
   assert.equal(cli([wrong, bad, '--no-time']).code, 1);
   assert.equal(cli([lit('litmus/SB.litmus'), wrong, '--no-time']).code, 2);
@@ -224,18 +224,22 @@ test('suite: exit 0 when all hold, 2 when one is contradicted, 1 without expecta
   assert.equal(bad.code, 2);
   // JSON Lines: one object per check (its row and the check's own object), then the summary.
   const lines = bad.out.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
-  assert.equal(lines.length, 5);
-  const checks = lines.slice(0, 4);
-  assert.deepEqual(checks.map((c) => `${c.test}/${c.model}/${c.status}`), ['SB/sc/confirmed', 'SB/x86/confirmed', 'SB/sc/contradicted', 'SB/x86/confirmed']);
+  assert.equal(lines.length, 9);
+  const checks = lines.slice(0, 8);
+  assert.deepEqual(checks.map((c) => `${c.test}/${c.model}/${c.status}`), [
+    'SB/sc/confirmed', 'SB/x86/confirmed', 'SB/arm64/confirmed', 'SB/lkmm/confirmed',
+    'SB/sc/contradicted', 'SB/x86/confirmed', 'SB/arm64/confirmed', 'SB/lkmm/confirmed',
+  ]);
   for (const c of checks) {
     assert.equal(c.check.test, 'SB');
     assert.equal(c.check.model, c.model);
     assert.equal(c.check.verdict, c.status === 'contradicted' ? 'violation' : 'ok');
   }
-  const j = lines[4] as { summary: { contradicted: number; confirmed: number; checks: number }; files: number };
+  const j = lines[8] as { summary: { contradicted: number; confirmed: number; checks: number }; files: number };
   assert.equal(j.summary.contradicted, 1);
-  assert.equal(j.summary.confirmed, 3);
-  assert.equal(j.summary.checks, 4);
+  // SB states four lines (sc, x86, arm64, lkmm) in each of a.litmus and b.litmus: one contradicted, seven confirmed.
+  assert.equal(j.summary.confirmed, 7);
+  assert.equal(j.summary.checks, 8);
   assert.equal(j.files, 2);
   const none = mkdtempSync(join(tmpdir(), 'smpcheck-suite-'));
   tmpDirs.push(none);

@@ -85,6 +85,7 @@ const MISTAKES: Record<ErrorCode, () => string[]> = {
   SMP109: () => [file('e109.litmus', L('C T', '{}', 'irq h(int *x) { }', 'P0(int *x) { int r0; raise_irq(r0, h); }', 'exists (x=1)'))],
   SMP110: () => [file('e110.litmus', L('C T', '{ x=4294967296; }', 'P0(int *x) { }', 'exists (x=1)'))],
   SMP111: () => [file('e111.litmus', L('C T', '{}', ...Array.from({ length: 9 }, (_, i) => `P${i}(int *x) { }`), 'exists (x=1)'))],
+  SMP112: () => [lit('membarrier/membarrier-A.litmus'), '--model', 'arm64'],
   SMP200: () => [SB, '--steps-max', 'lots'],
   SMP201: () => ['replay', file('e201.json', '{"format":"other"}')],
   SMP202: () => ['replay', file('e202.json', JSON.stringify({ ...trace, choices: [29, ...trace.choices] }))],
@@ -128,7 +129,7 @@ test('file-system errors are coded: --trace to a missing directory or a director
   writeFileSync(join(loop, 'SB.litmus'), read(SB));
   const suite = cli(['suite', loop, '--no-time']);
   assert.equal(suite.code, 0, suite.err);
-  assert.match(suite.out, /suite: 2 checks in 1 files/);
+  assert.match(suite.out, /suite: 4 checks in 1 files/); // SB states sc, x86, arm64 and lkmm
 });
 
 test('a variant module whose replacement throws, or is not a generator, is the user\'s error', () => {
@@ -164,7 +165,7 @@ test('every option given a bad value exits 1, never 70', () => {
     for (const v of ['0', '-1', 'lots', '1e3', '1.5', '99999999999', '']) cases.push([SB, opt, v]);
   }
   for (const v of ['0', '1KiB', 'big', '1TB', '-1MiB']) cases.push([SB, '--memory-max', v]);
-  cases.push([SB, '--model', 'arm64'], [SB, '--model'], [m, '--variant', 'no-such-variant'], [m, '--variant', join(dir, 'missing.ts')],
+  cases.push([SB, '--model', 'power'], [SB, '--model'], [SB, '--engine', 'fast'], [SB, '--model', 'arm64', '--show-trace'], [SB, '--engine', 'graph', '--no-reduction'], [m, '--variant', 'no-such-variant'], [m, '--variant', join(dir, 'missing.ts')],
     [m, '--variant', dir + '/'], [SB, '--bogus'], ['suite', lit('litmus'), '--model', 'all'], ['suite'], ['replay'],
     ['replay', traceFile, '--variant', throwing], ['replay', traceFile, '--scenario', dir], ['check'], ['variants', 'extra'],
     ['host', 'run'], ['host', 'run', file('s.script', 'frobnicate\n'), '--model-only'],

@@ -34,12 +34,16 @@ export function formatText(r: CheckResult, o: FormatOptions): string {
     const v = r.variant;
     lines.push(`Kernel ${v.name}${v.name === v.base ? '' : `: ${v.description} (based on ${v.base}${v.file ? `, from ${v.file}` : ''})`}`);
   }
-  const search = res.reduction ? 'dpor' : 'explicit-state, no reduction';
-  let stats = `Executions ${res.executions} (${search}), graphs ${res.graphs}, steps ${res.steps}`;
-  if (res.reduction) stats += `, sleep-set-blocked ${res.sleepBlocked}`;
+  const search = res.engine === 'graph' ? 'graph engine: candidate graphs' : res.reduction ? 'dpor' : 'explicit-state, no reduction';
+  let stats = `Executions ${res.executions} (${search}), graphs ${res.graphs}, ${res.engine === 'graph' ? 'events' : 'steps'} ${res.steps}`;
+  if (res.engine === 'graph') {
+    // one search: nothing more to say
+  } else if (res.reduction) stats += `, sleep-set-blocked ${res.sleepBlocked}`;
   else stats += `, states ${res.states}, interleavings ${res.interleavings ?? 'unknown'}`;
   lines.push(stats);
-  lines.push(`Bounds steps_max=${r.bounds.stepsMax} executions_max=${r.bounds.executionsMax} memory_max=${formatBytes(r.bounds.memoryMax)}: ${res.complete ? 'search complete' : `INCOMPLETE: ${res.incompleteReason}`}`);
+  // The graph engine runs each thread path to its end (programs have no loops): steps_max does not apply.
+  const steps = res.engine === 'graph' ? '' : `steps_max=${r.bounds.stepsMax} `;
+  lines.push(`Bounds ${steps}executions_max=${r.bounds.executionsMax} memory_max=${formatBytes(r.bounds.memoryMax)}: ${res.complete ? 'search complete' : `INCOMPLETE: ${res.incompleteReason}`}`);
   if (res.deadlocks > 0) lines.push(`Deadlocks ${res.deadlocks}: some CPU waits forever (liveness)`);
   for (const a of res.assertions) lines.push(`Assertion failed in ${a.runs} run${a.runs === 1 ? '' : 's'}: ${a.name}`);
   if (r.expected !== null) {
@@ -75,6 +79,7 @@ export function toJson(r: CheckResult, o: FormatOptions): CheckJson {
     test: r.scenario.name,
     file: r.scenario.file,
     model: r.model,
+    engine: r.engine,
     kernel: r.program.kernelLayout ? r.variant.name : null,
     reduction: res.reduction,
     condition: conditionLine(r.scenario),

@@ -8,7 +8,8 @@ import { ERROR_CODES } from '../scenario/errors.js';
 import { HostBenchRowJsonSchema, HostConformJsonSchema, HostRunJsonSchema, HostTlbBenchJsonSchema, HostTlbIpisJsonSchema } from './host-json-shapes.js';
 
 const int = z.number().int();
-const machine = z.enum(['sc', 'x86']);
+const machine = z.enum(['sc', 'x86', 'arm64', 'lkmm']);
+const engine = z.enum(['machine', 'graph']);
 const expected = z.enum(['Never', 'Sometimes', 'Always', 'Assertion', 'Deadlock', 'DEADLOCK', 'Maybe']);
 const observation = z.enum(['Never', 'Sometimes', 'Always']);
 
@@ -17,6 +18,7 @@ export const CheckJsonSchema = z.object({
   test: z.string(),
   file: z.string(),
   model: machine,
+  engine,
   kernel: z.string().nullable(),
   reduction: z.boolean(),
   condition: z.string(),

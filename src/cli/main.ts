@@ -8,10 +8,10 @@ import { formatBytes, MEMORY_MAX_DEFAULT, parseBytes } from '../explore/memory.j
 import { relative } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { Command, CommanderError, Option } from 'commander';
-import { checkScenario, observedLabel, parseExpectationKey, type CheckOptions, type CheckResult } from '../check.js';
+import { CHECK_MODELS, checkScenario, ENGINES, observedLabel, parseExpectationKey, type CheckModel, type CheckOptions, type CheckResult, type Engine } from '../check.js';
 import { DEFAULT_KERNEL, variants } from '../kernel/variants.js';
 import { kernelFunctionNames } from '../kernel/index.js';
-import { MODELS, type ModelName } from '../machine/machine.js';
+import { MODELS } from '../machine/machine.js';
 import { parseScenario } from '../scenario/parser.js';
 import { directiveSettings, validateDirectives } from '../scenario/directives.js';
 import { collectLitmusFiles } from '../scenario/files.js';
@@ -54,6 +54,7 @@ const defaultIo = (): Io => ({
 
 interface CommonOpts {
   json?: boolean;
+  engine?: Engine;
   variant?: string;
   time: boolean;
   reduction: boolean;
@@ -118,10 +119,11 @@ function writeUserFile(file: string, text: string, what: string): void {
   }
 }
 
-function modelsFor(opt: string | undefined): (ModelName | undefined)[] {
+/** `all` is the machine engine's machines, sc and x86 (arm64 and lkmm refuse kernel scenarios: name them one by one). */
+function modelsFor(opt: string | undefined): (CheckModel | undefined)[] {
   if (opt === undefined) return [undefined];
   if (opt === 'all') return [...MODELS];
-  return [opt as ModelName];
+  return [opt as CheckModel];
 }
 
 /** The source an error's caret points into is the one the parser read (never the disk again). */
@@ -138,9 +140,10 @@ function reportError(io: Io, e: unknown, json: boolean | undefined, source?: str
   return 'internal_error';
 }
 
-function checkOpts(o: CommonOpts, model: ModelName | undefined, onProgress?: (p: Progress) => void): CheckOptions {
+function checkOpts(o: CommonOpts, model: CheckModel | undefined, onProgress?: (p: Progress) => void): CheckOptions {
   return {
     model,
+    engine: o.engine,
     variant: o.variant,
     reduction: o.reduction,
     bounds: { stepsMax: o.stepsMax, executionsMax: o.executionsMax, memoryMax: o.memoryMax },
@@ -152,12 +155,14 @@ function checkOpts(o: CommonOpts, model: ModelName | undefined, onProgress?: (p:
 /** The command that reproduces a check, with the options that shaped it. */
 function reproduce(file: string, model: string, o: CommonOpts): string {
   let cmd = `smpcheck check ${file} --model ${model}`;
+  if (o.engine !== undefined) cmd += ` --engine ${o.engine}`;
   if (o.variant !== undefined && o.variant !== DEFAULT_KERNEL) cmd += ` --variant ${o.variant}`;
   if (!o.reduction) cmd += ' --no-reduction';
   if (o.stepsMax !== undefined) cmd += ` --steps-max ${o.stepsMax}`;
   if (o.executionsMax !== undefined) cmd += ` --executions-max ${o.executionsMax}`;
   if (o.memoryMax !== undefined) cmd += ` --memory-max ${formatBytes(o.memoryMax)}`;
-  return `${cmd} --show-trace`;
+  // The graph engine has no traces yet: its command reproduces the check alone.
+  return o.engine === 'graph' || model === 'arm64' || model === 'lkmm' ? cmd : `${cmd} --show-trace`;
 }
 
 function verdictExit(r: CheckResult): ExitName {
@@ -182,6 +187,9 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
     throw new SmpError('SMP200', `${written} writes one execution: give one file and one --model`);
   }
   if (o.graph) graphFormat(o.graph);
+  if ((o.trace || o.showTrace || o.graph || o.itf) && (o.engine === 'graph' || models.some((m) => m === 'arm64' || m === 'lkmm'))) {
+    throw new SmpError('SMP200', '--trace, --show-trace, --graph and --itf replay a run of the machine engine: the graph engine (arm64, lkmm, --engine graph) has no traces yet');
+  }
   let first = true;
   const progress = new ProgressReporter(io, progressMode(io, o));
   for (const file of files) {
@@ -245,7 +253,7 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
 
 /** One line of the suite's plan: a check to run, or a row already decided (a file that does not load, a bad key). */
 type SuitePlan =
-  | { k: 'check'; rel: string; sc: Scenario; expected: string; datarace: boolean; key: { machine: ModelName | null; variant: string | null; label: string | null }; model: ModelName | undefined; variant: string; label: string }
+  | { k: 'check'; rel: string; sc: Scenario; expected: string; datarace: boolean; key: { machine: CheckModel | null; variant: string | null; label: string | null }; model: CheckModel | undefined; variant: string; label: string }
   | { k: 'row'; row: SuiteRow; error?: unknown; source?: string };
 
 function suitePlan(files: string[], o: { model?: string }): SuitePlan[] {
@@ -271,7 +279,7 @@ function suitePlan(files: string[], o: { model?: string }): SuitePlan[] {
         continue;
       }
       if (key.machine !== null && o.model !== undefined && o.model !== key.machine) continue;
-      const model = key.machine ?? (o.model as ModelName | undefined);
+      const model = key.machine ?? (o.model as CheckModel | undefined);
       const variant = key.variant ?? DEFAULT_KERNEL;
       const machine = model ?? directiveSettings(sc).model ?? 'x86';
       plan.push({
@@ -424,7 +432,7 @@ function runSuiteParallel(files: string[], plan: SuitePlan[], o: CommonOpts & { 
     tasks.push({ at, file: fileOf.get(p.rel) ?? p.rel, check: n });
   });
   const signal = new Int32Array(new SharedArrayBuffer(4));
-  const opts = { json: o.json, time: o.time, reduction: o.reduction, stepsMax: o.stepsMax, executionsMax: o.executionsMax, memoryMax: o.memoryMax, model: o.model };
+  const opts = { json: o.json, time: o.time, reduction: o.reduction, engine: o.engine, stepsMax: o.stepsMax, executionsMax: o.executionsMax, memoryMax: o.memoryMax, model: o.model };
   const workers: { w: Worker; port: MessagePort; task: number }[] = [];
   const outcomes: (SuiteOutcome | undefined)[] = new Array(plan.length);
   let next = 0;
@@ -483,7 +491,7 @@ export function cmdVariants(io: Io, o: { json?: boolean; functions?: boolean }):
 export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
   const program = new Command('smpcheck');
   program
-    .description('Exhaustive model checker for Linux-kernel litmus scenarios on SC and x86-TSO machines.')
+    .description('Exhaustive model checker for Linux-kernel litmus scenarios on SC, x86-TSO, arm64 and the Linux-kernel memory model.')
     .version(VERSION, '-V, --version')
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .exitOverride()
@@ -493,6 +501,7 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
     c
       .option('--json', 'print JSON (one object per line) instead of text')
       .option('--no-reduction', 'explore every interleaving (explicit-state search) instead of DPOR')
+      .addOption(new Option('--engine <engine>', 'machine (interleavings; sc and x86) or graph (execution graphs and a consistency predicate; the only one for arm64 and lkmm)').choices([...ENGINES]))
       .option('--steps-max <n>', 'bound: steps in one execution', positiveInt('--steps-max'))
       .option('--executions-max <n>', 'bound: executions explored in one search', positiveInt('--executions-max'))
       .option('--memory-max <size>', `bound: memory one search keeps, as counted by the engine (default ${formatBytes(MEMORY_MAX_DEFAULT)})`, byteSize('--memory-max'))
@@ -506,7 +515,7 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
       .command('check', { isDefault: true })
       .description('check litmus scenarios and print herd-style results (the default command)')
       .argument('<files...>', 'litmus files')
-      .addOption(new Option('--model <machine>', 'machine to run on (default: the file\'s model directive, else x86)').choices([...MODELS, 'all']))
+      .addOption(new Option('--model <machine>', 'machine to run on (default: the file\'s model directive, else x86)').choices([...CHECK_MODELS, 'all']))
       .option('--variant <name>', `kernel variant for scenarios that call into the kernel (default ${DEFAULT_KERNEL}; see smpcheck variants)`)
       .option('--trace <file>', 'write a witness execution (JSON trace) to FILE')
       .option('--show-trace', 'print the witness execution, one line per step and one column per CPU (with --json: embedded as "trace")')
@@ -522,7 +531,7 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
       .command('suite')
       .description('check every .litmus file under DIRs against the Result lines of its header and print a table')
       .argument('<dirs...>', 'directories or files')
-      .addOption(new Option('--model <machine>', 'only check expectations for this machine').choices([...MODELS]))
+      .addOption(new Option('--model <machine>', 'only check expectations for this machine').choices([...CHECK_MODELS]))
       .option('-j, --jobs <n>', 'run this many checks at once, each in a worker thread (default 1); the output is the same', positiveInt('--jobs')),
   ).action((dirs: string[], opts) => setExit(cmdSuite(io, dirs, opts)));
 

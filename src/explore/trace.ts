@@ -49,6 +49,7 @@ function pickFirst(r: CheckResult): { kind: TraceKind; choices: number[] } | nul
 }
 
 export function buildTrace(r: CheckResult, kind: TraceKind, choices: number[], more: readonly { kind: TraceKind; choices: number[] }[] = []): Trace {
+  if (r.engine !== 'machine') throw new Error('internal: a trace of the graph engine was asked for');
   const usesKernel = Boolean(r.program.kernelLayout);
   const { values: _values, ...run } = runOfChoices(r.program, choices);
   const witnesses: TraceWitness[] = more.map((w) => {
@@ -60,7 +61,7 @@ export function buildTrace(r: CheckResult, kind: TraceKind, choices: number[], m
     version: TRACE_VERSION,
     tool: `smpcheck ${VERSION}`,
     scenario: { name: r.scenario.name, file: r.scenario.file, source: r.scenario.source, sha256: sha256(r.scenario.source) },
-    machine: r.model,
+    machine: r.program.model,
     kernel: usesKernel ? r.variant.base : null,
     variant: usesKernel ? r.variant.name : null,
     variant_module: usesKernel && r.variant.file && r.variant.sha256 ? { file: r.variant.file, sha256: r.variant.sha256 } : null,

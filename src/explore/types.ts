@@ -51,6 +51,8 @@ export interface Outcome {
 
 export interface ExploreResult {
   reduction: boolean;
+  /** Which engine searched: the machine's (interleavings, the default) or the graph engine (src/graph/). */
+  engine?: 'machine' | 'graph';
   outcomes: Outcome[]; // sorted by values
   /** Distinct execution graphs (reads-from, coherence order, interrupt positions) that reached a final state. */
   graphs: number;

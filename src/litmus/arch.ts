@@ -15,11 +15,14 @@ export function fenceOp(model: ModelName, f: Fence): 'mb' | 'nop' {
   const table = {
     x86: {
       mb: 'mb', rmb: 'nop', wmb: 'nop', barrier: 'nop', mb__before_atomic: 'nop', mb__after_atomic: 'nop',
+      // RCU in a litmus thread is refused on the machines (checkScenario(): SMP103) before anything runs.
+      rcu_read_lock: 'nop', rcu_read_unlock: 'nop', synchronize_rcu: 'nop',
     },
     // Under sequential consistency every barrier is a no-op; smp_mb is kept as a
     // fence step so traces read the same on both machines.
     sc: {
       mb: 'mb', rmb: 'nop', wmb: 'nop', barrier: 'nop', mb__before_atomic: 'nop', mb__after_atomic: 'nop',
+      rcu_read_lock: 'nop', rcu_read_unlock: 'nop', synchronize_rcu: 'nop',
     },
   } as const satisfies Record<ModelName, Record<Fence, 'mb' | 'nop'>>;
   return table[model][f];

@@ -683,7 +683,7 @@ function pureEval(e: Expr, ctx: ThreadCtx, val: number): number {
   return r.value;
 }
 
-function rmwFn(op: string, args: number[], span: Span, file: string): (old: number) => number | undefined {
+export function rmwFn(op: string, args: number[], span: Span, file: string): (old: number) => number | undefined {
   switch (op) {
     case 'xchg':
       return () => args[0]!;
@@ -712,7 +712,7 @@ function noPtr(v: number, span: Span, file: string): void {
   if (isAddr(v)) throw new SmpError('SMP302', 'arithmetic on a pointer value is not supported', span, file);
 }
 
-function binop(op: string, a: number, b: number, span: Span, file: string): number {
+export function binop(op: string, a: number, b: number, span: Span, file: string): number {
   if (op === '==') return a === b ? 1 : 0;
   if (op === '!=') return a !== b ? 1 : 0;
   noPtr(a, span, file);

@@ -39,7 +39,10 @@ export type Expr =
 
 export type RmwOp = 'xchg' | 'cmpxchg' | 'add' | 'sub' | 'and' | 'or' | 'xor' | 'add_unless';
 
-export type Fence = 'mb' | 'rmb' | 'wmb' | 'barrier' | 'mb__before_atomic' | 'mb__after_atomic';
+export type Fence = 'mb' | 'rmb' | 'wmb' | 'barrier' | 'mb__before_atomic' | 'mb__after_atomic'
+  // RCU, modelled by the Linux-kernel memory model only (--model lkmm).
+  | 'rcu_read_lock' | 'rcu_read_unlock' | 'synchronize_rcu';
+export const RCU_FENCES: readonly Fence[] = ['rcu_read_lock', 'rcu_read_unlock', 'synchronize_rcu'];
 
 export type Stmt =
   | { k: 'assign'; reg: number; e: Expr; span: Span }

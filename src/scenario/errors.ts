@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   SMP109: 'type error',
   SMP110: 'bad value',
   SMP111: 'limit exceeded',
+  SMP112: 'construct not modelled on this machine or engine yet',
   SMP200: 'bad command-line argument',
   SMP201: 'malformed trace file',
   SMP202: 'trace does not replay on this scenario',

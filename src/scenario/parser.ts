@@ -1076,6 +1076,7 @@ class Parser {
 const FENCES: Record<string, Fence> = {
   smp_mb: 'mb', smp_rmb: 'rmb', smp_wmb: 'wmb', barrier: 'barrier',
   smp_mb__before_atomic: 'mb__before_atomic', smp_mb__after_atomic: 'mb__after_atomic',
+  rcu_read_lock: 'rcu_read_lock', rcu_read_unlock: 'rcu_read_unlock', synchronize_rcu: 'synchronize_rcu', synchronize_rcu_expedited: 'synchronize_rcu',
 };
 
 const LOADS: Record<string, { star: boolean; order: Order }> = {
@@ -1083,6 +1084,7 @@ const LOADS: Record<string, { star: boolean; order: Order }> = {
   smp_load_acquire: { star: false, order: 'acquire' },
   atomic_read: { star: false, order: 'once' },
   atomic_read_acquire: { star: false, order: 'acquire' },
+  rcu_dereference: { star: true, order: 'once' }, // linux-kernel.def: a READ_ONCE(); arm64 and x86: a plain load
 };
 
 const STORES: Record<string, { star: boolean; order: Order }> = {
@@ -1090,6 +1092,7 @@ const STORES: Record<string, { star: boolean; order: Order }> = {
   smp_store_release: { star: false, order: 'release' },
   atomic_set: { star: false, order: 'once' },
   atomic_set_release: { star: false, order: 'release' },
+  rcu_assign_pointer: { star: true, order: 'release' }, // linux-kernel.def: a release store, as smp_store_release()
   write_code: { star: false, order: 'once' }, // a store of new code (a version number) to a code location
   rseq_commit: { star: false, order: 'once' }, // the commit store that ends an rseq critical section
 };

@@ -1,0 +1,102 @@
+// `npm run bench:weak`: the classic library (scenarios/litmus) on arm64 and on
+// LKMM with the graph engine, in one process: candidate graphs explored,
+// consistent graphs, their ratio, and time (median of five runs after a warm-up).
+// Given herd7 (--herd PATH, and --lkmm DIR holding tools/memory-model's files),
+// it times herd7 on the same tests side by side (one process per test, as herd7
+// runs); without it, it says so and skips the comparison.
+//   node dist/bench/weak.js [--herd HERD7 --lkmm DIR] [--json] [--write-readme]
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkScenario } from '../src/check.js';
+import { parseScenario } from '../src/scenario/parser.js';
+import { collectLitmusFiles } from '../src/scenario/files.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const args = process.argv.slice(2);
+const opt = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const herd = opt('--herd');
+const lkmm = opt('--lkmm');
+const json = args.includes('--json');
+const writeReadme = args.includes('--write-readme');
+const MODELS = ['arm64', 'lkmm'] as const;
+
+interface Row { test: string; model: string; observation: string | null; executions: number; graphs: number; ms: number; herdMs: number | null }
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const files = collectLitmusFiles([join(ROOT, 'scenarios', 'litmus')]);
+const herdData = Object.fromEntries(MODELS.map((m) => [m, JSON.parse(readFileSync(join(ROOT, 'test', 'data', 'herd', `${m}.json`), 'utf8')) as { tests: Record<string, { aarch64?: string }> }]));
+const scratch = mkdtempSync(join(tmpdir(), 'smpcheck-bench-weak-'));
+const rows: Row[] = [];
+try {
+  for (const f of files) {
+    const sc = parseScenario(readFileSync(f, 'utf8'), f);
+    for (const model of MODELS) {
+      checkScenario(sc, { model });
+      const times: number[] = [];
+      let r = checkScenario(sc, { model }, () => performance.now());
+      for (let i = 0; i < 5; i++) {
+        r = checkScenario(sc, { model }, () => performance.now());
+        times.push(r.ms);
+      }
+      let herdMs: number | null = null;
+      if (herd && lkmm) {
+        // herd7 on the same test: the stored AArch64 translation for arm64, the C file for LKMM.
+        const name = relative(join(ROOT, 'scenarios', 'litmus'), f);
+        const test = model === 'arm64' ? join(scratch, name) : f;
+        if (model === 'arm64') writeFileSync(test, herdData.arm64!.tests[name]!.aarch64!);
+        const herdArgs = model === 'arm64' ? ['-model', 'aarch64.cat', test] : ['-conf', join(lkmm, 'linux-kernel.cfg'), test];
+        const t0 = performance.now();
+        execFileSync(herd, herdArgs, { cwd: model === 'lkmm' ? lkmm : scratch, stdio: 'ignore' });
+        herdMs = performance.now() - t0;
+      }
+      rows.push({ test: sc.name, model, observation: r.observation, executions: r.result.executions, graphs: r.result.graphs, ms: median(times), herdMs });
+    }
+  }
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+if (json) {
+  process.stdout.write(`${JSON.stringify(rows)}\n`);
+} else {
+  let text = '';
+  const print = (t: string): void => {
+    text += t;
+    process.stdout.write(t);
+  };
+  for (const model of MODELS) {
+    const rs = rows.filter((r) => r.model === model);
+    const e = rs.reduce((a, r) => a + r.executions, 0);
+    const g = rs.reduce((a, r) => a + r.graphs, 0);
+    const ms = rs.reduce((a, r) => a + r.ms, 0);
+    const slowest = rs.reduce((a, r) => (r.ms > a.ms ? r : a));
+    print(`- ${model}: ${rs.length} tests, candidate graphs / consistent graphs ${e} / ${g} = ${(e / g).toFixed(2)}, ${ms.toFixed(0)} ms in all (median of 5 runs each), slowest ${slowest.test} ${slowest.ms.toFixed(1)} ms`);
+    if (herd) {
+      const h = rs.reduce((a, r) => a + (r.herdMs ?? 0), 0);
+      print(`; herd7 ${h.toFixed(0)} ms in all (one process per test, start-up included)`);
+    }
+    print('\n');
+  }
+  if (!herd) print('- herd7 not given (--herd, --lkmm): no side-by-side comparison\n');
+  print('\n| scenario | machine | result | candidates | graphs | ms |' + (herd ? ' herd7 ms |' : '') + '\n|:--|:--|:--|--:|--:|--:|' + (herd ? '--:|' : '') + '\n');
+  for (const r of rows) {
+    print(`| ${r.test} | ${r.model} | ${r.observation ?? 'INCOMPLETE'} | ${r.executions} | ${r.graphs} | ${r.ms.toFixed(2)} |${herd ? ` ${r.herdMs!.toFixed(0)} |` : ''}\n`);
+  }
+  if (writeReadme) {
+    const readme = join(ROOT, 'README.md');
+    const src = readFileSync(readme, 'utf8');
+    const begin = '<!-- bench-weak:begin -->';
+    const end = '<!-- bench-weak:end -->';
+    const i = src.indexOf(begin);
+    const j = src.indexOf(end);
+    if (i < 0 || j < i) throw new Error('README.md has no bench-weak markers');
+    writeFileSync(readme, `${src.slice(0, i + begin.length)}\n${text}${src.slice(j)}`);
+  }
+}

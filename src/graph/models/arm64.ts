@@ -1,0 +1,81 @@
+// The Armv8-A AArch64 memory model as a consistency predicate, for explicit
+// memory accesses (LDR/STR, LDAR/STLR, LSE atomics) and DMB barriers: the part
+// of herd's aarch64.cat (herdtools7 7.57, libdir/aarch64.cat with
+// aarch64hwreqs.cat and aarch64deps.cat) that such programs reach. Instruction
+// fetch, cache maintenance, TLB maintenance, tags, exclusives (LDXR/STXR),
+// ISB and DSB are not modelled: the kernel mapping of the scenario language
+// (src/graph/arm64-map.ts) never produces them, and programs that would need
+// them are refused before they get here.
+//
+// Where each part comes from (names as in the .cat files):
+//   aarch64deps.cat   lws, lrs; data/addr/ctrl through registers and through
+//                     memory (dtrm: a register dependency continued by a store
+//                     and a later load of the same location, lrs)
+//   aarch64hwreqs.cat dob, aob, bob, lob (pob is empty: no pick dependencies,
+//                     as no CSEL is generated)
+//   aarch64.cat       ca, Exp-haz-ob, Exp-obs, ob; the external axiom; the
+//                     internal axioms coRW1, coWW, coWR; atomic
+
+import type { Relations } from '../graph.js';
+import { Rel } from '../relation.js';
+
+/** The arm64 dependency relations: register dependencies, continued through memory. */
+function armDeps(x: Relations): { addr: Rel; data: Rel; ctrl: Rel; lrs: Rel; lws: Rel } {
+  // lws: a later access to the same location that writes.
+  const lws = x.poLoc.restrict(x.M, x.W);
+  // lrs: a later read of the same location with no write to it in between.
+  const between = x.poLoc.seq(x.W.id()).seq(x.poLoc);
+  const lrs = x.poLoc.minus(between).restrict(x.W, x.R);
+  // dtrm*: a read's value reaches a store's data register, then a po-later load of
+  // that location with no intervening store (through memory), any number of times.
+  const chain = x.data.seq(lrs).star();
+  return { addr: chain.seq(x.addr), data: chain.seq(x.data), ctrl: chain.seq(x.ctrl), lrs, lws };
+}
+
+export function arm64Consistent(x: Relations): boolean {
+  const { addr, data, ctrl, lrs, lws } = armDeps(x);
+  const A = x.tagged('A');
+  const L = x.tagged('L');
+  const Aid = A.id();
+  const Lid = L.id();
+  // Internal visibility requirements (aarch64.cat: coRW1-Exp, coWW-Exp, coWR-Exp).
+  const ca = x.fr.union(x.co);
+  const caInt = ca.inter(x.int);
+  const coRW1 = Rel.seqs(x.R.id(), x.poLoc.union(x.rmw), x.W.id(), x.rfi, x.R.id());
+  if (!coRW1.isIrreflexive()) return false;
+  if (!Rel.seqs(x.W.id(), x.poLoc, x.W.id(), caInt, x.W.id()).isIrreflexive()) return false;
+  if (!Rel.seqs(x.W.id(), x.poLoc, x.R.id(), caInt, x.W.id()).isIrreflexive()) return false;
+  // atomic: no write between the read and the write of an atomic.
+  if (!x.rmw.inter(x.fr.seq(x.co)).isEmpty()) return false;
+
+  // Dependency-ordered-before (no CSE: no ISB is generated).
+  const dob = addr.union(
+    data,
+    ctrl.seq(x.W.id()),
+    Rel.seqs(addr, x.po, x.W.id()),
+    addr.seq(lrs),
+    data.seq(lrs),
+  );
+  // Atomic-ordered-before.
+  const aob = x.rmw.union(Rel.seqs(x.rmw, lrs, Aid));
+  // Barrier-ordered-before.
+  const readsReturning = x.R.minus(x.tagged('NoRet'));
+  const amoAL = Rel.seqs(Aid, x.rmw, Lid).range(); // the store of an atomic with both A and L
+  const bob = x.fencerel('dmb.full').union(
+    readsReturning.id().seq(x.fencerel('dmb.ld')),
+    Rel.seqs(x.W.id(), x.fencerel('dmb.st'), x.W.id()),
+    amoAL.id().seq(x.po),
+    Rel.seqs(Lid, x.po, Aid),
+    Aid.seq(x.po),
+    x.po.seq(Lid),
+  );
+  // Locally-ordered-before, restricted to memory accesses (local-hw-reqs).
+  const lob = lws.union(dob, aob, bob).plus().restrict(x.M, x.M);
+  // Explicitly-hazard-ordered-before: two reads of a location in program order, the
+  // second overwritten externally.
+  const hazOb = Rel.seqs(x.R.id(), x.poLoc, x.R.id(), ca.inter(x.ext), x.W.id());
+  // Observed-by: external reads-from and coherence-after.
+  const obs = x.rf.union(ca).inter(x.ext).restrict(x.M, x.M);
+  const ob = lob.union(hazOb, obs).plus();
+  return ob.isIrreflexive(); // the external visibility requirement
+}

@@ -1,0 +1,90 @@
+// What the graph engine runs: user-level litmus programs (shared accesses,
+// barriers, atomics, registers and `if`). Everything else is refused with
+// SMP112, naming the construct, rather than answered by a model that leaves it
+// out: the kernel model's code paths (system calls, scheduling, interrupts,
+// TLBs) have not been written for arm64 or LKMM yet, and neither has arm64's
+// instruction fetch.
+
+import { RCU_FENCES, type Expr, type Scenario, type Stmt } from '../scenario/ast.js';
+import { SmpError, type Span } from '../scenario/errors.js';
+import type { GraphModelName } from './mapping.js';
+
+const KERNEL_DIRECTIVES = new Set(['cpu', 'kthread', 'preempt', 'config', 'mmap']);
+
+/** Throws SMP112 when the scenario uses something the graph engine does not model on this machine. */
+export function checkGraphSupport(sc: Scenario, model: GraphModelName): void {
+  const weak = model === 'arm64' || model === 'lkmm';
+  const refuse = (what: string, span?: Span): never => {
+    const why = model === 'arm64'
+      ? `${what}: arm64 kernel paths are not modelled yet (the arm64 machine runs user-level litmus programs only)`
+      : model === 'lkmm'
+        ? `${what}: the kernel model does not run on LKMM yet (lkmm runs user-level litmus programs only)`
+        : `${what}: the graph engine runs user-level litmus programs only (the default engine runs this on ${model})`;
+    throw new SmpError('SMP112', why, span ?? sc.threads[0]?.span, sc.file);
+  };
+  for (const d of sc.directives) if (KERNEL_DIRECTIVES.has(d.name)) refuse(`the '${d.name}' directive places the scenario on the kernel model`, d.span);
+  if (sc.handlers.length > 0) refuse(`interrupt handlers (irq ${sc.handlers[0]!.name}) run on the kernel model's interrupt controller`, sc.handlers[0]!.span);
+  for (const o of sc.observed) if (o.k === 'kernel') refuse(`'cpu${o.cpu}:${o.name}' asks the kernel model`, o.span);
+
+  const expr = (e: Expr): void => {
+    switch (e.k) {
+      case 'syscall': refuse(`${e.name}() is a system call into the kernel model`, e.span); break;
+      case 'exec': refuse(`${e.fn}() runs code: instruction fetch is not modelled on the graph engine yet`, e.span); break;
+      case 'await': refuse(`${e.fn}() waits: waiting loads are not modelled on the graph engine yet`, e.span); break;
+      case 'rmw':
+        if (weak && e.op === 'add_unless') {
+          refuse(`${e.fn}() is a loop around cmpxchg() in the kernel (no single instruction on arm64, not in linux-kernel.def): not modelled on ${model} yet`, e.span);
+        }
+        expr(e.addr);
+        e.args.forEach(expr);
+        break;
+      case 'load': expr(e.addr); break;
+      case 'bin': expr(e.a); expr(e.b); break;
+      case 'un': expr(e.a); break;
+      case 'cond': expr(e.c); expr(e.a); expr(e.b); break;
+      default: break;
+    }
+  };
+  const block = (stmts: readonly Stmt[]): void => {
+    for (const s of stmts) {
+      switch (s.k) {
+        case 'assign': expr(s.e); break;
+        case 'store':
+          if (s.fn === 'write_code') refuse('write_code() writes code: instruction fetch is not modelled on the graph engine yet', s.span);
+          expr(s.addr);
+          expr(s.e);
+          break;
+        case 'fence':
+          if (RCU_FENCES.includes(s.fence)) {
+            if (model !== 'lkmm') refuse(`${s.fn}() is RCU: it is modelled on --model lkmm only`, s.span);
+            if (depth > 0) refuse(`${s.fn}() inside an if: RCU read-side critical sections are modelled at a thread's top level only`, s.span);
+          }
+          break;
+        case 'eval': expr(s.e); break;
+        case 'if':
+          expr(s.c);
+          depth++;
+          block(s.then);
+          block(s.else);
+          depth--;
+          break;
+        case 'irq': refuse(`${s.fn}() masks interrupts of the kernel model's interrupt controller`, s.span); break;
+        case 'raise_irq': refuse('raise_irq() sends an interrupt through the kernel model', s.span); break;
+        case 'rseq': refuse('an rseq critical section needs the kernel model', s.span); break;
+        default: refuse(`this statement (${s.k}) runs the kernel model`, s.span);
+      }
+    }
+  };
+  let depth = 0;
+  for (const t of sc.threads) {
+    block(t.body);
+    // rcu_read_lock() and rcu_read_unlock() pair up, nested, in program order (linux-kernel.bell's rcu-rscs).
+    let open = 0;
+    for (const s of t.body) {
+      if (s.k !== 'fence') continue;
+      if (s.fence === 'rcu_read_lock') open++;
+      if (s.fence === 'rcu_read_unlock' && --open < 0) refuse(`${s.fn}() without an rcu_read_lock() before it in P${t.id}`, s.span);
+    }
+    if (open > 0) refuse(`rcu_read_lock() without its rcu_read_unlock() in P${t.id}`, t.span);
+  }
+}
