@@ -4,10 +4,10 @@
 // Prints a table per scenario and a summary against the engine's targets.
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MODELS } from '../src/machine/machine.js';
+import { writeReadmeSection } from './readme.js';
 import { collectLitmusFiles } from '../src/scenario/files.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -96,15 +96,8 @@ if (json) {
   print(`- most memory kept by one reduced search (graphs and histories, as --memory-max counts it): ${kept.keptKb} KB, ${kept.test}/${kept.model}; peak RSS of any one process: ${Math.max(...rows.map((r) => r.peakRssMb))} MB\n`);
   print(`- expectations confirmed: ${rows.filter((r) => r.expected === null || r.expected === r.observation).length}/${rows.length}\n`);
   if (writeReadme) {
-    const readme = join(ROOT, 'README.md');
-    const src = readFileSync(readme, 'utf8');
-    const begin = '<!-- bench:begin -->';
-    const end = '<!-- bench:end -->';
-    const i = src.indexOf(begin);
-    const j = src.indexOf(end);
-    if (i < 0 || j < i) throw new Error('README.md has no bench markers');
     const summary = text.slice(text.indexOf('Summary\n') + 'Summary\n'.length);
     const table = text.slice(0, text.indexOf('\nSummary\n'));
-    writeFileSync(readme, `${src.slice(0, i + begin.length)}\n${summary}\n${table}\n${src.slice(j)}`);
+    writeReadmeSection(ROOT, 'bench', `${summary}\n${table}\n`);
   }
 }

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { checkScenario } from '../src/check.js';
 import { parseScenario } from '../src/scenario/parser.js';
 import { collectLitmusFiles } from '../src/scenario/files.js';
+import { writeReadmeSection } from './readme.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const args = process.argv.slice(2);
@@ -90,13 +91,6 @@ if (json) {
     print(`| ${r.test} | ${r.model} | ${r.observation ?? 'INCOMPLETE'} | ${r.executions} | ${r.graphs} | ${r.ms.toFixed(2)} |${herd ? ` ${r.herdMs!.toFixed(0)} |` : ''}\n`);
   }
   if (writeReadme) {
-    const readme = join(ROOT, 'README.md');
-    const src = readFileSync(readme, 'utf8');
-    const begin = '<!-- bench-weak:begin -->';
-    const end = '<!-- bench-weak:end -->';
-    const i = src.indexOf(begin);
-    const j = src.indexOf(end);
-    if (i < 0 || j < i) throw new Error('README.md has no bench-weak markers');
-    writeFileSync(readme, `${src.slice(0, i + begin.length)}\n${text}${src.slice(j)}`);
+    writeReadmeSection(ROOT, 'bench-weak', text);
   }
 }

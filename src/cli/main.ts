@@ -253,7 +253,7 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
 
 /** One line of the suite's plan: a check to run, or a row already decided (a file that does not load, a bad key). */
 type SuitePlan =
-  | { k: 'check'; rel: string; sc: Scenario; expected: string; datarace: boolean; key: { machine: CheckModel | null; variant: string | null; label: string | null }; model: CheckModel | undefined; variant: string; label: string }
+  | { k: 'check'; file: string; rel: string; sc: Scenario; expected: string; datarace: boolean; key: { machine: CheckModel | null; variant: string | null; label: string | null }; model: CheckModel | undefined; variant: string; label: string }
   | { k: 'row'; row: SuiteRow; error?: unknown; source?: string };
 
 function suitePlan(files: string[], o: { model?: string }): SuitePlan[] {
@@ -283,7 +283,7 @@ function suitePlan(files: string[], o: { model?: string }): SuitePlan[] {
       const variant = key.variant ?? DEFAULT_KERNEL;
       const machine = model ?? directiveSettings(sc).model ?? 'x86';
       plan.push({
-        k: 'check', rel, sc, expected: e.result, datarace: e.datarace ?? false, key, model, variant,
+        k: 'check', file, rel, sc, expected: e.result, datarace: e.datarace ?? false, key, model, variant,
         label: variant === DEFAULT_KERNEL ? machine : `${machine},${key.label}`,
       });
     }
@@ -362,7 +362,7 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
   if (jobs > 1) {
     // Checks run in worker threads; rows are printed in the plan's order, each as soon
     // as it and every row before it are done, so the output is that of one thread.
-    const outcomes = runSuiteParallel(files, plan, o, jobs, io.now);
+    const outcomes = runSuiteParallel(plan, o, jobs);
     for (let i = 0; i < plan.length; i++) {
       const p = plan[i]!;
       if (p.k === 'row') {
@@ -420,16 +420,15 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
  * without the event loop (receiveMessageOnPort()). A task goes to whichever worker
  * is free; what each check computes does not depend on which one runs it.
  */
-function runSuiteParallel(files: string[], plan: SuitePlan[], o: CommonOpts & { model?: string }, jobs: number, now: () => number): (SuiteOutcome | undefined)[] {
+function runSuiteParallel(plan: SuitePlan[], o: CommonOpts & { model?: string }, jobs: number): (SuiteOutcome | undefined)[] {
   // Tasks by plan index: (file, index of the check among that file's checks).
   const tasks: { at: number; file: string; check: number }[] = [];
-  const fileOf = new Map<string, string>(files.map((f) => [relative(process.cwd(), f) || f, f]));
   const seen = new Map<string, number>();
   plan.forEach((p, at) => {
     if (p.k !== 'check') return;
-    const n = seen.get(p.rel) ?? 0;
-    seen.set(p.rel, n + 1);
-    tasks.push({ at, file: fileOf.get(p.rel) ?? p.rel, check: n });
+    const n = seen.get(p.file) ?? 0;
+    seen.set(p.file, n + 1);
+    tasks.push({ at, file: p.file, check: n });
   });
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const opts = { json: o.json, time: o.time, reduction: o.reduction, engine: o.engine, stepsMax: o.stepsMax, executionsMax: o.executionsMax, memoryMax: o.memoryMax, model: o.model };
@@ -468,7 +467,6 @@ function runSuiteParallel(files: string[], plan: SuitePlan[], o: CommonOpts & { 
   } finally {
     for (const slot of workers) void slot.w.terminate();
   }
-  void now;
   return outcomes;
 }
 

@@ -59,17 +59,28 @@ function resume<T>(name: string, f: () => T): T {
 }
 
 function* replaced(name: string, g: Generator<Op, unknown, number>): Generator<Op, unknown, number> {
-  let r = resume(name, () => g.next());
+  return yield* around(g, (f) => resume(name, f));
+}
+
+/**
+ * Delegates to g, running each of its resumptions through `run` (an exception thrown
+ * into the running code, an rseq abort, goes on into g too); `beforeYield` sees
+ * each op before it is passed up.
+ */
+function* around(
+  g: Generator<Op, unknown, number>, run: (f: () => IteratorResult<Op, unknown>) => IteratorResult<Op, unknown>, beforeYield?: () => void,
+): Generator<Op, unknown, number> {
+  let r = run(() => g.next());
   while (!r.done) {
+    beforeYield?.();
     let v: number;
     try {
       v = yield r.value;
     } catch (e) {
-      // An exception thrown into the running code (an rseq abort) goes on into the replacement.
-      r = resume(name, () => g.throw(e));
+      r = run(() => g.throw(e));
       continue;
     }
-    r = resume(name, () => g.next(v));
+    r = run(() => g.next(v));
   }
   return r.value;
 }
@@ -86,19 +97,9 @@ function inCall<T>(name: string, f: () => T): T {
 
 /** A kernel function's generator, tracked for traces: the innermost function notes the stack of each op it yields. */
 function* called(name: string, g: Generator<Op, unknown, number>): Generator<Op, unknown, number> {
-  let r = inCall(name, () => g.next());
-  while (!r.done) {
+  return yield* around(g, (f) => inCall(name, f), () => {
     if (kernelCalls.yielded === null) kernelCalls.yielded = [...kernelCalls.stack, name];
-    let v: number;
-    try {
-      v = yield r.value;
-    } catch (e) {
-      r = inCall(name, () => g.throw(e));
-      continue;
-    }
-    r = inCall(name, () => g.next(v));
-  }
-  return r.value;
+  });
 }
 
 /** The names of every modelled kernel function a variant may replace, sorted. */

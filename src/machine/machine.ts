@@ -446,8 +446,7 @@ export class Machine {
    * the entry's frame when the TLB has one, else a walk. `fault`: the walk found
    * the PTE not present (or a write found it read-only).
    */
-  private translate(c: number, cpu: Cpu, vpn: number, write: boolean): Translation {
-    void c;
+  private translate(cpu: Cpu, vpn: number, write: boolean): Translation {
     const w = this.walk(cpu, vpn);
     const have = cpu.tlbPte[w.slot]!;
     if (have !== 0) {
@@ -594,7 +593,7 @@ export class Machine {
     const vpn = loc >= 0 ? this.vpn(loc) : -1;
     if (vpn >= 0) {
       // A user access: the TLB entry it uses, or the walk (PTE and entry) on a miss.
-      const t = this.translate(c, cpu, vpn, op.k !== 'ld');
+      const t = this.translate(cpu, vpn, op.k !== 'ld');
       // A fault drops the entry and a dirty-bit update rewrites it: both write it. A
       // write through a clean writable entry walks again (to set the bit, or to fault).
       const rewalk = t.hit && (t.setDirty || (t.fault && pte_write(t.pte)));
@@ -798,7 +797,7 @@ export class Machine {
     const vpn = loc >= 0 ? this.vpn(loc) : -1;
     if (vpn >= 0) {
       const write = op.k !== 'ld';
-      const t = this.translate(c, cpu, vpn, write);
+      const t = this.translate(cpu, vpn, write);
       if (t.fault) {
         // The exception: the CPU's code handles it and retries the access. The fault
         // drops the page's TLB entry (Intel SDM vol. 3A, 4.10.4.1).

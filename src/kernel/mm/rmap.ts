@@ -64,15 +64,11 @@ export const try_to_unmap_flush_dirty = kfunc(function* try_to_unmap_flush_dirty
  */
 export const try_to_unmap_one = kfunc(function* try_to_unmap_one(k: Kernel, cpu: number, mm: number, vpn: number, pteLoc: number): Generator<Op, number, number> {
   yield* pte_lock(k, cpu, mm);
-  let pteval: number;
-  if (yield* should_defer_flush(k, cpu, mm)) {
-    pteval = yield* ptep_get_and_clear(k, pteLoc);
-    yield* set_tlb_ubc_flush_pending(k, cpu, mm, pteval, vpn);
-  } else {
-    // ptep_clear_flush(): clear, then flush_tlb_page() (one page, no tables freed).
-    pteval = yield* ptep_get_and_clear(k, pteLoc);
-    if (pte_present(pteval)) yield* flush_tlb_mm_range(k, cpu, mm, vpn, false);
-  }
+  const defer = yield* should_defer_flush(k, cpu, mm);
+  const pteval = yield* ptep_get_and_clear(k, pteLoc);
+  if (defer) yield* set_tlb_ubc_flush_pending(k, cpu, mm, pteval, vpn);
+  // Else ptep_clear_flush(): clear, then flush_tlb_page() (one page, no tables freed).
+  else if (pte_present(pteval)) yield* flush_tlb_mm_range(k, cpu, mm, vpn, false);
   yield* k.WRITE_ONCE(pteLoc, swp_entry_to_pte(vpn), 'set_pte_at(): the swap entry');
   yield* pte_unlock(k, cpu, mm);
   return pteval;

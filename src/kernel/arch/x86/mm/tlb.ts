@@ -344,6 +344,19 @@ export const native_flush_tlb_multi = kfunc(function* native_flush_tlb_multi(k: 
 });
 
 /**
+ * Models: get_flush_tlb_info() (v6.18): fill this CPU's flush_tlb_info, which the
+ * targets read (mm 0 is NULL: flush whatever mm a target runs).
+ */
+function* get_flush_tlb_info(k: Kernel, cpu: number, mm: number, range: number, freedTables: boolean, newTlbGen: number): CpuCode {
+  const I = k.layout.tlb!.info[cpu]!;
+  k.flushInfo[cpu] = { mm, freedTables, range, newTlbGen };
+  yield* k.WRITE_ONCE(I.mm, mm, 'info->mm');
+  yield* k.WRITE_ONCE(I.range, range, 'info->start, info->end');
+  yield* k.WRITE_ONCE(I.newTlbGen, newTlbGen, 'info->new_tlb_gen');
+  yield* k.WRITE_ONCE(I.freedTables, freedTables ? 1 : 0, 'info->freed_tables');
+}
+
+/**
  * Models: flush_tlb_mm_range(mm, start, end, stride_shift, freed_tables) (v6.18):
  * bump the mm's generation, fill this CPU's flush_tlb_info, and flush the CPUs of
  * mm_cpumask (this one included, when it runs the mm). `range` is a page or
@@ -351,15 +364,9 @@ export const native_flush_tlb_multi = kfunc(function* native_flush_tlb_multi(k: 
  */
 export const flush_tlb_mm_range = kfunc(function* flush_tlb_mm_range(k: Kernel, cpu: number, mm: number, range: number, freedTables: boolean): CpuCode {
   const L = k.layout.tlb!;
-  const I = L.info[cpu]!;
   k.preempt_disable(cpu); // get_cpu()
   const newTlbGen = yield* inc_mm_tlb_gen(k, mm, range);
-  // get_flush_tlb_info(): this CPU's flush_tlb_info, which the targets read.
-  k.flushInfo[cpu] = { mm, freedTables, range, newTlbGen };
-  yield* k.WRITE_ONCE(I.mm, mm, 'info->mm');
-  yield* k.WRITE_ONCE(I.range, range, 'info->start, info->end');
-  yield* k.WRITE_ONCE(I.newTlbGen, newTlbGen, 'info->new_tlb_gen');
-  yield* k.WRITE_ONCE(I.freedTables, freedTables ? 1 : 0, 'info->freed_tables');
+  yield* get_flush_tlb_info(k, cpu, mm, range, freedTables, newTlbGen);
   // cpumask_any_but(mm_cpumask(mm), cpu) < nr_cpu_ids: another CPU may hold the mm.
   const bits = yield* k.READ_ONCE(L.cpumask[mm]!, 'mm_cpumask(mm)');
   const mask: number[] = [];
@@ -400,16 +407,9 @@ export const arch_tlbbatch_add_pending = kfunc(function* arch_tlbbatch_add_pendi
  * flush_tlb_func() here with interrupts off. Then the batch is empty.
  */
 export const arch_tlbbatch_flush = kfunc(function* arch_tlbbatch_flush(k: Kernel, cpu: number): CpuCode {
-  const L = k.layout.tlb!;
-  const I = L.info[cpu]!;
   const batch = k.tlbUbc[cpu]!;
   k.preempt_disable(cpu); // get_cpu()
-  // get_flush_tlb_info(NULL, 0, TLB_FLUSH_ALL, 0, false, TLB_GENERATION_INVALID)
-  k.flushInfo[cpu] = { mm: 0, freedTables: false, range: TLB_FLUSH_ALL, newTlbGen: TLB_GENERATION_INVALID };
-  yield* k.WRITE_ONCE(I.mm, 0, 'info->mm = NULL');
-  yield* k.WRITE_ONCE(I.range, TLB_FLUSH_ALL, 'info->start, info->end');
-  yield* k.WRITE_ONCE(I.newTlbGen, TLB_GENERATION_INVALID, 'info->new_tlb_gen = TLB_GENERATION_INVALID');
-  yield* k.WRITE_ONCE(I.freedTables, 0, 'info->freed_tables');
+  yield* get_flush_tlb_info(k, cpu, 0, TLB_FLUSH_ALL, false, TLB_GENERATION_INVALID);
   const mask: number[] = [];
   for (let c = 0; c < k.config.nrCpus; c++) if (batch.cpumask & (1 << c)) mask.push(c);
   if (mask.some((c) => c !== cpu)) yield* native_flush_tlb_multi(k, cpu, mask, cpu);
