@@ -420,6 +420,9 @@ export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: strin
  * without the event loop (receiveMessageOnPort()). A task goes to whichever worker
  * is free; what each check computes does not depend on which one runs it.
  */
+/** Seconds a suite worker thread has to load before the suite gives up on it. */
+const SUITE_WORKER_START_S = 60;
+
 function runSuiteParallel(plan: SuitePlan[], o: CommonOpts & { model?: string }, jobs: number): (SuiteOutcome | undefined)[] {
   // Tasks by plan index: (file, index of the check among that file's checks).
   const tasks: { at: number; file: string; check: number }[] = [];
@@ -432,11 +435,11 @@ function runSuiteParallel(plan: SuitePlan[], o: CommonOpts & { model?: string },
   });
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const opts = { json: o.json, time: o.time, reduction: o.reduction, engine: o.engine, stepsMax: o.stepsMax, executionsMax: o.executionsMax, memoryMax: o.memoryMax, model: o.model };
-  const workers: { w: Worker; port: MessagePort; task: number }[] = [];
+  const workers: { w: Worker; port: MessagePort; task: number; ready: boolean }[] = [];
   const outcomes: (SuiteOutcome | undefined)[] = new Array(plan.length);
   let next = 0;
   let done = 0;
-  const give = (slot: { w: Worker; port: MessagePort; task: number }): void => {
+  const give = (slot: { w: Worker; port: MessagePort; task: number; ready: boolean }): void => {
     if (next >= tasks.length) return;
     slot.task = next;
     const t = tasks[next++]!;
@@ -446,17 +449,28 @@ function runSuiteParallel(plan: SuitePlan[], o: CommonOpts & { model?: string },
     for (let i = 0; i < jobs; i++) {
       const { port1, port2 } = new MessageChannel();
       const w = new Worker(new URL('./suite-worker.js', import.meta.url), { workerData: { port: port2, signal }, transferList: [port2] });
-      const slot = { w, port: port1, task: -1 };
+      // Its failures reach the command as messages (or as no start): the event is not needed.
+      w.on('error', () => {});
+      const slot = { w, port: port1, task: -1, ready: false };
       workers.push(slot);
       give(slot);
     }
+    // A worker says it has started (a worker that fails to load posts nothing, and its
+    // error event cannot reach a thread that sleeps): give up after a minute without.
     let seenCount = 0;
+    let waited = 0;
     while (done < tasks.length) {
-      Atomics.wait(signal, 0, seenCount, 1000);
+      if (Atomics.wait(signal, 0, seenCount, 1000) === 'timed-out' && workers.some((x) => !x.ready) && ++waited >= SUITE_WORKER_START_S) {
+        throw new Error(`a suite worker did not start within ${SUITE_WORKER_START_S} s`);
+      }
       seenCount = Atomics.load(signal, 0);
       for (const slot of workers) {
         for (let m = receiveMessageOnPort(slot.port); m; m = receiveMessageOnPort(slot.port)) {
-          const msg = m.message as { outcome?: SuiteOutcome; crash?: string };
+          const msg = m.message as { ready?: true; outcome?: SuiteOutcome; crash?: string };
+          if (msg.ready) {
+            slot.ready = true;
+            continue;
+          }
           if (msg.crash !== undefined) throw new Error(`a suite worker failed: ${msg.crash}`);
           outcomes[tasks[slot.task]!.at] = msg.outcome;
           done++;

@@ -17,3 +17,8 @@ port.on('message', (task: Parameters<typeof runSuiteTask>[0]) => {
   Atomics.add(signal, 0, 1);
   Atomics.notify(signal, 0);
 });
+
+// Loaded: the command, sleeping on the counter, learns this worker has started.
+port.postMessage({ ready: true });
+Atomics.add(signal, 0, 1);
+Atomics.notify(signal, 0);
