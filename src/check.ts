@@ -15,7 +15,8 @@ import * as api from './kernel/index.js';
 import { MODELS } from './machine/machine.js';
 import { GRAPH_MODELS, type GraphModelName } from './graph/mapping.js';
 import { exploreGraphs } from './graph/explore.js';
-import { checkGraphSupport } from './graph/support.js';
+import { needsKernelModel } from './graph/support.js';
+import { exploreKernelGraphs, bracketDeps, type DepsAssumption, type KernelGraphModel } from './graph/kernel.js';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
@@ -163,12 +164,23 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
   let ms: number;
   if (engine === 'graph') {
     if (opts.reduction === false) throw new SmpError('SMP200', '--no-reduction chooses a search of the machine engine: the graph engine has one search');
-    checkGraphSupport(sc, model);
-    // The front end's program gives the names and values of the final states; the graph engine runs the threads itself.
-    program = new LitmusProgram(sc, 'sc', variant);
-    const t0 = clock();
-    result = exploreGraphs(sc, model, prop, { bounds });
-    ms = clock() - t0;
+    const kernel = needsKernelModel(sc, model);
+    if (kernel) {
+      // The kernel model's code, on memory given by execution graphs (src/graph/kernel.ts).
+      const km = model as KernelGraphModel;
+      program = new LitmusProgram(sc, km === 'sc' ? 'sc' : 'x86', variant, km === 'arm64' ? 'arm64' : 'x86');
+      const t0 = clock();
+      const go = (deps: DepsAssumption): ExploreResult => runWithVariant(variant, () => exploreKernelGraphs(program, km, prop, { bounds, deps, onProgress: opts.onProgress, progressEvery: opts.progressEvery }));
+      result = go('none');
+      if (km === 'arm64') result = bracketDeps(result, go('all'));
+      ms = clock() - t0;
+    } else {
+      // The front end's program gives the names and values of the final states; the graph engine runs the threads itself.
+      program = new LitmusProgram(sc, 'sc', variant);
+      const t0 = clock();
+      result = exploreGraphs(sc, model, prop, { bounds });
+      ms = clock() - t0;
+    }
   } else {
     if (!isMachineModel(model)) throw new SmpError('SMP200', `the machine engine runs sc and x86: ${model} runs on the graph engine (--engine graph)`);
     const rcu = findRcu(sc);

@@ -3,7 +3,8 @@
 // difference (\), sequence (;), inverse (^-1), reflexive and transitive closures
 // (?, +, *), the identity on a set ([S]), and the checks acyclic, irreflexive and
 // empty. A relation over n events is an n x n boolean matrix; execution graphs
-// of litmus tests have tens of events, so the cubic operations are cheap.
+// of litmus tests have tens of events, those of the kernel model a few hundred:
+// rows are bit sets, so sequence and closure cost n * n * n / 32 word operations.
 
 /** A set of events, as a boolean per event. */
 export class EventSet {
@@ -36,29 +37,36 @@ export class EventSet {
 }
 
 export class Rel {
-  readonly m: Uint8Array;
+  /** Row a is words [a * w, (a + 1) * w): bit b of the row is the pair (a, b). */
+  readonly m: Uint32Array;
+  readonly w: number;
 
-  constructor(readonly n: number, m?: Uint8Array) {
-    this.m = m ?? new Uint8Array(n * n);
+  constructor(readonly n: number, m?: Uint32Array) {
+    this.w = (n + 31) >>> 5;
+    this.m = m ?? new Uint32Array(n * this.w);
   }
 
   static of(n: number, pred: (a: number, b: number) => boolean): Rel {
     const r = new Rel(n);
-    for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) if (pred(a, b)) r.m[a * n + b] = 1;
+    for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) if (pred(a, b)) r.add(a, b);
     return r;
   }
 
   /** The cartesian product S * T. */
   static cross(s: EventSet, t: EventSet): Rel {
-    return Rel.of(s.n, (a, b) => s.has[a] === 1 && t.has[b] === 1);
+    const r = new Rel(s.n);
+    const row = new Uint32Array(r.w);
+    for (let b = 0; b < s.n; b++) if (t.has[b]) row[b >>> 5]! |= 1 << (b & 31);
+    for (let a = 0; a < s.n; a++) if (s.has[a]) r.m.set(row, a * r.w);
+    return r;
   }
 
   has(a: number, b: number): boolean {
-    return this.m[a * this.n + b] === 1;
+    return (this.m[a * this.w + (b >>> 5)]! & (1 << (b & 31))) !== 0;
   }
 
   add(a: number, b: number): void {
-    this.m[a * this.n + b] = 1;
+    this.m[a * this.w + (b >>> 5)]! |= 1 << (b & 31);
   }
 
   union(...os: Rel[]): Rel {
@@ -75,18 +83,28 @@ export class Rel {
 
   minus(o: Rel): Rel {
     const r = new Rel(this.n, this.m.slice());
-    for (let i = 0; i < r.m.length; i++) if (o.m[i]) r.m[i] = 0;
+    for (let i = 0; i < r.m.length; i++) r.m[i]! &= ~o.m[i]!;
     return r;
   }
 
-  /** r ; o: a -> c when a -r-> b -o-> c for some b. */
+  /** r ; o: a -> c when a -r-> b -o-> c for some b (row a of the result: the OR of o's rows b). */
   seq(o: Rel): Rel {
-    const n = this.n;
+    const { n, w } = this;
     const r = new Rel(n);
+    const A = this.m;
+    const B = o.m;
+    const R = r.m;
     for (let a = 0; a < n; a++) {
-      for (let b = 0; b < n; b++) {
-        if (!this.m[a * n + b]) continue;
-        for (let c = 0; c < n; c++) if (o.m[b * n + c]) r.m[a * n + c] = 1;
+      const ra = a * w;
+      for (let k = 0; k < w; k++) {
+        let bits = A[ra + k]!;
+        while (bits !== 0) {
+          const t = bits & -bits;
+          const b = (k << 5) + (31 - Math.clz32(t));
+          bits ^= t;
+          const rb = b * w;
+          for (let j = 0; j < w; j++) R[ra + j]! |= B[rb + j]!;
+        }
       }
     }
     return r;
@@ -98,7 +116,9 @@ export class Rel {
   }
 
   inverse(): Rel {
-    return Rel.of(this.n, (a, b) => this.has(b, a));
+    const r = new Rel(this.n);
+    for (let a = 0; a < this.n; a++) for (let b = 0; b < this.n; b++) if (this.has(a, b)) r.add(b, a);
+    return r;
   }
 
   /** r? : r or the identity. */
@@ -108,14 +128,19 @@ export class Rel {
     return r;
   }
 
-  /** r+ : the transitive closure (Warshall). */
+  /** r+ : the transitive closure (Warshall, a row at a time). */
   plus(): Rel {
-    const n = this.n;
+    const { n, w } = this;
     const r = new Rel(n, this.m.slice());
+    const M = r.m;
     for (let k = 0; k < n; k++) {
+      const kw = k >>> 5;
+      const kb = 1 << (k & 31);
+      const rk = k * w;
       for (let a = 0; a < n; a++) {
-        if (!r.m[a * n + k]) continue;
-        for (let b = 0; b < n; b++) if (r.m[k * n + b]) r.m[a * n + b] = 1;
+        const ra = a * w;
+        if ((M[ra + kw]! & kb) === 0) continue;
+        for (let j = 0; j < w; j++) M[ra + j]! |= M[rk + j]!;
       }
     }
     return r;
@@ -128,21 +153,27 @@ export class Rel {
 
   /** [S] ; r ; [T]: r restricted to pairs from S to T. */
   restrict(s: EventSet, t: EventSet): Rel {
-    return Rel.of(this.n, (a, b) => this.has(a, b) && s.has[a] === 1 && t.has[b] === 1);
+    const r = new Rel(this.n);
+    const mask = new Uint32Array(this.w);
+    for (let b = 0; b < this.n; b++) if (t.has[b]) mask[b >>> 5]! |= 1 << (b & 31);
+    for (let a = 0; a < this.n; a++) {
+      if (!s.has[a]) continue;
+      for (let j = 0; j < this.w; j++) r.m[a * this.w + j] = this.m[a * this.w + j]! & mask[j]!;
+    }
+    return r;
   }
 
   domain(): EventSet {
     return EventSet.of(this.n, (a) => {
-      for (let b = 0; b < this.n; b++) if (this.has(a, b)) return true;
+      for (let j = 0; j < this.w; j++) if (this.m[a * this.w + j] !== 0) return true;
       return false;
     });
   }
 
   range(): EventSet {
-    return EventSet.of(this.n, (b) => {
-      for (let a = 0; a < this.n; a++) if (this.has(a, b)) return true;
-      return false;
-    });
+    const acc = new Uint32Array(this.w);
+    for (let a = 0; a < this.n; a++) for (let j = 0; j < this.w; j++) acc[j]! |= this.m[a * this.w + j]!;
+    return EventSet.of(this.n, (b) => (acc[b >>> 5]! & (1 << (b & 31))) !== 0);
   }
 
   isEmpty(): boolean {

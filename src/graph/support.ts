@@ -88,3 +88,35 @@ export function checkGraphSupport(sc: Scenario, model: GraphModelName): void {
     if (open > 0) refuse(`rcu_read_lock() without its rcu_read_unlock() in P${t.id}`, t.span);
   }
 }
+
+/**
+ * Does the scenario need the kernel model (system calls, kernel threads, interrupts,
+ * waiting loads)? Then the graph engine runs it with the kernel's code
+ * (src/graph/kernel.ts) on sc, x86 and arm64; what that does not model yet is refused
+ * with SMP112: user pages (TLBs and page walks), instruction fetch, LKMM, RCU.
+ */
+export function needsKernelModel(sc: Scenario, model: GraphModelName): boolean {
+  try {
+    checkGraphSupport(sc, model);
+    return false;
+  } catch (e) {
+    if (!(e instanceof SmpError) || e.code !== 'SMP112') throw e;
+    if (model === 'lkmm') throw e;
+    const refuse = (what: string, span?: Span): never => {
+      throw new SmpError('SMP112', `${what}: not modelled on the graph engine's kernel model yet`, span ?? sc.threads[0]?.span, sc.file);
+    };
+    const mmap = sc.directives.find((d) => d.name === 'mmap');
+    if (mmap) refuse('user pages (the mmap directive) need TLBs and page walks', mmap.span);
+    if (sc.codeLocs.length > 0) refuse('write_code()/exec_code() need instruction fetch');
+    for (const t of sc.threads) {
+      const walk = (stmts: readonly Stmt[]): void => {
+        for (const s of stmts) {
+          if (s.k === 'fence' && RCU_FENCES.includes(s.fence)) refuse(`${s.fn}() is RCU, modelled on --model lkmm only`, s.span);
+          if (s.k === 'if') { walk(s.then); walk(s.else); }
+        }
+      };
+      walk(t.body);
+    }
+    return true;
+  }
+}

@@ -37,7 +37,7 @@ export const exec_mmap = kfunc(function* exec_mmap(k: Kernel, cpu: number, mm: n
   const L = k.layout;
   const tsk = k.current(cpu);
   const oldMm = k.mmOf(tsk);
-  yield { k: 'rmw', loc: L.taskAllocLock[tsk]!, f: () => 1, site: { fn: 'task_lock' } };
+  yield { k: 'rmw', loc: L.taskAllocLock[tsk]!, f: () => 1, site: { fn: 'task_lock' }, order: 'acquire' };
   yield* membarrier_exec_mmap(k, cpu, mm);
   yield { k: 'irq', enable: false, site: { fn: 'local_irq_disable' } };
   const activeMm = k.activeMm[cpu]!;
@@ -46,7 +46,7 @@ export const exec_mmap = kfunc(function* exec_mmap(k: Kernel, cpu: number, mm: n
   k.taskMmNow[tsk - 1] = mm;
   yield* switch_mm_irqs_off(k, cpu, activeMm, mm); // activate_mm()
   yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
-  yield { k: 'st', loc: L.taskAllocLock[tsk]!, val: 0, site: { fn: 'task_unlock' } };
+  yield { k: 'st', loc: L.taskAllocLock[tsk]!, val: 0, site: { fn: 'task_unlock' }, order: 'release' };
   if (oldMm) {
     yield* mmput(k, oldMm);
     return;

@@ -22,10 +22,12 @@ export const exit_mm = kfunc(function* exit_mm(k: Kernel, cpu: number): CpuCode 
   const task = k.current(cpu);
   const mm = k.mmOf(task);
   if (!mm) return;
-  yield { k: 'rmw', loc: L.mmCount[mm]!, f: (v) => v + 1, site: { fn: 'mmap_read_lock + mmgrab_lazy_tlb' } };
-  yield { k: 'rmw', loc: L.taskAllocLock[task]!, f: () => 1, site: { fn: 'task_lock' } };
+  // mmap_read_lock() is an acquire (down_read()), mmgrab() a relaxed increment: one acquire step.
+  yield { k: 'rmw', loc: L.mmCount[mm]!, f: (v) => v + 1, site: { fn: 'mmap_read_lock + mmgrab_lazy_tlb' }, order: 'acquire' };
+  yield { k: 'rmw', loc: L.taskAllocLock[task]!, f: () => 1, site: { fn: 'task_lock' }, order: 'acquire' };
   if (!k.variant.removed.has('exit_mm.d')) {
-    yield* k.note('smp_mb__after_spinlock', { label: 'exit_mm.d', pairs: 'membarrier.c' });
+    // barrier() on x86 (task_lock()'s locked instruction is the barrier); smp_mb() on arm64.
+    yield { k: 'nop', site: { fn: 'smp_mb__after_spinlock', label: 'exit_mm.d', pairs: 'membarrier.c' }, arm64: ['dmb.full'] };
   }
   // pre-5bc78502322a: neither barrier (d), nor the IRQ-off section, nor the runqueue update.
   const pre5bc = k.variant.removed.has('exit_mm.update_current_mm');
@@ -33,9 +35,9 @@ export const exit_mm = kfunc(function* exit_mm(k: Kernel, cpu: number): CpuCode 
   yield* k.WRITE_ONCE(L.taskMm[task]!, 0, 'current->mm = NULL');
   k.taskMmNow[task - 1] = 0;
   if (!pre5bc) yield* membarrier_update_current_mm(k, cpu, 0);
-  yield* enter_lazy_tlb(k, cpu);
+  if (k.layout.config.arch !== 'arm64') yield* enter_lazy_tlb(k, cpu);
   if (!pre5bc) yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
-  yield { k: 'st', loc: L.taskAllocLock[task]!, val: 0, site: { fn: 'task_unlock' } };
+  yield { k: 'st', loc: L.taskAllocLock[task]!, val: 0, site: { fn: 'task_unlock' }, order: 'release' };
   yield* mmput(k, mm);
 });
 

@@ -15,7 +15,7 @@ import { kfunc } from './dispatch.js';
 
 /** Models: mmget() (v6.18): one more user of the address space (atomic_inc). */
 export const mmget = kfunc(function* mmget(k: Kernel, mm: number): CpuCode {
-  yield { k: 'rmw', loc: k.layout.mmUsers[mm]!, f: (v) => v + 1, site: { fn: 'mmget' } };
+  yield { k: 'rmw', loc: k.layout.mmUsers[mm]!, f: (v) => v + 1, site: { fn: 'mmget' }, order: 'relaxed', returns: false };
 });
 
 /**

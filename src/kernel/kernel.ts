@@ -1,3 +1,4 @@
+import type { Order } from '../scenario/ast.js';
 // The modelled kernel's objects and their place in the machine's memory.
 //
 // Every piece of kernel state that more than one CPU touches (mm->membarrier_state,
@@ -19,6 +20,12 @@ import { mk_pte, TLB_NR_DYN_ASIDS } from '../machine/paging.js';
 
 export interface KernelConfig {
   version: string;
+  /**
+   * The architecture whose paths the kernel runs (default x86). arm64 runs on the graph
+   * engine only (src/graph/kernel.ts): where its paths differ from x86's, the kernel
+   * code asks this (__switch_to()'s DSB, the return to user mode by ERET).
+   */
+  arch?: 'x86' | 'arm64';
   /** num_online_cpus() == nr_cpu_ids: every CPU of the machine is online. */
   nrCpus: number;
   /** tick_nohz_full_enabled() */
@@ -518,26 +525,39 @@ export class Kernel {
     return yield { k: 'ld', loc, site: { fn } };
   }
 
+  /**
+   * READ_ONCE() whose value the code branches on at once (`if (READ_ONCE(x) == ...)`):
+   * every later access of the CPU depends on it by control. arm64 keeps that order for
+   * a later store, and for a later load after a context synchronisation (ISB, ERET).
+   */
+  *READ_ONCE_ctrl(loc: number, fn = 'READ_ONCE'): Generator<Op, number, number> {
+    const op: Op = { k: 'ld', loc, site: { fn } };
+    const v = yield op;
+    op.branch = true;
+    return v;
+  }
+
   *WRITE_ONCE(loc: number, val: number, fn = 'WRITE_ONCE'): CpuCode {
     yield { k: 'st', loc, val, site: { fn } };
   }
 
   /** atomic_or(): a locked op on x86 (and a full barrier there). */
   *atomic_or(loc: number, bits: number, fn = 'atomic_or'): CpuCode {
-    yield { k: 'rmw', loc, f: (old) => old | bits, site: { fn } };
+    // Relaxed and returning nothing (arm64: STSET).
+    yield { k: 'rmw', loc, f: (old) => old | bits, site: { fn }, order: 'relaxed', returns: false };
   }
 
-  *xchg(loc: number, val: number, fn = 'xchg'): Generator<Op, number, number> {
-    return yield { k: 'rmw', loc, f: () => val, site: { fn } };
+  *xchg(loc: number, val: number, fn = 'xchg', order: Order = 'mb'): Generator<Op, number, number> {
+    return yield { k: 'rmw', loc, f: () => val, site: { fn }, order };
   }
 
-  *cmpxchg(loc: number, old: number, val: number, fn = 'cmpxchg'): Generator<Op, number, number> {
-    return yield { k: 'rmw', loc, f: (v) => (v === old ? val : undefined), site: { fn } };
+  *cmpxchg(loc: number, old: number, val: number, fn = 'cmpxchg', order: Order = 'mb'): Generator<Op, number, number> {
+    return yield { k: 'rmw', loc, f: (v) => (v === old ? val : undefined), site: { fn }, order };
   }
 
   /** smp_cond_load_acquire(): waits (an await step) until pred holds; returns the value. */
   *smp_cond_load_acquire(loc: number, pred: (v: number) => boolean, fn = 'smp_cond_load_acquire'): Generator<Op, number, number> {
-    return yield { k: 'await', loc, pred, site: { fn } };
+    return yield { k: 'await', loc, pred, site: { fn }, order: 'acquire' };
   }
 
   *local_irq_save(): CpuCode {
@@ -561,7 +581,7 @@ export class Kernel {
     yield* this.reschedPoint(cpu, ['voluntary'], 'mutex_lock(): might_sleep(): cond_resched()');
     for (;;) {
       yield* this.smp_cond_load_acquire(loc, (v) => v === 0, 'mutex_lock');
-      const old = yield* this.cmpxchg(loc, 0, cpu + 1, 'mutex_lock');
+      const old = yield* this.cmpxchg(loc, 0, cpu + 1, 'mutex_lock', 'acquire');
       if (old === 0) break;
     }
     this.sleepLocks[cpu]!++;
@@ -575,20 +595,20 @@ export class Kernel {
     this.preempt_disable(cpu);
     for (;;) {
       yield* this.smp_cond_load_acquire(loc, (v) => v === 0, fn);
-      const old = yield* this.cmpxchg(loc, 0, cpu + 1, fn);
+      const old = yield* this.cmpxchg(loc, 0, cpu + 1, fn, 'acquire');
       if (old === 0) break;
     }
   }
 
   /** spin_unlock(): a release store (a plain store on x86), then preemption back on. */
   *spin_unlock(loc: number, cpu: number, fn = 'spin_unlock'): CpuCode {
-    yield { k: 'st', loc, val: 0, site: { fn } };
+    yield { k: 'st', loc, val: 0, site: { fn }, order: 'release' };
     yield* this.preempt_enable_resched(cpu);
   }
 
   /** mutex_unlock(): a release (a locked op on x86). */
   *mutex_unlock(loc: number, cpu: number): CpuCode {
-    yield* this.xchg(loc, 0, 'mutex_unlock');
+    yield* this.xchg(loc, 0, 'mutex_unlock', 'release');
     this.sleepLocks[cpu]!--;
   }
 }

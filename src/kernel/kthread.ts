@@ -18,7 +18,7 @@ export const kthread_use_mm = kfunc(function* kthread_use_mm(k: Kernel, cpu: num
   const L = k.layout;
   const tsk = k.current(cpu);
   yield* mmgrab(k, mm, 'mmgrab');
-  yield { k: 'rmw', loc: L.taskAllocLock[tsk]!, f: () => 1, site: { fn: 'task_lock' } };
+  yield { k: 'rmw', loc: L.taskAllocLock[tsk]!, f: () => 1, site: { fn: 'task_lock' }, order: 'acquire' };
   yield { k: 'irq', enable: false, site: { fn: 'local_irq_disable' } };
   const activeMm = k.activeMm[cpu]!;
   k.activeMm[cpu] = mm;
@@ -27,7 +27,7 @@ export const kthread_use_mm = kfunc(function* kthread_use_mm(k: Kernel, cpu: num
   yield* membarrier_update_current_mm(k, cpu, mm);
   yield* switch_mm_irqs_off(k, cpu, activeMm, mm);
   yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
-  yield { k: 'st', loc: L.taskAllocLock[tsk]!, val: 0, site: { fn: 'task_unlock' } };
+  yield { k: 'st', loc: L.taskAllocLock[tsk]!, val: 0, site: { fn: 'task_unlock' }, order: 'release' };
   // "A full memory barrier for membarrier {PRIVATE,GLOBAL}_EXPEDITED is
   // implicitly provided by mmdrop_lazy_tlb()."
   if (activeMm) yield* mmdrop_lazy_tlb(k, activeMm, 'kthread_use_mm.g');
@@ -36,7 +36,7 @@ export const kthread_use_mm = kfunc(function* kthread_use_mm(k: Kernel, cpu: num
 export const kthread_unuse_mm = kfunc(function* kthread_unuse_mm(k: Kernel, cpu: number, mm: number): CpuCode {
   const L = k.layout;
   const tsk = k.current(cpu);
-  yield { k: 'rmw', loc: L.taskAllocLock[tsk]!, f: () => 1, site: { fn: 'task_lock' } };
+  yield { k: 'rmw', loc: L.taskAllocLock[tsk]!, f: () => 1, site: { fn: 'task_lock' }, order: 'acquire' };
   if (!k.variant.removed.has('kthread_unuse_mm.d')) {
     yield* k.note('smp_mb__after_spinlock', { label: 'kthread_unuse_mm.d', pairs: 'membarrier.c' });
   }
@@ -47,6 +47,6 @@ export const kthread_unuse_mm = kfunc(function* kthread_unuse_mm(k: Kernel, cpu:
   yield* mmgrab(k, mm, 'mmgrab_lazy_tlb');
   yield* enter_lazy_tlb(k, cpu);
   yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
-  yield { k: 'st', loc: L.taskAllocLock[tsk]!, val: 0, site: { fn: 'task_unlock' } };
+  yield { k: 'st', loc: L.taskAllocLock[tsk]!, val: 0, site: { fn: 'task_unlock' }, order: 'release' };
   yield* mmdrop_lazy_tlb(k, mm, 'kthread_unuse_mm.mmdrop', 'mmdrop');
 });

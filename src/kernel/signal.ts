@@ -21,10 +21,10 @@ import { kfunc } from './dispatch.js';
 export const do_send_sig_info = kfunc(function* do_send_sig_info(k: Kernel, cpu: number, t: number, name: string, target: number): CpuCode {
   const L = k.layout;
   yield* k.note(`tgkill(${name}): send_signal_locked()`);
-  yield { k: 'rmw', loc: L.taskSiglock[t]!, f: () => 1, site: { fn: 'spin_lock_irqsave(&sighand->siglock)' } };
+  yield { k: 'rmw', loc: L.taskSiglock[t]!, f: () => 1, site: { fn: 'spin_lock_irqsave(&sighand->siglock)' }, order: 'acquire' };
   yield { k: 'st', loc: L.taskSigpending[t]!, val: 1, site: { fn: 'signal_wake_up(): set_tsk_thread_flag(t, TIF_SIGPENDING)' } };
   if (target !== cpu) yield { k: 'raise', cpu: target, vector: RESCHEDULE_VECTOR, site: { fn: 'kick_process(): smp_send_reschedule' } };
-  yield { k: 'st', loc: L.taskSiglock[t]!, val: 0, site: { fn: 'spin_unlock_irqrestore(&sighand->siglock)' } };
+  yield { k: 'st', loc: L.taskSiglock[t]!, val: 0, site: { fn: 'spin_unlock_irqrestore(&sighand->siglock)' }, order: 'release' };
 });
 
 /**

@@ -145,11 +145,11 @@ export const generic_smp_call_function_single_interrupt = kfunc(function* generi
     k.BUG_ON(func === undefined || func === 'none', `a call-function request without a function reached CPU ${cpu}`);
     if (func === 'flush_tlb_func' && k.variant.removed.has('flush_tlb.sync_ack')) {
       // Design async-flush: the request is acknowledged first (an asynchronous csd), then run.
-      yield { k: 'st', loc: k.layout.csdFlags[s]![cpu]!, val: 0, site: { fn: 'csd_unlock (early acknowledgment)' } };
+      yield { k: 'st', loc: k.layout.csdFlags[s]![cpu]!, val: 0, site: { fn: 'csd_unlock (early acknowledgment)' }, order: 'release' };
       yield* runHandler(k, handlers, func, cpu, info);
       continue;
     }
     yield* runHandler(k, handlers, func, cpu, info);
-    yield { k: 'st', loc: k.layout.csdFlags[s]![cpu]!, val: 0, site: { fn: 'csd_unlock' } };
+    yield { k: 'st', loc: k.layout.csdFlags[s]![cpu]!, val: 0, site: { fn: 'csd_unlock' }, order: 'release' };
   }
 });

@@ -109,6 +109,7 @@ const VARIANTS: readonly Variant[] = [
   mutant('no-ipi', 'membarrier.ipi', 'membarrier() sends no IPI (as if every target had been wrongly left out of the mask)'),
   mutant('no-mmdrop-mb', 'mmdrop', "finish_task_switch()'s mmdrop_lazy_tlb_sched() without its full barrier (a plain decrement)"),
   mutant('no-kthread-use-mm-mb', 'kthread_use_mm.g', "kthread_use_mm()'s mmdrop_lazy_tlb() without its full barrier (g)"),
+  mutant('no-switch-to-dsb', 'switch_to.dsb', "arm64's __switch_to() without its DSB ISH, the full barrier after the store to rq->curr on arm64 (kernel/sched/core.c: 'switch_to() for arm64'); no step of x86's"),
   mutant('no-ipi-mb', 'ipi_mb', "the smp_mb() of the IPI handler ipi_mb() removed ('IPIs should be serializing but paranoid')"),
   mutant('no-switch-mm-mb', 'switch_mm.cr3', "switch_mm_irqs_off() to another mm without the full barrier of its CR3 write (the scheduler's barrier after rq->curr on a process switch; on x86 cpumask_set_cpu()'s locked op still orders)"),
   mutants('no-switch-mm-mbs', ['switch_mm.cr3', 'switch_mm.cpumask_set_cpu', 'switch_mm.switching_mb'], "switch_mm_irqs_off() to another mm without any of its full barriers: the CR3 write's, cpumask_set_cpu()'s locked op, and the smp_mb() when the bit is already set"),

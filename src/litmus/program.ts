@@ -102,7 +102,7 @@ export class LitmusProgram implements Program {
   private readonly pageOf: ReadonlyMap<number, number>;
   readonly paging: Paging | null = null;
 
-  constructor(readonly scenario: Scenario, readonly model: ModelName, variant: Variant = findVariant(DEFAULT_KERNEL)!) {
+  constructor(readonly scenario: Scenario, readonly model: ModelName, variant: Variant = findVariant(DEFAULT_KERNEL)!, readonly arch: 'x86' | 'arm64' = 'x86') {
     this.name = scenario.name;
     this.variant = variant;
     this.codeLocs = scenario.codeLocs;
@@ -158,7 +158,7 @@ export class LitmusProgram implements Program {
     this.pageOf = new Map(settings.pages.map((loc, v) => [loc, v]));
     if (usesKernel) {
       const config: KernelConfig = {
-        version: variant.base, nrCpus: this.nCpus, nohzFull: false, configRseq: true, archHasMembarrierSyncCore: true,
+        version: variant.base, arch, nrCpus: this.nCpus, nohzFull: false, configRseq: true, archHasMembarrierSyncCore: true,
         preempt: settings.preemptModel, syscallExit: settings.syscallExit, showSysret: scenario.codeLocs.length > 0,
         pages: settings.pages.map((loc) => ({ name: scenario.locations[loc]!.name, init: scenario.locations[loc]!.init, mapped: !settings.unmapped.includes(loc) })),
       };
@@ -491,11 +491,11 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
       case 'store': {
         const a = yield* evalExpr(s.addr, ctx, 0);
         const v = yield* evalExpr(s.e, ctx, 0);
-        yield { k: 'st', loc: accessLoc(a, s.span, ctx, 'access'), val: v, site: site(s.fn, s.span) };
+        yield { k: 'st', loc: accessLoc(a, s.span, ctx, 'access'), val: v, site: site(s.fn, s.span), order: s.order };
         break;
       }
       case 'fence':
-        yield { k: fenceOp(model, s.fence), site: site(s.fn, s.span) };
+        yield { k: fenceOp(model, s.fence), site: site(s.fn, s.span), fence: s.fence };
         break;
       case 'eval':
         yield* evalExpr(s.e, ctx, 0);
@@ -613,14 +613,14 @@ function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, 
     }
     case 'load': {
       const a = yield* evalExpr(e.addr, ctx, val);
-      return yield { k: 'ld', loc: accessLoc(a, e.span, ctx, 'access'), site: site(e.fn, e.span) };
+      return yield { k: 'ld', loc: accessLoc(a, e.span, ctx, 'access'), site: site(e.fn, e.span), order: e.order };
     }
     case 'await': {
       const a = yield* evalExpr(e.addr, ctx, val);
       const pred = e.pred;
       // The predicate is CPU-local: evaluate it without yielding (it may use VAL and registers).
       const test = (v: number): boolean => pureEval(pred, ctx, v) !== 0;
-      return yield { k: 'await', loc: accessLoc(a, e.span, ctx, 'wait'), pred: test, site: site(e.fn, e.span) };
+      return yield { k: 'await', loc: accessLoc(a, e.span, ctx, 'wait'), pred: test, site: site(e.fn, e.span), order: e.order };
     }
     case 'syscall': {
       const args: number[] = [];
@@ -666,7 +666,7 @@ function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, 
       for (const x of e.args) args.push(yield* evalExpr(x, ctx, val));
       const loc = accessLoc(a, e.span, ctx, 'access');
       const f = rmwFn(e.op, args, e.span, file);
-      const old = yield { k: 'rmw', loc, f, site: site(e.fn, e.span) };
+      const old = yield { k: 'rmw', loc, f, site: site(e.fn, e.span), order: e.order, returns: e.ret !== 'none' };
       if (e.ret === 'new') return f(old) ?? old;
       if (e.ret === 'changed') return f(old) === undefined ? 0 : 1;
       return old;

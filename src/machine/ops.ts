@@ -17,19 +17,55 @@ export interface OpSite {
   pairs?: string;
 }
 
+import type { Fence, Order } from '../scenario/ast.js';
+
 export type RmwFn = (old: number) => number | undefined; // undefined: no write (failed cmpxchg)
 
+/**
+ * What the graph engine (src/graph/kernel.ts) needs of an op on a weak machine; the
+ * machine ignores it. `order`: the access's ordering as the kernel primitive has it
+ * (READ_ONCE 'once', smp_load_acquire 'acquire', smp_store_release 'release', a fully
+ * ordered atomic 'mb', a relaxed one 'relaxed'); unset: 'once' for a load or store,
+ * 'mb' for a read-modify-write. `deps`: the earlier loads (the op objects they
+ * yielded) this access depends on, by address, by the value it stores, or by a
+ * branch that decides it is made (arm64 and LKMM keep these orders).
+ */
+export interface Deps {
+  addr?: readonly Op[];
+  data?: readonly Op[];
+  ctrl?: readonly Op[];
+}
+export interface WeakInfo {
+  order?: Order;
+  deps?: Deps;
+  /**
+   * Set on a load by the code that received its value when it branches on it (the
+   * kernel's READ_ONCE_ctrl()): every later event of the CPU depends on the load by
+   * control, as herd's ctrl relation has it (ctrl; po).
+   */
+  branch?: boolean;
+}
+
 export type Op =
-  | { k: 'ld'; loc: number; site: OpSite }
-  | { k: 'st'; loc: number; val: number; site: OpSite; tlbFlushStart?: readonly number[] }
-  /** Full fence (smp_mb on x86: MFENCE or a locked op): waits for the own store buffer to drain. */
-  | { k: 'mb'; site: OpSite }
+  | ({ k: 'ld'; loc: number; site: OpSite } & WeakInfo)
+  | ({ k: 'st'; loc: number; val: number; site: OpSite; tlbFlushStart?: readonly number[] } & WeakInfo)
+  /**
+   * Full fence (smp_mb on x86: MFENCE or a locked op): waits for the own store buffer to drain.
+   * `fence`: the kernel primitive it stands for (default smp_mb()).
+   */
+  | { k: 'mb'; site: OpSite; fence?: Fence }
   /**
    * A compiler-only barrier on this machine (barrier(), smp_rmb/smp_wmb on x86): a visible no-op step.
    * With `resched`, kernel code asks to call schedule() here: the program's scheduler takes the
    * op (cpu_startup_entry() in src/kernel/sched/idle.ts) and the machine never sees it.
    */
-  | { k: 'nop'; site: OpSite; resched?: true; tlbFlushDone?: true }
+  | {
+    k: 'nop'; site: OpSite; resched?: true; tlbFlushDone?: true;
+    /** A barrier that is a no-op on this machine (smp_rmb() on x86): what it is on a weaker one. */
+    fence?: Fence;
+    /** An arm64 instruction of an arm64 path with no x86 counterpart (DSB ISH in __switch_to()): its event tags there. */
+    arm64?: readonly string[];
+  }
   /**
    * Locked read-modify-write: drains the store buffer, then reads and writes memory
    * atomically. `tlbFlushStart`: the op starts a TLB flush of these PTE locations
@@ -38,9 +74,9 @@ export type Op =
    * `frameFree` back to the allocator (free_page()); the machine then checks that no
    * TLB entry made before it is used to reach the frame.
    */
-  | { k: 'rmw'; loc: number; f: RmwFn; site: OpSite; tlbFlushStart?: readonly number[]; frameFree?: number }
+  | ({ k: 'rmw'; loc: number; f: RmwFn; site: OpSite; tlbFlushStart?: readonly number[]; frameFree?: number; /** false: an atomic that returns nothing (atomic_or()). */ returns?: boolean } & WeakInfo)
   /** Blocking load: enabled only when `pred` holds of the value it would read (spin-wait loops). */
-  | { k: 'await'; loc: number; pred: (v: number) => boolean; site: OpSite }
+  | ({ k: 'await'; loc: number; pred: (v: number) => boolean; site: OpSite } & WeakInfo)
   | { k: 'irq'; enable: boolean; site: OpSite }
   /** Make interrupt `vector` pending on `cpu` (an IPI); not a barrier. */
   | { k: 'raise'; cpu: number; vector: number; site: OpSite }

@@ -48,10 +48,13 @@ export function arm64Consistent(x: Relations): boolean {
   // atomic: no write between the read and the write of an atomic.
   if (!x.rmw.inter(x.fr.seq(x.co)).isEmpty()) return false;
 
-  // Dependency-ordered-before (no CSE: no ISB is generated).
+  // Dependency-ordered-before. The context synchronisation events are ISB and, for the
+  // kernel model, the exception return (ERET) and entry, tagged 'isb'.
+  const isb = x.tagged('isb').id();
   const dob = addr.union(
     data,
     ctrl.seq(x.W.id()),
+    Rel.seqs(ctrl.union(addr.seq(x.po)), isb, x.po, x.R.id()),
     Rel.seqs(addr, x.po, x.W.id()),
     addr.seq(lrs),
     data.seq(lrs),

@@ -22,6 +22,8 @@ import { mmdrop_lazy_tlb, mmgrab } from './mm.js';
 import { membarrier_mm_sync_core_before_usermode } from '../arch/x86/sync_core.js';
 import { RESCHEDULE_VECTOR } from '../kernel.js';
 import { kfunc } from '../dispatch.js';
+import { switch_mm } from '../arch/arm64/mm/context.js';
+import { __switch_to } from '../arch/arm64/kernel/process.js';
 
 /** Models: kernel/sched/sched.h membarrier_switch_mm() (v6.18). */
 export const membarrier_switch_mm = kfunc(function* membarrier_switch_mm(k: Kernel, cpu: number, prevMm: number, nextMm: number): CpuCode {
@@ -42,11 +44,12 @@ export const finish_task_switch = kfunc(function* finish_task_switch(k: Kernel, 
   const mm = k.prevMm[cpu]!;
   k.prevMm[cpu] = 0;
   // finish_lock_switch(): raw_spin_rq_unlock_irq(): a release store, then IRQs on.
-  yield { k: 'st', loc: k.layout.rqLock[cpu]!, val: 0, site: { fn: 'raw_spin_rq_unlock' } };
+  yield { k: 'st', loc: k.layout.rqLock[cpu]!, val: 0, site: { fn: 'raw_spin_rq_unlock' }, order: 'release' };
   yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
   if (mm) {
     // Design sync-core-in-switch-mm: the core sync moved to switch_mm_irqs_off().
-    if (!k.variant.removed.has('finish_task_switch.sync_core')) yield* membarrier_mm_sync_core_before_usermode(k, cpu, mm);
+    // (CONFIG_ARCH_HAS_SYNC_CORE_BEFORE_USERMODE is x86's: arm64 returns to user mode by ERET.)
+    if (!k.variant.removed.has('finish_task_switch.sync_core') && k.layout.config.arch !== 'arm64') yield* membarrier_mm_sync_core_before_usermode(k, cpu, mm);
     yield* mmdrop_lazy_tlb(k, mm, 'mmdrop', 'mmdrop_lazy_tlb_sched');
   }
 });
@@ -56,19 +59,23 @@ export const context_switch = kfunc(function* context_switch(k: Kernel, cpu: num
   const prevMm = k.mmOf(prev);
   const nextMm = k.mmOf(next);
   const prevActive = k.activeMm[cpu]!;
+  const arm64 = k.layout.config.arch === 'arm64';
   if (nextMm === 0) {
-    // To a kernel thread: borrow prev's mm lazily.
-    yield* enter_lazy_tlb(k, cpu);
+    // To a kernel thread: borrow prev's mm lazily (arm64's enter_lazy_tlb() only
+    // points the saved TTBR0 at the zero page: no step).
+    if (!arm64) yield* enter_lazy_tlb(k, cpu);
     k.activeMm[cpu] = prevActive;
     if (prevMm) yield* mmgrab(k, prevActive, 'mmgrab_lazy_tlb');
   } else {
     // To user.
     yield* membarrier_switch_mm(k, cpu, prevActive, nextMm);
-    yield* switch_mm_irqs_off(k, cpu, prevActive, nextMm, !prevMm);
+    if (arm64) yield* switch_mm(k, cpu, prevActive, nextMm);
+    else yield* switch_mm_irqs_off(k, cpu, prevActive, nextMm, !prevMm);
     k.activeMm[cpu] = nextMm;
     if (!prevMm) k.prevMm[cpu] = prevActive; // will mmdrop_lazy_tlb() in finish_task_switch()
   }
-  yield* k.note('switch_to');
+  if (arm64) yield* __switch_to(k, cpu);
+  else yield* k.note('switch_to');
   k.counters.switches[cpu]!++;
   k.curr[cpu] = next;
   yield* finish_task_switch(k, cpu);
@@ -84,9 +91,10 @@ export const __schedule = kfunc(function* __schedule(k: Kernel, cpu: number, nex
   const L = k.layout;
   const prev = k.curr[cpu]!;
   yield { k: 'irq', enable: false, site: { fn: 'local_irq_disable' } };
-  yield { k: 'rmw', loc: L.rqLock[cpu]!, f: () => 1, site: { fn: 'rq_lock' } };
+  yield { k: 'rmw', loc: L.rqLock[cpu]!, f: () => 1, site: { fn: 'rq_lock' }, order: 'acquire' };
   if (!k.variant.removed.has('sched.before_rq_curr')) {
-    yield* k.note('smp_mb__after_spinlock', { label: 'sched.before_rq_curr', pairs: 'membarrier.c' });
+    // barrier() on x86 (the lock's locked instruction is the barrier); smp_mb() on arm64.
+    yield { k: 'nop', site: { fn: 'smp_mb__after_spinlock', label: 'sched.before_rq_curr', pairs: 'membarrier.c' }, arm64: ['dmb.full'] };
   }
   // clear_tsk_need_resched(prev); clear_preempt_need_resched(). Not when the CPU goes
   // idle: the idle loop polls the flag, and a wakeup may already have set it.
@@ -96,7 +104,7 @@ export const __schedule = kfunc(function* __schedule(k: Kernel, cpu: number, nex
     if (loc !== undefined) yield { k: 'st', loc, val: 0, site: { fn: 'clear_tsk_need_resched(prev)' } };
   }
   if (prev === next) {
-    yield { k: 'st', loc: L.rqLock[cpu]!, val: 0, site: { fn: 'raw_spin_rq_unlock' } };
+    yield { k: 'st', loc: L.rqLock[cpu]!, val: 0, site: { fn: 'raw_spin_rq_unlock' }, order: 'release' };
     yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
     return;
   }

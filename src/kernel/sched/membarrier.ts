@@ -248,7 +248,7 @@ export const membarrier_private_expedited = kfunc(function* membarrier_private_e
   if (flags !== MEMBARRIER_FLAG_SYNC_CORE || k.variant.removed.has('sync_core.caller')) {
     // pre-c6d68c1c4a4d: only the one-CPU shortcut, not the single-user one.
     const users = k.variant.removed.has('private_expedited.single_user') ? 0
-      : yield* k.READ_ONCE(L.mmUsers[mm]!, 'atomic_read(&mm->mm_users)');
+      : yield* k.READ_ONCE_ctrl(L.mmUsers[mm]!, 'atomic_read(&mm->mm_users)');
     if (users === 1 || k.config.nrCpus === 1) return 0;
   }
   yield* k.smp_mb('membarrier.a', 'switch_mm.cr3/mmdrop'); // system call entry is not a mb.
@@ -294,12 +294,12 @@ export const sync_runqueues_membarrier_state = kfunc(function* sync_runqueues_me
   if (k.variant.removed.has('rq.membarrier_state')) {
     // pre-227a4aadc75b: no runqueue copy to update; a registration of a process with
     // other users waits for every CPU to pass through the scheduler (synchronize_sched()).
-    const users = yield* k.READ_ONCE(L.mmUsers[mm]!, 'atomic_read(&mm->mm_users)');
+    const users = yield* k.READ_ONCE_ctrl(L.mmUsers[mm]!, 'atomic_read(&mm->mm_users)');
     if (users !== 1 && k.config.nrCpus !== 1) yield* synchronize_rcu(k, cpu);
     return 0;
   }
   const state = yield* k.READ_ONCE(L.mmMembarrierState[mm]!, 'atomic_read(&mm->membarrier_state)');
-  const users = yield* k.READ_ONCE(L.mmUsers[mm]!, 'atomic_read(&mm->mm_users)');
+  const users = yield* k.READ_ONCE_ctrl(L.mmUsers[mm]!, 'atomic_read(&mm->mm_users)');
   if (users === 1 || k.config.nrCpus === 1) {
     yield* k.WRITE_ONCE(L.rqMembarrierState[cpu]!, state, 'this_cpu_write');
     yield* k.smp_mb('sync_runqueues_membarrier_state', 'registration');

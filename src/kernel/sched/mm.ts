@@ -14,7 +14,7 @@ import type { Kernel } from '../kernel.js';
 import { kfunc } from '../dispatch.js';
 
 export const mmgrab = kfunc(function* mmgrab(k: Kernel, mm: number, fn = 'mmgrab'): CpuCode {
-  yield { k: 'rmw', loc: k.layout.mmCount[mm]!, f: (v) => v + 1, site: { fn } };
+  yield { k: 'rmw', loc: k.layout.mmCount[mm]!, f: (v) => v + 1, site: { fn }, order: 'relaxed', returns: false }; // atomic_inc()
 });
 
 /** atomic_dec_and_test(&mm->mm_count): the barrier that `label` names (mutants remove it). */

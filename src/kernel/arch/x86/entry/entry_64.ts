@@ -21,7 +21,9 @@ export const iret = kfunc(function* iret(k: Kernel, why = 'IRET'): CpuCode {
  * `config syscall_exit=iret;`, IRET.
  */
 export const syscall_return = kfunc(function* syscall_return(k: Kernel): CpuCode {
-  if (k.config.syscallExit === 'iret') yield* iret(k, 'IRET (system call return, slow path)');
+  // arm64 (the kernel model on the graph engine) returns by ERET: a context synchronisation event.
+  if (k.config.arch === 'arm64') yield { k: 'nop', site: { fn: 'ERET' }, arm64: ['isb'] };
+  else if (k.config.syscallExit === 'iret') yield* iret(k, 'IRET (system call return, slow path)');
   else if (k.config.showSysret) yield { k: 'nop', site: { fn: 'SYSRET' } };
 });
 

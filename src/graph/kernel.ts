@@ -1,0 +1,672 @@
+// The graph engine for scenarios on the kernel model: the same CPU code the
+// machine runs (src/litmus/program.ts and src/kernel/: user threads, system
+// calls, interrupt handlers, the scheduler), with memory given by an execution
+// graph and a model's consistency predicate instead of the machine's memory and
+// store buffers. This is what runs the kernel model on arm64, a machine that
+// has no small operational model the search could drive.
+//
+// Method. A state is a partial execution graph: per CPU, the steps it has taken
+// in program order (memory events, interrupt entries, interrupt masking), the
+// write each read reads from (rf) and the coherence order of each location's
+// writes (co). A state is extended by one step of one CPU: the CPU's code,
+// replayed from the start with the values its reads took, yields its next op;
+// a read branches on every write of the graph it may read from, a write on
+// every place in its location's coherence order, and every extension the
+// model's predicate rejects is dropped. Every interleaving of the CPUs' steps
+// is tried and identical graphs are merged (a set of the states seen), so every
+// consistent execution graph in which program order, reads-from and the
+// interrupt edges have no cycle (porf-acyclic, as GenMC requires) is reached:
+// add its events in an order that extends those relations, and each prefix is
+// consistent because every predicate here only grows with the graph. Graphs
+// with a po|rf cycle (load buffering) are not explored on arm64: a bound
+// printed with the result.
+//
+// Interrupts are delivered by the interrupt controller as the machine does it:
+// an IPI (`raise`) makes a vector pending on its target at once, and the target
+// takes it at any later step of its own while interrupts are on. In the graph
+// the IPI is a write of a location of its own (a send event S, the sender's
+// side, after the barrier the architecture's send path has) read by the
+// target's interrupt entry T (an event ordered before everything the handler
+// does: nothing after an exception entry runs before it). On x86 the send is
+// not ordered after the sender's buffered stores (the ICR write does not drain
+// the store buffer), as on the machine.
+//
+// Kernel reads on a weak machine carry dependencies (an address computed from
+// a read, a branch on it). Ops can name them (Op.deps); for code that does not,
+// the search runs under one of two assumptions, `deps: 'none'` (no
+// dependencies: every behaviour the hardware may show, and perhaps more) or
+// `deps: 'all'` (every read orders every later access of its CPU: fewer than
+// the hardware may show). A `Never` under 'none' and a `Sometimes` under 'all'
+// hold for the real dependencies too; check.ts runs both on arm64 and reports
+// an outcome that differs between them as depending on them.
+
+import { AssertionFailed, BoundExceeded, PREEMPTED, RSEQ_ABORTED } from '../machine/machine.js';
+import type { HandlerCode, Op } from '../machine/ops.js';
+import type { Instance, Program } from '../litmus/program.js';
+import { Collector } from '../explore/collector.js';
+import type { Bounds, ExploreResult, Progress } from '../explore/types.js';
+import { Relations, type GraphEvent, type Tag } from './graph.js';
+import { MAPPINGS, type GraphModelName } from './mapping.js';
+import { CONSISTENT } from './models/index.js';
+import { Rel } from './relation.js';
+
+export type KernelGraphModel = 'sc' | 'x86' | 'arm64';
+export type DepsAssumption = 'none' | 'all';
+
+export interface KernelGraphOptions {
+  bounds: Bounds;
+  deps?: DepsAssumption;
+  onProgress?: (p: Progress) => void;
+  progressEvery?: number;
+}
+
+/** One step of one CPU in the graph. */
+interface KStep {
+  cpu: number;
+  /** R read, W write, U read-modify-write (its write only when `wrote`), F fence, S IPI send, T interrupt entry, L a step with no event (interrupt masking). */
+  kind: 'R' | 'W' | 'U' | 'F' | 'S' | 'T' | 'L';
+  loc: number;
+  /** W: the value written; U: the value written when it wrote. */
+  val: number;
+  wrote: boolean;
+  /** R, U: the step read from (-1: the initial value). */
+  rf: number;
+  tags: readonly Tag[];
+  /** The reads (steps) its address, value and existence depend on. */
+  addr: number[];
+  data: number[];
+  ctrl: number[];
+  /** S: the target CPU and vector; T: the vector and the sends it takes. */
+  target: number;
+  vector: number;
+  takes: number[];
+  /** The kernel function or primitive the op came from (traces). */
+  fn?: string;
+  /** An event the architecture's path adds before the op's own (the barrier of the IPI send): the code does not advance. */
+  extra?: true;
+}
+
+interface Ctx {
+  gen: HandlerCode;
+  op: Op | null;
+  vector: number;
+  withdraw?: number;
+}
+
+/** A CPU of the replay: its contexts (the task's, then running handlers) and interrupt state. */
+interface Runner {
+  ctx: Ctx[];
+  irqOn: boolean;
+  /** Sends pending on this CPU, per vector (step indices). */
+  pending: Map<number, number[]>;
+  /** The step each read op produced (for Op.deps). */
+  readOf: Map<Op, number>;
+  /** The CPU's last read step (deps: 'all'). */
+  lastRead: number;
+  /** The reads the CPU's code has branched on (Op.branch): later events depend on them by control. */
+  branched: number[];
+  steps: number[];
+}
+
+const SEND_LOC_BASE = 1 << 20;
+
+class Replay {
+  readonly instance: Instance;
+  readonly cpus: Runner[] = [];
+  constructor(program: Program) {
+    this.instance = program.instantiate();
+    for (let c = 0; c < program.nCpus; c++) {
+      const r: Runner = { ctx: [], irqOn: true, pending: new Map(), readOf: new Map(), lastRead: -1, branched: [], steps: [] };
+      const pend = this.instance.initialPending?.(c) ?? 0;
+      // Timer ticks pending at the start: sends of no one (-1).
+      for (let v = 0; v < 32; v++) if (pend & (1 << v)) r.pending.set(v, [-1]);
+      const gen = this.instance.task(c);
+      if (gen) {
+        const ctx: Ctx = { gen, op: null, vector: -1 };
+        r.ctx.push(ctx);
+        settle(ctx, gen.next(0));
+        skipLocal(r);
+      }
+      this.cpus.push(r);
+    }
+  }
+
+  top(c: number): Ctx | undefined {
+    const s = this.cpus[c]!.ctx;
+    return s[s.length - 1];
+  }
+
+  /** The op the CPU's running context is at (the task's only when no handler runs), or null. */
+  current(c: number): Op | null {
+    const r = this.cpus[c]!;
+    const t = r.ctx[r.ctx.length - 1];
+    return t ? t.op : null;
+  }
+
+  /** The lowest pending vector, when the CPU can take an interrupt now (-1: none). */
+  takeable(c: number): number {
+    const r = this.cpus[c]!;
+    if (!r.irqOn || r.pending.size === 0) return -1;
+    if (r.ctx.length > 0 && r.ctx[r.ctx.length - 1]!.vector >= 0) return -1;
+    return Math.min(...r.pending.keys());
+  }
+
+  /** Applies step i (already in the graph) to its CPU. */
+  apply(g: KGraph, i: number): void {
+    const s = g.steps[i]!;
+    const r = this.cpus[s.cpu]!;
+    r.steps.push(i);
+    if (s.extra) return;
+    if (s.kind === 'S') {
+      const t = this.cpus[s.target]!;
+      const list = t.pending.get(s.vector) ?? [];
+      list.push(i);
+      t.pending.set(s.vector, list);
+    }
+    if (s.kind === 'T') {
+      r.pending.delete(s.vector);
+      r.irqOn = false;
+      const ctx: Ctx = { gen: this.instance.handler(s.cpu, s.vector), op: null, vector: s.vector };
+      r.ctx.push(ctx);
+      settle(ctx, ctx.gen.next(0));
+      this.popFinished(r);
+      skipLocal(r);
+      return;
+    }
+    const ctx = r.ctx[r.ctx.length - 1]!;
+    const op = ctx.op!;
+    let result = 0;
+    if (s.kind === 'R' || s.kind === 'U') {
+      result = g.valueOf(s.rf, s.loc);
+      r.readOf.set(op, i);
+      r.lastRead = i;
+    }
+    if (op.k === 'irq') r.irqOn = op.enable;
+    settle(ctx, ctx.gen.next(result));
+    if ((s.kind === 'R' || s.kind === 'U') && 'branch' in op && op.branch) r.branched.push(i);
+    this.popFinished(r);
+    skipLocal(r);
+  }
+
+  private popFinished(r: Runner): void {
+    for (;;) {
+      const t = r.ctx[r.ctx.length - 1];
+      if (!t || t.op !== null || t.vector < 0) return;
+      r.ctx.pop();
+      r.irqOn = true;
+      const task = r.ctx[0];
+      if (t.withdraw !== undefined && task && task.vector < 0 && task.op !== null) {
+        settle(task, task.gen.next(t.withdraw));
+      }
+    }
+  }
+
+  finished(c: number): boolean {
+    const r = this.cpus[c]!;
+    return r.ctx.every((x) => x.op === null) && r.pending.size === 0;
+  }
+}
+
+function settle(ctx: Ctx, res: IteratorResult<Op, void | number>): void {
+  ctx.op = res.done ? null : res.value;
+  if (res.done && (res.value === PREEMPTED || res.value === RSEQ_ABORTED)) ctx.withdraw = res.value;
+}
+
+/** Ops with no event and no effect on interrupt state (compiler barriers, trace notes) run at once. */
+function skipLocal(r: Runner): void {
+  for (;;) {
+    const ctx = r.ctx[r.ctx.length - 1];
+    if (!ctx || ctx.op === null) return;
+    const op = ctx.op;
+    if (op.k !== 'nop' || op.fence !== undefined || op.arm64 !== undefined) return;
+    settle(ctx, ctx.gen.next(0));
+    // A handler can finish here (its last op a note).
+    if (ctx.op === null && ctx.vector >= 0) {
+      r.ctx.pop();
+      r.irqOn = true;
+      const task = r.ctx[0];
+      if (ctx.withdraw !== undefined && task && task.vector < 0 && task.op !== null) settle(task, task.gen.next(ctx.withdraw));
+    }
+  }
+}
+
+/** A partial execution graph: the steps in the order they were added, and coherence. */
+class KGraph {
+  constructor(
+    readonly init: readonly number[],
+    readonly steps: KStep[] = [],
+    /** Per location, its writes (steps) in coherence order, the initial value first (implicit). */
+    readonly co: Map<number, number[]> = new Map(),
+  ) {}
+
+  clone(): KGraph {
+    const co = new Map<number, number[]>();
+    for (const [l, ws] of this.co) co.set(l, [...ws]);
+    return new KGraph(this.init, [...this.steps], co);
+  }
+
+  valueOf(w: number, loc: number): number {
+    return w < 0 ? this.init[loc]! : this.steps[w]!.val;
+  }
+
+  /** Final memory: each location's last write in coherence order. */
+  memory(): number[] {
+    const mem = [...this.init];
+    for (const [l, ws] of this.co) if (ws.length > 0 && l < mem.length) mem[l] = this.steps[ws[ws.length - 1]!]!.val;
+    return mem;
+  }
+
+  /** The steps of each CPU in program order. */
+  perCpu(n: number): number[][] {
+    const out: number[][] = Array.from({ length: n }, () => []);
+    this.steps.forEach((s, i) => out[s.cpu]!.push(i));
+    return out;
+  }
+
+  /** The graph's identity: each CPU's steps with their results, reads-from and coherence, by (CPU, position). */
+  key(n: number): string {
+    const per = this.perCpu(n);
+    const pos = new Array<string>(this.steps.length);
+    per.forEach((list, c) => list.forEach((i, k) => (pos[i] = `${c}.${k}`)));
+    const parts: string[] = [];
+    per.forEach((list) => {
+      parts.push(list.map((i) => {
+        const s = this.steps[i]!;
+        switch (s.kind) {
+          case 'R': case 'U': return `${s.kind}${s.loc}<${s.rf < 0 ? 'i' : pos[s.rf]}`;
+          case 'W': return `W${s.loc}=${s.val}`;
+          case 'T': return `T${s.vector}<${s.takes.map((t) => (t < 0 ? 'i' : pos[t])).join('+')}`;
+          case 'S': return `S${s.target}.${s.vector}`;
+          default: return s.kind;
+        }
+      }).join(' '));
+    });
+    const locs = [...this.co.keys()].sort((a, b) => a - b);
+    for (const l of locs) parts.push(`${l}:${this.co.get(l)!.map((i) => pos[i]).join(',')}`);
+    return parts.join('|');
+  }
+}
+
+/** The graph as the models' predicates read it: initial writes, then each CPU's events in program order. */
+function toRelations(g: KGraph, nCpus: number, model: KernelGraphModel): Relations {
+  const events: GraphEvent[] = [];
+  const rf: number[] = [];
+  const initOf = new Map<number, number>();
+  const locsUsed = new Set<number>();
+  for (const s of g.steps) if (s.kind === 'R' || s.kind === 'W' || s.kind === 'U') locsUsed.add(s.loc);
+  for (const l of [...locsUsed].sort((a, b) => a - b)) {
+    initOf.set(l, events.length);
+    events.push({ id: events.length, thread: -1, kind: 'W', loc: l, tags: new Set(), rmwWrite: -1, addr: [], data: [], ctrl: [] });
+    rf.push(-1);
+  }
+  // Step -> its event (for a U, its read; its write is the next event), and for a T each take's read.
+  const evOf = new Array<number>(g.steps.length).fill(-1);
+  const writeOf = new Array<number>(g.steps.length).fill(-1);
+  const pending: { ev: number; rf: number; loc: number }[] = [];
+  const deps: { ev: number; s: KStep }[] = [];
+  const push = (e: Omit<GraphEvent, 'id'>): number => {
+    const id = events.length;
+    events.push({ id, ...e });
+    rf.push(-1);
+    return id;
+  };
+  const none: number[] = [];
+  for (const list of g.perCpu(nCpus)) {
+    for (const i of list) {
+      const s = g.steps[i]!;
+      const cpu = s.cpu;
+      switch (s.kind) {
+        case 'R': {
+          const id = push({ thread: cpu, kind: 'R', loc: s.loc, tags: new Set(s.tags), rmwWrite: -1, addr: none, data: none, ctrl: none });
+          evOf[i] = id;
+          pending.push({ ev: id, rf: s.rf, loc: s.loc });
+          deps.push({ ev: id, s });
+          break;
+        }
+        case 'W': {
+          const id = push({ thread: cpu, kind: 'W', loc: s.loc, tags: new Set(s.tags), rmwWrite: -1, addr: none, data: none, ctrl: none });
+          evOf[i] = id;
+          writeOf[i] = id;
+          deps.push({ ev: id, s });
+          break;
+        }
+        case 'U': {
+          const rt = s.tags.filter((t) => !t.startsWith('w:'));
+          const wt = s.tags.filter((t) => t.startsWith('w:')).map((t) => t.slice(2));
+          const rid = events.length;
+          const r = push({ thread: cpu, kind: 'R', loc: s.loc, tags: new Set(rt), rmwWrite: s.wrote ? rid + 1 : -1, addr: none, data: none, ctrl: none });
+          evOf[i] = r;
+          pending.push({ ev: r, rf: s.rf, loc: s.loc });
+          deps.push({ ev: r, s });
+          if (s.wrote) {
+            const w = push({ thread: cpu, kind: 'W', loc: s.loc, tags: new Set(wt), rmwWrite: -1, addr: none, data: none, ctrl: none });
+            writeOf[i] = w;
+            deps.push({ ev: w, s });
+          }
+          break;
+        }
+        case 'F':
+          evOf[i] = push({ thread: cpu, kind: 'F', loc: -1, tags: new Set(s.tags), rmwWrite: -1, addr: none, data: none, ctrl: none });
+          deps.push({ ev: evOf[i]!, s });
+          break;
+        case 'S': {
+          // The send: a write of its own location (x86: tagged so that it is not ordered after buffered stores).
+          const id = push({ thread: cpu, kind: 'W', loc: SEND_LOC_BASE + i, tags: new Set(s.tags), rmwWrite: -1, addr: none, data: none, ctrl: none });
+          evOf[i] = id;
+          writeOf[i] = id;
+          break;
+        }
+        case 'T':
+          // One read per send taken, each ordered before what the handler does.
+          for (const t of s.takes) {
+            if (t < 0) continue; // a timer tick pending from the start: no sender
+            const id = push({ thread: cpu, kind: 'R', loc: SEND_LOC_BASE + t, tags: new Set(model === 'arm64' ? ['A', 'irq-entry'] : ['irq-entry']), rmwWrite: -1, addr: none, data: none, ctrl: none });
+            pending.push({ ev: id, rf: t, loc: SEND_LOC_BASE + t });
+            if (evOf[i] < 0) evOf[i] = id;
+          }
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  for (const p of pending) rf[p.ev] = p.rf < 0 ? initOf.get(p.loc)! : writeOf[p.rf]!;
+  for (const { ev, s } of deps) {
+    const map = (xs: number[]): number[] => xs.map((x) => evOf[x]!).filter((x) => x >= 0 && x < ev);
+    const e = events[ev] as { addr: readonly number[]; data: readonly number[]; ctrl: readonly number[] };
+    e.addr = map(s.addr);
+    e.data = map(s.data);
+    e.ctrl = map(s.ctrl);
+  }
+  const co: number[][] = [];
+  for (const [l, ws] of g.co) co.push([initOf.get(l)!, ...ws.map((w) => writeOf[w]!)]);
+  // Sends: one write each, after their (absent) initial write? A send's location has no initial write: its read always reads it.
+  for (let i = 0; i < g.steps.length; i++) if (g.steps[i]!.kind === 'S') co.push([writeOf[i]!]);
+  return new Relations({ events, rf, co });
+}
+
+/** x86 for kernel graphs: x86-TSO (models/x86.ts) with the IPI send not ordered after the sender's buffered stores. */
+function x86KernelConsistent(x: Relations): boolean {
+  if (!x.poLoc.union(x.rf, x.co, x.fr).isAcyclic()) return false;
+  if (!x.rmw.inter(x.fr.seq(x.co)).isEmpty()) return false;
+  const sends = x.tagged('ipi-send');
+  const ppo = x.po.minus(Rel.cross(x.W, x.R)).minus(Rel.cross(x.W, sends));
+  const locked = x.tagged('locked').id();
+  const implied = x.po.seq(locked).union(locked.seq(x.po));
+  const mfence = x.fencerel('mfence');
+  return ppo.union(implied, mfence, x.rfe, x.co, x.fr).isAcyclic();
+}
+
+const KERNEL_CONSISTENT: Record<KernelGraphModel, (x: Relations) => boolean> = {
+  sc: CONSISTENT.sc,
+  x86: x86KernelConsistent,
+  arm64: CONSISTENT.arm64,
+};
+
+/** The events an op becomes on a model, and its tags (a U's write tags carry the prefix 'w:'). */
+function opTags(model: KernelGraphModel, op: Op, wrote: boolean): { kind: KStep['kind']; tags: Tag[] } | null {
+  const map = MAPPINGS[model as GraphModelName];
+  switch (op.k) {
+    case 'ld':
+    case 'await':
+      return { kind: 'R', tags: map.load(op.order ?? 'once') };
+    case 'st':
+      return { kind: 'W', tags: map.store(op.order ?? 'once') };
+    case 'rmw': {
+      const order = op.order ?? 'mb';
+      const e = wrote ? map.rmw(order, op.returns ?? true) : map.failedRmw(order);
+      return { kind: 'U', tags: [...e.read, ...e.write.map((t) => `w:${t}`)] };
+    }
+    case 'mb': {
+      const tags = map.fence(op.fence ?? 'mb');
+      return tags.length > 0 ? { kind: 'F', tags } : { kind: 'F', tags: ['mb'] };
+    }
+    case 'nop': {
+      if (model === 'arm64' && op.arm64) return { kind: 'F', tags: [...op.arm64] };
+      if (op.fence) {
+        const tags = map.fence(op.fence);
+        if (tags.length > 0) return { kind: 'F', tags };
+      }
+      return { kind: 'L', tags: [] };
+    }
+    case 'serialize':
+      // x86: serialising, a full barrier (the machine drains the store buffer first).
+      // arm64: the kernel model's IRET is arm64's ERET, a context synchronisation event.
+      return model === 'x86' ? { kind: 'F', tags: ['mfence'] } : model === 'arm64' ? { kind: 'F', tags: ['isb'] } : { kind: 'L', tags: [] };
+    case 'cr3':
+      // A CR3 write is an x86 path: no arm64 event (arm64 runs its own switch_mm()).
+      return model === 'x86' ? { kind: 'F', tags: ['mfence'] } : { kind: 'L', tags: [] };
+    case 'irq':
+      return { kind: 'L', tags: [] };
+    case 'raise':
+      return { kind: 'S', tags: model === 'x86' ? ['ipi-send'] : [] };
+    default:
+      return null;
+  }
+}
+
+export function exploreKernelGraphs(program: Program, model: KernelGraphModel, prop: (v: readonly number[]) => boolean, o: KernelGraphOptions): ExploreResult {
+  const n = program.nCpus;
+  const depsMode: DepsAssumption = o.deps ?? 'none';
+  const consistent = KERNEL_CONSISTENT[model];
+  const col = new Collector(prop);
+  const seen = new Set<string>();
+  let seenBytes = 0;
+  let steps = 0;
+  let executions = 0;
+  let incompleteReason: string | null = null;
+  const progressEvery = o.progressEvery ?? 10_000;
+
+  const replay = (g: KGraph): Replay | null => {
+    const r = new Replay(program);
+    for (let i = 0; i < g.steps.length; i++) {
+      r.apply(g, i);
+      steps++;
+    }
+    return r;
+  };
+
+  const stack: KGraph[] = [new KGraph(program.init)];
+  const check = (g: KGraph): boolean => consistent(toRelations(g, n, model));
+
+  while (stack.length > 0) {
+    if (incompleteReason !== null) break;
+    const g = stack.pop()!;
+    const key = g.key(n);
+    if (seen.has(key)) continue;
+    if (seen.size >= o.bounds.executionsMax) {
+      incompleteReason = `the search stopped after ${o.bounds.executionsMax} graphs (executions_max)`;
+      break;
+    }
+    seen.add(key);
+    seenBytes += 64 + key.length;
+    if (col.bytes + seenBytes > o.bounds.memoryMax) {
+      incompleteReason = `memory_max=${o.bounds.memoryMax} bytes reached`;
+      break;
+    }
+    if (o.onProgress && seen.size % progressEvery === 0) o.onProgress({ executions, steps, graphs: col.graphCount });
+    let r: Replay;
+    try {
+      r = replay(g)!;
+    } catch (e) {
+      if (e instanceof AssertionFailed) {
+        col.assertion(e.assertion, () => []);
+        continue;
+      }
+      if (e instanceof BoundExceeded) {
+        incompleteReason = e.reason;
+        break;
+      }
+      throw e;
+    }
+    const perCpu = g.perCpu(n);
+    if (perCpu.some((l) => l.length > o.bounds.stepsMax)) {
+      incompleteReason = `an execution exceeded ${o.bounds.stepsMax} steps (steps_max)`;
+      break;
+    }
+    let extended = false;
+    for (let c = 0; c < n; c++) {
+      const run = r.cpus[c]!;
+      const last = run.lastRead;
+      // Interrupt entry.
+      const v = r.takeable(c);
+      if (v >= 0) {
+        const h = g.clone();
+        h.steps.push({ cpu: c, kind: 'T', loc: -1, val: 0, wrote: false, rf: -1, tags: [], addr: [], data: [], ctrl: [], target: -1, vector: v, takes: [...run.pending.get(v)!] });
+        stack.push(h);
+        extended = true;
+      }
+      const op = r.current(c);
+      if (op === null) continue;
+      const t = opTags(model, op, true);
+      if (t === null) throw new Error(`internal: the graph engine met op '${op.k}', which scenarios it runs do not have`);
+      const deps = (): { addr: number[]; data: number[]; ctrl: number[] } => {
+        const ref = (ops: readonly Op[] | undefined): number[] => (ops ?? []).map((x) => run.readOf.get(x) ?? -1).filter((x) => x >= 0);
+        const own = 'deps' in op ? op.deps : undefined;
+        const ctrl = depsMode === 'all' ? (last >= 0 ? [last] : []) : [...run.branched];
+        if (own) return { addr: ref(own.addr), data: ref(own.data), ctrl: [...ctrl, ...ref(own.ctrl)] };
+        if (depsMode === 'all' && last >= 0) return { addr: [last], data: [], ctrl };
+        return { addr: [], data: [], ctrl };
+      };
+      const base = { cpu: c, val: 0, wrote: false, rf: -1, target: -1, vector: -1, takes: [] as number[], fn: op.site.fn };
+      switch (t.kind) {
+        case 'L':
+        case 'F': {
+          const h = g.clone();
+          h.steps.push({ ...base, kind: t.kind, loc: -1, tags: t.tags, addr: [], data: [], ctrl: t.kind === 'F' ? deps().ctrl : [] });
+          stack.push(h);
+          extended = true;
+          break;
+        }
+        case 'S': {
+          if (op.k !== 'raise') break;
+          const h = g.clone();
+          // arm64: the send path's barrier (gic_ipi_send_mask(): dsb(ishst) before the SGI register write).
+          if (model === 'arm64') h.steps.push({ ...base, kind: 'F', loc: -1, tags: ['dmb.st'], addr: [], data: [], ctrl: [], extra: true });
+          h.steps.push({ ...base, kind: 'S', loc: -1, tags: t.tags, addr: [], data: [], ctrl: [], target: op.cpu, vector: op.vector });
+          stack.push(h);
+          extended = true;
+          break;
+        }
+        case 'R':
+        case 'U': {
+          if (op.k !== 'ld' && op.k !== 'await' && op.k !== 'rmw') break;
+          const loc = op.loc;
+          const ws = [-1, ...(g.co.get(loc) ?? [])];
+          const d = deps();
+          for (const w of ws) {
+            const val = g.valueOf(w, loc);
+            if (op.k === 'await' && !op.pred(val)) continue;
+            const h = g.clone();
+            if (op.k === 'rmw') {
+              const nv = op.f(val);
+              const tt = opTags(model, op, nv !== undefined)!;
+              h.steps.push({ ...base, kind: 'U', loc, val: nv === undefined ? 0 : nv | 0, wrote: nv !== undefined, rf: w, tags: tt.tags, ...d });
+              if (nv !== undefined) {
+                // Atomicity: the write comes right after the write it read in coherence order.
+                const list = [...(h.co.get(loc) ?? [])];
+                list.splice(w < 0 ? 0 : list.indexOf(w) + 1, 0, h.steps.length - 1);
+                h.co.set(loc, list);
+              }
+            } else {
+              h.steps.push({ ...base, kind: 'R', loc, rf: w, tags: t.tags, ...d });
+            }
+            // Reading the coherence-last write adds an event with no edge out of it (nothing is
+            // after it in program order or coherence): every predicate here stays satisfied.
+            if (w === ws[ws.length - 1] || check(h)) {
+              stack.push(h);
+              extended = true;
+            }
+          }
+          break;
+        }
+        case 'W': {
+          if (op.k !== 'st') break;
+          const loc = op.loc;
+          const list = g.co.get(loc) ?? [];
+          const d = deps();
+          for (let p = list.length; p >= 0; p--) {
+            const h = g.clone();
+            h.steps.push({ ...base, kind: 'W', loc, val: op.val, tags: t.tags, ...d });
+            const nl = [...list];
+            nl.splice(p, 0, h.steps.length - 1);
+            h.co.set(loc, nl);
+            // Coherence-last: no edge out of the new write, so nothing to check.
+            if (p === list.length || check(h)) {
+              stack.push(h);
+              extended = true;
+            }
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    if (extended) continue;
+    // No CPU can take a step: a final state, or a deadlock (a CPU waits forever).
+    const warn = r.instance.warnings();
+    for (const w of warn) col.assertion(w, () => []);
+    let done = true;
+    for (let c = 0; c < n; c++) if (!r.finished(c)) done = false;
+    executions++;
+    if (done) {
+      const values = r.instance.observe(g.memory());
+      if (process.env['SMPCHECK_DEBUG_GRAPH'] && prop(values) && col.positive === 0) {
+        const per = g.perCpu(n);
+        for (let c = 0; c < n; c++) console.error(`CPU${c}: ` + per[c]!.map((i) => { const s = g.steps[i]!; return `#${i}${s.kind}${s.loc >= 0 ? `@${program.locName(s.loc)}` : ''}${s.kind === 'R' || s.kind === 'U' ? `<#${s.rf}` : ''}${s.kind === 'W' || (s.kind === 'U' && s.wrote) ? `=${s.val}` : ''}${s.kind === 'T' ? `v${s.vector}<${s.takes.join('+')}` : ''}${s.kind === 'S' ? `->${s.target}` : ''}[${s.fn ?? ''}${s.tags.length ? ' ' + s.tags.join(',') : ''}]`; }).join('  '));
+      }
+      col.final(key, values, () => []);
+    }
+    else col.deadlock(() => []);
+  }
+
+  return {
+    reduction: true,
+    engine: 'graph',
+    outcomes: col.sortedOutcomes(),
+    graphs: col.graphCount,
+    positive: col.positive,
+    negative: col.negative,
+    executions,
+    sleepBlocked: 0,
+    interleavings: null,
+    states: seen.size,
+    steps,
+    deadlocks: col.deadlocks,
+    complete: incompleteReason === null,
+    incompleteReason,
+    memoryBytes: col.bytes + seenBytes,
+    assertions: [...col.assertions].map(([name, runs]) => ({ name, runs })),
+    witnesses: { positive: null, negative: null, deadlock: null, assertion: null },
+    witnessList: { positive: [], negative: [] },
+  };
+}
+
+/**
+ * arm64 without the kernel's dependencies written down: `none` (every behaviour the
+ * hardware may show, perhaps more) and `all` (every read orders what follows it:
+ * perhaps fewer) bracket the real set. Equal outcome sets (and the same assertions
+ * and deadlocks) are the answer; otherwise the result is `all`'s, whose outcomes all
+ * happen, marked incomplete with the outcomes that depend on dependencies.
+ */
+export function bracketDeps(none: ExploreResult, all: ExploreResult): ExploreResult {
+  if (!none.complete) return none;
+  if (!all.complete) return { ...all, complete: false };
+  const key = (r: ExploreResult): string => JSON.stringify({ o: r.outcomes.map((x) => x.values), a: r.assertions.map((x) => x.name).sort(), d: r.deadlocks > 0 });
+  if (key(none) === key(all)) return none;
+  const have = new Set(all.outcomes.map((x) => x.values.join(',')));
+  const extra = none.outcomes.filter((x) => !have.has(x.values.join(','))).length;
+  const extraA = none.assertions.filter((a) => !all.assertions.some((b) => b.name === a.name)).map((a) => a.name);
+  const what = [
+    extra > 0 ? `${extra} final state(s)` : '',
+    extraA.length > 0 ? `assertion(s) ${extraA.join('; ')}` : '',
+    none.deadlocks > 0 && all.deadlocks === 0 ? 'a deadlock' : '',
+  ].filter((x) => x !== '').join(', ');
+  return {
+    ...all,
+    steps: none.steps + all.steps,
+    complete: false,
+    incompleteReason: `arm64: ${what} appear only if no kernel read orders what follows it (deps: none), not if every one does (deps: all): the answer depends on dependencies of kernel code the model does not write down`,
+  };
+}
