@@ -170,9 +170,10 @@ export const switch_mm_irqs_off = kfunc(function* switch_mm_irqs_off(k: Kernel, 
 
 /**
  * Models: leave_mm() (v6.18): a CPU in lazy TLB mode drops the mm it borrowed and
- * loads init_mm (switch_mm(NULL, &init_mm, NULL)); nothing to do on init_mm. "Warn
- * if we're not lazy". Called with interrupts off here (use_temporary_mm()), so
- * switch_mm()'s own local_irq_save() changes nothing and is not a step.
+ * loads init_mm (switch_mm(NULL, &init_mm, NULL)); nothing to do on init_mm; a
+ * WARN_ON() if the CPU is not lazy. Called with interrupts off here
+ * (use_temporary_mm()), so switch_mm()'s own local_irq_save() changes nothing and
+ * is not a step.
  */
 export const leave_mm = kfunc(function* leave_mm(k: Kernel, cpu: number): CpuCode {
   const T = k.tlbState[cpu]!;
@@ -192,10 +193,10 @@ export const text_poke_mm = (k: Kernel): number => k.layout.nrMms + 1;
 
 /**
  * Models: use_temporary_mm(temp_mm) (arch/x86/mm/tlb.c, v6.18): switch this CPU to
- * a temporary mm and return the mm to switch back to, with interrupts off
- * (guard(irqsave); the caller has them off already). First, if the CPU is in lazy
- * TLB mode, leave_mm(): "as otherwise we'll end up with a stale address space
- * WITHOUT being in lazy mode after restoring the previous mm" (abee7c494d8c,
+ * a temporary mm and return the mm to switch back to, with interrupts off (the
+ * caller, __text_poke(), has them off). First, if the CPU is in lazy TLB mode,
+ * leave_mm(): otherwise the mm to switch back to is the one the CPU only borrows,
+ * and switching back to it leaves the CPU on it without lazy mode (abee7c494d8c,
  * "x86/alternative: Don't call text_poke() in lazy TLB mode", 5.10). Variant
  * pre-abee7c494d8c: no leave_mm(); the lazily borrowed mm is what loaded_mm says,
  * and unuse_temporary_mm() reloads it as an ordinary switch, not lazily.
@@ -213,10 +214,10 @@ export const use_temporary_mm = kfunc(function* use_temporary_mm(k: Kernel, cpu:
 });
 
 /**
- * Models: unuse_temporary_mm(prev_mm) (arch/x86/mm/tlb.c, v6.18): "Clear the
- * cpumask, to indicate no TLB flushing is needed anywhere" (this CPU's bit in the
- * temporary mm's mask), then switch back to prev_mm: an ordinary switch from the
- * temporary mm, which leaves the CPU not lazy.
+ * Models: unuse_temporary_mm(prev_mm) (arch/x86/mm/tlb.c, v6.18): take this CPU's
+ * bit out of the temporary mm's mm_cpumask (so that flushing that mm sends no IPI
+ * anywhere), then switch back to prev_mm: an ordinary switch from the temporary
+ * mm, which leaves the CPU not lazy.
  */
 export const unuse_temporary_mm = kfunc(function* unuse_temporary_mm(k: Kernel, cpu: number, prevMm: number): CpuCode {
   const T = k.tlbState[cpu]!;
