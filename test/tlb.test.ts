@@ -232,6 +232,9 @@ test('text_poke() in lazy TLB mode: v6.18 leaves the borrowed mm first; before a
   // text_poke() is a kernel thread's: a user thread calling it is a coded error.
   const user = src.replace('\tkthread P2;\n', '');
   assert.throws(() => checkSource(user, file, { model: 'x86' }), (e: Error) => /^SMP109 text_poke\(\) is for kernel threads/.test(`${(e as Error & { code?: string }).code} ${e.message}`));
+  // Nor is it for an interrupt handler (__text_poke() takes text_mutex).
+  const irq = src.replace('P0(int *a, int *poked)', 'irq poke(int *a) { text_poke(); }\n\nP0(int *a, int *poked)');
+  assert.throws(() => checkSource(irq, file, { model: 'x86' }), (e: Error) => /^SMP103 text_poke\(\) in an interrupt handler/.test(`${(e as Error & { code?: string }).code} ${e.message}`));
 });
 
 test('early acknowledgment when page tables are freed breaks S2: the lazy CPU acknowledges, the table is freed, its cached walk reaches it', () => {

@@ -343,6 +343,12 @@ function planProcesses(sc: Scenario, kthreads: ReadonlySet<number>, taskMms: num
         wakes.push({ thread, stmt: st });
         continue;
       }
+      if (st.k === 'text_poke') {
+        // __text_poke() runs under text_mutex, which sleeps: not from an interrupt handler.
+        if (thread === null) throw new SmpError('SMP103', 'text_poke() in an interrupt handler is not supported (it takes text_mutex)', st.span, sc.file);
+        if (!kthreads.has(thread)) throw new SmpError('SMP109', `text_poke() is for kernel threads here: declare the thread with 'kthread P${thread};'`, st.span, sc.file);
+        continue;
+      }
       if (st.k !== 'spawn' && st.k !== 'execve') continue;
       const what = st.k === 'spawn' ? `${st.how}()` : 'execve()';
       if (thread === null) throw new SmpError('SMP103', `${what} in an interrupt handler is not supported`, st.span, sc.file);
