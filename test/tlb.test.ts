@@ -68,7 +68,7 @@ test('every TLB variant has its regression pair in scenarios/tlb, and each break
       if (k.variant) lines.set(k.variant, [...(lines.get(k.variant) ?? []), `${f}: ${e.result}`]);
     }
   }
-  const tlbVariants = ['pre-71b3c126e611', 'pre-706a1ea65e6f', 'pre-209954cbc7d0', 'pre-83b0177a6c48', 'pre-4ce94eabac16', 'async-flush', 'no-switching-ipi', 'no-unlazy-mb', 'no-lazy-freed-ipi', 'flush-info-in-csd', 'async-flush-inline', 'no-flush-before-pageout'];
+  const tlbVariants = ['pre-71b3c126e611', 'pre-706a1ea65e6f', 'pre-209954cbc7d0', 'pre-83b0177a6c48', 'pre-4ce94eabac16', 'async-flush', 'no-switching-ipi', 'no-unlazy-mb', 'no-lazy-freed-ipi', 'flush-info-in-csd', 'async-flush-inline', 'no-flush-before-pageout', 'pre-abee7c494d8c'];
   for (const name of tlbVariants) {
     assert.ok(variants().some((v) => v.name === name), `${name} is a variant`);
     assert.ok(lines.has(name), `${name} has a line in scenarios/tlb`);
@@ -196,4 +196,50 @@ test('mremap(): the page moves with its data; an unmapped page has no VMA at the
   const ok = checkSource(readFileSync(file, 'utf8'), file, { model: 'x86' });
   assert.equal(ok.result.complete, true);
   assert.deepEqual(ok.result.assertions, []);
+});
+
+test('text_poke() in lazy TLB mode: v6.18 leaves the borrowed mm first; before abee7c494d8c the kernel thread keeps it, not lazy, and gets its flush IPIs', () => {
+  const file = join(ROOT, 'scenarios/tlb/text-poke-lazy.litmus');
+  const src = readFileSync(file, 'utf8');
+  // v6.18: once P2 has poked, CPU1 holds init_mm and the madvise() flush skips it.
+  const fixed = checkSource(src, file, { model: 'x86' });
+  assert.equal(fixed.result.complete, true);
+  assert.equal(observedLabel(fixed), 'Never');
+  // leave_mm() ran from lazy mode only: its WARN_ON(!is_lazy) never fires, nor does any property.
+  assert.deepEqual(fixed.result.assertions, []);
+  // Before the fix the IPI reaches the kernel thread; it is a lost lazy state, not a broken property.
+  const buggy = checkSource(src, file, { model: 'x86', variant: 'pre-abee7c494d8c' });
+  assert.equal(buggy.result.complete, true);
+  assert.equal(observedLabel(buggy), 'Sometimes');
+  assert.deepEqual(buggy.result.assertions, []);
+  // The trace reads as the bug: prev_mm taken while lazy, the temporary mm (mm2), an
+  // ordinary switch back to mm1, then the flusher finds CPU1 on mm1 and not lazy.
+  const r = cli(['check', file, '--variant', 'pre-abee7c494d8c', '--model', 'x86', '--show-trace', '--no-time']);
+  assert.equal(r.code, 0, r.err);
+  const trace = r.out.slice(r.out.indexOf('Trace'));
+  const at = (re: RegExp): number => {
+    const i = trace.search(re);
+    assert.ok(i >= 0, `${re} in the trace`);
+    return i;
+  };
+  const prev = at(/use_temporary_mm\(\): prev_mm = loaded_mm = mm1 \(lazy\)/);
+  const temp = at(/CR3 = mm2 PCID \d/);
+  const back = at(/CR3 = mm1 PCID \d/);
+  const seen = at(/per_cpu\(cpu_tlbstate_shared\.is_lazy, 1\) \[cpu1: cpu_tlbstate_shared\.is_lazy\] = 0/);
+  const flushed = at(/irq\| flush_tlb_one_user: INVLPG page 0/);
+  assert.ok(prev < temp && temp < back && back < seen && seen < flushed);
+  assert.doesNotMatch(trace.slice(0, temp), /leave_mm|CR3 = mm0/);
+  // text_poke() is a kernel thread's: a user thread calling it is a coded error.
+  const user = src.replace('\tkthread P2;\n', '');
+  assert.throws(() => checkSource(user, file, { model: 'x86' }), (e: Error) => /^SMP109 text_poke\(\) is for kernel threads/.test(`${(e as Error & { code?: string }).code} ${e.message}`));
+  // Nor is it for an interrupt handler (__text_poke() takes text_mutex).
+  const irq = src.replace('P0(int *a, int *poked)', 'irq poke(int *a) { text_poke(); }\n\nP0(int *a, int *poked)');
+  assert.throws(() => checkSource(irq, file, { model: 'x86' }), (e: Error) => /^SMP103 text_poke\(\) in an interrupt handler/.test(`${(e as Error & { code?: string }).code} ${e.message}`));
+});
+
+test('early acknowledgment when page tables are freed breaks S2: the lazy CPU acknowledges, the table is freed, its cached walk reaches it', () => {
+  const file = join(ROOT, 'scenarios/tlb/munmap-lazy.litmus');
+  const r = checkSource(readFileSync(file, 'utf8'), file, { model: 'x86', variant: 'async-flush' });
+  assert.equal(r.result.complete, true);
+  assert.ok(r.result.assertions.some((a) => a.name.startsWith('S2: CPU1 walked page-table page 0')), JSON.stringify(r.result.assertions));
 });

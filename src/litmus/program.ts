@@ -30,6 +30,7 @@ import { do_syscall_64 } from '../kernel/arch/x86/entry/syscall_64.js';
 import { sysvec_handler, sysvec_name } from '../kernel/arch/x86/kernel/idt.js';
 import { do_exit } from '../kernel/exit.js';
 import { kthread_unuse_mm, kthread_use_mm } from '../kernel/kthread.js';
+import { text_poke } from '../kernel/arch/x86/kernel/alternative.js';
 import { kernel_clone } from '../kernel/fork.js';
 import { do_execve } from '../kernel/exec.js';
 import { do_send_sig_info } from '../kernel/signal.js';
@@ -342,6 +343,12 @@ function planProcesses(sc: Scenario, kthreads: ReadonlySet<number>, taskMms: num
         wakes.push({ thread, stmt: st });
         continue;
       }
+      if (st.k === 'text_poke') {
+        // __text_poke() runs under text_mutex, which sleeps: not from an interrupt handler.
+        if (thread === null) throw new SmpError('SMP103', 'text_poke() in an interrupt handler is not supported (it takes text_mutex)', st.span, sc.file);
+        if (!kthreads.has(thread)) throw new SmpError('SMP109', `text_poke() is for kernel threads here: declare the thread with 'kthread P${thread};'`, st.span, sc.file);
+        continue;
+      }
       if (st.k !== 'spawn' && st.k !== 'execve') continue;
       const what = st.k === 'spawn' ? `${st.how}()` : 'execve()';
       if (thread === null) throw new SmpError('SMP103', `${what} in an interrupt handler is not supported`, st.span, sc.file);
@@ -517,6 +524,13 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
           throw new SmpError('SMP109', `${s.use ? 'kthread_use_mm' : 'kthread_unuse_mm'}() is for kernel threads: declare the thread with 'kthread P${ctx.kernel.current(ctx.cpu) - 1};'`, s.span, file);
         }
         yield* kernelMode(ctx.kernel, ctx.cpu, s.use ? kthread_use_mm(ctx.kernel, ctx.cpu, 1) : kthread_unuse_mm(ctx.kernel, ctx.cpu, 1));
+        break;
+      case 'text_poke':
+        if (!ctx.kernel) throw new Error('internal: text_poke() without the kernel model');
+        if (ctx.kernel.layout.taskMms[ctx.kernel.current(ctx.cpu) - 1] !== 0) {
+          throw new SmpError('SMP109', `text_poke() is for kernel threads here: declare the thread with 'kthread P${ctx.kernel.current(ctx.cpu) - 1};'`, s.span, file);
+        }
+        yield* kernelMode(ctx.kernel, ctx.cpu, text_poke(ctx.kernel, ctx.cpu));
         break;
       case 'spawn': {
         yield* do_syscall_64(ctx.kernel!, ctx.cpu, kernel_clone(ctx.kernel!, ctx.cpu, s.thread + 1, `P${s.thread}`, s.how, ctx.mmOfStmt.get(s) ?? 0));

@@ -54,6 +54,7 @@ export type Stmt =
   | { k: 'raise_irq'; cpu: number; handler: number; span: Span; /** The CPU argument's position. */ cpuSpan?: Span }
   | { k: 'exit'; span: Span } // the thread exits (the exit system call: do_exit() -> exit_mm())
   | { k: 'kthread_mm'; use: boolean; span: Span } // kthread_use_mm() / kthread_unuse_mm() of the process's mm
+  | { k: 'text_poke'; span: Span } // text_poke() by a kernel thread: kernel text patched through the temporary mm
   /** fork(Pn) / clone(Pn): thread Pn starts now, in a copy of this mm (fork) or in this mm (clone with CLONE_VM). */
   | { k: 'spawn'; how: 'fork' | 'clone'; thread: number; span: Span }
   /** execve(): the thread continues in a new program image with a fresh mm. */

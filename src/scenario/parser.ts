@@ -493,7 +493,7 @@ class Parser {
     } finally {
       scope.inRseq = false;
     }
-    const bad = body.find((s) => s.k === 'spawn' || s.k === 'execve' || s.k === 'exit' || s.k === 'kthread_mm' || s.k === 'wake' || s.k === 'signal');
+    const bad = body.find((s) => s.k === 'spawn' || s.k === 'execve' || s.k === 'exit' || s.k === 'kthread_mm' || s.k === 'text_poke' || s.k === 'wake' || s.k === 'signal');
     if (bad) throw new SmpError('SMP103', 'system calls inside an rseq critical section are not supported (the kernel does not allow them there)', bad.span);
     const last = body[body.length - 1];
     if (!last || last.k !== 'store' || last.fn !== 'rseq_commit') {
@@ -734,6 +734,20 @@ class Parser {
       this.expect(')', "')'");
       this.usesKernel = true;
       return { k: 'kthread_mm', use: fn === 'kthread_use_mm', span: t.span };
+    }
+    if (fn === 'text_poke') {
+      // text_poke(): a kernel thread patches kernel text through the temporary mm
+      // (the address and the bytes are not modelled: any arguments are ignored).
+      this.next();
+      this.expect('(', "'('");
+      while (!this.peekP(')')) {
+        this.expr(scope);
+        if (this.peekP(',')) this.next();
+        else break;
+      }
+      this.expect(')', "')'");
+      this.usesKernel = true;
+      return { k: 'text_poke', span: t.span };
     }
     if (fn === 'fork' || fn === 'clone') {
       // fork(Pn) / clone(Pn): thread Pn of the scenario starts here (checked in src/litmus/program.ts).
@@ -1143,7 +1157,7 @@ const RMWS: Record<string, RmwSpec> = (() => {
 /** Every kernel primitive the litmus front end accepts (for docs and tests). */
 export const SUPPORTED_PRIMITIVES: readonly string[] = [
   ...Object.keys(FENCES), ...Object.keys(LOADS), ...Object.keys(STORES), ...Object.keys(CONDLOADS), ...Object.keys(RMWS),
-  'local_irq_disable', 'local_irq_enable', 'raise_irq', 'membarrier', 'exit', 'kthread_use_mm', 'kthread_unuse_mm',
+  'local_irq_disable', 'local_irq_enable', 'raise_irq', 'membarrier', 'exit', 'kthread_use_mm', 'kthread_unuse_mm', 'text_poke',
   'fork', 'clone', 'execve', 'exec_code', 'rseq', 'wake_up', 'tgkill', 'madvise', 'munmap', 'mprotect', 'mremap', 'reclaim',
 ].sort();
 

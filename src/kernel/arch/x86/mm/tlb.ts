@@ -1,8 +1,9 @@
 // Models: arch/x86/mm/tlb.c (v6.18) and arch/x86/include/asm/tlbflush.h: the
 // context switch of the address space (switch_mm_irqs_off(), enter_lazy_tlb(),
-// choose_new_asid()) and the TLB shootdown (flush_tlb_mm_range(),
-// native_flush_tlb_multi(), should_flush_tlb(), flush_tlb_func()), on x86-64 with
-// PCID and without PTI or INVLPGB.
+// choose_new_asid(), leave_mm(), and the temporary mm of text_poke():
+// use_temporary_mm()/unuse_temporary_mm()) and the TLB shootdown
+// (flush_tlb_mm_range(), native_flush_tlb_multi(), should_flush_tlb(),
+// flush_tlb_func()), on x86-64 with PCID and without PTI or INVLPGB.
 //
 // State: cpu_tlbstate.loaded_mm (LOADED_MM_SWITCHING during a switch),
 // loaded_mm_asid, next_asid and ctxs[] {ctx_id, tlb_gen} per CPU;
@@ -24,7 +25,9 @@
 // LAM, cond_mitigation() (IBPB), the once-a-second trim of stale cpumask bits
 // (the model has no time: trim_cpumask is never set), the single-page-flush
 // ceiling (scenarios flush one page or all), paravirt flush hooks, kernel-address
-// flushes.
+// flushes. Without PTI no path modelled here issues INVPCID (v6.18 uses it for the
+// user PCID in native_flush_tlb_one_user() and for native_flush_tlb_global()):
+// scenarios/tlb/README.md says why leaving it out changes no verdict.
 
 import type { CpuCode, Op } from '../../../../machine/ops.js';
 import type { Kernel } from '../../../kernel.js';
@@ -163,6 +166,63 @@ export const switch_mm_irqs_off = kfunc(function* switch_mm_irqs_off(k: Kernel, 
   T.loadedMm = next;
   T.loadedMmAsid = asid;
   yield* this_cpu_write_shared(L?.loadedMm[cpu], next, 'switch_mm_irqs_off: this_cpu_write(cpu_tlbstate.loaded_mm, next)');
+});
+
+/**
+ * Models: leave_mm() (v6.18): a CPU in lazy TLB mode drops the mm it borrowed and
+ * loads init_mm (switch_mm(NULL, &init_mm, NULL)); nothing to do on init_mm; a
+ * WARN_ON() if the CPU is not lazy. Called with interrupts off here
+ * (use_temporary_mm()), so switch_mm()'s own local_irq_save() changes nothing and
+ * is not a step.
+ */
+export const leave_mm = kfunc(function* leave_mm(k: Kernel, cpu: number): CpuCode {
+  const T = k.tlbState[cpu]!;
+  if (T.loadedMm === 0) return;
+  k.WARN_ON(!T.isLazy, 'leave_mm(): WARN_ON(!this_cpu_read(cpu_tlbstate_shared.is_lazy))');
+  yield* switch_mm_irqs_off(k, cpu, T.loadedMm, 0);
+});
+
+/**
+ * text_poke_mm (arch/x86/kernel/alternative.c, v6.18): the temporary mm text_poke()
+ * maps the page to patch in. Its id comes after the scenario's mms; it maps no user
+ * page of the scenario (its PMD, TLB generation and mm_cpumask are not in the
+ * layout: only the poking CPU loads it, under text_mutex, and unuse_temporary_mm()
+ * takes the CPU's bit out of its mask again, so no flush ever reaches another CPU).
+ */
+export const text_poke_mm = (k: Kernel): number => k.layout.nrMms + 1;
+
+/**
+ * Models: use_temporary_mm(temp_mm) (arch/x86/mm/tlb.c, v6.18): switch this CPU to
+ * a temporary mm and return the mm to switch back to, with interrupts off (the
+ * caller, __text_poke(), has them off). First, if the CPU is in lazy TLB mode,
+ * leave_mm(): otherwise the mm to switch back to is the one the CPU only borrows,
+ * and switching back to it leaves the CPU on it without lazy mode (abee7c494d8c,
+ * "x86/alternative: Don't call text_poke() in lazy TLB mode", 5.10). Variant
+ * pre-abee7c494d8c: no leave_mm(); the lazily borrowed mm is what loaded_mm says,
+ * and unuse_temporary_mm() reloads it as an ordinary switch, not lazily.
+ * Leaves out: the hardware breakpoints (hw_breakpoint_disable()).
+ */
+export const use_temporary_mm = kfunc(function* use_temporary_mm(k: Kernel, cpu: number, tempMm: number): Generator<Op, number, number> {
+  const T = k.tlbState[cpu]!;
+  if (!k.variant.removed.has('use_temporary_mm.leave_mm')) {
+    if (T.isLazy) yield* leave_mm(k, cpu);
+  }
+  const prevMm = T.loadedMm; // this_cpu_read(cpu_tlbstate.loaded_mm)
+  yield* k.note(`use_temporary_mm(): prev_mm = loaded_mm = mm${prevMm}${T.isLazy ? ' (lazy)' : ''}`);
+  yield* switch_mm_irqs_off(k, cpu, prevMm, tempMm);
+  return prevMm;
+});
+
+/**
+ * Models: unuse_temporary_mm(prev_mm) (arch/x86/mm/tlb.c, v6.18): take this CPU's
+ * bit out of the temporary mm's mm_cpumask (so that flushing that mm sends no IPI
+ * anywhere), then switch back to prev_mm: an ordinary switch from the temporary
+ * mm, which leaves the CPU not lazy.
+ */
+export const unuse_temporary_mm = kfunc(function* unuse_temporary_mm(k: Kernel, cpu: number, prevMm: number): CpuCode {
+  const T = k.tlbState[cpu]!;
+  yield* cpumask_clear_cpu(k, cpu, T.loadedMm, 'cpumask_clear_cpu(smp_processor_id(), mm_cpumask(this_cpu_read(cpu_tlbstate.loaded_mm)))');
+  yield* switch_mm_irqs_off(k, cpu, T.loadedMm, prevMm);
 });
 
 /** cpumask_set_cpu(cpu, mm_cpumask(mm)): a locked bit set (a full barrier on x86). */
