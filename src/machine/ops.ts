@@ -28,8 +28,10 @@ export type Op =
    * A compiler-only barrier on this machine (barrier(), smp_rmb/smp_wmb on x86): a visible no-op step.
    * With `resched`, kernel code asks to call schedule() here: the program's scheduler takes the
    * op (cpu_startup_entry() in src/kernel/sched/idle.ts) and the machine never sees it.
+   * With `block`, kernel code calls schedule() after setting its task's state to sleep
+   * (set_current_state()): the same, and __schedule() may block the task.
    */
-  | { k: 'nop'; site: OpSite; resched?: true; tlbFlushDone?: true }
+  | { k: 'nop'; site: OpSite; resched?: true; block?: true; tlbFlushDone?: true }
   /**
    * Locked read-modify-write: drains the store buffer, then reads and writes memory
    * atomically. `tlbFlushStart`: the op starts a TLB flush of these PTE locations
