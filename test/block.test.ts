@@ -69,6 +69,25 @@ test('futex: waiter and waker on one CPU: the waiter blocks, the waker runs, wak
   }
 });
 
+test('a woken task preempts a thread spinning in user mode on its CPU through the reschedule IPI', () => {
+  // P0 waits on CPU0 and, once woken, stores g; P2 (CPU0's other task) spins until g is 1.
+  // When P0 blocks CPU0 runs P2, which spins in user mode: only the reschedule IPI of
+  // P1's try_to_wake_up() can give P0 the CPU back (irqentry_exit_to_user_mode() ->
+  // schedule()), which needs TIF_NEED_RESCHED in memory before the IPI is taken
+  // (resched_curr()'s atomic op). No ticks: nothing else switches tasks.
+  const src = `C t\n{ f=0; g=0; }\nsmpcheck { cpu 0 runs P0 P2; cpu 1 runs P1; config preempt=MODEL; }\n`
+    + 'P0(int *f, int *g) { int r0; r0 = futex_wait(f, 0); WRITE_ONCE(*g, 1); }\n'
+    + 'P1(int *f) { int r1; WRITE_ONCE(*f, 1); r1 = futex_wake(f, 1); }\n'
+    + 'P2(int *g) { int r2; r2 = smp_cond_load_acquire(g, VAL == 1); }\n'
+    + 'exists (cpu0:blocks=1 /\\ cpu0:irq_resched=1)\n';
+  for (const preempt of ['none', 'full']) {
+    const r = checkSource(src.replace('MODEL', preempt), 't.litmus', { model: 'x86' });
+    assert.equal(r.result.complete, true);
+    assert.equal(r.result.deadlocks, 0, preempt);
+    assert.equal(observedLabel(r), 'Sometimes', preempt);
+  }
+});
+
 test('pipe ping-pong on one CPU: one execution, the answers in order, five switches, two blocks', () => {
   const r = checkScenario(scenario('pipe-pingpong.litmus'), { model: 'x86' });
   // One CPU, no ticks: nothing to interleave but store-buffer drains, which commute.

@@ -72,7 +72,7 @@ export const futex_wait = kfunc(function* futex_wait(k: Kernel, cpu: number, uad
  * in order, is unqueued (__futex_wake_mark(): __futex_unqueue(), then
  * smp_store_release(&q->lock_ptr, NULL)) and put on the wake_q, up to nr_wake; after
  * the lock, wake_up_q() wakes each (wake_up_process() -> try_to_wake_up()). Returns
- * how many it woke.
+ * how many it woke (nr_wake 0 or less wakes one, as without FLAGS_STRICT).
  */
 export const futex_wake = kfunc(function* futex_wake(k: Kernel, cpu: number, uaddr: number, nrWake: number): Generator<Op, number, number> {
   const L = k.layout;
@@ -82,13 +82,14 @@ export const futex_wake = kfunc(function* futex_wake(k: Kernel, cpu: number, uad
   const chain = yield { k: 'ld', loc: H.chain, site: { fn: 'plist_for_each_entry_safe(this, next, &hb->chain, list)' } };
   const wakeQ: number[] = [];
   for (const p of listTasks(chain)) {
-    if (wakeQ.length >= nrWake) break;
     const key = yield { k: 'ld', loc: L.futexQ[p]!, site: { fn: 'futex_match(&this->key, &key)' } };
     if (key !== uaddr + 1) continue;
     // futex_wake_mark() -> __futex_wake_mark()
     yield* __futex_unqueue(k, p);
     yield { k: 'st', loc: L.futexLockPtr[p]!, val: 0, site: { fn: 'smp_store_release(&q->lock_ptr, NULL)' } };
     wakeQ.push(p);
+    // if (++ret >= nr_wake) break: a FUTEX_WAKE of nr_wake <= 0 still wakes one.
+    if (wakeQ.length >= nrWake) break;
   }
   yield* k.spin_unlock(H.lock, cpu, 'spin_unlock(&hb->lock)');
   // wake_up_q()

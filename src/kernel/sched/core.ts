@@ -183,7 +183,8 @@ export const __schedule = kfunc(function* __schedule(k: Kernel, cpu: number, nex
  * ttwu_state_match() reads p->__state: a task already TASK_RUNNING is not woken
  * (returns false). Then smp_rmb() and p->on_rq: a task still on its runqueue (it has
  * not reached __schedule()'s block yet) is woken where it is (ttwu_runnable(): its
- * state back to TASK_RUNNING under its rq lock, so __schedule() will not block it);
+ * state back to TASK_RUNNING under its rq lock, so __schedule() will not block it,
+ * and its CPU asked to reschedule if the task is not the one running there);
  * else p->__state = TASK_WAKING and ttwu_queue() enqueues it on its CPU under that
  * CPU's rq lock (ttwu_do_activate(): p->on_rq = 1, wakeup_preempt(), p->__state =
  * TASK_RUNNING). select_task_rq() gives the task's own CPU: a task that may block
@@ -225,16 +226,37 @@ export const try_to_wake_up = kfunc(function* try_to_wake_up(k: Kernel, cpu: num
   return success;
 });
 
-/** Models: ttwu_runnable() (v6.18): p is still queued (it has not blocked): under its rq lock, if it still is, ttwu_do_wakeup(). */
+/**
+ * Models: ttwu_runnable() (v6.18): p is still queued (it has not blocked): under its
+ * rq lock, if it still is, wakeup_preempt() unless p is running there (task_on_cpu():
+ * the model reads rq->curr, which the lock keeps stable), then ttwu_do_wakeup().
+ * Returns whether p was still queued.
+ */
 export const ttwu_runnable = kfunc(function* ttwu_runnable(k: Kernel, cpu: number, p: number, target: number): Generator<Op, boolean, number> {
   const L = k.layout;
   yield* raw_spin_rq_lock(k, cpu, target, '__task_rq_lock()');
   const queued = (yield { k: 'ld', loc: L.taskOnRq[p]!, site: { fn: 'task_on_rq_queued(p)' } }) !== 0;
-  // Still queued: p is the current task of its CPU (a task that may block is not preempted between set_current_state() and schedule()), so no wakeup_preempt().
-  if (queued) yield { k: 'st', loc: L.taskState[p]!, val: TASK_RUNNING, site: { fn: 'ttwu_do_wakeup(): WRITE_ONCE(p->__state, TASK_RUNNING)' } };
+  if (queued) {
+    // Preempted between set_current_state() and schedule() (preempt=full), p waits on the runqueue: ask its CPU to switch.
+    if ((yield { k: 'ld', loc: L.rqCurr[target]!, site: { fn: 'task_on_cpu(rq, p)' } }) !== p) yield* resched_curr(k, cpu, target);
+    yield { k: 'st', loc: L.taskState[p]!, val: TASK_RUNNING, site: { fn: 'ttwu_do_wakeup(): WRITE_ONCE(p->__state, TASK_RUNNING)' } };
+  }
   yield { k: 'st', loc: L.rqLock[target]!, val: 0, site: { fn: '__task_rq_unlock()' } };
   return queued;
 });
+
+/**
+ * Models: wakeup_preempt() -> resched_curr() (v6.18) of CPU `target` from `cpu`:
+ * TIF_NEED_RESCHED set with an atomic op (set_ti_thread_flag() on this CPU,
+ * set_nr_and_not_polling()'s fetch_or for another; locked on x86, so the flag is in
+ * memory before the IPI can be taken), and the reschedule IPI for another CPU (the
+ * model sends it to a polling idle CPU too).
+ */
+function* resched_curr(k: Kernel, cpu: number, target: number): CpuCode {
+  const fn = target === cpu ? 'resched_curr(): set_ti_thread_flag(TIF_NEED_RESCHED)' : `resched_curr(): set_nr_and_not_polling(cpu${target}'s current)`;
+  yield { k: 'rmw', loc: k.layout.needResched[target]!, f: (v) => v | 1, site: { fn } };
+  if (target !== cpu) yield { k: 'raise', cpu: target, vector: RESCHEDULE_VECTOR, site: { fn: 'smp_send_reschedule' } };
+}
 
 /**
  * Models: ttwu_queue() -> ttwu_do_activate() (v6.18): under the target CPU's rq lock,
@@ -245,8 +267,7 @@ export const ttwu_queue = kfunc(function* ttwu_queue(k: Kernel, cpu: number, p: 
   const L = k.layout;
   yield* raw_spin_rq_lock(k, cpu, target);
   yield { k: 'st', loc: L.taskOnRq[p]!, val: 1, site: { fn: 'activate_task(): WRITE_ONCE(p->on_rq, TASK_ON_RQ_QUEUED)' } };
-  yield { k: 'st', loc: L.needResched[target]!, val: 1, site: { fn: `wakeup_preempt(): resched_curr(): set_tsk_need_resched(cpu${target}'s current)` } };
-  if (target !== cpu) yield { k: 'raise', cpu: target, vector: RESCHEDULE_VECTOR, site: { fn: 'smp_send_reschedule' } };
+  yield* resched_curr(k, cpu, target);
   yield { k: 'st', loc: L.taskState[p]!, val: TASK_RUNNING, site: { fn: 'ttwu_do_wakeup(): WRITE_ONCE(p->__state, TASK_RUNNING)' } };
   k.counters.wakeups[target]!++;
   yield { k: 'st', loc: L.rqLock[target]!, val: 0, site: { fn: 'rq_unlock()' } };
