@@ -12,8 +12,9 @@
 //
 // In v6.18 futex_wait_setup() also sets the task state and queues the futex_q
 // (futex_queue()) before dropping the lock; futex_do_wait() then calls schedule()
-// unless a waker already unqueued it. (Stored kernel sources older than 6.16 do the
-// same in futex_wait_queue(); the order of the steps is the same.)
+// unless a waker already unqueued it. (Older kernels set the state and queue in
+// futex_wait_queue(), after futex_wait_setup() returned with the lock held: the same
+// steps in the same order.)
 // Leaves out: timeouts, signals (-ERESTARTSYS), FUTEX_BITSET, the wake_q's own
 // cmpxchg (wake_q_add_safe()) and task references.
 

@@ -83,7 +83,8 @@ function* kthreadBody(): CpuCode {
  * do_idle() when the CPU has nothing to go back to (its start, or its task ended):
  * switch to the next task in the list's cyclic order from `from` that can run: a
  * preempted one, one runnable from the start, a child of fork()/clone() (the CPU
- * idles until wake_up_new_task()), or a woken sleeper. With only sleepers left, the
+ * idles until wake_up_new_task()), a woken sleeper, or a blocked task that
+ * try_to_wake_up() enqueued again (p->on_rq). With only sleepers (or blocked tasks) left, the
  * CPU runs the idle task (rq->curr = idle, lazy mm) and polls TIF_NEED_RESCHED until
  * a wakeup. Returns the entry switched to, or -1 when every task is done.
  */
