@@ -46,8 +46,9 @@ test('futex mutants: without barrier (B) the waiter sleeps forever on x86 only; 
   // sc every access is in order anyway; on x86 the store can wait in the store buffer.
   assert.equal(deadlocks('no-futex-mb-b', 'sc'), 0);
   assert.ok(deadlocks('no-futex-mb-b', 'x86') > 0);
-  // Queueing without reading the word: the waker may change it and find no waiter
-  // counted before the waiter counts itself, on any machine.
+  // Queueing without reading the word: the waker may change it and look at the chain
+  // before the waiter is on it (counted in hb->waiters and spinning on hb->lock, or not
+  // counted yet), on any machine.
   assert.ok(deadlocks('no-futex-value-check', 'sc') > 0);
   assert.ok(deadlocks('no-futex-value-check', 'x86') > 0);
 });
