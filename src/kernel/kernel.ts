@@ -133,7 +133,30 @@ export const ON_CPU_DONE = 255;
 
 /** The per-CPU event counts a scenario's condition can read (`cpu1:ipi_mb`). */
 export type KernelCounter = 'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' | 'ipi_sync_rq_state' | 'ipis' | 'switches' | 'irq_resched' | 'sync_core' | 'migrations'
-  | 'flush_tlb_func' | 'flush_tlb_caught_up';
+  | 'flush_tlb_func' | 'flush_tlb_caught_up' | 'blocks' | 'wakeups';
+
+/** The model's pipes hold PIPE_BUFFERS buffers of one value each (fs/pipe.ts). */
+export const PIPE_BUFFERS = 4;
+
+/** A wait queue (include/linux/wait.h struct wait_queue_head): its lock and its list of waiting tasks. */
+export interface WaitQueueHead {
+  name: string;
+  lock: number;
+  /** The list, as one word: the waiting tasks' ids in order, four bits each, the first in the lowest bits. */
+  head: number;
+}
+
+/** Where a pipe lives (fs/pipe.ts): struct pipe_inode_info of a one-way pipe with both ends open. */
+export interface PipeLayout {
+  name: string;
+  mutex: number;
+  /** pipe->head_tail: head in the low 16 bits, tail in the high 16 (one word, as the lockless readers read it). */
+  headTail: number;
+  /** The buffers' data (one value each). */
+  bufs: number[];
+  rdWait: WaitQueueHead;
+  wrWait: WaitQueueHead;
+}
 
 /** Where each kernel object lives in memory. */
 export class KernelLayout {
@@ -180,6 +203,33 @@ export class KernelLayout {
   /** The TLB shootdown state, when the scenario has user pages. */
   readonly tlb: TlbLayout | null = null;
 
+  /**
+   * Per task that may block (futex_wait(), a pipe): p->__state (TASK_RUNNING 0, or the
+   * sleep state set_current_state() stored) and p->on_rq (1 queued on its runqueue, 0
+   * dequeued by __schedule() when it blocked), and the CPU it runs on (task_cpu(p)).
+   */
+  readonly taskState: number[] = [];
+  readonly taskOnRq: number[] = [];
+  readonly taskCpu: number[] = [];
+  /**
+   * Another CPU may take a CPU's rq->__lock (try_to_wake_up() of a task that blocked):
+   * the CPU's own rq_lock() then spins like any lock instead of simply taking it.
+   */
+  readonly rqLockShared: boolean = false;
+  /**
+   * The futex hash bucket (kernel/futex/, one bucket for every futex word of the
+   * scenario: futex_hash() may map distinct keys to one bucket, and the key match
+   * keeps them apart): hb->lock, hb->waiters and hb->chain (the queued tasks in order, as a WaitQueueHead list).
+   */
+  readonly futexHb: { lock: number; waiters: number; chain: number } | null = null;
+  /** Per task that calls futex_wait(): its futex_q's plist node (the key's location + 1 while queued, 0 empty) and q->lock_ptr (1: &hb->lock, 0: NULL). */
+  readonly futexQ: number[] = [];
+  readonly futexLockPtr: number[] = [];
+  /** The pipes, by index. */
+  readonly pipes: PipeLayout[] = [];
+  /** Task names by id (index task id - 1). */
+  readonly taskNames: readonly string[];
+
   /** How many mms the layout has (ids 1..nrMms). */
   readonly nrMms: number;
 
@@ -200,6 +250,12 @@ export class KernelLayout {
       signalled?: readonly number[];
       /** Tasks that may migrate, with the CPU each starts running on (-1: none). */
       migratable?: readonly { task: number; runningOn: number }[];
+      /** Tasks that may block (futex_wait(), pipes), with their CPUs; which of them call futex_wait(). */
+      blockers?: readonly { task: number; cpu: number; futex: boolean }[];
+      /** The scenario calls futex_wait() or futex_wake(). */
+      futex?: boolean;
+      /** The scenario's pipes, by name. */
+      pipes?: readonly string[];
     } = {}) {
     // The mm each CPU's CR3 holds at the start: its first task's (init_mm for an idle CPU or a kernel thread).
     const loadedAtStart = (c: number): number => (firstTask[c] ? taskMms[firstTask[c]! - 1] ?? 0 : 0);
@@ -231,8 +287,29 @@ export class KernelLayout {
         this.taskWoken[i + 1] = alloc(`${name}->__state (woken)`, 0);
         this.taskPiLock[i + 1] = alloc(`${name}->pi_lock`, 0);
       }
+      const b = extra.blockers?.find((x) => x.task === i + 1);
+      if (b) {
+        this.taskState[i + 1] = alloc(`${name}->__state`, 0);
+        this.taskOnRq[i + 1] = alloc(`${name}->on_rq`, 1);
+        this.taskPiLock[i + 1] ??= alloc(`${name}->pi_lock`, 0);
+        this.taskCpu[i + 1] = b.cpu;
+        if (b.futex) {
+          this.futexQ[i + 1] = alloc(`${name}: futex_q.list (queued on)`, 0);
+          this.futexLockPtr[i + 1] = alloc(`${name}: futex_q.lock_ptr`, 0);
+        }
+      }
     });
-    const wakeable = new Set((extra.sleepers ?? []).map((x) => x.cpu));
+    this.taskNames = taskMms.map((_, i) => extra.taskNames?.[i] ?? `task${i + 1}`);
+    if (extra.futex) this.futexHb = { lock: alloc('hb->lock', 0), waiters: alloc('hb->waiters', 0), chain: alloc('hb->chain', 0) };
+    for (const name of extra.pipes ?? []) {
+      const wq = (w: string): WaitQueueHead => ({ name: `${name}->${w}`, lock: alloc(`${name}->${w}.lock`, 0), head: alloc(`${name}->${w}.head`, 0) });
+      this.pipes.push({
+        name, mutex: alloc(`${name}->mutex`, 0), headTail: alloc(`${name}->head_tail`, 0),
+        bufs: Array.from({ length: PIPE_BUFFERS }, (_, j) => alloc(`${name}->bufs[${j}]`, 0)), rdWait: wq('rd_wait'), wrWait: wq('wr_wait'),
+      });
+    }
+    this.rqLockShared = (extra.blockers?.length ?? 0) > 0;
+    const wakeable = new Set([...(extra.sleepers ?? []), ...(extra.blockers ?? [])].map((x) => x.cpu));
     for (let c = 0; c < config.nrCpus; c++) {
       this.rqCurr[c] = alloc(`rq${c}->curr`, firstTask[c] ?? 0);
       this.rqMembarrierState[c] = alloc(`rq${c}->membarrier_state`, 0);
@@ -368,6 +445,9 @@ export class Kernel {
   /** Per CPU: inside a hardware interrupt handler (in_irq()). */
   readonly inIrq: number[];
 
+  /** Per CPU: how deep the task context nests local_irq_save() (spin_lock_irqsave()): only the outermost disables and restores. */
+  readonly irqSaveDepth: number[];
+
   /** Per CPU without a TIF_NEED_RESCHED location: the flag, set by this CPU's own scheduler_tick(). */
   readonly needReschedLocal: boolean[];
 
@@ -420,9 +500,11 @@ export class Kernel {
     this.counters = {
       ipi_mb: zeros(), ipi_sync_core: zeros(), ipi_rseq: zeros(), ipi_sync_rq_state: zeros(), ipis: zeros(), switches: zeros(),
       irq_resched: zeros(), sync_core: zeros(), migrations: zeros(), flush_tlb_func: zeros(), flush_tlb_caught_up: zeros(),
+      blocks: zeros(), wakeups: zeros(),
     };
     this.sleepLocks = zeros();
     this.inIrq = zeros();
+    this.irqSaveDepth = zeros();
     this.needReschedLocal = firstTask.map(() => false);
     this.curr = [...firstTask];
     this.activeMm = firstTask.map((t) => (t === 0 ? 0 : layout.taskMms[t - 1]!));
@@ -603,6 +685,19 @@ export class Kernel {
   /** spin_unlock(): a release store (a plain store on x86), then preemption back on. */
   *spin_unlock(loc: number, cpu: number, fn = 'spin_unlock'): CpuCode {
     yield { k: 'st', loc, val: 0, site: { fn }, order: 'release' };
+    yield* this.preempt_enable_resched(cpu);
+  }
+
+  /** spin_lock_irqsave(): interrupts off (the outermost of nested saves), then spin_lock(). */
+  *spin_lock_irqsave(loc: number, cpu: number, fn = 'spin_lock_irqsave'): CpuCode {
+    if (this.irqSaveDepth[cpu]!++ === 0) yield { k: 'irq', enable: false, site: { fn: 'local_irq_save' } };
+    yield* this.spin_lock(loc, cpu, fn);
+  }
+
+  /** spin_unlock_irqrestore(): the release store, interrupts back on (the outermost restore), preemption back on. */
+  *spin_unlock_irqrestore(loc: number, cpu: number, fn = 'spin_unlock_irqrestore'): CpuCode {
+    yield { k: 'st', loc, val: 0, site: { fn } };
+    if (--this.irqSaveDepth[cpu]! === 0) yield { k: 'irq', enable: true, site: { fn: 'local_irq_restore' } };
     yield* this.preempt_enable_resched(cpu);
   }
 

@@ -40,6 +40,9 @@ export const MADV_DONTNEED = 4;
 export const PROT_READ = 1;
 export const PROT_WRITE = 2;
 export const ENOSYS = 38;
+/** EAGAIN, also EWOULDBLOCK: futex_wait() when the word does not hold the expected value. */
+export const EAGAIN = 11;
+export const EWOULDBLOCK = EAGAIN;
 
 /** Names a scenario may use as integer constants (membarrier(MEMBARRIER_CMD_QUERY, 0, 0), -EINVAL). */
 export const UAPI_CONSTANTS: Readonly<Record<string, number>> = {
@@ -61,6 +64,8 @@ export const UAPI_CONSTANTS: Readonly<Record<string, number>> = {
   EINVAL,
   ENOSYS,
   EFAULT,
+  EAGAIN,
+  EWOULDBLOCK,
   MADV_DONTNEED,
   PROT_READ,
   PROT_WRITE,

@@ -124,6 +124,8 @@ const VARIANTS: readonly Variant[] = [
   mutant('no-sched-mb', 'sched.before_rq_curr', "__schedule() without smp_mb__after_spinlock() before the store to rq->curr (on x86 the rq lock's locked instruction still orders)"),
   mutant('no-exit-mm-mb', 'exit_mm.d', "exit_mm() without smp_mb__after_spinlock() before current->mm = NULL (on x86 task_lock()'s locked instruction still orders)"),
   mutant('no-kthread-unuse-mm-mb', 'kthread_unuse_mm.d', "kthread_unuse_mm() without smp_mb__after_spinlock() before tsk->mm = NULL (on x86 task_lock() still orders)"),
+  mutant('no-futex-mb-b', 'futex.B', "futex_wake() reads hb->waiters without the smp_mb() (B) of futex_hb_waiters_pending(): the store to the futex word may still be in the store buffer"),
+  mutant('no-futex-value-check', 'futex_wait_setup.value_check', "futex_wait_setup() queues the waiter without reading the futex word again under hb->lock (futex_get_value_locked())"),
 ];
 
 export function variants(): readonly Variant[] {

@@ -23,6 +23,8 @@ import { sys_munmap } from '../kernel/mm/mmap.js';
 import { is_swap_pte, pte_pfn, pte_present, _PAGE_DIRTY, type Paging } from '../machine/paging.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from '../kernel/variants.js';
 import { try_to_wake_up } from '../kernel/sched/core.js';
+import { futex_wait, futex_wake } from '../kernel/futex/waitwake.js';
+import { pipe_read, pipe_write } from '../kernel/fs/pipe.js';
 import { init_runqueues } from '../kernel/sched/runqueue.js';
 import { cpu_startup_entry, type UserCode } from '../kernel/sched/idle.js';
 import { idtentry, kernelMode } from '../kernel/entry/common.js';
@@ -93,6 +95,8 @@ export class LitmusProgram implements Program {
   private readonly wakeCpu: ReadonlyMap<number, number>;
   /** Threads placed on several CPUs: each may move to another of its CPUs when preempted in user mode. */
   private readonly migratable: ReadonlySet<number>;
+  /** Threads that may block (futex_wait(), pipes), the futex words and the pipes (locations). */
+  private readonly blocking: BlockingPlan;
   /** The mm each fork() and execve() statement creates. */
   private readonly mmOfStmt: ReadonlyMap<Stmt, number>;
   /** Timer ticks per CPU that runs more than one task (`preempt N;`). */
@@ -126,6 +130,16 @@ export class LitmusProgram implements Program {
       if (this.spawned.has(t)) throw refuse(`P${t} is placed on several CPUs (it may migrate) and started by fork()/clone()`);
       if (this.sleepers.has(t)) throw refuse(`P${t} is placed on several CPUs (it may migrate) and woken by wake_up()`);
       if (signalled.has(t)) throw refuse(`P${t} is placed on several CPUs (it may migrate) and signalled by tgkill()`);
+    }
+    this.blocking = planBlocking(scenario, settings.kthreads, new Set(settings.pages));
+    for (const [t, b] of this.blocking.blockers) {
+      const why = `P${t} may block (${b.how}())`;
+      const no = (msg: string): SmpError => new SmpError('SMP109', `${why} and ${msg}: not supported together`, b.span, scenario.file);
+      if (this.migratable.has(t)) throw no('is placed on several CPUs (it may migrate)');
+      if (this.sleepers.has(t)) throw no('starts asleep until wake_up()');
+      if (signalled.has(t)) throw no('is signalled by tgkill()');
+      const c = this.placement.findIndex((list) => list.includes(t));
+      if (this.placement[c]!.some((x) => this.migratable.has(x))) throw no(`CPU ${c} runs a thread that may migrate`);
     }
     for (const t of this.sleepers) {
       const c = this.wakeCpu.get(t)!;
@@ -171,6 +185,9 @@ export class LitmusProgram implements Program {
       this.kernelLayout = new KernelLayout(user.length, config, taskMms, this.firstTask, {
         nrMms: procs.nrMms, alive: taskMms.map((_, i) => !this.spawned.has(i)), newTasks, taskNames: this.taskNames, sleepers, migratable,
         signalled: [...signalled].map((t) => t + 1),
+        blockers: [...this.blocking.blockers].map(([t, b]) => ({ task: t + 1, cpu: this.placement.findIndex((list) => list.includes(t)), futex: b.futex })),
+        futex: this.blocking.futex,
+        pipes: this.blocking.pipes.map((loc) => scenario.locations[loc]!.name),
       });
       this.init = [...user, ...this.kernelLayout.init];
       const T = this.kernelLayout.tlb;
@@ -208,12 +225,13 @@ export class LitmusProgram implements Program {
     const migratable = this.migratable;
     const firstTask = this.firstTask;
     const pageOf = this.pageOf;
+    const pipeOf = new Map(this.blocking.pipes.map((loc, i) => [loc, i]));
     const sched = kernel ? init_runqueues({ placement, taskIds, spawned, sleepers, migratable }) : [];
     // Each thread's context, kept across migrations (cpu_startup_entry() moves it).
     const ctxs = new Map<number, ThreadCtx>();
     const user: UserCode = {
       start: (t, cpu) => {
-        const ctx: ThreadCtx = { model, file, cpu, kernel, mmOfStmt, wakeCpu, pageOf, regs: regs[t]! };
+        const ctx: ThreadCtx = { model, file, cpu, kernel, mmOfStmt, wakeCpu, pageOf, pipeOf, regs: regs[t]! };
         ctxs.set(t, ctx);
         return runThread(sc.threads[t]!, ctx);
       },
@@ -228,7 +246,7 @@ export class LitmusProgram implements Program {
         const sys = kernel ? sysvec_handler(kernel, cpu, sched[cpu]!, vector) : null;
         if (sys) return sys;
         const h = sc.handlers[vector]!;
-        const code = runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel, mmOfStmt, wakeCpu, pageOf, inHandler: true });
+        const code = runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel, mmOfStmt, wakeCpu, pageOf, pipeOf, inHandler: true });
         return kernel ? idtentry(kernel, cpu, sched[cpu]!, code) : handlerThenIret(code);
       },
       warnings: (): readonly string[] => kernel?.warnings ?? [],
@@ -307,6 +325,111 @@ export function observableName(sc: Scenario, o: Observable): string {
 function kernelFact(k: Kernel, mem: readonly number[], cpu: number, name: KernelObservable): number {
   if (name === 'membarrier_state') return mem[k.layout.rqMembarrierState[cpu]!]!;
   return k.counters[name][cpu]!;
+}
+
+/** Which threads may block, and on what (futex_wait(), pipe_read(), pipe_write()). */
+interface BlockingPlan {
+  /** Thread id -> the first call that may block it, and whether it calls futex_wait(). */
+  blockers: Map<number, { how: string; span: Span; futex: boolean }>;
+  /** The scenario calls futex_wait() or futex_wake(). */
+  futex: boolean;
+  /** The locations that name pipes, in order of first use. */
+  pipes: number[];
+}
+
+/** Every call into the kernel model (a syscall expression) in a list of statements. */
+function* kernelCallsIn(stmts: readonly Stmt[]): Generator<Extract<Expr, { k: 'syscall' }>> {
+  const inExpr = function* (e: Expr): Generator<Extract<Expr, { k: 'syscall' }>> {
+    switch (e.k) {
+      case 'syscall':
+        yield e;
+        for (const a of e.args) yield* inExpr(a);
+        return;
+      case 'bin':
+        yield* inExpr(e.a);
+        yield* inExpr(e.b);
+        return;
+      case 'un':
+        yield* inExpr(e.a);
+        return;
+      case 'cond':
+        yield* inExpr(e.c);
+        yield* inExpr(e.a);
+        yield* inExpr(e.b);
+        return;
+      case 'load': case 'exec':
+        yield* inExpr(e.addr);
+        return;
+      case 'rmw':
+        yield* inExpr(e.addr);
+        for (const a of e.args) yield* inExpr(a);
+        return;
+      case 'await':
+        yield* inExpr(e.addr);
+        return;
+      default:
+    }
+  };
+  for (const st of stmts) {
+    switch (st.k) {
+      case 'assign': case 'eval':
+        yield* inExpr(st.e);
+        break;
+      case 'store':
+        yield* inExpr(st.addr);
+        yield* inExpr(st.e);
+        break;
+      case 'if':
+        yield* inExpr(st.c);
+        yield* kernelCallsIn(st.then);
+        yield* kernelCallsIn(st.else);
+        break;
+      case 'rseq':
+        yield* kernelCallsIn(st.body);
+        yield* kernelCallsIn(st.abort);
+        break;
+      default:
+    }
+  }
+}
+
+/**
+ * The threads that may block and what on: a thread that calls futex_wait(), pipe_read()
+ * or pipe_write() (a write waits when the pipe is full). The futex word and the pipe
+ * must be named by a location (not a pointer in a register); a futex word is not a user
+ * page (`mmap`), a pipe is neither a futex word nor a user page; kernel threads and
+ * interrupt handlers make none of these calls.
+ */
+function planBlocking(sc: Scenario, kthreads: ReadonlySet<number>, pages: ReadonlySet<number>): BlockingPlan {
+  const blockers = new Map<number, { how: string; span: Span; futex: boolean }>();
+  const futexWords = new Set<number>();
+  const pipes: number[] = [];
+  let futex = false;
+  const bodies: { t: Thread; handler: boolean }[] = [...sc.threads.map((t) => ({ t, handler: false })), ...sc.handlers.map((t) => ({ t, handler: true }))];
+  for (const { t, handler } of bodies) {
+    for (const c of kernelCallsIn(t.body)) {
+      if (c.name !== 'futex_wait' && c.name !== 'futex_wake' && c.name !== 'pipe_read' && c.name !== 'pipe_write') continue;
+      if (handler) throw new SmpError('SMP103', `${c.name}() in an interrupt handler is not supported`, c.span, sc.file);
+      if (kthreads.has(t.id)) throw new SmpError('SMP109', `${c.name}() is a system call of user threads: P${t.id} is a kernel thread`, c.span, sc.file);
+      const a = c.args[0]!;
+      if (a.k !== 'addr') throw new SmpError('SMP103', `${c.name}() of a pointer held in a register is not modelled: name the location (${c.name}(x, ...))`, a.span, sc.file);
+      const isFutex = c.name === 'futex_wait' || c.name === 'futex_wake';
+      if (pages.has(a.loc)) throw new SmpError('SMP103', `${c.name}() on a user page (\`mmap\`) is not modelled`, a.span, sc.file);
+      if (isFutex) {
+        if (pipes.includes(a.loc)) throw new SmpError('SMP109', `'${sc.locations[a.loc]!.name}' is a pipe: it cannot also be a futex word`, a.span, sc.file);
+        futexWords.add(a.loc);
+        futex = true;
+      } else {
+        if (futexWords.has(a.loc)) throw new SmpError('SMP109', `'${sc.locations[a.loc]!.name}' is a futex word: it cannot also be a pipe`, a.span, sc.file);
+        if (!pipes.includes(a.loc)) pipes.push(a.loc);
+      }
+      if (c.name === 'futex_wake') continue;
+      const b = blockers.get(t.id) ?? { how: c.name, span: c.span, futex: false };
+      if (c.name === 'futex_wait') b.futex = true;
+      blockers.set(t.id, b);
+    }
+  }
+  return { blockers, futex, pipes };
 }
 
 /**
@@ -460,6 +583,8 @@ interface ThreadCtx {
   wakeCpu: ReadonlyMap<number, number>;
   /** The user pages (`mmap`): location -> page number. */
   pageOf: ReadonlyMap<number, number>;
+  /** The pipes: location -> pipe index (KernelLayout.pipes). */
+  pipeOf: ReadonlyMap<number, number>;
   /** The code is an interrupt handler's. */
   inHandler?: boolean;
 }
@@ -640,6 +765,20 @@ function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, 
       const args: number[] = [];
       for (const x of e.args) args.push(yield* evalExpr(x, ctx, val));
       if (!ctx.kernel) throw new Error('internal: a system call without the kernel model');
+      if (e.name === 'futex_wait' || e.name === 'futex_wake') {
+        // sys_futex(uaddr, FUTEX_WAIT_PRIVATE, val) / (uaddr, FUTEX_WAKE_PRIVATE, nr_wake).
+        const uaddr = deref(args[0]!, e.span, file);
+        noPtr(args[1]!, e.span, file);
+        const k = ctx.kernel;
+        return yield* do_syscall_64(k, ctx.cpu, e.name === 'futex_wait' ? futex_wait(k, ctx.cpu, uaddr, args[1]!) : futex_wake(k, ctx.cpu, uaddr, args[1]!));
+      }
+      if (e.name === 'pipe_read' || e.name === 'pipe_write') {
+        // read(fd, &v, sizeof(int)) / write(fd, &v, sizeof(int)) on the pipe: ksys_read() -> vfs_read() -> pipe_read().
+        const P = ctx.kernel.layout.pipes[ctx.pipeOf.get(deref(args[0]!, e.span, file))!]!;
+        const k = ctx.kernel;
+        if (e.name === 'pipe_read') return yield* do_syscall_64(k, ctx.cpu, pipe_read(k, ctx.cpu, P));
+        return yield* do_syscall_64(k, ctx.cpu, pipe_write(k, ctx.cpu, P, args[1]!));
+      }
       if (e.name !== 'membarrier') {
         // The page is the first argument: a pointer to a location of the `mmap` directive.
         const vpn = ctx.pageOf.get(deref(args[0]!, e.span, file)) ?? -1;

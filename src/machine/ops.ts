@@ -58,9 +58,11 @@ export type Op =
    * A compiler-only barrier on this machine (barrier(), smp_rmb/smp_wmb on x86): a visible no-op step.
    * With `resched`, kernel code asks to call schedule() here: the program's scheduler takes the
    * op (cpu_startup_entry() in src/kernel/sched/idle.ts) and the machine never sees it.
+   * With `block`, kernel code calls schedule() after setting its task's state to sleep
+   * (set_current_state()): the same, and __schedule() may block the task.
    */
   | {
-    k: 'nop'; site: OpSite; resched?: true; tlbFlushDone?: true;
+    k: 'nop'; site: OpSite; resched?: true; block?: true; tlbFlushDone?: true;
     /** A barrier that is a no-op on this machine (smp_rmb() on x86): what it is on a weaker one. */
     fence?: Fence;
     /** An arm64 instruction of an arm64 path with no x86 counterpart (DSB ISH in __switch_to()): its event tags there. */

@@ -35,7 +35,10 @@ export type Expr =
   | { k: 'rmw'; op: RmwOp; addr: Expr; args: Expr[]; order: Order; ret: 'old' | 'new' | 'none' | 'changed'; fn: string; span: Span }
   | { k: 'await'; addr: Expr; pred: Expr; order: Order; fn: string; span: Span } // smp_cond_load_*: VAL is register -1
   | { k: 'val'; span: Span } // VAL inside smp_cond_load_*()
-  | { k: 'syscall'; name: 'membarrier' | 'madvise' | 'munmap' | 'mprotect' | 'mremap' | 'reclaim'; args: Expr[]; span: Span }; // a call into the kernel model: a system call, or reclaim() by a kernel thread
+  | { k: 'syscall'; name: SyscallName; args: Expr[]; span: Span }; // a call into the kernel model: a system call, or reclaim() by a kernel thread
+
+/** Calls into the kernel model that a scenario makes as expressions. */
+export type SyscallName = 'membarrier' | 'madvise' | 'munmap' | 'mprotect' | 'mremap' | 'reclaim' | 'futex_wait' | 'futex_wake' | 'pipe_read' | 'pipe_write';
 
 export type RmwOp = 'xchg' | 'cmpxchg' | 'add' | 'sub' | 'and' | 'or' | 'xor' | 'add_unless';
 
@@ -118,7 +121,7 @@ export type Observable =
  * many call-function interrupts it took, how many context switches it made, and the
  * final value of its runqueue's copy of the membarrier state.
  */
-export const KERNEL_OBSERVABLES = ['ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'ipis', 'switches', 'irq_resched', 'sync_core', 'migrations', 'membarrier_state', 'flush_tlb_func', 'flush_tlb_caught_up'] as const;
+export const KERNEL_OBSERVABLES = ['ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'ipis', 'switches', 'irq_resched', 'sync_core', 'migrations', 'membarrier_state', 'flush_tlb_func', 'flush_tlb_caught_up', 'blocks', 'wakeups'] as const;
 export type KernelObservable = (typeof KERNEL_OBSERVABLES)[number];
 
 export interface Condition {

@@ -843,6 +843,13 @@ class Parser {
       this.usesKernel = true;
       return { k: 'syscall', name: 'membarrier', args, span: t.span };
     }
+    if (fn === 'futex_wait' || fn === 'futex_wake' || fn === 'pipe_read' || fn === 'pipe_write') {
+      // Blocking and waking: futex_wait(f, val), futex_wake(f, nr_wake) on the futex word f;
+      // pipe_read(p), pipe_write(p, v) on the pipe p (src/kernel/futex/, src/kernel/fs/pipe.ts).
+      const args = this.args(scope, fn, fn === 'pipe_read' ? 1 : 2, 'ptr');
+      this.usesKernel = true;
+      return { k: 'syscall', name: fn, args, span: t.span };
+    }
     if (fn === 'madvise' || fn === 'munmap' || fn === 'mprotect' || fn === 'mremap' || fn === 'reclaim') {
       // Address-space calls on a user page (`mmap` directive): madvise(a, MADV_DONTNEED),
       // munmap(a), mprotect(a, PROT_READ), mremap(a, b); and reclaim(a) by a kernel
@@ -1159,6 +1166,7 @@ export const SUPPORTED_PRIMITIVES: readonly string[] = [
   ...Object.keys(FENCES), ...Object.keys(LOADS), ...Object.keys(STORES), ...Object.keys(CONDLOADS), ...Object.keys(RMWS),
   'local_irq_disable', 'local_irq_enable', 'raise_irq', 'membarrier', 'exit', 'kthread_use_mm', 'kthread_unuse_mm', 'text_poke',
   'fork', 'clone', 'execve', 'exec_code', 'rseq', 'wake_up', 'tgkill', 'madvise', 'munmap', 'mprotect', 'mremap', 'reclaim',
+  'futex_wait', 'futex_wake', 'pipe_read', 'pipe_write',
 ].sort();
 
 function unsupportedHint(fn: string): string {

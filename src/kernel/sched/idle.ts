@@ -3,9 +3,11 @@
 // list's order; between two, schedule() switches. A task gives the CPU up when its
 // body ends, when an interrupt's exit finds need_resched() set (a timer tick's
 // scheduler_tick(), a wakeup from another CPU), or when its own kernel code calls
-// schedule() (system-call exit, cond_resched(), preempt_enable()). A preempted task
+// schedule() (system-call exit, cond_resched(), preempt_enable()), or blocks there
+// (futex_wait(), a pipe: its state set to sleep). A preempted task
 // resumes when the CPU comes back to it, in the same cyclic order, the way it left:
-// through its interrupt's IRET, or in the kernel where it called schedule(). With
+// through its interrupt's IRET, or in the kernel where it called schedule(); a
+// blocked task once try_to_wake_up() has enqueued it again (p->on_rq). With
 // nothing runnable the CPU runs the idle task and polls TIF_NEED_RESCHED (or a task
 // it may pull from another CPU).
 // Leaves out: cpuidle states, the tick being stopped, and the idle task's own
@@ -81,7 +83,8 @@ function* kthreadBody(): CpuCode {
  * do_idle() when the CPU has nothing to go back to (its start, or its task ended):
  * switch to the next task in the list's cyclic order from `from` that can run: a
  * preempted one, one runnable from the start, a child of fork()/clone() (the CPU
- * idles until wake_up_new_task()), or a woken sleeper. With only sleepers left, the
+ * idles until wake_up_new_task()), a woken sleeper, or a blocked task that
+ * try_to_wake_up() enqueued again (p->on_rq). With only sleepers (or blocked tasks) left, the
  * CPU runs the idle task (rq->curr = idle, lazy mm) and polls TIF_NEED_RESCHED until
  * a wakeup. Returns the entry switched to, or -1 when every task is done.
  */
@@ -102,6 +105,10 @@ export const do_idle = kfunc(function* do_idle(k: Kernel, cpu: number, S: CpuSch
         continue;
       }
       if (x.state === 'done' || x.state === 'running') continue;
+      if (x.state === 'blocked' && !(yield* taskRunnable(k, cpu, S, x, 'take'))) {
+        sleeping = true;
+        continue;
+      }
       if (x.state === 'new' && x.start === 'sleep' && !(yield* taskRunnable(k, cpu, S, x, 'take'))) {
         sleeping = true;
         continue;
@@ -145,7 +152,7 @@ export const cpu_startup_entry = kfunc(function* cpu_startup_entry(k: Kernel, cp
     if (e.lastCpu >= 0 && e.lastCpu !== cpu) k.counters.migrations[cpu]!++;
     e.lastCpu = cpu;
     let res: IteratorResult<Op, void>;
-    if (e.state === 'preempted') {
+    if (e.state === 'preempted' || e.state === 'blocked') {
       e.state = 'running';
       if (e.resume === 'iret') yield* iret(k, 'IRET (the interrupt that preempted the task returns)');
       if (e.resume === 'iret' && e.kernelDepth === 0 && k.rseqCs.has(e.id)) {
@@ -171,8 +178,23 @@ export const cpu_startup_entry = kfunc(function* cpu_startup_entry(k: Kernel, cp
       res = e.gen.next(0);
     }
     let next = -1;
+    let blocked = false;
     while (!res.done) {
       const op = res.value;
+      if (op.k === 'nop' && op.block) {
+        // The task's kernel code calls schedule() in a sleep state: __schedule() blocks
+        // it, unless a wakeup set it running again first, and switches to the next
+        // runnable task or to the idle task.
+        yield* k.note(op.site.fn);
+        const j = yield* schedule(k, cpu, S, 'block');
+        if (j === i) {
+          res = e.gen!.next(0);
+          continue;
+        }
+        blocked = true;
+        next = j;
+        break;
+      }
       if (op.k === 'nop' && op.resched) {
         // The task's kernel code calls schedule().
         const j = yield* pick_next_task(k, cpu, S, 'take');
@@ -212,6 +234,12 @@ export const cpu_startup_entry = kfunc(function* cpu_startup_entry(k: Kernel, cp
     switchedIn = true;
     if (next >= 0) {
       i = next;
+      continue;
+    }
+    if (blocked) {
+      // The CPU runs the idle task until a wakeup.
+      i = yield* do_idle(k, cpu, S, (i + 1) % n);
+      if (i < 0) return;
       continue;
     }
     e.state = 'done';

@@ -32,7 +32,8 @@ export interface SchedEntry {
   shared: boolean;
   /** The CPU the task last ran on (-1: not yet). */
   lastCpu: number;
-  state: 'new' | 'running' | 'preempted' | 'done';
+  /** blocked: it called schedule() in a sleep state and left the runqueue (p->on_rq = 0) until a wakeup. */
+  state: 'new' | 'running' | 'preempted' | 'blocked' | 'done';
   /** A `sleep` task this CPU has seen woken (it read task->__state). */
   woken: boolean;
   gen?: CpuCode;
