@@ -99,12 +99,12 @@ export const TASK_WAKING = 0x200;
 export function* raw_spin_rq_lock(k: Kernel, cpu: number, rqCpu: number, fn = 'rq_lock'): CpuCode {
   const loc = k.layout.rqLock[rqCpu]!;
   if (!k.layout.rqLockShared) {
-    yield { k: 'rmw', loc, f: () => 1, site: { fn } };
+    yield { k: 'rmw', loc, f: () => 1, site: { fn }, order: 'acquire' };
     return;
   }
   for (;;) {
     yield* k.smp_cond_load_acquire(loc, (v) => v === 0, fn);
-    if ((yield* k.cmpxchg(loc, 0, cpu + 1, fn)) === 0) return;
+    if ((yield* k.cmpxchg(loc, 0, cpu + 1, fn, 'acquire')) === 0) return;
   }
 }
 
@@ -142,11 +142,7 @@ export const __schedule = kfunc(function* __schedule(k: Kernel, cpu: number, nex
   const L = k.layout;
   const prev = k.curr[cpu]!;
   yield { k: 'irq', enable: false, site: { fn: 'local_irq_disable' } };
-<<<<<<< HEAD
-  yield { k: 'rmw', loc: L.rqLock[cpu]!, f: () => 1, site: { fn: 'rq_lock' }, order: 'acquire' };
-=======
   yield* raw_spin_rq_lock(k, cpu, cpu);
->>>>>>> block
   if (!k.variant.removed.has('sched.before_rq_curr')) {
     // barrier() on x86 (the lock's locked instruction is the barrier); smp_mb() on arm64.
     yield { k: 'nop', site: { fn: 'smp_mb__after_spinlock', label: 'sched.before_rq_curr', pairs: 'membarrier.c' }, arm64: ['dmb.full'] };
@@ -169,13 +165,8 @@ export const __schedule = kfunc(function* __schedule(k: Kernel, cpu: number, nex
     const loc = L.needResched[cpu];
     if (loc !== undefined) yield { k: 'st', loc, val: 0, site: { fn: 'clear_tsk_need_resched(prev)' } };
   }
-<<<<<<< HEAD
-  if (prev === next) {
-    yield { k: 'st', loc: L.rqLock[cpu]!, val: 0, site: { fn: 'raw_spin_rq_unlock' }, order: 'release' };
-=======
   if (prev === nextId) {
-    yield { k: 'st', loc: L.rqLock[cpu]!, val: 0, site: { fn: 'raw_spin_rq_unlock' } };
->>>>>>> block
+    yield { k: 'st', loc: L.rqLock[cpu]!, val: 0, site: { fn: 'raw_spin_rq_unlock' }, order: 'release' };
     yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
     return nextId;
   }
