@@ -77,11 +77,49 @@ export class Relations {
     this.F = is((e) => e.kind === 'F');
     this.M = this.R.union(this.W);
     this.IW = is((e) => e.thread < 0);
-    // Events of a thread are numbered in program order.
-    this.po = Rel.of(n, (a, b) => ev[a]!.thread >= 0 && ev[a]!.thread === ev[b]!.thread && a < b);
-    this.int = Rel.of(n, (a, b) => ev[a]!.thread === ev[b]!.thread);
-    this.ext = Rel.of(n, (a, b) => ev[a]!.thread !== ev[b]!.thread);
-    this.loc = Rel.of(n, (a, b) => ev[a]!.loc >= 0 && ev[a]!.loc === ev[b]!.loc);
+    // Events of a thread are numbered in program order. Built a row at a time, by groups
+    // (a thread's events, a location's accesses), as bit masks.
+    const groups = (key: (e: GraphEvent) => number | null): Map<number, number[]> => {
+      const m = new Map<number, number[]>();
+      for (const e of ev) {
+        const k = key(e);
+        if (k === null) continue;
+        let l = m.get(k);
+        if (!l) m.set(k, (l = []));
+        l.push(e.id);
+      }
+      return m;
+    };
+    this.po = new Rel(n);
+    this.int = new Rel(n);
+    this.ext = new Rel(n);
+    this.loc = new Rel(n);
+    const w = this.po.w;
+    const mask = (ids: readonly number[]): Uint32Array => {
+      const r = new Uint32Array(w);
+      for (const i of ids) r[i >>> 5]! |= 1 << (i & 31);
+      return r;
+    };
+    const all = mask([...Array(n).keys()]);
+    for (const [t, ids] of groups((e) => e.thread)) {
+      const same = mask(ids);
+      for (const a of ids) {
+        this.int.m.set(same, a * w);
+        for (let j = 0; j < w; j++) this.ext.m[a * w + j] = all[j]! & ~same[j]!;
+      }
+      if (t < 0) continue;
+      const sorted = [...ids].sort((x, y) => x - y);
+      const later = new Uint32Array(w);
+      for (let i = sorted.length - 1; i >= 0; i--) {
+        const a = sorted[i]!;
+        this.po.m.set(later, a * w);
+        later[a >>> 5]! |= 1 << (a & 31);
+      }
+    }
+    for (const [, ids] of groups((e) => (e.loc >= 0 ? e.loc : null))) {
+      const same = mask(ids);
+      for (const a of ids) this.loc.m.set(same, a * w);
+    }
     this.rf = new Rel(n);
     g.rf.forEach((w, r) => {
       if (w >= 0) this.rf.add(w, r);

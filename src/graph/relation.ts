@@ -117,7 +117,16 @@ export class Rel {
 
   inverse(): Rel {
     const r = new Rel(this.n);
-    for (let a = 0; a < this.n; a++) for (let b = 0; b < this.n; b++) if (this.has(a, b)) r.add(b, a);
+    for (let a = 0; a < this.n; a++) {
+      for (let k = 0; k < this.w; k++) {
+        let bits = this.m[a * this.w + k]!;
+        while (bits !== 0) {
+          const t = bits & -bits;
+          bits ^= t;
+          r.add((k << 5) + (31 - Math.clz32(t)), a);
+        }
+      }
+    }
     return r;
   }
 
