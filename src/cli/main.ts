@@ -162,7 +162,7 @@ function reproduce(file: string, model: string, o: CommonOpts): string {
   if (o.executionsMax !== undefined) cmd += ` --executions-max ${o.executionsMax}`;
   if (o.memoryMax !== undefined) cmd += ` --memory-max ${formatBytes(o.memoryMax)}`;
   // The graph engine has no traces yet: its command reproduces the check alone.
-  return o.engine === 'graph' || model === 'arm64' || model === 'lkmm' ? cmd : `${cmd} --show-trace`;
+  return model === 'lkmm' || (o.engine === 'graph' && model !== 'arm64') ? cmd : `${cmd} --show-trace`;
 }
 
 function verdictExit(r: CheckResult): ExitName {
@@ -187,8 +187,8 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
     throw new SmpError('SMP200', `${written} writes one execution: give one file and one --model`);
   }
   if (o.graph) graphFormat(o.graph);
-  if ((o.trace || o.showTrace || o.graph || o.itf) && (o.engine === 'graph' || models.some((m) => m === 'arm64' || m === 'lkmm'))) {
-    throw new SmpError('SMP200', '--trace, --show-trace, --graph and --itf replay a run of the machine engine: the graph engine (arm64, lkmm, --engine graph) has no traces yet');
+  if ((o.trace || o.graph || o.itf) && (o.engine === 'graph' || models.some((m) => m === 'arm64' || m === 'lkmm'))) {
+    throw new SmpError('SMP200', '--trace, --graph and --itf replay a run of the machine engine: the graph engine (arm64, lkmm, --engine graph) shows its witnesses with --show-trace only, for kernel scenarios');
   }
   let first = true;
   const progress = new ProgressReporter(io, progressMode(io, o));
@@ -217,14 +217,19 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
         continue;
       }
       codes.push(verdictExit(r));
-      const ws = o.trace || o.showTrace || o.graph || o.itf ? pickWitnesses(r, o.witnesses ?? 1) : [];
+      const ws = r.engine !== 'graph' && (o.trace || o.showTrace || o.graph || o.itf) ? pickWitnesses(r, o.witnesses ?? 1) : [];
+      // The graph engine's kernel model keeps a witness execution graph per kind, as text.
+      const gt = r.engine === 'graph' && o.showTrace ? graphWitness(r) : null;
       const w = ws[0];
       const t = w ? runWithVariant(r.variant, () => buildTrace(r, w.kind, w.choices, ws.slice(1))) : null;
       // With --json, --show-trace embeds the witness's trace (docs/json.md), or null when there is none.
-      if (o.json) io.out(`${JSON.stringify({ ...toJson(r, { time: o.time }), ...(o.showTrace ? { trace: t } : {}) })}\n`);
+      if (o.json) io.out(`${JSON.stringify({ ...toJson(r, { time: o.time }), ...(o.showTrace ? { trace: t, ...(r.engine === 'graph' ? { graph_trace: gt?.text ?? null } : {}) } : {}) })}\n`);
       else {
         if (!first) io.out('\n');
         io.out(`${formatText(r, { time: o.time })}\n`);
+        if (o.showTrace && r.engine === 'graph') {
+          io.out(gt ? `\nWitness (${gt.kind}):\n${gt.text}\n` : '\nNo witness: the graph engine keeps witnesses for kernel scenarios only.\n');
+        }
       }
       first = false;
       if (w && t) {
@@ -249,6 +254,19 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
     }
   }
   return worst(codes);
+}
+
+/** The witness execution graph of a graph-engine check: the kind the verdict is about first. */
+function graphWitness(r: CheckResult): { kind: string; text: string } | null {
+  const t = r.result.graphTraces;
+  if (!t) return null;
+  const order = r.result.assertions.length > 0 ? ['assertion', 'positive', 'negative', 'deadlock']
+    : r.result.deadlocks > 0 ? ['deadlock', 'positive', 'negative'] : ['positive', 'negative', 'deadlock'];
+  for (const kind of order) {
+    const text = t[kind as keyof typeof t];
+    if (text) return { kind: kind === 'positive' ? 'positive, for the condition\'s proposition' : kind, text };
+  }
+  return null;
 }
 
 /** One line of the suite's plan: a check to run, or a row already decided (a file that does not load, a bad key). */

@@ -75,6 +75,11 @@ export interface ExploreResult {
   /** Kernel assertions that failed, with the number of runs in which each did. */
   assertions: { name: string; runs: number }[];
   witnesses: { positive: number[] | null; negative: number[] | null; deadlock: number[] | null; assertion: number[] | null };
+  /**
+   * The graph engine's kernel model (src/graph/kernel.ts): a witness execution graph per
+   * kind, as text (its events in an order that extends program order and reads-from).
+   */
+  graphTraces?: { positive?: string; negative?: string; deadlock?: string; assertion?: string };
   /** Up to ExploreOptions.witnessesMax runs per kind, each reaching a distinct execution graph, in the order found (the first is the witness above). */
   witnessList: { positive: number[][]; negative: number[][] };
 }

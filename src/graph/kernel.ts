@@ -466,6 +466,7 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
     return r;
   };
 
+  const traces: NonNullable<ExploreResult['graphTraces']> = {};
   const stack: KGraph[] = [new KGraph(program.init)];
   const check = (g: KGraph): boolean => consistent(toRelations(g, n, model));
 
@@ -612,13 +613,12 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
     executions++;
     if (done) {
       const values = r.instance.observe(g.memory());
-      if (process.env['SMPCHECK_DEBUG_GRAPH'] && prop(values) && col.positive === 0) {
-        const per = g.perCpu(n);
-        for (let c = 0; c < n; c++) console.error(`CPU${c}: ` + per[c]!.map((i) => { const s = g.steps[i]!; return `#${i}${s.kind}${s.loc >= 0 ? `@${program.locName(s.loc)}` : ''}${s.kind === 'R' || s.kind === 'U' ? `<#${s.rf}` : ''}${s.kind === 'W' || (s.kind === 'U' && s.wrote) ? `=${s.val}` : ''}${s.kind === 'T' ? `v${s.vector}<${s.takes.join('+')}` : ''}${s.kind === 'S' ? `->${s.target}` : ''}[${s.fn ?? ''}${s.tags.length ? ' ' + s.tags.join(',') : ''}]`; }).join('  '));
-      }
+      const kind = prop(values) ? 'positive' : 'negative';
+      traces[kind] ??= renderGraph(g, program, model, values);
       col.final(key, values, () => []);
-    }
-    else col.deadlock(() => []);
+    } else traces.deadlock ??= renderGraph(g, program, model, null);
+    if (warn.length > 0) traces.assertion ??= renderGraph(g, program, model, null);
+    if (!done) col.deadlock(() => []);
   }
 
   return {
@@ -640,7 +640,42 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
     assertions: [...col.assertions].map(([name, runs]) => ({ name, runs })),
     witnesses: { positive: null, negative: null, deadlock: null, assertion: null },
     witnessList: { positive: [], negative: [] },
+    graphTraces: traces,
   };
+}
+
+/**
+ * An execution graph as text: its steps in the order the search added them (an order
+ * that extends program order and reads-from), one line each: the CPU, the kernel
+ * function or primitive, the event and, for a read, the write it reads from.
+ */
+export function renderGraph(g: KGraph, program: Program, model: KernelGraphModel, final: number[] | null): string {
+  const pos = new Map<number, string>();
+  const per = g.perCpu(program.nCpus);
+  per.forEach((list, c) => list.forEach((i, k) => pos.set(i, `${c}.${k}`)));
+  const from = (w: number): string => (w < 0 ? 'the initial value' : `#${w} (CPU${g.steps[w]!.cpu})`);
+  const name = (l: number): string => program.locName(l);
+  const value = (l: number, v: number): string => (program.formatLocValue ? program.formatLocValue(l, v) : program.formatValue(v));
+  const lines: string[] = [];
+  g.steps.forEach((s, i) => {
+    let what: string;
+    switch (s.kind) {
+      case 'R': what = `read ${name(s.loc)} = ${value(s.loc, g.valueOf(s.rf, s.loc))}, from ${from(s.rf)}`; break;
+      case 'W': what = `write ${name(s.loc)} = ${value(s.loc, s.val)}`; break;
+      case 'U': what = `read-modify-write ${name(s.loc)}: ${value(s.loc, g.valueOf(s.rf, s.loc))} (from ${from(s.rf)})${s.wrote ? ` -> ${value(s.loc, s.val)}` : ', no write'}`; break;
+      case 'F': what = `barrier`; break;
+      case 'S': what = `IPI to CPU${s.target} (vector ${s.vector})`; break;
+      case 'T': what = `interrupt entry (vector ${s.vector})${s.takes.filter((t) => t >= 0).map((t) => `, the IPI #${t} of CPU${g.steps[t]!.cpu}`).join('')}`; break;
+      default: what = '';
+    }
+    if (s.kind === 'L') return;
+    const tags = s.tags.filter((t) => t !== 'ipi-send').map((t) => t.replace(/^w:/, 'write ')).join(' ');
+    const fn = s.kind === 'T' ? 'interrupt' : s.fn ?? '';
+    lines.push(`  #${String(i).padEnd(4)} CPU${s.cpu}  ${fn.padEnd(44)} ${what}${tags ? `  [${tags}]` : ''}`);
+  });
+  const head = `Execution graph on ${model}, ${g.steps.filter((s) => s.kind !== 'L').length} events in an order that extends program order and reads-from:`;
+  const tail = final ? `Final: ${program.observedNames.map((n, k) => `${n}=${program.formatValue(final[k]!)};`).join(' ')}` : 'No final state: a CPU waits forever, or a kernel assertion failed.';
+  return [head, ...lines, tail].join('\n');
 }
 
 /**

@@ -1,9 +1,10 @@
 // What the graph engine runs: user-level litmus programs (shared accesses,
-// barriers, atomics, registers and `if`). Everything else is refused with
-// SMP112, naming the construct, rather than answered by a model that leaves it
-// out: the kernel model's code paths (system calls, scheduling, interrupts,
-// TLBs) have not been written for arm64 or LKMM yet, and neither has arm64's
-// instruction fetch.
+// barriers, atomics, registers and `if`) through thread.ts and explore.ts, and
+// scenarios of the kernel model on sc, x86 and arm64 through kernel.ts
+// (needsKernelModel()). Everything else is refused with SMP112, naming the
+// construct, rather than answered by a model that leaves it out: the kernel
+// model on LKMM, user pages (TLBs and page walks) and instruction fetch on the
+// graph engine.
 
 import { RCU_FENCES, type Expr, type Scenario, type Stmt } from '../scenario/ast.js';
 import { SmpError, type Span } from '../scenario/errors.js';
