@@ -54,6 +54,13 @@ export interface KernelConfig {
    * owner touches.
    */
   pages?: readonly { name: string; init: number; mapped?: boolean }[];
+  /**
+   * The scenario fork()s a process with user pages: an anonymous folio may be mapped
+   * by two mms (copy-on-write), so its mapcount and PageAnonExclusive live in memory
+   * (TlbLayout.folio). Without a fork every folio has its one mapping, and the rmap
+   * bookkeeping does nothing a step could show.
+   */
+  cow?: boolean;
 }
 
 /**
@@ -61,6 +68,10 @@ export interface KernelConfig {
  * model either); init_mm's is 1, and 0 marks an empty ASID slot.
  */
 export const ctx_id = (mm: number): number => mm + 1;
+
+/** TlbLayout.folio: PageAnonExclusive, above the mapcount. */
+export const FOLIO_ANON_EXCLUSIVE = 0x100;
+export const FOLIO_MAPCOUNT_MASK = 0xff;
 
 /** Where the TLB shootdown state lives (scenarios with user pages). */
 export interface TlbLayout {
@@ -97,6 +108,12 @@ export interface TlbLayout {
    * (design flush-info-in-csd: mm, range and new_tlb_gen packed in one word).
    */
   csdFlushInfo: number[][];
+  /**
+   * folio[pfn] (scenarios that fork, KernelConfig.cow; else empty): the anonymous
+   * folio of frame pfn: its mapcount (the PTEs that map it) in the low byte and
+   * PageAnonExclusive (FOLIO_ANON_EXCLUSIVE); 0 for a free frame.
+   */
+  folio: number[];
 }
 
 export const PREEMPT_MODELS = ['none', 'voluntary', 'full'] as const;
@@ -251,7 +268,7 @@ export class KernelLayout {
       const n = pages.length;
       const t: TlbLayout = {
         nPages: n, pmd: [-1], tablePte: [], tableOwner: [], freeTables: 0, vma: [0], ptl: [0], frame: [], freeFrames: 0, tlbGen: [0], cpumask: [0],
-        loadedMm: [], isLazy: [], info: [], swap: [], folioLock: [], csdFlushInfo: [],
+        loadedMm: [], isLazy: [], info: [], swap: [], folioLock: [], csdFlushInfo: [], folio: [],
       };
       // Frames: page v starts in frame v; as many free frames again for faults to
       // take; the last is the shared zero page (mapped read-only, never written).
@@ -291,6 +308,8 @@ export class KernelLayout {
         t.swap[v] = alloc(`swap slot of ${pages[v]!.name}`, 0);
         t.folioLock[v] = alloc(`folio lock of ${pages[v]!.name} (PG_locked)`, 0);
       }
+      // A page mapped at the start is an exclusive anonymous folio mapped once (mapcount 1).
+      if (config.cow) for (let f = 0; f < 2 * n; f++) t.folio[f] = alloc(`folio of frame ${f}: mapcount, PageAnonExclusive`, f < n && pages[f]!.mapped !== false ? 1 | FOLIO_ANON_EXCLUSIVE : 0);
       for (let c = 0; c < config.nrCpus; c++) {
         t.loadedMm[c] = alloc(`cpu${c}: cpu_tlbstate.loaded_mm`, loadedAtStart(c));
         t.isLazy[c] = alloc(`cpu${c}: cpu_tlbstate_shared.is_lazy`, 0);

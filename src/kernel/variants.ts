@@ -116,6 +116,8 @@ const VARIANTS: readonly Variant[] = [
   mutant('no-lazy-freed-ipi', 'flush_tlb.freed_tables_ipi', 'native_flush_tlb_multi() skips lazy CPUs even when page tables are freed (should_flush_tlb() for every flush)'),
   mutant('no-switching-ipi', 'should_flush_tlb.switching', "should_flush_tlb() sends no IPI to a CPU whose loaded_mm is LOADED_MM_SWITCHING (in the middle of switch_mm_irqs_off())"),
   mutant('no-flush-before-pageout', 'reclaim.flush_dirty', "shrink_folio_list() calls pageout() without try_to_unmap_flush_dirty() first: the TLB flush that try_to_unmap() deferred into the batch runs only before the folio is freed, after its data went to swap"),
+  mutant('no-fork-flush', 'dup_mmap.flush_tlb_mm', "dup_mmap() without flush_tlb_mm(oldmm): fork() write-protects the parent's private PTEs for copy-on-write but leaves the writable translations in the parent's TLBs"),
+  mutant('no-wp-copy-flush', 'wp_page_copy.flush', "wp_page_copy() clears the old PTE and sets the new one without ptep_clear_flush()'s flush_tlb_page(): other CPUs keep translating to the old frame"),
   mutant('no-unlazy-mb', 'switch_mm.unlazy', "x86 switch_mm_irqs_off() back from lazy TLB mode to the same mm without its smp_mb() before reading tlb_gen"),
   mutants('no-lazy-switch-mbs', ['mmdrop', 'switch_mm.unlazy'], "both full barriers of a switch from a kernel thread back to the mm it borrowed: finish_task_switch()'s mmdrop_lazy_tlb_sched() and x86 switch_mm_irqs_off()'s unlazy smp_mb()"),
   mutants('no-kthread-use-mm-mbs', ['kthread_use_mm.g', 'switch_mm.unlazy'], "both full barriers after kthread_use_mm()'s store to tsk->mm when the kernel thread adopts the mm it borrowed: mmdrop_lazy_tlb() (g) and x86 switch_mm_irqs_off()'s unlazy smp_mb()"),

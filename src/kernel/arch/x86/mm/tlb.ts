@@ -388,6 +388,15 @@ export const flush_tlb_mm_range = kfunc(function* flush_tlb_mm_range(k: Kernel, 
 });
 
 /**
+ * Models: flush_tlb_mm(mm) (arch/x86/include/asm/tlbflush.h, v6.18): the whole mm,
+ * flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL, 0, true), with freed_tables set (so lazy
+ * CPUs get the IPI too).
+ */
+export const flush_tlb_mm = kfunc(function* flush_tlb_mm(k: Kernel, cpu: number, mm: number): CpuCode {
+  yield* flush_tlb_mm_range(k, cpu, mm, TLB_FLUSH_ALL, true);
+});
+
+/**
  * Models: arch_tlbbatch_add_pending() (arch/x86/include/asm/tlbflush.h, v6.18,
  * without INVLPGB): reclaim defers the flush of a PTE it cleared: the mm's
  * generation goes up (the locked add orders the PTE's clearing before the read of
