@@ -88,6 +88,12 @@ export interface TlbLayout {
   vma: number[];
   /** Per mm: the page-table lock (pte_offset_map_lock()). */
   ptl: number[];
+  /**
+   * Per mm: mm->tlb_flush_batched (mm/rmap.c, since 3ea277194daa): reclaim's
+   * deferred flushes, pending in the low bits, flushed from bit
+   * TLB_FLUSH_BATCH_FLUSHED_SHIFT up.
+   */
+  tlbFlushBatched: number[];
   /** frame[pfn]: the data word of page frame pfn (pfn < nPages: the pages' first frames; then free frames). */
   frame: number[];
   /** The free page frames, a bitmap (the page allocator's free lists). */
@@ -267,7 +273,7 @@ export class KernelLayout {
     if (pages.length > 0) {
       const n = pages.length;
       const t: TlbLayout = {
-        nPages: n, pmd: [-1], tablePte: [], tableOwner: [], freeTables: 0, vma: [0], ptl: [0], frame: [], freeFrames: 0, tlbGen: [0], cpumask: [0],
+        nPages: n, pmd: [-1], tablePte: [], tableOwner: [], freeTables: 0, vma: [0], ptl: [0], tlbFlushBatched: [0], frame: [], freeFrames: 0, tlbGen: [0], cpumask: [0],
         loadedMm: [], isLazy: [], info: [], swap: [], folioLock: [], csdFlushInfo: [], folio: [],
       };
       // Frames: page v starts in frame v; as many free frames again for faults to
@@ -295,6 +301,7 @@ export class KernelLayout {
         const mapped = pages.reduce((bits, p, v) => (p.mapped === false ? bits : bits | (1 << v)), 0);
         t.vma[m] = alloc(`mm${m}: VMAs (mapped pages)`, m === 1 ? mapped : 0);
         t.ptl[m] = alloc(`mm${m}->page_table_lock`, 0);
+        t.tlbFlushBatched[m] = alloc(`mm${m}->tlb_flush_batched`, 0);
         t.tlbGen[m] = alloc(`mm${m}->context.tlb_gen`, 0);
         let mask = 0;
         for (let c = 0; c < config.nrCpus; c++) if (loadedAtStart(c) === m) mask |= 1 << c;

@@ -32,7 +32,7 @@ import { kfunc } from '../dispatch.js';
 import { alloc_page, clear_user_highpage, free_page } from './page_alloc.js';
 import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.js';
 import { folio_lock, folio_unlock } from './filemap.js';
-import { folio_add_new_anon_rmap, folio_remove_rmap_pte, folio_try_dup_anon_rmap_pte } from './rmap.js';
+import { flush_tlb_batched_pending, folio_add_new_anon_rmap, folio_remove_rmap_pte, folio_try_dup_anon_rmap_pte } from './rmap.js';
 import { FOLIO_ANON_EXCLUSIVE, FOLIO_MAPCOUNT_MASK } from '../kernel.js';
 
 /** The shared zero page's frame (ZERO_PAGE(0)): the last frame of the layout, never written. */
@@ -267,6 +267,7 @@ export const zap_page_range_single = kfunc(function* zap_page_range_single(k: Ke
   const table = yield* pmd_table(k, mm);
   if (table < 0) return;
   yield* pte_lock(k, cpu, mm);
+  yield* flush_tlb_batched_pending(k, cpu, mm); // zap_pte_range()
   const old = yield* ptep_get_and_clear(k, k.layout.tlb!.tablePte[table]![vpn]!);
   yield* pte_unlock(k, cpu, mm);
   if (!pte_present(old)) return;

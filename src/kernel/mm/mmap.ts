@@ -15,7 +15,7 @@ import type { CpuCode, Op } from '../../machine/ops.js';
 import { pte_pfn, pte_present } from '../../machine/paging.js';
 import type { Kernel } from '../kernel.js';
 import { kfunc } from '../dispatch.js';
-import { folio_remove_rmap_pte } from './rmap.js';
+import { flush_tlb_batched_pending, folio_remove_rmap_pte } from './rmap.js';
 import { flush_tlb_mm, flush_tlb_mm_range } from '../arch/x86/mm/tlb.js';
 import { copy_page_range, free_pte_table, pmd_table, pte_lock, pte_unlock, ptep_get_and_clear, vma_mapped, VMA_RO_SHIFT, zeroPfn } from './memory.js';
 
@@ -42,6 +42,7 @@ export const do_munmap = kfunc(function* do_munmap(k: Kernel, cpu: number, mm: n
   const table = yield* pmd_table(k, mm);
   if (table < 0) return;
   yield* pte_lock(k, cpu, mm);
+  yield* flush_tlb_batched_pending(k, cpu, mm); // zap_pte_range()
   const old = yield* ptep_get_and_clear(k, T.tablePte[table]![vpn]!);
   const freeTable = (left & ((1 << VMA_RO_SHIFT) - 1)) === 0;
   if (freeTable) yield* k.WRITE_ONCE(T.pmd[mm]!, 0, 'free_pgtables(): pmd_clear()');
