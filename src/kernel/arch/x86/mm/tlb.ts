@@ -197,7 +197,12 @@ function* cpumask_clear_cpu(k: Kernel, cpu: number, mm: number, fn = 'cpumask_cl
  */
 export const inc_mm_tlb_gen = kfunc(function* inc_mm_tlb_gen(k: Kernel, mm: number, range = TLB_FLUSH_ALL): Generator<Op, number, number> {
   const loc = k.layout.tlb!.tlbGen[mm]!;
-  // For property S1 (checked by the machine): the PTEs this flush covers.
+  // For property S1 (checked by the machine): the PTEs this flush covers. Every
+  // page-table page's, not only the mm's own (tables move between mms): after
+  // fork() a flush of the parent also marks the child's PTE of the page, which is
+  // only sound while the child's PTE does not change under a TLB entry of the
+  // child's at the same time (true of the library's scenarios: the children there
+  // read, or write only after the parent's flushes have returned).
   const ptes = k.layout.tlb!.tablePte.flatMap((row) => row.filter((_, v) => range === TLB_FLUSH_ALL || v === range));
   if (k.variant.removed.has('inc_mm_tlb_gen.mb')) {
     const v = yield* k.READ_ONCE(loc, 'inc_mm_tlb_gen: read (no barrier)');
