@@ -5,13 +5,23 @@
 // so a forked child inherits the parent's registrations.
 // The variant `fork-clears-registration` resets the copy's state, as a design
 // where registration is per process image would.
-// Leaves out: everything copy_mm() does for the address space itself; mm_count
-// reaching zero only marks the mm free (nothing reuses it).
+// With user pages dup_mm() copies the address space too (dup_mmap(): the VMAs, the
+// page table with the parent's private pages write-protected for copy-on-write,
+// and the flush of the parent's TLBs), where the scenario's forked process touches
+// a page (KernelConfig.cow). A forked process that never names a page is modelled
+// without that copy: what it never reads cannot show it, and on the parent's side
+// the write-protection and dup_mmap()'s flush only take translations away, which a
+// speculative walk could bring back before any later change of the PTE. (This keeps
+// switch-mm-stale-asid, where fork() only makes a CPU run another mm, as it was.)
+// Leaves out: the rest of what copy_mm() does for the address space (the pgd, LDT,
+// exe file, accounting); mm_count reaching zero only marks the mm free (nothing
+// reuses it), and exit_mmap() (a child that exits keeps its pages mapped).
 
 import type { CpuCode } from '../machine/ops.js';
 import type { Kernel } from './kernel.js';
 import { mmdrop } from './sched/mm.js';
 import { kfunc } from './dispatch.js';
+import { dup_mmap } from './mm/mmap.js';
 
 /** Models: mmget() (v6.18): one more user of the address space (atomic_inc). */
 export const mmget = kfunc(function* mmget(k: Kernel, mm: number): CpuCode {
@@ -33,15 +43,17 @@ export const mmput = kfunc(function* mmput(k: Kernel, mm: number): CpuCode {
 
 /**
  * Models: dup_mm(tsk, oldmm) (v6.18): allocate_mm(), memcpy(mm, oldmm) and
- * mm_init() (mm_users = mm_count = 1). `mm` is the new mm's id.
+ * mm_init() (mm_users = mm_count = 1), then dup_mmap() where the scenario has user
+ * pages. `mm` is the new mm's id, `cpu` the parent's CPU.
  */
-export const dup_mm = kfunc(function* dup_mm(k: Kernel, oldmm: number, mm: number): CpuCode {
+export const dup_mm = kfunc(function* dup_mm(k: Kernel, oldmm: number, mm: number, cpu: number): CpuCode {
   const L = k.layout;
   const state = yield* k.READ_ONCE(L.mmMembarrierState[oldmm]!, 'memcpy(mm, oldmm)');
   const inherited = k.variant.removed.has('dup_mm.membarrier_state') ? 0 : state;
   yield* k.WRITE_ONCE(L.mmMembarrierState[mm]!, inherited, k.variant.removed.has('dup_mm.membarrier_state') ? 'mm_init: membarrier_state = 0 (variant)' : 'memcpy(mm, oldmm)');
   yield* k.WRITE_ONCE(L.mmUsers[mm]!, 1, 'mm_init: atomic_set(&mm->mm_users, 1)');
   yield* k.WRITE_ONCE(L.mmCount[mm]!, 1, 'mm_init: atomic_set(&mm->mm_count, 1)');
+  if (L.tlb && L.tlb.folio.length > 0) yield* dup_mmap(k, cpu, mm, oldmm);
 });
 
 /**
@@ -58,7 +70,7 @@ export const copy_mm = kfunc(function* copy_mm(k: Kernel, cpu: number, child: nu
       yield* mmget(k, oldmm);
       mm = oldmm;
     } else {
-      yield* dup_mm(k, oldmm, newMm);
+      yield* dup_mm(k, oldmm, newMm, cpu);
       mm = newMm;
     }
   }

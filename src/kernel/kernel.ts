@@ -61,6 +61,13 @@ export interface KernelConfig {
    * owner touches.
    */
   pages?: readonly { name: string; init: number; mapped?: boolean }[];
+  /**
+   * The scenario fork()s a process with user pages: an anonymous folio may be mapped
+   * by two mms (copy-on-write), so its mapcount and PageAnonExclusive live in memory
+   * (TlbLayout.folio). Without a fork every folio has its one mapping, and the rmap
+   * bookkeeping does nothing a step could show.
+   */
+  cow?: boolean;
 }
 
 /**
@@ -68,6 +75,10 @@ export interface KernelConfig {
  * model either); init_mm's is 1, and 0 marks an empty ASID slot.
  */
 export const ctx_id = (mm: number): number => mm + 1;
+
+/** TlbLayout.folio: PageAnonExclusive, above the mapcount. */
+export const FOLIO_ANON_EXCLUSIVE = 0x100;
+export const FOLIO_MAPCOUNT_MASK = 0xff;
 
 /** Where the TLB shootdown state lives (scenarios with user pages). */
 export interface TlbLayout {
@@ -84,6 +95,12 @@ export interface TlbLayout {
   vma: number[];
   /** Per mm: the page-table lock (pte_offset_map_lock()). */
   ptl: number[];
+  /**
+   * Per mm: mm->tlb_flush_batched (mm/rmap.c, since 3ea277194daa): reclaim's
+   * deferred flushes, pending in the low bits, flushed from bit
+   * TLB_FLUSH_BATCH_FLUSHED_SHIFT up.
+   */
+  tlbFlushBatched: number[];
   /** frame[pfn]: the data word of page frame pfn (pfn < nPages: the pages' first frames; then free frames). */
   frame: number[];
   /** The free page frames, a bitmap (the page allocator's free lists). */
@@ -104,6 +121,12 @@ export interface TlbLayout {
    * (design flush-info-in-csd: mm, range and new_tlb_gen packed in one word).
    */
   csdFlushInfo: number[][];
+  /**
+   * folio[pfn] (scenarios that fork, KernelConfig.cow; else empty): the anonymous
+   * folio of frame pfn: its mapcount (the PTEs that map it) in the low byte and
+   * PageAnonExclusive (FOLIO_ANON_EXCLUSIVE); 0 for a free frame.
+   */
+  folio: number[];
 }
 
 export const PREEMPT_MODELS = ['none', 'voluntary', 'full'] as const;
@@ -334,8 +357,8 @@ export class KernelLayout {
     if (pages.length > 0) {
       const n = pages.length;
       const t: TlbLayout = {
-        nPages: n, pmd: [-1], tablePte: [], tableOwner: [], freeTables: 0, vma: [0], ptl: [0], frame: [], freeFrames: 0, tlbGen: [0], cpumask: [0],
-        loadedMm: [], isLazy: [], info: [], swap: [], folioLock: [], csdFlushInfo: [],
+        nPages: n, pmd: [-1], tablePte: [], tableOwner: [], freeTables: 0, vma: [0], ptl: [0], tlbFlushBatched: [0], frame: [], freeFrames: 0, tlbGen: [0], cpumask: [0],
+        loadedMm: [], isLazy: [], info: [], swap: [], folioLock: [], csdFlushInfo: [], folio: [],
       };
       // Frames: page v starts in frame v; as many free frames again for faults to
       // take; the last is the shared zero page (mapped read-only, never written).
@@ -362,6 +385,7 @@ export class KernelLayout {
         const mapped = pages.reduce((bits, p, v) => (p.mapped === false ? bits : bits | (1 << v)), 0);
         t.vma[m] = alloc(`mm${m}: VMAs (mapped pages)`, m === 1 ? mapped : 0);
         t.ptl[m] = alloc(`mm${m}->page_table_lock`, 0);
+        t.tlbFlushBatched[m] = alloc(`mm${m}->tlb_flush_batched`, 0);
         t.tlbGen[m] = alloc(`mm${m}->context.tlb_gen`, 0);
         let mask = 0;
         for (let c = 0; c < config.nrCpus; c++) if (loadedAtStart(c) === m) mask |= 1 << c;
@@ -375,6 +399,8 @@ export class KernelLayout {
         t.swap[v] = alloc(`swap slot of ${pages[v]!.name}`, 0);
         t.folioLock[v] = alloc(`folio lock of ${pages[v]!.name} (PG_locked)`, 0);
       }
+      // A page mapped at the start is an exclusive anonymous folio mapped once (mapcount 1).
+      if (config.cow) for (let f = 0; f < 2 * n; f++) t.folio[f] = alloc(`folio of frame ${f}: mapcount, PageAnonExclusive`, f < n && pages[f]!.mapped !== false ? 1 | FOLIO_ANON_EXCLUSIVE : 0);
       for (let c = 0; c < config.nrCpus; c++) {
         t.loadedMm[c] = alloc(`cpu${c}: cpu_tlbstate.loaded_mm`, loadedAtStart(c));
         t.isLazy[c] = alloc(`cpu${c}: cpu_tlbstate_shared.is_lazy`, 0);

@@ -176,6 +176,7 @@ export class LitmusProgram implements Program {
         version: variant.base, arch, nrCpus: this.nCpus, nohzFull: false, configRseq: true, archHasMembarrierSyncCore: true,
         preempt: settings.preemptModel, syscallExit: settings.syscallExit, showSysret: scenario.codeLocs.length > 0,
         pages: settings.pages.map((loc) => ({ name: scenario.locations[loc]!.name, init: scenario.locations[loc]!.init, mapped: !settings.unmapped.includes(loc) })),
+        cow: procs.forkedThreads.some((t) => touchesPages(t, settings.pages)),
       };
       const sleepers = [...this.sleepers].map((t) => ({ task: t + 1, cpu: this.wakeCpu.get(t)! }));
       const migratable = [...this.migratable].map((t) => ({ task: t + 1, runningOn: startCpu.get(t)! }));
@@ -440,7 +441,7 @@ function planBlocking(sc: Scenario, kthreads: ReadonlySet<number>, pages: Readon
  * in a process with one thread (de_thread() is not modelled).
  */
 function planProcesses(sc: Scenario, kthreads: ReadonlySet<number>, taskMms: number[]): {
-  spawned: Set<number>; sleepers: Set<number>; signalled: Set<number>; mmOfStmt: Map<Stmt, number>; nrMms: number;
+  spawned: Set<number>; sleepers: Set<number>; signalled: Set<number>; mmOfStmt: Map<Stmt, number>; nrMms: number; forkedThreads: Thread[];
 } {
   const signalled = new Set<number>();
   const signals: Extract<Stmt, { k: 'signal' }>[] = [];
@@ -547,7 +548,7 @@ function planProcesses(sc: Scenario, kthreads: ReadonlySet<number>, taskMms: num
     }
     mmOfStmt.set(e.stmt, ++nrMms);
   }
-  return { spawned, sleepers, signalled, mmOfStmt, nrMms };
+  return { spawned, sleepers, signalled, mmOfStmt, nrMms, forkedThreads: sc.threads.filter((t) => proc(t.id) !== 0) };
 }
 
 // ---- the interpreter ---------------------------------------------------------------------
@@ -793,6 +794,8 @@ function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, 
         if (e.name === 'reclaim') {
           // kswapd's shrink_folio_list() on the page's folio, which the process's mm maps.
           if (!kthread) throw new SmpError('SMP109', `reclaim() is for kernel threads (kswapd): declare the thread with 'kthread P${ctx.kernel.current(ctx.cpu) - 1};'`, e.span, file);
+          // try_to_unmap() of a folio that fork() shared would walk every mm that maps it: not modelled.
+          if (ctx.kernel.layout.tlb!.folio.length > 0) throw new SmpError('SMP103', 'reclaim() in a scenario that fork()s a process with user pages is not modelled (the rmap walk covers one mapping)', e.span, file);
           return yield* kernelMode(ctx.kernel, ctx.cpu, shrink_folio_list(ctx.kernel, ctx.cpu, 1, vpn));
         }
         if (kthread) throw new SmpError('SMP109', `${e.name}() is a system call of user threads: P${ctx.kernel.current(ctx.cpu) - 1} is a kernel thread`, e.span, file);
@@ -892,4 +895,21 @@ export function binop(op: string, a: number, b: number, span: Span, file: string
     default:
       throw new Error(`internal: unknown operator ${op}`);
   }
+}
+
+/**
+ * Does a thread name one of the user pages anywhere in its body (an access, a
+ * system call on it)? A forked process none of whose threads does is modelled
+ * without the copy of the page table (KernelConfig.cow): what it never touches
+ * cannot show the copy.
+ */
+function touchesPages(t: Thread, pages: readonly number[]): boolean {
+  const seen = (x: unknown): boolean => {
+    if (Array.isArray(x)) return x.some(seen);
+    if (x === null || typeof x !== 'object') return false;
+    const node = x as { k?: unknown; loc?: unknown };
+    if (node.k === 'addr' && typeof node.loc === 'number' && pages.includes(node.loc)) return true;
+    return Object.entries(x).some(([key, v]) => key !== 'span' && seen(v));
+  };
+  return seen(t.body);
 }

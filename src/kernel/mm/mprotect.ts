@@ -10,7 +10,9 @@
 // (can_change_pte_writable()).
 // Leaves out: other protections (PROT_NONE, PROT_EXEC: refused by the front end),
 // VMA splitting and merging, pkeys, soft-dirty and userfaultfd write-protect,
-// NUMA hinting, the mmap_lock, and flush_tlb_batched_pending().
+// NUMA hinting, the mmap_lock. flush_tlb_batched_pending() runs under the lock
+// first: a PTE that reclaim cleared with its flush deferred is otherwise found not
+// present, left alone, and its stale writable translation survives mprotect().
 
 import type { Op } from '../../machine/ops.js';
 import { pte_pfn, pte_present, pte_write, _PAGE_RW } from '../../machine/paging.js';
@@ -18,6 +20,7 @@ import type { Kernel } from '../kernel.js';
 import { ENOMEM, PROT_WRITE } from '../uapi.js';
 import { kfunc } from '../dispatch.js';
 import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.js';
+import { flush_tlb_batched_pending } from './rmap.js';
 import { pmd_table, pte_lock, pte_unlock, ptep_get_and_clear, vma_mapped, VMA_RO_SHIFT, zeroPfn } from './memory.js';
 
 /**
@@ -36,6 +39,7 @@ export const change_pte_range = kfunc(function* change_pte_range(k: Kernel, cpu:
   if (table < 0) return false;
   const pteLoc = k.layout.tlb!.tablePte[table]![vpn]!;
   yield* pte_lock(k, cpu, mm);
+  yield* flush_tlb_batched_pending(k, cpu, mm);
   const pte = yield* k.READ_ONCE(pteLoc, 'ptep_get(pte)');
   if (!pte_present(pte)) {
     // pte_none() or a swap entry: nothing to change (no migration entries here).

@@ -19,6 +19,7 @@ import type { Kernel } from '../kernel.js';
 import { EFAULT, EINVAL } from '../uapi.js';
 import { kfunc } from '../dispatch.js';
 import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.js';
+import { flush_tlb_batched_pending } from './rmap.js';
 import { pmd_table, pte_lock, pte_unlock, ptep_get_and_clear, vma_mapped, vma_writable, VMA_RO_SHIFT } from './memory.js';
 import { do_munmap } from './mmap.js';
 
@@ -28,6 +29,7 @@ export const move_ptes = kfunc(function* move_ptes(k: Kernel, cpu: number, mm: n
   const table = yield* pmd_table(k, mm);
   if (table < 0) return;
   yield* pte_lock(k, cpu, mm);
+  yield* flush_tlb_batched_pending(k, cpu, mm);
   const pte = yield* ptep_get_and_clear(k, T.tablePte[table]![from]!);
   const forceFlush = pte_present(pte);
   yield* k.WRITE_ONCE(T.tablePte[table]![to]!, pte, 'move_ptes(): set_pte_at(new_addr)');

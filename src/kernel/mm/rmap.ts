@@ -2,16 +2,28 @@
 // scenario with TTU_BATCH_FLUSH (reclaim), and the deferred flush it may leave
 // in current->tlb_ubc: set_tlb_ubc_flush_pending(), try_to_unmap_flush(),
 // try_to_unmap_flush_dirty(). The page has one mapping (the process's mm), which
-// the rmap walk finds under the page-table lock.
-// Leaves out: mm->tlb_flush_batched and flush_tlb_batched_pending() (what a
-// concurrent mprotect() or munmap() of the same page does about a deferred flush),
-// mmu notifiers, hugetlb, KSM, device-exclusive and migration entries.
+// the rmap walk finds under the page-table lock. And the anonymous rmap of a
+// folio that fork() shares (include/linux/rmap.h): its mapcount and
+// PageAnonExclusive, in memory in scenarios that fork (KernelConfig.cow):
+// folio_add_new_anon_rmap(), folio_try_dup_anon_rmap_pte(),
+// folio_remove_rmap_pte() with the folio_put() that frees the frame.
+// The mm remembers that a flush was deferred (mm->tlb_flush_batched, since
+// 3ea277194daa "mm, mprotect: flush TLB if potentially racing with a parallel
+// reclaim leaving stale TLB entries"): mprotect(), the zap of madvise() and
+// munmap(), and mremap() call flush_tlb_batched_pending() under the page-table
+// lock, so that a PTE they find already cleared by reclaim is not left with a
+// stale translation when they return.
+// Leaves out: mmu notifiers, hugetlb, KSM, device-exclusive and migration
+// entries; the reset of tlb_flush_batched when pending grows past
+// TLB_FLUSH_BATCH_PENDING_LARGE (a scenario defers a few flushes at most).
 
 import type { CpuCode, Op } from '../../machine/ops.js';
 import { pte_dirty, pte_present, swp_entry_to_pte } from '../../machine/paging.js';
 import type { Kernel } from '../kernel.js';
+import { FOLIO_ANON_EXCLUSIVE, FOLIO_MAPCOUNT_MASK } from '../kernel.js';
+import { free_page } from './page_alloc.js';
 import { kfunc } from '../dispatch.js';
-import { arch_tlbbatch_add_pending, arch_tlbbatch_flush, flush_tlb_mm_range } from '../arch/x86/mm/tlb.js';
+import { arch_tlbbatch_add_pending, arch_tlbbatch_flush, flush_tlb_mm, flush_tlb_mm_range } from '../arch/x86/mm/tlb.js';
 import { pte_lock, pte_unlock, ptep_get_and_clear } from './memory.js';
 
 /**
@@ -34,7 +46,36 @@ export const set_tlb_ubc_flush_pending = kfunc(function* set_tlb_ubc_flush_pendi
   yield* arch_tlbbatch_add_pending(k, cpu, mm, vpn);
   const ubc = k.tlbUbc[cpu]!;
   ubc.flushRequired = true;
+  // barrier(); atomic_inc(&mm->tlb_flush_batched): one more deferred flush (pre-3ea277194daa: untracked).
+  if (!k.variant.removed.has('tlb_flush_batched')) {
+    yield { k: 'rmw', loc: k.layout.tlb!.tlbFlushBatched[mm]!, f: (v) => v + 1, site: { fn: 'atomic_inc(&mm->tlb_flush_batched)' } };
+  }
   if (pte_dirty(pteval)) ubc.writable = true;
+});
+
+/** TLB_FLUSH_BATCH_FLUSHED_SHIFT and TLB_FLUSH_BATCH_PENDING_MASK (include/linux/mm_types.h). */
+export const TLB_FLUSH_BATCH_FLUSHED_SHIFT = 16;
+export const TLB_FLUSH_BATCH_PENDING_MASK = (1 << (TLB_FLUSH_BATCH_FLUSHED_SHIFT - 1)) - 1;
+
+/**
+ * Models: flush_tlb_batched_pending(mm) (mm/rmap.c, v6.18), called under the
+ * page-table lock by a path that changes or clears PTEs: if reclaim deferred a
+ * flush of this mm that no one has caught up with (pending != flushed), flush the
+ * whole mm now (on x86 flush_tlb_mm()), then record the pendings as flushed
+ * unless another was deferred meanwhile (atomic_cmpxchg()). The PTL orders it
+ * against try_to_unmap_one(), which clears the PTE and counts the deferral under
+ * the same lock. Before 3ea277194daa (pre-3ea277194daa) there was no such check.
+ */
+export const flush_tlb_batched_pending = kfunc(function* flush_tlb_batched_pending(k: Kernel, cpu: number, mm: number): CpuCode {
+  if (k.variant.removed.has('tlb_flush_batched')) return;
+  const loc = k.layout.tlb!.tlbFlushBatched[mm]!;
+  const batch = yield* k.READ_ONCE(loc, 'atomic_read(&mm->tlb_flush_batched)');
+  const pending = batch & TLB_FLUSH_BATCH_PENDING_MASK;
+  const flushed = batch >> TLB_FLUSH_BATCH_FLUSHED_SHIFT;
+  if (pending === flushed) return;
+  yield* flush_tlb_mm(k, cpu, mm);
+  const caught = pending | (pending << TLB_FLUSH_BATCH_FLUSHED_SHIFT);
+  yield { k: 'rmw', loc, f: (v) => (v === batch ? caught : undefined), site: { fn: 'atomic_cmpxchg(&mm->tlb_flush_batched, batch, pending | pending << FLUSHED_SHIFT)' } };
 });
 
 /** Models: try_to_unmap_flush() (v6.18): the deferred flush, if one is pending. */
@@ -72,4 +113,40 @@ export const try_to_unmap_one = kfunc(function* try_to_unmap_one(k: Kernel, cpu:
   yield* k.WRITE_ONCE(pteLoc, swp_entry_to_pte(vpn), 'set_pte_at(): the swap entry');
   yield* pte_unlock(k, cpu, mm);
   return pteval;
+});
+
+/**
+ * Models: folio_add_new_anon_rmap() (v6.18) with RMAP_EXCLUSIVE: a new anonymous
+ * folio (a fault's fresh or copied page) is mapped once and exclusive. A store
+ * before the PTE that maps it is set.
+ */
+export const folio_add_new_anon_rmap = kfunc(function* folio_add_new_anon_rmap(k: Kernel, pfn: number): CpuCode {
+  const loc = k.layout.tlb!.folio[pfn];
+  if (loc !== undefined) yield* k.WRITE_ONCE(loc, 1 | FOLIO_ANON_EXCLUSIVE, 'folio_add_new_anon_rmap(): mapcount 1, SetPageAnonExclusive');
+});
+
+/**
+ * Models: folio_try_dup_anon_rmap_pte() (v6.18), for copy_present_ptes() at
+ * fork(): one more mapping, and the page is no longer exclusive
+ * (ClearPageAnonExclusive: "the page is shared with the child"). A locked op
+ * (atomic_inc of the mapcount). The model has no GUP pins, so it never fails.
+ */
+export const folio_try_dup_anon_rmap_pte = kfunc(function* folio_try_dup_anon_rmap_pte(k: Kernel, pfn: number): CpuCode {
+  const loc = k.layout.tlb!.folio[pfn]!;
+  yield { k: 'rmw', loc, f: (v) => (v & FOLIO_MAPCOUNT_MASK) + 1, site: { fn: 'folio_try_dup_anon_rmap_pte(): mapcount + 1, ClearPageAnonExclusive' } };
+});
+
+/**
+ * Models: folio_remove_rmap_pte() and folio_put() (v6.18) for an anonymous folio
+ * whose PTE was cleared and flushed: the mapping goes, and the frame is freed with
+ * the last one. Without fork() in the scenario the folio had one mapping: freed at once.
+ */
+export const folio_remove_rmap_pte = kfunc(function* folio_remove_rmap_pte(k: Kernel, pfn: number): CpuCode {
+  const loc = k.layout.tlb!.folio[pfn];
+  if (loc === undefined) {
+    yield* free_page(k, pfn);
+    return;
+  }
+  const old = yield { k: 'rmw', loc, f: (v) => ((v & FOLIO_MAPCOUNT_MASK) <= 1 ? 0 : v - 1), site: { fn: 'folio_remove_rmap_pte(): mapcount - 1' } };
+  if ((old & FOLIO_MAPCOUNT_MASK) <= 1) yield* free_page(k, pfn); // folio_put(): the last reference
 });

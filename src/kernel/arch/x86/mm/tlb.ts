@@ -257,7 +257,12 @@ function* cpumask_clear_cpu(k: Kernel, cpu: number, mm: number, fn = 'cpumask_cl
  */
 export const inc_mm_tlb_gen = kfunc(function* inc_mm_tlb_gen(k: Kernel, mm: number, range = TLB_FLUSH_ALL): Generator<Op, number, number> {
   const loc = k.layout.tlb!.tlbGen[mm]!;
-  // For property S1 (checked by the machine): the PTEs this flush covers.
+  // For property S1 (checked by the machine): the PTEs this flush covers. Every
+  // page-table page's, not only the mm's own (tables move between mms): after
+  // fork() a flush of the parent also marks the child's PTE of the page, which is
+  // only sound while the child's PTE does not change under a TLB entry of the
+  // child's at the same time (true of the library's scenarios: the children there
+  // read, or write only after the parent's flushes have returned).
   const ptes = k.layout.tlb!.tablePte.flatMap((row) => row.filter((_, v) => range === TLB_FLUSH_ALL || v === range));
   if (k.variant.removed.has('inc_mm_tlb_gen.mb')) {
     const v = yield* k.READ_ONCE(loc, 'inc_mm_tlb_gen: read (no barrier)');
@@ -445,6 +450,15 @@ export const flush_tlb_mm_range = kfunc(function* flush_tlb_mm_range(k: Kernel, 
   }
   yield { k: 'nop', tlbFlushDone: true, site: { fn: 'flush_tlb_mm_range(): done' } };
   yield* k.preempt_enable_resched(cpu); // put_cpu()
+});
+
+/**
+ * Models: flush_tlb_mm(mm) (arch/x86/include/asm/tlbflush.h, v6.18): the whole mm,
+ * flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL, 0, true), with freed_tables set (so lazy
+ * CPUs get the IPI too).
+ */
+export const flush_tlb_mm = kfunc(function* flush_tlb_mm(k: Kernel, cpu: number, mm: number): CpuCode {
+  yield* flush_tlb_mm_range(k, cpu, mm, TLB_FLUSH_ALL, true);
 });
 
 /**
