@@ -243,6 +243,8 @@ test('early acknowledgment when page tables are freed breaks S2: the lazy CPU ac
   const r = checkSource(readFileSync(file, 'utf8'), file, { model: 'x86', variant: 'async-flush' });
   assert.equal(r.result.complete, true);
   assert.ok(r.result.assertions.some((a) => a.name.startsWith('S2: CPU1 walked page-table page 0')), JSON.stringify(r.result.assertions));
+});
+
 test('fork(): the child maps the parent\'s page read-only, a write in either copies it, and each keeps its own data', () => {
   // P0 forks P2 and then writes; the child reads the value of before the fork, the parent its own write.
   const src = L(
