@@ -16,7 +16,7 @@ const json = args.includes('--json');
 // --write-readme: also replace the table between the bench markers of README.md.
 const writeReadme = args.includes('--write-readme');
 const dirs = args.filter((a) => !a.startsWith('--'));
-const roots = dirs.length > 0 ? dirs : ['scenarios/litmus', 'scenarios/irq', 'scenarios/membarrier', 'scenarios/sync-core', 'scenarios/rseq', 'scenarios/tlb', 'bench/scenarios', 'bench/scaling'];
+const roots = dirs.length > 0 ? dirs : ['scenarios/litmus', 'scenarios/irq', 'scenarios/membarrier', 'scenarios/sync-core', 'scenarios/rseq', 'scenarios/sched', 'scenarios/tlb', 'bench/scenarios', 'bench/scaling'];
 
 interface Row {
   test: string; file: string; model: string; observation: string | null; expected: string | null; complete: boolean;
