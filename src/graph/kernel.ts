@@ -440,8 +440,9 @@ function opTags(model: KernelGraphModel, op: Op, wrote: boolean): { kind: KStep[
       // arm64: the kernel model's IRET is arm64's ERET, a context synchronisation event.
       return model === 'x86' ? { kind: 'F', tags: ['mfence'] } : model === 'arm64' ? { kind: 'F', tags: ['isb'] } : { kind: 'L', tags: [] };
     case 'cr3':
-      // A CR3 write is an x86 path: no arm64 event (arm64 runs its own switch_mm()).
-      return model === 'x86' ? { kind: 'F', tags: ['mfence'] } : { kind: 'L', tags: [] };
+      // A CR3 write is an x86 path: serialising (unless a mutant's says otherwise); no
+      // arm64 event (arm64 runs its own switch_mm()).
+      return model === 'x86' && op.barrier !== false ? { kind: 'F', tags: ['mfence'] } : { kind: 'L', tags: [] };
     case 'irq':
       return { kind: 'L', tags: [] };
     case 'raise':
