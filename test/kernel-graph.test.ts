@@ -113,3 +113,18 @@ test('bit-set relations agree with a plain boolean matrix (sequence, closure, in
     return ra.isAcyclic() === [...Array(n).keys()].every((i) => !C[i]![i]);
   }), { seed: 20261202, numRuns: 150 });
 });
+
+// The arm64 lines of the quicker membarrier scenarios (smpcheck suite confirms them all;
+// C, D and same-mm-switch take tens of seconds a line and are left to it, D's pair above).
+for (const file of ['scenarios/membarrier/membarrier-A.litmus', 'scenarios/membarrier/membarrier-B.litmus', 'scenarios/membarrier/membarrier-switch-mm.litmus']) {
+  test(`${file}: every Result[arm64...] line holds`, () => {
+    const src = read(file);
+    const lines = [...src.matchAll(/Result\[arm64(?:,([^\]]+))?\]: (\w+)/g)];
+    assert.ok(lines.length >= 3, 'the header has arm64 lines');
+    for (const [, variant, expected] of lines) {
+      const r = checkSource(src, file, { model: 'arm64', variant: variant ?? 'v6.18' });
+      assert.ok(r.result.complete, `${variant}: ${r.result.incompleteReason}`);
+      assert.equal(r.observation, expected, `${file} on arm64 with ${variant ?? 'v6.18'} (smpcheck check ${file} --model arm64 --variant ${variant ?? 'v6.18'} --show-trace)`);
+    }
+  });
+}

@@ -48,6 +48,8 @@ export const CheckJsonSchema = z.object({
   }).strict(),
   /** With --show-trace: the witness's trace, or null when there is none. */
   trace: TraceSchema.nullable().optional(),
+  /** With --show-trace on the graph engine: the witness execution graph as text, or null when there is none. */
+  graph_trace: z.string().nullable().optional(),
 }).strict();
 export type CheckJson = z.infer<typeof CheckJsonSchema>;
 

@@ -14,6 +14,7 @@ import { kernelFunctionNames } from '../kernel/index.js';
 import { MODELS } from '../machine/machine.js';
 import { parseScenario } from '../scenario/parser.js';
 import { directiveSettings, validateDirectives } from '../scenario/directives.js';
+import { needsKernelModel } from '../graph/support.js';
 import { collectLitmusFiles } from '../scenario/files.js';
 import { errorJson, formatError, SmpError, unknownMacroLine } from '../scenario/errors.js';
 import type { Scenario } from '../scenario/ast.js';
@@ -206,6 +207,11 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
     for (const model of models) {
       let r: CheckResult;
       try {
+        // The graph engine keeps witnesses for scenarios of the kernel model only.
+        const m = model ?? directiveSettings(sc).model ?? 'x86';
+        if (o.showTrace && (o.engine === 'graph' || m === 'arm64' || m === 'lkmm') && !needsKernelModel(sc, m)) {
+          throw new SmpError('SMP200', '--show-trace on the graph engine (arm64, lkmm, --engine graph) shows witnesses of scenarios of the kernel model only: user-level programs have no traces there yet');
+        }
         const onProgress = progress.startCheck(model ? `${sc.name} on ${model}` : sc.name);
         try {
           r = checkScenario(sc, { ...checkOpts(o, model, onProgress), witnessesMax: o.witnesses }, io.now);
