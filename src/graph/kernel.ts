@@ -218,11 +218,18 @@ function settle(ctx: Ctx, res: IteratorResult<Op, void | number>): void {
   if (res.done && (res.value === PREEMPTED || res.value === RSEQ_ABORTED)) ctx.withdraw = res.value;
 }
 
-/** Ops with no event and no effect on interrupt state (compiler barriers, trace notes) run at once. */
+/**
+ * Ops with no event and no effect on interrupt state (compiler barriers, trace notes) run
+ * at once while the CPU cannot take an interrupt (interrupts off, or in a handler). Not
+ * otherwise: the code between two yields may change what the kernel does with an
+ * interrupt (an rseq critical section begins at such a step), so where the interrupt
+ * lands, before or after it, is a choice.
+ */
 function skipLocal(r: Runner): void {
   for (;;) {
     const ctx = r.ctx[r.ctx.length - 1];
     if (!ctx || ctx.op === null) return;
+    if (r.irqOn && ctx.vector < 0) return;
     const op = ctx.op;
     if (op.k !== 'nop' || op.fence !== undefined || op.arm64 !== undefined) return;
     settle(ctx, ctx.gen.next(0));
