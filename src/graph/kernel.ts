@@ -105,7 +105,6 @@ interface Runner {
   lastRead: number;
   /** The reads the CPU's code has branched on (Op.branch): later events depend on them by control. */
   branched: number[];
-  steps: number[];
 }
 
 const SEND_LOC_BASE = 1 << 20;
@@ -116,7 +115,7 @@ class Replay {
   constructor(program: Program) {
     this.instance = program.instantiate();
     for (let c = 0; c < program.nCpus; c++) {
-      const r: Runner = { ctx: [], irqOn: true, pending: new Map(), readOf: new Map(), lastRead: -1, branched: [], steps: [] };
+      const r: Runner = { ctx: [], irqOn: true, pending: new Map(), readOf: new Map(), lastRead: -1, branched: [] };
       const pend = this.instance.initialPending?.(c) ?? 0;
       // Timer ticks pending at the start: sends of no one (-1).
       for (let v = 0; v < 32; v++) if (pend & (1 << v)) r.pending.set(v, [-1]);
@@ -161,7 +160,6 @@ class Replay {
   apply(g: KGraph, i: number): void {
     const s = g.steps[i]!;
     const r = this.cpus[s.cpu]!;
-    r.steps.push(i);
     if (s.extra) return;
     if (s.kind === 'S') {
       const t = this.cpus[s.target]!;
@@ -471,7 +469,7 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
   let incompleteReason: string | null = null;
   const progressEvery = o.progressEvery ?? 10_000;
 
-  const replay = (g: KGraph): Replay | null => {
+  const replay = (g: KGraph): Replay => {
     const r = new Replay(program);
     for (let i = 0; i < g.steps.length; i++) {
       r.apply(g, i);
@@ -502,7 +500,7 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
     if (o.onProgress && seen.size % progressEvery === 0) o.onProgress({ executions, steps, graphs: col.graphCount });
     let r: Replay;
     try {
-      r = replay(g)!;
+      r = replay(g);
     } catch (e) {
       if (e instanceof AssertionFailed) {
         col.assertion(e.assertion, () => []);
@@ -677,9 +675,6 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
  * function or primitive, the event and, for a read, the write it reads from.
  */
 export function renderGraph(g: KGraph, program: Program, model: KernelGraphModel, final: number[] | null): string {
-  const pos = new Map<number, string>();
-  const per = g.perCpu(program.nCpus);
-  per.forEach((list, c) => list.forEach((i, k) => pos.set(i, `${c}.${k}`)));
   const from = (w: number): string => (w < 0 ? 'the initial value' : `#${w} (CPU${g.steps[w]!.cpu})`);
   const name = (l: number): string => program.locName(l);
   const value = (l: number, v: number): string => (program.formatLocValue ? program.formatLocValue(l, v) : program.formatValue(v));
