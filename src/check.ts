@@ -6,7 +6,8 @@ import { parseScenario } from './scenario/parser.js';
 import { LitmusProgram } from './litmus/program.js';
 import type { ModelName } from './machine/machine.js';
 import { explore } from './explore/index.js';
-import { DEFAULT_BOUNDS, type Bounds, type ExploreResult, type Progress } from './explore/types.js';
+import { DEFAULT_BOUNDS, type Bounds, type ExploreOptions, type ExploreResult, type Progress } from './explore/types.js';
+import type { ProgramSpec } from './explore/parallel.js';
 import { directiveSettings } from './scenario/directives.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from './kernel/variants.js';
 import { SmpError, type Span } from './scenario/errors.js';
@@ -42,6 +43,10 @@ export interface CheckOptions {
   progressEvery?: number;
   /** Witnesses to keep per kind, each of a distinct execution graph (default 1; --witnesses N). */
   witnessesMax?: number;
+  /** Worker threads for the machine engine's reduced search (default 1; src/explore/parallel.ts): the result does not depend on it. */
+  workers?: number;
+  /** The machine engine's search, done another way (a merge of shards, src/cli/shard.ts); by default explore(). */
+  search?: (m: MachineSearch) => ExploreResult;
 }
 
 export type Verdict = 'ok' | 'violation' | 'liveness' | 'incomplete';
@@ -151,13 +156,36 @@ export function validateExpectations(sc: Scenario): void {
   }
 }
 
-export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () => number = () => 0): CheckResult {
-  validateExpectations(sc);
+/** A check on the machine engine, ready to search: what its search (one thread, workers, a shard, a merge) needs. */
+export interface MachineSearch {
+  program: LitmusProgram;
+  prop: (v: readonly number[]) => boolean;
+  opts: ExploreOptions;
+  spec: ProgramSpec;
+}
+
+function machineSearch(sc: Scenario, model: CheckModel, variant: Variant, opts: ExploreOptions): MachineSearch {
+  if (!isMachineModel(model)) throw new SmpError('SMP200', `the machine engine runs sc and x86: ${model} runs on the graph engine (--engine graph)`);
+  const rcu = findRcu(sc);
+  if (rcu) throw new SmpError('SMP103', `${rcu.fn}() is RCU, which is modelled by the Linux-kernel memory model only: use --model lkmm`, rcu.span, sc.file);
+  const program = new LitmusProgram(sc, model, variant);
+  const spec: ProgramSpec = { source: sc.source, file: sc.file, model, variant: variantId(variant) };
+  return { program, prop: compileProp(sc), opts: { ...opts, programSpec: spec }, spec };
+}
+
+/** The machine, bounds and variant a check of `sc` with `opts` uses (as checkScenario() decides them). */
+export function checkSettings(sc: Scenario, opts: CheckOptions = {}): { model: CheckModel; bounds: Bounds; variant: Variant; engine: Engine } {
   const settings = directiveSettings(sc);
   const model = opts.model ?? settings.model ?? 'x86';
   const bounds: Bounds = { ...DEFAULT_BOUNDS, ...settings.bounds, ...stripUndefined(opts.bounds ?? {}) };
   const variant = resolveVariant(opts.variant ?? DEFAULT_KERNEL);
   const engine: Engine = opts.engine ?? (isMachineModel(model) ? 'machine' : 'graph');
+  return { model, bounds, variant, engine };
+}
+
+export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () => number = () => 0): CheckResult {
+  validateExpectations(sc);
+  const { model, bounds, variant, engine } = checkSettings(sc, opts);
   const prop = compileProp(sc);
   let program: LitmusProgram;
   let result: ExploreResult;
@@ -182,12 +210,10 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
       ms = clock() - t0;
     }
   } else {
-    if (!isMachineModel(model)) throw new SmpError('SMP200', `the machine engine runs sc and x86: ${model} runs on the graph engine (--engine graph)`);
-    const rcu = findRcu(sc);
-    if (rcu) throw new SmpError('SMP103', `${rcu.fn}() is RCU, which is modelled by the Linux-kernel memory model only: use --model lkmm`, rcu.span, sc.file);
-    program = new LitmusProgram(sc, model, variant);
+    const m = machineSearch(sc, model, variant, { reduction: opts.reduction ?? true, bounds, onProgress: opts.onProgress, progressEvery: opts.progressEvery, witnessesMax: opts.witnessesMax, workers: opts.workers });
+    program = m.program;
     const t0 = clock();
-    result = runWithVariant(variant, () => explore(program, prop, { reduction: opts.reduction ?? true, bounds, onProgress: opts.onProgress, progressEvery: opts.progressEvery, witnessesMax: opts.witnessesMax }));
+    result = runWithVariant(variant, () => (opts.search ? opts.search(m) : explore(m.program, m.prop, m.opts)));
     ms = clock() - t0;
   }
   const obs = result.complete ? observation(result.positive, result.negative) : null;

@@ -91,6 +91,7 @@ const MISTAKES: Record<ErrorCode, () => string[]> = {
   SMP202: () => ['replay', file('e202.json', JSON.stringify({ ...trace, choices: [29, ...trace.choices] }))],
   SMP203: () => ['replay', modTrace],
   SMP204: () => [lit('membarrier/membarrier-A.litmus'), '--variant', throwing, '--no-time'],
+  SMP205: () => ['merge', file('e205.json', '{"format":"smpcheck-part"}')],
   SMP210: () => {
     process.env.SMPCHECK_VIEWER_JS = join(dir, 'no-viewer.js');
     return ['view', traceFile, '--out', join(dir, 'v.html')];
@@ -172,6 +173,11 @@ test('every option given a bad value exits 1, never 70', () => {
     ['host', 'run', file('s2.script', 'membarrier 0 0 0\n'), '--model-only', '--cpus', '0'],
     ['host', 'run', file('s3.script', 'membarrier 0 0 0\n'), '--model-only', '--variant', 'nope'],
     ['host', 'conform', '--runs', '0'], ['host', 'conform', '--seed', '-1'], ['host', 'bench', '--calls', 'x'], ['host', 'nope'],
-    [SB, '--trace', join(dir, 't.json'), lit('litmus/MP.litmus')]);
+    [SB, '--trace', join(dir, 't.json'), lit('litmus/MP.litmus')],
+    [SB, '--workers', '0'], [SB, '--workers', 'many'], [SB, '--workers', '65'], [SB, '--shard', '1/2'], [SB, '--out', join(dir, 'o.json')],
+    [SB, '--shard', '3/2', '--out', join(dir, 'o.json')], [SB, '--shard', '0/2', '--out', join(dir, 'o.json')], [SB, '--shard', 'a/b', '--out', join(dir, 'o.json')],
+    [SB, '--shard', '1/2', '--out', join(dir, 'o.json'), '--model', 'arm64'], [SB, '--shard', '1/2', '--out', join(dir, 'o.json'), '--no-reduction'],
+    [SB, '--shard', '1/2', '--out', join(dir, 'o.json'), '--show-trace'], [SB, lit('litmus/MP.litmus'), '--shard', '1/2', '--out', join(dir, 'o.json')],
+    ['merge'], ['merge', join(dir, 'missing.json')], ['merge', traceFile]);
   for (const args of cases) refused(cli(args), args.join(' '));
 });

@@ -31,6 +31,8 @@ import { PROGRESS_EVERY, ProgressReporter, progressMode } from './progress.js';
 import { SuiteTable } from './suite-table.js';
 import { graphFormat, renderSvg, traceDot, traceItf } from './artifacts.js';
 import { addViewCommand } from './view.js';
+import { defaultWorkers, mergeParts, parseShard, readPart, searchShard, validateParts, type Part } from './shard.js';
+import { WORKERS_MAX } from '../explore/parallel.js';
 
 export interface Io {
   out: (s: string) => void;
@@ -64,6 +66,8 @@ interface CommonOpts {
   memoryMax?: number;
   progress?: boolean;
   quiet?: boolean;
+  /** Worker threads for one check (--workers; default: the machine's cores). */
+  workers?: number;
 }
 
 function positiveInt(name: string) {
@@ -74,6 +78,14 @@ function positiveInt(name: string) {
     }
     return n;
   };
+}
+
+/** `--workers N` or `auto` (the machine's cores). */
+function workerCount(v: string): number {
+  if (v === 'auto') return defaultWorkers();
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > WORKERS_MAX) throw new SmpError('SMP200', `--workers takes auto or a number of threads from 1 to ${WORKERS_MAX}, not '${v}'`);
+  return n;
 }
 
 function witnessCount(v: string): number {
@@ -150,6 +162,7 @@ function checkOpts(o: CommonOpts, model: CheckModel | undefined, onProgress?: (p
     bounds: { stepsMax: o.stepsMax, executionsMax: o.executionsMax, memoryMax: o.memoryMax },
     onProgress,
     ...(onProgress ? { progressEvery: PROGRESS_EVERY } : {}),
+    workers: o.workers ?? defaultWorkers(),
   };
 }
 
@@ -180,7 +193,8 @@ interface ArtifactOpts {
   width?: number;
 }
 
-export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: string } & ArtifactOpts): ExitName {
+export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: string; shard?: string; out?: string } & ArtifactOpts): ExitName {
+  if (o.shard !== undefined || o.out !== undefined) return cmdShard(io, files, o);
   const codes: ExitName[] = [];
   const models = modelsFor(o.model);
   const written = o.trace ? '--trace' : o.graph ? '--graph' : o.itf ? '--itf' : null;
@@ -222,44 +236,94 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
         codes.push(reportError(io, e, o.json, sc.source));
         continue;
       }
-      codes.push(verdictExit(r));
-      const ws = r.engine !== 'graph' && (o.trace || o.showTrace || o.graph || o.itf) ? pickWitnesses(r, o.witnesses ?? 1) : [];
-      // The graph engine's kernel model keeps a witness execution graph per kind, as text.
-      const gt = r.engine === 'graph' && o.showTrace ? graphWitness(r) : null;
-      const w = ws[0];
-      const t = w ? runWithVariant(r.variant, () => buildTrace(r, w.kind, w.choices, ws.slice(1))) : null;
-      // With --json, --show-trace embeds the witness's trace (docs/json.md), or null when there is none.
-      if (o.json) io.out(`${JSON.stringify({ ...toJson(r, { time: o.time }), ...(o.showTrace ? { trace: t, ...(r.engine === 'graph' ? { graph_trace: gt?.text ?? null } : {}) } : {}) })}\n`);
-      else {
-        if (!first) io.out('\n');
-        io.out(`${formatText(r, { time: o.time })}\n`);
-        if (o.showTrace && r.engine === 'graph') {
-          io.out(gt ? `\nWitness (${gt.kind}):\n${gt.text}\n` : '\nNo witness: the graph engine keeps witnesses for kernel scenarios only.\n');
-        }
-      }
+      codes.push(reportCheck(io, r, file, o, first));
       first = false;
-      if (w && t) {
-        if (o.trace) writeUserFile(o.trace, `${JSON.stringify(t, null, 1)}\n`, 'the trace');
-        if (o.graph) {
-          const dot = traceDot(t, o.graphScope ?? 'scenario');
-          writeUserFile(o.graph, graphFormat(o.graph) === 'svg' ? renderSvg(dot) : dot, 'the graph');
-        }
-        if (o.itf) writeUserFile(o.itf, traceItf(t), 'the ITF trace');
-        if (o.showTrace && !o.json) {
-          io.out(`\nTrace (${w.kind}${w.kind === 'deadlock' ? '' : ' for the condition\'s proposition'}), ${t.steps.length} steps on ${r.model}:\n${renderTraceText(t, { width: o.width ?? io.outColumns })}\n`);
-          if (t.final) io.out(`Final: ${Object.entries(t.final).map(([k, v]) => `${k}=${v};`).join(' ')}\n`);
-          if (t.assertion) io.out(`Kernel assertion failed: ${t.assertion}\n`);
-          if (t.waits) io.out(`Blocked forever:\n${t.waits.map((x) => `  ${x}\n`).join('')}`);
-        }
-      } else if (written) {
-        io.err(`smpcheck: no execution reached a final state; nothing written for ${written}\n`);
-      }
-      if (r.verdict !== 'ok') {
-        io.err(`smpcheck: ${r.scenario.name} on ${r.model}: ${r.verdict}. Reproduce: ${reproduce(file, r.model, o)}\n`);
-      }
     }
   }
   return worst(codes);
+}
+
+/** `check FILE --shard K/N --out PART.json`: searches one part of the check and writes it (src/cli/shard.ts). */
+function cmdShard(io: Io, files: string[], o: CommonOpts & { model?: string; shard?: string; out?: string } & ArtifactOpts): ExitName {
+  if (o.shard === undefined || o.out === undefined) throw new SmpError('SMP200', '--shard K/N and --out PART.json go together: the part is written to the file');
+  const shard = parseShard(o.shard);
+  if (files.length !== 1 || o.model === 'all') throw new SmpError('SMP200', '--shard searches one part of one check: give one file and at most one --model');
+  if (o.trace || o.graph || o.itf || o.showTrace) throw new SmpError('SMP200', '--shard writes a part, not a result: --trace, --graph, --itf and --show-trace go with `smpcheck merge`');
+  const file = files[0]!;
+  if (isDirectory(file)) throw new SmpError('SMP004', `cannot read scenario '${file}': it is a directory`, undefined, file);
+  const sc = loadScenario(file);
+  const model = o.model as CheckModel | undefined;
+  let part: Part;
+  try {
+    part = searchShard(sc, { ...checkOpts(o, model), witnessesMax: o.witnesses }, shard, o.workers ?? defaultWorkers());
+  } catch (e) {
+    if (e instanceof SmpError) throw e.withSource(sc.source);
+    throw e;
+  }
+  writeUserFile(o.out, `${JSON.stringify(part)}\n`, 'the part');
+  const sum = (f: (t: Part['tasks'][number]) => number): number => part.tasks.reduce((a, t) => a + f(t), 0);
+  const summary = { part: shard, scenario: sc.name, model: part.check.model, variant: part.check.variant, tasks: part.tasks.length, tasks_total: part.plan.tasks, executions: sum((t) => t.executions), steps: sum((t) => t.steps), out: o.out };
+  if (o.json) io.out(`${JSON.stringify(summary)}\n`);
+  else io.out(`Part ${shard.k}/${shard.n} of ${sc.name} on ${part.check.model}: ${summary.tasks} of ${summary.tasks_total} tasks, ${summary.executions} executions, ${summary.steps} steps; written to ${o.out}\n`);
+  return 'ok';
+}
+
+/** `smpcheck merge PART.json...`: the parts' check, printed as `check` prints it. */
+export function cmdMerge(io: Io, files: string[], o: CommonOpts & ArtifactOpts & { scenario?: string }): ExitName {
+  const parts = validateParts(files.map((file) => ({ file, part: readPart(file) })));
+  const scFile = o.scenario ?? parts[0]!.scenario.file;
+  const sc = loadScenario(scFile);
+  let r: CheckResult;
+  try {
+    r = mergeParts(sc, parts, io.now).result;
+  } catch (e) {
+    if (e instanceof SmpError) throw e.withSource(sc.source);
+    throw e;
+  }
+  const c = parts[0]!.check;
+  const b = c.bounds;
+  // The command that reproduces the merged check in one process.
+  const as: CommonOpts = { ...o, variant: c.variant, stepsMax: b.stepsMax, executionsMax: b.executionsMax, memoryMax: b.memoryMax };
+  return reportCheck(io, r, scFile, { ...as, witnesses: o.witnesses ?? c.witnesses }, true);
+}
+
+/** Prints a check's result (and what --trace, --graph, --itf and --show-trace ask for) as `check` does; `first`: no blank line before it. */
+export function reportCheck(io: Io, r: CheckResult, file: string, o: CommonOpts & ArtifactOpts, first: boolean): ExitName {
+  const written = o.trace ? '--trace' : o.graph ? '--graph' : o.itf ? '--itf' : null;
+  const ws = r.engine !== 'graph' && (o.trace || o.showTrace || o.graph || o.itf) ? pickWitnesses(r, o.witnesses ?? 1) : [];
+  // The graph engine's kernel model keeps a witness execution graph per kind, as text.
+  const gt = r.engine === 'graph' && o.showTrace ? graphWitness(r) : null;
+  const w = ws[0];
+  const t = w ? runWithVariant(r.variant, () => buildTrace(r, w.kind, w.choices, ws.slice(1))) : null;
+  // With --json, --show-trace embeds the witness's trace (docs/json.md), or null when there is none.
+  if (o.json) io.out(`${JSON.stringify({ ...toJson(r, { time: o.time }), ...(o.showTrace ? { trace: t, ...(r.engine === 'graph' ? { graph_trace: gt?.text ?? null } : {}) } : {}) })}\n`);
+  else {
+    if (!first) io.out('\n');
+    io.out(`${formatText(r, { time: o.time })}\n`);
+    if (o.showTrace && r.engine === 'graph') {
+      io.out(gt ? `\nWitness (${gt.kind}):\n${gt.text}\n` : '\nNo witness: the graph engine keeps witnesses for kernel scenarios only.\n');
+    }
+  }
+  if (w && t) {
+    if (o.trace) writeUserFile(o.trace, `${JSON.stringify(t, null, 1)}\n`, 'the trace');
+    if (o.graph) {
+      const dot = traceDot(t, o.graphScope ?? 'scenario');
+      writeUserFile(o.graph, graphFormat(o.graph) === 'svg' ? renderSvg(dot) : dot, 'the graph');
+    }
+    if (o.itf) writeUserFile(o.itf, traceItf(t), 'the ITF trace');
+    if (o.showTrace && !o.json) {
+      io.out(`\nTrace (${w.kind}${w.kind === 'deadlock' ? '' : ' for the condition\'s proposition'}), ${t.steps.length} steps on ${r.model}:\n${renderTraceText(t, { width: o.width ?? io.outColumns })}\n`);
+      if (t.final) io.out(`Final: ${Object.entries(t.final).map(([k, v]) => `${k}=${v};`).join(' ')}\n`);
+      if (t.assertion) io.out(`Kernel assertion failed: ${t.assertion}\n`);
+      if (t.waits) io.out(`Blocked forever:\n${t.waits.map((x) => `  ${x}\n`).join('')}`);
+    }
+  } else if (written) {
+    io.err(`smpcheck: no execution reached a final state; nothing written for ${written}\n`);
+  }
+  if (r.verdict !== 'ok') {
+    io.err(`smpcheck: ${r.scenario.name} on ${r.model}: ${r.verdict}. Reproduce: ${reproduce(file, r.model, o)}\n`);
+  }
+  return verdictExit(r);
 }
 
 /** The witness execution graph of a graph-engine check: the kind the verdict is about first. */
@@ -458,7 +522,8 @@ function runSuiteParallel(plan: SuitePlan[], o: CommonOpts & { model?: string },
     tasks.push({ at, file: p.file, check: n });
   });
   const signal = new Int32Array(new SharedArrayBuffer(4));
-  const opts = { json: o.json, time: o.time, reduction: o.reduction, engine: o.engine, stepsMax: o.stepsMax, executionsMax: o.executionsMax, memoryMax: o.memoryMax, model: o.model };
+  // Each check in one thread: the checks themselves are what runs in parallel.
+  const opts = { json: o.json, time: o.time, reduction: o.reduction, engine: o.engine, stepsMax: o.stepsMax, executionsMax: o.executionsMax, memoryMax: o.memoryMax, model: o.model, workers: 1 };
   const workers: { w: Worker; port: MessagePort; task: number; ready: boolean }[] = [];
   const outcomes: (SuiteOutcome | undefined)[] = new Array(plan.length);
   let next = 0;
@@ -544,7 +609,8 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
       .option('--no-time', 'omit wall-clock times, so that output is byte-for-byte reproducible')
       .option('--progress', 'report progress on stderr: a live line on a terminal, else a plain line every few seconds (default: when stderr is a terminal)')
       .option('--no-progress', 'never report progress')
-      .option('-q, --quiet', 'no progress on stderr (as --no-progress)');
+      .option('-q, --quiet', 'no progress on stderr (as --no-progress)')
+      .option('-w, --workers <n>', 'worker threads for one check\'s search (machine engine, with reduction): auto (the default) is the machine\'s cores; the result is the same for any number', workerCount);
 
   common(
     program
@@ -559,8 +625,24 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
       .option('--witnesses <n>', `keep up to N witnesses, each a distinct execution graph, in the trace (at most ${TRACE_WITNESSES_MAX}; default 1)`, witnessCount)
       .option('--graph <file>', 'write the witness\'s execution graph (events, po, rf, co, fr, fences) to FILE.dot, or FILE.svg drawn by Graphviz (WebAssembly)')
       .addOption(new Option('--graph-scope <scope>', 'the events --graph draws: the scenario\'s locations and code, or every kernel access too').choices(['scenario', 'all']).default('scenario'))
-      .option('--itf <file>', 'write the witness execution in the ITF format of Apalache and Quint'),
+      .option('--itf <file>', 'write the witness execution in the ITF format of Apalache and Quint')
+      .option('--shard <K/N>', 'search part K of N of the check (machine engine) and write it with --out; `smpcheck merge` combines the N parts')
+      .option('--out <file>', 'where --shard writes its part (JSON)'),
   ).action((files: string[], opts) => setExit(cmdCheck(io, files, opts)));
+
+  program
+    .command('merge')
+    .description('combine the parts of a sharded check (check FILE --shard K/N --out PART) and print the check\'s result')
+    .argument('<parts...>', 'part files, one per shard, in any order')
+    .option('--scenario <file>', 'the scenario file (default: the path the parts recorded); its sha256 must be the parts\'')
+    .option('--json', 'print JSON instead of text')
+    .option('--no-time', 'omit wall-clock times, so that output is byte-for-byte reproducible')
+    .option('--trace <file>', 'write a witness execution (JSON trace) to FILE')
+    .option('--show-trace', 'print the witness execution, one line per step and one column per CPU')
+    .option('--width <n>', 'columns the trace may take', positiveInt('--width'))
+    .option('--graph <file>', 'write the witness\'s execution graph to FILE.dot or FILE.svg')
+    .option('--itf <file>', 'write the witness execution in the ITF format')
+    .action((parts: string[], opts) => setExit(cmdMerge(io, parts, { ...opts, reduction: true })));
 
   common(
     program

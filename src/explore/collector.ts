@@ -3,6 +3,16 @@
 import type { ExploreResult, Outcome } from './types.js';
 import { GRAPH_ENTRY_BYTES, OUTCOME_ENTRY_BYTES } from './memory.js';
 
+/** A graph as a task first reached it (Collector.journal). */
+export interface JournalEntry {
+  key: string;
+  values: number[];
+  run?: number[];
+}
+
+/** Runs a journal keeps per kind beyond the witnesses asked for (the rest are found again if the merge needs them). */
+export const JOURNAL_RUNS = 16;
+
 export class Collector {
   private readonly graphs = new Set<string>();
   private readonly outcomes = new Map<string, Outcome>();
@@ -16,11 +26,28 @@ export class Collector {
   /** The witness and the further runs kept per kind (each reached a graph not seen before), up to witnessesMax. */
   readonly witnessList: ExploreResult['witnessList'] = { positive: [], negative: [] };
 
+  /**
+   * With a journal: every graph as it was first reached, with its final state and, for
+   * the first JOURNAL_RUNS of each kind, the run (what a search split into tasks sends
+   * from a task to the merge, src/explore/merge.ts).
+   */
+  readonly journal: JournalEntry[] | null;
+  private readonly journalRuns = { positive: 0, negative: 0 };
+
   constructor(
     private readonly prop: (values: readonly number[]) => boolean,
     private readonly onGraph?: (graphKey: string, choices: readonly number[]) => void,
     private readonly witnessesMax = 1,
-  ) {}
+    /** A key's bytes for the memory budget (default: its length). */
+    private readonly keyBytes: (key: string) => number = (k) => k.length,
+    journal = false,
+  ) {
+    this.journal = journal ? [] : null;
+  }
+
+  has(graphKey: string): boolean {
+    return this.graphs.has(graphKey);
+  }
 
   get graphCount(): number {
     return this.graphs.size;
@@ -30,8 +57,14 @@ export class Collector {
   final(graphKey: string, values: number[], choices: () => number[]): void {
     if (this.graphs.has(graphKey)) return;
     this.graphs.add(graphKey);
-    this.bytes += GRAPH_ENTRY_BYTES + graphKey.length;
+    this.bytes += GRAPH_ENTRY_BYTES + this.keyBytes(graphKey);
     this.onGraph?.(graphKey, choices());
+    if (this.journal) {
+      const kind = this.prop(values) ? 'positive' : 'negative';
+      const keep = this.journalRuns[kind] < JOURNAL_RUNS + this.witnessesMax;
+      if (keep) this.journalRuns[kind]++;
+      this.journal.push(keep ? { key: graphKey, values, run: choices() } : { key: graphKey, values });
+    }
     const k = values.join(',');
     let o = this.outcomes.get(k);
     if (!o) {

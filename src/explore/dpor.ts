@@ -17,7 +17,7 @@ import type { Program } from '../litmus/program.js';
 import { Collector } from './collector.js';
 import { freshRun, type Run } from './run.js';
 import type { ExploreOptions, ExploreResult } from './types.js';
-import { memoryReason } from './memory.js';
+import { memoryReason, packedKeyBytes } from './memory.js';
 
 export function dependent(fa: readonly number[], pa: number, fb: readonly number[], pb: number): boolean {
   for (let i = 0; i < fa.length; i++) {
@@ -45,8 +45,156 @@ function popcount(m: number): number {
   return n;
 }
 
-export function exploreDpor(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions): ExploreResult {
+/**
+ * The search is cut into tasks at a fixed depth (Split): the nodes above it are
+ * explored in full (every enabled process not asleep is a branch, in the order of
+ * the processes), so no race found below can add a branch above, and the subtree
+ * under each node at the split depth (a task) is searched on its own, with the sleep
+ * set that the branches before it give it. Sleep sets still keep one execution per
+ * equivalence class: the split changes how many runs end sleep-set-blocked and how
+ * many steps are replayed, not the executions or the graphs. The tasks and their
+ * order depend on the program alone, so a search run task by task in one thread,
+ * on several threads (src/explore/parallel.ts) or on several machines (shards,
+ * merged by src/explore/merge.ts) is the same search.
+ */
+export const SPLIT_TASKS = 64;
+/** The deepest the split goes looking for SPLIT_TASKS tasks. */
+const SPLIT_DEPTH_MAX = 24;
+
+export interface TaskPlan {
+  /** The split depth: the nodes above it are explored in full. */
+  depth: number;
+  /** Each task's prefix: the choices from the initial state to its root, in search order (a run that ends above the split depth is a task of its own). */
+  prefixes: number[][];
+}
+
+/** The tasks of a program's search: the same for every run of the same program. */
+export function planTasks(program: Program, stepsMax: number): TaskPlan {
+  const interner = new Interner();
+  const enumerate = (depth: number): number[][] => {
+    const out: number[][] = [];
+    const visit = (prefix: number[], sl: number, slFeet: (number[] | undefined)[]): void => {
+      const run = freshRun(program, interner);
+      try {
+        for (const p of prefix) run.machine.step(p);
+      } catch (e) {
+        if (e instanceof BoundExceeded || e instanceof AssertionFailed) return void out.push(prefix);
+        throw e;
+      }
+      const m = run.machine;
+      const avail = m.enabledMask() & ~sl;
+      if (prefix.length >= depth || prefix.length >= stepsMax || avail === 0) return void out.push(prefix);
+      const feet: number[][] = [];
+      for (let a = avail; a !== 0; a &= a - 1) feet[lowestBit(a)] = m.footprint(lowestBit(a));
+      let done = 0;
+      for (let a = avail; a !== 0; a &= a - 1) {
+        const p = lowestBit(a);
+        let childSleep = 0;
+        const childFeet: (number[] | undefined)[] = [];
+        for (let s = sl | done; s !== 0; s &= s - 1) {
+          const q = lowestBit(s);
+          const fq = (done & (1 << q) ? feet[q] : slFeet[q])!;
+          if (!dependent(fq, q, feet[p]!, p)) {
+            childSleep |= 1 << q;
+            childFeet[q] = fq;
+          }
+        }
+        visit([...prefix, p], childSleep, childFeet);
+        done |= 1 << p;
+      }
+    };
+    visit([], 0, []);
+    return out;
+  };
+  let depth = 0;
+  let prefixes = [[]] as number[][];
+  while (prefixes.length < SPLIT_TASKS && depth < SPLIT_DEPTH_MAX && prefixes.some((x) => x.length === depth)) {
+    depth++;
+    prefixes = enumerate(depth);
+  }
+  return { depth, prefixes };
+}
+
+/** What the search of some tasks found, kept by the caller between tasks. */
+export interface DporState {
+  col: Collector;
+  interner: Interner;
+  internedBase: number;
+  steps: number;
+  executions: number;
+  sleepBlocked: number;
+  runs: number;
+  incompleteReason: string | null;
+  /** A bound stopped the search (the tasks after are not run). */
+  stopped: boolean;
+}
+
+export function newDporState(prop: (v: readonly number[]) => boolean, opts: ExploreOptions, journal = false): DporState {
   const interner = opts.interner ?? new Interner();
+  const col = new Collector(prop, opts.onGraph, opts.witnessesMax ?? 1, packedKeyBytes, journal);
+  return { col, interner, internedBase: interner.bytes, steps: 0, executions: 0, sleepBlocked: 0, runs: 0, incompleteReason: null, stopped: false };
+}
+
+export function memoryOf(st: DporState): number {
+  return st.col.bytes + st.interner.bytes - st.internedBase;
+}
+
+/**
+ * Before a run that is still to do: does a bound stop the search here? (Only a run
+ * still to do makes a bound cut the search short.)
+ */
+export function boundStops(st: DporState, bounds: ExploreOptions['bounds']): boolean {
+  if (st.runs >= bounds.executionsMax) {
+    st.incompleteReason ??= `the search stopped after ${bounds.executionsMax} executions (executions_max)`;
+    st.stopped = true;
+  } else if (memoryOf(st) > bounds.memoryMax) {
+    st.incompleteReason ??= memoryReason(bounds.memoryMax, st.executions);
+    st.stopped = true;
+  }
+  return st.stopped;
+}
+
+export function exploreDpor(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions): ExploreResult {
+  const plan = planTasks(program, opts.bounds.stepsMax);
+  const st = newDporState(prop, opts);
+  const T = plan.prefixes.length;
+  for (let t = 0; t < T && !(t > 0 && boundStops(st, opts.bounds)); t++) {
+    runTask(program, opts, st, plan.prefixes[t]!, (share) => (t + share) / T);
+    if (st.stopped) break;
+  }
+  return dporResult(st);
+}
+
+export function dporResult(st: DporState): ExploreResult {
+  const col = st.col;
+  return {
+    reduction: true,
+    outcomes: col.sortedOutcomes(),
+    graphs: col.graphCount,
+    positive: col.positive,
+    negative: col.negative,
+    executions: st.executions,
+    sleepBlocked: st.sleepBlocked,
+    interleavings: null,
+    states: null,
+    steps: st.steps,
+    memoryBytes: memoryOf(st),
+    deadlocks: col.deadlocks,
+    complete: st.incompleteReason === null,
+    incompleteReason: st.incompleteReason,
+    assertions: [...col.assertions].map(([name, runs]) => ({ name, runs })),
+    witnesses: col.witnesses,
+    witnessList: col.witnessList,
+  };
+}
+
+/**
+ * Searches one task: replays its prefix (the nodes above the split, each with every
+ * branch not asleep, those before the prefix's choice already explored), then runs
+ * Source-DPOR on the subtree under it. Adds what it finds to `st`.
+ */
+export function runTask(program: Program, opts: ExploreOptions, st: DporState, prefix: readonly number[], overall: (share: number) => number = (s) => s): void {
+  const { col, interner } = st;
   let run: Run = freshRun(program, interner);
   const P = run.machine.procCount;
   // Processes whose next step another process's step can withdraw or change rather
@@ -57,11 +205,10 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
   for (let p = program.nCpus * PROCS_PER_CPU; p < P; p++) walkerProcs |= 1 << p;
   let volatileProcs = walkerProcs;
   if ((program.codeLocs ?? []).length > 0) for (let c = 0; c < program.nCpus; c++) volatileProcs |= 1 << procFetch(c);
-  const col = new Collector(prop, opts.onGraph, opts.witnessesMax ?? 1);
-  const { stepsMax, executionsMax, memoryMax } = opts.bounds;
-  const internedBase = interner.bytes;
-  const memoryBytes = (): number => col.bytes + interner.bytes - internedBase;
+  const { stepsMax } = opts.bounds;
   const progressEvery = opts.progressEvery ?? 10_000;
+  // The nodes above the task's root: explored in full, never backtracked into here.
+  const floor = prefix.length;
 
   // Per event (index = depth of the state before it).
   const chosen: number[] = [];
@@ -74,13 +221,6 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
   const done: number[] = [];
   const sleep: number[] = [];
   const nodeFeet: (number[] | undefined)[][] = [];
-  let nodes = 0; // nodes 0..nodes-1 are open
-
-  let steps = 0;
-  let executions = 0;
-  let sleepBlocked = 0;
-  let runs = 0;
-  let incompleteReason: string | null = null;
   const lastIdx = new Int32Array(P).fill(-1);
   let depth = 0;
 
@@ -90,14 +230,13 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     done[d] = 0;
     sleep[d] = sl;
     nodeFeet[d] = sf;
-    nodes = d + 1;
   };
 
-  /** Progress's share of the search done: at each node of the run, the branches finished out of those known. */
+  /** Progress's share of the task done: at each node of the run below the root, the branches finished out of those known. */
   const shareDone = (): number => {
     let share = 0;
     let weight = 1;
-    for (let d = 0; d < depth; d++) {
+    for (let d = floor; d < depth; d++) {
       const known = popcount(done[d]! | (backtrack[d]! & enabledAt[d]! & ~sleep[d]!));
       share += (weight * (popcount(done[d]!) - 1)) / known;
       weight /= known;
@@ -163,14 +302,14 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
     const si = seq[i]!;
     const probe = freshRun(program, interner);
     for (let k = 0; k < i; k++) probe.machine.step(chosen[k]!);
-    steps += i;
+    st.steps += i;
     try {
       for (let k = i + 1; k < d; k++) {
         if (clocks[k]![qi]! >= si) continue;
         const pk = chosen[k]!;
         if (!probe.machine.enabled(pk)) return false;
         probe.machine.step(pk);
-        steps++;
+        st.steps++;
       }
     } catch (e) {
       // The reordered run exceeds a bound or fails an assertion: explore it, it ends there.
@@ -183,7 +322,8 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
   /** Races of event e_d (process p, footprint foot) with the events before it. */
   const scanRaces = (d: number, p: number, foot: number[], mayBlock: boolean, prev: number, clk: Int32Array, full: Int32Array): void => {
     const bit = 1 << p;
-    for (let i = d - 1; i >= 0; i--) {
+    // Races with events above the split need no branch there: every one is explored.
+    for (let i = d - 1; i >= floor; i--) {
       const q = chosen[i]!;
       if (q === p || clk[q]! >= seq[i]!) continue;
       if (!dependent(feet[i]!, q, foot, p)) continue;
@@ -242,16 +382,16 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
         // BUG_ON(): the kernel stops. The runs that reorder events after this point
         // are not all explored, so the search says so (the assertion stands).
         col.assertion(e.assertion, () => [...chosen.slice(0, d), p]);
-        incompleteReason ??= `a run ended in BUG_ON (${e.assertion}); the runs around it are not all explored`;
+        st.incompleteReason ??= `a run ended in BUG_ON (${e.assertion}); the runs around it are not all explored`;
         depth = d;
         return false;
       }
       if (!(e instanceof BoundExceeded)) throw e;
-      incompleteReason ??= e.reason;
+      st.incompleteReason ??= e.reason;
       depth = d;
       return false;
     }
-    steps++;
+    st.steps++;
     // An instruction fetch that this step disabled (the task ran the code, or an
     // interrupt came in), or a page walk it disabled or retargeted (a CR3 write, a
     // fill by the CPU's own access), will never happen in this run as it was: explore
@@ -315,13 +455,23 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
   };
 
   let cut = false; // the current run was cut by a machine bound
+  openNode(0, 0, new Array(P));
+  // The prefix: at each node above the root, the branches before the prefix's choice
+  // are explored (by the tasks before this one) and every branch is in the backtrack set.
+  for (let i = 0; i < floor && !cut; i++) {
+    const p = prefix[i]!;
+    const avail = enabledAt[i]! & ~sleep[i]!;
+    backtrack[i] = avail;
+    done[i] = avail & ((1 << p) - 1);
+    for (let m2 = done[i]!; m2 !== 0; m2 &= m2 - 1) nodeFeet[i]![lowestBit(m2)] = run.machine.footprint(lowestBit(m2));
+    cut = !stepAt(i, p);
+  }
   for (;;) {
     // Extend the current execution to its end.
-    if (nodes === 0) openNode(0, 0, new Array(P));
     while (!cut) {
       const en = enabledAt[depth]!;
       if (en === 0) {
-        executions++;
+        st.executions++;
         const m = run.machine;
         const q = m.quiescent();
         if (q) col.final(m.graphKey(), run.instance.observe(m.mem), choices);
@@ -335,13 +485,13 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
       }
       const avail = en & ~sleep[depth]!;
       if (avail === 0) {
-        sleepBlocked++;
+        st.sleepBlocked++;
         blockedRaces();
         opts.onRun?.(choices(), 'sleep-blocked');
         break;
       }
       if (depth >= stepsMax) {
-        incompleteReason ??= `an execution exceeded ${stepsMax} steps (steps_max)`;
+        st.incompleteReason ??= `an execution exceeded ${stepsMax} steps (steps_max)`;
         recordWarnings();
         opts.onRun?.(choices(), 'cut');
         break;
@@ -353,59 +503,30 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
       opts.onRun?.(choices(), 'cut');
     }
     cut = false;
-    runs++;
-    if (opts.onProgress && runs % progressEvery === 0) {
-      opts.onProgress({ executions, steps, graphs: col.graphCount, share: shareDone() });
+    st.runs++;
+    if (opts.onProgress && st.runs % progressEvery === 0) {
+      opts.onProgress({ executions: st.executions, steps: st.steps, graphs: col.graphCount, share: overall(shareDone()) });
     }
-    // Backtrack to the deepest node with an unexplored, enabled, awake backtrack entry.
+    // Backtrack to the deepest node below the root's parent with an unexplored, enabled, awake backtrack entry.
     let d = depth;
     let cand = 0;
-    while (d > 0) {
+    while (d > floor) {
       d--;
       cand = backtrack[d]! & ~done[d]! & ~sleep[d]! & enabledAt[d]!;
       if (cand !== 0) break;
     }
-    if (cand === 0) break;
-    // Only a run still to do makes a bound cut the search short.
-    if (runs >= executionsMax) {
-      incompleteReason ??= `the search stopped after ${executionsMax} executions (executions_max)`;
-      break;
-    }
-    if (memoryBytes() > memoryMax) {
-      incompleteReason ??= memoryReason(memoryMax, executions);
-      break;
-    }
-    nodes = d + 1;
+    if (cand === 0) return;
+    if (boundStops(st, opts.bounds)) return;
     run = freshRun(program, interner);
     lastIdx.fill(-1);
     for (let k = 0; k < d; k++) {
       run.machine.step(chosen[k]!);
       lastIdx[chosen[k]!] = k;
-      steps++;
+      st.steps++;
     }
     depth = d;
     cut = !stepAt(d, lowestBit(cand));
   }
-
-  return {
-    reduction: true,
-    outcomes: col.sortedOutcomes(),
-    graphs: col.graphCount,
-    positive: col.positive,
-    negative: col.negative,
-    executions,
-    sleepBlocked,
-    interleavings: null,
-    states: null,
-    steps,
-    memoryBytes: memoryBytes(),
-    deadlocks: col.deadlocks,
-    complete: incompleteReason === null,
-    incompleteReason,
-    assertions: [...col.assertions].map(([name, runs]) => ({ name, runs })),
-    witnesses: col.witnesses,
-    witnessList: col.witnessList,
-  };
 }
 
 function joinInto(a: Int32Array, b: Int32Array): void {

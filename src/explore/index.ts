@@ -3,10 +3,14 @@
 import type { Program } from '../litmus/program.js';
 import { exploreDpor } from './dpor.js';
 import { exploreExplicit } from './explicit.js';
+import { exploreParallel } from './parallel.js';
 import type { ExploreOptions, ExploreResult } from './types.js';
 
 export function explore(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions): ExploreResult {
-  return opts.reduction ? exploreDpor(program, prop, opts) : exploreExplicit(program, prop, opts);
+  if (!opts.reduction) return exploreExplicit(program, prop, opts);
+  const workers = opts.workers ?? 1;
+  if (workers > 1 && opts.programSpec && !opts.onRun && !opts.onGraph && !opts.interner) return exploreParallel(program, prop, opts, opts.programSpec, workers);
+  return exploreDpor(program, prop, opts);
 }
 
 export * from './types.js';

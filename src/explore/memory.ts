@@ -17,6 +17,19 @@ export const STATE_ENTRY_BYTES = 80;
 /** An interned history step: the Map's slot, the key's header and the number. */
 export const INTERNED_ENTRY_BYTES = 48;
 
+/**
+ * A packed key's bytes as the budget counts them: five bytes a number (src/machine/
+ * packed-key.ts; a number below 2^30 takes at most five), whatever the numbers are.
+ * The count depends on how many numbers the key holds, not on their values, so it is
+ * the same whichever order the histories they name were numbered in: a search split
+ * into tasks counts the same bytes in one thread as across threads or machines.
+ */
+export function packedKeyBytes(key: string): number {
+  let n = 0;
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) < 128) n++;
+  return 5 * n;
+}
+
 const MiB = 1024 * 1024;
 
 /** The default budget: 1 GiB, or a quarter of this process's heap limit when that is less. */

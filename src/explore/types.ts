@@ -1,4 +1,5 @@
 import type { Interner } from '../machine/machine.js';
+import type { ProgramSpec } from './parallel.js';
 import { MEMORY_MAX_DEFAULT } from './memory.js';
 
 // Options, results and bounds of an exploration.
@@ -29,6 +30,13 @@ export interface ExploreOptions {
   witnessesMax?: number;
   /** Share history numbering between searches so that their graph keys compare. */
   interner?: Interner;
+  /**
+   * Worker threads for the reduced search (src/explore/parallel.ts; default 1): the
+   * result is the same for any number. Needs `programSpec`; searches with onRun,
+   * onGraph or a shared interner run in one thread.
+   */
+  workers?: number;
+  programSpec?: ProgramSpec;
 }
 
 export interface Progress {

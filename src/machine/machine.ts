@@ -134,12 +134,17 @@ export class Interner {
     if (id === undefined) {
       id = this.table.size + 1;
       this.table.set(key, id);
-      this.bytes += INTERNED_ENTRY_BYTES + key.length;
+      // The parent's number counts as 8 bytes whatever its digits, so the count does not depend on the numbering.
+      this.bytes += INTERNED_ENTRY_BYTES + 8 + code.length;
     }
     return id;
   }
   get size(): number {
     return this.table.size;
+  }
+  /** The table's entries ('parent|code'), in the order of their numbers (1, 2, ...). */
+  entries(): string[] {
+    return [...this.table.keys()];
   }
 }
 

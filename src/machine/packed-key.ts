@@ -31,3 +31,18 @@ export class KeyPacker {
     return s;
   }
 }
+
+/** The numbers of a key KeyPacker made, in order (its inverse). */
+export function unpackKey(key: string): number[] {
+  const out: number[] = [];
+  let n = 0;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c >= 128) n = n * 64 + (c - 128);
+    else {
+      out.push(n * 64 + (c - 64));
+      n = 0;
+    }
+  }
+  return out;
+}

@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   SMP202: 'trace does not replay on this scenario',
   SMP203: 'variant module missing or not the one the trace recorded',
   SMP204: 'variant module failed while the model ran',
+  SMP205: 'part file of a sharded check missing, given twice, malformed or of another check',
   SMP210: 'browser viewer not built',
   SMP301: 'division by zero at run time',
   SMP302: 'arithmetic on a pointer value at run time',

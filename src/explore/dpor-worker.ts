@@ -1,0 +1,40 @@
+// A worker thread of a split search (src/explore/parallel.ts): it builds the program
+// from the scenario's text as the calling thread did, then searches each task it is
+// given on its own (searchTask()) and posts the result back, bumping the shared
+// counter the caller sleeps on.
+
+import { workerData } from 'node:worker_threads';
+import { compileProp } from '../scenario/condition.js';
+import { parseScenario } from '../scenario/parser.js';
+import { LitmusProgram } from '../litmus/program.js';
+import { resolveVariant } from '../check.js';
+import { runWithVariant } from '../kernel/variant-module.js';
+import { searchTask } from './merge.js';
+import type { WorkerInit } from './parallel.js';
+
+const { spec, opts, port, signal } = workerData as WorkerInit;
+
+const bump = (): void => {
+  Atomics.add(signal, 0, 1);
+  Atomics.notify(signal, 0);
+};
+
+try {
+  const sc = parseScenario(spec.source, spec.file);
+  const variant = resolveVariant(spec.variant);
+  const program = new LitmusProgram(sc, spec.model, variant);
+  const prop = compileProp(sc);
+  const exploreOpts = { reduction: true, bounds: opts.bounds, witnessesMax: opts.witnessesMax };
+  port.on('message', (m: { task: number; prefix: number[] }) => {
+    try {
+      port.postMessage({ result: runWithVariant(variant, () => searchTask(program, prop, exploreOpts, m.task, m.prefix)) });
+    } catch (e) {
+      port.postMessage({ crash: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    }
+    bump();
+  });
+  port.postMessage({ ready: true });
+} catch (e) {
+  port.postMessage({ crash: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+}
+bump();

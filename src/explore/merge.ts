@@ -1,0 +1,130 @@
+// Merging the tasks of a split search (src/explore/dpor.ts, planTasks()) that were
+// searched apart: on worker threads (src/explore/parallel.ts) or on other machines
+// (`smpcheck check --shard K/N`, `smpcheck merge`). A task searched apart starts
+// from nothing: its own numbering of histories and its own set of graphs. Merged in
+// task order, its histories are numbered again as the one-thread search would have
+// numbered them (in the order the task first made them, after those of the tasks
+// before), its graphs are added as that search would have found them, and its
+// counters are added. The merged result is the one-thread search's, field by field.
+//
+// A task is searched again, here, where merging cannot tell what the one-thread
+// search would have done: a bound (executions_max, memory_max) that may stop the
+// search inside it, or a witness it did not keep the run of.
+
+import type { Program } from '../litmus/program.js';
+import { KeyPacker, unpackKey } from '../machine/packed-key.js';
+import { JOURNAL_RUNS, type JournalEntry } from './collector.js';
+import { boundStops, memoryOf, newDporState, runTask, type DporState } from './dpor.js';
+import type { ExploreOptions } from './types.js';
+
+/** What one task's search found, in its own numbering (plain data: it crosses threads and files). */
+export interface TaskResult {
+  task: number;
+  /** The task's history table: entry i is number i + 1, as 'parent|code'. */
+  interned: string[];
+  /** Its graphs in the order first reached, with the runs of the first few of each kind. */
+  graphs: JournalEntry[];
+  deadlocks: number;
+  deadlockRun: number[] | null;
+  assertions: [string, number][];
+  assertionRun: number[] | null;
+  executions: number;
+  sleepBlocked: number;
+  steps: number;
+  runs: number;
+  incompleteReason: string | null;
+  /** A bound stopped the task's own search. */
+  stopped: boolean;
+  /** What it kept, as the memory budget counts (its numbering's share included). */
+  memory: number;
+}
+
+/** Searches one task on its own (a worker's or a shard's part of the search). */
+export function searchTask(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions, task: number, prefix: readonly number[]): TaskResult {
+  const st = newDporState(prop, { ...opts, interner: undefined, onGraph: undefined }, true);
+  runTask(program, opts, st, prefix);
+  const col = st.col;
+  return {
+    task,
+    interned: st.interner.entries(),
+    graphs: col.journal!,
+    deadlocks: col.deadlocks,
+    deadlockRun: col.witnesses.deadlock,
+    assertions: [...col.assertions],
+    assertionRun: col.witnesses.assertion,
+    executions: st.executions,
+    sleepBlocked: st.sleepBlocked,
+    steps: st.steps,
+    runs: st.runs,
+    incompleteReason: st.incompleteReason,
+    stopped: st.stopped,
+    // A task's first witness of a kind may be a later one of the merged search, which
+    // counts its run's bytes: counted here too, so that `memory` bounds what it adds.
+    memory: memoryOf(st) + 8 * ((col.witnesses.positive?.length ?? 0) + (col.witnesses.negative?.length ?? 0)),
+  };
+}
+
+export interface MergeContext {
+  program: Program;
+  prop: (v: readonly number[]) => boolean;
+  opts: ExploreOptions;
+  /** The plan's prefixes, by task. */
+  prefixes: readonly (readonly number[])[];
+}
+
+/**
+ * Adds task `tr` to the merged search `st` (tasks merged in order, starting at 0).
+ * Returns false when a bound stopped the search: no task after it counts.
+ * `searchedAgain` counts the tasks that had to be searched here.
+ */
+export function mergeTask(ctx: MergeContext, st: DporState, tr: TaskResult, stats: { searchedAgain: number }): boolean {
+  const { bounds } = ctx.opts;
+  if (tr.task > 0 && boundStops(st, bounds)) return false;
+  const again = (): boolean => {
+    stats.searchedAgain++;
+    runTask(ctx.program, ctx.opts, st, ctx.prefixes[tr.task]!);
+    return !st.stopped;
+  };
+  // Could a bound stop the one-thread search inside this task? Then search it here.
+  if (tr.stopped || st.runs + tr.runs > bounds.executionsMax || memoryOf(st) + tr.memory > bounds.memoryMax) return again();
+  // Number the task's histories as the one-thread search would have: the entries it
+  // made, in its order, each after its parent (a parent is always made first).
+  const map = new Array<number>(tr.interned.length + 1);
+  map[0] = 0;
+  for (let i = 0; i < tr.interned.length; i++) {
+    const e = tr.interned[i]!;
+    const bar = e.indexOf('|');
+    map[i + 1] = st.interner.intern(map[Number(e.slice(0, bar))]!, e.slice(bar + 1));
+  }
+  const keys = tr.graphs.map((g) => {
+    const k = new KeyPacker();
+    for (const n of unpackKey(g.key)) k.push(map[n]!);
+    return k.take();
+  });
+  // Which of its graphs are new, and does a witness among them need a run it did not keep?
+  const col = st.col;
+  const witnessesMax = ctx.opts.witnessesMax ?? 1;
+  const fresh = { positive: col.witnessList.positive.length, negative: col.witnessList.negative.length };
+  for (let i = 0; i < keys.length; i++) {
+    if (col.has(keys[i]!)) continue;
+    const g = tr.graphs[i]!;
+    const kind = ctx.prop(g.values) ? 'positive' : 'negative';
+    if (fresh[kind]++ < witnessesMax && g.run === undefined) return again();
+  }
+  for (let i = 0; i < keys.length; i++) {
+    const g = tr.graphs[i]!;
+    col.final(keys[i]!, g.values, () => g.run!);
+  }
+  col.deadlocks += tr.deadlocks;
+  col.witnesses.deadlock ??= tr.deadlockRun;
+  for (const [name, runs] of tr.assertions) col.assertions.set(name, (col.assertions.get(name) ?? 0) + runs);
+  col.witnesses.assertion ??= tr.assertionRun;
+  st.executions += tr.executions;
+  st.sleepBlocked += tr.sleepBlocked;
+  st.steps += tr.steps;
+  st.runs += tr.runs;
+  st.incompleteReason ??= tr.incompleteReason;
+  return true;
+}
+
+export { JOURNAL_RUNS };
