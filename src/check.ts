@@ -45,6 +45,8 @@ export interface CheckOptions {
   witnessesMax?: number;
   /** Worker threads for the machine engine's reduced search (default 1; src/explore/parallel.ts): the result does not depend on it. */
   workers?: number;
+  /** Steps a search takes in the calling thread before it starts workers (default: src/explore/parallel.ts; tests set 0). */
+  parallelAfterSteps?: number;
   /** The machine engine's search, done another way (a merge of shards, src/cli/shard.ts); by default explore(). */
   search?: (m: MachineSearch) => ExploreResult;
 }
@@ -210,7 +212,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
       ms = clock() - t0;
     }
   } else {
-    const m = machineSearch(sc, model, variant, { reduction: opts.reduction ?? true, bounds, onProgress: opts.onProgress, progressEvery: opts.progressEvery, witnessesMax: opts.witnessesMax, workers: opts.workers });
+    const m = machineSearch(sc, model, variant, { reduction: opts.reduction ?? true, bounds, onProgress: opts.onProgress, progressEvery: opts.progressEvery, witnessesMax: opts.witnessesMax, workers: opts.workers, parallelAfterSteps: opts.parallelAfterSteps });
     program = m.program;
     const t0 = clock();
     result = runWithVariant(variant, () => (opts.search ? opts.search(m) : explore(m.program, m.prop, m.opts)));

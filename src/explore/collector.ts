@@ -32,7 +32,7 @@ export class Collector {
    * from a task to the merge, src/explore/merge.ts).
    */
   readonly journal: JournalEntry[] | null;
-  private readonly journalRuns = { positive: 0, negative: 0 };
+  private readonly journalKept = { positive: 0, negative: 0 };
 
   constructor(
     private readonly prop: (values: readonly number[]) => boolean,
@@ -40,9 +40,10 @@ export class Collector {
     private readonly witnessesMax = 1,
     /** A key's bytes for the memory budget (default: its length). */
     private readonly keyBytes: (key: string) => number = (k) => k.length,
-    journal = false,
+    /** Keep a journal, with the runs of this many graphs per kind beyond the witnesses (null: none). */
+    private readonly journalRuns: number | null = null,
   ) {
-    this.journal = journal ? [] : null;
+    this.journal = journalRuns !== null ? [] : null;
   }
 
   has(graphKey: string): boolean {
@@ -61,8 +62,8 @@ export class Collector {
     this.onGraph?.(graphKey, choices());
     if (this.journal) {
       const kind = this.prop(values) ? 'positive' : 'negative';
-      const keep = this.journalRuns[kind] < JOURNAL_RUNS + this.witnessesMax;
-      if (keep) this.journalRuns[kind]++;
+      const keep = this.journalKept[kind] < this.journalRuns! + this.witnessesMax;
+      if (keep) this.journalKept[kind]++;
       this.journal.push(keep ? { key: graphKey, values, run: choices() } : { key: graphKey, values });
     }
     const k = values.join(',');

@@ -129,7 +129,8 @@ export interface DporState {
   stopped: boolean;
 }
 
-export function newDporState(prop: (v: readonly number[]) => boolean, opts: ExploreOptions, journal = false): DporState {
+/** `journal`: keep a journal of graphs, with the runs of this many beyond the witnesses per kind (a task searched apart). */
+export function newDporState(prop: (v: readonly number[]) => boolean, opts: ExploreOptions, journal: number | null = null): DporState {
   const interner = opts.interner ?? new Interner();
   const col = new Collector(prop, opts.onGraph, opts.witnessesMax ?? 1, packedKeyBytes, journal);
   return { col, interner, internedBase: interner.bytes, steps: 0, executions: 0, sleepBlocked: 0, runs: 0, incompleteReason: null, stopped: false };

@@ -40,8 +40,8 @@ export interface TaskResult {
 }
 
 /** Searches one task on its own (a worker's or a shard's part of the search). */
-export function searchTask(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions, task: number, prefix: readonly number[]): TaskResult {
-  const st = newDporState(prop, { ...opts, interner: undefined, onGraph: undefined }, true);
+export function searchTask(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions, task: number, prefix: readonly number[], journalRuns = JOURNAL_RUNS): TaskResult {
+  const st = newDporState(prop, { ...opts, interner: undefined, onGraph: undefined }, journalRuns);
   runTask(program, opts, st, prefix);
   const col = st.col;
   return {

@@ -48,7 +48,8 @@ export function exploreParallel(program: Program, prop: (v: readonly number[]) =
   const ctx = { program, prop, opts, prefixes: plan.prefixes };
   // In this thread first: most searches end here.
   let t = 0;
-  for (; t < T && st.steps < PARALLEL_AFTER_STEPS; t++) {
+  const after = opts.parallelAfterSteps ?? PARALLEL_AFTER_STEPS;
+  for (; t < T && st.steps < after; t++) {
     if (t > 0 && boundStops(st, opts.bounds)) return dporResult(st);
     const at = t;
     runTask(program, opts, st, plan.prefixes[at]!, (share) => (at + share) / T);

@@ -37,6 +37,8 @@ export interface ExploreOptions {
    */
   workers?: number;
   programSpec?: ProgramSpec;
+  /** Steps taken in the calling thread before workers start (default PARALLEL_AFTER_STEPS; tests set 0). */
+  parallelAfterSteps?: number;
 }
 
 export interface Progress {
