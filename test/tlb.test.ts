@@ -1,6 +1,7 @@
 // TLB shootdown: user pages through page tables and TLBs on the machine, the page
-// fault and madvise() of the kernel model, properties S1 and S3, the TLB variants
-// and their regression pairs, and what a counterexample's trace shows.
+// fault and madvise() of the kernel model, properties S1, S3 and S5, the accessed and
+// dirty bits, the TLB variants and their regression pairs, and what a
+// counterexample's trace shows.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,7 +70,7 @@ test('every TLB variant has its regression pair in scenarios/tlb, and each break
     }
   }
   const tlbVariants = ['pre-71b3c126e611', 'pre-706a1ea65e6f', 'pre-209954cbc7d0', 'pre-83b0177a6c48', 'pre-4ce94eabac16', 'async-flush', 'no-switching-ipi', 'no-unlazy-mb', 'no-lazy-freed-ipi', 'flush-info-in-csd', 'async-flush-inline', 'no-flush-before-pageout', 'pre-abee7c494d8c',
-    'no-fork-flush', 'no-wp-copy-flush', 'pre-3ea277194daa'];
+    'no-fork-flush', 'no-wp-copy-flush', 'pre-3ea277194daa', 'no-dirty-check'];
   for (const name of tlbVariants) {
     assert.ok(variants().some((v) => v.name === name), `${name} is a variant`);
     assert.ok(lines.has(name), `${name} has a line in scenarios/tlb`);
@@ -301,4 +302,51 @@ test('flush_tlb_batched_pending(): mprotect() after reclaim deferred its flush f
   // v6.18: the deferral is counted and found under the page-table lock.
   const fixed = cli(['check', file, '--model', 'x86', '--no-time', '--show-trace', '--variant', 'v6.18']);
   assert.equal(fixed.code, 0, fixed.err);
+});
+
+test('a clean, old page: the read\'s walk sets the accessed bit, the write through the clean entry the dirty bit; `clean` names a mapped user page', () => {
+  const src = L(
+    'C bits', '{ a = 1; }', 'smpcheck { mmap a; clean a; }',
+    'P0(int *a) {', '\tint r0; int r1;', '\tr0 = READ_ONCE(*a);', '\tWRITE_ONCE(*a, 2);', '\tr1 = READ_ONCE(*a);', '}',
+    'exists (0:r0=1 /\\ 0:r1=2 /\\ a=2)',
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'smpcheck-bits-'));
+  const file = join(dir, 'bits.litmus');
+  writeFileSync(file, src);
+  const traceFile = join(dir, 'bits.json');
+  const r = cli(['check', file, '--model', 'x86', '--trace', traceFile, '--no-time']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /Observation bits Always/);
+  const trace = readFileSync(traceFile, 'utf8');
+  // The read misses and its walk sets the accessed bit; the write hits the clean entry
+  // and sets the dirty bit; the second read hits the dirty entry and sets nothing.
+  assert.match(trace, /"READ_ONCE[^}]*TLB miss: walk reads the PTE, frame 0; sets the accessed bit in the PTE/);
+  assert.match(trace, /"WRITE_ONCE[^}]*TLB hit: frame 0; sets the dirty bit in the PTE/);
+  assert.doesNotMatch(trace, /TLB hit: frame 0; sets the accessed bit/);
+  const bad: [string, RegExp][] = [
+    [src.replace('mmap a; clean a;', 'mmap a; clean b;'), /SMP108.*'b' is not a shared location/],
+    [src.replace('{ a = 1; }', '{ a = 1; b = 0; }').replace('mmap a; clean a;', 'mmap a; clean b;'), /SMP108.*'b' is clean but not a user page/],
+    [src.replace('{ a = 1; }', '{ a = 1; b = 0; }').replace('mmap a; clean a;', 'mmap a b; unmapped b; clean b;'), /SMP108.*'b' is both unmapped and clean/],
+  ];
+  for (const [text, msg] of bad) assert.throws(() => checkSource(text, 't.litmus', { model: 'x86' }), (e: Error) => msg.test(`${(e as Error & { code?: string }).code} ${e.message}`), String(msg));
+});
+
+test('S5: with early acknowledgment the write that set the dirty bit reaches the page after the flush returned and pageout() read it', () => {
+  const file = join(ROOT, 'scenarios/tlb/reclaim-dirty-bit.litmus');
+  const r = cli(['check', file, '--variant', 'async-flush', '--model', 'x86', '--show-trace', '--no-time']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /Kernel assertion failed: S5: CPU0's write through a TLB entry older than a completed flush/);
+  const trace = r.out.slice(r.out.indexOf('Trace'));
+  const at = (re: RegExp): number => {
+    const i = trace.search(re);
+    assert.ok(i >= 0, `${re} in the trace`);
+    return i;
+  };
+  const dirty = at(/WRITE_ONCE\(a, 2\) into the store buffer \[TLB hit: frame 0; sets the dirty bit in the PTE\]/);
+  const collect = at(/ptep_get_and_clear\(page table 0: PTE of a\) read frame 0, wrote 0 \(locked\)/);
+  const marked = at(/try_to_unmap_one\(\): pte_dirty\(pteval\): folio_mark_dirty\(\)/);
+  const read = at(/pageout\(\): swap_writepage\(\) reads the folio \[frame 0\] = 1/);
+  const late = at(/store buffer drains frame 0 = 2 to memory\s*\|?\s*\n\s*\|?.*!! WARN_ON: S5: CPU0's write through a TLB entry older than a completed flush reached memory after the flush returned \(frame 0\)/);
+  assert.ok(dirty < collect && collect < marked && marked < read && read < late);
+  assert.match(r.out, /Final: a=1;/);
 });

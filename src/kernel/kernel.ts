@@ -60,7 +60,7 @@ export interface KernelConfig {
    * state, and it stays CPU-local (no steps), like a per-CPU variable only its
    * owner touches.
    */
-  pages?: readonly { name: string; init: number; mapped?: boolean }[];
+  pages?: readonly { name: string; init: number; mapped?: boolean; clean?: boolean }[];
   /**
    * The scenario fork()s a process with user pages: an anonymous folio may be mapped
    * by two mms (copy-on-write), so its mapcount and PageAnonExclusive live in memory
@@ -117,6 +117,12 @@ export interface TlbLayout {
   swap: number[];
   folioLock: number[];
   /**
+   * Per page: its folio is in the swap cache, clean, its data in its slot
+   * (folio_test_swapcache(); a page the scenario starts `clean`), until reclaim
+   * frees it; -1 (never in it) for the other pages.
+   */
+  swapCache: number[];
+  /**
    * csdFlushInfo[sender][target]: the flush info copied into the call-function data
    * (design flush-info-in-csd: mm, range and new_tlb_gen packed in one word).
    */
@@ -156,7 +162,7 @@ export const ON_CPU_DONE = 255;
 
 /** The per-CPU event counts a scenario's condition can read (`cpu1:ipi_mb`). */
 export type KernelCounter = 'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' | 'ipi_sync_rq_state' | 'ipis' | 'switches' | 'irq_resched' | 'sync_core' | 'migrations'
-  | 'flush_tlb_func' | 'flush_tlb_caught_up' | 'blocks' | 'wakeups';
+  | 'flush_tlb_func' | 'flush_tlb_caught_up' | 'pageout' | 'blocks' | 'wakeups';
 
 /** The model's pipes hold PIPE_BUFFERS buffers of one value each (fs/pipe.ts). */
 export const PIPE_BUFFERS = 4;
@@ -358,7 +364,7 @@ export class KernelLayout {
       const n = pages.length;
       const t: TlbLayout = {
         nPages: n, pmd: [-1], tablePte: [], tableOwner: [], freeTables: 0, vma: [0], ptl: [0], tlbFlushBatched: [0], frame: [], freeFrames: 0, tlbGen: [0], cpumask: [0],
-        loadedMm: [], isLazy: [], info: [], swap: [], folioLock: [], csdFlushInfo: [], folio: [],
+        loadedMm: [], isLazy: [], info: [], swap: [], folioLock: [], swapCache: [], csdFlushInfo: [], folio: [],
       };
       // Frames: page v starts in frame v; as many free frames again for faults to
       // take; the last is the shared zero page (mapped read-only, never written).
@@ -374,7 +380,7 @@ export class KernelLayout {
       // Page-table pages: one per mm and a spare; the process's (mm 1) is table 0, which maps the pages at the start.
       const nTables = this.nrMms + 1;
       for (let tb = 0; tb < nTables; tb++) {
-        t.tablePte[tb] = pages.map((p, v) => alloc(`page table ${tb}: PTE of ${p.name}`, tb === 0 && p.mapped !== false ? mk_pte(v) : 0));
+        t.tablePte[tb] = pages.map((p, v) => alloc(`page table ${tb}: PTE of ${p.name}`, tb === 0 && p.mapped !== false ? mk_pte(v, true, !p.clean, !p.clean) : 0));
         t.tableOwner[tb] = alloc(`(check) page table ${tb} owner`, tb === 0 ? 1 : 0);
       }
       let freeTables = 0;
@@ -396,8 +402,9 @@ export class KernelLayout {
         for (let u = 0; u < config.nrCpus; u++) t.csdFlushInfo[s]![u] = alloc(`csd[${s}->${u}].flush_info (copied)`, 0);
       }
       for (let v = 0; v < n; v++) {
-        t.swap[v] = alloc(`swap slot of ${pages[v]!.name}`, 0);
+        t.swap[v] = alloc(`swap slot of ${pages[v]!.name}`, pages[v]!.clean ? pages[v]!.init : 0);
         t.folioLock[v] = alloc(`folio lock of ${pages[v]!.name} (PG_locked)`, 0);
+        t.swapCache[v] = pages[v]!.clean ? alloc(`folio of ${pages[v]!.name} in the swap cache (PG_swapcache)`, 1) : -1;
       }
       // A page mapped at the start is an exclusive anonymous folio mapped once (mapcount 1).
       if (config.cow) for (let f = 0; f < 2 * n; f++) t.folio[f] = alloc(`folio of frame ${f}: mapcount, PageAnonExclusive`, f < n && pages[f]!.mapped !== false ? 1 | FOLIO_ANON_EXCLUSIVE : 0);
@@ -525,7 +532,7 @@ export class Kernel {
     const zeros = (): number[] => firstTask.map(() => 0);
     this.counters = {
       ipi_mb: zeros(), ipi_sync_core: zeros(), ipi_rseq: zeros(), ipi_sync_rq_state: zeros(), ipis: zeros(), switches: zeros(),
-      irq_resched: zeros(), sync_core: zeros(), migrations: zeros(), flush_tlb_func: zeros(), flush_tlb_caught_up: zeros(),
+      irq_resched: zeros(), sync_core: zeros(), migrations: zeros(), flush_tlb_func: zeros(), flush_tlb_caught_up: zeros(), pageout: zeros(),
       blocks: zeros(), wakeups: zeros(),
     };
     this.sleepLocks = zeros();

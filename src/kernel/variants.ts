@@ -119,6 +119,7 @@ const VARIANTS: readonly Variant[] = [
   mutant('no-lazy-freed-ipi', 'flush_tlb.freed_tables_ipi', 'native_flush_tlb_multi() skips lazy CPUs even when page tables are freed (should_flush_tlb() for every flush)'),
   mutant('no-switching-ipi', 'should_flush_tlb.switching', "should_flush_tlb() sends no IPI to a CPU whose loaded_mm is LOADED_MM_SWITCHING (in the middle of switch_mm_irqs_off())"),
   mutant('no-flush-before-pageout', 'reclaim.flush_dirty', "shrink_folio_list() calls pageout() without try_to_unmap_flush_dirty() first: the TLB flush that try_to_unmap() deferred into the batch runs only before the folio is freed, after its data went to swap"),
+  mutant('no-dirty-check', 'reclaim.pte_dirty', "try_to_unmap_one() ignores the dirty bit of the PTE it cleared: no folio_mark_dirty(), and set_tlb_ubc_flush_pending() never marks the batch writable, so try_to_unmap_flush_dirty() does not flush before pageout()"),
   mutant('no-fork-flush', 'dup_mmap.flush_tlb_mm', "dup_mmap() without flush_tlb_mm(oldmm): fork() write-protects the parent's private PTEs for copy-on-write but leaves the writable translations in the parent's TLBs"),
   mutant('no-wp-copy-flush', 'wp_page_copy.flush', "wp_page_copy() clears the old PTE and sets the new one without ptep_clear_flush()'s flush_tlb_page(): other CPUs keep translating to the old frame"),
   mutant('no-unlazy-mb', 'switch_mm.unlazy', "x86 switch_mm_irqs_off() back from lazy TLB mode to the same mm without its smp_mb() before reading tlb_gen"),

@@ -20,7 +20,7 @@ import { sys_mremap } from '../kernel/mm/mremap.js';
 import { shrink_folio_list } from '../kernel/mm/vmscan.js';
 import { PROT_READ, PROT_WRITE } from '../kernel/uapi.js';
 import { sys_munmap } from '../kernel/mm/mmap.js';
-import { is_swap_pte, pte_pfn, pte_present, _PAGE_DIRTY, type Paging } from '../machine/paging.js';
+import { is_swap_pte, pte_pfn, pte_present, _PAGE_ACCESSED, _PAGE_DIRTY, type Paging } from '../machine/paging.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from '../kernel/variants.js';
 import { try_to_wake_up } from '../kernel/sched/core.js';
 import { futex_wait, futex_wake } from '../kernel/futex/waitwake.js';
@@ -175,7 +175,7 @@ export class LitmusProgram implements Program {
       const config: KernelConfig = {
         version: variant.base, arch, nrCpus: this.nCpus, nohzFull: false, configRseq: true, archHasMembarrierSyncCore: true,
         preempt: settings.preemptModel, syscallExit: settings.syscallExit, showSysret: scenario.codeLocs.length > 0,
-        pages: settings.pages.map((loc) => ({ name: scenario.locations[loc]!.name, init: scenario.locations[loc]!.init, mapped: !settings.unmapped.includes(loc) })),
+        pages: settings.pages.map((loc) => ({ name: scenario.locations[loc]!.name, init: scenario.locations[loc]!.init, mapped: !settings.unmapped.includes(loc), clean: settings.clean.includes(loc) })),
         cow: procs.forkedThreads.some((t) => touchesPages(t, settings.pages)),
       };
       const sleepers = [...this.sleepers].map((t) => ({ task: t + 1, cpu: this.wakeCpu.get(t)! }));
@@ -278,7 +278,7 @@ export class LitmusProgram implements Program {
     if (L?.isLoadedMm(loc)) return v === 0 ? 'init_mm' : v < 0 ? 'LOADED_MM_SWITCHING' : `mm${v}`;
     if (L?.isPte(loc)) {
       if (is_swap_pte(v)) return `swap entry of page ${pte_pfn(v)}`;
-      return pte_present(v) ? `frame ${pte_pfn(v)}${v & 2 ? '' : ' (read-only)'}${v & _PAGE_DIRTY ? '' : ', clean'}` : 'none';
+      return pte_present(v) ? `frame ${pte_pfn(v)}${v & 2 ? '' : ' (read-only)'}${v & _PAGE_DIRTY ? '' : ', clean'}${v & _PAGE_ACCESSED ? '' : ', old'}` : 'none';
     }
     if (L?.isPmd(loc)) return v === 0 ? 'none' : `page table ${v - 1}`;
     return this.formatValue(v);

@@ -13,7 +13,7 @@
 // A run is the list of process ids chosen at each step.
 
 import type { CpuCode, HandlerCode, Op, OpSite } from './ops.js';
-import { PageFault, pte_dirty, pte_pfn, pte_present, pte_same_but_dirty, pte_write, TLB_NR_DYN_ASIDS, _PAGE_DIRTY, type Paging } from './paging.js';
+import { PageFault, pte_dirty, pte_pfn, pte_present, pte_same_but_ad, pte_write, pte_young, TLB_NR_DYN_ASIDS, _PAGE_ACCESSED, _PAGE_DIRTY, type Paging } from './paging.js';
 import { KeyPacker } from './packed-key.js';
 import { kernelCalls } from './calls.js';
 import { INTERNED_ENTRY_BYTES } from '../explore/memory.js';
@@ -23,6 +23,8 @@ export const MODELS: readonly ModelName[] = ['sc', 'x86'];
 
 export const PROCS_PER_CPU = 4;
 export const CPUS_MAX = 8; // processes are tracked in 32-bit masks
+/** Write ids of the accessed and dirty bits the hardware sets (apart from every CPU's store ids). */
+const HW_WID_BASE = 1 << 28;
 export const STORE_BUFFER_MAX = 64; // entries per CPU (x86 has 50-odd): a bound of the model
 
 /** A kernel assertion (WARN_ON/BUG_ON in the model) failed during a step: a violation with its name. */
@@ -98,6 +100,9 @@ interface BufEntry {
   val: number;
   wid: number; // write id
   ev: number; // index of the store event
+  /** A user store: the location of the PTE its translation came from (else -1), and that translation's version (property S5). */
+  pteLoc: number;
+  ver: number;
 }
 
 interface Cpu {
@@ -189,6 +194,8 @@ interface Translation {
   fault: boolean;
   /** A write through a clean PTE: the access sets the dirty bit in memory first. */
   setDirty: boolean;
+  /** A walk (a miss) that fills the TLB from an old PTE: it sets the accessed bit in memory. */
+  setYoung: boolean;
   pteLoc: number;
   pte: number;
   /** The PTE's version (Machine.kver()) the translation was read at. */
@@ -257,8 +264,8 @@ export class Machine {
    */
   private readonly flushedVer = new Map<number, number>();
   private readonly flushing: (Map<number, number> | null)[];
-  /** Per PTE location: the dirty bits the hardware set in it (writes that are not the kernel's). */
-  private readonly hwDirty = new Map<number, number>();
+  /** Per PTE location: the accessed and dirty bits the hardware set in it (writes that are not the kernel's). */
+  private readonly hwBits = new Map<number, number>();
   /** Per page frame: how many times the kernel has freed it (free_page(), an rmw with frameFree). */
   private readonly frameEpoch: number[];
 
@@ -390,6 +397,11 @@ export class Machine {
     return this.flushedLoc(this.nLocs) + pfn;
   }
 
+  /** The page frame whose data location loc is (for messages). */
+  private frameOfLoc(loc: number): number {
+    return this.paging!.frameLoc.indexOf(loc);
+  }
+
   /** The page of location loc, or -1 when it is not a user page. */
   private vpn(loc: number): number {
     return this.paging !== null && loc < this.paging.vpnOf.length ? this.paging.vpnOf[loc]! : -1;
@@ -415,7 +427,8 @@ export class Machine {
     out.push((this.cr3Loc(c) << 2) | ACC_R);
     if (w.viaPsc) out.push((this.pscLoc(c, cpu.cr3Asid) << 2) | ACC_R, (this.paging!.tableOwner[w.table]! << 2) | ACC_M);
     else if (w.pmdLoc >= 0) out.push((w.pmdLoc << 2) | ACC_M, (this.pscLoc(c, cpu.cr3Asid) << 2) | ACC_W);
-    if (w.pteLoc >= 0) out.push((w.pteLoc << 2) | ACC_M);
+    // A walk that fills the TLB from an old PTE sets its accessed bit: a locked write.
+    if (w.pteLoc >= 0) out.push((w.pteLoc << 2) | (pte_present(w.pte) && !pte_young(w.pte) ? ACC_W : ACC_M));
   }
 
   /** A walk happened: the cache keeps the table it found; S2 is checked for a walk through the cache. */
@@ -443,7 +456,7 @@ export class Machine {
     if (cpu.cr3Mm === 0) return false;
     const w = this.walk(cpu, vpn);
     const have = cpu.tlbPte[w.slot]!;
-    return pte_present(w.pte) ? !pte_same_but_dirty(have, w.pte) : have !== 0;
+    return pte_present(w.pte) ? !pte_same_but_ad(have, w.pte) : have !== 0;
   }
 
   /**
@@ -459,26 +472,47 @@ export class Machine {
       // A write through a clean entry sets the dirty bit by walking again: the PTE in
       // memory must still be the entry's (else the write faults).
       const setDirty = write && !fault && !pte_dirty(have);
-      if (setDirty && !(w.pteLoc >= 0 && pte_same_but_dirty(w.pte, have))) fault = true;
+      if (setDirty && !(w.pteLoc >= 0 && pte_same_but_ad(w.pte, have))) fault = true;
       const freed = this.frameEpoch[pte_pfn(have)] !== cpu.tlbEpoch[w.slot];
-      return { phys: this.paging!.frameLoc[pte_pfn(have)]!, hit: true, fault, setDirty: setDirty && !fault, pteLoc: cpu.tlbSrc[w.slot]!, pte: have, ver: cpu.tlbVer[w.slot]!, freed, slot: w.slot, walk: w };
+      return { phys: this.paging!.frameLoc[pte_pfn(have)]!, hit: true, fault, setDirty: setDirty && !fault, setYoung: false, pteLoc: cpu.tlbSrc[w.slot]!, pte: have, ver: cpu.tlbVer[w.slot]!, freed, slot: w.slot, walk: w };
     }
     const fault = !pte_present(w.pte) || (write && !pte_write(w.pte));
     const phys = pte_present(w.pte) ? this.paging!.frameLoc[pte_pfn(w.pte)]! : -1;
-    return { phys, hit: false, fault, setDirty: write && !fault && !pte_dirty(w.pte), pteLoc: w.pteLoc, pte: w.pte, ver: w.pteLoc >= 0 ? this.kver(w.pteLoc) : 0, freed: false, slot: w.slot, walk: w };
+    return {
+      phys, hit: false, fault, setDirty: write && !fault && !pte_dirty(w.pte), setYoung: !fault && !pte_young(w.pte),
+      pteLoc: w.pteLoc, pte: w.pte, ver: w.pteLoc >= 0 ? this.kver(w.pteLoc) : 0, freed: false, slot: w.slot, walk: w,
+    };
   }
 
   /**
-   * A PTE's version for property S1: its writes in memory, without the dirty bits
-   * the hardware set (those leave the translation as it was).
+   * A PTE's version for property S1: its writes in memory, without the accessed and
+   * dirty bits the hardware set (those leave the translation as it was).
    */
   private kver(pteLoc: number): number {
-    return this.coLen[pteLoc]! - (this.hwDirty.get(pteLoc) ?? 0);
+    return this.coLen[pteLoc]! - (this.hwBits.get(pteLoc) ?? 0);
+  }
+
+  /**
+   * The hardware sets accessed or dirty bits in the PTE at pteLoc (Intel SDM vol. 3A,
+   * 4.8): a locked update of the PTE in memory, not through any store buffer, by CPU
+   * c's walk; nothing when they are set already. Returns whether it wrote.
+   */
+  private setPteBits(c: number, pteLoc: number, bits: number): boolean {
+    const old = this.mem[pteLoc]!;
+    if ((old & bits) === bits) return false;
+    // A write id of its own (the CPU's store count stays the program's).
+    const wid = HW_WID_BASE + this.coLen[pteLoc]! * CPUS_MAX + c;
+    this.mem[pteLoc] = old | bits;
+    this.memW[pteLoc] = wid;
+    this.coHist[pteLoc] = this.interner.intern(this.coHist[pteLoc]!, `${bits === _PAGE_ACCESSED ? 'A' : 'D'}${wid}`);
+    this.coLen[pteLoc]!++;
+    this.hwBits.set(pteLoc, (this.hwBits.get(pteLoc) ?? 0) + 1);
+    return true;
   }
 
   /** Describes the translation an access used, for traces. */
   private tlbNote(t: Translation): string {
-    const stale = t.hit && !pte_same_but_dirty(this.mem[t.pteLoc]!, t.pte);
+    const stale = t.hit && !pte_same_but_ad(this.mem[t.pteLoc]!, t.pte);
     return t.hit ? `TLB hit: frame ${pte_pfn(t.pte)}${stale ? ' (stale: the PTE has changed)' : ''}` : `TLB miss: walk reads the PTE, frame ${pte_pfn(t.pte)}`;
   }
 
@@ -581,7 +615,13 @@ export class Machine {
     const c = cpuOfProc(p);
     const cpu = this.cpus[c]!;
     const kind = p % PROCS_PER_CPU;
-    if (kind === 1) return [(cpu.buf[cpu.bufHead]!.loc << 2) | ACC_F];
+    if (kind === 1) {
+      // A drain writes memory; a user store's drain also checks property S5, which can
+      // fail only when the PTE's writes have overtaken its translation.
+      const e = cpu.buf[cpu.bufHead]!;
+      if (e.pteLoc >= 0 && e.ver < this.kver(e.pteLoc)) return [(e.loc << 2) | ACC_F, (this.flushedLoc(e.pteLoc) << 2) | ACC_R];
+      return [(e.loc << 2) | ACC_F];
+    }
     if (kind === 2 && !this.inHandler(cpu)) return [(this.ctlLoc(c) << 2) | ACC_W, (this.pendLoc(c) << 2) | ACC_W];
     if (kind === 3) {
       // The instruction fetch reads the code location in memory (in a write mode, so
@@ -716,8 +756,22 @@ export class Machine {
         this.coHist[e.loc] = this.interner.intern(this.coHist[e.loc]!, String(e.wid));
         this.coLen[e.loc]!++;
         this.joinEvent = e.ev;
+        // Property S5: every write made through an old translation is in memory before
+        // a flush that covers the PTE's change returns (else a dirty bit or a writeback
+        // read before that return misses it).
+        let late = false;
+        if (e.pteLoc >= 0) {
+          const covered = this.flushedVer.get(e.pteLoc);
+          late = covered !== undefined && e.ver < covered;
+          if (late && this.program.warn) {
+            this.program.warn(`S5: CPU${c}'s write through a TLB entry older than a completed flush reached memory after the flush returned (frame ${this.frameOfLoc(e.loc)})`);
+          }
+        }
         if (this.recording) {
-          this.lastStep = { proc: p, cpu: c, kind: 'flush', op: 'flush', fn: 'store buffer', loc: e.loc, value: e.val, ctx: cpu.ctx.length - 1 };
+          this.lastStep = {
+            proc: p, cpu: c, kind: 'flush', op: 'flush', fn: 'store buffer', loc: e.loc, value: e.val, ctx: cpu.ctx.length - 1,
+            ...(late ? { note: 'a write made through a TLB entry older than a completed flush' } : {}),
+          };
         }
         return;
       }
@@ -770,6 +824,9 @@ export class Machine {
     const cpu = this.cpus[c]!;
     const w = this.walk(cpu, vpn);
     const present = pte_present(w.pte);
+    // A fill from an old PTE sets its accessed bit in memory (the entry holds it set).
+    const young = present && !pte_young(w.pte) && this.setPteBits(c, w.pteLoc, _PAGE_ACCESSED);
+    if (young) w.pte |= _PAGE_ACCESSED;
     cpu.tlbPte[w.slot] = present ? w.pte : 0;
     cpu.tlbVer[w.slot] = present ? this.kver(w.pteLoc) : 0;
     cpu.tlbSrc[w.slot] = present ? w.pteLoc : -1;
@@ -779,7 +836,7 @@ export class Machine {
     if (this.recording) {
       this.lastStep = {
         proc: p, cpu: c, kind: 'walk', op: 'walk', fn: 'page walk', loc: w.pteLoc, value: w.pte, ctx: cpu.ctx.length - 1,
-        note: present ? `fills the TLB (PCID ${cpu.cr3Asid}): frame ${pte_pfn(w.pte)}` : `evicts the TLB entry (PCID ${cpu.cr3Asid}): the PTE is not present`,
+        note: present ? `fills the TLB (PCID ${cpu.cr3Asid}): frame ${pte_pfn(w.pte)}${young ? '; sets the accessed bit in the PTE' : ''}` : `evicts the TLB entry (PCID ${cpu.cr3Asid}): the PTE is not present`,
       };
     }
   }
@@ -799,6 +856,9 @@ export class Machine {
     // A user access goes through the TLB (or a walk that fills it) to the frame's location.
     let loc = 'loc' in op ? op.loc : -1;
     let virt: Partial<StepInfo> = {};
+    // A user store: the PTE its translation came from and the translation's version (S5).
+    let userPte = -1;
+    let userVer = 0;
     const vpn = loc >= 0 ? this.vpn(loc) : -1;
     if (vpn >= 0) {
       const write = op.k !== 'ld';
@@ -830,19 +890,18 @@ export class Machine {
         if (t.hit && covered !== undefined && t.ver < covered && this.program.warn) {
           this.program.warn(`S5: CPU${c} set the dirty bit through a TLB entry older than a completed flush (frame ${pte_pfn(t.pte)})`);
         }
-        if (!pte_dirty(this.mem[l]!)) {
-          const wid = c * 65536 + ++cpu.stores;
-          this.mem[l] = this.mem[l]! | _PAGE_DIRTY;
-          this.memW[l] = wid;
-          this.coHist[l] = this.interner.intern(this.coHist[l]!, `D${wid}`);
-          this.coLen[l]!++;
-          this.hwDirty.set(l, (this.hwDirty.get(l) ?? 0) + 1);
-        }
-        t.pte |= _PAGE_DIRTY;
+        this.setPteBits(c, l, _PAGE_ACCESSED | _PAGE_DIRTY);
+        t.pte |= _PAGE_ACCESSED | _PAGE_DIRTY;
         if (t.hit) {
           cpu.tlbPte[t.slot] = t.pte;
           this.walked(c, cpu, t.walk);
         }
+      }
+      if (t.setYoung && !t.setDirty) {
+        // The walk fills the TLB from an old PTE: it sets the accessed bit (a locked
+        // update of the PTE it read; the entry is fresh, so property S5 holds here).
+        this.setPteBits(c, t.walk.pteLoc, _PAGE_ACCESSED);
+        t.pte |= _PAGE_ACCESSED;
       }
       if (!t.hit) {
         cpu.tlbPte[t.slot] = t.pte;
@@ -861,8 +920,10 @@ export class Machine {
       if (covered !== undefined && t.ver < covered && this.program.warn) {
         this.program.warn(`S1: CPU${c} accessed user memory through a TLB entry older than a completed flush_tlb_mm_range() (the PTE changed since; frame ${pte_pfn(t.pte)})`);
       }
-      if (this.recording) virt = { vloc: loc, tlb: `${this.tlbNote(t)}${t.setDirty ? '; sets the dirty bit in the PTE' : ''}` };
+      if (this.recording) virt = { vloc: loc, tlb: `${this.tlbNote(t)}${t.setDirty ? '; sets the dirty bit in the PTE' : t.setYoung ? '; sets the accessed bit in the PTE' : ''}` };
       loc = t.phys;
+      userPte = t.pteLoc;
+      userVer = t.ver;
     }
     switch (op.k) {
       case 'ld':
@@ -912,7 +973,7 @@ export class Machine {
           if (this.bufLen(cpu) >= STORE_BUFFER_MAX) {
             throw new BoundExceeded(`a store buffer exceeded ${STORE_BUFFER_MAX} entries (store_buffer_max)`);
           }
-          cpu.buf.push({ loc, val: op.val, wid, ev });
+          cpu.buf.push({ loc, val: op.val, wid, ev, pteLoc: userPte, ver: userVer });
         } else {
           this.mem[loc] = op.val;
           this.memW[loc] = wid;

@@ -24,21 +24,30 @@
 //   CR3 write with the flush drops every entry of its PCID.
 // - A page fault drops the faulting page's entry (Intel SDM vol. 3A, 4.10.4.1), so
 //   the retried access walks anew.
-// - The dirty bit: a write through a translation whose PTE is clean sets the bit
-//   in the PTE in memory, with a locked update that walks again: if the PTE in
-//   memory no longer is the one the entry holds (cleared, write-protected, another
-//   frame), the write faults instead (no dirty bit is set in a PTE that was
-//   changed: what ptep_clear_flush() and try_to_unmap() rely on). A dirty entry
-//   writes without touching the PTE. Speculative walks set no dirty bit.
+// - The accessed and dirty bits (Intel SDM vol. 3A, 4.8): a walk that fills a TLB
+//   entry from a PTE whose accessed bit is clear sets it in memory, by a locked
+//   update of the PTE it read (speculative walks too: they fill the TLB); the
+//   entry holds the PTE as updated. A write through a translation whose dirty bit
+//   is clear sets the PTE's dirty (and accessed) bit in memory first, with a
+//   locked update that walks again: if the PTE in memory no longer is the one the
+//   entry holds (cleared, write-protected, another frame), the write faults
+//   instead (no dirty bit is set in a PTE that was changed: what
+//   ptep_clear_flush() and try_to_unmap() rely on). A TLB entry keeps the dirty
+//   bit it was filled with (or set): a write through a dirty entry does not touch
+//   the PTE, even if the kernel has cleared the bit since; a read through an entry
+//   never sets the accessed bit again. The kernel's own PTEs are made young (x86's
+//   vm_page_prot carries _PAGE_ACCESSED), so the walker's update happens only on a
+//   PTE the scenario starts old (`clean a;`). Neither bit changes the
+//   translation: a walker does not refill an entry for them.
 // Left out: the levels above the PMD (one PMD entry per mm covers every page), large pages, global pages and PTI's user PCIDs,
 // INVPCID (without PTI and global pages no modelled path issues it), the accessed
-// bit (no modelled path reads it: reclaim here takes the page without
-// page_referenced()), and TLB capacity (an entry is evicted only by a refill from a
-// changed PTE).
+// and dirty bits of the PMD entry, and TLB capacity (an entry is evicted only by a
+// refill from a changed PTE).
 
-/** A PTE's bits (arch/x86/include/asm/pgtable_types.h): present, writable, dirty, and the frame above them. */
+/** A PTE's bits (arch/x86/include/asm/pgtable_types.h): present, writable, accessed, dirty, and the frame above them. */
 export const _PAGE_PRESENT = 1;
 export const _PAGE_RW = 2;
+export const _PAGE_ACCESSED = 0x20;
 export const _PAGE_DIRTY = 0x40;
 /**
  * A swap entry (not present; the kernel's own encoding): the page's data is in
@@ -47,16 +56,23 @@ export const _PAGE_DIRTY = 0x40;
 export const _PAGE_SWP = 0x10;
 export const PTE_PFN_SHIFT = 8;
 
-export const mk_pte = (pfn: number, rw = true, dirty = rw): number => (pfn << PTE_PFN_SHIFT) | _PAGE_PRESENT | (rw ? _PAGE_RW : 0) | (rw && dirty ? _PAGE_DIRTY : 0);
+/**
+ * mk_pte() with the VMA's protection: young (x86's protection_map carries
+ * _PAGE_ACCESSED) unless `young` is false (a page the scenario starts old); dirty
+ * only if writable.
+ */
+export const mk_pte = (pfn: number, rw = true, dirty = rw, young = true): number =>
+  (pfn << PTE_PFN_SHIFT) | _PAGE_PRESENT | (rw ? _PAGE_RW : 0) | (young ? _PAGE_ACCESSED : 0) | (rw && dirty ? _PAGE_DIRTY : 0);
 export const pte_present = (pte: number): boolean => (pte & _PAGE_PRESENT) !== 0;
 export const pte_write = (pte: number): boolean => (pte & _PAGE_RW) !== 0;
+export const pte_young = (pte: number): boolean => (pte & _PAGE_ACCESSED) !== 0;
 export const pte_dirty = (pte: number): boolean => (pte & _PAGE_DIRTY) !== 0;
 export const pte_pfn = (pte: number): number => pte >>> PTE_PFN_SHIFT;
 /** A swap PTE for the page's slot (one slot per page: the slot is the page). */
 export const swp_entry_to_pte = (vpn: number): number => (vpn << PTE_PFN_SHIFT) | _PAGE_SWP;
 export const is_swap_pte = (pte: number): boolean => !pte_present(pte) && (pte & _PAGE_SWP) !== 0;
-/** The same translation but for the dirty bit? */
-export const pte_same_but_dirty = (a: number, b: number): boolean => (a | _PAGE_DIRTY) === (b | _PAGE_DIRTY);
+/** The same translation but for the accessed and dirty bits (which the hardware sets)? */
+export const pte_same_but_ad = (a: number, b: number): boolean => (a | _PAGE_ACCESSED | _PAGE_DIRTY) === (b | _PAGE_ACCESSED | _PAGE_DIRTY);
 
 /** TLB_NR_DYN_ASIDS (arch/x86/include/asm/tlbflush.h): the PCIDs a CPU cycles through. */
 export const TLB_NR_DYN_ASIDS = 6;

@@ -17,6 +17,11 @@
 //                            reach them through page tables and TLBs)
 //   unmapped b ...;         (of those pages, b is not mapped at the start: no VMA and
 //                            no PTE, its frame free; mremap() can move a page there)
+//   clean a ...;            (of those pages, a starts clean and old: its PTE writable
+//                            with the accessed and dirty bits clear, its folio in the
+//                            swap cache with the same data in its swap slot, as after
+//                            a read fault swapped it in and reclaim's ageing cleared
+//                            the accessed bit)
 // Reserved for the kernel model (recognised, refused with SMP108 until implemented):
 //   kernel, variant, process, task, sched, mm.
 
@@ -50,6 +55,8 @@ export interface Settings {
   pages: number[];
   /** Of the user pages, those not mapped at the start (`unmapped b;`): no VMA, no PTE, no frame. */
   unmapped: number[];
+  /** Of the user pages, those that start clean and old (`clean a;`): no accessed or dirty bit, the folio in the swap cache. */
+  clean: number[];
 }
 
 /** User pages a scenario may map (`mmap`): each adds a page walker per CPU, and processes are tracked in 32-bit masks. */
@@ -58,7 +65,7 @@ export const PAGES_MAX = 4;
 export const KTHREAD = -1;
 
 export function directiveSettings(sc: Scenario): Settings {
-  const out: Settings = { bounds: {}, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', migratable: new Set(), pages: [], unmapped: [] };
+  const out: Settings = { bounds: {}, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', migratable: new Set(), pages: [], unmapped: [], clean: [] };
   for (const d of sc.directives) {
     const err = (msg: string): SmpError => new SmpError('SMP108', msg, d.span, sc.file);
     switch (d.name) {
@@ -153,6 +160,16 @@ export function directiveSettings(sc: Scenario): Settings {
         }
         break;
       }
+      case 'clean': {
+        if (d.args.length === 0) throw err("'clean' names user pages that start clean and old: 'clean a;'");
+        for (const w of d.args) {
+          const loc = sc.locations.findIndex((l) => l.name === w);
+          if (loc < 0) throw err(`'${w}' is not a shared location of this scenario`);
+          if (out.clean.includes(loc)) throw err(`'${w}' is named twice`);
+          out.clean.push(loc);
+        }
+        break;
+      }
       default:
         if ((RESERVED_DIRECTIVES as readonly string[]).includes(d.name)) {
           throw err(`directive '${d.name}' is reserved for the kernel model and not supported in this version`);
@@ -188,6 +205,11 @@ export function directiveSettings(sc: Scenario): Settings {
       const d = sc.directives.find((x) => x.name === 'unmapped')!;
       throw new SmpError('SMP108', `'${sc.locations[loc]!.name}' is unmapped but not a user page: name it in the 'mmap' directive too`, d.span, sc.file);
     }
+  }
+  for (const loc of out.clean) {
+    const d = sc.directives.find((x) => x.name === 'clean')!;
+    if (!out.pages.includes(loc)) throw new SmpError('SMP108', `'${sc.locations[loc]!.name}' is clean but not a user page: name it in the 'mmap' directive too`, d.span, sc.file);
+    if (out.unmapped.includes(loc)) throw new SmpError('SMP108', `'${sc.locations[loc]!.name}' is both unmapped and clean: a clean page is mapped`, d.span, sc.file);
   }
   if (out.preempt > 0 && !(out.placement ?? []).some((list) => list.length > 1)) {
     const d = sc.directives.find((x) => x.name === 'preempt')!;

@@ -25,7 +25,7 @@
 // writes the slot under that lock).
 
 import type { CpuCode, Op } from '../../machine/ops.js';
-import { is_swap_pte, mk_pte, pte_pfn, pte_present, pte_write, _PAGE_DIRTY, _PAGE_RW } from '../../machine/paging.js';
+import { is_swap_pte, mk_pte, pte_pfn, pte_present, pte_write, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_RW } from '../../machine/paging.js';
 import { BoundExceeded } from '../../machine/machine.js';
 import type { Kernel } from '../kernel.js';
 import { kfunc } from '../dispatch.js';
@@ -57,9 +57,15 @@ function* set_pte_at(k: Kernel, pteLoc: number, pte: number): CpuCode {
   yield* k.WRITE_ONCE(pteLoc, pte, 'set_pte_at');
 }
 
-/** ptep_get_and_clear(): xchg() of the PTE with 0 (a locked op: the old value, dirty bit and all). */
-export function* ptep_get_and_clear(k: Kernel, pteLoc: number): Generator<Op, number, number> {
-  return yield* k.xchg(pteLoc, 0, 'ptep_get_and_clear');
+/**
+ * ptep_get_and_clear() (arch/x86/include/asm/pgtable.h, v6.18: native_ptep_get_and_clear()):
+ * xchg() of the PTE with 0, a locked op that returns the old value with its accessed
+ * and dirty bits: no CPU can set either bit between the read and the clear (the
+ * hardware's update of a bit walks again and finds the PTE gone). ptep_get_and_clear_full()
+ * is the same on x86 for a PTE of a live mm.
+ */
+export function* ptep_get_and_clear(k: Kernel, pteLoc: number, fn = 'ptep_get_and_clear'): Generator<Op, number, number> {
+  return yield* k.xchg(pteLoc, 0, fn);
 }
 
 /**
@@ -176,7 +182,7 @@ export const do_wp_page = kfunc(function* do_wp_page(k: Kernel, cpu: number, mm:
   const f = yield* k.READ_ONCE(loc, 'PageAnonExclusive(vmf->page) || wp_can_reuse_anon_folio()');
   if ((f & FOLIO_ANON_EXCLUSIVE) !== 0 || (f & FOLIO_MAPCOUNT_MASK) === 1) {
     if ((f & FOLIO_ANON_EXCLUSIVE) === 0) yield { k: 'rmw', loc, f: (v) => v | FOLIO_ANON_EXCLUSIVE, site: { fn: 'SetPageAnonExclusive(vmf->page)' } };
-    yield* k.WRITE_ONCE(pteLoc, orig | _PAGE_RW | _PAGE_DIRTY, 'wp_page_reuse(): ptep_set_access_flags(): pte_mkwrite(pte_mkdirty())');
+    yield* k.WRITE_ONCE(pteLoc, orig | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED, 'wp_page_reuse(): ptep_set_access_flags(): pte_mkwrite(pte_mkdirty(pte_mkyoung()))');
     yield* pte_unlock(k, cpu, mm);
     return;
   }
@@ -199,7 +205,7 @@ export const vma_writable = (vmas: number, vpn: number): boolean => (vmas & (1 <
 export const wp_page_reuse = kfunc(function* wp_page_reuse(k: Kernel, cpu: number, mm: number, pteLoc: number, orig: number): CpuCode {
   yield* pte_lock(k, cpu, mm);
   if ((yield* k.READ_ONCE(pteLoc, 'pte_same(*vmf->pte, orig_pte)')) === orig) {
-    yield* k.WRITE_ONCE(pteLoc, orig | _PAGE_RW | _PAGE_DIRTY, 'ptep_set_access_flags(): pte_mkwrite(pte_mkdirty())');
+    yield* k.WRITE_ONCE(pteLoc, orig | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED, 'ptep_set_access_flags(): pte_mkwrite(pte_mkdirty(pte_mkyoung()))');
   }
   yield* pte_unlock(k, cpu, mm);
 });
@@ -259,16 +265,21 @@ export const handle_mm_fault = kfunc(function* handle_mm_fault(k: Kernel, cpu: n
 
 /**
  * Models: zap_page_range_single() (v6.18) for one page, with its mmu_gather: the PTE
- * cleared under the lock, then tlb_finish_mmu() flushes the TLBs
- * (flush_tlb_mm_range()) and only then frees the page: a CPU that could still
- * translate to the frame must have flushed first.
+ * cleared under the lock (zap_pte_range() -> zap_present_ptes():
+ * ptep_get_and_clear_full(), which reads the accessed and dirty bits with the clear),
+ * then tlb_finish_mmu() flushes the TLBs (flush_tlb_mm_range()) and only then frees
+ * the page: a CPU that could still translate to the frame must have flushed first.
+ * The bits read go nowhere for an anonymous folio, the only kind the model has:
+ * zap_present_folio_ptes() passes them on (folio_mark_dirty() for a dirty PTE,
+ * folio_mark_accessed() for a young one) only when !folio_test_anon(folio), since
+ * an anonymous page that is zapped is discarded, its data with it.
  */
 export const zap_page_range_single = kfunc(function* zap_page_range_single(k: Kernel, cpu: number, mm: number, vpn: number): CpuCode {
   const table = yield* pmd_table(k, mm);
   if (table < 0) return;
   yield* pte_lock(k, cpu, mm);
   yield* flush_tlb_batched_pending(k, cpu, mm); // zap_pte_range()
-  const old = yield* ptep_get_and_clear(k, k.layout.tlb!.tablePte[table]![vpn]!);
+  const old = yield* ptep_get_and_clear(k, k.layout.tlb!.tablePte[table]![vpn]!, 'zap_present_ptes(): ptep_get_and_clear_full()');
   yield* pte_unlock(k, cpu, mm);
   if (!pte_present(old)) return;
   // tlb_finish_mmu() -> tlb_flush_mmu(): the flush, then the gathered pages are freed.

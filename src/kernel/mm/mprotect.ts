@@ -15,7 +15,7 @@
 // present, left alone, and its stale writable translation survives mprotect().
 
 import type { Op } from '../../machine/ops.js';
-import { pte_pfn, pte_present, pte_write, _PAGE_RW } from '../../machine/paging.js';
+import { pte_dirty, pte_pfn, pte_present, pte_write, _PAGE_RW } from '../../machine/paging.js';
 import type { Kernel } from '../kernel.js';
 import { ENOMEM, PROT_WRITE } from '../uapi.js';
 import { kfunc } from '../dispatch.js';
@@ -24,12 +24,17 @@ import { flush_tlb_batched_pending } from './rmap.js';
 import { pmd_table, pte_lock, pte_unlock, ptep_get_and_clear, vma_mapped, VMA_RO_SHIFT, zeroPfn } from './memory.js';
 
 /**
- * Models: pte_needs_flush() (arch/x86/include/asm/tlbflush.h, v6.18): a PTE that was
- * not present needs none; a changed frame, or a changed write permission, does.
+ * Models: pte_needs_flush() -> pte_flags_need_flush(..., ignore_access = true)
+ * (arch/x86/include/asm/tlbflush.h, v6.18): a PTE that was not present needs none;
+ * a changed frame, or a changed write permission, does; so does a dirty bit
+ * cleared (flush_on_clear: a dirty TLB entry would write without setting it
+ * again), but not one set (the hardware sets it without a fault), and not the
+ * accessed bit (see ptep_clear_flush_young()).
  */
 export function pte_needs_flush(oldpte: number, newpte: number): boolean {
   if (!pte_present(oldpte)) return false;
   if (pte_pfn(oldpte) !== pte_pfn(newpte)) return true;
+  if (pte_dirty(oldpte) && !pte_dirty(newpte)) return true;
   return pte_write(oldpte) !== pte_write(newpte);
 }
 

@@ -42,6 +42,7 @@ export const should_defer_flush = kfunc(function* should_defer_flush(k: Kernel, 
  * try_to_unmap_flush() before the page is freed").
  */
 export const set_tlb_ubc_flush_pending = kfunc(function* set_tlb_ubc_flush_pending(k: Kernel, cpu: number, mm: number, pteval: number, vpn: number): CpuCode {
+  // (The mutant no-dirty-check ignores the dirty bit here and in try_to_unmap_one().)
   if (!pte_present(pteval)) return; // !pte_accessible()
   yield* arch_tlbbatch_add_pending(k, cpu, mm, vpn);
   const ubc = k.tlbUbc[cpu]!;
@@ -50,7 +51,7 @@ export const set_tlb_ubc_flush_pending = kfunc(function* set_tlb_ubc_flush_pendi
   if (!k.variant.removed.has('tlb_flush_batched')) {
     yield { k: 'rmw', loc: k.layout.tlb!.tlbFlushBatched[mm]!, f: (v) => v + 1, site: { fn: 'atomic_inc(&mm->tlb_flush_batched)' } };
   }
-  if (pte_dirty(pteval)) ubc.writable = true;
+  if (pte_dirty(pteval) && !k.variant.removed.has('reclaim.pte_dirty')) ubc.writable = true;
 });
 
 /** TLB_FLUSH_BATCH_FLUSHED_SHIFT and TLB_FLUSH_BATCH_PENDING_MASK (include/linux/mm_types.h). */
@@ -100,19 +101,27 @@ export const try_to_unmap_flush_dirty = kfunc(function* try_to_unmap_flush_dirty
  * Models: try_to_unmap_one() (v6.18) with TTU_BATCH_FLUSH for an anonymous page
  * whose swap slot is allocated: under the page-table lock the PTE is cleared,
  * with its flush deferred (ptep_get_and_clear(), set_tlb_ubc_flush_pending()) or
- * done at once (ptep_clear_flush()), and replaced by the swap entry. Returns the
- * old PTE (its dirty bit marks the folio dirty).
+ * done at once (ptep_clear_flush()), and replaced by the swap entry. The dirty bit
+ * of the PTE it cleared (read and cleared in one locked xchg, so that no CPU can
+ * set it after the read: a CPU with a clean entry faults instead) goes to the
+ * folio: "Set the dirty flag on the folio now the PTE is gone", folio_mark_dirty().
+ * Returns the old PTE and whether the folio is dirty now.
  */
-export const try_to_unmap_one = kfunc(function* try_to_unmap_one(k: Kernel, cpu: number, mm: number, vpn: number, pteLoc: number): Generator<Op, number, number> {
+export const try_to_unmap_one = kfunc(function* try_to_unmap_one(k: Kernel, cpu: number, mm: number, vpn: number, pteLoc: number, folioDirty: boolean): Generator<Op, { pteval: number; dirty: boolean }, number> {
   yield* pte_lock(k, cpu, mm);
   const defer = yield* should_defer_flush(k, cpu, mm);
   const pteval = yield* ptep_get_and_clear(k, pteLoc);
+  let dirty = folioDirty;
+  if (pte_dirty(pteval) && !k.variant.removed.has('reclaim.pte_dirty')) {
+    if (!dirty) yield* k.note('try_to_unmap_one(): pte_dirty(pteval): folio_mark_dirty()');
+    dirty = true;
+  }
   if (defer) yield* set_tlb_ubc_flush_pending(k, cpu, mm, pteval, vpn);
   // Else ptep_clear_flush(): clear, then flush_tlb_page() (one page, no tables freed).
   else if (pte_present(pteval)) yield* flush_tlb_mm_range(k, cpu, mm, vpn, false);
   yield* k.WRITE_ONCE(pteLoc, swp_entry_to_pte(vpn), 'set_pte_at(): the swap entry');
   yield* pte_unlock(k, cpu, mm);
-  return pteval;
+  return { pteval, dirty };
 });
 
 /**
