@@ -21,7 +21,8 @@ import type { Bounds, ExploreResult } from '../explore/types.js';
 import { Relations, type Graph, type GraphEvent } from './graph.js';
 import { MAPPINGS, type GraphModelName } from './mapping.js';
 import { threadRuns, type ThreadRun } from './thread.js';
-import { CONSISTENT } from './models/index.js';
+import { CONSISTENT, FLAGGED } from './models/index.js';
+import { compileProp } from '../scenario/condition.js';
 
 /** At most this many paths per thread (guesses double them). */
 export const THREAD_PATHS_MAX = 4096;
@@ -34,7 +35,10 @@ export interface GraphExploreOptions {
 
 export function exploreGraphs(sc: Scenario, model: GraphModelName, prop: (values: readonly number[]) => boolean, o: GraphExploreOptions): ExploreResult {
   const map = MAPPINGS[model];
-  const consistent = CONSISTENT[model];
+  const flagged = FLAGGED[model] ?? ((x: Relations) => ({ consistent: CONSISTENT[model](x), flags: [] }));
+  const flags = new Set<string>();
+  // herd's filter: an execution whose final state does not satisfy it is left out.
+  const filter = compileProp(sc, 'filter');
   const nLocs = sc.locations.length;
   const scope = model === 'lkmm' ? 'in-branch' : 'after-branch';
   const runs = sc.threads.map((t) => threadRuns(t, nLocs, map, scope, sc.file, THREAD_PATHS_MAX));
@@ -74,11 +78,17 @@ export function exploreGraphs(sc: Scenario, model: GraphModelName, prop: (values
           executions++;
           const g: Graph = { events, rf: [...rf], co };
           const values = solve(sc, chosen, cand, rf);
-          if (values !== null && consistent(new Relations(g))) {
-            if (values.error) throw values.error;
-            const observed = sc.observed.map((ob) => observe(ob, chosen, offset, values.value, co, sc));
-            collector.final(graphKey(g), observed, () => []);
-            o.onGraph?.(g, observed);
+          if (values !== null) {
+            const observed = values.error ? [] : sc.observed.map((ob) => observe(ob, chosen, offset, values.value, co, sc));
+            if (values.error || filter(observed)) {
+              const check = flagged(new Relations(g));
+              if (check.consistent) {
+                if (values.error) throw values.error;
+                for (const f of check.flags) flags.add(f);
+                collector.final(graphKey(g), observed, () => []);
+                o.onGraph?.(g, observed);
+              }
+            }
           }
           return true;
         }
@@ -114,6 +124,7 @@ export function exploreGraphs(sc: Scenario, model: GraphModelName, prop: (values
     complete: incompleteReason === null,
     incompleteReason,
     memoryBytes: collector.bytes,
+    flags: [...flags].sort(),
     assertions: [],
     witnesses: { positive: null, negative: null, deadlock: null, assertion: null },
     witnessList: { positive: [], negative: [] },

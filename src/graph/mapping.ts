@@ -77,7 +77,7 @@ const arm64: Mapping = {
       mb: ['dmb.full'], rmb: ['dmb.ld'], wmb: ['dmb.st'], barrier: [],
       mb__before_atomic: ['dmb.full'], mb__after_atomic: ['dmb.full'],
       // Refused before they get here (support.ts): RCU is kernel code on arm64, not an instruction.
-      rcu_read_lock: [], rcu_read_unlock: [], synchronize_rcu: [],
+      rcu_read_lock: [], rcu_read_unlock: [], synchronize_rcu: [], mb__after_spinlock: [], mb__after_unlock_lock: [],
     } as const satisfies Record<Fence, readonly Tag[]>;
     return [...table[f]];
   },
@@ -89,22 +89,24 @@ const arm64: Mapping = {
 };
 
 const lkmm: Mapping = {
-  load: (o) => [o === 'acquire' ? 'acquire' : 'once'],
-  store: (o) => [o === 'release' ? 'release' : 'once'],
+  load: (o) => [o === 'acquire' ? 'acquire' : o === 'plain' ? 'plain' : 'once'],
+  store: (o) => [o === 'release' ? 'release' : o === 'plain' ? 'plain' : 'once'],
   fence: (f) => {
     const table = {
       mb: 'mb', rmb: 'rmb', wmb: 'wmb', barrier: 'barrier', mb__before_atomic: 'before-atomic', mb__after_atomic: 'after-atomic',
       rcu_read_lock: 'rcu-lock', rcu_read_unlock: 'rcu-unlock', synchronize_rcu: 'sync-rcu',
+      mb__after_spinlock: 'after-spinlock', mb__after_unlock_lock: 'after-unlock-lock',
     } as const satisfies Record<Fence, Tag>;
     return [table[f]];
   },
   rmw: (o, returns) => {
-    if (!returns) return { before: [], read: ['noreturn'], write: ['once'], after: [] };
-    if (o === 'mb') return { before: ['mb'], read: ['once'], write: ['once'], after: ['mb'] };
-    return { before: [], read: [o === 'acquire' ? 'acquire' : 'once'], write: [o === 'release' ? 'release' : 'once'], after: [] };
+    // 'rmw': an event of a read-modify-write instruction (the bell's RMW set), whether or not it writes.
+    if (!returns) return { before: [], read: ['noreturn', 'rmw'], write: ['once', 'rmw'], after: [] };
+    if (o === 'mb') return { before: ['mb'], read: ['once', 'rmw'], write: ['once', 'rmw'], after: ['mb'] };
+    return { before: [], read: [o === 'acquire' ? 'acquire' : 'once', 'rmw'], write: [o === 'release' ? 'release' : 'once', 'rmw'], after: [] };
   },
-  // linux-kernel.bell: FailedRMW loses its Acquire, Release and Mb tags.
-  failedRmw: () => ({ before: [], read: ['once'], write: [], after: [] }),
+  // linux-kernel.bell: FailedRMW loses its Acquire, Release and Mb tags, and stays in RMW.
+  failedRmw: () => ({ before: [], read: ['once', 'rmw'], write: [], after: [] }),
 };
 
 export const MAPPINGS = { sc, x86, arm64, lkmm } as const satisfies Record<GraphModelName, Mapping>;
