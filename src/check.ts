@@ -237,6 +237,8 @@ export function observedLabel(r: CheckResult): Expected | 'Unknown' {
   if (r.result.assertions.length > 0) return 'Assertion';
   // The kernel's DEADLOCK, when the header expects it and no execution completed.
   if (r.result.deadlocks > 0) return r.expected === 'DEADLOCK' && r.result.positive + r.result.negative === 0 ? 'DEADLOCK' : 'Deadlock';
+  // On the graph engine the kernel's DEADLOCK is an empty set of consistent executions (herd's `Never 0 0`).
+  if (r.expected === 'DEADLOCK' && r.result.engine === 'graph' && r.result.complete && r.result.positive + r.result.negative === 0) return 'DEADLOCK';
   return r.observation ?? 'Unknown';
 }
 

@@ -101,6 +101,11 @@ export function checkGraphSupport(sc: Scenario, model: GraphModelName): void {
  * with SMP112: user pages (TLBs and page walks), instruction fetch, LKMM, RCU.
  */
 export function needsKernelModel(sc: Scenario, model: GraphModelName): boolean {
+  if (model !== 'lkmm') {
+    // Spinlocks, plain accesses and filters have no meaning on the kernel model's machines either.
+    const only = findLkmmOnly(sc);
+    if (only) throw new SmpError('SMP112', `${only.what}: it is modelled on --model lkmm only`, only.span, sc.file);
+  }
   try {
     checkGraphSupport(sc, model);
     return false;
