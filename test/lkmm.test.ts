@@ -53,6 +53,9 @@ test('plain accesses: the data-race flag, and the DATARACE word of a Result line
   assert.equal(out.code, 2, 'a violation');
   assert.match(out.out, /^Positive: 1 Negative: 3\nFlag data-race\nCondition /m);
   assert.match(out.out, /^Expected Sometimes \(Result\[lkmm\]\): CONTRADICTED: an execution has a data race \(Flag data-race\)/m);
+  const json = JSON.parse(cli([f, '--model', 'lkmm', '--json', '--no-time']).out) as { flags: string[]; verdict: string };
+  assert.deepEqual(json.flags, ['data-race']);
+  assert.equal(json.verdict, 'violation');
 });
 
 test('spinlocks: mutual exclusion, trylock, is_locked, a nested lock deadlocks', () => {

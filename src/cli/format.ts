@@ -93,6 +93,7 @@ export function toJson(r: CheckResult, o: FormatOptions): CheckJson {
     states,
     positive: res.positive,
     negative: res.negative,
+    flags: res.flags ?? [],
     complete: res.complete,
     incomplete_reason: res.incompleteReason,
     bounds: { steps_max: r.bounds.stepsMax, executions_max: r.bounds.executionsMax, memory_max: r.bounds.memoryMax },
