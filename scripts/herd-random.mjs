@@ -9,7 +9,7 @@
 //
 // Usage (after npm run build):
 //   node scripts/herd-random.mjs --herd HERD7 --lkmm MEMORY_MODEL_DIR [--count N] [--seed S] [--model arm64|lkmm]
-//     [--threads N] [--stmts N] [--rcu] [--locks] [--plain]
+//     [--threads N] [--stmts N] [--rcu] [--srcu] [--locks] [--plain]
 
 import { parseScenario } from '../dist/src/scenario/parser.js';
 import { checkScenario } from '../dist/src/check.js';
@@ -30,8 +30,10 @@ let seed = Number(opt('--seed', '1'));
 // smp_mb__after_spinlock(), smp_mb__after_unlock_lock()); --plain: some accesses are plain C (*x);
 // such tests run on LKMM only.
 const locks = args.includes('--locks');
+// --srcu: SRCU readers (srcu_read_lock()/srcu_read_unlock() of srcu_struct s or t around the body) and updaters (synchronize_srcu()).
+const srcu = args.includes('--srcu');
 const plain = args.includes('--plain');
-const models = args.includes('--rcu') || locks || plain ? ['lkmm'] : opt('--model', 'both') === 'both' ? ['arm64', 'lkmm'] : [opt('--model')];
+const models = args.includes('--rcu') || locks || plain || srcu ? ['lkmm'] : opt('--model', 'both') === 'both' ? ['arm64', 'lkmm'] : [opt('--model')];
 // --threads N: exactly N threads (default: 2 or 3, sometimes 4); --stmts N: at most N statements a thread (default 4).
 const threadsOpt = Number(opt('--threads', '0'));
 const stmtsMax = Number(opt('--stmts', '4'));
@@ -91,6 +93,13 @@ function randomTest(k) {
       if (rnd(2) === 0) body.splice(0, body.length, 'rcu_read_lock();', ...body, 'rcu_read_unlock();');
       else body.splice(rnd(body.length + 1), 0, 'synchronize_rcu();');
     }
+    if (srcu) {
+      const ss = pick(['s', 's', 't']);
+      if (rnd(2) === 0) {
+        const r = newReg();
+        body.splice(0, body.length, `${r} = srcu_read_lock(${ss});`, ...body, `srcu_read_unlock(${ss}, ${r});`);
+      } else body.splice(rnd(body.length + 1), 0, `synchronize_srcu(${ss});`);
+    }
     if (locks) {
       // One or two critical sections over slices of the body, on lock l or m.
       const sections = 1 + rnd(2);
@@ -107,7 +116,7 @@ function randomTest(k) {
       }
       if (rnd(3) === 0) body.push(`${newReg()} = spin_is_locked(${pick(['l', 'm'])});`);
     }
-    const params = [...locs.map((l) => (body.some((b) => /atomic_/.test(b)) ? `atomic_t *${l}` : `int *${l}`)), ...(locks ? ['spinlock_t *l', 'spinlock_t *m'] : [])].join(', ');
+    const params = [...locs.map((l) => (body.some((b) => /atomic_/.test(b)) ? `atomic_t *${l}` : `int *${l}`)), ...(locks ? ['spinlock_t *l', 'spinlock_t *m'] : []), ...(srcu ? ['struct srcu_struct *s', 'struct srcu_struct *t'] : [])].join(', ');
     threads.push(`P${t}(${params})\n{\n${regs.map((r) => `\tint ${r};\n`).join('')}\t${body.join('\n\t')}\n}\n`);
   }
   const observed = [];

@@ -90,6 +90,21 @@ test('spinlocks: mutual exclusion, trylock, is_locked, a nested lock deadlocks',
   assert.equal(nest.verdict, 'ok');
 });
 
+test('SRCU: a lock whose index reaches no unlock is flagged (linux-kernel.bell: unmatched-srcu-lock), and a grace period then orders nothing', () => {
+  const src = (unlock: string): string => L(
+    'C S', '{}',
+    `P0(int *x, int *y, struct srcu_struct *s) { int r0; r0 = srcu_read_lock(s); WRITE_ONCE(*x, 1); WRITE_ONCE(*y, 1); ${unlock} }`,
+    'P1(int *x, int *y, struct srcu_struct *s) { int r0; int r1; r0 = READ_ONCE(*x); synchronize_srcu(s); r1 = READ_ONCE(*y); }',
+    'exists (1:r0=1 /\\ 1:r1=0)',
+  );
+  const matched = checkSource(src('srcu_read_unlock(s, r0);'), 's.litmus', { model: 'lkmm' });
+  assert.equal(matched.observation, 'Never');
+  assert.deepEqual(matched.result.flags, []);
+  const unmatched = checkSource(src('srcu_read_unlock(s, 7);'), 's.litmus', { model: 'lkmm' });
+  assert.equal(unmatched.observation, 'Sometimes');
+  assert.deepEqual(unmatched.result.flags, ['unmatched-srcu-lock', 'unmatched-srcu-unlock']);
+});
+
 test('filter: executions whose final state fails it are left out (herd\'s filter)', () => {
   const src = (filter: string): string => L(
     'C F', '{}', 'P0(int *x) { WRITE_ONCE(*x, 1); }', 'P1(int *x) { int r0; r0 = READ_ONCE(*x); }',
@@ -111,6 +126,9 @@ test('spinlocks, plain accesses, their barriers and filter are refused off lkmm:
   assert.match(thrown(() => checkSource(plain, 'p.litmus', { model: 'sc' })).message, /a plain C store \(\*x = v\)/);
   const mbAfter = L('C Mb', '{}', 'P0(int *x) { WRITE_ONCE(*x, 1); smp_mb__after_spinlock(); }', 'exists (x=1)');
   assert.match(thrown(() => checkSource(mbAfter, 'm.litmus', { model: 'x86' })).message, /smp_mb__after_spinlock\(\) is a spinlock barrier/);
+  const srcu = L('C S', '{}', 'P0(int *x, struct srcu_struct *s) { int r0; r0 = srcu_read_lock(s); WRITE_ONCE(*x, 1); srcu_read_unlock(s, r0); }', 'exists (x=1)');
+  assert.match(thrown(() => checkSource(srcu, 's.litmus', { model: 'x86' })).message, /srcu_read_lock\(\) is SRCU/);
+  assert.equal(thrown(() => checkSource(srcu, 's.litmus', { model: 'arm64' })).code, 'SMP112');
   const filt = L('C F', '{}', 'P0(int *x) { WRITE_ONCE(*x, 1); }', 'filter (x=1)', 'exists (x=1)');
   assert.match(thrown(() => checkSource(filt, 'f.litmus', { model: 'x86' })).message, /'filter' clause/);
 });

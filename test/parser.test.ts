@@ -493,8 +493,8 @@ test('SMP103: unsupported kernel calls are named in the message', () => {
     ['\tspin_lock_irq(l);', /^spin_lock_irq\(\) .*spinlocks/],
     ['\traw_spin_lock_irqsave(l, f);', /^raw_spin_lock_irqsave\(\) .*spinlocks/],
     ['\tcall_rcu(h, f);', /^call_rcu\(\) is not supported: RCU primitives are not modelled yet$/],
-    ['\tsynchronize_srcu(s);', /^synchronize_srcu\(\) .*RCU/],
-    ['\tsrcu_read_lock(s);', /^srcu_read_lock\(\) .*RCU/],
+    ['\tcleanup_srcu_struct(s);', /^cleanup_srcu_struct\(\) .*RCU/],
+    ['\tsrcu_barrier(s);', /^srcu_barrier\(\) .*RCU/],
     ['\tr0 = frobnicate(x);', /^frobnicate\(\) is not supported$/],
   ];
   for (const [body, msg] of cases) {
@@ -502,7 +502,7 @@ test('SMP103: unsupported kernel calls are named in the message', () => {
     expectError(P0(body), 'SMP103', 6, col, msg);
   }
   // Also as the value of an assignment.
-  expectError(P0('\tr0 = srcu_read_lock(s);'), 'SMP103', 6, 7, /srcu_read_lock\(\)/);
+  expectError(P0('\tr0 = srcu_read_lock_nmisafe(s);'), 'SMP103', 6, 7, /srcu_read_lock_nmisafe\(\)/);
 });
 
 test('SMP103: loops, return, plain pointer accesses, unsupported types, filter, other architectures', () => {

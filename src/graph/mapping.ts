@@ -77,7 +77,7 @@ const arm64: Mapping = {
       mb: ['dmb.full'], rmb: ['dmb.ld'], wmb: ['dmb.st'], barrier: [],
       mb__before_atomic: ['dmb.full'], mb__after_atomic: ['dmb.full'],
       // Refused before they get here (support.ts): RCU is kernel code on arm64, not an instruction.
-      rcu_read_lock: [], rcu_read_unlock: [], synchronize_rcu: [], mb__after_spinlock: [], mb__after_unlock_lock: [],
+      rcu_read_lock: [], rcu_read_unlock: [], synchronize_rcu: [], mb__after_spinlock: [], mb__after_unlock_lock: [], mb__after_srcu_read_unlock: [],
     } as const satisfies Record<Fence, readonly Tag[]>;
     return [...table[f]];
   },
@@ -89,13 +89,13 @@ const arm64: Mapping = {
 };
 
 const lkmm: Mapping = {
-  load: (o) => [o === 'acquire' ? 'acquire' : o === 'plain' ? 'plain' : 'once'],
-  store: (o) => [o === 'release' ? 'release' : o === 'plain' ? 'plain' : 'once'],
+  load: (o) => [o === 'acquire' ? 'acquire' : o === 'plain' ? 'plain' : o === 'srcu' ? 'srcu-lock' : 'once'],
+  store: (o) => [o === 'release' ? 'release' : o === 'plain' ? 'plain' : o === 'srcu' ? 'srcu-unlock' : 'once'],
   fence: (f) => {
     const table = {
       mb: 'mb', rmb: 'rmb', wmb: 'wmb', barrier: 'barrier', mb__before_atomic: 'before-atomic', mb__after_atomic: 'after-atomic',
       rcu_read_lock: 'rcu-lock', rcu_read_unlock: 'rcu-unlock', synchronize_rcu: 'sync-rcu',
-      mb__after_spinlock: 'after-spinlock', mb__after_unlock_lock: 'after-unlock-lock',
+      mb__after_spinlock: 'after-spinlock', mb__after_unlock_lock: 'after-unlock-lock', mb__after_srcu_read_unlock: 'after-srcu-read-unlock',
     } as const satisfies Record<Fence, Tag>;
     return [table[f]];
   },

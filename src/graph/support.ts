@@ -138,8 +138,8 @@ export function needsKernelModel(sc: Scenario, model: GraphModelName): boolean {
 export function findLkmmOnly(sc: Scenario): { what: string; span: Span } | null {
   const expr = (e: Expr): { what: string; span: Span } | null => {
     switch (e.k) {
-      case 'spin': return { what: `${e.fn}() is a spinlock operation (lock.cat)`, span: e.span };
-      case 'load': return e.order === 'plain' ? { what: 'a plain C load (*x)', span: e.span } : expr(e.addr);
+      case 'spin': return { what: e.op === 'synchronize_srcu' ? `${e.fn}() is SRCU` : `${e.fn}() is a spinlock operation (lock.cat)`, span: e.span };
+      case 'load': return e.order === 'plain' ? { what: 'a plain C load (*x)', span: e.span } : e.order === 'srcu' ? { what: `${e.fn}() is SRCU`, span: e.span } : expr(e.addr);
       case 'rmw': return expr(e.addr) ?? e.args.map(expr).find((x) => x !== null) ?? null;
       case 'bin': return expr(e.a) ?? expr(e.b);
       case 'un': return expr(e.a);
@@ -152,8 +152,9 @@ export function findLkmmOnly(sc: Scenario): { what: string; span: Span } | null 
   const walk = (stmts: readonly Stmt[]): { what: string; span: Span } | null => {
     for (const s of stmts) {
       if (s.k === 'fence' && RCU_FENCES.includes(s.fence)) return { what: `${s.fn}() is RCU`, span: s.span };
-      if (s.k === 'fence' && LKMM_FENCES.includes(s.fence)) return { what: `${s.fn}() is a spinlock barrier`, span: s.span };
+      if (s.k === 'fence' && LKMM_FENCES.includes(s.fence)) return { what: `${s.fn}() is a ${s.fence === 'mb__after_srcu_read_unlock' ? 'SRCU' : 'spinlock'} barrier`, span: s.span };
       if (s.k === 'store' && s.order === 'plain') return { what: 'a plain C store (*x = v)', span: s.span };
+      if (s.k === 'store' && s.order === 'srcu') return { what: `${s.fn}() is SRCU`, span: s.span };
       const inner = s.k === 'if' ? expr(s.c) ?? walk(s.then) ?? walk(s.else)
         : s.k === 'rseq' ? walk(s.body) ?? walk(s.abort)
           : s.k === 'assign' || s.k === 'eval' ? expr(s.e)

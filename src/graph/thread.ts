@@ -253,6 +253,7 @@ function runOnce(t: Thread, nLocs: number, map: Mapping, scope: CtrlScope, file:
             constraints.push({ term: readTerm(r), holds: lockWord(true) });
             return konst(0);
           }
+          case 'synchronize_srcu': emit('F', loc, ['sync-srcu'], null, a); return konst(0);
           case 'is_locked': {
             const held = ch.choose(2) === 0;
             const r = emit('R', loc, [held ? 'lf' : 'ru'], null, a);

@@ -23,7 +23,9 @@ export type UnOp = '-' | '!' | '~';
 /** Memory-ordering annotation of an access, in the kernel's vocabulary. */
 export type Order = 'once' | 'relaxed' | 'acquire' | 'release' | 'mb'
   // A plain C access (`*x = v`, `r = *x`): unmarked, modelled by the Linux-kernel memory model only (--model lkmm).
-  | 'plain';
+  | 'plain'
+  // srcu_read_lock(s) (a load of the srcu_struct) and srcu_read_unlock(s, idx) (a store of idx), as linux-kernel.def makes them: --model lkmm only.
+  | 'srcu';
 
 export type Expr =
   | { k: 'num'; v: number; span: Span }
@@ -47,7 +49,9 @@ export type Expr =
 /** Calls into the kernel model that a scenario makes as expressions. */
 export type SyscallName = 'membarrier' | 'madvise' | 'munmap' | 'mprotect' | 'mremap' | 'reclaim' | 'futex_wait' | 'futex_wake' | 'pipe_read' | 'pipe_write';
 
-export type SpinOp = 'lock' | 'unlock' | 'trylock' | 'is_locked';
+export type SpinOp = 'lock' | 'unlock' | 'trylock' | 'is_locked'
+  // synchronize_srcu(s): an SRCU grace period on one srcu_struct (not a spinlock, but an event on a location as they are).
+  | 'synchronize_srcu';
 
 export type RmwOp = 'xchg' | 'cmpxchg' | 'add' | 'sub' | 'and' | 'or' | 'xor' | 'add_unless';
 
@@ -55,10 +59,10 @@ export type Fence = 'mb' | 'rmb' | 'wmb' | 'barrier' | 'mb__before_atomic' | 'mb
   // RCU, modelled by the Linux-kernel memory model only (--model lkmm).
   | 'rcu_read_lock' | 'rcu_read_unlock' | 'synchronize_rcu'
   // Barriers around spinlocks, modelled with spinlocks by the Linux-kernel memory model only.
-  | 'mb__after_spinlock' | 'mb__after_unlock_lock';
+  | 'mb__after_spinlock' | 'mb__after_unlock_lock' | 'mb__after_srcu_read_unlock';
 export const RCU_FENCES: readonly Fence[] = ['rcu_read_lock', 'rcu_read_unlock', 'synchronize_rcu'];
 /** The barriers only --model lkmm gives a meaning to. */
-export const LKMM_FENCES: readonly Fence[] = [...RCU_FENCES, 'mb__after_spinlock', 'mb__after_unlock_lock'];
+export const LKMM_FENCES: readonly Fence[] = [...RCU_FENCES, 'mb__after_spinlock', 'mb__after_unlock_lock', 'mb__after_srcu_read_unlock'];
 
 export type Stmt =
   | { k: 'assign'; reg: number; e: Expr; span: Span }

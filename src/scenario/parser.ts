@@ -30,7 +30,7 @@ const TYPE_WORDS = new Set([
   'spinlock_t', // a lock word: 0 unlocked, 1 locked (lock.cat), used by spin_*() on --model lkmm
 ]);
 const UNSUPPORTED_TYPES = new Set([
-  'raw_spinlock_t', 'struct', 'union', 'srcu_struct', 'rwlock_t', 'atomic64_t', 'seqcount_t',
+  'raw_spinlock_t', 'struct', 'union', 'rwlock_t', 'atomic64_t', 'seqcount_t',
 ]);
 
 type Ty = { atomic: boolean; ptr: number; spinlock?: true };
@@ -1107,6 +1107,13 @@ class Parser {
     let spinlock: true | undefined;
     let words = 0;
     while (this.peek().kind === 'id' && (TYPE_WORDS.has(this.peek().text) || UNSUPPORTED_TYPES.has(this.peek().text))) {
+      if (this.peek().text === 'struct' && this.peekAt(1).text === 'srcu_struct') {
+        // struct srcu_struct: the SRCU domain srcu_read_lock() and friends name (--model lkmm).
+        this.next();
+        this.next();
+        words++;
+        continue;
+      }
       const w = this.next();
       if (UNSUPPORTED_TYPES.has(w.text)) {
         throw new SmpError('SMP103', `type '${w.text}' is not supported${w.text.includes('spinlock') ? ' (spinlocks are not modelled yet)' : ''}`, w.span).naming(w.text);
@@ -1135,6 +1142,7 @@ const FENCES: Record<string, Fence> = {
   smp_mb__before_atomic: 'mb__before_atomic', smp_mb__after_atomic: 'mb__after_atomic',
   rcu_read_lock: 'rcu_read_lock', rcu_read_unlock: 'rcu_read_unlock', synchronize_rcu: 'synchronize_rcu', synchronize_rcu_expedited: 'synchronize_rcu',
   smp_mb__after_spinlock: 'mb__after_spinlock', smp_mb__after_unlock_lock: 'mb__after_unlock_lock',
+  smp_mb__after_srcu_read_unlock: 'mb__after_srcu_read_unlock',
 };
 
 const LOADS: Record<string, { star: boolean; order: Order }> = {
@@ -1143,6 +1151,8 @@ const LOADS: Record<string, { star: boolean; order: Order }> = {
   atomic_read: { star: false, order: 'once' },
   atomic_read_acquire: { star: false, order: 'acquire' },
   rcu_dereference: { star: true, order: 'once' }, // linux-kernel.def: a READ_ONCE(); arm64 and x86: a plain load
+  srcu_read_lock: { star: false, order: 'srcu' }, // linux-kernel.def: a load of the srcu_struct (--model lkmm only)
+  srcu_down_read: { star: false, order: 'srcu' },
 };
 
 const STORES: Record<string, { star: boolean; order: Order }> = {
@@ -1153,11 +1163,14 @@ const STORES: Record<string, { star: boolean; order: Order }> = {
   rcu_assign_pointer: { star: true, order: 'release' }, // linux-kernel.def: a release store, as smp_store_release()
   write_code: { star: false, order: 'once' }, // a store of new code (a version number) to a code location
   rseq_commit: { star: false, order: 'once' }, // the commit store that ends an rseq critical section
+  srcu_read_unlock: { star: false, order: 'srcu' }, // linux-kernel.def: a store of the index to the srcu_struct (--model lkmm only)
+  srcu_up_read: { star: false, order: 'srcu' },
 };
 
 /** Spinlocks (include/linux/spinlock.h), as linux-kernel.def names them: --model lkmm only (lock.cat). */
 const SPINS: Record<string, SpinOp> = {
   spin_lock: 'lock', spin_unlock: 'unlock', spin_trylock: 'trylock', spin_is_locked: 'is_locked',
+  synchronize_srcu: 'synchronize_srcu', synchronize_srcu_expedited: 'synchronize_srcu',
 };
 
 const CONDLOADS: Record<string, { order: Order }> = {

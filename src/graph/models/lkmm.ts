@@ -2,8 +2,10 @@
 // predicate: linux-kernel.cat's coherence, atomic, happens-before, propagation,
 // rcu and plain-coherence axioms, and its flags (data-race, mixed-accesses),
 // with lock.cat's spinlocks and linux-kernel.bell's sets. Written from the cat
-// files' definitions, relation by relation; SRCU is not modelled (refused before
-// a program gets here: srcu_read_lock() is not in the front end's tables).
+// files' definitions, relation by relation. SRCU as the bell makes it:
+// srcu_read_lock() a load of the srcu_struct ('srcu-lock'), srcu_read_unlock() a
+// store of the index to it ('srcu-unlock'), matched by the data dependency of
+// the index, synchronize_srcu() an event on the srcu_struct's location ('sync-srcu').
 //
 // Events carry the bell's annotations as tags: 'once', 'acquire', 'release',
 // 'noreturn', 'plain' on accesses ('plain': a C access `*x`, unmarked), 'rmw' on
@@ -19,10 +21,11 @@
 // (spin_is_locked() returning false).
 
 import type { Relations } from '../graph.js';
-import { Rel } from '../relation.js';
+import { EventSet, Rel } from '../relation.js';
 
 /** The flags linux-kernel.cat and lock.cat raise on a consistent execution (herd prints `Flag NAME`). */
-export type LkmmFlag = 'data-race' | 'mixed-accesses' | 'unmatched-unlock' | 'mixed-lock-accesses';
+export type LkmmFlag = 'data-race' | 'mixed-accesses' | 'unmatched-unlock' | 'mixed-lock-accesses'
+  | 'unmatched-srcu-lock' | 'unmatched-srcu-unlock' | 'multiple-srcu-matches' | 'invalid-sleep';
 
 export function lkmmConsistent(x: Relations): boolean {
   return lkmmCheck(x).consistent;
@@ -52,6 +55,13 @@ export function lkmmCheck(x: Relations): { consistent: boolean; flags: LkmmFlag[
   const RMW = x.tagged('rmw').id();
   const LKW = x.tagged('lkw').id();
   const Noreturn = x.tagged('noreturn');
+  const SrcuLock = x.tagged('srcu-lock');
+  const SrcuUnlock = x.tagged('srcu-unlock');
+  const notSrcuUnlock = EventSet.of(n, (e) => !SrcuUnlock.has[e]).id();
+  // srcu-rscs: each srcu_read_lock() to the srcu_read_unlock() its index reaches by data,
+  // through registers and memory (carry-srcu-data), on the same srcu_struct.
+  const carrySrcuData = Rel.seqs(x.data, notSrcuUnlock, x.rf).star();
+  const srcuRscs = Rel.seqs(SrcuLock.id(), carrySrcuData, x.data, SrcuUnlock.id()).inter(x.loc);
 
   // Release, acquire, and a lock handed over: po ; [UL] ; (po | rf) ; [LKR] ; po.
   const acqPo = Rel.seqs(Acquire, x.po, M);
@@ -67,16 +77,17 @@ export function lkmmCheck(x: Relations): { consistent: boolean; flags: LkmmFlag[
     Rel.seqs(M, x.po.opt(), RMW, x.fencerel('after-atomic'), M),
     Rel.seqs(M, x.po.opt(), LKW, x.fencerel('after-spinlock'), M),
     Rel.seqs(M, poUnlockLockPo, x.tagged('after-unlock-lock').id(), x.po, M),
+    Rel.seqs(M, x.po.opt(), SrcuUnlock.id(), x.fencerel('after-srcu-read-unlock'), M),
   );
   // gp: a grace period, synchronize_rcu(), is a strong fence.
-  const gp = Rel.seqs(x.po, x.tagged('sync-rcu').id(), x.po.opt());
+  const gp = Rel.seqs(x.po, x.tagged('sync-rcu', 'sync-srcu').id(), x.po.opt());
   const strongFence = mb.union(gp);
   const nonrwFence = strongFence.union(poRel, acqPo);
   const fence = nonrwFence.union(wmb, rmb);
 
   // Dependencies, carried through a store and a later load of the same thread that
-  // reads from it (linux-kernel.bell: carry-dep = (data ; rfi)*).
-  const carryDep = x.data.seq(x.rfi).star();
+  // reads from it (linux-kernel.bell: carry-dep = (data ; [~Srcu-unlock] ; rfi)*).
+  const carryDep = Rel.seqs(x.data, notSrcuUnlock, x.rfi).star();
   const addr = carryDep.seq(x.addr);
   const data = carryDep.seq(x.data);
   const ctrl = carryDep.seq(x.ctrl);
@@ -102,7 +113,7 @@ export function lkmmCheck(x: Relations): { consistent: boolean; flags: LkmmFlag[
   const pb = Rel.seqs(prop, strongFence, hb.star(), Marked);
   if (!pb.isAcyclic()) return no;
   // rcu.
-  const rcuFence = rcuFenceOf(x, hb, pb, prop);
+  const rcuFence = rcuFenceOf(x, hb, pb, prop, srcuRscs);
   const rb = Rel.seqs(prop, rcuFence, hb.star(), pb.star(), Marked);
   if (!rb.isIrreflexive()) return no;
 
@@ -146,17 +157,23 @@ export function lkmmCheck(x: Relations): { consistent: boolean; flags: LkmmFlag[
   if (!mixed.isEmpty()) flags.push('mixed-accesses');
 
   // lock.cat: an unlock with no lock of its own before it; a lock word accessed otherwise than by spin_*().
-  const lockEvents = x.tagged('lkr', 'lkw', 'ul', 'lf', 'ru');
+  const lockEvents = x.tagged('lkr', 'lkw', 'ul', 'lf', 'ru', 'srcu-lock', 'srcu-unlock', 'sync-srcu');
   const critical = Rel.seqs(LKW, x.poLoc, UL.id()).minus(Rel.seqs(x.poLoc, x.tagged('lkw', 'ul').id(), x.poLoc));
   if (!UL.minus(critical.range()).isEmpty()) flags.push('unmatched-unlock');
   const ordinary = x.M.minus(x.IW).minus(lockEvents).id();
   if (!Rel.seqs(ordinary, x.loc, lockEvents.id()).isEmpty()) flags.push('mixed-lock-accesses');
+  // linux-kernel.bell's SRCU checks.
+  if (!SrcuLock.minus(srcuRscs.domain()).isEmpty()) flags.push('unmatched-srcu-lock');
+  if (!SrcuUnlock.minus(srcuRscs.range()).isEmpty()) flags.push('unmatched-srcu-unlock');
+  if (!srcuRscs.inverse().seq(srcuRscs).minus(id).isEmpty()) flags.push('multiple-srcu-matches');
+  if (!rcuRscsOf(x).inter(Rel.seqs(x.po, x.tagged('sync-srcu').id(), x.po)).isEmpty()) flags.push('invalid-sleep');
+  flags.sort();
   return { consistent: true, flags };
 }
 
 /** barrier's fencerel part: events separated by a barrier of any kind, an acquire or a release. */
 function fenceRelOfSets(x: Relations): Rel {
-  return Rel.seqs(x.po, x.tagged('barrier', 'rmb', 'wmb', 'mb', 'sync-rcu', 'before-atomic', 'after-atomic', 'acquire', 'release', 'lkr', 'ul', 'rcu-lock', 'rcu-unlock').id(), x.po);
+  return Rel.seqs(x.po, x.tagged('barrier', 'rmb', 'wmb', 'mb', 'sync-rcu', 'sync-srcu', 'before-atomic', 'after-atomic', 'acquire', 'release', 'lkr', 'ul', 'rcu-lock', 'rcu-unlock', 'srcu-lock', 'srcu-unlock').id(), x.po);
 }
 
 /**
@@ -166,9 +183,36 @@ function fenceRelOfSets(x: Relations): Rel {
  * each rcu_read_lock() with its rcu_read_unlock() (linux-kernel.bell), nested, in
  * program order.
  */
-function rcuFenceOf(x: Relations, hb: Rel, pb: Rel, prop: Rel): Rel {
+function rcuFenceOf(x: Relations, hb: Rel, pb: Rel, prop: Rel, srcuRscs: Rel): Rel {
   const gpId = x.tagged('sync-rcu').id();
-  if (gpId.isEmpty()) return new Rel(x.n); // without a grace period, rcu-order is empty
+  const srcuGp = x.tagged('sync-srcu').id();
+  if (gpId.isEmpty() && srcuGp.isEmpty()) return new Rel(x.n); // without a grace period, rcu-order is empty
+  const rscsi = rcuRscsOf(x).inverse();
+  const srcuRscsi = srcuRscs.inverse();
+  const link = Rel.seqs(x.po.opt(), hb.star(), pb.star(), prop, x.po);
+  // rcu-order, the least fixed point of its recursive definition; the SRCU terms on one srcu_struct (& loc).
+  const gps = gpId.union(srcuGp);
+  let order = gps;
+  for (;;) {
+    const next = gps.union(
+      Rel.seqs(gpId, link, rscsi),
+      Rel.seqs(srcuGp, link, srcuRscsi).inter(x.loc),
+      Rel.seqs(rscsi, link, gpId),
+      Rel.seqs(srcuRscsi, link, srcuGp).inter(x.loc),
+      Rel.seqs(gpId, link, order, link, rscsi),
+      Rel.seqs(srcuGp, link, order, link, srcuRscsi).inter(x.loc),
+      Rel.seqs(rscsi, link, order, link, gpId),
+      Rel.seqs(srcuRscsi, link, order, link, srcuGp).inter(x.loc),
+      Rel.seqs(order, link, order),
+    );
+    if (next.m.every((v, i) => v === order.m[i])) break;
+    order = next;
+  }
+  return Rel.seqs(x.po, order, x.po.opt());
+}
+
+/** rcu-rscs (linux-kernel.bell): each rcu_read_lock() with its rcu_read_unlock(), nested, in program order. */
+function rcuRscsOf(x: Relations): Rel {
   const rscs = new Rel(x.n);
   const open: number[][] = [];
   for (const e of x.g.events) {
@@ -177,20 +221,5 @@ function rcuFenceOf(x: Relations, hb: Rel, pb: Rel, prop: Rel): Rel {
     if (e.tags.has('rcu-lock')) open[e.thread]!.push(e.id);
     if (e.tags.has('rcu-unlock')) rscs.add(open[e.thread]!.pop()!, e.id);
   }
-  const rscsi = rscs.inverse();
-  const link = Rel.seqs(x.po.opt(), hb.star(), pb.star(), prop, x.po);
-  // rcu-order, the least fixed point of its recursive definition.
-  let order = gpId;
-  for (;;) {
-    const next = gpId.union(
-      Rel.seqs(gpId, link, rscsi),
-      Rel.seqs(rscsi, link, gpId),
-      Rel.seqs(gpId, link, order, link, rscsi),
-      Rel.seqs(rscsi, link, order, link, gpId),
-      Rel.seqs(order, link, order),
-    );
-    if (next.m.every((v, i) => v === order.m[i])) break;
-    order = next;
-  }
-  return Rel.seqs(x.po, order, x.po.opt());
+  return rscs;
 }
