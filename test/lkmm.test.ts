@@ -85,6 +85,11 @@ test('spinlocks: mutual exclusion, trylock, is_locked, a nested lock deadlocks',
     assert.ok(r0p0! + r0p1! === 1, `exactly one trylock wins: ${o.values.join(',')}`);
     if (r0p0 === 1) assert.equal(r1p0, 1, 'the winner sees its own lock held');
   }
+  // An unlock the path does not hold (a failed trylock, then an unconditional unlock) is refused, not answered.
+  const stray = L('C Stray', '{}', 'P0(int *x, spinlock_t *l) { int r0; r0 = spin_trylock(l); WRITE_ONCE(*x, 1); spin_unlock(l); }', 'P1(spinlock_t *l) { spin_lock(l); }', 'exists (x=1)');
+  const e = thrown(() => checkSource(stray, 's.litmus', { model: 'lkmm' }));
+  assert.equal(e.code, 'SMP103');
+  assert.match(e.message, /spin_unlock\(\) of a lock this path of P0 does not hold/);
   const nest = checkSource(L('C Nest', '(* Result[lkmm]: DEADLOCK *)', '{}', 'P0(int *x, spinlock_t *l) { spin_lock(l); spin_lock(l); WRITE_ONCE(*x, 1); }', 'exists (x=1)'), 'n.litmus', { model: 'lkmm' });
   assert.equal(nest.result.positive + nest.result.negative, 0);
   assert.equal(nest.verdict, 'ok');

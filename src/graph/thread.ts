@@ -119,6 +119,8 @@ function runOnce(t: Thread, nLocs: number, map: Mapping, scope: CtrlScope, file:
   const constraints: Constraint[] = [];
   const regs: Term[] = t.regs.map((r) => konst(r.init));
   let error: SmpError | null = null;
+  // The lock words this path holds (spin_lock() and a spin_trylock() that took it, until spin_unlock()).
+  const holding = new Set<number>();
   // Control dependencies of the next event: the reads every enclosing or earlier branch tested.
   let ctrl: number[] = [];
 
@@ -240,13 +242,22 @@ function runOnce(t: Thread, nLocs: number, map: Mapping, scope: CtrlScope, file:
         const loc = deref(a, e.span);
         const lockWord = (held: boolean): Constraint['holds'] => (v) => (v !== 0) === held;
         const take = (): void => {
+          holding.add(loc);
           const r = emit('R', loc, ['lkr'], null, a);
           constraints.push({ term: readTerm(r), holds: lockWord(false) });
           events[r]!.rmwWrite = emit('W', loc, ['lkw'], konst(1), a);
         };
         switch (e.op) {
           case 'lock': take(); return konst(0);
-          case 'unlock': emit('W', loc, ['ul'], konst(0), a); return konst(0);
+          case 'unlock':
+            // lock.cat leaves an unlock without its lock out of the coherence order (its
+            // unmatched-unlock flag): a lock word by value cannot say that, so it is refused.
+            if (!holding.has(loc)) {
+              throw new SmpError('SMP103', `${e.fn}() of a lock this path of ${t.name} does not hold (lock.cat's unmatched unlock) is not supported`, e.span, file);
+            }
+            holding.delete(loc);
+            emit('W', loc, ['ul'], konst(0), a);
+            return konst(0);
           case 'trylock': {
             if (ch.choose(2) === 0) { take(); return konst(1); }
             const r = emit('R', loc, ['lf'], null, a);
