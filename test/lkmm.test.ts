@@ -137,3 +137,17 @@ test('spinlocks, plain accesses, their barriers and filter are refused off lkmm:
   const filt = L('C F', '{}', 'P0(int *x) { WRITE_ONCE(*x, 1); }', 'filter (x=1)', 'exists (x=1)');
   assert.match(thrown(() => checkSource(filt, 'f.litmus', { model: 'x86' })).message, /'filter' clause/);
 });
+
+test('coherence orders beyond executions_max make the search incomplete, said so, never a crash', () => {
+  const src = L('C W', '{}',
+    'P0(int *x) { WRITE_ONCE(*x, 1); WRITE_ONCE(*x, 2); }',
+    'P1(int *x) { WRITE_ONCE(*x, 3); WRITE_ONCE(*x, 4); }',
+    'P2(int *x) { WRITE_ONCE(*x, 5); WRITE_ONCE(*x, 6); }',
+    'exists (x=1)');
+  // 6! / (2! 2! 2!) = 90 coherence orders of x.
+  assert.equal(checkSource(src, 'w.litmus', { model: 'lkmm' }).result.graphs, 90);
+  const r = checkSource(src, 'w.litmus', { model: 'lkmm', bounds: { executionsMax: 50 } });
+  assert.equal(r.result.complete, false);
+  assert.match(r.result.incompleteReason ?? '', /executions_max=50 reached: the writes to x have more coherence orders than that/);
+  assert.equal(r.verdict, 'incomplete');
+});
