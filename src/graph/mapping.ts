@@ -49,6 +49,12 @@ export interface Mapping {
   rmw(order: Order, returns: boolean): RmwEvents;
   /** A cmpxchg() (or a conditional add) that does not write. */
   failedRmw(order: Order): RmwEvents;
+  /**
+   * The write of an arithmetic atomic (add, sub, and, or, xor, atomic_add_unless()) has a data
+   * dependency on its own read: herd's C front end computes the value written from the value
+   * read (xchg() and cmpxchg() write a value given: no such dependency).
+   */
+  opReadIsData?: true;
 }
 
 const none: RmwEvents = { before: [], read: [], write: [], after: [] };
@@ -107,6 +113,7 @@ const lkmm: Mapping = {
   },
   // linux-kernel.bell: FailedRMW loses its Acquire, Release and Mb tags, and stays in RMW.
   failedRmw: () => ({ before: [], read: ['once', 'rmw'], write: [], after: [] }),
+  opReadIsData: true,
 };
 
 export const MAPPINGS = { sc, x86, arm64, lkmm } as const satisfies Record<GraphModelName, Mapping>;

@@ -223,7 +223,8 @@ function runOnce(t: Thread, nLocs: number, map: Mapping, scope: CtrlScope, file:
         const next = lift((o, ...xs) => f(o, ...xs) ?? o, old, ...args);
         if (writes) {
           // The written value depends on the atomic's own read (inside the instruction) and on its arguments (data).
-          const wi = emit('W', loc, ev.write, next, a, mergeReads(args));
+          const own = map.opReadIsData && e.op !== 'xchg' && e.op !== 'cmpxchg' ? [ri] : [];
+          const wi = emit('W', loc, ev.write, next, a, [...new Set([...own, ...mergeReads(args)])].sort((x, y) => x - y));
           events[ri]!.rmwWrite = wi;
         }
         fences(ev.after);
