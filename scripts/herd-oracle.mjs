@@ -2,8 +2,11 @@
 // Produces test/data/herd/{arm64,lkmm}.json: herd7's final states for every test
 // of scenarios/litmus, on arm64 (each C test translated to AArch64 with the
 // kernel's mapping, scripts/herd/aarch64.mjs, run with aarch64.cat) and on LKMM
-// (the C test, run with the kernel's linux-kernel.cfg). test/herd.test.ts
-// compares smpcheck's states to them exactly; the test suite never runs herd7.
+// (the C test, run with the kernel's linux-kernel.cfg); and
+// test/data/herd/lkmm-scenarios.json: herd7's states and flags (data-race) for
+// scenarios/lkmm, the tests only LKMM runs (spinlocks, plain accesses).
+// test/graph-engine.test.ts compares smpcheck's states to them exactly; the test
+// suite never runs herd7.
 //
 // Usage (after npm run build):
 //   node scripts/herd-oracle.mjs --herd /path/to/herd7 --lkmm /path/to/tools/memory-model
@@ -28,10 +31,9 @@ const opt = (name) => {
 const herd = opt('--herd');
 const lkmm = opt('--lkmm');
 const version = execFileSync(herd, ['-version'], { encoding: 'utf8' }).trim();
-const dir = join(ROOT, 'scenarios', 'litmus');
-const files = readdirSync(dir).filter((f) => f.endsWith('.litmus')).sort();
-
-for (const model of ['arm64', 'lkmm']) {
+for (const [model, folder, out] of [['arm64', 'litmus', 'arm64'], ['lkmm', 'litmus', 'lkmm'], ['lkmm', 'lkmm', 'lkmm-scenarios']]) {
+  const dir = join(ROOT, 'scenarios', folder);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.litmus')).sort();
   const tests = {};
   for (const f of files) {
     const source = readFileSync(join(dir, f), 'utf8');
@@ -43,11 +45,12 @@ for (const model of ['arm64', 'lkmm']) {
       : {
         observation: r.observation,
         states: r.states.map((m) => names.map((n) => `${n}=${m.get(n)};`).join(' ')).sort(),
+        ...(folder === 'lkmm' ? { flags: r.flags } : {}),
         ...(r.text ? { aarch64: r.text } : {}),
       };
   }
-  const out = {
-    what: `herd7's final states for scenarios/litmus on ${model}`,
+  const data = {
+    what: `herd7's final states${folder === 'lkmm' ? ' and flags' : ''} for scenarios/${folder} on ${model}`,
     herd7: version,
     command: `herd7 ${herdArgs(model, '<tools/memory-model>').join(' ')} TEST.litmus${model === 'arm64' ? ' (TEST: the AArch64 translation stored with each test)' : ' (run in the tools/memory-model folder)'}`,
     produced_by: 'node scripts/herd-oracle.mjs --herd HERD7 --lkmm MEMORY_MODEL_DIR',
@@ -60,7 +63,7 @@ for (const model of ['arm64', 'lkmm']) {
     tests,
   };
   mkdirSync(join(ROOT, 'test', 'data', 'herd'), { recursive: true });
-  writeFileSync(join(ROOT, 'test', 'data', 'herd', `${model}.json`), `${JSON.stringify(out, null, 1)}\n`);
+  writeFileSync(join(ROOT, 'test', 'data', 'herd', `${out}.json`), `${JSON.stringify(data, null, 1)}\n`);
   const n = Object.values(tests).filter((t) => !t.refused).length;
-  console.log(`${model}: ${n} tests run, ${files.length - n} not run`);
+  console.log(`${out}: ${n} tests run, ${files.length - n} not run`);
 }

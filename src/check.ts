@@ -1,6 +1,6 @@
 // Library API: check one scenario on one machine and read the verdict.
 
-import { RCU_FENCES, type Expected, type Observation, type Scenario, type Stmt } from './scenario/ast.js';
+import type { Expected, Observation, Scenario } from './scenario/ast.js';
 import { compileProp, observation, validated } from './scenario/condition.js';
 import { parseScenario } from './scenario/parser.js';
 import { LitmusProgram } from './litmus/program.js';
@@ -10,13 +10,13 @@ import { DEFAULT_BOUNDS, type Bounds, type ExploreOptions, type ExploreResult, t
 import type { ProgramSpec } from './explore/parallel.js';
 import { directiveSettings } from './scenario/directives.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from './kernel/variants.js';
-import { SmpError, type Span } from './scenario/errors.js';
+import { SmpError } from './scenario/errors.js';
 import { isVariantPath, loadVariantModule, runWithVariant } from './kernel/variant-module.js';
 import * as api from './kernel/index.js';
 import { MODELS } from './machine/machine.js';
 import { GRAPH_MODELS, type GraphModelName } from './graph/mapping.js';
 import { exploreGraphs } from './graph/explore.js';
-import { needsKernelModel } from './graph/support.js';
+import { findLkmmOnly, needsKernelModel } from './graph/support.js';
 import { exploreKernelGraphs, bracketDeps, type DepsAssumption, type KernelGraphModel } from './graph/kernel.js';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -72,6 +72,8 @@ export interface CheckResult {
   expectedKey: string;
   /** The line ends with the kernel's `DATARACE`: a contradicted outcome is noted but forgiven, as judgelitmus.sh does. */
   expectedDatarace: boolean;
+  /** On LKMM: the DATARACE word of the Result line and the data-race flag disagree (a violation). */
+  dataraceMismatch: boolean;
   verdict: Verdict;
   ms: number;
 }
@@ -168,8 +170,8 @@ export interface MachineSearch {
 
 function machineSearch(sc: Scenario, model: CheckModel, variant: Variant, opts: ExploreOptions): MachineSearch {
   if (!isMachineModel(model)) throw new SmpError('SMP200', `the machine engine runs sc and x86: ${model} runs on the graph engine (--engine graph)`);
-  const rcu = findRcu(sc);
-  if (rcu) throw new SmpError('SMP103', `${rcu.fn}() is RCU, which is modelled by the Linux-kernel memory model only: use --model lkmm`, rcu.span, sc.file);
+  const only = findLkmmOnly(sc);
+  if (only) throw new SmpError('SMP103', `${only.what}, which is modelled by the Linux-kernel memory model only: use --model lkmm`, only.span, sc.file);
   const program = new LitmusProgram(sc, model, variant);
   const spec: ProgramSpec = { source: sc.source, file: sc.file, model, variant: variantId(variant) };
   return { program, prop: compileProp(sc), opts: { ...opts, programSpec: spec }, spec };
@@ -234,7 +236,8 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
     // The kernel's DEADLOCK (judgelitmus.sh: herd's `Observation ... Never 0 0`): no execution
     // completes, every one ends with a CPU that waits forever. One that completes refutes it.
     const completed = result.positive + result.negative > 0;
-    verdict = result.assertions.length > 0 || completed ? 'violation' : !result.complete ? 'incomplete' : result.deadlocks > 0 ? 'ok' : 'violation';
+    // On the graph engine (no CPU to wait), it is an empty set of consistent executions: herd's `Never 0 0`.
+    verdict = result.assertions.length > 0 || completed ? 'violation' : !result.complete ? 'incomplete' : result.deadlocks > 0 || result.engine === 'graph' ? 'ok' : 'violation';
   } else if (result.assertions.length > 0) {
     // A failed kernel assertion is a violation found, whatever else the search did.
     verdict = 'violation';
@@ -246,10 +249,14 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
   // A `DATARACE` line's outcome is the kernel memory model's for a racy program: a mismatch is forgiven.
   else if (line !== null && obs !== null && !expectationHolds(line, obs)) verdict = line.datarace ? 'ok' : 'violation';
   else verdict = 'ok';
+  // On LKMM the DATARACE word is a prediction too: a data race exactly when the line says so (judgelitmus.sh).
+  const dataraceMismatch = model === 'lkmm' && line !== null && result.complete && verdict === 'ok'
+    && line.datarace !== (result.flags ?? []).includes('data-race');
+  if (dataraceMismatch) verdict = 'violation';
   return {
     scenario: sc, program, model, engine, variant, bounds, result, observation: obs,
     validated: result.complete ? validated(sc.condition.quantifier, result.positive, result.negative) : null,
-    expected, expectedExact: line?.exact ?? false, expectedKey: line?.key ?? '', expectedDatarace: line?.datarace ?? false, verdict, ms,
+    expected, expectedExact: line?.exact ?? false, expectedKey: line?.key ?? '', expectedDatarace: line?.datarace ?? false, dataraceMismatch, verdict, ms,
   };
 }
 
@@ -258,28 +265,13 @@ export function observedLabel(r: CheckResult): Expected | 'Unknown' {
   if (r.result.assertions.length > 0) return 'Assertion';
   // The kernel's DEADLOCK, when the header expects it and no execution completed.
   if (r.result.deadlocks > 0) return r.expected === 'DEADLOCK' && r.result.positive + r.result.negative === 0 ? 'DEADLOCK' : 'Deadlock';
+  // On the graph engine the kernel's DEADLOCK is an empty set of consistent executions (herd's `Never 0 0`).
+  if (r.expected === 'DEADLOCK' && r.result.engine === 'graph' && r.result.complete && r.result.positive + r.result.negative === 0) return 'DEADLOCK';
   return r.observation ?? 'Unknown';
 }
 
 export function checkSource(source: string, file: string, opts: CheckOptions = {}, clock?: () => number): CheckResult {
   return checkScenario(parseScenario(source, file), opts, clock);
-}
-
-/** The first RCU primitive of a litmus thread (rcu_read_lock(), rcu_read_unlock(), synchronize_rcu()). */
-function findRcu(sc: Scenario): { fn: string; span: Span } | null {
-  const walk = (stmts: readonly Stmt[]): { fn: string; span: Span } | null => {
-    for (const s of stmts) {
-      if (s.k === 'fence' && RCU_FENCES.includes(s.fence)) return s;
-      const inner = s.k === 'if' ? walk(s.then) ?? walk(s.else) : s.k === 'rseq' ? walk(s.body) ?? walk(s.abort) : null;
-      if (inner) return inner;
-    }
-    return null;
-  };
-  for (const t of [...sc.threads, ...sc.handlers]) {
-    const found = walk(t.body);
-    if (found) return found;
-  }
-  return null;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -73,6 +73,28 @@ for (const model of ['arm64', 'lkmm'] as const) {
   }
 }
 
+{
+  // scenarios/lkmm: tests only LKMM runs (spinlocks, plain accesses and data races), against herd7's states and flags.
+  const data = JSON.parse(read(join(ROOT, 'test', 'data', 'herd', 'lkmm-scenarios.json'))) as HerdData & { tests: Record<string, { flags?: string[] }> };
+  const lkmmFiles = litmusFiles('scenarios/lkmm');
+  test(`lkmm: every test of scenarios/lkmm has herd7's states and flags (${data.herd7.split(',')[0]})`, () => {
+    const names = lkmmFiles.map((f) => relative(join(ROOT, 'scenarios', 'lkmm'), f)).sort();
+    assert.deepEqual(Object.keys(data.tests).sort(), names, 'the data covers the folder');
+    for (const name of names) assert.ok(Array.isArray(data.tests[name]!.flags), `${name}: herd7 ran it`);
+  });
+  test('scenarios/lkmm: states, observation and flags are herd7\'s', () => {
+    for (const file of lkmmFiles) {
+      const name = relative(join(ROOT, 'scenarios', 'lkmm'), file);
+      const expected = data.tests[name]!;
+      const r = checkScenario(parseScenario(read(file), file), { model: 'lkmm' });
+      assert.ok(r.result.complete);
+      assert.deepEqual(states(r), expected.states, name);
+      assert.equal(r.observation, expected.observation, `${name}: observation`);
+      assert.deepEqual(r.result.flags, expected.flags, `${name}: flags`);
+    }
+  });
+}
+
 test('kernel scenarios are refused with SMP112 where the graph engine does not run them, never answered', () => {
   // LKMM runs no kernel code; arm64 runs the kernel model (test/kernel-graph.test.ts) but
   // neither instruction fetch (sync-core's JIT scenarios) nor TLBs (tlb/) yet.

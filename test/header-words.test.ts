@@ -92,14 +92,14 @@ test('Result: ... DATARACE: the outcome is judged, and a contradiction is noted 
 });
 
 test('a refused construct prints herd7\'s Unknown macro line, which judgelitmus.sh turns into "does not know"', () => {
-  const f = file('lock.litmus', L('C lock', '{}', 'P0(int *x) { spin_lock(x); }', 'exists (x=1)'));
+  const f = file('lock.litmus', L('C lock', '{}', 'P0(int *x) { raw_spin_lock(x); }', 'exists (x=1)'));
   const r = cli([f]);
   assert.equal(r.code, 1);
-  assert.match(r.err, /error\[SMP103\] spin_lock\(\) is not supported/);
+  assert.match(r.err, /error\[SMP103\] raw_spin_lock\(\) is not supported/);
   const line = r.err.split('\n').find((l) => l.includes(': Unknown macro '));
-  assert.equal(line, `Warning: File "${f}": Unknown macro spin_lock (User error)`);
+  assert.equal(line, `Warning: File "${f}": Unknown macro raw_spin_lock (User error)`);
   // judgelitmus.sh: sed -e 's/^.*: Unknown macro //' -e 's/ (User error).*$//'
-  assert.equal(line!.replace(/^.*: Unknown macro /, '').replace(/ \(User error\).*$/, ''), 'spin_lock');
+  assert.equal(line!.replace(/^.*: Unknown macro /, '').replace(/ \(User error\).*$/, ''), 'raw_spin_lock');
   // A construct without a name of its own is named by the word under the caret.
   const loop = cli([file('loop.litmus', L('C loop', '{}', 'P0(int *x) { while (1) { } }', 'exists (x=1)'))]);
   assert.match(loop.err, /: Unknown macro while \(User error\)$/m);

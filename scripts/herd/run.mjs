@@ -39,7 +39,8 @@ export function herdStates(herd, model, lkmmDir, sc, source, timeoutMs = 120_000
       return { refused: `herd7 failed: ${String(e.stderr || e.message).split('\n')[0]}` };
     }
     if (!/^States /m.test(out)) return { refused: `herd7 printed no states: ${out.split('\n').find((l) => l.trim() !== '') ?? 'nothing'}` };
-    return { states: parseStates(out, sc, model), observation: /^Observation \S+ (\w+)/m.exec(out)?.[1] ?? null, text: model === 'arm64' ? text : undefined };
+    const flags = [...out.matchAll(/^Flag (\S+)/gm)].map((m) => m[1]).sort();
+    return { states: parseStates(out, sc, model), observation: /^Observation \S+ (\w+)/m.exec(out)?.[1] ?? null, flags, text: model === 'arm64' ? text : undefined };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

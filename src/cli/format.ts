@@ -25,6 +25,8 @@ export function formatText(r: CheckResult, o: FormatOptions): string {
   else lines.push('Incomplete');
   lines.push('Witnesses');
   lines.push(`Positive: ${res.positive} Negative: ${res.negative}`);
+  // The model's flags, as herd prints them (LKMM: data-race).
+  for (const f of res.flags ?? []) lines.push(`Flag ${f}`);
   lines.push(`Condition ${conditionLine(r.scenario)}`);
   if (r.observation) lines.push(`Observation ${name} ${r.observation} ${res.positive} ${res.negative}`);
   else lines.push(`Observation ${name} Unknown ${res.positive} ${res.negative} (search incomplete: nothing proven)`);
@@ -57,6 +59,7 @@ export function formatText(r: CheckResult, o: FormatOptions): string {
     else if (r.expected === 'Maybe') verdictWord = 'consistent (Maybe: any observation)';
     else if (r.expectedDatarace && !expectationHolds({ result: r.expected, exact: r.expectedExact }, r.observation)) verdictWord = 'not matched, forgiven (DATARACE: the kernel memory model leaves a racy program\'s outcome undefined)';
     else verdictWord = `consistent (the kernel memory model allows more than ${r.model} shows)`;
+    if (r.dataraceMismatch) verdictWord = r.expectedDatarace ? 'CONTRADICTED: no execution has a data race (no Flag data-race)' : 'CONTRADICTED: an execution has a data race (Flag data-race) the Result line does not announce with DATARACE';
     lines.push(`Expected ${r.expected}${r.expectedDatarace ? ' DATARACE' : ''} (${expectationLabel(r)}): ${verdictWord}`);
   }
   lines.push(`Verdict ${r.verdict}`);
@@ -90,6 +93,7 @@ export function toJson(r: CheckResult, o: FormatOptions): CheckJson {
     states,
     positive: res.positive,
     negative: res.negative,
+    flags: res.flags ?? [],
     complete: res.complete,
     incomplete_reason: res.incompleteReason,
     bounds: { steps_max: r.bounds.stepsMax, executions_max: r.bounds.executionsMax, memory_max: r.bounds.memoryMax },

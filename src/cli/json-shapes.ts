@@ -29,6 +29,8 @@ export const CheckJsonSchema = z.object({
   states: z.array(z.record(z.string(), z.union([int, z.string()]))),
   positive: int,
   negative: int,
+  /** The model's flags raised by a consistent execution, sorted (herd's `Flag NAME`: LKMM's data-race). */
+  flags: z.array(z.string()),
   complete: z.boolean(),
   incomplete_reason: z.string().nullable(),
   bounds: z.object({ steps_max: int, executions_max: int, memory_max: int }).strict(),

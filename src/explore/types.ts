@@ -82,6 +82,8 @@ export interface ExploreResult {
   incompleteReason: string | null;
   /** Bytes the search kept at its end (its peak: nothing is freed), as the memory budget counts them. */
   memoryBytes: number;
+  /** The model's flags raised by a consistent execution (herd's `Flag NAME`: LKMM's data-race), sorted. */
+  flags?: string[];
   /** Kernel assertions that failed, with the number of runs in which each did. */
   assertions: { name: string; runs: number }[];
   witnesses: { positive: number[] | null; negative: number[] | null; deadlock: number[] | null; assertion: number[] | null };

@@ -21,7 +21,8 @@ import type { Bounds, ExploreResult } from '../explore/types.js';
 import { Relations, type Graph, type GraphEvent } from './graph.js';
 import { MAPPINGS, type GraphModelName } from './mapping.js';
 import { threadRuns, type ThreadRun } from './thread.js';
-import { CONSISTENT } from './models/index.js';
+import { CONSISTENT, FLAGGED } from './models/index.js';
+import { compileProp } from '../scenario/condition.js';
 
 /** At most this many paths per thread (guesses double them). */
 export const THREAD_PATHS_MAX = 4096;
@@ -34,7 +35,10 @@ export interface GraphExploreOptions {
 
 export function exploreGraphs(sc: Scenario, model: GraphModelName, prop: (values: readonly number[]) => boolean, o: GraphExploreOptions): ExploreResult {
   const map = MAPPINGS[model];
-  const consistent = CONSISTENT[model];
+  const flagged = FLAGGED[model] ?? ((x: Relations) => ({ consistent: CONSISTENT[model](x), flags: [] }));
+  const flags = new Set<string>();
+  // herd's filter: an execution whose final state does not satisfy it is left out.
+  const filter = compileProp(sc, 'filter');
   const nLocs = sc.locations.length;
   const scope = model === 'lkmm' ? 'in-branch' : 'after-branch';
   const runs = sc.threads.map((t) => threadRuns(t, nLocs, map, scope, sc.file, THREAD_PATHS_MAX));
@@ -53,7 +57,15 @@ export function exploreGraphs(sc: Scenario, model: GraphModelName, prop: (values
     const reads = events.filter((e) => e.kind === 'R').map((e) => e.id);
     // Coherence orders: the writes of one thread to a location stay in program order
     // (every model here has SC per location: po-loc | com is acyclic).
-    const coChoices = writesOf.map((ws) => permutations(ws.slice(1)).filter((p) => poOrdered(p, events)).map((p) => [ws[0]!, ...p]));
+    // Every ordering is listed before it is filtered: more than executions_max of them would not
+    // fit in memory, and would not be explored anyway (lock words of many critical sections).
+    const byThread = writesOf.map((ws) => threadSequences(ws.slice(1), events));
+    const tooMany = byThread.findIndex((seqs) => interleavingsAbove(seqs, o.bounds.executionsMax));
+    if (tooMany >= 0) {
+      incompleteReason = `executions_max=${o.bounds.executionsMax} reached: the writes to ${sc.locations[tooMany]!.name} have more coherence orders than that`;
+      break;
+    }
+    const coChoices = byThread.map((seqs, loc) => interleavings(seqs).map((p) => [writesOf[loc]![0]!, ...p]));
     const coPick = new Array<number>(nLocs).fill(0);
     for (;;) {
       const co = coPick.map((k, loc) => coChoices[loc]![k]!);
@@ -74,11 +86,17 @@ export function exploreGraphs(sc: Scenario, model: GraphModelName, prop: (values
           executions++;
           const g: Graph = { events, rf: [...rf], co };
           const values = solve(sc, chosen, cand, rf);
-          if (values !== null && consistent(new Relations(g))) {
-            if (values.error) throw values.error;
-            const observed = sc.observed.map((ob) => observe(ob, chosen, offset, values.value, co, sc));
-            collector.final(graphKey(g), observed, () => []);
-            o.onGraph?.(g, observed);
+          if (values !== null) {
+            const observed = values.error ? [] : sc.observed.map((ob) => observe(ob, chosen, offset, values.value, co, sc));
+            if (values.error || filter(observed)) {
+              const check = flagged(new Relations(g));
+              if (check.consistent) {
+                if (values.error) throw values.error;
+                for (const f of check.flags) flags.add(f);
+                collector.final(graphKey(g), observed, () => []);
+                o.onGraph?.(g, observed);
+              }
+            }
           }
           return true;
         }
@@ -114,6 +132,7 @@ export function exploreGraphs(sc: Scenario, model: GraphModelName, prop: (values
     complete: incompleteReason === null,
     incompleteReason,
     memoryBytes: collector.bytes,
+    flags: [...flags].sort(),
     assertions: [],
     witnesses: { positive: null, negative: null, deadlock: null, assertion: null },
     witnessList: { positive: [], negative: [] },
@@ -205,18 +224,6 @@ function graphKey(g: Graph): string {
   return `${ev}|${g.rf.join(',')}|${g.co.map((o) => o.join(',')).join('/')}`;
 }
 
-/** The writes of each thread appear in program order (ids grow along a thread). */
-function poOrdered(order: readonly number[], events: readonly GraphEvent[]): boolean {
-  for (let i = 0; i < order.length; i++) {
-    for (let j = i + 1; j < order.length; j++) {
-      const a = events[order[i]!]!;
-      const b = events[order[j]!]!;
-      if (a.thread === b.thread && a.id > b.id) return false;
-    }
-  }
-  return true;
-}
-
 /**
  * Whether read r may read from write w, given the reads before it: SC per
  * location within r's thread (CoRW: not a write later in program order; CoWR and
@@ -238,6 +245,61 @@ function coherentRead(events: readonly GraphEvent[], rf: readonly number[], coPo
     }
   }
   return true;
+}
+
+/** The writes of each thread, in program order (ids grow along a thread), threads in order. */
+function threadSequences(ws: readonly number[], events: readonly GraphEvent[]): number[][] {
+  const m = new Map<number, number[]>();
+  for (const w of [...ws].sort((a, b) => a - b)) {
+    const t = events[w]!.thread;
+    let l = m.get(t);
+    if (!l) m.set(t, (l = []));
+    l.push(w);
+  }
+  return [...m.keys()].sort((a, b) => a - b).map((t) => m.get(t)!);
+}
+
+/** Whether the number of interleavings of the sequences (a multinomial coefficient) exceeds max. */
+function interleavingsAbove(seqs: readonly (readonly number[])[], max: number): boolean {
+  let total = 0;
+  let count = 1;
+  for (const s of seqs) {
+    for (let i = 1; i <= s.length; i++) {
+      total++;
+      count = (count * total) / i;
+      if (count > max) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Every interleaving of the sequences that keeps each in order: the coherence orders in
+ * which the writes of one thread to a location stay in program order (every model here has
+ * SC per location), in a fixed order (deterministic).
+ */
+function interleavings(seqs: readonly (readonly number[])[]): number[][] {
+  const out: number[][] = [];
+  const pos = seqs.map(() => 0);
+  const cur: number[] = [];
+  const n = seqs.reduce((a, s) => a + s.length, 0);
+  const go = (): void => {
+    if (cur.length === n) {
+      out.push([...cur]);
+      return;
+    }
+    seqs.forEach((s, i) => {
+      if (pos[i]! < s.length) {
+        cur.push(s[pos[i]!]!);
+        pos[i]!++;
+        go();
+        pos[i]!--;
+        cur.pop();
+      }
+    });
+  };
+  go();
+  return out;
 }
 
 /** Every ordering of a list (lexicographic in the list's order: deterministic). */

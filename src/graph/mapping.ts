@@ -49,6 +49,12 @@ export interface Mapping {
   rmw(order: Order, returns: boolean): RmwEvents;
   /** A cmpxchg() (or a conditional add) that does not write. */
   failedRmw(order: Order): RmwEvents;
+  /**
+   * The write of an arithmetic atomic (add, sub, and, or, xor, atomic_add_unless()) has a data
+   * dependency on its own read: herd's C front end computes the value written from the value
+   * read (xchg() and cmpxchg() write a value given: no such dependency).
+   */
+  opReadIsData?: true;
 }
 
 const none: RmwEvents = { before: [], read: [], write: [], after: [] };
@@ -77,7 +83,7 @@ const arm64: Mapping = {
       mb: ['dmb.full'], rmb: ['dmb.ld'], wmb: ['dmb.st'], barrier: [],
       mb__before_atomic: ['dmb.full'], mb__after_atomic: ['dmb.full'],
       // Refused before they get here (support.ts): RCU is kernel code on arm64, not an instruction.
-      rcu_read_lock: [], rcu_read_unlock: [], synchronize_rcu: [],
+      rcu_read_lock: [], rcu_read_unlock: [], synchronize_rcu: [], mb__after_spinlock: [], mb__after_unlock_lock: [], mb__after_srcu_read_unlock: [],
     } as const satisfies Record<Fence, readonly Tag[]>;
     return [...table[f]];
   },
@@ -89,22 +95,25 @@ const arm64: Mapping = {
 };
 
 const lkmm: Mapping = {
-  load: (o) => [o === 'acquire' ? 'acquire' : 'once'],
-  store: (o) => [o === 'release' ? 'release' : 'once'],
+  load: (o) => [o === 'acquire' ? 'acquire' : o === 'plain' ? 'plain' : o === 'srcu' ? 'srcu-lock' : 'once'],
+  store: (o) => [o === 'release' ? 'release' : o === 'plain' ? 'plain' : o === 'srcu' ? 'srcu-unlock' : 'once'],
   fence: (f) => {
     const table = {
       mb: 'mb', rmb: 'rmb', wmb: 'wmb', barrier: 'barrier', mb__before_atomic: 'before-atomic', mb__after_atomic: 'after-atomic',
       rcu_read_lock: 'rcu-lock', rcu_read_unlock: 'rcu-unlock', synchronize_rcu: 'sync-rcu',
+      mb__after_spinlock: 'after-spinlock', mb__after_unlock_lock: 'after-unlock-lock', mb__after_srcu_read_unlock: 'after-srcu-read-unlock',
     } as const satisfies Record<Fence, Tag>;
     return [table[f]];
   },
   rmw: (o, returns) => {
-    if (!returns) return { before: [], read: ['noreturn'], write: ['once'], after: [] };
-    if (o === 'mb') return { before: ['mb'], read: ['once'], write: ['once'], after: ['mb'] };
-    return { before: [], read: [o === 'acquire' ? 'acquire' : 'once'], write: [o === 'release' ? 'release' : 'once'], after: [] };
+    // 'rmw': an event of a read-modify-write instruction (the bell's RMW set), whether or not it writes.
+    if (!returns) return { before: [], read: ['noreturn', 'rmw'], write: ['once', 'rmw'], after: [] };
+    if (o === 'mb') return { before: ['mb'], read: ['once', 'rmw'], write: ['once', 'rmw'], after: ['mb'] };
+    return { before: [], read: [o === 'acquire' ? 'acquire' : 'once', 'rmw'], write: [o === 'release' ? 'release' : 'once', 'rmw'], after: [] };
   },
-  // linux-kernel.bell: FailedRMW loses its Acquire, Release and Mb tags.
-  failedRmw: () => ({ before: [], read: ['once'], write: [], after: [] }),
+  // linux-kernel.bell: FailedRMW loses its Acquire, Release and Mb tags, and stays in RMW.
+  failedRmw: () => ({ before: [], read: ['once', 'rmw'], write: [], after: [] }),
+  opReadIsData: true,
 };
 
 export const MAPPINGS = { sc, x86, arm64, lkmm } as const satisfies Record<GraphModelName, Mapping>;

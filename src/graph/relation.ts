@@ -28,6 +28,10 @@ export class EventSet {
     return EventSet.of(this.n, (e) => this.has[e] === 1 && o.has[e] !== 1);
   }
 
+  isEmpty(): boolean {
+    return this.has.every((b) => b === 0);
+  }
+
   /** [S]: the identity relation on the set. */
   id(): Rel {
     const r = new Rel(this.n);

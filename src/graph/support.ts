@@ -6,7 +6,7 @@
 // model on LKMM, user pages (TLBs and page walks) and instruction fetch on the
 // graph engine.
 
-import { RCU_FENCES, type Expr, type Scenario, type Stmt } from '../scenario/ast.js';
+import { LKMM_FENCES, RCU_FENCES, type Expr, type Scenario, type Stmt } from '../scenario/ast.js';
 import { SmpError, type Span } from '../scenario/errors.js';
 import type { GraphModelName } from './mapping.js';
 
@@ -14,7 +14,6 @@ const KERNEL_DIRECTIVES = new Set(['cpu', 'kthread', 'preempt', 'config', 'mmap'
 
 /** Throws SMP112 when the scenario uses something the graph engine does not model on this machine. */
 export function checkGraphSupport(sc: Scenario, model: GraphModelName): void {
-  const weak = model === 'arm64' || model === 'lkmm';
   const refuse = (what: string, span?: Span): never => {
     const why = model === 'arm64'
       ? `${what}: arm64 kernel paths are not modelled yet (the arm64 machine runs user-level litmus programs only)`
@@ -33,13 +32,14 @@ export function checkGraphSupport(sc: Scenario, model: GraphModelName): void {
       case 'exec': refuse(`${e.fn}() runs code: instruction fetch is not modelled on the graph engine yet`, e.span); break;
       case 'await': refuse(`${e.fn}() waits: waiting loads are not modelled on the graph engine yet`, e.span); break;
       case 'rmw':
-        if (weak && e.op === 'add_unless') {
+        if (model === 'arm64' && e.op === 'add_unless') {
           refuse(`${e.fn}() is a loop around cmpxchg() in the kernel (no single instruction on arm64, not in linux-kernel.def): not modelled on ${model} yet`, e.span);
         }
         expr(e.addr);
         e.args.forEach(expr);
         break;
       case 'load': expr(e.addr); break;
+      case 'spin': expr(e.addr); break;
       case 'bin': expr(e.a); expr(e.b); break;
       case 'un': expr(e.a); break;
       case 'cond': expr(e.c); expr(e.a); expr(e.b); break;
@@ -77,6 +77,10 @@ export function checkGraphSupport(sc: Scenario, model: GraphModelName): void {
     }
   };
   let depth = 0;
+  if (model !== 'lkmm') {
+    const only = findLkmmOnly(sc);
+    if (only) refuse(`${only.what}: it is modelled on --model lkmm only`, only.span);
+  }
   for (const t of sc.threads) {
     block(t.body);
     // rcu_read_lock() and rcu_read_unlock() pair up, nested, in program order (linux-kernel.bell's rcu-rscs).
@@ -97,6 +101,11 @@ export function checkGraphSupport(sc: Scenario, model: GraphModelName): void {
  * with SMP112: user pages (TLBs and page walks), instruction fetch, LKMM, RCU.
  */
 export function needsKernelModel(sc: Scenario, model: GraphModelName): boolean {
+  if (model !== 'lkmm') {
+    // Spinlocks, plain accesses and filters have no meaning on the kernel model's machines either.
+    const only = findLkmmOnly(sc);
+    if (only) throw new SmpError('SMP112', `${only.what}: it is modelled on --model lkmm only`, only.span, sc.file);
+  }
   try {
     checkGraphSupport(sc, model);
     return false;
@@ -120,4 +129,44 @@ export function needsKernelModel(sc: Scenario, model: GraphModelName): boolean {
     }
     return true;
   }
+}
+
+/**
+ * The first construct of a scenario that only the Linux-kernel memory model gives a
+ * meaning to: an RCU primitive, a spinlock operation, a plain C access, a `filter`.
+ */
+export function findLkmmOnly(sc: Scenario): { what: string; span: Span } | null {
+  const expr = (e: Expr): { what: string; span: Span } | null => {
+    switch (e.k) {
+      case 'spin': return { what: e.op === 'synchronize_srcu' ? `${e.fn}() is SRCU` : `${e.fn}() is a spinlock operation (lock.cat)`, span: e.span };
+      case 'load': return e.order === 'plain' ? { what: 'a plain C load (*x)', span: e.span } : e.order === 'srcu' ? { what: `${e.fn}() is SRCU`, span: e.span } : expr(e.addr);
+      case 'rmw': return expr(e.addr) ?? e.args.map(expr).find((x) => x !== null) ?? null;
+      case 'bin': return expr(e.a) ?? expr(e.b);
+      case 'un': return expr(e.a);
+      case 'cond': return expr(e.c) ?? expr(e.a) ?? expr(e.b);
+      case 'await': case 'exec': return expr(e.addr);
+      case 'syscall': return e.args.map(expr).find((x) => x !== null) ?? null;
+      default: return null;
+    }
+  };
+  const walk = (stmts: readonly Stmt[]): { what: string; span: Span } | null => {
+    for (const s of stmts) {
+      if (s.k === 'fence' && RCU_FENCES.includes(s.fence)) return { what: `${s.fn}() is RCU`, span: s.span };
+      if (s.k === 'fence' && LKMM_FENCES.includes(s.fence)) return { what: `${s.fn}() is a ${s.fence === 'mb__after_srcu_read_unlock' ? 'SRCU' : 'spinlock'} barrier`, span: s.span };
+      if (s.k === 'store' && s.order === 'plain') return { what: 'a plain C store (*x = v)', span: s.span };
+      if (s.k === 'store' && s.order === 'srcu') return { what: `${s.fn}() is SRCU`, span: s.span };
+      const inner = s.k === 'if' ? expr(s.c) ?? walk(s.then) ?? walk(s.else)
+        : s.k === 'rseq' ? walk(s.body) ?? walk(s.abort)
+          : s.k === 'assign' || s.k === 'eval' ? expr(s.e)
+            : s.k === 'store' ? expr(s.addr) ?? expr(s.e) : null;
+      if (inner) return inner;
+    }
+    return null;
+  };
+  for (const t of [...sc.threads, ...sc.handlers]) {
+    const found = walk(t.body);
+    if (found) return found;
+  }
+  if (sc.filter) return { what: "a 'filter' clause", span: sc.threads[0]!.span };
+  return null;
 }

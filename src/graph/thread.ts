@@ -119,6 +119,8 @@ function runOnce(t: Thread, nLocs: number, map: Mapping, scope: CtrlScope, file:
   const constraints: Constraint[] = [];
   const regs: Term[] = t.regs.map((r) => konst(r.init));
   let error: SmpError | null = null;
+  // The lock words this path holds (spin_lock() and a spin_trylock() that took it, until spin_unlock()).
+  const holding = new Set<number>();
   // Control dependencies of the next event: the reads every enclosing or earlier branch tested.
   let ctrl: number[] = [];
 
@@ -156,7 +158,7 @@ function runOnce(t: Thread, nLocs: number, map: Mapping, scope: CtrlScope, file:
   };
   const hasAccess = (e: Expr): boolean => {
     switch (e.k) {
-      case 'load': case 'rmw': case 'await': case 'exec': case 'syscall': return true;
+      case 'load': case 'rmw': case 'await': case 'exec': case 'syscall': case 'spin': return true;
       case 'bin': return hasAccess(e.a) || hasAccess(e.b);
       case 'un': return hasAccess(e.a);
       case 'cond': return hasAccess(e.c) || hasAccess(e.a) || hasAccess(e.b);
@@ -221,13 +223,57 @@ function runOnce(t: Thread, nLocs: number, map: Mapping, scope: CtrlScope, file:
         const next = lift((o, ...xs) => f(o, ...xs) ?? o, old, ...args);
         if (writes) {
           // The written value depends on the atomic's own read (inside the instruction) and on its arguments (data).
-          const wi = emit('W', loc, ev.write, next, a, mergeReads(args));
+          const own = map.opReadIsData && e.op !== 'xchg' && e.op !== 'cmpxchg' ? [ri] : [];
+          const wi = emit('W', loc, ev.write, next, a, [...new Set([...own, ...mergeReads(args)])].sort((x, y) => x - y));
           events[ri]!.rmwWrite = wi;
         }
         fences(ev.after);
         if (e.ret === 'new') return next;
         if (e.ret === 'changed') return konst(writes ? 1 : 0);
         return old;
+      }
+      case 'spin': {
+        // lock.cat (v6.18) on a lock word, 0 unlocked and 1 locked: spin_lock() is a read
+        // (LKR, an acquire) that must see it unlocked and a write (LKW) that locks it, paired as
+        // an rmw; spin_unlock() is a release write of 0 (UL); a spin_trylock() that fails and a
+        // spin_is_locked() that returns true read a locking write (LF, RL: no ordering); one
+        // that returns false reads an unlock or the initial value (RU). lock.cat builds rf and
+        // co for them from the same rules: reads of a lock word by value, coherence, atomicity.
+        const a = expr(e.addr);
+        const loc = deref(a, e.span);
+        const lockWord = (held: boolean): Constraint['holds'] => (v) => (v !== 0) === held;
+        const take = (): void => {
+          holding.add(loc);
+          const r = emit('R', loc, ['lkr'], null, a);
+          constraints.push({ term: readTerm(r), holds: lockWord(false) });
+          events[r]!.rmwWrite = emit('W', loc, ['lkw'], konst(1), a);
+        };
+        switch (e.op) {
+          case 'lock': take(); return konst(0);
+          case 'unlock':
+            // lock.cat leaves an unlock without its lock out of the coherence order (its
+            // unmatched-unlock flag): a lock word by value cannot say that, so it is refused.
+            if (!holding.has(loc)) {
+              throw new SmpError('SMP103', `${e.fn}() of a lock this path of ${t.name} does not hold (lock.cat's unmatched unlock) is not supported`, e.span, file);
+            }
+            holding.delete(loc);
+            emit('W', loc, ['ul'], konst(0), a);
+            return konst(0);
+          case 'trylock': {
+            if (ch.choose(2) === 0) { take(); return konst(1); }
+            const r = emit('R', loc, ['lf'], null, a);
+            constraints.push({ term: readTerm(r), holds: lockWord(true) });
+            return konst(0);
+          }
+          case 'synchronize_srcu': emit('F', loc, ['sync-srcu'], null, a); return konst(0);
+          case 'is_locked': {
+            const held = ch.choose(2) === 0;
+            const r = emit('R', loc, [held ? 'lf' : 'ru'], null, a);
+            constraints.push({ term: readTerm(r), holds: lockWord(held) });
+            return konst(held ? 1 : 0);
+          }
+        }
+        throw new Error('internal: unknown spinlock operation');
       }
       default:
         throw new Error(`internal: ${e.k} reached the graph engine`);

@@ -755,6 +755,9 @@ function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, 
       const a = yield* evalExpr(e.addr, ctx, val);
       return yield { k: 'ld', loc: accessLoc(a, e.span, ctx, 'access'), site: site(e.fn, e.span), order: e.order };
     }
+    case 'spin':
+      // Refused before a program gets here (check.ts: lkmm-only constructs).
+      throw new Error(`internal: ${e.fn}() reached the machine engine`);
     case 'await': {
       const a = yield* evalExpr(e.addr, ctx, val);
       const pred = e.pred;

@@ -21,7 +21,11 @@ export type BinOp =
 export type UnOp = '-' | '!' | '~';
 
 /** Memory-ordering annotation of an access, in the kernel's vocabulary. */
-export type Order = 'once' | 'relaxed' | 'acquire' | 'release' | 'mb';
+export type Order = 'once' | 'relaxed' | 'acquire' | 'release' | 'mb'
+  // A plain C access (`*x = v`, `r = *x`): unmarked, modelled by the Linux-kernel memory model only (--model lkmm).
+  | 'plain'
+  // srcu_read_lock(s) (a load of the srcu_struct) and srcu_read_unlock(s, idx) (a store of idx), as linux-kernel.def makes them: --model lkmm only.
+  | 'srcu';
 
 export type Expr =
   | { k: 'num'; v: number; span: Span }
@@ -34,18 +38,31 @@ export type Expr =
   | { k: 'exec'; addr: Expr; fn: string; span: Span } // exec_code(x): the version of the code this CPU runs
   | { k: 'rmw'; op: RmwOp; addr: Expr; args: Expr[]; order: Order; ret: 'old' | 'new' | 'none' | 'changed'; fn: string; span: Span }
   | { k: 'await'; addr: Expr; pred: Expr; order: Order; fn: string; span: Span } // smp_cond_load_*: VAL is register -1
+  /**
+   * A spinlock operation, modelled by the Linux-kernel memory model only (--model lkmm, lock.cat):
+   * spin_lock() and spin_unlock() (no value), spin_trylock() (1 when it took the lock), spin_is_locked().
+   */
+  | { k: 'spin'; op: SpinOp; addr: Expr; fn: string; span: Span }
   | { k: 'val'; span: Span } // VAL inside smp_cond_load_*()
   | { k: 'syscall'; name: SyscallName; args: Expr[]; span: Span }; // a call into the kernel model: a system call, or reclaim() by a kernel thread
 
 /** Calls into the kernel model that a scenario makes as expressions. */
 export type SyscallName = 'membarrier' | 'madvise' | 'munmap' | 'mprotect' | 'mremap' | 'reclaim' | 'futex_wait' | 'futex_wake' | 'pipe_read' | 'pipe_write';
 
+export type SpinOp = 'lock' | 'unlock' | 'trylock' | 'is_locked'
+  // synchronize_srcu(s): an SRCU grace period on one srcu_struct (not a spinlock, but an event on a location as they are).
+  | 'synchronize_srcu';
+
 export type RmwOp = 'xchg' | 'cmpxchg' | 'add' | 'sub' | 'and' | 'or' | 'xor' | 'add_unless';
 
 export type Fence = 'mb' | 'rmb' | 'wmb' | 'barrier' | 'mb__before_atomic' | 'mb__after_atomic'
   // RCU, modelled by the Linux-kernel memory model only (--model lkmm).
-  | 'rcu_read_lock' | 'rcu_read_unlock' | 'synchronize_rcu';
+  | 'rcu_read_lock' | 'rcu_read_unlock' | 'synchronize_rcu'
+  // Barriers around spinlocks, modelled with spinlocks by the Linux-kernel memory model only.
+  | 'mb__after_spinlock' | 'mb__after_unlock_lock' | 'mb__after_srcu_read_unlock';
 export const RCU_FENCES: readonly Fence[] = ['rcu_read_lock', 'rcu_read_unlock', 'synchronize_rcu'];
+/** The barriers only --model lkmm gives a meaning to. */
+export const LKMM_FENCES: readonly Fence[] = [...RCU_FENCES, 'mb__after_spinlock', 'mb__after_unlock_lock', 'mb__after_srcu_read_unlock'];
 
 export type Stmt =
   | { k: 'assign'; reg: number; e: Expr; span: Span }
@@ -96,6 +113,8 @@ export interface Location {
   init: Value;
   atomic: boolean;
   pointer: boolean;
+  /** Declared spinlock_t: accessed by spin_*() only (lock.cat's mixed-lock-accesses). */
+  spinlock?: true;
   span: Span;
 }
 
@@ -155,6 +174,8 @@ export interface Scenario {
   handlers: Thread[]; // interrupt handlers (`irq name(...) { ... }`), run on the CPU that takes them
   observed: Observable[]; // sorted: the condition's and `locations [...]`'s observables
   condition: Condition;
+  /** herd's `filter` clause: only the executions whose final state satisfies it count (--model lkmm only). */
+  filter: Prop | null;
   expectations: Expectation[];
   directives: Directive[];
   description: string; // the header comment's prose (without Result lines)

@@ -5,7 +5,7 @@
 import type { Observable, Observation, Prop, Scenario } from './ast.js';
 
 /** A predicate over the observed values (in `scenario.observed` order). */
-export function compileProp(sc: Scenario): (values: readonly number[]) => boolean {
+export function compileProp(sc: Scenario, which: 'condition' | 'filter' = 'condition'): (values: readonly number[]) => boolean {
   const index = new Map<string, number>();
   sc.observed.forEach((o, i) => index.set(key(o), i));
   const go = (p: Prop): ((v: readonly number[]) => boolean) => {
@@ -40,6 +40,7 @@ export function compileProp(sc: Scenario): (values: readonly number[]) => boolea
       }
     }
   };
+  if (which === 'filter') return sc.filter ? go(sc.filter) : () => true;
   return go(sc.condition.prop);
 }
 

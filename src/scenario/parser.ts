@@ -10,7 +10,7 @@
 import {
   addrOf, type BinOp, type Condition, type Directive, type Expectation, type Expr, type Fence,
   type Location, EXPECTEDS, OBSERVATIONS, type Expected, type Observable, type Order, type Prop,
-  type Register, type RmwOp, type Scenario, type Stmt, type Thread, type Value, KERNEL_OBSERVABLES,
+  type Register, type RmwOp, type Scenario, type SpinOp, type Stmt, type Thread, type Value, KERNEL_OBSERVABLES,
 } from './ast.js';
 import { SmpError, type Span } from './errors.js';
 import { lex, SOURCE_CHARS_MAX, type Comment, type Token } from './lexer.js';
@@ -27,12 +27,13 @@ export const EXPR_NODES_MAX = 512; // operators and calls in one statement or in
 const TYPE_WORDS = new Set([
   'int', 'long', 'short', 'char', 'unsigned', 'signed', 'atomic_t', 'atomic_long_t',
   'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64', 'bool', 'intptr_t', 'uintptr_t', 'const', 'volatile',
+  'spinlock_t', // a lock word: 0 unlocked, 1 locked (lock.cat), used by spin_*() on --model lkmm
 ]);
 const UNSUPPORTED_TYPES = new Set([
-  'spinlock_t', 'raw_spinlock_t', 'struct', 'union', 'srcu_struct', 'rwlock_t', 'atomic64_t', 'seqcount_t',
+  'raw_spinlock_t', 'struct', 'union', 'rwlock_t', 'atomic64_t', 'seqcount_t',
 ]);
 
-type Ty = { atomic: boolean; ptr: number };
+type Ty = { atomic: boolean; ptr: number; spinlock?: true };
 
 interface ThreadScope {
   params: Map<string, number>; // name -> location index
@@ -141,17 +142,33 @@ class Parser {
     this.applyRegInits(threads);
 
     const locationsClause = this.peekId('locations') ? this.locationsClause(threads) : [];
+    let filter: Prop | null = null;
+    const filterTok = this.peek();
+    if (this.peekId('filter')) {
+      // herd's filter: executions whose final state does not satisfy it are left out.
+      this.next();
+      this.nodes = 0;
+      filter = this.prop(threads, 0);
+    }
     const condition = this.condition(threads);
     if (this.peek().kind !== 'eof') {
       throw new SmpError('SMP100', `unexpected ${this.describe(this.peek())} after the final condition`, this.peek().span);
     }
 
     const observed = sortObservables(dedupe([...collectObservables(condition.prop), ...locationsClause]), threads, this.locations);
+    if (filter) {
+      // The filter's observables are needed to apply it, and are not printed unless named elsewhere (herd).
+      for (const o of collectObservables(filter)) {
+        if (!observed.some((x) => obsKey(x) === obsKey(o))) {
+          throw new SmpError('SMP103', "a 'filter' on a value the condition and the 'locations' clause do not name is not supported", filterTok.span);
+        }
+      }
+    }
     const { expectations, description } = this.headerComment();
 
     return {
       name, arch, file: this.file, source: this.source,
-      locations: this.locations, threads, handlers, observed, condition, expectations, directives, description,
+      locations: this.locations, threads, handlers, observed, condition, filter, expectations, directives, description,
       usesKernel: this.usesKernel,
       codeLocs: [...this.codeLocs].sort((x, y) => x - y),
     };
@@ -260,6 +277,7 @@ class Parser {
       const loc = this.locations[idx]!;
       loc.init = init;
       loc.atomic = loc.atomic || ty.atomic;
+      if (ty.spinlock && ty.ptr === 0) loc.spinlock = true;
       loc.pointer = loc.pointer || ty.ptr > 0 || init >= 2 ** 48;
       this.initSep();
     }
@@ -399,6 +417,7 @@ class Parser {
       const idx = this.declareLocation(p.text, p.span);
       const loc = this.locations[idx]!;
       loc.atomic = loc.atomic || ty.atomic;
+      if (ty.spinlock && ty.ptr === 1) loc.spinlock = true;
       if (ty.ptr > 1) loc.pointer = true;
       scope.params.set(p.text, idx);
       params.push(p.text);
@@ -471,7 +490,14 @@ class Parser {
       return [{ k: 'assign', reg, e, span: t.span }];
     }
     if (t.text === '*') {
-      throw new SmpError('SMP103', 'plain C accesses through pointers are not supported: use READ_ONCE()/WRITE_ONCE()', t.span);
+      // A plain C store, `*x = e;` (unmarked: --model lkmm only, which flags data races).
+      this.next();
+      this.node(t.span);
+      const addr = this.unaryNoStar(scope);
+      this.expect('=', "'=' in a plain store '*x = v;'");
+      const e = this.expr(scope);
+      this.expect(';', "';' after a store");
+      return [{ k: 'store', addr, e, order: 'plain', fn: '*', span: t.span }];
     }
     if (t.kind === 'id' && this.peekAt(1).text === '(') {
       const s = this.callStmt(scope);
@@ -618,7 +644,11 @@ class Parser {
       return { k: 'un', op: t.text, a, span: t.span };
     }
     if (t.text === '*') {
-      throw new SmpError('SMP103', 'plain C accesses through pointers are not supported: use READ_ONCE()', t.span);
+      // A plain C load, `*x` (unmarked: --model lkmm only).
+      this.next();
+      this.node(t.span);
+      const addr = this.nested(scope, () => this.unary(scope), t.span);
+      return { k: 'load', addr, order: 'plain', fn: '*', span: t.span };
     }
     if (t.text === '&') {
       this.next();
@@ -858,6 +888,11 @@ class Parser {
       this.usesKernel = true;
       return { k: 'syscall', name: fn, args, span: t.span };
     }
+    const spin = SPINS[fn];
+    if (spin) {
+      const [addr] = this.args(scope, fn, 1, 'ptr');
+      return { k: 'spin', op: spin, addr: addr!, fn, span: t.span };
+    }
     const cond = CONDLOADS[fn];
     if (cond) {
       const addr = this.addrArg(scope, false, fn);
@@ -904,7 +939,7 @@ class Parser {
       this.next();
       quantifier = 'forall';
     } else if (this.peekId('filter')) {
-      throw new SmpError('SMP103', "'filter' clauses are not supported", t.span);
+      throw new SmpError('SMP100', "a 'filter' clause comes before the final condition, once", t.span);
     } else {
       throw new SmpError('SMP100', `expected the final condition ('exists', '~exists' or 'forall'), found ${this.describe(t)}`, t.span);
     }
@@ -1069,17 +1104,25 @@ class Parser {
 
   private optTypeWords(): Ty {
     let atomic = false;
+    let spinlock: true | undefined;
     let words = 0;
     while (this.peek().kind === 'id' && (TYPE_WORDS.has(this.peek().text) || UNSUPPORTED_TYPES.has(this.peek().text))) {
+      if (this.peek().text === 'struct' && this.peekAt(1).text === 'srcu_struct') {
+        // struct srcu_struct: the SRCU domain srcu_read_lock() and friends name (--model lkmm).
+        this.next();
+        this.next();
+        words++;
+        continue;
+      }
       const w = this.next();
       if (UNSUPPORTED_TYPES.has(w.text)) {
         throw new SmpError('SMP103', `type '${w.text}' is not supported${w.text.includes('spinlock') ? ' (spinlocks are not modelled yet)' : ''}`, w.span).naming(w.text);
       }
       if (w.text === 'atomic_t' || w.text === 'atomic_long_t') atomic = true;
+      if (w.text === 'spinlock_t') spinlock = true;
       words++;
     }
-    if (words === 0) return { atomic, ptr: 0 };
-    return { atomic, ptr: 0 };
+    return spinlock ? { atomic, ptr: 0, spinlock } : { atomic, ptr: 0 };
   }
 
   private optType(): Ty {
@@ -1098,6 +1141,8 @@ const FENCES: Record<string, Fence> = {
   smp_mb: 'mb', smp_rmb: 'rmb', smp_wmb: 'wmb', barrier: 'barrier',
   smp_mb__before_atomic: 'mb__before_atomic', smp_mb__after_atomic: 'mb__after_atomic',
   rcu_read_lock: 'rcu_read_lock', rcu_read_unlock: 'rcu_read_unlock', synchronize_rcu: 'synchronize_rcu', synchronize_rcu_expedited: 'synchronize_rcu',
+  smp_mb__after_spinlock: 'mb__after_spinlock', smp_mb__after_unlock_lock: 'mb__after_unlock_lock',
+  smp_mb__after_srcu_read_unlock: 'mb__after_srcu_read_unlock',
 };
 
 const LOADS: Record<string, { star: boolean; order: Order }> = {
@@ -1106,6 +1151,8 @@ const LOADS: Record<string, { star: boolean; order: Order }> = {
   atomic_read: { star: false, order: 'once' },
   atomic_read_acquire: { star: false, order: 'acquire' },
   rcu_dereference: { star: true, order: 'once' }, // linux-kernel.def: a READ_ONCE(); arm64 and x86: a plain load
+  srcu_read_lock: { star: false, order: 'srcu' }, // linux-kernel.def: a load of the srcu_struct (--model lkmm only)
+  srcu_down_read: { star: false, order: 'srcu' },
 };
 
 const STORES: Record<string, { star: boolean; order: Order }> = {
@@ -1116,6 +1163,14 @@ const STORES: Record<string, { star: boolean; order: Order }> = {
   rcu_assign_pointer: { star: true, order: 'release' }, // linux-kernel.def: a release store, as smp_store_release()
   write_code: { star: false, order: 'once' }, // a store of new code (a version number) to a code location
   rseq_commit: { star: false, order: 'once' }, // the commit store that ends an rseq critical section
+  srcu_read_unlock: { star: false, order: 'srcu' }, // linux-kernel.def: a store of the index to the srcu_struct (--model lkmm only)
+  srcu_up_read: { star: false, order: 'srcu' },
+};
+
+/** Spinlocks (include/linux/spinlock.h), as linux-kernel.def names them: --model lkmm only (lock.cat). */
+const SPINS: Record<string, SpinOp> = {
+  spin_lock: 'lock', spin_unlock: 'unlock', spin_trylock: 'trylock', spin_is_locked: 'is_locked',
+  synchronize_srcu: 'synchronize_srcu', synchronize_srcu_expedited: 'synchronize_srcu',
 };
 
 const CONDLOADS: Record<string, { order: Order }> = {
@@ -1163,14 +1218,14 @@ const RMWS: Record<string, RmwSpec> = (() => {
 
 /** Every kernel primitive the litmus front end accepts (for docs and tests). */
 export const SUPPORTED_PRIMITIVES: readonly string[] = [
-  ...Object.keys(FENCES), ...Object.keys(LOADS), ...Object.keys(STORES), ...Object.keys(CONDLOADS), ...Object.keys(RMWS),
+  ...Object.keys(FENCES), ...Object.keys(LOADS), ...Object.keys(STORES), ...Object.keys(CONDLOADS), ...Object.keys(RMWS), ...Object.keys(SPINS),
   'local_irq_disable', 'local_irq_enable', 'raise_irq', 'membarrier', 'exit', 'kthread_use_mm', 'kthread_unuse_mm', 'text_poke',
   'fork', 'clone', 'execve', 'exec_code', 'rseq', 'wake_up', 'tgkill', 'madvise', 'munmap', 'mprotect', 'mremap', 'reclaim',
   'futex_wait', 'futex_wake', 'pipe_read', 'pipe_write',
 ].sort();
 
 function unsupportedHint(fn: string): string {
-  if (/^(spin_|raw_spin_)|after_spinlock|after_unlock_lock/.test(fn)) return ': spinlocks are not modelled yet';
+  if (/^(spin_|raw_spin_)|after_spinlock|after_unlock_lock/.test(fn)) return ': of the spinlocks, spin_lock(), spin_unlock(), spin_trylock() and spin_is_locked() are modelled (--model lkmm)';
   if (/^atomic(64|_long)?_/.test(fn)) return `: this atomic operation is not modelled yet (supported: ${'atomic_read, atomic_set, atomic_inc, atomic_add_return, atomic_xchg, atomic_cmpxchg, atomic_fetch_*'}, ...; see docs/scenario-format.md)`;
   if (/rcu|srcu/.test(fn)) return ': RCU primitives are not modelled yet';
   return '';

@@ -3,7 +3,7 @@
 import type { Relations } from '../graph.js';
 import type { GraphModelName } from '../mapping.js';
 import { arm64Consistent } from './arm64.js';
-import { lkmmConsistent } from './lkmm.js';
+import { lkmmCheck, lkmmConsistent } from './lkmm.js';
 import { scConsistent } from './sc.js';
 import { x86Consistent } from './x86.js';
 
@@ -13,3 +13,8 @@ export const CONSISTENT = {
   arm64: arm64Consistent,
   lkmm: lkmmConsistent,
 } as const satisfies Record<GraphModelName, (x: Relations) => boolean>;
+
+/** Models that also raise flags on consistent executions (herd's `flag` statements). */
+export const FLAGGED: Partial<Record<GraphModelName, (x: Relations) => { consistent: boolean; flags: readonly string[] }>> = {
+  lkmm: lkmmCheck,
+};
