@@ -242,7 +242,7 @@ function findRcu(sc: Scenario): { fn: string; span: Span } | null {
   const walk = (stmts: readonly Stmt[]): { fn: string; span: Span } | null => {
     for (const s of stmts) {
       if (s.k === 'fence' && RCU_FENCES.includes(s.fence)) return s;
-      const inner = s.k === 'if' ? walk(s.then) ?? walk(s.else) : s.k === 'rseq' ? walk(s.body) ?? walk(s.abort) : null;
+      const inner = s.k === 'if' ? walk(s.then) ?? walk(s.else) : s.k === 'rseq' ? walk(s.body) ?? walk(s.abort) : s.k === 'loop' ? walk(s.body) : null;
       if (inner) return inner;
     }
     return null;

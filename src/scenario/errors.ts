@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   SMP203: 'variant module missing or not the one the trace recorded',
   SMP204: 'variant module failed while the model ran',
   SMP210: 'browser viewer not built',
+  SMP220: 'malformed or invalid cost profile',
   SMP301: 'division by zero at run time',
   SMP302: 'arithmetic on a pointer value at run time',
   SMP303: 'dereference of a value that is not a pointer at run time',
