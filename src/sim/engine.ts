@@ -65,7 +65,7 @@ export interface SimResult {
   cpus: SimCpu[];
   /** Counts of costed events: kernel functions called, cache-line transfers, page walks, ... */
   counts: Record<string, number>;
-  /** Per CPU, the intervals of the last complete iteration of the first looping thread: [start, end, what]. */
+  /** Per CPU, the intervals of one iteration (the middle one) of the first looping thread: [start, end, what]. */
   timeline: { cpu: number; from: number; to: number; what: 'busy' | 'spin' | 'irq' | 'idle' }[];
   timelineWindow: [number, number] | null;
 }
@@ -103,7 +103,7 @@ function runCosts(profile: Profile, rng: Rng | null): { p: Record<ParamName, num
  * Runs `program` once along the schedule simulated time decides. `rng` jitters the
  * profile's parameters for this run (null: the profile's values exactly).
  */
-export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | null, stepsMax = SIM_STEPS_MAX_DEFAULT, timelineIteration = -1): SimResult {
+export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | null, stepsMax = SIM_STEPS_MAX_DEFAULT, withTimeline = false): SimResult {
   const { p: P, fn: F } = runCosts(profile, rng);
   const sysretViaIret = program.kernelLayout?.config.syscallExit === 'iret';
   // The kernel functions that carry a cost, by name: the profile's own, plus the events the parameters name.
@@ -132,7 +132,7 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
   const marks = instance.loopMarks ?? [];
   const seen = marks.map(() => 0);
   const markTimes: number[][] = marks.map(() => []);
-  const trackTimeline = timelineIteration >= 0;
+  const trackTimeline = withTimeline;
   const timeline: SimResult['timeline'] = [];
   const pushTl = (cpu: number, from: number, to: number, what: 'busy' | 'spin' | 'irq' | 'idle'): void => {
     if (!trackTimeline || to <= from) return;
@@ -393,8 +393,10 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
   // The timeline window: one iteration of the first looping thread, in its steady state.
   let timelineWindow: [number, number] | null = null;
   if (trackTimeline && threads[0]) {
+    // The middle iteration (the last complete one when the timeline kept only the run's end).
     const ts = markTimes[threads[0].thread]!;
-    const i = Math.min(Math.max(1, timelineIteration), ts.length - 2);
+    let i = Math.floor((ts.length - 1) / 2);
+    if (timeline.length > 0 && ts[i]! < timeline[0]!.from) i = ts.length - 2;
     if (i >= 0 && ts.length >= 2) timelineWindow = [ts[i]!, ts[i + 1]!];
   }
   const tl = timelineWindow ? timeline.filter((x) => x.to > timelineWindow![0] && x.from < timelineWindow![1]) : [];

@@ -97,7 +97,7 @@ export function simulateScenario(parsed: Scenario, profile: Profile, opts: SimOp
   const runs: SimResult[] = [];
   runWithVariant(variant, () => {
     const program = new LitmusProgram(sc, model, variant, 'x86', SIM_PROCS_MAX);
-    for (let i = 0; i < nRuns; i++) runs.push(simulate(program, profile, rng, opts.stepsMax ?? SIM_STEPS_MAX_DEFAULT, opts.timeline && i === 0 ? 1 : -1));
+    for (let i = 0; i < nRuns; i++) runs.push(simulate(program, profile, rng, opts.stepsMax ?? SIM_STEPS_MAX_DEFAULT, opts.timeline === true && i === 0));
   });
   const per = runs.map((r) => r.perIterationNs).filter((x): x is number => x !== null);
   return { scenario: sc, variant, model, profile, iterations: loopCount(sc), runs, seed, perIteration: per.length > 0 ? stats(per) : null };
