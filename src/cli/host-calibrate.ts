@@ -90,6 +90,18 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string }): Exi
     io.out(`membarrier PRIVATE_EXPEDITED alone              ${pe0} ns\n`);
     io.out(`membarrier PRIVATE_EXPEDITED, 1 sibling         ${pe1 ?? '- (one CPU)'}${pe1 !== null ? ' ns' : ''}\n`);
     io.out(`madvise loop, 1 thread                          ${madviseNs.toFixed(1)} ns per iteration\n`);
+    // A prediction: the madvise loop with a busy-waiting thread on another CPU, simulated
+    // with the profile just written (nothing of it was fitted to this row), beside the measurement.
+    if (info.nprocs > 1) {
+      const two = runHostTlbBench(2, TLB_ITERATIONS, 3);
+      if (two.ok) {
+        const measuredNs = [...two.result.ns].sort((a, b) => a - b)[1]! / TLB_ITERATIONS;
+        const f2 = join(PACKAGE_ROOT, 'scenarios/sim/madvise-2.sim');
+        const sc2 = parseScenario(readBounded(f2, 1_000_000, 'scenario'), 'scenarios/sim/madvise-2.sim');
+        const predicted = simulateScenario(sc2, p, { variant: 'v6.18', iterations: 200 }).perIteration!.mean;
+        io.out(`madvise loop, 2 threads: measured ${measuredNs.toFixed(1)} ns, predicted ${predicted.toFixed(1)} ns (${(100 * (predicted - measuredNs) / measuredNs).toFixed(1)}%; v6.18, ${two.result.running}/3 repeats with the sibling seen running)\n`);
+      }
+    }
     io.out(`not measured (the helper has no such benchmark yet): pipe ping-pong, cache-line ping-pong: ${base.name}'s values kept\n`);
     io.out(`wrote ${o.out}\n`);
     return 'ok';
