@@ -96,6 +96,7 @@ const MISTAKES: Record<ErrorCode, () => string[]> = {
     process.env.SMPCHECK_VIEWER_JS = join(dir, 'no-viewer.js');
     return ['view', traceFile, '--out', join(dir, 'v.html')];
   },
+  SMP220: () => ['sim', lit('sim/sched-pipe-threads.litmus'), '--profile', file('e220.json', '{"format":"smpcheck-profile/1"}')],
   SMP301: () => [file('e301.litmus', L('C T', '{}', 'P0(int *x) { int r0; int r1; r0 = READ_ONCE(*x); r1 = 5 / r0; }', 'exists (0:r1=0)'))],
   SMP302: () => [file('e302.litmus', L('C T', '{}', 'P0(int *x) { int r0; r0 = x + 1; }', 'exists (0:r0=0)'))],
   SMP303: () => [file('e303.litmus', L('C T', '{}', 'P0(int *x) { int r0; int *r1; r1 = 5; r0 = READ_ONCE(*r1); }', 'exists (0:r0=0)'))],

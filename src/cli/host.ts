@@ -5,6 +5,7 @@
 //                 (--tlb: the madvise shootdown microbenchmark)
 //   host tlb-ipis the TLB shootdowns each operation of a script causes on the real kernel
 
+import { addHostCalibrateCommand } from './host-calibrate.js';
 import { availableParallelism, release as osRelease } from 'node:os';
 import { Command, Option } from 'commander';
 import type { ExitName } from './exit.js';
@@ -184,6 +185,7 @@ export function addHostCommands(program: Command, io: Io, setExit: (n: ExitName)
     .option('--no-progress', 'never report progress')
     .action((opts) => setExit(cmdHostConform(io, opts)));
   addHostBenchCommand(host, io, setExit);
+  addHostCalibrateCommand(host, io, setExit);
   host
     .command('tlb-ipis')
     .description('run an operation script several times on the real kernel; the TLB shootdowns each operation caused')

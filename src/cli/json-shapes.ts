@@ -108,6 +108,47 @@ export const VariantsJsonSchema = z.array(z.object({ name: z.string(), base: z.s
 /** `smpcheck variants --functions --json`: kernel function names. */
 export const VariantFunctionsJsonSchema = z.array(z.string());
 
+const stats = z.object({ mean: z.number(), sd: z.number(), min: z.number(), median: z.number(), max: z.number() }).strict();
+
+/** `smpcheck sim FILE --json`: one object. Times in simulated nanoseconds. */
+export const SimJsonSchema = z.object({
+  test: z.string(),
+  file: z.string(),
+  kernel: z.string(),
+  model: z.enum(['sc', 'x86']),
+  profile: z.string(),
+  iterations: int.nullable(),
+  seed: int,
+  per_iteration_ns: stats.nullable(),
+  runs: z.array(z.object({
+    total_ns: z.number(),
+    steps: int,
+    per_iteration_ns: z.number().nullable(),
+    threads: z.array(z.object({ thread: int, iterations: int, per_iteration_ns: z.number().nullable() }).strict()),
+    cpus: z.array(z.object({
+      busy_ns: z.number(), spin_ns: z.number(), irq_ns: z.number(), idle_ns: z.number(),
+      ipis_sent: int, ipis_taken: int, interrupts: int, steps: int,
+    }).strict()),
+    counts: z.record(z.string(), int),
+  }).strict()),
+}).strict();
+export type SimJson = z.infer<typeof SimJsonSchema>;
+
+/** `smpcheck sim --table seeds --json`: one object per published cell. */
+export const SimCellJsonSchema = z.object({
+  table: z.string(),
+  row: z.string(),
+  column: z.string(),
+  unit: z.enum(['us', 'ns']),
+  published: z.number(),
+  simulated: z.number().nullable(),
+  error: z.number().nullable(),
+  fitted: z.boolean(),
+  scenario: z.string(),
+  variant: z.string(),
+  profile: z.string(),
+}).strict();
+
 /** The published shapes: file name (docs/schema/NAME.schema.json), schema, and what prints or reads it. */
 export const JSON_SHAPES = {
   check: { schema: CheckJsonSchema, title: 'smpcheck check --json: one object per scenario and machine' },
@@ -117,6 +158,8 @@ export const JSON_SHAPES = {
   trace: { schema: TraceSchema, title: 'smpcheck trace (written by --trace, read by replay)' },
   replay: { schema: ReplayJsonSchema, title: 'smpcheck replay --json' },
   variants: { schema: VariantsJsonSchema, title: 'smpcheck variants --json' },
+  sim: { schema: SimJsonSchema, title: 'smpcheck sim FILE --json' },
+  'sim-cell': { schema: SimCellJsonSchema, title: 'smpcheck sim --table seeds --json: one line per published cell' },
   'variant-functions': { schema: VariantFunctionsJsonSchema, title: 'smpcheck variants --functions --json' },
   'host-run': { schema: HostRunJsonSchema, title: 'smpcheck host run SCRIPT --json' },
   'host-conform': { schema: HostConformJsonSchema, title: 'smpcheck host conform --json' },

@@ -33,6 +33,7 @@ import { graphFormat, renderSvg, traceDot, traceItf } from './artifacts.js';
 import { addViewCommand } from './view.js';
 import { defaultWorkers, mergeParts, parseShard, readPart, searchShard, validateParts, type Part } from './shard.js';
 import { WORKERS_MAX } from '../explore/parallel.js';
+import { addSimCommand } from './sim.js';
 
 export interface Io {
   out: (s: string) => void;
@@ -672,6 +673,7 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
 
   addHostCommands(program, io, setExit);
   addViewCommand(program, io, setExit);
+  addSimCommand(program, io, setExit);
 
   program.addHelpText('after', `
 Exit codes: 0 ok, 1 input error, 2 violation (the file's expectation is contradicted),
@@ -683,7 +685,8 @@ Examples:
   smpcheck check SB.litmus --trace sb.json && smpcheck replay sb.json
   smpcheck view sb.json                                the trace in the browser viewer
   smpcheck suite scenarios                             every header expectation, as a table
-  smpcheck host conform --runs 300                     the model against the running kernel`);
+  smpcheck host conform --runs 300                     the model against the running kernel
+  smpcheck sim scenarios/sim/sched-pipe-threads.litmus the timing simulator (smpcheck sim --help)`);
   return program;
 }
 

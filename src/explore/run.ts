@@ -10,9 +10,9 @@ export interface Run {
   instance: Instance;
 }
 
-export function freshRun(program: Program, interner: Interner, model: ModelName = program.model): Run {
+export function freshRun(program: Program, interner: Interner, model: ModelName = program.model, procsMax?: number): Run {
   const instance = program.instantiate();
-  const machine = new Machine(model, program.nCpus, program.init, instance, interner, program.hasHandlers, program.codeLocs ?? [], program.paging ?? null);
+  const machine = new Machine(model, program.nCpus, program.init, instance, interner, program.hasHandlers, program.codeLocs ?? [], program.paging ?? null, procsMax);
   return { machine, instance };
 }
 

@@ -72,6 +72,7 @@ export function checkGraphSupport(sc: Scenario, model: GraphModelName): void {
         case 'irq': refuse(`${s.fn}() masks interrupts of the kernel model's interrupt controller`, s.span); break;
         case 'raise_irq': refuse('raise_irq() sends an interrupt through the kernel model', s.span); break;
         case 'rseq': refuse('an rseq critical section needs the kernel model', s.span); break;
+        case 'loop': throw new SmpError('SMP112', 'a loop (loop N { }) is run by the machine engine (sc, x86) and smpcheck sim only: not on the graph engine', s.span, sc.file);
         default: refuse(`this statement (${s.k}) runs the kernel model`, s.span);
       }
     }
@@ -123,6 +124,8 @@ export function needsKernelModel(sc: Scenario, model: GraphModelName): boolean {
         for (const s of stmts) {
           if (s.k === 'fence' && RCU_FENCES.includes(s.fence)) refuse(`${s.fn}() is RCU, modelled on --model lkmm only`, s.span);
           if (s.k === 'if') { walk(s.then); walk(s.else); }
+          if (s.k === 'loop') throw new SmpError('SMP112', 'a loop (loop N { }) is run by the machine engine (sc, x86) and smpcheck sim only: not on the graph engine', s.span, sc.file);
+          if (s.k === 'rseq') { walk(s.body); walk(s.abort); }
         }
       };
       walk(t.body);

@@ -14,7 +14,7 @@
 // same step, also runs the modelled X.)
 
 import type { Op } from '../machine/ops.js';
-import { kernelCalls } from '../machine/calls.js';
+import { kernelCalls, kernelEvents } from '../machine/calls.js';
 import type { Kernel } from './kernel.js';
 
 /** A modelled kernel function: the kernel first, then the function's own arguments. */
@@ -38,6 +38,7 @@ export function kfunc<F extends KernelFunction>(impl: F): F {
   if (REGISTRY.has(name)) throw new Error(`internal: kernel function ${name} defined twice`);
   REGISTRY.set(name, impl);
   const dispatch = (k: Kernel, ...args: unknown[]): Generator<Op, unknown, number> => {
+    if (kernelEvents.sink !== null) kernelEvents.sink(name);
     const replacement = k.variant.overrides?.[name];
     const g = replacement === undefined || (replacing.get(name) ?? 0) > 0 ? impl(k, ...args) : replaced(name, replacement(k, ...args));
     return kernelCalls.on ? called(name, g) : g;

@@ -68,6 +68,8 @@ export interface Instance extends ProgramInstance {
   observe(mem: readonly number[]): number[];
   /** The kernel's WARN_ON()s that fired so far in this execution. */
   warnings(): readonly string[];
+  /** Per thread: the iterations of its loops (`loop N { }`) begun so far. */
+  readonly loopMarks?: readonly number[];
 }
 
 export class LitmusProgram implements Program {
@@ -107,7 +109,11 @@ export class LitmusProgram implements Program {
   private readonly pageOf: ReadonlyMap<number, number>;
   readonly paging: Paging | null = null;
 
-  constructor(readonly scenario: Scenario, readonly model: ModelName, variant: Variant = findVariant(DEFAULT_KERNEL)!, readonly arch: 'x86' | 'arm64' = 'x86') {
+  constructor(
+    readonly scenario: Scenario, readonly model: ModelName, variant: Variant = findVariant(DEFAULT_KERNEL)!, readonly arch: 'x86' | 'arm64' = 'x86',
+    /** The processes the machine may have (smpcheck sim, which tracks none in masks, lifts the explorers' limit). */
+    readonly procsMax = PROCS_MAX,
+  ) {
     this.name = scenario.name;
     this.variant = variant;
     this.codeLocs = scenario.codeLocs;
@@ -197,8 +203,8 @@ export class LitmusProgram implements Program {
         const cr3Mm = this.firstTask.map((t) => (t === 0 ? 0 : taskMms[t - 1]!));
         this.paging = { vpnOf, nPages: T.nPages, pmdLoc: T.pmd, tablePte: T.tablePte, tableOwner: T.tableOwner, frameLoc: T.frame, cr3Mm };
         const procs = this.nCpus * (5 + T.nPages);
-        if (procs > PROCS_MAX) {
-          throw new SmpError('SMP109', `${this.nCpus} CPUs with ${T.nPages} user pages need ${procs} processes (four per CPU, a page walker per CPU and page, a paging-structure-cache evictor per CPU): at most ${PROCS_MAX}`, scenario.directives.find((d) => d.name === 'mmap')!.span, scenario.file);
+        if (procs > procsMax) {
+          throw new SmpError('SMP109', `${this.nCpus} CPUs with ${T.nPages} user pages need ${procs} processes (four per CPU, a page walker per CPU and page, a paging-structure-cache evictor per CPU): at most ${procsMax}`, scenario.directives.find((d) => d.name === 'mmap')!.span, scenario.file);
         }
       }
     } else {
@@ -230,9 +236,10 @@ export class LitmusProgram implements Program {
     const sched = kernel ? init_runqueues({ placement, taskIds, spawned, sleepers, migratable }) : [];
     // Each thread's context, kept across migrations (cpu_startup_entry() moves it).
     const ctxs = new Map<number, ThreadCtx>();
+    const loopMarks = sc.threads.map(() => 0);
     const user: UserCode = {
       start: (t, cpu) => {
-        const ctx: ThreadCtx = { model, file, cpu, kernel, mmOfStmt, wakeCpu, pageOf, pipeOf, regs: regs[t]! };
+        const ctx: ThreadCtx = { model, file, cpu, kernel, mmOfStmt, wakeCpu, pageOf, pipeOf, regs: regs[t]!, thread: t, loopMarks };
         ctxs.set(t, ctx);
         return runThread(sc.threads[t]!, ctx);
       },
@@ -251,6 +258,7 @@ export class LitmusProgram implements Program {
         return kernel ? idtentry(kernel, cpu, sched[cpu]!, code) : handlerThenIret(code);
       },
       warnings: (): readonly string[] => kernel?.warnings ?? [],
+      loopMarks,
       // A property the machine checks (S1) fails like a kernel WARN_ON(): recorded, the run goes on.
       warn: (name: string): void => kernel?.WARN_ON(true, name),
       initialPending: (cpu: number): number =>
@@ -389,6 +397,9 @@ function* kernelCallsIn(stmts: readonly Stmt[]): Generator<Extract<Expr, { k: 's
         yield* kernelCallsIn(st.body);
         yield* kernelCallsIn(st.abort);
         break;
+      case 'loop':
+        yield* kernelCallsIn(st.body);
+        break;
       default:
     }
   }
@@ -457,6 +468,7 @@ function planProcesses(sc: Scenario, kthreads: ReadonlySet<number>, taskMms: num
         walk(st.else, thread);
       }
       if (st.k === 'rseq') walk(st.abort, thread);
+      if (st.k === 'loop') walk(st.body, thread);
       if (st.k === 'signal') {
         if (thread === null) throw new SmpError('SMP103', 'tgkill() in an interrupt handler is not supported', st.span, sc.file);
         signals.push(st);
@@ -566,6 +578,8 @@ function* raises(stmts: Stmt[]): Generator<Extract<Stmt, { k: 'raise_irq' }>> {
     } else if (st.k === 'rseq') {
       yield* raises(st.body);
       yield* raises(st.abort);
+    } else if (st.k === 'loop') {
+      yield* raises(st.body);
     }
   }
 }
@@ -588,6 +602,9 @@ interface ThreadCtx {
   pipeOf: ReadonlyMap<number, number>;
   /** The code is an interrupt handler's. */
   inHandler?: boolean;
+  /** The thread's id, and per thread the loop iterations begun so far (Instance.loopMarks). */
+  thread?: number;
+  loopMarks?: number[];
 }
 
 /**
@@ -638,6 +655,13 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
         yield* execBlock(c !== 0 ? s.then : s.else, ctx);
         break;
       }
+      case 'loop':
+        for (let i = 0; i < s.n && !ctx.exited; i++) {
+          // An iteration begins: smpcheck sim timestamps it (no step of the machine).
+          if (ctx.loopMarks && ctx.thread !== undefined) ctx.loopMarks[ctx.thread]!++;
+          yield* execBlock(s.body, ctx);
+        }
+        break;
       case 'irq':
         yield { k: 'irq', enable: s.enable, site: site(s.fn, s.span) };
         break;

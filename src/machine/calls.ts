@@ -26,3 +26,12 @@ export function withKernelCalls<T>(f: () => T): T {
     kernelCalls.yielded = null;
   }
 }
+
+/**
+ * Every call of a modelled kernel function, by kernel name, for `smpcheck sim`
+ * (src/sim/), which charges the function's cost to the CPU taking the step the call
+ * is made in. Null (the default) during a check: the engine pays one test per call.
+ */
+export const kernelEvents = {
+  sink: null as ((name: string) => void) | null,
+};

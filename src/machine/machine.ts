@@ -276,6 +276,13 @@ export class Machine {
   /** Describe steps for traces (slower). */
   recording = false;
   lastStep: StepInfo | null = null;
+  /**
+   * Set by step(), for smpcheck sim's costs (src/sim/): the memory location the step
+   * accessed (a user access: the frame's; a drain: the store's; -1: none) and the page
+   * walks it made (a TLB miss).
+   */
+  stepLoc = -1;
+  stepWalks = 0;
 
   constructor(
     model: ModelName,
@@ -286,6 +293,8 @@ export class Machine {
     hasHandlers: boolean,
     codeLocs: readonly number[] = [],
     paging: Paging | null = null,
+    /** At most this many processes: the explorers track them in 32-bit masks; smpcheck sim does not. */
+    procsMax = PROCS_MAX,
   ) {
     if (nCpus > CPUS_MAX) throw new Error(`internal: more than ${CPUS_MAX} CPUs`);
     this.tso = model === 'x86';
@@ -307,7 +316,7 @@ export class Machine {
     this.coLen = init.map(() => 0);
     this.frameEpoch = (paging?.frameLoc ?? []).map(() => 0);
     this.flushing = new Array<Map<number, number> | null>(nCpus).fill(null);
-    if (this.procCount > PROCS_MAX) throw new Error(`internal: ${this.procCount} processes (more than ${PROCS_MAX})`);
+    if (this.procCount > procsMax) throw new Error(`internal: ${this.procCount} processes (more than ${procsMax})`);
     this.cpus = [];
     for (let c = 0; c < nCpus; c++) {
       const cpu: Cpu = {
@@ -729,6 +738,8 @@ export class Machine {
   /** Take one step of process p (which must be enabled). */
   step(p: number): void {
     const ev = this.events++;
+    this.stepLoc = -1;
+    this.stepWalks = 0;
     this.joinEvent = -1;
     this.joinFlush = false;
     this.lastStep = null;
@@ -767,6 +778,7 @@ export class Machine {
             this.program.warn(`S5: CPU${c}'s write through a TLB entry older than a completed flush reached memory after the flush returned (frame ${this.frameOfLoc(e.loc)})`);
           }
         }
+        this.stepLoc = e.loc;
         if (this.recording) {
           this.lastStep = {
             proc: p, cpu: c, kind: 'flush', op: 'flush', fn: 'store buffer', loc: e.loc, value: e.val, ctx: cpu.ctx.length - 1,
@@ -904,6 +916,7 @@ export class Machine {
         t.pte |= _PAGE_ACCESSED;
       }
       if (!t.hit) {
+        this.stepWalks++;
         cpu.tlbPte[t.slot] = t.pte;
         cpu.tlbVer[t.slot] = t.ver;
         cpu.tlbSrc[t.slot] = t.pteLoc;
@@ -925,6 +938,7 @@ export class Machine {
       userPte = t.pteLoc;
       userVer = t.ver;
     }
+    this.stepLoc = loc;
     switch (op.k) {
       case 'ld':
       case 'await': {
@@ -1078,6 +1092,17 @@ export class Machine {
     // the scenario any task step may depend on the interrupt process.
     if (kind === 2 || this.irqsPossible) return true;
     return this.top(cpuOfProc(p))?.op?.k === 'await';
+  }
+
+  /**
+   * What CPU c is doing, for smpcheck sim (src/sim/): the op its task or running
+   * handler is about to take (null: none), the handlers running, whether interrupts
+   * are on, the vectors pending, and its store buffer's length.
+   */
+  cpuState(c: number): { op: Op | null; handlers: number; irqOn: boolean; pending: number; buffered: number } {
+    const cpu = this.cpus[c]!;
+    const top = cpu.ctx[cpu.ctx.length - 1];
+    return { op: top?.op ?? null, handlers: cpu.ctx.length - 1, irqOn: cpu.irqOn, pending: cpu.pending, buffered: this.bufLen(cpu) };
   }
 
   /** Does p have a next step that it cannot take now (it waits for another process)? */

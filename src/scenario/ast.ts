@@ -88,7 +88,9 @@ export type Stmt =
    * commit store ends it; before the commit, a preemption or an rseq event (ipi_rseq)
    * on the way back to user mode makes the thread continue at the abort block instead.
    */
-  | { k: 'rseq'; body: Stmt[]; commit: { addr: Expr; e: Expr; span: Span }; abort: Stmt[]; span: Span };
+  | { k: 'rseq'; body: Stmt[]; commit: { addr: Expr; e: Expr; span: Span }; abort: Stmt[]; span: Span }
+  /** `loop N { ... }`: the body N times (a bounded repeat; `smpcheck sim --iterations` may change N). */
+  | { k: 'loop'; n: number; body: Stmt[]; span: Span; /** The count's position. */ nSpan: Span };
 
 export interface Register {
   name: string;

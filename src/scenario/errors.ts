@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   SMP204: 'variant module failed while the model ran',
   SMP205: 'part file of a sharded check missing, given twice, malformed or of another check',
   SMP210: 'browser viewer not built',
+  SMP220: 'malformed or invalid cost profile',
   SMP301: 'division by zero at run time',
   SMP302: 'arithmetic on a pointer value at run time',
   SMP303: 'dereference of a value that is not a pointer at run time',

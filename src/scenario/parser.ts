@@ -458,6 +458,7 @@ class Parser {
       throw new SmpError('SMP103', "'return' is not supported in litmus threads", t.span);
     }
     if (t.kind === 'id' && t.text === 'if') return [this.ifStmt(scope)];
+    if (t.kind === 'id' && t.text === 'loop' && this.peekAt(1).kind === 'num') return [this.loopStmt(scope)];
     if (t.kind === 'id' && t.text === 'rseq' && this.peekAt(1).text === '{') return [this.rseqStmt(scope)];
     if (t.text === '(' && this.peekAt(1).kind === 'id' && (this.peekAt(1).text === 'void' || TYPE_WORDS.has(this.peekAt(1).text))) {
       // A cast of a statement's value, as in '(void)atomic_add_unless(v, 1, 0);': ignored.
@@ -505,6 +506,20 @@ class Parser {
       return [s];
     }
     throw new SmpError('SMP100', `expected a statement, found ${this.describe(t)}`, t.span);
+  }
+
+  /** loop N { stmts }: the body N times, N a literal from 1 to LOOP_ITERATIONS_MAX. */
+  private loopStmt(scope: ThreadScope): Stmt {
+    const t = this.next();
+    const nt = this.next();
+    const n = Number(nt.text);
+    if (!/^\d+$/.test(nt.text) || !Number.isSafeInteger(n) || n < 1 || n > LOOP_ITERATIONS_MAX) {
+      throw new SmpError('SMP110', `a loop runs from 1 to ${LOOP_ITERATIONS_MAX} times (loop_iterations_max), not '${nt.text}'`, nt.span);
+    }
+    if (scope.inRseq) throw new SmpError('SMP103', 'a loop inside an rseq critical section is not supported', t.span);
+    this.expect('{', "'{' after 'loop N'");
+    const body = this.nested(scope, () => this.stmtsUntilClose(scope), t.span);
+    return { k: 'loop', n, body, span: t.span, nSpan: nt.span };
   }
 
   /** rseq { stmts; rseq_commit(p, v); } abort { stmts } */
@@ -1238,6 +1253,7 @@ function parseNum(t: Token): number {
 }
 
 export const INT_MIN = -(2 ** 31);
+export const LOOP_ITERATIONS_MAX = 100_000_000; // iterations of one `loop N { }`
 export const INT_MAX = 2 ** 32 - 1; // unsigned 32-bit constants are accepted and wrapped
 
 function checkInt(v: number, span: Span): number {

@@ -54,6 +54,10 @@ export const finish_task_switch = kfunc(function* finish_task_switch(k: Kernel, 
     // (CONFIG_ARCH_HAS_SYNC_CORE_BEFORE_USERMODE is x86's: arm64 returns to user mode by ERET.)
     if (!k.variant.removed.has('finish_task_switch.sync_core') && k.layout.config.arch !== 'arm64') yield* membarrier_mm_sync_core_before_usermode(k, cpu, mm);
     yield* mmdrop_lazy_tlb(k, mm, 'mmdrop', 'mmdrop_lazy_tlb_sched');
+  } else if (k.variant.removed.has('finish_task_switch.sync_core_every_switch') && k.mmOf(k.current(cpu)) !== 0 && k.layout.config.arch !== 'arm64') {
+    // Design sync-core-every-switch: the core sync follows every switch to a user task
+    // whose mm registered for SYNC_CORE, not only the return from a kernel thread.
+    yield* membarrier_mm_sync_core_before_usermode(k, cpu, k.mmOf(k.current(cpu)));
   }
 });
 

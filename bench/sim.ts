@@ -1,0 +1,49 @@
+// `npm run bench:sim`: the timing simulator against its targets (issue: timing simulator):
+// simulated steps per second and a 100,000-iteration sched-pipe run (targets: at least
+// 1,000,000 steps per second, under 10 s), and the published tables (every cell not
+// fitted within 10 %, the order of the columns right).
+//   node dist/bench/sim.js [ITERATIONS]
+
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { parseScenario } from '../src/scenario/parser.js';
+import { simulateScenario } from '../src/sim/run.js';
+import { resolveProfile } from '../src/cli/sim.js';
+import { runSeedTables } from '../src/sim/seeds.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const iterations = Number(process.argv[2] ?? 100_000);
+const rel = 'scenarios/sim/sched-pipe-threads.litmus';
+const sc = parseScenario(readFileSync(join(ROOT, rel), 'utf8'), rel);
+const t0 = performance.now();
+const r = simulateScenario(sc, resolveProfile('e5-2630-v3'), { iterations });
+const s = (performance.now() - t0) / 1000;
+const steps = r.runs[0]!.steps;
+const rate = steps / s;
+process.stdout.write(`- sched-pipe, ${iterations} iterations: ${steps} steps in ${s.toFixed(2)} s, ${Math.round(rate)} simulated steps per second (targets: >= 1,000,000 steps/s; 100,000 iterations < 10 s)\n`);
+
+const t1 = performance.now();
+const cells = runSeedTables(ROOT, resolveProfile);
+process.stdout.write(`- smpcheck sim --table seeds: ${((performance.now() - t1) / 1000).toFixed(1)} s\n`);
+for (const table of [...new Set(cells.map((c) => c.table))]) {
+  const cs = cells.filter((c) => c.table === table);
+  const free = cs.filter((c) => !c.fitted && c.error !== null);
+  const within = free.filter((c) => Math.abs(c.error!) <= 0.1);
+  process.stdout.write(`- ${table}: ${within.length}/${free.length} cells not fitted within 10 % (worst ${(100 * Math.max(...free.map((c) => Math.abs(c.error!)))).toFixed(1)} %)\n`);
+  // The sign and order of every difference between two columns of a row.
+  let right = 0;
+  let pairs = 0;
+  for (const row of new Set(cs.map((c) => c.row))) {
+    const rc = cs.filter((c) => c.row === row);
+    for (let i = 0; i < rc.length; i++) {
+      for (let j = i + 1; j < rc.length; j++) {
+        const dp = rc[i]!.published - rc[j]!.published;
+        const ds = rc[i]!.simulated! - rc[j]!.simulated!;
+        pairs++;
+        if (Math.sign(dp) === Math.sign(ds) || Math.abs(dp) < 0.01 * rc[i]!.published) right++;
+      }
+    }
+  }
+  process.stdout.write(`  differences between columns with the published sign (or both within 1 %): ${right}/${pairs}\n`);
+}

@@ -1,0 +1,417 @@
+// The timing simulator: one execution of a scenario on the modelled machine, the
+// schedule decided by simulated time. It drives the same Machine and the same kernel
+// model as the checker's explorers (src/explore/run.ts): a step is Machine.step() of
+// one process; only the choice of the next process differs. Each CPU has a clock; the
+// CPU whose next step starts earliest takes it (ties: the lowest CPU number), and its
+// clock advances by the step's cost from the profile (src/sim/profile.ts). A CPU that
+// cannot step (a spin, the idle loop's wait, a csd lock) waits in simulated time: it
+// resumes at the moment another CPU's step makes its step possible. An IPI becomes
+// deliverable on its target ipi_latency_ns after the sender's step that raised it.
+//
+// Caches: every location is one cache line, tracked MESI-like per CPU: a read of a line
+// another CPU holds modified costs a transfer, a write needs the line exclusive (a
+// transfer when another CPU holds it at all). Store buffers drain as soon as the store
+// is made (a TSO execution); the drain takes the line but costs the storing CPU nothing
+// (the buffer hides the ownership request; a locked op or a later reader pays). Speculative page walks are not
+// taken; a TLB miss walks at the access (page_walk_ns).
+
+import { BoundExceeded, Interner, procCpu, procFetch, procFlush, procIrq, type Machine } from '../machine/machine.js';
+import type { Op } from '../machine/ops.js';
+import { kernelEvents } from '../machine/calls.js';
+import { freshRun } from '../explore/run.js';
+import type { LitmusProgram } from '../litmus/program.js';
+import type { ParamName, Profile } from './profile.js';
+import { Rng } from './rng.js';
+
+/** A run longer than this many steps is cut short (--steps-max): the result says so. */
+export const SIM_STEPS_MAX_DEFAULT = 200_000_000;
+
+/** The machine without execution histories: a simulated run is never compared with another. */
+class NoHistory extends Interner {
+  override intern(): number {
+    return 0;
+  }
+}
+
+export interface SimCpu {
+  /** Time spent executing steps outside interrupt handlers (ns). */
+  busyNs: number;
+  /** Time spent waiting in a spin (a csd lock, a spinlock, smp_cond_load_acquire() in kernel code): busy too. */
+  spinNs: number;
+  /** Time spent in interrupt entry, handlers and their returns. */
+  irqNs: number;
+  /** Time idle: the idle loop's wait, or nothing left to run. */
+  idleNs: number;
+  ipisSent: number;
+  ipisTaken: number;
+  interrupts: number;
+  steps: number;
+}
+
+export interface SimThread {
+  thread: number;
+  /** Iterations of its loops begun. */
+  iterations: number;
+  /** Simulated time per iteration in the steady state (ns): see perIteration(). */
+  perIterationNs: number | null;
+}
+
+export interface SimResult {
+  totalNs: number;
+  steps: number;
+  /** Mean over the threads that loop of their time per iteration (null: no thread loops). */
+  perIterationNs: number | null;
+  threads: SimThread[];
+  cpus: SimCpu[];
+  /** Counts of costed events: kernel functions called, cache-line transfers, page walks, ... */
+  counts: Record<string, number>;
+  /** Per CPU, the intervals of one iteration (the middle one) of the first looping thread: [start, end, what]. */
+  timeline: { cpu: number; from: number; to: number; what: 'busy' | 'spin' | 'irq' | 'idle' }[];
+  timelineWindow: [number, number] | null;
+}
+
+export class SimDeadlock extends Error {
+  constructor(readonly at: number, readonly waits: ReturnType<Machine['blockedWaits']>) {
+    super(`every CPU waits and none can make progress at ${at.toFixed(1)} ns`);
+  }
+}
+
+export class SimCutShort extends Error {
+  constructor(readonly steps: number) {
+    super(`the run took more than ${steps} steps (--steps-max)`);
+  }
+}
+
+/** What a CPU waiting counts as: the idle loop (or nothing to run), or a spin. */
+function waitKind(op: Op | null): 'idle' | 'spin' {
+  if (op === null) return 'idle';
+  return op.site.fn.startsWith('do_idle') ? 'idle' : 'spin';
+}
+
+/** The profile's numbers for one run: jittered per parameter when `rng` is given. */
+function runCosts(profile: Profile, rng: Rng | null): { p: Record<ParamName, number>; fn: Map<string, number> } {
+  const j = profile.params.jitter.value;
+  const draw = (v: number): number => (rng && j > 0 ? v * Math.max(0.5, 1 + j * rng.normal()) : v);
+  const p = {} as Record<ParamName, number>;
+  for (const k of Object.keys(profile.params) as ParamName[]) p[k] = k === 'jitter' ? j : draw(profile.params[k].value);
+  const fn = new Map<string, number>();
+  for (const [k, v] of Object.entries(profile.functions)) fn.set(k, draw(v.value));
+  return { p, fn };
+}
+
+/**
+ * Runs `program` once along the schedule simulated time decides. `rng` jitters the
+ * profile's parameters for this run (null: the profile's values exactly).
+ */
+export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | null, stepsMax = SIM_STEPS_MAX_DEFAULT, withTimeline = false): SimResult {
+  const { p: P, fn: F } = runCosts(profile, rng);
+  const sysretViaIret = program.kernelLayout?.config.syscallExit === 'iret';
+  // The kernel functions that carry a cost, by name: the profile's own, plus the events the parameters name.
+  const eventCost = new Map<string, number>(F);
+  const add = (name: string, ns: number): void => void eventCost.set(name, (eventCost.get(name) ?? 0) + ns);
+  add('do_syscall_64', P.syscall_entry_ns);
+  if (!sysretViaIret) add('syscall_return', P.sysret_ns);
+  add('context_switch', P.context_switch_ns);
+  add('try_to_wake_up', P.wakeup_ns);
+  add('exc_page_fault', P.irq_entry_ns); // an exception's entry, as an interrupt's
+  const counts: Record<string, number> = {};
+  const count = (k: string, n = 1): void => void (counts[k] = (counts[k] ?? 0) + n);
+
+  const { machine: m, instance } = freshRun(program, new NoHistory(), program.model, program.procsMax);
+  const n = m.nCpus;
+  const nLines = m.mem.length;
+  const owner = new Int32Array(nLines).fill(-1); // the CPU holding the line modified/exclusive, or -1
+  const sharers = new Int32Array(nLines); // bit per CPU holding the line
+  const clock = new Float64Array(n);
+  const stalled = new Uint8Array(n);
+  const stalledKind: ('idle' | 'spin')[] = new Array(n).fill('idle');
+  const stalledIrq = new Uint8Array(n); // stalled while in a handler
+  const deliver: Map<number, number>[] = Array.from({ length: n }, () => new Map());
+  const raisedVec: Set<number>[] = Array.from({ length: n }, () => new Set());
+  const cpus: SimCpu[] = Array.from({ length: n }, () => ({ busyNs: 0, spinNs: 0, irqNs: 0, idleNs: 0, ipisSent: 0, ipisTaken: 0, interrupts: 0, steps: 0 }));
+  const marks = instance.loopMarks ?? [];
+  const seen = marks.map(() => 0);
+  const markTimes: number[][] = marks.map(() => []);
+  const trackTimeline = withTimeline;
+  const timeline: SimResult['timeline'] = [];
+  const pushTl = (cpu: number, from: number, to: number, what: 'busy' | 'spin' | 'irq' | 'idle'): void => {
+    if (!trackTimeline || to <= from) return;
+    const last = timeline[timeline.length - 1];
+    if (last && last.cpu === cpu && last.what === what && last.to === from) last.to = to;
+    else timeline.push({ cpu, from, to, what });
+    if (timeline.length > 2_000_000) timeline.splice(0, 1_000_000);
+  };
+
+  const read = (c: number, loc: number): number => {
+    if (loc < 0 || loc >= nLines) return P.access_l1_ns;
+    const o = owner[loc]!;
+    const bit = 1 << c;
+    if (o === c || (o < 0 && (sharers[loc]! & bit) !== 0)) return P.access_l1_ns;
+    if (o >= 0) {
+      owner[loc] = -1;
+      sharers[loc] = (1 << o) | bit;
+      count('line_transfers');
+      return P.access_l1_ns + P.line_transfer_ns;
+    }
+    sharers[loc] = sharers[loc]! | bit;
+    count('llc_fills');
+    return P.access_l1_ns + P.line_from_llc_ns;
+  };
+  const write = (c: number, loc: number): number => {
+    if (loc < 0 || loc >= nLines) return P.access_l1_ns;
+    const o = owner[loc]!;
+    const bit = 1 << c;
+    const others = sharers[loc]! & ~bit;
+    const had = (sharers[loc]! & bit) !== 0;
+    owner[loc] = c;
+    sharers[loc] = bit;
+    if (o === c) return P.access_l1_ns;
+    if (o >= 0 || others !== 0) {
+      count('line_transfers');
+      return P.access_l1_ns + P.line_transfer_ns;
+    }
+    if (had) return P.access_l1_ns;
+    count('llc_fills');
+    return P.access_l1_ns + P.line_from_llc_ns;
+  };
+
+  /** The cost of op (just taken by CPU c at memory location loc), apart from the kernel functions it called. */
+  const opCost = (c: number, op: Op, loc: number): number => {
+    switch (op.k) {
+      case 'ld':
+      case 'await':
+        return read(c, loc);
+      case 'st':
+        return P.access_l1_ns; // the drain pays for the line
+      case 'rmw':
+        count('locked_rmw');
+        return P.locked_rmw_ns + write(c, loc);
+      case 'mb':
+        count('fences');
+        return P.fence_ns;
+      case 'serialize':
+        if (op.site.fn === 'sync_core') {
+          count('sync_core');
+          return P.sync_core_ns;
+        }
+        if (op.site.fn.includes('IRET')) {
+          count('iret');
+          return P.iret_ns;
+        }
+        count('serialize');
+        return P.serialize_ns;
+      case 'cr3':
+        if (op.site.fn === 'flush_tlb_local') {
+          count('tlb_flush_full');
+          return P.tlb_flush_full_ns;
+        }
+        count(op.flush ? 'cr3_write' : 'cr3_write_noflush');
+        return op.flush ? P.cr3_write_ns : P.cr3_write_noflush_ns;
+      case 'invlpg':
+        count('invlpg');
+        return P.invlpg_ns;
+      case 'raise':
+        count('ipis');
+        return P.ipi_send_ns;
+      default:
+        return P.step_ns;
+    }
+  };
+
+  let evNs = 0;
+  const sink = (name: string): void => {
+    const ns = eventCost.get(name);
+    if (ns !== undefined) {
+      evNs += ns;
+      count(name);
+    }
+  };
+
+  /** The time the lowest pending vector (the one the machine takes next) becomes deliverable. */
+  const gate = (c: number, pending: number): number => {
+    const v = 31 - Math.clz32(pending & -pending);
+    return deliver[c]!.get(v) ?? 0;
+  };
+  /** Can CPU c take a step at its own clock? */
+  const nowAble = (c: number): boolean => {
+    const st = m.cpuState(c);
+    if (st.handlers > 0) return m.enabled(procIrq(c));
+    if (st.pending !== 0 && st.irqOn && m.enabled(procIrq(c)) && gate(c, st.pending) <= clock[c]!) return true;
+    return st.handlers === 0 && m.enabled(procCpu(c));
+  };
+  const markStalls = (): void => {
+    for (let c = 0; c < n; c++) {
+      if (stalled[c] || nowAble(c)) continue;
+      stalled[c] = 1;
+      const st = m.cpuState(c);
+      stalledIrq[c] = st.handlers > 0 ? 1 : 0;
+      stalledKind[c] = waitKind(st.handlers >= 0 ? st.op : null);
+    }
+  };
+  const waitUntil = (c: number, t: number): void => {
+    if (t <= clock[c]!) return;
+    const d = t - clock[c]!;
+    if (stalledIrq[c]) cpus[c]!.irqNs += d;
+    else if (stalledKind[c] === 'spin') cpus[c]!.spinNs += d;
+    else cpus[c]!.idleNs += d;
+    pushTl(c, clock[c]!, t, stalledIrq[c] ? 'irq' : stalledKind[c]!);
+    clock[c] = t;
+  };
+
+  let steps = 0;
+  const prevSink = kernelEvents.sink;
+  kernelEvents.sink = sink;
+  try {
+    markStalls();
+    for (;;) {
+      // The next step: the CPU whose next step starts first.
+      let best = -1;
+      let bestT = Infinity;
+      let bestIrq = false;
+      for (let c = 0; c < n; c++) {
+        const st = m.cpuState(c);
+        let t = Infinity;
+        let irq = false;
+        if (st.handlers > 0) {
+          if (m.enabled(procIrq(c))) {
+            t = clock[c]!;
+            irq = true;
+          }
+        } else {
+          const irqOk = st.pending !== 0 && st.irqOn && m.enabled(procIrq(c));
+          const g = irqOk ? Math.max(clock[c]!, gate(c, st.pending)) : Infinity;
+          if (irqOk && g <= clock[c]!) {
+            t = g;
+            irq = true;
+          } else if (st.handlers === 0 && m.enabled(procCpu(c))) {
+            t = clock[c]!;
+          } else if (irqOk) {
+            t = g;
+            irq = true;
+          }
+        }
+        if (t < bestT) {
+          bestT = t;
+          best = c;
+          bestIrq = irq;
+        }
+      }
+      if (best < 0) {
+        if (m.quiescent()) break;
+        throw new SimDeadlock(Math.max(...clock), m.blockedWaits());
+      }
+      if (++steps > stepsMax) throw new SimCutShort(stepsMax);
+      const c = best;
+      waitUntil(c, bestT);
+      stalled[c] = 0;
+      const st = m.cpuState(c);
+      const inIrq = st.handlers > 0 || bestIrq;
+      const proc = bestIrq ? procIrq(c) : procCpu(c);
+      const op = st.handlers > 0 || !bestIrq ? st.op : null;
+      let vector = -1;
+      if (bestIrq && st.handlers === 0) {
+        vector = 31 - Math.clz32(st.pending & -st.pending);
+        deliver[c]!.delete(vector);
+      }
+      evNs = 0;
+      try {
+        m.step(proc);
+      } catch (e) {
+        if (e instanceof BoundExceeded) throw new SimCutShort(steps);
+        throw e;
+      }
+      let cost = evNs + m.stepWalks * P.page_walk_ns;
+      if (m.stepWalks > 0) count('page_walks', m.stepWalks);
+      if (op === null) {
+        cost += P.irq_entry_ns;
+        count('interrupts');
+        cpus[c]!.interrupts++;
+        if (raisedVec[c]!.has(vector)) cpus[c]!.ipisTaken++;
+      } else {
+        cost += opCost(c, op, m.stepLoc);
+        if (op.k === 'raise') {
+          cpus[c]!.ipisSent++;
+          raisedVec[op.cpu]!.add(op.vector);
+        }
+      }
+      // The store buffer drains at once; the line becomes the storing CPU's, but the store
+      // buffer hides the ownership request's latency (the next reader pays its transfer).
+      // Code is fetched when due.
+      for (let guard = 0; m.enabled(procFlush(c)); guard++) {
+        evNs = 0;
+        m.step(procFlush(c));
+        write(c, m.stepLoc);
+        if (guard > 1_000_000) throw new Error('internal: a store buffer that does not drain');
+      }
+      if (program.codeLocs.length > 0 && m.enabled(procFetch(c))) {
+        m.step(procFetch(c));
+        cost += P.step_ns;
+      }
+      const from = clock[c]!;
+      clock[c] = from + cost;
+      cpus[c]!.steps++;
+      if (inIrq) cpus[c]!.irqNs += cost;
+      else cpus[c]!.busyNs += cost;
+      pushTl(c, from, clock[c]!, inIrq ? 'irq' : 'busy');
+      if (op !== null && op.k === 'raise') {
+        const at = clock[c]! + P.ipi_latency_ns;
+        const d = deliver[op.cpu]!;
+        if (!d.has(op.vector)) d.set(op.vector, at);
+      }
+      // Loop iterations begun in this step.
+      for (let t = 0; t < marks.length; t++) {
+        if (marks[t] !== seen[t]) {
+          seen[t] = marks[t]!;
+          markTimes[t]!.push(clock[c]!);
+        }
+      }
+      // CPUs this step let go on resume now.
+      const T = clock[c]!;
+      for (let d = 0; d < n; d++) {
+        if (d !== c && stalled[d] && nowAble(d)) {
+          waitUntil(d, T);
+          stalled[d] = 0;
+        }
+      }
+      markStalls();
+    }
+  } finally {
+    kernelEvents.sink = prevSink;
+  }
+  const totalNs = Math.max(0, ...clock);
+  for (let c = 0; c < n; c++) {
+    cpus[c]!.idleNs += totalNs - clock[c]!;
+    pushTl(c, clock[c]!, totalNs, 'idle');
+  }
+  const threads: SimThread[] = [];
+  for (let t = 0; t < marks.length; t++) {
+    if (marks[t] === 0) continue;
+    threads.push({ thread: t, iterations: marks[t]!, perIterationNs: perIteration(markTimes[t]!, totalNs) });
+  }
+  const looping = threads.filter((t) => t.perIterationNs !== null);
+  const perIterationNs = looping.length > 0 ? looping.reduce((s, t) => s + t.perIterationNs!, 0) / looping.length : null;
+  // The timeline window: one iteration of the first looping thread, in its steady state.
+  let timelineWindow: [number, number] | null = null;
+  if (trackTimeline && threads[0]) {
+    // The middle iteration (the last complete one when the timeline kept only the run's end).
+    const ts = markTimes[threads[0].thread]!;
+    let i = Math.floor((ts.length - 1) / 2);
+    if (timeline.length > 0 && ts[i]! < timeline[0]!.from) i = ts.length - 2;
+    if (i >= 0 && ts.length >= 2) timelineWindow = [ts[i]!, ts[i + 1]!];
+  }
+  const tl = timelineWindow ? timeline.filter((x) => x.to > timelineWindow![0] && x.from < timelineWindow![1]) : [];
+  return { totalNs, steps, perIterationNs, threads, cpus, counts, timeline: tl, timelineWindow };
+}
+
+/**
+ * Time per iteration from the times iterations began: the mean over the iterations after
+ * the first tenth (the warm-up: cold caches and TLBs, the first blocks), from the start
+ * of the first counted one to the start of the last; one iteration: the whole run.
+ */
+export function perIteration(starts: readonly number[], totalNs: number): number | null {
+  const k = starts.length;
+  if (k === 0) return null;
+  if (k === 1) return totalNs - starts[0]!;
+  const w = Math.min(Math.floor((k - 1) / 10), k - 2);
+  return (starts[k - 1]! - starts[w]!) / (k - 1 - w);
+}
