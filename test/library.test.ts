@@ -17,7 +17,7 @@ const files = [...litmusFiles('scenarios'), ...litmusFiles('bench/scenarios')];
 // with the reduced search wherever the reduced search takes at most FULL_STEPS_MAX
 // steps (every scenario but the largest kernel ones), which keeps `npm test` within
 // its budget; `npm run test:full` (SMPCHECK_TEST_FULL=1) compares them everywhere.
-const FULL_STEPS_MAX = process.env.SMPCHECK_TEST_FULL === '1' ? Infinity : 100_000;
+const FULL_STEPS_MAX = process.env.SMPCHECK_TEST_FULL === '1' ? Infinity : 60_000;
 // With user pages the ratio is about 200 (walkers and evictors step at any point), so
 // there the reduced search's budget for the comparison in `npm test` is smaller.
 const FULL_STEPS_MAX_PAGES = process.env.SMPCHECK_TEST_FULL === '1' ? Infinity : 40_000;
