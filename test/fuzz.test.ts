@@ -272,13 +272,13 @@ test('fuzz: the unmutated library files check on both machines under the fuzz bo
 });
 
 test('fuzz: mutated library files check or fail with a coded SmpError (sc and x86)', (t) => {
-  fuzz(t, mutatedArb, 1234, 400);
+  fuzz(t, mutatedArb, 1234, 300);
 });
 
 // Repeated slices once found a crash: more than 64 stores in a row overflowed the
 // x86 store buffer with an internal error; that is now a bound (incomplete).
 test('fuzz: library files with a slice repeated up to 400 times check or fail with a coded SmpError', (t) => {
-  fuzz(t, repeatedArb, 97531, 160);
+  fuzz(t, repeatedArb, 97531, 120);
 });
 
 test('fuzz: near-valid generated programs check or fail with a coded SmpError (sc and x86)', (t) => {

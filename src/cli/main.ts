@@ -163,7 +163,7 @@ function checkOpts(o: CommonOpts, model: CheckModel | undefined, onProgress?: (p
     bounds: { stepsMax: o.stepsMax, executionsMax: o.executionsMax, memoryMax: o.memoryMax },
     onProgress,
     ...(onProgress ? { progressEvery: PROGRESS_EVERY } : {}),
-    workers: o.workers ?? defaultWorkers(),
+    workers: o.workers ?? 1,
   };
 }
 
@@ -256,7 +256,7 @@ function cmdShard(io: Io, files: string[], o: CommonOpts & { model?: string; sha
   const model = o.model as CheckModel | undefined;
   let part: Part;
   try {
-    part = searchShard(sc, { ...checkOpts(o, model), witnessesMax: o.witnesses }, shard, o.workers ?? defaultWorkers());
+    part = searchShard(sc, { ...checkOpts(o, model), witnessesMax: o.witnesses }, shard, o.workers ?? 1);
   } catch (e) {
     if (e instanceof SmpError) throw e.withSource(sc.source);
     throw e;
@@ -611,7 +611,7 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
       .option('--progress', 'report progress on stderr: a live line on a terminal, else a plain line every few seconds (default: when stderr is a terminal)')
       .option('--no-progress', 'never report progress')
       .option('-q, --quiet', 'no progress on stderr (as --no-progress)')
-      .option('-w, --workers <n>', 'worker threads for one check\'s search (machine engine, with reduction): auto (the default) is the machine\'s cores; the result is the same for any number', workerCount);
+      .option('-w, --workers <n>', 'worker threads for one check\'s search (machine engine, with reduction; default 1, auto: the machine\'s cores); the result is the same for any number', workerCount);
 
   common(
     program
