@@ -61,6 +61,9 @@ export const ACC_W = 2;
 export const ACC_F = 3; // a store-buffer drain: a memory write that commutes with its own CPU's loads
 /** A read of memory that bypasses the store buffer (a page walk): commutes with reads, not with any CPU's drains. */
 export const ACC_M = 0;
+/** Footprint objects per PTE location (its versions, property S1) and per page frame (its lifetimes). */
+const VERSION_OBJS = 16;
+const EPOCH_OBJS = 8;
 
 /** What the code running on the machine provides. */
 export interface ProgramInstance {
@@ -394,16 +397,24 @@ export class Machine {
   }
 
   /**
-   * Footprint object: what completed flushes covered of PTE location pteLoc (property
-   * S1): written when a flush completes, read by every user access through that PTE.
+   * Footprint object: version u of PTE location pteLoc, for property S1 and S5. A flush
+   * that completes writes the object of every version it covers (every version below
+   * the one it read when it started); a user access through a TLB entry of version u
+   * reads version u's object. So an access conflicts exactly with the flushes that make
+   * its entry stale, whatever the PTE holds when it runs (a footprint must not depend on
+   * steps it commutes with). Versions from VERSION_OBJS - 1 up share one object.
    */
-  private flushedLoc(pteLoc: number): number {
-    return this.objBase + this.nCpus * TLB_NR_DYN_ASIDS * this.nPages + this.nCpus + this.nCpus * TLB_NR_DYN_ASIDS + pteLoc;
+  private versionObj(pteLoc: number, u: number): number {
+    return this.objBase + this.nCpus * TLB_NR_DYN_ASIDS * this.nPages + this.nCpus + this.nCpus * TLB_NR_DYN_ASIDS + pteLoc * VERSION_OBJS + Math.min(u, VERSION_OBJS - 1);
   }
 
-  /** Footprint object: the lifetime of page frame pfn: written when it is freed, read by a use of an old entry. */
-  private frameObj(pfn: number): number {
-    return this.flushedLoc(this.nLocs) + pfn;
+  /**
+   * Footprint object: epoch e of page frame pfn (its e-th free ends it): a free writes
+   * the epoch it ends, and a use of a TLB entry made in epoch e reads it (the
+   * use-after-free check). Epochs from EPOCH_OBJS - 1 up share one object.
+   */
+  private epochObj(pfn: number, e: number): number {
+    return this.versionObj(this.nLocs, 0) + pfn * EPOCH_OBJS + Math.min(e, EPOCH_OBJS - 1);
   }
 
   /** The page frame whose data location loc is (for messages). */
@@ -625,10 +636,13 @@ export class Machine {
     const cpu = this.cpus[c]!;
     const kind = p % PROCS_PER_CPU;
     if (kind === 1) {
-      // A drain writes memory; a user store's drain also checks property S5, which can
-      // fail only when the PTE's writes have overtaken its translation.
+      // A drain writes memory; a user store's drain also checks property S5 against what
+      // completed flushes covered. The read is in the footprint even while the store's
+      // translation is current: a footprint must not depend on steps it commutes with
+      // (the PTE's change, which does not touch the drain), or the reduction treats the
+      // drain as independent of a flush that, once the PTE has changed, it races with.
       const e = cpu.buf[cpu.bufHead]!;
-      if (e.pteLoc >= 0 && e.ver < this.kver(e.pteLoc)) return [(e.loc << 2) | ACC_F, (this.flushedLoc(e.pteLoc) << 2) | ACC_R];
+      if (e.pteLoc >= 0) return [(e.loc << 2) | ACC_F, (this.versionObj(e.pteLoc, e.ver) << 2) | ACC_R];
       return [(e.loc << 2) | ACC_F];
     }
     if (kind === 2 && !this.inHandler(cpu)) return [(this.ctlLoc(c) << 2) | ACC_W, (this.pendLoc(c) << 2) | ACC_W];
@@ -656,9 +670,13 @@ export class Machine {
       // The dirty bit is a locked write of the PTE in memory.
       if (t.setDirty) out.push((t.walk.pteLoc << 2) | ACC_W);
       if (t.fault) return out;
-      // The S1 check, which can fail only through an entry the PTE's writes have overtaken.
-      // So is the use-after-free check (a frame is freed only after its PTE changed).
-      if (t.hit && t.ver < this.kver(t.pteLoc)) out.push((this.flushedLoc(t.pteLoc) << 2) | ACC_R, (this.frameObj(pte_pfn(t.pte)) << 2) | ACC_R);
+      // The S1 check reads what completed flushes covered, and the use-after-free check
+      // the frame's lifetime. Both are in the footprint of every TLB hit, not only of a
+      // hit through an entry the PTE's writes have overtaken: whether the PTE has changed
+      // depends on steps the hit commutes with, and a footprint that depended on them
+      // would let the reduction miss the order (PTE change, flush, free, then the hit)
+      // in which the check fails.
+      if (t.hit) out.push((this.versionObj(t.pteLoc, t.ver) << 2) | ACC_R, (this.epochObj(pte_pfn(t.pte), cpu.tlbEpoch[t.slot]!) << 2) | ACC_R);
       loc = t.phys;
     }
     switch (op.k) {
@@ -676,7 +694,7 @@ export class Machine {
         break;
       case 'nop':
         if (op.tlbFlushDone && this.flushing[c]) {
-          for (const [l, v] of this.flushing[c]!) if (v > (this.flushedVer.get(l) ?? 0)) out.push((this.flushedLoc(l) << 2) | ACC_W);
+          for (const [l, v] of this.flushing[c]!) for (let u = 0; u < Math.min(v, VERSION_OBJS); u++) out.push((this.versionObj(l, u) << 2) | ACC_W);
         }
         break;
       case 'cr3':
@@ -704,7 +722,7 @@ export class Machine {
     }
     // A flush that starts reads the versions of the PTEs it covers (property S1).
     if ((op.k === 'rmw' || op.k === 'st') && op.tlbFlushStart) for (const l of op.tlbFlushStart) out.push((l << 2) | ACC_M);
-    if (op.k === 'rmw' && op.frameFree !== undefined) out.push((this.frameObj(op.frameFree) << 2) | ACC_W);
+    if (op.k === 'rmw' && op.frameFree !== undefined) out.push((this.epochObj(op.frameFree, this.frameEpoch[op.frameFree]!) << 2) | ACC_W);
     if (op.k === 'serialize' || (op.k === 'cr3' && op.barrier !== false) || op.k === 'invlpg') {
       for (let i = 0; i < this.codeLocs.length; i++) out.push((this.codeLocs[i]! << 2) | ACC_R, (this.icacheLoc(c, i) << 2) | ACC_W);
     }

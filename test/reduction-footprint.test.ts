@@ -1,0 +1,28 @@
+// The reduced search's footprints must not depend on steps they commute with. A TLB hit
+// made before its PTE changed, reordered after a flush that returned early (the
+// early-acknowledgment design) and the frame's free, fails S1 and UAF: the reduction has
+// to see that race whatever the PTE held when the hit ran. Regression: it once named the
+// S1 and UAF checks in a hit's footprint only while the entry was already stale, and
+// found 2,760 of reclaim-lost-write's 2,820 graphs on async-flush, without S1 and UAF.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkScenario } from '../src/check.js';
+import { parseScenario } from '../src/scenario/parser.js';
+import { read } from './helpers.js';
+
+test('early acknowledgment: the reduced search finds every graph and assertion the unreduced search finds', () => {
+  const rel = 'scenarios/tlb/reclaim-lost-write.litmus';
+  const sc = parseScenario(read(rel), rel);
+  const opts = { model: 'x86', variant: 'async-flush' } as const;
+  const dpor = checkScenario(sc, { ...opts, reduction: true });
+  const full = checkScenario(sc, { ...opts, reduction: false });
+  const repro = `smpcheck check ${rel} --model x86 --variant async-flush`;
+  assert.equal(dpor.result.complete, true, repro);
+  assert.equal(full.result.complete, true, `${repro} --no-reduction`);
+  assert.equal(dpor.result.graphs, full.result.graphs, `same execution graphs (${repro})`);
+  assert.deepEqual(dpor.result.outcomes, full.result.outcomes);
+  const names = (r: typeof dpor): string[] => [...new Set(r.result.assertions.map((a) => a.name.split(':')[0]!))].sort();
+  assert.deepEqual(names(dpor), names(full));
+  assert.deepEqual(names(dpor), ['S1', 'S5', 'UAF']);
+});
