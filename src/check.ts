@@ -47,6 +47,12 @@ export interface CheckOptions {
   workers?: number;
   /** Steps a search takes in the calling thread before it starts workers (default: src/explore/parallel.ts; tests set 0). */
   parallelAfterSteps?: number;
+  /**
+   * Sample seeded random runs instead of searching (src/explore/random.ts): never complete,
+   * so it confirms only an existential result. By default a header line's `random=RUNS`
+   * (seed 1) for the line being checked, unless reduction is off.
+   */
+  random?: { runs: number; seed: number };
   /** The machine engine's search, done another way (a merge of shards, src/cli/shard.ts); by default explore(). */
   search?: (m: MachineSearch) => ExploreResult;
 }
@@ -61,7 +67,7 @@ export interface CheckResult {
   variant: Variant;
   bounds: Bounds;
   result: ExploreResult;
-  /** herd's observation; null when the search was cut short (nothing proven). */
+  /** herd's observation; null when the search was cut short (it then proves only what it found). */
   observation: Observation | null;
   validated: boolean | null;
   /** The header's expectation for this machine, if any (`Result[x86]:` or plain `Result:`). */
@@ -88,21 +94,29 @@ export function expectationFor(sc: Scenario, model: CheckModel, variant = DEFAUL
  * module, resolved relative to the scenario file's folder: `variant` is then the
  * module's absolute path (what Variant.file holds), `label` the path as written.
  */
-export function parseExpectationKey(key: string, scenarioFile = ''): { machine: CheckModel | null; variant: string | null; label: string | null } | string {
-  const parts = key.split(',').map((x) => x.trim()).filter((x) => x !== '');
+/** A `random=RUNS` element of a `Result[...]` key: the line is confirmed by RUNS seeded random runs. */
+const RANDOM_KEY = /^random=([0-9]{1,9})$/;
+
+export function parseExpectationKey(key: string, scenarioFile = ''): { machine: CheckModel | null; variant: string | null; label: string | null; random: number | null } | string {
+  const all = key.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const randoms = all.filter((x) => RANDOM_KEY.test(x));
+  if (randoms.length > 1) return `expectation key '${key}' names random=RUNS more than once`;
+  const random = randoms.length === 1 ? Number(RANDOM_KEY.exec(randoms[0]!)![1]) : null;
+  if (random !== null && random < 1) return `expectation key '${key}': random=RUNS needs at least one run`;
+  const parts = all.filter((x) => !RANDOM_KEY.test(x));
   const machines = parts.filter((x) => (CHECK_MODELS as readonly string[]).includes(x));
   const others = parts.filter((x) => !(CHECK_MODELS as readonly string[]).includes(x));
   if (machines.length > 1 || others.length > 1) return `expectation key '${key}' names more than one machine or variant`;
   const machine = (machines[0] as CheckModel | undefined) ?? null;
   const v = others[0];
-  if (v === undefined) return { machine, variant: null, label: null };
+  if (v === undefined) return { machine, variant: null, label: null, random };
   if (isVariantPath(v)) {
     const file = resolve(dirname(scenarioFile), v);
     if (!existsSync(file)) return `the variant module '${v}' of 'Result[${key}]' does not exist (looked for ${file}; a path is relative to the scenario's folder)`;
-    return { machine, variant: file, label: v };
+    return { machine, variant: file, label: v, random };
   }
   if (!findVariant(v)) return `unknown machine or kernel variant '${v}' in 'Result[${key}]' (smpcheck variants lists them)`;
-  return { machine, variant: v, label: v };
+  return { machine, variant: v, label: v, random };
 }
 
 /** What identifies a variant in a `Result[...]` key: its module's path, or its name. */
@@ -116,8 +130,8 @@ export function variantId(v: Variant): string {
  * `Result[variant]`, else (on the default kernel) `Result[machine]`, else the plain
  * `Result:` line.
  */
-export function expectationLine(sc: Scenario, model: CheckModel, variant = DEFAULT_KERNEL): { result: Expected; exact: boolean; key: string; datarace: boolean } | null {
-  let best: { result: Expected; exact: boolean; key: string; datarace: boolean; rank: number } | null = null;
+export function expectationLine(sc: Scenario, model: CheckModel, variant = DEFAULT_KERNEL): { result: Expected; exact: boolean; key: string; datarace: boolean; random: number | null } | null {
+  let best: { result: Expected; exact: boolean; key: string; datarace: boolean; random: number | null; rank: number } | null = null;
   for (const e of sc.expectations) {
     const k = parseExpectationKey(e.key, sc.file);
     if (typeof k === 'string') continue;
@@ -125,9 +139,9 @@ export function expectationLine(sc: Scenario, model: CheckModel, variant = DEFAU
     const v = k.variant ?? DEFAULT_KERNEL;
     if (v !== variant) continue;
     const rank = (k.machine ? 1 : 0) + (k.variant ? 2 : 0);
-    if (!best || rank > best.rank) best = { result: e.result, exact: rank > 0, key: e.key, datarace: e.datarace ?? false, rank };
+    if (!best || rank > best.rank) best = { result: e.result, exact: rank > 0, key: e.key, datarace: e.datarace ?? false, random: k.random, rank };
   }
-  return best ? { result: best.result, exact: best.exact, key: best.key, datarace: best.datarace } : null;
+  return best ? { result: best.result, exact: best.exact, key: best.key, datarace: best.datarace, random: best.random } : null;
 }
 
 /**
@@ -157,6 +171,13 @@ export function validateExpectations(sc: Scenario): void {
   for (const e of sc.expectations) {
     const k = parseExpectationKey(e.key, sc.file);
     if (typeof k === 'string') throw new SmpError('SMP107', k, e.span, sc.file);
+    // Sampling proves only what it finds: an execution that exists.
+    if (k.random !== null && e.result !== 'Assertion' && e.result !== 'Sometimes') {
+      throw new SmpError('SMP107', `'Result[${e.key}]: ${e.result}': a random search confirms only what exists (Assertion or Sometimes), never ${e.result}`, e.span, sc.file);
+    }
+    if (k.random !== null && k.machine !== 'sc' && k.machine !== 'x86') {
+      throw new SmpError('SMP107', `'Result[${e.key}]': random=RUNS needs a machine of the machine engine (sc or x86)`, e.span, sc.file);
+    }
   }
 }
 
@@ -214,7 +235,11 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
       ms = clock() - t0;
     }
   } else {
-    const m = machineSearch(sc, model, variant, { reduction: opts.reduction ?? true, bounds, onProgress: opts.onProgress, progressEvery: opts.progressEvery, witnessesMax: opts.witnessesMax, workers: opts.workers, parallelAfterSteps: opts.parallelAfterSteps });
+    const reduction = opts.reduction ?? true;
+    // The header's random=RUNS for this line, unless the caller chose the search.
+    const headerRuns = opts.random === undefined && reduction && !opts.search ? expectationLine(sc, model, variantId(variant))?.random ?? null : null;
+    const random = opts.random ?? (headerRuns !== null ? { runs: headerRuns, seed: 1 } : undefined);
+    const m = machineSearch(sc, model, variant, { reduction, bounds, onProgress: opts.onProgress, progressEvery: opts.progressEvery, witnessesMax: opts.witnessesMax, workers: opts.workers, parallelAfterSteps: opts.parallelAfterSteps, random });
     program = m.program;
     const t0 = clock();
     result = runWithVariant(variant, () => (opts.search ? opts.search(m) : explore(m.program, m.prop, m.opts)));
@@ -244,7 +269,10 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
   } else if (!result.complete) {
     // A cut-short search proves nothing, except a counterexample it did find.
     const refuted = (expected === 'Never' && result.positive > 0) || (expected === 'Always' && result.negative > 0);
-    verdict = refuted ? 'violation' : 'incomplete';
+    // Sometimes is two existential claims: a final state that satisfies the condition and
+    // one that does not, both found, prove it.
+    const witnessed = expected === 'Sometimes' && result.positive > 0 && result.negative > 0;
+    verdict = refuted ? 'violation' : witnessed ? 'ok' : 'incomplete';
   } else if (result.deadlocks > 0) verdict = 'liveness';
   // A `DATARACE` line's outcome is the kernel memory model's for a racy program: a mismatch is forgiven.
   else if (line !== null && obs !== null && !expectationHolds(line, obs)) verdict = line.datarace ? 'ok' : 'violation';
@@ -267,6 +295,8 @@ export function observedLabel(r: CheckResult): Expected | 'Unknown' {
   if (r.result.deadlocks > 0) return r.expected === 'DEADLOCK' && r.result.positive + r.result.negative === 0 ? 'DEADLOCK' : 'Deadlock';
   // On the graph engine the kernel's DEADLOCK is an empty set of consistent executions (herd's `Never 0 0`).
   if (r.expected === 'DEADLOCK' && r.result.engine === 'graph' && r.result.complete && r.result.positive + r.result.negative === 0) return 'DEADLOCK';
+  // A search cut short that found final states on both sides of the condition has shown Sometimes.
+  if (r.observation === null && r.result.positive > 0 && r.result.negative > 0) return 'Sometimes';
   return r.observation ?? 'Unknown';
 }
 

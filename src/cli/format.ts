@@ -29,14 +29,14 @@ export function formatText(r: CheckResult, o: FormatOptions): string {
   for (const f of res.flags ?? []) lines.push(`Flag ${f}`);
   lines.push(`Condition ${conditionLine(r.scenario)}`);
   if (r.observation) lines.push(`Observation ${name} ${r.observation} ${res.positive} ${res.negative}`);
-  else lines.push(`Observation ${name} Unknown ${res.positive} ${res.negative} (search incomplete: nothing proven)`);
+  else lines.push(`Observation ${name} Unknown ${res.positive} ${res.negative} (search incomplete: proves only what it found)`);
   if (o.time) lines.push(`Time ${name} ${(r.ms / 1000).toFixed(2)}`);
   lines.push(`Machine ${r.model}`);
   if (r.program.kernelLayout) {
     const v = r.variant;
     lines.push(`Kernel ${v.name}${v.name === v.base ? '' : `: ${v.description} (based on ${v.base}${v.file ? `, from ${v.file}` : ''})`}`);
   }
-  const search = res.engine === 'graph' ? 'graph engine: candidate graphs' : res.reduction ? 'dpor' : 'explicit-state, no reduction';
+  const search = res.engine === 'graph' ? 'graph engine: candidate graphs' : res.random ? `random runs, seed ${res.random.seed}` : res.reduction ? 'dpor' : 'explicit-state, no reduction';
   let stats = `Executions ${res.executions} (${search}), graphs ${res.graphs}, ${res.engine === 'graph' ? 'events' : 'steps'} ${res.steps}`;
   if (res.engine === 'graph') {
     // one search: nothing more to say
@@ -51,7 +51,9 @@ export function formatText(r: CheckResult, o: FormatOptions): string {
   if (r.expected !== null) {
     let verdictWord: string;
     if (r.observation === null) {
-      verdictWord = r.verdict === 'violation' ? 'CONTRADICTED by a counterexample' : r.verdict === 'ok' ? 'confirmed by the failed assertion found' : 'not decided';
+      verdictWord = r.verdict === 'violation' ? 'CONTRADICTED by a counterexample'
+        : r.verdict === 'ok' ? (r.expected === 'Sometimes' ? 'confirmed by the final states found on both sides of the condition' : 'confirmed by the failed assertion found')
+        : 'not decided';
     }
     else if (r.verdict === 'violation') verdictWord = 'CONTRADICTED';
     else if (r.observation === r.expected || (r.expected === 'Assertion' && r.result.assertions.length > 0)
@@ -85,6 +87,7 @@ export function toJson(r: CheckResult, o: FormatOptions): CheckJson {
     engine: r.engine,
     kernel: r.program.kernelLayout ? r.variant.name : null,
     reduction: res.reduction,
+    random: res.random ?? null,
     condition: conditionLine(r.scenario),
     result: r.observation,
     validated: r.validated,

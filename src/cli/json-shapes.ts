@@ -21,6 +21,8 @@ export const CheckJsonSchema = z.object({
   engine,
   kernel: z.string().nullable(),
   reduction: z.boolean(),
+  /** A random search's runs and seed (check --random, or a header line's random=RUNS); null for a search. */
+  random: z.object({ runs: int, seed: int }).strict().nullable(),
   condition: z.string(),
   result: observation.nullable(),
   validated: z.boolean().nullable(),

@@ -69,6 +69,15 @@ interface CommonOpts {
   quiet?: boolean;
   /** Worker threads for one check (--workers; default: the machine's cores). */
   workers?: number;
+  /** Seeded random runs instead of a search (check --random RUNS --seed S). */
+  random?: number;
+  seed?: number;
+}
+
+function seedInt(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n > 0xffffffff) throw new SmpError('SMP200', `--seed takes an integer from 0 to 4294967295, not '${v}'`);
+  return n;
 }
 
 function positiveInt(name: string) {
@@ -164,6 +173,7 @@ function checkOpts(o: CommonOpts, model: CheckModel | undefined, onProgress?: (p
     onProgress,
     ...(onProgress ? { progressEvery: PROGRESS_EVERY } : {}),
     workers: o.workers ?? 1,
+    ...(o.random !== undefined ? { random: { runs: o.random, seed: o.seed ?? 1 } } : {}),
   };
 }
 
@@ -176,6 +186,7 @@ function reproduce(file: string, model: string, o: CommonOpts): string {
   if (o.stepsMax !== undefined) cmd += ` --steps-max ${o.stepsMax}`;
   if (o.executionsMax !== undefined) cmd += ` --executions-max ${o.executionsMax}`;
   if (o.memoryMax !== undefined) cmd += ` --memory-max ${formatBytes(o.memoryMax)}`;
+  if (o.random !== undefined) cmd += ` --random ${o.random} --seed ${o.seed ?? 1}`;
   // The graph engine has no traces yet: its command reproduces the check alone.
   return model === 'lkmm' || (o.engine === 'graph' && model !== 'arm64') ? cmd : `${cmd} --show-trace`;
 }
@@ -203,6 +214,10 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
     throw new SmpError('SMP200', `${written} writes one execution: give one file and one --model`);
   }
   if (o.graph) graphFormat(o.graph);
+  if (o.seed !== undefined && o.random === undefined) throw new SmpError('SMP200', '--seed seeds --random RUNS: give both');
+  if (o.random !== undefined && (!o.reduction || o.engine === 'graph' || models.some((m) => m === 'arm64' || m === 'lkmm'))) {
+    throw new SmpError('SMP200', '--random samples runs of the machine engine (sc, x86): not with --no-reduction, --engine graph, arm64 or lkmm');
+  }
   if ((o.trace || o.graph || o.itf) && (o.engine === 'graph' || models.some((m) => m === 'arm64' || m === 'lkmm'))) {
     throw new SmpError('SMP200', '--trace, --graph and --itf replay a run of the machine engine: the graph engine (arm64, lkmm, --engine graph) shows its witnesses with --show-trace only, for kernel scenarios');
   }
@@ -250,6 +265,7 @@ function cmdShard(io: Io, files: string[], o: CommonOpts & { model?: string; sha
   const shard = parseShard(o.shard);
   if (files.length !== 1 || o.model === 'all') throw new SmpError('SMP200', '--shard searches one part of one check: give one file and at most one --model');
   if (o.trace || o.graph || o.itf || o.showTrace) throw new SmpError('SMP200', '--shard writes a part, not a result: --trace, --graph, --itf and --show-trace go with `smpcheck merge`');
+  if (o.random !== undefined) throw new SmpError('SMP200', '--shard splits an exhaustive search: --random samples runs instead');
   const file = files[0]!;
   if (isDirectory(file)) throw new SmpError('SMP004', `cannot read scenario '${file}': it is a directory`, undefined, file);
   const sc = loadScenario(file);
@@ -342,7 +358,7 @@ function graphWitness(r: CheckResult): { kind: string; text: string } | null {
 
 /** One line of the suite's plan: a check to run, or a row already decided (a file that does not load, a bad key). */
 type SuitePlan =
-  | { k: 'check'; file: string; rel: string; sc: Scenario; expected: string; datarace: boolean; key: { machine: CheckModel | null; variant: string | null; label: string | null }; model: CheckModel | undefined; variant: string; label: string }
+  | { k: 'check'; file: string; rel: string; sc: Scenario; expected: string; datarace: boolean; key: { machine: CheckModel | null; variant: string | null; label: string | null; random: number | null }; model: CheckModel | undefined; variant: string; label: string }
   | { k: 'row'; row: SuiteRow; error?: unknown; source?: string };
 
 function suitePlan(files: string[], o: { model?: string }): SuitePlan[] {
@@ -373,7 +389,7 @@ function suitePlan(files: string[], o: { model?: string }): SuitePlan[] {
       const machine = model ?? directiveSettings(sc).model ?? 'x86';
       plan.push({
         k: 'check', file, rel, sc, expected: e.result, datarace: e.datarace ?? false, key, model, variant,
-        label: variant === DEFAULT_KERNEL ? machine : `${machine},${key.label}`,
+        label: `${variant === DEFAULT_KERNEL ? machine : `${machine},${key.label}`}${key.random !== null ? `,random=${key.random}` : ''}`,
       });
     }
   }
@@ -410,7 +426,7 @@ function runSuiteCheck(p: SuiteCheck, o: CommonOpts, now: () => number, onProgre
   }
   return {
     row: {
-      file: rel, test: sc.name, model: variant === DEFAULT_KERNEL ? r.model : `${r.model},${key.label}`, expected: p.expected, observed,
+      file: rel, test: sc.name, model: `${variant === DEFAULT_KERNEL ? r.model : `${r.model},${key.label}`}${key.random !== null ? `,random=${key.random}` : ''}`, expected: p.expected, observed,
       executions: r.result.executions, graphs: r.result.graphs, ms: o.time ? r.ms : null, status,
     },
     check: o.json ? toJson(r, { time: o.time }) : null,
@@ -627,6 +643,8 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
       .option('--graph <file>', 'write the witness\'s execution graph (events, po, rf, co, fr, fences) to FILE.dot, or FILE.svg drawn by Graphviz (WebAssembly)')
       .addOption(new Option('--graph-scope <scope>', 'the events --graph draws: the scenario\'s locations and code, or every kernel access too').choices(['scenario', 'all']).default('scenario'))
       .option('--itf <file>', 'write the witness execution in the ITF format of Apalache and Quint')
+      .option('--random <runs>', 'sample RUNS seeded random runs instead of searching (machine engine): for bugs beyond the exhaustive bounds; proves only what it finds, so the result is never complete', positiveInt('--random'))
+      .option('--seed <n>', 'the seed of --random (default 1); the same seed gives the same runs', seedInt)
       .option('--shard <K/N>', 'search part K of N of the check (machine engine) and write it with --out; `smpcheck merge` combines the N parts')
       .option('--out <file>', 'where --shard writes its part (JSON)'),
   ).action((files: string[], opts) => setExit(cmdCheck(io, files, opts)));

@@ -37,6 +37,8 @@ export interface ExploreOptions {
    */
   workers?: number;
   programSpec?: ProgramSpec;
+  /** Sample this many seeded random runs instead of searching (src/explore/random.ts; with reduction). */
+  random?: { runs: number; seed: number };
   /** Steps taken in the calling thread before workers start (default PARALLEL_AFTER_STEPS; tests set 0). */
   parallelAfterSteps?: number;
 }
@@ -94,4 +96,6 @@ export interface ExploreResult {
   graphTraces?: { positive?: string; negative?: string; deadlock?: string; assertion?: string };
   /** Up to ExploreOptions.witnessesMax runs per kind, each reaching a distinct execution graph, in the order found (the first is the witness above). */
   witnessList: { positive: number[][]; negative: number[][] };
+  /** A random search's runs and seed (src/explore/random.ts): the result is never complete. */
+  random?: { runs: number; seed: number };
 }
