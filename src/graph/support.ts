@@ -3,8 +3,9 @@
 // scenarios of the kernel model on sc, x86 and arm64 through kernel.ts
 // (needsKernelModel()). Everything else is refused with SMP112, naming the
 // construct, rather than answered by a model that leaves it out: the kernel
-// model on LKMM, user pages (TLBs and page walks) and instruction fetch on the
-// graph engine.
+// model on LKMM, user pages (TLBs and page walks), and instruction fetch on the
+// graph engine but on arm64; the arm64 instructions (dc_cvau(), ic_ivau(),
+// dsb_ish(), isb()) on every machine but arm64, where they mean nothing.
 
 import { ARM64_INSNS, LKMM_FENCES, RCU_FENCES, type Expr, type Scenario, type Stmt } from '../scenario/ast.js';
 import { SmpError, type Span } from '../scenario/errors.js';
@@ -103,7 +104,7 @@ export function checkGraphSupport(sc: Scenario, model: GraphModelName): void {
  * Does the scenario need the kernel model (system calls, kernel threads, interrupts,
  * waiting loads)? Then the graph engine runs it with the kernel's code
  * (src/graph/kernel.ts) on sc, x86 and arm64; what that does not model yet is refused
- * with SMP112: user pages (TLBs and page walks), instruction fetch, LKMM, RCU.
+ * with SMP112: user pages (TLBs and page walks), instruction fetch off arm64, LKMM, RCU.
  */
 export function needsKernelModel(sc: Scenario, model: GraphModelName): boolean {
   if (model !== 'lkmm') {
