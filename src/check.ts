@@ -16,7 +16,7 @@ import * as api from './kernel/index.js';
 import { MODELS } from './machine/machine.js';
 import { GRAPH_MODELS, type GraphModelName } from './graph/mapping.js';
 import { exploreGraphs } from './graph/explore.js';
-import { findLkmmOnly, needsKernelModel } from './graph/support.js';
+import { arm64Only, findArm64Insn, findLkmmOnly, needsKernelModel } from './graph/support.js';
 import { exploreKernelGraphs, bracketDeps, type DepsAssumption, type KernelGraphModel } from './graph/kernel.js';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -193,6 +193,8 @@ function machineSearch(sc: Scenario, model: CheckModel, variant: Variant, opts: 
   if (!isMachineModel(model)) throw new SmpError('SMP200', `the machine engine runs sc and x86: ${model} runs on the graph engine (--engine graph)`);
   const only = findLkmmOnly(sc);
   if (only) throw new SmpError('SMP103', `${only.what}, which is modelled by the Linux-kernel memory model only: use --model lkmm`, only.span, sc.file);
+  const insn = findArm64Insn(sc);
+  if (insn) throw arm64Only(insn, sc.file, model);
   const program = new LitmusProgram(sc, model, variant);
   const spec: ProgramSpec = { source: sc.source, file: sc.file, model, variant: variantId(variant) };
   return { program, prop: compileProp(sc), opts: { ...opts, programSpec: spec }, spec };

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { relative } from 'node:path';
 import { checkScenario, expectationFor, observedLabel, parseExpectationKey } from '../src/check.js';
 import { parseScenario } from '../src/scenario/parser.js';
-import { findLkmmOnly } from '../src/graph/support.js';
+import { findArm64Insn, findLkmmOnly, needsKernelModel } from '../src/graph/support.js';
 import { MODELS } from '../src/machine/machine.js';
 import { litmusFiles, read, ROOT } from './helpers.js';
 
@@ -48,6 +48,17 @@ for (const file of files) {
       assert.equal(r.result.complete, true);
       assert.equal(observedLabel(r), expectationFor(sc, 'lkmm'), `${rel} on lkmm`);
       assert.equal(r.verdict, 'ok');
+      return;
+    }
+    if (findArm64Insn(sc)) {
+      // arm64 instructions (cache maintenance, ISB), which only arm64 gives a meaning to: the
+      // user-level ones here, the kernel ones (seconds each) in test/graph-engine-ifetch.test.ts.
+      const expected = expectationFor(sc, 'arm64');
+      assert.ok(expected !== null, `${rel} states a result for arm64`);
+      if (needsKernelModel(sc, 'arm64')) return;
+      const r = checkScenario(sc, { model: 'arm64' });
+      assert.equal(r.result.complete, true);
+      assert.equal(observedLabel(r), expected, `${rel} on arm64`);
       return;
     }
     for (const model of MODELS) {

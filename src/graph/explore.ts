@@ -235,8 +235,10 @@ function graphKey(g: Graph): string {
 function coherentRead(events: readonly GraphEvent[], rf: readonly number[], coPos: readonly number[], r: number, w: number): boolean {
   const e = events[r]!;
   if (e.rmwWrite >= 0 && coPos[w] !== coPos[e.rmwWrite]! - 1) return false;
+  // An instruction fetch (arm64) is not coherent with the thread's own accesses: the model decides.
+  if (e.tags.has('ifetch')) return true;
   for (const f of events) {
-    if (f.thread !== e.thread || f.loc !== e.loc || f.id === r) continue;
+    if (f.thread !== e.thread || f.loc !== e.loc || f.id === r || f.tags.has('ifetch')) continue;
     if (f.id < r) {
       const seen = f.kind === 'W' ? f.id : rf[f.id]!;
       if (seen >= 0 && coPos[w]! < coPos[seen]!) return false;

@@ -183,7 +183,8 @@ class Replay {
     if (s.kind === 'R' || s.kind === 'U') {
       result = g.valueOf(s.rf, s.loc);
       r.readOf.set(op, i);
-      r.lastRead = i;
+      // An instruction fetch is no read a later access can depend on (deps: 'all').
+      if (op.k !== 'exec') r.lastRead = i;
     }
     if (op.k === 'irq') r.irqOn = op.enable;
     settle(ctx, ctx.gen.next(result));
@@ -357,7 +358,8 @@ function toRelations(g: KGraph, nCpus: number, model: KernelGraphModel): Relatio
           break;
         }
         case 'F':
-          evOf[i] = push({ thread: cpu, kind: 'F', loc: -1, tags: new Set(s.tags), rmwWrite: -1, addr: none, data: none, ctrl: none });
+          // A barrier (no location), or arm64 cache maintenance of the line of s.loc.
+          evOf[i] = push({ thread: cpu, kind: 'F', loc: s.loc, tags: new Set(s.tags), rmwWrite: -1, addr: none, data: none, ctrl: none });
           deps.push({ ev: evOf[i]!, s });
           break;
         case 'S': {
@@ -450,6 +452,11 @@ function opTags(model: KernelGraphModel, op: Op, wrote: boolean): { kind: KStep[
       return model === 'x86' && op.barrier !== false ? { kind: 'F', tags: ['mfence'] } : { kind: 'L', tags: [] };
     case 'irq':
       return { kind: 'L', tags: [] };
+    case 'exec':
+      // arm64: the instruction fetch of the code run (support.ts refuses code on sc and x86 here).
+      return model === 'arm64' ? { kind: 'R', tags: ['ifetch'] } : null;
+    case 'cmo':
+      return model === 'arm64' ? { kind: 'F', tags: [op.op] } : null;
     case 'raise':
       return { kind: 'S', tags: model === 'x86' ? ['ipi-send'] : [] };
     default:
@@ -559,7 +566,10 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
         case 'L':
         case 'F': {
           const h = g.clone();
-          h.steps.push({ ...base, kind: t.kind, loc: -1, tags: t.tags, addr: [], data: [], ctrl: t.kind === 'F' ? deps().ctrl : [] });
+          const d = t.kind === 'F' ? deps() : null;
+          // Cache maintenance (arm64 DC CVAU, IC IVAU) is on a line: its location, and the address it depends on.
+          const cmo = op.k === 'cmo';
+          h.steps.push({ ...base, kind: t.kind, loc: cmo ? op.loc : -1, tags: t.tags, addr: cmo ? d!.addr : [], data: [], ctrl: d ? d.ctrl : [] });
           stack.push(h);
           extended = true;
           break;
@@ -576,7 +586,7 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
         }
         case 'R':
         case 'U': {
-          if (op.k !== 'ld' && op.k !== 'await' && op.k !== 'rmw') break;
+          if (op.k !== 'ld' && op.k !== 'await' && op.k !== 'rmw' && op.k !== 'exec') break;
           const loc = op.loc;
           const ws = [-1, ...(g.co.get(loc) ?? [])];
           const d = deps();
@@ -685,7 +695,7 @@ export function renderGraph(g: KGraph, program: Program, model: KernelGraphModel
       case 'R': what = `read ${name(s.loc)} = ${value(s.loc, g.valueOf(s.rf, s.loc))}, from ${from(s.rf)}`; break;
       case 'W': what = `write ${name(s.loc)} = ${value(s.loc, s.val)}`; break;
       case 'U': what = `read-modify-write ${name(s.loc)}: ${value(s.loc, g.valueOf(s.rf, s.loc))} (from ${from(s.rf)})${s.wrote ? ` -> ${value(s.loc, s.val)}` : ', no write'}`; break;
-      case 'F': what = `barrier`; break;
+      case 'F': what = s.loc >= 0 ? `cache maintenance of ${name(s.loc)}` : `barrier`; break;
       case 'S': what = `IPI to CPU${s.target} (vector ${s.vector})`; break;
       case 'T': what = `interrupt entry (vector ${s.vector})${s.takes.filter((t) => t >= 0).map((t) => `, the IPI #${t} of CPU${g.steps[t]!.cpu}`).join('')}`; break;
       default: what = '';

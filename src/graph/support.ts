@@ -3,10 +3,11 @@
 // scenarios of the kernel model on sc, x86 and arm64 through kernel.ts
 // (needsKernelModel()). Everything else is refused with SMP112, naming the
 // construct, rather than answered by a model that leaves it out: the kernel
-// model on LKMM, user pages (TLBs and page walks) and instruction fetch on the
-// graph engine.
+// model on LKMM, user pages (TLBs and page walks), and instruction fetch on the
+// graph engine but on arm64; the arm64 instructions (dc_cvau(), ic_ivau(),
+// dsb_ish(), isb()) on every machine but arm64, where they mean nothing.
 
-import { LKMM_FENCES, RCU_FENCES, type Expr, type Scenario, type Stmt } from '../scenario/ast.js';
+import { ARM64_INSNS, LKMM_FENCES, RCU_FENCES, type Expr, type Scenario, type Stmt } from '../scenario/ast.js';
 import { SmpError, type Span } from '../scenario/errors.js';
 import type { GraphModelName } from './mapping.js';
 
@@ -29,7 +30,10 @@ export function checkGraphSupport(sc: Scenario, model: GraphModelName): void {
   const expr = (e: Expr): void => {
     switch (e.k) {
       case 'syscall': refuse(`${e.name}() is a system call into the kernel model`, e.span); break;
-      case 'exec': refuse(`${e.fn}() runs code: instruction fetch is not modelled on the graph engine yet`, e.span); break;
+      case 'exec':
+        if (model !== 'arm64') refuse(`${e.fn}() runs code: instruction fetch is modelled on the graph engine for arm64 only (the default engine runs it on sc and x86)`, e.span);
+        expr(e.addr);
+        break;
       case 'await': refuse(`${e.fn}() waits: waiting loads are not modelled on the graph engine yet`, e.span); break;
       case 'rmw':
         if (model === 'arm64' && e.op === 'add_unless') {
@@ -51,7 +55,7 @@ export function checkGraphSupport(sc: Scenario, model: GraphModelName): void {
       switch (s.k) {
         case 'assign': expr(s.e); break;
         case 'store':
-          if (s.fn === 'write_code') refuse('write_code() writes code: instruction fetch is not modelled on the graph engine yet', s.span);
+          if (s.fn === 'write_code' && model !== 'arm64') refuse('write_code() writes code: instruction fetch is modelled on the graph engine for arm64 only (the default engine runs it on sc and x86)', s.span);
           expr(s.addr);
           expr(s.e);
           break;
@@ -62,6 +66,7 @@ export function checkGraphSupport(sc: Scenario, model: GraphModelName): void {
           }
           break;
         case 'eval': expr(s.e); break;
+        case 'insn': if (model !== 'arm64') throw arm64Only(s, sc.file, model); break;
         case 'if':
           expr(s.c);
           depth++;
@@ -99,7 +104,7 @@ export function checkGraphSupport(sc: Scenario, model: GraphModelName): void {
  * Does the scenario need the kernel model (system calls, kernel threads, interrupts,
  * waiting loads)? Then the graph engine runs it with the kernel's code
  * (src/graph/kernel.ts) on sc, x86 and arm64; what that does not model yet is refused
- * with SMP112: user pages (TLBs and page walks), instruction fetch, LKMM, RCU.
+ * with SMP112: user pages (TLBs and page walks), instruction fetch off arm64, LKMM, RCU.
  */
 export function needsKernelModel(sc: Scenario, model: GraphModelName): boolean {
   if (model !== 'lkmm') {
@@ -118,7 +123,9 @@ export function needsKernelModel(sc: Scenario, model: GraphModelName): boolean {
     };
     const mmap = sc.directives.find((d) => d.name === 'mmap');
     if (mmap) refuse('user pages (the mmap directive) need TLBs and page walks', mmap.span);
-    if (sc.codeLocs.length > 0) refuse('write_code()/exec_code() need instruction fetch');
+    if (sc.codeLocs.length > 0 && model !== 'arm64') refuse('write_code()/exec_code() need instruction fetch (modelled on arm64)');
+    const insn = findArm64Insn(sc);
+    if (insn && model !== 'arm64') throw arm64Only(insn, sc.file, model);
     for (const t of sc.threads) {
       const walk = (stmts: readonly Stmt[]): void => {
         for (const s of stmts) {
@@ -172,4 +179,27 @@ export function findLkmmOnly(sc: Scenario): { what: string; span: Span } | null 
   }
   if (sc.filter) return { what: "a 'filter' clause", span: sc.threads[0]!.span };
   return null;
+}
+
+/** The first arm64 instruction statement (dc_cvau(), ic_ivau(), dsb_ish(), isb()) of a scenario's threads and handlers. */
+export function findArm64Insn(sc: Scenario): Extract<Stmt, { k: 'insn' }> | null {
+  const walk = (stmts: readonly Stmt[]): Extract<Stmt, { k: 'insn' }> | null => {
+    for (const s of stmts) {
+      if (s.k === 'insn') return s;
+      const inner = s.k === 'if' ? [...s.then, ...s.else] : s.k === 'loop' ? s.body : s.k === 'rseq' ? [...s.body, ...s.abort] : [];
+      const f = walk(inner);
+      if (f) return f;
+    }
+    return null;
+  };
+  for (const t of [...sc.threads, ...sc.handlers]) {
+    const f = walk(t.body);
+    if (f) return f;
+  }
+  return null;
+}
+
+/** SMP112 for an arm64 instruction on another machine, where it has no meaning. */
+export function arm64Only(s: Extract<Stmt, { k: 'insn' }>, file: string, model: string): SmpError {
+  return new SmpError('SMP112', `${s.fn}() is the arm64 instruction ${ARM64_INSNS[s.op].asm}: it has no meaning on ${model} (use --model arm64)`, s.span, file);
 }

@@ -202,6 +202,12 @@ function runOnce(t: Thread, nLocs: number, map: Mapping, scope: CtrlScope, file:
         const loc = deref(a, e.span);
         return readTerm(emit('R', loc, map.load(e.order), null, a));
       }
+      case 'exec': {
+        // The instruction fetch of the code at a code location (arm64 only, support.ts): a read
+        // tagged 'ifetch'; its value is the version of the code the thread runs.
+        const a = expr(e.addr);
+        return readTerm(emit('R', deref(a, e.span), ['ifetch'], null, a));
+      }
       case 'rmw': {
         const a = expr(e.addr);
         const args = e.args.map(expr);
@@ -297,6 +303,14 @@ function runOnce(t: Thread, nLocs: number, map: Mapping, scope: CtrlScope, file:
           break;
         case 'eval':
           expr(s.e);
+          break;
+        case 'insn':
+          // arm64 only (support.ts): DC CVAU and IC IVAU are events on the line of their
+          // location; DSB ISH is a full DMB that also waits for cache maintenance; ISB.
+          if (s.op === 'dc_cvau' || s.op === 'ic_ivau') {
+            const a = expr(s.addr!);
+            emit('F', deref(a, s.span), [s.op === 'dc_cvau' ? 'dc.cvau' : 'ic.ivau'], null, a);
+          } else emit('F', -1, s.op === 'isb' ? ['isb'] : ['dmb.full', 'dsb.full'], null, null);
           break;
         case 'if': {
           const c = expr(s.c);

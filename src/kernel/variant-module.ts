@@ -156,6 +156,7 @@ const OP_FIELDS: Record<Op['k'], Record<string, FieldKind>> = {
   irq: { enable: 'boolean' },
   raise: { cpu: 'loc', vector: 'loc' },
   exec: { loc: 'loc' },
+  cmo: { loc: 'loc' },
   serialize: {},
   cr3: { mm: 'loc', asid: 'loc', flush: 'boolean' },
   invlpg: { vpn: 'loc' },

@@ -650,6 +650,18 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
       case 'eval':
         yield* evalExpr(s.e, ctx, 0);
         break;
+      case 'insn': {
+        // arm64 instructions: only the kernel model on the arm64 graph engine runs them (refused
+        // elsewhere before a program is built: findArm64Insn() in src/graph/support.ts).
+        if (ctx.kernel?.config.arch !== 'arm64') throw new Error(`internal: ${s.fn}() reached a machine other than arm64`);
+        if (s.op === 'dc_cvau' || s.op === 'ic_ivau') {
+          const a = yield* evalExpr(s.addr!, ctx, 0);
+          yield { k: 'cmo', op: s.op === 'dc_cvau' ? 'dc.cvau' : 'ic.ivau', loc: deref(a, s.span, file), site: site(s.fn, s.span) };
+        } else {
+          yield { k: 'nop', site: site(s.fn, s.span), arm64: s.op === 'isb' ? ['isb'] : ['dmb.full', 'dsb.full'] };
+        }
+        break;
+      }
       case 'if': {
         const c = yield* evalExpr(s.c, ctx, 0);
         yield* execBlock(c !== 0 ? s.then : s.else, ctx);

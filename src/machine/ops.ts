@@ -82,6 +82,13 @@ export type Op =
   | { k: 'irq'; enable: boolean; site: OpSite }
   /** Make interrupt `vector` pending on `cpu` (an IPI); not a barrier. */
   | { k: 'raise'; cpu: number; vector: number; site: OpSite }
+  /**
+   * arm64 cache maintenance by a scenario thread (the graph engine only): DC CVAU
+   * (clean the data cache line of `loc` to the point of unification) or IC IVAU
+   * (invalidate the instruction cache line of `loc`, broadcast to the inner-shareable
+   * domain). The machine (sc, x86) never meets it: scenarios with it are refused there.
+   */
+  | { k: 'cmo'; op: 'dc.cvau' | 'ic.ivau'; loc: number; site: OpSite }
   /** Execute the code at code location `loc`: yields the version this CPU has fetched (maybe stale). */
   | { k: 'exec'; loc: number; site: OpSite }
   /**

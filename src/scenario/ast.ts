@@ -64,10 +64,26 @@ export const RCU_FENCES: readonly Fence[] = ['rcu_read_lock', 'rcu_read_unlock',
 /** The barriers only --model lkmm gives a meaning to. */
 export const LKMM_FENCES: readonly Fence[] = [...RCU_FENCES, 'mb__after_spinlock', 'mb__after_unlock_lock', 'mb__after_srcu_read_unlock'];
 
+/** The arm64 instructions of the scenario language (instruction fetch and cache maintenance). */
+export type Arm64Insn = 'dc_cvau' | 'ic_ivau' | 'dsb_ish' | 'isb';
+/** Each instruction's name in the language, and whether it takes a location. */
+export const ARM64_INSNS: Readonly<Record<Arm64Insn, { takesLoc: boolean; asm: string }>> = {
+  dc_cvau: { takesLoc: true, asm: 'DC CVAU' },
+  ic_ivau: { takesLoc: true, asm: 'IC IVAU' },
+  dsb_ish: { takesLoc: false, asm: 'DSB ISH' },
+  isb: { takesLoc: false, asm: 'ISB' },
+};
+
 export type Stmt =
   | { k: 'assign'; reg: number; e: Expr; span: Span }
   | { k: 'store'; addr: Expr; e: Expr; order: Order; fn: string; span: Span }
   | { k: 'fence'; fence: Fence; fn: string; span: Span }
+  /**
+   * An arm64 instruction a thread issues (`dc_cvau(x)`, `ic_ivau(x)`, `dsb_ish()`, `isb()`): cache
+   * maintenance of the line of location `addr`, a DSB ISH, an ISB. Defined on --model arm64 only
+   * (SMP112 elsewhere: the other machines have no such instruction).
+   */
+  | { k: 'insn'; op: Arm64Insn; addr: Expr | null; fn: string; span: Span }
   | { k: 'eval'; e: Expr; span: Span } // an expression statement, e.g. atomic_inc(a) or xchg(x, 1)
   | { k: 'if'; c: Expr; then: Stmt[]; else: Stmt[]; span: Span }
   | { k: 'irq'; enable: boolean; fn: string; span: Span }

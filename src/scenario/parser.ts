@@ -8,6 +8,7 @@
 // Anything else that is not plain litmus is a coded SMP103 error naming it.
 
 import {
+  ARM64_INSNS, type Arm64Insn,
   addrOf, type BinOp, type Condition, type Directive, type Expectation, type Expr, type Fence,
   type Location, EXPECTEDS, OBSERVATIONS, type Expected, type Observable, type Order, type Prop,
   type Register, type RmwOp, type Scenario, type SpinOp, type Stmt, type Thread, type Value, KERNEL_OBSERVABLES,
@@ -762,6 +763,14 @@ class Parser {
       this.args(scope, fn, 0);
       return { k: 'fence', fence, fn, span: t.span };
     }
+    if (Object.hasOwn(ARM64_INSNS, fn)) {
+      // An arm64 instruction: dc_cvau(x), ic_ivau(x) take a location, dsb_ish(), isb() nothing.
+      const op = fn as Arm64Insn;
+      this.next();
+      this.expect('(', "'('");
+      const [addr] = this.args(scope, fn, ARM64_INSNS[op].takesLoc ? 1 : 0, ARM64_INSNS[op].takesLoc ? 'ptr' : undefined);
+      return { k: 'insn', op, addr: addr ?? null, fn, span: t.span };
+    }
     const store = STORES[fn];
     if (store) {
       this.next();
@@ -1236,7 +1245,7 @@ export const SUPPORTED_PRIMITIVES: readonly string[] = [
   ...Object.keys(FENCES), ...Object.keys(LOADS), ...Object.keys(STORES), ...Object.keys(CONDLOADS), ...Object.keys(RMWS), ...Object.keys(SPINS),
   'local_irq_disable', 'local_irq_enable', 'raise_irq', 'membarrier', 'exit', 'kthread_use_mm', 'kthread_unuse_mm', 'text_poke',
   'fork', 'clone', 'execve', 'exec_code', 'rseq', 'wake_up', 'tgkill', 'madvise', 'munmap', 'mprotect', 'mremap', 'reclaim',
-  'futex_wait', 'futex_wake', 'pipe_read', 'pipe_write',
+  'futex_wait', 'futex_wake', 'pipe_read', 'pipe_write', ...Object.keys(ARM64_INSNS),
 ].sort();
 
 function unsupportedHint(fn: string): string {

@@ -1,6 +1,7 @@
 // smpcheck sim as a library: a scenario, a kernel variant and a profile in; runs of the
 // timing simulator (src/sim/engine.ts) and their distribution out.
 
+import { arm64Only, findArm64Insn } from '../graph/support.js';
 import type { Scenario, Stmt } from '../scenario/ast.js';
 import { LitmusProgram } from '../litmus/program.js';
 import type { ModelName } from '../machine/machine.js';
@@ -95,6 +96,8 @@ export function simulateScenario(parsed: Scenario, profile: Profile, opts: SimOp
   const seed = opts.seed ?? 1;
   const rng = nRuns > 1 ? new Rng(seed) : null;
   const runs: SimResult[] = [];
+  const insn = findArm64Insn(sc);
+  if (insn) throw arm64Only(insn, sc.file, `smpcheck sim (${model})`);
   runWithVariant(variant, () => {
     const program = new LitmusProgram(sc, model, variant, 'x86', SIM_PROCS_MAX);
     for (let i = 0; i < nRuns; i++) runs.push(simulate(program, profile, rng, opts.stepsMax ?? SIM_STEPS_MAX_DEFAULT, opts.timeline === true && i === 0));

@@ -80,6 +80,10 @@ export const ipi_mb = kfunc(function* ipi_mb(k: Kernel): CpuCode {
  */
 export const ipi_sync_core = kfunc(function* ipi_sync_core(k: Kernel, cpu = -1): CpuCode {
   yield* k.smp_mb('ipi_sync_core', 'membarrier.a/membarrier.c');
+  // CONFIG_ARCH_HAS_SYNC_CORE_BEFORE_USERMODE is x86's: on arm64 include/linux/sync_core.h
+  // makes sync_core_before_usermode() empty, and the context synchronisation is the ERET
+  // back to user mode (Documentation/features/sched/membarrier-sync-core/arch-support.txt).
+  if (k.config.arch === 'arm64') return;
   yield* sync_core_before_usermode(k, cpu);
 });
 
