@@ -68,6 +68,11 @@ export interface KernelConfig {
    * bookkeeping does nothing a step could show.
    */
   cow?: boolean;
+  /**
+   * The scenario ages pages (shrink(a)): each page's folio has its LRU flags
+   * (PG_referenced, PG_active) in memory (TlbLayout.folioFlags).
+   */
+  ageing?: boolean;
 }
 
 /**
@@ -133,6 +138,11 @@ export interface TlbLayout {
    * PageAnonExclusive (FOLIO_ANON_EXCLUSIVE); 0 for a free frame.
    */
   folio: number[];
+  /**
+   * folioFlags[vpn] (scenarios that age pages, KernelConfig.ageing; else empty): the
+   * LRU flags of the folio page vpn maps, PG_referenced and PG_active (mm/vmscan.ts).
+   */
+  folioFlags: number[];
 }
 
 export const PREEMPT_MODELS = ['none', 'voluntary', 'full'] as const;
@@ -364,7 +374,7 @@ export class KernelLayout {
       const n = pages.length;
       const t: TlbLayout = {
         nPages: n, pmd: [-1], tablePte: [], tableOwner: [], freeTables: 0, vma: [0], ptl: [0], tlbFlushBatched: [0], frame: [], freeFrames: 0, tlbGen: [0], cpumask: [0],
-        loadedMm: [], isLazy: [], info: [], swap: [], folioLock: [], swapCache: [], csdFlushInfo: [], folio: [],
+        loadedMm: [], isLazy: [], info: [], swap: [], folioLock: [], swapCache: [], csdFlushInfo: [], folio: [], folioFlags: [],
       };
       // Frames: page v starts in frame v; as many free frames again for faults to
       // take; the last is the shared zero page (mapped read-only, never written).
@@ -405,6 +415,7 @@ export class KernelLayout {
         t.swap[v] = alloc(`swap slot of ${pages[v]!.name}`, pages[v]!.clean ? pages[v]!.init : 0);
         t.folioLock[v] = alloc(`folio lock of ${pages[v]!.name} (PG_locked)`, 0);
         t.swapCache[v] = pages[v]!.clean ? alloc(`folio of ${pages[v]!.name} in the swap cache (PG_swapcache)`, 1) : -1;
+        if (config.ageing) t.folioFlags[v] = alloc(`folio of ${pages[v]!.name}: PG_referenced, PG_active`, 0);
       }
       // A page mapped at the start is an exclusive anonymous folio mapped once (mapcount 1).
       if (config.cow) for (let f = 0; f < 2 * n; f++) t.folio[f] = alloc(`folio of frame ${f}: mapcount, PageAnonExclusive`, f < n && pages[f]!.mapped !== false ? 1 | FOLIO_ANON_EXCLUSIVE : 0);

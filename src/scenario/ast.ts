@@ -47,7 +47,7 @@ export type Expr =
   | { k: 'syscall'; name: SyscallName; args: Expr[]; span: Span }; // a call into the kernel model: a system call, or reclaim() by a kernel thread
 
 /** Calls into the kernel model that a scenario makes as expressions. */
-export type SyscallName = 'membarrier' | 'madvise' | 'munmap' | 'mprotect' | 'mremap' | 'reclaim' | 'futex_wait' | 'futex_wake' | 'pipe_read' | 'pipe_write';
+export type SyscallName = 'membarrier' | 'madvise' | 'munmap' | 'mprotect' | 'mremap' | 'reclaim' | 'shrink' | 'futex_wait' | 'futex_wake' | 'pipe_read' | 'pipe_write';
 
 export type SpinOp = 'lock' | 'unlock' | 'trylock' | 'is_locked'
   // synchronize_srcu(s): an SRCU grace period on one srcu_struct (not a spinlock, but an event on a location as they are).
