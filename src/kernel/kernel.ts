@@ -48,6 +48,13 @@ export interface KernelConfig {
    */
   syscallExit?: 'sysret' | 'iret';
   /**
+   * `config paravirt=xen-pv;`: the kernel runs as a Xen PV guest (pv_ops.mmu of
+   * arch/x86/xen/mmu_pv.c): CR3 writes are hypercalls the hypervisor checks
+   * against the pinned page tables, and exit_mmap() calls xen_exit_mmap()
+   * (src/kernel/arch/x86/xen/mmu_pv.ts). Default: native x86.
+   */
+  paravirt?: 'none' | 'xen-pv';
+  /**
    * The scenario runs code (write_code/exec_code): returns to user mode by SYSRET are
    * shown as steps. Elsewhere a SYSRET does nothing the machine can see, and a step
    * for it would only add interleavings.
@@ -163,7 +170,7 @@ export const CALL_FUNCTION_VECTOR = 27;
 export const TIMER_VECTORS: readonly number[] = [28, 29, 30];
 
 /** Functions a CPU can be asked to run through smp_call_function_*(). */
-export const IPI_FUNCS = ['none', 'ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'rcu_quiescent_state', 'flush_tlb_func'] as const;
+export const IPI_FUNCS = ['none', 'ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'rcu_quiescent_state', 'flush_tlb_func', 'drop_mm_ref_this_cpu'] as const;
 export type IpiFunc = (typeof IPI_FUNCS)[number];
 
 /** Values of KernelLayout.taskOnCpu besides 0 (runnable anywhere) and c+1 (running on CPU c). */
@@ -172,7 +179,7 @@ export const ON_CPU_DONE = 255;
 
 /** The per-CPU event counts a scenario's condition can read (`cpu1:ipi_mb`). */
 export type KernelCounter = 'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' | 'ipi_sync_rq_state' | 'ipis' | 'switches' | 'irq_resched' | 'sync_core' | 'migrations'
-  | 'flush_tlb_func' | 'flush_tlb_caught_up' | 'pageout' | 'blocks' | 'wakeups';
+  | 'flush_tlb_func' | 'flush_tlb_caught_up' | 'pageout' | 'blocks' | 'wakeups' | 'drop_mm_ref_this_cpu' | 'xen_mc_failed';
 
 /** The model's pipes hold PIPE_BUFFERS buffers of one value each (fs/pipe.ts). */
 export const PIPE_BUFFERS = 4;
@@ -241,6 +248,15 @@ export class KernelLayout {
   readonly membarrierIpiRounds: number;
   /** The TLB shootdown state, when the scenario has user pages. */
   readonly tlb: TlbLayout | null = null;
+  /**
+   * A Xen PV guest (`config paravirt=xen-pv;`): per CPU the guest's
+   * per_cpu(xen_current_cr3) (the mm whose pgd the CPU's CR3 holds, as the guest
+   * records it once the hypercall is issued; mm ids, 0 init_mm) and the
+   * hypervisor's record of the vCPU's base pointer (a check location: the mm whose
+   * pgd Xen has as the vCPU's root page table); per mm whether its pgd is pinned
+   * (PG_pinned; a check location for the hypervisor's side too).
+   */
+  readonly xen: { currentCr3: number[]; guestTable: number[]; pinned: number[] } | null = null;
 
   /**
    * Per task that may block (futex_wait(), a pipe): p->__state (TASK_RUNNING 0, or the
@@ -429,6 +445,16 @@ export class KernelLayout {
       }
       this.tlb = t;
     }
+    if (config.paravirt === 'xen-pv') {
+      const x = { currentCr3: [] as number[], guestTable: [] as number[], pinned: [] as number[] };
+      for (let c = 0; c < config.nrCpus; c++) {
+        x.currentCr3[c] = alloc(`cpu${c}: xen_current_cr3`, loadedAtStart(c));
+        x.guestTable[c] = alloc(`(check) Xen: vcpu${c} base pointer`, loadedAtStart(c));
+      }
+      // Every mm's pgd is pinned from the start (xen_activate_mm(), xen_dup_mmap()).
+      for (let m = 1; m <= this.nrMms; m++) x.pinned[m] = alloc(`(check) Xen: mm${m}->pgd pinned`, 1);
+      this.xen = x;
+    }
   }
 
   /** Is loc a PTE (its values are page-table entries)? */
@@ -544,7 +570,7 @@ export class Kernel {
     this.counters = {
       ipi_mb: zeros(), ipi_sync_core: zeros(), ipi_rseq: zeros(), ipi_sync_rq_state: zeros(), ipis: zeros(), switches: zeros(),
       irq_resched: zeros(), sync_core: zeros(), migrations: zeros(), flush_tlb_func: zeros(), flush_tlb_caught_up: zeros(), pageout: zeros(),
-      blocks: zeros(), wakeups: zeros(),
+      blocks: zeros(), wakeups: zeros(), drop_mm_ref_this_cpu: zeros(), xen_mc_failed: zeros(),
     };
     this.sleepLocks = zeros();
     this.inIrq = zeros();

@@ -180,7 +180,7 @@ export class LitmusProgram implements Program {
     if (usesKernel) {
       const config: KernelConfig = {
         version: variant.base, arch, nrCpus: this.nCpus, nohzFull: false, configRseq: true, archHasMembarrierSyncCore: true,
-        preempt: settings.preemptModel, syscallExit: settings.syscallExit, showSysret: scenario.codeLocs.length > 0,
+        preempt: settings.preemptModel, syscallExit: settings.syscallExit, paravirt: settings.paravirt, showSysret: scenario.codeLocs.length > 0,
         pages: settings.pages.map((loc) => ({ name: scenario.locations[loc]!.name, init: scenario.locations[loc]!.init, mapped: !settings.unmapped.includes(loc), clean: settings.clean.includes(loc) })),
         cow: procs.forkedThreads.some((t) => touchesPages(t, settings.pages)),
         ageing: scenario.threads.some((t) => callsSyscall(t, 'shrink')),
