@@ -38,7 +38,7 @@ export const exit_mm = kfunc(function* exit_mm(k: Kernel, cpu: number): CpuCode 
   if (k.layout.config.arch !== 'arm64') yield* enter_lazy_tlb(k, cpu);
   if (!pre5bc) yield { k: 'irq', enable: true, site: { fn: 'local_irq_enable' } };
   yield { k: 'st', loc: L.taskAllocLock[task]!, val: 0, site: { fn: 'task_unlock' }, order: 'release' };
-  yield* mmput(k, mm);
+  yield* mmput(k, mm, cpu);
 });
 
 /** Models: do_exit() (v6.18): here only exit_mm(). */

@@ -15,13 +15,14 @@
 // switch-mm-stale-asid, where fork() only makes a CPU run another mm, as it was.)
 // Leaves out: the rest of what copy_mm() does for the address space (the pgd, LDT,
 // exe file, accounting); mm_count reaching zero only marks the mm free (nothing
-// reuses it), and exit_mmap() (a child that exits keeps its pages mapped).
+// reuses it), and exit_mmap() beyond its paravirt hook (a child that exits keeps
+// its pages mapped; mm/mmap.ts).
 
 import type { CpuCode } from '../machine/ops.js';
 import type { Kernel } from './kernel.js';
 import { mmdrop } from './sched/mm.js';
 import { kfunc } from './dispatch.js';
-import { dup_mmap } from './mm/mmap.js';
+import { dup_mmap, exit_mmap } from './mm/mmap.js';
 
 /** Models: mmget() (v6.18): one more user of the address space (atomic_inc). */
 export const mmget = kfunc(function* mmget(k: Kernel, mm: number): CpuCode {
@@ -30,14 +31,16 @@ export const mmget = kfunc(function* mmget(k: Kernel, mm: number): CpuCode {
 
 /**
  * Models: mmput() (v6.18): drop a user reference (atomic_dec_and_test); the last
- * user tears the address space down and drops the mm_count reference the users
- * held (__mmput() -> mmdrop()).
+ * user tears the address space down (__mmput() -> exit_mmap(), on `cpu`; only
+ * exit_mm() passes it) and drops the mm_count reference the users held
+ * (__mmput() -> mmdrop()).
  */
-export const mmput = kfunc(function* mmput(k: Kernel, mm: number): CpuCode {
+export const mmput = kfunc(function* mmput(k: Kernel, mm: number, cpu = -1): CpuCode {
   const L = k.layout;
   const old = yield { k: 'rmw', loc: L.mmUsers[mm]!, f: (v) => v - 1, site: { fn: 'mmput' } };
   if (old !== 1) return;
   yield* k.note('__mmput');
+  if (cpu >= 0) yield* exit_mmap(k, cpu, mm);
   yield* mmdrop(k, mm);
 });
 

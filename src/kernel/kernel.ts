@@ -48,6 +48,13 @@ export interface KernelConfig {
    */
   syscallExit?: 'sysret' | 'iret';
   /**
+   * `config paravirt=xen-pv;`: the kernel runs as a Xen PV guest (pv_ops.mmu of
+   * arch/x86/xen/mmu_pv.c): CR3 writes are hypercalls the hypervisor checks
+   * against the pinned page tables, and exit_mmap() calls xen_exit_mmap()
+   * (src/kernel/arch/x86/xen/mmu_pv.ts). Default: native x86.
+   */
+  paravirt?: 'none' | 'xen-pv';
+  /**
    * The scenario runs code (write_code/exec_code): returns to user mode by SYSRET are
    * shown as steps. Elsewhere a SYSRET does nothing the machine can see, and a step
    * for it would only add interleavings.
@@ -68,6 +75,11 @@ export interface KernelConfig {
    * bookkeeping does nothing a step could show.
    */
   cow?: boolean;
+  /**
+   * The scenario ages pages (shrink(a)): each page's folio has its LRU flags
+   * (PG_referenced, PG_active) in memory (TlbLayout.folioFlags).
+   */
+  ageing?: boolean;
 }
 
 /**
@@ -133,6 +145,11 @@ export interface TlbLayout {
    * PageAnonExclusive (FOLIO_ANON_EXCLUSIVE); 0 for a free frame.
    */
   folio: number[];
+  /**
+   * folioFlags[vpn] (scenarios that age pages, KernelConfig.ageing; else empty): the
+   * LRU flags of the folio page vpn maps, PG_referenced and PG_active (mm/vmscan.ts).
+   */
+  folioFlags: number[];
 }
 
 export const PREEMPT_MODELS = ['none', 'voluntary', 'full'] as const;
@@ -153,7 +170,7 @@ export const CALL_FUNCTION_VECTOR = 27;
 export const TIMER_VECTORS: readonly number[] = [28, 29, 30];
 
 /** Functions a CPU can be asked to run through smp_call_function_*(). */
-export const IPI_FUNCS = ['none', 'ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'rcu_quiescent_state', 'flush_tlb_func'] as const;
+export const IPI_FUNCS = ['none', 'ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'rcu_quiescent_state', 'flush_tlb_func', 'drop_mm_ref_this_cpu'] as const;
 export type IpiFunc = (typeof IPI_FUNCS)[number];
 
 /** Values of KernelLayout.taskOnCpu besides 0 (runnable anywhere) and c+1 (running on CPU c). */
@@ -162,7 +179,7 @@ export const ON_CPU_DONE = 255;
 
 /** The per-CPU event counts a scenario's condition can read (`cpu1:ipi_mb`). */
 export type KernelCounter = 'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' | 'ipi_sync_rq_state' | 'ipis' | 'switches' | 'irq_resched' | 'sync_core' | 'migrations'
-  | 'flush_tlb_func' | 'flush_tlb_caught_up' | 'pageout' | 'blocks' | 'wakeups';
+  | 'flush_tlb_func' | 'flush_tlb_caught_up' | 'pageout' | 'blocks' | 'wakeups' | 'drop_mm_ref_this_cpu' | 'xen_mc_failed';
 
 /** The model's pipes hold PIPE_BUFFERS buffers of one value each (fs/pipe.ts). */
 export const PIPE_BUFFERS = 4;
@@ -231,6 +248,15 @@ export class KernelLayout {
   readonly membarrierIpiRounds: number;
   /** The TLB shootdown state, when the scenario has user pages. */
   readonly tlb: TlbLayout | null = null;
+  /**
+   * A Xen PV guest (`config paravirt=xen-pv;`): per CPU the guest's
+   * per_cpu(xen_current_cr3) (the mm whose pgd the CPU's CR3 holds, as the guest
+   * records it once the hypercall is issued; mm ids, 0 init_mm) and the
+   * hypervisor's record of the vCPU's base pointer (a check location: the mm whose
+   * pgd Xen has as the vCPU's root page table); per mm whether its pgd is pinned
+   * (PG_pinned; a check location for the hypervisor's side too).
+   */
+  readonly xen: { currentCr3: number[]; guestTable: number[]; pinned: number[] } | null = null;
 
   /**
    * Per task that may block (futex_wait(), a pipe): p->__state (TASK_RUNNING 0, or the
@@ -364,7 +390,7 @@ export class KernelLayout {
       const n = pages.length;
       const t: TlbLayout = {
         nPages: n, pmd: [-1], tablePte: [], tableOwner: [], freeTables: 0, vma: [0], ptl: [0], tlbFlushBatched: [0], frame: [], freeFrames: 0, tlbGen: [0], cpumask: [0],
-        loadedMm: [], isLazy: [], info: [], swap: [], folioLock: [], swapCache: [], csdFlushInfo: [], folio: [],
+        loadedMm: [], isLazy: [], info: [], swap: [], folioLock: [], swapCache: [], csdFlushInfo: [], folio: [], folioFlags: [],
       };
       // Frames: page v starts in frame v; as many free frames again for faults to
       // take; the last is the shared zero page (mapped read-only, never written).
@@ -405,6 +431,7 @@ export class KernelLayout {
         t.swap[v] = alloc(`swap slot of ${pages[v]!.name}`, pages[v]!.clean ? pages[v]!.init : 0);
         t.folioLock[v] = alloc(`folio lock of ${pages[v]!.name} (PG_locked)`, 0);
         t.swapCache[v] = pages[v]!.clean ? alloc(`folio of ${pages[v]!.name} in the swap cache (PG_swapcache)`, 1) : -1;
+        if (config.ageing) t.folioFlags[v] = alloc(`folio of ${pages[v]!.name}: PG_referenced, PG_active`, 0);
       }
       // A page mapped at the start is an exclusive anonymous folio mapped once (mapcount 1).
       if (config.cow) for (let f = 0; f < 2 * n; f++) t.folio[f] = alloc(`folio of frame ${f}: mapcount, PageAnonExclusive`, f < n && pages[f]!.mapped !== false ? 1 | FOLIO_ANON_EXCLUSIVE : 0);
@@ -417,6 +444,16 @@ export class KernelLayout {
         };
       }
       this.tlb = t;
+    }
+    if (config.paravirt === 'xen-pv') {
+      const x = { currentCr3: [] as number[], guestTable: [] as number[], pinned: [] as number[] };
+      for (let c = 0; c < config.nrCpus; c++) {
+        x.currentCr3[c] = alloc(`cpu${c}: xen_current_cr3`, loadedAtStart(c));
+        x.guestTable[c] = alloc(`(check) Xen: vcpu${c} base pointer`, loadedAtStart(c));
+      }
+      // Every mm's pgd is pinned from the start (xen_activate_mm(), xen_dup_mmap()).
+      for (let m = 1; m <= this.nrMms; m++) x.pinned[m] = alloc(`(check) Xen: mm${m}->pgd pinned`, 1);
+      this.xen = x;
     }
   }
 
@@ -533,7 +570,7 @@ export class Kernel {
     this.counters = {
       ipi_mb: zeros(), ipi_sync_core: zeros(), ipi_rseq: zeros(), ipi_sync_rq_state: zeros(), ipis: zeros(), switches: zeros(),
       irq_resched: zeros(), sync_core: zeros(), migrations: zeros(), flush_tlb_func: zeros(), flush_tlb_caught_up: zeros(), pageout: zeros(),
-      blocks: zeros(), wakeups: zeros(),
+      blocks: zeros(), wakeups: zeros(), drop_mm_ref_this_cpu: zeros(), xen_mc_failed: zeros(),
     };
     this.sleepLocks = zeros();
     this.inIrq = zeros();

@@ -180,9 +180,10 @@ export class LitmusProgram implements Program {
     if (usesKernel) {
       const config: KernelConfig = {
         version: variant.base, arch, nrCpus: this.nCpus, nohzFull: false, configRseq: true, archHasMembarrierSyncCore: true,
-        preempt: settings.preemptModel, syscallExit: settings.syscallExit, showSysret: scenario.codeLocs.length > 0,
+        preempt: settings.preemptModel, syscallExit: settings.syscallExit, paravirt: settings.paravirt, showSysret: scenario.codeLocs.length > 0,
         pages: settings.pages.map((loc) => ({ name: scenario.locations[loc]!.name, init: scenario.locations[loc]!.init, mapped: !settings.unmapped.includes(loc), clean: settings.clean.includes(loc) })),
         cow: procs.forkedThreads.some((t) => touchesPages(t, settings.pages)),
+        ageing: scenario.threads.some((t) => callsSyscall(t, 'shrink')),
       };
       const sleepers = [...this.sleepers].map((t) => ({ task: t + 1, cpu: this.wakeCpu.get(t)! }));
       const migratable = [...this.migratable].map((t) => ({ task: t + 1, runningOn: startCpu.get(t)! }));
@@ -830,12 +831,13 @@ function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, 
           for (const a of args.slice(1)) noPtr(a, e.span, file);
         }
         const kthread = ctx.kernel.layout.taskMms[ctx.kernel.current(ctx.cpu) - 1] === 0;
-        if (e.name === 'reclaim') {
-          // kswapd's shrink_folio_list() on the page's folio, which the process's mm maps.
-          if (!kthread) throw new SmpError('SMP109', `reclaim() is for kernel threads (kswapd): declare the thread with 'kthread P${ctx.kernel.current(ctx.cpu) - 1};'`, e.span, file);
+        if (e.name === 'reclaim' || e.name === 'shrink') {
+          // kswapd's shrink_folio_list() on the page's folio, which the process's mm maps:
+          // reclaim(a) with ignore_references, shrink(a) with folio_check_references().
+          if (!kthread) throw new SmpError('SMP109', `${e.name}() is for kernel threads (kswapd): declare the thread with 'kthread P${ctx.kernel.current(ctx.cpu) - 1};'`, e.span, file);
           // try_to_unmap() of a folio that fork() shared would walk every mm that maps it: not modelled.
-          if (ctx.kernel.layout.tlb!.folio.length > 0) throw new SmpError('SMP103', 'reclaim() in a scenario that fork()s a process with user pages is not modelled (the rmap walk covers one mapping)', e.span, file);
-          return yield* kernelMode(ctx.kernel, ctx.cpu, shrink_folio_list(ctx.kernel, ctx.cpu, 1, vpn));
+          if (ctx.kernel.layout.tlb!.folio.length > 0) throw new SmpError('SMP103', `${e.name}() in a scenario that fork()s a process with user pages is not modelled (the rmap walk covers one mapping)`, e.span, file);
+          return yield* kernelMode(ctx.kernel, ctx.cpu, shrink_folio_list(ctx.kernel, ctx.cpu, 1, vpn, e.name === 'reclaim'));
         }
         if (kthread) throw new SmpError('SMP109', `${e.name}() is a system call of user threads: P${ctx.kernel.current(ctx.cpu) - 1} is a kernel thread`, e.span, file);
         if (e.name === 'munmap') return yield* do_syscall_64(ctx.kernel, ctx.cpu, sys_munmap(ctx.kernel, ctx.cpu, vpn));
@@ -934,6 +936,18 @@ export function binop(op: string, a: number, b: number, span: Span, file: string
     default:
       throw new Error(`internal: unknown operator ${op}`);
   }
+}
+
+/** Does a thread's body call the kernel-model function `name` (a syscall node) anywhere? */
+function callsSyscall(t: Thread, name: string): boolean {
+  const seen = (x: unknown): boolean => {
+    if (Array.isArray(x)) return x.some(seen);
+    if (x === null || typeof x !== 'object') return false;
+    const node = x as { k?: unknown; name?: unknown };
+    if (node.k === 'syscall' && node.name === name) return true;
+    return Object.entries(x).some(([key, v]) => key !== 'span' && seen(v));
+  };
+  return seen(t.body);
 }
 
 /**

@@ -267,8 +267,14 @@ export class Machine {
    */
   private readonly flushedVer = new Map<number, number>();
   private readonly flushing: (Map<number, number> | null)[];
-  /** Per PTE location: the accessed and dirty bits the hardware set in it (writes that are not the kernel's). */
+  /**
+   * Per PTE location: its writes that changed only the accessed and dirty bits (the
+   * hardware setting them, or the kernel's locked clear of the accessed bit in
+   * ptep_test_and_clear_young()): they leave the translation as it was.
+   */
   private readonly hwBits = new Map<number, number>();
+  /** The PTE locations (paging.tablePte). */
+  private readonly pteLocs: ReadonlySet<number>;
   /** Per page frame: how many times the kernel has freed it (free_page(), an rmw with frameFree). */
   private readonly frameEpoch: number[];
 
@@ -312,6 +318,7 @@ export class Machine {
     this.codeLocs = codeLocs;
     this.codeIndex = new Map(codeLocs.map((l, i) => [l, i]));
     this.paging = paging;
+    this.pteLocs = new Set(paging?.tablePte.flat() ?? []);
     this.nPages = paging?.nPages ?? 0;
     // One history per page walker, then one per paging-structure-cache evictor.
     this.walkHist = new Array<number>(nCpus * this.nPages + (this.nPages > 0 ? nCpus : 0)).fill(0);
@@ -505,8 +512,9 @@ export class Machine {
   }
 
   /**
-   * A PTE's version for property S1: its writes in memory, without the accessed and
-   * dirty bits the hardware set (those leave the translation as it was).
+   * A PTE's version for property S1: its writes in memory, without those that changed
+   * only the accessed and dirty bits (the hardware's, and the kernel's clear of the
+   * accessed bit: those leave the translation as it was).
    */
   private kver(pteLoc: number): number {
     return this.coLen[pteLoc]! - (this.hwBits.get(pteLoc) ?? 0);
@@ -1028,6 +1036,8 @@ export class Machine {
           this.memW[loc] = wid;
           this.coHist[loc] = this.interner.intern(this.coHist[loc]!, String(wid));
           this.coLen[loc]!++;
+          // The kernel's clear of the accessed bit (ptep_test_and_clear_young()) keeps the translation's version.
+          if (nv !== old && this.pteLocs.has(loc) && pte_same_but_ad(old, nv | 0)) this.hwBits.set(loc, (this.hwBits.get(loc) ?? 0) + 1);
         }
         if (op.tlbFlushStart) this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.kver(l)]));
         if (op.frameFree !== undefined) this.frameEpoch[op.frameFree]!++;

@@ -47,7 +47,7 @@ export type Expr =
   | { k: 'syscall'; name: SyscallName; args: Expr[]; span: Span }; // a call into the kernel model: a system call, or reclaim() by a kernel thread
 
 /** Calls into the kernel model that a scenario makes as expressions. */
-export type SyscallName = 'membarrier' | 'madvise' | 'munmap' | 'mprotect' | 'mremap' | 'reclaim' | 'futex_wait' | 'futex_wake' | 'pipe_read' | 'pipe_write';
+export type SyscallName = 'membarrier' | 'madvise' | 'munmap' | 'mprotect' | 'mremap' | 'reclaim' | 'shrink' | 'futex_wait' | 'futex_wake' | 'pipe_read' | 'pipe_write';
 
 export type SpinOp = 'lock' | 'unlock' | 'trylock' | 'is_locked'
   // synchronize_srcu(s): an SRCU grace period on one srcu_struct (not a spinlock, but an event on a location as they are).
@@ -158,7 +158,7 @@ export type Observable =
  * many call-function interrupts it took, how many context switches it made, and the
  * final value of its runqueue's copy of the membarrier state.
  */
-export const KERNEL_OBSERVABLES = ['ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'ipis', 'switches', 'irq_resched', 'sync_core', 'migrations', 'membarrier_state', 'flush_tlb_func', 'flush_tlb_caught_up', 'pageout', 'blocks', 'wakeups'] as const;
+export const KERNEL_OBSERVABLES = ['ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'ipis', 'switches', 'irq_resched', 'sync_core', 'migrations', 'membarrier_state', 'flush_tlb_func', 'flush_tlb_caught_up', 'pageout', 'blocks', 'wakeups', 'drop_mm_ref_this_cpu', 'xen_mc_failed'] as const;
 export type KernelObservable = (typeof KERNEL_OBSERVABLES)[number];
 
 export interface Condition {

@@ -9,9 +9,10 @@
 //   preempt N;              (each CPU that runs several tasks takes up to N timer
 //                            ticks; a tick asks for a reschedule, which the CPU
 //                            does where the kernel configuration lets it)
-//   config preempt=none|voluntary|full syscall_exit=sysret|iret;
-//                           (kernel configuration: the preemption model, and how
-//                            system calls return to user mode)
+//   config preempt=none|voluntary|full syscall_exit=sysret|iret paravirt=none|xen-pv;
+//                           (kernel configuration: the preemption model, how
+//                            system calls return to user mode, and the paravirt
+//                            mm hooks of a Xen PV guest)
 //   mmap a b ...;           (the locations a, b are user pages of the process, each
 //                            mapped to a page frame of its own at the start: threads
 //                            reach them through page tables and TLBs)
@@ -49,6 +50,8 @@ export interface Settings {
   preemptModel: PreemptModel;
   /** `config syscall_exit=...;` (default sysret). */
   syscallExit: 'sysret' | 'iret';
+  /** `config paravirt=...;` (default none: native x86). */
+  paravirt: 'none' | 'xen-pv';
   /** Threads placed on several CPUs: they may migrate between them when preempted in user mode. */
   migratable: Set<number>;
   /** Locations that are user pages of the process (`mmap a b;`), in page order. */
@@ -65,7 +68,7 @@ export const PAGES_MAX = 4;
 export const KTHREAD = -1;
 
 export function directiveSettings(sc: Scenario): Settings {
-  const out: Settings = { bounds: {}, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', migratable: new Set(), pages: [], unmapped: [], clean: [] };
+  const out: Settings = { bounds: {}, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', paravirt: 'none', migratable: new Set(), pages: [], unmapped: [], clean: [] };
   for (const d of sc.directives) {
     const err = (msg: string): SmpError => new SmpError('SMP108', msg, d.span, sc.file);
     switch (d.name) {
@@ -95,10 +98,16 @@ export function directiveSettings(sc: Scenario): Settings {
         break;
       }
       case 'config': {
-        const usage = "'config' takes settings 'preempt=none|voluntary|full' and 'syscall_exit=sysret|iret': 'config preempt=full;'";
-        if (d.args.length === 0 || d.args.length % 3 !== 0) throw err(usage);
-        for (let i = 0; i < d.args.length; i += 3) {
-          const [name, eq, value] = d.args.slice(i, i + 3);
+        const usage = "'config' takes settings 'preempt=none|voluntary|full', 'syscall_exit=sysret|iret' and 'paravirt=none|xen-pv': 'config preempt=full;'";
+        // A value may contain '-' (xen-pv), which the tokenizer splits off.
+        const args: string[] = [];
+        for (let i = 0; i < d.args.length; i++) {
+          if (d.args[i] === '-' && args.length > 0 && i + 1 < d.args.length && args[args.length - 1] !== '=') args[args.length - 1] += `-${d.args[++i]}`;
+          else args.push(d.args[i]!);
+        }
+        if (args.length === 0 || args.length % 3 !== 0) throw err(usage);
+        for (let i = 0; i < args.length; i += 3) {
+          const [name, eq, value] = args.slice(i, i + 3);
           if (eq !== '=') throw err(usage);
           if (name === 'preempt') {
             if (!(PREEMPT_MODELS as readonly string[]).includes(value!)) throw err(`'config preempt=' takes one of: ${PREEMPT_MODELS.join(', ')}`);
@@ -106,6 +115,9 @@ export function directiveSettings(sc: Scenario): Settings {
           } else if (name === 'syscall_exit') {
             if (value !== 'sysret' && value !== 'iret') throw err("'config syscall_exit=' takes sysret or iret");
             out.syscallExit = value;
+          } else if (name === 'paravirt') {
+            if (value !== 'none' && value !== 'xen-pv') throw err("'config paravirt=' takes none or xen-pv");
+            out.paravirt = value;
           } else {
             throw err(`unknown setting '${name}': ${usage}`);
           }

@@ -904,11 +904,12 @@ class Parser {
       this.usesKernel = true;
       return { k: 'syscall', name: fn, args, span: t.span };
     }
-    if (fn === 'madvise' || fn === 'munmap' || fn === 'mprotect' || fn === 'mremap' || fn === 'reclaim') {
+    if (fn === 'madvise' || fn === 'munmap' || fn === 'mprotect' || fn === 'mremap' || fn === 'reclaim' || fn === 'shrink') {
       // Address-space calls on a user page (`mmap` directive): madvise(a, MADV_DONTNEED),
-      // munmap(a), mprotect(a, PROT_READ), mremap(a, b); and reclaim(a) by a kernel
-      // thread (kswapd). A page is named by its pointer; the length is one page.
-      const args = this.args(scope, fn, fn === 'munmap' || fn === 'reclaim' ? 1 : 2, 'ptr');
+      // munmap(a), mprotect(a, PROT_READ), mremap(a, b); and reclaim(a) and shrink(a) by
+      // a kernel thread (kswapd; shrink(a) ages the folio first). A page is named by
+      // its pointer; the length is one page.
+      const args = this.args(scope, fn, fn === 'munmap' || fn === 'reclaim' || fn === 'shrink' ? 1 : 2, 'ptr');
       this.usesKernel = true;
       return { k: 'syscall', name: fn, args, span: t.span };
     }
@@ -1244,7 +1245,7 @@ const RMWS: Record<string, RmwSpec> = (() => {
 export const SUPPORTED_PRIMITIVES: readonly string[] = [
   ...Object.keys(FENCES), ...Object.keys(LOADS), ...Object.keys(STORES), ...Object.keys(CONDLOADS), ...Object.keys(RMWS), ...Object.keys(SPINS),
   'local_irq_disable', 'local_irq_enable', 'raise_irq', 'membarrier', 'exit', 'kthread_use_mm', 'kthread_unuse_mm', 'text_poke',
-  'fork', 'clone', 'execve', 'exec_code', 'rseq', 'wake_up', 'tgkill', 'madvise', 'munmap', 'mprotect', 'mremap', 'reclaim',
+  'fork', 'clone', 'execve', 'exec_code', 'rseq', 'wake_up', 'tgkill', 'madvise', 'munmap', 'mprotect', 'mremap', 'reclaim', 'shrink',
   'futex_wait', 'futex_wake', 'pipe_read', 'pipe_write', ...Object.keys(ARM64_INSNS),
 ].sort();
 

@@ -7,6 +7,8 @@
 // flush IPIs have been answered).
 // And dup_mmap() (mm/mmap.c since it moved out of kernel/fork.c): fork()'s copy
 // of the address space.
+// And exit_mmap() as far as its paravirt hook: arch_exit_mmap() -> Xen PV's
+// xen_exit_mmap() (src/kernel/arch/x86/xen/mmu_pv.ts).
 // Leaves out: VMA splitting and merging, ranges of several pages, the mmap_lock,
 // mmu notifiers, and MMU_GATHER_RCU_TABLE_FREE (paravirt); VM_DONTCOPY and
 // VM_WIPEONFORK (no madvise() sets them here).
@@ -17,6 +19,7 @@ import type { Kernel } from '../kernel.js';
 import { kfunc } from '../dispatch.js';
 import { flush_tlb_batched_pending, folio_remove_rmap_pte } from './rmap.js';
 import { flush_tlb_mm, flush_tlb_mm_range } from '../arch/x86/mm/tlb.js';
+import { xen_exit_mmap } from '../arch/x86/xen/mmu_pv.js';
 import { copy_page_range, free_pte_table, pmd_table, pte_lock, pte_unlock, ptep_get_and_clear, vma_mapped, VMA_RO_SHIFT, zeroPfn } from './memory.js';
 
 /** Models: SYSCALL_DEFINE2(munmap) (v6.18) for page vpn: 0. */
@@ -71,4 +74,16 @@ export const dup_mmap = kfunc(function* dup_mmap(k: Kernel, cpu: number, mm: num
   yield* k.WRITE_ONCE(T.vma[mm]!, vmas, '__mt_dup(), vm_area_dup(): the VMAs of mm');
   if ((vmas & ((1 << VMA_RO_SHIFT) - 1)) !== 0) yield* copy_page_range(k, cpu, mm, oldmm, vmas);
   if (!k.variant.removed.has('dup_mmap.flush_tlb_mm')) yield* flush_tlb_mm(k, cpu, oldmm);
+});
+
+/**
+ * Models: exit_mmap() (mm/mmap.c, v6.18), called by __mmput() for the last user:
+ * here only its first step, arch_exit_mmap(mm) -> paravirt_arch_exit_mmap(), which
+ * is xen_exit_mmap() on a Xen PV guest and nothing on native x86. Leaves out the
+ * rest: mmu_notifier_release(), unmap_vmas() and free_pgtables() with their
+ * mmu_gather flush, and the VMAs (the mm's pages stay mapped: no modelled CPU
+ * uses them after its last user exited).
+ */
+export const exit_mmap = kfunc(function* exit_mmap(k: Kernel, cpu: number, mm: number): CpuCode {
+  if (k.layout.xen) yield* xen_exit_mmap(k, cpu, mm);
 });

@@ -13,18 +13,25 @@
 // munmap(), and mremap() call flush_tlb_batched_pending() under the page-table
 // lock, so that a PTE they find already cleared by reclaim is not left with a
 // stale translation when they return.
+// And the accessed-bit side of the rmap walk for page ageing: folio_referenced()
+// -> rmap_walk() -> folio_referenced_one() -> ptep_clear_flush_young_notify()
+// (on x86 ptep_clear_flush_young(), which clears the bit without a TLB flush:
+// src/kernel/arch/x86/mm/pgtable.ts).
 // Leaves out: mmu notifiers, hugetlb, KSM, device-exclusive and migration
-// entries; the reset of tlb_flush_batched when pending grows past
+// entries, MGLRU (lru_gen_look_around(); the model is the classic active/inactive
+// LRU, CONFIG_LRU_GEN off or lru_gen_enabled() false), page idle tracking
+// (folio_test_clear_young()), VM_LOCKED VMAs and rmap lock contention (-1); the reset of tlb_flush_batched when pending grows past
 // TLB_FLUSH_BATCH_PENDING_LARGE (a scenario defers a few flushes at most).
 
 import type { CpuCode, Op } from '../../machine/ops.js';
-import { pte_dirty, pte_present, swp_entry_to_pte } from '../../machine/paging.js';
+import { pte_dirty, pte_pfn, pte_present, swp_entry_to_pte } from '../../machine/paging.js';
 import type { Kernel } from '../kernel.js';
 import { FOLIO_ANON_EXCLUSIVE, FOLIO_MAPCOUNT_MASK } from '../kernel.js';
 import { free_page } from './page_alloc.js';
 import { kfunc } from '../dispatch.js';
 import { arch_tlbbatch_add_pending, arch_tlbbatch_flush, flush_tlb_mm, flush_tlb_mm_range } from '../arch/x86/mm/tlb.js';
 import { pte_lock, pte_unlock, ptep_get_and_clear } from './memory.js';
+import { ptep_clear_flush_young } from '../arch/x86/mm/pgtable.js';
 
 /**
  * Models: should_defer_flush() -> arch_tlbbatch_should_defer() (v6.18, x86): defer
@@ -116,7 +123,9 @@ export const try_to_unmap_one = kfunc(function* try_to_unmap_one(k: Kernel, cpu:
     if (!dirty) yield* k.note('try_to_unmap_one(): pte_dirty(pteval): folio_mark_dirty()');
     dirty = true;
   }
-  if (defer) yield* set_tlb_ubc_flush_pending(k, cpu, mm, pteval, vpn);
+  if (k.variant.removed.has('reclaim.unmap_flush')) {
+    // The mutant no-unmap-flush: the PTE cleared, no flush done or deferred.
+  } else if (defer) yield* set_tlb_ubc_flush_pending(k, cpu, mm, pteval, vpn);
   // Else ptep_clear_flush(): clear, then flush_tlb_page() (one page, no tables freed).
   else if (pte_present(pteval)) yield* flush_tlb_mm_range(k, cpu, mm, vpn, false);
   yield* k.WRITE_ONCE(pteLoc, swp_entry_to_pte(vpn), 'set_pte_at(): the swap entry');
@@ -158,4 +167,34 @@ export const folio_remove_rmap_pte = kfunc(function* folio_remove_rmap_pte(k: Ke
   }
   const old = yield { k: 'rmw', loc, f: (v) => ((v & FOLIO_MAPCOUNT_MASK) <= 1 ? 0 : v - 1), site: { fn: 'folio_remove_rmap_pte(): mapcount - 1' } };
   if ((old & FOLIO_MAPCOUNT_MASK) <= 1) yield* free_page(k, pfn); // folio_put(): the last reference
+});
+
+/**
+ * Models: folio_referenced_one() (mm/rmap.c, v6.18) for the folio's one mapping,
+ * the process's mm, without MGLRU: page_vma_mapped_walk() finds the PTE (map_pte()
+ * reads it without the lock to see whether it may map the folio, then takes the
+ * page-table lock), and for a present PTE ptep_clear_flush_young_notify() reads and
+ * clears its accessed bit: one reference if it was set. The lock is dropped when
+ * the walk ends. Returns the references found (0 or 1).
+ */
+export const folio_referenced_one = kfunc(function* folio_referenced_one(k: Kernel, cpu: number, mm: number, vpn: number, pteLoc: number, pfn: number): Generator<Op, number, number> {
+  // map_pte() -> check_pte(): the PTE still maps this folio (else not mapped here).
+  const seen = yield* k.READ_ONCE(pteLoc, 'page_vma_mapped_walk(): map_pte(): ptep_get()');
+  if (!pte_present(seen) || pte_pfn(seen) !== pfn) return 0;
+  yield* pte_lock(k, cpu, mm);
+  const pte = yield* k.READ_ONCE(pteLoc, 'folio_referenced_one(): pte_present(ptep_get(pvmw.pte))');
+  let referenced = 0;
+  if (pte_present(pte) && pte_pfn(pte) === pfn && (yield* ptep_clear_flush_young(k, cpu, mm, vpn, pteLoc))) referenced++;
+  yield* pte_unlock(k, cpu, mm);
+  return referenced;
+});
+
+/**
+ * Models: folio_referenced(folio, is_locked = 1, ...) (mm/rmap.c, v6.18) for an
+ * anonymous folio reclaim holds locked: rmap_walk() over its mappings with
+ * folio_referenced_one(); the number of mappings that referenced it. The folio has
+ * one mapping here (reclaim of a folio fork() shares is refused, program.ts).
+ */
+export const folio_referenced = kfunc(function* folio_referenced(k: Kernel, cpu: number, mm: number, vpn: number, pteLoc: number, pfn: number): Generator<Op, number, number> {
+  return yield* folio_referenced_one(k, cpu, mm, vpn, pteLoc, pfn);
 });

@@ -12,13 +12,15 @@ import type { CpuSched } from '../../../sched/runqueue.js';
 import { idtentry } from '../../../entry/common.js';
 import { generic_smp_call_function_single_interrupt, type IpiHandlers } from '../../../smp.js';
 import { flush_tlb_func } from '../mm/tlb.js';
+import { drop_mm_ref_this_cpu } from '../xen/mmu_pv.js';
 import { MEMBARRIER_IPI_HANDLERS } from '../../../sched/membarrier.js';
 import { scheduler_ipi, scheduler_tick } from '../../../sched/core.js';
 
-/** Every function a call-function request may name: membarrier's handlers and the TLB flush. */
+/** Every function a call-function request may name: membarrier's handlers, the TLB flush, Xen PV's drop_mm_ref_this_cpu(). */
 const CALL_FUNCTION_HANDLERS: IpiHandlers = {
   ...MEMBARRIER_IPI_HANDLERS,
   flush_tlb_func: (k, cpu, info) => flush_tlb_func(k, cpu, info),
+  drop_mm_ref_this_cpu: (k, cpu, info) => drop_mm_ref_this_cpu(k, cpu, info),
 };
 
 /** The kernel's handler of system vector `vector` on `cpu`, or null for a scenario's own vector. */

@@ -24,7 +24,8 @@
 // Leaves out: INVLPGB and global ASIDs, PTI (user PCIDs, invalidate_other),
 // LAM, cond_mitigation() (IBPB), the once-a-second trim of stale cpumask bits
 // (the model has no time: trim_cpumask is never set), the single-page-flush
-// ceiling (scenarios flush one page or all), paravirt flush hooks, kernel-address
+// ceiling (scenarios flush one page or all), paravirt flush hooks (a Xen PV
+// guest's CR3 write is modelled: src/kernel/arch/x86/xen/mmu_pv.ts), kernel-address
 // flushes. Without PTI no path modelled here issues INVPCID (v6.18 uses it for the
 // user PCID in native_flush_tlb_one_user() and for native_flush_tlb_global()):
 // scenarios/tlb/README.md says why leaving it out changes no verdict.
@@ -37,6 +38,7 @@ import { TLB_NR_DYN_ASIDS } from '../../../../machine/paging.js';
 import { sync_core } from '../sync_core.js';
 import { on_each_cpu_cond_mask, type IpiHandlers } from '../../../smp.js';
 import { kfunc } from '../../../dispatch.js';
+import { set_current_cr3, xen_write_cr3 } from '../xen/mmu_pv.js';
 
 /** cpu_tlbstate.loaded_mm while switch_mm_irqs_off() changes CR3 ((struct mm_struct *)1). */
 export const LOADED_MM_SWITCHING = -1;
@@ -94,7 +96,10 @@ export const choose_new_asid = kfunc(function* choose_new_asid(k: Kernel, cpu: n
  */
 export const load_new_mm_cr3 = kfunc(function* load_new_mm_cr3(k: Kernel, cpu: number, mm: number, asid: number, needFlush: boolean): CpuCode {
   const barrier = !k.variant.removed.has('switch_mm.cr3');
+  // A Xen PV guest: write_cr3() is xen_write_cr3(), a hypercall the hypervisor checks.
+  if (k.layout.xen) yield* xen_write_cr3(k, cpu, mm);
   yield { k: 'cr3', mm, asid, flush: needFlush, ...(barrier ? {} : { barrier: false }), site: { fn: 'load_new_mm_cr3', label: 'switch_mm.cr3', pairs: 'membarrier.a/inc_mm_tlb_gen' } };
+  if (k.layout.xen) yield* set_current_cr3(k, cpu, mm);
 });
 
 /** atomic64_read(&mm->context.tlb_gen): a load where flushers may change it; 0 where no one flushes. */
