@@ -179,7 +179,7 @@ export const ON_CPU_DONE = 255;
 
 /** The per-CPU event counts a scenario's condition can read (`cpu1:ipi_mb`). */
 export type KernelCounter = 'ipi_mb' | 'ipi_sync_core' | 'ipi_rseq' | 'ipi_sync_rq_state' | 'ipis' | 'switches' | 'irq_resched' | 'sync_core' | 'migrations'
-  | 'flush_tlb_func' | 'flush_tlb_caught_up' | 'pageout' | 'blocks' | 'wakeups' | 'drop_mm_ref_this_cpu' | 'xen_mc_failed';
+  | 'flush_tlb_func' | 'flush_tlb_caught_up' | 'pageout' | 'blocks' | 'wakeups' | 'drop_mm_ref_this_cpu' | 'xen_mc_failed' | 'tlb_spec_flushed';
 
 /** The model's pipes hold PIPE_BUFFERS buffers of one value each (fs/pipe.ts). */
 export const PIPE_BUFFERS = 4;
@@ -570,7 +570,7 @@ export class Kernel {
     this.counters = {
       ipi_mb: zeros(), ipi_sync_core: zeros(), ipi_rseq: zeros(), ipi_sync_rq_state: zeros(), ipis: zeros(), switches: zeros(),
       irq_resched: zeros(), sync_core: zeros(), migrations: zeros(), flush_tlb_func: zeros(), flush_tlb_caught_up: zeros(), pageout: zeros(),
-      blocks: zeros(), wakeups: zeros(), drop_mm_ref_this_cpu: zeros(), xen_mc_failed: zeros(),
+      blocks: zeros(), wakeups: zeros(), drop_mm_ref_this_cpu: zeros(), xen_mc_failed: zeros(), tlb_spec_flushed: zeros(),
     };
     this.sleepLocks = zeros();
     this.inIrq = zeros();

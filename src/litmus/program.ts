@@ -262,6 +262,9 @@ export class LitmusProgram implements Program {
       loopMarks,
       // A property the machine checks (S1) fails like a kernel WARN_ON(): recorded, the run goes on.
       warn: (name: string): void => kernel?.WARN_ON(true, name),
+      count: (name: 'tlb_spec_flushed', cpu: number): void => {
+        if (kernel) kernel.counters[name][cpu]!++;
+      },
       initialPending: (cpu: number): number =>
         // A CPU with more than one task to run takes up to `preempt N` timer ticks.
         (placement[cpu]!.length > 1 ? TIMER_VECTORS.slice(0, ticks).reduce((m, v) => m | (1 << v), 0) : 0),

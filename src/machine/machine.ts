@@ -82,6 +82,8 @@ export interface ProgramInstance {
   initialPending?(cpu: number): number;
   /** A property of the machine failed (a stale TLB use, S1): recorded like a kernel WARN_ON(). */
   warn?(name: string): void;
+  /** A machine event the kernel observables count (`cpuN:tlb_spec_flushed`). */
+  count?(name: 'tlb_spec_flushed', cpu: number): void;
 }
 
 /** What a handler returns, and the task code receives, when the task is preempted. */
@@ -127,6 +129,8 @@ interface Cpu {
   tlbSrc: number[];
   /** Paging: per TLB entry, how many times its frame had been freed when the entry was made. */
   tlbEpoch: number[];
+  /** Paging: per TLB entry, 1 when a walk of the CPU's own (speculative, not for an access) filled it. */
+  tlbSpec: number[];
   /** Paging: per PCID, the page-table page the paging-structure cache holds (-1: none). */
   psc: number[];
 }
@@ -332,7 +336,7 @@ export class Machine {
       const cpu: Cpu = {
         ctx: [], buf: [], bufHead: 0, irqOn: true, pending: program.initialPending?.(c) ?? 0, stores: 0, hist: 0, icache: codeLocs.map((l) => init[l]!),
         cr3Mm: paging?.cr3Mm[c] ?? 0, cr3Asid: 0, tlbPte: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbVer: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0),
-        tlbSrc: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(-1), tlbEpoch: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), psc: new Array<number>(this.nPages > 0 ? TLB_NR_DYN_ASIDS : 0).fill(-1),
+        tlbSrc: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(-1), tlbEpoch: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbSpec: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), psc: new Array<number>(this.nPages > 0 ? TLB_NR_DYN_ASIDS : 0).fill(-1),
       };
       const gen = program.task(c);
       if (gen) {
@@ -536,6 +540,19 @@ export class Machine {
     this.coLen[pteLoc]!++;
     this.hwBits.set(pteLoc, (this.hwBits.get(pteLoc) ?? 0) + 1);
     return true;
+  }
+
+  /**
+   * A flush is about to drop TLB entry `slot` of CPU c: when a speculative walk made it
+   * (the CPU never used it for an access), it counts as the kernel observable
+   * `cpuN:tlb_spec_flushed` (a flush that had work only because of such a walk). Returns 1
+   * then, else 0.
+   */
+  private dropSpec(c: number, cpu: Cpu, slot: number): number {
+    if (cpu.tlbPte[slot] === 0 || cpu.tlbSpec[slot] === 0) return 0;
+    cpu.tlbSpec[slot] = 0;
+    this.program.count?.('tlb_spec_flushed', c);
+    return 1;
   }
 
   /** Describes the translation an access used, for traces. */
@@ -868,6 +885,7 @@ export class Machine {
     cpu.tlbPte[w.slot] = present ? w.pte : 0;
     cpu.tlbVer[w.slot] = present ? this.kver(w.pteLoc) : 0;
     cpu.tlbSrc[w.slot] = present ? w.pteLoc : -1;
+    cpu.tlbSpec[w.slot] = present ? 1 : 0;
     cpu.tlbEpoch[w.slot] = present ? this.frameEpoch[pte_pfn(w.pte)]! : 0;
     this.walkHist[i] = this.interner.intern(this.walkHist[i]!, present ? `${cpu.cr3Asid}:${w.table}${w.viaPsc ? 'c' : 'm'}:${w.pte}@${this.coLen[w.pteLoc]}` : `${cpu.cr3Asid}:evict`);
     this.walked(c, cpu, w);
@@ -914,6 +932,7 @@ export class Machine {
           cpu.tlbPte[t.slot] = 0;
           cpu.tlbVer[t.slot] = 0;
           cpu.tlbSrc[t.slot] = -1;
+          cpu.tlbSpec[t.slot] = 0;
         }
         this.raise(ctx, new PageFault(vpn, write));
         this.popFinished(c, cpu);
@@ -946,6 +965,7 @@ export class Machine {
         cpu.tlbPte[t.slot] = t.pte;
         cpu.tlbVer[t.slot] = t.ver;
         cpu.tlbSrc[t.slot] = t.pteLoc;
+        cpu.tlbSpec[t.slot] = 0;
         cpu.tlbEpoch[t.slot] = this.frameEpoch[pte_pfn(t.pte)]!;
         this.walked(c, cpu, t.walk);
       }
@@ -980,30 +1000,33 @@ export class Machine {
         this.joinFlush = this.tso && barrier;
         cpu.cr3Mm = op.mm;
         cpu.cr3Asid = op.asid;
+        let specDropped = 0;
         if (op.flush) {
           for (let v = 0; v < this.nPages; v++) {
+            specDropped += this.dropSpec(c, cpu, op.asid * this.nPages + v);
             cpu.tlbPte[op.asid * this.nPages + v] = 0;
             cpu.tlbVer[op.asid * this.nPages + v] = 0;
             cpu.tlbSrc[op.asid * this.nPages + v] = -1;
           }
           if (this.nPages > 0) cpu.psc[op.asid] = -1;
         }
-        code = `C${op.mm}:${op.asid}:${op.flush ? 1 : 0}`;
+        code = `C${op.mm}:${op.asid}:${op.flush ? 1 : 0}${specDropped > 0 ? `s${specDropped}` : ''}`;
         if (barrier) this.refetch(cpu, 'S');
-        if (this.recording) info = mk({ note: `CR3 = mm${op.mm} PCID ${op.asid}${op.flush ? ', flushing the PCID' : ' (NOFLUSH)'}${barrier ? '' : '; not serialising (mutant)'}` });
+        if (this.recording) info = mk({ note: `CR3 = mm${op.mm} PCID ${op.asid}${op.flush ? `, flushing the PCID${specDropped > 0 ? ` (and ${specDropped} entr${specDropped === 1 ? 'y' : 'ies'} a speculative walk filled)` : ''}` : ' (NOFLUSH)'}${barrier ? '' : '; not serialising (mutant)'}` });
         break;
       }
       case 'invlpg': {
         // INVLPG: drops the entry of the current PCID for the page; serialising.
         this.joinFlush = this.tso;
+        const specDropped = this.dropSpec(c, cpu, cpu.cr3Asid * this.nPages + op.vpn);
         cpu.tlbPte[cpu.cr3Asid * this.nPages + op.vpn] = 0;
         cpu.tlbVer[cpu.cr3Asid * this.nPages + op.vpn] = 0;
         cpu.tlbSrc[cpu.cr3Asid * this.nPages + op.vpn] = -1;
         // INVLPG also drops the paging-structure caches of the current PCID.
         cpu.psc[cpu.cr3Asid] = -1;
-        code = `I${op.vpn}`;
+        code = `I${op.vpn}${specDropped > 0 ? 's' : ''}`;
         this.refetch(cpu, 'S');
-        if (this.recording) info = mk({ note: `page ${op.vpn}, PCID ${cpu.cr3Asid}` });
+        if (this.recording) info = mk({ note: `page ${op.vpn}, PCID ${cpu.cr3Asid}${specDropped > 0 ? '; drops an entry a speculative walk filled' : ''}` });
         break;
       }
       case 'st': {
@@ -1198,7 +1221,7 @@ export class Machine {
       // What the TLBs hold (their fills and flushes interleave with the CPU's own steps).
       for (const cpu of this.cpus) {
         k.push(cpu.cr3Mm).push(cpu.cr3Asid);
-        for (let i = 0; i < cpu.tlbPte.length; i++) k.push(cpu.tlbPte[i]!).push(cpu.tlbVer[i]!).push(cpu.tlbSrc[i]! + 1).push(cpu.tlbEpoch[i]!);
+        for (let i = 0; i < cpu.tlbPte.length; i++) k.push(cpu.tlbPte[i]!).push(cpu.tlbVer[i]!).push(cpu.tlbSrc[i]! + 1).push(cpu.tlbEpoch[i]!).push(cpu.tlbSpec[i]!);
         for (const t of cpu.psc) k.push(t + 1);
       }
       // Property S1's bookkeeping: the flushes in progress and what completed ones covered.

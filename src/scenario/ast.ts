@@ -158,7 +158,7 @@ export type Observable =
  * many call-function interrupts it took, how many context switches it made, and the
  * final value of its runqueue's copy of the membarrier state.
  */
-export const KERNEL_OBSERVABLES = ['ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'ipis', 'switches', 'irq_resched', 'sync_core', 'migrations', 'membarrier_state', 'flush_tlb_func', 'flush_tlb_caught_up', 'pageout', 'blocks', 'wakeups', 'drop_mm_ref_this_cpu', 'xen_mc_failed'] as const;
+export const KERNEL_OBSERVABLES = ['ipi_mb', 'ipi_sync_core', 'ipi_rseq', 'ipi_sync_rq_state', 'ipis', 'switches', 'irq_resched', 'sync_core', 'migrations', 'membarrier_state', 'flush_tlb_func', 'flush_tlb_caught_up', 'pageout', 'blocks', 'wakeups', 'drop_mm_ref_this_cpu', 'xen_mc_failed', 'tlb_spec_flushed'] as const;
 export type KernelObservable = (typeof KERNEL_OBSERVABLES)[number];
 
 export interface Condition {
