@@ -1026,7 +1026,7 @@ export class Machine {
         cpu.psc[cpu.cr3Asid] = -1;
         code = `I${op.vpn}${specDropped > 0 ? 's' : ''}`;
         this.refetch(cpu, 'S');
-        if (this.recording) info = mk({ note: `page ${op.vpn}, PCID ${cpu.cr3Asid}${specDropped > 0 ? '; drops an entry a speculative walk filled' : ''}` });
+        if (this.recording) info = mk({ note: `page ${op.vpn}, PCID ${cpu.cr3Asid}${specDropped > 0 ? ' (its entry filled by a speculative walk)' : ''}` });
         break;
       }
       case 'st': {
