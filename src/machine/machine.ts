@@ -662,7 +662,7 @@ export class Machine {
     // step of a CPU that can take interrupts writes its control word.
     const op = (kind === 0 ? cpu.ctx[0]! : this.top(c)!).op!;
     const out: number[] = this.irqsPossible ? [(this.ctlLoc(c) << 2) | ACC_W] : [];
-    let loc = 'loc' in op ? op.loc : -1;
+    let loc = (op as { loc?: number }).loc ?? -1; // ('loc' in op, without the lookup of a name)
     const vpn = loc >= 0 ? this.vpn(loc) : -1;
     if (vpn >= 0) {
       // A user access: the TLB entry it uses, or the walk (PTE and entry) on a miss.
@@ -778,7 +778,9 @@ export class Machine {
         const e = cpu.buf[cpu.bufHead]!;
         cpu.bufHead++;
         if (cpu.bufHead === cpu.buf.length) {
-          cpu.buf.length = 0;
+          // Emptied (the usual one entry: pop() is cheaper than setting the length).
+          if (cpu.bufHead === 1) cpu.buf.pop();
+          else cpu.buf.length = 0;
           cpu.bufHead = 0;
         }
         this.mem[e.loc] = e.val;
@@ -879,7 +881,7 @@ export class Machine {
     let code = '.';
     let info: StepInfo | null = null;
     // A user access goes through the TLB (or a walk that fills it) to the frame's location.
-    let loc = 'loc' in op ? op.loc : -1;
+    let loc = (op as { loc?: number }).loc ?? -1; // ('loc' in op, without the lookup of a name)
     let virt: Partial<StepInfo> | null = null;
     // A user store: the PTE its translation came from and the translation's version (S5).
     let userPte = -1;
@@ -1146,6 +1148,11 @@ export class Machine {
 
   cpuPending(c: number): number {
     return this.cpus[c]!.pending;
+  }
+
+  /** cpuState(c).buffered: the entries of CPU c's store buffer (enabled(procFlush(c)) when > 0). */
+  cpuBuffered(c: number): number {
+    return this.bufLen(this.cpus[c]!);
   }
 
   /** Does p have a next step that it cannot take now (it waits for another process)? */

@@ -117,8 +117,27 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
   add('context_switch', P.context_switch_ns);
   add('try_to_wake_up', P.wakeup_ns);
   add('exc_page_fault', P.irq_entry_ns); // an exception's entry, as an interrupt's
-  const counts: Record<string, number> = {};
-  const count = (k: string, n = 1): void => void (counts[k] = (counts[k] ?? 0) + n);
+  // Counts by name, in the order each was first counted (the order SimResult.counts lists them).
+  const counters = new Map<string, { name: string; n: number }>();
+  const counted: { name: string; n: number }[] = [];
+  const counter = (name: string): { name: string; n: number } => {
+    let r = counters.get(name);
+    if (r === undefined) {
+      r = { name, n: 0 };
+      counters.set(name, r);
+    }
+    return r;
+  };
+  const bump = (r: { name: string; n: number }, n = 1): void => {
+    if (r.n === 0) counted.push(r);
+    r.n += n;
+  };
+  const count = (k: string, n = 1): void => bump(counter(k), n);
+  // The counts of every step's costs, looked up once.
+  const cLineTransfers = counter('line_transfers');
+  const cLlcFills = counter('llc_fills');
+  const cLockedRmw = counter('locked_rmw');
+  const cFences = counter('fences');
 
   const { machine: m, instance } = freshRun(program, new NoHistory(), program.model, program.procsMax);
   const n = m.nCpus;
@@ -153,11 +172,11 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
     if (o >= 0) {
       owner[loc] = -1;
       sharers[loc] = (1 << o) | bit;
-      count('line_transfers');
+      bump(cLineTransfers);
       return P.access_l1_ns + P.line_transfer_ns;
     }
     sharers[loc] = sharers[loc]! | bit;
-    count('llc_fills');
+    bump(cLlcFills);
     return P.access_l1_ns + P.line_from_llc_ns;
   };
   const write = (c: number, loc: number): number => {
@@ -170,11 +189,11 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
     sharers[loc] = bit;
     if (o === c) return P.access_l1_ns;
     if (o >= 0 || others !== 0) {
-      count('line_transfers');
+      bump(cLineTransfers);
       return P.access_l1_ns + P.line_transfer_ns;
     }
     if (had) return P.access_l1_ns;
-    count('llc_fills');
+    bump(cLlcFills);
     return P.access_l1_ns + P.line_from_llc_ns;
   };
 
@@ -187,10 +206,10 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
       case 'st':
         return P.access_l1_ns; // the drain pays for the line
       case 'rmw':
-        count('locked_rmw');
+        bump(cLockedRmw);
         return P.locked_rmw_ns + write(c, loc);
       case 'mb':
-        count('fences');
+        bump(cFences);
         return P.fence_ns;
       case 'serialize':
         if (op.site.fn === 'sync_core') {
@@ -222,11 +241,13 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
   };
 
   let evNs = 0;
+  const eventOf = new Map<string, { ns: number; counter: { name: string; n: number } }>();
+  for (const [name, ns] of eventCost) eventOf.set(name, { ns, counter: counter(name) });
   const sink = (name: string): void => {
-    const ns = eventCost.get(name);
-    if (ns !== undefined) {
-      evNs += ns;
-      count(name);
+    const ev = eventOf.get(name);
+    if (ev !== undefined) {
+      evNs += ev.ns;
+      bump(ev.counter);
     }
   };
 
@@ -360,7 +381,7 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
       // The store buffer drains at once; the line becomes the storing CPU's, but the store
       // buffer hides the ownership request's latency (the next reader pays its transfer).
       // Code is fetched when due.
-      for (let guard = 0; m.enabled(procFlush(c)); guard++) {
+      for (let guard = 0; m.cpuBuffered(c) > 0; guard++) {
         evNs = 0;
         m.step(procFlush(c));
         write(c, m.stepLoc);
@@ -424,6 +445,8 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
     if (i >= 0 && ts.length >= 2) timelineWindow = [ts[i]!, ts[i + 1]!];
   }
   const tl = timelineWindow ? timeline.filter((x) => x.to > timelineWindow![0] && x.from < timelineWindow![1]) : [];
+  const counts: Record<string, number> = {};
+  for (const r of counted) counts[r.name] = r.n;
   return { totalNs, steps, perIterationNs, threads, cpus, counts, timeline: tl, timelineWindow };
 }
 
