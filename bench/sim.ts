@@ -17,11 +17,17 @@ const iterations = Number(process.argv[2] ?? 100_000);
 const rel = 'scenarios/sim/sched-pipe-threads.litmus';
 const sc = parseScenario(readFileSync(join(ROOT, rel), 'utf8'), rel);
 const t0 = performance.now();
+const u0 = process.cpuUsage();
 const r = simulateScenario(sc, resolveProfile('e5-2630-v3'), { iterations });
+const cpu = process.cpuUsage(u0).user / 1e6;
 const s = (performance.now() - t0) / 1000;
 const steps = r.runs[0]!.steps;
 const rate = steps / s;
-process.stdout.write(`- sched-pipe, ${iterations} iterations: ${steps} steps in ${s.toFixed(2)} s, ${Math.round(rate)} simulated steps per second (targets: >= 1,000,000 steps/s; 100,000 iterations < 10 s)\n`);
+// Wall-clock time is what the targets are about; the process's CPU time (user) is printed
+// beside it because on a shared machine the wall clock also counts other work.
+const met = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+process.stdout.write(`- sched-pipe, ${iterations} iterations: ${steps} steps in ${s.toFixed(2)} s (CPU ${cpu.toFixed(2)} s), ${Math.round(rate)} simulated steps per second (${Math.round(steps / cpu)} per CPU second)\n`);
+process.stdout.write(`  target >= 1,000,000 steps/s: ${met(rate >= 1_000_000)}; target 100,000 iterations < 10 s: ${iterations === 100_000 ? `${met(s < 10)} (${s.toFixed(2)} s)` : `not measured (${iterations} iterations; run without an argument)`}\n`);
 
 const t1 = performance.now();
 const cells = runSeedTables(ROOT, resolveProfile);

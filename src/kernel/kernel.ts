@@ -487,6 +487,57 @@ export class KernelLayout {
   }
 }
 
+/**
+ * What `yield* k.READ_ONCE(...)` and the other primitives of one op delegate to: the op
+ * (or none), then the result, as the generator `function* () { return yield op; }`
+ * would give them, without a generator object and a generator's resumption per op
+ * (what the primitives cost the engine was mostly that). `result` says what the
+ * delegation evaluates to: the value the op read, nothing, whether the value is
+ * nonzero, or (no op) `value`.
+ */
+const READ = 0;
+const VOID = 1;
+const NONZERO = 2;
+const VALUE = 3;
+type Result = typeof READ | typeof VOID | typeof NONZERO | typeof VALUE;
+
+class OneOp<R> implements Generator<Op, R, number> {
+  /** 0: not started; 1: the op yielded; 2: finished. */
+  private state = 0;
+  constructor(private readonly op: Op | null, private readonly result: Result, private readonly value?: R) {}
+
+  next(v?: number): IteratorResult<Op, R> {
+    if (this.state === 0 && this.op !== null) {
+      this.state = 1;
+      return { value: this.op, done: false };
+    }
+    const was = this.state;
+    this.state = 2;
+    if (was === 2 || this.result === VOID) return { value: undefined as R, done: true };
+    if (this.result === VALUE) return { value: this.value as R, done: true };
+    if (this.result === NONZERO) return { value: ((v as number) !== 0) as R, done: true };
+    return { value: v as R, done: true };
+  }
+
+  return(value: R): IteratorResult<Op, R> {
+    this.state = 2;
+    return { value, done: true };
+  }
+
+  // An exception thrown in at the op goes on out, as from a generator without a try there.
+  throw(e: unknown): IteratorResult<Op, R> {
+    this.state = 2;
+    throw e;
+  }
+
+  [Symbol.iterator](): Generator<Op, R, number> {
+    return this;
+  }
+}
+
+/** The lock word is free (the wait of mutex_lock() and spin_lock()). */
+const unlocked = (v: number): boolean => v === 0;
+
 /** One execution's kernel: the layout, the variant, and helpers that yield machine ops. */
 export class Kernel {
   /** Per CPU: `current` (a CPU-local fact: the task this CPU runs; 0 idle). */
@@ -600,11 +651,11 @@ export class Kernel {
   }
 
   /** need_resched(): TIF_NEED_RESCHED of this CPU's current task (a load where another CPU may set it). */
-  *need_resched(cpu: number, fn = 'need_resched()'): Generator<Op, boolean, number> {
-    if (this.needReschedLocal[cpu]) return true;
+  need_resched(cpu: number, fn = 'need_resched()'): Generator<Op, boolean, number> {
+    if (this.needReschedLocal[cpu]) return new OneOp<boolean>(null, VALUE, true);
     const loc = this.layout.needResched[cpu];
-    if (loc === undefined) return false;
-    return (yield { k: 'ld', loc, site: { fn } }) !== 0;
+    if (loc === undefined) return new OneOp<boolean>(null, VALUE, false);
+    return new OneOp<boolean>({ k: 'ld', loc, site: { fn } }, NONZERO);
   }
 
   /** Can the task context give up the CPU here (no preempt_disable(), no mutex held)? */
@@ -625,7 +676,7 @@ export class Kernel {
   /** preempt_enable() (v6.18): under preempt=full, the end of the section may reschedule at once. */
   *preempt_enable_resched(cpu: number): CpuCode {
     this.preempt_enable(cpu);
-    yield* this.reschedPoint(cpu, ['full'], 'preempt_enable(): preempt_schedule()');
+    if (this.preemptModel === 'full') yield* this.reschedPoint(cpu, ['full'], 'preempt_enable(): preempt_schedule()');
   }
 
   current(cpu: number): number {
@@ -668,13 +719,13 @@ export class Kernel {
   // ---- primitives, in the kernel's words -------------------------------------------------
 
   /** smp_mb() with its label and the label of its partner (STYLE.md rule 2). */
-  *smp_mb(label: string, pairs?: string, fn = 'smp_mb'): CpuCode {
-    if (this.variant.removed.has(label)) return;
-    yield { k: 'mb', site: { fn, label, pairs } };
+  smp_mb(label: string, pairs?: string, fn = 'smp_mb'): CpuCode {
+    if (this.variant.removed.has(label)) return new OneOp<void>(null, VOID);
+    return new OneOp<void>({ k: 'mb', site: { fn, label, pairs } }, VOID);
   }
 
-  *READ_ONCE(loc: number, fn = 'READ_ONCE'): Generator<Op, number, number> {
-    return yield { k: 'ld', loc, site: { fn } };
+  READ_ONCE(loc: number, fn = 'READ_ONCE'): Generator<Op, number, number> {
+    return new OneOp<number>({ k: 'ld', loc, site: { fn } }, READ);
   }
 
   /**
@@ -689,51 +740,57 @@ export class Kernel {
     return v;
   }
 
-  *WRITE_ONCE(loc: number, val: number, fn = 'WRITE_ONCE'): CpuCode {
-    yield { k: 'st', loc, val, site: { fn } };
+  WRITE_ONCE(loc: number, val: number, fn = 'WRITE_ONCE'): CpuCode {
+    return new OneOp<void>({ k: 'st', loc, val, site: { fn } }, VOID);
   }
 
   /** atomic_or(): a locked op on x86 (and a full barrier there). */
-  *atomic_or(loc: number, bits: number, fn = 'atomic_or'): CpuCode {
+  atomic_or(loc: number, bits: number, fn = 'atomic_or'): CpuCode {
     // Relaxed and returning nothing (arm64: STSET).
-    yield { k: 'rmw', loc, f: (old) => old | bits, site: { fn }, order: 'relaxed', returns: false };
+    return new OneOp<void>({ k: 'rmw', loc, f: (old) => old | bits, site: { fn }, order: 'relaxed', returns: false }, VOID);
   }
 
-  *xchg(loc: number, val: number, fn = 'xchg', order: Order = 'mb'): Generator<Op, number, number> {
-    return yield { k: 'rmw', loc, f: () => val, site: { fn }, order };
+  xchg(loc: number, val: number, fn = 'xchg', order: Order = 'mb'): Generator<Op, number, number> {
+    return new OneOp<number>({ k: 'rmw', loc, f: () => val, site: { fn }, order }, READ);
   }
 
-  *cmpxchg(loc: number, old: number, val: number, fn = 'cmpxchg', order: Order = 'mb'): Generator<Op, number, number> {
-    return yield { k: 'rmw', loc, f: (v) => (v === old ? val : undefined), site: { fn }, order };
+  cmpxchg(loc: number, old: number, val: number, fn = 'cmpxchg', order: Order = 'mb'): Generator<Op, number, number> {
+    return new OneOp<number>({ k: 'rmw', loc, f: (v) => (v === old ? val : undefined), site: { fn }, order }, READ);
   }
 
   /** smp_cond_load_acquire(): waits (an await step) until pred holds; returns the value. */
-  *smp_cond_load_acquire(loc: number, pred: (v: number) => boolean, fn = 'smp_cond_load_acquire'): Generator<Op, number, number> {
-    return yield { k: 'await', loc, pred, site: { fn }, order: 'acquire' };
+  smp_cond_load_acquire(loc: number, pred: (v: number) => boolean, fn = 'smp_cond_load_acquire'): Generator<Op, number, number> {
+    return new OneOp<number>({ k: 'await', loc, pred, site: { fn }, order: 'acquire' }, READ);
   }
 
-  *local_irq_save(): CpuCode {
-    yield { k: 'irq', enable: false, site: { fn: 'local_irq_save' } };
+  local_irq_save(): CpuCode {
+    return new OneOp<void>({ k: 'irq', enable: false, site: { fn: 'local_irq_save' } }, VOID);
   }
 
-  *local_irq_restore(): CpuCode {
-    yield { k: 'irq', enable: true, site: { fn: 'local_irq_restore' } };
+  local_irq_restore(): CpuCode {
+    return new OneOp<void>({ k: 'irq', enable: true, site: { fn: 'local_irq_restore' } }, VOID);
   }
 
   /** A kernel step with no effect on shared state but worth seeing in a trace. */
-  *note(fn: string, site?: Partial<OpSite>): CpuCode {
-    yield { k: 'nop', site: { fn, ...site } };
+  note(fn: string, site?: Partial<OpSite>): CpuCode {
+    return new OneOp<void>({ k: 'nop', site: { fn, ...site } }, VOID);
   }
+
+  // The locks below yield the ops of the primitives they are made of (smp_cond_load_acquire(),
+  // cmpxchg(), xchg(), preempt_enable_resched()) themselves: the same ops, one generator
+  // fewer for each to pass through.
 
   /**
    * mutex_lock(): might_sleep() (a voluntary preemption point), then acquire with a
    * locked cmpxchg, waiting while another CPU holds it.
    */
   *mutex_lock(loc: number, cpu: number): CpuCode {
-    yield* this.reschedPoint(cpu, ['voluntary'], 'mutex_lock(): might_sleep(): cond_resched()');
+    if (this.preemptModel === 'voluntary') yield* this.reschedPoint(cpu, ['voluntary'], 'mutex_lock(): might_sleep(): cond_resched()');
     for (;;) {
-      yield* this.smp_cond_load_acquire(loc, (v) => v === 0, 'mutex_lock');
-      const old = yield* this.cmpxchg(loc, 0, cpu + 1, 'mutex_lock', 'acquire');
+      // smp_cond_load_acquire(loc, !VAL), then cmpxchg_acquire(loc, 0, owner).
+      yield { k: 'await', loc, pred: unlocked, site: { fn: 'mutex_lock' }, order: 'acquire' };
+      const owner = cpu + 1;
+      const old = yield { k: 'rmw', loc, f: (v) => (v === 0 ? owner : undefined), site: { fn: 'mutex_lock' }, order: 'acquire' };
       if (old === 0) break;
     }
     this.sleepLocks[cpu]!++;
@@ -746,8 +803,9 @@ export class Kernel {
   *spin_lock(loc: number, cpu: number, fn = 'spin_lock'): CpuCode {
     this.preempt_disable(cpu);
     for (;;) {
-      yield* this.smp_cond_load_acquire(loc, (v) => v === 0, fn);
-      const old = yield* this.cmpxchg(loc, 0, cpu + 1, fn, 'acquire');
+      yield { k: 'await', loc, pred: unlocked, site: { fn }, order: 'acquire' };
+      const owner = cpu + 1;
+      const old = yield { k: 'rmw', loc, f: (v) => (v === 0 ? owner : undefined), site: { fn }, order: 'acquire' };
       if (old === 0) break;
     }
   }
@@ -755,25 +813,37 @@ export class Kernel {
   /** spin_unlock(): a release store (a plain store on x86), then preemption back on. */
   *spin_unlock(loc: number, cpu: number, fn = 'spin_unlock'): CpuCode {
     yield { k: 'st', loc, val: 0, site: { fn }, order: 'release' };
-    yield* this.preempt_enable_resched(cpu);
+    // preempt_enable_resched()
+    this.preempt_enable(cpu);
+    if (this.preemptModel === 'full') yield* this.reschedPoint(cpu, ['full'], 'preempt_enable(): preempt_schedule()');
   }
 
   /** spin_lock_irqsave(): interrupts off (the outermost of nested saves), then spin_lock(). */
   *spin_lock_irqsave(loc: number, cpu: number, fn = 'spin_lock_irqsave'): CpuCode {
     if (this.irqSaveDepth[cpu]!++ === 0) yield { k: 'irq', enable: false, site: { fn: 'local_irq_save' } };
-    yield* this.spin_lock(loc, cpu, fn);
+    // spin_lock()
+    this.preempt_disable(cpu);
+    for (;;) {
+      yield { k: 'await', loc, pred: unlocked, site: { fn }, order: 'acquire' };
+      const owner = cpu + 1;
+      const old = yield { k: 'rmw', loc, f: (v) => (v === 0 ? owner : undefined), site: { fn }, order: 'acquire' };
+      if (old === 0) break;
+    }
   }
 
   /** spin_unlock_irqrestore(): the release store, interrupts back on (the outermost restore), preemption back on. */
   *spin_unlock_irqrestore(loc: number, cpu: number, fn = 'spin_unlock_irqrestore'): CpuCode {
     yield { k: 'st', loc, val: 0, site: { fn } };
     if (--this.irqSaveDepth[cpu]! === 0) yield { k: 'irq', enable: true, site: { fn: 'local_irq_restore' } };
-    yield* this.preempt_enable_resched(cpu);
+    // preempt_enable_resched()
+    this.preempt_enable(cpu);
+    if (this.preemptModel === 'full') yield* this.reschedPoint(cpu, ['full'], 'preempt_enable(): preempt_schedule()');
   }
 
   /** mutex_unlock(): a release (a locked op on x86). */
   *mutex_unlock(loc: number, cpu: number): CpuCode {
-    yield* this.xchg(loc, 0, 'mutex_unlock', 'release');
+    // xchg_release(loc, 0)
+    yield { k: 'rmw', loc, f: () => 0, site: { fn: 'mutex_unlock' }, order: 'release' };
     this.sleepLocks[cpu]!--;
   }
 }

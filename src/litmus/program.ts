@@ -624,8 +624,8 @@ function accessLoc(a: number, span: Span, ctx: ThreadCtx, what: 'access' | 'wait
   return loc;
 }
 
-function* runThread(t: Thread, ctx: ThreadCtx): CpuCode {
-  yield* execBlock(t.body, ctx);
+function runThread(t: Thread, ctx: ThreadCtx): CpuCode {
+  return execBlock(t.body, ctx);
 }
 
 /** A scenario's interrupt handler on a machine without the kernel model: the handler, then IRET. */
@@ -634,26 +634,76 @@ function* handlerThenIret(h: CpuCode): HandlerCode {
   yield { k: 'serialize', site: { fn: 'IRET' } };
 }
 
-function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> {
+/** A block of statements entered by `if` or `loop` within one execBlock(): where to go on after it. */
+interface Frame {
+  block: Stmt[];
+  next: number;
+  /** The loop whose body the block is, and the iteration it runs (null: an `if`'s branch). */
+  loop: Extract<Stmt, { k: 'loop' }> | null;
+  iteration: number;
+}
+
+/**
+ * Runs `stmts`. The blocks of `if` and `loop` run in the same generator (a stack of
+ * frames, not a generator per block): every op the thread yields passes through one
+ * generator of the interpreter less per level of nesting. Expressions that access no
+ * shared memory are evaluated without a generator (pureValue()); a statement whose
+ * expression is one access or one system call yields the op, or delegates to the
+ * kernel's generator, itself. `rseq` runs its body in a nested execBlock() (its abort
+ * is an exception caught around the body).
+ */
+function execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> {
+  return execStmts(stmts, ctx);
+}
+
+function* execStmts(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> {
   const { regs, model, file } = ctx;
-  for (const s of stmts) {
+  const frames: Frame[] = [];
+  let block = stmts;
+  let next = 0;
+  for (;;) {
+    if (next >= block.length) {
+      // The end of a block: the next iteration of its loop, or back to the enclosing block.
+      const f = frames.pop();
+      if (f === undefined) return;
+      if (f.loop !== null && ++f.iteration < f.loop.n && !ctx.exited) {
+        // An iteration begins: smpcheck sim timestamps it (no step of the machine).
+        if (ctx.loopMarks && ctx.thread !== undefined) ctx.loopMarks[ctx.thread]!++;
+        frames.push(f);
+        next = 0;
+        continue;
+      }
+      block = f.block;
+      next = f.next;
+      continue;
+    }
+    const s = block[next++]!;
     if (ctx.exited) return;
     switch (s.k) {
-      case 'assign':
-        regs[s.reg] = yield* evalExpr(s.e, ctx, 0);
+      case 'assign': {
+        const e = s.e;
+        if (isPure(e)) regs[s.reg] = pureValue(e, ctx, 0);
+        else if (e.k === 'load' && isPure(e.addr)) regs[s.reg] = yield loadOp(e, ctx, pureValue(e.addr, ctx, 0));
+        else if (e.k === 'syscall' && e.args.every(isPure)) regs[s.reg] = yield* syscall(e, ctx, e.args.map((x) => pureValue(x, ctx, 0)));
+        else regs[s.reg] = yield* evalExpr(e, ctx, 0);
         break;
+      }
       case 'store': {
-        const a = yield* evalExpr(s.addr, ctx, 0);
-        const v = yield* evalExpr(s.e, ctx, 0);
+        const a = isPure(s.addr) ? pureValue(s.addr, ctx, 0) : yield* evalExpr(s.addr, ctx, 0);
+        const v = isPure(s.e) ? pureValue(s.e, ctx, 0) : yield* evalExpr(s.e, ctx, 0);
         yield { k: 'st', loc: accessLoc(a, s.span, ctx, 'access'), val: v, site: site(s.fn, s.span), order: s.order };
         break;
       }
       case 'fence':
         yield { k: fenceOp(model, s.fence), site: site(s.fn, s.span), fence: s.fence };
         break;
-      case 'eval':
-        yield* evalExpr(s.e, ctx, 0);
+      case 'eval': {
+        const e = s.e;
+        if (isPure(e)) pureValue(e, ctx, 0);
+        else if (e.k === 'syscall' && e.args.every(isPure)) yield* syscall(e, ctx, e.args.map((x) => pureValue(x, ctx, 0)));
+        else yield* evalExpr(e, ctx, 0);
         break;
+      }
       case 'insn': {
         // arm64 instructions: only the kernel model on the arm64 graph engine runs them (refused
         // elsewhere before a program is built: findArm64Insn() in src/graph/support.ts).
@@ -667,15 +717,19 @@ function* execBlock(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
         break;
       }
       case 'if': {
-        const c = yield* evalExpr(s.c, ctx, 0);
-        yield* execBlock(c !== 0 ? s.then : s.else, ctx);
+        const c = isPure(s.c) ? pureValue(s.c, ctx, 0) : yield* evalExpr(s.c, ctx, 0);
+        frames.push({ block, next, loop: null, iteration: 0 });
+        block = c !== 0 ? s.then : s.else;
+        next = 0;
         break;
       }
       case 'loop':
-        for (let i = 0; i < s.n && !ctx.exited; i++) {
+        if (0 < s.n && !ctx.exited) {
           // An iteration begins: smpcheck sim timestamps it (no step of the machine).
           if (ctx.loopMarks && ctx.thread !== undefined) ctx.loopMarks[ctx.thread]!++;
-          yield* execBlock(s.body, ctx);
+          frames.push({ block, next, loop: s, iteration: 0 });
+          block = s.body;
+          next = 0;
         }
         break;
       case 'irq':
@@ -755,6 +809,75 @@ function deref(a: number, span: Span, file: string): number {
   return a - ADDR_BASE;
 }
 
+/** Expressions that access no shared memory (numbers, registers, addresses, VAL, operators on them). */
+const PURE = new WeakMap<Expr, boolean>();
+
+function isPure(e: Expr): boolean {
+  let p = PURE.get(e);
+  if (p === undefined) {
+    switch (e.k) {
+      case 'num':
+      case 'reg':
+      case 'addr':
+      case 'val':
+        p = true;
+        break;
+      case 'un':
+        p = isPure(e.a);
+        break;
+      case 'bin':
+        p = isPure(e.a) && isPure(e.b);
+        break;
+      case 'cond':
+        p = isPure(e.c) && isPure(e.a) && isPure(e.b);
+        break;
+      default:
+        p = false;
+    }
+    PURE.set(e, p);
+  }
+  return p;
+}
+
+/** The value of a pure expression (isPure()): evalExpr() without a generator, and the same errors. */
+function pureValue(e: Expr, ctx: ThreadCtx, val: number): number {
+  switch (e.k) {
+    case 'num':
+      return e.v;
+    case 'reg':
+      return ctx.regs[e.reg]!;
+    case 'addr':
+      return addrOf(e.loc);
+    case 'val':
+      return val;
+    case 'un': {
+      const a = pureValue(e.a, ctx, val);
+      if (e.op === '!') return a === 0 ? 1 : 0;
+      noPtr(a, e.span, ctx.file);
+      return e.op === '-' ? -a | 0 : ~a;
+    }
+    case 'cond':
+      return pureValue(e.c, ctx, val) !== 0 ? pureValue(e.a, ctx, val) : pureValue(e.b, ctx, val);
+    case 'bin': {
+      if (e.op === '&&' || e.op === '||') {
+        const a = pureValue(e.a, ctx, val);
+        if (e.op === '&&' ? a === 0 : a !== 0) return e.op === '&&' ? 0 : 1;
+        return pureValue(e.b, ctx, val) !== 0 ? 1 : 0;
+      }
+      const a = pureValue(e.a, ctx, val);
+      const b = pureValue(e.b, ctx, val);
+      return binop(e.op, a, b, e.span, ctx.file);
+    }
+    default:
+      throw new Error(`internal: ${e.k} is not a pure expression`);
+  }
+}
+
+/** The load op of `e` from address a. */
+function loadOp(e: Extract<Expr, { k: 'load' }>, ctx: ThreadCtx, a: number): Op {
+  return { k: 'ld', loc: accessLoc(a, e.span, ctx, 'access'), site: site(e.fn, e.span), order: e.order };
+}
+
 function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, number> {
   const { regs, file } = ctx;
   switch (e.k) {
@@ -767,39 +890,39 @@ function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, 
     case 'val':
       return val;
     case 'un': {
-      const a = yield* evalExpr(e.a, ctx, val);
+      const a = isPure(e.a) ? pureValue(e.a, ctx, val) : yield* evalExpr(e.a, ctx, val);
       if (e.op === '!') return a === 0 ? 1 : 0;
       noPtr(a, e.span, file);
       return e.op === '-' ? -a | 0 : ~a;
     }
     case 'cond': {
-      const c = yield* evalExpr(e.c, ctx, val);
-      return c !== 0 ? yield* evalExpr(e.a, ctx, val) : yield* evalExpr(e.b, ctx, val);
+      const c = isPure(e.c) ? pureValue(e.c, ctx, val) : yield* evalExpr(e.c, ctx, val);
+      return c !== 0 ? (isPure(e.a) ? pureValue(e.a, ctx, val) : yield* evalExpr(e.a, ctx, val)) : (isPure(e.b) ? pureValue(e.b, ctx, val) : yield* evalExpr(e.b, ctx, val));
     }
     case 'bin': {
       if (e.op === '&&' || e.op === '||') {
-        const a = yield* evalExpr(e.a, ctx, val);
+        const a = isPure(e.a) ? pureValue(e.a, ctx, val) : yield* evalExpr(e.a, ctx, val);
         if (e.op === '&&' ? a === 0 : a !== 0) return e.op === '&&' ? 0 : 1;
-        const b = yield* evalExpr(e.b, ctx, val);
+        const b = isPure(e.b) ? pureValue(e.b, ctx, val) : yield* evalExpr(e.b, ctx, val);
         return b !== 0 ? 1 : 0;
       }
-      const a = yield* evalExpr(e.a, ctx, val);
-      const b = yield* evalExpr(e.b, ctx, val);
+      const a = isPure(e.a) ? pureValue(e.a, ctx, val) : yield* evalExpr(e.a, ctx, val);
+      const b = isPure(e.b) ? pureValue(e.b, ctx, val) : yield* evalExpr(e.b, ctx, val);
       return binop(e.op, a, b, e.span, file);
     }
     case 'exec': {
-      const a = yield* evalExpr(e.addr, ctx, val);
+      const a = isPure(e.addr) ? pureValue(e.addr, ctx, val) : yield* evalExpr(e.addr, ctx, val);
       return yield { k: 'exec', loc: deref(a, e.span, file), site: site(e.fn, e.span) };
     }
     case 'load': {
-      const a = yield* evalExpr(e.addr, ctx, val);
-      return yield { k: 'ld', loc: accessLoc(a, e.span, ctx, 'access'), site: site(e.fn, e.span), order: e.order };
+      const a = isPure(e.addr) ? pureValue(e.addr, ctx, val) : yield* evalExpr(e.addr, ctx, val);
+      return yield loadOp(e, ctx, a);
     }
     case 'spin':
       // Refused before a program gets here (check.ts: lkmm-only constructs).
       throw new Error(`internal: ${e.fn}() reached the machine engine`);
     case 'await': {
-      const a = yield* evalExpr(e.addr, ctx, val);
+      const a = isPure(e.addr) ? pureValue(e.addr, ctx, val) : yield* evalExpr(e.addr, ctx, val);
       const pred = e.pred;
       // The predicate is CPU-local: evaluate it without yielding (it may use VAL and registers).
       const test = (v: number): boolean => pureEval(pred, ctx, v) !== 0;
@@ -807,63 +930,13 @@ function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, 
     }
     case 'syscall': {
       const args: number[] = [];
-      for (const x of e.args) args.push(yield* evalExpr(x, ctx, val));
-      if (!ctx.kernel) throw new Error('internal: a system call without the kernel model');
-      if (e.name === 'futex_wait' || e.name === 'futex_wake') {
-        // sys_futex(uaddr, FUTEX_WAIT_PRIVATE, val) / (uaddr, FUTEX_WAKE_PRIVATE, nr_wake).
-        const uaddr = deref(args[0]!, e.span, file);
-        noPtr(args[1]!, e.span, file);
-        const k = ctx.kernel;
-        return yield* do_syscall_64(k, ctx.cpu, e.name === 'futex_wait' ? futex_wait(k, ctx.cpu, uaddr, args[1]!) : futex_wake(k, ctx.cpu, uaddr, args[1]!));
-      }
-      if (e.name === 'pipe_read' || e.name === 'pipe_write') {
-        // read(fd, &v, sizeof(int)) / write(fd, &v, sizeof(int)) on the pipe: ksys_read() -> vfs_read() -> pipe_read().
-        const P = ctx.kernel.layout.pipes[ctx.pipeOf.get(deref(args[0]!, e.span, file))!]!;
-        const k = ctx.kernel;
-        if (e.name === 'pipe_read') return yield* do_syscall_64(k, ctx.cpu, pipe_read(k, ctx.cpu, P));
-        return yield* do_syscall_64(k, ctx.cpu, pipe_write(k, ctx.cpu, P, args[1]!));
-      }
-      if (e.name !== 'membarrier') {
-        // The page is the first argument: a pointer to a location of the `mmap` directive.
-        const vpn = ctx.pageOf.get(deref(args[0]!, e.span, file)) ?? -1;
-        if (vpn < 0) throw new SmpError('SMP303', `${e.name}() of a location that is not a user page: name it in the 'mmap' directive`, e.span, file);
-        if (e.name === 'mremap') {
-          const to = ctx.pageOf.get(deref(args[1]!, e.span, file)) ?? -1;
-          if (to < 0) throw new SmpError('SMP303', `mremap() to a location that is not a user page: name it in the 'mmap' directive`, e.span, file);
-        } else {
-          for (const a of args.slice(1)) noPtr(a, e.span, file);
-        }
-        const kthread = ctx.kernel.layout.taskMms[ctx.kernel.current(ctx.cpu) - 1] === 0;
-        if (e.name === 'reclaim' || e.name === 'shrink') {
-          // kswapd's shrink_folio_list() on the page's folio, which the process's mm maps:
-          // reclaim(a) with ignore_references, shrink(a) with folio_check_references().
-          if (!kthread) throw new SmpError('SMP109', `${e.name}() is for kernel threads (kswapd): declare the thread with 'kthread P${ctx.kernel.current(ctx.cpu) - 1};'`, e.span, file);
-          // try_to_unmap() of a folio that fork() shared would walk every mm that maps it: not modelled.
-          if (ctx.kernel.layout.tlb!.folio.length > 0) throw new SmpError('SMP103', `${e.name}() in a scenario that fork()s a process with user pages is not modelled (the rmap walk covers one mapping)`, e.span, file);
-          return yield* kernelMode(ctx.kernel, ctx.cpu, shrink_folio_list(ctx.kernel, ctx.cpu, 1, vpn, e.name === 'reclaim'));
-        }
-        if (kthread) throw new SmpError('SMP109', `${e.name}() is a system call of user threads: P${ctx.kernel.current(ctx.cpu) - 1} is a kernel thread`, e.span, file);
-        if (e.name === 'munmap') return yield* do_syscall_64(ctx.kernel, ctx.cpu, sys_munmap(ctx.kernel, ctx.cpu, vpn));
-        if (e.name === 'mremap') {
-          const to = ctx.pageOf.get(deref(args[1]!, e.span, file))!;
-          return yield* do_syscall_64(ctx.kernel, ctx.cpu, sys_mremap(ctx.kernel, ctx.cpu, vpn, to));
-        }
-        if (e.name === 'mprotect') {
-          const prot = args[1]!;
-          if (prot !== PROT_READ && prot !== (PROT_READ | PROT_WRITE)) {
-            throw new SmpError('SMP103', `mprotect() with protection ${prot} is not modelled: PROT_READ or PROT_READ | PROT_WRITE`, e.span, file);
-          }
-          return yield* do_syscall_64(ctx.kernel, ctx.cpu, sys_mprotect(ctx.kernel, ctx.cpu, vpn, prot));
-        }
-        return yield* do_syscall_64(ctx.kernel, ctx.cpu, sys_madvise(ctx.kernel, ctx.cpu, vpn, args[1]!));
-      }
-      for (const a of args) noPtr(a, e.span, file);
-      return yield* do_syscall_64(ctx.kernel, ctx.cpu, sys_membarrier(ctx.kernel, ctx.cpu, args[0]!, args[1]! >>> 0, args[2]!));
+      for (const x of e.args) args.push(isPure(x) ? pureValue(x, ctx, val) : yield* evalExpr(x, ctx, val));
+      return yield* syscall(e, ctx, args);
     }
     case 'rmw': {
-      const a = yield* evalExpr(e.addr, ctx, val);
+      const a = isPure(e.addr) ? pureValue(e.addr, ctx, val) : yield* evalExpr(e.addr, ctx, val);
       const args: number[] = [];
-      for (const x of e.args) args.push(yield* evalExpr(x, ctx, val));
+      for (const x of e.args) args.push(isPure(x) ? pureValue(x, ctx, val) : yield* evalExpr(x, ctx, val));
       const loc = accessLoc(a, e.span, ctx, 'access');
       const f = rmwFn(e.op, args, e.span, file);
       const old = yield { k: 'rmw', loc, f, site: site(e.fn, e.span), order: e.order, returns: e.ret !== 'none' };
@@ -874,7 +947,68 @@ function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, 
   }
 }
 
+/**
+ * The kernel code of system call `e` with its arguments' values: a plain function
+ * (the checks and the calls of the kernel functions happen when it is called), whose
+ * generator the caller delegates to.
+ */
+function syscall(e: Extract<Expr, { k: 'syscall' }>, ctx: ThreadCtx, args: number[]): Generator<Op, number, number> {
+  const file = ctx.file;
+  if (!ctx.kernel) throw new Error('internal: a system call without the kernel model');
+  if (e.name === 'futex_wait' || e.name === 'futex_wake') {
+    // sys_futex(uaddr, FUTEX_WAIT_PRIVATE, val) / (uaddr, FUTEX_WAKE_PRIVATE, nr_wake).
+    const uaddr = deref(args[0]!, e.span, file);
+    noPtr(args[1]!, e.span, file);
+    const k = ctx.kernel;
+    return do_syscall_64(k, ctx.cpu, e.name === 'futex_wait' ? futex_wait(k, ctx.cpu, uaddr, args[1]!) : futex_wake(k, ctx.cpu, uaddr, args[1]!));
+  }
+  if (e.name === 'pipe_read' || e.name === 'pipe_write') {
+    // read(fd, &v, sizeof(int)) / write(fd, &v, sizeof(int)) on the pipe: ksys_read() -> vfs_read() -> pipe_read().
+    const P = ctx.kernel.layout.pipes[ctx.pipeOf.get(deref(args[0]!, e.span, file))!]!;
+    const k = ctx.kernel;
+    if (e.name === 'pipe_read') return do_syscall_64(k, ctx.cpu, pipe_read(k, ctx.cpu, P));
+    return do_syscall_64(k, ctx.cpu, pipe_write(k, ctx.cpu, P, args[1]!));
+  }
+  if (e.name !== 'membarrier') {
+    // The page is the first argument: a pointer to a location of the `mmap` directive.
+    const vpn = ctx.pageOf.get(deref(args[0]!, e.span, file)) ?? -1;
+    if (vpn < 0) throw new SmpError('SMP303', `${e.name}() of a location that is not a user page: name it in the 'mmap' directive`, e.span, file);
+    if (e.name === 'mremap') {
+      const to = ctx.pageOf.get(deref(args[1]!, e.span, file)) ?? -1;
+      if (to < 0) throw new SmpError('SMP303', `mremap() to a location that is not a user page: name it in the 'mmap' directive`, e.span, file);
+    } else {
+      for (const a of args.slice(1)) noPtr(a, e.span, file);
+    }
+    const kthread = ctx.kernel.layout.taskMms[ctx.kernel.current(ctx.cpu) - 1] === 0;
+    if (e.name === 'reclaim' || e.name === 'shrink') {
+      // kswapd's shrink_folio_list() on the page's folio, which the process's mm maps:
+      // reclaim(a) with ignore_references, shrink(a) with folio_check_references().
+      if (!kthread) throw new SmpError('SMP109', `${e.name}() is for kernel threads (kswapd): declare the thread with 'kthread P${ctx.kernel.current(ctx.cpu) - 1};'`, e.span, file);
+      // try_to_unmap() of a folio that fork() shared would walk every mm that maps it: not modelled.
+      if (ctx.kernel.layout.tlb!.folio.length > 0) throw new SmpError('SMP103', `${e.name}() in a scenario that fork()s a process with user pages is not modelled (the rmap walk covers one mapping)`, e.span, file);
+      return kernelMode(ctx.kernel, ctx.cpu, shrink_folio_list(ctx.kernel, ctx.cpu, 1, vpn, e.name === 'reclaim'));
+    }
+    if (kthread) throw new SmpError('SMP109', `${e.name}() is a system call of user threads: P${ctx.kernel.current(ctx.cpu) - 1} is a kernel thread`, e.span, file);
+    if (e.name === 'munmap') return do_syscall_64(ctx.kernel, ctx.cpu, sys_munmap(ctx.kernel, ctx.cpu, vpn));
+    if (e.name === 'mremap') {
+      const to = ctx.pageOf.get(deref(args[1]!, e.span, file))!;
+      return do_syscall_64(ctx.kernel, ctx.cpu, sys_mremap(ctx.kernel, ctx.cpu, vpn, to));
+    }
+    if (e.name === 'mprotect') {
+      const prot = args[1]!;
+      if (prot !== PROT_READ && prot !== (PROT_READ | PROT_WRITE)) {
+        throw new SmpError('SMP103', `mprotect() with protection ${prot} is not modelled: PROT_READ or PROT_READ | PROT_WRITE`, e.span, file);
+      }
+      return do_syscall_64(ctx.kernel, ctx.cpu, sys_mprotect(ctx.kernel, ctx.cpu, vpn, prot));
+    }
+    return do_syscall_64(ctx.kernel, ctx.cpu, sys_madvise(ctx.kernel, ctx.cpu, vpn, args[1]!));
+  }
+  for (const a of args) noPtr(a, e.span, file);
+  return do_syscall_64(ctx.kernel, ctx.cpu, sys_membarrier(ctx.kernel, ctx.cpu, args[0]!, args[1]! >>> 0, args[2]!));
+}
+
 function pureEval(e: Expr, ctx: ThreadCtx, val: number): number {
+  if (isPure(e)) return pureValue(e, ctx, val);
   const g = evalExpr(e, ctx, val);
   const r = g.next();
   if (!r.done) {

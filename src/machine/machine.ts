@@ -12,7 +12,7 @@
 // any other (both write the CPU's control word, so they conflict).
 // A run is the list of process ids chosen at each step.
 
-import type { CpuCode, HandlerCode, Op, OpSite } from './ops.js';
+import type { CpuCode, HandlerCode, Op } from './ops.js';
 import { PageFault, pte_dirty, pte_pfn, pte_present, pte_same_but_ad, pte_write, pte_young, TLB_NR_DYN_ASIDS, _PAGE_ACCESSED, _PAGE_DIRTY, type Paging } from './paging.js';
 import { KeyPacker } from './packed-key.js';
 import { kernelCalls } from './calls.js';
@@ -137,6 +137,13 @@ interface Cpu {
 
 /** Hash-consing of histories so that a CPU's whole past is one integer. */
 export class Interner {
+  /**
+   * Whether histories are kept at all: false for a machine whose runs are never
+   * compared (smpcheck sim), which then builds no history codes (every history stays 0).
+   */
+  get keeps(): boolean {
+    return true;
+  }
   private readonly table = new Map<string, number>();
   /** What the table holds, counted as the search's memory budget counts (src/explore/memory.ts). */
   bytes = 0;
@@ -296,6 +303,11 @@ export class Machine {
    */
   stepLoc = -1;
   stepWalks = 0;
+  /** Histories are kept (Interner.keeps): else no history code is built. */
+  private readonly hist: boolean;
+  /** Set by visible(): the write id of the value it returned, and whether it came from the store buffer. */
+  private visibleWid = 0;
+  private visibleFromBuf = false;
 
   constructor(
     model: ModelName,
@@ -311,6 +323,7 @@ export class Machine {
   ) {
     if (nCpus > CPUS_MAX) throw new Error(`internal: more than ${CPUS_MAX} CPUs`);
     this.tso = model === 'x86';
+    this.hist = interner.keeps;
     this.nCpus = nCpus;
     this.nLocs = init.length;
     // Machine objects: per CPU a control word (conflicts of a CPU's steps with its
@@ -376,7 +389,7 @@ export class Machine {
   /** Refetch every code location from memory (a prefetch, or a serialising event). */
   private refetch(cpu: Cpu, tag: string): void {
     for (let i = 0; i < this.codeLocs.length; i++) cpu.icache[i] = this.mem[this.codeLocs[i]!]!;
-    cpu.hist = this.interner.intern(cpu.hist, `${tag}${cpu.icache.join(':')}`);
+    if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `${tag}${cpu.icache.join(':')}`);
   }
 
   get procCount(): number {
@@ -536,7 +549,7 @@ export class Machine {
     const wid = HW_WID_BASE + this.coLen[pteLoc]! * CPUS_MAX + c;
     this.mem[pteLoc] = old | bits;
     this.memW[pteLoc] = wid;
-    this.coHist[pteLoc] = this.interner.intern(this.coHist[pteLoc]!, `${bits === _PAGE_ACCESSED ? 'A' : 'D'}${wid}`);
+    if (this.hist) this.coHist[pteLoc] = this.interner.intern(this.coHist[pteLoc]!, `${bits === _PAGE_ACCESSED ? 'A' : 'D'}${wid}`);
     this.coLen[pteLoc]!++;
     this.hwBits.set(pteLoc, (this.hwBits.get(pteLoc) ?? 0) + 1);
     return true;
@@ -588,15 +601,21 @@ export class Machine {
   }
 
   /** The value CPU c would read from loc now: the newest own buffered store, else memory. */
-  private visible(c: number, loc: number): { v: number; wid: number; fromBuf: boolean } {
+  private visible(c: number, loc: number): number {
     const cpu = this.cpus[c]!;
     if (this.tso) {
       for (let i = cpu.buf.length - 1; i >= cpu.bufHead; i--) {
         const e = cpu.buf[i]!;
-        if (e.loc === loc) return { v: e.val, wid: e.wid, fromBuf: true };
+        if (e.loc === loc) {
+          this.visibleWid = e.wid;
+          this.visibleFromBuf = true;
+          return e.val;
+        }
       }
     }
-    return { v: this.mem[loc]!, wid: this.memW[loc]!, fromBuf: false };
+    this.visibleWid = this.memW[loc]!;
+    this.visibleFromBuf = false;
+    return this.mem[loc]!;
   }
 
   private inHandler(cpu: Cpu): boolean {
@@ -606,7 +625,7 @@ export class Machine {
   private opEnabled(c: number, cpu: Cpu, op: Op | null): boolean {
     if (op === null) return false;
     if ((op.k === 'mb' || op.k === 'rmw' || op.k === 'serialize' || (op.k === 'cr3' && op.barrier !== false) || op.k === 'invlpg') && this.tso && this.bufLen(cpu) > 0) return false;
-    if (op.k === 'await') return op.pred(this.visible(c, op.loc).v);
+    if (op.k === 'await') return op.pred(this.visible(c, op.loc));
     return true;
   }
 
@@ -682,7 +701,7 @@ export class Machine {
     // step of a CPU that can take interrupts writes its control word.
     const op = (kind === 0 ? cpu.ctx[0]! : this.top(c)!).op!;
     const out: number[] = this.irqsPossible ? [(this.ctlLoc(c) << 2) | ACC_W] : [];
-    let loc = 'loc' in op ? op.loc : -1;
+    let loc = (op as { loc?: number }).loc ?? -1; // ('loc' in op, without the lookup of a name)
     const vpn = loc >= 0 ? this.vpn(loc) : -1;
     if (vpn >= 0) {
       // A user access: the TLB entry it uses, or the walk (PTE and entry) on a miss.
@@ -802,12 +821,14 @@ export class Machine {
         const e = cpu.buf[cpu.bufHead]!;
         cpu.bufHead++;
         if (cpu.bufHead === cpu.buf.length) {
-          cpu.buf.length = 0;
+          // Emptied (the usual one entry: pop() is cheaper than setting the length).
+          if (cpu.bufHead === 1) cpu.buf.pop();
+          else cpu.buf.length = 0;
           cpu.bufHead = 0;
         }
         this.mem[e.loc] = e.val;
         this.memW[e.loc] = e.wid;
-        this.coHist[e.loc] = this.interner.intern(this.coHist[e.loc]!, String(e.wid));
+        if (this.hist) this.coHist[e.loc] = this.interner.intern(this.coHist[e.loc]!, String(e.wid));
         this.coLen[e.loc]!++;
         this.joinEvent = e.ev;
         // Property S5: every write made through an old translation is in memory before
@@ -835,7 +856,7 @@ export class Machine {
         const i = this.prefetchable(cpu);
         const l = this.codeLocs[i]!;
         cpu.icache[i] = this.mem[l]!;
-        cpu.hist = this.interner.intern(cpu.hist, `F${i}:${cpu.icache[i]}`);
+        if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `F${i}:${cpu.icache[i]}`);
         if (this.recording) {
           this.lastStep = { proc: p, cpu: c, kind: 'fetch', op: 'fetch', fn: 'instruction fetch', fetched: [[l, cpu.icache[i]!]], ctx: cpu.ctx.length - 1 };
         }
@@ -846,7 +867,7 @@ export class Machine {
         const vector = 31 - Math.clz32(cpu.pending & -cpu.pending);
         cpu.pending &= ~(1 << vector);
         cpu.irqOn = false;
-        cpu.hist = this.interner.intern(cpu.hist, `!${vector}`);
+        if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `!${vector}`);
         const ctx: Ctx = { gen: this.program.handler(c, vector), op: null, vector };
         cpu.ctx.push(ctx);
         if (this.recording) {
@@ -868,7 +889,7 @@ export class Machine {
       const cpu = this.cpus[c]!;
       const was = cpu.psc[cpu.cr3Asid]!;
       cpu.psc[cpu.cr3Asid] = -1;
-      this.walkHist[i] = this.interner.intern(this.walkHist[i]!, `${cpu.cr3Asid}:${was}`);
+      if (this.hist) this.walkHist[i] = this.interner.intern(this.walkHist[i]!, `${cpu.cr3Asid}:${was}`);
       if (this.recording) {
         this.lastStep = { proc: p, cpu: c, kind: 'walk', op: 'psc-evict', fn: 'paging-structure cache', ctx: cpu.ctx.length - 1, note: `drops page-table page ${was} (PCID ${cpu.cr3Asid})` };
       }
@@ -887,7 +908,7 @@ export class Machine {
     cpu.tlbSrc[w.slot] = present ? w.pteLoc : -1;
     cpu.tlbSpec[w.slot] = present ? 1 : 0;
     cpu.tlbEpoch[w.slot] = present ? this.frameEpoch[pte_pfn(w.pte)]! : 0;
-    this.walkHist[i] = this.interner.intern(this.walkHist[i]!, present ? `${cpu.cr3Asid}:${w.table}${w.viaPsc ? 'c' : 'm'}:${w.pte}@${this.coLen[w.pteLoc]}` : `${cpu.cr3Asid}:evict`);
+    if (this.hist) this.walkHist[i] = this.interner.intern(this.walkHist[i]!, present ? `${cpu.cr3Asid}:${w.table}${w.viaPsc ? 'c' : 'm'}:${w.pte}@${this.coLen[w.pteLoc]}` : `${cpu.cr3Asid}:evict`);
     this.walked(c, cpu, w);
     if (this.recording) {
       this.lastStep = {
@@ -903,15 +924,9 @@ export class Machine {
     let result = 0;
     let code = '.';
     let info: StepInfo | null = null;
-    const site: OpSite = op.site;
-    const calls = ctx.calls;
-    const mk = (o: Partial<StepInfo>): StepInfo => ({
-      proc: p, cpu: c, kind: kindOfProc(p), op: op.k, fn: site.fn, line: site.line, col: site.col,
-      label: site.label, pairs: site.pairs, ctx: cpu.ctx.length - 1, ...(calls ? { calls } : {}), ...o,
-    });
     // A user access goes through the TLB (or a walk that fills it) to the frame's location.
-    let loc = 'loc' in op ? op.loc : -1;
-    let virt: Partial<StepInfo> = {};
+    let loc = (op as { loc?: number }).loc ?? -1; // ('loc' in op, without the lookup of a name)
+    let virt: Partial<StepInfo> | null = null;
     // A user store: the PTE its translation came from and the translation's version (S5).
     let userPte = -1;
     let userVer = 0;
@@ -922,10 +937,10 @@ export class Machine {
       if (t.fault) {
         // The exception: the CPU's code handles it and retries the access. The fault
         // drops the page's TLB entry (Intel SDM vol. 3A, 4.10.4.1).
-        cpu.hist = this.interner.intern(cpu.hist, `PF${vpn}:${t.pte}@${t.ver}`);
+        if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `PF${vpn}:${t.pte}@${t.ver}`);
         if (this.recording) {
           const why = !t.hit ? 'the PTE is not present or read-only' : !pte_write(t.pte) ? 'the TLB entry is read-only' : 'setting the dirty bit found the PTE changed';
-          this.lastStep = mk({ op: 'fault', vloc: loc, note: why });
+          this.lastStep = this.describe(p, c, cpu, ctx, { op: 'fault', vloc: loc, note: why });
         }
         if (t.hit) {
           if (pte_write(t.pte)) this.walked(c, cpu, t.walk);
@@ -969,7 +984,7 @@ export class Machine {
         cpu.tlbEpoch[t.slot] = this.frameEpoch[pte_pfn(t.pte)]!;
         this.walked(c, cpu, t.walk);
       }
-      cpu.hist = this.interner.intern(cpu.hist, `${t.hit ? 'H' : 'T'}${t.pte}@${t.ver}${t.freed ? '!' : ''}`);
+      if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `${t.hit ? 'H' : 'T'}${t.pte}@${t.ver}${t.freed ? '!' : ''}`);
       // No user access reaches a frame through an entry made before the frame was freed.
       if (t.freed && this.program.warn) {
         this.program.warn(`UAF: CPU${c} reached page frame ${pte_pfn(t.pte)} through a TLB entry made before the kernel freed the frame`);
@@ -988,10 +1003,9 @@ export class Machine {
     switch (op.k) {
       case 'ld':
       case 'await': {
-        const r = this.visible(c, loc);
-        result = r.v;
-        code = `${r.v}@${r.wid}`;
-        if (this.recording) info = mk({ loc, value: r.v, from: r.fromBuf ? 'buffer' : 'memory', ...virt });
+        result = this.visible(c, loc);
+        if (this.hist) code = `${result}@${this.visibleWid}`;
+        if (this.recording) info = this.describe(p, c, cpu, ctx, { loc, value: result, from: this.visibleFromBuf ? 'buffer' : 'memory', ...virt });
         break;
       }
       case 'cr3': {
@@ -1010,9 +1024,9 @@ export class Machine {
           }
           if (this.nPages > 0) cpu.psc[op.asid] = -1;
         }
-        code = `C${op.mm}:${op.asid}:${op.flush ? 1 : 0}${specDropped > 0 ? `s${specDropped}` : ''}`;
+        if (this.hist) code = `C${op.mm}:${op.asid}:${op.flush ? 1 : 0}${specDropped > 0 ? `s${specDropped}` : ''}`;
         if (barrier) this.refetch(cpu, 'S');
-        if (this.recording) info = mk({ note: `CR3 = mm${op.mm} PCID ${op.asid}${op.flush ? `, flushing the PCID${specDropped > 0 ? ` (and ${specDropped} entr${specDropped === 1 ? 'y' : 'ies'} a speculative walk filled)` : ''}` : ' (NOFLUSH)'}${barrier ? '' : '; not serialising (mutant)'}` });
+        if (this.recording) info = this.describe(p, c, cpu, ctx, { note: `CR3 = mm${op.mm} PCID ${op.asid}${op.flush ? `, flushing the PCID${specDropped > 0 ? ` (and ${specDropped} entr${specDropped === 1 ? 'y' : 'ies'} a speculative walk filled)` : ''}` : ' (NOFLUSH)'}${barrier ? '' : '; not serialising (mutant)'}` });
         break;
       }
       case 'invlpg': {
@@ -1024,9 +1038,9 @@ export class Machine {
         cpu.tlbSrc[cpu.cr3Asid * this.nPages + op.vpn] = -1;
         // INVLPG also drops the paging-structure caches of the current PCID.
         cpu.psc[cpu.cr3Asid] = -1;
-        code = `I${op.vpn}${specDropped > 0 ? 's' : ''}`;
+        if (this.hist) code = `I${op.vpn}${specDropped > 0 ? 's' : ''}`;
         this.refetch(cpu, 'S');
-        if (this.recording) info = mk({ note: `page ${op.vpn}, PCID ${cpu.cr3Asid}${specDropped > 0 ? ' (its entry filled by a speculative walk)' : ''}` });
+        if (this.recording) info = this.describe(p, c, cpu, ctx, { note: `page ${op.vpn}, PCID ${cpu.cr3Asid}${specDropped > 0 ? ' (its entry filled by a speculative walk)' : ''}` });
         break;
       }
       case 'st': {
@@ -1040,10 +1054,10 @@ export class Machine {
         } else {
           this.mem[loc] = op.val;
           this.memW[loc] = wid;
-          this.coHist[loc] = this.interner.intern(this.coHist[loc]!, String(wid));
+          if (this.hist) this.coHist[loc] = this.interner.intern(this.coHist[loc]!, String(wid));
           this.coLen[loc]!++;
         }
-        if (this.recording) info = mk({ loc, value: op.val, note: this.tso ? 'into the store buffer' : undefined, ...virt });
+        if (this.recording) info = this.describe(p, c, cpu, ctx, { loc, value: op.val, note: this.tso ? 'into the store buffer' : undefined, ...virt });
         break;
       }
       case 'rmw': {
@@ -1052,36 +1066,36 @@ export class Machine {
         const oldW = this.memW[loc]!;
         const nv = op.f(old);
         result = old;
-        code = `${old}@${oldW}`;
+        if (this.hist) code = `${old}@${oldW}`;
         if (nv !== undefined) {
           const wid = c * 65536 + ++cpu.stores;
           this.mem[loc] = nv | 0;
           this.memW[loc] = wid;
-          this.coHist[loc] = this.interner.intern(this.coHist[loc]!, String(wid));
+          if (this.hist) this.coHist[loc] = this.interner.intern(this.coHist[loc]!, String(wid));
           this.coLen[loc]!++;
           // The kernel's clear of the accessed bit (ptep_test_and_clear_young()) keeps the translation's version.
           if (nv !== old && this.pteLocs.has(loc) && pte_same_but_ad(old, nv | 0)) this.hwBits.set(loc, (this.hwBits.get(loc) ?? 0) + 1);
         }
         if (op.tlbFlushStart) this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.kver(l)]));
         if (op.frameFree !== undefined) this.frameEpoch[op.frameFree]!++;
-        if (this.recording) info = mk({ loc, value: old, note: nv === undefined ? 'no write' : `wrote ${nv | 0}`, ...virt });
+        if (this.recording) info = this.describe(p, c, cpu, ctx, { loc, value: old, note: nv === undefined ? 'no write' : `wrote ${nv | 0}`, ...virt });
         break;
       }
       case 'mb':
         this.joinFlush = this.tso;
-        if (this.recording) info = mk({});
+        if (this.recording) info = this.describe(p, c, cpu, ctx, {});
         break;
       case 'serialize':
         this.joinFlush = this.tso;
         this.refetch(cpu, 'S');
-        if (this.recording) info = mk({ fetched: this.codeLocs.map((l, i) => [l, cpu.icache[i]!]) });
+        if (this.recording) info = this.describe(p, c, cpu, ctx, { fetched: this.codeLocs.map((l, i) => [l, cpu.icache[i]!]) });
         break;
       case 'exec': {
         const i = this.codeIndex.get(op.loc);
         if (i === undefined) throw new Error(`internal: exec_code of location ${op.loc}, which is not a code location`);
         result = cpu.icache[i]!;
-        code = `X${result}`;
-        if (this.recording) info = mk({ loc: op.loc, value: result, note: result === this.visible(c, op.loc).v ? 'current' : 'stale' });
+        if (this.hist) code = `X${result}`;
+        if (this.recording) info = this.describe(p, c, cpu, ctx, { loc: op.loc, value: result, note: result === this.visible(c, op.loc) ? 'current' : 'stale' });
         break;
       }
       case 'nop':
@@ -1090,24 +1104,35 @@ export class Machine {
           for (const [l, v] of this.flushing[c]!) this.flushedVer.set(l, Math.max(v, this.flushedVer.get(l) ?? 0));
           this.flushing[c] = null;
         }
-        if (this.recording) info = mk({});
+        if (this.recording) info = this.describe(p, c, cpu, ctx, {});
         break;
       case 'irq':
         cpu.irqOn = op.enable;
-        if (this.recording) info = mk({});
+        if (this.recording) info = this.describe(p, c, cpu, ctx, {});
         break;
       case 'raise': {
         const t = this.cpus[op.cpu];
         if (!t) throw new Error(`internal: raise on unknown CPU ${op.cpu}`);
         t.pending |= 1 << op.vector;
-        if (this.recording) info = mk({ vector: op.vector, note: `CPU${op.cpu}`, target: op.cpu });
+        if (this.recording) info = this.describe(p, c, cpu, ctx, { vector: op.vector, note: `CPU${op.cpu}`, target: op.cpu });
         break;
       }
     }
-    cpu.hist = this.interner.intern(cpu.hist, code);
+    if (this.hist) cpu.hist = this.interner.intern(cpu.hist, code);
     this.lastStep = info;
     this.advance(ctx, result);
     this.popFinished(c, cpu);
+  }
+
+  /** The description of a step of the op ctx is about to take, for traces (recording only). */
+  private describe(p: number, c: number, cpu: Cpu, ctx: Ctx, o: Partial<StepInfo>): StepInfo {
+    const op = ctx.op!;
+    const site = op.site;
+    const calls = ctx.calls;
+    return {
+      proc: p, cpu: c, kind: kindOfProc(p), op: op.k, fn: site.fn, line: site.line, col: site.col,
+      label: site.label, pairs: site.pairs, ctx: cpu.ctx.length - 1, ...(calls ? { calls } : {}), ...o,
+    };
   }
 
   /** Return from finished interrupt handlers (interrupts come back on). */
@@ -1117,12 +1142,12 @@ export class Machine {
       if (!t || t.op !== null || t.vector < 0) return;
       cpu.ctx.pop();
       cpu.irqOn = true;
-      cpu.hist = this.interner.intern(cpu.hist, 'iret');
+      if (this.hist) cpu.hist = this.interner.intern(cpu.hist, 'iret');
       const task = cpu.ctx[0];
       if (t.withdraw !== undefined && task && task.vector < 0 && task.op !== null) {
         // The handler switched tasks, or sends the task to its rseq abort handler:
         // the interrupted task's op is withdrawn.
-        cpu.hist = this.interner.intern(cpu.hist, t.withdraw === PREEMPTED ? 'preempted' : 'rseq-abort');
+        if (this.hist) cpu.hist = this.interner.intern(cpu.hist, t.withdraw === PREEMPTED ? 'preempted' : 'rseq-abort');
         this.advance(task, t.withdraw);
       }
     }
@@ -1154,6 +1179,31 @@ export class Machine {
     const cpu = this.cpus[c]!;
     const top = cpu.ctx[cpu.ctx.length - 1];
     return { op: top?.op ?? null, handlers: cpu.ctx.length - 1, irqOn: cpu.irqOn, pending: cpu.pending, buffered: this.bufLen(cpu) };
+  }
+
+  /** cpuState(c).op without the object: the op CPU c's task or running handler is about to take (null: none). */
+  cpuOp(c: number): Op | null {
+    const s = this.cpus[c]!.ctx;
+    return s.length > 0 ? s[s.length - 1]!.op : null;
+  }
+
+  /** cpuState(c).handlers: the interrupt handlers running on CPU c (-1: no context at all). */
+  cpuHandlers(c: number): number {
+    return this.cpus[c]!.ctx.length - 1;
+  }
+
+  /** cpuState(c).irqOn and .pending. */
+  cpuIrqOn(c: number): boolean {
+    return this.cpus[c]!.irqOn;
+  }
+
+  cpuPending(c: number): number {
+    return this.cpus[c]!.pending;
+  }
+
+  /** cpuState(c).buffered: the entries of CPU c's store buffer (enabled(procFlush(c)) when > 0). */
+  cpuBuffered(c: number): number {
+    return this.bufLen(this.cpus[c]!);
   }
 
   /** Does p have a next step that it cannot take now (it waits for another process)? */

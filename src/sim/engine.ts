@@ -28,6 +28,9 @@ export const SIM_STEPS_MAX_DEFAULT = 200_000_000;
 
 /** The machine without execution histories: a simulated run is never compared with another. */
 class NoHistory extends Interner {
+  override get keeps(): boolean {
+    return false;
+  }
   override intern(): number {
     return 0;
   }
@@ -114,8 +117,27 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
   add('context_switch', P.context_switch_ns);
   add('try_to_wake_up', P.wakeup_ns);
   add('exc_page_fault', P.irq_entry_ns); // an exception's entry, as an interrupt's
-  const counts: Record<string, number> = {};
-  const count = (k: string, n = 1): void => void (counts[k] = (counts[k] ?? 0) + n);
+  // Counts by name, in the order each was first counted (the order SimResult.counts lists them).
+  const counters = new Map<string, { name: string; n: number }>();
+  const counted: { name: string; n: number }[] = [];
+  const counter = (name: string): { name: string; n: number } => {
+    let r = counters.get(name);
+    if (r === undefined) {
+      r = { name, n: 0 };
+      counters.set(name, r);
+    }
+    return r;
+  };
+  const bump = (r: { name: string; n: number }, n = 1): void => {
+    if (r.n === 0) counted.push(r);
+    r.n += n;
+  };
+  const count = (k: string, n = 1): void => bump(counter(k), n);
+  // The counts of every step's costs, looked up once.
+  const cLineTransfers = counter('line_transfers');
+  const cLlcFills = counter('llc_fills');
+  const cLockedRmw = counter('locked_rmw');
+  const cFences = counter('fences');
 
   const { machine: m, instance } = freshRun(program, new NoHistory(), program.model, program.procsMax);
   const n = m.nCpus;
@@ -150,11 +172,11 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
     if (o >= 0) {
       owner[loc] = -1;
       sharers[loc] = (1 << o) | bit;
-      count('line_transfers');
+      bump(cLineTransfers);
       return P.access_l1_ns + P.line_transfer_ns;
     }
     sharers[loc] = sharers[loc]! | bit;
-    count('llc_fills');
+    bump(cLlcFills);
     return P.access_l1_ns + P.line_from_llc_ns;
   };
   const write = (c: number, loc: number): number => {
@@ -167,11 +189,11 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
     sharers[loc] = bit;
     if (o === c) return P.access_l1_ns;
     if (o >= 0 || others !== 0) {
-      count('line_transfers');
+      bump(cLineTransfers);
       return P.access_l1_ns + P.line_transfer_ns;
     }
     if (had) return P.access_l1_ns;
-    count('llc_fills');
+    bump(cLlcFills);
     return P.access_l1_ns + P.line_from_llc_ns;
   };
 
@@ -184,10 +206,10 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
       case 'st':
         return P.access_l1_ns; // the drain pays for the line
       case 'rmw':
-        count('locked_rmw');
+        bump(cLockedRmw);
         return P.locked_rmw_ns + write(c, loc);
       case 'mb':
-        count('fences');
+        bump(cFences);
         return P.fence_ns;
       case 'serialize':
         if (op.site.fn === 'sync_core') {
@@ -219,11 +241,13 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
   };
 
   let evNs = 0;
+  const eventOf = new Map<string, { ns: number; counter: { name: string; n: number } }>();
+  for (const [name, ns] of eventCost) eventOf.set(name, { ns, counter: counter(name) });
   const sink = (name: string): void => {
-    const ns = eventCost.get(name);
-    if (ns !== undefined) {
-      evNs += ns;
-      count(name);
+    const ev = eventOf.get(name);
+    if (ev !== undefined) {
+      evNs += ev.ns;
+      bump(ev.counter);
     }
   };
 
@@ -232,20 +256,38 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
     const v = 31 - Math.clz32(pending & -pending);
     return deliver[c]!.get(v) ?? 0;
   };
-  /** Can CPU c take a step at its own clock? */
+  // What each CPU can do, probed from the machine between two steps (Machine.enabled()
+  // is pure: probing once after a step and reading the probe until the next is the same
+  // as asking again). hNow: the handlers running (-1: no context); enIrq: the interrupt
+  // process is enabled (asked only where it matters: a handler runs, or an interrupt is
+  // pending with interrupts on); enCpu: the task's process is enabled (asked with no handler).
+  const hNow = new Int32Array(n);
+  const pendNow = new Int32Array(n);
+  const irqOnNow = new Uint8Array(n);
+  const enIrq = new Uint8Array(n);
+  const enCpu = new Uint8Array(n);
+  const probe = (c: number): void => {
+    const h = m.cpuHandlers(c);
+    const pending = m.cpuPending(c);
+    const irqOn = m.cpuIrqOn(c);
+    hNow[c] = h;
+    pendNow[c] = pending;
+    irqOnNow[c] = irqOn ? 1 : 0;
+    enIrq[c] = (h > 0 || (pending !== 0 && irqOn)) && m.enabled(procIrq(c)) ? 1 : 0;
+    enCpu[c] = h === 0 && m.enabled(procCpu(c)) ? 1 : 0;
+  };
+  /** Can CPU c take a step at its own clock (from its probe)? */
   const nowAble = (c: number): boolean => {
-    const st = m.cpuState(c);
-    if (st.handlers > 0) return m.enabled(procIrq(c));
-    if (st.pending !== 0 && st.irqOn && m.enabled(procIrq(c)) && gate(c, st.pending) <= clock[c]!) return true;
-    return st.handlers === 0 && m.enabled(procCpu(c));
+    if (hNow[c]! > 0) return enIrq[c] === 1;
+    if (pendNow[c] !== 0 && irqOnNow[c] && enIrq[c] && gate(c, pendNow[c]!) <= clock[c]!) return true;
+    return enCpu[c] === 1;
   };
   const markStalls = (): void => {
     for (let c = 0; c < n; c++) {
       if (stalled[c] || nowAble(c)) continue;
       stalled[c] = 1;
-      const st = m.cpuState(c);
-      stalledIrq[c] = st.handlers > 0 ? 1 : 0;
-      stalledKind[c] = waitKind(st.handlers >= 0 ? st.op : null);
+      stalledIrq[c] = hNow[c]! > 0 ? 1 : 0;
+      stalledKind[c] = waitKind(hNow[c]! >= 0 ? m.cpuOp(c) : null);
     }
   };
   const waitUntil = (c: number, t: number): void => {
@@ -254,14 +296,16 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
     if (stalledIrq[c]) cpus[c]!.irqNs += d;
     else if (stalledKind[c] === 'spin') cpus[c]!.spinNs += d;
     else cpus[c]!.idleNs += d;
-    pushTl(c, clock[c]!, t, stalledIrq[c] ? 'irq' : stalledKind[c]!);
+    if (trackTimeline) pushTl(c, clock[c]!, t, stalledIrq[c] ? 'irq' : stalledKind[c]!);
     clock[c] = t;
   };
 
   let steps = 0;
   const prevSink = kernelEvents.sink;
   kernelEvents.sink = sink;
+  const hasCode = program.codeLocs.length > 0;
   try {
+    for (let c = 0; c < n; c++) probe(c);
     markStalls();
     for (;;) {
       // The next step: the CPU whose next step starts first.
@@ -269,21 +313,20 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
       let bestT = Infinity;
       let bestIrq = false;
       for (let c = 0; c < n; c++) {
-        const st = m.cpuState(c);
         let t = Infinity;
         let irq = false;
-        if (st.handlers > 0) {
-          if (m.enabled(procIrq(c))) {
+        if (hNow[c]! > 0) {
+          if (enIrq[c]) {
             t = clock[c]!;
             irq = true;
           }
         } else {
-          const irqOk = st.pending !== 0 && st.irqOn && m.enabled(procIrq(c));
-          const g = irqOk ? Math.max(clock[c]!, gate(c, st.pending)) : Infinity;
+          const irqOk = pendNow[c] !== 0 && irqOnNow[c] === 1 && enIrq[c] === 1;
+          const g = irqOk ? Math.max(clock[c]!, gate(c, pendNow[c]!)) : Infinity;
           if (irqOk && g <= clock[c]!) {
             t = g;
             irq = true;
-          } else if (st.handlers === 0 && m.enabled(procCpu(c))) {
+          } else if (enCpu[c]) {
             t = clock[c]!;
           } else if (irqOk) {
             t = g;
@@ -304,13 +347,14 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
       const c = best;
       waitUntil(c, bestT);
       stalled[c] = 0;
-      const st = m.cpuState(c);
-      const inIrq = st.handlers > 0 || bestIrq;
+      const handlers = hNow[c]!;
+      const inIrq = handlers > 0 || bestIrq;
       const proc = bestIrq ? procIrq(c) : procCpu(c);
-      const op = st.handlers > 0 || !bestIrq ? st.op : null;
+      const op = handlers > 0 || !bestIrq ? m.cpuOp(c) : null;
       let vector = -1;
-      if (bestIrq && st.handlers === 0) {
-        vector = 31 - Math.clz32(st.pending & -st.pending);
+      if (bestIrq && handlers === 0) {
+        const pending = pendNow[c]!;
+        vector = 31 - Math.clz32(pending & -pending);
         deliver[c]!.delete(vector);
       }
       evNs = 0;
@@ -337,13 +381,13 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
       // The store buffer drains at once; the line becomes the storing CPU's, but the store
       // buffer hides the ownership request's latency (the next reader pays its transfer).
       // Code is fetched when due.
-      for (let guard = 0; m.enabled(procFlush(c)); guard++) {
+      for (let guard = 0; m.cpuBuffered(c) > 0; guard++) {
         evNs = 0;
         m.step(procFlush(c));
         write(c, m.stepLoc);
         if (guard > 1_000_000) throw new Error('internal: a store buffer that does not drain');
       }
-      if (program.codeLocs.length > 0 && m.enabled(procFetch(c))) {
+      if (hasCode && m.enabled(procFetch(c))) {
         m.step(procFetch(c));
         cost += P.step_ns;
       }
@@ -352,7 +396,7 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
       cpus[c]!.steps++;
       if (inIrq) cpus[c]!.irqNs += cost;
       else cpus[c]!.busyNs += cost;
-      pushTl(c, from, clock[c]!, inIrq ? 'irq' : 'busy');
+      if (trackTimeline) pushTl(c, from, clock[c]!, inIrq ? 'irq' : 'busy');
       if (op !== null && op.k === 'raise') {
         const at = clock[c]! + P.ipi_latency_ns;
         const d = deliver[op.cpu]!;
@@ -366,6 +410,7 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
         }
       }
       // CPUs this step let go on resume now.
+      for (let d = 0; d < n; d++) probe(d);
       const T = clock[c]!;
       for (let d = 0; d < n; d++) {
         if (d !== c && stalled[d] && nowAble(d)) {
@@ -400,6 +445,8 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
     if (i >= 0 && ts.length >= 2) timelineWindow = [ts[i]!, ts[i + 1]!];
   }
   const tl = timelineWindow ? timeline.filter((x) => x.to > timelineWindow![0] && x.from < timelineWindow![1]) : [];
+  const counts: Record<string, number> = {};
+  for (const r of counted) counts[r.name] = r.n;
   return { totalNs, steps, perIterationNs, threads, cpus, counts, timeline: tl, timelineWindow };
 }
 

@@ -26,9 +26,27 @@ export const listTasks = (list: number): number[] => {
   for (let l = list >>> 0; l !== 0; l >>>= 4) out.push(l & 15);
   return out;
 };
-export const listHas = (list: number, task: number): boolean => listTasks(list).includes(task);
-export const listAddTail = (list: number, task: number): number => listTasks(list).concat(task).reduceRight((acc, t) => acc * 16 + t, 0);
-export const listDel = (list: number, task: number): number => listTasks(list).filter((t) => t !== task).reduceRight((acc, t) => acc * 16 + t, 0);
+// The three below walk the word as listTasks() lists it, without making the list.
+export const listHas = (list: number, task: number): boolean => {
+  for (let l = list >>> 0; l !== 0; l >>>= 4) if ((l & 15) === task) return true;
+  return false;
+};
+export const listAddTail = (list: number, task: number): number => {
+  let at = 1;
+  for (let l = list >>> 0; l !== 0; l >>>= 4) at *= 16;
+  return (list >>> 0) + task * at;
+};
+export const listDel = (list: number, task: number): number => {
+  let out = 0;
+  let at = 1;
+  for (let l = list >>> 0; l !== 0; l >>>= 4) {
+    const t = l & 15;
+    if (t === task) continue;
+    out += t * at;
+    at *= 16;
+  }
+  return out;
+};
 
 /**
  * set_current_state(state) (include/linux/sched.h): smp_store_mb(current->__state,
