@@ -296,7 +296,7 @@ test('smpcheck { ... } directives: parsed in order, read by directiveSettings an
     { name: 'bound', args: ['steps', '100'], span: { line: 14, col: 12, len: 5 } },
     { name: 'model', args: ['sc'], span: { line: 14, col: 29, len: 5 } },
   ]);
-  assert.deepEqual(directiveSettings(sc), { model: 'sc', bounds: { stepsMax: 100 }, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', migratable: new Set(), pages: [], unmapped: [], clean: [] });
+  assert.deepEqual(directiveSettings(sc), { model: 'sc', bounds: { stepsMax: 100 }, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', paravirt: 'none', migratable: new Set(), pages: [], unmapped: [], clean: [] });
   const r = checkScenario(sc);
   assert.equal(r.model, 'sc');
   assert.equal(r.bounds.stepsMax, 100);
@@ -306,8 +306,8 @@ test('smpcheck { ... } directives: parsed in order, read by directiveSettings an
   assert.equal(o.bounds.stepsMax, 500);
 
   const more = parseScenario(L('C T', '{}', 'smpcheck {', '  bound executions 7;', '  model x86;', '}', 'P0(int *x) { }', 'exists (x=0)'));
-  assert.deepEqual(directiveSettings(more), { model: 'x86', bounds: { executionsMax: 7 }, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', migratable: new Set(), pages: [], unmapped: [], clean: [] });
-  assert.deepEqual(directiveSettings(parseScenario(L('C T', '{}', 'smpcheck { }', 'P0(int *x) { }', 'exists (x=0)'))), { bounds: {}, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', migratable: new Set(), pages: [], unmapped: [], clean: [] });
+  assert.deepEqual(directiveSettings(more), { model: 'x86', bounds: { executionsMax: 7 }, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', paravirt: 'none', migratable: new Set(), pages: [], unmapped: [], clean: [] });
+  assert.deepEqual(directiveSettings(parseScenario(L('C T', '{}', 'smpcheck { }', 'P0(int *x) { }', 'exists (x=0)'))), { bounds: {}, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', paravirt: 'none', migratable: new Set(), pages: [], unmapped: [], clean: [] });
 });
 
 test('interrupt handlers: irq NAME(...) bodies, raise_irq(CPU, NAME), local_irq_disable/enable', () => {
