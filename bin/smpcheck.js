@@ -10,6 +10,13 @@ if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write(`smpcheck: not built (${fileURLToPath(entry)} is missing): run 'npm ci' or 'npm run build' in ${root}\n`);
   process.exit(1);
 }
+// `smpcheck --version` needs nothing but the version: it loads no other module.
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  const { VERSION } = await import(new URL('../dist/src/version.js', import.meta.url).href);
+  process.stdout.write(`${VERSION}\n`);
+  process.exit(0);
+}
 const { main } = await import(entry.href);
 
 // A reader that goes away (`smpcheck ... | head`) ends the command quietly, like other Unix tools.
@@ -20,4 +27,4 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = main(args);

@@ -7,7 +7,8 @@
 // valid, smaller script. The seed is explicit and the default fixed: a run is
 // reproducible on the same kernel.
 
-import fc from 'fast-check';
+import { createRequire } from 'node:module';
+import type * as FastCheck from 'fast-check';
 import {
   MEMBARRIER_CMD_GET_REGISTRATIONS, MEMBARRIER_CMD_GLOBAL, MEMBARRIER_CMD_GLOBAL_EXPEDITED,
   MEMBARRIER_CMD_PRIVATE_EXPEDITED, MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE,
@@ -36,26 +37,6 @@ const VALID_CMDS = [
   MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ, MEMBARRIER_CMD_GET_REGISTRATIONS,
 ];
 
-/** Command values: every valid one, and invalid ones (unknown bits, two bits, negative, huge). */
-const cmdArb = fc.oneof(
-  { weight: 8, arbitrary: fc.constantFrom(...VALID_CMDS) },
-  { weight: 1, arbitrary: fc.constantFrom(3, 6, 24, 1 << 10, 1 << 30, -1, -(2 ** 31), 2 ** 31 - 1) },
-  { weight: 1, arbitrary: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }) },
-);
-/** Flags: mostly 0, MEMBARRIER_CMD_FLAG_CPU often, invalid bits sometimes. */
-const flagsArb = fc.oneof(
-  { weight: 6, arbitrary: fc.constant(0) },
-  { weight: 3, arbitrary: fc.constant(1) },
-  { weight: 1, arbitrary: fc.constantFrom(2, 3, 0x80000000, 0xffffffff) },
-  { weight: 1, arbitrary: fc.integer({ min: 0, max: 2 ** 32 - 1 }) },
-);
-/** cpu_id: each CPU, -1, negative, one past the last, far out of range. */
-const cpuIdArb = fc.oneof(
-  { weight: 4, arbitrary: fc.integer({ min: 0, max: 3 }) },
-  { weight: 2, arbitrary: fc.constantFrom(-1, -2, -(2 ** 31), 4096, 2 ** 31 - 1) },
-  { weight: 1, arbitrary: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }) },
-);
-
 type Action =
   | { a: 'membarrier'; who: number; cmd: number; flags: number; cpuId: number }
   | { a: 'spawn'; spin: boolean; cpu: number }
@@ -65,15 +46,53 @@ type Action =
   | { a: 'fork' }
   | { a: 'exec' };
 
-const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 10, arbitrary: fc.record({ a: fc.constant('membarrier' as const), who: fc.nat(15), cmd: cmdArb, flags: flagsArb, cpuId: cpuIdArb }) },
-  { weight: 3, arbitrary: fc.record({ a: fc.constant('spawn' as const), spin: fc.boolean(), cpu: fc.nat(15) }) },
-  { weight: 1, arbitrary: fc.record({ a: fc.constant('exit' as const), who: fc.nat(15) }) },
-  { weight: 1, arbitrary: fc.record({ a: fc.constant('join' as const), who: fc.nat(15) }) },
-  { weight: 1, arbitrary: fc.record({ a: fc.constant('affinity' as const), who: fc.nat(15), cpu: fc.nat(15) }) },
-  { weight: 1, arbitrary: fc.constant({ a: 'fork' as const }) },
-  { weight: 1, arbitrary: fc.constant({ a: 'exec' as const }) },
-);
+
+/**
+ * fast-check, loaded when a conformance run starts (the command's other subcommands,
+ * and every other command, do not need it: startup loads only what a command uses).
+ */
+let fcLoaded: typeof FastCheck | null = null;
+function fastCheck(): typeof FastCheck {
+  fcLoaded ??= createRequire(import.meta.url)('fast-check') as typeof FastCheck;
+  return fcLoaded;
+}
+
+/** The action generator, built on first use. */
+let actionArbBuilt: FastCheck.Arbitrary<Action> | null = null;
+function actionArbitrary(): FastCheck.Arbitrary<Action> {
+  if (actionArbBuilt) return actionArbBuilt;
+  const fc = fastCheck();
+  /** Command values: every valid one, and invalid ones (unknown bits, two bits, negative, huge). */
+  const cmdArb = fc.oneof(
+    { weight: 8, arbitrary: fc.constantFrom(...VALID_CMDS) },
+    { weight: 1, arbitrary: fc.constantFrom(3, 6, 24, 1 << 10, 1 << 30, -1, -(2 ** 31), 2 ** 31 - 1) },
+    { weight: 1, arbitrary: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }) },
+  );
+  /** Flags: mostly 0, MEMBARRIER_CMD_FLAG_CPU often, invalid bits sometimes. */
+  const flagsArb = fc.oneof(
+    { weight: 6, arbitrary: fc.constant(0) },
+    { weight: 3, arbitrary: fc.constant(1) },
+    { weight: 1, arbitrary: fc.constantFrom(2, 3, 0x80000000, 0xffffffff) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 2 ** 32 - 1 }) },
+  );
+  /** cpu_id: each CPU, -1, negative, one past the last, far out of range. */
+  const cpuIdArb = fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: 0, max: 3 }) },
+    { weight: 2, arbitrary: fc.constantFrom(-1, -2, -(2 ** 31), 4096, 2 ** 31 - 1) },
+    { weight: 1, arbitrary: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }) },
+  );
+  const actionArb: FastCheck.Arbitrary<Action> = fc.oneof(
+    { weight: 10, arbitrary: fc.record({ a: fc.constant('membarrier' as const), who: fc.nat(15), cmd: cmdArb, flags: flagsArb, cpuId: cpuIdArb }) },
+    { weight: 3, arbitrary: fc.record({ a: fc.constant('spawn' as const), spin: fc.boolean(), cpu: fc.nat(15) }) },
+    { weight: 1, arbitrary: fc.record({ a: fc.constant('exit' as const), who: fc.nat(15) }) },
+    { weight: 1, arbitrary: fc.record({ a: fc.constant('join' as const), who: fc.nat(15) }) },
+    { weight: 1, arbitrary: fc.record({ a: fc.constant('affinity' as const), who: fc.nat(15), cpu: fc.nat(15) }) },
+    { weight: 1, arbitrary: fc.constant({ a: 'fork' as const }) },
+    { weight: 1, arbitrary: fc.constant({ a: 'exec' as const }) },
+  );
+  actionArbBuilt = actionArb;
+  return actionArb;
+}
 
 /** At most this many spinning threads at once (one per CPU), so that the host stays responsive. */
 function spinnersMax(nrCpus: number): number {
@@ -139,8 +158,8 @@ export function scriptOf(actions: readonly Action[], nrCpus: number): string {
   return formatScript(ops);
 }
 
-export const scriptArb = (nrCpus: number, lengthMax = 24): fc.Arbitrary<string> =>
-  fc.array(actionArb, { minLength: 1, maxLength: lengthMax }).map((a) => scriptOf(a, nrCpus));
+export const scriptArb = (nrCpus: number, lengthMax = 24): FastCheck.Arbitrary<string> =>
+  fastCheck().array(actionArbitrary(), { minLength: 1, maxLength: lengthMax }).map((a) => scriptOf(a, nrCpus));
 
 /** Models: which modelled kernel is closest to a running kernel release ('6.18.44-...'). */
 export function variantForRelease(release: string): { variant: Variant; note?: string } {
@@ -243,6 +262,7 @@ export function conform(o: ConformOptions): ConformResult {
   let operations = 0;
   let done = 0;
   let last: Comparison | null = null;
+  const fc = fastCheck();
   const prop = fc.property(scriptArb(o.host.nrCpus), (script) => {
     const c = compareScript(script, o.host, o.runHost);
     scriptsRun++;
