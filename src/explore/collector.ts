@@ -97,6 +97,20 @@ export class Collector {
     if (!this.witnesses.deadlock) this.witnesses.deadlock = choices();
   }
 
+  /** What a search's result reports of what was collected (src/explore/types.ts ExploreResult). */
+  found(): Pick<ExploreResult, 'outcomes' | 'graphs' | 'positive' | 'negative' | 'deadlocks' | 'assertions' | 'witnesses' | 'witnessList'> {
+    return {
+      outcomes: this.sortedOutcomes(),
+      graphs: this.graphCount,
+      positive: this.positive,
+      negative: this.negative,
+      deadlocks: this.deadlocks,
+      assertions: [...this.assertions].map(([name, runs]) => ({ name, runs })),
+      witnesses: this.witnesses,
+      witnessList: this.witnessList,
+    };
+  }
+
   sortedOutcomes(): Outcome[] {
     return [...this.outcomes.values()].sort((a, b) => {
       for (let i = 0; i < a.values.length; i++) {

@@ -167,25 +167,17 @@ export function exploreDpor(program: Program, prop: (v: readonly number[]) => bo
 }
 
 export function dporResult(st: DporState): ExploreResult {
-  const col = st.col;
   return {
+    ...st.col.found(),
     reduction: true,
-    outcomes: col.sortedOutcomes(),
-    graphs: col.graphCount,
-    positive: col.positive,
-    negative: col.negative,
     executions: st.executions,
     sleepBlocked: st.sleepBlocked,
     interleavings: null,
     states: null,
     steps: st.steps,
     memoryBytes: memoryOf(st),
-    deadlocks: col.deadlocks,
     complete: st.incompleteReason === null,
     incompleteReason: st.incompleteReason,
-    assertions: [...col.assertions].map(([name, runs]) => ({ name, runs })),
-    witnesses: col.witnesses,
-    witnessList: col.witnessList,
   };
 }
 

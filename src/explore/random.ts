@@ -112,24 +112,17 @@ export function exploreRandom(program: Program, prop: (v: readonly number[]) => 
     if (opts.onProgress && (r + 1) % every === 0) opts.onProgress({ executions, steps, graphs: col.graphCount, share: (r + 1) / search.runs });
   }
   return {
+    ...col.found(),
     reduction: true,
-    outcomes: col.sortedOutcomes(),
-    graphs: col.graphCount,
-    positive: col.positive,
-    negative: col.negative,
     executions,
     sleepBlocked: 0,
     interleavings: null,
     states: null,
     steps,
     memoryBytes: memory(),
-    deadlocks: col.deadlocks,
     // Sampling never covers the search: it is complete only in what it found.
     complete: false,
     incompleteReason: incompleteReason ?? randomReason(search),
-    assertions: [...col.assertions].map(([name, runs]) => ({ name, runs })),
-    witnesses: col.witnesses,
-    witnessList: col.witnessList,
     random: search,
   };
 }
