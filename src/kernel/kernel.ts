@@ -821,7 +821,8 @@ export class Kernel {
   /** spin_lock_irqsave(): interrupts off (the outermost of nested saves), then spin_lock(). */
   *spin_lock_irqsave(loc: number, cpu: number, fn = 'spin_lock_irqsave'): CpuCode {
     if (this.irqSaveDepth[cpu]!++ === 0) yield { k: 'irq', enable: false, site: { fn: 'local_irq_save' } };
-    // spin_lock()
+    // spin_lock(), written out rather than delegated to: each op of a lock is resumed
+    // through one generator fewer, which smpcheck sim's speed depends on (README, timing simulator).
     this.preempt_disable(cpu);
     for (;;) {
       yield { k: 'await', loc, pred: unlocked, site: { fn }, order: 'acquire' };
