@@ -53,6 +53,8 @@ export interface CheckOptions {
    * (seed 1) for the line being checked, unless reduction is off.
    */
   random?: { runs: number; seed: number };
+  /** Kernel scenarios on arm64: decide every consistency check with both predicates and count them (tests). */
+  crossCheckPredicate?: { checks: number };
   /** The machine engine's search, done another way (a merge of shards, src/cli/shard.ts); by default explore(). */
   search?: (m: MachineSearch) => ExploreResult;
 }
@@ -225,7 +227,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
       const km = model as KernelGraphModel;
       program = new LitmusProgram(sc, km === 'sc' ? 'sc' : 'x86', variant, km === 'arm64' ? 'arm64' : 'x86');
       const t0 = clock();
-      const go = (deps: DepsAssumption): ExploreResult => runWithVariant(variant, () => exploreKernelGraphs(program, km, prop, { bounds, deps, onProgress: opts.onProgress, progressEvery: opts.progressEvery }));
+      const go = (deps: DepsAssumption): ExploreResult => runWithVariant(variant, () => exploreKernelGraphs(program, km, prop, { bounds, deps, onProgress: opts.onProgress, progressEvery: opts.progressEvery, crossCheckPredicate: opts.crossCheckPredicate }));
       result = go('none');
       if (km === 'arm64') result = bracketDeps(result, go('all'));
       ms = clock() - t0;

@@ -49,6 +49,7 @@ import { Relations, type GraphEvent, type Tag } from './graph.js';
 import { MAPPINGS, type GraphModelName } from './mapping.js';
 import { CONSISTENT } from './models/index.js';
 import { Rel } from './relation.js';
+import { arm64DirectConsistent, type DEvent, type DFence, type DGraph } from './models/arm64-direct.js';
 
 export type KernelGraphModel = 'sc' | 'x86' | 'arm64';
 export type DepsAssumption = 'none' | 'all';
@@ -58,6 +59,8 @@ export interface KernelGraphOptions {
   deps?: DepsAssumption;
   onProgress?: (p: Progress) => void;
   progressEvery?: number;
+  /** Decide every arm64 check with models/arm64.ts too, and throw where the two differ (tests). */
+  crossCheckPredicate?: { checks: number };
 }
 
 /** One step of one CPU in the graph. */
@@ -244,6 +247,8 @@ function skipLocal(r: Runner): void {
 
 /** A partial execution graph: the steps in the order they were added, and coherence. */
 class KGraph {
+  /** A replay of the first `at` steps, which this graph may continue (set on the child searched next). */
+  replay?: { r: Replay; at: number };
   constructor(
     readonly init: readonly number[],
     readonly steps: KStep[] = [],
@@ -398,6 +403,104 @@ function toRelations(g: KGraph, nCpus: number, model: KernelGraphModel): Relatio
   return new Relations({ events, rf, co });
 }
 
+/**
+ * The graph as models/arm64-direct.ts reads it: each CPU's explicit accesses in program
+ * order, barriers between them. Null when the graph has instruction fetches or cache
+ * maintenance (decided by models/arm64.ts).
+ */
+function toDirect(g: KGraph, nCpus: number): DGraph | null {
+  const events: DEvent[] = [];
+  const fences: DFence[] = [];
+  const start: number[] = [];
+  const end: number[] = [];
+  const evOf = new Int32Array(g.steps.length).fill(-1);
+  const writeOf = new Int32Array(g.steps.length).fill(-1);
+  const pendingRf: { ev: number; step: number }[] = [];
+  const deps: { ev: number; s: KStep }[] = [];
+  const fenceDeps: { f: DFence; at: number; s: KStep }[] = [];
+  const none: number[] = [];
+  const mk = (cpu: number, write: boolean, loc: number, tags: readonly string[]): DEvent => ({
+    cpu, write, loc, A: tags.includes('A'), L: tags.includes('L'), noRet: tags.includes('NoRet'), rf: -1, rmwW: -1, addr: none, data: none, ctrl: none,
+  });
+  const per = g.perCpu(nCpus);
+  for (let c = 0; c < nCpus; c++) {
+    start.push(events.length);
+    for (const i of per[c]!) {
+      const s = g.steps[i]!;
+      switch (s.kind) {
+        case 'R':
+          if (s.tags.includes('ifetch')) return null;
+          evOf[i] = events.length;
+          pendingRf.push({ ev: events.length, step: s.rf });
+          deps.push({ ev: events.length, s });
+          events.push(mk(c, false, s.loc, s.tags));
+          break;
+        case 'W':
+        case 'S':
+          evOf[i] = writeOf[i] = events.length;
+          if (s.kind === 'W') deps.push({ ev: events.length, s });
+          events.push(mk(c, true, s.kind === 'S' ? SEND_LOC_BASE + i : s.loc, s.tags));
+          break;
+        case 'U': {
+          const r = events.length;
+          evOf[i] = r;
+          pendingRf.push({ ev: r, step: s.rf });
+          deps.push({ ev: r, s });
+          events.push(mk(c, false, s.loc, s.tags.filter((t) => !t.startsWith('w:'))));
+          if (s.wrote) {
+            writeOf[i] = r + 1;
+            events[r]!.rmwW = r + 1;
+            deps.push({ ev: r + 1, s });
+            events.push(mk(c, true, s.loc, s.tags.filter((t) => t.startsWith('w:')).map((t) => t.slice(2))));
+          }
+          break;
+        }
+        case 'F': {
+          if (s.loc >= 0) return null; // cache maintenance
+          const f: DFence = { cpu: c, at: events.length, full: s.tags.includes('dmb.full'), ld: s.tags.includes('dmb.ld'), st: s.tags.includes('dmb.st'), isb: s.tags.includes('isb'), ctrl: none };
+          fences.push(f);
+          fenceDeps.push({ f, at: events.length, s });
+          break;
+        }
+        case 'T':
+          for (const t of s.takes) {
+            if (t < 0) continue;
+            if (evOf[i] < 0) evOf[i] = events.length;
+            pendingRf.push({ ev: events.length, step: -2 - t });
+            events.push(mk(c, false, SEND_LOC_BASE + t, ['A']));
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    end.push(events.length);
+  }
+  for (const p of pendingRf) {
+    const w = p.step <= -2 ? writeOf[-2 - p.step]! : p.step < 0 ? -1 : writeOf[p.step]!;
+    events[p.ev]!.rf = w;
+  }
+  const map = (xs: readonly number[], before: number): number[] => {
+    const out: number[] = [];
+    for (const x of xs) {
+      const e = evOf[x]!;
+      if (e >= 0 && e < before) out.push(e);
+    }
+    return out;
+  };
+  for (const { ev, s } of deps) {
+    const e = events[ev]!;
+    if (s.addr.length > 0) e.addr = map(s.addr, ev);
+    if (s.data.length > 0) e.data = map(s.data, ev);
+    if (s.ctrl.length > 0) e.ctrl = map(s.ctrl, ev);
+  }
+  for (const { f, at, s } of fenceDeps) if (s.ctrl.length > 0) f.ctrl = map(s.ctrl, at);
+  const co = new Map<number, number[]>();
+  for (const [l, ws] of g.co) co.set(l, ws.map((x) => writeOf[x]!));
+  for (let i = 0; i < g.steps.length; i++) if (g.steps[i]!.kind === 'S') co.set(SEND_LOC_BASE + i, [writeOf[i]!]);
+  return { events, fences, start, end, co };
+}
+
 /** x86 for kernel graphs: x86-TSO (models/x86.ts) with the IPI send not ordered after the sender's buffered stores. */
 function x86KernelConsistent(x: Relations): boolean {
   if (!x.poLoc.union(x.rf, x.co, x.fr).isAcyclic()) return false;
@@ -477,8 +580,11 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
   const progressEvery = o.progressEvery ?? 10_000;
 
   const replay = (g: KGraph): Replay => {
-    const r = new Replay(program);
-    for (let i = 0; i < g.steps.length; i++) {
+    // The parent's replay, handed to the child popped right after it: only the child's own steps are left to apply.
+    const reuse = g.replay;
+    g.replay = undefined;
+    const r = reuse ? reuse.r : new Replay(program);
+    for (let i = reuse ? reuse.at : 0; i < g.steps.length; i++) {
       r.apply(g, i);
       steps++;
     }
@@ -487,7 +593,17 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
 
   const traces: NonNullable<ExploreResult['graphTraces']> = {};
   const stack: KGraph[] = [new KGraph(program.init)];
-  const check = (g: KGraph): boolean => consistent(toRelations(g, n, model));
+  const general = (g: KGraph): boolean => consistent(toRelations(g, n, model));
+  const check = model !== 'arm64' ? general : (g: KGraph): boolean => {
+    const d = toDirect(g, n);
+    if (d === null) return general(g);
+    const ok = arm64DirectConsistent(d);
+    if (o.crossCheckPredicate) {
+      o.crossCheckPredicate.checks++;
+      if (ok !== general(g)) throw new Error(`internal: models/arm64-direct.ts says ${ok ? 'consistent' : 'inconsistent'} where models/arm64.ts does not, on the graph\n${renderGraph(g, program, model, null)}`);
+    }
+    return ok;
+  };
 
   while (stack.length > 0) {
     if (incompleteReason !== null) break;
@@ -535,7 +651,7 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
       const op = r.current(c);
       if (op === null || r.cpus[c]!.irqOn && !r.inHandler(c)) continue;
       const t = opTags(model, op, true);
-      if (t !== null && (t.kind === 'F' || t.kind === 'L')) only = c;
+      if (t !== null && (t.kind === 'F' || t.kind === 'L' || t.kind === 'W' || t.kind === 'S')) only = c;
     }
     for (let c = 0; c < n; c++) {
       if (only >= 0 && c !== only) continue;
@@ -639,7 +755,12 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
           break;
       }
     }
-    if (extended) continue;
+    // The child pushed last is popped next: it continues from this replay.
+    if (extended) {
+      const last = stack[stack.length - 1]!;
+      last.replay = { r, at: g.steps.length };
+      continue;
+    }
     // No CPU can take a step: a final state, or a deadlock (a CPU waits forever).
     const warn = r.instance.warnings();
     for (const w of warn) col.assertion(w, () => []);
