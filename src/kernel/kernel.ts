@@ -771,6 +771,15 @@ export class Kernel {
     return new OneOp<void>({ k: 'irq', enable: true, site: { fn: 'local_irq_restore' } }, VOID);
   }
 
+  /**
+   * smp_mb__after_spinlock(): nothing on x86, whose lock acquisition is a locked
+   * instruction and already a full barrier (arch/x86/include/asm/barrier.h leaves it
+   * empty); smp_mb() on arm64 (arch/arm64/include/asm/spinlock.h), a DMB ISH.
+   */
+  smp_mb__after_spinlock(site?: Partial<OpSite>): CpuCode {
+    return new OneOp<void>({ k: 'nop', site: { fn: 'smp_mb__after_spinlock', ...site }, arm64: ['dmb.full'] }, VOID);
+  }
+
   /** A kernel step with no effect on shared state but worth seeing in a trace. */
   note(fn: string, site?: Partial<OpSite>): CpuCode {
     return new OneOp<void>({ k: 'nop', site: { fn, ...site } }, VOID);
@@ -834,7 +843,7 @@ export class Kernel {
 
   /** spin_unlock_irqrestore(): the release store, interrupts back on (the outermost restore), preemption back on. */
   *spin_unlock_irqrestore(loc: number, cpu: number, fn = 'spin_unlock_irqrestore'): CpuCode {
-    yield { k: 'st', loc, val: 0, site: { fn } };
+    yield { k: 'st', loc, val: 0, site: { fn }, order: 'release' };
     if (--this.irqSaveDepth[cpu]! === 0) yield { k: 'irq', enable: true, site: { fn: 'local_irq_restore' } };
     // preempt_enable_resched()
     this.preempt_enable(cpu);

@@ -38,7 +38,7 @@ export const kthread_unuse_mm = kfunc(function* kthread_unuse_mm(k: Kernel, cpu:
   const tsk = k.current(cpu);
   yield { k: 'rmw', loc: L.taskAllocLock[tsk]!, f: () => 1, site: { fn: 'task_lock' }, order: 'acquire' };
   if (!k.variant.removed.has('kthread_unuse_mm.d')) {
-    yield* k.note('smp_mb__after_spinlock', { label: 'kthread_unuse_mm.d', pairs: 'membarrier.c' });
+    yield* k.smp_mb__after_spinlock({ label: 'kthread_unuse_mm.d', pairs: 'membarrier.c' });
   }
   yield { k: 'irq', enable: false, site: { fn: 'local_irq_disable' } };
   yield* k.WRITE_ONCE(L.taskMm[tsk]!, 0, 'tsk->mm = NULL');

@@ -20,13 +20,13 @@ function hb(k: Kernel): { lock: number; waiters: number; chain: number } {
 
 /** Models: futex_hb_waiters_inc() (futex.h, v6.18): atomic_inc(&hb->waiters), then smp_mb__after_atomic(), barrier (A). */
 export function* futex_hb_waiters_inc(k: Kernel): CpuCode {
-  yield { k: 'rmw', loc: hb(k).waiters, f: (v) => v + 1, site: { fn: 'futex_hb_waiters_inc(): atomic_inc(&hb->waiters)' } };
-  if (!k.variant.removed.has('futex.A')) yield* k.note('smp_mb__after_atomic', { label: 'futex.A', pairs: 'futex.B' });
+  yield { k: 'rmw', loc: hb(k).waiters, f: (v) => v + 1, site: { fn: 'futex_hb_waiters_inc(): atomic_inc(&hb->waiters)' }, order: 'relaxed', returns: false };
+  if (!k.variant.removed.has('futex.A')) yield { k: 'nop', site: { fn: 'smp_mb__after_atomic', label: 'futex.A', pairs: 'futex.B' }, fence: 'mb__after_atomic' };
 }
 
 /** Models: futex_hb_waiters_dec() (futex.h, v6.18): atomic_dec(&hb->waiters). */
 export function* futex_hb_waiters_dec(k: Kernel): CpuCode {
-  yield { k: 'rmw', loc: hb(k).waiters, f: (v) => v - 1, site: { fn: 'futex_hb_waiters_dec(): atomic_dec(&hb->waiters)' } };
+  yield { k: 'rmw', loc: hb(k).waiters, f: (v) => v - 1, site: { fn: 'futex_hb_waiters_dec(): atomic_dec(&hb->waiters)' }, order: 'relaxed', returns: false };
 }
 
 /**

@@ -87,7 +87,7 @@ export const futex_wake = kfunc(function* futex_wake(k: Kernel, cpu: number, uad
     if (key !== uaddr + 1) continue;
     // futex_wake_mark() -> __futex_wake_mark()
     yield* __futex_unqueue(k, p);
-    yield { k: 'st', loc: L.futexLockPtr[p]!, val: 0, site: { fn: 'smp_store_release(&q->lock_ptr, NULL)' } };
+    yield { k: 'st', loc: L.futexLockPtr[p]!, val: 0, site: { fn: 'smp_store_release(&q->lock_ptr, NULL)' }, order: 'release' };
     wakeQ.push(p);
     // if (++ret >= nr_wake) break: a FUTEX_WAKE of nr_wake <= 0 still wakes one.
     if (wakeQ.length >= nrWake) break;

@@ -213,23 +213,24 @@ export const try_to_wake_up = kfunc(function* try_to_wake_up(k: Kernel, cpu: num
   const L = k.layout;
   yield* k.note(`try_to_wake_up(${name})`);
   if (L.taskState[p] === undefined) {
-    yield { k: 'rmw', loc: L.taskPiLock[p]!, f: () => 1, site: { fn: 'raw_spin_lock_irqsave(&p->pi_lock)' } };
+    yield { k: 'rmw', loc: L.taskPiLock[p]!, f: () => 1, site: { fn: 'raw_spin_lock_irqsave(&p->pi_lock)' }, order: 'acquire' };
     yield { k: 'st', loc: L.taskWoken[p]!, val: 1, site: { fn: 'ttwu_do_activate(): p->__state = TASK_RUNNING' } };
     yield { k: 'st', loc: L.needResched[target]!, val: 1, site: { fn: `resched_curr(): set_tsk_need_resched(cpu${target}'s current)` } };
     if (target !== cpu) yield { k: 'raise', cpu: target, vector: RESCHEDULE_VECTOR, site: { fn: 'smp_send_reschedule' } };
-    yield { k: 'st', loc: L.taskPiLock[p]!, val: 0, site: { fn: 'raw_spin_unlock_irqrestore(&p->pi_lock)' } };
+    yield { k: 'st', loc: L.taskPiLock[p]!, val: 0, site: { fn: 'raw_spin_unlock_irqrestore(&p->pi_lock)' }, order: 'release' };
     return true;
   }
   yield* k.spin_lock_irqsave(L.taskPiLock[p]!, cpu, 'raw_spin_lock_irqsave(&p->pi_lock)');
-  yield* k.note('smp_mb__after_spinlock', { label: 'ttwu.after_pi_lock', pairs: 'set_current_state' });
+  yield* k.smp_mb__after_spinlock({ label: 'ttwu.after_pi_lock', pairs: 'set_current_state' });
   let success = false;
   const s = yield { k: 'ld', loc: L.taskState[p]!, site: { fn: 'ttwu_state_match(): READ_ONCE(p->__state)' } };
   if ((s & state) !== 0) {
     success = true;
-    yield* k.note('smp_rmb');
+    yield { k: 'nop', site: { fn: 'smp_rmb' }, fence: 'rmb' };
     const onRq = yield { k: 'ld', loc: L.taskOnRq[p]!, site: { fn: 'READ_ONCE(p->on_rq)' } };
     if (!(onRq !== 0 && (yield* ttwu_runnable(k, cpu, p, target)))) {
-      yield* k.note('smp_acquire__after_ctrl_dep');
+      // smp_acquire__after_ctrl_dep() is smp_rmb() (include/asm-generic/barrier.h).
+      yield { k: 'nop', site: { fn: 'smp_acquire__after_ctrl_dep' }, fence: 'rmb' };
       yield { k: 'st', loc: L.taskState[p]!, val: TASK_WAKING, site: { fn: 'WRITE_ONCE(p->__state, TASK_WAKING)' } };
       yield* ttwu_queue(k, cpu, p, target);
     }
