@@ -8,7 +8,7 @@ export type { ExploreOptions, ExploreResult, Bounds } from './explore/types.js';
 export { Machine, MODELS, type ModelName } from './machine/machine.js';
 export type { Op, CpuCode } from './machine/ops.js';
 export { LitmusProgram, type Program } from './litmus/program.js';
-export { buildTrace, renderTraceText, TraceSchema, type Trace } from './explore/trace.js';
+export { buildTrace, renderTraceText, traceSchema, type Trace } from './explore/trace.js';
 // The herd-style text and the JSON object the command prints for a check, and the suite's table.
 export { formatText, toJson, formatTable, type FormatOptions, type SuiteRow } from './cli/format.js';
 export { VERSION } from './version.js';

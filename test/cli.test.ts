@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TraceSchema } from '../src/explore/trace.js';
+import { traceSchema } from '../src/explore/trace.js';
 import { VERSION } from '../src/version.js';
 import { cli, read, ROOT } from './helpers.js';
 
@@ -113,7 +113,7 @@ exists (0:r0=2)
   assert.equal(r.code, 3);
   assert.ok(r.out.includes('Verdict liveness'));
   assert.ok(r.out.includes('Trace (deadlock)'));
-  const t = TraceSchema.parse(JSON.parse(readFileSync(join(tmp, 'dl.json'), 'utf8')));
+  const t = traceSchema().parse(JSON.parse(readFileSync(join(tmp, 'dl.json'), 'utf8')));
   assert.equal(t.kind, 'deadlock');
   assert.equal(t.final, null);
   assert.deepEqual(t.blocked, [0, 1]);
@@ -156,7 +156,7 @@ exists (0:r0=x /\\ 0:r1=5 /\\ p=y)
 test('--trace writes a valid trace that replays to the same final state', () => {
   const tf = join(tmp, 'sb.json');
   assert.equal(cli([lit('litmus/SB.litmus'), '--trace', tf, '--no-time']).code, 0);
-  const t = TraceSchema.parse(JSON.parse(readFileSync(tf, 'utf8')));
+  const t = traceSchema().parse(JSON.parse(readFileSync(tf, 'utf8')));
   assert.equal(t.kind, 'positive');
   assert.deepEqual(t.final, { '0:r0': '0', '1:r0': '0' });
   assert.equal(t.steps.length, t.choices.length);
@@ -193,7 +193,7 @@ test('a kernel variant is recorded in the trace and replayed with it', () => {
   const tf = join(tmp, 'noipi.json');
   const f = lit('membarrier/membarrier-A.litmus');
   assert.equal(cli([f, '--variant', 'no-ipi', '--trace', tf, '--no-time']).code, 0);
-  const t = TraceSchema.parse(JSON.parse(readFileSync(tf, 'utf8')));
+  const t = traceSchema().parse(JSON.parse(readFileSync(tf, 'utf8')));
   assert.equal(t.kernel, 'v6.18');
   assert.equal(t.variant, 'no-ipi');
   assert.equal(t.kind, 'positive');
@@ -269,7 +269,7 @@ test('a deadlock expected by the header: exit 0, and the trace ends with what ea
   // The JSON trace carries the same phrases; the variant with the fix has no deadlock.
   const out = join(tmp, 'stall.json');
   assert.equal(cli(['check', file, '--trace', out]).code, 0);
-  const t = TraceSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
+  const t = traceSchema().parse(JSON.parse(readFileSync(out, 'utf8')));
   assert.equal(t.kind, 'deadlock');
   assert.equal(t.waits?.length, 3);
   const fixed = cli(['check', file, '--variant', 'post-89976cd73739', '--json']);

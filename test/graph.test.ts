@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TraceSchema, type Trace } from '../src/explore/trace.js';
+import { traceSchema, type Trace } from '../src/explore/trace.js';
 import { executionGraph, toDot } from '../src/explore/graph.js';
 import { stateAt } from '../src/explore/state.js';
 import { cli, ROOT } from './helpers.js';
@@ -26,7 +26,7 @@ function check(args: string[]): { out: string; err: string; code: number } {
 function traceOf(args: string[], name: string): Trace {
   const file = join(dir, name);
   check([...args, '--trace', file]);
-  return TraceSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  return traceSchema().parse(JSON.parse(readFileSync(file, 'utf8')));
 }
 
 test('SB on x86: the graph of the stale-read witness has both writes, both reads from the initial state, co and fr', () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TraceSchema, type Trace } from '../src/explore/trace.js';
+import { traceSchema, type Trace } from '../src/explore/trace.js';
 import { sha256 } from '../src/sha256.js';
 import { cli, ROOT } from './helpers.js';
 
@@ -20,7 +20,7 @@ function traceOf(args: string[], name: string): { file: string; t: Trace } {
   const file = join(dir, name);
   const r = cli([...args, '--no-time', '--trace', file]);
   assert.ok(r.code !== 1 && r.code !== 70, r.err);
-  return { file, t: TraceSchema.parse(JSON.parse(readFileSync(file, 'utf8'))) };
+  return { file, t: traceSchema().parse(JSON.parse(readFileSync(file, 'utf8'))) };
 }
 
 function tampered(name: string, t: Trace, edit: (t: Trace) => void): string {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { main, type Io } from '../src/cli/main.js';
 import { checkSource } from '../src/check.js';
-import { buildTrace, pickWitness, renderTraceText, TraceSchema } from '../src/explore/trace.js';
+import { buildTrace, pickWitness, renderTraceText, traceSchema } from '../src/explore/trace.js';
 import { runWithVariant } from '../src/kernel/variant-module.js';
 import { cli, read, ROOT } from './helpers.js';
 
@@ -74,7 +74,7 @@ test('--show-trace under --json embeds the trace, which validates as a trace fil
   assert.equal(lines.length, 1);
   const o = JSON.parse(lines[0]!) as { verdict: string; trace: unknown };
   assert.equal(o.verdict, 'ok');
-  const t = TraceSchema.parse(o.trace);
+  const t = traceSchema().parse(o.trace);
   assert.equal(t.kind, 'positive');
   assert.deepEqual(t, trace());
   // Without --show-trace there is no trace field; with it and no witness, null.

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { TraceSchema, type Trace } from '../src/explore/trace.js';
+import { traceSchema, type Trace } from '../src/explore/trace.js';
 import { executionGraph } from '../src/explore/graph.js';
 import { stateAt } from '../src/explore/state.js';
 import { viewerBundle, viewerPage } from '../src/cli/view.js';
@@ -92,7 +92,7 @@ for (const c of CASES) {
     const args = [join(ROOT, 'scenarios', c.folder, c.file), '--model', 'x86', '--no-time', '--trace', traceFile, ...(c.variant ? ['--variant', c.variant] : [])];
     const chk = cli(args);
     assert.ok(chk.code === 0 || chk.code === 2, chk.err);
-    const trace: Trace = TraceSchema.parse(JSON.parse(readFileSync(traceFile, 'utf8')));
+    const trace: Trace = traceSchema().parse(JSON.parse(readFileSync(traceFile, 'utf8')));
     const html = join(dir, `${c.folder}.html`);
     const v = cli(['view', traceFile, '--out', html]);
     assert.equal(v.code, 0, v.err);
@@ -169,7 +169,7 @@ test('viewer: kernel calls fold into one row each and open; search finds a kerne
   if (skip) return t.skip(skip);
   const html = join(dir, 'membarrier.html');
   if (!existsSync(html)) return t.skip('the membarrier page was not written');
-  const last = TraceSchema.parse(JSON.parse(readFileSync(join(dir, 'membarrier.json'), 'utf8'))).steps.length;
+  const last = traceSchema().parse(JSON.parse(readFileSync(join(dir, 'membarrier.json'), 'utf8'))).steps.length;
   const { page, errors } = await open(`${pathToFileURL(html).href}#step=${last}`);
   const folds = page.locator('.row.fold-row');
   assert.ok((await folds.count()) > 0, 'folded kernel calls');
@@ -183,7 +183,7 @@ test('viewer: kernel calls fold into one row each and open; search finds a kerne
   assert.ok((await page.locator('.row.match').count()) > 0);
   await page.press('#search', 'Enter');
   const step = Number(/#step=(\d+)/.exec(page.url())?.[1]);
-  const s = TraceSchema.parse(JSON.parse(readFileSync(join(dir, 'membarrier.json'), 'utf8'))).steps[step - 1]!;
+  const s = traceSchema().parse(JSON.parse(readFileSync(join(dir, 'membarrier.json'), 'utf8'))).steps[step - 1]!;
   assert.ok(s.calls?.includes('membarrier_private_expedited'), `Enter selects a step in the function (step ${step})`);
   assert.equal(await page.locator('.ipi-arrow').count(), 2, 'an arrow for each IPI');
   // A click on an event of the graph selects its step.
@@ -192,7 +192,7 @@ test('viewer: kernel calls fold into one row each and open; search finds a kerne
   const ev = Number(((await node.getAttribute('data-event')) ?? '').slice(1));
   await node.click();
   assert.match(page.url(), new RegExp(`#step=${ev + 1}$`));
-  assert.equal(await page.locator('.detail .step-text').textContent(), TraceSchema.parse(JSON.parse(readFileSync(join(dir, 'membarrier.json'), 'utf8'))).steps[ev]!.text);
+  assert.equal(await page.locator('.detail .step-text').textContent(), traceSchema().parse(JSON.parse(readFileSync(join(dir, 'membarrier.json'), 'utf8'))).steps[ev]!.text);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -201,7 +201,7 @@ test('viewer: context switches are marked, in their step and in the folded call 
   if (skip) return t.skip(skip);
   const traceFile = join(dir, 'switch.json');
   cli([join(ROOT, 'scenarios', 'membarrier', 'membarrier-switch-mm.litmus'), '--model', 'x86', '--no-time', '--trace', traceFile]);
-  const trace = TraceSchema.parse(JSON.parse(readFileSync(traceFile, 'utf8')));
+  const trace = traceSchema().parse(JSON.parse(readFileSync(traceFile, 'utf8')));
   const sw = trace.steps.find((s) => s.op === 'st' && /^rq\d+->curr$/.test(s.loc ?? ''));
   assert.ok(sw, 'the trace switches tasks');
   const html = join(dir, 'switch.html');
@@ -229,7 +229,7 @@ test('viewer: the witnesses of one check, switched in the page and named in the 
   writeFileSync(sc, SB_ONE);
   const traceFile = join(dir, 'witnesses.json');
   assert.equal(cli([sc, '--model', 'x86', '--no-time', '--witnesses', '3', '--trace', traceFile]).code, 0);
-  const trace = TraceSchema.parse(JSON.parse(readFileSync(traceFile, 'utf8')));
+  const trace = traceSchema().parse(JSON.parse(readFileSync(traceFile, 'utf8')));
   const runs = [trace, ...(trace.witnesses ?? [])];
   assert.ok(runs.length >= 2, 'more than one witness');
   const html = join(dir, 'witnesses.html');
@@ -254,7 +254,7 @@ test('viewer: the witnesses of one check, switched in the page and named in the 
 function maliciousTrace(): Trace {
   const file = join(dir, 'sb-clean.json');
   cli([join(ROOT, 'scenarios', 'litmus', 'SB.litmus'), '--model', 'x86', '--no-time', '--trace', file, '--witnesses', '2']);
-  const t = TraceSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  const t = traceSchema().parse(JSON.parse(readFileSync(file, 'utf8')));
   const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
   t.scenario.name = `SB ${evil}`;
   t.cpus = t.cpus.map((c) => `${c}${evil}`);

@@ -2,11 +2,16 @@
 // The commands build their objects from TypeScript interfaces; the assignments at the end
 // make the compiler check that each interface fits its schema.
 
-import { z } from 'zod';
-import { HostLineSchema } from '../host/native.js';
+import type { z as Zod } from 'zod';
+import { zod } from '../zod.js';
+import { hostLineSchema } from '../host/native.js';
 import type { ScriptLine } from '../host/model.js';
 import type { BenchRow } from './host-bench.js';
 import { TLB_PUBLISHED, type TlbBenchRow, type TlbIpisResult } from './host-tlb.js';
+
+// Only the tests and scripts/gen-schemas.mjs load this module (the commands import its
+// types alone), so its schemas are built when it is loaded; src/zod.ts says why zod comes from there.
+const z = zod();
 
 const int = z.number().int();
 const ScriptLineSchema = z.object({ line: int, op: z.string(), ret: int, errno: int }).strict();
@@ -18,7 +23,7 @@ export const HostRunJsonSchema = z.object({
   variant: z.string(),
   agree: z.boolean(),
   difference: z.string().nullable(),
-  host: z.array(HostLineSchema),
+  host: z.array(hostLineSchema()),
   model: z.array(ScriptLineSchema),
 }).strict();
 
@@ -33,7 +38,7 @@ export const HostConformJsonSchema = z.object({
   operations: int,
   mismatch: z.object({
     script: z.string(),
-    host: z.array(HostLineSchema),
+    host: z.array(hostLineSchema()),
     hostStatus: int,
     hostStderr: z.string(),
     model: z.array(ScriptLineSchema),
@@ -111,9 +116,9 @@ export const HostTlbIpisJsonSchema = z.object({
 
 // The interfaces the commands print fit their schemas (a compile error otherwise).
 export const shapeChecks = [
-  (x: ScriptLine): z.infer<typeof ScriptLineSchema> => x,
-  (x: BenchRow): z.infer<typeof HostBenchRowJsonSchema> => x,
-  (x: TlbBenchRow): z.infer<typeof TlbBenchRowSchema> => x,
-  (x: typeof TLB_PUBLISHED): z.infer<typeof HostTlbBenchJsonSchema>['published'] => ({ ...x, rows: [...x.rows] }),
-  (x: TlbIpisResult): z.infer<typeof HostTlbIpisJsonSchema> => x,
+  (x: ScriptLine): Zod.infer<typeof ScriptLineSchema> => x,
+  (x: BenchRow): Zod.infer<typeof HostBenchRowJsonSchema> => x,
+  (x: TlbBenchRow): Zod.infer<typeof TlbBenchRowSchema> => x,
+  (x: typeof TLB_PUBLISHED): Zod.infer<typeof HostTlbBenchJsonSchema>['published'] => ({ ...x, rows: [...x.rows] }),
+  (x: TlbIpisResult): Zod.infer<typeof HostTlbIpisJsonSchema> => x,
 ];

@@ -2,10 +2,15 @@
 // Schemas published in docs/schema/ (scripts/gen-schemas.mjs, `npm run schemas`) and of the
 // types the printing code is checked against (docs/json.md describes the fields).
 
-import { z } from 'zod';
-import { TraceSchema } from '../explore/trace.js';
+import type { z as Zod } from 'zod';
+import { zod } from '../zod.js';
+import { traceSchema } from '../explore/trace.js';
 import { ERROR_CODES } from '../scenario/errors.js';
 import { HostBenchRowJsonSchema, HostConformJsonSchema, HostRunJsonSchema, HostTlbBenchJsonSchema, HostTlbIpisJsonSchema } from './host-json-shapes.js';
+
+// Only the tests and scripts/gen-schemas.mjs load this module (the commands import its
+// types alone), so its schemas are built when it is loaded; src/zod.ts says why zod comes from there.
+const z = zod();
 
 const int = z.number().int();
 const machine = z.enum(['sc', 'x86', 'arm64', 'lkmm']);
@@ -51,11 +56,11 @@ export const CheckJsonSchema = z.object({
     rss_peak_bytes: int.optional(),
   }).strict(),
   /** With --show-trace: the witness's trace, or null when there is none. */
-  trace: TraceSchema.nullable().optional(),
+  trace: traceSchema().nullable().optional(),
   /** With --show-trace on the graph engine: the witness execution graph as text, or null when there is none. */
   graph_trace: z.string().nullable().optional(),
 }).strict();
-export type CheckJson = z.infer<typeof CheckJsonSchema>;
+export type CheckJson = Zod.infer<typeof CheckJsonSchema>;
 
 /** An input error under --json (besides the message on standard error). */
 export const ErrorJsonSchema = z.object({
@@ -134,7 +139,7 @@ export const SimJsonSchema = z.object({
     counts: z.record(z.string(), int),
   }).strict()),
 }).strict();
-export type SimJson = z.infer<typeof SimJsonSchema>;
+export type SimJson = Zod.infer<typeof SimJsonSchema>;
 
 /** `smpcheck sim --table seeds --json`: one object per published cell. */
 export const SimCellJsonSchema = z.object({
@@ -157,7 +162,7 @@ export const JSON_SHAPES = {
   error: { schema: ErrorJsonSchema, title: 'smpcheck --json: an input error (SMPnnn)' },
   'suite-check': { schema: SuiteCheckJsonSchema, title: 'smpcheck suite --json: one line per check' },
   'suite-summary': { schema: SuiteSummaryJsonSchema, title: 'smpcheck suite --json: the last line' },
-  trace: { schema: TraceSchema, title: 'smpcheck trace (written by --trace, read by replay)' },
+  trace: { schema: traceSchema(), title: 'smpcheck trace (written by --trace, read by replay)' },
   replay: { schema: ReplayJsonSchema, title: 'smpcheck replay --json' },
   variants: { schema: VariantsJsonSchema, title: 'smpcheck variants --json' },
   sim: { schema: SimJsonSchema, title: 'smpcheck sim FILE --json' },

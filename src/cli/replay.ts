@@ -15,7 +15,7 @@ import { sha256 } from '../sha256.js';
 import * as api from '../kernel/index.js';
 import { LitmusProgram } from '../litmus/program.js';
 import { ReplayError } from '../explore/run.js';
-import { renderTraceText, runOfChoices, TRACE_FORMAT, TRACE_VERSION, TRACE_VERSIONS_READ, TraceSchema, type Trace, type TraceKind, type TraceStep } from '../explore/trace.js';
+import { renderTraceText, runOfChoices, TRACE_FORMAT, TRACE_VERSION, TRACE_VERSIONS_READ, traceSchema, type Trace, type TraceKind, type TraceStep } from '../explore/trace.js';
 import { readBounded } from '../scenario/bounded-read.js';
 import type { ExitName } from './exit.js';
 import type { Io } from './main.js';
@@ -52,7 +52,7 @@ export function readTrace(traceFile: string): Trace {
   if (typeof head === 'object' && head !== null && head.format === TRACE_FORMAT && !TRACE_VERSIONS_READ.includes(head.version as number)) {
     throw new SmpError('SMP201', `'${traceFile}' is an smpcheck trace of format version ${JSON.stringify(head.version)}; this smpcheck reads versions ${TRACE_VERSIONS_READ.join(' and ')} and writes ${TRACE_VERSION}: write the trace again with --trace`, undefined, traceFile);
   }
-  const parsed = TraceSchema.safeParse(raw);
+  const parsed = traceSchema().safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new SmpError('SMP201', `'${traceFile}' is not an smpcheck trace: ${issue.path.join('.') || '(top)'}: ${issue.message}`, undefined, traceFile);

@@ -14,7 +14,8 @@
 // (the path the parts recorded, or --scenario FILE) to print the result and, where a
 // bound may stop the search inside a task, to search that task again.
 
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from '../zod.js';
 import { availableParallelism } from 'node:os';
 import { checkScenario, checkSettings, type CheckOptions, type CheckResult, type MachineSearch } from '../check.js';
 import { newDporState, planTasks, dporResult, type TaskPlan } from '../explore/dpor.js';
@@ -44,35 +45,38 @@ export function parseShard(v: string): { k: number; n: number } {
   return { k, n };
 }
 
-const JournalSchema = z.object({ key: z.string(), values: z.array(z.number()), run: z.array(z.number().int()).optional() });
-const TaskSchema = z.object({
-  task: z.number().int().nonnegative(),
-  interned: z.array(z.string()),
-  graphs: z.array(JournalSchema),
-  deadlocks: z.number().int().nonnegative(),
-  deadlockRun: z.array(z.number().int()).nullable(),
-  assertions: z.array(z.tuple([z.string(), z.number().int().positive()])),
-  assertionRun: z.array(z.number().int()).nullable(),
-  executions: z.number().int().nonnegative(),
-  sleepBlocked: z.number().int().nonnegative(),
-  steps: z.number().int().nonnegative(),
-  runs: z.number().int().nonnegative(),
-  incompleteReason: z.string().nullable(),
-  stopped: z.boolean(),
-  memory: z.number().int().nonnegative(),
+/** The shape of a part file (what `check --shard` writes and `merge` reads). */
+export const partSchema = lazySchema((z) => {
+  const journal = z.object({ key: z.string(), values: z.array(z.number()), run: z.array(z.number().int()).optional() });
+  const task = z.object({
+    task: z.number().int().nonnegative(),
+    interned: z.array(z.string()),
+    graphs: z.array(journal),
+    deadlocks: z.number().int().nonnegative(),
+    deadlockRun: z.array(z.number().int()).nullable(),
+    assertions: z.array(z.tuple([z.string(), z.number().int().positive()])),
+    assertionRun: z.array(z.number().int()).nullable(),
+    executions: z.number().int().nonnegative(),
+    sleepBlocked: z.number().int().nonnegative(),
+    steps: z.number().int().nonnegative(),
+    runs: z.number().int().nonnegative(),
+    incompleteReason: z.string().nullable(),
+    stopped: z.boolean(),
+    memory: z.number().int().nonnegative(),
+  });
+  const bounds = z.object({ stepsMax: z.number().int().positive(), executionsMax: z.number().int().positive(), memoryMax: z.number().int().positive() });
+  return z.object({
+    format: z.literal(PART_FORMAT),
+    version: z.literal(PART_VERSION),
+    smpcheck: z.string(),
+    scenario: z.object({ file: z.string(), name: z.string(), sha256: z.string() }),
+    check: z.object({ model: z.enum(['sc', 'x86']), variant: z.string(), variantSha256: z.string().nullable(), bounds, witnesses: z.number().int().positive() }),
+    plan: z.object({ depth: z.number().int().nonnegative(), tasks: z.number().int().positive(), sha256: z.string() }),
+    shard: z.object({ k: z.number().int().positive(), n: z.number().int().positive() }),
+    tasks: z.array(task),
+  });
 });
-const BoundsSchema = z.object({ stepsMax: z.number().int().positive(), executionsMax: z.number().int().positive(), memoryMax: z.number().int().positive() });
-export const PartSchema = z.object({
-  format: z.literal(PART_FORMAT),
-  version: z.literal(PART_VERSION),
-  smpcheck: z.string(),
-  scenario: z.object({ file: z.string(), name: z.string(), sha256: z.string() }),
-  check: z.object({ model: z.enum(['sc', 'x86']), variant: z.string(), variantSha256: z.string().nullable(), bounds: BoundsSchema, witnesses: z.number().int().positive() }),
-  plan: z.object({ depth: z.number().int().nonnegative(), tasks: z.number().int().positive(), sha256: z.string() }),
-  shard: z.object({ k: z.number().int().positive(), n: z.number().int().positive() }),
-  tasks: z.array(TaskSchema),
-});
-export type Part = z.infer<typeof PartSchema>;
+export type Part = z.infer<ReturnType<typeof partSchema>>;
 
 const planHash = (plan: TaskPlan): string => sha256(JSON.stringify(plan.prefixes));
 
@@ -131,7 +135,7 @@ export function readPart(file: string): Part {
   } catch (e) {
     throw new SmpError('SMP205', `'${file}' is not a part file: ${(e as Error).message}`, undefined, file);
   }
-  const r = PartSchema.safeParse(data);
+  const r = partSchema().safeParse(data);
   if (!r.success) {
     const issue = r.error.issues[0]!;
     throw new SmpError('SMP205', `'${file}' is not a part file of this smpcheck: ${issue.path.join('.') || '(top)'}: ${issue.message}`, undefined, file);

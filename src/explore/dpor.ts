@@ -68,51 +68,65 @@ export interface TaskPlan {
   prefixes: number[][];
 }
 
-/** The tasks of a program's search: the same for every run of the same program. */
+/** A node of the plan's tree: its choices from the initial state and its sleep set (with the footprints of the steps asleep). */
+interface PlanNode {
+  prefix: number[];
+  sl: number;
+  slFeet: (number[] | undefined)[];
+  /** A run that ends here (a bound, an assertion, no step left, or stepsMax): never split further. */
+  leaf: boolean;
+}
+
+/**
+ * The tasks of a program's search: the same for every run of the same program.
+ * The split deepens one level at a time until there are SPLIT_TASKS tasks: each
+ * level's prefixes, in search order, are the last level's with each node at the
+ * last depth replaced by its children (those not asleep). A node is replayed once,
+ * when it is split.
+ */
 export function planTasks(program: Program, stepsMax: number): TaskPlan {
   const interner = new Interner();
-  const enumerate = (depth: number): number[][] => {
-    const out: number[][] = [];
-    const visit = (prefix: number[], sl: number, slFeet: (number[] | undefined)[]): void => {
-      const run = freshRun(program, interner);
-      try {
-        for (const p of prefix) run.machine.step(p);
-      } catch (e) {
-        if (e instanceof BoundExceeded || e instanceof AssertionFailed) return void out.push(prefix);
-        throw e;
-      }
-      const m = run.machine;
-      const avail = m.enabledMask() & ~sl;
-      if (prefix.length >= depth || prefix.length >= stepsMax || avail === 0) return void out.push(prefix);
-      const feet: number[][] = [];
-      for (let a = avail; a !== 0; a &= a - 1) feet[lowestBit(a)] = m.footprint(lowestBit(a));
-      let done = 0;
-      for (let a = avail; a !== 0; a &= a - 1) {
-        const p = lowestBit(a);
-        let childSleep = 0;
-        const childFeet: (number[] | undefined)[] = [];
-        for (let s = sl | done; s !== 0; s &= s - 1) {
-          const q = lowestBit(s);
-          const fq = (done & (1 << q) ? feet[q] : slFeet[q])!;
-          if (!dependent(fq, q, feet[p]!, p)) {
-            childSleep |= 1 << q;
-            childFeet[q] = fq;
-          }
+  /** The node's children, or the node itself when its run ends there. */
+  const split = (node: PlanNode): PlanNode[] => {
+    const { prefix, sl, slFeet } = node;
+    const run = freshRun(program, interner);
+    try {
+      for (const p of prefix) run.machine.step(p);
+    } catch (e) {
+      if (e instanceof BoundExceeded || e instanceof AssertionFailed) return [{ ...node, leaf: true }];
+      throw e;
+    }
+    const m = run.machine;
+    const avail = m.enabledMask() & ~sl;
+    if (prefix.length >= stepsMax || avail === 0) return [{ ...node, leaf: true }];
+    const feet: number[][] = [];
+    for (let a = avail; a !== 0; a &= a - 1) feet[lowestBit(a)] = m.footprint(lowestBit(a));
+    const children: PlanNode[] = [];
+    let done = 0;
+    for (let a = avail; a !== 0; a &= a - 1) {
+      const p = lowestBit(a);
+      let childSleep = 0;
+      const childFeet: (number[] | undefined)[] = [];
+      for (let s = sl | done; s !== 0; s &= s - 1) {
+        const q = lowestBit(s);
+        const fq = (done & (1 << q) ? feet[q] : slFeet[q])!;
+        if (!dependent(fq, q, feet[p]!, p)) {
+          childSleep |= 1 << q;
+          childFeet[q] = fq;
         }
-        visit([...prefix, p], childSleep, childFeet);
-        done |= 1 << p;
       }
-    };
-    visit([], 0, []);
-    return out;
+      children.push({ prefix: [...prefix, p], sl: childSleep, slFeet: childFeet, leaf: false });
+      done |= 1 << p;
+    }
+    return children;
   };
   let depth = 0;
-  let prefixes = [[]] as number[][];
-  while (prefixes.length < SPLIT_TASKS && depth < SPLIT_DEPTH_MAX && prefixes.some((x) => x.length === depth)) {
+  let nodes: PlanNode[] = [{ prefix: [], sl: 0, slFeet: [], leaf: false }];
+  while (nodes.length < SPLIT_TASKS && depth < SPLIT_DEPTH_MAX && nodes.some((x) => x.prefix.length === depth)) {
     depth++;
-    prefixes = enumerate(depth);
+    nodes = nodes.flatMap((x) => (x.leaf || x.prefix.length < depth - 1 ? [x] : split(x)));
   }
-  return { depth, prefixes };
+  return { depth, prefixes: nodes.map((x) => x.prefix) };
 }
 
 /** What the search of some tasks found, kept by the caller between tasks. */

@@ -5,11 +5,12 @@
 // step in full and, after each step, only the locations that changed in memory plus
 // every CPU's (small) hardware state, so the viewer can show any step.
 
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from '../zod.js';
 import type { MachineSnapshot } from '../machine/machine.js';
 import type { Program } from '../litmus/program.js';
 
-export const CpuStateSchema = z.object({
+export const cpuStateSchema = lazySchema((z) => z.object({
   /** Store-buffer entries, oldest first. */
   buffer: z.array(z.object({ loc: z.string(), value: z.string() })),
   /** The handlers of the pending interrupt vectors. */
@@ -22,19 +23,19 @@ export const CpuStateSchema = z.object({
   /** Scenarios with user pages: the address space and PCID CR3 holds, and the TLB's entries. */
   cr3: z.string().optional(),
   tlb: z.array(z.string()).optional(),
-});
+}));
 
-export const StateSchema = z.object({
+export const stateSchema = lazySchema((z) => z.object({
   /** Every location, in memory order, with what it is: one the scenario names, the kernel's, or code. */
   locations: z.array(z.object({ name: z.string(), scope: z.enum(['scenario', 'kernel', 'code']) })),
   /** Before the first step: every location's value, and each CPU. */
-  initial: z.object({ mem: z.record(z.string(), z.string()), cpus: z.array(CpuStateSchema) }),
+  initial: z.object({ mem: z.record(z.string(), z.string()), cpus: z.array(cpuStateSchema()) }),
   /** After each step: the locations whose value in memory changed, and each CPU. */
-  after: z.array(z.object({ mem: z.record(z.string(), z.string()), cpus: z.array(CpuStateSchema) })),
-});
+  after: z.array(z.object({ mem: z.record(z.string(), z.string()), cpus: z.array(cpuStateSchema()) })),
+}));
 
-export type TraceState = z.infer<typeof StateSchema>;
-export type CpuState = z.infer<typeof CpuStateSchema>;
+export type TraceState = z.infer<ReturnType<typeof stateSchema>>;
+export type CpuState = z.infer<ReturnType<typeof cpuStateSchema>>;
 
 export type LocScope = 'scenario' | 'kernel' | 'code';
 

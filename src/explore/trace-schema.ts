@@ -2,8 +2,9 @@
 // so that every reader (replay, the browser viewer) validates a trace with the same
 // schema and pulls in nothing of the engine.
 
-import { z } from 'zod';
-import { StateSchema } from './state.js';
+import type { z } from 'zod';
+import { lazySchema } from '../zod.js';
+import { stateSchema } from './state.js';
 
 export const TRACE_FORMAT = 'smpcheck-trace';
 /**
@@ -22,7 +23,7 @@ export const TRACE_STEPS_MAX = 1_000_000;
 /** A trace with more witnesses is refused (--witnesses is bounded by the same number). */
 export const TRACE_WITNESSES_MAX = 100;
 
-export const TraceStepSchema = z.object({
+export const traceStepSchema = lazySchema((z) => z.object({
   i: z.number().int(),
   proc: z.number().int(),
   cpu: z.number().int(),
@@ -44,23 +45,23 @@ export const TraceStepSchema = z.object({
   target: z.number().int().optional(),
   /** The modelled kernel functions the step's op came from, outermost first (absent: the scenario's own code, or hardware). */
   calls: z.array(z.string()).optional(),
-});
+}));
 
 /** One run: what a trace asserts about it. */
-export const TraceRunSchema = z.object({
+export const traceRunSchema = lazySchema((z) => z.object({
   kind: z.enum(['positive', 'negative', 'deadlock', 'assertion']),
   choices: z.array(z.number().int().nonnegative()).max(TRACE_STEPS_MAX),
-  steps: z.array(TraceStepSchema).max(TRACE_STEPS_MAX),
+  steps: z.array(traceStepSchema()).max(TRACE_STEPS_MAX),
   final: z.record(z.string(), z.string()).nullable(),
   blocked: z.array(z.number().int()).optional(),
   /** For a deadlock: what each blocked CPU waits on, one phrase per CPU. */
   waits: z.array(z.string()).optional(),
   assertion: z.string().optional(),
   /** The state before the first step and after each step (src/explore/state.ts). */
-  state: StateSchema.optional(),
-});
+  state: stateSchema().optional(),
+}));
 
-export const TraceSchema = TraceRunSchema.extend({
+export const traceSchema = lazySchema((z) => traceRunSchema().extend({
   format: z.literal(TRACE_FORMAT),
   version: z.union([z.literal(2), z.literal(3)]),
   tool: z.string(),
@@ -74,9 +75,9 @@ export const TraceSchema = TraceRunSchema.extend({
   bounds: z.object({ stepsMax: z.number().int(), executionsMax: z.number().int(), memoryMax: z.number().int().optional() }),
   cpus: z.array(z.string()),
   /** Further witnesses of the same check (--witnesses N): distinct execution graphs, in the order the search found them. */
-  witnesses: z.array(TraceRunSchema).max(TRACE_WITNESSES_MAX).optional(),
-});
+  witnesses: z.array(traceRunSchema()).max(TRACE_WITNESSES_MAX).optional(),
+}));
 
-export type Trace = z.infer<typeof TraceSchema>;
-export type TraceStep = z.infer<typeof TraceStepSchema>;
-export type TraceWitness = z.infer<typeof TraceRunSchema>;
+export type Trace = z.infer<ReturnType<typeof traceSchema>>;
+export type TraceStep = z.infer<ReturnType<typeof traceStepSchema>>;
+export type TraceWitness = z.infer<ReturnType<typeof traceRunSchema>>;

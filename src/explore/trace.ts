@@ -12,7 +12,7 @@ import { TRACE_FORMAT, TRACE_VERSION, type Trace, type TraceKind, type TraceStep
 import { VERSION } from '../version.js';
 import { sha256 } from '../sha256.js';
 
-export { TRACE_FORMAT, TRACE_VERSION, TRACE_VERSIONS_READ, TraceSchema, TraceStepSchema, TraceRunSchema, type Trace, type TraceStep, type TraceKind, type TraceWitness } from './trace-schema.js';
+export { TRACE_FORMAT, TRACE_VERSION, TRACE_VERSIONS_READ, traceSchema, traceStepSchema, traceRunSchema, type Trace, type TraceStep, type TraceKind, type TraceWitness } from './trace-schema.js';
 
 /** Which execution a trace should show: a deadlock first, then the one the condition asks about. */
 export function pickWitness(r: CheckResult): { kind: TraceKind; choices: number[] } | null {

@@ -12,7 +12,8 @@ import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, w
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from '../zod.js';
 
 /** The repository root (this file runs from dist/src/host/). */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -69,26 +70,26 @@ function helperPath(): string {
 }
 
 /** One line of a script's output (docs/host.md). */
-export const HostLineSchema = z.object({
+export const hostLineSchema = lazySchema((z) => z.object({
   line: z.number().int(),
   op: z.string(),
   ret: z.number().int(),
   errno: z.number().int(),
   /** With runHostScript(..., { tlbIpis: true }): the TLB shootdowns counted on each CPU during the operation, or null. */
   tlb: z.array(z.number().int()).nullable().optional(),
-}).strict();
-export type HostLine = z.infer<typeof HostLineSchema>;
+}).strict());
+export type HostLine = z.infer<ReturnType<typeof hostLineSchema>>;
 
-export const HostInfoSchema = z.object({
+export const hostInfoSchema = lazySchema((z) => z.object({
   uname: z.string(),
   nprocs: z.number().int().min(1),
   query: z.number().int(),
   errno: z.number().int(),
-}).strict();
-export type HostInfo = z.infer<typeof HostInfoSchema>;
+}).strict());
+export type HostInfo = z.infer<ReturnType<typeof hostInfoSchema>>;
 
 /** One cell of `smpcheck-host bench`: times in nanoseconds, or null when the command failed. */
-export const HostBenchSchema = z.object({
+export const hostBenchSchema = lazySchema((z) => z.object({
   cmd: z.number().int(),
   flags: z.number().int(),
   cpu_id: z.number().int(),
@@ -103,8 +104,8 @@ export const HostBenchSchema = z.object({
   running: z.number().int().min(0).nullable(),
   stage: z.enum(['register', 'call']).nullable(),
   errno: z.number().int(),
-}).strict();
-export type HostBench = z.infer<typeof HostBenchSchema>;
+}).strict());
+export type HostBench = z.infer<ReturnType<typeof hostBenchSchema>>;
 
 /** Process groups of the helpers this process started (their pids), most recent last. */
 const groups: number[] = [];
@@ -207,7 +208,7 @@ export function runHostScript(scriptText: string, opts: { timeoutMs?: number; tl
     const file = join(dir, 'script');
     writeFileSync(file, scriptText);
     const r = spawnHelper(['run', '--timeout-ms', String(timeoutMs), ...(opts.tlbIpis ? ['--tlb-ipis'] : []), file], timeoutMs + BACKSTOP_MS);
-    return { lines: parseJsonLines(r.stdout, HostLineSchema, 'script'), stderr: r.stderr, status: r.status };
+    return { lines: parseJsonLines(r.stdout, hostLineSchema(), 'script'), stderr: r.stderr, status: r.status };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -216,7 +217,7 @@ export function runHostScript(scriptText: string, opts: { timeoutMs?: number; tl
 /** The kernel release, the online CPUs and membarrier(MEMBARRIER_CMD_QUERY). */
 export function hostInfo(): HostInfo {
   const r = spawnHelper(['info'], 10_000);
-  const lines = parseJsonLines(r.stdout, HostInfoSchema, 'info');
+  const lines = parseJsonLines(r.stdout, hostInfoSchema(), 'info');
   if (r.status !== 0 || lines.length !== 1) {
     throw new Error(`the host helper's info failed (status ${r.status}): ${r.stderr.trim()}`);
   }
@@ -242,13 +243,13 @@ export function runHostBench(cell: HostBenchCell): HostBenchRun {
   if (cell.registerFirst) args.push('--register-first');
   const r = spawnHelper(args, HOST_TIMEOUT_MS_MAX + BACKSTOP_MS);
   if (r.status !== 0) return { ok: false, status: r.status, stderr: r.stderr };
-  const lines = parseJsonLines(r.stdout, HostBenchSchema, 'bench');
+  const lines = parseJsonLines(r.stdout, hostBenchSchema(), 'bench');
   if (lines.length !== 1) return { ok: false, status: HOST_EXIT.internal, stderr: `${r.stderr}expected one bench line, got ${lines.length}\n` };
   return { ok: true, result: lines[0]! };
 }
 
 /** One row of `smpcheck-host tlbbench` (the madvise microbenchmark, docs/host.md). */
-export const HostTlbBenchSchema = z.object({
+export const hostTlbBenchSchema = lazySchema((z) => z.object({
   threads: z.number().int().min(1),
   iterations: z.number().int().min(1),
   repeats: z.number().int().min(1),
@@ -263,8 +264,8 @@ export const HostTlbBenchSchema = z.object({
   running: z.number().int().min(0),
   /** An error of sched_setaffinity() (0: every thread is on its CPU). */
   errno: z.number().int(),
-}).strict();
-export type HostTlbBench = z.infer<typeof HostTlbBenchSchema>;
+}).strict());
+export type HostTlbBench = z.infer<ReturnType<typeof hostTlbBenchSchema>>;
 
 export type HostTlbBenchRun = { ok: true; result: HostTlbBench } | { ok: false; status: number; stderr: string };
 
@@ -272,7 +273,7 @@ export type HostTlbBenchRun = { ok: true; result: HostTlbBench } | { ok: false; 
 export function runHostTlbBench(threads: number, iterations: number, repeats: number): HostTlbBenchRun {
   const r = spawnHelper(['tlbbench', String(threads), String(iterations), String(repeats)], HOST_TIMEOUT_MS_MAX + BACKSTOP_MS);
   if (r.status !== 0) return { ok: false, status: r.status, stderr: r.stderr };
-  const lines = parseJsonLines(r.stdout, HostTlbBenchSchema, 'tlbbench');
+  const lines = parseJsonLines(r.stdout, hostTlbBenchSchema(), 'tlbbench');
   if (lines.length !== 1) return { ok: false, status: HOST_EXIT.internal, stderr: `${r.stderr}expected one tlbbench line, got ${lines.length}\n` };
   return { ok: true, result: lines[0]! };
 }

@@ -9,7 +9,7 @@
 
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import { lazySchema } from '../zod.js';
 import { SmpError } from '../scenario/errors.js';
 import { DEFAULT_KERNEL, type OverrideFn, type Variant } from './variants.js';
 import { isKernelFunction } from './dispatch.js';
@@ -24,12 +24,12 @@ import type { Op } from '../machine/ops.js';
 export const VARIANT_MODULE_BYTES_MAX = 1_000_000;
 
 
-const ModuleSchema = z.object({
+const moduleSchema = lazySchema((z) => z.object({
   name: z.string().regex(/^[A-Za-z0-9_.+-]+$/, 'a name of letters, digits and ._+-'),
   description: z.string().min(1),
   removed: z.array(z.string()).optional(),
   overrides: z.record(z.string(), z.function()).optional(),
-});
+}));
 
 const cache = new Map<string, Variant>();
 
@@ -81,7 +81,7 @@ export function loadVariantModule(path: string, api: () => unknown): Variant {
     if (e instanceof SmpError) throw e;
     throw new SmpError('SMP200', `'${path}' failed to load: ${(e as Error).message}`);
   }
-  const parsed = ModuleSchema.safeParse(mod.exports.default ?? mod.exports);
+  const parsed = moduleSchema().safeParse(mod.exports.default ?? mod.exports);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new SmpError('SMP200', `'${path}' must export default { name, description, removed?, overrides? }: ${issue.path.join('.') || '(top)'}: ${issue.message}`);

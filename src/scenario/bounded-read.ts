@@ -45,8 +45,11 @@ export function readBounded(file: string, bytesMax: number, what = 'file'): stri
     if (st.isFile() && st.size > bytesMax) throw tooBig();
     const chunks: Buffer[] = [];
     let total = 0;
+    // A regular file is read in one chunk of its size (and one byte more, to see it end);
+    // a pipe in chunks of 64 KiB. A chunk is never larger than what the limit leaves.
+    const chunkBytes = st.isFile() ? st.size + 1 : 1 << 16;
     for (;;) {
-      const buf = Buffer.alloc(Math.min(1 << 20, bytesMax + 1 - total));
+      const buf = Buffer.allocUnsafe(Math.min(chunkBytes, bytesMax + 1 - total));
       const k = readSync(fd, buf, 0, buf.length, null);
       if (k === 0) break;
       chunks.push(buf.subarray(0, k));

@@ -3,32 +3,10 @@
 // (profiles/*.json) checked here with zod; a profile that does not validate is refused
 // with SMP220 and the path of the offending field.
 
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema } from '../zod.js';
 import { readBounded } from '../scenario/bounded-read.js';
 import { SmpError } from '../scenario/errors.js';
-
-/** Where a number comes from. `fitted` numbers name the one table column they were fitted on. */
-const Source = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('published'), ref: z.string().min(1), note: z.string().optional() }).strict(),
-  z.object({ kind: z.literal('measured'), how: z.string().min(1), note: z.string().optional() }).strict(),
-  z.object({
-    kind: z.literal('fitted'),
-    table: z.string().min(1),
-    column: z.string().min(1),
-    /** The fit used this row's cell of the column only. */
-    row: z.string().min(1).optional(),
-    note: z.string().optional(),
-  }).strict(),
-  z.object({ kind: z.literal('estimate'), note: z.string().min(1) }).strict(),
-]);
-export type Source = z.infer<typeof Source>;
-
-const Param = z.object({
-  value: z.number().finite().nonnegative(),
-  unit: z.enum(['ns', 'fraction']),
-  source: Source,
-}).strict();
-export type Param = z.infer<typeof Param>;
 
 /** Every parameter a profile gives, in nanoseconds unless its unit says otherwise. */
 export const PARAMS = {
@@ -57,25 +35,51 @@ export const PARAMS = {
 } as const;
 export type ParamName = keyof typeof PARAMS;
 
-const paramsShape = Object.fromEntries(Object.keys(PARAMS).map((k) => [k, Param])) as Record<ParamName, typeof Param>;
+/** A profile's shape, and the shapes of its parts. */
+const schemas = lazySchema((z) => {
+  /** Where a number comes from. `fitted` numbers name the one table column they were fitted on. */
+  const source = z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('published'), ref: z.string().min(1), note: z.string().optional() }).strict(),
+    z.object({ kind: z.literal('measured'), how: z.string().min(1), note: z.string().optional() }).strict(),
+    z.object({
+      kind: z.literal('fitted'),
+      table: z.string().min(1),
+      column: z.string().min(1),
+      /** The fit used this row's cell of the column only. */
+      row: z.string().min(1).optional(),
+      note: z.string().optional(),
+    }).strict(),
+    z.object({ kind: z.literal('estimate'), note: z.string().min(1) }).strict(),
+  ]);
 
-export const Profile = z.object({
-  format: z.literal('smpcheck-profile/1'),
-  name: z.string().min(1),
-  machine: z.string().min(1),
-  note: z.string().optional(),
-  params: z.object(paramsShape).strict(),
-  /**
-   * The work a modelled kernel function does that the model leaves out, charged
-   * when it is called (by kernel name, `smpcheck variants --functions`).
-   */
-  functions: z.record(z.string(), Param).default({}),
-}).strict();
-export type Profile = z.infer<typeof Profile>;
+  const param = z.object({
+    value: z.number().finite().nonnegative(),
+    unit: z.enum(['ns', 'fraction']),
+    source,
+  }).strict();
+  const paramsShape = Object.fromEntries(Object.keys(PARAMS).map((k) => [k, param])) as Record<ParamName, typeof param>;
+
+  const profile = z.object({
+    format: z.literal('smpcheck-profile/1'),
+    name: z.string().min(1),
+    machine: z.string().min(1),
+    note: z.string().optional(),
+    params: z.object(paramsShape).strict(),
+    /**
+     * The work a modelled kernel function does that the model leaves out, charged
+     * when it is called (by kernel name, `smpcheck variants --functions`).
+     */
+    functions: z.record(z.string(), param).default({}),
+  }).strict();
+  return { source, param, profile };
+});
+export type Source = z.infer<ReturnType<typeof schemas>['source']>;
+export type Param = z.infer<ReturnType<typeof schemas>['param']>;
+export type Profile = z.infer<ReturnType<typeof schemas>['profile']>;
 
 /** Validates a parsed profile; `file` names it in errors. */
 export function validateProfile(data: unknown, file: string, kernelFunctions: readonly string[]): Profile {
-  const r = Profile.safeParse(data);
+  const r = schemas().profile.safeParse(data);
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const path = issue.path.length > 0 ? issue.path.join('.') : '(the top level)';

@@ -3,7 +3,7 @@
 // untrusted data: it is validated with the trace schema and every string of it is
 // put into the page as text (dom.ts), never as markup or code.
 
-import { TraceSchema, type Trace, type TraceStep, type TraceWitness } from '../../src/explore/trace-schema.js';
+import { traceSchema, type Trace, type TraceStep, type TraceWitness } from '../../src/explore/trace-schema.js';
 import type { GraphScope } from '../../src/explore/graph.js';
 import { buildRows, foldsOf, stepPaths, type Row } from './fold.js';
 import { clear, h } from './dom.js';
@@ -325,7 +325,7 @@ function load(text: string, name: string): void {
     showError(`${name} is not JSON: ${(e as Error).message}`);
     return;
   }
-  const parsed = TraceSchema.safeParse(raw);
+  const parsed = traceSchema().safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     showError(`${name} is not an smpcheck trace: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
