@@ -304,6 +304,28 @@ class KGraph {
   }
 }
 
+/**
+ * The least place in `loc`'s coherence order CPU c's next access of it may take: after
+ * its last write to it (and, with `reads`, at or after the writes its data reads of it
+ * read from). Places count the initial value as 0, so a read may read list[place - 1],
+ * and a write go before list[place], or last.
+ */
+function ownFloor(g: KGraph, c: number, loc: number, reads: boolean): number {
+  const list = g.co.get(loc);
+  if (!list) return 0;
+  let floor = 0;
+  list.forEach((w, i) => {
+    if (g.steps[w]!.cpu === c) floor = Math.max(floor, i + 1);
+  });
+  if (reads) {
+    for (const s of g.steps) {
+      if (s.cpu !== c || s.loc !== loc || s.rf < 0 || (s.kind !== 'R' && s.kind !== 'U') || s.tags.includes('ifetch')) continue;
+      floor = Math.max(floor, list.indexOf(s.rf) + 1);
+    }
+  }
+  return floor;
+}
+
 /** The graph as the models' predicates read it: initial writes, then each CPU's events in program order. */
 function toRelations(g: KGraph, nCpus: number, model: KernelGraphModel): Relations {
   const events: GraphEvent[] = [];
@@ -706,7 +728,11 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
           const loc = op.loc;
           const ws = [-1, ...(g.co.get(loc) ?? [])];
           const d = deps();
-          for (const w of ws) {
+          // A data read sees nothing coherence-before what its CPU last wrote to or read from the
+          // location (coherence on every model here); an instruction fetch may.
+          const floor = op.k === 'exec' ? 0 : ownFloor(g, c, loc, true);
+          for (let k = floor; k < ws.length; k++) {
+            const w = ws[k]!;
             const val = g.valueOf(w, loc);
             if (op.k === 'await' && !op.pred(val)) continue;
             const h = g.clone();
@@ -737,7 +763,9 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
           const loc = op.loc;
           const list = g.co.get(loc) ?? [];
           const d = deps();
-          for (let p = list.length; p >= 0; p--) {
+          // A write goes coherence-after its CPU's earlier writes to the location (coWW).
+          const floor = ownFloor(g, c, loc, false);
+          for (let p = list.length; p >= floor; p--) {
             const h = g.clone();
             h.steps.push({ ...base, kind: 'W', loc, val: op.val, tags: t.tags, ...d });
             const nl = [...list];
