@@ -284,6 +284,13 @@ export class KernelLayout {
   readonly pipes: PipeLayout[] = [];
   /** Task names by id (index task id - 1). */
   readonly taskNames: readonly string[];
+  /**
+   * Locations that share one cache line in the kernel, in groups (every other
+   * location is a line of its own). For the timing simulator's cache model only
+   * (src/sim/engine.ts); the checker's machines ignore it. Each group cites the
+   * declaration that puts its fields in one line.
+   */
+  readonly cacheLines: number[][] = [];
 
   /** How many mms the layout has (ids 1..nrMms). */
   readonly nrMms: number;
@@ -380,6 +387,10 @@ export class KernelLayout {
         this.csdFlags[s]![t] = alloc(`csd[${s}->${t}].flags`, 0);
         this.csdFunc[s]![t] = alloc(`csd[${s}->${t}].func`, 0);
         this.csdInfo[s]![t] = alloc(`csd[${s}->${t}].info`, 0);
+        // include/linux/smp_types.h (smp.h before 5.10): call_single_data_t is aligned to
+        // its own size, 32 bytes, so that it never straddles two lines (966a967116e6, 4.14):
+        // llist node, flags, func and info are one line.
+        this.cacheLines.push([this.csdFlags[s]![t]!, this.csdFunc[s]![t]!, this.csdInfo[s]![t]!]);
       }
     }
     this.membarrierIpiMutex = alloc('membarrier_ipi_mutex', 0);
@@ -442,6 +453,11 @@ export class KernelLayout {
           mm: alloc(`flush_tlb_info[${c}].mm`, 0), range: alloc(`flush_tlb_info[${c}].start/end`, 0),
           newTlbGen: alloc(`flush_tlb_info[${c}].new_tlb_gen`, 0), freedTables: alloc(`flush_tlb_info[${c}].freed_tables`, 0),
         };
+        // arch/x86/mm/tlb.c: DEFINE_PER_CPU_SHARED_ALIGNED(struct flush_tlb_info, flush_tlb_info)
+        // (3db6d5a5ecaf, 5.2; before it an on-stack struct __aligned(SMP_CACHE_BYTES)): mm,
+        // start, end, new_tlb_gen, stride_shift and freed_tables fit one 64-byte line.
+        const I = t.info[c]!;
+        this.cacheLines.push([I.mm, I.range, I.newTlbGen, I.freedTables]);
       }
       this.tlb = t;
     }

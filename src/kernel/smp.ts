@@ -6,7 +6,8 @@
 // an llist of csd nodes, so a target runs pending requests in CPU order rather
 // than in the order they were queued; no CSD lock debugging, no
 // cpus_read_lock()/hotplug (every CPU stays online), no asynchronous (!wait) calls
-// (the early-acknowledge design variant of the TLB flush makes one; see tlb.ts).
+// (the early-acknowledge design variants of the TLB flush make one: async-flush does not
+// wait for the acknowledgment, early-ack waits for it; see tlb.ts).
 
 import type { CpuCode, Op } from '../machine/ops.js';
 import { CALL_FUNCTION_VECTOR, IPI_FUNCS, type IpiFunc, type Kernel } from './kernel.js';
@@ -81,10 +82,11 @@ export const smp_call_function_many_cond = kfunc(function* smp_call_function_man
   }
   // Design async-flush: TLB flush requests go out without SCF_WAIT (the targets acknowledge
   // on receipt, and the flush runs after): the sender does not wait.
-  if (func === 'flush_tlb_func' && k.variant.removed.has('flush_tlb.sync_ack')) return;
+  if (func === 'flush_tlb_func' && k.variant.removed.has('flush_tlb.wait')) return;
+  // Design early-ack: the sender waits for the acknowledgment, which a target gives on receipt.
   for (const t of remote) yield* csd_lock_wait(k, cpu, t);
   // Property S3: an acknowledged synchronous flush has executed.
-  if (func === 'flush_tlb_func') {
+  if (func === 'flush_tlb_func' && !k.variant.removed.has('flush_tlb.sync_ack')) {
     for (const t of remote) k.WARN_ON(k.tlbFlushDone[cpu]![t] !== k.tlbFlushReq[cpu]![t], `S3: CPU${t} acknowledged CPU${cpu}'s TLB flush before flushing`);
   }
 });

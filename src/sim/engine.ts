@@ -8,7 +8,8 @@
 // resumes at the moment another CPU's step makes its step possible. An IPI becomes
 // deliverable on its target ipi_latency_ns after the sender's step that raised it.
 //
-// Caches: every location is one cache line, tracked MESI-like per CPU: a read of a line
+// Caches: a location is one cache line unless the kernel puts it in one line with others
+// (KernelLayout.cacheLines: a csd's fields, a flush_tlb_info's), tracked MESI-like per CPU: a read of a line
 // another CPU holds modified costs a transfer, a write needs the line exclusive (a
 // transfer when another CPU holds it at all). Store buffers drain as soon as the store
 // is made (a TSO execution); the drain takes the line but costs the storing CPU nothing
@@ -142,6 +143,10 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
   const { machine: m, instance } = freshRun(program, new NoHistory(), program.model, program.procsMax);
   const n = m.nCpus;
   const nLines = m.mem.length;
+  // Each location's line: the first location of its group in KernelLayout.cacheLines, else its own.
+  const lineOf = new Int32Array(nLines);
+  for (let i = 0; i < nLines; i++) lineOf[i] = i;
+  for (const group of program.kernelLayout?.cacheLines ?? []) for (const loc of group) lineOf[loc] = group[0]!;
   const owner = new Int32Array(nLines).fill(-1); // the CPU holding the line modified/exclusive, or -1
   const sharers = new Int32Array(nLines); // bit per CPU holding the line
   const clock = new Float64Array(n);
@@ -164,8 +169,9 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
     if (timeline.length > 2_000_000) timeline.splice(0, 1_000_000);
   };
 
-  const read = (c: number, loc: number): number => {
-    if (loc < 0 || loc >= nLines) return P.access_l1_ns;
+  const read = (c: number, at: number): number => {
+    if (at < 0 || at >= nLines) return P.access_l1_ns;
+    const loc = lineOf[at]!;
     const o = owner[loc]!;
     const bit = 1 << c;
     if (o === c || (o < 0 && (sharers[loc]! & bit) !== 0)) return P.access_l1_ns;
@@ -179,8 +185,9 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
     bump(cLlcFills);
     return P.access_l1_ns + P.line_from_llc_ns;
   };
-  const write = (c: number, loc: number): number => {
-    if (loc < 0 || loc >= nLines) return P.access_l1_ns;
+  const write = (c: number, at: number): number => {
+    if (at < 0 || at >= nLines) return P.access_l1_ns;
+    const loc = lineOf[at]!;
     const o = owner[loc]!;
     const bit = 1 << c;
     const others = sharers[loc]! & ~bit;

@@ -65,7 +65,7 @@ const madvise = (threads: 1 | 2 | 4, column: 'baseline' | 'concurrent' | 'async'
   published,
   unit: 'ns',
   scenario: `scenarios/sim/madvise-${threads}.sim`,
-  variant: column === 'baseline' ? 'pre-4ce94eabac16' : column === 'concurrent' ? 'v6.18' : 'async-flush',
+  variant: column === 'baseline' ? 'pre-4ce94eabac16' : column === 'concurrent' ? 'v6.18' : 'early-ack',
   profile: 'madvise-2019',
   iterations: MADVISE_ITERATIONS,
 });
