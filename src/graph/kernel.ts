@@ -87,6 +87,9 @@ interface KStep {
   fn?: string;
   /** An event the architecture's path adds before the op's own (the barrier of the IPI send): the code does not advance. */
   extra?: true;
+  /** Its place among its CPU's steps, and its part of the graph's key (set by KGraph.add()). */
+  pos?: number;
+  sig?: string;
 }
 
 interface Ctx {
@@ -245,6 +248,15 @@ function skipLocal(r: Runner): void {
   }
 }
 
+const NONE: number[] = [];
+const NO_TAGS: readonly Tag[] = [];
+const DMB_ST: readonly Tag[] = ['dmb.st'];
+
+/** A step, every field in one order (one object shape for the engine). Lists are shared, never changed. */
+function mkStep(cpu: number, kind: KStep['kind'], loc: number, val: number, wrote: boolean, rf: number, tags: readonly Tag[], addr: number[], data: number[], ctrl: number[], target: number, vector: number, takes: number[], fn: string | undefined, extra?: true): KStep {
+  return { cpu, kind, loc, val, wrote, rf, tags, addr, data, ctrl, target, vector, takes, fn, extra, pos: 0, sig: '' };
+}
+
 /** A partial execution graph: the steps in the order they were added, and coherence. */
 class KGraph {
   /** A replay of the first `at` steps, which this graph may continue (set on the child searched next). */
@@ -254,12 +266,30 @@ class KGraph {
     readonly steps: KStep[] = [],
     /** Per location, its writes (steps) in coherence order, the initial value first (implicit). */
     readonly co: Map<number, number[]> = new Map(),
+    /** Steps per CPU. */
+    readonly counts: number[] = [],
   ) {}
 
   clone(): KGraph {
     const co = new Map<number, number[]>();
     for (const [l, ws] of this.co) co.set(l, [...ws]);
-    return new KGraph(this.init, [...this.steps], co);
+    return new KGraph(this.init, [...this.steps], co, [...this.counts]);
+  }
+
+  /** Appends a step of its CPU: its place there, and its part of the key (what it is, what it read, by CPU and place). */
+  add(s: KStep): void {
+    const c = s.cpu;
+    while (this.counts.length <= c) this.counts.push(0);
+    s.pos = this.counts[c]!++;
+    const at = (i: number): string => (i < 0 ? 'i' : `${this.steps[i]!.cpu}.${this.steps[i]!.pos}`);
+    switch (s.kind) {
+      case 'R': case 'U': s.sig = `${s.kind}${s.loc}<${at(s.rf)}`; break;
+      case 'W': s.sig = `W${s.loc}=${s.val}`; break;
+      case 'T': s.sig = `T${s.vector}<${s.takes.map(at).join('+')}`; break;
+      case 'S': s.sig = `S${s.target}.${s.vector}`; break;
+      default: s.sig = s.kind;
+    }
+    this.steps.push(s);
   }
 
   valueOf(w: number, loc: number): number {
@@ -282,48 +312,43 @@ class KGraph {
 
   /** The graph's identity: each CPU's steps with their results, reads-from and coherence, by (CPU, position). */
   key(n: number): string {
-    const per = this.perCpu(n);
-    const pos = new Array<string>(this.steps.length);
-    per.forEach((list, c) => list.forEach((i, k) => (pos[i] = `${c}.${k}`)));
-    const parts: string[] = [];
-    per.forEach((list) => {
-      parts.push(list.map((i) => {
-        const s = this.steps[i]!;
-        switch (s.kind) {
-          case 'R': case 'U': return `${s.kind}${s.loc}<${s.rf < 0 ? 'i' : pos[s.rf]}`;
-          case 'W': return `W${s.loc}=${s.val}`;
-          case 'T': return `T${s.vector}<${s.takes.map((t) => (t < 0 ? 'i' : pos[t])).join('+')}`;
-          case 'S': return `S${s.target}.${s.vector}`;
-          default: return s.kind;
-        }
-      }).join(' '));
-    });
+    const per: string[][] = Array.from({ length: n }, () => []);
+    for (const s of this.steps) per[s.cpu]!.push(s.sig!);
+    const parts = per.map((l) => l.join(' '));
     const locs = [...this.co.keys()].sort((a, b) => a - b);
-    for (const l of locs) parts.push(`${l}:${this.co.get(l)!.map((i) => pos[i]).join(',')}`);
+    for (const l of locs) parts.push(`${l}:${this.co.get(l)!.map((i) => `${this.steps[i]!.cpu}.${this.steps[i]!.pos}`).join(',')}`);
     return parts.join('|');
   }
 }
 
 /**
- * The least place in `loc`'s coherence order CPU c's next access of it may take: after
- * its last write to it (and, with `reads`, at or after the writes its data reads of it
- * read from). Places count the initial value as 0, so a read may read list[place - 1],
- * and a write go before list[place], or last.
+ * The least place in each location's coherence order each CPU's next access of it may
+ * take (coherence, on every model here): after its last write to it, and for a data
+ * read, at or after the writes its earlier data reads of it read. Places count the
+ * initial value as 0, so a read may read list[place - 1] or later, and a write goes
+ * before list[place] or later. Keyed by CPU * 2^21 + location.
  */
-function ownFloor(g: KGraph, c: number, loc: number, reads: boolean): number {
-  const list = g.co.get(loc);
-  if (!list) return 0;
-  let floor = 0;
-  list.forEach((w, i) => {
-    if (g.steps[w]!.cpu === c) floor = Math.max(floor, i + 1);
-  });
-  if (reads) {
-    for (const s of g.steps) {
-      if (s.cpu !== c || s.loc !== loc || s.rf < 0 || (s.kind !== 'R' && s.kind !== 'U') || s.tags.includes('ifetch')) continue;
-      floor = Math.max(floor, list.indexOf(s.rf) + 1);
+function ownFloors(g: KGraph): { reads: Map<number, number>; writes: Map<number, number> } {
+  // Per (CPU, location): the co-latest of its writes, and of its writes and the writes its data reads read.
+  const coIndex = new Map<number, number>();
+  for (const ws of g.co.values()) ws.forEach((w, i) => coIndex.set(w, i));
+  const reads = new Map<number, number>();
+  const writes = new Map<number, number>();
+  const SHIFT = 1 << 21;
+  g.steps.forEach((s, i) => {
+    if (s.loc < 0 || s.loc >= SEND_LOC_BASE) return;
+    const key = s.cpu * SHIFT + s.loc;
+    if (s.kind === 'W' || (s.kind === 'U' && s.wrote)) {
+      const place = coIndex.get(i)! + 1;
+      if (place > (writes.get(key) ?? 0)) writes.set(key, place);
+      if (place > (reads.get(key) ?? 0)) reads.set(key, place);
     }
-  }
-  return floor;
+    if ((s.kind === 'R' || s.kind === 'U') && s.rf >= 0 && !s.tags.includes('ifetch')) {
+      const place = coIndex.get(s.rf)! + 1;
+      if (place > (reads.get(key) ?? 0)) reads.set(key, place);
+    }
+  });
+  return { reads, writes };
 }
 
 /** The graph as the models' predicates read it: initial writes, then each CPU's events in program order. */
@@ -657,8 +682,8 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
       }
       throw e;
     }
-    const perCpu = g.perCpu(n);
-    if (perCpu.some((l) => l.length > o.bounds.stepsMax)) {
+    let floors: ReturnType<typeof ownFloors> | undefined;
+    if (g.counts.some((k) => k > o.bounds.stepsMax)) {
       incompleteReason = `an execution exceeded ${o.bounds.stepsMax} steps (steps_max)`;
       break;
     }
@@ -683,7 +708,7 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
       const v = r.takeable(c);
       if (v >= 0) {
         const h = g.clone();
-        h.steps.push({ cpu: c, kind: 'T', loc: -1, val: 0, wrote: false, rf: -1, tags: [], addr: [], data: [], ctrl: [], target: -1, vector: v, takes: [...run.pending.get(v)!] });
+        h.add(mkStep(c, 'T', -1, 0, false, -1, NO_TAGS, NONE, NONE, NONE, -1, v, [...run.pending.get(v)!], undefined));
         stack.push(h);
         extended = true;
       }
@@ -699,7 +724,7 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
         if (depsMode === 'all' && last >= 0) return { addr: [last], data: [], ctrl };
         return { addr: [], data: [], ctrl };
       };
-      const base = { cpu: c, val: 0, wrote: false, rf: -1, target: -1, vector: -1, takes: [] as number[], fn: op.site.fn };
+      const fn = op.site.fn;
       switch (t.kind) {
         case 'L':
         case 'F': {
@@ -707,7 +732,7 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
           const d = t.kind === 'F' ? deps() : null;
           // Cache maintenance (arm64 DC CVAU, IC IVAU) is on a line: its location, and the address it depends on.
           const cmo = op.k === 'cmo';
-          h.steps.push({ ...base, kind: t.kind, loc: cmo ? op.loc : -1, tags: t.tags, addr: cmo ? d!.addr : [], data: [], ctrl: d ? d.ctrl : [] });
+          h.add(mkStep(c, t.kind, cmo ? op.loc : -1, 0, false, -1, t.tags, cmo ? d!.addr : NONE, NONE, d ? d.ctrl : NONE, -1, -1, NONE, fn));
           stack.push(h);
           extended = true;
           break;
@@ -716,8 +741,8 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
           if (op.k !== 'raise') break;
           const h = g.clone();
           // arm64: the send path's barrier (gic_ipi_send_mask(): dsb(ishst) before the SGI register write).
-          if (model === 'arm64') h.steps.push({ ...base, kind: 'F', loc: -1, tags: ['dmb.st'], addr: [], data: [], ctrl: [], extra: true });
-          h.steps.push({ ...base, kind: 'S', loc: -1, tags: t.tags, addr: [], data: [], ctrl: [], target: op.cpu, vector: op.vector });
+          if (model === 'arm64') h.add(mkStep(c, 'F', -1, 0, false, -1, DMB_ST, NONE, NONE, NONE, -1, -1, NONE, fn, true));
+          h.add(mkStep(c, 'S', -1, 0, false, -1, t.tags, NONE, NONE, NONE, op.cpu, op.vector, NONE, fn));
           stack.push(h);
           extended = true;
           break;
@@ -730,7 +755,7 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
           const d = deps();
           // A data read sees nothing coherence-before what its CPU last wrote to or read from the
           // location (coherence on every model here); an instruction fetch may.
-          const floor = op.k === 'exec' ? 0 : ownFloor(g, c, loc, true);
+          const floor = op.k === 'exec' ? 0 : (floors ??= ownFloors(g)).reads.get(c * (1 << 21) + loc) ?? 0;
           for (let k = floor; k < ws.length; k++) {
             const w = ws[k]!;
             const val = g.valueOf(w, loc);
@@ -739,7 +764,7 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
             if (op.k === 'rmw') {
               const nv = op.f(val);
               const tt = opTags(model, op, nv !== undefined)!;
-              h.steps.push({ ...base, kind: 'U', loc, val: nv === undefined ? 0 : nv | 0, wrote: nv !== undefined, rf: w, tags: tt.tags, ...d });
+              h.add(mkStep(c, 'U', loc, nv === undefined ? 0 : nv | 0, nv !== undefined, w, tt.tags, d.addr, d.data, d.ctrl, -1, -1, NONE, fn));
               if (nv !== undefined) {
                 // Atomicity: the write comes right after the write it read in coherence order.
                 const list = [...(h.co.get(loc) ?? [])];
@@ -747,7 +772,7 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
                 h.co.set(loc, list);
               }
             } else {
-              h.steps.push({ ...base, kind: 'R', loc, rf: w, tags: t.tags, ...d });
+              h.add(mkStep(c, 'R', loc, 0, false, w, t.tags, d.addr, d.data, d.ctrl, -1, -1, NONE, fn));
             }
             // Reading the coherence-last write adds an event with no edge out of it (nothing is
             // after it in program order or coherence): every predicate here stays satisfied.
@@ -764,10 +789,10 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
           const list = g.co.get(loc) ?? [];
           const d = deps();
           // A write goes coherence-after its CPU's earlier writes to the location (coWW).
-          const floor = ownFloor(g, c, loc, false);
+          const floor = (floors ??= ownFloors(g)).writes.get(c * (1 << 21) + loc) ?? 0;
           for (let p = list.length; p >= floor; p--) {
             const h = g.clone();
-            h.steps.push({ ...base, kind: 'W', loc, val: op.val, tags: t.tags, ...d });
+            h.add(mkStep(c, 'W', loc, op.val, false, -1, t.tags, d.addr, d.data, d.ctrl, -1, -1, NONE, fn));
             const nl = [...list];
             nl.splice(p, 0, h.steps.length - 1);
             h.co.set(loc, nl);
