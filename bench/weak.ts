@@ -3,7 +3,9 @@
 // consistent graphs, their ratio, and time (median of five runs after a warm-up).
 // Given herd7 (--herd PATH, and --lkmm DIR holding tools/memory-model's files),
 // it times herd7 on the same tests side by side (one process per test, as herd7
-// runs); without it, it says so and skips the comparison.
+// runs); without it, it says so and skips the comparison. Then membarrier's scenarios
+// A to E (kernel/sched/membarrier.c) on arm64, each searched exhaustively once under
+// both dependency assumptions (src/graph/kernel.ts), against the target of 10 s each.
 //   node dist/bench/weak.js [--herd HERD7 --lkmm DIR] [--json] [--write-readme]
 
 import { execFileSync } from 'node:child_process';
@@ -29,6 +31,8 @@ const writeReadme = args.includes('--write-readme');
 const MODELS = ['arm64', 'lkmm'] as const;
 
 interface Row { test: string; model: string; observation: string | null; executions: number; graphs: number; ms: number; herdMs: number | null }
+interface KernelRow { test: string; observation: string | null; states: number; graphs: number; ms: number; cpuMs: number }
+const KERNEL_SCENARIOS = ['A', 'B', 'C', 'D', 'E'].map((x) => join(ROOT, 'scenarios', 'membarrier', `membarrier-${x}.litmus`));
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const files = collectLitmusFiles([join(ROOT, 'scenarios', 'litmus')]);
@@ -63,9 +67,17 @@ try {
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
+const kernelRows: KernelRow[] = [];
+for (const f of KERNEL_SCENARIOS) {
+  const sc = parseScenario(readFileSync(f, 'utf8'), f);
+  const cpu0 = process.cpuUsage();
+  const r = checkScenario(sc, { model: 'arm64' }, () => performance.now());
+  const cpu = process.cpuUsage(cpu0);
+  kernelRows.push({ test: sc.name, observation: r.observation, states: r.result.states ?? 0, graphs: r.result.graphs, ms: r.ms, cpuMs: (cpu.user + cpu.system) / 1000 });
+}
 
 if (json) {
-  process.stdout.write(`${JSON.stringify(rows)}\n`);
+  process.stdout.write(`${JSON.stringify({ classic: rows, kernel: kernelRows })}\n`);
 } else {
   let text = '';
   const print = (t: string): void => {
@@ -89,6 +101,10 @@ if (json) {
   print('\n| scenario | machine | result | candidates | graphs | ms |' + (herd ? ' herd7 ms |' : '') + '\n|:--|:--|:--|--:|--:|--:|' + (herd ? '--:|' : '') + '\n');
   for (const r of rows) {
     print(`| ${r.test} | ${r.model} | ${r.observation ?? 'INCOMPLETE'} | ${r.executions} | ${r.graphs} | ${r.ms.toFixed(2)} |${herd ? ` ${r.herdMs!.toFixed(0)} |` : ''}\n`);
+  }
+  print('\nmembarrier\'s scenarios on arm64 (the kernel model, exhaustive, both dependency assumptions; target: under 10 s each):\n\n| scenario | result | graph states (first search) | graphs | s (wall, both searches) | s (CPU) | under 10 s |\n|:--|:--|--:|--:|--:|--:|:--|\n');
+  for (const r of kernelRows) {
+    print(`| ${r.test} | ${r.observation ?? 'INCOMPLETE'} | ${r.states} | ${r.graphs} | ${(r.ms / 1000).toFixed(1)} | ${(r.cpuMs / 1000).toFixed(1)} | ${r.ms < 10_000 ? 'yes' : 'no'} |\n`);
   }
   if (writeReadme) {
     writeReadmeSection(ROOT, 'bench-weak', text);
