@@ -745,6 +745,16 @@ export class Kernel {
   }
 
   /**
+   * A load whose address an earlier load gave (a pointer chase: `csd->func` of the
+   * llist node llist_del_all() returned, `f->mm` of the csd's info). The same load to
+   * the machine and the checkers; the timing simulator does not let it overlap the
+   * miss it depends on (src/sim/engine.ts, memory-level parallelism).
+   */
+  READ_ONCE_chased(loc: number, fn = 'READ_ONCE'): Generator<Op, number, number> {
+    return new OneOp<number>({ k: 'ld', loc, site: { fn }, chased: true }, READ);
+  }
+
+  /**
    * READ_ONCE() whose value the code branches on at once (`if (READ_ONCE(x) == ...)`):
    * every later access of the CPU depends on it by control. arm64 keeps that order for
    * a later store, and for a later load after a context synchronisation (ISB, ERET).

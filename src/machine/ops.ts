@@ -47,7 +47,13 @@ export interface WeakInfo {
 }
 
 export type Op =
-  | ({ k: 'ld'; loc: number; site: OpSite } & WeakInfo)
+  /**
+   * `chased`: the load's address is a pointer an earlier load of the CPU read (a csd
+   * from the call-single queue, a flush_tlb_info from csd->info, a PTE from its PMD),
+   * so it cannot issue before that load completes. Only the timing simulator reads it
+   * (src/sim/engine.ts, memory-level parallelism); the machine and the checkers ignore it.
+   */
+  | ({ k: 'ld'; loc: number; site: OpSite; chased?: true } & WeakInfo)
   | ({ k: 'st'; loc: number; val: number; site: OpSite; tlbFlushStart?: readonly number[] } & WeakInfo)
   /**
    * Full fence (smp_mb on x86: MFENCE or a locked op): waits for the own store buffer to drain.
@@ -81,7 +87,12 @@ export type Op =
   | ({ k: 'await'; loc: number; pred: (v: number) => boolean; site: OpSite } & WeakInfo)
   | { k: 'irq'; enable: boolean; site: OpSite }
   /** Make interrupt `vector` pending on `cpu` (an IPI); not a barrier. */
-  | { k: 'raise'; cpu: number; vector: number; site: OpSite }
+  /**
+   * `maskNext`: a further target of the same send_IPI_mask() as the raise just before
+   * (arch_send_call_function_ipi_mask()): the timing simulator charges it
+   * ipi_send_mask_extra_ns instead of a send of its own; the machine ignores it.
+   */
+  | { k: 'raise'; cpu: number; vector: number; site: OpSite; maskNext?: true }
   /**
    * arm64 cache maintenance by a scenario thread (the graph engine only): DC CVAU
    * (clean the data cache line of `loc` to the point of unification) or IC IVAU

@@ -15,6 +15,17 @@
 // is made (a TSO execution); the drain takes the line but costs the storing CPU nothing
 // (the buffer hides the ownership request; a locked op or a later reader pays). Speculative page walks are not
 // taken; a TLB miss walks at the access (page_walk_ns).
+//
+// Memory-level parallelism: a core does not wait for a load that misses before it
+// issues the next independent one, so misses issued back to back overlap. A load that
+// misses opens a window; a later load of the same CPU that misses, issued within
+// MLP_OPS_MAX ops with nothing between that orders or stops loads (a locked op, a
+// fence, a serialising instruction, a CR3 write, INVLPG, an IPI send, an interrupt, a
+// wait), completes with the first: it costs what is left of its own miss latency
+// counted from the window's start, at least access_l1_ns. A load whose address an
+// earlier load gave (Op 'ld' chased: a pointer chase) cannot overlap: it opens a
+// window of its own. A spin that had to wait ends the window after its last read (the
+// loop's exit waits for that read).
 
 import { BoundExceeded, Interner, procCpu, procFetch, procFlush, procIrq, type Machine } from '../machine/machine.js';
 import type { Op } from '../machine/ops.js';
@@ -26,6 +37,13 @@ import { Rng } from './rng.js';
 
 /** A run longer than this many steps is cut short (--steps-max): the result says so. */
 export const SIM_STEPS_MAX_DEFAULT = 200_000_000;
+
+/**
+ * Memory-level parallelism: a miss overlaps an earlier one only when it comes within
+ * this many ops of the window's first miss (a few kernel statements: the reorder
+ * window the core issues ahead in).
+ */
+export const MLP_OPS_MAX = 8;
 
 /** The machine without execution histories: a simulated run is never compared with another. */
 class NoHistory extends Interner {
@@ -139,6 +157,7 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
   const cLlcFills = counter('llc_fills');
   const cLockedRmw = counter('locked_rmw');
   const cFences = counter('fences');
+  const cMlpOverlaps = counter('overlapped_misses');
 
   const { machine: m, instance } = freshRun(program, new NoHistory(), program.model, program.procsMax);
   const n = m.nCpus;
@@ -150,6 +169,10 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
   const owner = new Int32Array(nLines).fill(-1); // the CPU holding the line modified/exclusive, or -1
   const sharers = new Int32Array(nLines); // bit per CPU holding the line
   const clock = new Float64Array(n);
+  // Memory-level parallelism, per CPU: the start of the open window (-1: none), ops since.
+  const mlpStart = new Float64Array(n).fill(-1);
+  const mlpOps = new Int32Array(n);
+  const waited = new Uint8Array(n); // the CPU waited (a stall) since its last step
   const stalled = new Uint8Array(n);
   const stalledKind: ('idle' | 'spin')[] = new Array(n).fill('idle');
   const stalledIrq = new Uint8Array(n); // stalled while in a handler
@@ -204,12 +227,31 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
     return P.access_l1_ns + P.line_from_llc_ns;
   };
 
+  /** A load's cost with memory-level parallelism (see the file header); `now`: the CPU's clock at its start. */
+  const load = (c: number, op: Op & { k: 'ld' | 'await' }, loc: number, now: number): number => {
+    const full = read(c, loc);
+    const miss = full - P.access_l1_ns;
+    const chased = op.k === 'ld' && op.chased === true;
+    if (op.k === 'await' && waited[c]) {
+      mlpStart[c] = -1; // a spin that waited: what follows waits for this read
+      return full;
+    }
+    if (miss <= 0) return full;
+    if (mlpStart[c] >= 0 && !chased && mlpOps[c] <= MLP_OPS_MAX) {
+      bump(cMlpOverlaps);
+      return P.access_l1_ns + Math.max(0, mlpStart[c]! + miss - now);
+    }
+    mlpStart[c] = now;
+    mlpOps[c] = 0;
+    return full;
+  };
+
   /** The cost of op (just taken by CPU c at memory location loc), apart from the kernel functions it called. */
-  const opCost = (c: number, op: Op, loc: number): number => {
+  const opCost = (c: number, op: Op, loc: number, now: number): number => {
     switch (op.k) {
       case 'ld':
       case 'await':
-        return read(c, loc);
+        return load(c, op, loc, now);
       case 'st':
         return P.access_l1_ns; // the drain pays for the line
       case 'rmw':
@@ -241,7 +283,7 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
         return P.invlpg_ns;
       case 'raise':
         count('ipis');
-        return P.ipi_send_ns;
+        return op.maskNext ? P.ipi_send_mask_extra_ns : P.ipi_send_ns;
       default:
         return P.step_ns;
     }
@@ -300,6 +342,7 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
   const waitUntil = (c: number, t: number): void => {
     if (t <= clock[c]!) return;
     const d = t - clock[c]!;
+    waited[c] = 1;
     if (stalledIrq[c]) cpus[c]!.irqNs += d;
     else if (stalledKind[c] === 'spin') cpus[c]!.spinNs += d;
     else cpus[c]!.idleNs += d;
@@ -373,13 +416,16 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
       }
       let cost = evNs + m.stepWalks * P.page_walk_ns;
       if (m.stepWalks > 0) count('page_walks', m.stepWalks);
+      // Memory-level parallelism: what closes the window before this op's own cost.
+      if (op === null || (waited[c] && op.k !== 'await') || (op.k !== 'ld' && op.k !== 'await' && op.k !== 'st' && op.k !== 'nop' && op.k !== 'irq')) mlpStart[c] = -1;
+      else mlpOps[c]++;
       if (op === null) {
         cost += P.irq_entry_ns;
         count('interrupts');
         cpus[c]!.interrupts++;
         if (raisedVec[c]!.has(vector)) cpus[c]!.ipisTaken++;
       } else {
-        cost += opCost(c, op, m.stepLoc);
+        cost += opCost(c, op, m.stepLoc, clock[c]! + cost);
         if (op.k === 'raise') {
           cpus[c]!.ipisSent++;
           raisedVec[op.cpu]!.add(op.vector);
@@ -398,6 +444,7 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
         m.step(procFetch(c));
         cost += P.step_ns;
       }
+      waited[c] = 0;
       const from = clock[c]!;
       clock[c] = from + cost;
       cpus[c]!.steps++;
@@ -423,6 +470,7 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
         if (d !== c && stalled[d] && nowAble(d)) {
           waitUntil(d, T);
           stalled[d] = 0;
+          waited[d] = 1;
         }
       }
       markStalls();

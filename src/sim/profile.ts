@@ -20,6 +20,7 @@ export const PARAMS = {
   iret_ns: 'a return by IRET (from an interrupt, the slow system-call path, ret_from_fork)',
   irq_entry_ns: 'an interrupt\'s entry: the vector taken, the entry path to the handler',
   ipi_send_ns: 'sending an IPI (the APIC ICR write), on the sender',
+  ipi_send_mask_extra_ns: 'each further target of one send_IPI_mask() (the call-function IPI to several CPUs), on the sender',
   ipi_latency_ns: 'from the ICR write to the interrupt being deliverable on the target',
   sync_core_ns: 'sync_core() as the model\'s kernel does it (IRET to self, no SERIALIZE)',
   serialize_ns: 'any other core-serialising event',

@@ -60,7 +60,7 @@ export const pipe_read = kfunc(function* pipe_read(k: Kernel, cpu: number, P: Pi
     const ht = yield { k: 'ld', loc: P.headTail, site: { fn: `smp_load_acquire(&${P.name}->head), ${P.name}->tail` } };
     if (!pipe_empty(ht)) {
       const tail = tailOf(ht);
-      value = yield { k: 'ld', loc: P.bufs[tail % PIPE_BUFFERS]!, site: { fn: `copy_page_to_iter(${P.name}->bufs[tail])` } };
+      value = yield { k: 'ld', loc: P.bufs[tail % PIPE_BUFFERS]!, site: { fn: `copy_page_to_iter(${P.name}->bufs[tail])` }, chased: true }; // indexed by the tail just read
       wakeWriter ||= pipe_full(ht);
       yield { k: 'st', loc: P.headTail, val: pack(headOf(ht), tail + 1), site: { fn: `pipe_update_tail(): ${P.name}->tail = tail + 1` } };
       break;

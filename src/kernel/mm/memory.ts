@@ -250,7 +250,7 @@ export const handle_mm_fault = kfunc(function* handle_mm_fault(k: Kernel, cpu: n
   let table = yield* pmd_table(k, mm);
   if (table < 0) table = yield* __pte_alloc(k, cpu, mm);
   const pteLoc = k.layout.tlb!.tablePte[table]![vpn]!;
-  const pte = yield* k.READ_ONCE(pteLoc, 'handle_pte_fault(): vmf->orig_pte');
+  const pte = yield* k.READ_ONCE_chased(pteLoc, 'handle_pte_fault(): vmf->orig_pte'); // the PTE page the PMD points to
   if (!pte_present(pte)) {
     if (is_swap_pte(pte)) yield* do_swap_page(k, cpu, mm, vpn, pteLoc, pte, write);
     else yield* do_anonymous_page(k, cpu, mm, pteLoc, write);

@@ -335,7 +335,8 @@ function* flush_tlb_func_body(k: Kernel, cpu: number, info: number): CpuCode {
     const w = yield* k.READ_ONCE(L.csdFlushInfo[info]![cpu]!, 'f = csd->info (the copy)');
     copied = { mm: w & 15, range: ((w >> 4) & 15) - 1, newTlbGen: w >> 8 };
   }
-  const fMm = copied ? copied.mm : yield* k.READ_ONCE(I.mm, 'f->mm');
+  // A target's f is csd->info: its first read chases that pointer.
+  const fMm = copied ? copied.mm : info !== cpu ? yield* k.READ_ONCE_chased(I.mm, 'f->mm') : yield* k.READ_ONCE(I.mm, 'f->mm');
   if (fMm !== 0 && fMm !== loaded) {
     // The CPU switched away from f->mm: trim its stale bit in the lazy mm_cpumask.
     yield* cpumask_clear_cpu(k, cpu, fMm);
