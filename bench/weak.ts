@@ -6,6 +6,8 @@
 // runs); without it, it says so and skips the comparison.
 //   node dist/bench/weak.js [--herd HERD7 --lkmm DIR] [--json] [--write-readme]
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -21,7 +21,6 @@ import { checkScenario, checkSettings, type CheckOptions, type CheckResult, type
 import { newDporState, planTasks, dporResult, type TaskPlan } from '../explore/dpor.js';
 import { mergeTask, searchTask, type TaskResult } from '../explore/merge.js';
 import { searchOnWorkers } from '../explore/parallel.js';
-import { runWithVariant } from '../kernel/variant-module.js';
 import { SmpError } from '../scenario/errors.js';
 import type { Scenario } from '../scenario/ast.js';
 import { readBounded } from '../scenario/bounded-read.js';
@@ -207,4 +206,3 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
-export { runWithVariant };
