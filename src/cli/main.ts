@@ -25,8 +25,8 @@ import { EXIT, worst, type ExitName } from './exit.js';
 import { formatText, toJson, type SuiteRow } from './format.js';
 import { PROGRESS_EVERY, ProgressReporter, progressMode } from './progress.js';
 import { SuiteTable } from './suite-table.js';
-import { defaultWorkers, mergeParts, parseShard, readPart, searchShard, validateParts, type Part } from './shard.js';
-import { WORKERS_MAX } from '../explore/parallel.js';
+import type { Part } from './shard.js';
+import { defaultWorkers, WORKERS_MAX } from '../explore/parallel.js';
 
 export interface Io {
   out: (s: string) => void;
@@ -256,6 +256,8 @@ export async function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?
 /** `check FILE --shard K/N --out PART.json`: searches one part of the check and writes it (src/cli/shard.ts). */
 async function cmdShard(io: Io, files: string[], o: CommonOpts & { model?: string; shard?: string; out?: string } & ArtifactOpts): Promise<ExitName> {
   if (o.shard === undefined || o.out === undefined) throw new SmpError('SMP200', '--shard K/N and --out PART.json go together: the part is written to the file');
+  // Shards and their merge, loaded for these commands only.
+  const { parseShard, searchShard } = await import('./shard.js');
   const shard = parseShard(o.shard);
   if (files.length !== 1 || o.model === 'all') throw new SmpError('SMP200', '--shard searches one part of one check: give one file and at most one --model');
   if (o.trace || o.graph || o.itf || o.showTrace) throw new SmpError('SMP200', '--shard writes a part, not a result: --trace, --graph, --itf and --show-trace go with `smpcheck merge`');
@@ -282,6 +284,7 @@ async function cmdShard(io: Io, files: string[], o: CommonOpts & { model?: strin
 
 /** `smpcheck merge PART.json...`: the parts' check, printed as `check` prints it. */
 export async function cmdMerge(io: Io, files: string[], o: CommonOpts & ArtifactOpts & { scenario?: string }): Promise<ExitName> {
+  const { mergeParts, readPart, validateParts } = await import('./shard.js');
   const parts = validateParts(files.map((file) => ({ file, part: readPart(file) })));
   const scFile = o.scenario ?? parts[0]!.scenario.file;
   const sc = loadScenario(scFile);

@@ -16,7 +16,6 @@
 
 import type { z } from 'zod';
 import { lazySchema } from '../zod.js';
-import { availableParallelism } from 'node:os';
 import { checkScenario, checkSettings, type CheckOptions, type CheckResult, type MachineSearch } from '../check.js';
 import { newDporState, planTasks, dporResult, type TaskPlan } from '../explore/dpor.js';
 import { mergeTask, searchTask, type TaskResult } from '../explore/merge.js';
@@ -199,10 +198,5 @@ export function mergeParts(sc: Scenario, parts: Part[], clock: () => number): { 
     throw new SmpError('SMP205', `the variant module '${c.variant}' is not the one the parts searched (its sha256 differs)`);
   }
   return { result, searchedAgain: stats.searchedAgain };
-}
-
-/** `--workers auto`: the machine's cores. */
-export function defaultWorkers(): number {
-  return availableParallelism();
 }
 
