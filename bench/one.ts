@@ -2,6 +2,8 @@
 // is this scenario's own) and prints one JSON line. Used by bench.ts.
 //   node dist/bench/one.js FILE MODEL [REPEAT]
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { readFileSync } from 'node:fs';
 import { checkScenario, observedLabel } from '../src/check.js';
 import { parseScenario } from '../src/scenario/parser.js';

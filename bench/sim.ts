@@ -4,6 +4,8 @@
 // fitted within 10 %, the order of the columns right).
 //   node dist/bench/sim.js [ITERATIONS]
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';

@@ -27,4 +27,4 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-process.exitCode = main(args);
+process.exitCode = await main(args);

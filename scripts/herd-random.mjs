@@ -11,6 +11,8 @@
 //   node scripts/herd-random.mjs --herd HERD7 --lkmm MEMORY_MODEL_DIR [--count N] [--seed S] [--model arm64|lkmm]
 //     [--threads N] [--stmts N] [--rcu] [--srcu] [--locks] [--plain]
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../dist/src/parts/all.js';
 import { parseScenario } from '../dist/src/scenario/parser.js';
 import { checkScenario } from '../dist/src/check.js';
 import { herdStates } from './herd/run.mjs';

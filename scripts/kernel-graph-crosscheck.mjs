@@ -3,6 +3,8 @@
 // kernel model and runs on the graph engine, on sc and x86, with each variant its
 // header names, must give the same final states, assertions and deadlocks on both.
 // Usage: node scripts/kernel-graph-crosscheck.mjs [FILE|DIR]... (after npm run build)
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../dist/src/parts/all.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkSource } from '../dist/src/check.js';

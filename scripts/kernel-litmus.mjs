@@ -11,6 +11,8 @@
 // (linux-kernel.cfg, .bell, .cat, .def, lock.cat); herd7 7.57 needs them in the form it
 // reads (README, Weak memory, says which).
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../dist/src/parts/all.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseScenario } from '../dist/src/scenario/parser.js';

@@ -7,6 +7,8 @@
 
 import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// The timing simulator runs the kernel model: loaded at once (src/parts.ts).
+await import(new URL('../dist/src/parts/all.js', import.meta.url).href);
 const { resolveProfile } = await import(new URL('../dist/src/cli/sim.js', import.meta.url).href);
 const { SEED_CELLS } = await import(new URL('../dist/src/sim/seeds.js', import.meta.url).href);
 const { simulateScenario } = await import(new URL('../dist/src/sim/run.js', import.meta.url).href);

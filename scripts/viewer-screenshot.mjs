@@ -17,8 +17,8 @@ const quiet = { out: () => undefined, err: (s) => process.stderr.write(s), isTTY
 const trace = join(dir, 'membarrier-A.json');
 const html = join(dir, 'membarrier-A.html');
 process.chdir(ROOT);
-main(['scenarios/membarrier/membarrier-A.litmus', '--variant', 'no-ipi', '--no-time', '--trace', trace], quiet);
-main(['view', trace, '--out', html, '--no-open'], quiet);
+await main(['scenarios/membarrier/membarrier-A.litmus', '--variant', 'no-ipi', '--no-time', '--trace', trace], quiet);
+await main(['view', trace, '--out', html, '--no-open'], quiet);
 const browser = await chromium.launch({ executablePath: process.argv[2] ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });

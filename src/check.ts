@@ -3,7 +3,7 @@
 import type { Expected, Observation, Scenario } from './scenario/ast.js';
 import { compileProp, observation, validated } from './scenario/condition.js';
 import { parseScenario } from './scenario/parser.js';
-import { LitmusProgram } from './litmus/program.js';
+import { LitmusProgram, usesKernelModel } from './litmus/program.js';
 import type { ModelName } from './machine/machine.js';
 import { explore } from './explore/index.js';
 import { DEFAULT_BOUNDS, type Bounds, type ExploreOptions, type ExploreResult, type Progress } from './explore/types.js';
@@ -11,13 +11,11 @@ import type { ProgramSpec } from './explore/parallel.js';
 import { directiveSettings } from './scenario/directives.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from './kernel/variants.js';
 import { SmpError } from './scenario/errors.js';
-import { isVariantPath, loadVariantModule, runWithVariant } from './kernel/variant-module.js';
-import * as api from './kernel/index.js';
 import { MODELS } from './machine/machine.js';
 import { GRAPH_MODELS, type GraphModelName } from './graph/mapping.js';
-import { exploreGraphs } from './graph/explore.js';
 import { arm64Only, findArm64Insn, findLkmmOnly, needsKernelModel } from './graph/support.js';
-import { exploreKernelGraphs, bracketDeps, type DepsAssumption, type KernelGraphModel } from './graph/kernel.js';
+import type { DepsAssumption, KernelGraphModel } from './graph/kernel.js';
+import { graphEngine, kernelModel, type Parts } from './parts.js';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
@@ -161,11 +159,41 @@ export function expectationHolds(line: { result: Expected; exact: boolean }, obs
   return true;
 }
 
-/** A variant by name (`smpcheck variants`) or by the path of a variant module. */
+/**
+ * A variant named by the path of a module rather than by name. The same test as
+ * isVariantPath() of src/kernel/variant-module.ts, which loads the whole kernel model:
+ * a check that names no module does not (test/startup.test.ts checks the two agree).
+ */
+export function isVariantPath(name: string): boolean {
+  return name.includes('/') || /\.(ts|js|cjs|mjs)$/.test(name);
+}
+
+/** A variant by name (`smpcheck variants`) or by the path of a variant module (which needs the kernel model loaded). */
 export function resolveVariant(name: string): Variant {
-  const variant = isVariantPath(name) ? loadVariantModule(name, () => api) : findVariant(name);
+  const variant = isVariantPath(name) ? kernelModel().loadVariantModule(name, () => kernelModel().api) : findVariant(name);
   if (!variant) throw new SmpError('SMP200', `unknown kernel variant '${name}' (smpcheck variants lists them)`);
   return variant;
+}
+
+/**
+ * Runs part of a check with a variant: a variant module's failures become the user's
+ * error (runWithVariant() of src/kernel/variant-module.ts); a built-in variant runs as is.
+ */
+export function withVariant<T>(variant: Variant, f: () => T): T {
+  return variant.file ? kernelModel().runWithVariant(variant, f) : f();
+}
+
+/**
+ * The parts (src/parts.ts) a check of `sc` with `opts` loads before it runs: the kernel
+ * model when the scenario calls into the kernel or a variant module is named (on the
+ * command line or in a `Result[...]` line), the graph engine for arm64, lkmm and
+ * --engine graph. Bad options are left for the check to report.
+ */
+export function partsFor(sc: Scenario, opts: { model?: CheckModel; engine?: Engine; variant?: string } = {}): Parts {
+  const model = opts.model ?? directiveSettings(sc).model ?? 'x86';
+  const engine = opts.engine ?? (isMachineModel(model) ? 'machine' : 'graph');
+  const variantModule = [opts.variant ?? '', ...sc.expectations.map((e) => e.key)].some((k) => k.split(',').some((x) => isVariantPath(x.trim())));
+  return { kernel: usesKernelModel(sc) || variantModule, graph: engine === 'graph' };
 }
 
 /** Every `Result[...]` key must name known machines and variants (SMP107). */
@@ -227,15 +255,15 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
       const km = model as KernelGraphModel;
       program = new LitmusProgram(sc, km === 'sc' ? 'sc' : 'x86', variant, km === 'arm64' ? 'arm64' : 'x86');
       const t0 = clock();
-      const go = (deps: DepsAssumption): ExploreResult => runWithVariant(variant, () => exploreKernelGraphs(program, km, prop, { bounds, deps, onProgress: opts.onProgress, progressEvery: opts.progressEvery, crossCheckPredicate: opts.crossCheckPredicate }));
+      const go = (deps: DepsAssumption): ExploreResult => withVariant(variant, () => graphEngine().exploreKernelGraphs(program, km, prop, { bounds, deps, onProgress: opts.onProgress, progressEvery: opts.progressEvery, crossCheckPredicate: opts.crossCheckPredicate }));
       result = go('none');
-      if (km === 'arm64') result = bracketDeps(result, go('all'));
+      if (km === 'arm64') result = graphEngine().bracketDeps(result, go('all'));
       ms = clock() - t0;
     } else {
       // The front end's program gives the names and values of the final states; the graph engine runs the threads itself.
       program = new LitmusProgram(sc, 'sc', variant);
       const t0 = clock();
-      result = exploreGraphs(sc, model, prop, { bounds });
+      result = graphEngine().exploreGraphs(sc, model, prop, { bounds });
       ms = clock() - t0;
     }
   } else {
@@ -246,7 +274,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
     const m = machineSearch(sc, model, variant, { reduction, bounds, onProgress: opts.onProgress, progressEvery: opts.progressEvery, witnessesMax: opts.witnessesMax, workers: opts.workers, parallelAfterSteps: opts.parallelAfterSteps, random });
     program = m.program;
     const t0 = clock();
-    result = runWithVariant(variant, () => (opts.search ? opts.search(m) : explore(m.program, m.prop, m.opts)));
+    result = withVariant(variant, () => (opts.search ? opts.search(m) : explore(m.program, m.prop, m.opts)));
     ms = clock() - t0;
   }
   const obs = result.complete ? observation(result.positive, result.negative) : null;

@@ -1,4 +1,6 @@
 // Library API of smpcheck.
+// Every part of the engine, loaded at once (the command line loads what each check needs: src/parts.ts).
+import './parts/all.js';
 export { checkScenario, checkSource, expectationFor, type CheckOptions, type CheckResult, type Verdict } from './check.js';
 export { parseScenario } from './scenario/parser.js';
 export { SmpError, formatError, ERROR_CODES } from './scenario/errors.js';

@@ -3,6 +3,8 @@
 // try_to_wake_up(), checked through the library API. The expected states are
 // derived from the kernel's rules in each test's comment, not copied from a run.
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

@@ -26,24 +26,24 @@ function write(name: string, text: string): string {
 
 const SB = read(lit('litmus/SB.litmus'));
 
-test('version matches package.json', () => {
+test('version matches package.json', async () => {
   const pkg = JSON.parse(read(join(ROOT, 'package.json'))) as { version: string };
   assert.equal(VERSION, pkg.version);
-  const r = cli(['--version']);
+  const r = await cli(['--version']);
   assert.equal(r.code, 0);
   assert.equal(r.out.trim(), VERSION);
 });
 
-test('--help lists the commands and the exit codes', () => {
-  const r = cli(['--help']);
+test('--help lists the commands and the exit codes', async () => {
+  const r = await cli(['--help']);
   assert.equal(r.code, 0);
   for (const w of ['check', 'suite', 'replay', 'Exit codes', '70 internal error']) assert.ok(r.out.includes(w), w);
-  const c = cli(['check', '--help']);
+  const c = await cli(['check', '--help']);
   for (const w of ['--model', '--json', '--trace', '--show-trace', '--no-reduction', '--steps-max']) assert.ok(c.out.includes(w), w);
 });
 
-test('exit 0 when the expectation holds, with herd lines first', () => {
-  const r = cli([lit('litmus/SB.litmus'), '--no-time']);
+test('exit 0 when the expectation holds, with herd lines first', async () => {
+  const r = await cli([lit('litmus/SB.litmus'), '--no-time']);
   assert.equal(r.code, 0);
   const lines = r.out.split('\n');
   assert.equal(lines[0], 'Test SB Allowed');
@@ -55,42 +55,42 @@ test('exit 0 when the expectation holds, with herd lines first', () => {
   assert.equal(r.err, '');
 });
 
-test('exit 2 when the header is contradicted, and the reproduce command is printed', () => {
+test('exit 2 when the header is contradicted, and the reproduce command is printed', async () => {
   const f = write('SB-wrong.litmus', SB.replace('Result[x86]: Sometimes', 'Result[x86]: Never'));
-  const r = cli([f, '--no-time']);
+  const r = await cli([f, '--no-time']);
   assert.equal(r.code, 2);
   assert.ok(r.out.includes('CONTRADICTED'));
   assert.ok(r.err.includes(`Reproduce: smpcheck check ${f} --model x86 --show-trace`));
 });
 
-test('exit 1 on bad input, exit 1 on a bad option, most severe code wins', () => {
+test('exit 1 on bad input, exit 1 on a bad option, most severe code wins', async () => {
   const bad = write('bad.litmus', 'C bad\n{}\nP0(int *x) { WRITE_ONCE(*x, 1) }\nexists (x=1)\n');
-  const r = cli([bad]);
+  const r = await cli([bad]);
   assert.equal(r.code, 1);
   assert.match(r.err, /bad\.litmus:3:32 error\[SMP100\] expected ';' after a statement, found '}'/);
   assert.ok(!r.err.includes('    at '), 'no stack trace');
-  assert.equal(cli([lit('litmus/SB.litmus'), '--steps-max', 'lots']).code, 1);
-  assert.equal(cli([lit('litmus/SB.litmus'), '--model', 'power']).code, 1);
+  assert.equal((await cli([lit('litmus/SB.litmus'), '--steps-max', 'lots'])).code, 1);
+  assert.equal((await cli([lit('litmus/SB.litmus'), '--model', 'power'])).code, 1);
   const wrong = write('SB-wrong2.litmus', SB.replace('Result[x86]: Sometimes', 'Result[x86]: Never'));
-  assert.equal(cli([wrong, bad, '--no-time']).code, 1);
-  assert.equal(cli([lit('litmus/SB.litmus'), wrong, '--no-time']).code, 2);
-  assert.equal(cli([join(tmp, 'missing.litmus')]).code, 1);
+  assert.equal((await cli([wrong, bad, '--no-time'])).code, 1);
+  assert.equal((await cli([lit('litmus/SB.litmus'), wrong, '--no-time'])).code, 2);
+  assert.equal((await cli([join(tmp, 'missing.litmus')])).code, 1);
 });
 
-test('exit 4 when a bound cuts the search short; a counterexample found anyway is a violation', () => {
-  const r = cli([lit('litmus/SB6.litmus'), '--executions-max', '5', '--no-time']);
+test('exit 4 when a bound cuts the search short; a counterexample found anyway is a violation', async () => {
+  const r = await cli([lit('litmus/SB6.litmus'), '--executions-max', '5', '--no-time']);
   assert.equal(r.code, 4);
   assert.ok(r.out.includes('INCOMPLETE'));
   assert.ok(r.out.includes('Observation SB6 Unknown'));
   const never = write('SB-never.litmus', SB.replace('Result[x86]: Sometimes', 'Result[x86]: Never'));
-  const v = cli([never, '--executions-max', '2', '--no-time']);
+  const v = await cli([never, '--executions-max', '2', '--no-time']);
   // The first runs of SB on x86 include the forbidden-by-the-header outcome or not;
   // either way the verdict is honest: a found counterexample is a violation, else incomplete.
   assert.ok(v.code === 2 || v.code === 4);
   assert.ok(v.out.includes(v.code === 2 ? 'CONTRADICTED by a counterexample' : 'not decided'));
 });
 
-test('exit 3 on a deadlock, with a deadlock trace', () => {
+test('exit 3 on a deadlock, with a deadlock trace', async () => {
   const f = write('deadlock.litmus', `C deadlock
 (* Result: Never *)
 {}
@@ -109,7 +109,7 @@ P1(int *done, int *go) {
 }
 exists (0:r0=2)
 `);
-  const r = cli([f, '--no-time', '--show-trace', '--trace', join(tmp, 'dl.json')]);
+  const r = await cli([f, '--no-time', '--show-trace', '--trace', join(tmp, 'dl.json')]);
   assert.equal(r.code, 3);
   assert.ok(r.out.includes('Verdict liveness'));
   assert.ok(r.out.includes('Trace (deadlock)'));
@@ -119,8 +119,8 @@ exists (0:r0=2)
   assert.deepEqual(t.blocked, [0, 1]);
 });
 
-test('--json prints one object per check with the documented fields', () => {
-  const r = cli([lit('litmus/SB.litmus'), lit('litmus/MP.litmus'), '--model', 'all', '--json', '--no-time']);
+test('--json prints one object per check with the documented fields', async () => {
+  const r = await cli([lit('litmus/SB.litmus'), lit('litmus/MP.litmus'), '--model', 'all', '--json', '--no-time']);
   assert.equal(r.code, 0);
   const objs = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(objs.length, 4);
@@ -134,7 +134,7 @@ test('--json prints one object per check with the documented fields', () => {
   for (const k of ['executions', 'steps', 'ms']) assert.equal(typeof stats[k], 'number', k);
 });
 
-test('pointer values print as location names', () => {
+test('pointer values print as location names', async () => {
   const f = write('ptr.litmus', `C ptr
 { int *p = x; x = 5; }
 P0(int **p, int *x, int *y) {
@@ -146,81 +146,81 @@ P0(int **p, int *x, int *y) {
 }
 exists (0:r0=x /\\ 0:r1=5 /\\ p=y)
 `);
-  const r = cli([f, '--no-time', '--json']);
+  const r = await cli([f, '--no-time', '--json']);
   assert.equal(r.code, 0);
   const j = JSON.parse(r.out) as { result: string; states: unknown[] };
   assert.equal(j.result, 'Always');
   assert.deepEqual(j.states, [{ '0:r0': 'x', '0:r1': 5, p: 'y' }]);
 });
 
-test('--trace writes a valid trace that replays to the same final state', () => {
+test('--trace writes a valid trace that replays to the same final state', async () => {
   const tf = join(tmp, 'sb.json');
-  assert.equal(cli([lit('litmus/SB.litmus'), '--trace', tf, '--no-time']).code, 0);
+  assert.equal((await cli([lit('litmus/SB.litmus'), '--trace', tf, '--no-time'])).code, 0);
   const t = traceSchema().parse(JSON.parse(readFileSync(tf, 'utf8')));
   assert.equal(t.kind, 'positive');
   assert.deepEqual(t.final, { '0:r0': '0', '1:r0': '0' });
   assert.equal(t.steps.length, t.choices.length);
-  const r = cli(['replay', tf]);
+  const r = await cli(['replay', tf]);
   assert.equal(r.code, 0);
   assert.ok(r.out.includes('Replay matches the recorded run'));
   // Tampered traces: a different recorded final state, an impossible choice, not a trace.
   writeFileSync(join(tmp, 'diverge.json'), JSON.stringify({ ...t, final: { '0:r0': '1', '1:r0': '1' } }));
-  assert.equal(cli(['replay', join(tmp, 'diverge.json')]).code, 2);
+  assert.equal((await cli(['replay', join(tmp, 'diverge.json')])).code, 2);
   writeFileSync(join(tmp, 'bad-choice.json'), JSON.stringify({ ...t, choices: [29, ...t.choices] }));
-  const bc = cli(['replay', join(tmp, 'bad-choice.json')]);
+  const bc = await cli(['replay', join(tmp, 'bad-choice.json')]);
   assert.equal(bc.code, 1);
   assert.ok(bc.err.includes('error[SMP202]'));
   writeFileSync(join(tmp, 'not-trace.json'), '{"format":"other"}');
-  const nt = cli(['replay', join(tmp, 'not-trace.json')]);
+  const nt = await cli(['replay', join(tmp, 'not-trace.json')]);
   assert.equal(nt.code, 1);
   assert.ok(nt.err.includes('error[SMP201]'));
   writeFileSync(join(tmp, 'not-json.json'), '{');
-  assert.equal(cli(['replay', join(tmp, 'not-json.json')]).code, 1);
+  assert.equal((await cli(['replay', join(tmp, 'not-json.json')])).code, 1);
 });
 
-test('every witness of the library replays to its recorded final state', () => {
+test('every witness of the library replays to its recorded final state', async () => {
   for (const f of ['litmus/IRIW.litmus', 'litmus/SB6.litmus', 'irq/irq-window.litmus', 'irq/SB+ipi-mb-ack.litmus']) {
     for (const model of ['sc', 'x86']) {
       const tf = join(tmp, 'w.json');
-      cli([lit(f), '--model', model, '--trace', tf, '--no-time']);
-      const r = cli(['replay', tf]);
+      await cli([lit(f), '--model', model, '--trace', tf, '--no-time']);
+      const r = await cli(['replay', tf]);
       assert.equal(r.code, 0, `${f} ${model}: ${r.err}`);
     }
   }
 });
 
-test('a kernel variant is recorded in the trace and replayed with it', () => {
+test('a kernel variant is recorded in the trace and replayed with it', async () => {
   const tf = join(tmp, 'noipi.json');
   const f = lit('membarrier/membarrier-A.litmus');
-  assert.equal(cli([f, '--variant', 'no-ipi', '--trace', tf, '--no-time']).code, 0);
+  assert.equal((await cli([f, '--variant', 'no-ipi', '--trace', tf, '--no-time'])).code, 0);
   const t = traceSchema().parse(JSON.parse(readFileSync(tf, 'utf8')));
   assert.equal(t.kernel, 'v6.18');
   assert.equal(t.variant, 'no-ipi');
   assert.equal(t.kind, 'positive');
-  const r = cli(['replay', tf]);
+  const r = await cli(['replay', tf]);
   assert.equal(r.code, 0, r.err);
   assert.ok(r.out.includes('Replay matches the recorded run'));
 });
 
-test('output is byte-for-byte deterministic with --no-time', () => {
+test('output is byte-for-byte deterministic with --no-time', async () => {
   const args = [lit('litmus/IRIW.litmus'), lit('irq/SB+ipi-nowait.litmus'), '--model', 'all', '--show-trace', '--no-time'];
-  const a = cli(args);
-  const b = cli(args);
+  const a = await cli(args);
+  const b = await cli(args);
   assert.equal(a.out, b.out);
-  const j1 = cli([...args, '--json']);
-  const j2 = cli([...args, '--json']);
+  const j1 = await cli([...args, '--json']);
+  const j2 = await cli([...args, '--json']);
   assert.equal(j1.out, j2.out);
 });
 
-test('suite: exit 0 when all hold, 2 when one is contradicted, 1 without expectations', () => {
-  const ok = cli(['suite', join(ROOT, 'scenarios/irq'), '--no-time']);
+test('suite: exit 0 when all hold, 2 when one is contradicted, 1 without expectations', async () => {
+  const ok = await cli(['suite', join(ROOT, 'scenarios/irq'), '--no-time']);
   assert.equal(ok.code, 0);
   assert.ok(ok.out.includes('10 confirmed, 0 contradicted'));
   const dir = mkdtempSync(join(tmpdir(), 'smpcheck-suite-'));
   tmpDirs.push(dir);
   writeFileSync(join(dir, 'a.litmus'), SB);
   writeFileSync(join(dir, 'b.litmus'), SB.replace('Result[sc]: Never', 'Result[sc]: Sometimes'));
-  const bad = cli(['suite', dir, '--json', '--no-time']);
+  const bad = await cli(['suite', dir, '--json', '--no-time']);
   assert.equal(bad.code, 2);
   // JSON Lines: one object per check (its row and the check's own object), then the summary.
   const lines = bad.out.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
@@ -244,10 +244,10 @@ test('suite: exit 0 when all hold, 2 when one is contradicted, 1 without expecta
   const none = mkdtempSync(join(tmpdir(), 'smpcheck-suite-'));
   tmpDirs.push(none);
   writeFileSync(join(none, 'c.litmus'), SB.replace(/ \* Result\[[a-z0-9]+\]: \w+\n/g, ''));
-  assert.equal(cli(['suite', none, '--no-time']).code, 1);
+  assert.equal((await cli(['suite', none, '--no-time'])).code, 1);
 });
 
-test('the installed binary runs as a Unix tool: exit codes and streams', () => {
+test('the installed binary runs as a Unix tool: exit codes and streams', async () => {
   const bin = join(ROOT, 'bin/smpcheck.js');
   const ok = spawnSync(process.execPath, [bin, lit('litmus/MP.litmus'), '--no-time'], { encoding: 'utf8' });
   assert.equal(ok.status, 0);
@@ -259,28 +259,28 @@ test('the installed binary runs as a Unix tool: exit codes and streams', () => {
   assert.equal(v.trim(), VERSION);
 });
 
-test('a deadlock expected by the header: exit 0, and the trace ends with what each CPU waits on', () => {
+test('a deadlock expected by the header: exit 0, and the trace ends with what each CPU waits on', async () => {
   const file = lit('membarrier/membarrier-targeted-stall.litmus');
-  const r = cli(['check', file, '--show-trace', '--no-time']);
+  const r = await cli(['check', file, '--show-trace', '--no-time']);
   assert.equal(r.code, 0);
   assert.match(r.out, /Expected Deadlock \(Result\[x86\]\): confirmed/);
   assert.match(r.out, /Trace \(deadlock\)/);
   assert.match(r.out, /Blocked forever:\n {2}CPU0 waits in csd_lock_wait \(csd\[0->1\]\.flags = 1\)\n {2}CPU1 waits in smp_cond_load_acquire \(done = 0\), interrupts off, pending: generic_smp_call_function_single_interrupt\n {2}CPU2 waits in mutex_lock \(membarrier_ipi_mutex = 1\)\n/);
   // The JSON trace carries the same phrases; the variant with the fix has no deadlock.
   const out = join(tmp, 'stall.json');
-  assert.equal(cli(['check', file, '--trace', out]).code, 0);
+  assert.equal((await cli(['check', file, '--trace', out])).code, 0);
   const t = traceSchema().parse(JSON.parse(readFileSync(out, 'utf8')));
   assert.equal(t.kind, 'deadlock');
   assert.equal(t.waits?.length, 3);
-  const fixed = cli(['check', file, '--variant', 'post-89976cd73739', '--json']);
+  const fixed = await cli(['check', file, '--variant', 'post-89976cd73739', '--json']);
   assert.equal(fixed.code, 0);
   assert.equal(JSON.parse(fixed.out).stats.deadlocks, 0);
 });
 
-test('suite --jobs 2 prints what one job prints, byte for byte, and exits the same', () => {
+test('suite --jobs 2 prints what one job prints, byte for byte, and exits the same', async () => {
   for (const extra of [[], ['--json']]) {
-    const one = cli(['suite', join(ROOT, 'scenarios/irq'), join(ROOT, 'scenarios/rseq'), '--no-time', '--no-progress', ...extra]);
-    const two = cli(['suite', join(ROOT, 'scenarios/irq'), join(ROOT, 'scenarios/rseq'), '--no-time', '--no-progress', '--jobs', '2', ...extra]);
+    const one = await cli(['suite', join(ROOT, 'scenarios/irq'), join(ROOT, 'scenarios/rseq'), '--no-time', '--no-progress', ...extra]);
+    const two = await cli(['suite', join(ROOT, 'scenarios/irq'), join(ROOT, 'scenarios/rseq'), '--no-time', '--no-progress', '--jobs', '2', ...extra]);
     assert.equal(two.code, one.code);
     assert.equal(two.out, one.out);
     assert.equal(two.err, one.err);

@@ -49,17 +49,17 @@ function transcripts(file: string): Transcript[] {
 const files = [join(ROOT, 'README.md'), ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(ROOT, 'docs', f))];
 const all = files.flatMap(transcripts);
 
-test('the documentation has transcripts', () => {
+test('the documentation has transcripts', async () => {
   assert.ok(all.length >= 5, `found ${all.length} transcripts`);
 });
 
 // Transcripts run in document order (a replay reads the trace an earlier block wrote).
-test('every transcript in the documentation reproduces exactly', () => {
+test('every transcript in the documentation reproduces exactly', async () => {
   const cwd = process.cwd();
   process.chdir(ROOT);
   try {
     for (const t of all) {
-      const r = cli(t.args);
+      const r = await cli(t.args);
       const where = `${t.file.slice(ROOT.length)}:${t.line}: smpcheck ${t.args.join(' ')}`;
       if (!t.quiet) assert.equal(r.out + (t.merge ? r.err : ''), t.expected, where);
       if (t.exit !== null) assert.equal(r.code, t.exit, `${where}: exit code`);
@@ -86,7 +86,7 @@ function anchors(file: string): Set<string> {
 }
 
 // A reader of a clone (or of the package) follows every link of the README and docs/ to a file there.
-test('every relative link in README.md and docs/*.md leads to a file of the repository, and every anchor to a heading', () => {
+test('every relative link in README.md and docs/*.md leads to a file of the repository, and every anchor to a heading', async () => {
   let links = 0;
   for (const file of files) {
     let fenced = false;

@@ -68,7 +68,7 @@ function coded(r: Run, what: string): void {
   if (r.status === 1) assert.match(r.stderr, /error\[SMP\d{3}\]/, `${what}: exit 1 without a coded error\n${tail}`);
 }
 
-test('fuzz (child process): mutated scenario files end with a coded result in time and memory', { timeout: 600_000 }, () => {
+test('fuzz (child process): mutated scenario files end with a coded result in time and memory', { timeout: 600_000 }, async () => {
   let k = 0;
   fc.assert(
     fc.property(litmusArb, (src) => {
@@ -80,9 +80,9 @@ test('fuzz (child process): mutated scenario files end with a coded result in ti
   );
 });
 
-test('fuzz (child process): tampered traces replay to a match, a divergence or a coded error', { timeout: 600_000 }, () => {
+test('fuzz (child process): tampered traces replay to a match, a divergence or a coded error', { timeout: 600_000 }, async () => {
   const tf = join(dir, 'base.json');
-  assert.equal(cli([join(ROOT, 'scenarios', 'irq', 'SB+ipi-ack.litmus'), '--no-time', '--trace', tf]).code, 0);
+  assert.equal((await cli([join(ROOT, 'scenarios', 'irq', 'SB+ipi-ack.litmus'), '--no-time', '--trace', tf])).code, 0);
   const base = readFileSync(tf, 'utf8');
   const t = JSON.parse(base) as Record<string, unknown> & { choices: number[]; steps: unknown[] };
   const editArb = fc.oneof(

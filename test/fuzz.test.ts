@@ -6,6 +6,8 @@
 // test prints how its inputs ended (verdicts and error codes) as a diagnostic
 // (FUZZ_VERBOSE=1 adds the messages). The whole file runs in about two minutes (the runs per property are set by that budget).
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -267,28 +269,28 @@ function fuzz(t: { diagnostic: (s: string) => void }, arb: fc.Arbitrary<string>,
   return report(t);
 }
 
-test('fuzz: the unmutated library files check on both machines under the fuzz bounds', () => {
+test('fuzz: the unmutated library files check on both machines under the fuzz bounds', async () => {
   for (const src of SOURCES) property(src);
 });
 
-test('fuzz: mutated library files check or fail with a coded SmpError (sc and x86)', (t) => {
+test('fuzz: mutated library files check or fail with a coded SmpError (sc and x86)', async (t) => {
   fuzz(t, mutatedArb, 1234, 300);
 });
 
 // Repeated slices once found a crash: more than 64 stores in a row overflowed the
 // x86 store buffer with an internal error; that is now a bound (incomplete).
-test('fuzz: library files with a slice repeated up to 400 times check or fail with a coded SmpError', (t) => {
+test('fuzz: library files with a slice repeated up to 400 times check or fail with a coded SmpError', async (t) => {
   fuzz(t, repeatedArb, 97531, 120);
 });
 
-test('fuzz: near-valid generated programs check or fail with a coded SmpError (sc and x86)', (t) => {
+test('fuzz: near-valid generated programs check or fail with a coded SmpError (sc and x86)', async (t) => {
   const seen = fuzz(t, nearValidArb, 2468, 1000);
   // The generator is only useful if most programs reach the checker.
   const checked = ['ok', 'violation', 'liveness', 'incomplete'].reduce((n, k) => n + (seen.get(k) ?? 0), 0);
   assert.ok(checked >= 250, `only ${checked} of 2000 checks reached the explorer`);
 });
 
-test('fuzz: random strings and token soups fail with a coded SmpError (sc and x86)', (t) => {
+test('fuzz: random strings and token soups fail with a coded SmpError (sc and x86)', async (t) => {
   fuzz(t, randomArb, 4321, 600);
 });
 
@@ -297,13 +299,13 @@ test('fuzz: random strings and token soups fail with a coded SmpError (sc and x8
 const dir = mkdtempSync(join(tmpdir(), 'smpcheck-fuzz-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('fuzz: the CLI on mutated files exits 0-4, never 70, and prints no stack trace', () => {
+test('fuzz: the CLI on mutated files exits 0-4, never 70, and prints no stack trace', async () => {
   let k = 0;
-  fc.assert(
-    fc.property(fc.oneof({ weight: 3, arbitrary: mutatedArb }, { weight: 2, arbitrary: nearValidArb }, { weight: 1, arbitrary: randomArb }), (src) => {
+  await fc.assert(
+    fc.asyncProperty(fc.oneof({ weight: 3, arbitrary: mutatedArb }, { weight: 2, arbitrary: nearValidArb }, { weight: 1, arbitrary: randomArb }), async (src) => {
       const file = join(dir, `m${k++}.litmus`);
       writeFileSync(file, src);
-      const r = cli(['check', file, '--no-time']);
+      const r = await cli(['check', file, '--no-time']);
       assert.ok([0, 1, 2, 3, 4].includes(r.code), `exit code ${r.code}\nstderr: ${r.err}\n${show(src)}`);
       assert.ok(!r.err.includes('    at '), `stack trace on stderr:\n${r.err}\n${show(src)}`);
       if (r.code === 1) assert.match(r.err, /error\[SMP\d{3}\]/, `exit 1 without a coded error:\n${r.err}\n${show(src)}`);
@@ -320,19 +322,19 @@ const storeBufferOverflow = [
   'C SB+65stores', '', '{}', '', 'P0(int *x)', '{', ...Array<string>(65).fill('\tWRITE_ONCE(*x, 1);'), '}', '', 'exists (x=1)', '',
 ].join('\n');
 
-test('regression: x86 store buffer overflow (65 stores in a row) is a bound: the search is incomplete', () => {
+test('regression: x86 store buffer overflow (65 stores in a row) is a bound: the search is incomplete', async () => {
   assert.equal(checkOne(storeBufferOverflow), null);
   const res = checkSource(storeBufferOverflow, 'sb65.litmus', { model: 'x86' });
   assert.equal(res.verdict, 'incomplete');
   assert.match(res.result.incompleteReason ?? '', /store_buffer_max/);
   const file = join(dir, 'sb65.litmus');
   writeFileSync(file, storeBufferOverflow);
-  const r = cli(['check', file, '--model', 'x86', '--no-time']);
+  const r = await cli(['check', file, '--model', 'x86', '--no-time']);
   assert.notEqual(r.code, 70, r.err);
   assert.ok(!r.err.includes('    at '), r.err);
 });
 
-test('64 stores in a row fit the x86 store buffer', () => {
+test('64 stores in a row fit the x86 store buffer', async () => {
   const src = storeBufferOverflow.replace(/(\tWRITE_ONCE\(\*x, 1\);\n)+/, '\tWRITE_ONCE(*x, 1);\n'.repeat(64));
   const r = checkSource(src, 'sb64.litmus', { model: 'x86' });
   assert.equal(r.verdict, 'ok');

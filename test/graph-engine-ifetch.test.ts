@@ -5,6 +5,8 @@
 // code-reclaim scenarios on the kernel model; and the refusal of the arm64
 // instructions on the other machines (SMP112).
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { basename, join } from 'node:path';

@@ -4,6 +4,8 @@
 // made by scripts/herd-oracle.mjs: herd7 is not needed here). Kernel scenarios
 // are refused on arm64 and LKMM with SMP112.
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, relative } from 'node:path';

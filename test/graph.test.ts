@@ -17,20 +17,20 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const lit = (name: string): string => join(ROOT, 'scenarios', name);
 
-function check(args: string[]): { out: string; err: string; code: number } {
-  const r = cli([...args, '--no-time']);
+async function check(args: string[]): Promise<{ out: string; err: string; code: number }> {
+  const r = await cli([...args, '--no-time']);
   assert.ok(r.code !== 1 && r.code !== 70, r.err);
   return r;
 }
 
-function traceOf(args: string[], name: string): Trace {
+async function traceOf(args: string[], name: string): Promise<Trace> {
   const file = join(dir, name);
-  check([...args, '--trace', file]);
+  await check([...args, '--trace', file]);
   return traceSchema().parse(JSON.parse(readFileSync(file, 'utf8')));
 }
 
-test('SB on x86: the graph of the stale-read witness has both writes, both reads from the initial state, co and fr', () => {
-  const t = traceOf([lit('litmus/SB.litmus'), '--model', 'x86'], 'sb.json');
+test('SB on x86: the graph of the stale-read witness has both writes, both reads from the initial state, co and fr', async () => {
+  const t = await traceOf([lit('litmus/SB.litmus'), '--model', 'x86'], 'sb.json');
   const g = executionGraph(t, t);
   const label = (id: string): string => g.events.find((e) => e.id === id)!.label;
   const labels = g.events.map((e) => e.label).sort();
@@ -49,8 +49,8 @@ test('SB on x86: the graph of the stale-read witness has both writes, both reads
   assert.equal((dot.match(/\[label="fr"/g) ?? []).length, 2);
 });
 
-test('a load that reads its own store buffer reads from that store (rf within a CPU)', () => {
-  const t = traceOf([lit('litmus/SB+rfi-pos.litmus'), '--model', 'x86'], 'rfi.json');
+test('a load that reads its own store buffer reads from that store (rf within a CPU)', async () => {
+  const t = await traceOf([lit('litmus/SB+rfi-pos.litmus'), '--model', 'x86'], 'rfi.json');
   const g = executionGraph(t, t);
   const byId = new Map(g.events.map((e) => [e.id, e]));
   const internal = g.edges.filter((x) => x.kind === 'rf' && byId.get(x.from)!.cpu === byId.get(x.to)!.cpu && byId.get(x.from)!.cpu >= 0);
@@ -61,8 +61,8 @@ test('a load that reads its own store buffer reads from that store (rf within a 
   }
 });
 
-test('the graph of a kernel scenario keeps the scenario\'s events by default and every access with scope all; IPIs are edges', () => {
-  const t = traceOf([lit('membarrier/membarrier-A.litmus'), '--model', 'x86', '--variant', 'no-ipi'], 'a-noipi.json');
+test('the graph of a kernel scenario keeps the scenario\'s events by default and every access with scope all; IPIs are edges', async () => {
+  const t = await traceOf([lit('membarrier/membarrier-A.litmus'), '--model', 'x86', '--variant', 'no-ipi'], 'a-noipi.json');
   const small = executionGraph(t, t, 'scenario');
   assert.deepEqual(small.events.filter((e) => e.kind !== 'CALL').map((e) => e.label).sort(), ['R x=0', 'R y=0', 'W x=0', 'W x=1', 'W y=0', 'W y=1']);
   assert.ok(small.events.some((e) => e.kind === 'CALL' && e.label.startsWith('membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED')));
@@ -79,28 +79,28 @@ test('the graph of a kernel scenario keeps the scenario\'s events by default and
   assert.deepEqual(mbA.calls?.slice(-2), ['sys_membarrier', 'membarrier_private_expedited']);
 });
 
-test('check --graph FILE.dot writes the DOT of the witness; FILE.svg draws it with Graphviz in WebAssembly', () => {
+test('check --graph FILE.dot writes the DOT of the witness; FILE.svg draws it with Graphviz in WebAssembly', async () => {
   const dotFile = join(dir, 'sb.dot');
-  check([lit('litmus/SB.litmus'), '--model', 'x86', '--graph', dotFile]);
+  await check([lit('litmus/SB.litmus'), '--model', 'x86', '--graph', dotFile]);
   const dot = readFileSync(dotFile, 'utf8');
   assert.match(dot, /label="SB on x86: positive execution"/);
   assert.match(dot, /\[label="R y=0"/);
   const svgFile = join(dir, 'sb.svg');
-  check([lit('litmus/SB.litmus'), '--model', 'x86', '--graph', svgFile]);
+  await check([lit('litmus/SB.litmus'), '--model', 'x86', '--graph', svgFile]);
   const svg = readFileSync(svgFile, 'utf8');
   assert.match(svg, /<svg /);
   assert.match(svg, />R y=0</);
   assert.match(svg, /<title>e\d+&#45;&gt;e\d+<\/title>|<title>i\d+&#45;&gt;e\d+<\/title>/);
   // Another extension is a coded usage error, before any search.
-  const bad = cli([lit('litmus/SB.litmus'), '--graph', join(dir, 'sb.png')]);
+  const bad = await cli([lit('litmus/SB.litmus'), '--graph', join(dir, 'sb.png')]);
   assert.equal(bad.code, 1);
   assert.match(bad.err, /error\[SMP200\] --graph writes FILE\.dot .* or FILE\.svg/);
 });
 
-test('check --itf FILE writes the ITF document: one state before the steps and one after each, integers as #bigint, maps as #map', () => {
+test('check --itf FILE writes the ITF document: one state before the steps and one after each, integers as #bigint, maps as #map', async () => {
   const file = join(dir, 'sb.itf.json');
-  check([lit('litmus/SB.litmus'), '--model', 'x86', '--itf', file]);
-  const t = traceOf([lit('litmus/SB.litmus'), '--model', 'x86'], 'sb2.json');
+  await check([lit('litmus/SB.litmus'), '--model', 'x86', '--itf', file]);
+  const t = await traceOf([lit('litmus/SB.litmus'), '--model', 'x86'], 'sb2.json');
   const itf = JSON.parse(readFileSync(file, 'utf8')) as { '#meta': Record<string, unknown>; vars: string[]; states: Record<string, unknown>[] };
   assert.equal(itf['#meta'].format, 'ITF');
   assert.deepEqual(itf.vars, ['mem', 'cpus', 'action']);
@@ -146,11 +146,11 @@ P1(int *x, int *y)
 exists (0:r0=0)
 `;
 
-test('--witnesses N keeps up to N witnesses, each a distinct execution graph, the same on every run; replay checks each', () => {
+test('--witnesses N keeps up to N witnesses, each a distinct execution graph, the same on every run; replay checks each', async () => {
   const sc = join(dir, 'SB-one.litmus');
   writeFileSync(sc, SB_ONE);
-  const a = traceOf([sc, '--model', 'x86', '--witnesses', '5'], 'w1.json');
-  const b = traceOf([sc, '--model', 'x86', '--witnesses', '5'], 'w2.json');
+  const a = await traceOf([sc, '--model', 'x86', '--witnesses', '5'], 'w1.json');
+  const b = await traceOf([sc, '--model', 'x86', '--witnesses', '5'], 'w2.json');
   assert.ok(a.witnesses && a.witnesses.length >= 1, 'more than one witness');
   const runs = [a, ...a.witnesses];
   assert.ok(runs.length <= 5);
@@ -168,24 +168,24 @@ test('--witnesses N keeps up to N witnesses, each a distinct execution graph, th
   // Deterministic: the same choices on every run.
   assert.deepEqual([b, ...(b.witnesses ?? [])].map((r) => r.choices), runs.map((r) => r.choices));
   // Without --witnesses, one.
-  assert.equal(traceOf([sc, '--model', 'x86'], 'w3.json').witnesses, undefined);
-  const r = cli(['replay', join(dir, 'w1.json')]);
+  assert.equal((await traceOf([sc, '--model', 'x86'], 'w3.json')).witnesses, undefined);
+  const r = await cli(['replay', join(dir, 'w1.json')]);
   assert.equal(r.code, 0, r.err);
   // A forged witness is caught by replay.
   const forged = JSON.parse(readFileSync(join(dir, 'w1.json'), 'utf8')) as Trace;
   forged.witnesses![0]!.final = { '0:r0': '7' };
   writeFileSync(join(dir, 'forged.json'), JSON.stringify(forged));
-  const f = cli(['replay', join(dir, 'forged.json')]);
+  const f = await cli(['replay', join(dir, 'forged.json')]);
   assert.equal(f.code, 2);
   assert.match(f.out, /witness 2: final state/);
-  const bad = cli([sc, '--witnesses', '1000']);
+  const bad = await cli([sc, '--witnesses', '1000']);
   assert.equal(bad.code, 1);
   assert.match(bad.err, /error\[SMP200\] --witnesses takes a positive integer up to 100/);
 });
 
 test('DOT quotes every label: quotes, backslashes, newlines and markup in a trace come out of Graphviz as the same text', async () => {
   const { instance } = await import('@viz-js/viz');
-  const t = traceOf([lit('litmus/SB.litmus'), '--model', 'x86'], 'sb-quote.json');
+  const t = await traceOf([lit('litmus/SB.litmus'), '--model', 'x86'], 'sb-quote.json');
   const odd = 'x"]; evil [label="<b>\\\\n\n</script>';
   for (const s of t.steps) if (s.loc === 'x') s.loc = odd;
   for (const l of t.state!.locations) if (l.name === 'x') l.name = odd;

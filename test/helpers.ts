@@ -24,7 +24,7 @@ export interface CliRun {
 }
 
 /** Run the CLI in-process with captured output and a fixed clock. */
-export function cli(args: string[]): CliRun {
+export async function cli(args: string[]): Promise<CliRun> {
   let out = '';
   let err = '';
   const io: Io = {
@@ -37,6 +37,6 @@ export function cli(args: string[]): CliRun {
     isTTY: false,
     now: () => 0,
   };
-  const code = main(args, io);
+  const code = await main(args, io);
   return { code, out, err };
 }

@@ -14,12 +14,12 @@ import { cli, ROOT } from './helpers.js';
 
 const avail = hostAvailability();
 
-test('host calibrate writes a profile of this machine that validates and runs the madvise workload', (t: TestContext) => {
+test('host calibrate writes a profile of this machine that validates and runs the madvise workload', async (t: TestContext) => {
   if (!avail.ok) return void t.skip(avail.reason);
   const dir = mkdtempSync(join(tmpdir(), 'smpcheck-calibrate-'));
   try {
     const out = join(dir, 'host.json');
-    const r = cli(['host', 'calibrate', '--out', out]);
+    const r = await cli(['host', 'calibrate', '--out', out]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /system-call round trip/);
     const profile = validateProfile(JSON.parse(readFileSync(out, 'utf8')), out, kernelFunctionNames());
@@ -29,7 +29,7 @@ test('host calibrate writes a profile of this machine that validates and runs th
       assert.equal(p.source.kind, 'measured', name);
       assert.ok(p.value > 0, `${name} = ${p.value}`);
     }
-    const sim = cli(['sim', join(ROOT, 'scenarios/sim/madvise-1.sim'), '--profile', out]);
+    const sim = await cli(['sim', join(ROOT, 'scenarios/sim/madvise-1.sim'), '--profile', out]);
     assert.equal(sim.code, 0, sim.err);
     assert.match(sim.out, /Time per iteration: [0-9.]+ us/);
   } finally {

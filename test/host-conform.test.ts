@@ -3,6 +3,8 @@
 // differential runs against the real kernel (skipped, with the reason, where the
 // native helper is unavailable).
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -30,22 +32,22 @@ function summary(script: string, host: ModelHost = V618): (number | string)[] {
 const SELFTEST_SUCCESS = [0, 0, 16, 0, 1023, 0, 80, 0, 0, 0, 84, 0];
 const SELFTEST_FAIL = ['EINVAL', 'EINVAL', 'EPERM', 1023, 'EPERM'];
 
-test('the selftests\' single-thread API cases give the results the selftests expect', () => {
+test('the selftests\' single-thread API cases give the results the selftests expect', async () => {
   assert.deepEqual(summary(example('selftest-single-thread.script')), [0, 1023, ...SELFTEST_FAIL, ...SELFTEST_SUCCESS, 84]);
 });
 
-test('the selftests\' multi-thread API cases (mm_users == 2: IPIs and synchronize_rcu run)', () => {
+test('the selftests\' multi-thread API cases (mm_users == 2: IPIs and synchronize_rcu run)', async () => {
   assert.deepEqual(summary(example('selftest-multi-thread.script')), ['spawn', 1023, ...SELFTEST_FAIL, ...SELFTEST_SUCCESS, 'exit', 'join']);
 });
 
-test('registration is shared by threads, inherited by fork, cleared by exec; the design variant clears it on fork', () => {
+test('registration is shared by threads, inherited by fork, cleared by exec; the design variant clears it on fork', async () => {
   const s = example('inheritance.script');
   assert.deepEqual(summary(s), [0, 'spawn', 0, 16, 'exit', 'join', 'fork', 0, 16, 'exec', 0, 'EPERM']);
   const clears = { ...V618, variant: findVariant('fork-clears-registration')! };
   assert.deepEqual(summary(s, clears), [0, 'spawn', 0, 16, 'exit', 'join', 'fork', 'EPERM', 0, 'exec', 0, 'EPERM']);
 });
 
-test('degenerate machines: one CPU, and pre-6.3 kernels without GET_REGISTRATIONS', () => {
+test('degenerate machines: one CPU, and pre-6.3 kernels without GET_REGISTRATIONS', async () => {
   const one = { ...V618, nrCpus: 1 };
   // One CPU: GLOBAL needs no grace period, expedited commands return at once, FLAG_CPU 5 is no CPU.
   assert.deepEqual(summary('membarrier 1 0 0\nmembarrier 16 0 0\nmembarrier 8 0 0\nmembarrier 256 0 0\nmembarrier 128 1 5\n', one), [0, 0, 0, 0, 0]);
@@ -55,7 +57,7 @@ test('degenerate machines: one CPU, and pre-6.3 kernels without GET_REGISTRATION
   assert.deepEqual(summary('membarrier 0 0 0\nmembarrier 1 0 0\n', nohz), [1022, 'EINVAL']);
 });
 
-test('bad scripts get coded errors with the line, and nothing runs', () => {
+test('bad scripts get coded errors with the line, and nothing runs', async () => {
   const cases: [string, string, number][] = [
     ['membarrier 1 2\n', 'HOST001', 1],
     ['\n# c\nfrobnicate\n', 'HOST001', 3],
@@ -87,7 +89,7 @@ test('bad scripts get coded errors with the line, and nothing runs', () => {
   }
 });
 
-test('generated scripts are valid and survive a round trip through the text form', () => {
+test('generated scripts are valid and survive a round trip through the text form', async () => {
   fc.assert(fc.property(scriptArb(2), (script) => {
     const ops = parseScript(script, 2);
     assert.equal(formatScript(ops), script);
@@ -95,7 +97,7 @@ test('generated scripts are valid and survive a round trip through the text form
   }), { numRuns: 300, seed: 7 });
 });
 
-test('memory operations: read as written, with the region followed across fork, munmap and exec', () => {
+test('memory operations: read as written, with the region followed across fork, munmap and exec', async () => {
   const script = 'mmap 4\ntouch 0 4\nspawn 1 spin 1\nt1 touch 1 2\nt1 madvise 0 1\nmprotect 0 2 r\nmprotect 0 2 none\nmprotect 1 1 rw\n'
     + 't1 munmap 3 1\nfork\ntouch 1 1\nmunmap 0 3\nt0 mmap 2\nexec\nmmap 1\n';
   const ops = parseScript(script, 2);
@@ -105,23 +107,23 @@ test('memory operations: read as written, with the region followed across fork, 
   assert.ok(ops.filter(isMemoryOp).length === 12);
 });
 
-test('host run refuses memory operations, which the model does not run yet: HOST008, exit 1', () => {
+test('host run refuses memory operations, which the model does not run yet: HOST008, exit 1', async () => {
   const file = join(ROOT, 'examples/host/tlb-shootdowns.script');
-  const r = cli(['host', 'run', '--model-only', '--cpus', '2', file]);
+  const r = await cli(['host', 'run', '--model-only', '--cpus', '2', file]);
   assert.equal(r.code, 1);
   assert.equal(r.out, '');
   assert.match(r.err, /^.*tlb-shootdowns\.script:8: error\[HOST008\] 'mmap' is not modelled yet; smpcheck host tlb-ipis .* runs the script on the running kernel\n$/);
 });
 
-test('the running kernel chooses the closest modelled version', () => {
+test('the running kernel chooses the closest modelled version', async () => {
   assert.equal(variantForRelease('6.18.44-fc').variant.name, 'v6.18');
   assert.equal(variantForRelease('6.1.0').variant.name, 'pre-544a4f2ecd45');
   assert.ok(variantForRelease('4.19.0').note);
 });
 
-test('host run --model-only prints the model\'s lines; a bad script is exit 1 with its location', () => {
+test('host run --model-only prints the model\'s lines; a bad script is exit 1 with its location', async () => {
   const file = join(ROOT, 'examples/host/inheritance.script');
-  const r = cli(['host', 'run', '--model-only', '--cpus', '2', file]);
+  const r = await cli(['host', 'run', '--model-only', '--cpus', '2', file]);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out.trim().split('\n').length, 12);
   assert.match(r.out, /^\{"line":2,"op":"membarrier","ret":0,"errno":0\}$/m);
@@ -130,7 +132,7 @@ test('host run --model-only prints the model\'s lines; a bad script is exit 1 wi
 const avail = hostAvailability();
 const skip = avail.ok ? false : avail.reason;
 
-test('the real kernel agrees with the model on the selftests\' API cases and the inheritance rules', { skip }, () => {
+test('the real kernel agrees with the model on the selftests\' API cases and the inheritance rules', { skip }, async () => {
   const info = hostInfo();
   const host: ModelHost = { nrCpus: info.nprocs, nohzFull: false, variant: variantForRelease(info.uname).variant };
   for (const f of ['selftest-single-thread.script', 'selftest-multi-thread.script', 'inheritance.script']) {
@@ -140,7 +142,7 @@ test('the real kernel agrees with the model on the selftests\' API cases and the
   }
 });
 
-test('differential: 300 random scripts agree line by line with the real kernel (seed 1)', { skip }, () => {
+test('differential: 300 random scripts agree line by line with the real kernel (seed 1)', { skip }, async () => {
   const info = hostInfo();
   const host: ModelHost = { nrCpus: info.nprocs, nohzFull: false, variant: variantForRelease(info.uname).variant };
   const r = conform({ runs: 300, seed: 1, host, runHost: (s) => runHostScript(s) });
@@ -148,14 +150,14 @@ test('differential: 300 random scripts agree line by line with the real kernel (
   assert.ok(r.operations > 1000, `only ${r.operations} operations`);
 });
 
-test('differential testing has teeth: the fork-clears-registration design is caught and shrunk', { skip }, () => {
+test('differential testing has teeth: the fork-clears-registration design is caught and shrunk', { skip }, async () => {
   const info = hostInfo();
   const host: ModelHost = { nrCpus: info.nprocs, nohzFull: false, variant: findVariant('fork-clears-registration')! };
   const r = conform({ runs: 300, seed: 1, host, runHost: (s) => runHostScript(s) });
   assert.ok(r.failure, 'no mismatch found');
   assert.match(r.failure.script, /fork/);
   assert.ok(r.failure.script.trim().split('\n').length <= 4, `not shrunk:\n${r.failure.script}`);
-  const run = cli(['host', 'conform', '--runs', '300', '--seed', '1', '--variant', 'fork-clears-registration']);
+  const run = await cli(['host', 'conform', '--runs', '300', '--seed', '1', '--variant', 'fork-clears-registration']);
   assert.equal(run.code, 2);
   assert.match(run.out, /MISMATCH/);
   assert.match(run.out, /reproduce: smpcheck host conform --runs 300 --seed 1 --variant fork-clears-registration/);

@@ -38,7 +38,7 @@ function run(ops: string[]): { lines: HostLine[]; byLine: Map<number, [number, n
   return { ...r, byLine: new Map(r.lines.map((l) => [l.line, [l.ret, l.errno]])) };
 }
 
-test('the helper is available on Linux with a C compiler, or says why not', (t) => {
+test('the helper is available on Linux with a C compiler, or says why not', async (t) => {
   if (process.platform === 'linux' && !avail.ok) t.diagnostic(`unavailable: ${avail.reason}`);
   if (!avail.ok) {
     assert.ok(avail.reason.length > 0 && !avail.reason.includes('\n'));
@@ -47,7 +47,7 @@ test('the helper is available on Linux with a C compiler, or says why not', (t) 
   assert.equal(avail.path, HOST_HELPER_PATH);
 });
 
-test('info: kernel release, online CPUs and MEMBARRIER_CMD_QUERY', (t) => {
+test('info: kernel release, online CPUs and MEMBARRIER_CMD_QUERY', async (t) => {
   if (!needHelper(t)) return;
   const info = hostInfo();
   assert.ok(info.uname.length > 0);
@@ -58,7 +58,7 @@ test('info: kernel release, online CPUs and MEMBARRIER_CMD_QUERY', (t) => {
   assert.equal(info.query & (8 | 16), 8 | 16);
 });
 
-test('registration and argument checks of membarrier()', (t) => {
+test('registration and argument checks of membarrier()', async (t) => {
   if (!needHelper(t)) return;
   const r = run([
     'membarrier 8 0 0     # PRIVATE_EXPEDITED unregistered',
@@ -84,7 +84,7 @@ test('registration and argument checks of membarrier()', (t) => {
   assert.deepEqual(r.byLine.get(9), [-1, EINVAL]);
 });
 
-test('threads: spawn, a call from each thread, affinity, exit and join', (t) => {
+test('threads: spawn, a call from each thread, affinity, exit and join', async (t) => {
   if (!needHelper(t)) return;
   const r = run([
     'spawn 1 block',
@@ -116,7 +116,7 @@ test('threads: spawn, a call from each thread, affinity, exit and join', (t) => 
   for (const l of r.lines.filter((x) => x.op !== 'membarrier')) assert.deepEqual([l.ret, l.errno], [0, 0], `line ${l.line}`);
 });
 
-test('fork keeps the registration, exec clears it', (t) => {
+test('fork keeps the registration, exec clears it', async (t) => {
   if (!needHelper(t)) return;
   const r = run([
     'membarrier 16 0 0',
@@ -147,7 +147,7 @@ test('fork keeps the registration, exec clears it', (t) => {
   assert.deepEqual(r.byLine.get(14), [0, 0]);
 });
 
-test('the example scripts of examples/host run to their end', (t) => {
+test('the example scripts of examples/host run to their end', async (t) => {
   if (!needHelper(t)) return;
   const dir = new URL('../../examples/host/', import.meta.url);
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.script'))) {
@@ -203,7 +203,7 @@ const BAD: [code: string, script: string][] = [
   ['HOST007', 'mmap 2\nfork\nexec\ntouch 0 1\n'],
 ];
 
-test('a bad script: one HOSTnnn line, status 2, nothing runs; the same verdict as the model\'s reader', (t) => {
+test('a bad script: one HOSTnnn line, status 2, nothing runs; the same verdict as the model\'s reader', async (t) => {
   if (!needHelper(t)) return;
   for (const [code, template] of BAD) {
     const script = template.replace('NPROCS', String(nprocs));
@@ -229,7 +229,7 @@ function modelVerdict(script: string): string {
   }
 }
 
-test('comments, blank lines and white space are read as the model reads them', (t) => {
+test('comments, blank lines and white space are read as the model reads them', async (t) => {
   if (!needHelper(t)) return;
   const good = '# header\n\n  membarrier\t0 0 0   # QUERY\r\n\u00a0membarrier 0 0 0\u3000\n\f\vmembarrier 0 0 0 ## x\n';
   assert.equal(modelVerdict(good), '');
@@ -243,7 +243,7 @@ test('comments, blank lines and white space are read as the model reads them', (
   assert.equal(runHostScript(tricky).stderr, expected);
 });
 
-test('the watchdog stops a script that runs too long: status 3 and a message', (t) => {
+test('the watchdog stops a script that runs too long: status 3 and a message', async (t) => {
   if (!needHelper(t)) return;
   // Each MEMBARRIER_CMD_GLOBAL is a synchronize_rcu(): milliseconds.
   const script = `spawn 1 spin ${lastCpu}\nfork\n${'membarrier 1 0 0\n'.repeat(250)}`;
@@ -307,9 +307,9 @@ test('a helper killed from outside takes its threads and processes with it', asy
   }
 });
 
-test('host bench --calls 5 --siblings-max 1 --json: one object per cell', (t) => {
+test('host bench --calls 5 --siblings-max 1 --json: one object per cell', async (t) => {
   if (!needHelper(t)) return;
-  const r = cli(['host', 'bench', '--calls', '5', '--siblings-max', '1', '--json']);
+  const r = await cli(['host', 'bench', '--calls', '5', '--siblings-max', '1', '--json']);
   assert.equal(r.code, 0, r.err);
   const rows = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(rows.length, BENCH_COMMANDS.length * 2);
@@ -337,9 +337,9 @@ test('host bench --calls 5 --siblings-max 1 --json: one object per cell', (t) =>
   if (nprocs > 1) assert.equal(cpuRows[1]!.cpu_id, (cpuRows[1]!.cpus as number[])[1]);
 });
 
-test('host bench text: an aligned table', (t) => {
+test('host bench text: an aligned table', async (t) => {
   if (!needHelper(t)) return;
-  const r = cli(['host', 'bench', '--calls', '2', '--global-calls', '1', '--siblings-max', '0']);
+  const r = await cli(['host', 'bench', '--calls', '2', '--global-calls', '1', '--siblings-max', '0']);
   assert.equal(r.code, 0, r.err);
   const lines = r.out.trimEnd().split('\n');
   assert.match(lines[0]!, /^Linux .+, \d+ online CPUs; 2 timed calls per cell, 1 for GLOBAL/);
@@ -349,16 +349,16 @@ test('host bench text: an aligned table', (t) => {
   assert.ok(table.slice(1).every((l) => l.length === table[0]!.length), table.join('\n'));
 });
 
-test('host bench: bad options are input errors', () => {
+test('host bench: bad options are input errors', async () => {
   for (const args of [['--calls', '0'], ['--siblings-max', '-1'], ['--global-calls', '1001']]) {
-    const r = cli(['host', 'bench', ...args]);
+    const r = await cli(['host', 'bench', ...args]);
     assert.equal(r.code, 1, args.join(' '));
   }
 });
 
-test('host bench --tlb --json: a row for 1 thread and one per CPU count, beside the published table', (t) => {
+test('host bench --tlb --json: a row for 1 thread and one per CPU count, beside the published table', async (t) => {
   if (!needHelper(t)) return;
-  const r = cli(['host', 'bench', '--tlb', '--iterations', '200', '--repeats', '2', '--json']);
+  const r = await cli(['host', 'bench', '--tlb', '--iterations', '200', '--repeats', '2', '--json']);
   assert.equal(r.code, 0, r.err);
   const lines = r.out.trim().split('\n');
   assert.equal(lines.length, 1);
@@ -388,9 +388,9 @@ test('host bench --tlb --json: a row for 1 thread and one per CPU count, beside 
   ]);
 });
 
-test('host bench --tlb text: this machine\'s table, then the published one, labelled as such', (t) => {
+test('host bench --tlb text: this machine\'s table, then the published one, labelled as such', async (t) => {
   if (!needHelper(t)) return;
-  const r = cli(['host', 'bench', '--tlb', '--iterations', '100', '--repeats', '1', '--threads-max', '1']);
+  const r = await cli(['host', 'bench', '--tlb', '--iterations', '100', '--repeats', '1', '--threads-max', '1']);
   assert.equal(r.code, 0, r.err);
   const lines = r.out.trimEnd().split('\n');
   assert.match(lines[0]!, /^Linux .+, \d+ online CPUs; each iteration: madvise\(MADV_DONTNEED\) of one \d+-byte page, then a write to it;$/);
@@ -407,16 +407,16 @@ test('host bench --tlb text: this machine\'s table, then the published one, labe
   ]);
 });
 
-test('host bench --tlb: bad and mixed options are input errors', () => {
+test('host bench --tlb: bad and mixed options are input errors', async () => {
   for (const args of [['--tlb', '--iterations', '0'], ['--tlb', '--repeats', '101'], ['--tlb', '--calls', '5'], ['--repeats', '3'], ['--tlb', '--threads-max', '0']]) {
-    const r = cli(['host', 'bench', ...args]);
+    const r = await cli(['host', 'bench', ...args]);
     assert.equal(r.code, 1, args.join(' '));
     assert.equal(r.out, '');
     assert.equal(r.err.trimEnd().split('\n').length, 1, r.err);
   }
 });
 
-test('memory operations run on the real kernel; with --tlb-ipis each line has the per-CPU shootdown counts', (t) => {
+test('memory operations run on the real kernel; with --tlb-ipis each line has the per-CPU shootdown counts', async (t) => {
   if (!needHelper(t)) return;
   const script = [
     'mmap 4', 'touch 0 4', `spawn 1 spin ${lastCpu}`, 't1 touch 1 2', 't1 madvise 0 1', 'mprotect 0 2 r', 'mprotect 0 2 none',
@@ -432,7 +432,7 @@ test('memory operations run on the real kernel; with --tlb-ipis each line has th
   }
 });
 
-test('with --tlb-ipis: one count per CPU on every line but fork and exec', (t) => {
+test('with --tlb-ipis: one count per CPU on every line but fork and exec', async (t) => {
   if (!needHelper(t)) return;
   if (!tlbRow.ok) return void t.skip(tlbRow.reason);
   const r = runHostScript('mmap 2\ntouch 0 2\nmadvise 0 1\nfork\nmprotect 0 2 r\nexec\nmembarrier 0 0 0\n', { tlbIpis: true });
@@ -448,12 +448,12 @@ test('with --tlb-ipis: one count per CPU on every line but fork and exec', (t) =
 });
 
 /** `host tlb-ipis --json` on a script: its operations by line. */
-function tlbIpisOf(ops: string[], runs: number): Map<number, TlbIpisOp> {
+async function tlbIpisOf(ops: string[], runs: number): Promise<Map<number, TlbIpisOp>> {
   const dir = mkdtempSync(join(tmpdir(), 'smpcheck-tlb-test-'));
   try {
     const file = join(dir, 'tlb.script');
     writeFileSync(file, `${ops.join('\n')}\n`);
-    const r = cli(['host', 'tlb-ipis', '--runs', String(runs), '--json', file]);
+    const r = await cli(['host', 'tlb-ipis', '--runs', String(runs), '--json', file]);
     assert.equal(r.code, 0, r.err);
     const o = JSON.parse(r.out) as TlbIpisResult;
     assert.equal(o.runs, runs);
@@ -468,10 +468,10 @@ function tlbIpisOf(ops: string[], runs: number): Map<number, TlbIpisOp> {
 // other activity only adds shootdowns (so a zero is asserted on the minimum over the
 // runs), and a thread that should be interrupted may be preempted in some runs (so a
 // shootdown is asserted on the maximum).
-test('host tlb-ipis: madvise with no other CPU in the mm causes no remote shootdown (minimum over 11 runs)', (t) => {
+test('host tlb-ipis: madvise with no other CPU in the mm causes no remote shootdown (minimum over 11 runs)', async (t) => {
   if (!needHelper(t)) return;
   if (!tlbRow.ok) return void t.skip(tlbRow.reason);
-  const ops = tlbIpisOf(['mmap 1', 'touch 0 1', 'madvise 0 1'], 11);
+  const ops = await tlbIpisOf(['mmap 1', 'touch 0 1', 'madvise 0 1'], 11);
   const m = ops.get(3)!;
   assert.equal(m.text, 'madvise 0 1');
   assert.deepEqual([m.ret, m.errno], [0, 0]);
@@ -479,11 +479,11 @@ test('host tlb-ipis: madvise with no other CPU in the mm causes no remote shootd
   assert.equal(m.tlb!.by_run.length, 11);
 });
 
-test('host tlb-ipis: a sibling spinning on another CPU is shot down; a sleeping one is not', (t) => {
+test('host tlb-ipis: a sibling spinning on another CPU is shot down; a sleeping one is not', async (t) => {
   if (!needHelper(t)) return;
   if (!tlbRow.ok) return void t.skip(tlbRow.reason);
   if (nprocs < 2) return void t.skip('one online CPU: no other CPU to shoot down');
-  const ops = tlbIpisOf([
+  const ops = await tlbIpisOf([
     'affinity 0 0', 'mmap 3', 'touch 0 3', `spawn 1 spin ${lastCpu}`, 't1 touch 1 1', 'madvise 0 1',
     'exit 1', 'join 1', 'spawn 2 block', `affinity 2 ${lastCpu}`, 't2 touch 2 1', 'madvise 2 1',
   ], 11);
@@ -493,11 +493,11 @@ test('host tlb-ipis: a sibling spinning on another CPU is shot down; a sleeping 
   assert.equal(ops.get(12)!.tlb!.min, 0, JSON.stringify(ops.get(12)!.tlb));
 });
 
-test('host tlb-ipis text: a row per operation, a column per CPU; bad input is exit 1 with a coded line', (t) => {
+test('host tlb-ipis text: a row per operation, a column per CPU; bad input is exit 1 with a coded line', async (t) => {
   if (!needHelper(t)) return;
   if (!tlbRow.ok) return void t.skip(tlbRow.reason);
   const file = join(ROOT, 'examples/host/tlb-shootdowns.script');
-  const r = cli(['host', 'tlb-ipis', '--runs', '1', file]);
+  const r = await cli(['host', 'tlb-ipis', '--runs', '1', file]);
   assert.equal(r.code, 0, r.err);
   const lines = r.out.trimEnd().split('\n');
   assert.match(lines[0]!, /^host tlb-ipis .*tlb-shootdowns\.script: Linux .+, \d+ online CPUs; 1 runs, each in a fresh process$/);
@@ -509,7 +509,7 @@ test('host tlb-ipis text: a row per operation, a column per CPU; bad input is ex
   try {
     const bad = join(dir, 'bad.script');
     writeFileSync(bad, 'mmap 2\nmprotect 0 2 r\ntouch 0 1\n');
-    const b = cli(['host', 'tlb-ipis', bad]);
+    const b = await cli(['host', 'tlb-ipis', bad]);
     assert.equal(b.code, 1);
     assert.equal(b.out, '');
     assert.equal(b.err, `${bad}:3: error[HOST007] page 0 is not writable: touch would fault\n`);
@@ -517,7 +517,7 @@ test('host tlb-ipis text: a row per operation, a column per CPU; bad input is ex
     rmSync(dir, { recursive: true, force: true });
   }
   for (const args of [['--runs', '0', file], ['--runs', '101', file], ['/nonexistent/x.script']]) {
-    const x = cli(['host', 'tlb-ipis', ...args]);
+    const x = await cli(['host', 'tlb-ipis', ...args]);
     assert.equal(x.code, 1, args.join(' '));
     assert.equal(x.err.trimEnd().split('\n').length, 1, x.err);
   }

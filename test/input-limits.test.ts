@@ -28,8 +28,8 @@ const scenario = (body: string): string =>
 const SLOW = { timeout: 120_000 };
 
 /** The CLI's answer: its exit code and, for an error, its code and where. */
-function answer(f: string): { code: number; err: string; out: string; error: string | null } {
-  const r = cli([f, '--no-time']);
+async function answer(f: string): Promise<{ code: number; err: string; out: string; error: string | null }> {
+  const r = await cli([f, '--no-time']);
   assert.ok(!r.err.includes('    at '), `no stack trace:\n${r.err.slice(0, 2000)}`);
   assert.notEqual(r.code, 70, r.err.slice(0, 2000));
   // Whatever the input, what is echoed stays readable.
@@ -38,30 +38,30 @@ function answer(f: string): { code: number; err: string; out: string; error: str
   return { ...r, error: m ? m[1]! : null };
 }
 
-test('a run of 900,000 spaces in the header prose is read in linear time', SLOW, () => {
+test('a run of 900,000 spaces in the header prose is read in linear time', SLOW, async () => {
   const f = file('spaces.litmus', `C WS\n\n(*\n * Result: Never\n * a${' '.repeat(900_000)}b\n *)\n\n{ x=0; }\n\nP0(int *x)\n{\n\tWRITE_ONCE(*x, 1);\n}\n\nexists (x=2)\n`);
-  const r = answer(f);
+  const r = await answer(f);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /Verdict ok/);
 });
 
-test('300,000 unclosed "(* " openers in a thread body, on one line or one per line', SLOW, () => {
-  const one = answer(file('openers.litmus', scenario(`\t${'(* '.repeat(300_000)}`)));
+test('300,000 unclosed "(* " openers in a thread body, on one line or one per line', SLOW, async () => {
+  const one = await answer(file('openers.litmus', scenario(`\t${'(* '.repeat(300_000)}`)));
   assert.equal(one.code, 1);
   assert.equal(one.error, 'SMP100');
-  const many = answer(file('openers-lines.litmus', scenario('(* x\n'.repeat(190_000))));
+  const many = await answer(file('openers-lines.litmus', scenario('(* x\n'.repeat(190_000))));
   assert.equal(many.code, 1);
   assert.equal(many.error, 'SMP100');
-  const c = answer(file('c-openers.litmus', scenario(`\t${'/* '.repeat(300_000)}`)));
+  const c = await answer(file('c-openers.litmus', scenario(`\t${'/* '.repeat(300_000)}`)));
   assert.equal(c.code, 1);
   assert.equal(c.error, 'SMP002');
 });
 
-test('deep nesting of parentheses and braces is refused at the nesting limit', SLOW, () => {
-  const parens = answer(file('parens.litmus', scenario(`\tint r0;\n\tr0 = ${'('.repeat(400_000)}1${')'.repeat(400_000)};`)));
+test('deep nesting of parentheses and braces is refused at the nesting limit', SLOW, async () => {
+  const parens = await answer(file('parens.litmus', scenario(`\tint r0;\n\tr0 = ${'('.repeat(400_000)}1${')'.repeat(400_000)};`)));
   assert.equal(parens.error, 'SMP111');
   assert.match(parens.err, /nesting deeper than/);
-  const braces = answer(file('braces.litmus', scenario(`\t${'{'.repeat(400_000)}${'}'.repeat(400_000)}`)));
+  const braces = await answer(file('braces.litmus', scenario(`\t${'{'.repeat(400_000)}${'}'.repeat(400_000)}`)));
   assert.equal(braces.error, 'SMP111');
   // Casts, unary operators, if statements and the condition nest too.
   const nests: [string, string][] = [
@@ -71,25 +71,25 @@ test('deep nesting of parentheses and braces is refused at the nesting limit', S
     ['cond', `C T\n{}\nP0(int *x) { }\nexists ${'('.repeat(300_000)}x=1${')'.repeat(300_000)}\n`],
   ];
   for (const [name, src] of nests) {
-    const r = answer(file(`${name}.litmus`, src));
+    const r = await answer(file(`${name}.litmus`, src));
     assert.equal(r.error, 'SMP111', `${name}: ${r.err.slice(0, 300)}`);
     assert.match(r.err, /nested deeper than|nesting deeper than/, name);
   }
 });
 
-test('a long header comment, many statements and 999,000 blank lines are answered', SLOW, () => {
-  const prose = answer(file('prose.litmus', `C WS\n\n(*\n${'prose line here\n'.repeat(60_000)} *)\n{ x=0; }\nP0(int *x)\n{\n\tWRITE_ONCE(*x, 1);\n}\nexists (x=2)\n`));
+test('a long header comment, many statements and 999,000 blank lines are answered', SLOW, async () => {
+  const prose = await answer(file('prose.litmus', `C WS\n\n(*\n${'prose line here\n'.repeat(60_000)} *)\n{ x=0; }\nP0(int *x)\n{\n\tWRITE_ONCE(*x, 1);\n}\nexists (x=2)\n`));
   assert.equal(prose.code, 0, prose.err);
-  const stmts = answer(file('stmts.litmus', scenario('\tWRITE_ONCE(*x, 1);\n'.repeat(45_000))));
+  const stmts = await answer(file('stmts.litmus', scenario('\tWRITE_ONCE(*x, 1);\n'.repeat(45_000))));
   // 45,000 stores exceed the store buffer or the steps of one execution: a bound, not an error.
   assert.equal(stmts.code, 4, stmts.err);
-  const blank = answer(file('blank.litmus', `${'\n'.repeat(999_000)}C X\n{}\nP0(int *x) { WRITE_ONCE(*x, 1) @; }\nexists (x=1)\n`));
+  const blank = await answer(file('blank.litmus', `${'\n'.repeat(999_000)}C X\n{}\nP0(int *x) { WRITE_ONCE(*x, 1) @; }\nexists (x=1)\n`));
   assert.equal(blank.error, 'SMP001');
   assert.match(blank.err, /:999003:32 error\[SMP001\]/);
 });
 
-test('a long offending line is echoed cut around the caret', SLOW, () => {
-  const r = answer(file('longline.litmus', scenario(`\tWRITE_ONCE(*x, 1); ${' '.repeat(900_000)}@`)));
+test('a long offending line is echoed cut around the caret', SLOW, async () => {
+  const r = await answer(file('longline.litmus', scenario(`\tWRITE_ONCE(*x, 1); ${' '.repeat(900_000)}@`)));
   assert.equal(r.error, 'SMP001');
   const lines = r.err.split('\n');
   assert.match(lines[0]!, /:11:900021 error\[SMP001\] unexpected character '@'/);
@@ -104,44 +104,44 @@ test('a long offending line is echoed cut around the caret', SLOW, () => {
   assert.ok(e.text.endsWith('…'));
 });
 
-test('a file over the size limit is refused from its size, before it is read', SLOW, () => {
+test('a file over the size limit is refused from its size, before it is read', SLOW, async () => {
   // 10 GiB, sparse: reading it whole would take minutes and the memory it needs.
   const huge = join(dir, 'huge.litmus');
   writeFileSync(huge, '');
   truncateSync(huge, 10 * 1024 ** 3);
-  const r = answer(huge);
+  const r = await answer(huge);
   assert.equal(r.code, 1);
   assert.equal(r.error, 'SMP111');
   assert.match(r.err, new RegExp(`larger than ${SOURCE_BYTES_MAX} bytes`));
   // 10 MB without a header: refused the same way, and nothing of it echoed.
-  const noHeader = answer(file('noheader.litmus', 'x'.repeat(10_000_000)));
+  const noHeader = await answer(file('noheader.litmus', 'x'.repeat(10_000_000)));
   assert.equal(noHeader.error, 'SMP111');
   assert.ok(noHeader.err.length < 500, noHeader.err.slice(0, 600));
   // Under the byte limit but over the character limit: refused by its length.
-  const long = answer(file('long.litmus', `C L\n(* ${'y'.repeat(SOURCE_CHARS_MAX)} *)\n{}\nP0(int *x) { }\nexists (x=1)\n`));
+  const long = await answer(file('long.litmus', `C L\n(* ${'y'.repeat(SOURCE_CHARS_MAX)} *)\n{}\nP0(int *x) { }\nexists (x=1)\n`));
   assert.equal(long.error, 'SMP111');
   assert.match(long.err, /longer than 1000000 characters/);
 });
 
-test('CR-only line endings are line endings', () => {
+test('CR-only line endings are line endings', async () => {
   const src = 'C CR\r\r(*\r * Result: Never\r *)\r\r{ x=0; }\r\rP0(int *x)\r{\r\tWRITE_ONCE(*x, 1);\r}\r\rexists (x=2)\r';
-  const r = answer(file('cr.litmus', src));
+  const r = await answer(file('cr.litmus', src));
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /Expected Never \(Result\): confirmed/);
   // An error in such a file names the right line.
-  const bad = answer(file('cr-bad.litmus', src.replace('WRITE_ONCE(*x, 1);', 'WRITE_ONCE(*x, 1) @;')));
+  const bad = await answer(file('cr-bad.litmus', src.replace('WRITE_ONCE(*x, 1);', 'WRITE_ONCE(*x, 1) @;')));
   assert.match(bad.err, /cr-bad\.litmus:11:20 error\[SMP001\]/);
   assert.match(bad.err, /\n11 \| {2}WRITE_ONCE\(\*x, 1\) @;\n/);
 });
 
-test('caret columns count characters, not UTF-16 units, after astral characters', () => {
-  const r = answer(file('astral.litmus', 'C AS\n{ x=0; }\nP0(int *x)\n{\n\t/* \u{1F600}\u{1F600} */ WRITE_ONCE(*x, 1) @;\n}\nexists (x=2)\n'));
+test('caret columns count characters, not UTF-16 units, after astral characters', async () => {
+  const r = await answer(file('astral.litmus', 'C AS\n{ x=0; }\nP0(int *x)\n{\n\t/* \u{1F600}\u{1F600} */ WRITE_ONCE(*x, 1) @;\n}\nexists (x=2)\n'));
   assert.match(r.err, /astral\.litmus:5:29 error\[SMP001\] unexpected character '@'/);
   const lines = r.err.split('\n');
   const echoed = Array.from(lines[2]!.slice(lines[2]!.indexOf('| ') + 2));
   const caret = lines[3]!.slice(lines[3]!.indexOf('| ') + 2);
   assert.equal(echoed[caret.indexOf('^')], '@');
   // An astral character the lexer does not accept is named whole.
-  const emoji = answer(file('emoji.litmus', 'C AS\n{ x=0; }\nP0(int *x)\n{\n\t\u{1F600};\n}\nexists (x=2)\n'));
+  const emoji = await answer(file('emoji.litmus', 'C AS\n{ x=0; }\nP0(int *x)\n{\n\t\u{1F600};\n}\nexists (x=2)\n'));
   assert.match(emoji.err, /:5:2 error\[SMP001\] unexpected character '\u{1F600}'/u);
 });

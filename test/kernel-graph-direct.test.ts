@@ -5,6 +5,8 @@
 // (locks), DMB of each kind, value-returning and relaxed atomics, IPIs and interrupt
 // entry, ERET, and graphs both predicates reject; under both dependency assumptions.
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkSource } from '../src/check.js';

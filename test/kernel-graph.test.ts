@@ -6,6 +6,8 @@
 // on v6.18 exactly (no outcome that depends on kernel dependencies the model does
 // not write down). The bit-set relations it checks with agree with a plain matrix.
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

@@ -3,6 +3,8 @@
 // (v6.18) as the reference states them, barrier labels and their partners, and
 // the variants.
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';

@@ -2,6 +2,8 @@
 // the header's expectation holds, and both searches find the same final states,
 // the same execution graphs and the same witness counts.
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { relative } from 'node:path';

@@ -3,6 +3,8 @@
 // how the answer is printed and judged, and their refusal on the other machines.
 // herd7's states for scenarios/lkmm are compared in test/graph-engine.test.ts.
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,7 +36,7 @@ function thrown(f: () => unknown): SmpError {
   throw new Error('expected an SmpError');
 }
 
-test('plain accesses: the data-race flag, and the DATARACE word of a Result line judged against it', () => {
+test('plain accesses: the data-race flag, and the DATARACE word of a Result line judged against it', async () => {
   const race = checkSource(mpPlain('Result[lkmm]: Sometimes DATARACE', racy), 'mp.litmus', { model: 'lkmm' });
   assert.deepEqual(race.result.flags, ['data-race']);
   assert.equal(race.observation, 'Sometimes');
@@ -49,16 +51,16 @@ test('plain accesses: the data-race flag, and the DATARACE word of a Result line
   // The text output prints herd7's Flag line and says what is contradicted.
   const f = join(dir, 'mp-plain.litmus');
   writeFileSync(f, mpPlain('Result[lkmm]: Sometimes', racy));
-  const out = cli([f, '--model', 'lkmm', '--no-time']);
+  const out = await cli([f, '--model', 'lkmm', '--no-time']);
   assert.equal(out.code, 2, 'a violation');
   assert.match(out.out, /^Positive: 1 Negative: 3\nFlag data-race\nCondition /m);
   assert.match(out.out, /^Expected Sometimes \(Result\[lkmm\]\): CONTRADICTED: an execution has a data race \(Flag data-race\)/m);
-  const json = JSON.parse(cli([f, '--model', 'lkmm', '--json', '--no-time']).out) as { flags: string[]; verdict: string };
+  const json = JSON.parse((await cli([f, '--model', 'lkmm', '--json', '--no-time'])).out) as { flags: string[]; verdict: string };
   assert.deepEqual(json.flags, ['data-race']);
   assert.equal(json.verdict, 'violation');
 });
 
-test('spinlocks: mutual exclusion, trylock, is_locked, a nested lock deadlocks', () => {
+test('spinlocks: mutual exclusion, trylock, is_locked, a nested lock deadlocks', async () => {
   const counter = (inc: string): string => L(
     'C Counter+locks', '{}',
     `P0(int *x, spinlock_t *l) { int r0; spin_lock(l); r0 = READ_ONCE(*x); ${inc} spin_unlock(l); }`,
@@ -95,7 +97,7 @@ test('spinlocks: mutual exclusion, trylock, is_locked, a nested lock deadlocks',
   assert.equal(nest.verdict, 'ok');
 });
 
-test('SRCU: a lock whose index reaches no unlock is flagged (linux-kernel.bell: unmatched-srcu-lock), and a grace period then orders nothing', () => {
+test('SRCU: a lock whose index reaches no unlock is flagged (linux-kernel.bell: unmatched-srcu-lock), and a grace period then orders nothing', async () => {
   const src = (unlock: string): string => L(
     'C S', '{}',
     `P0(int *x, int *y, struct srcu_struct *s) { int r0; r0 = srcu_read_lock(s); WRITE_ONCE(*x, 1); WRITE_ONCE(*y, 1); ${unlock} }`,
@@ -110,7 +112,7 @@ test('SRCU: a lock whose index reaches no unlock is flagged (linux-kernel.bell: 
   assert.deepEqual(unmatched.result.flags, ['unmatched-srcu-lock', 'unmatched-srcu-unlock']);
 });
 
-test('filter: executions whose final state fails it are left out (herd\'s filter)', () => {
+test('filter: executions whose final state fails it are left out (herd\'s filter)', async () => {
   const src = (filter: string): string => L(
     'C F', '{}', 'P0(int *x) { WRITE_ONCE(*x, 1); }', 'P1(int *x) { int r0; r0 = READ_ONCE(*x); }',
     'locations [1:r0]', filter, 'exists (x=1)',
@@ -121,7 +123,7 @@ test('filter: executions whose final state fails it are left out (herd\'s filter
   assert.equal(f.observation, 'Always');
 });
 
-test('spinlocks, plain accesses, their barriers and filter are refused off lkmm: SMP103 on the machines, SMP112 on the graph engine', () => {
+test('spinlocks, plain accesses, their barriers and filter are refused off lkmm: SMP103 on the machines, SMP112 on the graph engine', async () => {
   const lock = L('C Lock', '{}', 'P0(int *x, spinlock_t *l) { spin_lock(l); WRITE_ONCE(*x, 1); spin_unlock(l); }', 'exists (x=1)');
   const e = thrown(() => checkSource(lock, 'l.litmus', { model: 'x86' }));
   assert.equal(e.code, 'SMP103');
@@ -138,7 +140,7 @@ test('spinlocks, plain accesses, their barriers and filter are refused off lkmm:
   assert.match(thrown(() => checkSource(filt, 'f.litmus', { model: 'x86' })).message, /'filter' clause/);
 });
 
-test('coherence orders beyond executions_max make the search incomplete, said so, never a crash', () => {
+test('coherence orders beyond executions_max make the search incomplete, said so, never a crash', async () => {
   const src = L('C W', '{}',
     'P0(int *x) { WRITE_ONCE(*x, 1); WRITE_ONCE(*x, 2); }',
     'P1(int *x) { WRITE_ONCE(*x, 3); WRITE_ONCE(*x, 4); }',

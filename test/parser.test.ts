@@ -1,6 +1,8 @@
 // The litmus front end: what a correct file parses into, and the coded error
 // (SMPnnn, line:col) for each kind of mistake, as the library and the CLI report it.
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -134,7 +136,7 @@ const FULL = L(
   '',
 );
 
-test('a complete file parses: name, threads, registers, locations, inits', () => {
+test('a complete file parses: name, threads, registers, locations, inits', async () => {
   const sc = parseScenario(FULL, 'full.litmus');
   assert.equal(sc.name, 'Full+features');
   assert.equal(sc.arch, 'C');
@@ -175,7 +177,7 @@ test('a complete file parses: name, threads, registers, locations, inits', () =>
   assert.deepEqual(r.program.observedNames, ['0:r0', '0:r2', '1:r0', 'done', 'x', 'y']);
 });
 
-test('the header comment: Result lines become expectations, the rest is the description', () => {
+test('the header comment: Result lines become expectations, the rest is the description', async () => {
   const sc = parseScenario(FULL, 'full.litmus');
   assert.deepEqual(
     sc.expectations.map((e) => [e.key, e.result]),
@@ -200,7 +202,7 @@ test('the header comment: Result lines become expectations, the rest is the desc
   assert.equal(late.description, '');
 });
 
-test('the init block: integers, negative, hex, suffixes, unsigned wrap, commas, pointers and register inits', () => {
+test('the init block: integers, negative, hex, suffixes, unsigned wrap, commas, pointers and register inits', async () => {
   const sc = parseScenario(
     L(
       'C Inits',
@@ -223,7 +225,7 @@ test('the init block: integers, negative, hex, suffixes, unsigned wrap, commas, 
   assert.deepEqual(sc.threads[1]!.regs, [{ name: 'r0', pointer: true, init: addrOf(idx('c')) }]);
 });
 
-test('initial values of locations, pointers and registers are what the threads read', () => {
+test('initial values of locations, pointers and registers are what the threads read', async () => {
   const src = L(
     'C Inits+run',
     '{ x=7; y=5; int *p = y; 0:r1=3; }',
@@ -248,7 +250,7 @@ test('initial values of locations, pointers and registers are what the threads r
   }
 });
 
-test('quantifiers: exists, ~exists and forall', () => {
+test('quantifiers: exists, ~exists and forall', async () => {
   const sb = read(litmusFiles('scenarios').find((f) => f.endsWith('/SB.litmus'))!);
   const cond = 'exists (0:r0=0 /\\ 1:r0=0)';
   assert.ok(sb.includes(cond));
@@ -268,7 +270,7 @@ test('quantifiers: exists, ~exists and forall', () => {
   }
 });
 
-test('condition syntax: /\\ binds tighter than \\/, ~ tighter than both, parentheses, =, ==, !=, =>, true', () => {
+test('condition syntax: /\\ binds tighter than \\/, ~ tighter than both, parentheses, =, ==, !=, =>, true', async () => {
   const prop = (c: string): string => {
     const sc = parseScenario(L('C T', '{}', 'P0(int *x, int *y) { int r0; int r1; }', c));
     return showProp(sc, sc.condition.prop);
@@ -290,7 +292,7 @@ test('condition syntax: /\\ binds tighter than \\/, ~ tighter than both, parenth
   assert.equal(prop('exists x=1'), 'x=1');
 });
 
-test('smpcheck { ... } directives: parsed in order, read by directiveSettings and obeyed by the checker', () => {
+test('smpcheck { ... } directives: parsed in order, read by directiveSettings and obeyed by the checker', async () => {
   const sc = parseScenario(FULL, 'full.litmus');
   assert.deepEqual(sc.directives, [
     { name: 'bound', args: ['steps', '100'], span: { line: 14, col: 12, len: 5 } },
@@ -310,7 +312,7 @@ test('smpcheck { ... } directives: parsed in order, read by directiveSettings an
   assert.deepEqual(directiveSettings(parseScenario(L('C T', '{}', 'smpcheck { }', 'P0(int *x) { }', 'exists (x=0)'))), { bounds: {}, placement: null, kthreads: new Set(), preempt: 0, preemptModel: 'none', syscallExit: 'sysret', paravirt: 'none', migratable: new Set(), pages: [], unmapped: [], clean: [] });
 });
 
-test('interrupt handlers: irq NAME(...) bodies, raise_irq(CPU, NAME), local_irq_disable/enable', () => {
+test('interrupt handlers: irq NAME(...) bodies, raise_irq(CPU, NAME), local_irq_disable/enable', async () => {
   const src = L(
     'C Irq', //                                  1
     '{}', //                                     2
@@ -355,7 +357,7 @@ test('interrupt handlers: irq NAME(...) bodies, raise_irq(CPU, NAME), local_irq_
   }
 });
 
-test('READ_ONCE(*x) inside a thread body is code, not a (* comment', () => {
+test('READ_ONCE(*x) inside a thread body is code, not a (* comment', async () => {
   const src = L(
     'C Star (* a comment on the header line *)',
     '(* Result: Always *)',
@@ -385,7 +387,7 @@ test('READ_ONCE(*x) inside a thread body is code, not a (* comment', () => {
 
 // ---- lexical errors -------------------------------------------------------------------------
 
-test('SMP002: unterminated (* and /* comments', () => {
+test('SMP002: unterminated (* and /* comments', async () => {
   const e = expectError(L('C T', '(* header comment', '{}', 'P0(int *x) { }', 'exists (x=1)'), 'SMP002', 2, 1, /"\(\*" without "\*\)"/);
   assert.equal(e.span!.len, 2);
   expectError(L('C T', '{}', 'P0(int *x) {', '\t/* open', '}', 'exists (x=1)'), 'SMP002', 4, 2, /"\/\*" without "\*\/"/);
@@ -393,7 +395,7 @@ test('SMP002: unterminated (* and /* comments', () => {
   expectError(P0('\t(* note'), 'SMP100', 6, 2);
 });
 
-test('SMP001: unexpected characters and malformed numbers', () => {
+test('SMP001: unexpected characters and malformed numbers', async () => {
   expectError(P0('\tr0 = READ_ONCE(*x) @ 1;'), 'SMP001', 6, 21, /unexpected character '@'/);
   expectError(P0('\tr0 = $y;'), 'SMP001', 6, 7, /'\$'/);
   expectError(P0('\tr0 =\u0001 1;'), 'SMP001', 6, 6, /'\\x01'/);
@@ -403,7 +405,7 @@ test('SMP001: unexpected characters and malformed numbers', () => {
 
 // ---- syntax errors ----------------------------------------------------------------------
 
-test('SMP100: missing ; or }, missing condition, trailing text', () => {
+test('SMP100: missing ; or }, missing condition, trailing text', async () => {
   // The missing ';' is reported at the token that follows.
   expectError(P0('\tWRITE_ONCE(*x, 1)\n\tr0 = 1;'), 'SMP100', 7, 2, /expected ';' after a statement, found 'r0'/);
   expectError(P0('\tint r1\n\tr0 = 1;'), 'SMP100', 7, 2, /';' after a declaration/);
@@ -420,7 +422,7 @@ test('SMP100: missing ; or }, missing condition, trailing text', () => {
   expectError(L('C T', '{}', 'P0(int *x) { }', 'exists (x<1)'), 'SMP100', 4, 10, /expected '=' or '!='/);
 });
 
-test('SMP003: empty file or no header line', () => {
+test('SMP003: empty file or no header line', async () => {
   expectError('', 'SMP003', 1, 1);
   expectError('   \n\n  ', 'SMP003', 1, 1);
   expectError('C', 'SMP003', 1, 1);
@@ -428,7 +430,7 @@ test('SMP003: empty file or no header line', () => {
 
 // ---- name errors ---------------------------------------------------------------------------
 
-test('SMP102: undeclared registers, VAL outside smp_cond_load_*()', () => {
+test('SMP102: undeclared registers, VAL outside smp_cond_load_*()', async () => {
   expectError(P0('\tr1 = READ_ONCE(*x);'), 'SMP102', 6, 2, /undeclared register 'r1'/);
   expectError(P0('\tr0 = r7 + 1;'), 'SMP102', 6, 7, /unknown name 'r7'/);
   expectError(P0('\tr0 = 1;', 'exists (0:r5=1)'), 'SMP102', 8, 11, /P0 has no register 'r5'/);
@@ -436,7 +438,7 @@ test('SMP102: undeclared registers, VAL outside smp_cond_load_*()', () => {
   expectError(P0('\tr0 = VAL;'), 'SMP102', 6, 7, /'VAL'/);
 });
 
-test('SMP101: unknown shared locations in the condition and in &name', () => {
+test('SMP101: unknown shared locations in the condition and in &name', async () => {
   expectError(P0('\tr0 = 1;', 'exists (z=1)'), 'SMP101', 8, 9, /unknown shared location 'z'/);
   expectError(P0('\tr0 = 1;', 'exists (0:r0=0 /\\ [w]=1)'), 'SMP101', 8, 20, /'w'/);
   expectError(P0('\tr0 = 1;', 'exists (0:r0=z)'), 'SMP101', 8, 14, /'z'/);
@@ -444,7 +446,7 @@ test('SMP101: unknown shared locations in the condition and in &name', () => {
   expectError(P0('\tr0 = &z;'), 'SMP101', 6, 8, /not a parameter of this thread/);
 });
 
-test('SMP104: raise_irq to an unknown CPU or handler, unknown threads', () => {
+test('SMP104: raise_irq to an unknown CPU or handler, unknown threads', async () => {
   const irq = (raise: string): string => L('C T', '{}', 'irq h(int *x) { }', 'P0(int *x) {', `\t${raise}`, '}', 'P1(int *x) { }', 'exists (x=1)');
   // Which CPUs exist is known once the placement is: the program checks it, at the CPU argument.
   const e = thrown(() => new LitmusProgram(parseScenario(irq('raise_irq(2, h);'), 'err.litmus'), 'x86'));
@@ -458,7 +460,7 @@ test('SMP104: raise_irq to an unknown CPU or handler, unknown threads', () => {
   expectError(L('C T', '{ 3:r0=1; }', 'P0(int *x) { int r0; }', 'exists (x=1)'), 'SMP104', 2, 5, /unknown thread 3/);
 });
 
-test('kernel observables: cpuN:NAME in the condition; unknown names and CPUs are coded errors', () => {
+test('kernel observables: cpuN:NAME in the condition; unknown names and CPUs are coded errors', async () => {
   const sc = parseScenario(P0('\tr0 = membarrier(MEMBARRIER_CMD_QUERY, 0, 0);', 'exists (cpu0:ipi_mb=0 /\\ 0:r0=0 /\\ ~cpu0:membarrier_state=1)'), 'T.litmus');
   assert.deepEqual(sc.observed.map((o) => (o.k === 'kernel' ? `cpu${o.cpu}:${o.name}` : o.k)), ['reg', 'cpu0:ipi_mb', 'cpu0:membarrier_state']);
   assert.equal(sc.usesKernel, true);
@@ -471,7 +473,7 @@ test('kernel observables: cpuN:NAME in the condition; unknown names and CPUs are
   expectError(P0('\tr0 = 1;', 'exists (cpu0:=0)'), 'SMP100', 8, 14, /kernel observable/);
 });
 
-test('rseq critical sections and code locations: coded errors with locations', () => {
+test('rseq critical sections and code locations: coded errors with locations', async () => {
   const body = (b: string): string => L('C T', '{}', 'P0(int *x, int *y)', '{', '\tint r0;', b, '}', 'exists (x=0)', '');
   const ok = parseScenario(body('\trseq {\n\t\tr0 = READ_ONCE(*x);\n\t\trseq_commit(y, r0);\n\t} abort {\n\t\tr0 = 2;\n\t}'), 'T.litmus');
   const st = ok.threads[0]!.body[0]!;
@@ -487,7 +489,7 @@ test('rseq critical sections and code locations: coded errors with locations', (
 
 // ---- unsupported constructs ------------------------------------------------------------------------
 
-test('SMP103: unsupported kernel calls are named in the message', () => {
+test('SMP103: unsupported kernel calls are named in the message', async () => {
   const cases: [string, RegExp][] = [
     ['\traw_spin_lock(l);', /^raw_spin_lock\(\) is not supported: of the spinlocks, spin_lock\(\), spin_unlock\(\), spin_trylock\(\) and spin_is_locked\(\) are modelled \(--model lkmm\)$/],
     ['\tspin_lock_irq(l);', /^spin_lock_irq\(\) .*spinlocks/],
@@ -505,7 +507,7 @@ test('SMP103: unsupported kernel calls are named in the message', () => {
   expectError(P0('\tr0 = srcu_read_lock_nmisafe(s);'), 'SMP103', 6, 7, /srcu_read_lock_nmisafe\(\)/);
 });
 
-test('SMP103: loops, return, plain pointer accesses, unsupported types, filter, other architectures', () => {
+test('SMP103: loops, return, plain pointer accesses, unsupported types, filter, other architectures', async () => {
   expectError(P0('\twhile (READ_ONCE(*x) == 0) { }'), 'SMP103', 6, 2, /'while' loops are not supported.*smp_cond_load_acquire/);
   expectError(P0('\tfor (;;) { }'), 'SMP103', 6, 2, /'for' loops/);
   expectError(P0('\tdo { } while (0);'), 'SMP103', 6, 2, /'do' loops/);
@@ -520,7 +522,7 @@ test('SMP103: loops, return, plain pointer accesses, unsupported types, filter, 
 
 // ---- definitions ---------------------------------------------------------------------------------------
 
-test('SMP105: duplicate threads, handlers, registers, parameters; reserved names', () => {
+test('SMP105: duplicate threads, handlers, registers, parameters; reserved names', async () => {
   expectError(L('C T', '{}', 'P0(int *x) { }', 'P1(int *x) { }', 'P0(int *y) { }', 'exists (x=1)'), 'SMP105', 5, 1, /thread P0 is defined twice/);
   expectError(L('C T', '{}', 'irq h(int *x) { }', 'irq h(int *x) { }', 'P0(int *x) { }', 'exists (x=1)'), 'SMP105', 4, 5, /handler 'h' is defined twice/);
   expectError(P0('\tint r0;'), 'SMP105', 6, 6, /'r0' is declared twice/);
@@ -529,7 +531,7 @@ test('SMP105: duplicate threads, handlers, registers, parameters; reserved names
   expectError(L('C T', '{}', 'P0(int *P1) { }', 'exists (x=1)'), 'SMP105', 3, 9, /'P1' is reserved/);
 });
 
-test('SMP106: threads are numbered P0, P1, ... without gaps', () => {
+test('SMP106: threads are numbered P0, P1, ... without gaps', async () => {
   expectError(L('C T', '{}', 'P0(int *x) { }', 'P2(int *x) { }', 'exists (x=1)'), 'SMP106', 4, 1, /thread P1 is missing/);
   expectError(L('C T', '{}', 'P1(int *x) { }', 'exists (x=1)'), 'SMP106', 3, 1, /thread P0 is missing/);
   // Order of definition does not matter.
@@ -537,7 +539,7 @@ test('SMP106: threads are numbered P0, P1, ... without gaps', () => {
   assert.deepEqual(sc.threads.map((t) => t.name), ['P0', 'P1']);
 });
 
-test('SMP107: malformed Result lines in the header', () => {
+test('SMP107: malformed Result lines in the header', async () => {
   const hdr = (...lines: string[]): string => L('C T', '(*', ...lines, ' *)', '{}', 'P0(int *x) { }', 'exists (x=1)');
   expectError(hdr(' * Result: Perhaps'), 'SMP107', 3, 4, /expected 'Never', 'Sometimes', 'Always', 'Maybe', 'Assertion', 'Deadlock' or 'DEADLOCK' after 'Result:', found 'Perhaps'/);
   expectError(hdr(' * Result: DEADLOCK DATARACE'), 'SMP107', 3, 4, /'DATARACE' follows an observation/);
@@ -550,7 +552,7 @@ test('SMP107: malformed Result lines in the header', () => {
   expectError(hdr(' * Result[s;c]: Never'), 'SMP107', 3, 4, /malformed expectation key/);
 });
 
-test('SMP108: unknown, reserved and malformed directives', () => {
+test('SMP108: unknown, reserved and malformed directives', async () => {
   const dirs = (d: string): string => L('C T', '{}', `smpcheck { ${d} }`, 'P0(int *x) { }', 'exists (x=1)');
   // Reserved and unknown directives parse, and directiveSettings refuses them.
   const reserved = dirs('kernel v6.18;');
@@ -581,7 +583,7 @@ test('SMP108: unknown, reserved and malformed directives', () => {
 
 // ---- values and limits -------------------------------------------------------------------------------
 
-test('SMP110: integers outside the 32-bit range', () => {
+test('SMP110: integers outside the 32-bit range', async () => {
   expectError(L('C T', '{ x=4294967296; }', 'P0(int *x) { }', 'exists (x=1)'), 'SMP110', 2, 5, /integer 4294967296 is outside the 32-bit range/);
   expectError(L('C T', '{ x=-2147483649; }', 'P0(int *x) { }', 'exists (x=1)'), 'SMP110', 2, 6, /-2147483649/);
   expectError(P0('\tr0 = 99999999999;'), 'SMP110', 6, 7, /99999999999/);
@@ -594,7 +596,7 @@ test('SMP110: integers outside the 32-bit range', () => {
   assert.deepEqual(sc.locations.map((l) => l.init), [2147483647, -2147483648, -1]);
 });
 
-test(`SMP111: more than ${THREADS_MAX} threads and other limits`, () => {
+test(`SMP111: more than ${THREADS_MAX} threads and other limits`, async () => {
   const threads = (n: number): string =>
     L('C T', '{}', ...Array.from({ length: n }, (_, i) => `P${i}(int *x) { WRITE_ONCE(*x, ${i}); }`), 'exists (x=1)');
   assert.equal(parseScenario(threads(THREADS_MAX)).threads.length, THREADS_MAX);
@@ -617,7 +619,7 @@ test(`SMP111: more than ${THREADS_MAX} threads and other limits`, () => {
   expectError(`C T\n${' '.repeat(1_000_001)}`, 'SMP111', 1, 1, /longer than 1000000 characters/);
 });
 
-test('SMP109: type errors in calls and parameters', () => {
+test('SMP109: type errors in calls and parameters', async () => {
   expectError(L('C T', '{}', 'P0(int x) { }', 'exists (x=1)'), 'SMP109', 3, 8, /must be a pointer/);
   expectError(P0('\tr0 = READ_ONCE(x);'), 'SMP109', 6, 17, /READ_ONCE\(\) takes a dereference/);
   expectError(P0('\tr0 = smp_load_acquire(*x);'), 'SMP109', 6, 24, /takes a pointer, not a dereference/);
@@ -628,7 +630,7 @@ test('SMP109: type errors in calls and parameters', () => {
 
 // ---- formatError ----------------------------------------------------------------------------------
 
-test('formatError: the source line and a caret under the column, on a line with tabs', () => {
+test('formatError: the source line and a caret under the column, on a line with tabs', async () => {
   // Line 6 starts with a tab and has a second tab before the offending character.
   const src = P0('\tr0 =\t1 @ 2;');
   const e = thrown(() => parseScenario(src, 'dir/tab.litmus'));
@@ -664,7 +666,7 @@ test('formatError: the source line and a caret under the column, on a line with 
 // The brief for these tests specifies the compiler-style header `file:line:col: error[SMPnnn] message`
 // (what formatError printed until commit 01b5b76, and what editors' problem matchers expect);
 // src/scenario/errors.ts and docs/cli.md now print and document `file:line:col error[SMPnnn] message`.
-test('formatError: the first line is `file:line:col error[SMPnnn] message`', () => {
+test('formatError: the first line is `file:line:col error[SMPnnn] message`', async () => {
   const src = P0('\tr0 =\t1 @ 2;');
   const e = thrown(() => parseScenario(src, 'dir/tab.litmus'));
   assert.equal(
@@ -675,7 +677,7 @@ test('formatError: the first line is `file:line:col error[SMPnnn] message`', () 
 
 // ---- run-time errors -----------------------------------------------------------------------------
 
-test('run-time errors: division by zero is SMP301 at the operator', () => {
+test('run-time errors: division by zero is SMP301 at the operator', async () => {
   const src = P0('\tint r1;\n\tr0 = READ_ONCE(*x);\n\tr1 = 5 / r0;', 'exists (0:r1=0)');
   for (const model of ['sc', 'x86'] as const) {
     const e = thrown(() => checkSource(src, 'div.litmus', { model }));
@@ -691,7 +693,7 @@ test('run-time errors: division by zero is SMP301 at the operator', () => {
   assert.doesNotThrow(() => parseScenario(src));
 });
 
-test('run-time errors: dereferencing an integer is SMP303, pointer arithmetic is SMP302', () => {
+test('run-time errors: dereferencing an integer is SMP303, pointer arithmetic is SMP302', async () => {
   const deref = P0('\tint *r1;\n\tr1 = 5;\n\tr0 = READ_ONCE(*r1);');
   for (const model of ['sc', 'x86'] as const) {
     const e = thrown(() => checkSource(deref, 'deref.litmus', { model }));
@@ -708,9 +710,9 @@ test('run-time errors: dereferencing an integer is SMP303, pointer arithmetic is
 
 // ---- the CLI -------------------------------------------------------------------------------------
 
-test('CLI: a malformed file exits 1 with a located error and a caret, and no stack trace', () => {
+test('CLI: a malformed file exits 1 with a located error and a caret, and no stack trace', async () => {
   const file = tmpFile(P0('\tWRITE_ONCE(*x, 1)\n\tr0 = 1;'), 'missing-semi.litmus');
-  const r = cli([file]);
+  const r = await cli([file]);
   assert.equal(r.code, 1);
   assert.equal(r.out, '');
   assert.ok(r.err.startsWith(`${file}:7:2`), r.err);
@@ -720,12 +722,12 @@ test('CLI: a malformed file exits 1 with a located error and a caret, and no sta
   assert.ok(!r.err.includes('    at '), r.err);
 
   // The explicit 'check' command behaves the same.
-  assert.deepEqual(cli(['check', file, '--no-time']), r);
+  assert.deepEqual(await cli(['check', file, '--no-time']), r);
 });
 
-test('CLI --json: the error is a JSON object on stdout', () => {
+test('CLI --json: the error is a JSON object on stdout', async () => {
   const file = tmpFile(P0('\traw_spin_lock(l);'), 'spin.litmus');
-  const r = cli(['check', '--json', file]);
+  const r = await cli(['check', '--json', file]);
   assert.equal(r.code, 1);
   assert.match(r.err, /error\[SMP103\] raw_spin_lock\(\)/);
   assert.ok(!r.err.includes('    at '), r.err);
@@ -739,7 +741,7 @@ test('CLI --json: the error is a JSON object on stdout', () => {
   });
 });
 
-test('CLI: lexer, header, directive and run-time errors all exit 1 without a stack trace', () => {
+test('CLI: lexer, header, directive and run-time errors all exit 1 without a stack trace', async () => {
   const cases: [string, string, RegExp][] = [
     [L('C T', '(* open', '{}'), 'SMP002', /:2:1:? error\[SMP002\]/],
     ['', 'SMP003', /:1:1:? error\[SMP003\]/],
@@ -750,21 +752,21 @@ test('CLI: lexer, header, directive and run-time errors all exit 1 without a sta
   ];
   for (const [src, code, re] of cases) {
     const file = tmpFile(src);
-    const r = cli([file, '--model', 'all']);
+    const r = await cli([file, '--model', 'all']);
     assert.equal(r.code, 1, `${code}: ${r.err}`);
     assert.match(r.err, re);
     assert.ok(r.err.includes(`error[${code}]`));
     assert.ok(!r.err.includes('    at '), r.err);
     if (code !== 'SMP003') assert.match(r.err, /\n +\| +\^+\n/, `caret line for ${code}`);
   }
-  const missing = cli([join(dir, 'no-such-file.litmus')]);
+  const missing = await cli([join(dir, 'no-such-file.litmus')]);
   assert.equal(missing.code, 1);
   assert.match(missing.err, /error\[SMP004\] cannot read/);
 });
 
-test('CLI: a correct file exits 0', () => {
+test('CLI: a correct file exits 0', async () => {
   const sb = litmusFiles('scenarios').find((f) => f.endsWith('/SB.litmus'))!;
-  const r = cli([tmpFile(read(sb)), '--no-time', '--model', 'all']);
+  const r = await cli([tmpFile(read(sb)), '--no-time', '--model', 'all']);
   assert.equal(r.err, '');
   assert.equal(r.code, 0);
   assert.match(r.out, /^Test SB Allowed/);
@@ -773,7 +775,7 @@ test('CLI: a correct file exits 0', () => {
 // ---- known bugs (see the report): crashes instead of coded errors ----------------------------------------
 
 /** The input must be refused with some SmpError, by the library and by the CLI (no exit 70). */
-function refusedCleanly(src: string, codes: ErrorCode[]): void {
+async function refusedCleanly(src: string, codes: ErrorCode[]): Promise<void> {
   let e: unknown;
   try {
     checkSource(src, 'bug.litmus', { model: 'x86' });
@@ -782,16 +784,16 @@ function refusedCleanly(src: string, codes: ErrorCode[]): void {
   }
   assert.ok(e instanceof SmpError, `expected an SmpError, got ${(e as Error)?.name}: ${(e as Error)?.message}`);
   assert.ok(codes.includes(e.code), `expected one of ${codes.join(', ')}, got ${e.code}: ${e.message}`);
-  const r = cli([tmpFile(src), '--model', 'x86']);
+  const r = await cli([tmpFile(src), '--model', 'x86']);
   assert.equal(r.code, 1, r.err.slice(0, 300));
   assert.ok(!r.err.includes('    at '), r.err.slice(0, 300));
 }
 
-test('a chain of 50000 ~ in the condition is SMP111, not a stack overflow', () => {
-  refusedCleanly(P0('\tr0 = 1;', `exists (${'~'.repeat(50_000)}0:r0=1)`), ['SMP111']);
+test('a chain of 50000 ~ in the condition is SMP111, not a stack overflow', async () => {
+  await refusedCleanly(P0('\tr0 = 1;', `exists (${'~'.repeat(50_000)}0:r0=1)`), ['SMP111']);
 });
 
-test('a condition with 50000 conjuncts is refused or checked, not a stack overflow', () => {
+test('a condition with 50000 conjuncts is refused or checked, not a stack overflow', async () => {
   const src = P0('\tr0 = 1;', `exists (${Array<string>(50_000).fill('0:r0=1').join(' /\\ ')})`);
   let e: unknown = null;
   try {
@@ -802,15 +804,15 @@ test('a condition with 50000 conjuncts is refused or checked, not a stack overfl
   assert.ok(e === null || e instanceof SmpError, String(e));
 });
 
-test('5000 nested calls xchg(x, xchg(x, ...)) are SMP111, not a stack overflow', () => {
-  refusedCleanly(P0(`\tr0 = ${'xchg(x, '.repeat(5000)}1${')'.repeat(5000)};`), ['SMP111']);
+test('5000 nested calls xchg(x, xchg(x, ...)) are SMP111, not a stack overflow', async () => {
+  await refusedCleanly(P0(`\tr0 = ${'xchg(x, '.repeat(5000)}1${')'.repeat(5000)};`), ['SMP111']);
 });
 
-test('a chain of 100000 ?: is SMP111, not a stack overflow', () => {
-  refusedCleanly(P0(`\tr0 = ${'1?1:'.repeat(100_000)}1;`), ['SMP111']);
+test('a chain of 100000 ?: is SMP111, not a stack overflow', async () => {
+  await refusedCleanly(P0(`\tr0 = ${'1?1:'.repeat(100_000)}1;`), ['SMP111']);
 });
 
-test('an expression with 50000 terms 1+1+... is refused or checked, not a stack overflow at run time', () => {
+test('an expression with 50000 terms 1+1+... is refused or checked, not a stack overflow at run time', async () => {
   const src = P0(`\tr0 = ${Array<string>(50_000).fill('1').join('+')};`, 'exists (0:r0=50000)');
   let e: unknown = null;
   let verdict = '';
@@ -822,10 +824,10 @@ test('an expression with 50000 terms 1+1+... is refused or checked, not a stack 
   assert.ok(e === null ? verdict === 'ok' : e instanceof SmpError, String(e));
 });
 
-test("raise_irq(0x, h): a malformed CPU number is a coded error, not an internal one", () => {
-  refusedCleanly(L('C T', '{}', 'irq h(int *x) { }', 'P0(int *x) { raise_irq(0x, h); }', 'exists (x=1)'), ['SMP001', 'SMP104', 'SMP109', 'SMP110']);
+test("raise_irq(0x, h): a malformed CPU number is a coded error, not an internal one", async () => {
+  await refusedCleanly(L('C T', '{}', 'irq h(int *x) { }', 'P0(int *x) { raise_irq(0x, h); }', 'exists (x=1)'), ['SMP001', 'SMP104', 'SMP109', 'SMP110']);
 });
 
-test("'0x' without digits is a malformed number (SMP001), not 'integer NaN'", () => {
+test("'0x' without digits is a malformed number (SMP001), not 'integer NaN'", async () => {
   expectError(P0('\tr0 = 0x;'), 'SMP001', 6, 7, /malformed number/);
 });

@@ -3,6 +3,8 @@
 // textbook definitions of SC and x86-TSO (it shares no code with the engine).
 // All three must produce the same set of final states.
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

@@ -5,6 +5,8 @@
 // S1 and UAF checks in a hit's footprint only while the entry was already stale, and
 // found 2,760 of reclaim-lost-write's 2,820 graphs on async-flush, without S1 and UAF.
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkScenario } from '../src/check.js';

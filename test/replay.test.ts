@@ -16,9 +16,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const lit = (name: string): string => join(ROOT, 'scenarios', name);
 
-function traceOf(args: string[], name: string): { file: string; t: Trace } {
+async function traceOf(args: string[], name: string): Promise<{ file: string; t: Trace }> {
   const file = join(dir, name);
-  const r = cli([...args, '--no-time', '--trace', file]);
+  const r = await cli([...args, '--no-time', '--trace', file]);
   assert.ok(r.code !== 1 && r.code !== 70, r.err);
   return { file, t: traceSchema().parse(JSON.parse(readFileSync(file, 'utf8'))) };
 }
@@ -31,24 +31,24 @@ function tampered(name: string, t: Trace, edit: (t: Trace) => void): string {
   return file;
 }
 
-const deadlock = traceOf([lit('membarrier/membarrier-targeted-stall.litmus'), '--model', 'x86'], 'stall.json');
+const deadlock = await traceOf([lit('membarrier/membarrier-targeted-stall.litmus'), '--model', 'x86'], 'stall.json');
 
-test('a trace carries its format version and the sha256 of its scenario source', () => {
+test('a trace carries its format version and the sha256 of its scenario source', async () => {
   assert.equal(deadlock.t.version, 3);
   assert.equal(deadlock.t.scenario.sha256, sha256(deadlock.t.scenario.source));
   assert.equal(deadlock.t.kind, 'deadlock');
   assert.ok(deadlock.t.waits && deadlock.t.waits.length > 0);
-  const r = cli(['replay', deadlock.file]);
+  const r = await cli(['replay', deadlock.file]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /Replay matches the recorded run/);
   assert.match(r.out, /Blocked forever:\n {2}CPU\d waits/);
 });
 
-test('a deadlock trace truncated to no choices diverges at its first step', () => {
+test('a deadlock trace truncated to no choices diverges at its first step', async () => {
   const f = tampered('empty.json', deadlock.t, (t) => {
     t.choices = [];
   });
-  const r = cli(['replay', f]);
+  const r = await cli(['replay', f]);
   assert.equal(r.code, 2);
   assert.match(r.out, /Replay DIVERGES from the recorded run: at step 1 \(step count\)/);
   assert.match(r.err, /diverges: at step 1/);
@@ -57,14 +57,14 @@ test('a deadlock trace truncated to no choices diverges at its first step', () =
     t.choices = [];
     t.steps = [];
   });
-  const r2 = cli(['replay', g, '--json']);
+  const r2 = await cli(['replay', g, '--json']);
   assert.equal(r2.code, 2);
   const j = JSON.parse(r2.out) as { matches: boolean; divergence: { step: number | null; what: string } };
   assert.equal(j.matches, false);
   assert.equal(j.divergence.step, null);
 });
 
-test('edits to kind, a step, the blocked CPUs, what they wait on or the assertion are each a divergence', () => {
+test('edits to kind, a step, the blocked CPUs, what they wait on or the assertion are each a divergence', async () => {
   const n = deadlock.t.steps.length;
   const cases: [string, (t: Trace) => void, RegExp][] = [
     ['kind', (t) => { t.kind = 'positive'; }, /in the kind: recorded 'positive', replayed 'deadlock'/],
@@ -78,52 +78,52 @@ test('edits to kind, a step, the blocked CPUs, what they wait on or the assertio
     ['final', (t) => { t.final = { x: '1' }; }, /in the final state/],
   ];
   for (const [name, edit, msg] of cases) {
-    const r = cli(['replay', tampered(`${name}.json`, deadlock.t, edit)]);
+    const r = await cli(['replay', tampered(`${name}.json`, deadlock.t, edit)]);
     assert.equal(r.code, 2, `${name}: ${r.err}`);
     assert.match(r.out, msg, name);
   }
 });
 
-test('replay never loads code named by a trace', () => {
+test('replay never loads code named by a trace', async () => {
   // A module that would leave a mark if it were ever run.
   const mark = join(dir, 'ran');
   const evil = join(dir, 'evil.js');
   writeFileSync(evil, `require('fs').writeFileSync(${JSON.stringify(mark)}, 'ran');\nmodule.exports = { name: 'evil', description: 'x' };\n`);
-  const { t } = traceOf([lit('membarrier/membarrier-A.litmus'), '--variant', 'no-ipi'], 'noipi.json');
+  const { t } = await traceOf([lit('membarrier/membarrier-A.litmus'), '--variant', 'no-ipi'], 'noipi.json');
   for (const [name, edit] of [
     ['variant-path', (x: Trace) => { x.variant = evil; }],
     ['variant-module', (x: Trace) => { x.variant_module = { file: evil, sha256: sha256(readFileSync(evil, 'utf8')) }; }],
   ] as const) {
-    const r = cli(['replay', tampered(`${name}.json`, t, edit)]);
+    const r = await cli(['replay', tampered(`${name}.json`, t, edit)]);
     assert.equal(r.code, 1, `${name}: ${r.err}`);
     assert.match(r.err, /error\[SMP20[13]\]/, name);
   }
   assert.equal(existsSync(mark), false, 'the module named by the trace ran');
 });
 
-test('a variant module is used only from the command line, and only with the recorded sha256', () => {
+test('a variant module is used only from the command line, and only with the recorded sha256', async () => {
   const mod = join(dir, 'same.ts');
   const src = readFileSync(join(ROOT, 'examples', 'variants', 'propagate-carefully.ts'), 'utf8');
   writeFileSync(mod, src);
-  const { file } = traceOf([lit('membarrier/membarrier-B.litmus'), '--variant', mod], 'module.json');
-  const without = cli(['replay', file]);
+  const { file } = await traceOf([lit('membarrier/membarrier-B.litmus'), '--variant', mod], 'module.json');
+  const without = await cli(['replay', file]);
   assert.equal(without.code, 1);
   assert.match(without.err, /error\[SMP203\] the trace was made with the variant module .* give it with --variant FILE/);
   const other = join(dir, 'other.ts');
   writeFileSync(other, src.replace("name: 'propagate-carefully'", "name: 'propagate-otherwise'"));
-  const wrong = cli(['replay', file, '--variant', other]);
+  const wrong = await cli(['replay', file, '--variant', other]);
   assert.equal(wrong.code, 1);
   assert.match(wrong.err, /error\[SMP203\] the variant module .* is not the one the trace recorded/);
-  const right = cli(['replay', file, '--variant', mod]);
+  const right = await cli(['replay', file, '--variant', mod]);
   assert.equal(right.code, 0, right.err);
   // A built-in variant's trace takes no --variant.
-  const extra = cli(['replay', deadlock.file, '--variant', mod]);
+  const extra = await cli(['replay', deadlock.file, '--variant', mod]);
   assert.equal(extra.code, 1);
   assert.match(extra.err, /error\[SMP203\]/);
 });
 
-test('an edited scenario source is refused; a source that fails to parse is shown with its own line', () => {
-  const edited = cli(['replay', tampered('edited.json', deadlock.t, (t) => {
+test('an edited scenario source is refused; a source that fails to parse is shown with its own line', async () => {
+  const edited = await cli(['replay', tampered('edited.json', deadlock.t, (t) => {
     t.scenario.source = t.scenario.source.replace('P0', 'P9');
   })]);
   assert.equal(edited.code, 1);
@@ -131,9 +131,9 @@ test('an edited scenario source is refused; a source that fails to parse is show
   // The embedded source is broken (and its hash updated); the file on disk is fine.
   const onDisk = join(dir, 'disk.litmus');
   writeFileSync(onDisk, readFileSync(lit('litmus/SB.litmus'), 'utf8'));
-  const { t } = traceOf([onDisk], 'sb.json');
+  const { t } = await traceOf([onDisk], 'sb.json');
   const broken = t.scenario.source.replace('WRITE_ONCE(*x, 1);', 'WRITE_ONCE(*x, 1) @;');
-  const r = cli(['replay', tampered('broken.json', t, (x) => {
+  const r = await cli(['replay', tampered('broken.json', t, (x) => {
     x.scenario.source = broken;
     x.scenario.sha256 = sha256(broken);
   })]);
@@ -142,7 +142,7 @@ test('an edited scenario source is refused; a source that fails to parse is show
   assert.match(r.err, /\| {2}WRITE_ONCE\(\*x, 1\) @;\n/);
   // An error found once the embedded source has parsed (a directive) points into it too.
   const reordered = t.scenario.source.replace(/\nP0\(/, '\nsmpcheck { frobnicate; }\n\nP0(');
-  const d = cli(['replay', tampered('directive.json', t, (x) => {
+  const d = await cli(['replay', tampered('directive.json', t, (x) => {
     x.scenario.source = reordered;
     x.scenario.sha256 = sha256(reordered);
   })]);
@@ -151,8 +151,8 @@ test('an edited scenario source is refused; a source that fails to parse is show
   assert.match(d.err, /\| smpcheck \{ frobnicate; \}\n/);
 });
 
-test('a trace of an older format is refused with what to do', () => {
-  const r = cli(['replay', tampered('v1.json', deadlock.t, (t) => {
+test('a trace of an older format is refused with what to do', async () => {
+  const r = await cli(['replay', tampered('v1.json', deadlock.t, (t) => {
     (t as { version: number }).version = 1;
   })]);
   assert.equal(r.code, 1);
@@ -164,10 +164,10 @@ test('a trace of an older format is refused with what to do', () => {
     delete old.scenario.sha256;
     delete old.variant_module;
   });
-  assert.match(cli(['replay', v1]).err, /format version 1; this smpcheck reads versions 2 and 3/);
+  assert.match((await cli(['replay', v1])).err, /format version 1; this smpcheck reads versions 2 and 3/);
 });
 
-test('a trace of version 2 (no kernel functions, IPI targets or state per step) still replays', () => {
+test('a trace of version 2 (no kernel functions, IPI targets or state per step) still replays', async () => {
   const v2 = tampered('v2.json', deadlock.t, (t) => {
     (t as { version: number }).version = 2;
     delete t.state;
@@ -176,17 +176,17 @@ test('a trace of version 2 (no kernel functions, IPI targets or state per step) 
       delete s.target;
     }
   });
-  const r = cli(['replay', v2]);
+  const r = await cli(['replay', v2]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /Replay matches the recorded run/);
 });
 
-test('replay compares the state at each step that a trace of version 3 carries', () => {
+test('replay compares the state at each step that a trace of version 3 carries', async () => {
   assert.ok(deadlock.t.state && deadlock.t.state.after.length === deadlock.t.steps.length);
   const f = tampered('state.json', deadlock.t, (t) => {
     t.state!.after[3]!.cpus[0]!.pending.push('forged');
   });
-  const r = cli(['replay', f]);
+  const r = await cli(['replay', f]);
   assert.equal(r.code, 2);
   assert.match(r.out, /DIVERGES .* in the state at each step/);
 });

@@ -5,6 +5,8 @@
 // execution or graph count of the search it replaced (test/library.test.ts
 // compares those with the unreduced search on the whole library).
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -60,7 +62,7 @@ const CASES: { file: string; model?: 'sc' | 'x86'; variant?: string; what: strin
   { file: 'sync-core/caller-alias-iret.litmus', what: 'code, several executions per graph' },
 ];
 
-test('a search merged from shards is the search in one thread, field by field', () => {
+test('a search merged from shards is the search in one thread, field by field', async () => {
   for (const c of CASES) {
     const m = setup(lit(c.file), { model: c.model, variant: c.variant, witnessesMax: 3 });
     const one = exploreDpor(m.program, m.prop, m.opts);
@@ -69,7 +71,7 @@ test('a search merged from shards is the search in one thread, field by field', 
   }
 });
 
-test('bounds stop a merged search where they stop the search in one thread', () => {
+test('bounds stop a merged search where they stop the search in one thread', async () => {
   const file = lit('membarrier/membarrier-C.litmus');
   const cases: [string, CheckOptions['bounds']][] = [
     ['executions_max', { executionsMax: 150 }],
@@ -88,7 +90,7 @@ test('bounds stop a merged search where they stop the search in one thread', () 
   }
 });
 
-test('a witness whose run a task did not keep is found again by searching the task', () => {
+test('a witness whose run a task did not keep is found again by searching the task', async () => {
   const m = setup(lit('membarrier/membarrier-C.litmus'), { model: 'sc', witnessesMax: 40 });
   const one = exploreDpor(m.program, m.prop, m.opts);
   assert.equal(one.witnessList.negative.length, 40);
@@ -97,15 +99,15 @@ test('a witness whose run a task did not keep is found again by searching the ta
   assert.deepEqual(s.result, one);
 });
 
-test('--workers: the same output, byte for byte, with and without worker threads', () => {
+test('--workers: the same output, byte for byte, with and without worker threads', async () => {
   const file = lit('membarrier/membarrier-C.litmus');
   for (const model of ['sc', 'x86'] as const) {
     const one = checkSource(read(file), file, { model, workers: 1, witnessesMax: 2 });
     const two = checkSource(read(file), file, { model, workers: 2, parallelAfterSteps: 0, witnessesMax: 2 });
     assert.deepEqual(two.result, one.result, model);
   }
-  const a = cli([file, '--no-time', '--workers', '1', '--show-trace']);
-  const b = cli([file, '--no-time', '--workers', '2', '--show-trace']);
+  const a = await cli([file, '--no-time', '--workers', '1', '--show-trace']);
+  const b = await cli([file, '--no-time', '--workers', '2', '--show-trace']);
   assert.equal(b.out, a.out);
   assert.equal(a.code, 0);
 });
@@ -132,16 +134,16 @@ test('shards in separate processes merge into the single run: text, JSON, trace;
     for (const d of done) assert.equal(d.code, 0, d.err);
     for (const json of [false, true]) {
       const extra = json ? ['--json'] : ['--show-trace'];
-      const single = cli([file, '--variant', 'no-futex-value-check', '--no-time', '--workers', '1', ...extra]);
-      const merged = cli(['merge', ...[...parts].reverse(), '--no-time', ...extra]);
+      const single = await cli([file, '--variant', 'no-futex-value-check', '--no-time', '--workers', '1', ...extra]);
+      const merged = await cli(['merge', ...[...parts].reverse(), '--no-time', ...extra]);
       assert.equal(merged.out, single.out);
       assert.equal(merged.err, single.err);
       assert.equal(merged.code, single.code);
     }
-    const missing = cli(['merge', parts[0]!, parts[2]!]);
+    const missing = await cli(['merge', parts[0]!, parts[2]!]);
     assert.equal(missing.code, 1);
     assert.match(missing.err, /error\[SMP205\] part 2\/3 missing/);
-    const twice = cli(['merge', parts[0]!, parts[1]!, parts[1]!, parts[2]!]);
+    const twice = await cli(['merge', parts[0]!, parts[1]!, parts[1]!, parts[2]!]);
     assert.equal(twice.code, 1);
     assert.match(twice.err, /error\[SMP205\] part 2\/3 is given twice/);
   } finally {

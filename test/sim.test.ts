@@ -3,6 +3,8 @@
 // functions (a variant changes the simulated time), profile validation, and the loop
 // statement in scenarios and in the checker.
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -34,7 +36,7 @@ function handProfile(overrides: Partial<Record<keyof typeof PARAMS, number>> = {
   return validateProfile({ format: 'smpcheck-profile/1', name: 'hand', machine: 'test', params }, 'hand.json', kernelFunctionNames());
 }
 
-test('cost accounting of a tiny scenario, by hand', () => {
+test('cost accounting of a tiny scenario, by hand', async () => {
   // CPU0 stores x and fences; CPU1 reads x twice. Both clocks start at 0; the tie goes
   // to CPU0, whose store [0, 1] drains at once (the line becomes CPU0's, the buffer hides
   // the request). CPU1's first load at 0 finds the line modified in CPU0: 1 + 100; its
@@ -56,7 +58,7 @@ exists (1:r0=1)
   assert.equal(r.perIterationNs, null, 'no loop: no time per iteration');
 });
 
-test('a CPU that waits resumes when the write it waits for is made, and the wait is a spin', () => {
+test('a CPU that waits resumes when the write it waits for is made, and the wait is a spin', async () => {
   // CPU1 spins until x = 1. CPU0 first pays a fence of 50, then stores at [50, 51].
   // CPU1's await is disabled until then: it resumes at 51 and reads the line CPU0 holds
   // modified (1 + 100): it ends at 152, having spun 51 ns.
@@ -72,14 +74,14 @@ exists (1:r0=1)
   assert.equal(r.cpus[1]!.busyNs, 101);
 });
 
-test('time per iteration: the mean after the warm-up tenth', () => {
+test('time per iteration: the mean after the warm-up tenth', async () => {
   assert.equal(perIteration([0, 10, 20, 30], 40), 10);
   // 11 starts: the first one (a tenth of ten gaps) is warm-up.
   assert.equal(perIteration([0, 100, 110, 120, 130, 140, 150, 160, 170, 180, 190], 200), 10);
   assert.equal(perIteration([5], 40), 35);
 });
 
-test('determinism: the same seed gives the same runs, another seed others', () => {
+test('determinism: the same seed gives the same runs, another seed others', async () => {
   const sc = scenario('sched-pipe-threads.litmus');
   const p = resolveProfile('e5-2630-v3');
   const a = simulateScenario(sc, p, { iterations: 20, runs: 3, seed: 5 });
@@ -93,7 +95,7 @@ test('determinism: the same seed gives the same runs, another seed others', () =
   assert.deepEqual(simulateScenario(sc, p, { iterations: 20, seed: 1 }).runs, simulateScenario(sc, p, { iterations: 20, seed: 9 }).runs);
 });
 
-test('sim runs the dispatched kernel functions: a variant changes the simulated time', () => {
+test('sim runs the dispatched kernel functions: a variant changes the simulated time', async () => {
   const p = resolveProfile('e5-2630-v3');
   // Registered for SYNC_CORE: v6.18 core-syncs only after a kernel thread borrowed the mm
   // (never here); sync-core-every-switch core-syncs after each of the two switches per operation.
@@ -121,7 +123,7 @@ test('sim runs the dispatched kernel functions: a variant changes the simulated 
   assert.ok(base.runs[0]!.cpus[0]!.ipisSent > 0 && base.runs[0]!.cpus[1]!.ipisTaken > 0, "CPU0 sends the flush IPIs, CPU1 takes them");
 });
 
-test('profile validation: coded errors with the offending field', () => {
+test('profile validation: coded errors with the offending field', async () => {
   const good = JSON.parse(read(join(ROOT, 'profiles', 'e5-2630-v3.json'))) as { params: Record<string, Record<string, unknown>>; functions: Record<string, unknown> };
   const refused = (mutate: (p: typeof good) => void, re: RegExp): void => {
     const p = structuredClone(good);
@@ -138,12 +140,12 @@ test('profile validation: coded errors with the offending field', () => {
   refused((p) => void (p.params.frobnicate_ns = p.params.fence_ns!), /frobnicate_ns|Unrecognized/);
   const dir = mkdtempSync(join(tmpdir(), 'smpcheck-sim-'));
   writeFileSync(join(dir, 'bad.json'), '{ not json');
-  const r = cli(['sim', join(ROOT, 'scenarios/sim/sched-pipe-threads.litmus'), '--profile', join(dir, 'bad.json')]);
+  const r = await cli(['sim', join(ROOT, 'scenarios/sim/sched-pipe-threads.litmus'), '--profile', join(dir, 'bad.json')]);
   assert.equal(r.code, 1);
   assert.match(r.err, /error\[SMP220\] profile .*bad\.json: not JSON/);
 });
 
-test('loop N { }: parsed, bounded, unrolled by the checker', () => {
+test('loop N { }: parsed, bounded, unrolled by the checker', async () => {
   const r = checkSource(`C count
 { }
 P0(int *x) { loop 3 { atomic_inc(x); } }
@@ -156,28 +158,28 @@ forall (x=4)
   assert.throws(() => checkSource('C T\n{ }\nP0(int *x) { loop 2 { WRITE_ONCE(*x, 1); } }\nexists (x=1)\n', 't.litmus', { model: 'arm64' }), (e: unknown) => e instanceof SmpError && e.code === 'SMP112');
 });
 
-test('smpcheck sim on the command line: text, --json in its schema, --help, coded errors', () => {
+test('smpcheck sim on the command line: text, --json in its schema, --help, coded errors', async () => {
   const file = join(ROOT, 'scenarios/sim/sched-pipe-threads.litmus');
-  const t = cli(['sim', file, '--iterations', '10']);
+  const t = await cli(['sim', file, '--iterations', '10']);
   assert.equal(t.code, 0, t.err);
   assert.match(t.out, /^Time per iteration: [\d.]+ us$/m);
   assert.match(t.out, /^CPU {2}busy/m);
-  const j = cli(['sim', file, '--iterations', '10', '--runs', '2', '--seed', '3', '--json']);
+  const j = await cli(['sim', file, '--iterations', '10', '--runs', '2', '--seed', '3', '--json']);
   assert.equal(j.code, 0, j.err);
   const obj = SimJsonSchema.parse(JSON.parse(j.out));
   assert.equal(obj.runs.length, 2);
   assert.equal(obj.iterations, 10);
-  assert.equal(cli(['sim', '--help']).code, 0);
-  const bad = (args: string[], re: RegExp): void => {
-    const r = cli(args);
+  assert.equal((await cli(['sim', '--help'])).code, 0);
+  const bad = async (args: string[], re: RegExp): Promise<void> => {
+    const r = await cli(args);
     assert.equal(r.code, 1, args.join(' '));
     assert.match(r.err, re);
   };
-  bad(['sim'], /SMP200.*needs a scenario FILE/);
-  bad(['sim', file, '--iterations', '0'], /SMP200.*--iterations/);
-  bad(['sim', file, '--runs', 'many'], /SMP200.*--runs/);
-  bad(['sim', '--table', 'other'], /SMP200.*--table takes 'seeds'/);
-  bad(['sim', file, '--plot', join(tmpdir(), 'x.png')], /SMP200.*--plot writes an SVG/);
-  bad(['sim', file, '--variant', 'no-such-variant'], /SMP200.*unknown kernel variant/);
+  await bad(['sim'], /SMP200.*needs a scenario FILE/);
+  await bad(['sim', file, '--iterations', '0'], /SMP200.*--iterations/);
+  await bad(['sim', file, '--runs', 'many'], /SMP200.*--runs/);
+  await bad(['sim', '--table', 'other'], /SMP200.*--table takes 'seeds'/);
+  await bad(['sim', file, '--plot', join(tmpdir(), 'x.png')], /SMP200.*--plot writes an SVG/);
+  await bad(['sim', file, '--variant', 'no-such-variant'], /SMP200.*unknown kernel variant/);
   void SimCellJsonSchema;
 });

@@ -8,6 +8,8 @@
 // does, the kernel's maximum is at least 1. The model's side is computed, never
 // written down: a change to the model that moves a prediction fails here.
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -91,12 +93,12 @@ function modelCounts(scenario: string): Set<number> {
   return new Set(r.result.outcomes.map((o) => o.values[at]!));
 }
 
-function hostCounts(script: string[], line: number): { min: number; max: number } {
+async function hostCounts(script: string[], line: number): Promise<{ min: number; max: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'smpcheck-tlb-diff-'));
   try {
     const file = join(dir, 'case.script');
     writeFileSync(file, `${script.join('\n')}\n`);
-    const r = cli(['host', 'tlb-ipis', '--runs', '11', '--json', file]);
+    const r = await cli(['host', 'tlb-ipis', '--runs', '11', '--json', file]);
     assert.equal(r.code, 0, r.err);
     const op = (JSON.parse(r.out) as TlbIpisResult).ops.find((o) => o.line === line)!;
     // The other CPU's count in each run.
@@ -108,13 +110,13 @@ function hostCounts(script: string[], line: number): { min: number; max: number 
 }
 
 for (const c of CASES) {
-  test(`TLB shootdowns, model and kernel: ${c.what}`, (t: TestContext) => {
+  test(`TLB shootdowns, model and kernel: ${c.what}`, async (t: TestContext) => {
     const model = modelCounts(c.scenario);
     assert.ok(model.size > 0);
     if (!avail.ok) return void t.skip(avail.reason);
     if (!tlbRow.ok) return void t.skip(tlbRow.reason);
     if (nprocs < 2) return void t.skip('one online CPU: no other CPU to shoot down');
-    const host = hostCounts(c.script, c.line);
+    const host = await hostCounts(c.script, c.line);
     t.diagnostic(`model: {${[...model].join(', ')}} on CPU 1; kernel: min ${host.min}, max ${host.max} over 11 runs`);
     if (Math.max(...model) === 0) assert.equal(host.min, 0, 'the model never interrupts CPU 1, and the kernel did in every run');
     else if (Math.min(...model) >= 1) assert.ok(host.max >= 1, 'every execution of the model interrupts CPU 1, and the kernel never did');

@@ -3,6 +3,8 @@
 // dirty bits, the TLB variants and their regression pairs, and what a
 // counterexample's trace shows.
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,7 +18,7 @@ import { cli, ROOT } from './helpers.js';
 
 const L = (...lines: string[]): string => `${lines.join('\n')}\n`;
 
-test('one thread: madvise(MADV_DONTNEED) gives the page back zero-filled, a write after it copies the zero page', () => {
+test('one thread: madvise(MADV_DONTNEED) gives the page back zero-filled, a write after it copies the zero page', async () => {
   const src = L(
     'C zap', '{ a = 7; }', 'smpcheck { mmap a; }',
     'P0(int *a) {', '\tint r0; int r1; int r2; int r3; int r4;',
@@ -32,7 +34,7 @@ test('one thread: madvise(MADV_DONTNEED) gives the page back zero-filled, a writ
   }
 });
 
-test('user pages: what they cannot be used for is a coded error', () => {
+test('user pages: what they cannot be used for is a coded error', async () => {
   const cases: [string, string, RegExp][] = [
     ['unknown location', L('C t', '{}', 'smpcheck { mmap b; }', 'P0(int *a) { WRITE_ONCE(*a, 1); }', 'exists (a=1)'), /SMP108.*'b' is not a shared location/],
     ['mapped twice', L('C t', '{}', 'smpcheck { mmap a a; }', 'P0(int *a) { WRITE_ONCE(*a, 1); }', 'exists (a=1)'), /SMP108.*mapped twice/],
@@ -46,7 +48,7 @@ test('user pages: what they cannot be used for is a coded error', () => {
   }
 });
 
-test('property S1 fails only where a flush returns before a CPU stops using the old translation', () => {
+test('property S1 fails only where a flush returns before a CPU stops using the old translation', async () => {
   const file = join(ROOT, 'scenarios/tlb/madvise-stale-read.litmus');
   const sc = parseScenario(readFileSync(file, 'utf8'), file);
   const ok = checkSource(readFileSync(file, 'utf8'), file, { model: 'x86' });
@@ -59,7 +61,7 @@ test('property S1 fails only where a flush returns before a CPU stops using the 
   assert.equal(sc.expectations.length > 0, true);
 });
 
-test('every TLB variant has its regression pair in scenarios/tlb, and each breaks S1 where its header says so', () => {
+test('every TLB variant has its regression pair in scenarios/tlb, and each breaks S1 where its header says so', async () => {
   const dir = join(ROOT, 'scenarios/tlb');
   const lines = new Map<string, string[]>();
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.litmus'))) {
@@ -85,8 +87,8 @@ test('every TLB variant has its regression pair in scenarios/tlb, and each break
   for (const x of lines.get('early-ack')!) assert.ok(x.endsWith(x.startsWith('munmap-lazy') ? 'Assertion' : 'Never'), x);
 });
 
-test('the CVE-2025-40174 counterexample reads as the bug: LOADED_MM_SWITCHING unordered, no IPI, NOFLUSH, a stale read', () => {
-  const r = cli(['check', join(ROOT, 'scenarios/tlb/switch-mm-stale-asid.litmus'), '--variant', 'pre-83b0177a6c48', '--model', 'x86', '--show-trace', '--no-time']);
+test('the CVE-2025-40174 counterexample reads as the bug: LOADED_MM_SWITCHING unordered, no IPI, NOFLUSH, a stale read', async () => {
+  const r = await cli(['check', join(ROOT, 'scenarios/tlb/switch-mm-stale-asid.litmus'), '--variant', 'pre-83b0177a6c48', '--model', 'x86', '--show-trace', '--no-time']);
   assert.equal(r.code, 0, r.err);
   const trace = r.out.slice(r.out.indexOf('Trace'));
   const at = (re: RegExp): number => {
@@ -105,7 +107,7 @@ test('the CVE-2025-40174 counterexample reads as the bug: LOADED_MM_SWITCHING un
   assert.equal(observedLabel(fixed), 'Never');
 });
 
-test('munmap() of the last page frees the page table: a lazy CPU still gets the IPI, or walks a freed table (S2)', () => {
+test('munmap() of the last page frees the page table: a lazy CPU still gets the IPI, or walks a freed table (S2)', async () => {
   const file = join(ROOT, 'scenarios/tlb/munmap-lazy.litmus');
   const src = readFileSync(file, 'utf8');
   const ok = checkSource(src, file, { model: 'x86' });
@@ -119,7 +121,7 @@ test('munmap() of the last page frees the page table: a lazy CPU still gets the 
   assert.equal(r.observation, 'Always');
 });
 
-test('mprotect(): a write after PROT_READ is SIGSEGV, PROT_READ | PROT_WRITE gives write back; other protections are refused', () => {
+test('mprotect(): a write after PROT_READ is SIGSEGV, PROT_READ | PROT_WRITE gives write back; other protections are refused', async () => {
   const src = L(
     'C prot', '{ a = 3; }', 'smpcheck { mmap a; }',
     'P0(int *a) {', '\tint r0; int r1; int r2; int r3;',
@@ -137,7 +139,7 @@ test('mprotect(): a write after PROT_READ is SIGSEGV, PROT_READ | PROT_WRITE giv
   assert.throws(() => checkSource(bad, 'prot.litmus', { model: 'x86' }), /not modelled: PROT_READ or PROT_READ \| PROT_WRITE/);
 });
 
-test('reclaim(): kswapd writes the page to swap and frees the frame; the next access reads it back, dirty bit and all', () => {
+test('reclaim(): kswapd writes the page to swap and frees the frame; the next access reads it back, dirty bit and all', async () => {
   // P1 reclaims after P0's write (P0 waits for nothing: the two orders give the same data).
   const src = L(
     'C swap', '{ a = 0; }', 'smpcheck { mmap a; kthread P1; }',
@@ -156,7 +158,7 @@ test('reclaim(): kswapd writes the page to swap and frees the frame; the next ac
   assert.throws(() => checkSource(user, 'swap.litmus', { model: 'x86' }), /SMP109|reclaim\(\) is for kernel threads/);
 });
 
-test('a write through a clean writable entry sets the dirty bit by walking again, and faults if the PTE changed meanwhile', () => {
+test('a write through a clean writable entry sets the dirty bit by walking again, and faults if the PTE changed meanwhile', async () => {
   // After a swap-in by a read, the PTE is writable and clean: the write sets the dirty bit.
   const src = L(
     'C dirty', '{ a = 0; }', 'smpcheck { mmap a; kthread P1; }',
@@ -168,7 +170,7 @@ test('a write through a clean writable entry sets the dirty bit by walking again
   const file = join(dir, 'dirty.litmus');
   writeFileSync(file, src);
   const traceFile = join(dir, 'dirty.json');
-  const r = cli(['check', file, '--model', 'x86', '--trace', traceFile, '--no-time']);
+  const r = await cli(['check', file, '--model', 'x86', '--trace', traceFile, '--no-time']);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /Observation dirty Sometimes/);
   assert.match(readFileSync(traceFile, 'utf8'), /"WRITE_ONCE[^}]*sets the dirty bit in the PTE/);
@@ -180,7 +182,7 @@ test('a write through a clean writable entry sets the dirty bit by walking again
   assert.deepEqual(changed.result.assertions, []);
 });
 
-test('mremap(): the page moves with its data; an unmapped page has no VMA at the start; a use after free through the TLB is an assertion', () => {
+test('mremap(): the page moves with its data; an unmapped page has no VMA at the start; a use after free through the TLB is an assertion', async () => {
   const src = L(
     'C move', '{ a = 5; b = 0; }', 'smpcheck { mmap a b; unmapped b; }',
     'P0(int *a, int *b) {', '\tint r0; int r1;', '\tr0 = mremap(a, b);', '\tr1 = READ_ONCE(*b);', '}',
@@ -203,7 +205,7 @@ test('mremap(): the page moves with its data; an unmapped page has no VMA at the
   assert.deepEqual(ok.result.assertions, []);
 });
 
-test('text_poke() in lazy TLB mode: v6.18 leaves the borrowed mm first; before abee7c494d8c the kernel thread keeps it, not lazy, and gets its flush IPIs', () => {
+test('text_poke() in lazy TLB mode: v6.18 leaves the borrowed mm first; before abee7c494d8c the kernel thread keeps it, not lazy, and gets its flush IPIs', async () => {
   const file = join(ROOT, 'scenarios/tlb/text-poke-lazy.litmus');
   const src = readFileSync(file, 'utf8');
   // v6.18: once P2 has poked, CPU1 holds init_mm and the madvise() flush skips it.
@@ -219,7 +221,7 @@ test('text_poke() in lazy TLB mode: v6.18 leaves the borrowed mm first; before a
   assert.deepEqual(buggy.result.assertions, []);
   // The trace reads as the bug: prev_mm taken while lazy, the temporary mm (mm2), an
   // ordinary switch back to mm1, then the flusher finds CPU1 on mm1 and not lazy.
-  const r = cli(['check', file, '--variant', 'pre-abee7c494d8c', '--model', 'x86', '--show-trace', '--no-time']);
+  const r = await cli(['check', file, '--variant', 'pre-abee7c494d8c', '--model', 'x86', '--show-trace', '--no-time']);
   assert.equal(r.code, 0, r.err);
   const trace = r.out.slice(r.out.indexOf('Trace'));
   const at = (re: RegExp): number => {
@@ -242,14 +244,14 @@ test('text_poke() in lazy TLB mode: v6.18 leaves the borrowed mm first; before a
   assert.throws(() => checkSource(irq, file, { model: 'x86' }), (e: Error) => /^SMP103 text_poke\(\) in an interrupt handler/.test(`${(e as Error & { code?: string }).code} ${e.message}`));
 });
 
-test('early acknowledgment when page tables are freed breaks S2: the lazy CPU acknowledges, the table is freed, its cached walk reaches it', () => {
+test('early acknowledgment when page tables are freed breaks S2: the lazy CPU acknowledges, the table is freed, its cached walk reaches it', async () => {
   const file = join(ROOT, 'scenarios/tlb/munmap-lazy.litmus');
   const r = checkSource(readFileSync(file, 'utf8'), file, { model: 'x86', variant: 'async-flush' });
   assert.equal(r.result.complete, true);
   assert.ok(r.result.assertions.some((a) => a.name.startsWith('S2: CPU1 walked page-table page 0')), JSON.stringify(r.result.assertions));
 });
 
-test('fork(): the child maps the parent\'s page read-only, a write in either copies it, and each keeps its own data', () => {
+test('fork(): the child maps the parent\'s page read-only, a write in either copies it, and each keeps its own data', async () => {
   // P0 forks P2 and then writes; the child reads the value of before the fork, the parent its own write.
   const src = L(
     'C cow', '{ a = 3; }', 'smpcheck { mmap a; cpu 0 runs P0 P1; }',
@@ -266,7 +268,7 @@ test('fork(): the child maps the parent\'s page read-only, a write in either cop
   }
 });
 
-test('fork() and copy-on-write: the flushes of dup_mmap() and wp_page_copy() each have a scenario their mutant breaks', () => {
+test('fork() and copy-on-write: the flushes of dup_mmap() and wp_page_copy() each have a scenario their mutant breaks', async () => {
   const fork = join(ROOT, 'scenarios/tlb/fork-cow-sibling-write.litmus');
   const fsrc = readFileSync(fork, 'utf8');
   const ok = checkSource(fsrc, fork, { model: 'x86' });
@@ -286,14 +288,14 @@ test('fork() and copy-on-write: the flushes of dup_mmap() and wp_page_copy() eac
   assert.throws(() => checkSource(both, 't.litmus', { model: 'x86' }), (e: Error) => (e as Error & { code?: string }).code === 'SMP103' && /reclaim\(\) in a scenario that fork\(\)s/.test(e.message));
 });
 
-test('flush_tlb_batched_pending(): mprotect() after reclaim deferred its flush flushes first (3ea277194daa)', () => {
+test('flush_tlb_batched_pending(): mprotect() after reclaim deferred its flush flushes first (3ea277194daa)', async () => {
   const file = join(ROOT, 'scenarios/tlb/mprotect-reclaim-pending.litmus');
   const src = readFileSync(file, 'utf8');
   const ok = checkSource(src, file, { model: 'x86' });
   assert.equal(ok.result.complete, true);
   assert.equal(ok.observation, 'Never');
   assert.deepEqual(ok.result.assertions, []);
-  const before = cli(['check', file, '--variant', 'pre-3ea277194daa', '--model', 'x86', '--show-trace', '--no-time']);
+  const before = await cli(['check', file, '--variant', 'pre-3ea277194daa', '--model', 'x86', '--show-trace', '--no-time']);
   assert.equal(before.code, 0, before.err);
   assert.match(before.out, /Observation mprotect-reclaim-pending Sometimes/);
   // The counterexample: reclaim defers the flush, mprotect() finds the PTE not present, and the write goes through.
@@ -303,11 +305,11 @@ test('flush_tlb_batched_pending(): mprotect() after reclaim deferred its flush f
   const write = trace.search(/WRITE_ONCE\(a, 2\)[^\n]*TLB hit/);
   assert.ok(deferred >= 0 && mprotect >= 0 && write > mprotect, trace);
   // v6.18: the deferral is counted and found under the page-table lock.
-  const fixed = cli(['check', file, '--model', 'x86', '--no-time', '--show-trace', '--variant', 'v6.18']);
+  const fixed = await cli(['check', file, '--model', 'x86', '--no-time', '--show-trace', '--variant', 'v6.18']);
   assert.equal(fixed.code, 0, fixed.err);
 });
 
-test('a clean, old page: the read\'s walk sets the accessed bit, the write through the clean entry the dirty bit; `clean` names a mapped user page', () => {
+test('a clean, old page: the read\'s walk sets the accessed bit, the write through the clean entry the dirty bit; `clean` names a mapped user page', async () => {
   const src = L(
     'C bits', '{ a = 1; }', 'smpcheck { mmap a; clean a; }',
     'P0(int *a) {', '\tint r0; int r1;', '\tr0 = READ_ONCE(*a);', '\tWRITE_ONCE(*a, 2);', '\tr1 = READ_ONCE(*a);', '}',
@@ -317,7 +319,7 @@ test('a clean, old page: the read\'s walk sets the accessed bit, the write throu
   const file = join(dir, 'bits.litmus');
   writeFileSync(file, src);
   const traceFile = join(dir, 'bits.json');
-  const r = cli(['check', file, '--model', 'x86', '--trace', traceFile, '--no-time']);
+  const r = await cli(['check', file, '--model', 'x86', '--trace', traceFile, '--no-time']);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /Observation bits Always/);
   const trace = readFileSync(traceFile, 'utf8');
@@ -334,9 +336,9 @@ test('a clean, old page: the read\'s walk sets the accessed bit, the write throu
   for (const [text, msg] of bad) assert.throws(() => checkSource(text, 't.litmus', { model: 'x86' }), (e: Error) => msg.test(`${(e as Error & { code?: string }).code} ${e.message}`), String(msg));
 });
 
-test('S5: with early acknowledgment the write that set the dirty bit reaches the page after the flush returned and pageout() read it', () => {
+test('S5: with early acknowledgment the write that set the dirty bit reaches the page after the flush returned and pageout() read it', async () => {
   const file = join(ROOT, 'scenarios/tlb/reclaim-dirty-bit.litmus');
-  const r = cli(['check', file, '--variant', 'async-flush', '--model', 'x86', '--show-trace', '--no-time']);
+  const r = await cli(['check', file, '--variant', 'async-flush', '--model', 'x86', '--show-trace', '--no-time']);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /Kernel assertion failed: S5: CPU0's write through a TLB entry older than a completed flush/);
   // The lost write (exists a=1): the condition's witness, in which S5 fails too.
@@ -357,7 +359,7 @@ test('S5: with early acknowledgment the write that set the dirty bit reaches the
   assert.ok(dirty < collect && collect < marked && marked < read && read < late);
 });
 
-test('page ageing: shrink() keeps a young folio, clears the accessed bit without a flush, and a later scan of an unused page reclaims it', () => {
+test('page ageing: shrink() keeps a young folio, clears the accessed bit without a flush, and a later scan of an unused page reclaims it', async () => {
   // One thread never touches the page after the start: scan 1 finds the bit the fault
   // set (KEEP, PG_referenced), scan 2 finds it clear (RECLAIM); a read after that
   // faults and do_swap_page() brings the data back.
@@ -387,7 +389,7 @@ test('page ageing: shrink() keeps a young folio, clears the accessed bit without
   assert.throws(() => checkSource(user, 'act.litmus', { model: 'x86' }), (e: Error) => /^SMP109 shrink\(\) is for kernel threads/.test(`${(e as Error & { code?: string }).code} ${e.message}`));
 });
 
-test('the accessed bit cleared without a flush: a read through the kept TLB entry sets no bit, so the second scan reclaims a page in use', () => {
+test('the accessed bit cleared without a flush: a read through the kept TLB entry sets no bit, so the second scan reclaims a page in use', async () => {
   const file = join(ROOT, 'scenarios/tlb/witness-age-young-tlb.litmus');
   const src = readFileSync(file, 'utf8');
   const w = checkSource(src, file, { model: 'x86' });
@@ -400,7 +402,7 @@ test('the accessed bit cleared without a flush: a read through the kept TLB entr
   assert.equal(observedLabel(g), 'Never');
   // The trace: scan 1 clears the bit with a locked op and no flush; P0's read after it is
   // a TLB hit that sets nothing; scan 2 reads the PTE old and reclaims.
-  const r = cli(['check', file, '--model', 'x86', '--show-trace', '--no-time']);
+  const r = await cli(['check', file, '--model', 'x86', '--show-trace', '--no-time']);
   assert.equal(r.code, 0, r.err);
   const trace = r.out.slice(r.out.indexOf('Trace'));
   const at = (re: RegExp, from = 0): number => {
@@ -416,7 +418,7 @@ test('the accessed bit cleared without a flush: a read through the kept TLB entr
   assert.doesNotMatch(trace.slice(clear, reclaim), /flush_tlb_mm_range|sets the accessed bit/);
 });
 
-test('reclaim after the missed use: the unmap flush keeps data and translations safe; without it a use after free', () => {
+test('reclaim after the missed use: the unmap flush keeps data and translations safe; without it a use after free', async () => {
   const file = join(ROOT, 'scenarios/tlb/age-reclaim-stale.litmus');
   const src = readFileSync(file, 'utf8');
   const ok = checkSource(src, file, { model: 'x86' });
@@ -429,7 +431,7 @@ test('reclaim after the missed use: the unmap flush keeps data and translations 
   assert.ok(bad.result.positive > 0);
 });
 
-test('a TLB hit depends on the lifetime of its frame: the search runs a hit after the frame is freed, and finds the use after free an unordered hit makes', () => {
+test('a TLB hit depends on the lifetime of its frame: the search runs a hit after the frame is freed, and finds the use after free an unordered hit makes', async () => {
   // No flush, no IPI orders P0's reads against reclaim: only the hit's dependence on
   // its frame's lifetime (the free ends it) makes the search try P0's last read after
   // the frame is freed.
@@ -446,7 +448,7 @@ test('a TLB hit depends on the lifetime of its frame: the search runs a hit afte
   }
 });
 
-test('Xen PV: exit_mmap() unpins the pgd after xen_drop_mm_ref(); before abee7c494d8c text_poke() loads it again', () => {
+test('Xen PV: exit_mmap() unpins the pgd after xen_drop_mm_ref(); before abee7c494d8c text_poke() loads it again', async () => {
   const file = join(ROOT, 'scenarios/tlb/text-poke-xen-exit-mmap.litmus');
   const src = readFileSync(file, 'utf8');
   const fixed = checkSource(src, file, { model: 'x86' });
@@ -462,7 +464,7 @@ test('Xen PV: exit_mmap() unpins the pgd after xen_drop_mm_ref(); before abee7c4
   assert.deepEqual(native.result.assertions, []);
   // The path: the last user's exit_mmap() reads CPU1's xen_current_cr3 as text_poke_mm's
   // (mm2), sends no IPI, unpins; then CPU1 switches back to mm1.
-  const r = cli(['check', file, '--variant', 'pre-abee7c494d8c', '--model', 'x86', '--show-trace', '--no-time']);
+  const r = await cli(['check', file, '--variant', 'pre-abee7c494d8c', '--model', 'x86', '--show-trace', '--no-time']);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /use_temporary_mm\(\): prev_mm = loaded_mm = mm1 \(lazy\)/);
   assert.match(r.out, /MMUEXT_UNPIN_TABLE, mm1->pgd/);

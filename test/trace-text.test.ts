@@ -1,6 +1,8 @@
 // Terminal output that fits: trace columns sized to the terminal or --width, wrapping a
 // long step onto more lines instead of cutting it, and never splitting a name.
 
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -21,7 +23,7 @@ function trace() {
 
 const names = (text: string): string[] => text.match(/[A-Za-z_][A-Za-z0-9_]{3,}/g) ?? [];
 
-test('without a width every step is printed whole, on one line', () => {
+test('without a width every step is printed whole, on one line', async () => {
   const t = trace();
   const out = renderTraceText(t);
   const lines = out.split('\n');
@@ -30,7 +32,7 @@ test('without a width every step is printed whole, on one line', () => {
   assert.ok(!out.includes('…'));
 });
 
-test('with a width the table fits it, a long step wraps, and no name is cut', () => {
+test('with a width the table fits it, a long step wraps, and no name is cut', async () => {
   const t = trace();
   for (const width of [160, 140, 120]) {
     const out = renderTraceText(t, { width });
@@ -52,23 +54,23 @@ test('with a width the table fits it, a long step wraps, and no name is cut', ()
   for (const s of t.steps) for (const n of names(s.text)) assert.ok(words.has(n), `'${n}' of step ${s.i + 1} is whole`);
 });
 
-test('--width and the terminal\'s width size the CLI\'s trace; a pipe gets whole steps', () => {
-  const run = (args: string[], outColumns?: number): string => {
+test('--width and the terminal\'s width size the CLI\'s trace; a pipe gets whole steps', async () => {
+  const run = async (args: string[], outColumns?: number): Promise<string> => {
     let out = '';
     const io: Io = { out: (s) => { out += s; }, err: () => {}, isTTY: false, now: () => 0, outColumns };
-    main(args, io);
+    await main(args, io);
     return out.slice(out.indexOf('\nTrace ('));
   };
   const widest = (s: string): number => Math.max(...s.split('\n').map((l) => l.length));
-  assert.ok(widest(run(ARGS)) > 120);
-  assert.ok(widest(run(ARGS, 125)) <= 125);
-  assert.ok(widest(run([...ARGS, '--width', '150'], 125)) <= 150);
-  assert.ok(widest(run([...ARGS, '--width', '150'], 125)) > 125, '--width wins over the terminal');
-  assert.equal(cli([...ARGS, '--width', 'wide']).code, 1);
+  assert.ok(widest(await run(ARGS)) > 120);
+  assert.ok(widest(await run(ARGS, 125)) <= 125);
+  assert.ok(widest(await run([...ARGS, '--width', '150'], 125)) <= 150);
+  assert.ok(widest(await run([...ARGS, '--width', '150'], 125)) > 125, '--width wins over the terminal');
+  assert.equal((await cli([...ARGS, '--width', 'wide'])).code, 1);
 });
 
-test('--show-trace under --json embeds the trace, which validates as a trace file does', () => {
-  const r = cli([...ARGS, '--json']);
+test('--show-trace under --json embeds the trace, which validates as a trace file does', async () => {
+  const r = await cli([...ARGS, '--json']);
   assert.equal(r.code, 0, r.err);
   const lines = r.out.trimEnd().split('\n');
   assert.equal(lines.length, 1);
@@ -78,5 +80,5 @@ test('--show-trace under --json embeds the trace, which validates as a trace fil
   assert.equal(t.kind, 'positive');
   assert.deepEqual(t, trace());
   // Without --show-trace there is no trace field; with it and no witness, null.
-  assert.equal('trace' in JSON.parse(cli([FILE, '--variant', 'pre-a493d1ca1a03', '--model', 'x86', '--no-time', '--json']).out), false);
+  assert.equal('trace' in JSON.parse((await cli([FILE, '--variant', 'pre-a493d1ca1a03', '--model', 'x86', '--no-time', '--json'])).out), false);
 });

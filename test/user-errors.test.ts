@@ -62,10 +62,10 @@ module.exports = { default: { name: 'far', description: 'an op the machine fails
 
 /** A trace made once, to tamper with. */
 const traceFile = join(dir, 'sb.json');
-cli([SB, '--no-time', '--trace', traceFile]);
+await cli([SB, '--no-time', '--trace', traceFile]);
 const trace = JSON.parse(readFileSync(traceFile, 'utf8')) as { choices: number[]; variant_module: unknown };
 const modTrace = join(dir, 'mod.json');
-cli([lit('membarrier/membarrier-B.litmus'), '--no-time', '--variant', join(ROOT, 'examples', 'variants', 'propagate-carefully.ts'), '--trace', modTrace]);
+await cli([lit('membarrier/membarrier-B.litmus'), '--no-time', '--variant', join(ROOT, 'examples', 'variants', 'propagate-carefully.ts'), '--trace', modTrace]);
 
 /** One mistake per documented code: the command line that makes it. */
 const MISTAKES: Record<ErrorCode, () => string[]> = {
@@ -102,65 +102,65 @@ const MISTAKES: Record<ErrorCode, () => string[]> = {
   SMP303: () => [file('e303.litmus', L('C T', '{}', 'P0(int *x) { int r0; int *r1; r1 = 5; r0 = READ_ONCE(*r1); }', 'exists (0:r0=0)'))],
 };
 
-test('every documented error code is reached by a user mistake and exits 1, never 70', () => {
+test('every documented error code is reached by a user mistake and exits 1, never 70', async () => {
   assert.deepEqual(Object.keys(MISTAKES).sort(), Object.keys(ERROR_CODES).sort(), 'one mistake per code');
   const doc = read(join(ROOT, 'docs', 'cli.md'));
   for (const [code, args] of Object.entries(MISTAKES)) {
     assert.ok(doc.includes(`| ${code} |`), `${code} is documented in docs/cli.md`);
-    const r = cli(args());
+    const r = await cli(args());
     delete process.env.SMPCHECK_VIEWER_JS;
     refused(r, code, code as ErrorCode);
   }
 });
 
-test('file-system errors are coded: --trace to a missing directory or a directory, an input that is a directory', () => {
+test('file-system errors are coded: --trace to a missing directory or a directory, an input that is a directory', async () => {
   for (const target of ['/nonexistent/dir/t.json', dir]) {
-    const r = cli([SB, '--no-time', '--trace', target]);
+    const r = await cli([SB, '--no-time', '--trace', target]);
     refused(r, `--trace ${target}`, 'SMP004');
     assert.match(r.err, /cannot write the trace/);
   }
-  refused(cli([dir]), 'a directory as input', /error\[SMP004\] cannot read scenario .* it is a directory/);
-  refused(cli(['replay', dir]), 'a directory as a trace', 'SMP004');
-  refused(cli(['replay', join(dir, 'nope.json')]), 'a missing trace', 'SMP004');
-  refused(cli(['replay', traceFile, '--scenario', join(dir, 'nope.litmus')]), 'a missing --scenario', 'SMP004');
-  refused(cli(['suite', join(dir, 'nothing-here')]), 'a missing suite directory', 'SMP004');
+  refused(await cli([dir]), 'a directory as input', /error\[SMP004\] cannot read scenario .* it is a directory/);
+  refused(await cli(['replay', dir]), 'a directory as a trace', 'SMP004');
+  refused(await cli(['replay', join(dir, 'nope.json')]), 'a missing trace', 'SMP004');
+  refused(await cli(['replay', traceFile, '--scenario', join(dir, 'nope.litmus')]), 'a missing --scenario', 'SMP004');
+  refused(await cli(['suite', join(dir, 'nothing-here')]), 'a missing suite directory', 'SMP004');
   // A symbolic link to an ancestor directory is walked once, not until the path is too long.
   const loop = join(dir, 'loop');
   mkdirSync(loop);
   symlinkSync('.', join(loop, 'again'));
   writeFileSync(join(loop, 'SB.litmus'), read(SB));
-  const suite = cli(['suite', loop, '--no-time']);
+  const suite = await cli(['suite', loop, '--no-time']);
   assert.equal(suite.code, 0, suite.err);
   assert.match(suite.out, /suite: 4 checks in 1 files/); // SB states sc, x86, arm64 and lkmm
 });
 
-test('a variant module whose replacement throws, or is not a generator, is the user\'s error', () => {
-  const r = cli([lit('membarrier/membarrier-A.litmus'), '--variant', throwing, '--no-time']);
+test('a variant module whose replacement throws, or is not a generator, is the user\'s error', async () => {
+  const r = await cli([lit('membarrier/membarrier-A.litmus'), '--variant', throwing, '--no-time']);
   refused(r, 'throws', 'SMP204');
   assert.match(r.err, /variant module '.*throws\.ts': its membarrier_private_expedited\(\) threw: TypeError: oops at 0/);
-  const p = cli([lit('membarrier/membarrier-A.litmus'), '--variant', notGenerator, '--no-time']);
+  const p = await cli([lit('membarrier/membarrier-A.litmus'), '--variant', notGenerator, '--no-time']);
   refused(p, 'not a generator', 'SMP204');
   assert.match(p.err, /is not a generator function/);
-  const j = cli([lit('membarrier/membarrier-A.litmus'), '--variant', yieldsJunk, '--no-time']);
+  const j = await cli([lit('membarrier/membarrier-A.litmus'), '--variant', yieldsJunk, '--no-time']);
   refused(j, 'yields junk', 'SMP204');
   assert.match(j.err, /its membarrier_private_expedited\(\) yielded 42, which is not an op/);
-  const far = cli([lit('membarrier/membarrier-A.litmus'), '--variant', yieldsFar, '--no-time']);
+  const far = await cli([lit('membarrier/membarrier-A.litmus'), '--variant', yieldsFar, '--no-time']);
   refused(far, 'an op the machine fails on', 'SMP204');
   assert.match(far.err, /the model failed while running its replacements: TypeError/);
 });
 
-test('a host script over 16 MiB is an input error, before anything runs', () => {
+test('a host script over 16 MiB is an input error, before anything runs', async () => {
   const big = join(dir, 'big.script');
   writeFileSync(big, '');
   truncateSync(big, SCRIPT_BYTES_MAX + 1);
-  refused(cli(['host', 'run', big, '--model-only']), 'an oversized script', 'SMP111');
+  refused(await cli(['host', 'run', big, '--model-only']), 'an oversized script', 'SMP111');
   // A script text over the limit that reached the parser is refused there too.
   assert.throws(() => parseScript(`# ${'x'.repeat(SCRIPT_BYTES_MAX)}\n`, 2), (e: unknown) => e instanceof ScriptError && e.code === 'HOST005');
   mkdirSync(join(dir, 'script-dir'), { recursive: true });
-  refused(cli(['host', 'run', join(dir, 'script-dir'), '--model-only']), 'a directory as a script', 'SMP004');
+  refused(await cli(['host', 'run', join(dir, 'script-dir'), '--model-only']), 'a directory as a script', 'SMP004');
 });
 
-test('every option given a bad value exits 1, never 70', () => {
+test('every option given a bad value exits 1, never 70', async () => {
   const m = lit('membarrier/membarrier-A.litmus');
   const cases: string[][] = [];
   for (const opt of ['--steps-max', '--executions-max']) {
@@ -180,5 +180,5 @@ test('every option given a bad value exits 1, never 70', () => {
     [SB, '--shard', '1/2', '--out', join(dir, 'o.json'), '--model', 'arm64'], [SB, '--shard', '1/2', '--out', join(dir, 'o.json'), '--no-reduction'],
     [SB, '--shard', '1/2', '--out', join(dir, 'o.json'), '--show-trace'], [SB, lit('litmus/MP.litmus'), '--shard', '1/2', '--out', join(dir, 'o.json')],
     ['merge'], ['merge', join(dir, 'missing.json')], ['merge', traceFile]);
-  for (const args of cases) refused(cli(args), args.join(' '));
+  for (const args of cases) refused(await cli(args), args.join(' '));
 });

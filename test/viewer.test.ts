@@ -90,11 +90,11 @@ for (const c of CASES) {
     if (skip) return t.skip(skip);
     const traceFile = join(dir, `${c.folder}.json`);
     const args = [join(ROOT, 'scenarios', c.folder, c.file), '--model', 'x86', '--no-time', '--trace', traceFile, ...(c.variant ? ['--variant', c.variant] : [])];
-    const chk = cli(args);
+    const chk = await cli(args);
     assert.ok(chk.code === 0 || chk.code === 2, chk.err);
     const trace: Trace = traceSchema().parse(JSON.parse(readFileSync(traceFile, 'utf8')));
     const html = join(dir, `${c.folder}.html`);
-    const v = cli(['view', traceFile, '--out', html]);
+    const v = await cli(['view', traceFile, '--out', html]);
     assert.equal(v.code, 0, v.err);
     const url = pathToFileURL(html).href;
     assert.equal(v.out, `Open ${url}\n`, 'view prints the URL and starts no browser in a test');
@@ -200,12 +200,12 @@ test('viewer: kernel calls fold into one row each and open; search finds a kerne
 test('viewer: context switches are marked, in their step and in the folded call around it', async (t) => {
   if (skip) return t.skip(skip);
   const traceFile = join(dir, 'switch.json');
-  cli([join(ROOT, 'scenarios', 'membarrier', 'membarrier-switch-mm.litmus'), '--model', 'x86', '--no-time', '--trace', traceFile]);
+  await cli([join(ROOT, 'scenarios', 'membarrier', 'membarrier-switch-mm.litmus'), '--model', 'x86', '--no-time', '--trace', traceFile]);
   const trace = traceSchema().parse(JSON.parse(readFileSync(traceFile, 'utf8')));
   const sw = trace.steps.find((s) => s.op === 'st' && /^rq\d+->curr$/.test(s.loc ?? ''));
   assert.ok(sw, 'the trace switches tasks');
   const html = join(dir, 'switch.html');
-  cli(['view', traceFile, '--out', html]);
+  await cli(['view', traceFile, '--out', html]);
   const { page, errors } = await open(`${pathToFileURL(html).href}#step=${sw.i + 1}`);
   const sel = page.locator('.row.selected');
   assert.equal(await sel.locator('.badge.switch').textContent(), 'context switch');
@@ -228,12 +228,12 @@ test('viewer: the witnesses of one check, switched in the page and named in the 
   const sc = join(dir, 'SB-one.litmus');
   writeFileSync(sc, SB_ONE);
   const traceFile = join(dir, 'witnesses.json');
-  assert.equal(cli([sc, '--model', 'x86', '--no-time', '--witnesses', '3', '--trace', traceFile]).code, 0);
+  assert.equal((await cli([sc, '--model', 'x86', '--no-time', '--witnesses', '3', '--trace', traceFile])).code, 0);
   const trace = traceSchema().parse(JSON.parse(readFileSync(traceFile, 'utf8')));
   const runs = [trace, ...(trace.witnesses ?? [])];
   assert.ok(runs.length >= 2, 'more than one witness');
   const html = join(dir, 'witnesses.html');
-  assert.equal(cli(['view', traceFile, '--out', html]).code, 0);
+  assert.equal((await cli(['view', traceFile, '--out', html])).code, 0);
   const { page, errors } = await open(`${pathToFileURL(html).href}#step=1`);
   const rowsOf = async (): Promise<string[]> => page.locator('.lanes .row .cell.step .text').allTextContents();
   assert.deepEqual(await rowsOf(), trace.steps.map((s) => s.text));
@@ -251,9 +251,9 @@ test('viewer: the witnesses of one check, switched in the page and named in the 
 });
 
 /** A trace whose every string is markup or script. */
-function maliciousTrace(): Trace {
+async function maliciousTrace(): Promise<Trace> {
   const file = join(dir, 'sb-clean.json');
-  cli([join(ROOT, 'scenarios', 'litmus', 'SB.litmus'), '--model', 'x86', '--no-time', '--trace', file, '--witnesses', '2']);
+  await cli([join(ROOT, 'scenarios', 'litmus', 'SB.litmus'), '--model', 'x86', '--no-time', '--trace', file, '--witnesses', '2']);
   const t = traceSchema().parse(JSON.parse(readFileSync(file, 'utf8')));
   const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
   t.scenario.name = `SB ${evil}`;
@@ -281,7 +281,7 @@ function maliciousTrace(): Trace {
 
 test('viewer: a trace with markup and script in its strings renders them as text and runs nothing', async (t) => {
   if (skip) return t.skip(skip);
-  const trace = maliciousTrace();
+  const trace = await maliciousTrace();
   const html = join(dir, 'evil.html');
   writeFileSync(html, viewerPage(readFileSync(viewerBundle(), 'utf8'), trace));
   const last = trace.steps.length;

@@ -8,9 +8,9 @@ import { formatBytes, MEMORY_MAX_DEFAULT, parseBytes } from '../explore/memory.j
 import { relative } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { Command, CommanderError, Option } from 'commander';
-import { CHECK_MODELS, checkScenario, ENGINES, observedLabel, parseExpectationKey, type CheckModel, type CheckOptions, type CheckResult, type Engine } from '../check.js';
+import { CHECK_MODELS, checkScenario, ENGINES, observedLabel, parseExpectationKey, partsFor, withVariant, type CheckModel, type CheckOptions, type CheckResult, type Engine } from '../check.js';
 import { DEFAULT_KERNEL, variants } from '../kernel/variants.js';
-import { kernelFunctionNames } from '../kernel/index.js';
+import { kernelModel, loadParts, type Parts } from '../parts.js';
 import { MODELS } from '../machine/machine.js';
 import { parseScenario } from '../scenario/parser.js';
 import { directiveSettings, validateDirectives } from '../scenario/directives.js';
@@ -18,22 +18,15 @@ import { needsKernelModel } from '../graph/support.js';
 import { collectLitmusFiles } from '../scenario/files.js';
 import { errorJson, formatError, SmpError, unknownMacroLine } from '../scenario/errors.js';
 import type { Scenario } from '../scenario/ast.js';
-import { buildTrace, pickWitnesses, renderTraceText } from '../explore/trace.js';
 import { TRACE_WITNESSES_MAX } from '../explore/trace-schema.js';
-import { cmdReplay } from './replay.js';
-import { runWithVariant } from '../kernel/variant-module.js';
 import type { Progress } from '../explore/types.js';
 import { VERSION } from '../version.js';
 import { EXIT, worst, type ExitName } from './exit.js';
-import { addHostCommands } from './host.js';
 import { formatText, toJson, type SuiteRow } from './format.js';
 import { PROGRESS_EVERY, ProgressReporter, progressMode } from './progress.js';
 import { SuiteTable } from './suite-table.js';
-import { graphFormat, renderSvg, traceDot, traceItf } from './artifacts.js';
-import { addViewCommand } from './view.js';
-import { defaultWorkers, mergeParts, parseShard, readPart, searchShard, validateParts, type Part } from './shard.js';
-import { WORKERS_MAX } from '../explore/parallel.js';
-import { addSimCommand } from './sim.js';
+import type { Part } from './shard.js';
+import { defaultWorkers, WORKERS_MAX } from '../explore/parallel.js';
 
 export interface Io {
   out: (s: string) => void;
@@ -205,7 +198,7 @@ interface ArtifactOpts {
   width?: number;
 }
 
-export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: string; shard?: string; out?: string } & ArtifactOpts): ExitName {
+export async function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: string; shard?: string; out?: string } & ArtifactOpts): Promise<ExitName> {
   if (o.shard !== undefined || o.out !== undefined) return cmdShard(io, files, o);
   const codes: ExitName[] = [];
   const models = modelsFor(o.model);
@@ -213,7 +206,7 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
   if (written && (files.length !== 1 || models.length !== 1)) {
     throw new SmpError('SMP200', `${written} writes one execution: give one file and one --model`);
   }
-  if (o.graph) graphFormat(o.graph);
+  if (o.graph) (await import('./artifacts.js')).graphFormat(o.graph);
   if (o.seed !== undefined && o.random === undefined) throw new SmpError('SMP200', '--seed seeds --random RUNS: give both');
   if (o.random !== undefined && (!o.reduction || o.engine === 'graph' || models.some((m) => m === 'arm64' || m === 'lkmm'))) {
     throw new SmpError('SMP200', '--random samples runs of the machine engine (sc, x86): not with --no-reduction, --engine graph, arm64 or lkmm');
@@ -242,6 +235,7 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
         if (o.showTrace && (o.engine === 'graph' || m === 'arm64' || m === 'lkmm') && !needsKernelModel(sc, m)) {
           throw new SmpError('SMP200', '--show-trace on the graph engine (arm64, lkmm, --engine graph) shows witnesses of scenarios of the kernel model only: user-level programs have no traces there yet');
         }
+        await loadParts(partsFor(sc, { ...o, model }));
         const onProgress = progress.startCheck(model ? `${sc.name} on ${model}` : sc.name);
         try {
           r = checkScenario(sc, { ...checkOpts(o, model, onProgress), witnessesMax: o.witnesses }, io.now);
@@ -252,7 +246,7 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
         codes.push(reportError(io, e, o.json, sc.source));
         continue;
       }
-      codes.push(reportCheck(io, r, file, o, first));
+      codes.push(await reportCheck(io, r, file, o, first));
       first = false;
     }
   }
@@ -260,8 +254,10 @@ export function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: stri
 }
 
 /** `check FILE --shard K/N --out PART.json`: searches one part of the check and writes it (src/cli/shard.ts). */
-function cmdShard(io: Io, files: string[], o: CommonOpts & { model?: string; shard?: string; out?: string } & ArtifactOpts): ExitName {
+async function cmdShard(io: Io, files: string[], o: CommonOpts & { model?: string; shard?: string; out?: string } & ArtifactOpts): Promise<ExitName> {
   if (o.shard === undefined || o.out === undefined) throw new SmpError('SMP200', '--shard K/N and --out PART.json go together: the part is written to the file');
+  // Shards and their merge, loaded for these commands only.
+  const { parseShard, searchShard } = await import('./shard.js');
   const shard = parseShard(o.shard);
   if (files.length !== 1 || o.model === 'all') throw new SmpError('SMP200', '--shard searches one part of one check: give one file and at most one --model');
   if (o.trace || o.graph || o.itf || o.showTrace) throw new SmpError('SMP200', '--shard writes a part, not a result: --trace, --graph, --itf and --show-trace go with `smpcheck merge`');
@@ -272,6 +268,7 @@ function cmdShard(io: Io, files: string[], o: CommonOpts & { model?: string; sha
   const model = o.model as CheckModel | undefined;
   let part: Part;
   try {
+    await loadParts(partsFor(sc, { ...o, model }));
     part = searchShard(sc, { ...checkOpts(o, model), witnessesMax: o.witnesses }, shard, o.workers ?? 1);
   } catch (e) {
     if (e instanceof SmpError) throw e.withSource(sc.source);
@@ -286,12 +283,15 @@ function cmdShard(io: Io, files: string[], o: CommonOpts & { model?: string; sha
 }
 
 /** `smpcheck merge PART.json...`: the parts' check, printed as `check` prints it. */
-export function cmdMerge(io: Io, files: string[], o: CommonOpts & ArtifactOpts & { scenario?: string }): ExitName {
+export async function cmdMerge(io: Io, files: string[], o: CommonOpts & ArtifactOpts & { scenario?: string }): Promise<ExitName> {
+  const { mergeParts, readPart, validateParts } = await import('./shard.js');
   const parts = validateParts(files.map((file) => ({ file, part: readPart(file) })));
   const scFile = o.scenario ?? parts[0]!.scenario.file;
   const sc = loadScenario(scFile);
   let r: CheckResult;
   try {
+    const c = parts[0]!.check;
+    await loadParts(partsFor(sc, { model: c.model, variant: c.variant }));
     r = mergeParts(sc, parts, io.now).result;
   } catch (e) {
     if (e instanceof SmpError) throw e.withSource(sc.source);
@@ -305,13 +305,16 @@ export function cmdMerge(io: Io, files: string[], o: CommonOpts & ArtifactOpts &
 }
 
 /** Prints a check's result (and what --trace, --graph, --itf and --show-trace ask for) as `check` does; `first`: no blank line before it. */
-export function reportCheck(io: Io, r: CheckResult, file: string, o: CommonOpts & ArtifactOpts, first: boolean): ExitName {
+export async function reportCheck(io: Io, r: CheckResult, file: string, o: CommonOpts & ArtifactOpts, first: boolean): Promise<ExitName> {
   const written = o.trace ? '--trace' : o.graph ? '--graph' : o.itf ? '--itf' : null;
-  const ws = r.engine !== 'graph' && (o.trace || o.showTrace || o.graph || o.itf) ? pickWitnesses(r, o.witnesses ?? 1) : [];
+  // The modules that build and write traces, loaded when a trace is asked for.
+  const traces = r.engine !== 'graph' && (o.trace || o.showTrace || o.graph || o.itf) ? await import('../explore/trace.js') : null;
+  const artifacts = o.graph || o.itf ? await import('./artifacts.js') : null;
+  const ws = traces ? traces.pickWitnesses(r, o.witnesses ?? 1) : [];
   // The graph engine's kernel model keeps a witness execution graph per kind, as text.
   const gt = r.engine === 'graph' && o.showTrace ? graphWitness(r) : null;
   const w = ws[0];
-  const t = w ? runWithVariant(r.variant, () => buildTrace(r, w.kind, w.choices, ws.slice(1))) : null;
+  const t = w && traces ? withVariant(r.variant, () => traces.buildTrace(r, w.kind, w.choices, ws.slice(1))) : null;
   // With --json, --show-trace embeds the witness's trace (docs/json.md), or null when there is none.
   if (o.json) io.out(`${JSON.stringify({ ...toJson(r, { time: o.time }), ...(o.showTrace ? { trace: t, ...(r.engine === 'graph' ? { graph_trace: gt?.text ?? null } : {}) } : {}) })}\n`);
   else {
@@ -321,15 +324,15 @@ export function reportCheck(io: Io, r: CheckResult, file: string, o: CommonOpts 
       io.out(gt ? `\nWitness (${gt.kind}):\n${gt.text}\n` : '\nNo witness: the graph engine keeps witnesses for kernel scenarios only.\n');
     }
   }
-  if (w && t) {
+  if (w && t && traces) {
     if (o.trace) writeUserFile(o.trace, `${JSON.stringify(t, null, 1)}\n`, 'the trace');
     if (o.graph) {
-      const dot = traceDot(t, o.graphScope ?? 'scenario');
-      writeUserFile(o.graph, graphFormat(o.graph) === 'svg' ? renderSvg(dot) : dot, 'the graph');
+      const dot = artifacts!.traceDot(t, o.graphScope ?? 'scenario');
+      writeUserFile(o.graph, artifacts!.graphFormat(o.graph) === 'svg' ? artifacts!.renderSvg(dot) : dot, 'the graph');
     }
-    if (o.itf) writeUserFile(o.itf, traceItf(t), 'the ITF trace');
+    if (o.itf) writeUserFile(o.itf, artifacts!.traceItf(t), 'the ITF trace');
     if (o.showTrace && !o.json) {
-      io.out(`\nTrace (${w.kind}${w.kind === 'deadlock' ? '' : ' for the condition\'s proposition'}), ${t.steps.length} steps on ${r.model}:\n${renderTraceText(t, { width: o.width ?? io.outColumns })}\n`);
+      io.out(`\nTrace (${w.kind}${w.kind === 'deadlock' ? '' : ' for the condition\'s proposition'}), ${t.steps.length} steps on ${r.model}:\n${traces.renderTraceText(t, { width: o.width ?? io.outColumns })}\n`);
       if (t.final) io.out(`Final: ${Object.entries(t.final).map(([k, v]) => `${k}=${v};`).join(' ')}\n`);
       if (t.assertion) io.out(`Kernel assertion failed: ${t.assertion}\n`);
       if (t.waits) io.out(`Blocked forever:\n${t.waits.map((x) => `  ${x}\n`).join('')}`);
@@ -396,6 +399,22 @@ function suitePlan(files: string[], o: { model?: string }): SuitePlan[] {
   return plan;
 }
 
+/** The parts (src/parts.ts) the suite's checks need, together; a check whose needs cannot be told reports its error when it runs. */
+function suiteParts(plan: SuitePlan[], o: CommonOpts): Parts {
+  const need: Parts = {};
+  for (const p of plan) {
+    if (p.k !== 'check') continue;
+    try {
+      const n = partsFor(p.sc, { model: p.model, engine: o.engine, variant: p.variant });
+      need.kernel ||= n.kernel;
+      need.graph ||= n.graph;
+    } catch {
+      // the check reports it
+    }
+  }
+  return need;
+}
+
 /** One check of a suite run to its row: what cmdSuite prints for it, whichever thread ran it. */
 export interface SuiteOutcome {
   row: SuiteRow;
@@ -444,10 +463,11 @@ export function runSuiteTask(task: { file: string; check: number; opts: CommonOp
   return runSuiteCheck(checks[task.check]!, task.opts, now);
 }
 
-export function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: string; quiet?: boolean; jobs?: number }): ExitName {
+export async function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?: string; quiet?: boolean; jobs?: number }): Promise<ExitName> {
   const files = collectLitmusFiles(dirs);
   if (files.length === 0) throw new SmpError('SMP004', `no .litmus files under ${dirs.join(', ')}`);
   const plan = suitePlan(files, o);
+  await loadParts(suiteParts(plan, o));
   const rows: SuiteRow[] = [];
   const codes: ExitName[] = [];
   const progress = new ProgressReporter(io, progressMode(io, o));
@@ -590,10 +610,12 @@ function runSuiteParallel(plan: SuitePlan[], o: CommonOpts & { model?: string },
   return outcomes;
 }
 
-export function cmdVariants(io: Io, o: { json?: boolean; functions?: boolean }): ExitName {
+export async function cmdVariants(io: Io, o: { json?: boolean; functions?: boolean }): Promise<ExitName> {
   if (o.functions) {
-    // Every modelled kernel function a variant module may replace, by kernel name.
-    const names = kernelFunctionNames();
+    // Every modelled kernel function a variant module may replace, by kernel name: the
+    // whole kernel model is loaded, since each module registers the functions it defines.
+    await loadParts({ kernel: true });
+    const names = kernelModel().api.kernelFunctionNames();
     io.out(o.json ? `${JSON.stringify(names)}\n` : `${names.join('\n')}\n`);
     return 'ok';
   }
@@ -606,7 +628,45 @@ export function cmdVariants(io: Io, o: { json?: boolean; functions?: boolean }):
   return 'ok';
 }
 
-export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
+/**
+ * The commands defined in modules of their own (`host`, `view`, `sim`), each with what it
+ * runs: a command line loads one only when it can reach it (commandsReached()), so a
+ * check never loads them. Each loader returns the function that adds the command.
+ */
+type AddCommand = (program: Command, io: Io, setExit: (n: ExitName) => void) => void;
+const COMMAND_MODULES = {
+  host: async (): Promise<AddCommand> => {
+    // `host calibrate` runs the timing simulator on scenarios that call into the kernel.
+    await loadParts({ kernel: true });
+    return (await import('./host.js')).addHostCommands;
+  },
+  view: async (): Promise<AddCommand> => (await import('./view.js')).addViewCommand,
+  sim: async (): Promise<AddCommand> => {
+    await loadParts({ kernel: true });
+    return (await import('./sim.js')).addSimCommand;
+  },
+} satisfies Record<string, () => Promise<AddCommand>>;
+type ModuleCommand = keyof typeof COMMAND_MODULES;
+
+/**
+ * The commands of COMMAND_MODULES a command line can reach. Commander runs a subcommand
+ * only when it is the first argument that is not an option (after --help or --version,
+ * if any), so a command that is not there is never run; help (--help, -h, `help`, or no
+ * argument at all) lists every command, so it loads them all.
+ */
+export function commandsReached(argv: readonly string[]): ModuleCommand[] {
+  const all = Object.keys(COMMAND_MODULES) as ModuleCommand[];
+  const first = argv.find((a) => !a.startsWith('-'));
+  if (argv.length === 0 || first === 'help' || argv.some((a) => a === '--help' || a === '-h')) return all;
+  return all.filter((c) => c === first);
+}
+
+/**
+ * The command line's parser and its commands. A command's action loads the modules it
+ * needs when it runs (dynamic import(), loadParts()): start-up loads only the parser,
+ * the commands' options, and the modules of the commands `argv` can reach.
+ */
+export async function buildProgram(io: Io, setExit: (n: ExitName) => void, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('smpcheck');
   program
     .description('Exhaustive model checker for Linux-kernel litmus scenarios on SC, x86-TSO, arm64 and the Linux-kernel memory model.')
@@ -647,7 +707,7 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
       .option('--seed <n>', 'the seed of --random (default 1); the same seed gives the same runs', seedInt)
       .option('--shard <K/N>', 'search part K of N of the check (machine engine) and write it with --out; `smpcheck merge` combines the N parts')
       .option('--out <file>', 'where --shard writes its part (JSON)'),
-  ).action((files: string[], opts) => setExit(cmdCheck(io, files, opts)));
+  ).action(async (files: string[], opts) => setExit(await cmdCheck(io, files, opts)));
 
   program
     .command('merge')
@@ -661,7 +721,7 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
     .option('--width <n>', 'columns the trace may take', positiveInt('--width'))
     .option('--graph <file>', 'write the witness\'s execution graph to FILE.dot or FILE.svg')
     .option('--itf <file>', 'write the witness execution in the ITF format')
-    .action((parts: string[], opts) => setExit(cmdMerge(io, parts, { ...opts, reduction: true })));
+    .action(async (parts: string[], opts) => setExit(await cmdMerge(io, parts, { ...opts, reduction: true })));
 
   common(
     program
@@ -670,14 +730,14 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
       .argument('<dirs...>', 'directories or files')
       .addOption(new Option('--model <machine>', 'only check expectations for this machine').choices([...CHECK_MODELS]))
       .option('-j, --jobs <n>', 'run this many checks at once, each in a worker thread (default 1); the output is the same', positiveInt('--jobs')),
-  ).action((dirs: string[], opts) => setExit(cmdSuite(io, dirs, opts)));
+  ).action(async (dirs: string[], opts) => setExit(await cmdSuite(io, dirs, opts)));
 
   program
     .command('variants')
     .description('list the kernel variants: the modelled version, its history, designs and mutants')
     .option('--json', 'print JSON')
     .option('--functions', 'list the modelled kernel functions a variant module may replace, by kernel name')
-    .action((opts: { json?: boolean; functions?: boolean }) => setExit(cmdVariants(io, opts)));
+    .action(async (opts: { json?: boolean; functions?: boolean }) => setExit(await cmdVariants(io, opts)));
 
   program
     .command('replay')
@@ -687,11 +747,17 @@ export function buildProgram(io: Io, setExit: (n: ExitName) => void): Command {
     .option('--variant <file>', 'the variant module the trace was made with (checked against its recorded sha256)')
     .option('--width <n>', 'columns the trace may take (default: the terminal\'s width, else as wide as its steps)', positiveInt('--width'))
     .option('--json', 'print JSON')
-    .action((traceFile: string, opts) => setExit(cmdReplay(io, traceFile, opts, loadScenario)));
+    .action(async (traceFile: string, opts) => {
+      // A trace may be of a scenario that calls into the kernel, or of a variant module.
+      await loadParts({ kernel: true });
+      const { cmdReplay } = await import('./replay.js');
+      setExit(cmdReplay(io, traceFile, opts, loadScenario));
+    });
 
-  addHostCommands(program, io, setExit);
-  addViewCommand(program, io, setExit);
-  addSimCommand(program, io, setExit);
+  const reached = commandsReached(argv);
+  for (const name of Object.keys(COMMAND_MODULES) as ModuleCommand[]) {
+    if (reached.includes(name)) (await COMMAND_MODULES[name]())(program, io, setExit);
+  }
 
   program.addHelpText('after', `
 Exit codes: 0 ok, 1 input error, 2 violation (the file's expectation is contradicted),
@@ -708,18 +774,19 @@ Examples:
   return program;
 }
 
-export function main(argv: string[], io: Io = defaultIo()): number {
+/** Runs the command line `argv`; resolves to its exit code. */
+export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   let exit: ExitName = 'ok';
-  const program = buildProgram(io, (n) => {
+  const program = await buildProgram(io, (n) => {
     exit = n;
-  });
+  }, argv);
   if (argv.length === 0) {
     // Bare `smpcheck`: its help, on standard error like every command given without what it needs.
     io.err(program.helpInformation());
     return EXIT.input_error;
   }
   try {
-    program.parse(argv, { from: 'user' });
+    await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version exit 0; help shown because a command was incomplete

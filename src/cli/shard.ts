@@ -16,12 +16,10 @@
 
 import type { z } from 'zod';
 import { lazySchema } from '../zod.js';
-import { availableParallelism } from 'node:os';
 import { checkScenario, checkSettings, type CheckOptions, type CheckResult, type MachineSearch } from '../check.js';
 import { newDporState, planTasks, dporResult, type TaskPlan } from '../explore/dpor.js';
 import { mergeTask, searchTask, type TaskResult } from '../explore/merge.js';
 import { searchOnWorkers } from '../explore/parallel.js';
-import { runWithVariant } from '../kernel/variant-module.js';
 import { SmpError } from '../scenario/errors.js';
 import type { Scenario } from '../scenario/ast.js';
 import { readBounded } from '../scenario/bounded-read.js';
@@ -202,9 +200,3 @@ export function mergeParts(sc: Scenario, parts: Part[], clock: () => number): { 
   return { result, searchedAgain: stats.searchedAgain };
 }
 
-/** `--workers auto`: the machine's cores. */
-export function defaultWorkers(): number {
-  return availableParallelism();
-}
-
-export { runWithVariant };

@@ -4,6 +4,8 @@
 // the times a suite row shows (never the engine's).
 
 import { workerData, type MessagePort } from 'node:worker_threads';
+// A worker runs whatever check it is given: it loads the kernel model and the graph engine at once.
+import '../parts/all.js';
 import { runSuiteTask } from './main.js';
 
 const { port, signal } = workerData as { port: MessagePort; signal: Int32Array };

@@ -4,11 +4,12 @@
 // counter the caller sleeps on.
 
 import { workerData } from 'node:worker_threads';
+// The scenario may call into the kernel or name a variant module: the worker loads both parts at once.
+import '../parts/all.js';
 import { compileProp } from '../scenario/condition.js';
 import { parseScenario } from '../scenario/parser.js';
 import { LitmusProgram } from '../litmus/program.js';
-import { resolveVariant } from '../check.js';
-import { runWithVariant } from '../kernel/variant-module.js';
+import { resolveVariant, withVariant } from '../check.js';
 import { searchTask } from './merge.js';
 import type { WorkerInit } from './parallel.js';
 
@@ -27,7 +28,7 @@ try {
   const exploreOpts = { reduction: true, bounds: opts.bounds, witnessesMax: opts.witnessesMax };
   port.on('message', (m: { task: number; prefix: number[] }) => {
     try {
-      port.postMessage({ result: runWithVariant(variant, () => searchTask(program, prop, exploreOpts, m.task, m.prefix)) });
+      port.postMessage({ result: withVariant(variant, () => searchTask(program, prop, exploreOpts, m.task, m.prefix)) });
     } catch (e) {
       port.postMessage({ crash: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     }

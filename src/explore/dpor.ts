@@ -75,6 +75,8 @@ interface PlanNode {
   slFeet: (number[] | undefined)[];
   /** A run that ends here (a bound, an assertion, no step left, or stepsMax): never split further. */
   leaf: boolean;
+  /** The machine at this node, when its parent's split stepped there on its own machine: split() takes it instead of replaying the prefix. */
+  run?: Run;
 }
 
 /**
@@ -82,19 +84,25 @@ interface PlanNode {
  * The split deepens one level at a time until there are SPLIT_TASKS tasks: each
  * level's prefixes, in search order, are the last level's with each node at the
  * last depth replaced by its children (those not asleep). A node is replayed once,
- * when it is split.
+ * when it is split, except a first child: its parent's machine takes the step to it
+ * and is kept for its split (a step gives the state a replay gives: queries such as
+ * footprint() change nothing, as runTask() relies on too).
  */
 export function planTasks(program: Program, stepsMax: number): TaskPlan {
   const interner = new Interner();
   /** The node's children, or the node itself when its run ends there. */
   const split = (node: PlanNode): PlanNode[] => {
     const { prefix, sl, slFeet } = node;
-    const run = freshRun(program, interner);
-    try {
-      for (const p of prefix) run.machine.step(p);
-    } catch (e) {
-      if (e instanceof BoundExceeded || e instanceof AssertionFailed) return [{ ...node, leaf: true }];
-      throw e;
+    let run = node.run;
+    node.run = undefined;
+    if (!run) {
+      run = freshRun(program, interner);
+      try {
+        for (const p of prefix) run.machine.step(p);
+      } catch (e) {
+        if (e instanceof BoundExceeded || e instanceof AssertionFailed) return [{ ...node, leaf: true }];
+        throw e;
+      }
     }
     const m = run.machine;
     const avail = m.enabledMask() & ~sl;
@@ -117,6 +125,13 @@ export function planTasks(program: Program, stepsMax: number): TaskPlan {
       }
       children.push({ prefix: [...prefix, p], sl: childSleep, slFeet: childFeet, leaf: false });
       done |= 1 << p;
+    }
+    // The first child's state: this machine takes its step (one that throws is left to the child's own replay).
+    try {
+      m.step(children[0]!.prefix[prefix.length]!);
+      children[0]!.run = run;
+    } catch (e) {
+      if (!(e instanceof BoundExceeded || e instanceof AssertionFailed)) throw e;
     }
     return children;
   };

@@ -10,6 +10,7 @@
 // thread and hands the tasks left to workers only once it has taken
 // PARALLEL_AFTER_STEPS steps: a small search never pays for starting threads.
 
+import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { Program } from '../litmus/program.js';
 import { boundStops, dporResult, newDporState, planTasks, runTask } from './dpor.js';
@@ -32,6 +33,11 @@ const WORKER_START_S = 60;
 
 /** Workers a search may use: `--workers auto` is the machine's cores. */
 export const WORKERS_MAX = 64;
+
+/** `--workers auto`: the machine's cores. */
+export function defaultWorkers(): number {
+  return availableParallelism();
+}
 
 /** What a worker is started with (src/explore/dpor-worker.ts). */
 export interface WorkerInit {

@@ -12,33 +12,21 @@ import { SmpError, type Span } from '../scenario/errors.js';
 import { PROCS_MAX, type ModelName, type ProgramInstance } from '../machine/machine.js';
 import type { CpuCode, HandlerCode, Op, OpSite } from '../machine/ops.js';
 import { fenceOp } from './arch.js';
+import { kernelModel, type KernelModelPart } from '../parts.js';
 import { Kernel, KernelLayout, TIMER_VECTORS, type KernelConfig } from '../kernel/kernel.js';
-import { sys_membarrier } from '../kernel/sched/membarrier.js';
-import { sys_madvise } from '../kernel/mm/madvise.js';
-import { sys_mprotect } from '../kernel/mm/mprotect.js';
-import { sys_mremap } from '../kernel/mm/mremap.js';
-import { shrink_folio_list } from '../kernel/mm/vmscan.js';
 import { PROT_READ, PROT_WRITE } from '../kernel/uapi.js';
-import { sys_munmap } from '../kernel/mm/mmap.js';
 import { is_swap_pte, pte_pfn, pte_present, _PAGE_ACCESSED, _PAGE_DIRTY, type Paging } from '../machine/paging.js';
 import { DEFAULT_KERNEL, findVariant, type Variant } from '../kernel/variants.js';
-import { try_to_wake_up } from '../kernel/sched/core.js';
-import { futex_wait, futex_wake } from '../kernel/futex/waitwake.js';
-import { pipe_read, pipe_write } from '../kernel/fs/pipe.js';
-import { init_runqueues } from '../kernel/sched/runqueue.js';
-import { cpu_startup_entry, type UserCode } from '../kernel/sched/idle.js';
-import { idtentry, kernelMode } from '../kernel/entry/common.js';
-import { do_syscall_64 } from '../kernel/arch/x86/entry/syscall_64.js';
-import { sysvec_handler, sysvec_name } from '../kernel/arch/x86/kernel/idt.js';
-import { do_exit } from '../kernel/exit.js';
-import { kthread_unuse_mm, kthread_use_mm } from '../kernel/kthread.js';
-import { text_poke } from '../kernel/arch/x86/kernel/alternative.js';
-import { kernel_clone } from '../kernel/fork.js';
-import { do_execve } from '../kernel/exec.js';
-import { do_send_sig_info } from '../kernel/signal.js';
-import { RseqAbort, rseq_enter_cs, rseq_leave_cs } from '../kernel/rseq.js';
+import type { UserCode } from '../kernel/sched/idle.js';
 import { directiveSettings, KTHREAD } from '../scenario/directives.js';
 import type { LocScope } from '../explore/state.js';
+
+/**
+ * The kernel model's functions (src/parts/kernel.ts), loaded only for scenarios that
+ * call into the kernel (src/parts.ts): bound by the constructor of the first program
+ * that uses the kernel, and used only by code that runs with a kernel.
+ */
+let K: KernelModelPart;
 
 /** What the explorer needs from any program: litmus now, the kernel model next. */
 export interface Program {
@@ -174,10 +162,11 @@ export class LitmusProgram implements Program {
         throw new SmpError('SMP104', `unknown CPU ${o.cpu} in 'cpu${o.cpu}:${o.name}': the scenario has CPUs 0..${this.nCpus - 1}`, o.span, scenario.file);
       }
     }
-    const usesKernel = scenario.usesKernel || settings.placement !== null || settings.kthreads.size > 0 || settings.pages.length > 0;
+    const usesKernel = usesKernelModel(scenario);
     const user = scenario.locations.map((l) => l.init);
     this.pageOf = new Map(settings.pages.map((loc, v) => [loc, v]));
     if (usesKernel) {
+      K = kernelModel();
       const config: KernelConfig = {
         version: variant.base, arch, nrCpus: this.nCpus, nohzFull: false, configRseq: true, archHasMembarrierSyncCore: true,
         preempt: settings.preemptModel, syscallExit: settings.syscallExit, paravirt: settings.paravirt, showSysret: scenario.codeLocs.length > 0,
@@ -234,7 +223,7 @@ export class LitmusProgram implements Program {
     const firstTask = this.firstTask;
     const pageOf = this.pageOf;
     const pipeOf = new Map(this.blocking.pipes.map((loc, i) => [loc, i]));
-    const sched = kernel ? init_runqueues({ placement, taskIds, spawned, sleepers, migratable }) : [];
+    const sched = kernel ? K.init_runqueues({ placement, taskIds, spawned, sleepers, migratable }) : [];
     // Each thread's context, kept across migrations (cpu_startup_entry() moves it).
     const ctxs = new Map<number, ThreadCtx>();
     const loopMarks = sc.threads.map(() => 0);
@@ -250,13 +239,13 @@ export class LitmusProgram implements Program {
     };
     return {
       // Without the kernel model a CPU runs its one thread; with it, the kernel's CPU loop runs the CPU's tasks.
-      task: (cpu: number): CpuCode => (kernel ? cpu_startup_entry(kernel, cpu, sched[cpu]!, user, firstTask[cpu] === 0) : user.start(placement[cpu]![0]!, cpu)),
+      task: (cpu: number): CpuCode => (kernel ? K.cpu_startup_entry(kernel, cpu, sched[cpu]!, user, firstTask[cpu] === 0) : user.start(placement[cpu]![0]!, cpu)),
       handler: (cpu: number, vector: number): HandlerCode => {
-        const sys = kernel ? sysvec_handler(kernel, cpu, sched[cpu]!, vector) : null;
+        const sys = kernel ? K.sysvec_handler(kernel, cpu, sched[cpu]!, vector) : null;
         if (sys) return sys;
         const h = sc.handlers[vector]!;
         const code = runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel, mmOfStmt, wakeCpu, pageOf, pipeOf, inHandler: true });
-        return kernel ? idtentry(kernel, cpu, sched[cpu]!, code) : handlerThenIret(code);
+        return kernel ? K.idtentry(kernel, cpu, sched[cpu]!, code) : handlerThenIret(code);
       },
       warnings: (): readonly string[] => kernel?.warnings ?? [],
       loopMarks,
@@ -322,11 +311,17 @@ export class LitmusProgram implements Program {
 
   handlerName(vector: number): string {
     if (this.kernelLayout) {
-      const sys = sysvec_name(vector);
+      const sys = K.sysvec_name(vector);
       if (sys) return sys;
     }
     return this.scenario.handlers[vector]?.name ?? `vector${vector}`;
   }
+}
+
+/** Does the scenario run on the kernel model: system calls, tasks placed on CPUs, kernel threads or user pages? */
+export function usesKernelModel(sc: Scenario): boolean {
+  const settings = directiveSettings(sc);
+  return sc.usesKernel || settings.placement !== null || settings.kthreads.size > 0 || settings.pages.length > 0;
 }
 
 export function observableName(sc: Scenario, o: Observable): string {
@@ -743,31 +738,31 @@ function* execStmts(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
         if (ctx.kernel.layout.taskMms[ctx.kernel.current(ctx.cpu) - 1] !== 0) {
           throw new SmpError('SMP109', `${s.use ? 'kthread_use_mm' : 'kthread_unuse_mm'}() is for kernel threads: declare the thread with 'kthread P${ctx.kernel.current(ctx.cpu) - 1};'`, s.span, file);
         }
-        yield* kernelMode(ctx.kernel, ctx.cpu, s.use ? kthread_use_mm(ctx.kernel, ctx.cpu, 1) : kthread_unuse_mm(ctx.kernel, ctx.cpu, 1));
+        yield* K.kernelMode(ctx.kernel, ctx.cpu, s.use ? K.kthread_use_mm(ctx.kernel, ctx.cpu, 1) : K.kthread_unuse_mm(ctx.kernel, ctx.cpu, 1));
         break;
       case 'text_poke':
         if (!ctx.kernel) throw new Error('internal: text_poke() without the kernel model');
         if (ctx.kernel.layout.taskMms[ctx.kernel.current(ctx.cpu) - 1] !== 0) {
           throw new SmpError('SMP109', `text_poke() is for kernel threads here: declare the thread with 'kthread P${ctx.kernel.current(ctx.cpu) - 1};'`, s.span, file);
         }
-        yield* kernelMode(ctx.kernel, ctx.cpu, text_poke(ctx.kernel, ctx.cpu));
+        yield* K.kernelMode(ctx.kernel, ctx.cpu, K.text_poke(ctx.kernel, ctx.cpu));
         break;
       case 'spawn': {
-        yield* do_syscall_64(ctx.kernel!, ctx.cpu, kernel_clone(ctx.kernel!, ctx.cpu, s.thread + 1, `P${s.thread}`, s.how, ctx.mmOfStmt.get(s) ?? 0));
+        yield* K.do_syscall_64(ctx.kernel!, ctx.cpu, K.kernel_clone(ctx.kernel!, ctx.cpu, s.thread + 1, `P${s.thread}`, s.how, ctx.mmOfStmt.get(s) ?? 0));
         break;
       }
       case 'execve': {
-        yield* do_syscall_64(ctx.kernel!, ctx.cpu, do_execve(ctx.kernel!, ctx.cpu, ctx.mmOfStmt.get(s)!));
+        yield* K.do_syscall_64(ctx.kernel!, ctx.cpu, K.do_execve(ctx.kernel!, ctx.cpu, ctx.mmOfStmt.get(s)!));
         break;
       }
       case 'signal': {
         // tgkill(Pn): a system call that sends thread Pn a signal.
-        yield* do_syscall_64(ctx.kernel!, ctx.cpu, do_send_sig_info(ctx.kernel!, ctx.cpu, s.thread + 1, `P${s.thread}`, ctx.wakeCpu.get(s.thread)!));
+        yield* K.do_syscall_64(ctx.kernel!, ctx.cpu, K.do_send_sig_info(ctx.kernel!, ctx.cpu, s.thread + 1, `P${s.thread}`, ctx.wakeCpu.get(s.thread)!));
         break;
       }
       case 'wake': {
         // wake_up(Pn): a system call that wakes a sleeping thread (futex_wake(), say).
-        yield* do_syscall_64(ctx.kernel!, ctx.cpu, try_to_wake_up(ctx.kernel!, ctx.cpu, s.thread + 1, `P${s.thread}`, ctx.wakeCpu.get(s.thread)!));
+        yield* K.do_syscall_64(ctx.kernel!, ctx.cpu, K.try_to_wake_up(ctx.kernel!, ctx.cpu, s.thread + 1, `P${s.thread}`, ctx.wakeCpu.get(s.thread)!));
         break;
       }
       case 'rseq': {
@@ -778,16 +773,16 @@ function* execStmts(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
         const k = ctx.kernel!;
         const task = k.current(ctx.cpu);
         yield { k: 'nop', site: site('rseq: enter critical section (rseq->rseq_cs = &cs)', s.span) };
-        rseq_enter_cs(k, task);
+        K.rseq_enter_cs(k, task);
         try {
           yield* execBlock(s.body, ctx);
           const a = yield* evalExpr(s.commit.addr, ctx, 0);
           const v = yield* evalExpr(s.commit.e, ctx, 0);
           yield { k: 'st', loc: deref(a, s.commit.span, file), val: v, site: site('rseq_commit', s.commit.span) };
-          rseq_leave_cs(k, task, false);
+          K.rseq_leave_cs(k, task, false);
         } catch (e) {
-          if (!(e instanceof RseqAbort)) throw e;
-          rseq_leave_cs(k, task, true);
+          if (!(e instanceof K.RseqAbort)) throw e;
+          K.rseq_leave_cs(k, task, true);
           yield { k: 'nop', site: site('rseq: abort (the thread continues at the abort handler)', s.span) };
           yield* execBlock(s.abort, ctx);
         }
@@ -795,7 +790,7 @@ function* execStmts(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
       }
       case 'exit':
         if (!ctx.kernel) throw new Error('internal: exit() without the kernel model');
-        yield* kernelMode(ctx.kernel, ctx.cpu, do_exit(ctx.kernel, ctx.cpu));
+        yield* K.kernelMode(ctx.kernel, ctx.cpu, K.do_exit(ctx.kernel, ctx.cpu));
         ctx.exited = true;
         return;
     }
@@ -960,14 +955,14 @@ function syscall(e: Extract<Expr, { k: 'syscall' }>, ctx: ThreadCtx, args: numbe
     const uaddr = deref(args[0]!, e.span, file);
     noPtr(args[1]!, e.span, file);
     const k = ctx.kernel;
-    return do_syscall_64(k, ctx.cpu, e.name === 'futex_wait' ? futex_wait(k, ctx.cpu, uaddr, args[1]!) : futex_wake(k, ctx.cpu, uaddr, args[1]!));
+    return K.do_syscall_64(k, ctx.cpu, e.name === 'futex_wait' ? K.futex_wait(k, ctx.cpu, uaddr, args[1]!) : K.futex_wake(k, ctx.cpu, uaddr, args[1]!));
   }
   if (e.name === 'pipe_read' || e.name === 'pipe_write') {
     // read(fd, &v, sizeof(int)) / write(fd, &v, sizeof(int)) on the pipe: ksys_read() -> vfs_read() -> pipe_read().
     const P = ctx.kernel.layout.pipes[ctx.pipeOf.get(deref(args[0]!, e.span, file))!]!;
     const k = ctx.kernel;
-    if (e.name === 'pipe_read') return do_syscall_64(k, ctx.cpu, pipe_read(k, ctx.cpu, P));
-    return do_syscall_64(k, ctx.cpu, pipe_write(k, ctx.cpu, P, args[1]!));
+    if (e.name === 'pipe_read') return K.do_syscall_64(k, ctx.cpu, K.pipe_read(k, ctx.cpu, P));
+    return K.do_syscall_64(k, ctx.cpu, K.pipe_write(k, ctx.cpu, P, args[1]!));
   }
   if (e.name !== 'membarrier') {
     // The page is the first argument: a pointer to a location of the `mmap` directive.
@@ -986,25 +981,25 @@ function syscall(e: Extract<Expr, { k: 'syscall' }>, ctx: ThreadCtx, args: numbe
       if (!kthread) throw new SmpError('SMP109', `${e.name}() is for kernel threads (kswapd): declare the thread with 'kthread P${ctx.kernel.current(ctx.cpu) - 1};'`, e.span, file);
       // try_to_unmap() of a folio that fork() shared would walk every mm that maps it: not modelled.
       if (ctx.kernel.layout.tlb!.folio.length > 0) throw new SmpError('SMP103', `${e.name}() in a scenario that fork()s a process with user pages is not modelled (the rmap walk covers one mapping)`, e.span, file);
-      return kernelMode(ctx.kernel, ctx.cpu, shrink_folio_list(ctx.kernel, ctx.cpu, 1, vpn, e.name === 'reclaim'));
+      return K.kernelMode(ctx.kernel, ctx.cpu, K.shrink_folio_list(ctx.kernel, ctx.cpu, 1, vpn, e.name === 'reclaim'));
     }
     if (kthread) throw new SmpError('SMP109', `${e.name}() is a system call of user threads: P${ctx.kernel.current(ctx.cpu) - 1} is a kernel thread`, e.span, file);
-    if (e.name === 'munmap') return do_syscall_64(ctx.kernel, ctx.cpu, sys_munmap(ctx.kernel, ctx.cpu, vpn));
+    if (e.name === 'munmap') return K.do_syscall_64(ctx.kernel, ctx.cpu, K.sys_munmap(ctx.kernel, ctx.cpu, vpn));
     if (e.name === 'mremap') {
       const to = ctx.pageOf.get(deref(args[1]!, e.span, file))!;
-      return do_syscall_64(ctx.kernel, ctx.cpu, sys_mremap(ctx.kernel, ctx.cpu, vpn, to));
+      return K.do_syscall_64(ctx.kernel, ctx.cpu, K.sys_mremap(ctx.kernel, ctx.cpu, vpn, to));
     }
     if (e.name === 'mprotect') {
       const prot = args[1]!;
       if (prot !== PROT_READ && prot !== (PROT_READ | PROT_WRITE)) {
         throw new SmpError('SMP103', `mprotect() with protection ${prot} is not modelled: PROT_READ or PROT_READ | PROT_WRITE`, e.span, file);
       }
-      return do_syscall_64(ctx.kernel, ctx.cpu, sys_mprotect(ctx.kernel, ctx.cpu, vpn, prot));
+      return K.do_syscall_64(ctx.kernel, ctx.cpu, K.sys_mprotect(ctx.kernel, ctx.cpu, vpn, prot));
     }
-    return do_syscall_64(ctx.kernel, ctx.cpu, sys_madvise(ctx.kernel, ctx.cpu, vpn, args[1]!));
+    return K.do_syscall_64(ctx.kernel, ctx.cpu, K.sys_madvise(ctx.kernel, ctx.cpu, vpn, args[1]!));
   }
   for (const a of args) noPtr(a, e.span, file);
-  return do_syscall_64(ctx.kernel, ctx.cpu, sys_membarrier(ctx.kernel, ctx.cpu, args[0]!, args[1]! >>> 0, args[2]!));
+  return K.do_syscall_64(ctx.kernel, ctx.cpu, K.sys_membarrier(ctx.kernel, ctx.cpu, args[0]!, args[1]! >>> 0, args[2]!));
 }
 
 function pureEval(e: Expr, ctx: ThreadCtx, val: number): number {
