@@ -689,10 +689,11 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
     }
     let extended = false;
     // A CPU that cannot take an interrupt before its next step (interrupts off, or in a
-    // handler) and whose next step touches no memory (a barrier, interrupt masking) takes
-    // that step alone: it commutes with every step of the other CPUs (it adds no edge
-    // between events already in the graph, and no one else reads what it changes), so
-    // the other orders lead to the same graphs. A persistent set of one step.
+    // handler) and whose next step reads nothing (a barrier, interrupt masking, a store, an
+    // IPI send) takes that step alone: every graph reached by running other CPUs first is
+    // reached by running it first too (a store added before a read of its location leaves
+    // that read every write it had, and its coherence places are all tried), so the other
+    // orders lead to no other graph. A persistent set of one step.
     let only = -1;
     for (let c = 0; c < n && only < 0; c++) {
       const op = r.current(c);
