@@ -52,7 +52,8 @@ import { Rel } from './relation.js';
 import { arm64DirectConsistent, type DEvent, type DFence, type DGraph } from './models/arm64-direct.js';
 
 export type KernelGraphModel = 'sc' | 'x86' | 'arm64';
-export type DepsAssumption = 'none' | 'all';
+/** `both`: one search that answers for `none` and for `all` (see bracketDeps()). */
+export type DepsAssumption = 'none' | 'all' | 'both';
 
 export interface KernelGraphOptions {
   bounds: Bounds;
@@ -79,6 +80,10 @@ interface KStep {
   addr: number[];
   data: number[];
   ctrl: number[];
+  /** The same under the assumption `all`, when one search answers for both (else the same lists). */
+  addrA: number[];
+  dataA: number[];
+  ctrlA: number[];
   /** S: the target CPU and vector; T: the vector and the sends it takes. */
   target: number;
   vector: number;
@@ -111,6 +116,8 @@ interface Runner {
   lastRead: number;
   /** The reads the CPU's code has branched on (Op.branch): later events depend on them by control. */
   branched: number[];
+  /** No interrupt can reach this CPU in any execution (the search's assumption, see exploreKernelGraphs()). */
+  quiet: boolean;
 }
 
 const SEND_LOC_BASE = 1 << 20;
@@ -118,10 +125,10 @@ const SEND_LOC_BASE = 1 << 20;
 class Replay {
   readonly instance: Instance;
   readonly cpus: Runner[] = [];
-  constructor(program: Program) {
+  constructor(program: Program, quiet: readonly boolean[]) {
     this.instance = program.instantiate();
     for (let c = 0; c < program.nCpus; c++) {
-      const r: Runner = { ctx: [], irqOn: true, pending: new Map(), readOf: new Map(), lastRead: -1, branched: [] };
+      const r: Runner = { ctx: [], irqOn: true, pending: new Map(), readOf: new Map(), lastRead: -1, branched: [], quiet: quiet[c] ?? false };
       const pend = this.instance.initialPending?.(c) ?? 0;
       // Timer ticks pending at the start: sends of no one (-1).
       for (let v = 0; v < 32; v++) if (pend & (1 << v)) r.pending.set(v, [-1]);
@@ -225,16 +232,16 @@ function settle(ctx: Ctx, res: IteratorResult<Op, void | number>): void {
 
 /**
  * Ops with no event and no effect on interrupt state (compiler barriers, trace notes) run
- * at once while the CPU cannot take an interrupt (interrupts off, or in a handler). Not
- * otherwise: the code between two yields may change what the kernel does with an
- * interrupt (an rseq critical section begins at such a step), so where the interrupt
- * lands, before or after it, is a choice.
+ * at once while the CPU cannot take an interrupt (interrupts off, in a handler, or a CPU
+ * no interrupt reaches). Not otherwise: the code between two yields may change what the
+ * kernel does with an interrupt (an rseq critical section begins at such a step), so
+ * where the interrupt lands, before or after it, is a choice.
  */
 function skipLocal(r: Runner): void {
   for (;;) {
     const ctx = r.ctx[r.ctx.length - 1];
     if (!ctx || ctx.op === null) return;
-    if (r.irqOn && ctx.vector < 0) return;
+    if (r.irqOn && ctx.vector < 0 && !r.quiet) return;
     const op = ctx.op;
     if (op.k !== 'nop' || op.fence !== undefined || op.arm64 !== undefined) return;
     settle(ctx, ctx.gen.next(0));
@@ -253,14 +260,28 @@ const NO_TAGS: readonly Tag[] = [];
 const DMB_ST: readonly Tag[] = ['dmb.st'];
 
 /** A step, every field in one order (one object shape for the engine). Lists are shared, never changed. */
-function mkStep(cpu: number, kind: KStep['kind'], loc: number, val: number, wrote: boolean, rf: number, tags: readonly Tag[], addr: number[], data: number[], ctrl: number[], target: number, vector: number, takes: number[], fn: string | undefined, extra?: true): KStep {
-  return { cpu, kind, loc, val, wrote, rf, tags, addr, data, ctrl, target, vector, takes, fn, extra, pos: 0, sig: '' };
+function mkStep(cpu: number, kind: KStep['kind'], loc: number, val: number, wrote: boolean, rf: number, tags: readonly Tag[], d: StepDeps, target: number, vector: number, takes: number[], fn: string | undefined, extra?: true): KStep {
+  return { cpu, kind, loc, val, wrote, rf, tags, addr: d.addr, data: d.data, ctrl: d.ctrl, addrA: d.addrA, dataA: d.dataA, ctrlA: d.ctrlA, target, vector, takes, fn, extra, pos: 0, sig: '' };
 }
+
+/** A step's dependencies: under the search's assumption, and under `all` when one search answers for both. */
+interface StepDeps {
+  addr: number[];
+  data: number[];
+  ctrl: number[];
+  addrA: number[];
+  dataA: number[];
+  ctrlA: number[];
+}
+
+const NO_DEPS: StepDeps = { addr: NONE, data: NONE, ctrl: NONE, addrA: NONE, dataA: NONE, ctrlA: NONE };
 
 /** A partial execution graph: the steps in the order they were added, and coherence. */
 class KGraph {
   /** A replay of the first `at` steps, which this graph may continue (set on the child searched next). */
   replay?: { r: Replay; at: number };
+  /** Consistent under the assumption `all` too (a search that answers for both). */
+  allOk = true;
   constructor(
     readonly init: readonly number[],
     readonly steps: KStep[] = [],
@@ -273,7 +294,9 @@ class KGraph {
   clone(): KGraph {
     const co = new Map<number, number[]>();
     for (const [l, ws] of this.co) co.set(l, [...ws]);
-    return new KGraph(this.init, [...this.steps], co, [...this.counts]);
+    const h = new KGraph(this.init, [...this.steps], co, [...this.counts]);
+    h.allOk = this.allOk;
+    return h;
   }
 
   /** Appends a step of its CPU: its place there, and its part of the key (what it is, what it read, by CPU and place). */
@@ -352,7 +375,7 @@ function ownFloors(g: KGraph): { reads: Map<number, number>; writes: Map<number,
 }
 
 /** The graph as the models' predicates read it: initial writes, then each CPU's events in program order. */
-function toRelations(g: KGraph, nCpus: number, model: KernelGraphModel): Relations {
+function toRelations(g: KGraph, nCpus: number, model: KernelGraphModel, all = false): Relations {
   const events: GraphEvent[] = [];
   const rf: number[] = [];
   const initOf = new Map<number, number>();
@@ -439,9 +462,9 @@ function toRelations(g: KGraph, nCpus: number, model: KernelGraphModel): Relatio
   for (const { ev, s } of deps) {
     const map = (xs: number[]): number[] => xs.map((x) => evOf[x]!).filter((x) => x >= 0 && x < ev);
     const e = events[ev] as { addr: readonly number[]; data: readonly number[]; ctrl: readonly number[] };
-    e.addr = map(s.addr);
-    e.data = map(s.data);
-    e.ctrl = map(s.ctrl);
+    e.addr = map(all ? s.addrA : s.addr);
+    e.data = map(all ? s.dataA : s.data);
+    e.ctrl = map(all ? s.ctrlA : s.ctrl);
   }
   const co: number[][] = [];
   for (const [l, ws] of g.co) co.push([initOf.get(l)!, ...ws.map((w) => writeOf[w]!)]);
@@ -455,7 +478,7 @@ function toRelations(g: KGraph, nCpus: number, model: KernelGraphModel): Relatio
  * order, barriers between them. Null when the graph has instruction fetches or cache
  * maintenance (decided by models/arm64.ts).
  */
-function toDirect(g: KGraph, nCpus: number): DGraph | null {
+function toDirect(g: KGraph, nCpus: number, all = false): DGraph | null {
   const events: DEvent[] = [];
   const fences: DFence[] = [];
   const start: number[] = [];
@@ -537,11 +560,17 @@ function toDirect(g: KGraph, nCpus: number): DGraph | null {
   };
   for (const { ev, s } of deps) {
     const e = events[ev]!;
-    if (s.addr.length > 0) e.addr = map(s.addr, ev);
-    if (s.data.length > 0) e.data = map(s.data, ev);
-    if (s.ctrl.length > 0) e.ctrl = map(s.ctrl, ev);
+    const addr = all ? s.addrA : s.addr;
+    const data = all ? s.dataA : s.data;
+    const ctrl = all ? s.ctrlA : s.ctrl;
+    if (addr.length > 0) e.addr = map(addr, ev);
+    if (data.length > 0) e.data = map(data, ev);
+    if (ctrl.length > 0) e.ctrl = map(ctrl, ev);
   }
-  for (const { f, at, s } of fenceDeps) if (s.ctrl.length > 0) f.ctrl = map(s.ctrl, at);
+  for (const { f, at, s } of fenceDeps) {
+    const ctrl = all ? s.ctrlA : s.ctrl;
+    if (ctrl.length > 0) f.ctrl = map(ctrl, at);
+  }
   const co = new Map<number, number[]>();
   for (const [l, ws] of g.co) co.set(l, ws.map((x) => writeOf[x]!));
   for (let i = 0; i < g.steps.length; i++) if (g.steps[i]!.kind === 'S') co.set(SEND_LOC_BASE + i, [writeOf[i]!]);
@@ -614,15 +643,57 @@ function opTags(model: KernelGraphModel, op: Op, wrote: boolean): { kind: KStep[
   }
 }
 
+/**
+ * Searches the graphs of the program on the model.
+ *
+ * A CPU that no interrupt can reach in any execution (no tick pending at the start, and
+ * no IPI sent to it in any graph) is "quiet": where an interrupt could land among its
+ * steps is no choice, so its steps that read nothing are taken alone and its no-event
+ * ops run at once, as for a CPU with interrupts off. Which CPUs are quiet is not known
+ * before the search, so the search assumes every CPU without a pending tick is, and
+ * starts again without the assumption for a CPU as soon as it reaches a graph with an
+ * IPI sent to it. A search that ends without such a graph has its assumption right: if
+ * some execution sent an IPI to a CPU assumed quiet, take the first such send in an
+ * order of the graph that extends program order and reads-from; what comes before it
+ * (its porf-prefix) has no interrupt entry on any CPU assumed quiet (each would read an
+ * earlier send), so it is a graph of the program under the assumption, and the search
+ * reaches a state that holds it (a step taken alone adds an event with no edge out of
+ * it, which leaves the prefix's events their choices), the send included.
+ */
 export function exploreKernelGraphs(program: Program, model: KernelGraphModel, prop: (v: readonly number[]) => boolean, o: KernelGraphOptions): ExploreResult {
+  const probe = new Replay(program, []);
+  const quiet = probe.cpus.map((r) => r.pending.size === 0);
+  let earlierSteps = 0;
+  for (;;) {
+    const r = searchKernelGraphs(program, model, prop, o, quiet);
+    if ('louder' in r) {
+      quiet[r.louder] = false;
+      earlierSteps += r.steps;
+      continue;
+    }
+    return { ...r, steps: r.steps + earlierSteps };
+  }
+}
+
+function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v: readonly number[]) => boolean, o: KernelGraphOptions, quiet: readonly boolean[]): ExploreResult | { louder: number; steps: number } {
   const n = program.nCpus;
   const depsMode: DepsAssumption = o.deps ?? 'none';
+  // One search for both assumptions: it explores the graphs consistent under `none` and
+  // marks those consistent under `all` too (KGraph.allOk). `all` only adds dependency
+  // edges, so its graphs are those of `none` that stay consistent with them, and a prefix
+  // of such a graph is one too (every predicate here only grows with the graph): the
+  // marked states are the states the search under `all` alone would reach. A marked state
+  // with no marked child is where that search ends: a final state, or a deadlock.
+  const both = depsMode === 'both';
   const consistent = KERNEL_CONSISTENT[model];
   const col = new Collector(prop);
+  const colAll = new Collector(prop);
   const seen = new Set<string>();
   let seenBytes = 0;
   let steps = 0;
   let executions = 0;
+  let executionsAll = 0;
+  let statesAll = 0;
   let incompleteReason: string | null = null;
   const progressEvery = o.progressEvery ?? 10_000;
 
@@ -630,7 +701,7 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
     // The parent's replay, handed to the child popped right after it: only the child's own steps are left to apply.
     const reuse = g.replay;
     g.replay = undefined;
-    const r = reuse ? reuse.r : new Replay(program);
+    const r = reuse ? reuse.r : new Replay(program, quiet);
     for (let i = reuse ? reuse.at : 0; i < g.steps.length; i++) {
       r.apply(g, i);
       steps++;
@@ -639,17 +710,24 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
   };
 
   const traces: NonNullable<ExploreResult['graphTraces']> = {};
+  const tracesAll: NonNullable<ExploreResult['graphTraces']> = {};
   const stack: KGraph[] = [new KGraph(program.init)];
-  const general = (g: KGraph): boolean => consistent(toRelations(g, n, model));
-  const check = model !== 'arm64' ? general : (g: KGraph): boolean => {
-    const d = toDirect(g, n);
-    if (d === null) return general(g);
+  const general = (g: KGraph, all: boolean): boolean => consistent(toRelations(g, n, model, all));
+  const checkWith = model !== 'arm64' ? general : (g: KGraph, all: boolean): boolean => {
+    const d = toDirect(g, n, all);
+    if (d === null) return general(g, all);
     const ok = arm64DirectConsistent(d);
     if (o.crossCheckPredicate) {
       o.crossCheckPredicate.checks++;
-      if (ok !== general(g)) throw new Error(`internal: models/arm64-direct.ts says ${ok ? 'consistent' : 'inconsistent'} where models/arm64.ts does not, on the graph\n${renderGraph(g, program, model, null)}`);
+      if (ok !== general(g, all)) throw new Error(`internal: models/arm64-direct.ts says ${ok ? 'consistent' : 'inconsistent'} where models/arm64.ts does not, on the graph\n${renderGraph(g, program, model, null)}`);
     }
     return ok;
+  };
+  /** Is the new graph consistent (under `none` when one search answers for both)? Marks it for `all` too. */
+  const check = (h: KGraph): boolean => {
+    if (!checkWith(h, false)) return false;
+    if (both && h.allOk) h.allOk = checkWith(h, true);
+    return true;
   };
 
   while (stack.length > 0) {
@@ -662,8 +740,9 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
       break;
     }
     seen.add(key);
+    if (both && g.allOk) statesAll++;
     seenBytes += 64 + key.length;
-    if (col.bytes + seenBytes > o.bounds.memoryMax) {
+    if (col.bytes + colAll.bytes + seenBytes > o.bounds.memoryMax) {
       incompleteReason = `memory_max=${o.bounds.memoryMax} bytes reached`;
       break;
     }
@@ -674,6 +753,7 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
     } catch (e) {
       if (e instanceof AssertionFailed) {
         col.assertion(e.assertion, () => []);
+        if (both && g.allOk) colAll.assertion(e.assertion, () => []);
         continue;
       }
       if (e instanceof BoundExceeded) {
@@ -688,16 +768,22 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
       break;
     }
     let extended = false;
-    // A CPU that cannot take an interrupt before its next step (interrupts off, or in a
-    // handler) and whose next step reads nothing (a barrier, interrupt masking, a store, an
-    // IPI send) takes that step alone: every graph reached by running other CPUs first is
+    let extendedAll = false;
+    const push = (h: KGraph): void => {
+      stack.push(h);
+      extended = true;
+      if (h.allOk) extendedAll = true;
+    };
+    // A CPU that cannot take an interrupt before its next step (interrupts off, in a
+    // handler, or quiet: see exploreKernelGraphs()) and whose next step reads nothing (a
+    // barrier, interrupt masking, a store, an IPI send) takes that step alone: every graph reached by running other CPUs first is
     // reached by running it first too (a store added before a read of its location leaves
     // that read every write it had, and its coherence places are all tried), so the other
     // orders lead to no other graph. A persistent set of one step.
     let only = -1;
     for (let c = 0; c < n && only < 0; c++) {
       const op = r.current(c);
-      if (op === null || r.cpus[c]!.irqOn && !r.inHandler(c)) continue;
+      if (op === null || r.cpus[c]!.irqOn && !r.inHandler(c) && !quiet[c]) continue;
       const t = opTags(model, op, true);
       if (t !== null && (t.kind === 'F' || t.kind === 'L' || t.kind === 'W' || t.kind === 'S')) only = c;
     }
@@ -709,21 +795,25 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
       const v = r.takeable(c);
       if (v >= 0) {
         const h = g.clone();
-        h.add(mkStep(c, 'T', -1, 0, false, -1, NO_TAGS, NONE, NONE, NONE, -1, v, [...run.pending.get(v)!], undefined));
-        stack.push(h);
-        extended = true;
+        h.add(mkStep(c, 'T', -1, 0, false, -1, NO_TAGS, NO_DEPS, -1, v, [...run.pending.get(v)!], undefined));
+        push(h);
       }
       const op = r.current(c);
       if (op === null) continue;
       const t = opTags(model, op, true);
       if (t === null) throw new Error(`internal: the graph engine met op '${op.k}', which scenarios it runs do not have`);
-      const deps = (): { addr: number[]; data: number[]; ctrl: number[] } => {
+      const depsUnder = (all: boolean): { addr: number[]; data: number[]; ctrl: number[] } => {
         const ref = (ops: readonly Op[] | undefined): number[] => (ops ?? []).map((x) => run.readOf.get(x) ?? -1).filter((x) => x >= 0);
         const own = 'deps' in op ? op.deps : undefined;
-        const ctrl = depsMode === 'all' ? (last >= 0 ? [last] : []) : [...run.branched];
+        const ctrl = all ? (last >= 0 ? [last] : []) : [...run.branched];
         if (own) return { addr: ref(own.addr), data: ref(own.data), ctrl: [...ctrl, ...ref(own.ctrl)] };
-        if (depsMode === 'all' && last >= 0) return { addr: [last], data: [], ctrl };
+        if (all && last >= 0) return { addr: [last], data: [], ctrl };
         return { addr: [], data: [], ctrl };
+      };
+      const deps = (): StepDeps => {
+        const d = depsUnder(depsMode === 'all');
+        const a = both ? depsUnder(true) : d;
+        return { addr: d.addr, data: d.data, ctrl: d.ctrl, addrA: a.addr, dataA: a.data, ctrlA: a.ctrl };
       };
       const fn = op.site.fn;
       switch (t.kind) {
@@ -733,19 +823,20 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
           const d = t.kind === 'F' ? deps() : null;
           // Cache maintenance (arm64 DC CVAU, IC IVAU) is on a line: its location, and the address it depends on.
           const cmo = op.k === 'cmo';
-          h.add(mkStep(c, t.kind, cmo ? op.loc : -1, 0, false, -1, t.tags, cmo ? d!.addr : NONE, NONE, d ? d.ctrl : NONE, -1, -1, NONE, fn));
-          stack.push(h);
-          extended = true;
+          const fd: StepDeps = d === null ? NO_DEPS : { addr: cmo ? d.addr : NONE, data: NONE, ctrl: d.ctrl, addrA: cmo ? d.addrA : NONE, dataA: NONE, ctrlA: d.ctrlA };
+          h.add(mkStep(c, t.kind, cmo ? op.loc : -1, 0, false, -1, t.tags, fd, -1, -1, NONE, fn));
+          push(h);
           break;
         }
         case 'S': {
           if (op.k !== 'raise') break;
+          // An IPI to a CPU assumed quiet: the assumption is wrong, search again without it.
+          if (quiet[op.cpu]) return { louder: op.cpu, steps };
           const h = g.clone();
           // arm64: the send path's barrier (gic_ipi_send_mask(): dsb(ishst) before the SGI register write).
-          if (model === 'arm64') h.add(mkStep(c, 'F', -1, 0, false, -1, DMB_ST, NONE, NONE, NONE, -1, -1, NONE, fn, true));
-          h.add(mkStep(c, 'S', -1, 0, false, -1, t.tags, NONE, NONE, NONE, op.cpu, op.vector, NONE, fn));
-          stack.push(h);
-          extended = true;
+          if (model === 'arm64') h.add(mkStep(c, 'F', -1, 0, false, -1, DMB_ST, NO_DEPS, -1, -1, NONE, fn, true));
+          h.add(mkStep(c, 'S', -1, 0, false, -1, t.tags, NO_DEPS, op.cpu, op.vector, NONE, fn));
+          push(h);
           break;
         }
         case 'R':
@@ -765,7 +856,7 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
             if (op.k === 'rmw') {
               const nv = op.f(val);
               const tt = opTags(model, op, nv !== undefined)!;
-              h.add(mkStep(c, 'U', loc, nv === undefined ? 0 : nv | 0, nv !== undefined, w, tt.tags, d.addr, d.data, d.ctrl, -1, -1, NONE, fn));
+              h.add(mkStep(c, 'U', loc, nv === undefined ? 0 : nv | 0, nv !== undefined, w, tt.tags, d, -1, -1, NONE, fn));
               if (nv !== undefined) {
                 // Atomicity: the write comes right after the write it read in coherence order.
                 const list = [...(h.co.get(loc) ?? [])];
@@ -773,14 +864,11 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
                 h.co.set(loc, list);
               }
             } else {
-              h.add(mkStep(c, 'R', loc, 0, false, w, t.tags, d.addr, d.data, d.ctrl, -1, -1, NONE, fn));
+              h.add(mkStep(c, 'R', loc, 0, false, w, t.tags, d, -1, -1, NONE, fn));
             }
             // Reading the coherence-last write adds an event with no edge out of it (nothing is
             // after it in program order or coherence): every predicate here stays satisfied.
-            if (w === ws[ws.length - 1] || check(h)) {
-              stack.push(h);
-              extended = true;
-            }
+            if (w === ws[ws.length - 1] || check(h)) push(h);
           }
           break;
         }
@@ -793,15 +881,12 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
           const floor = (floors ??= ownFloors(g)).writes.get(c * (1 << 21) + loc) ?? 0;
           for (let p = list.length; p >= floor; p--) {
             const h = g.clone();
-            h.add(mkStep(c, 'W', loc, op.val, false, -1, t.tags, d.addr, d.data, d.ctrl, -1, -1, NONE, fn));
+            h.add(mkStep(c, 'W', loc, op.val, false, -1, t.tags, d, -1, -1, NONE, fn));
             const nl = [...list];
             nl.splice(p, 0, h.steps.length - 1);
             h.co.set(loc, nl);
             // Coherence-last: no edge out of the new write, so nothing to check.
-            if (p === list.length || check(h)) {
-              stack.push(h);
-              extended = true;
-            }
+            if (p === list.length || check(h)) push(h);
           }
           break;
         }
@@ -809,49 +894,60 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
           break;
       }
     }
+    // No CPU can take a step: a final state, or a deadlock (a CPU waits forever).
+    const end = (into: Collector, tr: typeof traces): void => {
+      const warn = r.instance.warnings();
+      for (const w of warn) into.assertion(w, () => []);
+      let done = true;
+      for (let c = 0; c < n; c++) if (!r.finished(c)) done = false;
+      if (done) {
+        const values = r.instance.observe(g.memory());
+        const kind = prop(values) ? 'positive' : 'negative';
+        tr[kind] ??= renderGraph(g, program, model, values);
+        into.final(key, values, () => []);
+      } else tr.deadlock ??= renderGraph(g, program, model, null);
+      if (warn.length > 0) tr.assertion ??= renderGraph(g, program, model, null);
+      if (!done) into.deadlock(() => []);
+    };
+    // Where the search under `all` alone ends (below, or here when only `none` goes on).
+    if (both && g.allOk && !extendedAll) {
+      executionsAll++;
+      end(colAll, tracesAll);
+    }
     // The child pushed last is popped next: it continues from this replay.
     if (extended) {
       const last = stack[stack.length - 1]!;
       last.replay = { r, at: g.steps.length };
       continue;
     }
-    // No CPU can take a step: a final state, or a deadlock (a CPU waits forever).
-    const warn = r.instance.warnings();
-    for (const w of warn) col.assertion(w, () => []);
-    let done = true;
-    for (let c = 0; c < n; c++) if (!r.finished(c)) done = false;
     executions++;
-    if (done) {
-      const values = r.instance.observe(g.memory());
-      const kind = prop(values) ? 'positive' : 'negative';
-      traces[kind] ??= renderGraph(g, program, model, values);
-      col.final(key, values, () => []);
-    } else traces.deadlock ??= renderGraph(g, program, model, null);
-    if (warn.length > 0) traces.assertion ??= renderGraph(g, program, model, null);
-    if (!done) col.deadlock(() => []);
+    end(col, traces);
   }
 
-  return {
+  const result = (c: Collector, states: number, execs: number, tr: typeof traces, stepCount: number): ExploreResult => ({
     reduction: true,
     engine: 'graph',
-    outcomes: col.sortedOutcomes(),
-    graphs: col.graphCount,
-    positive: col.positive,
-    negative: col.negative,
-    executions,
+    outcomes: c.sortedOutcomes(),
+    graphs: c.graphCount,
+    positive: c.positive,
+    negative: c.negative,
+    executions: execs,
     sleepBlocked: 0,
     interleavings: null,
-    states: seen.size,
-    steps,
-    deadlocks: col.deadlocks,
+    states,
+    steps: stepCount,
+    deadlocks: c.deadlocks,
     complete: incompleteReason === null,
     incompleteReason,
-    memoryBytes: col.bytes + seenBytes,
-    assertions: [...col.assertions].map(([name, runs]) => ({ name, runs })),
+    memoryBytes: col.bytes + colAll.bytes + seenBytes,
+    assertions: [...c.assertions].map(([name, runs]) => ({ name, runs })),
     witnesses: { positive: null, negative: null, deadlock: null, assertion: null },
     witnessList: { positive: [], negative: [] },
-    graphTraces: traces,
-  };
+    graphTraces: tr,
+  });
+  const none = result(col, seen.size, executions, traces, steps);
+  // The steps were taken once, for both.
+  return both ? bracketDeps(none, result(colAll, statesAll, executionsAll, tracesAll, 0)) : none;
 }
 
 /**
