@@ -53,6 +53,8 @@ export interface CheckOptions {
   random?: { runs: number; seed: number };
   /** Kernel scenarios on arm64: decide every consistency check with both predicates and count them (tests). */
   crossCheckPredicate?: { checks: number };
+  /** Tests: the kernel graph search without its assumptions (`assume: false`), or with a search per dependency assumption on arm64. */
+  kernelGraphSearch?: { assume?: boolean; separateDeps?: boolean };
   /** The machine engine's search, done another way (a merge of shards, src/cli/shard.ts); by default explore(). */
   search?: (m: MachineSearch) => ExploreResult;
 }
@@ -255,9 +257,11 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
       const km = model as KernelGraphModel;
       program = new LitmusProgram(sc, km === 'sc' ? 'sc' : 'x86', variant, km === 'arm64' ? 'arm64' : 'x86');
       const t0 = clock();
-      const go = (deps: DepsAssumption): ExploreResult => withVariant(variant, () => graphEngine().exploreKernelGraphs(program, km, prop, { bounds, deps, onProgress: opts.onProgress, progressEvery: opts.progressEvery, crossCheckPredicate: opts.crossCheckPredicate }));
+      const ks = opts.kernelGraphSearch;
+      const go = (deps: DepsAssumption): ExploreResult => withVariant(variant, () => graphEngine().exploreKernelGraphs(program, km, prop, { bounds, deps, assume: ks?.assume, onProgress: opts.onProgress, progressEvery: opts.progressEvery, crossCheckPredicate: opts.crossCheckPredicate }));
       // arm64: one search answers under both dependency assumptions (bracketDeps()).
-      result = go(km === 'arm64' ? 'both' : 'none');
+      if (km === 'arm64' && ks?.separateDeps) result = graphEngine().bracketDeps(go('none'), go('all'));
+      else result = go(km === 'arm64' ? 'both' : 'none');
       ms = clock() - t0;
     } else {
       // The front end's program gives the names and values of the final states; the graph engine runs the threads itself.

@@ -62,6 +62,8 @@ export interface KernelGraphOptions {
   progressEvery?: number;
   /** Decide every arm64 check with models/arm64.ts too, and throw where the two differ (tests). */
   crossCheckPredicate?: { checks: number };
+  /** false: no quiet CPUs and no CPU's own locations (exploreKernelGraphs()), for tests of what they save. */
+  assume?: boolean;
 }
 
 /** One step of one CPU in the graph. */
@@ -289,14 +291,25 @@ class KGraph {
     readonly co: Map<number, number[]> = new Map(),
     /** Steps per CPU. */
     readonly counts: number[] = [],
+    /** The key's parts, kept as steps are added: per CPU its steps' signatures, per location its coherence order. */
+    readonly cpuKeys: string[] = [],
+    readonly coKeys: Map<number, string> = new Map(),
   ) {}
 
   clone(): KGraph {
     const co = new Map<number, number[]>();
     for (const [l, ws] of this.co) co.set(l, [...ws]);
-    const h = new KGraph(this.init, [...this.steps], co, [...this.counts]);
+    const h = new KGraph(this.init, [...this.steps], co, [...this.counts], [...this.cpuKeys], new Map(this.coKeys));
     h.allOk = this.allOk;
     return h;
+  }
+
+  /** Sets a location's coherence order (a list this graph owns). */
+  setCo(loc: number, list: number[]): void {
+    this.co.set(loc, list);
+    let k = '';
+    for (const i of list) k += `${this.steps[i]!.cpu}.${this.steps[i]!.pos},`;
+    this.coKeys.set(loc, k);
   }
 
   /** Appends a step of its CPU: its place there, and its part of the key (what it is, what it read, by CPU and place). */
@@ -312,6 +325,8 @@ class KGraph {
       case 'S': s.sig = `S${s.target}.${s.vector}`; break;
       default: s.sig = s.kind;
     }
+    while (this.cpuKeys.length <= c) this.cpuKeys.push('');
+    this.cpuKeys[c] += `${s.sig} `;
     this.steps.push(s);
   }
 
@@ -335,43 +350,41 @@ class KGraph {
 
   /** The graph's identity: each CPU's steps with their results, reads-from and coherence, by (CPU, position). */
   key(n: number): string {
-    const per: string[][] = Array.from({ length: n }, () => []);
-    for (const s of this.steps) per[s.cpu]!.push(s.sig!);
-    const parts = per.map((l) => l.join(' '));
-    const locs = [...this.co.keys()].sort((a, b) => a - b);
-    for (const l of locs) parts.push(`${l}:${this.co.get(l)!.map((i) => `${this.steps[i]!.cpu}.${this.steps[i]!.pos}`).join(',')}`);
-    return parts.join('|');
+    let k = '';
+    for (let c = 0; c < n; c++) k += `${this.cpuKeys[c] ?? ''}|`;
+    const locs = [...this.coKeys.keys()].sort((a, b) => a - b);
+    for (const l of locs) k += `${l}:${this.coKeys.get(l)!}|`;
+    return k;
   }
 }
 
 /**
- * The least place in each location's coherence order each CPU's next access of it may
- * take (coherence, on every model here): after its last write to it, and for a data
- * read, at or after the writes its earlier data reads of it read. Places count the
- * initial value as 0, so a read may read list[place - 1] or later, and a write goes
- * before list[place] or later. Keyed by CPU * 2^21 + location.
+ * The least place in the location's coherence order the CPU's next access of it may take
+ * (coherence, on every model here): after its last write to it, and for a data read, at
+ * or after the writes its earlier data reads of it read. Places count the initial value
+ * as 0, so a read may read list[place - 1] or later, and a write goes before list[place]
+ * or later.
  */
-function ownFloors(g: KGraph): { reads: Map<number, number>; writes: Map<number, number> } {
-  // Per (CPU, location): the co-latest of its writes, and of its writes and the writes its data reads read.
-  const coIndex = new Map<number, number>();
-  for (const ws of g.co.values()) ws.forEach((w, i) => coIndex.set(w, i));
-  const reads = new Map<number, number>();
-  const writes = new Map<number, number>();
-  const SHIFT = 1 << 21;
-  g.steps.forEach((s, i) => {
-    if (s.loc < 0 || s.loc >= SEND_LOC_BASE) return;
-    const key = s.cpu * SHIFT + s.loc;
+function ownFloor(g: KGraph, cpu: number, loc: number): { read: number; write: number } {
+  const list = g.co.get(loc);
+  if (list === undefined) return { read: 0, write: 0 };
+  let read = 0;
+  let write = 0;
+  const steps = g.steps;
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i]!;
+    if (s.cpu !== cpu || s.loc !== loc) continue;
     if (s.kind === 'W' || (s.kind === 'U' && s.wrote)) {
-      const place = coIndex.get(i)! + 1;
-      if (place > (writes.get(key) ?? 0)) writes.set(key, place);
-      if (place > (reads.get(key) ?? 0)) reads.set(key, place);
+      const place = list.indexOf(i) + 1;
+      if (place > write) write = place;
+      if (place > read) read = place;
     }
     if ((s.kind === 'R' || s.kind === 'U') && s.rf >= 0 && !s.tags.includes('ifetch')) {
-      const place = coIndex.get(s.rf)! + 1;
-      if (place > (reads.get(key) ?? 0)) reads.set(key, place);
+      const place = list.indexOf(s.rf) + 1;
+      if (place > read) read = place;
     }
-  });
-  return { reads, writes };
+  }
+  return { read, write };
 }
 
 /** The graph as the models' predicates read it: initial writes, then each CPU's events in program order. */
@@ -644,30 +657,52 @@ function opTags(model: KernelGraphModel, op: Op, wrote: boolean): { kind: KStep[
 }
 
 /**
+ * What the search assumes of executions it has not seen, to take more steps alone (the
+ * proof is in exploreKernelGraphs()). `quiet[c]`: no interrupt reaches CPU c.
+ * `writers`: per location, the CPUs seen writing it so far, in any search (they do).
+ */
+interface Assumptions {
+  quiet: boolean[];
+  writers: Map<number, Set<number>>;
+  /** Assumption 2 is made. */
+  own: boolean;
+}
+
+/**
  * Searches the graphs of the program on the model.
  *
- * A CPU that no interrupt can reach in any execution (no tick pending at the start, and
- * no IPI sent to it in any graph) is "quiet": where an interrupt could land among its
- * steps is no choice, so its steps that read nothing are taken alone and its no-event
- * ops run at once, as for a CPU with interrupts off. Which CPUs are quiet is not known
- * before the search, so the search assumes every CPU without a pending tick is, and
- * starts again without the assumption for a CPU as soon as it reaches a graph with an
- * IPI sent to it. A search that ends without such a graph has its assumption right: if
- * some execution sent an IPI to a CPU assumed quiet, take the first such send in an
- * order of the graph that extends program order and reads-from; what comes before it
- * (its porf-prefix) has no interrupt entry on any CPU assumed quiet (each would read an
- * earlier send), so it is a graph of the program under the assumption, and the search
- * reaches a state that holds it (a step taken alone adds an event with no edge out of
- * it, which leaves the prefix's events their choices), the send included.
+ * Two assumptions let it take more steps alone (a persistent set of one step: every
+ * graph reached by running another CPU first is reached by running this step first).
+ *
+ * 1. A CPU that no interrupt can reach in any execution (no tick pending at the start, and
+ *    no IPI sent to it in any graph) is "quiet": where an interrupt could land among its
+ *    steps is no choice, so its steps that read nothing are taken alone and its no-event
+ *    ops run at once, as for a CPU with interrupts off.
+ * 2. A location that no CPU but c writes in any execution is c's: a read (or
+ *    read-modify-write) of it by c, at a step where c cannot take an interrupt, has the
+ *    same choice (c's last write, or the initial value) whatever the other CPUs do first,
+ *    so it is taken alone.
+ *
+ * Neither is known before the search. It assumes every CPU without a pending tick is
+ * quiet and every location belongs to whoever reads it, and learns: an IPI to a CPU
+ * assumed quiet, or a write of a location by a CPU other than one that has read it alone,
+ * makes it start again with what it learned (a write of a location no CPU has read alone
+ * is only recorded). A search that ends without either had its assumptions right: if some
+ * execution broke one, take the first event that breaks one (an IPI to a quiet CPU, a
+ * write of another CPU's location) in an order of the graph that extends program order
+ * and reads-from. What comes before it (its porf-prefix) breaks none (an interrupt entry
+ * on a quiet CPU reads an earlier IPI), so it is a graph the search under the assumptions
+ * reaches a state holding (each step taken alone adds an event with no edge out of it into
+ * that prefix: a barrier, a store or send placed last, a read of the CPU's own last write),
+ * the breaking event included, which the search would have seen.
  */
 export function exploreKernelGraphs(program: Program, model: KernelGraphModel, prop: (v: readonly number[]) => boolean, o: KernelGraphOptions): ExploreResult {
   const probe = new Replay(program, []);
-  const quiet = probe.cpus.map((r) => r.pending.size === 0);
+  const as: Assumptions = { quiet: probe.cpus.map((r) => o.assume !== false && r.pending.size === 0), writers: new Map(), own: o.assume !== false };
   let earlierSteps = 0;
   for (;;) {
-    const r = searchKernelGraphs(program, model, prop, o, quiet);
-    if ('louder' in r) {
-      quiet[r.louder] = false;
+    const r = searchKernelGraphs(program, model, prop, o, as);
+    if ('restart' in r) {
       earlierSteps += r.steps;
       continue;
     }
@@ -675,8 +710,27 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
   }
 }
 
-function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v: readonly number[]) => boolean, o: KernelGraphOptions, quiet: readonly boolean[]): ExploreResult | { louder: number; steps: number } {
+function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v: readonly number[]) => boolean, o: KernelGraphOptions, as: Assumptions): ExploreResult | { restart: true; steps: number } {
   const n = program.nCpus;
+  const quiet = as.quiet;
+  /** Per location, the CPUs that have read it alone in this search (assumption 2). */
+  const readAlone = new Map<number, Set<number>>();
+  /** A write of the location by the CPU: false when it breaks assumption 2 (start again). */
+  const learnWrite = (loc: number, cpu: number): boolean => {
+    let ws = as.writers.get(loc);
+    if (ws?.has(cpu)) return true;
+    if (ws === undefined) as.writers.set(loc, (ws = new Set()));
+    ws.add(cpu);
+    const readers = readAlone.get(loc);
+    if (readers === undefined) return true;
+    for (const c of readers) if (c !== cpu) return false;
+    return true;
+  };
+  const ownLoc = (loc: number, cpu: number): boolean => {
+    if (!as.own) return false;
+    const ws = as.writers.get(loc);
+    return ws === undefined || ws.size === 0 || (ws.size === 1 && ws.has(cpu));
+  };
   const depsMode: DepsAssumption = o.deps ?? 'none';
   // One search for both assumptions: it explores the graphs consistent under `none` and
   // marks those consistent under `all` too (KGraph.allOk). `all` only adds dependency
@@ -725,9 +779,12 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
   };
   /** Is the new graph consistent (under `none` when one search answers for both)? Marks it for `all` too. */
   const check = (h: KGraph): boolean => {
-    if (!checkWith(h, false)) return false;
-    if (both && h.allOk) h.allOk = checkWith(h, true);
-    return true;
+    // `all` has the edges of `none` and more: consistent under it, consistent under both.
+    if (both && h.allOk) {
+      if (checkWith(h, true)) return true;
+      h.allOk = false;
+    }
+    return checkWith(h, false);
   };
 
   while (stack.length > 0) {
@@ -762,7 +819,6 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
       }
       throw e;
     }
-    let floors: ReturnType<typeof ownFloors> | undefined;
     if (g.counts.some((k) => k > o.bounds.stepsMax)) {
       incompleteReason = `an execution exceeded ${o.bounds.stepsMax} steps (steps_max)`;
       break;
@@ -780,12 +836,19 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
     // reached by running it first too (a store added before a read of its location leaves
     // that read every write it had, and its coherence places are all tried), so the other
     // orders lead to no other graph. A persistent set of one step.
+    // So does such a CPU's read of its own location (assumption 2 of exploreKernelGraphs()).
     let only = -1;
     for (let c = 0; c < n && only < 0; c++) {
       const op = r.current(c);
       if (op === null || r.cpus[c]!.irqOn && !r.inHandler(c) && !quiet[c]) continue;
       const t = opTags(model, op, true);
       if (t !== null && (t.kind === 'F' || t.kind === 'L' || t.kind === 'W' || t.kind === 'S')) only = c;
+      else if ((op.k === 'ld' || op.k === 'rmw') && ownLoc(op.loc, c)) {
+        only = c;
+        let rs = readAlone.get(op.loc);
+        if (rs === undefined) readAlone.set(op.loc, (rs = new Set()));
+        rs.add(c);
+      }
     }
     for (let c = 0; c < n; c++) {
       if (only >= 0 && c !== only) continue;
@@ -831,7 +894,10 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
         case 'S': {
           if (op.k !== 'raise') break;
           // An IPI to a CPU assumed quiet: the assumption is wrong, search again without it.
-          if (quiet[op.cpu]) return { louder: op.cpu, steps };
+          if (quiet[op.cpu]) {
+            quiet[op.cpu] = false;
+            return { restart: true, steps };
+          }
           const h = g.clone();
           // arm64: the send path's barrier (gic_ipi_send_mask(): dsb(ishst) before the SGI register write).
           if (model === 'arm64') h.add(mkStep(c, 'F', -1, 0, false, -1, DMB_ST, NO_DEPS, -1, -1, NONE, fn, true));
@@ -847,7 +913,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
           const d = deps();
           // A data read sees nothing coherence-before what its CPU last wrote to or read from the
           // location (coherence on every model here); an instruction fetch may.
-          const floor = op.k === 'exec' ? 0 : (floors ??= ownFloors(g)).reads.get(c * (1 << 21) + loc) ?? 0;
+          const floor = op.k === 'exec' ? 0 : ownFloor(g, c, loc).read;
           for (let k = floor; k < ws.length; k++) {
             const w = ws[k]!;
             const val = g.valueOf(w, loc);
@@ -855,13 +921,14 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
             const h = g.clone();
             if (op.k === 'rmw') {
               const nv = op.f(val);
+              if (nv !== undefined && !learnWrite(loc, c)) return { restart: true, steps };
               const tt = opTags(model, op, nv !== undefined)!;
               h.add(mkStep(c, 'U', loc, nv === undefined ? 0 : nv | 0, nv !== undefined, w, tt.tags, d, -1, -1, NONE, fn));
               if (nv !== undefined) {
                 // Atomicity: the write comes right after the write it read in coherence order.
                 const list = [...(h.co.get(loc) ?? [])];
                 list.splice(w < 0 ? 0 : list.indexOf(w) + 1, 0, h.steps.length - 1);
-                h.co.set(loc, list);
+                h.setCo(loc, list);
               }
             } else {
               h.add(mkStep(c, 'R', loc, 0, false, w, t.tags, d, -1, -1, NONE, fn));
@@ -877,14 +944,15 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
           const loc = op.loc;
           const list = g.co.get(loc) ?? [];
           const d = deps();
+          if (!learnWrite(loc, c)) return { restart: true, steps };
           // A write goes coherence-after its CPU's earlier writes to the location (coWW).
-          const floor = (floors ??= ownFloors(g)).writes.get(c * (1 << 21) + loc) ?? 0;
+          const floor = ownFloor(g, c, loc).write;
           for (let p = list.length; p >= floor; p--) {
             const h = g.clone();
             h.add(mkStep(c, 'W', loc, op.val, false, -1, t.tags, d, -1, -1, NONE, fn));
             const nl = [...list];
             nl.splice(p, 0, h.steps.length - 1);
-            h.co.set(loc, nl);
+            h.setCo(loc, nl);
             // Coherence-last: no edge out of the new write, so nothing to check.
             if (p === list.length || check(h)) push(h);
           }

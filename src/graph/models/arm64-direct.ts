@@ -60,6 +60,9 @@ export interface DGraph {
   co: Map<number, number[]>;
 }
 
+/** ob's matrix, kept from one call to the next (the engine asks for it often). */
+let obBuf = new Uint32Array(0);
+
 export function arm64DirectConsistent(g: DGraph): boolean {
   const ev = g.events;
   const n = ev.length;
@@ -68,6 +71,18 @@ export function arm64DirectConsistent(g: DGraph): boolean {
   const coPos = new Int32Array(n).fill(-1);
   for (const ws of g.co.values()) ws.forEach((e, i) => (coPos[e] = i));
   const srcPos = (r: number): number => (ev[r]!.rf < 0 ? -1 : coPos[ev[r]!.rf]!);
+  // Per event, the one before it on its CPU with its location (-1: none): the pairs of
+  // same-location accesses the axioms below compare are walked along these links.
+  const prevSame = new Int32Array(n).fill(-1);
+  for (let c = 0; c < g.start.length; c++) {
+    const last = new Map<number, number>();
+    for (let x = g.start[c]!; x < g.end[c]!; x++) {
+      const l = ev[x]!.loc;
+      const p = last.get(l);
+      if (p !== undefined) prevSame[x] = p;
+      last.set(l, x);
+    }
+  }
 
   // Internal axioms, per CPU and location.
   for (let r = 0; r < n; r++) {
@@ -79,25 +94,52 @@ export function arm64DirectConsistent(g: DGraph): boolean {
     if (e.rmwW >= 0 && coPos[e.rmwW] !== srcPos(r) + 1) return false;
     // coWR: a read sees its CPU's last write before it, or a write coherence-after that.
     const sp = srcPos(r);
-    for (let x = g.start[e.cpu]!; x < r; x++) if (ev[x]!.write && ev[x]!.loc === e.loc && coPos[x]! > sp) return false;
+    for (let x = prevSame[r]!; x >= 0; x = prevSame[x]!) if (ev[x]!.write && coPos[x]! > sp) return false;
   }
   // coWW: two writes of a location on a CPU are in coherence order.
-  for (let a = 0; a < n; a++) {
-    const e = ev[a]!;
-    if (!e.write) continue;
-    for (let b = a + 1; b < g.end[e.cpu]!; b++) if (ev[b]!.write && ev[b]!.loc === e.loc && coPos[b]! < coPos[a]!) return false;
+  for (let b = 0; b < n; b++) {
+    if (!ev[b]!.write) continue;
+    for (let a = prevSame[b]!; a >= 0; a = prevSame[a]!) if (ev[a]!.write && coPos[b]! < coPos[a]!) return false;
   }
 
-  const ob = new Uint32Array(n * w);
+  // ob's rows: the events, then one node per event k standing for "every write of k's CPU
+  // from k on" (a chain: node k -> node k+1 on the CPU, and -> k when k is a write), so that
+  // addr;po;[W] is an edge per source, not per source and write. A cycle through the chain
+  // nodes is a cycle of the events' edges (a -> chain node of k -> ... -> write m means
+  // a is ordered before every write from k on, m among them).
+  const nn = 2 * n;
+  const ww = (nn + 31) >>> 5;
+  if (obBuf.length < nn * ww) obBuf = new Uint32Array(Math.max(nn * ww, 2 * obBuf.length));
+  const ob = obBuf;
+  ob.fill(0, 0, nn * ww);
   const set = (a: number, b: number): void => {
-    ob[a * w + (b >>> 5)]! |= 1 << (b & 31);
+    ob[a * ww + (b >>> 5)]! |= 1 << (b & 31);
   };
+  for (let c = 0; c < g.start.length; c++) {
+    for (let k = g.start[c]!; k < g.end[c]!; k++) {
+      if (k + 1 < g.end[c]!) set(n + k, n + k + 1);
+      if (ev[k]!.write) set(n + k, k);
+    }
+  }
   /** Row a gains every event in [lo, hi). */
   const range = (a: number, lo: number, hi: number): void => {
-    for (let b = lo; b < hi; b++) set(a, b);
+    if (lo >= hi) return;
+    const row = a * ww;
+    const jl = lo >>> 5;
+    const jh = (hi - 1) >>> 5;
+    // Bits lo..31 of word jl, whole words between, bits 0..(hi - 1) of word jh.
+    const lowMask = (~0 << (lo & 31)) | 0;
+    const highMask = (hi & 31) === 0 ? ~0 : (1 << (hi & 31)) - 1;
+    if (jl === jh) {
+      ob[row + jl]! |= lowMask & highMask;
+      return;
+    }
+    ob[row + jl]! |= lowMask;
+    for (let j = jl + 1; j < jh; j++) ob[row + j] = ~0;
+    ob[row + jh]! |= highMask;
   };
   const orMask = (a: number, mask: Uint32Array, off: number): void => {
-    for (let j = 0; j < w; j++) ob[a * w + j]! |= mask[off + j]!;
+    for (let j = 0; j < w; j++) ob[a * ww + j]! |= mask[off + j]!;
   };
 
   // obs: external rf, co and fr.
@@ -120,18 +162,28 @@ export function arm64DirectConsistent(g: DGraph): boolean {
   for (let b = 0; b < n; b++) {
     const e = ev[b]!;
     if (e.write) continue;
-    for (let a = g.start[e.cpu]!; a < b; a++) if (!ev[a]!.write && ev[a]!.loc === e.loc) orMask(a, fre, b * w);
+    for (let a = prevSame[b]!; a >= 0; a = prevSame[a]!) if (!ev[a]!.write) orMask(a, fre, b * w);
   }
 
   // lrs: for a read, its CPU's last write of its location before it (-1: none).
   const lrsOf = new Int32Array(n).fill(-1);
-  for (let c = 0; c < g.start.length; c++) {
-    const last = new Map<number, number>();
-    for (let x = g.start[c]!; x < g.end[c]!; x++) {
-      const e = ev[x]!;
-      if (e.write) last.set(e.loc, x);
-      else lrsOf[x] = last.get(e.loc) ?? -1;
+  for (let x = 0; x < n; x++) {
+    if (ev[x]!.write) continue;
+    for (let a = prevSame[x]!; a >= 0; a = prevSame[a]!) {
+      if (ev[a]!.write) {
+        lrsOf[x] = a;
+        break;
+      }
     }
+  }
+  // Per write, the reads whose lrs it is (a list through lrsNext, in program order).
+  const lrsFirst = new Int32Array(n).fill(-1);
+  const lrsNext = new Int32Array(n).fill(-1);
+  for (let y = n - 1; y >= 0; y--) {
+    const x = lrsOf[y]!;
+    if (x < 0) continue;
+    lrsNext[y] = lrsFirst[x]!;
+    lrsFirst[x] = y;
   }
   // Dependencies continued through memory: a read depends on the reads it is
   // dtrm-reached from ([R];data;lrs)*, itself included.
@@ -171,25 +223,26 @@ export function arm64DirectConsistent(g: DGraph): boolean {
     addrOf[x] = addr;
     if (addr) {
       fromMask(addr, x); // addr
-      for (let y = x + 1; y < end; y++) if (ev[y]!.write) fromMask(addr, y); // addr;po;[W]
+      if (x + 1 < end) fromMask(addr, n + x + 1); // addr;po;[W], through the chain
     }
     if (data) fromMask(data, x); // data
     if (e.write) {
       const ctrl = depMask(e.ctrl);
       if (ctrl) fromMask(ctrl, x); // ctrl;[W]
-      // (addr | data);lrs, and aob's rmw;lrs;[A].
-      for (let y = x + 1; y < end; y++) {
-        if (lrsOf[y] !== x) continue;
-        if (addr) fromMask(addr, y);
-        if (data) fromMask(data, y);
+      // (addr | data);lrs.
+      if (addr || data) {
+        for (let y = lrsFirst[x]!; y >= 0; y = lrsNext[y]!) {
+          if (addr) fromMask(addr, y);
+          if (data) fromMask(data, y);
+        }
       }
     }
     // lws: an access before a write of its location on the CPU.
-    if (e.write) for (let a = g.start[e.cpu]!; a < x; a++) if (ev[a]!.loc === e.loc) set(a, x);
+    if (e.write) for (let a = prevSame[x]!; a >= 0; a = prevSame[a]!) set(a, x);
     // aob: rmw, and rmw;lrs;[A].
     if (e.rmwW >= 0) {
       set(x, e.rmwW);
-      for (let y = e.rmwW + 1; y < end; y++) if (lrsOf[y] === e.rmwW && ev[y]!.A) set(x, y);
+      for (let y = lrsFirst[e.rmwW]!; y >= 0; y = lrsNext[y]!) if (ev[y]!.A) set(x, y);
     }
     // bob: acquire before everything after it, everything before a release, release before acquire,
     // and the write of an acquire-release atomic before everything after it.
@@ -218,7 +271,7 @@ export function arm64DirectConsistent(g: DGraph): boolean {
       for (let y = f.at; y < end; y++) if (!ev[y]!.write) fromMask(m, y);
     }
   }
-  return acyclic(ob, n, w);
+  return acyclic(ob, nn, ww);
 }
 
 /** Is the relation (bit-set rows) acyclic? Depth-first search, colouring events. */
