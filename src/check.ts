@@ -255,13 +255,16 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
     if (kernel) {
       // The kernel model's code, on memory given by execution graphs (src/graph/kernel.ts).
       const km = model as KernelGraphModel;
-      program = new LitmusProgram(sc, km === 'sc' ? 'sc' : 'x86', variant, km === 'arm64' ? 'arm64' : 'x86');
+      // LKMM runs the kernel's code with arm64's architecture paths, whose instructions
+      // (DSB, ISB, ERET) are no LKMM events: what the portable barriers promise (README).
+      program = new LitmusProgram(sc, km === 'sc' ? 'sc' : 'x86', variant, km === 'arm64' || km === 'lkmm' ? 'arm64' : 'x86');
+      const weak = km === 'arm64' || km === 'lkmm';
       const t0 = clock();
       const ks = opts.kernelGraphSearch;
       const go = (deps: DepsAssumption): ExploreResult => withVariant(variant, () => graphEngine().exploreKernelGraphs(program, km, prop, { bounds, deps, assume: ks?.assume, onProgress: opts.onProgress, progressEvery: opts.progressEvery, crossCheckPredicate: opts.crossCheckPredicate }));
-      // arm64: one search answers under both dependency assumptions (bracketDeps()).
-      if (km === 'arm64' && ks?.separateDeps) result = graphEngine().bracketDeps(go('none'), go('all'));
-      else result = go(km === 'arm64' ? 'both' : 'none');
+      // arm64 and LKMM: one search answers under both dependency assumptions (bracketDeps()).
+      if (weak && ks?.separateDeps) result = graphEngine().bracketDeps(go('none'), go('all'), km);
+      else result = go(weak ? 'both' : 'none');
       ms = clock() - t0;
     } else {
       // The front end's program gives the names and values of the final states; the graph engine runs the threads itself.

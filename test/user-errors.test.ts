@@ -85,7 +85,7 @@ const MISTAKES: Record<ErrorCode, () => string[]> = {
   SMP109: () => [file('e109.litmus', L('C T', '{}', 'irq h(int *x) { }', 'P0(int *x) { int r0; raise_irq(r0, h); }', 'exists (x=1)'))],
   SMP110: () => [file('e110.litmus', L('C T', '{ x=4294967296; }', 'P0(int *x) { }', 'exists (x=1)'))],
   SMP111: () => [file('e111.litmus', L('C T', '{}', ...Array.from({ length: 9 }, (_, i) => `P${i}(int *x) { }`), 'exists (x=1)'))],
-  SMP112: () => [lit('membarrier/membarrier-A.litmus'), '--model', 'lkmm'],
+  SMP112: () => [lit('tlb/madvise-stale-read.litmus'), '--model', 'lkmm'],
   SMP200: () => [SB, '--steps-max', 'lots'],
   SMP201: () => ['replay', file('e201.json', '{"format":"other"}')],
   SMP202: () => ['replay', file('e202.json', JSON.stringify({ ...trace, choices: [29, ...trace.choices] }))],

@@ -51,7 +51,7 @@ import { CONSISTENT } from './models/index.js';
 import { Rel } from './relation.js';
 import { arm64DirectConsistent, type DEvent, type DFence, type DGraph } from './models/arm64-direct.js';
 
-export type KernelGraphModel = 'sc' | 'x86' | 'arm64';
+export type KernelGraphModel = 'sc' | 'x86' | 'arm64' | 'lkmm';
 /** `both`: one search that answers for `none` and for `all` (see bracketDeps()). */
 export type DepsAssumption = 'none' | 'all' | 'both';
 
@@ -431,8 +431,10 @@ function toRelations(g: KGraph, nCpus: number, model: KernelGraphModel, all = fa
           break;
         }
         case 'U': {
-          const rt = s.tags.filter((t) => !t.startsWith('w:'));
+          const rt = s.tags.filter((t) => !t.includes(':'));
           const wt = s.tags.filter((t) => t.startsWith('w:')).map((t) => t.slice(2));
+          // LKMM: a fully ordered atomic between two mb fences.
+          for (const t of s.tags) if (t.startsWith('b:')) push({ thread: cpu, kind: 'F', loc: -1, tags: new Set([t.slice(2)]), rmwWrite: -1, addr: none, data: none, ctrl: none });
           const rid = events.length;
           const r = push({ thread: cpu, kind: 'R', loc: s.loc, tags: new Set(rt), rmwWrite: s.wrote ? rid + 1 : -1, addr: none, data: none, ctrl: none });
           evOf[i] = r;
@@ -443,6 +445,7 @@ function toRelations(g: KGraph, nCpus: number, model: KernelGraphModel, all = fa
             writeOf[i] = w;
             deps.push({ ev: w, s });
           }
+          for (const t of s.tags) if (t.startsWith('a:')) push({ thread: cpu, kind: 'F', loc: -1, tags: new Set([t.slice(2)]), rmwWrite: -1, addr: none, data: none, ctrl: none });
           break;
         }
         case 'F':
@@ -461,7 +464,7 @@ function toRelations(g: KGraph, nCpus: number, model: KernelGraphModel, all = fa
           // One read per send taken, each ordered before what the handler does.
           for (const t of s.takes) {
             if (t < 0) continue; // a timer tick pending from the start: no sender
-            const id = push({ thread: cpu, kind: 'R', loc: SEND_LOC_BASE + t, tags: new Set(model === 'arm64' ? ['A', 'irq-entry'] : ['irq-entry']), rmwWrite: -1, addr: none, data: none, ctrl: none });
+            const id = push({ thread: cpu, kind: 'R', loc: SEND_LOC_BASE + t, tags: new Set(model === 'arm64' ? ['A', 'irq-entry'] : model === 'lkmm' ? ['once', 'irq-entry'] : ['irq-entry']), rmwWrite: -1, addr: none, data: none, ctrl: none });
             pending.push({ ev: id, rf: t, loc: SEND_LOC_BASE + t });
             if (evOf[i] < 0) evOf[i] = id;
           }
@@ -606,11 +609,25 @@ const KERNEL_CONSISTENT: Record<KernelGraphModel, (x: Relations) => boolean> = {
   sc: CONSISTENT.sc,
   x86: x86KernelConsistent,
   arm64: CONSISTENT.arm64,
+  lkmm: CONSISTENT.lkmm,
 };
 
 /** The events an op becomes on a model, and its tags (a U's write tags carry the prefix 'w:'). */
-function opTags(model: KernelGraphModel, op: Op, wrote: boolean): { kind: KStep['kind']; tags: Tag[] } | null {
+function opTags(model: KernelGraphModel, op: Op, wrote: boolean, spinlocks?: ReadonlySet<number>): { kind: KStep['kind']; tags: Tag[] } | null {
   const map = MAPPINGS[model as GraphModelName];
+  // LKMM: a spinlock's word is accessed by lock.cat's events (tools/memory-model/lock.cat):
+  // spin_lock()'s wait for the word to be free is a read with no ordering (RU, as
+  // spin_is_locked() returning false), its cmpxchg_acquire() the lock (LKR, an acquire,
+  // and LKW), a cmpxchg that finds it taken a failed lock (LF), the release store of
+  // spin_unlock() the unlock (UL).
+  if (model === 'lkmm' && 'loc' in op && spinlocks?.has(op.loc)) {
+    switch (op.k) {
+      case 'await': case 'ld': return { kind: 'R', tags: ['ru'] };
+      case 'rmw': return { kind: 'U', tags: wrote ? ['lkr', 'w:lkw'] : ['lf'] };
+      case 'st': return { kind: 'W', tags: ['ul'] };
+      default: break;
+    }
+  }
   switch (op.k) {
     case 'ld':
     case 'await':
@@ -620,7 +637,7 @@ function opTags(model: KernelGraphModel, op: Op, wrote: boolean): { kind: KStep[
     case 'rmw': {
       const order = op.order ?? 'mb';
       const e = wrote ? map.rmw(order, op.returns ?? true) : map.failedRmw(order);
-      return { kind: 'U', tags: [...e.read, ...e.write.map((t) => `w:${t}`)] };
+      return { kind: 'U', tags: [...e.before.map((t) => `b:${t}`), ...e.read, ...e.write.map((t) => `w:${t}`), ...e.after.map((t) => `a:${t}`)] };
     }
     case 'mb': {
       const tags = map.fence(op.fence ?? 'mb');
@@ -637,6 +654,7 @@ function opTags(model: KernelGraphModel, op: Op, wrote: boolean): { kind: KStep[
     case 'serialize':
       // x86: serialising, a full barrier (the machine drains the store buffer first).
       // arm64: the kernel model's IRET is arm64's ERET, a context synchronisation event.
+      // LKMM: no memory event (it has no instruction stream).
       return model === 'x86' ? { kind: 'F', tags: ['mfence'] } : model === 'arm64' ? { kind: 'F', tags: ['isb'] } : { kind: 'L', tags: [] };
     case 'cr3':
       // A CR3 write is an x86 path: serialising (unless a mutant's says otherwise); no
@@ -650,7 +668,7 @@ function opTags(model: KernelGraphModel, op: Op, wrote: boolean): { kind: KStep[
     case 'cmo':
       return model === 'arm64' ? { kind: 'F', tags: [op.op] } : null;
     case 'raise':
-      return { kind: 'S', tags: model === 'x86' ? ['ipi-send'] : [] };
+      return { kind: 'S', tags: model === 'x86' ? ['ipi-send'] : model === 'lkmm' ? ['once'] : [] };
     default:
       return null;
   }
@@ -841,7 +859,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
     for (let c = 0; c < n && only < 0; c++) {
       const op = r.current(c);
       if (op === null || r.cpus[c]!.irqOn && !r.inHandler(c) && !quiet[c]) continue;
-      const t = opTags(model, op, true);
+      const t = opTags(model, op, true, program.spinlocks);
       if (t !== null && (t.kind === 'F' || t.kind === 'L' || t.kind === 'W' || t.kind === 'S')) only = c;
       else if ((op.k === 'ld' || op.k === 'rmw') && ownLoc(op.loc, c)) {
         only = c;
@@ -863,7 +881,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
       }
       const op = r.current(c);
       if (op === null) continue;
-      const t = opTags(model, op, true);
+      const t = opTags(model, op, true, program.spinlocks);
       if (t === null) throw new Error(`internal: the graph engine met op '${op.k}', which scenarios it runs do not have`);
       const depsUnder = (all: boolean): { addr: number[]; data: number[]; ctrl: number[] } => {
         const ref = (ops: readonly Op[] | undefined): number[] => (ops ?? []).map((x) => run.readOf.get(x) ?? -1).filter((x) => x >= 0);
@@ -922,7 +940,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
             if (op.k === 'rmw') {
               const nv = op.f(val);
               if (nv !== undefined && !learnWrite(loc, c)) return { restart: true, steps };
-              const tt = opTags(model, op, nv !== undefined)!;
+              const tt = opTags(model, op, nv !== undefined, program.spinlocks)!;
               h.add(mkStep(c, 'U', loc, nv === undefined ? 0 : nv | 0, nv !== undefined, w, tt.tags, d, -1, -1, NONE, fn));
               if (nv !== undefined) {
                 // Atomicity: the write comes right after the write it read in coherence order.
@@ -1015,7 +1033,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
   });
   const none = result(col, seen.size, executions, traces, steps);
   // The steps were taken once, for both.
-  return both ? bracketDeps(none, result(colAll, statesAll, executionsAll, tracesAll, 0)) : none;
+  return both ? bracketDeps(none, result(colAll, statesAll, executionsAll, tracesAll, 0), model) : none;
 }
 
 /**
@@ -1050,13 +1068,13 @@ export function renderGraph(g: KGraph, program: Program, model: KernelGraphModel
 }
 
 /**
- * arm64 without the kernel's dependencies written down: `none` (every behaviour the
+ * arm64 and LKMM without the kernel's dependencies written down: `none` (every behaviour the
  * hardware may show, perhaps more) and `all` (every read orders what follows it:
  * perhaps fewer) bracket the real set. Equal outcome sets (and the same assertions
  * and deadlocks) are the answer; otherwise the result is `all`'s, whose outcomes all
  * happen, marked incomplete with the outcomes that depend on dependencies.
  */
-export function bracketDeps(none: ExploreResult, all: ExploreResult): ExploreResult {
+export function bracketDeps(none: ExploreResult, all: ExploreResult, model: KernelGraphModel = 'arm64'): ExploreResult {
   if (!none.complete) return none;
   if (!all.complete) return { ...all, complete: false };
   const key = (r: ExploreResult): string => JSON.stringify({ o: r.outcomes.map((x) => x.values), a: r.assertions.map((x) => x.name).sort(), d: r.deadlocks > 0 });
@@ -1073,6 +1091,6 @@ export function bracketDeps(none: ExploreResult, all: ExploreResult): ExploreRes
     ...all,
     steps: none.steps + all.steps,
     complete: false,
-    incompleteReason: `arm64: ${what} appear only if no kernel read orders what follows it (deps: none), not if every one does (deps: all): the answer depends on dependencies of kernel code the model does not write down`,
+    incompleteReason: `${model}: ${what} appear only if no kernel read orders what follows it (deps: none), not if every one does (deps: all): the answer depends on dependencies of kernel code the model does not write down`,
   };
 }

@@ -1,10 +1,11 @@
 // What the graph engine runs: user-level litmus programs (shared accesses,
 // barriers, atomics, registers and `if`) through thread.ts and explore.ts, and
-// scenarios of the kernel model on sc, x86 and arm64 through kernel.ts
+// scenarios of the kernel model on sc, x86, arm64 and LKMM through kernel.ts
 // (needsKernelModel()). Everything else is refused with SMP112, naming the
-// construct, rather than answered by a model that leaves it out: the kernel
-// model on LKMM, user pages (TLBs and page walks), and instruction fetch on the
-// graph engine but on arm64; the arm64 instructions (dc_cvau(), ic_ivau(),
+// construct, rather than answered by a model that leaves it out: user pages
+// (TLBs and page walks), instruction fetch on the graph engine but on arm64,
+// LKMM's own constructs (plain accesses, spinlocks, RCU) in the threads of a
+// scenario on the kernel model; the arm64 instructions (dc_cvau(), ic_ivau(),
 // dsb_ish(), isb()) on every machine but arm64, where they mean nothing.
 
 import { ARM64_INSNS, LKMM_FENCES, RCU_FENCES, type Expr, type Scenario, type Stmt } from '../scenario/ast.js';
@@ -19,7 +20,7 @@ export function checkGraphSupport(sc: Scenario, model: GraphModelName): void {
     const why = model === 'arm64'
       ? `${what}: arm64 kernel paths are not modelled yet (the arm64 machine runs user-level litmus programs only)`
       : model === 'lkmm'
-        ? `${what}: the kernel model does not run on LKMM yet (lkmm runs user-level litmus programs only)`
+        ? `${what}: the graph engine runs it on LKMM with the kernel model`
         : `${what}: the graph engine runs user-level litmus programs only (the default engine runs this on ${model})`;
     throw new SmpError('SMP112', why, span ?? sc.threads[0]?.span, sc.file);
   };
@@ -103,8 +104,9 @@ export function checkGraphSupport(sc: Scenario, model: GraphModelName): void {
 /**
  * Does the scenario need the kernel model (system calls, kernel threads, interrupts,
  * waiting loads)? Then the graph engine runs it with the kernel's code
- * (src/graph/kernel.ts) on sc, x86 and arm64; what that does not model yet is refused
- * with SMP112: user pages (TLBs and page walks), instruction fetch off arm64, LKMM, RCU.
+ * (src/graph/kernel.ts) on sc, x86, arm64 and LKMM; what that does not model yet is refused
+ * with SMP112: user pages (TLBs and page walks), instruction fetch off arm64, RCU and
+ * LKMM's other constructs in the scenario's threads.
  */
 export function needsKernelModel(sc: Scenario, model: GraphModelName): boolean {
   if (model !== 'lkmm') {
@@ -117,7 +119,13 @@ export function needsKernelModel(sc: Scenario, model: GraphModelName): boolean {
     return false;
   } catch (e) {
     if (!(e instanceof SmpError) || e.code !== 'SMP112') throw e;
-    if (model === 'lkmm') throw e;
+    if (model === 'lkmm') {
+      // The kernel model on LKMM runs marked accesses, barriers, atomics and the kernel's
+      // spinlocks; the scenario threads' own LKMM constructs would need data races and
+      // RCU of user code beside the kernel's, which it does not give.
+      const only = findLkmmOnly(sc);
+      if (only) throw new SmpError('SMP112', `${only.what}: not modelled in a scenario on the kernel model (it runs on --model lkmm in user-level litmus programs)`, only.span, sc.file);
+    }
     const refuse = (what: string, span?: Span): never => {
       throw new SmpError('SMP112', `${what}: not modelled on the graph engine's kernel model yet`, span ?? sc.threads[0]?.span, sc.file);
     };

@@ -27,7 +27,7 @@ export const exit_mm = kfunc(function* exit_mm(k: Kernel, cpu: number): CpuCode 
   yield { k: 'rmw', loc: L.taskAllocLock[task]!, f: () => 1, site: { fn: 'task_lock' }, order: 'acquire' };
   if (!k.variant.removed.has('exit_mm.d')) {
     // barrier() on x86 (task_lock()'s locked instruction is the barrier); smp_mb() on arm64.
-    yield { k: 'nop', site: { fn: 'smp_mb__after_spinlock', label: 'exit_mm.d', pairs: 'membarrier.c' }, arm64: ['dmb.full'] };
+    yield { k: 'nop', site: { fn: 'smp_mb__after_spinlock', label: 'exit_mm.d', pairs: 'membarrier.c' }, arm64: ['dmb.full'], fence: 'mb__after_spinlock' };
   }
   // pre-5bc78502322a: neither barrier (d), nor the IRQ-off section, nor the runqueue update.
   const pre5bc = k.variant.removed.has('exit_mm.update_current_mm');

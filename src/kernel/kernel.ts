@@ -237,6 +237,8 @@ export class KernelLayout {
   readonly rqCurr: number[] = []; // index: cpu
   readonly rqMembarrierState: number[] = [];
   readonly rqLock: number[] = [];
+  /** The spinlocks' words (pi_lock, alloc_lock, siglock, rq locks, wait-queue and futex hash-bucket locks, page-table locks). */
+  readonly spinlocks = new Set<number>();
   readonly callSingleQueue: number[] = [];
   readonly csdFlags: number[][] = []; // [sender][target]
   readonly csdFunc: number[][] = [];
@@ -326,6 +328,12 @@ export class KernelLayout {
       this.init.push(init);
       return base + this.names.length - 1;
     };
+    /** A spinlock's word (0: free): what LKMM's lock.cat models (kernel/locking/spinlock.c's raw spinlocks). */
+    const spinlock = (name: string): number => {
+      const l = alloc(name, 0);
+      this.spinlocks.add(l);
+      return l;
+    };
     this.nrMms = Math.max(1, extra.nrMms ?? 0, ...taskMms);
     for (let m = 1; m <= this.nrMms; m++) {
       const users = taskMms.filter((tm, i) => tm === m && (extra.alive?.[i] ?? true)).length;
@@ -337,23 +345,23 @@ export class KernelLayout {
     taskMms.forEach((mm, i) => {
       const name = extra.taskNames?.[i] ?? `task${i + 1}`;
       this.taskMm[i + 1] = alloc(`${name}->mm`, extra.newTasks?.includes(i + 1) ? 0 : mm);
-      this.taskAllocLock[i + 1] = alloc(`${name}->alloc_lock`, 0);
+      this.taskAllocLock[i + 1] = spinlock(`${name}->alloc_lock`);
       if (extra.newTasks?.includes(i + 1)) this.taskWoken[i + 1] = alloc(`${name}->__state (woken)`, 0);
       if (extra.signalled?.includes(i + 1)) {
         this.taskSigpending[i + 1] = alloc(`${name}: TIF_SIGPENDING`, 0);
-        this.taskSiglock[i + 1] = alloc(`${name}->sighand->siglock`, 0);
+        this.taskSiglock[i + 1] = spinlock(`${name}->sighand->siglock`);
       }
       const mig = extra.migratable?.find((x) => x.task === i + 1);
       if (mig) this.taskOnCpu[i + 1] = alloc(`${name}->on_cpu`, mig.runningOn >= 0 ? mig.runningOn + 1 : 0);
       if (extra.sleepers?.some((x) => x.task === i + 1)) {
         this.taskWoken[i + 1] = alloc(`${name}->__state (woken)`, 0);
-        this.taskPiLock[i + 1] = alloc(`${name}->pi_lock`, 0);
+        this.taskPiLock[i + 1] = spinlock(`${name}->pi_lock`);
       }
       const b = extra.blockers?.find((x) => x.task === i + 1);
       if (b) {
         this.taskState[i + 1] = alloc(`${name}->__state`, 0);
         this.taskOnRq[i + 1] = alloc(`${name}->on_rq`, 1);
-        this.taskPiLock[i + 1] ??= alloc(`${name}->pi_lock`, 0);
+        this.taskPiLock[i + 1] ??= spinlock(`${name}->pi_lock`);
         this.taskCpu[i + 1] = b.cpu;
         if (b.futex) {
           this.futexQ[i + 1] = alloc(`${name}: futex_q.list (queued on)`, 0);
@@ -362,9 +370,9 @@ export class KernelLayout {
       }
     });
     this.taskNames = taskMms.map((_, i) => extra.taskNames?.[i] ?? `task${i + 1}`);
-    if (extra.futex) this.futexHb = { lock: alloc('hb->lock', 0), waiters: alloc('hb->waiters', 0), chain: alloc('hb->chain', 0) };
+    if (extra.futex) this.futexHb = { lock: spinlock('hb->lock'), waiters: alloc('hb->waiters', 0), chain: alloc('hb->chain', 0) };
     for (const name of extra.pipes ?? []) {
-      const wq = (w: string): WaitQueueHead => ({ name: `${name}->${w}`, lock: alloc(`${name}->${w}.lock`, 0), head: alloc(`${name}->${w}.head`, 0) });
+      const wq = (w: string): WaitQueueHead => ({ name: `${name}->${w}`, lock: spinlock(`${name}->${w}.lock`), head: alloc(`${name}->${w}.head`, 0) });
       this.pipes.push({
         name, mutex: alloc(`${name}->mutex`, 0), headTail: alloc(`${name}->head_tail`, 0),
         bufs: Array.from({ length: PIPE_BUFFERS }, (_, j) => alloc(`${name}->bufs[${j}]`, 0)), rdWait: wq('rd_wait'), wrWait: wq('wr_wait'),
@@ -375,7 +383,7 @@ export class KernelLayout {
     for (let c = 0; c < config.nrCpus; c++) {
       this.rqCurr[c] = alloc(`rq${c}->curr`, firstTask[c] ?? 0);
       this.rqMembarrierState[c] = alloc(`rq${c}->membarrier_state`, 0);
-      this.rqLock[c] = alloc(`rq${c}->__lock`, 0);
+      this.rqLock[c] = spinlock(`rq${c}->__lock`);
       this.callSingleQueue[c] = alloc(`call_single_queue[${c}]`, 0);
       if (wakeable.has(c)) this.needResched[c] = alloc(`cpu${c}: TIF_NEED_RESCHED`, 0);
     }
@@ -427,7 +435,7 @@ export class KernelLayout {
         t.pmd[m] = alloc(`mm${m}: PMD`, m === 1 ? 1 : 0);
         const mapped = pages.reduce((bits, p, v) => (p.mapped === false ? bits : bits | (1 << v)), 0);
         t.vma[m] = alloc(`mm${m}: VMAs (mapped pages)`, m === 1 ? mapped : 0);
-        t.ptl[m] = alloc(`mm${m}->page_table_lock`, 0);
+        t.ptl[m] = spinlock(`mm${m}->page_table_lock`);
         t.tlbFlushBatched[m] = alloc(`mm${m}->tlb_flush_batched`, 0);
         t.tlbGen[m] = alloc(`mm${m}->context.tlb_gen`, 0);
         let mask = 0;
@@ -800,10 +808,11 @@ export class Kernel {
   /**
    * smp_mb__after_spinlock(): nothing on x86, whose lock acquisition is a locked
    * instruction and already a full barrier (arch/x86/include/asm/barrier.h leaves it
-   * empty); smp_mb() on arm64 (arch/arm64/include/asm/spinlock.h), a DMB ISH.
+   * empty); smp_mb() on arm64 (arch/arm64/include/asm/spinlock.h), a DMB ISH; LKMM's
+   * after-spinlock fence (linux-kernel.def).
    */
   smp_mb__after_spinlock(site?: Partial<OpSite>): CpuCode {
-    return new OneOp<void>({ k: 'nop', site: { fn: 'smp_mb__after_spinlock', ...site }, arm64: ['dmb.full'] }, VOID);
+    return new OneOp<void>({ k: 'nop', site: { fn: 'smp_mb__after_spinlock', ...site }, arm64: ['dmb.full'], fence: 'mb__after_spinlock' }, VOID);
   }
 
   /** A kernel step with no effect on shared state but worth seeing in a trace. */

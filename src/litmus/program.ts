@@ -31,6 +31,8 @@ let K: KernelModelPart;
 /** What the explorer needs from any program: litmus now, the kernel model next. */
 export interface Program {
   readonly name: string;
+  /** The kernel's spinlock words (LKMM gives them lock.cat's events). */
+  readonly spinlocks?: ReadonlySet<number>;
   readonly nCpus: number;
   readonly init: readonly number[];
   readonly hasHandlers: boolean;
@@ -70,6 +72,9 @@ export class LitmusProgram implements Program {
 
   /** The kernel's objects in memory, when the scenario makes system calls. */
   readonly kernelLayout: KernelLayout | null;
+  get spinlocks(): ReadonlySet<number> | undefined {
+    return this.kernelLayout?.spinlocks;
+  }
   readonly variant: Variant;
 
   /** What each CPU runs, in order (thread ids, KTHREAD for a kernel thread). */

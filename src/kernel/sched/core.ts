@@ -149,7 +149,7 @@ export const __schedule = kfunc(function* __schedule(k: Kernel, cpu: number, nex
   yield* raw_spin_rq_lock(k, cpu, cpu);
   if (!k.variant.removed.has('sched.before_rq_curr')) {
     // barrier() on x86 (the lock's locked instruction is the barrier); smp_mb() on arm64.
-    yield { k: 'nop', site: { fn: 'smp_mb__after_spinlock', label: 'sched.before_rq_curr', pairs: 'membarrier.c' }, arm64: ['dmb.full'] };
+    yield { k: 'nop', site: { fn: 'smp_mb__after_spinlock', label: 'sched.before_rq_curr', pairs: 'membarrier.c' }, arm64: ['dmb.full'], fence: 'mb__after_spinlock' };
   }
   let nextId: number;
   let clear = clearResched;
