@@ -98,27 +98,39 @@ export function expectationFor(sc: Scenario, model: CheckModel, variant = DEFAUL
  */
 /** A `random=RUNS` element of a `Result[...]` key: the line is confirmed by RUNS seeded random runs. */
 const RANDOM_KEY = /^random=([0-9]{1,9})$/;
+/**
+ * A `states=N` element: the line is confirmed by a graph-engine search cut after N graph
+ * states (arm64, lkmm), which proves only what it finds (the search too large to finish).
+ */
+const STATES_KEY = /^states=([0-9]{1,9})$/;
 
-export function parseExpectationKey(key: string, scenarioFile = ''): { machine: CheckModel | null; variant: string | null; label: string | null; random: number | null } | string {
+export interface ExpectationKey { machine: CheckModel | null; variant: string | null; label: string | null; random: number | null; states: number | null }
+
+export function parseExpectationKey(key: string, scenarioFile = ''): ExpectationKey | string {
   const all = key.split(',').map((x) => x.trim()).filter((x) => x !== '');
   const randoms = all.filter((x) => RANDOM_KEY.test(x));
   if (randoms.length > 1) return `expectation key '${key}' names random=RUNS more than once`;
   const random = randoms.length === 1 ? Number(RANDOM_KEY.exec(randoms[0]!)![1]) : null;
   if (random !== null && random < 1) return `expectation key '${key}': random=RUNS needs at least one run`;
-  const parts = all.filter((x) => !RANDOM_KEY.test(x));
+  const statesEl = all.filter((x) => STATES_KEY.test(x));
+  if (statesEl.length > 1) return `expectation key '${key}' names states=N more than once`;
+  const states = statesEl.length === 1 ? Number(STATES_KEY.exec(statesEl[0]!)![1]) : null;
+  if (states !== null && states < 1) return `expectation key '${key}': states=N needs at least one state`;
+  if (states !== null && random !== null) return `expectation key '${key}' names both random=RUNS and states=N`;
+  const parts = all.filter((x) => !RANDOM_KEY.test(x) && !STATES_KEY.test(x));
   const machines = parts.filter((x) => (CHECK_MODELS as readonly string[]).includes(x));
   const others = parts.filter((x) => !(CHECK_MODELS as readonly string[]).includes(x));
   if (machines.length > 1 || others.length > 1) return `expectation key '${key}' names more than one machine or variant`;
   const machine = (machines[0] as CheckModel | undefined) ?? null;
   const v = others[0];
-  if (v === undefined) return { machine, variant: null, label: null, random };
+  if (v === undefined) return { machine, variant: null, label: null, random, states };
   if (isVariantPath(v)) {
     const file = resolve(dirname(scenarioFile), v);
     if (!existsSync(file)) return `the variant module '${v}' of 'Result[${key}]' does not exist (looked for ${file}; a path is relative to the scenario's folder)`;
-    return { machine, variant: file, label: v, random };
+    return { machine, variant: file, label: v, random, states };
   }
   if (!findVariant(v)) return `unknown machine or kernel variant '${v}' in 'Result[${key}]' (smpcheck variants lists them)`;
-  return { machine, variant: v, label: v, random };
+  return { machine, variant: v, label: v, random, states };
 }
 
 /** What identifies a variant in a `Result[...]` key: its module's path, or its name. */
@@ -132,8 +144,8 @@ export function variantId(v: Variant): string {
  * `Result[variant]`, else (on the default kernel) `Result[machine]`, else the plain
  * `Result:` line.
  */
-export function expectationLine(sc: Scenario, model: CheckModel, variant = DEFAULT_KERNEL): { result: Expected; exact: boolean; key: string; datarace: boolean; random: number | null } | null {
-  let best: { result: Expected; exact: boolean; key: string; datarace: boolean; random: number | null; rank: number } | null = null;
+export function expectationLine(sc: Scenario, model: CheckModel, variant = DEFAULT_KERNEL): { result: Expected; exact: boolean; key: string; datarace: boolean; random: number | null; states: number | null } | null {
+  let best: { result: Expected; exact: boolean; key: string; datarace: boolean; random: number | null; states: number | null; rank: number } | null = null;
   for (const e of sc.expectations) {
     const k = parseExpectationKey(e.key, sc.file);
     if (typeof k === 'string') continue;
@@ -141,9 +153,9 @@ export function expectationLine(sc: Scenario, model: CheckModel, variant = DEFAU
     const v = k.variant ?? DEFAULT_KERNEL;
     if (v !== variant) continue;
     const rank = (k.machine ? 1 : 0) + (k.variant ? 2 : 0);
-    if (!best || rank > best.rank) best = { result: e.result, exact: rank > 0, key: e.key, datarace: e.datarace ?? false, random: k.random, rank };
+    if (!best || rank > best.rank) best = { result: e.result, exact: rank > 0, key: e.key, datarace: e.datarace ?? false, random: k.random, states: k.states, rank };
   }
-  return best ? { result: best.result, exact: best.exact, key: best.key, datarace: best.datarace, random: best.random } : null;
+  return best ? { result: best.result, exact: best.exact, key: best.key, datarace: best.datarace, random: best.random, states: best.states } : null;
 }
 
 /**
@@ -210,6 +222,13 @@ export function validateExpectations(sc: Scenario): void {
     if (k.random !== null && k.machine !== 'sc' && k.machine !== 'x86') {
       throw new SmpError('SMP107', `'Result[${e.key}]': random=RUNS needs a machine of the machine engine (sc or x86)`, e.span, sc.file);
     }
+    // A search cut short likewise.
+    if (k.states !== null && e.result !== 'Assertion' && e.result !== 'Sometimes') {
+      throw new SmpError('SMP107', `'Result[${e.key}]: ${e.result}': a search cut after states=N confirms only what exists (Assertion or Sometimes), never ${e.result}`, e.span, sc.file);
+    }
+    if (k.states !== null && k.machine !== 'arm64' && k.machine !== 'lkmm') {
+      throw new SmpError('SMP107', `'Result[${e.key}]': states=N bounds the graph engine's search of a kernel scenario (arm64 or lkmm)`, e.span, sc.file);
+    }
   }
 }
 
@@ -244,7 +263,9 @@ export function checkSettings(sc: Scenario, opts: CheckOptions = {}): { model: C
 
 export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () => number = () => 0): CheckResult {
   validateExpectations(sc);
-  const { model, bounds, variant, engine } = checkSettings(sc, opts);
+  const settings = checkSettings(sc, opts);
+  const { model, variant, engine } = settings;
+  let bounds = settings.bounds;
   const prop = compileProp(sc);
   let program: LitmusProgram;
   let result: ExploreResult;
@@ -261,6 +282,9 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
       const weak = km === 'arm64' || km === 'lkmm';
       const t0 = clock();
       const ks = opts.kernelGraphSearch;
+      // The header's states=N for this line bounds the search, unless the caller chose a bound.
+      const headerStates = opts.bounds?.executionsMax === undefined ? expectationLine(sc, model, variantId(variant))?.states ?? null : null;
+      if (headerStates !== null) bounds = { ...bounds, executionsMax: headerStates };
       const go = (deps: DepsAssumption): ExploreResult => withVariant(variant, () => graphEngine().exploreKernelGraphs(program, km, prop, { bounds, deps, assume: ks?.assume, onProgress: opts.onProgress, progressEvery: opts.progressEvery, crossCheckPredicate: opts.crossCheckPredicate }));
       // arm64 and LKMM: one search answers under both dependency assumptions (bracketDeps()).
       if (weak && ks?.separateDeps) result = graphEngine().bracketDeps(go('none'), go('all'), km);

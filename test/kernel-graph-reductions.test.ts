@@ -12,7 +12,7 @@
 import '../src/parts/all.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkSource, type CheckOptions } from '../src/check.js';
+import { checkSource, observedLabel, type CheckOptions } from '../src/check.js';
 import type { ExploreResult } from '../src/explore/types.js';
 import { read } from './helpers.js';
 
@@ -62,4 +62,29 @@ test('the assumptions search fewer graph states on scenario D (arm64)', () => {
   const plain = checkSource(read(file), file, { model: 'arm64', kernelGraphSearch: { assume: false } });
   const assumed = checkSource(read(file), file, { model: 'arm64' });
   assert.ok(assumed.result.states! < plain.result.states!, `${assumed.result.states} vs ${plain.result.states}`);
+});
+
+test('states=N in a header: a graph-engine search cut after N states, confirming only what it finds', () => {
+  const file = 'scenarios/sync-core/irq-exit-resched-full.litmus';
+  const src = read(file);
+  assert.match(src, /Result\[arm64,states=3000\]: Sometimes/);
+  const r = checkSource(src, file, { model: 'arm64' });
+  assert.equal(r.result.complete, false);
+  assert.match(r.result.incompleteReason ?? '', /after 3000 graphs/);
+  assert.ok(r.result.positive > 0 && r.result.negative > 0);
+  assert.equal(observedLabel(r), 'Sometimes');
+  assert.equal(r.verdict, 'ok');
+  // A bound the caller gives wins over the header's.
+  const own = checkSource(src, file, { model: 'arm64', bounds: { executionsMax: 100 } });
+  assert.match(own.result.incompleteReason ?? '', /after 100 graphs/);
+  // Only existential results, only on the graph engine's weak machines.
+  const head = (line: string): string => src.replace('Result[arm64,states=3000]: Sometimes', line);
+  for (const [line, re] of [
+    ['Result[arm64,states=3000]: Never', /confirms only what exists/],
+    ['Result[x86,states=3000]: Sometimes', /arm64 or lkmm/],
+    ['Result[arm64,states=0]: Sometimes', /at least one state/],
+    ['Result[arm64,states=1,random=2]: Sometimes', /both random=RUNS and states=N/],
+  ] as const) {
+    assert.throws(() => checkSource(head(line), file, { model: 'arm64' }), (e: { code?: string; message?: string }) => e.code === 'SMP107' && re.test(e.message ?? ''), line);
+  }
 });

@@ -8,7 +8,7 @@ import { formatBytes, MEMORY_MAX_DEFAULT, parseBytes } from '../explore/memory.j
 import { relative } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { Command, CommanderError, Option } from 'commander';
-import { CHECK_MODELS, checkScenario, ENGINES, observedLabel, parseExpectationKey, partsFor, withVariant, type CheckModel, type CheckOptions, type CheckResult, type Engine } from '../check.js';
+import { CHECK_MODELS, checkScenario, ENGINES, observedLabel, parseExpectationKey, partsFor, withVariant, type CheckModel, type CheckOptions, type CheckResult, type Engine, type ExpectationKey } from '../check.js';
 import { DEFAULT_KERNEL, variants } from '../kernel/variants.js';
 import { kernelModel, loadParts, type Parts } from '../parts.js';
 import { MODELS } from '../machine/machine.js';
@@ -361,7 +361,7 @@ function graphWitness(r: CheckResult): { kind: string; text: string } | null {
 
 /** One line of the suite's plan: a check to run, or a row already decided (a file that does not load, a bad key). */
 type SuitePlan =
-  | { k: 'check'; file: string; rel: string; sc: Scenario; expected: string; datarace: boolean; key: { machine: CheckModel | null; variant: string | null; label: string | null; random: number | null }; model: CheckModel | undefined; variant: string; label: string }
+  | { k: 'check'; file: string; rel: string; sc: Scenario; expected: string; datarace: boolean; key: ExpectationKey; model: CheckModel | undefined; variant: string; label: string }
   | { k: 'row'; row: SuiteRow; error?: unknown; source?: string };
 
 function suitePlan(files: string[], o: { model?: string }): SuitePlan[] {
@@ -392,7 +392,7 @@ function suitePlan(files: string[], o: { model?: string }): SuitePlan[] {
       const machine = model ?? directiveSettings(sc).model ?? 'x86';
       plan.push({
         k: 'check', file, rel, sc, expected: e.result, datarace: e.datarace ?? false, key, model, variant,
-        label: `${variant === DEFAULT_KERNEL ? machine : `${machine},${key.label}`}${key.random !== null ? `,random=${key.random}` : ''}`,
+        label: `${variant === DEFAULT_KERNEL ? machine : `${machine},${key.label}`}${key.random !== null ? `,random=${key.random}` : ''}${key.states !== null ? `,states=${key.states}` : ''}`,
       });
     }
   }
@@ -445,7 +445,7 @@ function runSuiteCheck(p: SuiteCheck, o: CommonOpts, now: () => number, onProgre
   }
   return {
     row: {
-      file: rel, test: sc.name, model: `${variant === DEFAULT_KERNEL ? r.model : `${r.model},${key.label}`}${key.random !== null ? `,random=${key.random}` : ''}`, expected: p.expected, observed,
+      file: rel, test: sc.name, model: `${variant === DEFAULT_KERNEL ? r.model : `${r.model},${key.label}`}${key.random !== null ? `,random=${key.random}` : ''}${key.states !== null ? `,states=${key.states}` : ''}`, expected: p.expected, observed,
       executions: r.result.executions, graphs: r.result.graphs, ms: o.time ? r.ms : null, status,
     },
     check: o.json ? toJson(r, { time: o.time }) : null,

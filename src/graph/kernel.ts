@@ -1072,11 +1072,13 @@ export function renderGraph(g: KGraph, program: Program, model: KernelGraphModel
  * hardware may show, perhaps more) and `all` (every read orders what follows it:
  * perhaps fewer) bracket the real set. Equal outcome sets (and the same assertions
  * and deadlocks) are the answer; otherwise the result is `all`'s, whose outcomes all
- * happen, marked incomplete with the outcomes that depend on dependencies.
+ * happen, marked incomplete with the outcomes that depend on dependencies. A search cut
+ * short gives `all`'s too.
  */
 export function bracketDeps(none: ExploreResult, all: ExploreResult, model: KernelGraphModel = 'arm64'): ExploreResult {
-  if (!none.complete) return none;
-  if (!all.complete) return { ...all, complete: false };
+  // A search cut short proves only what it found, and what it found under `none` may be
+  // an artefact of the assumption: `all`'s final states, assertions and deadlocks happen.
+  if (!none.complete || !all.complete) return { ...all, complete: false, incompleteReason: none.incompleteReason ?? all.incompleteReason };
   const key = (r: ExploreResult): string => JSON.stringify({ o: r.outcomes.map((x) => x.values), a: r.assertions.map((x) => x.name).sort(), d: r.deadlocks > 0 });
   if (key(none) === key(all)) return none;
   const have = new Set(all.outcomes.map((x) => x.values.join(',')));
