@@ -79,13 +79,7 @@ interface KStep {
   rf: number;
   tags: readonly Tag[];
   /** The reads (steps) its address, value and existence depend on. */
-  addr: number[];
-  data: number[];
-  ctrl: number[];
-  /** The same under the assumption `all`, when one search answers for both (else the same lists). */
-  addrA: number[];
-  dataA: number[];
-  ctrlA: number[];
+  deps: StepDeps;
   /** S: the target CPU and vector; T: the vector and the sends it takes. */
   target: number;
   vector: number;
@@ -263,20 +257,24 @@ const DMB_ST: readonly Tag[] = ['dmb.st'];
 
 /** A step, every field in one order (one object shape for the engine). Lists are shared, never changed. */
 function mkStep(cpu: number, kind: KStep['kind'], loc: number, val: number, wrote: boolean, rf: number, tags: readonly Tag[], d: StepDeps, target: number, vector: number, takes: number[], fn: string | undefined, extra?: true): KStep {
-  return { cpu, kind, loc, val, wrote, rf, tags, addr: d.addr, data: d.data, ctrl: d.ctrl, addrA: d.addrA, dataA: d.dataA, ctrlA: d.ctrlA, target, vector, takes, fn, extra, pos: 0, sig: '' };
+  return { cpu, kind, loc, val, wrote, rf, tags, deps: d, target, vector, takes, fn, extra, pos: 0, sig: '' };
 }
 
-/** A step's dependencies: under the search's assumption, and under `all` when one search answers for both. */
-interface StepDeps {
+/** The reads (steps) an event's address, value and existence depend on. */
+interface Deps {
   addr: number[];
   data: number[];
   ctrl: number[];
-  addrA: number[];
-  dataA: number[];
-  ctrlA: number[];
 }
 
-const NO_DEPS: StepDeps = { addr: NONE, data: NONE, ctrl: NONE, addrA: NONE, dataA: NONE, ctrlA: NONE };
+/** A step's dependencies under the search's assumption, and under `all` when one search answers for both (else the same). */
+interface StepDeps {
+  own: Deps;
+  all: Deps;
+}
+
+const NO_DEP: Deps = { addr: NONE, data: NONE, ctrl: NONE };
+const NO_DEPS: StepDeps = { own: NO_DEP, all: NO_DEP };
 
 /** A partial execution graph: the steps in the order they were added, and coherence. */
 class KGraph {
@@ -478,9 +476,10 @@ function toRelations(g: KGraph, nCpus: number, model: KernelGraphModel, all = fa
   for (const { ev, s } of deps) {
     const map = (xs: number[]): number[] => xs.map((x) => evOf[x]!).filter((x) => x >= 0 && x < ev);
     const e = events[ev] as { addr: readonly number[]; data: readonly number[]; ctrl: readonly number[] };
-    e.addr = map(all ? s.addrA : s.addr);
-    e.data = map(all ? s.dataA : s.data);
-    e.ctrl = map(all ? s.ctrlA : s.ctrl);
+    const d = all ? s.deps.all : s.deps.own;
+    e.addr = map(d.addr);
+    e.data = map(d.data);
+    e.ctrl = map(d.ctrl);
   }
   const co: number[][] = [];
   for (const [l, ws] of g.co) co.push([initOf.get(l)!, ...ws.map((w) => writeOf[w]!)]);
@@ -576,15 +575,13 @@ function toDirect(g: KGraph, nCpus: number, all = false): DGraph | null {
   };
   for (const { ev, s } of deps) {
     const e = events[ev]!;
-    const addr = all ? s.addrA : s.addr;
-    const data = all ? s.dataA : s.data;
-    const ctrl = all ? s.ctrlA : s.ctrl;
+    const { addr, data, ctrl } = all ? s.deps.all : s.deps.own;
     if (addr.length > 0) e.addr = map(addr, ev);
     if (data.length > 0) e.data = map(data, ev);
     if (ctrl.length > 0) e.ctrl = map(ctrl, ev);
   }
   for (const { f, at, s } of fenceDeps) {
-    const ctrl = all ? s.ctrlA : s.ctrl;
+    const ctrl = (all ? s.deps.all : s.deps.own).ctrl;
     if (ctrl.length > 0) f.ctrl = map(ctrl, at);
   }
   const co = new Map<number, number[]>();
@@ -883,7 +880,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
       if (op === null) continue;
       const t = opTags(model, op, true, program.spinlocks);
       if (t === null) throw new Error(`internal: the graph engine met op '${op.k}', which scenarios it runs do not have`);
-      const depsUnder = (all: boolean): { addr: number[]; data: number[]; ctrl: number[] } => {
+      const depsUnder = (all: boolean): Deps => {
         const ref = (ops: readonly Op[] | undefined): number[] => (ops ?? []).map((x) => run.readOf.get(x) ?? -1).filter((x) => x >= 0);
         const own = 'deps' in op ? op.deps : undefined;
         const ctrl = all ? (last >= 0 ? [last] : []) : [...run.branched];
@@ -894,7 +891,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
       const deps = (): StepDeps => {
         const d = depsUnder(depsMode === 'all');
         const a = both ? depsUnder(true) : d;
-        return { addr: d.addr, data: d.data, ctrl: d.ctrl, addrA: a.addr, dataA: a.data, ctrlA: a.ctrl };
+        return { own: d, all: a };
       };
       const fn = op.site.fn;
       switch (t.kind) {
@@ -904,7 +901,8 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
           const d = t.kind === 'F' ? deps() : null;
           // Cache maintenance (arm64 DC CVAU, IC IVAU) is on a line: its location, and the address it depends on.
           const cmo = op.k === 'cmo';
-          const fd: StepDeps = d === null ? NO_DEPS : { addr: cmo ? d.addr : NONE, data: NONE, ctrl: d.ctrl, addrA: cmo ? d.addrA : NONE, dataA: NONE, ctrlA: d.ctrlA };
+          const fence = (x: Deps): Deps => ({ addr: cmo ? x.addr : NONE, data: NONE, ctrl: x.ctrl });
+          const fd: StepDeps = d === null ? NO_DEPS : { own: fence(d.own), all: fence(d.all) };
           h.add(mkStep(c, t.kind, cmo ? op.loc : -1, 0, false, -1, t.tags, fd, -1, -1, NONE, fn));
           push(h);
           break;
