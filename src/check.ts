@@ -46,7 +46,8 @@ export interface CheckOptions {
   /** Steps a search takes in the calling thread before it starts workers (default: src/explore/parallel.ts; tests set 0). */
   parallelAfterSteps?: number;
   /**
-   * Sample seeded random runs instead of searching (src/explore/random.ts): never complete,
+   * Sample seeded random runs instead of searching (src/explore/random.ts; the kernel
+   * model on the graph engine: PctRuns in src/graph/kernel.ts): never complete,
    * so it confirms only an existential result. By default a header line's `random=RUNS`
    * (seed 1) for the line being checked, unless reduction is off.
    */
@@ -219,8 +220,12 @@ export function validateExpectations(sc: Scenario): void {
     if (k.random !== null && e.result !== 'Assertion' && e.result !== 'Sometimes') {
       throw new SmpError('SMP107', `'Result[${e.key}]: ${e.result}': a random search confirms only what exists (Assertion or Sometimes), never ${e.result}`, e.span, sc.file);
     }
-    if (k.random !== null && k.machine !== 'sc' && k.machine !== 'x86') {
-      throw new SmpError('SMP107', `'Result[${e.key}]': random=RUNS needs a machine of the machine engine (sc or x86)`, e.span, sc.file);
+    if (k.random !== null && k.machine === null) {
+      throw new SmpError('SMP107', `'Result[${e.key}]': random=RUNS needs a machine named (sc or x86; arm64 or lkmm for the kernel model)`, e.span, sc.file);
+    }
+    // arm64 and LKMM sample the graph engine's runs of the kernel model (src/graph/kernel.ts).
+    if (k.random !== null && (k.machine === 'arm64' || k.machine === 'lkmm') && !usesKernelModel(sc)) {
+      throw new SmpError('SMP107', `'Result[${e.key}]': random=RUNS on ${k.machine} samples runs of the kernel model: this scenario has none of its calls`, e.span, sc.file);
     }
     // A search cut short likewise.
     if (k.states !== null && e.result !== 'Assertion' && e.result !== 'Sometimes') {
@@ -283,14 +288,21 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
       const t0 = clock();
       const ks = opts.kernelGraphSearch;
       // The header's states=N for this line bounds the search, unless the caller chose a bound.
-      const headerStates = opts.bounds?.executionsMax === undefined ? expectationLine(sc, model, variantId(variant))?.states ?? null : null;
+      const line = expectationLine(sc, model, variantId(variant));
+      const headerStates = opts.bounds?.executionsMax === undefined ? line?.states ?? null : null;
       if (headerStates !== null) bounds = { ...bounds, executionsMax: headerStates };
-      const go = (deps: DepsAssumption): ExploreResult => withVariant(variant, () => graphEngine().exploreKernelGraphs(program, km, prop, { bounds, deps, assume: ks?.assume, onProgress: opts.onProgress, progressEvery: opts.progressEvery, crossCheckPredicate: opts.crossCheckPredicate }));
+      // The header's random=RUNS for this line, unless the caller chose the search.
+      const headerRuns = opts.random === undefined && !opts.search ? line?.random ?? null : null;
+      const random = opts.random ?? (headerRuns !== null ? { runs: headerRuns, seed: 1 } : undefined);
+      const go = (deps: DepsAssumption): ExploreResult => withVariant(variant, () => graphEngine().exploreKernelGraphs(program, km, prop, { bounds, deps, assume: ks?.assume, onProgress: opts.onProgress, progressEvery: opts.progressEvery, crossCheckPredicate: opts.crossCheckPredicate, random }));
+      // Random runs assume every dependency (what they find exists whatever the real ones are).
+      if (random) result = go('all');
       // arm64 and LKMM: one search answers under both dependency assumptions (bracketDeps()).
-      if (weak && ks?.separateDeps) result = graphEngine().bracketDeps(go('none'), go('all'), km);
+      else if (weak && ks?.separateDeps) result = graphEngine().bracketDeps(go('none'), go('all'), km);
       else result = go(weak ? 'both' : 'none');
       ms = clock() - t0;
     } else {
+      if (opts.random) throw new SmpError('SMP200', `--random samples runs of the machine engine (sc, x86) or of the kernel model on the graph engine: ${sc.name} does not call the kernel`);
       // The front end's program gives the names and values of the final states; the graph engine runs the threads itself.
       program = new LitmusProgram(sc, 'sc', variant);
       const t0 = clock();

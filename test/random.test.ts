@@ -11,7 +11,7 @@ import { checkSource } from '../src/check.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli } from './helpers.js';
+import { cli, read } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smpcheck-random-'));
 let n = 0;
@@ -56,12 +56,13 @@ test('random runs confirm Sometimes when both sides were found, and never confir
   assert.equal(never.verdict, 'incomplete');
 });
 
-test('random=RUNS in a header: only for Assertion or Sometimes on a named machine of the machine engine', async () => {
+test('random=RUNS in a header: only for Assertion or Sometimes on a named machine (arm64 and lkmm for the kernel model)', async () => {
   const bad = [
     [SB('Sometimes').replace('Result[x86]: Sometimes', 'Result[x86,random=100]: Never'), /SMP107.*confirms only what exists/],
     [SB('Sometimes').replace('Result[x86]: Sometimes', 'Result[random=100]: Sometimes'), /SMP107.*needs a machine/],
     [SB('Sometimes').replace('Result[x86]: Sometimes', 'Result[x86,random=0]: Sometimes'), /SMP107.*at least one run/],
     [SB('Sometimes').replace('Result[x86]: Sometimes', 'Result[x86,random=1,random=2]: Sometimes'), /SMP107.*more than once/],
+    [SB('Sometimes').replace('Result[x86]: Sometimes', 'Result[arm64,random=100]: Sometimes'), /SMP107.*samples runs of the kernel model/],
   ] as const;
   for (const [src, re] of bad) {
     const r = await run(src, ['--no-time']);
@@ -86,4 +87,45 @@ test('--random and --seed: coded errors for what they cannot go with', async () 
     assert.equal(r.code, 1, `${args.join(' ')}: ${r.err}`);
     assert.match(r.err, re);
   }
+});
+
+// The kernel model on the graph engine (arm64, lkmm): runs of PctRuns in src/graph/kernel.ts.
+const WITNESS = 'scenarios/sync-core/witness-irq-exit-resched.litmus';
+const JIT = 'scenarios/sync-core/jit-reclaim-ipi-cachesync-plain.litmus';
+
+test('random runs of the kernel model on arm64: seeded, never complete, and only what the exhaustive search finds', () => {
+  const src = read(JIT);
+  const go = (seed: number) => checkSource(src, JIT, { model: 'arm64', random: { runs: 150, seed } });
+  const a = go(3);
+  const b = go(3);
+  assert.deepEqual(a.result.outcomes, b.result.outcomes);
+  assert.equal(a.result.steps, b.result.steps);
+  assert.equal(a.result.states, b.result.states);
+  assert.equal(a.result.complete, false);
+  assert.equal(a.result.executions, 150);
+  assert.deepEqual(a.result.random, { runs: 150, seed: 3 });
+  assert.match(a.result.incompleteReason ?? '', /random search of 150 runs \(seed 3\) proves only what it found/);
+  // Runs assume every dependency: what they find, the search under either assumption finds.
+  const full = checkSource(src, JIT, { model: 'arm64' });
+  assert.equal(full.result.complete, true);
+  const key = (o: { values: number[] }): string => o.values.join(',');
+  assert.ok(a.result.outcomes.length > 0);
+  for (const o of a.result.outcomes) assert.ok(full.result.outcomes.some((f) => key(f) === key(o)), key(o));
+  for (const x of a.result.assertions) assert.ok(full.result.assertions.some((f) => f.name === x.name), x.name);
+  // A run that ends waiting proves no deadlock under the dependencies it assumes: none is reported.
+  assert.equal(a.result.deadlocks, 0);
+});
+
+test('random=RUNS on arm64: the interrupt-exit witness that the exhaustive search cannot reach', async () => {
+  const src = read(WITNESS);
+  assert.match(src, /Result\[arm64,random=500\]: Sometimes/);
+  const r = checkSource(src, WITNESS, { model: 'arm64' });
+  assert.equal(r.result.random?.runs, 500);
+  assert.ok(r.result.positive > 0 && r.result.negative > 0);
+  assert.equal(r.verdict, 'ok');
+  const cliRun = await cli(['check', WITNESS, '--model', 'arm64', '--random', '300', '--seed', '1', '--no-time', '--show-trace']);
+  assert.match(cliRun.out, /Executions 300 \(graph engine: random runs, seed 1\)/);
+  // The trace names arm64's return from the interrupt.
+  assert.match(cliRun.out, /ERET/);
+  assert.doesNotMatch(cliRun.out, /IRET/);
 });

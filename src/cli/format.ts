@@ -36,7 +36,7 @@ export function formatText(r: CheckResult, o: FormatOptions): string {
     const v = r.variant;
     lines.push(`Kernel ${v.name}${v.name === v.base ? '' : `: ${v.description} (based on ${v.base}${v.file ? `, from ${v.file}` : ''})`}`);
   }
-  const search = res.engine === 'graph' ? 'graph engine: candidate graphs' : res.random ? `random runs, seed ${res.random.seed}` : res.reduction ? 'dpor' : 'explicit-state, no reduction';
+  const search = res.engine === 'graph' ? (res.random ? `graph engine: random runs, seed ${res.random.seed}` : 'graph engine: candidate graphs') : res.random ? `random runs, seed ${res.random.seed}` : res.reduction ? 'dpor' : 'explicit-state, no reduction';
   let stats = `Executions ${res.executions} (${search}), graphs ${res.graphs}, ${res.engine === 'graph' ? 'events' : 'steps'} ${res.steps}`;
   if (res.engine === 'graph') {
     // one search: nothing more to say

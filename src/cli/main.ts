@@ -208,8 +208,8 @@ export async function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?
   }
   if (o.graph) (await import('./artifacts.js')).graphFormat(o.graph);
   if (o.seed !== undefined && o.random === undefined) throw new SmpError('SMP200', '--seed seeds --random RUNS: give both');
-  if (o.random !== undefined && (!o.reduction || o.engine === 'graph' || models.some((m) => m === 'arm64' || m === 'lkmm'))) {
-    throw new SmpError('SMP200', '--random samples runs of the machine engine (sc, x86): not with --no-reduction, --engine graph, arm64 or lkmm');
+  if (o.random !== undefined && !o.reduction) {
+    throw new SmpError('SMP200', '--random samples runs of the machine engine\'s reduced search or of the kernel model\'s graph search: not with --no-reduction');
   }
   if ((o.trace || o.graph || o.itf) && (o.engine === 'graph' || models.some((m) => m === 'arm64' || m === 'lkmm'))) {
     throw new SmpError('SMP200', '--trace, --graph and --itf replay a run of the machine engine: the graph engine (arm64, lkmm, --engine graph) shows its witnesses with --show-trace only, for kernel scenarios');
@@ -703,7 +703,7 @@ export async function buildProgram(io: Io, setExit: (n: ExitName) => void, argv:
       .option('--graph <file>', 'write the witness\'s execution graph (events, po, rf, co, fr, fences) to FILE.dot, or FILE.svg drawn by Graphviz (WebAssembly)')
       .addOption(new Option('--graph-scope <scope>', 'the events --graph draws: the scenario\'s locations and code, or every kernel access too').choices(['scenario', 'all']).default('scenario'))
       .option('--itf <file>', 'write the witness execution in the ITF format of Apalache and Quint')
-      .option('--random <runs>', 'sample RUNS seeded random runs instead of searching (machine engine): for bugs beyond the exhaustive bounds; proves only what it finds, so the result is never complete', positiveInt('--random'))
+      .option('--random <runs>', 'sample RUNS seeded random runs instead of searching (the machine engine; the kernel model on arm64 and lkmm): for bugs beyond the exhaustive bounds; proves only what it finds, so the result is never complete', positiveInt('--random'))
       .option('--seed <n>', 'the seed of --random (default 1); the same seed gives the same runs', seedInt)
       .option('--shard <K/N>', 'search part K of N of the check (machine engine) and write it with --out; `smpcheck merge` combines the N parts')
       .option('--out <file>', 'where --shard writes its part (JSON)'),

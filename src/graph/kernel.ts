@@ -44,6 +44,8 @@ import { AssertionFailed, BoundExceeded, PREEMPTED, RSEQ_ABORTED } from '../mach
 import type { HandlerCode, Op } from '../machine/ops.js';
 import type { Instance, Program } from '../litmus/program.js';
 import { Collector } from '../explore/collector.js';
+import { PCT_DEPTH_MAX, randomReason, type RandomSearch } from '../explore/random.js';
+import { Rng } from '../sim/rng.js';
 import type { Bounds, ExploreResult, Progress } from '../explore/types.js';
 import { Relations, type GraphEvent, type Tag } from './graph.js';
 import { MAPPINGS, type GraphModelName } from './mapping.js';
@@ -64,6 +66,12 @@ export interface KernelGraphOptions {
   crossCheckPredicate?: { checks: number };
   /** false: no quiet CPUs and no CPU's own locations (exploreKernelGraphs()), for tests of what they save. */
   assume?: boolean;
+  /**
+   * Seeded runs scheduled by PCT instead of the search (sampleRuns() below): never
+   * complete, and every dependency assumed (`all`), so what they find exists whatever the
+   * code's real dependencies.
+   */
+  random?: RandomSearch;
 }
 
 /** One step of one CPU in the graph. */
@@ -713,7 +721,9 @@ interface Assumptions {
  */
 export function exploreKernelGraphs(program: Program, model: KernelGraphModel, prop: (v: readonly number[]) => boolean, o: KernelGraphOptions): ExploreResult {
   const probe = new Replay(program, []);
-  const as: Assumptions = { quiet: probe.cpus.map((r) => o.assume !== false && r.pending.size === 0), writers: new Map(), own: o.assume !== false };
+  // Random runs assume nothing: a run is no proof of absence, so nothing is learned from it.
+  const assume = o.assume !== false && o.random === undefined;
+  const as: Assumptions = { quiet: probe.cpus.map((r) => assume && r.pending.size === 0), writers: new Map(), own: assume };
   let earlierSteps = 0;
   for (;;) {
     const r = searchKernelGraphs(program, model, prop, o, as);
@@ -746,7 +756,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
     const ws = as.writers.get(loc);
     return ws === undefined || ws.size === 0 || (ws.size === 1 && ws.has(cpu));
   };
-  const depsMode: DepsAssumption = o.deps ?? 'none';
+  const depsMode: DepsAssumption = o.random ? 'all' : o.deps ?? 'none';
   // One search for both assumptions: it explores the graphs consistent under `none` and
   // marks those consistent under `all` too (KGraph.allOk). `all` only adds dependency
   // edges, so its graphs are those of `none` that stay consistent with them, and a prefix
@@ -780,7 +790,11 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
 
   const traces: NonNullable<ExploreResult['graphTraces']> = {};
   const tracesAll: NonNullable<ExploreResult['graphTraces']> = {};
-  const stack: KGraph[] = [new KGraph(program.init)];
+  const pct = o.random ? new PctRuns(o.random, n) : null;
+  const stack: KGraph[] = pct ? [] : [new KGraph(program.init)];
+  /** Random runs: the states they went through, and the first bound a run hit. */
+  let walked = 0;
+  let runCut: string | null = null;
   const general = (g: KGraph, all: boolean): boolean => consistent(toRelations(g, n, model, all));
   const checkWith = model !== 'arm64' ? general : (g: KGraph, all: boolean): boolean => {
     const d = toDirect(g, n, all);
@@ -802,23 +816,35 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
     return checkWith(h, false);
   };
 
-  while (stack.length > 0) {
+  while (stack.length > 0 || (pct !== null && pct.start(stack, program.init))) {
     if (incompleteReason !== null) break;
     const g = stack.pop()!;
     const key = g.key(n);
-    if (seen.has(key)) continue;
-    if (seen.size >= o.bounds.executionsMax) {
-      incompleteReason = `the search stopped after ${o.bounds.executionsMax} graphs (executions_max)`;
-      break;
+    if (pct) {
+      // A run goes through states another run went through: no set of them.
+      walked++;
+      if (o.onProgress && g.steps.length === 0 && pct.started % (o.progressEvery ?? 1000) === 0) {
+        o.onProgress({ executions, steps, graphs: col.graphCount, share: pct.started / pct.search.runs });
+      }
+      if (col.bytes > o.bounds.memoryMax) {
+        incompleteReason = `memory_max=${o.bounds.memoryMax} bytes reached`;
+        break;
+      }
+    } else {
+      if (seen.has(key)) continue;
+      if (seen.size >= o.bounds.executionsMax) {
+        incompleteReason = `the search stopped after ${o.bounds.executionsMax} graphs (executions_max)`;
+        break;
+      }
+      seen.add(key);
+      if (both && g.allOk) statesAll++;
+      seenBytes += 64 + key.length;
+      if (col.bytes + colAll.bytes + seenBytes > o.bounds.memoryMax) {
+        incompleteReason = `memory_max=${o.bounds.memoryMax} bytes reached`;
+        break;
+      }
+      if (o.onProgress && seen.size % progressEvery === 0) o.onProgress({ executions, steps, graphs: col.graphCount });
     }
-    seen.add(key);
-    if (both && g.allOk) statesAll++;
-    seenBytes += 64 + key.length;
-    if (col.bytes + colAll.bytes + seenBytes > o.bounds.memoryMax) {
-      incompleteReason = `memory_max=${o.bounds.memoryMax} bytes reached`;
-      break;
-    }
-    if (o.onProgress && seen.size % progressEvery === 0) o.onProgress({ executions, steps, graphs: col.graphCount });
     let r: Replay;
     try {
       r = replay(g);
@@ -829,13 +855,25 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
         continue;
       }
       if (e instanceof BoundExceeded) {
+        if (pct) {
+          // The run ends here; the next starts.
+          runCut ??= e.reason;
+          pct.end(g);
+          continue;
+        }
         incompleteReason = e.reason;
         break;
       }
       throw e;
     }
     if (g.counts.some((k) => k > o.bounds.stepsMax)) {
-      incompleteReason = `an execution exceeded ${o.bounds.stepsMax} steps (steps_max)`;
+      const reason = `an execution exceeded ${o.bounds.stepsMax} steps (steps_max)`;
+      if (pct) {
+        runCut ??= reason;
+        pct.end(g);
+        continue;
+      }
+      incompleteReason = reason;
       break;
     }
     let extended = false;
@@ -978,12 +1016,22 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
           break;
       }
     }
+    // A random run goes on with one of the children (PCT), the others are dropped.
+    if (pct && extended) pct.choose(stack);
     // No CPU can take a step: a final state, or a deadlock (a CPU waits forever).
     const end = (into: Collector, tr: typeof traces): void => {
       const warn = r.instance.warnings();
       for (const w of warn) into.assertion(w, () => []);
       let done = true;
       for (let c = 0; c < n; c++) if (!r.finished(c)) done = false;
+      if (pct) pct.end(g);
+      // A random run assumes every dependency, which may leave a wait no value satisfies
+      // where the real dependencies would give it one: its deadlocks prove nothing.
+      if (pct && !done) {
+        if (warn.length > 0) tr.assertion ??= renderGraph(g, program, model, null);
+        pct.blocked++;
+        return;
+      }
       if (done) {
         const values = r.instance.observe(g.memory());
         const kind = prop(values) ? 'positive' : 'negative';
@@ -1029,9 +1077,89 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
     witnessList: { positive: [], negative: [] },
     graphTraces: tr,
   });
+  if (pct) {
+    // Sampling never covers the search: complete only in what it found.
+    const blocked = pct.blocked > 0 ? `; ${pct.blocked} runs ended waiting, which under the dependencies a run assumes proves no deadlock` : '';
+    const why = incompleteReason ?? `${randomReason(o.random!)}${runCut !== null ? ` (${runCut} in some runs)` : ''}${blocked}`;
+    return { ...result(col, walked, executions, traces, steps), complete: false, incompleteReason: why, random: o.random! };
+  }
   const none = result(col, seen.size, executions, traces, steps);
   // The steps were taken once, for both.
   return both ? bracketDeps(none, result(colAll, statesAll, executionsAll, tracesAll, 0), model) : none;
+}
+
+/**
+ * Seeded runs of the kernel graph search, each from the empty graph to a final state,
+ * scheduled by PCT as the machine engine's random search is (src/explore/random.ts): the
+ * CPUs get distinct random priorities, the highest-priority CPU with a step goes (among
+ * its steps, the write it reads from or its coherence place, or an interrupt entry, one
+ * chosen uniformly), and at d - 1 random depths of the run the CPU about to step drops
+ * below all others. What a run reaches is a consistent graph, so it exists.
+ */
+class PctRuns {
+  readonly rng: Rng;
+  private run = 0;
+  private depth = 0;
+  /** Runs begun so far. */
+  get started(): number {
+    return this.run;
+  }
+  /** The run length the change points are drawn from: the longest run so far. */
+  private k = 64;
+  private prio: number[] = [];
+  private changes: number[] = [];
+  /** Runs that ended with a CPU waiting. */
+  blocked = 0;
+  constructor(
+    readonly search: RandomSearch,
+    readonly n: number,
+  ) {
+    this.rng = new Rng(search.seed);
+  }
+
+  /** Begins the next run (false: all have run). */
+  start(stack: KGraph[], init: readonly number[]): boolean {
+    if (this.run >= this.search.runs) return false;
+    const d = 1 + (this.run % PCT_DEPTH_MAX);
+    this.run++;
+    this.depth = 0;
+    this.prio = Array.from({ length: this.n }, (_, i) => d + i);
+    for (let i = this.n - 1; i > 0; i--) {
+      const j = Math.floor(this.rng.next() * (i + 1));
+      [this.prio[i], this.prio[j]] = [this.prio[j]!, this.prio[i]!];
+    }
+    this.changes = Array.from({ length: d - 1 }, () => 1 + Math.floor(this.rng.next() * this.k));
+    stack.push(new KGraph(init));
+    return true;
+  }
+
+  /** Keeps one of the children just pushed (the stack holds only them). */
+  choose(stack: KGraph[]): void {
+    const kids = stack.splice(0);
+    const cpuOf = (h: KGraph): number => h.steps[h.steps.length - 1]!.cpu;
+    const highest = (): number => {
+      let best = -1;
+      for (const h of kids) {
+        const c = cpuOf(h);
+        if (best < 0 || this.prio[c]! > this.prio[best]!) best = c;
+      }
+      return best;
+    };
+    this.depth++;
+    let p = highest();
+    const at = this.changes.indexOf(this.depth);
+    if (at >= 0) {
+      this.prio[p] = at;
+      p = highest();
+    }
+    const mine = kids.filter((h) => cpuOf(h) === p);
+    stack.push(mine[Math.floor(this.rng.next() * mine.length)]!);
+  }
+
+  /** The run ended at g. */
+  end(g: KGraph): void {
+    this.k = Math.max(this.k, g.steps.length);
+  }
 }
 
 /**

@@ -12,7 +12,9 @@ import { kfunc } from '../../../dispatch.js';
 
 /** IRET: serialising (the CPU refetches its code and waits for its store buffer). `why` names the return. */
 export const iret = kfunc(function* iret(k: Kernel, why = 'IRET'): CpuCode {
-  yield { k: 'serialize', site: { fn: why } };
+  // arm64 (the kernel model on the graph engine) returns from an exception by ERET, a
+  // context synchronisation event: the same op, an ISB there (src/graph/mapping.ts).
+  yield { k: 'serialize', site: { fn: k.config.arch === 'arm64' ? why.replace('IRET', 'ERET') : why } };
 });
 
 /**
