@@ -285,6 +285,26 @@ const NO_DEP: Deps = { addr: NONE, data: NONE, ctrl: NONE };
 const NO_DEPS: StepDeps = { own: NO_DEP, all: NO_DEP };
 
 /** A partial execution graph: the steps in the order they were added, and coherence. */
+/**
+ * Numbers for the parts of graph keys, one table per search: a CPU's steps so far as the
+ * number of its steps before the last and the last's signature (a trie), a location's
+ * coherence order as its text. A key is then a short list of numbers, which the set of
+ * states seen hashes and compares quickly; equal numbers, equal parts.
+ */
+class KeyTable {
+  private readonly ids = new Map<string, number>();
+  bytes = 0;
+  id(text: string): number {
+    let i = this.ids.get(text);
+    if (i === undefined) {
+      i = this.ids.size + 1;
+      this.ids.set(text, i);
+      this.bytes += 48 + 2 * text.length;
+    }
+    return i;
+  }
+}
+
 class KGraph {
   /** A replay of the first `at` steps, which this graph may continue (set on the child searched next). */
   replay?: { r: Replay; at: number };
@@ -293,29 +313,35 @@ class KGraph {
   constructor(
     readonly init: readonly number[],
     readonly steps: KStep[] = [],
-    /** Per location, its writes (steps) in coherence order, the initial value first (implicit). */
-    readonly co: Map<number, number[]> = new Map(),
+    /** Per location, its writes (steps) in coherence order, the initial value first (implicit); lists are never changed, only replaced (clones share them). */
+    readonly co: Map<number, readonly number[]> = new Map(),
     /** Steps per CPU. */
     readonly counts: number[] = [],
-    /** The key's parts, kept as steps are added: per CPU its steps' signatures, per location its coherence order. */
-    readonly cpuKeys: string[] = [],
-    readonly coKeys: Map<number, string> = new Map(),
+    /** The numbers of the key's parts (keyTable), kept as steps are added: per CPU its steps, per location its coherence order. */
+    readonly keyTable: KeyTable = new KeyTable(),
+    readonly cpuKeys: number[] = [],
+    readonly coKeys: Map<number, number> = new Map(),
+    /** The locations of coKeys in increasing order. */
+    readonly coLocs: number[] = [],
   ) {}
 
   clone(): KGraph {
-    const co = new Map<number, number[]>();
-    for (const [l, ws] of this.co) co.set(l, [...ws]);
-    const h = new KGraph(this.init, [...this.steps], co, [...this.counts], [...this.cpuKeys], new Map(this.coKeys));
+    const h = new KGraph(this.init, [...this.steps], new Map(this.co), [...this.counts], this.keyTable, [...this.cpuKeys], new Map(this.coKeys), [...this.coLocs]);
     h.allOk = this.allOk;
     return h;
   }
 
-  /** Sets a location's coherence order (a list this graph owns). */
-  setCo(loc: number, list: number[]): void {
+  /** Sets a location's coherence order (a new list, which this graph and its clones share). */
+  setCo(loc: number, list: readonly number[]): void {
+    if (!this.co.has(loc)) {
+      let at = this.coLocs.length;
+      while (at > 0 && this.coLocs[at - 1]! > loc) at--;
+      this.coLocs.splice(at, 0, loc);
+    }
     this.co.set(loc, list);
     let k = '';
     for (const i of list) k += `${this.steps[i]!.cpu}.${this.steps[i]!.pos},`;
-    this.coKeys.set(loc, k);
+    this.coKeys.set(loc, this.keyTable.id(`${loc}:${k}`));
   }
 
   /** Appends a step of its CPU: its place there, and its part of the key (what it is, what it read, by CPU and place). */
@@ -331,8 +357,8 @@ class KGraph {
       case 'S': s.sig = `S${s.target}.${s.vector}`; break;
       default: s.sig = s.kind;
     }
-    while (this.cpuKeys.length <= c) this.cpuKeys.push('');
-    this.cpuKeys[c] += `${s.sig} `;
+    while (this.cpuKeys.length <= c) this.cpuKeys.push(0);
+    this.cpuKeys[c] = this.keyTable.id(`${this.cpuKeys[c]!} ${s.sig}`);
     this.steps.push(s);
   }
 
@@ -357,9 +383,9 @@ class KGraph {
   /** The graph's identity: each CPU's steps with their results, reads-from and coherence, by (CPU, position). */
   key(n: number): string {
     let k = '';
-    for (let c = 0; c < n; c++) k += `${this.cpuKeys[c] ?? ''}|`;
-    const locs = [...this.coKeys.keys()].sort((a, b) => a - b);
-    for (const l of locs) k += `${l}:${this.coKeys.get(l)!}|`;
+    for (let c = 0; c < n; c++) k += `${this.cpuKeys[c] ?? 0},`;
+    // Each location's number names the location too.
+    for (const l of this.coLocs) k += `${this.coKeys.get(l)!},`;
     return k;
   }
 }
@@ -790,8 +816,10 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
 
   const traces: NonNullable<ExploreResult['graphTraces']> = {};
   const tracesAll: NonNullable<ExploreResult['graphTraces']> = {};
+  const table = new KeyTable();
+  const root = (): KGraph => new KGraph(program.init, [], new Map(), [], table);
   const pct = o.random ? new PctRuns(o.random, n) : null;
-  const stack: KGraph[] = pct ? [] : [new KGraph(program.init)];
+  const stack: KGraph[] = pct ? [] : [root()];
   /** Random runs: the states they went through, and the first bound a run hit. */
   let walked = 0;
   let runCut: string | null = null;
@@ -816,7 +844,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
     return checkWith(h, false);
   };
 
-  while (stack.length > 0 || (pct !== null && pct.start(stack, program.init))) {
+  while (stack.length > 0 || (pct !== null && pct.start(stack, root))) {
     if (incompleteReason !== null) break;
     const g = stack.pop()!;
     const key = g.key(n);
@@ -826,7 +854,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
       if (o.onProgress && g.steps.length === 0 && pct.started % (o.progressEvery ?? 1000) === 0) {
         o.onProgress({ executions, steps, graphs: col.graphCount, share: pct.started / pct.search.runs });
       }
-      if (col.bytes > o.bounds.memoryMax) {
+      if (col.bytes + table.bytes > o.bounds.memoryMax) {
         incompleteReason = `memory_max=${o.bounds.memoryMax} bytes reached`;
         break;
       }
@@ -839,7 +867,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
       seen.add(key);
       if (both && g.allOk) statesAll++;
       seenBytes += 64 + key.length;
-      if (col.bytes + colAll.bytes + seenBytes > o.bounds.memoryMax) {
+      if (col.bytes + colAll.bytes + seenBytes + table.bytes > o.bounds.memoryMax) {
         incompleteReason = `memory_max=${o.bounds.memoryMax} bytes reached`;
         break;
       }
@@ -1071,7 +1099,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
     deadlocks: c.deadlocks,
     complete: incompleteReason === null,
     incompleteReason,
-    memoryBytes: col.bytes + colAll.bytes + seenBytes,
+    memoryBytes: col.bytes + colAll.bytes + seenBytes + table.bytes,
     assertions: [...c.assertions].map(([name, runs]) => ({ name, runs })),
     witnesses: { positive: null, negative: null, deadlock: null, assertion: null },
     witnessList: { positive: [], negative: [] },
@@ -1118,7 +1146,7 @@ class PctRuns {
   }
 
   /** Begins the next run (false: all have run). */
-  start(stack: KGraph[], init: readonly number[]): boolean {
+  start(stack: KGraph[], root: () => KGraph): boolean {
     if (this.run >= this.search.runs) return false;
     const d = 1 + (this.run % PCT_DEPTH_MAX);
     this.run++;
@@ -1129,7 +1157,7 @@ class PctRuns {
       [this.prio[i], this.prio[j]] = [this.prio[j]!, this.prio[i]!];
     }
     this.changes = Array.from({ length: d - 1 }, () => 1 + Math.floor(this.rng.next() * this.k));
-    stack.push(new KGraph(init));
+    stack.push(root());
     return true;
   }
 

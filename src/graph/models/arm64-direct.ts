@@ -144,8 +144,20 @@ export function arm64DirectConsistent(g: DGraph): boolean {
 
   // obs: external rf, co and fr.
   const fre = new Uint32Array(n * w);
+  // coe: from each write to the first later write of each other CPU only. The edges to
+  // that CPU's later writes follow through lws (below: an access before a write of its
+  // location on its CPU), and coWW (above) put its writes in coherence order as in
+  // program order: the same transitive closure, so the same answer, with n * CPUs edges
+  // instead of n^2.
+  const nextOf = new Int32Array(g.start.length);
   for (const ws of g.co.values()) {
-    for (let i = 0; i < ws.length; i++) for (let j = i + 1; j < ws.length; j++) if (ev[ws[i]!]!.cpu !== ev[ws[j]!]!.cpu) set(ws[i]!, ws[j]!);
+    nextOf.fill(-1);
+    for (let i = ws.length - 1; i >= 0; i--) {
+      const a = ws[i]!;
+      const ca = ev[a]!.cpu;
+      for (let c = 0; c < nextOf.length; c++) if (c !== ca && nextOf[c]! >= 0) set(a, nextOf[c]!);
+      nextOf[ca] = a;
+    }
   }
   for (let r = 0; r < n; r++) {
     const e = ev[r]!;
