@@ -62,6 +62,8 @@ export interface DGraph {
 
 /** ob's matrix, kept from one call to the next (the engine asks for it often). */
 let obBuf = new Uint32Array(0);
+/** fre's rows, kept likewise. */
+let freBuf = new Uint32Array(0);
 
 export function arm64DirectConsistent(g: DGraph): boolean {
   const ev = g.events;
@@ -69,7 +71,7 @@ export function arm64DirectConsistent(g: DGraph): boolean {
   if (n === 0) return true;
   const w = (n + 31) >>> 5;
   const coPos = new Int32Array(n).fill(-1);
-  for (const ws of g.co.values()) ws.forEach((e, i) => (coPos[e] = i));
+  for (const ws of g.co.values()) for (let i = 0; i < ws.length; i++) coPos[ws[i]!] = i;
   const srcPos = (r: number): number => (ev[r]!.rf < 0 ? -1 : coPos[ev[r]!.rf]!);
   // Per event, the one before it on its CPU with its location (-1: none): the pairs of
   // same-location accesses the axioms below compare are walked along these links.
@@ -143,7 +145,9 @@ export function arm64DirectConsistent(g: DGraph): boolean {
   };
 
   // obs: external rf, co and fr.
-  const fre = new Uint32Array(n * w);
+  if (freBuf.length < n * w) freBuf = new Uint32Array(Math.max(n * w, 2 * freBuf.length));
+  const fre = freBuf;
+  fre.fill(0, 0, n * w);
   // coe: from each write to the first later write of each other CPU only. The edges to
   // that CPU's later writes follow through lws (below: an access before a write of its
   // location on its CPU), and coWW (above) put its writes in coherence order as in
