@@ -972,7 +972,9 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
           const cmo = op.k === 'cmo';
           const fence = (x: Deps): Deps => ({ addr: cmo ? x.addr : NONE, data: NONE, ctrl: x.ctrl });
           const fd: StepDeps = d === null ? NO_DEPS : { own: fence(d.own), all: fence(d.all) };
-          h.add(mkStep(c, t.kind, cmo ? op.loc : -1, 0, false, -1, t.tags, fd, -1, -1, NONE, fn));
+          // A step without an event keeps, for traces, whether it masks interrupts (1 on, 2 off).
+          const mask = t.kind === 'L' && op.k === 'irq' ? (op.enable ? 1 : 2) : 0;
+          h.add(mkStep(c, t.kind, cmo ? op.loc : -1, mask, false, -1, t.tags, fd, -1, -1, NONE, fn));
           push(h);
           break;
         }
@@ -1212,14 +1214,16 @@ export function renderGraph(g: KGraph, program: Program, model: KernelGraphModel
       case 'F': what = s.loc >= 0 ? `cache maintenance of ${name(s.loc)}` : `barrier`; break;
       case 'S': what = `IPI to CPU${s.target} (vector ${s.vector})`; break;
       case 'T': what = `interrupt entry (vector ${s.vector})${s.takes.filter((t) => t >= 0).map((t) => `, the IPI #${t} of CPU${g.steps[t]!.cpu}`).join('')}`; break;
+      // A step with no memory event on this model: interrupt masking, or an instruction the model has no event for.
+      case 'L': what = s.val === 1 ? '(interrupts on: no memory event)' : s.val === 2 ? '(interrupts off: no memory event)' : `(no memory event on ${model})`; break;
       default: what = '';
     }
-    if (s.kind === 'L') return;
     const tags = s.tags.filter((t) => t !== 'ipi-send').map((t) => t.replace(/^w:/, 'write ')).join(' ');
     const fn = s.kind === 'T' ? 'interrupt' : s.fn ?? '';
     lines.push(`  #${String(i).padEnd(4)} CPU${s.cpu}  ${fn.padEnd(44)} ${what}${tags ? `  [${tags}]` : ''}`);
   });
-  const head = `Execution graph on ${model}, ${g.steps.filter((s) => s.kind !== 'L').length} events in an order that extends program order and reads-from:`;
+  const events = g.steps.filter((s) => s.kind !== 'L').length;
+  const head = `Execution graph on ${model}, ${events} events in an order that extends program order and reads-from${events < g.steps.length ? ` (and ${g.steps.length - events} steps that have none, in parentheses)` : ''}:`;
   const tail = final ? `Final: ${program.observedNames.map((n, k) => `${n}=${program.formatValue(final[k]!)};`).join(' ')}` : 'No final state: a CPU waits forever, or a kernel assertion failed.';
   return [head, ...lines, tail].join('\n');
 }
