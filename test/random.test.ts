@@ -7,7 +7,7 @@
 import '../src/parts/all.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkSource } from '../src/check.js';
+import { checkSource, type CheckResult } from '../src/check.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,20 +30,31 @@ const SB = (result: string): string => L(
   'exists (0:r0=0 /\\ 1:r0=0)',
 );
 
-test('random runs: the same seed gives the same result, and the search is never complete', async () => {
-  const go = (seed: number) => checkSource(SB('Sometimes'), 'SB.litmus', { model: 'x86', random: { runs: 300, seed } });
-  const a = go(7);
-  const b = go(7);
+/** Two random searches with the same runs and seed: the same result, never complete. */
+function assertSampled(a: CheckResult, b: CheckResult, runs: number, seed: number): void {
   assert.deepEqual(a.result.outcomes, b.result.outcomes);
   assert.deepEqual(a.result.witnesses, b.result.witnesses);
   assert.equal(a.result.steps, b.result.steps);
+  assert.equal(a.result.states, b.result.states);
   assert.equal(a.result.complete, false);
-  assert.match(a.result.incompleteReason ?? '', /random search of 300 runs \(seed 7\) proves only what it found/);
-  assert.equal(a.result.executions, 300);
-  // Every final state random runs find is one the exhaustive search finds.
-  const full = checkSource(SB('Sometimes'), 'SB.litmus', { model: 'x86' });
+  assert.equal(a.result.executions, runs);
+  assert.deepEqual(a.result.random, { runs, seed });
+  assert.match(a.result.incompleteReason ?? '', new RegExp(`random search of ${runs} runs \\(seed ${seed}\\) proves only what it found`));
+}
+
+/** Every final state the random search found, the exhaustive search found. */
+function assertFoundIn(sampled: CheckResult, full: CheckResult): void {
   const key = (o: { values: number[] }): string => o.values.join(',');
-  for (const o of a.result.outcomes) assert.ok(full.result.outcomes.some((f) => key(f) === key(o)), key(o));
+  assert.ok(sampled.result.outcomes.length > 0);
+  for (const o of sampled.result.outcomes) assert.ok(full.result.outcomes.some((f) => key(f) === key(o)), key(o));
+}
+
+test('random runs: the same seed gives the same result, and the search is never complete', async () => {
+  const go = (seed: number) => checkSource(SB('Sometimes'), 'SB.litmus', { model: 'x86', random: { runs: 300, seed } });
+  const a = go(7);
+  assertSampled(a, go(7), 300, 7);
+  // Every final state random runs find is one the exhaustive search finds.
+  assertFoundIn(a, checkSource(SB('Sometimes'), 'SB.litmus', { model: 'x86' }));
 });
 
 test('random runs confirm Sometimes when both sides were found, and never confirm Never', async () => {
@@ -97,20 +108,11 @@ test('random runs of the kernel model on arm64: seeded, never complete, and only
   const src = read(JIT);
   const go = (seed: number) => checkSource(src, JIT, { model: 'arm64', random: { runs: 150, seed } });
   const a = go(3);
-  const b = go(3);
-  assert.deepEqual(a.result.outcomes, b.result.outcomes);
-  assert.equal(a.result.steps, b.result.steps);
-  assert.equal(a.result.states, b.result.states);
-  assert.equal(a.result.complete, false);
-  assert.equal(a.result.executions, 150);
-  assert.deepEqual(a.result.random, { runs: 150, seed: 3 });
-  assert.match(a.result.incompleteReason ?? '', /random search of 150 runs \(seed 3\) proves only what it found/);
+  assertSampled(a, go(3), 150, 3);
   // Runs assume every dependency: what they find, the search under either assumption finds.
   const full = checkSource(src, JIT, { model: 'arm64' });
   assert.equal(full.result.complete, true);
-  const key = (o: { values: number[] }): string => o.values.join(',');
-  assert.ok(a.result.outcomes.length > 0);
-  for (const o of a.result.outcomes) assert.ok(full.result.outcomes.some((f) => key(f) === key(o)), key(o));
+  assertFoundIn(a, full);
   for (const x of a.result.assertions) assert.ok(full.result.assertions.some((f) => f.name === x.name), x.name);
   // A run that ends waiting proves no deadlock under the dependencies it assumes: none is reported.
   assert.equal(a.result.deadlocks, 0);

@@ -198,6 +198,11 @@ interface ArtifactOpts {
   width?: number;
 }
 
+/** How a header line's check searches, as its label ends: `,random=RUNS`, `,states=N`, or nothing. */
+function keySearch(key: ExpectationKey): string {
+  return `${key.random !== null ? `,random=${key.random}` : ''}${key.states !== null ? `,states=${key.states}` : ''}`;
+}
+
 export async function cmdCheck(io: Io, files: string[], o: CommonOpts & { model?: string; shard?: string; out?: string } & ArtifactOpts): Promise<ExitName> {
   if (o.shard !== undefined || o.out !== undefined) return cmdShard(io, files, o);
   const codes: ExitName[] = [];
@@ -392,7 +397,7 @@ function suitePlan(files: string[], o: { model?: string }): SuitePlan[] {
       const machine = model ?? directiveSettings(sc).model ?? 'x86';
       plan.push({
         k: 'check', file, rel, sc, expected: e.result, datarace: e.datarace ?? false, key, model, variant,
-        label: `${variant === DEFAULT_KERNEL ? machine : `${machine},${key.label}`}${key.random !== null ? `,random=${key.random}` : ''}${key.states !== null ? `,states=${key.states}` : ''}`,
+        label: `${variant === DEFAULT_KERNEL ? machine : `${machine},${key.label}`}${keySearch(key)}`,
       });
     }
   }
@@ -445,7 +450,7 @@ function runSuiteCheck(p: SuiteCheck, o: CommonOpts, now: () => number, onProgre
   }
   return {
     row: {
-      file: rel, test: sc.name, model: `${variant === DEFAULT_KERNEL ? r.model : `${r.model},${key.label}`}${key.random !== null ? `,random=${key.random}` : ''}${key.states !== null ? `,states=${key.states}` : ''}`, expected: p.expected, observed,
+      file: rel, test: sc.name, model: `${variant === DEFAULT_KERNEL ? r.model : `${r.model},${key.label}`}${keySearch(key)}`, expected: p.expected, observed,
       executions: r.result.executions, graphs: r.result.graphs, ms: o.time ? r.ms : null, status,
     },
     check: o.json ? toJson(r, { time: o.time }) : null,

@@ -71,7 +71,7 @@ export interface KernelGraphOptions {
   /** false: no quiet CPUs and no CPU's own locations (exploreKernelGraphs()), for tests of what they save. */
   assume?: boolean;
   /**
-   * Seeded runs scheduled by PCT instead of the search (sampleRuns() below): never
+   * Seeded runs scheduled by PCT instead of the search (PctRuns below): never
    * complete, and every dependency assumed (`all`), so what they find exists whatever the
    * code's real dependencies.
    */
@@ -84,7 +84,7 @@ interface KStep {
   /** R read, W write, U read-modify-write (its write only when `wrote`), F fence, S IPI send, T interrupt entry, L a step with no event (interrupt masking). */
   kind: 'R' | 'W' | 'U' | 'F' | 'S' | 'T' | 'L';
   loc: number;
-  /** W: the value written; U: the value written when it wrote. */
+  /** W: the value written; U: the value written when it wrote; L: for traces, 1 interrupts on, 2 off, 0 neither. */
   val: number;
   wrote: boolean;
   /** R, U: the step read from (-1: the initial value). */
@@ -288,7 +288,6 @@ interface StepDeps {
 const NO_DEP: Deps = { addr: NONE, data: NONE, ctrl: NONE };
 const NO_DEPS: StepDeps = { own: NO_DEP, all: NO_DEP };
 
-/** A partial execution graph: the steps in the order they were added, and coherence. */
 /**
  * Numbers for the parts of graph keys, one table per search: a CPU's steps so far as the
  * number of its steps before the last and the last's signature (a trie), a location's
@@ -309,6 +308,7 @@ class KeyTable {
   }
 }
 
+/** A partial execution graph: the steps in the order they were added, and coherence. */
 class KGraph {
   /** A replay of the first `at` steps, which this graph may continue (set on the child searched next). */
   replay?: { r: Replay; at: number };
