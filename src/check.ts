@@ -14,7 +14,7 @@ import { SmpError } from './scenario/errors.js';
 import { MODELS } from './machine/machine.js';
 import { GRAPH_MODELS, type GraphModelName } from './graph/mapping.js';
 import { arm64Only, findArm64Insn, findLkmmOnly, needsKernelModel } from './graph/support.js';
-import type { DepsAssumption, KernelGraphModel } from './graph/kernel.js';
+import type { DepsAssumption, KernelGraphModel, KernelGraphOptions } from './graph/kernel.js';
 import { graphEngine, kernelModel, type Parts } from './parts.js';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -55,7 +55,7 @@ export interface CheckOptions {
   /** Kernel scenarios on arm64: decide every consistency check with both predicates and count them (tests). */
   crossCheckPredicate?: { checks: number };
   /** Tests: the kernel graph search without its assumptions (`assume: false`), or with a search per dependency assumption on arm64. */
-  kernelGraphSearch?: { assume?: boolean; separateDeps?: boolean };
+  kernelGraphSearch?: { assume?: boolean; separateDeps?: boolean; replay?: KernelGraphOptions['replay'] };
   /** The machine engine's search, done another way (a merge of shards, src/cli/shard.ts); by default explore(). */
   search?: (m: MachineSearch) => ExploreResult;
 }
@@ -294,7 +294,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
       // The header's random=RUNS for this line, unless the caller chose the search.
       const headerRuns = opts.random === undefined && !opts.search ? line?.random ?? null : null;
       const random = opts.random ?? (headerRuns !== null ? { runs: headerRuns, seed: 1 } : undefined);
-      const go = (deps: DepsAssumption): ExploreResult => withVariant(variant, () => graphEngine().exploreKernelGraphs(program, km, prop, { bounds, deps, assume: ks?.assume, onProgress: opts.onProgress, progressEvery: opts.progressEvery, crossCheckPredicate: opts.crossCheckPredicate, random }));
+      const go = (deps: DepsAssumption): ExploreResult => withVariant(variant, () => graphEngine().exploreKernelGraphs(program, km, prop, { bounds, deps, assume: ks?.assume, replay: ks?.replay, onProgress: opts.onProgress, progressEvery: opts.progressEvery, crossCheckPredicate: opts.crossCheckPredicate, random }));
       // Random runs assume every dependency (what they find exists whatever the real ones are).
       if (random) result = go('all');
       // arm64 and LKMM: one search answers under both dependency assumptions (bracketDeps()).

@@ -68,6 +68,11 @@ export interface KernelGraphOptions {
   progressEvery?: number;
   /** Decide every arm64 check with models/arm64.ts too, and throw where the two differ (tests). */
   crossCheckPredicate?: { checks: number };
+  /**
+   * Tests: `whole` replays each state's whole graph (no FrontierCache); `crossCheck` takes
+   * the cache's frontiers and replays the whole graph too, and throws where they differ.
+   */
+  replay?: 'whole' | { crossCheck: number };
   /** false: no quiet CPUs and no CPU's own locations (exploreKernelGraphs()), for tests of what they save. */
   assume?: boolean;
   /**
@@ -118,11 +123,11 @@ interface Runner {
   irqOn: boolean;
   /** Sends pending on this CPU, per vector (step indices). */
   pending: Map<number, number[]>;
-  /** The step each read op produced (for Op.deps). */
+  /** The step each read op produced (for Op.deps), by its place among the CPU's steps (KStep.pos). */
   readOf: Map<Op, number>;
-  /** The CPU's last read step (deps: 'all'). */
+  /** The place of the CPU's last read (deps: 'all'). */
   lastRead: number;
-  /** The reads the CPU's code has branched on (Op.branch): later events depend on them by control. */
+  /** The places of the reads the CPU's code has branched on (Op.branch): later events depend on them by control. */
   branched: number[];
   /** No interrupt can reach this CPU in any execution (the search's assumption, see exploreKernelGraphs()). */
   quiet: boolean;
@@ -133,14 +138,15 @@ const SEND_LOC_BASE = 1 << 20;
 class Replay {
   readonly instance: Instance;
   readonly cpus: Runner[] = [];
-  constructor(program: Program, quiet: readonly boolean[]) {
+  /** `only`: the CPU whose code runs (the others' is not started), for a replay of that CPU alone (FrontierCache). */
+  constructor(program: Program, quiet: readonly boolean[], only = -1) {
     this.instance = program.instantiate();
     for (let c = 0; c < program.nCpus; c++) {
       const r: Runner = { ctx: [], irqOn: true, pending: new Map(), readOf: new Map(), lastRead: -1, branched: [], quiet: quiet[c] ?? false };
       const pend = this.instance.initialPending?.(c) ?? 0;
       // Timer ticks pending at the start: sends of no one (-1).
       for (let v = 0; v < 32; v++) if (pend & (1 << v)) r.pending.set(v, [-1]);
-      const gen = this.instance.task(c);
+      const gen = only < 0 || only === c ? this.instance.task(c) : undefined;
       if (gen) {
         const ctx: Ctx = { gen, op: null, vector: -1 };
         r.ctx.push(ctx);
@@ -203,13 +209,13 @@ class Replay {
     let result = 0;
     if (s.kind === 'R' || s.kind === 'U') {
       result = g.valueOf(s.rf, s.loc);
-      r.readOf.set(op, i);
+      r.readOf.set(op, s.pos!);
       // An instruction fetch is no read a later access can depend on (deps: 'all').
-      if (op.k !== 'exec') r.lastRead = i;
+      if (op.k !== 'exec') r.lastRead = s.pos!;
     }
     if (op.k === 'irq') r.irqOn = op.enable;
     settle(ctx, ctx.gen.next(result));
-    if ((s.kind === 'R' || s.kind === 'U') && 'branch' in op && op.branch) r.branched.push(i);
+    if ((s.kind === 'R' || s.kind === 'U') && 'branch' in op && op.branch) r.branched.push(s.pos!);
     this.popFinished(r);
     skipLocal(r);
   }
@@ -231,6 +237,177 @@ class Replay {
     const r = this.cpus[c]!;
     return r.ctx.every((x) => x.op === null) && r.pending.size === 0;
   }
+}
+
+/**
+ * Where a CPU's code is after its steps so far, as data: what the search needs to extend
+ * the graph by a step of the CPU. Reads are named by their place among the CPU's steps.
+ */
+interface Frontier {
+  /** The op the running context is at (null: none). */
+  op: Op | null;
+  irqOn: boolean;
+  inHandler: boolean;
+  /** Every context has finished (pending interrupts aside). */
+  idle: boolean;
+  /** The op's own dependencies (Op.deps). */
+  own: Deps | undefined;
+  /** The CPU's last read (-1: none), and the reads its code branched on. */
+  lastRead: number;
+  branched: readonly number[];
+}
+
+function frontierOf(r: Replay, c: number): Frontier {
+  const run = r.cpus[c]!;
+  const op = r.current(c);
+  const ref = (ops: readonly Op[] | undefined): number[] => (ops ?? []).map((x) => run.readOf.get(x) ?? -1).filter((x) => x >= 0);
+  const d = op !== null && 'deps' in op ? op.deps : undefined;
+  return {
+    op,
+    irqOn: run.irqOn,
+    inHandler: r.inHandler(c),
+    idle: run.ctx.every((x) => x.op === null),
+    own: d ? { addr: ref(d.addr), data: ref(d.data), ctrl: ref(d.ctrl) } : undefined,
+    lastRead: run.lastRead,
+    branched: [...run.branched],
+  };
+}
+
+/**
+ * A frontier as text, to compare two replays (op objects differ between instances). Without
+ * Op.branch, which the code sets on its op once the read has returned (a replay that went
+ * on past the op has set it) and only Replay.apply() reads.
+ */
+function describeFrontier(f: Frontier): string {
+  const op = f.op === null ? 'null' : JSON.stringify(f.op, (k, v: unknown) => (k === 'deps' || k === 'branch' ? undefined : typeof v === 'function' ? 'fn' : v));
+  return `${op} irq=${f.irqOn} handler=${f.inHandler} idle=${f.idle} own=${JSON.stringify(f.own)} last=${f.lastRead} branched=${f.branched.join(',')}`;
+}
+
+type Known = Frontier | { error: unknown };
+
+/**
+ * The frontiers of each CPU by its inputs (KGraph.inputs), for programs whose CPUs' code
+ * depends on nothing but what each CPU is given (Program.cpuLocalCode: no task moves
+ * between CPUs): a state is extended from here instead of replaying its whole graph. A
+ * CPU's frontier not yet known is found by replaying that CPU alone: from where the
+ * replay of its last miss stopped when that is one step behind (in a depth-first search
+ * it mostly is), else from the start. A replay that fails (an assertion, a bound) is
+ * known too, and fails the same way for every graph with the CPU's inputs.
+ */
+class FrontierCache {
+  private readonly known: Map<number, Known>[] = [];
+  private readonly live: ({ r: Replay; input: number } | undefined)[] = [];
+  bytes = 0;
+  /** Steps applied by its replays. */
+  applied = 0;
+  constructor(
+    readonly program: Program,
+    readonly quiet: readonly boolean[],
+  ) {
+    for (let c = 0; c < program.nCpus; c++) this.known.push(new Map());
+  }
+
+  /** Every CPU's frontier in g (throws what a replay of g would throw). */
+  frontiers(g: KGraph): Frontier[] {
+    const out: Frontier[] = [];
+    for (let c = 0; c < this.program.nCpus; c++) {
+      const key = g.inputs[c] ?? 0;
+      let f = this.known[c]!.get(key);
+      if (f === undefined) {
+        f = this.replay(g, c, key);
+        this.known[c]!.set(key, f);
+        this.bytes += 160 + 8 * g.counts[c]!;
+      }
+      if ('error' in f) throw f.error;
+      out.push(f);
+    }
+    return out;
+  }
+
+  private replay(g: KGraph, c: number, key: number): Known {
+    const live = this.live[c];
+    this.live[c] = undefined;
+    let r: Replay;
+    try {
+      if (live !== undefined && live.input === g.keyTable.parentOf(key)) {
+        // One step behind: the CPU's last step that gives its code something.
+        let i = g.steps.length - 1;
+        while (g.steps[i]!.cpu !== c || g.steps[i]!.extra) i--;
+        r = live.r;
+        r.apply(g, i);
+        this.applied++;
+      } else {
+        r = new Replay(this.program, this.quiet, c);
+        for (let i = 0; i < g.steps.length; i++) {
+          if (g.steps[i]!.cpu !== c) continue;
+          r.apply(g, i);
+          this.applied++;
+        }
+      }
+    } catch (e) {
+      if (e instanceof AssertionFailed || e instanceof BoundExceeded) return { error: e };
+      throw e;
+    }
+    this.live[c] = { r, input: key };
+    return frontierOf(r, c);
+  }
+}
+
+/**
+ * The cache's frontiers of g, checked against a replay of the whole graph (KernelGraphOptions.replay):
+ * the same frontier for every CPU, or the same failure. Throws an internal error where they differ.
+ */
+function crossCheckFrontiers(cache: FrontierCache, whole: () => Replay, g: KGraph, n: number, count: { crossCheck: number }): Frontier[] {
+  const attempt = <T>(f: () => T): T | { failed: unknown } => {
+    try {
+      return f();
+    } catch (e) {
+      return { failed: e };
+    }
+  };
+  const a = attempt(() => cache.frontiers(g));
+  const b = attempt(whole);
+  const failure = (x: unknown): string => (x instanceof AssertionFailed ? `assertion ${x.assertion}` : x instanceof BoundExceeded ? `bound ${x.reason}` : `error ${String(x)}`);
+  count.crossCheck++;
+  if ('failed' in a || 'failed' in b) {
+    const fa = 'failed' in a ? failure(a.failed) : 'no failure';
+    const fb = 'failed' in b ? failure(b.failed) : 'no failure';
+    if (fa !== fb) throw new Error(`internal: replayed CPU by CPU the graph of ${g.steps.length} steps gives ${fa}, replayed whole ${fb}`);
+    throw (a as { failed: unknown }).failed;
+  }
+  for (let c = 0; c < n; c++) {
+    const x = describeFrontier(a[c]!);
+    const y = describeFrontier(frontierOf(b, c));
+    if (x !== y) throw new Error(`internal: CPU${c}'s frontier replayed alone differs from the whole replay's:\n  alone: ${x}\n  whole: ${y}\nin graph of ${g.steps.length} steps`);
+  }
+  return a;
+}
+
+/** A CPU's steps in a graph: their indices by place (KStep.pos), and the sends pending on it by vector, as Replay.apply() keeps them. */
+interface CpuScan {
+  at: number[];
+  pending: Map<number, number[]>;
+}
+
+/** `initial`: the vectors pending at the start (timer ticks: sends of no one, -1). */
+function scanCpu(g: KGraph, c: number, initial: number): CpuScan {
+  const at: number[] = [];
+  const pending = new Map<number, number[]>();
+  for (let v = 0; v < 32; v++) if (initial & (1 << v)) pending.set(v, [-1]);
+  const steps = g.steps;
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i]!;
+    if (s.cpu === c) {
+      at.push(i);
+      if (s.kind === 'T' && !s.extra) pending.delete(s.vector);
+    }
+    if (s.kind === 'S' && s.target === c && !s.extra) {
+      const list = pending.get(s.vector);
+      if (list) list.push(i);
+      else pending.set(s.vector, [i]);
+    }
+  }
+  return { at, pending };
 }
 
 function settle(ctx: Ctx, res: IteratorResult<Op, void | number>): void {
@@ -296,7 +473,18 @@ const NO_DEPS: StepDeps = { own: NO_DEP, all: NO_DEP };
  */
 class KeyTable {
   private readonly ids = new Map<string, number>();
+  /** Per number made by input(): the number it extends. */
+  private readonly parents = new Map<number, number>();
   bytes = 0;
+  /** A CPU's inputs so far (KGraph.inputs): those numbered `parent`, then `input`. The root is 0. */
+  input(parent: number, input: string): number {
+    const i = this.id(`v${parent} ${input}`);
+    this.parents.set(i, parent);
+    return i;
+  }
+  parentOf(i: number): number | undefined {
+    return this.parents.get(i);
+  }
   id(text: string): number {
     let i = this.ids.get(text);
     if (i === undefined) {
@@ -318,34 +506,40 @@ class KGraph {
     readonly init: readonly number[],
     readonly steps: KStep[] = [],
     /** Per location, its writes (steps) in coherence order, the initial value first (implicit); lists are never changed, only replaced (clones share them). */
-    readonly co: Map<number, readonly number[]> = new Map(),
+    readonly co: (readonly number[] | undefined)[] = [],
     /** Steps per CPU. */
     readonly counts: number[] = [],
     /** The numbers of the key's parts (keyTable), kept as steps are added: per CPU its steps, per location its coherence order. */
     readonly keyTable: KeyTable = new KeyTable(),
     readonly cpuKeys: number[] = [],
-    readonly coKeys: Map<number, number> = new Map(),
-    /** The locations of coKeys in increasing order. */
+    readonly coKeys: number[] = [],
+    /** The locations written so far (with a co list and a coKeys number), in increasing order. */
     readonly coLocs: number[] = [],
+    /**
+     * Per CPU, what its code has been given so far (keyTable.input()): the value of each read,
+     * the vector of each interrupt taken. Where no task moves between CPUs this is all a
+     * CPU's code depends on (FrontierCache).
+     */
+    readonly inputs: number[] = [],
   ) {}
 
   clone(): KGraph {
-    const h = new KGraph(this.init, [...this.steps], new Map(this.co), [...this.counts], this.keyTable, [...this.cpuKeys], new Map(this.coKeys), [...this.coLocs]);
+    const h = new KGraph(this.init, this.steps.slice(), this.co.slice(), this.counts.slice(), this.keyTable, this.cpuKeys.slice(), this.coKeys.slice(), this.coLocs.slice(), this.inputs.slice());
     h.allOk = this.allOk;
     return h;
   }
 
   /** Sets a location's coherence order (a new list, which this graph and its clones share). */
   setCo(loc: number, list: readonly number[]): void {
-    if (!this.co.has(loc)) {
+    if (this.co[loc] === undefined) {
       let at = this.coLocs.length;
       while (at > 0 && this.coLocs[at - 1]! > loc) at--;
       this.coLocs.splice(at, 0, loc);
     }
-    this.co.set(loc, list);
+    this.co[loc] = list;
     let k = '';
     for (const i of list) k += `${this.steps[i]!.cpu}.${this.steps[i]!.pos},`;
-    this.coKeys.set(loc, this.keyTable.id(`${loc}:${k}`));
+    this.coKeys[loc] = this.keyTable.id(`${loc}:${k}`);
   }
 
   /** Appends a step of its CPU: its place there, and its part of the key (what it is, what it read, by CPU and place). */
@@ -363,6 +557,12 @@ class KGraph {
     }
     while (this.cpuKeys.length <= c) this.cpuKeys.push(0);
     this.cpuKeys[c] = this.keyTable.id(`${this.cpuKeys[c]!} ${s.sig}`);
+    // What the CPU's code is given: a read's value, an interrupt's vector (the other steps' ops follow from the code).
+    if (!s.extra) {
+      while (this.inputs.length <= c) this.inputs.push(0);
+      const input = s.kind === 'R' || s.kind === 'U' ? String(this.valueOf(s.rf, s.loc)) : s.kind === 'T' ? `T${s.vector}` : '';
+      this.inputs[c] = this.keyTable.input(this.inputs[c]!, input);
+    }
     this.steps.push(s);
   }
 
@@ -373,7 +573,10 @@ class KGraph {
   /** Final memory: each location's last write in coherence order. */
   memory(): number[] {
     const mem = [...this.init];
-    for (const [l, ws] of this.co) if (ws.length > 0 && l < mem.length) mem[l] = this.steps[ws[ws.length - 1]!]!.val;
+    for (const l of this.coLocs) {
+      const ws = this.co[l]!;
+      if (ws.length > 0 && l < mem.length) mem[l] = this.steps[ws[ws.length - 1]!]!.val;
+    }
     return mem;
   }
 
@@ -389,7 +592,7 @@ class KGraph {
     let k = '';
     for (let c = 0; c < n; c++) k += `${this.cpuKeys[c] ?? 0},`;
     // Each location's number names the location too.
-    for (const l of this.coLocs) k += `${this.coKeys.get(l)!},`;
+    for (const l of this.coLocs) k += `${this.coKeys[l]!},`;
     return k;
   }
 }
@@ -402,7 +605,7 @@ class KGraph {
  * or later.
  */
 function ownFloor(g: KGraph, cpu: number, loc: number): { read: number; write: number } {
-  const list = g.co.get(loc);
+  const list = g.co[loc];
   if (list === undefined) return { read: 0, write: 0 };
   let read = 0;
   let write = 0;
@@ -520,7 +723,7 @@ function toRelations(g: KGraph, nCpus: number, model: KernelGraphModel, all = fa
     e.ctrl = map(d.ctrl);
   }
   const co: number[][] = [];
-  for (const [l, ws] of g.co) co.push([initOf.get(l)!, ...ws.map((w) => writeOf[w]!)]);
+  for (const l of g.coLocs) co.push([initOf.get(l)!, ...g.co[l]!.map((w) => writeOf[w]!)]);
   // Sends: one write each, after their (absent) initial write? A send's location has no initial write: its read always reads it.
   for (let i = 0; i < g.steps.length; i++) if (g.steps[i]!.kind === 'S') co.push([writeOf[i]!]);
   return new Relations({ events, rf, co });
@@ -623,7 +826,7 @@ function toDirect(g: KGraph, nCpus: number, all = false): DGraph | null {
     if (ctrl.length > 0) f.ctrl = map(ctrl, at);
   }
   const co = new Map<number, number[]>();
-  for (const [l, ws] of g.co) co.set(l, ws.map((x) => writeOf[x]!));
+  for (const l of g.coLocs) co.set(l, g.co[l]!.map((x) => writeOf[x]!));
   for (let i = 0; i < g.steps.length; i++) if (g.steps[i]!.kind === 'S') co.set(SEND_LOC_BASE + i, [writeOf[i]!]);
   return { events, fences, start, end, co };
 }
@@ -818,10 +1021,17 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
     return r;
   };
 
+  // Where each CPU's code depends on its own inputs alone, states are extended from its
+  // known frontiers (FrontierCache); random runs go on from their one replay.
+  const cache = program.cpuLocalCode === true && !o.random && o.replay !== 'whole' ? new FrontierCache(program, quiet) : null;
+  const crossCheck = typeof o.replay === 'object' ? o.replay : null;
+  const initialPending = ((inst: Instance): number[] => Array.from({ length: n }, (_, c) => inst.initialPending?.(c) ?? 0))(program.instantiate());
+  /** Steps applied by replays (each state's, and the cache's of single CPUs). */
+  const stepsNow = (): number => steps + (cache?.applied ?? 0);
   const traces: NonNullable<ExploreResult['graphTraces']> = {};
   const tracesAll: NonNullable<ExploreResult['graphTraces']> = {};
   const table = new KeyTable();
-  const root = (): KGraph => new KGraph(program.init, [], new Map(), [], table);
+  const root = (): KGraph => new KGraph(program.init, [], [], [], table);
   const pct = o.random ? new PctRuns(o.random, n) : null;
   const stack: KGraph[] = pct ? [] : [root()];
   /** Random runs: the states they went through, and the first bound a run hit. */
@@ -855,7 +1065,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
       // A run goes through states another run went through: no set of them.
       walked++;
       if (o.onProgress && g.steps.length === 0 && pct.started % (o.progressEvery ?? 1000) === 0) {
-        o.onProgress({ executions, steps, graphs: col.graphCount, share: pct.started / pct.search.runs });
+        o.onProgress({ executions, steps: stepsNow(), graphs: col.graphCount, share: pct.started / pct.search.runs });
       }
       if (col.bytes + table.bytes > o.bounds.memoryMax) {
         incompleteReason = `memory_max=${o.bounds.memoryMax} bytes reached`;
@@ -870,15 +1080,22 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
       seen.add(key);
       if (both && g.allOk) statesAll++;
       seenBytes += 64 + key.length;
-      if (col.bytes + colAll.bytes + seenBytes + table.bytes > o.bounds.memoryMax) {
+      if (col.bytes + colAll.bytes + seenBytes + table.bytes + (cache?.bytes ?? 0) > o.bounds.memoryMax) {
         incompleteReason = `memory_max=${o.bounds.memoryMax} bytes reached`;
         break;
       }
-      if (o.onProgress && seen.size % progressEvery === 0) o.onProgress({ executions, steps, graphs: col.graphCount });
+      if (o.onProgress && seen.size % progressEvery === 0) o.onProgress({ executions, steps: stepsNow(), graphs: col.graphCount });
     }
-    let r: Replay;
+    // The whole graph replayed (random runs, programs whose CPUs share code state; else only where a state ends).
+    let r: Replay | null = null;
+    let fr: Frontier[];
     try {
-      r = replay(g);
+      if (cache) {
+        fr = crossCheck ? crossCheckFrontiers(cache, () => replay(g), g, n, crossCheck) : cache.frontiers(g);
+      } else {
+        const rr = (r = replay(g));
+        fr = Array.from({ length: n }, (_, c) => frontierOf(rr, c));
+      }
     } catch (e) {
       if (e instanceof AssertionFailed) {
         col.assertion(e.assertion, () => []);
@@ -907,6 +1124,9 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
       incompleteReason = reason;
       break;
     }
+    // Each CPU's steps (the places its frontier names), and the interrupts pending on it: found for the CPUs extended.
+    const scans: (CpuScan | undefined)[] = [];
+    const scan = (c: number): CpuScan => (scans[c] ??= scanCpu(g, c, initialPending[c]!));
     let extended = false;
     let extendedAll = false;
     const push = (h: KGraph): void => {
@@ -923,8 +1143,9 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
     // So does such a CPU's read of its own location (assumption 2 of exploreKernelGraphs()).
     let only = -1;
     for (let c = 0; c < n && only < 0; c++) {
-      const op = r.current(c);
-      if (op === null || r.cpus[c]!.irqOn && !r.inHandler(c) && !quiet[c]) continue;
+      const f = fr[c]!;
+      const op = f.op;
+      if (op === null || f.irqOn && !f.inHandler && !quiet[c]) continue;
       const t = opTags(model, op, true, program.spinlocks);
       if (t !== null && (t.kind === 'F' || t.kind === 'L' || t.kind === 'W' || t.kind === 'S')) only = c;
       else if ((op.k === 'ld' || op.k === 'rmw') && ownLoc(op.loc, c)) {
@@ -936,23 +1157,24 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
     }
     for (let c = 0; c < n; c++) {
       if (only >= 0 && c !== only) continue;
-      const run = r.cpus[c]!;
-      const last = run.lastRead;
-      // Interrupt entry.
-      const v = r.takeable(c);
-      if (v >= 0) {
+      const f = fr[c]!;
+      const { at, pending: pc } = scan(c);
+      const last = f.lastRead < 0 ? -1 : at[f.lastRead]!;
+      // Interrupt entry: the lowest vector pending, where the CPU can take one now.
+      if (f.irqOn && !f.inHandler && pc.size > 0) {
+        const v = Math.min(...pc.keys());
         const h = g.clone();
-        h.add(mkStep(c, 'T', -1, 0, false, -1, NO_TAGS, NO_DEPS, -1, v, [...run.pending.get(v)!], undefined));
+        h.add(mkStep(c, 'T', -1, 0, false, -1, NO_TAGS, NO_DEPS, -1, v, [...pc.get(v)!], undefined));
         push(h);
       }
-      const op = r.current(c);
+      const op = f.op;
       if (op === null) continue;
       const t = opTags(model, op, true, program.spinlocks);
       if (t === null) throw new Error(`internal: the graph engine met op '${op.k}', which scenarios it runs do not have`);
       const depsUnder = (all: boolean): Deps => {
-        const ref = (ops: readonly Op[] | undefined): number[] => (ops ?? []).map((x) => run.readOf.get(x) ?? -1).filter((x) => x >= 0);
-        const own = 'deps' in op ? op.deps : undefined;
-        const ctrl = all ? (last >= 0 ? [last] : []) : [...run.branched];
+        const ref = (ps: readonly number[]): number[] => ps.map((p) => at[p]!);
+        const own = f.own;
+        const ctrl = all ? (last >= 0 ? [last] : []) : ref(f.branched);
         if (own) return { addr: ref(own.addr), data: ref(own.data), ctrl: [...ctrl, ...ref(own.ctrl)] };
         if (all && last >= 0) return { addr: [last], data: [], ctrl };
         return { addr: [], data: [], ctrl };
@@ -983,7 +1205,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
           // An IPI to a CPU assumed quiet: the assumption is wrong, search again without it.
           if (quiet[op.cpu]) {
             quiet[op.cpu] = false;
-            return { restart: true, steps };
+            return { restart: true, steps: stepsNow() };
           }
           const h = g.clone();
           // arm64: the send path's barrier (gic_ipi_send_mask(): dsb(ishst) before the SGI register write).
@@ -996,7 +1218,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
         case 'U': {
           if (op.k !== 'ld' && op.k !== 'await' && op.k !== 'rmw' && op.k !== 'exec') break;
           const loc = op.loc;
-          const ws = [-1, ...(g.co.get(loc) ?? [])];
+          const ws = [-1, ...(g.co[loc] ?? [])];
           const d = deps();
           // A data read sees nothing coherence-before what its CPU last wrote to or read from the
           // location (coherence on every model here); an instruction fetch may.
@@ -1008,12 +1230,12 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
             const h = g.clone();
             if (op.k === 'rmw') {
               const nv = op.f(val);
-              if (nv !== undefined && !learnWrite(loc, c)) return { restart: true, steps };
+              if (nv !== undefined && !learnWrite(loc, c)) return { restart: true, steps: stepsNow() };
               const tt = opTags(model, op, nv !== undefined, program.spinlocks)!;
               h.add(mkStep(c, 'U', loc, nv === undefined ? 0 : nv | 0, nv !== undefined, w, tt.tags, d, -1, -1, NONE, fn));
               if (nv !== undefined) {
                 // Atomicity: the write comes right after the write it read in coherence order.
-                const list = [...(h.co.get(loc) ?? [])];
+                const list = [...(h.co[loc] ?? [])];
                 list.splice(w < 0 ? 0 : list.indexOf(w) + 1, 0, h.steps.length - 1);
                 h.setCo(loc, list);
               }
@@ -1029,9 +1251,9 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
         case 'W': {
           if (op.k !== 'st') break;
           const loc = op.loc;
-          const list = g.co.get(loc) ?? [];
+          const list = g.co[loc] ?? [];
           const d = deps();
-          if (!learnWrite(loc, c)) return { restart: true, steps };
+          if (!learnWrite(loc, c)) return { restart: true, steps: stepsNow() };
           // A write goes coherence-after its CPU's earlier writes to the location (coWW).
           const floor = ownFloor(g, c, loc).write;
           for (let p = list.length; p >= floor; p--) {
@@ -1053,10 +1275,12 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
     if (pct && extended) pct.choose(stack);
     // No CPU can take a step: a final state, or a deadlock (a CPU waits forever).
     const end = (into: Collector, tr: typeof traces): void => {
-      const warn = r.instance.warnings();
+      // The warnings and the observed values are the whole replay's.
+      const whole = (r ??= replay(g));
+      const warn = whole.instance.warnings();
       for (const w of warn) into.assertion(w, () => []);
       let done = true;
-      for (let c = 0; c < n; c++) if (!r.finished(c)) done = false;
+      for (let c = 0; c < n; c++) if (!fr[c]!.idle || scan(c).pending.size > 0) done = false;
       if (pct) pct.end(g);
       // A random run assumes every dependency, which may leave a wait no value satisfies
       // where the real dependencies would give it one: its deadlocks prove nothing.
@@ -1066,7 +1290,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
         return;
       }
       if (done) {
-        const values = r.instance.observe(g.memory());
+        const values = whole.instance.observe(g.memory());
         const kind = prop(values) ? 'positive' : 'negative';
         tr[kind] ??= renderGraph(g, program, model, values);
         into.final(key, values, () => []);
@@ -1081,8 +1305,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
     }
     // The child pushed last is popped next: it continues from this replay.
     if (extended) {
-      const last = stack[stack.length - 1]!;
-      last.replay = { r, at: g.steps.length };
+      if (r !== null && !cache) stack[stack.length - 1]!.replay = { r, at: g.steps.length };
       continue;
     }
     executions++;
@@ -1114,9 +1337,9 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
     // Sampling never covers the search: complete only in what it found.
     const blocked = pct.blocked > 0 ? `; ${pct.blocked} runs ended waiting, which under the dependencies a run assumes proves no deadlock` : '';
     const why = incompleteReason ?? `${randomReason(o.random!)}${runCut !== null ? ` (${runCut} in some runs)` : ''}${blocked}`;
-    return { ...result(col, walked, executions, traces, steps), complete: false, incompleteReason: why, random: o.random! };
+    return { ...result(col, walked, executions, traces, stepsNow()), complete: false, incompleteReason: why, random: o.random! };
   }
-  const none = result(col, seen.size, executions, traces, steps);
+  const none = result(col, seen.size, executions, traces, stepsNow());
   // The steps were taken once, for both.
   return both ? bracketDeps(none, result(colAll, statesAll, executionsAll, tracesAll, 0), model) : none;
 }

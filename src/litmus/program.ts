@@ -43,6 +43,12 @@ export interface Program {
   readonly paging?: Paging | null;
   /** Names of the observed registers and locations, herd order ('0:r0', 'x'). */
   readonly observedNames: readonly string[];
+  /**
+   * Each CPU's code depends on nothing but what that CPU is given (the values its reads
+   * return, the interrupts it takes): no task moves between CPUs, so no code state passes
+   * from one CPU to another outside memory. The graph engine then replays CPUs alone.
+   */
+  readonly cpuLocalCode?: boolean;
   instantiate(): Instance;
   formatValue(v: number): string;
   /** A value of location loc (rq->curr values are tasks); formatValue when absent. */
@@ -90,6 +96,7 @@ export class LitmusProgram implements Program {
   private readonly wakeCpu: ReadonlyMap<number, number>;
   /** Threads placed on several CPUs: each may move to another of its CPUs when preempted in user mode. */
   private readonly migratable: ReadonlySet<number>;
+  readonly cpuLocalCode: boolean;
   /** Threads that may block (futex_wait(), pipes), the futex words and the pipes (locations). */
   private readonly blocking: BlockingPlan;
   /** The mm each fork() and execve() statement creates. */
@@ -123,6 +130,8 @@ export class LitmusProgram implements Program {
     const signalled = procs.signalled;
     this.wakeCpu = new Map([...this.sleepers, ...signalled].map((t) => [t, this.placement.findIndex((list) => list.includes(t))]));
     this.migratable = settings.migratable;
+    // A thread placed on several CPUs carries its code (its generator, its registers) from one to another.
+    this.cpuLocalCode = this.migratable.size === 0;
     // A thread that may migrate is placed by 'cpu' directives; what it cannot be combined with is refused there.
     const refuse = (msg: string): SmpError => new SmpError('SMP109', `${msg}: not supported together`, scenario.directives.find((x) => x.name === 'cpu')!.span, scenario.file);
     for (const t of this.migratable) {
