@@ -9,7 +9,9 @@
 // in program order (memory events, interrupt entries, interrupt masking), the
 // write each read reads from (rf) and the coherence order of each location's
 // writes (co). A state is extended by one step of one CPU: the CPU's code,
-// replayed from the start with the values its reads took, yields its next op;
+// given the values its reads took and the interrupts it took, yields its next op
+// (its frontier, known from any graph where the CPU was given the same, or
+// found by replaying the CPU alone: FrontierCache);
 // a read branches on every write of the graph it may read from, a write on
 // every place in its location's coherence order, and every extension the
 // model's predicate rejects is dropped. Every interleaving of the CPUs' steps
