@@ -8,6 +8,8 @@
 //     the same graph states (on small scenarios it may apply more steps: a CPU's frontier
 //     not known is replayed from its start; `npm run bench:weak` shows what it saves);
 //   - a thread that may migrate carries its code from CPU to CPU: no cache there.
+// And the set of states seen (StateSet) merges two states only when their keys' parts
+// are equal, whatever their hashes.
 // The scenarios cover interrupts and IPIs (handlers, the pending vectors), kernel threads,
 // fork, locks and futexes, rseq aborts, assertions (WARN_ON), instruction fetch and cache
 // maintenance on arm64, and LKMM.
@@ -21,6 +23,7 @@ import { checkSource, type CheckOptions } from '../src/check.js';
 import type { ExploreResult } from '../src/explore/types.js';
 import { LitmusProgram } from '../src/litmus/program.js';
 import { parseScenario } from '../src/scenario/parser.js';
+import { StateSet } from '../src/graph/kernel.js';
 import { read } from './helpers.js';
 
 /** What a search finds and how many graph states it went through. */
@@ -83,4 +86,24 @@ test('without migration every CPU is replayed alone', () => {
   const file = 'scenarios/membarrier/membarrier-A.litmus';
   const program = new LitmusProgram(parseScenario(readFileSync(file, 'utf8'), file), 'x86');
   assert.equal(program.cpuLocalCode, true);
+});
+
+test('the set of graph states merges states by their parts, never by their hashes alone', () => {
+  const set = new StateSet();
+  const state = (h1: number, h2: number, parts: number[]) => ({ h1, h2, parts: () => parts });
+  assert.equal(set.add(state(1, 2, [5, 6, 7]), 2, 10), 'new');
+  assert.equal(set.add(state(1, 2, [5, 6, 7]), 2, 10), 'seen');
+  // The same two hashes, other parts (a collision): another state.
+  assert.equal(set.add(state(1, 2, [5, 6, 8]), 2, 10), 'new');
+  assert.equal(set.add(state(1, 2, [5, 6]), 2, 10), 'new');
+  assert.equal(set.add(state(1, 3, [5, 6, 7]), 2, 10), 'new');
+  assert.equal(set.add(state(1, 2, [5, 6, 8]), 2, 10), 'seen');
+  assert.equal(set.size, 4);
+  // Full: a new state is not added, a state seen is still seen.
+  assert.equal(set.add(state(9, 9, [1]), 2, 4), 'full');
+  assert.equal(set.add(state(1, 2, [5, 6]), 2, 4), 'seen');
+  // Many states: the arrays grow and every state stays findable.
+  const many = new StateSet();
+  for (let i = 0; i < 20_000; i++) assert.equal(many.add(state(i % 7, 0, [i, i + 1, i + 2, i + 3]), 2, 1e9), 'new');
+  for (let i = 0; i < 20_000; i += 997) assert.equal(many.add(state(i % 7, 0, [i, i + 1, i + 2, i + 3]), 2, 1e9), 'seen');
 });

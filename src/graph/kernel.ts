@@ -318,7 +318,7 @@ class FrontierCache {
       if (f === undefined) {
         f = this.replay(g, c, key);
         this.known[c]!.set(key, f);
-        this.bytes += 160 + 8 * g.counts[c]!;
+        this.bytes += 160 + 8 * (g.counts[c] ?? 0);
       }
       if ('error' in f) throw f.error;
       out.push(f);
@@ -498,12 +498,85 @@ class KeyTable {
   }
 }
 
+/** A part's share of a graph's hash (0 for number 0: a CPU with no step counts as absent, as in KGraph.key()). */
+function mixPart(slot: number, id: number, seed: number): number {
+  if (id === 0) return 0;
+  let h = Math.imul(slot ^ seed, 0x85ebca6b) ^ Math.imul(id + 0x27d4eb2f, 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h | 0;
+}
+
+/**
+ * The set of graph states seen: by the graph's two hashes (KGraph.h1, h2), each state
+ * kept with its key's parts (KGraph.parts()), which decide where the hashes are equal: a
+ * hash never merges two states. The parts of every state are in one growing array.
+ */
+export class StateSet {
+  /** First hash -> the state (its number), or the states, with it. */
+  private readonly byHash = new Map<number, number | number[]>();
+  private parts: Int32Array = new Int32Array(1 << 16);
+  private used = 0;
+  /** Per state: where its parts begin in `parts` (and end: the next state's begin), its second hash. */
+  private begin: Int32Array = new Int32Array(1 << 12);
+  private second: Int32Array = new Int32Array(1 << 12);
+  size = 0;
+  get bytes(): number {
+    return this.parts.byteLength + this.begin.byteLength + this.second.byteLength + 40 * this.size;
+  }
+
+  /** Adds g's state unless it was there (`seen`) or the set holds `max` states (`full`). */
+  add(g: Pick<KGraph, 'h1' | 'h2' | 'parts'>, n: number, max: number): 'seen' | 'new' | 'full' {
+    const at = this.byHash.get(g.h1);
+    const parts = g.parts(n);
+    if (at !== undefined) {
+      if (typeof at === 'number' ? this.same(at, g.h2, parts) : at.some((i) => this.same(i, g.h2, parts))) return 'seen';
+    }
+    if (this.size >= max) return 'full';
+    const i = this.size++;
+    if (i + 1 >= this.begin.length) {
+      this.begin = grow(this.begin, 2 * this.begin.length);
+      this.second = grow(this.second, 2 * this.second.length);
+    }
+    if (this.used + parts.length > this.parts.length) this.parts = grow(this.parts, 2 * Math.max(this.parts.length, this.used + parts.length));
+    this.begin[i] = this.used;
+    this.second[i] = g.h2;
+    this.parts.set(parts, this.used);
+    this.used += parts.length;
+    this.begin[i + 1] = this.used;
+    if (at === undefined) this.byHash.set(g.h1, i);
+    else if (typeof at === 'number') this.byHash.set(g.h1, [at, i]);
+    else at.push(i);
+    return 'new';
+  }
+
+  private same(i: number, h2: number, parts: readonly number[]): boolean {
+    if (this.second[i] !== h2) return false;
+    const b = this.begin[i]!;
+    if (this.begin[i + 1]! - b !== parts.length) return false;
+    for (let k = 0; k < parts.length; k++) if (this.parts[b + k] !== parts[k]) return false;
+    return true;
+  }
+}
+
+function grow(a: Int32Array, size: number): Int32Array {
+  const b = new Int32Array(size);
+  b.set(a);
+  return b;
+}
+
 /** A partial execution graph: the steps in the order they were added, and coherence. */
 class KGraph {
   /** A replay of the first `at` steps, which this graph may continue (set on the child searched next). */
   replay?: { r: Replay; at: number };
   /** Consistent under the assumption `all` too (a search that answers for both). */
   allOk = true;
+  /** Two hashes of the key's parts, kept as they change (StateSet). */
+  h1 = 0;
+  h2 = 0;
   constructor(
     readonly init: readonly number[],
     readonly steps: KStep[] = [],
@@ -528,6 +601,8 @@ class KGraph {
   clone(): KGraph {
     const h = new KGraph(this.init, this.steps.slice(), this.co.slice(), this.counts.slice(), this.keyTable, this.cpuKeys.slice(), this.coKeys.slice(), this.coLocs.slice(), this.inputs.slice());
     h.allOk = this.allOk;
+    h.h1 = this.h1;
+    h.h2 = this.h2;
     return h;
   }
 
@@ -541,7 +616,7 @@ class KGraph {
     this.co[loc] = list;
     let k = '';
     for (const i of list) k += `${this.steps[i]!.cpu}.${this.steps[i]!.pos},`;
-    this.coKeys[loc] = this.keyTable.id(`${loc}:${k}`);
+    this.rehash(-1 - loc, this.coKeys[loc] ?? 0, (this.coKeys[loc] = this.keyTable.id(`${loc}:${k}`)));
   }
 
   /** Appends a step of its CPU: its place there, and its part of the key (what it is, what it read, by CPU and place). */
@@ -558,7 +633,8 @@ class KGraph {
       default: s.sig = s.kind;
     }
     while (this.cpuKeys.length <= c) this.cpuKeys.push(0);
-    this.cpuKeys[c] = this.keyTable.id(`${this.cpuKeys[c]!} ${s.sig}`);
+    const was = this.cpuKeys[c]!;
+    this.rehash(c, was, (this.cpuKeys[c] = this.keyTable.id(`${was} ${s.sig}`)));
     // What the CPU's code is given: a read's value, an interrupt's vector (the other steps' ops follow from the code).
     if (!s.extra) {
       while (this.inputs.length <= c) this.inputs.push(0);
@@ -566,6 +642,20 @@ class KGraph {
       this.inputs[c] = this.keyTable.input(this.inputs[c]!, input);
     }
     this.steps.push(s);
+  }
+
+  /** A part of the key (slot: a CPU, or -1 - a location) changed from number `was` to `now`. */
+  private rehash(slot: number, was: number, now: number): void {
+    this.h1 ^= mixPart(slot, was, 0x3c6ef372) ^ mixPart(slot, now, 0x3c6ef372);
+    this.h2 ^= mixPart(slot, was, 0x1b873593) ^ mixPart(slot, now, 0x1b873593);
+  }
+
+  /** The key's parts as numbers: each CPU's (0 when it has no step), then each written location's coherence order's (its number names the location too). */
+  parts(n: number): number[] {
+    const out: number[] = [];
+    for (let c = 0; c < n; c++) out.push(this.cpuKeys[c] ?? 0);
+    for (const l of this.coLocs) out.push(this.coKeys[l]!);
+    return out;
   }
 
   valueOf(w: number, loc: number): number {
@@ -1002,8 +1092,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
   const consistent = KERNEL_CONSISTENT[model];
   const col = new Collector(prop);
   const colAll = new Collector(prop);
-  const seen = new Set<string>();
-  let seenBytes = 0;
+  const seen = new StateSet();
   let steps = 0;
   let executions = 0;
   let executionsAll = 0;
@@ -1062,7 +1151,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
   while (stack.length > 0 || (pct !== null && pct.start(stack, root))) {
     if (incompleteReason !== null) break;
     const g = stack.pop()!;
-    const key = g.key(n);
+    let key: string | undefined;
     if (pct) {
       // A run goes through states another run went through: no set of them.
       walked++;
@@ -1074,15 +1163,14 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
         break;
       }
     } else {
-      if (seen.has(key)) continue;
-      if (seen.size >= o.bounds.executionsMax) {
+      const added = seen.add(g, n, o.bounds.executionsMax);
+      if (added === 'seen') continue;
+      if (added === 'full') {
         incompleteReason = `the search stopped after ${o.bounds.executionsMax} graphs (executions_max)`;
         break;
       }
-      seen.add(key);
       if (both && g.allOk) statesAll++;
-      seenBytes += 64 + key.length;
-      if (col.bytes + colAll.bytes + seenBytes + table.bytes + (cache?.bytes ?? 0) > o.bounds.memoryMax) {
+      if (col.bytes + colAll.bytes + seen.bytes + table.bytes + (cache?.bytes ?? 0) > o.bounds.memoryMax) {
         incompleteReason = `memory_max=${o.bounds.memoryMax} bytes reached`;
         break;
       }
@@ -1295,7 +1383,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
         const values = whole.instance.observe(g.memory());
         const kind = prop(values) ? 'positive' : 'negative';
         tr[kind] ??= renderGraph(g, program, model, values);
-        into.final(key, values, () => []);
+        into.final((key ??= g.key(n)), values, () => []);
       } else tr.deadlock ??= renderGraph(g, program, model, null);
       if (warn.length > 0) tr.assertion ??= renderGraph(g, program, model, null);
       if (!done) into.deadlock(() => []);
@@ -1329,7 +1417,7 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
     deadlocks: c.deadlocks,
     complete: incompleteReason === null,
     incompleteReason,
-    memoryBytes: col.bytes + colAll.bytes + seenBytes + table.bytes,
+    memoryBytes: col.bytes + colAll.bytes + seen.bytes + table.bytes + (cache?.bytes ?? 0),
     assertions: [...c.assertions].map(([name, runs]) => ({ name, runs })),
     witnesses: { positive: null, negative: null, deadlock: null, assertion: null },
     witnessList: { positive: [], negative: [] },
