@@ -110,6 +110,8 @@ interface KStep {
   /** Its place among its CPU's steps, and its part of the graph's key (set by KGraph.add()). */
   pos?: number;
   sig?: string;
+  /** Its tags as the arm64 predicate reads them (directFlags()), found once (-1: not yet). */
+  df?: number;
 }
 
 interface Ctx {
@@ -448,7 +450,7 @@ const DMB_ST: readonly Tag[] = ['dmb.st'];
 
 /** A step, every field in one order (one object shape for the engine). Lists are shared, never changed. */
 function mkStep(cpu: number, kind: KStep['kind'], loc: number, val: number, wrote: boolean, rf: number, tags: readonly Tag[], d: StepDeps, target: number, vector: number, takes: number[], fn: string | undefined, extra?: true): KStep {
-  return { cpu, kind, loc, val, wrote, rf, tags, deps: d, target, vector, takes, fn, extra, pos: 0, sig: '' };
+  return { cpu, kind, loc, val, wrote, rf, tags, deps: d, target, vector, takes, fn, extra, pos: 0, sig: '', df: -1 };
 }
 
 /** The reads (steps) an event's address, value and existence depend on. */
@@ -826,6 +828,20 @@ function toRelations(g: KGraph, nCpus: number, model: KernelGraphModel, all = fa
  * order, barriers between them. Null when the graph has instruction fetches or cache
  * maintenance (decided by models/arm64.ts).
  */
+/**
+ * A step's tags as toDirect() reads them, kept on the step: A, L, NoRet (bits 0-2); for a
+ * read-modify-write those of its read, and from bit 3 those of its write (its `w:` tags).
+ */
+function directFlags(s: KStep): number {
+  if (s.df !== undefined && s.df >= 0) return s.df;
+  const bits = (tags: readonly string[]): number => (tags.includes('A') ? 1 : 0) | (tags.includes('L') ? 2 : 0) | (tags.includes('NoRet') ? 4 : 0);
+  const f = s.kind === 'U'
+    ? bits(s.tags.filter((t) => !t.startsWith('w:'))) | (bits(s.tags.filter((t) => t.startsWith('w:')).map((t) => t.slice(2))) << 3)
+    : bits(s.tags);
+  s.df = f;
+  return f;
+}
+
 function toDirect(g: KGraph, nCpus: number, all = false): DGraph | null {
   const events: DEvent[] = [];
   const fences: DFence[] = [];
@@ -837,8 +853,9 @@ function toDirect(g: KGraph, nCpus: number, all = false): DGraph | null {
   const deps: { ev: number; s: KStep }[] = [];
   const fenceDeps: { f: DFence; at: number; s: KStep }[] = [];
   const none: number[] = [];
-  const mk = (cpu: number, write: boolean, loc: number, tags: readonly string[]): DEvent => ({
-    cpu, write, loc, A: tags.includes('A'), L: tags.includes('L'), noRet: tags.includes('NoRet'), rf: -1, rmwW: -1, addr: none, data: none, ctrl: none,
+  // Flags: A, L, NoRet (bits 0-2); a read-modify-write's write part's from bit 3.
+  const mk = (cpu: number, write: boolean, loc: number, f: number): DEvent => ({
+    cpu, write, loc, A: (f & 1) !== 0, L: (f & 2) !== 0, noRet: (f & 4) !== 0, rf: -1, rmwW: -1, addr: none, data: none, ctrl: none,
   });
   const per = g.perCpu(nCpus);
   for (let c = 0; c < nCpus; c++) {
@@ -851,25 +868,26 @@ function toDirect(g: KGraph, nCpus: number, all = false): DGraph | null {
           evOf[i] = events.length;
           pendingRf.push({ ev: events.length, step: s.rf });
           deps.push({ ev: events.length, s });
-          events.push(mk(c, false, s.loc, s.tags));
+          events.push(mk(c, false, s.loc, directFlags(s)));
           break;
         case 'W':
         case 'S':
           evOf[i] = writeOf[i] = events.length;
           if (s.kind === 'W') deps.push({ ev: events.length, s });
-          events.push(mk(c, true, s.kind === 'S' ? SEND_LOC_BASE + i : s.loc, s.tags));
+          events.push(mk(c, true, s.kind === 'S' ? SEND_LOC_BASE + i : s.loc, directFlags(s)));
           break;
         case 'U': {
           const r = events.length;
           evOf[i] = r;
           pendingRf.push({ ev: r, step: s.rf });
           deps.push({ ev: r, s });
-          events.push(mk(c, false, s.loc, s.tags.filter((t) => !t.startsWith('w:'))));
+          const f = directFlags(s);
+          events.push(mk(c, false, s.loc, f & 7));
           if (s.wrote) {
             writeOf[i] = r + 1;
             events[r]!.rmwW = r + 1;
             deps.push({ ev: r + 1, s });
-            events.push(mk(c, true, s.loc, s.tags.filter((t) => t.startsWith('w:')).map((t) => t.slice(2))));
+            events.push(mk(c, true, s.loc, f >> 3));
           }
           break;
         }
@@ -885,7 +903,7 @@ function toDirect(g: KGraph, nCpus: number, all = false): DGraph | null {
             if (t < 0) continue;
             if (evOf[i] < 0) evOf[i] = events.length;
             pendingRf.push({ ev: events.length, step: -2 - t });
-            events.push(mk(c, false, SEND_LOC_BASE + t, ['A']));
+            events.push(mk(c, false, SEND_LOC_BASE + t, 1));
           }
           break;
         default:
