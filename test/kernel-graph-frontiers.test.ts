@@ -58,15 +58,14 @@ for (const [model, file, variant] of CASES) {
   test(`${file} (${variant}) on ${model}: each CPU replayed alone gives the whole replay's frontiers, and the same search`, () => {
     const opts = (replay: NonNullable<CheckOptions['kernelGraphSearch']>['replay']): CheckOptions => ({ model, variant, engine: 'graph', kernelGraphSearch: { replay } });
     const count = { crossCheck: 0 };
+    // The cross-checked search takes the cache's frontiers: it is the search with the cache.
     const checked = checkSource(read(file), file, opts(count));
     const whole = checkSource(read(file), file, opts('whole'));
-    const cached = checkSource(read(file), file, opts(undefined));
     assert.ok(whole.result.complete || whole.result.incompleteReason?.startsWith('arm64:'), whole.result.incompleteReason ?? '');
     // Every state was cross-checked (a search under both dependency assumptions on arm64 runs twice at most).
     assert.ok(count.crossCheck >= whole.result.states!, `${count.crossCheck} states cross-checked of ${whole.result.states}`);
     assert.deepEqual(found(checked.result), found(whole.result));
-    assert.deepEqual(found(cached.result), found(whole.result));
-    assert.equal(cached.observation, whole.observation);
+    assert.equal(checked.observation, whole.observation);
   });
 }
 
