@@ -121,12 +121,10 @@ interface Ctx {
   withdraw?: number;
 }
 
-/** A CPU of the replay: its contexts (the task's, then running handlers) and interrupt state. */
+/** A CPU of the replay: its contexts (the task's, then running handlers) and interrupt state (what is pending on it comes from the graph: scanCpu()). */
 interface Runner {
   ctx: Ctx[];
   irqOn: boolean;
-  /** Sends pending on this CPU, per vector (step indices). */
-  pending: Map<number, number[]>;
   /** The step each read op produced (for Op.deps), by its place among the CPU's steps (KStep.pos). */
   readOf: Map<Op, number>;
   /** The place of the CPU's last read (deps: 'all'). */
@@ -146,10 +144,7 @@ class Replay {
   constructor(program: Program, quiet: readonly boolean[], only = -1) {
     this.instance = program.instantiate();
     for (let c = 0; c < program.nCpus; c++) {
-      const r: Runner = { ctx: [], irqOn: true, pending: new Map(), readOf: new Map(), lastRead: -1, branched: [], quiet: quiet[c] ?? false };
-      const pend = this.instance.initialPending?.(c) ?? 0;
-      // Timer ticks pending at the start: sends of no one (-1).
-      for (let v = 0; v < 32; v++) if (pend & (1 << v)) r.pending.set(v, [-1]);
+      const r: Runner = { ctx: [], irqOn: true, readOf: new Map(), lastRead: -1, branched: [], quiet: quiet[c] ?? false };
       const gen = only < 0 || only === c ? this.instance.task(c) : undefined;
       if (gen) {
         const ctx: Ctx = { gen, op: null, vector: -1 };
@@ -159,11 +154,6 @@ class Replay {
       }
       this.cpus.push(r);
     }
-  }
-
-  top(c: number): Ctx | undefined {
-    const s = this.cpus[c]!.ctx;
-    return s[s.length - 1];
   }
 
   /** The op the CPU's running context is at (the task's only when no handler runs), or null. */
@@ -179,27 +169,12 @@ class Replay {
     return r.ctx.length > 0 && r.ctx[r.ctx.length - 1]!.vector >= 0;
   }
 
-  /** The lowest pending vector, when the CPU can take an interrupt now (-1: none). */
-  takeable(c: number): number {
-    const r = this.cpus[c]!;
-    if (!r.irqOn || r.pending.size === 0) return -1;
-    if (r.ctx.length > 0 && r.ctx[r.ctx.length - 1]!.vector >= 0) return -1;
-    return Math.min(...r.pending.keys());
-  }
-
   /** Applies step i (already in the graph) to its CPU. */
   apply(g: KGraph, i: number): void {
     const s = g.steps[i]!;
     const r = this.cpus[s.cpu]!;
     if (s.extra) return;
-    if (s.kind === 'S') {
-      const t = this.cpus[s.target]!;
-      const list = t.pending.get(s.vector) ?? [];
-      list.push(i);
-      t.pending.set(s.vector, list);
-    }
     if (s.kind === 'T') {
-      r.pending.delete(s.vector);
       r.irqOn = false;
       const ctx: Ctx = { gen: this.instance.handler(s.cpu, s.vector), op: null, vector: s.vector };
       r.ctx.push(ctx);
@@ -235,11 +210,6 @@ class Replay {
         settle(task, task.gen.next(t.withdraw));
       }
     }
-  }
-
-  finished(c: number): boolean {
-    const r = this.cpus[c]!;
-    return r.ctx.every((x) => x.op === null) && r.pending.size === 0;
   }
 }
 
@@ -387,13 +357,19 @@ function crossCheckFrontiers(cache: FrontierCache, whole: () => Replay, g: KGrap
   return a;
 }
 
-/** A CPU's steps in a graph: their indices by place (KStep.pos), and the sends pending on it by vector, as Replay.apply() keeps them. */
+/** A CPU's steps in a graph: their indices by place (KStep.pos), and the sends pending on it by vector. */
 interface CpuScan {
   at: number[];
   pending: Map<number, number[]>;
 }
 
-/** `initial`: the vectors pending at the start (timer ticks: sends of no one, -1). */
+/** The vectors pending on each CPU at the start: timer ticks (Instance.initialPending()). */
+function initialPendingOf(program: Program): number[] {
+  const inst = program.instantiate();
+  return Array.from({ length: program.nCpus }, (_, c) => inst.initialPending?.(c) ?? 0);
+}
+
+/** `initial`: the vectors pending at the start (timer ticks: sends of no one, -1); an interrupt entry takes every send pending on its vector. */
 function scanCpu(g: KGraph, c: number, initial: number): CpuScan {
   const at: number[] = [];
   const pending = new Map<number, number[]>();
@@ -683,11 +659,7 @@ class KGraph {
 
   /** The graph's identity: each CPU's steps with their results, reads-from and coherence, by (CPU, position). */
   key(n: number): string {
-    let k = '';
-    for (let c = 0; c < n; c++) k += `${this.cpuKeys[c] ?? 0},`;
-    // Each location's number names the location too.
-    for (const l of this.coLocs) k += `${this.coKeys[l]!},`;
-    return k;
+    return this.parts(n).join(',');
   }
 }
 
@@ -824,16 +796,11 @@ function toRelations(g: KGraph, nCpus: number, model: KernelGraphModel, all = fa
 }
 
 /**
- * The graph as models/arm64-direct.ts reads it: each CPU's explicit accesses in program
- * order, barriers between them. Null when the graph has instruction fetches or cache
- * maintenance (decided by models/arm64.ts).
- */
-/**
  * A step's tags as toDirect() reads them, kept on the step: A, L, NoRet (bits 0-2); for a
  * read-modify-write those of its read, and from bit 3 those of its write (its `w:` tags).
  */
 function directFlags(s: KStep): number {
-  if (s.df !== undefined && s.df >= 0) return s.df;
+  if ((s.df ?? -1) >= 0) return s.df!;
   const bits = (tags: readonly string[]): number => (tags.includes('A') ? 1 : 0) | (tags.includes('L') ? 2 : 0) | (tags.includes('NoRet') ? 4 : 0);
   const f = s.kind === 'U'
     ? bits(s.tags.filter((t) => !t.startsWith('w:'))) | (bits(s.tags.filter((t) => t.startsWith('w:')).map((t) => t.slice(2))) << 3)
@@ -842,6 +809,11 @@ function directFlags(s: KStep): number {
   return f;
 }
 
+/**
+ * The graph as models/arm64-direct.ts reads it: each CPU's explicit accesses in program
+ * order, barriers between them. Null when the graph has instruction fetches or cache
+ * maintenance (decided by models/arm64.ts).
+ */
 function toDirect(g: KGraph, nCpus: number, all = false): DGraph | null {
   const events: DEvent[] = [];
   const fences: DFence[] = [];
@@ -1063,13 +1035,13 @@ interface Assumptions {
  * the breaking event included, which the search would have seen.
  */
 export function exploreKernelGraphs(program: Program, model: KernelGraphModel, prop: (v: readonly number[]) => boolean, o: KernelGraphOptions): ExploreResult {
-  const probe = new Replay(program, []);
+  const initialPending = initialPendingOf(program);
   // Random runs assume nothing: a run is no proof of absence, so nothing is learned from it.
   const assume = o.assume !== false && o.random === undefined;
-  const as: Assumptions = { quiet: probe.cpus.map((r) => assume && r.pending.size === 0), writers: new Map(), own: assume };
+  const as: Assumptions = { quiet: initialPending.map((p) => assume && p === 0), writers: new Map(), own: assume };
   let earlierSteps = 0;
   for (;;) {
-    const r = searchKernelGraphs(program, model, prop, o, as);
+    const r = searchKernelGraphs(program, model, prop, o, as, initialPending);
     if ('restart' in r) {
       earlierSteps += r.steps;
       continue;
@@ -1078,7 +1050,7 @@ export function exploreKernelGraphs(program: Program, model: KernelGraphModel, p
   }
 }
 
-function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v: readonly number[]) => boolean, o: KernelGraphOptions, as: Assumptions): ExploreResult | { restart: true; steps: number } {
+function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v: readonly number[]) => boolean, o: KernelGraphOptions, as: Assumptions, initialPending: readonly number[]): ExploreResult | { restart: true; steps: number } {
   const n = program.nCpus;
   const quiet = as.quiet;
   /** Per location, the CPUs that have read it alone in this search (assumption 2). */
@@ -1134,7 +1106,6 @@ function searchKernelGraphs(program: Program, model: KernelGraphModel, prop: (v:
   // known frontiers (FrontierCache); random runs go on from their one replay.
   const cache = program.cpuLocalCode === true && !o.random && o.replay !== 'whole' ? new FrontierCache(program, quiet) : null;
   const crossCheck = typeof o.replay === 'object' ? o.replay : null;
-  const initialPending = ((inst: Instance): number[] => Array.from({ length: n }, (_, c) => inst.initialPending?.(c) ?? 0))(program.instantiate());
   /** Steps applied by replays (each state's, and the cache's of single CPUs). */
   const stepsNow = (): number => steps + (cache?.applied ?? 0);
   const traces: NonNullable<ExploreResult['graphTraces']> = {};
