@@ -108,6 +108,8 @@ interface BufEntry {
   /** A user store: the location of the PTE its translation came from (else -1), and that translation's version (property S5). */
   pteLoc: number;
   ver: number;
+  /** ... and its present version (Machine.pver()), for footprints. */
+  pver: number;
 }
 
 interface Cpu {
@@ -125,6 +127,8 @@ interface Cpu {
   /** Paging: per (PCID, page), index asid * nPages + vpn: the PTE the entry holds (0: no entry), and its version (the PTE's writes in memory when it was read). */
   tlbPte: number[];
   tlbVer: number[];
+  /** Paging: per TLB entry, the PTE's present version (Machine.pver()) when it was read, for footprints. */
+  tlbPver: number[];
   /** Paging: per TLB entry, the location of the PTE it was read from. */
   tlbSrc: number[];
   /** Paging: per TLB entry, how many times its frame had been freed when the entry was made. */
@@ -214,6 +218,8 @@ interface Translation {
   pte: number;
   /** The PTE's version (Machine.kver()) the translation was read at. */
   ver: number;
+  /** ... and its present version (Machine.pver()). */
+  pver: number;
   /** A TLB hit whose frame has been freed since the entry was made (a use after free). */
   freed: boolean;
   slot: number;
@@ -278,6 +284,14 @@ export class Machine {
    */
   private readonly flushedVer = new Map<number, number>();
   private readonly flushing: (Map<number, number> | null)[];
+  /** Per CPU: the present versions (pver()) of the PTEs its flush in progress covers, for footprints. */
+  private readonly flushingP: (Map<number, number> | null)[];
+  /**
+   * Per location: the writes that ended a present version of a PTE (pver()). Only
+   * footprints use it: which writes a flush's start and a TLB entry's version must be
+   * ordered against.
+   */
+  private readonly pEnd: number[];
   /**
    * Per PTE location: its writes that changed only the accessed and dirty bits (the
    * hardware setting them, or the kernel's locked clear of the accessed bit in
@@ -343,12 +357,14 @@ export class Machine {
     this.coLen = init.map(() => 0);
     this.frameEpoch = (paging?.frameLoc ?? []).map(() => 0);
     this.flushing = new Array<Map<number, number> | null>(nCpus).fill(null);
+    this.flushingP = new Array<Map<number, number> | null>(nCpus).fill(null);
+    this.pEnd = init.map(() => 0);
     if (this.procCount > procsMax) throw new Error(`internal: ${this.procCount} processes (more than ${procsMax})`);
     this.cpus = [];
     for (let c = 0; c < nCpus; c++) {
       const cpu: Cpu = {
         ctx: [], buf: [], bufHead: 0, irqOn: true, pending: program.initialPending?.(c) ?? 0, stores: 0, hist: 0, icache: codeLocs.map((l) => init[l]!),
-        cr3Mm: paging?.cr3Mm[c] ?? 0, cr3Asid: 0, tlbPte: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbVer: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0),
+        cr3Mm: paging?.cr3Mm[c] ?? 0, cr3Asid: 0, tlbPte: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbVer: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbPver: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0),
         tlbSrc: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(-1), tlbEpoch: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbSpec: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), psc: new Array<number>(this.nPages > 0 ? TLB_NR_DYN_ASIDS : 0).fill(-1),
       };
       const gen = program.task(c);
@@ -421,15 +437,23 @@ export class Machine {
   }
 
   /**
-   * Footprint object: version u of PTE location pteLoc, for property S1 and S5. A flush
-   * that completes writes the object of every version it covers (every version below
-   * the one it read when it started); a user access through a TLB entry of version u
-   * reads version u's object. So an access conflicts exactly with the flushes that make
-   * its entry stale, whatever the PTE holds when it runs (a footprint must not depend on
-   * steps it commutes with). Versions from VERSION_OBJS - 1 up share one object.
+   * Footprint object: version u of PTE location pteLoc as flushes completed on CPU c
+   * cover it, for property S1 and S5. A flush that completes on CPU c writes CPU c's
+   * object of every version it covers (every version below the one it read when it
+   * started); a user access through a TLB entry of version u reads version u's objects
+   * of every CPU (versionReads()). So an access conflicts exactly with the flushes that
+   * make its entry stale, whatever the PTE holds when it runs (a footprint must not
+   * depend on steps it commutes with), and two flushes completing on different CPUs
+   * commute (each raises what is covered to at least its own versions: a maximum).
+   * Versions from VERSION_OBJS - 1 up share one object.
    */
-  private versionObj(pteLoc: number, u: number): number {
-    return this.objBase + this.nCpus * TLB_NR_DYN_ASIDS * this.nPages + this.nCpus + this.nCpus * TLB_NR_DYN_ASIDS + pteLoc * VERSION_OBJS + Math.min(u, VERSION_OBJS - 1);
+  private versionObj(pteLoc: number, u: number, c: number): number {
+    return this.objBase + this.nCpus * TLB_NR_DYN_ASIDS * this.nPages + this.nCpus + this.nCpus * TLB_NR_DYN_ASIDS + (c * this.nLocs + pteLoc) * VERSION_OBJS + Math.min(u, VERSION_OBJS - 1);
+  }
+
+  /** Reads of version u of PTE location pteLoc, as every CPU's completed flushes cover it (versionObj()). */
+  private versionReads(pteLoc: number, u: number, out: number[]): void {
+    for (let c = 0; c < this.nCpus; c++) out.push((this.versionObj(pteLoc, u, c) << 2) | ACC_R);
   }
 
   /**
@@ -438,7 +462,7 @@ export class Machine {
    * use-after-free check). Epochs from EPOCH_OBJS - 1 up share one object.
    */
   private epochObj(pfn: number, e: number): number {
-    return this.versionObj(this.nLocs, 0) + pfn * EPOCH_OBJS + Math.min(e, EPOCH_OBJS - 1);
+    return this.versionObj(0, 0, this.nCpus) + pfn * EPOCH_OBJS + Math.min(e, EPOCH_OBJS - 1);
   }
 
   /** The page frame whose data location loc is (for messages). */
@@ -473,6 +497,24 @@ export class Machine {
     else if (w.pmdLoc >= 0) out.push((w.pmdLoc << 2) | ACC_M, (this.pscLoc(c, cpu.cr3Asid) << 2) | ACC_W);
     // A walk that fills the TLB from an old PTE sets its accessed bit: a locked write.
     if (w.pteLoc >= 0) out.push((w.pteLoc << 2) | (pte_present(w.pte) && !pte_young(w.pte) ? ACC_W : ACC_M));
+  }
+
+  /**
+   * What CPU c's walkers read now to decide whether they may act (the PMD, or the cache's
+   * table, and each page's PTE), as reads: in the footprint of a step that retargets
+   * them (a CR3 write, a drop of the paging-structure cache). Such a step disables a
+   * walker that a write of those locations would have enabled (a PTE's change), so it
+   * must not commute with that write: else a run that makes the change after the step
+   * never shows the walker the change, and no race leads to the run that makes it before.
+   */
+  private walkTargetsFoot(c: number, out: number[]): void {
+    const cpu = this.cpus[c]!;
+    for (let v = 0; v < this.nPages; v++) {
+      const w = this.walk(cpu, v);
+      if (v === 0 && !w.viaPsc && w.pmdLoc >= 0) out.push((w.pmdLoc << 2) | ACC_M);
+      // A PTE that is not present enables a walker only by becoming present (presObj()).
+      if (w.pteLoc >= 0) out.push(((pte_present(w.pte) ? w.pteLoc : this.presObj(w.pteLoc)) << 2) | ACC_M);
+    }
   }
 
   /** A walk happened: the cache keeps the table it found; S2 is checked for a walk through the cache. */
@@ -518,13 +560,13 @@ export class Machine {
       const setDirty = write && !fault && !pte_dirty(have);
       if (setDirty && !(w.pteLoc >= 0 && pte_same_but_ad(w.pte, have))) fault = true;
       const freed = this.frameEpoch[pte_pfn(have)] !== cpu.tlbEpoch[w.slot];
-      return { phys: this.paging!.frameLoc[pte_pfn(have)]!, hit: true, fault, setDirty: setDirty && !fault, setYoung: false, pteLoc: cpu.tlbSrc[w.slot]!, pte: have, ver: cpu.tlbVer[w.slot]!, freed, slot: w.slot, walk: w };
+      return { phys: this.paging!.frameLoc[pte_pfn(have)]!, hit: true, fault, setDirty: setDirty && !fault, setYoung: false, pteLoc: cpu.tlbSrc[w.slot]!, pte: have, ver: cpu.tlbVer[w.slot]!, pver: cpu.tlbPver[w.slot]!, freed, slot: w.slot, walk: w };
     }
     const fault = !pte_present(w.pte) || (write && !pte_write(w.pte));
     const phys = pte_present(w.pte) ? this.paging!.frameLoc[pte_pfn(w.pte)]! : -1;
     return {
       phys, hit: false, fault, setDirty: write && !fault && !pte_dirty(w.pte), setYoung: !fault && !pte_young(w.pte),
-      pteLoc: w.pteLoc, pte: w.pte, ver: w.pteLoc >= 0 ? this.kver(w.pteLoc) : 0, freed: false, slot: w.slot, walk: w,
+      pteLoc: w.pteLoc, pte: w.pte, ver: w.pteLoc >= 0 ? this.kver(w.pteLoc) : 0, pver: w.pteLoc >= 0 ? this.pEnd[w.pteLoc]! : 0, freed: false, slot: w.slot, walk: w,
     };
   }
 
@@ -535,6 +577,42 @@ export class Machine {
    */
   private kver(pteLoc: number): number {
     return this.coLen[pteLoc]! - (this.hwBits.get(pteLoc) ?? 0);
+  }
+
+  /**
+   * Does a write of nv over old at loc end a present version of a PTE: a write that
+   * kver() counts (not one of only the accessed and dirty bits) over a present PTE?
+   * (`adOnly`: a locked op whose write kver() leaves out when it changes those bits only.)
+   * A TLB entry is made only from a present PTE and its version ends with the first such
+   * write after it, so a flush covers an entry (kver at the entry < kver at the flush's
+   * start) exactly when it covers it counted in these writes (pver()): the footprints of
+   * property S1 count in them, and a flush's start commutes with the other writes (which
+   * change only versions no TLB entry holds).
+   */
+  private endsPresent(loc: number, old: number, nv: number, adOnly: boolean): boolean {
+    return this.pteLocs.has(loc) && pte_present(old) && !(adOnly && nv !== old && pte_same_but_ad(old, nv));
+  }
+
+  /** A PTE's present version: the writes that ended a present version of it (endsPresent()). */
+  private pver(pteLoc: number): number {
+    return this.pEnd[pteLoc]!;
+  }
+
+  /** Footprint object: PTE location l's present version (written by endsPresent() writes, read by a flush's start). */
+  private pverObj(l: number): number {
+    return this.epochObj(this.paging?.frameLoc.length ?? 0, 0) + 2 * l;
+  }
+
+  /** Footprint object: whether PTE location l is present (written by writes that change it, read by a walker's eviction). */
+  private presObj(l: number): number {
+    return this.pverObj(l) + 1;
+  }
+
+  /** The footprint entries of a write of nv over old at loc besides the location itself: the PTE objects it changes. */
+  private pteWriteFoot(loc: number, old: number, nv: number, adOnly: boolean, out: number[]): void {
+    if (!this.pteLocs.has(loc)) return;
+    if (this.endsPresent(loc, old, nv, adOnly)) out.push((this.pverObj(loc) << 2) | ACC_W);
+    if (pte_present(old) !== pte_present(nv)) out.push((this.presObj(loc) << 2) | ACC_W);
   }
 
   /**
@@ -667,12 +745,19 @@ export class Machine {
         // The evictor reads CR3 and the PMD, and drops the cache entry.
         const c = i - this.nCpus * this.nPages;
         const cpu = this.cpus[c]!;
-        return [(this.cr3Loc(c) << 2) | ACC_R, (this.paging!.pmdLoc[cpu.cr3Mm]! << 2) | ACC_M, (this.pscLoc(c, cpu.cr3Asid) << 2) | ACC_W];
+        const out = [(this.cr3Loc(c) << 2) | ACC_R, (this.paging!.pmdLoc[cpu.cr3Mm]! << 2) | ACC_M, (this.pscLoc(c, cpu.cr3Asid) << 2) | ACC_W];
+        this.walkTargetsFoot(c, out);
+        return out;
       }
       const c = (i / this.nPages) | 0;
       const cpu = this.cpus[c]!;
       const out: number[] = [];
-      this.walkFoot(c, cpu, this.walk(cpu, i % this.nPages), out);
+      const w = this.walk(cpu, i % this.nPages);
+      this.walkFoot(c, cpu, w, out);
+      // An eviction (the PTE is not present) reads only that it is not present: it
+      // commutes with writes that leave the PTE not present (a swap entry over a cleared
+      // PTE). Only a write that makes it present changes that, and conflicts.
+      if (w.pteLoc >= 0 && !pte_present(w.pte)) out[out.length - 1] = (this.presObj(w.pteLoc) << 2) | ACC_M;
       out.push((this.tlbLoc(c, cpu.cr3Asid, i % this.nPages) << 2) | ACC_W);
       return out;
     }
@@ -686,16 +771,20 @@ export class Machine {
       // (the PTE's change, which does not touch the drain), or the reduction treats the
       // drain as independent of a flush that, once the PTE has changed, it races with.
       const e = cpu.buf[cpu.bufHead]!;
-      if (e.pteLoc >= 0) return [(e.loc << 2) | ACC_F, (this.versionObj(e.pteLoc, e.ver) << 2) | ACC_R];
-      return [(e.loc << 2) | ACC_F];
+      const out = [(e.loc << 2) | ACC_F];
+      if (e.pteLoc >= 0) this.versionReads(e.pteLoc, e.pver, out);
+      this.pteWriteFoot(e.loc, this.mem[e.loc]!, e.val, false, out);
+      return out;
     }
     if (kind === 2 && !this.inHandler(cpu)) return [(this.ctlLoc(c) << 2) | ACC_W, (this.pendLoc(c) << 2) | ACC_W];
     if (kind === 3) {
-      // The instruction fetch reads the code location in memory (in a write mode, so
-      // that it also conflicts with the own CPU's drains), writes the fetched copy, and
+      // The instruction fetch reads the code location in memory past the store buffer
+      // (ACC_M: it conflicts with every CPU's drains, the own CPU's too, and commutes
+      // with other reads of the code: other CPUs' fetches, execs and serialising
+      // refetches, which write only their own CPU's copy), writes the fetched copy, and
       // is enabled only while the task is about to run that code (the control word).
       const i = this.prefetchable(cpu);
-      return [(this.ctlLoc(c) << 2) | ACC_W, (this.codeLocs[i]! << 2) | ACC_W, (this.icacheLoc(c, i) << 2) | ACC_W];
+      return [(this.ctlLoc(c) << 2) | ACC_W, (this.codeLocs[i]! << 2) | ACC_M, (this.icacheLoc(c, i) << 2) | ACC_W];
     }
     // The task's own op (kind 0) or the running handler's op (kind 2). Every
     // step of a CPU that can take interrupts writes its control word.
@@ -720,7 +809,10 @@ export class Machine {
       // depends on steps the hit commutes with, and a footprint that depended on them
       // would let the reduction miss the order (PTE change, flush, free, then the hit)
       // in which the check fails.
-      if (t.hit) out.push((this.versionObj(t.pteLoc, t.ver) << 2) | ACC_R, (this.epochObj(pte_pfn(t.pte), cpu.tlbEpoch[t.slot]!) << 2) | ACC_R);
+      if (t.hit) {
+        this.versionReads(t.pteLoc, t.pver, out);
+        out.push((this.epochObj(pte_pfn(t.pte), cpu.tlbEpoch[t.slot]!) << 2) | ACC_R);
+      }
       loc = t.phys;
     }
     switch (op.k) {
@@ -730,20 +822,27 @@ export class Machine {
         break;
       case 'st':
         // On x86 a store only enters the own buffer; its drain is the memory write.
-        if (!this.tso) out.push((loc << 2) | ACC_W);
+        if (!this.tso) {
+          out.push((loc << 2) | ACC_W);
+          this.pteWriteFoot(loc, this.mem[loc]!, op.val, false, out);
+        }
         break;
-      case 'rmw':
+      case 'rmw': {
         // A failing cmpxchg writes nothing: it conflicts only with writes.
-        out.push((loc << 2) | (op.f(this.mem[loc]!) === undefined ? ACC_R : ACC_W));
+        const nv = op.f(this.mem[loc]!);
+        out.push((loc << 2) | (nv === undefined ? ACC_R : ACC_W));
+        if (nv !== undefined) this.pteWriteFoot(loc, this.mem[loc]!, nv | 0, true, out);
         break;
+      }
       case 'nop':
         if (op.tlbFlushDone && this.flushing[c]) {
-          for (const [l, v] of this.flushing[c]!) for (let u = 0; u < Math.min(v, VERSION_OBJS); u++) out.push((this.versionObj(l, u) << 2) | ACC_W);
+          for (const [l, v] of this.flushingP[c]!) for (let u = 0; u < Math.min(v, VERSION_OBJS); u++) out.push((this.versionObj(l, u, c) << 2) | ACC_W);
         }
         break;
       case 'cr3':
         // Which address space and PCID the walkers use, and the entries a flush drops.
         out.push((this.cr3Loc(c) << 2) | ACC_W);
+        this.walkTargetsFoot(c, out);
         if (op.flush) {
           for (let v = 0; v < this.nPages; v++) out.push((this.tlbLoc(c, op.asid, v) << 2) | ACC_W);
           if (this.nPages > 0) out.push((this.pscLoc(c, op.asid) << 2) | ACC_W);
@@ -751,21 +850,25 @@ export class Machine {
         break;
       case 'invlpg':
         out.push((this.cr3Loc(c) << 2) | ACC_R, (this.tlbLoc(c, cpu.cr3Asid, op.vpn) << 2) | ACC_W, (this.pscLoc(c, cpu.cr3Asid) << 2) | ACC_W);
+        // Dropping the cache's table retargets the walkers to the PMD's.
+        if (this.nPages > 0 && cpu.psc[cpu.cr3Asid]! >= 0) this.walkTargetsFoot(c, out);
         break;
       case 'raise':
         out.push((this.pendLoc(op.cpu) << 2) | ACC_W);
         break;
       case 'exec':
         // It reads the fetched copy; and whether the fetch could have run first depends
-        // on the code in memory, so it conflicts with every write of it (a write mode:
-        // the own CPU's drains too).
-        out.push((this.icacheLoc(c, this.codeIndex.get(op.loc)!) << 2) | ACC_R, (op.loc << 2) | ACC_W);
+        // on the code in memory, so it conflicts with every write of it (ACC_M: the own
+        // CPU's drains too). It writes no code: it commutes with other CPUs' execs,
+        // fetches and serialising refetches (each changes only its own CPU's copy).
+        out.push((this.icacheLoc(c, this.codeIndex.get(op.loc)!) << 2) | ACC_R, (op.loc << 2) | ACC_M);
         break;
       default:
         break;
     }
-    // A flush that starts reads the versions of the PTEs it covers (property S1).
-    if ((op.k === 'rmw' || op.k === 'st') && op.tlbFlushStart) for (const l of op.tlbFlushStart) out.push((l << 2) | ACC_M);
+    // A flush that starts reads the versions of the PTEs it covers (property S1), counted
+    // in the writes that end a present version (endsPresent()).
+    if ((op.k === 'rmw' || op.k === 'st') && op.tlbFlushStart) for (const l of op.tlbFlushStart) out.push((this.pverObj(l) << 2) | ACC_M);
     if (op.k === 'rmw' && op.frameFree !== undefined) out.push((this.epochObj(op.frameFree, this.frameEpoch[op.frameFree]!) << 2) | ACC_W);
     if (op.k === 'serialize' || (op.k === 'cr3' && op.barrier !== false) || op.k === 'invlpg') {
       for (let i = 0; i < this.codeLocs.length; i++) out.push((this.codeLocs[i]! << 2) | ACC_R, (this.icacheLoc(c, i) << 2) | ACC_W);
@@ -826,6 +929,7 @@ export class Machine {
           else cpu.buf.length = 0;
           cpu.bufHead = 0;
         }
+        if (this.endsPresent(e.loc, this.mem[e.loc]!, e.val, false)) this.pEnd[e.loc]!++;
         this.mem[e.loc] = e.val;
         this.memW[e.loc] = e.wid;
         if (this.hist) this.coHist[e.loc] = this.interner.intern(this.coHist[e.loc]!, String(e.wid));
@@ -905,6 +1009,7 @@ export class Machine {
     if (young) w.pte |= _PAGE_ACCESSED;
     cpu.tlbPte[w.slot] = present ? w.pte : 0;
     cpu.tlbVer[w.slot] = present ? this.kver(w.pteLoc) : 0;
+    cpu.tlbPver[w.slot] = present ? this.pver(w.pteLoc) : 0;
     cpu.tlbSrc[w.slot] = present ? w.pteLoc : -1;
     cpu.tlbSpec[w.slot] = present ? 1 : 0;
     cpu.tlbEpoch[w.slot] = present ? this.frameEpoch[pte_pfn(w.pte)]! : 0;
@@ -930,6 +1035,7 @@ export class Machine {
     // A user store: the PTE its translation came from and the translation's version (S5).
     let userPte = -1;
     let userVer = 0;
+    let userPver = 0;
     const vpn = loc >= 0 ? this.vpn(loc) : -1;
     if (vpn >= 0) {
       const write = op.k !== 'ld';
@@ -946,6 +1052,7 @@ export class Machine {
           if (pte_write(t.pte)) this.walked(c, cpu, t.walk);
           cpu.tlbPte[t.slot] = 0;
           cpu.tlbVer[t.slot] = 0;
+          cpu.tlbPver[t.slot] = 0;
           cpu.tlbSrc[t.slot] = -1;
           cpu.tlbSpec[t.slot] = 0;
         }
@@ -979,6 +1086,7 @@ export class Machine {
         this.stepWalks++;
         cpu.tlbPte[t.slot] = t.pte;
         cpu.tlbVer[t.slot] = t.ver;
+        cpu.tlbPver[t.slot] = t.pver;
         cpu.tlbSrc[t.slot] = t.pteLoc;
         cpu.tlbSpec[t.slot] = 0;
         cpu.tlbEpoch[t.slot] = this.frameEpoch[pte_pfn(t.pte)]!;
@@ -998,6 +1106,7 @@ export class Machine {
       loc = t.phys;
       userPte = t.pteLoc;
       userVer = t.ver;
+      userPver = t.pver;
     }
     this.stepLoc = loc;
     switch (op.k) {
@@ -1020,6 +1129,7 @@ export class Machine {
             specDropped += this.dropSpec(c, cpu, op.asid * this.nPages + v);
             cpu.tlbPte[op.asid * this.nPages + v] = 0;
             cpu.tlbVer[op.asid * this.nPages + v] = 0;
+            cpu.tlbPver[op.asid * this.nPages + v] = 0;
             cpu.tlbSrc[op.asid * this.nPages + v] = -1;
           }
           if (this.nPages > 0) cpu.psc[op.asid] = -1;
@@ -1035,6 +1145,7 @@ export class Machine {
         const specDropped = this.dropSpec(c, cpu, cpu.cr3Asid * this.nPages + op.vpn);
         cpu.tlbPte[cpu.cr3Asid * this.nPages + op.vpn] = 0;
         cpu.tlbVer[cpu.cr3Asid * this.nPages + op.vpn] = 0;
+        cpu.tlbPver[cpu.cr3Asid * this.nPages + op.vpn] = 0;
         cpu.tlbSrc[cpu.cr3Asid * this.nPages + op.vpn] = -1;
         // INVLPG also drops the paging-structure caches of the current PCID.
         cpu.psc[cpu.cr3Asid] = -1;
@@ -1044,14 +1155,18 @@ export class Machine {
         break;
       }
       case 'st': {
-        if (op.tlbFlushStart) this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.kver(l)]));
+        if (op.tlbFlushStart) {
+          this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.kver(l)]));
+          this.flushingP[c] = new Map(op.tlbFlushStart.map((l) => [l, this.pver(l)]));
+        }
         const wid = c * 65536 + ++cpu.stores;
         if (this.tso) {
           if (this.bufLen(cpu) >= STORE_BUFFER_MAX) {
             throw new BoundExceeded(`a store buffer exceeded ${STORE_BUFFER_MAX} entries (store_buffer_max)`);
           }
-          cpu.buf.push({ loc, val: op.val, wid, ev, pteLoc: userPte, ver: userVer });
+          cpu.buf.push({ loc, val: op.val, wid, ev, pteLoc: userPte, ver: userVer, pver: userPver });
         } else {
+          if (this.endsPresent(loc, this.mem[loc]!, op.val, false)) this.pEnd[loc]!++;
           this.mem[loc] = op.val;
           this.memW[loc] = wid;
           if (this.hist) this.coHist[loc] = this.interner.intern(this.coHist[loc]!, String(wid));
@@ -1069,6 +1184,7 @@ export class Machine {
         if (this.hist) code = `${old}@${oldW}`;
         if (nv !== undefined) {
           const wid = c * 65536 + ++cpu.stores;
+          if (this.endsPresent(loc, old, nv | 0, true)) this.pEnd[loc]!++;
           this.mem[loc] = nv | 0;
           this.memW[loc] = wid;
           if (this.hist) this.coHist[loc] = this.interner.intern(this.coHist[loc]!, String(wid));
@@ -1076,7 +1192,10 @@ export class Machine {
           // The kernel's clear of the accessed bit (ptep_test_and_clear_young()) keeps the translation's version.
           if (nv !== old && this.pteLocs.has(loc) && pte_same_but_ad(old, nv | 0)) this.hwBits.set(loc, (this.hwBits.get(loc) ?? 0) + 1);
         }
-        if (op.tlbFlushStart) this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.kver(l)]));
+        if (op.tlbFlushStart) {
+          this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.kver(l)]));
+          this.flushingP[c] = new Map(op.tlbFlushStart.map((l) => [l, this.pver(l)]));
+        }
         if (op.frameFree !== undefined) this.frameEpoch[op.frameFree]!++;
         if (this.recording) info = this.describe(p, c, cpu, ctx, { loc, value: old, note: nv === undefined ? 'no write' : `wrote ${nv | 0}`, ...virt });
         break;
@@ -1103,6 +1222,7 @@ export class Machine {
           // flush_tlb_mm_range() returns: the PTE versions it covered are now due everywhere.
           for (const [l, v] of this.flushing[c]!) this.flushedVer.set(l, Math.max(v, this.flushedVer.get(l) ?? 0));
           this.flushing[c] = null;
+          this.flushingP[c] = null;
         }
         if (this.recording) info = this.describe(p, c, cpu, ctx, {});
         break;
