@@ -108,8 +108,6 @@ interface BufEntry {
   /** A user store: the location of the PTE its translation came from (else -1), and that translation's version (property S5). */
   pteLoc: number;
   ver: number;
-  /** ... and its present version (Machine.pver()), for footprints. */
-  pver: number;
 }
 
 interface Cpu {
@@ -124,11 +122,9 @@ interface Cpu {
   /** Paging: the address space CR3 holds and its PCID (the kernel's ASID slot). */
   cr3Mm: number;
   cr3Asid: number;
-  /** Paging: per (PCID, page), index asid * nPages + vpn: the PTE the entry holds (0: no entry), and its version (the PTE's writes in memory when it was read). */
+  /** Paging: per (PCID, page), index asid * nPages + vpn: the PTE the entry holds (0: no entry), and its version (kver() when it was read). */
   tlbPte: number[];
   tlbVer: number[];
-  /** Paging: per TLB entry, the PTE's present version (Machine.pver()) when it was read, for footprints. */
-  tlbPver: number[];
   /** Paging: per TLB entry, the location of the PTE it was read from. */
   tlbSrc: number[];
   /** Paging: per TLB entry, how many times its frame had been freed when the entry was made. */
@@ -218,8 +214,6 @@ interface Translation {
   pte: number;
   /** The PTE's version (Machine.kver()) the translation was read at. */
   ver: number;
-  /** ... and its present version (Machine.pver()). */
-  pver: number;
   /** A TLB hit whose frame has been freed since the entry was made (a use after free). */
   freed: boolean;
   slot: number;
@@ -275,29 +269,17 @@ export class Machine {
   private readonly walkHist: number[];
   /** The first footprint object of the paging objects (TLB entries, CR3s, caches, S1 marks). */
   private readonly objBase: number;
-  /** Per location: how many writes have reached memory (a PTE's version). */
+  /** Per location: how many writes have reached memory (the length of its coherence order). */
   private readonly coLen: number[];
   /**
    * Property S1: per PTE location, the version a completed flush_tlb_mm_range() covered
-   * (the PTE's writes in memory when the flush bumped the generation); and per CPU the
+   * (its version, kver(), when the flush started); and per CPU the
    * versions its flush in progress will cover.
    */
   private readonly flushedVer = new Map<number, number>();
   private readonly flushing: (Map<number, number> | null)[];
-  /** Per CPU: the present versions (pver()) of the PTEs its flush in progress covers, for footprints. */
-  private readonly flushingP: (Map<number, number> | null)[];
-  /**
-   * Per location: the writes that ended a present version of a PTE (pver()). Only
-   * footprints use it: which writes a flush's start and a TLB entry's version must be
-   * ordered against.
-   */
-  private readonly pEnd: number[];
-  /**
-   * Per PTE location: its writes that changed only the accessed and dirty bits (the
-   * hardware setting them, or the kernel's locked clear of the accessed bit in
-   * ptep_test_and_clear_young()): they leave the translation as it was.
-   */
-  private readonly hwBits = new Map<number, number>();
+  /** Per location: a PTE's version (kver()), the writes that ended a present version of it (endsPresent()). */
+  private readonly pteVer: number[];
   /** The PTE locations (paging.tablePte). */
   private readonly pteLocs: ReadonlySet<number>;
   /** Per page frame: how many times the kernel has freed it (free_page(), an rmw with frameFree). */
@@ -357,14 +339,13 @@ export class Machine {
     this.coLen = init.map(() => 0);
     this.frameEpoch = (paging?.frameLoc ?? []).map(() => 0);
     this.flushing = new Array<Map<number, number> | null>(nCpus).fill(null);
-    this.flushingP = new Array<Map<number, number> | null>(nCpus).fill(null);
-    this.pEnd = init.map(() => 0);
+    this.pteVer = init.map(() => 0);
     if (this.procCount > procsMax) throw new Error(`internal: ${this.procCount} processes (more than ${procsMax})`);
     this.cpus = [];
     for (let c = 0; c < nCpus; c++) {
       const cpu: Cpu = {
         ctx: [], buf: [], bufHead: 0, irqOn: true, pending: program.initialPending?.(c) ?? 0, stores: 0, hist: 0, icache: codeLocs.map((l) => init[l]!),
-        cr3Mm: paging?.cr3Mm[c] ?? 0, cr3Asid: 0, tlbPte: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbVer: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbPver: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0),
+        cr3Mm: paging?.cr3Mm[c] ?? 0, cr3Asid: 0, tlbPte: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbVer: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0),
         tlbSrc: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(-1), tlbEpoch: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbSpec: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), psc: new Array<number>(this.nPages > 0 ? TLB_NR_DYN_ASIDS : 0).fill(-1),
       };
       const gen = program.task(c);
@@ -560,58 +541,55 @@ export class Machine {
       const setDirty = write && !fault && !pte_dirty(have);
       if (setDirty && !(w.pteLoc >= 0 && pte_same_but_ad(w.pte, have))) fault = true;
       const freed = this.frameEpoch[pte_pfn(have)] !== cpu.tlbEpoch[w.slot];
-      return { phys: this.paging!.frameLoc[pte_pfn(have)]!, hit: true, fault, setDirty: setDirty && !fault, setYoung: false, pteLoc: cpu.tlbSrc[w.slot]!, pte: have, ver: cpu.tlbVer[w.slot]!, pver: cpu.tlbPver[w.slot]!, freed, slot: w.slot, walk: w };
+      return { phys: this.paging!.frameLoc[pte_pfn(have)]!, hit: true, fault, setDirty: setDirty && !fault, setYoung: false, pteLoc: cpu.tlbSrc[w.slot]!, pte: have, ver: cpu.tlbVer[w.slot]!, freed, slot: w.slot, walk: w };
     }
     const fault = !pte_present(w.pte) || (write && !pte_write(w.pte));
     const phys = pte_present(w.pte) ? this.paging!.frameLoc[pte_pfn(w.pte)]! : -1;
     return {
       phys, hit: false, fault, setDirty: write && !fault && !pte_dirty(w.pte), setYoung: !fault && !pte_young(w.pte),
-      pteLoc: w.pteLoc, pte: w.pte, ver: w.pteLoc >= 0 ? this.kver(w.pteLoc) : 0, pver: w.pteLoc >= 0 ? this.pEnd[w.pteLoc]! : 0, freed: false, slot: w.slot, walk: w,
+      pteLoc: w.pteLoc, pte: w.pte, ver: w.pteLoc >= 0 ? this.kver(w.pteLoc) : 0, freed: false, slot: w.slot, walk: w,
     };
   }
 
   /**
-   * A PTE's version for property S1: its writes in memory, without those that changed
-   * only the accessed and dirty bits (the hardware's, and the kernel's clear of the
-   * accessed bit: those leave the translation as it was).
+   * A PTE's version for property S1: its writes in memory that ended a present version
+   * (endsPresent()). A TLB entry is made only from a present PTE, and a write that
+   * changes only the accessed and dirty bits (the hardware's, or the kernel's clear of
+   * the accessed bit) leaves its translation as it was; so the first write after the
+   * entry that could make it stale is one of these, and an entry is older than a flush
+   * (its version below the one the flush started at) exactly when such a write came
+   * between them. The writes left out change only versions no TLB entry holds: a
+   * flush's start commutes with them (footprint()).
    */
   private kver(pteLoc: number): number {
-    return this.coLen[pteLoc]! - (this.hwBits.get(pteLoc) ?? 0);
+    return this.pteVer[pteLoc]!;
   }
 
   /**
-   * Does a write of nv over old at loc end a present version of a PTE: a write that
-   * kver() counts (not one of only the accessed and dirty bits) over a present PTE?
-   * (`adOnly`: a locked op whose write kver() leaves out when it changes those bits only.)
-   * A TLB entry is made only from a present PTE and its version ends with the first such
-   * write after it, so a flush covers an entry (kver at the entry < kver at the flush's
-   * start) exactly when it covers it counted in these writes (pver()): the footprints of
-   * property S1 count in them, and a flush's start commutes with the other writes (which
-   * change only versions no TLB entry holds).
+   * Does a write of nv over old at loc end a present version of a PTE (kver())? A write
+   * over a present PTE, unless it is a locked op (`adOnly`) that changes only the
+   * accessed and dirty bits: the kernel's clear of the accessed bit in
+   * ptep_test_and_clear_young(). (The hardware's setting of those bits is not a write
+   * of the program's: setPteBits().)
    */
   private endsPresent(loc: number, old: number, nv: number, adOnly: boolean): boolean {
     return this.pteLocs.has(loc) && pte_present(old) && !(adOnly && nv !== old && pte_same_but_ad(old, nv));
   }
 
-  /** A PTE's present version: the writes that ended a present version of it (endsPresent()). */
-  private pver(pteLoc: number): number {
-    return this.pEnd[pteLoc]!;
-  }
-
-  /** Footprint object: PTE location l's present version (written by endsPresent() writes, read by a flush's start). */
-  private pverObj(l: number): number {
+  /** Footprint object: PTE location l's version (written by endsPresent() writes, read by a flush's start). */
+  private verObj(l: number): number {
     return this.epochObj(this.paging?.frameLoc.length ?? 0, 0) + 2 * l;
   }
 
   /** Footprint object: whether PTE location l is present (written by writes that change it, read by a walker's eviction). */
   private presObj(l: number): number {
-    return this.pverObj(l) + 1;
+    return this.verObj(l) + 1;
   }
 
   /** The footprint entries of a write of nv over old at loc besides the location itself: the PTE objects it changes. */
   private pteWriteFoot(loc: number, old: number, nv: number, adOnly: boolean, out: number[]): void {
     if (!this.pteLocs.has(loc)) return;
-    if (this.endsPresent(loc, old, nv, adOnly)) out.push((this.pverObj(loc) << 2) | ACC_W);
+    if (this.endsPresent(loc, old, nv, adOnly)) out.push((this.verObj(loc) << 2) | ACC_W);
     if (pte_present(old) !== pte_present(nv)) out.push((this.presObj(loc) << 2) | ACC_W);
   }
 
@@ -629,7 +607,6 @@ export class Machine {
     this.memW[pteLoc] = wid;
     if (this.hist) this.coHist[pteLoc] = this.interner.intern(this.coHist[pteLoc]!, `${bits === _PAGE_ACCESSED ? 'A' : 'D'}${wid}`);
     this.coLen[pteLoc]!++;
-    this.hwBits.set(pteLoc, (this.hwBits.get(pteLoc) ?? 0) + 1);
     return true;
   }
 
@@ -772,7 +749,7 @@ export class Machine {
       // drain as independent of a flush that, once the PTE has changed, it races with.
       const e = cpu.buf[cpu.bufHead]!;
       const out = [(e.loc << 2) | ACC_F];
-      if (e.pteLoc >= 0) this.versionReads(e.pteLoc, e.pver, out);
+      if (e.pteLoc >= 0) this.versionReads(e.pteLoc, e.ver, out);
       this.pteWriteFoot(e.loc, this.mem[e.loc]!, e.val, false, out);
       return out;
     }
@@ -810,7 +787,7 @@ export class Machine {
       // would let the reduction miss the order (PTE change, flush, free, then the hit)
       // in which the check fails.
       if (t.hit) {
-        this.versionReads(t.pteLoc, t.pver, out);
+        this.versionReads(t.pteLoc, t.ver, out);
         out.push((this.epochObj(pte_pfn(t.pte), cpu.tlbEpoch[t.slot]!) << 2) | ACC_R);
       }
       loc = t.phys;
@@ -836,7 +813,7 @@ export class Machine {
       }
       case 'nop':
         if (op.tlbFlushDone && this.flushing[c]) {
-          for (const [l, v] of this.flushingP[c]!) for (let u = 0; u < Math.min(v, VERSION_OBJS); u++) out.push((this.versionObj(l, u, c) << 2) | ACC_W);
+          for (const [l, v] of this.flushing[c]!) for (let u = 0; u < Math.min(v, VERSION_OBJS); u++) out.push((this.versionObj(l, u, c) << 2) | ACC_W);
         }
         break;
       case 'cr3':
@@ -866,9 +843,8 @@ export class Machine {
       default:
         break;
     }
-    // A flush that starts reads the versions of the PTEs it covers (property S1), counted
-    // in the writes that end a present version (endsPresent()).
-    if ((op.k === 'rmw' || op.k === 'st') && op.tlbFlushStart) for (const l of op.tlbFlushStart) out.push((this.pverObj(l) << 2) | ACC_M);
+    // A flush that starts reads the versions of the PTEs it covers (kver(), property S1).
+    if ((op.k === 'rmw' || op.k === 'st') && op.tlbFlushStart) for (const l of op.tlbFlushStart) out.push((this.verObj(l) << 2) | ACC_M);
     if (op.k === 'rmw' && op.frameFree !== undefined) out.push((this.epochObj(op.frameFree, this.frameEpoch[op.frameFree]!) << 2) | ACC_W);
     if (op.k === 'serialize' || (op.k === 'cr3' && op.barrier !== false) || op.k === 'invlpg') {
       for (let i = 0; i < this.codeLocs.length; i++) out.push((this.codeLocs[i]! << 2) | ACC_R, (this.icacheLoc(c, i) << 2) | ACC_W);
@@ -929,7 +905,7 @@ export class Machine {
           else cpu.buf.length = 0;
           cpu.bufHead = 0;
         }
-        if (this.endsPresent(e.loc, this.mem[e.loc]!, e.val, false)) this.pEnd[e.loc]!++;
+        if (this.endsPresent(e.loc, this.mem[e.loc]!, e.val, false)) this.pteVer[e.loc]!++;
         this.mem[e.loc] = e.val;
         this.memW[e.loc] = e.wid;
         if (this.hist) this.coHist[e.loc] = this.interner.intern(this.coHist[e.loc]!, String(e.wid));
@@ -1009,7 +985,6 @@ export class Machine {
     if (young) w.pte |= _PAGE_ACCESSED;
     cpu.tlbPte[w.slot] = present ? w.pte : 0;
     cpu.tlbVer[w.slot] = present ? this.kver(w.pteLoc) : 0;
-    cpu.tlbPver[w.slot] = present ? this.pver(w.pteLoc) : 0;
     cpu.tlbSrc[w.slot] = present ? w.pteLoc : -1;
     cpu.tlbSpec[w.slot] = present ? 1 : 0;
     cpu.tlbEpoch[w.slot] = present ? this.frameEpoch[pte_pfn(w.pte)]! : 0;
@@ -1035,7 +1010,6 @@ export class Machine {
     // A user store: the PTE its translation came from and the translation's version (S5).
     let userPte = -1;
     let userVer = 0;
-    let userPver = 0;
     const vpn = loc >= 0 ? this.vpn(loc) : -1;
     if (vpn >= 0) {
       const write = op.k !== 'ld';
@@ -1052,7 +1026,6 @@ export class Machine {
           if (pte_write(t.pte)) this.walked(c, cpu, t.walk);
           cpu.tlbPte[t.slot] = 0;
           cpu.tlbVer[t.slot] = 0;
-          cpu.tlbPver[t.slot] = 0;
           cpu.tlbSrc[t.slot] = -1;
           cpu.tlbSpec[t.slot] = 0;
         }
@@ -1086,7 +1059,6 @@ export class Machine {
         this.stepWalks++;
         cpu.tlbPte[t.slot] = t.pte;
         cpu.tlbVer[t.slot] = t.ver;
-        cpu.tlbPver[t.slot] = t.pver;
         cpu.tlbSrc[t.slot] = t.pteLoc;
         cpu.tlbSpec[t.slot] = 0;
         cpu.tlbEpoch[t.slot] = this.frameEpoch[pte_pfn(t.pte)]!;
@@ -1106,7 +1078,6 @@ export class Machine {
       loc = t.phys;
       userPte = t.pteLoc;
       userVer = t.ver;
-      userPver = t.pver;
     }
     this.stepLoc = loc;
     switch (op.k) {
@@ -1129,7 +1100,6 @@ export class Machine {
             specDropped += this.dropSpec(c, cpu, op.asid * this.nPages + v);
             cpu.tlbPte[op.asid * this.nPages + v] = 0;
             cpu.tlbVer[op.asid * this.nPages + v] = 0;
-            cpu.tlbPver[op.asid * this.nPages + v] = 0;
             cpu.tlbSrc[op.asid * this.nPages + v] = -1;
           }
           if (this.nPages > 0) cpu.psc[op.asid] = -1;
@@ -1145,7 +1115,6 @@ export class Machine {
         const specDropped = this.dropSpec(c, cpu, cpu.cr3Asid * this.nPages + op.vpn);
         cpu.tlbPte[cpu.cr3Asid * this.nPages + op.vpn] = 0;
         cpu.tlbVer[cpu.cr3Asid * this.nPages + op.vpn] = 0;
-        cpu.tlbPver[cpu.cr3Asid * this.nPages + op.vpn] = 0;
         cpu.tlbSrc[cpu.cr3Asid * this.nPages + op.vpn] = -1;
         // INVLPG also drops the paging-structure caches of the current PCID.
         cpu.psc[cpu.cr3Asid] = -1;
@@ -1155,18 +1124,15 @@ export class Machine {
         break;
       }
       case 'st': {
-        if (op.tlbFlushStart) {
-          this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.kver(l)]));
-          this.flushingP[c] = new Map(op.tlbFlushStart.map((l) => [l, this.pver(l)]));
-        }
+        if (op.tlbFlushStart) this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.kver(l)]));
         const wid = c * 65536 + ++cpu.stores;
         if (this.tso) {
           if (this.bufLen(cpu) >= STORE_BUFFER_MAX) {
             throw new BoundExceeded(`a store buffer exceeded ${STORE_BUFFER_MAX} entries (store_buffer_max)`);
           }
-          cpu.buf.push({ loc, val: op.val, wid, ev, pteLoc: userPte, ver: userVer, pver: userPver });
+          cpu.buf.push({ loc, val: op.val, wid, ev, pteLoc: userPte, ver: userVer });
         } else {
-          if (this.endsPresent(loc, this.mem[loc]!, op.val, false)) this.pEnd[loc]!++;
+          if (this.endsPresent(loc, this.mem[loc]!, op.val, false)) this.pteVer[loc]!++;
           this.mem[loc] = op.val;
           this.memW[loc] = wid;
           if (this.hist) this.coHist[loc] = this.interner.intern(this.coHist[loc]!, String(wid));
@@ -1184,18 +1150,13 @@ export class Machine {
         if (this.hist) code = `${old}@${oldW}`;
         if (nv !== undefined) {
           const wid = c * 65536 + ++cpu.stores;
-          if (this.endsPresent(loc, old, nv | 0, true)) this.pEnd[loc]!++;
+          if (this.endsPresent(loc, old, nv | 0, true)) this.pteVer[loc]!++;
           this.mem[loc] = nv | 0;
           this.memW[loc] = wid;
           if (this.hist) this.coHist[loc] = this.interner.intern(this.coHist[loc]!, String(wid));
           this.coLen[loc]!++;
-          // The kernel's clear of the accessed bit (ptep_test_and_clear_young()) keeps the translation's version.
-          if (nv !== old && this.pteLocs.has(loc) && pte_same_but_ad(old, nv | 0)) this.hwBits.set(loc, (this.hwBits.get(loc) ?? 0) + 1);
         }
-        if (op.tlbFlushStart) {
-          this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.kver(l)]));
-          this.flushingP[c] = new Map(op.tlbFlushStart.map((l) => [l, this.pver(l)]));
-        }
+        if (op.tlbFlushStart) this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.kver(l)]));
         if (op.frameFree !== undefined) this.frameEpoch[op.frameFree]!++;
         if (this.recording) info = this.describe(p, c, cpu, ctx, { loc, value: old, note: nv === undefined ? 'no write' : `wrote ${nv | 0}`, ...virt });
         break;
@@ -1222,7 +1183,6 @@ export class Machine {
           // flush_tlb_mm_range() returns: the PTE versions it covered are now due everywhere.
           for (const [l, v] of this.flushing[c]!) this.flushedVer.set(l, Math.max(v, this.flushedVer.get(l) ?? 0));
           this.flushing[c] = null;
-          this.flushingP[c] = null;
         }
         if (this.recording) info = this.describe(p, c, cpu, ctx, {});
         break;
