@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hostAvailability } from '../src/host/native.js';
+import { hostAvailability, hostInfo, runHostLineBench, runHostPipeBench } from '../src/host/native.js';
 import { kernelFunctionNames } from '../src/kernel/index.js';
 import { validateProfile } from '../src/sim/profile.js';
 import { cli, ROOT } from './helpers.js';
@@ -34,5 +34,73 @@ test('host calibrate writes a profile of this machine that validates and runs th
     assert.match(sim.out, /Time per iteration: [0-9.]+ us/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('host calibrate --json: line transfer and context switch fitted to the ping-pongs, predictions with their errors', async (t: TestContext) => {
+  if (!avail.ok) return void t.skip(avail.reason);
+  const dir = mkdtempSync(join(tmpdir(), 'smpcheck-calibrate-'));
+  try {
+    const out = join(dir, 'host.json');
+    const r = await cli(['host', 'calibrate', '--out', out, '--json']);
+    assert.equal(r.code, 0, r.err);
+    const d = JSON.parse(r.out) as {
+      cpus: number;
+      measured: { pipe_threads_ns: number; pipe_processes_ns: number; line_round_trip_ns: number | null };
+      fitted: { context_switch_ns: number; line_transfer_ns: number | null };
+      predictions: { benchmark: string; scenario: string; measured_ns: number; predicted_ns: number; error_pct: number; comparable: boolean; why: string | null }[];
+    };
+    const profile = validateProfile(JSON.parse(readFileSync(out, 'utf8')), out, kernelFunctionNames());
+    assert.equal(profile.params.context_switch_ns.source.kind, 'measured');
+    assert.equal(profile.params.context_switch_ns.value, d.fitted.context_switch_ns);
+    assert.ok(d.measured.pipe_threads_ns > 0 && d.measured.pipe_processes_ns > 0);
+    if (d.cpus > 1) {
+      assert.ok(d.measured.line_round_trip_ns !== null && d.measured.line_round_trip_ns > 0);
+      assert.equal(profile.params.line_transfer_ns.source.kind, 'measured');
+      assert.equal(profile.params.line_transfer_ns.value, d.fitted.line_transfer_ns);
+    }
+    // The fit: the thread ping-pong simulated with the profile gives the measurement (unless
+    // the model alone already exceeds it, which the profile's note then says).
+    const sim = await cli(['sim', join(ROOT, 'scenarios/sim/sched-pipe-threads.litmus'), '--profile', out, '--iterations', '200', '--json']);
+    assert.equal(sim.code, 0, sim.err);
+    const ns = (JSON.parse(sim.out) as { per_iteration_ns: { mean: number } }).per_iteration_ns.mean;
+    if (!/already exceeds/.test((profile.params.context_switch_ns.source as { how?: string }).how ?? '')) {
+      assert.ok(Math.abs(ns - d.measured.pipe_threads_ns) / d.measured.pipe_threads_ns < 0.01, `${ns} against ${d.measured.pipe_threads_ns}`);
+    }
+    // Predictions: the process ping-pong always, the madvise loop with a sibling on a machine of several CPUs.
+    const names = d.predictions.map((q) => q.benchmark);
+    assert.ok(names.includes('pipe ping-pong, two processes on one CPU'), names.join());
+    assert.equal(names.includes('madvise loop, 2 threads'), d.cpus > 1);
+    for (const q of d.predictions) {
+      assert.ok(q.measured_ns > 0 && q.predicted_ns > 0, JSON.stringify(q));
+      assert.ok(Math.abs(q.error_pct - (100 * (q.predicted_ns - q.measured_ns)) / q.measured_ns) < 0.2, JSON.stringify(q));
+      assert.equal(q.comparable, q.why === null);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('helper pipebench and linebench: one line each, the tasks alternate on one CPU', async (t: TestContext) => {
+  if (!avail.ok) return void t.skip(avail.reason);
+  for (const mode of ['threads', 'processes'] as const) {
+    const r = runHostPipeBench(mode, 2000, 2);
+    assert.ok(r.ok, r.ok ? '' : r.stderr);
+    if (!r.ok) continue;
+    assert.equal(r.result.mode, mode);
+    assert.equal(r.result.ns.length, 2);
+    assert.equal(r.result.errno, 0);
+    // Each operation blocks the timing task once (its read of the answer), so one switch per
+    // operation; more would mean a third task or preemption, fewer that the two did not alternate.
+    for (const sw of r.result.switches) assert.ok(sw >= 2000 * 0.9, `${mode}: ${sw} switches in 2000 operations`);
+  }
+  if (hostInfo().nprocs > 1) {
+    const l = runHostLineBench(10_000, 2);
+    assert.ok(l.ok, l.ok ? '' : l.stderr);
+    if (l.ok) {
+      assert.equal(l.result.ns.length, 2);
+      assert.notEqual(l.result.cpus[0], l.result.cpus[1]);
+      for (const x of l.result.ns) assert.ok(x > 0);
+    }
   }
 });

@@ -115,4 +115,12 @@ test('the host commands\' JSON validates (on the running kernel, where the host 
   bench.forEach((o, i) => valid('host-bench', o, `host bench line ${i + 1}`));
   valid('host-bench-tlb', JSON.parse((await cli(['host', 'bench', '--tlb', '--iterations', '100', '--repeats', '2', '--threads-max', '2', '--json'])).out), 'host bench --tlb');
   valid('host-tlb-ipis', JSON.parse((await cli(['host', 'tlb-ipis', '--runs', '2', '--json', join(ROOT, 'examples', 'host', 'tlb-shootdowns.script')])).out), 'host tlb-ipis');
+  {
+    const dir = mkdtempSync(join(tmpdir(), 'smpcheck-schema-calibrate-'));
+    try {
+      valid('host-calibrate', JSON.parse((await cli(['host', 'calibrate', '--json', '--out', join(dir, 'p.json')])).out), 'host calibrate');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 });

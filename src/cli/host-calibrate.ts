@@ -1,14 +1,16 @@
 // `smpcheck host calibrate`: measures on this machine what user space can with the native
-// helper of `smpcheck host bench` (src/host/helper.c), and writes a cost profile for
-// `smpcheck sim` (src/sim/profile.ts). Measured: the system-call round trip
-// (membarrier QUERY), membarrier PRIVATE_EXPEDITED with one sibling thread on another CPU,
-// and the madvise(MADV_DONTNEED) loop with one thread. Every other parameter is the base
-// profile's, with its source, and says so.
+// helper of `smpcheck host bench` (src/host/helper.c), writes a cost profile for
+// `smpcheck sim` (src/sim/profile.ts), and predicts with it the benchmarks it did not fit.
+// Measured: the system-call round trip (membarrier QUERY), membarrier PRIVATE_EXPEDITED
+// with one sibling thread on another CPU, cache-line ping-pong between two CPUs, pipe
+// ping-pong between two threads on one CPU, and the madvise(MADV_DONTNEED) loop with one
+// thread. Predicted: pipe ping-pong between two processes, the madvise loop with a
+// busy-waiting sibling. Every other parameter is the base profile's, with its source.
 
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { MEMBARRIER_CMD_PRIVATE_EXPEDITED, MEMBARRIER_CMD_QUERY } from '../kernel/uapi.js';
-import { hostAvailability, hostInfo, runHostBench, runHostTlbBench } from '../host/native.js';
+import { hostAvailability, hostInfo, runHostBench, runHostLineBench, runHostPipeBench, runHostTlbBench } from '../host/native.js';
 import { SmpError } from '../scenario/errors.js';
 import { fsReason } from '../scenario/bounded-read.js';
 import { parseScenario } from '../scenario/parser.js';
@@ -37,12 +39,72 @@ function bisect(f: (v: number) => number, target: number, hi: number): number {
   return (lo + hi) / 2;
 }
 
-export function cmdHostCalibrate(io: Io, o: { out: string; base?: string }): ExitName {
+/** One prediction of `host calibrate`: a benchmark of the helper, measured and simulated. */
+export interface CalibratePrediction {
+  benchmark: string;
+  scenario: string;
+  measured_ns: number;
+  predicted_ns: number;
+  /** (predicted - measured) / measured, in percent. */
+  error_pct: number;
+  /** Whether the measurement is of what the model counts (see `why`). */
+  comparable: boolean;
+  why: string | null;
+}
+
+/** `smpcheck host calibrate --json` (docs/schema/host-calibrate.schema.json). */
+export interface CalibrateJson {
+  kernel: string;
+  cpus: number;
+  profile: string;
+  measured: {
+    syscall_round_trip_ns: number;
+    membarrier_private_expedited_ns: number;
+    membarrier_private_expedited_sibling_ns: number | null;
+    ipis_per_call: number | null;
+    madvise_1_thread_ns: number;
+    pipe_threads_ns: number;
+    pipe_processes_ns: number;
+    line_round_trip_ns: number | null;
+    shootdowns_per_iteration: number | null;
+    madvise_2_sibling_running_repeats: number | null;
+  };
+  fitted: { line_transfer_ns: number | null; context_switch_ns: number; do_anonymous_page_ns: number; ipi_latency_ns: number | null };
+  predictions: CalibratePrediction[];
+}
+
+const PIPE_ITERATIONS = 20_000;
+const LINE_ITERATIONS = 200_000;
+const REPEATS = 3;
+const SIM_ITERATIONS = 200;
+
+function medianOf(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?: boolean }): ExitName {
   try {
     const avail = hostAvailability();
     if (!avail.ok) throw new SmpError('SMP200', `host calibrate needs the native helper: ${avail.reason}`);
     const base = resolveProfile(o.base ?? 'e5-2630-v3');
     const info = hostInfo();
+    const fail = (what: string, r: { stderr: string }): never => {
+      throw new SmpError('SMP200', `host calibrate: the helper's ${what} failed: ${r.stderr.trim()}`);
+    };
+    const scenario = (rel: string) => parseScenario(readBounded(join(PACKAGE_ROOT, rel), 1_000_000, 'scenario'), rel);
+    const simNs = (rel: string, q: Profile): number => simulateScenario(scenario(rel), q, { variant: 'v6.18', iterations: SIM_ITERATIONS }).perIteration!.mean;
+    // The value of a parameter for which `rel` simulates to `target` ns per iteration (it grows with the parameter).
+    const fitParam = (rel: string, q: Profile, set: (q: Profile, v: number) => void, target: number, hi: number): { value: number; floor: boolean } => {
+      const at = (v: number): number => {
+        const t = structuredClone(q);
+        set(t, v);
+        return simNs(rel, t);
+      };
+      if (at(0) >= target) return { value: 0, floor: true };
+      return { value: bisect(at, target, hi), floor: false };
+    };
+
     // The median time of one call, and the IPIs per call that reached the siblings (null: not counted).
     const bench = (cmd: number, siblings: number): { ns: number; ipisPerCall: number | null } => {
       const r = runHostBench({ cmd, flags: 0, cpuId: 0, siblings, calls: CALLS, registerFirst: true });
@@ -55,14 +117,24 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string }): Exi
     const pe1 = pe1r?.ns ?? null;
     const ipisPerCall = pe1r?.ipisPerCall ?? null;
     const fmtIpis = (x: number | null): string => (x === null ? 'not counted' : x.toFixed(2));
-    const tlb = runHostTlbBench(1, TLB_ITERATIONS, 3);
-    if (!tlb.ok) throw new SmpError('SMP200', `host calibrate: the helper's madvise loop failed: ${tlb.stderr.trim()}`);
-    const madviseNs = [...tlb.result.ns].sort((a, b) => a - b)[1]! / TLB_ITERATIONS;
+    const tlb = runHostTlbBench(1, TLB_ITERATIONS, REPEATS);
+    if (!tlb.ok) fail('madvise loop', tlb);
+    const madviseNs = medianOf(tlb.ok ? tlb.result.ns : []) / TLB_ITERATIONS;
+    const pipeT = runHostPipeBench('threads', PIPE_ITERATIONS, REPEATS);
+    if (!pipeT.ok) fail('pipe ping-pong', pipeT);
+    const pipeP = runHostPipeBench('processes', PIPE_ITERATIONS, REPEATS);
+    if (!pipeP.ok) fail('pipe ping-pong', pipeP);
+    const pipeThreadsNs = pipeT.ok ? medianOf(pipeT.result.ns) / PIPE_ITERATIONS : 0;
+    const pipeProcessesNs = pipeP.ok ? medianOf(pipeP.result.ns) / PIPE_ITERATIONS : 0;
+    const switchesPerOp = (r: typeof pipeT): number => (r.ok ? medianOf(r.result.switches) / PIPE_ITERATIONS : 0);
+    const line = info.nprocs > 1 ? runHostLineBench(LINE_ITERATIONS, REPEATS) : null;
+    if (line && !line.ok) fail('cache-line ping-pong', line);
+    const lineNs = line?.ok ? medianOf(line.result.ns) / LINE_ITERATIONS : null;
 
     const p: Profile = structuredClone(base);
     p.name = 'host';
     p.machine = `this machine: Linux ${info.uname}, ${info.nprocs} online CPUs (smpcheck host calibrate)`;
-    p.note = `Measured here by smpcheck host calibrate: the system-call round trip (median of ${CALLS} membarrier QUERY calls), membarrier PRIVATE_EXPEDITED with and without a sibling on another CPU, the madvise loop with one thread (${TLB_ITERATIONS} iterations, median of 3). Every other parameter is ${base.name}'s, with its source.`;
+    p.note = `Measured here by smpcheck host calibrate: the system-call round trip (median of ${CALLS} membarrier QUERY calls), membarrier PRIVATE_EXPEDITED with and without a sibling on another CPU, cache-line ping-pong between two CPUs (line_transfer_ns fitted to it), pipe ping-pong between two threads on one CPU (context_switch_ns fitted to it), the madvise loop with one thread (do_anonymous_page fitted to it); medians of ${REPEATS} repeats. Every other parameter is ${base.name}'s, with its source.`;
     // The round trip, split as the base profile splits it between entry and SYSRET.
     const share = base.params.syscall_entry_ns.value / (base.params.syscall_entry_ns.value + base.params.sysret_ns.value);
     p.params.syscall_entry_ns = measured(query * share, `median round trip of membarrier(MEMBARRIER_CMD_QUERY) (${query} ns), the share of the entry as in ${base.name}`);
@@ -73,46 +145,99 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string }): Exi
       const latency = Math.max(0, extra - base.params.irq_entry_ns.value - base.params.iret_ns.value - base.params.ipi_send_ns.value);
       p.params.ipi_latency_ns = measured(latency, `membarrier PRIVATE_EXPEDITED with one sibling on another CPU (${pe1} ns; ${fmtIpis(ipisPerCall)} IPIs per call reached it) minus alone (${pe0} ns), minus ${base.name}'s interrupt entry, IRET and IPI send`);
     }
-    // The madvise loop with one thread: the work the model leaves out of the fault's page allocation.
-    const file = join(PACKAGE_ROOT, 'scenarios/sim/madvise-1.sim');
-    const sc = parseScenario(readBounded(file, 1_000_000, 'scenario'), 'scenarios/sim/madvise-1.sim');
-    const at = (v: number): number => {
-      const q = structuredClone(p);
-      q.functions.do_anonymous_page = measured(v, 'fit');
-      return simulateScenario(sc, q, { variant: 'v6.18', iterations: 200 }).perIteration!.mean;
-    };
-    const fit = at(0) >= madviseNs ? 0 : bisect(at, madviseNs, 20_000);
-    p.functions.do_anonymous_page = measured(fit, `fitted so that scenarios/sim/madvise-1.sim gives this machine's madvise loop with one thread (${madviseNs.toFixed(1)} ns per iteration)${at(0) >= madviseNs ? '; the model alone already exceeds it' : ''}`);
+    // Each fit below is of one parameter on one benchmark, in this order (a later
+    // benchmark's simulation uses the earlier fits): nothing is fitted to a prediction.
+    const fitNote = (rel: string, ns: number, what: string, floor: boolean): string =>
+      `fitted so that ${rel} gives this machine's ${what} (${ns.toFixed(1)} ns per iteration)${floor ? '; the model alone already exceeds it' : ''}`;
+    if (lineNs !== null) {
+      const rel = 'scenarios/sim/line-pingpong.litmus';
+      const f = fitParam(rel, p, (q, v) => { q.params.line_transfer_ns = measured(v, 'fit'); }, lineNs, 10_000);
+      p.params.line_transfer_ns = measured(f.value, fitNote(rel, lineNs, 'cache-line ping-pong between two CPUs (smpcheck-host linebench)', f.floor));
+    }
+    {
+      const rel = 'scenarios/sim/sched-pipe-threads.litmus';
+      const f = fitParam(rel, p, (q, v) => { q.params.context_switch_ns = measured(v, 'fit'); }, pipeThreadsNs, 100_000);
+      p.params.context_switch_ns = measured(f.value, fitNote(rel, pipeThreadsNs, 'pipe ping-pong between two threads on one CPU (smpcheck-host pipebench threads)', f.floor));
+    }
+    {
+      // The madvise loop with one thread: the work the model leaves out of the fault's page allocation.
+      const rel = 'scenarios/sim/madvise-1.sim';
+      const f = fitParam(rel, p, (q, v) => { q.functions.do_anonymous_page = measured(v, 'fit'); }, madviseNs, 20_000);
+      p.functions.do_anonymous_page = measured(f.value, fitNote(rel, madviseNs, 'madvise loop with one thread', f.floor));
+    }
     validateProfile(p, o.out, kernelFunctionNames());
     try {
       writeFileSync(o.out, `${JSON.stringify(p, null, 2)}\n`);
     } catch (e) {
       throw new SmpError('SMP004', `cannot write the profile '${o.out}': ${fsReason(e)}`, undefined, o.out);
     }
-    io.out(`Linux ${info.uname}, ${info.nprocs} online CPUs\n`);
-    io.out(`system-call round trip (membarrier QUERY)       ${query} ns\n`);
-    io.out(`membarrier PRIVATE_EXPEDITED alone              ${pe0} ns\n`);
-    io.out(`membarrier PRIVATE_EXPEDITED, 1 sibling         ${pe1 ?? '- (one CPU)'}${pe1 !== null ? ` ns (IPIs per call: ${fmtIpis(ipisPerCall)})` : ''}\n`);
-    io.out(`madvise loop, 1 thread                          ${madviseNs.toFixed(1)} ns per iteration\n`);
-    // A prediction: the madvise loop with a busy-waiting thread on another CPU, simulated
-    // with the profile just written (nothing of it was fitted to this row), beside the measurement.
+
+    // Predictions: benchmarks none of whose numbers was fitted, simulated with the profile
+    // just written, beside the measurements.
+    const predictions: CalibratePrediction[] = [];
+    const predict = (benchmark: string, rel: string, measuredNs: number, why: string | null): void => {
+      const predicted = simNs(rel, p);
+      predictions.push({
+        benchmark, scenario: rel, measured_ns: Math.round(measuredNs * 10) / 10, predicted_ns: Math.round(predicted * 10) / 10,
+        error_pct: Math.round((1000 * (predicted - measuredNs)) / measuredNs) / 10, comparable: why === null, why,
+      });
+    };
+    const sw = switchesPerOp(pipeP);
+    predict('pipe ping-pong, two processes on one CPU', 'scenarios/sim/sched-pipe-processes.litmus', pipeProcessesNs,
+      sw < 0.9 ? `the timing process switched ${sw.toFixed(2)} times per operation, not once: the two did not alternate on one CPU` : null);
+    let shootdowns: number | null = null;
+    let running: number | null = null;
     if (info.nprocs > 1) {
-      const two = runHostTlbBench(2, TLB_ITERATIONS, 3);
+      const two = runHostTlbBench(2, TLB_ITERATIONS, REPEATS);
+      if (!two.ok) fail('madvise loop', two);
       if (two.ok) {
-        const measuredNs = [...two.result.ns].sort((a, b) => a - b)[1]! / TLB_ITERATIONS;
-        const f2 = join(PACKAGE_ROOT, 'scenarios/sim/madvise-2.sim');
-        const sc2 = parseScenario(readBounded(f2, 1_000_000, 'scenario'), 'scenarios/sim/madvise-2.sim');
-        const predicted = simulateScenario(sc2, p, { variant: 'v6.18', iterations: 200 }).perIteration!.mean;
         const counts = two.result.tlb_ipis.filter((x): x is number => x !== null).sort((a, b) => a - b);
-        const shootdowns = counts.length > 0 ? counts[counts.length >> 1]! / TLB_ITERATIONS : null;
-        io.out(`madvise loop, 2 threads: measured ${measuredNs.toFixed(1)} ns (shootdowns per iteration: ${fmtIpis(shootdowns)}), predicted ${predicted.toFixed(1)} ns (${(100 * (predicted - measuredNs) / measuredNs).toFixed(1)}%; v6.18, ${two.result.running}/3 repeats with the sibling seen running)\n`);
+        shootdowns = counts.length > 0 ? counts[counts.length >> 1]! / TLB_ITERATIONS : null;
+        running = two.result.running;
         // The model sends every flush and every membarrier IPI to a sibling running on its CPU:
-        // where fewer reached it, the measurements are of something else (docs/host.md).
-        const short = [shootdowns !== null && shootdowns < 0.9 ? `${shootdowns.toFixed(2)} shootdowns per iteration` : null, ipisPerCall !== null && ipisPerCall < 0.9 ? `${ipisPerCall.toFixed(2)} IPIs per membarrier call` : null].filter((x) => x !== null);
-        if (short.length > 0) io.out(`not comparable: the model sends one IPI per flush and per membarrier call to a sibling running on its CPU; here ${short.join(' and ')} reached it (the sibling off its CPU: a busy or virtual machine whose hypervisor runs other vCPUs there, or flushes taken over by the hypervisor), so ipi_latency_ns and the prediction do not measure what the model counts\n`);
+        // where fewer reached it, the measurements are of something else (docs/host.md). The
+        // loop's time is a mean over its iterations, so nearly every flush must have sent one;
+        // ipi_latency_ns comes from the median membarrier call, which is a call that sent an
+        // IPI when more than half of them did.
+        const short = [shootdowns !== null && shootdowns < 0.9 ? `${shootdowns.toFixed(2)} shootdowns per iteration` : null, ipisPerCall !== null && ipisPerCall <= 0.5 ? `${ipisPerCall.toFixed(2)} IPIs per membarrier call` : null].filter((x) => x !== null);
+        predict('madvise loop, 2 threads', 'scenarios/sim/madvise-2.sim', medianOf(two.result.ns) / TLB_ITERATIONS,
+          short.length > 0 ? `the model sends one IPI per flush and per membarrier call to a sibling running on its CPU; here ${short.join(' and ')} reached it (the sibling off its CPU: a busy or virtual machine whose hypervisor runs other vCPUs there, or flushes taken over by the hypervisor), so ipi_latency_ns and the prediction do not measure what the model counts` : null);
       }
     }
-    io.out(`not measured (the helper has no such benchmark yet): pipe ping-pong, cache-line ping-pong: ${base.name}'s values kept\n`);
+    if (o.json) {
+      const json: CalibrateJson = {
+        kernel: info.uname, cpus: info.nprocs, profile: o.out,
+        measured: {
+          syscall_round_trip_ns: query, membarrier_private_expedited_ns: pe0, membarrier_private_expedited_sibling_ns: pe1,
+          ipis_per_call: ipisPerCall, madvise_1_thread_ns: madviseNs, pipe_threads_ns: pipeThreadsNs, pipe_processes_ns: pipeProcessesNs,
+          line_round_trip_ns: lineNs, shootdowns_per_iteration: shootdowns, madvise_2_sibling_running_repeats: running,
+        },
+        fitted: {
+          line_transfer_ns: lineNs === null ? null : p.params.line_transfer_ns.value,
+          context_switch_ns: p.params.context_switch_ns.value,
+          do_anonymous_page_ns: p.functions.do_anonymous_page!.value,
+          ipi_latency_ns: pe1 === null ? null : p.params.ipi_latency_ns.value,
+        },
+        predictions,
+      };
+      io.out(`${JSON.stringify(json)}\n`);
+      return 'ok';
+    }
+    const row = (label: string, value: string): void => io.out(`${label.padEnd(48)}${value}\n`);
+    io.out(`Linux ${info.uname}, ${info.nprocs} online CPUs\n`);
+    io.out('Measured (medians; what each sets in the profile):\n');
+    row('system-call round trip (membarrier QUERY)', `${query} ns              syscall_entry_ns, sysret_ns`);
+    row('membarrier PRIVATE_EXPEDITED alone', `${pe0} ns`);
+    row('membarrier PRIVATE_EXPEDITED, 1 sibling', pe1 === null ? '- (one CPU)' : `${pe1} ns (IPIs per call: ${fmtIpis(ipisPerCall)})  ipi_latency_ns ${p.params.ipi_latency_ns.value}`);
+    row('cache-line ping-pong, 2 CPUs (round trip)', lineNs === null ? '- (one CPU)' : `${lineNs.toFixed(1)} ns             line_transfer_ns ${p.params.line_transfer_ns.value} (fitted)`);
+    row('pipe ping-pong, 2 threads on 1 CPU', `${pipeThreadsNs.toFixed(1)} ns per op     context_switch_ns ${p.params.context_switch_ns.value} (fitted; ${switchesPerOp(pipeT).toFixed(2)} switches per op)`);
+    row('madvise loop, 1 thread', `${madviseNs.toFixed(1)} ns per iteration  do_anonymous_page ${p.functions.do_anonymous_page!.value} (fitted)`);
+    io.out('Predicted with the profile just written (nothing fitted to these), kernel v6.18:\n');
+    for (const q of predictions) {
+      row(q.benchmark, `measured ${q.measured_ns.toFixed(1)} ns, predicted ${q.predicted_ns.toFixed(1)} ns (${q.error_pct >= 0 ? '+' : ''}${q.error_pct.toFixed(1)}%)${q.comparable ? (Math.abs(q.error_pct) <= 20 ? ', within 20%' : ', not within 20%') : ''}`);
+      if (q.benchmark.startsWith('madvise')) io.out(`${''.padEnd(48)}shootdowns per iteration: ${fmtIpis(shootdowns)}; ${running}/${REPEATS} repeats with the sibling seen running\n`);
+      if (!q.comparable) io.out(`${''.padEnd(48)}not comparable: ${q.why}\n`);
+    }
     io.out(`wrote ${o.out}\n`);
     return 'ok';
   } catch (e) {
@@ -127,8 +252,9 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string }): Exi
 export function addHostCalibrateCommand(host: Command, io: Io, setExit: (n: ExitName) => void): void {
   host
     .command('calibrate')
-    .description('measure this machine with the native helper (system call, membarrier IPI, madvise loop) and write a cost profile for smpcheck sim')
+    .description('measure this machine with the native helper (system call, membarrier IPI, cache-line and pipe ping-pong, madvise loop), write a cost profile for smpcheck sim, and compare its predictions with the benchmarks not fitted')
     .option('--out <file>', 'the profile to write', 'host-profile.json')
     .option('--base <profile>', 'the profile whose other parameters are kept (default e5-2630-v3)')
-    .action((opts: { out: string; base?: string }) => setExit(cmdHostCalibrate(io, opts)));
+    .option('--json', 'print the measurements, fits and predictions as one JSON object')
+    .action((opts: { out: string; base?: string; json?: boolean }) => setExit(cmdHostCalibrate(io, opts)));
 }

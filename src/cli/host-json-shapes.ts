@@ -8,6 +8,7 @@ import { hostLineSchema } from '../host/native.js';
 import type { ScriptLine } from '../host/model.js';
 import type { BenchRow } from './host-bench.js';
 import { TLB_PUBLISHED, type TlbBenchRow, type TlbIpisResult } from './host-tlb.js';
+import type { CalibrateJson } from './host-calibrate.js';
 
 // Only the tests and scripts/gen-schemas.mjs load this module (the commands import its
 // types alone), so its schemas are built when it is loaded; src/zod.ts says why zod comes from there.
@@ -114,6 +115,44 @@ export const HostTlbIpisJsonSchema = z.object({
   }).strict()),
 }).strict();
 
+const num = z.number();
+/** `smpcheck host calibrate --json`. */
+export const HostCalibrateJsonSchema = z.object({
+  kernel: z.string(),
+  cpus: int,
+  /** The profile written. */
+  profile: z.string(),
+  /** Medians, in ns (per call, round trip, operation or iteration); null where not measured (one CPU, no TLB row). */
+  measured: z.object({
+    syscall_round_trip_ns: num,
+    membarrier_private_expedited_ns: num,
+    membarrier_private_expedited_sibling_ns: num.nullable(),
+    ipis_per_call: num.nullable(),
+    madvise_1_thread_ns: num,
+    pipe_threads_ns: num,
+    pipe_processes_ns: num,
+    line_round_trip_ns: num.nullable(),
+    shootdowns_per_iteration: num.nullable(),
+    madvise_2_sibling_running_repeats: int.nullable(),
+  }).strict(),
+  /** The parameters set from the measurements (ns). */
+  fitted: z.object({
+    line_transfer_ns: num.nullable(),
+    context_switch_ns: num,
+    do_anonymous_page_ns: num,
+    ipi_latency_ns: num.nullable(),
+  }).strict(),
+  predictions: z.array(z.object({
+    benchmark: z.string(),
+    scenario: z.string(),
+    measured_ns: num,
+    predicted_ns: num,
+    error_pct: num,
+    comparable: z.boolean(),
+    why: z.string().nullable(),
+  }).strict()),
+}).strict();
+
 // The interfaces the commands print fit their schemas (a compile error otherwise).
 export const shapeChecks = [
   (x: ScriptLine): Zod.infer<typeof ScriptLineSchema> => x,
@@ -121,4 +160,5 @@ export const shapeChecks = [
   (x: TlbBenchRow): Zod.infer<typeof TlbBenchRowSchema> => x,
   (x: typeof TLB_PUBLISHED): Zod.infer<typeof HostTlbBenchJsonSchema>['published'] => ({ ...x, rows: [...x.rows] }),
   (x: TlbIpisResult): Zod.infer<typeof HostTlbIpisJsonSchema> => x,
+  (x: CalibrateJson): Zod.infer<typeof HostCalibrateJsonSchema> => x,
 ];

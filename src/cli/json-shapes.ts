@@ -6,7 +6,7 @@ import type { z as Zod } from 'zod';
 import { zod } from '../zod.js';
 import { traceSchema } from '../explore/trace.js';
 import { ERROR_CODES } from '../scenario/errors.js';
-import { HostBenchRowJsonSchema, HostConformJsonSchema, HostRunJsonSchema, HostTlbBenchJsonSchema, HostTlbIpisJsonSchema } from './host-json-shapes.js';
+import { HostBenchRowJsonSchema, HostCalibrateJsonSchema, HostConformJsonSchema, HostRunJsonSchema, HostTlbBenchJsonSchema, HostTlbIpisJsonSchema } from './host-json-shapes.js';
 
 // Only the tests and scripts/gen-schemas.mjs load this module (the commands import its
 // types alone), so its schemas are built when it is loaded; src/zod.ts says why zod comes from there.
@@ -148,6 +148,7 @@ export const SimCellJsonSchema = z.object({
   column: z.string(),
   unit: z.enum(['us', 'ns']),
   published: z.number(),
+  published_sd: z.number().nullable(),
   simulated: z.number().nullable(),
   error: z.number().nullable(),
   fitted: z.boolean(),
@@ -173,6 +174,7 @@ export const JSON_SHAPES = {
   'host-bench': { schema: HostBenchRowJsonSchema, title: 'smpcheck host bench --json: one line per cell' },
   'host-bench-tlb': { schema: HostTlbBenchJsonSchema, title: 'smpcheck host bench --tlb --json' },
   'host-tlb-ipis': { schema: HostTlbIpisJsonSchema, title: 'smpcheck host tlb-ipis SCRIPT --json' },
+  'host-calibrate': { schema: HostCalibrateJsonSchema, title: 'smpcheck host calibrate --json' },
 } as const;
 
 /** The JSON Schema of a shape, as docs/schema/NAME.schema.json holds it (draft 2020-12). */

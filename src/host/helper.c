@@ -14,6 +14,11 @@
  *       one JSON line
  *   smpcheck-host tlbbench THREADS ITERATIONS REPEATS [--timeout-ms MS]
  *       the madvise(MADV_DONTNEED) microbenchmark of TLB shootdowns; one JSON line
+ *   smpcheck-host pipebench threads|processes ITERATIONS REPEATS [--timeout-ms MS]
+ *       pipe ping-pong between two threads (or processes) on one CPU, as
+ *       `perf bench sched pipe` under `taskset 01`; one JSON line
+ *   smpcheck-host linebench ITERATIONS REPEATS [--timeout-ms MS]
+ *       cache-line ping-pong between two CPUs; one JSON line
  *   smpcheck-host resume FD LINE EXECS [--tlb-ipis]
  *       internal: the new image after a script's `exec` continues the script (read
  *       from the inherited descriptor FD) after line LINE
@@ -47,6 +52,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -1693,6 +1699,184 @@ static int cmd_tlbbench(int nthreads, long iterations, int repeats, int timeout_
 }
 
 /* ------------------------------------------------------------------------------ */
+/* pipebench and linebench: what `smpcheck host calibrate` measures besides the   */
+/* membarrier and madvise benchmarks (docs/host.md)                               */
+
+#define PIPEBENCH_ITERATIONS_MAX 10000000
+#define PIPEBENCH_REPEATS_MAX 100
+#define PIPEBENCH_WARM 1000
+
+static int pipe_a[2], pipe_b[2];
+static long pipebench_total;
+
+static void pipe_io(int fd, int write_it, int *v)
+{
+	ssize_t n = write_it ? write(fd, v, sizeof *v) : read(fd, v, sizeof *v);
+	if (n != (ssize_t)sizeof *v) {
+		outf(2, "%s: pipebench: %s: %s\n", progname, write_it ? "write" : "read", n < 0 ? strerror(errno) : "short");
+		_exit(EXIT_INTERNAL);
+	}
+}
+
+/* The answering task: reads pipe a, answers on pipe b, as many times as the timer task asks. */
+static void pipebench_answer(void)
+{
+	int v;
+	for (long i = 0; i < pipebench_total; i++) {
+		pipe_io(pipe_a[0], 0, &v);
+		v += 1;
+		pipe_io(pipe_b[1], 1, &v);
+	}
+}
+
+static void *pipebench_thread(void *arg)
+{
+	(void)arg;
+	pipebench_answer();
+	return NULL;
+}
+
+/* One process or two: the benchmark of `perf bench sched pipe` (with -T: threads) under
+ * `taskset` to one CPU: both tasks on the first CPU this process may use; one operation
+ * is a write of 4 bytes to pipe a and a read of the answer on pipe b, so two switches. */
+static int cmd_pipebench(int processes, long iterations, int repeats, int timeout_ms)
+{
+	int cpus[CPU_SETSIZE];
+	bench_setup(timeout_ms, cpus);
+	int err = pin_to(0, cpus[0]); /* inherited by the thread and the child */
+	if (pipe(pipe_a) != 0 || pipe(pipe_b) != 0) {
+		outf(2, "%s: pipebench: pipe: %s\n", progname, strerror(errno));
+		return EXIT_INTERNAL;
+	}
+	pipebench_total = PIPEBENCH_WARM + iterations * repeats;
+	pthread_t pt;
+	pid_t child = -1;
+	if (processes) {
+		pid_t parent = getpid();
+		child = fork();
+		if (child < 0) {
+			outf(2, "%s: pipebench: fork: %s\n", progname, strerror(errno));
+			return EXIT_INTERNAL;
+		}
+		if (child == 0) {
+			die_with_parent(parent);
+			pipebench_answer();
+			_exit(0);
+		}
+	} else {
+		int rc = pthread_create(&pt, NULL, pipebench_thread, NULL);
+		if (rc) {
+			outf(2, "%s: pipebench: pthread_create: %s\n", progname, strerror(rc));
+			return EXIT_INTERNAL;
+		}
+	}
+	int v = 0;
+	for (long i = 0; i < PIPEBENCH_WARM; i++) {
+		pipe_io(pipe_a[1], 1, &v);
+		pipe_io(pipe_b[0], 0, &v);
+	}
+	static int64_t ns[PIPEBENCH_REPEATS_MAX];
+	static long switches[PIPEBENCH_REPEATS_MAX];
+	for (int r = 0; r < repeats; r++) {
+		struct rusage u0, u1;
+		getrusage(RUSAGE_THREAD, &u0);
+		int64_t t0 = now_ns();
+		for (long i = 0; i < iterations; i++) {
+			pipe_io(pipe_a[1], 1, &v);
+			pipe_io(pipe_b[0], 0, &v);
+		}
+		int64_t t1 = now_ns();
+		getrusage(RUSAGE_THREAD, &u1);
+		ns[r] = t1 - t0;
+		switches[r] = (u1.ru_nvcsw - u0.ru_nvcsw) + (u1.ru_nivcsw - u0.ru_nivcsw);
+	}
+	if (processes) {
+		int st;
+		waitpid(child, &st, 0);
+	} else {
+		pthread_join(pt, NULL);
+	}
+	char out[8192];
+	size_t k = (size_t)snprintf(out, sizeof out, "{\"mode\":\"%s\",\"iterations\":%ld,\"repeats\":%d,\"cpu\":%d,\"ns\":[",
+				    processes ? "processes" : "threads", iterations, repeats, cpus[0]);
+	for (int r = 0; r < repeats && k + 32 < sizeof out; r++)
+		k += (size_t)snprintf(out + k, sizeof out - k, "%s%lld", r ? "," : "", (long long)ns[r]);
+	k += (size_t)snprintf(out + k, sizeof out - k, "],\"switches\":[");
+	for (int r = 0; r < repeats && k + 32 < sizeof out; r++)
+		k += (size_t)snprintf(out + k, sizeof out - k, "%s%ld", r ? "," : "", switches[r]);
+	snprintf(out + k, sizeof out - k, "],\"errno\":%d}\n", err);
+	outf(1, "%s", out);
+	return 0;
+}
+
+static struct {
+	_Alignas(64) _Atomic int word;
+} linebench_line;
+static long linebench_total;
+
+/* The far end of the ping-pong: waits for 1, writes 0. */
+static void *linebench_far(void *arg)
+{
+	struct sibling *sb = arg;
+	int err = pin_to(0, sb->cpu);
+	if (err)
+		atomic_store(&bench_pin_err, err);
+	atomic_fetch_add(&bench_ready, 1);
+	for (long i = 0; i < linebench_total; i++) {
+		while (atomic_load_explicit(&linebench_line.word, memory_order_acquire) != 1)
+			;
+		atomic_store_explicit(&linebench_line.word, 0, memory_order_release);
+	}
+	return NULL;
+}
+
+/* Cache-line ping-pong between the first two CPUs this process may use: one word,
+ * written 1 by this thread when it reads 0 and 0 by the other when it reads 1; one
+ * iteration is a round trip of the line (plain loads and stores, no PAUSE). */
+static int cmd_linebench(long iterations, int repeats, int timeout_ms)
+{
+	int cpus[CPU_SETSIZE];
+	int ncpus = bench_setup(timeout_ms, cpus);
+	if (ncpus < 2) {
+		outf(2, "%s: linebench: needs two CPUs, this process may use %d\n", progname, ncpus);
+		return EXIT_INTERNAL;
+	}
+	int err = pin_to(0, cpus[0]);
+	if (err)
+		atomic_store(&bench_pin_err, err);
+	linebench_total = PIPEBENCH_WARM + iterations * repeats;
+	static struct sibling far;
+	far.cpu = cpus[1];
+	start_siblings(&far, 1, linebench_far, "linebench");
+	static int64_t ns[PIPEBENCH_REPEATS_MAX];
+	for (long i = 0; i < PIPEBENCH_WARM; i++) {
+		while (atomic_load_explicit(&linebench_line.word, memory_order_acquire) != 0)
+			;
+		atomic_store_explicit(&linebench_line.word, 1, memory_order_release);
+	}
+	for (int r = 0; r < repeats; r++) {
+		int64_t t0 = now_ns();
+		for (long i = 0; i < iterations; i++) {
+			while (atomic_load_explicit(&linebench_line.word, memory_order_acquire) != 0)
+				;
+			atomic_store_explicit(&linebench_line.word, 1, memory_order_release);
+		}
+		while (atomic_load_explicit(&linebench_line.word, memory_order_acquire) != 0)
+			;
+		ns[r] = now_ns() - t0;
+	}
+	pthread_join(far.pt, NULL);
+	char out[8192];
+	size_t k = (size_t)snprintf(out, sizeof out, "{\"iterations\":%ld,\"repeats\":%d,\"cpus\":[%d,%d],\"ns\":[", iterations,
+				    repeats, cpus[0], cpus[1]);
+	for (int r = 0; r < repeats && k + 32 < sizeof out; r++)
+		k += (size_t)snprintf(out + k, sizeof out - k, "%s%lld", r ? "," : "", (long long)ns[r]);
+	snprintf(out + k, sizeof out - k, "],\"errno\":%d}\n", atomic_load(&bench_pin_err));
+	outf(1, "%s", out);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------ */
 
 static int usage(void)
 {
@@ -1701,8 +1885,10 @@ static int usage(void)
 	     "       %s info\n"
 	     "       %s bench CMD FLAGS CPU_ID|sibling SIBLINGS CALLS [--register-first] [--timeout-ms MS]\n"
 	     "       %s tlbbench THREADS ITERATIONS REPEATS [--timeout-ms MS]\n"
+	     "       %s pipebench threads|processes ITERATIONS REPEATS [--timeout-ms MS]\n"
+	     "       %s linebench ITERATIONS REPEATS [--timeout-ms MS]\n"
 	     "(docs/host.md)\n",
-	     progname, progname, progname, progname);
+	     progname, progname, progname, progname, progname, progname);
 	return EXIT_USAGE;
 }
 
@@ -1785,6 +1971,27 @@ int main(int argc, char **argv)
 		}
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		return cmd_tlbbench((int)threads, iterations, (int)repeats, timeout_ms);
+	}
+	if (strcmp(mode, "pipebench") == 0 && argc == 5) {
+		int processes = strcmp(argv[2], "processes") == 0;
+		long iterations = parse_arg(argv[3], PIPEBENCH_ITERATIONS_MAX), repeats = parse_arg(argv[4], PIPEBENCH_REPEATS_MAX);
+		if ((!processes && strcmp(argv[2], "threads") != 0) || iterations < 1 || repeats < 1) {
+			outf(2, "%s: pipebench: bad arguments (threads|processes, ITERATIONS 1..%d, REPEATS 1..%d)\n", progname,
+			     PIPEBENCH_ITERATIONS_MAX, PIPEBENCH_REPEATS_MAX);
+			return EXIT_USAGE;
+		}
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		return cmd_pipebench(processes, iterations, (int)repeats, timeout_ms);
+	}
+	if (strcmp(mode, "linebench") == 0 && argc == 4) {
+		long iterations = parse_arg(argv[2], PIPEBENCH_ITERATIONS_MAX), repeats = parse_arg(argv[3], PIPEBENCH_REPEATS_MAX);
+		if (iterations < 1 || repeats < 1) {
+			outf(2, "%s: linebench: bad arguments (ITERATIONS 1..%d, REPEATS 1..%d)\n", progname,
+			     PIPEBENCH_ITERATIONS_MAX, PIPEBENCH_REPEATS_MAX);
+			return EXIT_USAGE;
+		}
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		return cmd_linebench(iterations, (int)repeats, timeout_ms);
 	}
 	return usage();
 }

@@ -278,6 +278,53 @@ export function runHostTlbBench(threads: number, iterations: number, repeats: nu
   return { ok: true, result: lines[0]! };
 }
 
+/** One line of `smpcheck-host pipebench` (pipe ping-pong on one CPU, docs/host.md). */
+export const hostPipeBenchSchema = lazySchema((z) => z.object({
+  mode: z.enum(['threads', 'processes']),
+  iterations: z.number().int().min(1),
+  repeats: z.number().int().min(1),
+  /** The CPU both tasks were pinned to. */
+  cpu: z.number().int(),
+  /** Wall time of each repeat's timed loop (one operation: a write to pipe a and the answer read from pipe b). */
+  ns: z.array(z.number().int().min(0)),
+  /** Context switches of the timing task during each repeat (getrusage(RUSAGE_THREAD)): one per operation when the two alternate. */
+  switches: z.array(z.number().int().min(0)),
+  /** An error of sched_setaffinity() (0: pinned). */
+  errno: z.number().int(),
+}).strict());
+export type HostPipeBench = z.infer<ReturnType<typeof hostPipeBenchSchema>>;
+
+/** One line of `smpcheck-host linebench` (cache-line ping-pong between two CPUs, docs/host.md). */
+export const hostLineBenchSchema = lazySchema((z) => z.object({
+  iterations: z.number().int().min(1),
+  repeats: z.number().int().min(1),
+  cpus: z.array(z.number().int()).length(2),
+  /** Wall time of each repeat's timed loop (one iteration: a round trip of the line). */
+  ns: z.array(z.number().int().min(0)),
+  errno: z.number().int(),
+}).strict());
+export type HostLineBench = z.infer<ReturnType<typeof hostLineBenchSchema>>;
+
+export type HostRun<T> = { ok: true; result: T } | { ok: false; status: number; stderr: string };
+
+/** Pipe ping-pong between two threads or two processes pinned to one CPU; at most 20 s. */
+export function runHostPipeBench(mode: 'threads' | 'processes', iterations: number, repeats: number): HostRun<HostPipeBench> {
+  const r = spawnHelper(['pipebench', mode, String(iterations), String(repeats)], HOST_TIMEOUT_MS_MAX + BACKSTOP_MS);
+  if (r.status !== 0) return { ok: false, status: r.status, stderr: r.stderr };
+  const lines = parseJsonLines(r.stdout, hostPipeBenchSchema(), 'pipebench');
+  if (lines.length !== 1) return { ok: false, status: HOST_EXIT.internal, stderr: `${r.stderr}expected one pipebench line, got ${lines.length}\n` };
+  return { ok: true, result: lines[0]! };
+}
+
+/** Cache-line ping-pong between the first two CPUs this process may use; at most 20 s. */
+export function runHostLineBench(iterations: number, repeats: number): HostRun<HostLineBench> {
+  const r = spawnHelper(['linebench', String(iterations), String(repeats)], HOST_TIMEOUT_MS_MAX + BACKSTOP_MS);
+  if (r.status !== 0) return { ok: false, status: r.status, stderr: r.stderr };
+  const lines = parseJsonLines(r.stdout, hostLineBenchSchema(), 'linebench');
+  if (lines.length !== 1) return { ok: false, status: HOST_EXIT.internal, stderr: `${r.stderr}expected one linebench line, got ${lines.length}\n` };
+  return { ok: true, result: lines[0]! };
+}
+
 /**
  * Whether /proc/interrupts has a TLB shootdown row ("TLB:", x86) that this process
  * can read; otherwise why not, in one line.

@@ -19,6 +19,8 @@ export interface CellDef {
   row: string;
   column: string;
   published: number;
+  /** The standard deviation published with the cell, null where the table gives none. */
+  published_sd: number | null;
   /** The unit of published and simulated values. */
   unit: 'us' | 'ns';
   scenario: string;
@@ -33,6 +35,8 @@ export interface SeedCell {
   column: string;
   unit: 'us' | 'ns';
   published: number;
+  /** The standard deviation published with the cell, null where the table gives none. */
+  published_sd: number | null;
   simulated: number | null;
   /** (simulated - published) / published. */
   error: number | null;
@@ -46,11 +50,12 @@ export interface SeedCell {
 const SCHED_ITERATIONS = 2000;
 const MADVISE_ITERATIONS = 400;
 
-const sched = (row: 'inter-thread' | 'inter-process', column: 'before' | 'with' | 'sync-core', published: number): CellDef => ({
+const sched = (row: 'inter-thread' | 'inter-process', column: 'before' | 'with' | 'sync-core', published: number, sd: number): CellDef => ({
   table: 'sched-pipe',
   row,
   column,
   published,
+  published_sd: sd,
   unit: 'us',
   scenario: `scenarios/sim/sched-pipe-${row === 'inter-thread' ? 'threads' : 'processes'}${column === 'sync-core' ? '-sync-core' : ''}.litmus`,
   variant: column === 'before' ? 'v6.18' : 'sync-core-every-switch',
@@ -63,6 +68,7 @@ const madvise = (threads: 1 | 2 | 4, column: 'baseline' | 'concurrent' | 'async'
   row: `${threads} thread${threads > 1 ? 's' : ''}`,
   column,
   published,
+  published_sd: null,
   unit: 'ns',
   scenario: `scenarios/sim/madvise-${threads}.sim`,
   variant: column === 'baseline' ? 'pre-4ce94eabac16' : column === 'concurrent' ? 'v6.18' : 'early-ack',
@@ -72,8 +78,9 @@ const madvise = (threads: 1 | 2 | 4, column: 'baseline' | 'concurrent' | 'async'
 
 /** Every published cell, with what simulates it. */
 export const SEED_CELLS: readonly CellDef[] = [
-  sched('inter-thread', 'before', 2.55), sched('inter-thread', 'with', 2.49), sched('inter-thread', 'sync-core', 2.70),
-  sched('inter-process', 'before', 2.93), sched('inter-process', 'with', 2.93), sched('inter-process', 'sync-core', 3.20),
+  // Thread 000 gives each cell's mean and standard deviation (usecs/op).
+  sched('inter-thread', 'before', 2.55, 0.10), sched('inter-thread', 'with', 2.49, 0.08), sched('inter-thread', 'sync-core', 2.70, 0.10),
+  sched('inter-process', 'before', 2.93, 0.13), sched('inter-process', 'with', 2.93, 0.13), sched('inter-process', 'sync-core', 3.20, 0.06),
   madvise(1, 'baseline', 661), madvise(1, 'concurrent', 663), madvise(1, 'async', 663),
   madvise(2, 'baseline', 1436), madvise(2, 'concurrent', 1225), madvise(2, 'async', 1115),
   madvise(4, 'baseline', 1571), madvise(4, 'concurrent', 1421), madvise(4, 'async', 1289),
@@ -99,7 +106,7 @@ export function runSeedTables(root: string, profileOf: (name: string) => Profile
     const ns = r.perIteration?.mean ?? null;
     const simulated = ns === null ? null : d.unit === 'us' ? ns / 1000 : ns;
     out.push({
-      table: d.table, row: d.row, column: d.column, unit: d.unit, published: d.published, simulated,
+      table: d.table, row: d.row, column: d.column, unit: d.unit, published: d.published, published_sd: d.published_sd, simulated,
       error: simulated === null ? null : (simulated - d.published) / d.published,
       fitted: cellFitted(profile, d.table, d.row, d.column), scenario: d.scenario, variant: d.variant, profile: d.profile,
     });
