@@ -24,7 +24,7 @@ test('host calibrate writes a profile of this machine that validates and runs th
     assert.match(r.out, /system-call round trip/);
     const profile = validateProfile(JSON.parse(readFileSync(out, 'utf8')), out, kernelFunctionNames());
     // What user space can measure here is marked as measured, with a positive value.
-    for (const name of ['syscall_entry_ns', 'sysret_ns', 'ipi_latency_ns'] as const) {
+    for (const name of ['syscall_entry_ns', 'sysret_ns', 'ipi_latency_ns', 'sync_core_ns'] as const) {
       const p = profile.params[name];
       assert.equal(p.source.kind, 'measured', name);
       assert.ok(p.value > 0, `${name} = ${p.value}`);
@@ -47,17 +47,21 @@ test('host calibrate --json: line transfer and context switch fitted to the ping
     const d = JSON.parse(r.out) as {
       cpus: number;
       measured: { pipe_threads_ns: number; pipe_processes_ns: number; line_round_trip_ns: number | null };
-      fitted: { context_switch_ns: number; line_transfer_ns: number | null };
+      fitted: { param: string; benchmark: string; measured: number; value: number }[];
       predictions: { benchmark: string; scenario: string; measured_ns: number; predicted_ns: number; error_pct: number; comparable: boolean; why: string | null }[];
     };
     const profile = validateProfile(JSON.parse(readFileSync(out, 'utf8')), out, kernelFunctionNames());
     assert.equal(profile.params.context_switch_ns.source.kind, 'measured');
-    assert.equal(profile.params.context_switch_ns.value, d.fitted.context_switch_ns);
+    const fitted = (param: string): number | undefined => d.fitted.find((f) => f.param === param)?.value;
+    assert.equal(profile.params.context_switch_ns.value, fitted('context_switch_ns'));
+    assert.equal(profile.params.sync_core_ns.value, fitted('sync_core_ns'));
+    assert.equal(profile.functions.do_anonymous_page!.value, fitted('functions.do_anonymous_page'));
     assert.ok(d.measured.pipe_threads_ns > 0 && d.measured.pipe_processes_ns > 0);
     if (d.cpus > 1) {
       assert.ok(d.measured.line_round_trip_ns !== null && d.measured.line_round_trip_ns > 0);
       assert.equal(profile.params.line_transfer_ns.source.kind, 'measured');
-      assert.equal(profile.params.line_transfer_ns.value, d.fitted.line_transfer_ns);
+      assert.equal(profile.params.line_transfer_ns.value, fitted('line_transfer_ns'));
+      assert.equal(profile.params.ipi_latency_ns.value, fitted('ipi_latency_ns'));
     }
     // The fit: the thread ping-pong simulated with the profile gives the measurement (unless
     // the model alone already exceeds it, which the profile's note then says).
@@ -69,8 +73,10 @@ test('host calibrate --json: line transfer and context switch fitted to the ping
     }
     // Predictions: the process ping-pong always, the madvise loop with a sibling on a machine of several CPUs.
     const names = d.predictions.map((q) => q.benchmark);
-    assert.ok(names.includes('pipe ping-pong, two processes on one CPU'), names.join());
-    assert.equal(names.includes('madvise loop, 2 threads'), d.cpus > 1);
+    for (const n of ['pipe ping-pong, two processes on one CPU', 'membarrier PRIVATE_EXPEDITED alone', 'membarrier GLOBAL_EXPEDITED alone']) assert.ok(names.includes(n), names.join());
+    for (const n of ['madvise loop, 2 threads', 'membarrier PRIVATE_EXPEDITED_SYNC_CORE, 1 sibling', 'membarrier GLOBAL_EXPEDITED, 1 sibling']) assert.equal(names.includes(n), d.cpus > 1, n);
+    // Nothing predicted was fitted.
+    for (const f of d.fitted) assert.ok(!d.predictions.some((q) => f.benchmark.startsWith(q.benchmark)), f.benchmark);
     for (const q of d.predictions) {
       assert.ok(q.measured_ns > 0 && q.predicted_ns > 0, JSON.stringify(q));
       assert.ok(Math.abs(q.error_pct - (100 * (q.predicted_ns - q.measured_ns)) / q.measured_ns) < 0.2, JSON.stringify(q));

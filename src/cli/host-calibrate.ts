@@ -9,7 +9,9 @@
 
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { MEMBARRIER_CMD_PRIVATE_EXPEDITED, MEMBARRIER_CMD_QUERY } from '../kernel/uapi.js';
+import {
+  MEMBARRIER_CMD_GLOBAL_EXPEDITED, MEMBARRIER_CMD_PRIVATE_EXPEDITED, MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, MEMBARRIER_CMD_QUERY,
+} from '../kernel/uapi.js';
 import { hostAvailability, hostInfo, runHostBench, runHostLineBench, runHostPipeBench, runHostTlbBench } from '../host/native.js';
 import { SmpError } from '../scenario/errors.js';
 import { fsReason } from '../scenario/bounded-read.js';
@@ -69,7 +71,8 @@ export interface CalibrateJson {
     shootdowns_per_iteration: number | null;
     madvise_2_sibling_running_repeats: number | null;
   };
-  fitted: { line_transfer_ns: number | null; context_switch_ns: number; do_anonymous_page_ns: number; ipi_latency_ns: number | null };
+  /** The parameters fitted, in order, each to one benchmark's measurement (ns). */
+  fitted: { param: string; benchmark: string; measured: number; value: number }[];
   predictions: CalibratePrediction[];
 }
 
@@ -83,12 +86,23 @@ function medianOf(xs: readonly number[]): number {
   return s[s.length >> 1]!;
 }
 
+/** The membarrier() cells of `smpcheck host bench` that calibrate uses: command, siblings, scenario. */
+const MB_CELLS = [
+  { name: 'PRIVATE_EXPEDITED', cmd: MEMBARRIER_CMD_PRIVATE_EXPEDITED, file: 'membarrier-private-expedited' },
+  { name: 'PRIVATE_EXPEDITED_SYNC_CORE', cmd: MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, file: 'membarrier-private-expedited-sync-core' },
+  { name: 'PRIVATE_EXPEDITED_RSEQ', cmd: MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, file: 'membarrier-private-expedited-rseq' },
+  { name: 'GLOBAL_EXPEDITED', cmd: MEMBARRIER_CMD_GLOBAL_EXPEDITED, file: 'membarrier-global-expedited' },
+] as const;
+type MbName = (typeof MB_CELLS)[number]['name'];
+const mbScenario = (name: MbName, siblings: 0 | 1): string => `scenarios/sim/host/${MB_CELLS.find((c) => c.name === name)!.file}${siblings ? '-sibling' : ''}.litmus`;
+
 export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?: boolean }): ExitName {
   try {
     const avail = hostAvailability();
     if (!avail.ok) throw new SmpError('SMP200', `host calibrate needs the native helper: ${avail.reason}`);
     const base = resolveProfile(o.base ?? 'e5-2630-v3');
     const info = hostInfo();
+    const multi = info.nprocs > 1;
     const fail = (what: string, r: { stderr: string }): never => {
       throw new SmpError('SMP200', `host calibrate: the helper's ${what} failed: ${r.stderr.trim()}`);
     };
@@ -105,17 +119,25 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
       return { value: bisect(at, target, hi), floor: false };
     };
 
-    // The median time of one call, and the IPIs per call that reached the siblings (null: not counted).
+    // membarrier(): the median time of one call, and the IPIs per call that reached the siblings
+    // (null: not counted). Registered once the siblings spin, as the scenarios register with
+    // their sibling running: registered before it starts, GLOBAL_EXPEDITED can miss it for
+    // good (the stale runqueue state of docs/host.md).
     const bench = (cmd: number, siblings: number): { ns: number; ipisPerCall: number | null } => {
-      const r = runHostBench({ cmd, flags: 0, cpuId: 0, siblings, calls: CALLS, registerFirst: true });
+      const r = runHostBench({ cmd, flags: 0, cpuId: 0, siblings, calls: CALLS, registerFirst: false });
       if (!r.ok || r.result.median_ns === null) throw new SmpError('SMP200', `host calibrate: the helper's bench failed: ${r.ok ? `errno ${r.result.errno} at ${r.result.stage}` : r.stderr.trim()}`);
       return { ns: r.result.median_ns, ipisPerCall: r.result.ipis === null ? null : r.result.ipis / r.result.calls };
     };
     const query = bench(MEMBARRIER_CMD_QUERY, 0).ns;
-    const pe0 = bench(MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0).ns;
-    const pe1r = info.nprocs > 1 ? bench(MEMBARRIER_CMD_PRIVATE_EXPEDITED, 1) : null;
-    const pe1 = pe1r?.ns ?? null;
-    const ipisPerCall = pe1r?.ipisPerCall ?? null;
+    const mb = new Map<string, { ns: number; ipisPerCall: number | null }>();
+    for (const c of MB_CELLS) {
+      mb.set(`${c.name}/0`, bench(c.cmd, 0));
+      if (multi) mb.set(`${c.name}/1`, bench(c.cmd, 1));
+    }
+    const mbNs = (name: MbName, siblings: 0 | 1): number | null => mb.get(`${name}/${siblings}`)?.ns ?? null;
+    const pe0 = mbNs('PRIVATE_EXPEDITED', 0)!;
+    const pe1 = mbNs('PRIVATE_EXPEDITED', 1);
+    const ipisPerCall = mb.get('PRIVATE_EXPEDITED/1')?.ipisPerCall ?? null;
     const fmtIpis = (x: number | null): string => (x === null ? 'not counted' : x.toFixed(2));
     const tlb = runHostTlbBench(1, TLB_ITERATIONS, REPEATS);
     if (!tlb.ok) fail('madvise loop', tlb);
@@ -127,44 +149,39 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
     const pipeThreadsNs = pipeT.ok ? medianOf(pipeT.result.ns) / PIPE_ITERATIONS : 0;
     const pipeProcessesNs = pipeP.ok ? medianOf(pipeP.result.ns) / PIPE_ITERATIONS : 0;
     const switchesPerOp = (r: typeof pipeT): number => (r.ok ? medianOf(r.result.switches) / PIPE_ITERATIONS : 0);
-    const line = info.nprocs > 1 ? runHostLineBench(LINE_ITERATIONS, REPEATS) : null;
+    const line = multi ? runHostLineBench(LINE_ITERATIONS, REPEATS) : null;
     if (line && !line.ok) fail('cache-line ping-pong', line);
     const lineNs = line?.ok ? medianOf(line.result.ns) / LINE_ITERATIONS : null;
+    const scAlone = mbNs('PRIVATE_EXPEDITED_SYNC_CORE', 0)!;
 
     const p: Profile = structuredClone(base);
     p.name = 'host';
     p.machine = `this machine: Linux ${info.uname}, ${info.nprocs} online CPUs (smpcheck host calibrate)`;
-    p.note = `Measured here by smpcheck host calibrate: the system-call round trip (median of ${CALLS} membarrier QUERY calls), membarrier PRIVATE_EXPEDITED with and without a sibling on another CPU, cache-line ping-pong between two CPUs (line_transfer_ns fitted to it), pipe ping-pong between two threads on one CPU (context_switch_ns fitted to it), the madvise loop with one thread (do_anonymous_page fitted to it); medians of ${REPEATS} repeats. Every other parameter is ${base.name}'s, with its source.`;
+    p.note = `Measured here by smpcheck host calibrate (docs/host.md): the system-call round trip (median of ${CALLS} membarrier QUERY calls); fitted, one parameter on one benchmark each, in this order: line_transfer_ns on cache-line ping-pong between two CPUs, ipi_latency_ns on membarrier PRIVATE_EXPEDITED with a sibling on another CPU, sync_core_ns on membarrier PRIVATE_EXPEDITED_SYNC_CORE alone, context_switch_ns on pipe ping-pong between two threads on one CPU, do_anonymous_page on the madvise loop with one thread; medians. Every other parameter is ${base.name}'s, with its source.`;
     // The round trip, split as the base profile splits it between entry and SYSRET.
     const share = base.params.syscall_entry_ns.value / (base.params.syscall_entry_ns.value + base.params.sysret_ns.value);
     p.params.syscall_entry_ns = measured(query * share, `median round trip of membarrier(MEMBARRIER_CMD_QUERY) (${query} ns), the share of the entry as in ${base.name}`);
     p.params.sysret_ns = measured(query * (1 - share), `median round trip of membarrier(MEMBARRIER_CMD_QUERY) (${query} ns), the share of SYSRET as in ${base.name}`);
-    if (pe1 !== null) {
-      // One IPI round trip more than alone: send, delivery, entry, ipi_mb(), IRET, the csd's release seen by the sender.
-      const extra = pe1 - pe0;
-      const latency = Math.max(0, extra - base.params.irq_entry_ns.value - base.params.iret_ns.value - base.params.ipi_send_ns.value);
-      p.params.ipi_latency_ns = measured(latency, `membarrier PRIVATE_EXPEDITED with one sibling on another CPU (${pe1} ns; ${fmtIpis(ipisPerCall)} IPIs per call reached it) minus alone (${pe0} ns), minus ${base.name}'s interrupt entry, IRET and IPI send`);
-    }
     // Each fit below is of one parameter on one benchmark, in this order (a later
     // benchmark's simulation uses the earlier fits): nothing is fitted to a prediction.
     const fitNote = (rel: string, ns: number, what: string, floor: boolean): string =>
       `fitted so that ${rel} gives this machine's ${what} (${ns.toFixed(1)} ns per iteration)${floor ? '; the model alone already exceeds it' : ''}`;
-    if (lineNs !== null) {
-      const rel = 'scenarios/sim/line-pingpong.litmus';
-      const f = fitParam(rel, p, (q, v) => { q.params.line_transfer_ns = measured(v, 'fit'); }, lineNs, 10_000);
-      p.params.line_transfer_ns = measured(f.value, fitNote(rel, lineNs, 'cache-line ping-pong between two CPUs (smpcheck-host linebench)', f.floor));
-    }
-    {
-      const rel = 'scenarios/sim/sched-pipe-threads.litmus';
-      const f = fitParam(rel, p, (q, v) => { q.params.context_switch_ns = measured(v, 'fit'); }, pipeThreadsNs, 100_000);
-      p.params.context_switch_ns = measured(f.value, fitNote(rel, pipeThreadsNs, 'pipe ping-pong between two threads on one CPU (smpcheck-host pipebench threads)', f.floor));
-    }
-    {
-      // The madvise loop with one thread: the work the model leaves out of the fault's page allocation.
-      const rel = 'scenarios/sim/madvise-1.sim';
-      const f = fitParam(rel, p, (q, v) => { q.functions.do_anonymous_page = measured(v, 'fit'); }, madviseNs, 20_000);
-      p.functions.do_anonymous_page = measured(f.value, fitNote(rel, madviseNs, 'madvise loop with one thread', f.floor));
-    }
+    const fitted: { param: string; benchmark: string; measured: number; value: number }[] = [];
+    const fit = (rel: string, ns: number, what: string, param: string, hi: number, set: (q: Profile, v: number) => void): void => {
+      const f = fitParam(rel, p, (q, v) => set(q, measured(v, 'fit').value), ns, hi);
+      set(p, f.value);
+      const q = measured(f.value, fitNote(rel, ns, what, f.floor));
+      if (param.startsWith('functions.')) p.functions[param.slice(10)] = q;
+      else p.params[param as keyof Profile['params']] = q;
+      fitted.push({ param, benchmark: what, measured: ns, value: q.value });
+    };
+    const setParam = (name: keyof Profile['params']) => (q: Profile, v: number): void => { q.params[name] = measured(v, 'fit'); };
+    if (lineNs !== null) fit('scenarios/sim/line-pingpong.litmus', lineNs, 'cache-line ping-pong between two CPUs (smpcheck-host linebench)', 'line_transfer_ns', 10_000, setParam('line_transfer_ns'));
+    if (pe1 !== null) fit(mbScenario('PRIVATE_EXPEDITED', 1), pe1, `membarrier PRIVATE_EXPEDITED with a sibling on another CPU (${fmtIpis(ipisPerCall)} IPIs per call reached it)`, 'ipi_latency_ns', 1_000_000, setParam('ipi_latency_ns'));
+    fit(mbScenario('PRIVATE_EXPEDITED_SYNC_CORE', 0), scAlone, 'membarrier PRIVATE_EXPEDITED_SYNC_CORE alone (the caller\'s own core serialisation)', 'sync_core_ns', 100_000, setParam('sync_core_ns'));
+    fit('scenarios/sim/sched-pipe-threads.litmus', pipeThreadsNs, 'pipe ping-pong between two threads on one CPU (smpcheck-host pipebench threads)', 'context_switch_ns', 100_000, setParam('context_switch_ns'));
+    // The madvise loop with one thread: the work the model leaves out of the fault's page allocation.
+    fit('scenarios/sim/madvise-1.sim', madviseNs, 'madvise loop with one thread', 'functions.do_anonymous_page', 20_000, (q, v) => { q.functions.do_anonymous_page = measured(v, 'fit'); });
     validateProfile(p, o.out, kernelFunctionNames());
     try {
       writeFileSync(o.out, `${JSON.stringify(p, null, 2)}\n`);
@@ -182,12 +199,24 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
         error_pct: Math.round((1000 * (predicted - measuredNs)) / measuredNs) / 10, comparable: why === null, why,
       });
     };
+    // The model sends every membarrier IPI to a sibling running on its CPU; the median call
+    // is one that sent an IPI when more than half of them did.
+    const ipiWhy = (x: number | null): string | null =>
+      x !== null && x <= 0.5 ? `${x.toFixed(2)} IPIs per call reached the sibling, where the model sends one to a sibling running on its CPU (the sibling off its CPU: a busy or virtual machine)` : null;
+    for (const c of MB_CELLS) {
+      if (c.name !== 'PRIVATE_EXPEDITED_SYNC_CORE') predict(`membarrier ${c.name} alone`, mbScenario(c.name, 0), mbNs(c.name, 0)!, null);
+      if (multi && c.name !== 'PRIVATE_EXPEDITED') {
+        const r = mb.get(`${c.name}/1`)!;
+        const fitWhy = ipiWhy(ipisPerCall);
+        predict(`membarrier ${c.name}, 1 sibling`, mbScenario(c.name, 1), r.ns, ipiWhy(r.ipisPerCall) ?? (fitWhy === null ? null : `ipi_latency_ns was fitted on PRIVATE_EXPEDITED with a sibling, where ${fitWhy}`));
+      }
+    }
     const sw = switchesPerOp(pipeP);
     predict('pipe ping-pong, two processes on one CPU', 'scenarios/sim/sched-pipe-processes.litmus', pipeProcessesNs,
       sw < 0.9 ? `the timing process switched ${sw.toFixed(2)} times per operation, not once: the two did not alternate on one CPU` : null);
     let shootdowns: number | null = null;
     let running: number | null = null;
-    if (info.nprocs > 1) {
+    if (multi) {
       const two = runHostTlbBench(2, TLB_ITERATIONS, REPEATS);
       if (!two.ok) fail('madvise loop', two);
       if (two.ok) {
@@ -197,8 +226,7 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
         // The model sends every flush and every membarrier IPI to a sibling running on its CPU:
         // where fewer reached it, the measurements are of something else (docs/host.md). The
         // loop's time is a mean over its iterations, so nearly every flush must have sent one;
-        // ipi_latency_ns comes from the median membarrier call, which is a call that sent an
-        // IPI when more than half of them did.
+        // ipi_latency_ns comes from the median membarrier call (see ipiWhy).
         const short = [shootdowns !== null && shootdowns < 0.9 ? `${shootdowns.toFixed(2)} shootdowns per iteration` : null, ipisPerCall !== null && ipisPerCall <= 0.5 ? `${ipisPerCall.toFixed(2)} IPIs per membarrier call` : null].filter((x) => x !== null);
         predict('madvise loop, 2 threads', 'scenarios/sim/madvise-2.sim', medianOf(two.result.ns) / TLB_ITERATIONS,
           short.length > 0 ? `the model sends one IPI per flush and per membarrier call to a sibling running on its CPU; here ${short.join(' and ')} reached it (the sibling off its CPU: a busy or virtual machine whose hypervisor runs other vCPUs there, or flushes taken over by the hypervisor), so ipi_latency_ns and the prediction do not measure what the model counts` : null);
@@ -212,32 +240,25 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
           ipis_per_call: ipisPerCall, madvise_1_thread_ns: madviseNs, pipe_threads_ns: pipeThreadsNs, pipe_processes_ns: pipeProcessesNs,
           line_round_trip_ns: lineNs, shootdowns_per_iteration: shootdowns, madvise_2_sibling_running_repeats: running,
         },
-        fitted: {
-          line_transfer_ns: lineNs === null ? null : p.params.line_transfer_ns.value,
-          context_switch_ns: p.params.context_switch_ns.value,
-          do_anonymous_page_ns: p.functions.do_anonymous_page!.value,
-          ipi_latency_ns: pe1 === null ? null : p.params.ipi_latency_ns.value,
-        },
+        fitted,
         predictions,
       };
       io.out(`${JSON.stringify(json)}\n`);
       return 'ok';
     }
-    const row = (label: string, value: string): void => io.out(`${label.padEnd(48)}${value}\n`);
+    const pct = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
     io.out(`Linux ${info.uname}, ${info.nprocs} online CPUs\n`);
-    io.out('Measured (medians; what each sets in the profile):\n');
-    row('system-call round trip (membarrier QUERY)', `${query} ns              syscall_entry_ns, sysret_ns`);
-    row('membarrier PRIVATE_EXPEDITED alone', `${pe0} ns`);
-    row('membarrier PRIVATE_EXPEDITED, 1 sibling', pe1 === null ? '- (one CPU)' : `${pe1} ns (IPIs per call: ${fmtIpis(ipisPerCall)})  ipi_latency_ns ${p.params.ipi_latency_ns.value}`);
-    row('cache-line ping-pong, 2 CPUs (round trip)', lineNs === null ? '- (one CPU)' : `${lineNs.toFixed(1)} ns             line_transfer_ns ${p.params.line_transfer_ns.value} (fitted)`);
-    row('pipe ping-pong, 2 threads on 1 CPU', `${pipeThreadsNs.toFixed(1)} ns per op     context_switch_ns ${p.params.context_switch_ns.value} (fitted; ${switchesPerOp(pipeT).toFixed(2)} switches per op)`);
-    row('madvise loop, 1 thread', `${madviseNs.toFixed(1)} ns per iteration  do_anonymous_page ${p.functions.do_anonymous_page!.value} (fitted)`);
+    io.out(`Measured: system-call round trip (membarrier QUERY) ${query} ns: syscall_entry_ns ${p.params.syscall_entry_ns.value}, sysret_ns ${p.params.sysret_ns.value}\n`);
+    io.out('Fitted, in this order (one parameter on one benchmark each; medians):\n');
+    for (const f of fitted) io.out(`  ${`${f.param} = ${f.value} ns`.padEnd(42)}${f.benchmark}: ${f.measured.toFixed(1)} ns\n`);
     io.out('Predicted with the profile just written (nothing fitted to these), kernel v6.18:\n');
+    io.out(`  ${'benchmark'.padEnd(52)}${'measured'.padStart(12)}${'predicted'.padStart(12)}${'error'.padStart(9)}\n`);
     for (const q of predictions) {
-      row(q.benchmark, `measured ${q.measured_ns.toFixed(1)} ns, predicted ${q.predicted_ns.toFixed(1)} ns (${q.error_pct >= 0 ? '+' : ''}${q.error_pct.toFixed(1)}%)${q.comparable ? (Math.abs(q.error_pct) <= 20 ? ', within 20%' : ', not within 20%') : ''}`);
-      if (q.benchmark.startsWith('madvise')) io.out(`${''.padEnd(48)}shootdowns per iteration: ${fmtIpis(shootdowns)}; ${running}/${REPEATS} repeats with the sibling seen running\n`);
-      if (!q.comparable) io.out(`${''.padEnd(48)}not comparable: ${q.why}\n`);
+      const verdict = q.comparable ? (Math.abs(q.error_pct) <= 20 ? 'within 20%' : 'not within 20%') : 'not comparable';
+      io.out(`  ${q.benchmark.padEnd(52)}${`${q.measured_ns.toFixed(1)} ns`.padStart(12)}${`${q.predicted_ns.toFixed(1)} ns`.padStart(12)}${pct(q.error_pct).padStart(9)}  ${verdict}\n`);
     }
+    if (shootdowns !== null || running !== null) io.out(`madvise loop, 2 threads: ${fmtIpis(shootdowns)} shootdowns per iteration; ${running}/${REPEATS} repeats with the sibling seen running\n`);
+    for (const q of predictions) if (!q.comparable) io.out(`not comparable, ${q.benchmark}: ${q.why}\n`);
     io.out(`wrote ${o.out}\n`);
     return 'ok';
   } catch (e) {

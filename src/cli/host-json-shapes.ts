@@ -135,13 +135,8 @@ export const HostCalibrateJsonSchema = z.object({
     shootdowns_per_iteration: num.nullable(),
     madvise_2_sibling_running_repeats: int.nullable(),
   }).strict(),
-  /** The parameters set from the measurements (ns). */
-  fitted: z.object({
-    line_transfer_ns: num.nullable(),
-    context_switch_ns: num,
-    do_anonymous_page_ns: num,
-    ipi_latency_ns: num.nullable(),
-  }).strict(),
+  /** The parameters fitted, in order, each to one benchmark's measurement (ns). */
+  fitted: z.array(z.object({ param: z.string(), benchmark: z.string(), measured: num, value: num }).strict()),
   predictions: z.array(z.object({
     benchmark: z.string(),
     scenario: z.string(),
