@@ -8,7 +8,7 @@ import '../src/parts/all.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parseScenario } from '../src/scenario/parser.js';
 import { checkSource } from '../src/check.js';
@@ -182,4 +182,22 @@ test('smpcheck sim on the command line: text, --json in its schema, --help, code
   await bad(['sim', file, '--plot', join(tmpdir(), 'x.png')], /SMP200.*--plot writes an SVG/);
   await bad(['sim', file, '--variant', 'no-such-variant'], /SMP200.*unknown kernel variant/);
   void SimCellJsonSchema;
+});
+
+test('--plot: Vega-Lite draws the table and a timeline to SVG, the same bytes for the same run', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'smpcheck-plot-'));
+  const file = join(ROOT, 'scenarios/sim/madvise-2.sim');
+  const tl = join(dir, 'tl.svg');
+  const r = await cli(['sim', file, '--profile', 'madvise-2019', '--iterations', '20', '--plot', tl]);
+  assert.equal(r.code, 0, r.err);
+  const svg = readFileSync(tl, 'utf8');
+  assert.match(svg, /^<svg /);
+  for (const text of ['CPU0', 'CPU1', 'ns into the iteration', 'busy', 'irq', 'madvise-2, v6.18, profile madvise-2019']) assert.ok(svg.includes(text), text);
+  const again = join(dir, 'tl2.svg');
+  assert.equal((await cli(['sim', file, '--profile', 'madvise-2019', '--iterations', '20', '--plot', again])).code, 0);
+  assert.equal(readFileSync(again, 'utf8'), svg);
+  // The committed picture of the tables is what the command draws now.
+  const seeds = join(dir, 'seeds.svg');
+  assert.equal((await cli(['sim', '--table', 'seeds', '--plot', seeds])).code, 0);
+  assert.equal(readFileSync(seeds, 'utf8'), read('docs/sim-seeds.svg'));
 });
