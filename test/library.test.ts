@@ -1,34 +1,15 @@
-// Every scenario of the library, on both machines, with and without reduction:
-// the header's expectation holds, and both searches find the same final states,
-// the same execution graphs and the same witness counts.
+// Every scenario of the library but scenarios/tlb/ (test/library-tlb.test.ts), on both
+// machines, with and without reduction (test/library-cases.ts).
 
-// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
-import '../src/parts/all.js';
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { relative } from 'node:path';
-import { checkScenario, expectationFor, observedLabel, parseExpectationKey } from '../src/check.js';
-import { parseScenario } from '../src/scenario/parser.js';
-import { findArm64Insn, findLkmmOnly, needsKernelModel } from '../src/graph/support.js';
-import { MODELS } from '../src/machine/machine.js';
-import { litmusFiles, read, ROOT } from './helpers.js';
+import { isTlb, libraryFiles, libraryTests } from './library-cases.js';
+import { ROOT } from './helpers.js';
 
-const files = [...litmusFiles('scenarios'), ...litmusFiles('bench/scenarios')];
+const files = libraryFiles();
 
-// The unreduced search takes about 80 times the reduced one's steps. It is compared
-// with the reduced search wherever the reduced search takes at most FULL_STEPS_MAX
-// steps (every scenario but the largest kernel ones), which keeps `npm test` within
-// its budget; `npm run test:full` (SMPCHECK_TEST_FULL=1) compares them everywhere.
-const FULL_STEPS_MAX = process.env.SMPCHECK_TEST_FULL === '1' ? Infinity : 60_000;
-// With user pages the ratio is about 200 (walkers and evictors step at any point), so
-// there the reduced search's budget for the comparison in `npm test` is smaller.
-const FULL_STEPS_MAX_PAGES = process.env.SMPCHECK_TEST_FULL === '1' ? Infinity : 40_000;
-const fullStepsMax = (sc: { directives: readonly { name: string }[] }): number => (sc.directives.some((d) => d.name === 'mmap') ? FULL_STEPS_MAX_PAGES : FULL_STEPS_MAX);
-// The unreduced search of the largest lines keeps more than the default --memory-max
-// (test:full runs with a larger Node heap to match).
-const FULL_BOUNDS = process.env.SMPCHECK_TEST_FULL === '1' ? { memoryMax: 12 * 1024 ** 3 } : {};
-
-test('the library has the classic shapes, the interrupt scenarios and the membarrier scenarios', () => {
+test('the library has the classic shapes, the interrupt scenarios, the membarrier and the TLB scenarios', () => {
   const names = new Set(files.map((f) => relative(ROOT, f)));
   for (const n of ['SB', 'SB+mbs', 'MP', 'MP+wmb+rmb', 'LB', '2+2W', 'R', 'S', 'IRIW', 'WRC', 'ISA2', 'RWC', 'CoRR', 'CoRW1', 'CoRW2', 'CoWR', 'CoWW', 'SB3', 'SB4', 'SB5', 'SB6', 'SB6+mbs']) {
     assert.ok(names.has(`scenarios/litmus/${n}.litmus`), `missing scenarios/litmus/${n}.litmus`);
@@ -37,89 +18,7 @@ test('the library has the classic shapes, the interrupt scenarios and the membar
   for (const n of ['membarrier-A', 'membarrier-B', 'membarrier-api-fail', 'membarrier-api-success']) {
     assert.ok(names.has(`scenarios/membarrier/${n}.litmus`), n);
   }
+  assert.ok(files.some(isTlb), 'scenarios/tlb/ (test/library-tlb.test.ts)');
 });
 
-for (const file of files) {
-  const rel = relative(ROOT, file);
-  test(`${rel}: expectation confirmed and reduction agrees with full search on sc and x86`, (t) => {
-    const sc = parseScenario(read(file), rel);
-    assert.ok(sc.expectations.length > 0, 'the header states a Result');
-    if (findLkmmOnly(sc)) {
-      // scenarios/lkmm: spinlocks and plain accesses, which only the Linux-kernel memory model gives a meaning to.
-      const r = checkScenario(sc, { model: 'lkmm' });
-      assert.equal(r.result.complete, true);
-      assert.equal(observedLabel(r), expectationFor(sc, 'lkmm'), `${rel} on lkmm`);
-      assert.equal(r.verdict, 'ok');
-      return;
-    }
-    if (findArm64Insn(sc)) {
-      // arm64 instructions (cache maintenance, ISB), which only arm64 gives a meaning to: the
-      // user-level ones here, the kernel ones (seconds each) in test/graph-engine-ifetch.test.ts.
-      const expected = expectationFor(sc, 'arm64');
-      assert.ok(expected !== null, `${rel} states a result for arm64`);
-      if (needsKernelModel(sc, 'arm64')) return;
-      const r = checkScenario(sc, { model: 'arm64' });
-      assert.equal(r.result.complete, true);
-      assert.equal(observedLabel(r), expected, `${rel} on arm64`);
-      return;
-    }
-    for (const model of MODELS) {
-      const expected = expectationFor(sc, model);
-      assert.ok(expected !== null, `${rel} states a result for ${model}`);
-      const dpor = checkScenario(sc, { model, reduction: true });
-      const repro = `smpcheck check ${rel} --model ${model} --show-trace`;
-      assert.equal(dpor.result.complete, true, `dpor search complete (${repro})`);
-      assert.equal(observedLabel(dpor), expected, `dpor observation on ${model} (${repro})`);
-      // A CPU waits forever only where the header says so (Result: Deadlock).
-      if (expected !== 'Deadlock') assert.equal(dpor.result.deadlocks, 0);
-      if (dpor.result.steps > fullStepsMax(sc)) {
-        t.diagnostic(`${model}: ${dpor.result.steps} reduced steps; full search compared by npm run test:full`);
-        continue;
-      }
-      const full = checkScenario(sc, { model, reduction: false, bounds: FULL_BOUNDS });
-      assert.equal(full.result.complete, true, `full search complete (${repro} --no-reduction)`);
-      assert.equal(observedLabel(full), expected, `full observation on ${model} (${repro} --no-reduction)`);
-      assert.deepEqual(dpor.result.outcomes, full.result.outcomes, `same final states on ${model}`);
-      assert.equal(dpor.result.graphs, full.result.graphs, `same execution graphs on ${model}`);
-      assert.equal(dpor.result.positive, full.result.positive);
-      assert.equal(dpor.result.negative, full.result.negative);
-      assert.equal(dpor.result.deadlocks > 0, full.result.deadlocks > 0);
-      // Reduction explores no more executions than there are interleavings.
-      assert.ok(BigInt(dpor.result.executions) <= (full.result.interleavings ?? 0n));
-    }
-    // Expectations for kernel variants (Result[x86,no-ipi]): both searches, same answer.
-    for (const e of sc.expectations) {
-      const key = parseExpectationKey(e.key, rel);
-      assert.ok(typeof key !== 'string', `${rel}: ${String(key)}`);
-      if (key.variant === null) continue;
-      const model = key.machine ?? 'x86';
-      // The graph engine's machines (arm64 lines of kernel scenarios): test/kernel-graph.test.ts.
-      if (model !== 'sc' && model !== 'x86') continue;
-      if (key.random !== null) {
-        // A line confirmed by seeded random runs (random=RUNS): an existential result only,
-        // never a complete search; the header's runs and seed 1 are what checkScenario uses.
-        const r = checkScenario(sc, { model, variant: key.variant });
-        const repro = `smpcheck check ${rel} --model ${model} --variant ${key.variant} --random ${key.random} --show-trace`;
-        assert.equal(r.result.random?.runs, key.random);
-        assert.equal(r.result.complete, false);
-        assert.equal(observedLabel(r), e.result, `random runs on ${model},${key.variant} (${repro})`);
-        assert.equal(r.verdict, 'ok', repro);
-        continue;
-      }
-      const repro = `smpcheck check ${rel} --model ${model} --variant ${key.variant} --show-trace`;
-      const dpor = checkScenario(sc, { model, variant: key.variant, reduction: true });
-      assert.equal(dpor.result.complete, true, `dpor search complete (${repro})`);
-      // 'Assertion' lines are confirmed by a failed kernel assertion, the others by the condition.
-      assert.equal(observedLabel(dpor), e.result, `dpor on ${model},${key.variant} (${repro})`);
-      if (dpor.result.steps > fullStepsMax(sc)) {
-        t.diagnostic(`${model},${key.variant}: ${dpor.result.steps} reduced steps; full search compared by npm run test:full`);
-        continue;
-      }
-      const full = checkScenario(sc, { model, variant: key.variant, reduction: false, bounds: FULL_BOUNDS });
-      assert.equal(observedLabel(full), e.result, `full on ${model},${key.variant} (${repro} --no-reduction)`);
-      assert.deepEqual(dpor.result.assertions.map((a) => a.name), full.result.assertions.map((a) => a.name));
-      assert.deepEqual(dpor.result.outcomes, full.result.outcomes);
-      assert.equal(dpor.result.graphs, full.result.graphs);
-    }
-  });
-}
+libraryTests(files.filter((f) => !isTlb(f)));

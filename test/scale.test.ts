@@ -2,7 +2,7 @@
 // worker threads, or as shards merged later, it gives the same result, field by
 // field: states, graphs, executions, steps, memory, witnesses, assertions,
 // deadlocks, and where a bound stops it. And the split itself changes no
-// execution or graph count of the search it replaced (test/library.test.ts
+// execution or graph count of the search it replaced (test/library.test.ts and test/library-tlb.test.ts
 // compares those with the unreduced search on the whole library).
 
 // The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
