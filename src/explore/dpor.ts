@@ -39,6 +39,13 @@ export function dependent(fa: readonly number[], pa: number, fb: readonly number
 
 const lowestBit = (m: number): number => 31 - Math.clz32(m & -m);
 
+/** Two footprints with the same entries in the same order. */
+function sameFoot(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function popcount(m: number): number {
   let n = 0;
   for (let v = m >>> 0; v !== 0; v &= v - 1) n++;
@@ -378,6 +385,13 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, p
     }
   };
 
+  const hbScan = (d: number, p: number, foot: number[], full: Int32Array): void => {
+    for (let i = d - 1; i >= 0; i--) {
+      const q = chosen[i]!;
+      if (q !== p && full[q]! < seq[i]! && dependent(feet[i]!, q, foot, p)) joinInto(full, clocks[i]!);
+    }
+  };
+
   /** Takes the step; false if it exceeded a machine bound (the run is cut). */
   const stepAt = (d: number, p: number): boolean => {
     const m = run.machine;
@@ -392,10 +406,10 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, p
     nodeFeet[d]![p] = foot;
     // The next steps of the volatile processes this step may withdraw or change.
     const volatileBefore = volatileProcs & enabledAt[d]! & ~bit & ~sleep[d]!;
-    const volatileFeet: [number, string][] = [];
+    let volatileFeet: [number, number[] | null][] | null = null;
     for (let m2 = volatileBefore; m2 !== 0; m2 &= m2 - 1) {
       const q = lowestBit(m2);
-      volatileFeet.push([q, walkerProcs & (1 << q) ? m.footprint(q).join(',') : '']);
+      (volatileFeet ??= []).push([q, walkerProcs & (1 << q) ? m.footprint(q) : null]);
     }
     try {
       m.step(p);
@@ -418,10 +432,10 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, p
     // interrupt came in), or a page walk it disabled or retargeted (a CR3 write, a
     // fill by the CPU's own access), will never happen in this run as it was: explore
     // it here first.
-    if (volatileFeet.length > 0) {
+    if (volatileFeet !== null) {
       const now = m.enabledMask();
       for (const [q, f] of volatileFeet) {
-        if ((now & (1 << q)) === 0 || (walkerProcs & (1 << q) && m.footprint(q).join(',') !== f)) backtrack[d]! |= 1 << q;
+        if ((now & (1 << q)) === 0 || (f !== null && !sameFoot(m.footprint(q), f))) backtrack[d]! |= 1 << q;
       }
     }
     const clk = new Int32Array(P);
@@ -439,10 +453,7 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, p
     // the drains it waited for, and every earlier conflicting event.
     const full = clk.slice();
     if (drained >= 0) joinInto(full, clocks[drained]!);
-    for (let i = d - 1; i >= 0; i--) {
-      const q = chosen[i]!;
-      if (q !== p && full[q]! < seq[i]! && dependent(feet[i]!, q, foot, p)) joinInto(full, clocks[i]!);
-    }
+    hbScan(d, p, foot, full);
     // Races with e_d, latest first, scanned with a clock that leaves out enabling
     // edges. An irreversible race (e_i enabled e_d: an interrupt entry after
     // local_irq_enable(), a task step after the handler that held its CPU, an

@@ -8,8 +8,14 @@
 
 import type { Kernel } from './kernel.js';
 
-/** Thrown into a thread's code at the op it was about to do: its rseq critical section aborts. */
-export class RseqAbort extends Error {}
+/**
+ * Thrown into a thread's code at the op it was about to do: its rseq critical section
+ * aborts. Not an Error, for the reason PageFault is not (src/machine/paging.ts).
+ */
+export class RseqAbort {
+  readonly name = 'RseqAbort';
+  readonly message = 'rseq critical section aborted';
+}
 
 /** The thread `task` enters a critical section (its rseq->rseq_cs is set): no event pending yet. */
 export function rseq_enter_cs(k: Kernel, task: number): void {

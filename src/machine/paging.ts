@@ -94,10 +94,15 @@ export interface Paging {
   readonly cr3Mm: readonly number[];
 }
 
-/** A page fault: delivered into the CPU's code (the kernel model handles it and retries the access). */
-export class PageFault extends Error {
-  constructor(readonly vpn: number, readonly write: boolean) {
-    super(`page fault on page ${vpn}`);
-    this.name = 'PageFault';
+/**
+ * A page fault: delivered into the CPU's code (the kernel model handles it and retries
+ * the access). Not an Error: a search throws it thousands of times, and an Error would
+ * capture a stack trace each time that nothing reads.
+ */
+export class PageFault {
+  readonly name = 'PageFault';
+  constructor(readonly vpn: number, readonly write: boolean) {}
+  get message(): string {
+    return `page fault on page ${this.vpn}`;
   }
 }
