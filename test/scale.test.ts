@@ -105,11 +105,24 @@ test('--workers: the same output, byte for byte, with and without worker threads
     const one = checkSource(read(file), file, { model, workers: 1, witnessesMax: 2 });
     const two = checkSource(read(file), file, { model, workers: 2, parallelAfterSteps: 0, witnessesMax: 2 });
     assert.deepEqual(two.result, one.result, model);
+    // Every task after the first searched by the workers (this thread only merges), from the back.
+    const three = checkSource(read(file), file, { model, workers: 3, parallelAfterSteps: 0, parallelMergeOnly: true, witnessesMax: 2 });
+    assert.deepEqual(three.result, one.result, `${model}, merge only`);
   }
   const a = await cli([file, '--no-time', '--workers', '1', '--show-trace']);
   const b = await cli([file, '--no-time', '--workers', '2', '--show-trace']);
   assert.equal(b.out, a.out);
   assert.equal(a.code, 0);
+});
+
+test('--workers: a bound stops the search where it stops in one thread', () => {
+  const file = lit('membarrier/membarrier-C.litmus');
+  for (const executionsMax of [50, 300]) {
+    const one = checkSource(read(file), file, { model: 'x86', workers: 1, bounds: { executionsMax } });
+    const two = checkSource(read(file), file, { model: 'x86', workers: 2, parallelAfterSteps: 0, parallelMergeOnly: true, bounds: { executionsMax } });
+    assert.equal(one.result.complete, false);
+    assert.deepEqual(two.result, one.result, `executions_max ${executionsMax}`);
+  }
 });
 
 /** Runs the CLI as a separate process. */

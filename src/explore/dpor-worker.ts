@@ -11,9 +11,9 @@ import { parseScenario } from '../scenario/parser.js';
 import { LitmusProgram } from '../litmus/program.js';
 import { resolveVariant, withVariant } from '../check.js';
 import { searchTask } from './merge.js';
-import type { WorkerInit } from './parallel.js';
+import { claimBack, type WorkerInit } from './parallel.js';
 
-const { spec, opts, port, signal } = workerData as WorkerInit;
+const { spec, opts, port, signal, claim } = workerData as WorkerInit;
 
 const bump = (): void => {
   Atomics.add(signal, 0, 1);
@@ -26,15 +26,30 @@ try {
   const program = new LitmusProgram(sc, spec.model, variant);
   const prop = compileProp(sc);
   const exploreOpts = { reduction: true, bounds: opts.bounds, witnessesMax: opts.witnessesMax };
-  port.on('message', (m: { task: number; prefix: number[] }) => {
-    try {
-      port.postMessage({ result: withVariant(variant, () => searchTask(program, prop, exploreOpts, m.task, m.prefix)) });
-    } catch (e) {
-      port.postMessage({ crash: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-    }
+  if (claim) {
+    // Front and back (src/explore/parallel.ts, searchFrontBack()): take tasks from the
+    // back until the calling thread, taking them from the front, has reached them.
+    port.postMessage({ ready: true });
     bump();
-  });
-  port.postMessage({ ready: true });
+    for (let task = claimBack(claim.word); task >= 0; task = claimBack(claim.word)) {
+      try {
+        port.postMessage({ result: withVariant(variant, () => searchTask(program, prop, exploreOpts, task, claim.prefixes[task]!)) });
+      } catch (e) {
+        port.postMessage({ crash: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      }
+      bump();
+    }
+  } else {
+    port.on('message', (m: { task: number; prefix: number[] }) => {
+      try {
+        port.postMessage({ result: withVariant(variant, () => searchTask(program, prop, exploreOpts, m.task, m.prefix)) });
+      } catch (e) {
+        port.postMessage({ crash: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      }
+      bump();
+    });
+    port.postMessage({ ready: true });
+  }
 } catch (e) {
   port.postMessage({ crash: e instanceof Error ? (e.stack ?? e.message) : String(e) });
 }

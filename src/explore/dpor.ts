@@ -222,7 +222,7 @@ export function dporResult(st: DporState): ExploreResult {
  * branch not asleep, those before the prefix's choice already explored), then runs
  * Source-DPOR on the subtree under it. Adds what it finds to `st`.
  */
-export function runTask(program: Program, opts: ExploreOptions, st: DporState, prefix: readonly number[], overall: (share: number) => number = (s) => s): void {
+export function runTask(program: Program, opts: ExploreOptions, st: DporState, prefix: readonly number[], overall: (share: number) => number = (s) => s, afterRun?: () => void): void {
   const { col, interner } = st;
   let run: Run = freshRun(program, interner);
   const P = run.machine.procCount;
@@ -537,6 +537,7 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, p
     }
     cut = false;
     st.runs++;
+    afterRun?.();
     if (opts.onProgress && st.runs % progressEvery === 0) {
       opts.onProgress({ executions: st.executions, steps: st.steps, graphs: col.graphCount, share: overall(shareDone()) });
     }

@@ -1,20 +1,25 @@
-// The split search (src/explore/dpor.ts) on worker threads. The tasks go, in order,
-// to whichever worker is free; the results are merged in task order
-// (src/explore/merge.ts), so the verdict, the states, the counts, the witnesses and
-// every byte printed are those of the search in one thread, whatever the number of
-// workers and whichever finishes first.
+// The split search (src/explore/dpor.ts) on worker threads. A search starts in this
+// thread and starts workers only once it has taken PARALLEL_AFTER_STEPS steps (a small
+// search never pays for starting threads; a large first task is not waited for: the
+// workers start in the middle of it). From then on this thread takes tasks from the
+// front, straight into the search, and the workers take them from the back (one
+// shared word says which are left: claimFront(), claimBack()), until they meet. The
+// workers' results are merged in task order (src/explore/merge.ts), so the verdict,
+// the states, the counts, the witnesses and every byte printed are those of the search
+// in one thread, whatever the number of workers and whichever finishes first. This
+// thread is the one V8 has already optimised the engine in; a new worker runs its first
+// second or so several times slower, so the largest tasks, which come first, stay here.
 //
 // The caller stays synchronous (checkScenario() is): it sleeps on a shared counter
 // that a worker bumps after each result and takes the results off the workers'
-// ports without the event loop (receiveMessageOnPort()). A search starts in this
-// thread and hands the tasks left to workers only once it has taken
-// PARALLEL_AFTER_STEPS steps: a small search never pays for starting threads.
+// ports without the event loop (receiveMessageOnPort()). Shards searched on workers
+// (smpcheck check --shard --workers) are given their tasks instead (searchOnWorkers()).
 
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { Program } from '../litmus/program.js';
-import { boundStops, dporResult, newDporState, planTasks, runTask } from './dpor.js';
-import { mergeTask, type TaskResult } from './merge.js';
+import { boundStops, dporResult, newDporState, planTasks, runTask, type DporState } from './dpor.js';
+import { mergeTask, type MergeContext, type TaskResult } from './merge.js';
 import type { ExploreOptions, ExploreResult } from './types.js';
 
 /** What a worker needs to build the same program: the scenario's text and how it is checked. */
@@ -28,6 +33,8 @@ export interface ProgramSpec {
 
 /** Steps the search takes in the calling thread before it starts workers. */
 export const PARALLEL_AFTER_STEPS = 400_000;
+/** Tasks a worker holds at once (queued on its port): a worker never idles between two small tasks. */
+const IN_FLIGHT = 4;
 /** Seconds a worker has to start before the search gives up on it. */
 const WORKER_START_S = 60;
 
@@ -45,41 +52,150 @@ export interface WorkerInit {
   opts: Pick<ExploreOptions, 'bounds' | 'witnessesMax'>;
   port: MessagePort;
   signal: Int32Array;
+  /** Front and back: the worker takes tasks itself (claimBack()) instead of being given them. */
+  claim?: { word: Int32Array; prefixes: readonly (readonly number[])[] };
+}
+
+/**
+ * The tasks still to take in searchFrontBack(), [front, back), in one shared word
+ * (front in the low 16 bits, back in the high 16: a plan has at most 65,535 tasks), so
+ * that the calling thread and the workers take each task exactly once without a lock.
+ */
+const packClaim = (front: number, back: number): number => (back << 16) | front;
+
+/** Takes the first task left for the calling thread, or -1 when none is. */
+export function claimFront(word: Int32Array): number {
+  for (;;) {
+    const old = Atomics.load(word, 0);
+    const front = old & 0xffff;
+    const back = old >>> 16;
+    if (front >= back) return -1;
+    if (Atomics.compareExchange(word, 0, old, packClaim(front + 1, back)) === old) return front;
+  }
+}
+
+/** Takes the last task left for a worker, or -1 when none is. */
+export function claimBack(word: Int32Array): number {
+  for (;;) {
+    const old = Atomics.load(word, 0);
+    const front = old & 0xffff;
+    const back = old >>> 16;
+    if (front >= back) return -1;
+    if (Atomics.compareExchange(word, 0, old, packClaim(front, back - 1)) === old) return back - 1;
+  }
 }
 
 export function exploreParallel(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions, spec: ProgramSpec, workers: number): ExploreResult {
   const plan = planTasks(program, opts.bounds.stepsMax);
   const T = plan.prefixes.length;
   const st = newDporState(prop, opts);
-  const ctx = { program, prop, opts, prefixes: plan.prefixes };
-  // In this thread first: most searches end here.
-  let t = 0;
+  const ctx: MergeContext = { program, prop, opts, prefixes: plan.prefixes };
+  // In this thread first: most searches end here. Once the search has taken
+  // PARALLEL_AFTER_STEPS steps (in the middle of a task, if it is a large one), worker
+  // threads start and take tasks from the back, while this thread goes on from the
+  // front, straight into the search (it is warm: V8 has optimised the engine by now,
+  // which a new worker takes about a second to do). The workers' results are merged
+  // when this thread reaches them, in task order; where it finds a task a worker
+  // holds, it waits for that result.
   const after = opts.parallelAfterSteps ?? PARALLEL_AFTER_STEPS;
-  for (; t < T && st.steps < after; t++) {
-    if (t > 0 && boundStops(st, opts.bounds)) return dporResult(st);
-    const at = t;
-    runTask(program, opts, st, plan.prefixes[at]!, (share) => (at + share) / T);
-    if (st.stopped) return dporResult(st);
-  }
-  if (t === T) return dporResult(st);
-  // The rest on workers, merged in task order as the results come.
-  const results = new Map<number, TaskResult>();
-  const stats = { searchedAgain: 0 };
-  let merged = t;
-  const tasks: number[] = [];
-  for (let k = t; k < T; k++) tasks.push(k);
-  searchOnWorkers(spec, opts, plan.prefixes, tasks, workers, (tr) => {
-    results.set(tr.task, tr);
-    while (results.has(merged)) {
-      const r = results.get(merged)!;
-      results.delete(merged);
-      if (!mergeTask(ctx, st, r, stats)) return false;
-      merged++;
-      opts.onProgress?.({ executions: st.executions, steps: st.steps, graphs: st.col.graphCount, share: merged / T });
+  let pool: Pool | null = null;
+  let t = 0;
+  const startIfLarge = (): void => {
+    if (pool === null && st.steps >= after && t + 1 < T) pool = startPool(spec, opts, plan.prefixes, t + 1, workers - 1);
+  };
+  try {
+    for (; t < T; t++) {
+      if (t > 0 && boundStops(st, opts.bounds)) return dporResult(st);
+      const at = t;
+      runTask(program, opts, st, plan.prefixes[at]!, (share) => (at + share) / T, startIfLarge);
+      if (st.stopped) return dporResult(st);
+      startIfLarge();
+      if (pool !== null) break;
     }
-    return true;
-  });
-  return dporResult(st);
+    if (pool !== null) frontBack(pool, ctx, st, t + 1);
+    return dporResult(st);
+  } finally {
+    if (pool !== null) stopPool(pool);
+  }
+}
+
+/** Worker threads that take tasks from the back (see exploreParallel()). */
+interface Pool {
+  /** The tasks still to take, [front, back), packed (packClaim()). */
+  word: Int32Array;
+  signal: Int32Array;
+  slots: { w: Worker; port: MessagePort; ready: boolean }[];
+  results: Map<number, TaskResult>;
+}
+
+function startPool(spec: ProgramSpec, opts: ExploreOptions, prefixes: readonly (readonly number[])[], first: number, workers: number): Pool {
+  const T = prefixes.length;
+  if (T > 0xffff) throw new Error(`a plan of ${T} tasks: at most 65,535 are searched front and back`);
+  const word = new Int32Array(new SharedArrayBuffer(4));
+  word[0] = packClaim(first, T);
+  const pool: Pool = { word, signal: new Int32Array(new SharedArrayBuffer(4)), slots: [], results: new Map() };
+  for (let i = 0; i < workers; i++) {
+    const { port1, port2 } = new MessageChannel();
+    const init: WorkerInit = { spec, opts: { bounds: opts.bounds, witnessesMax: opts.witnessesMax }, port: port2, signal: pool.signal, claim: { word, prefixes } };
+    const w = new Worker(new URL('./dpor-worker.js', import.meta.url), { workerData: init, transferList: [port2] });
+    // Its failures reach the search as messages (or as no start): the event is not needed.
+    w.on('error', () => {});
+    pool.slots.push({ w, port: port1, ready: false });
+  }
+  return pool;
+}
+
+function stopPool(pool: Pool): void {
+  // A worker still searching (a bound stopped the search) takes no further task.
+  Atomics.store(pool.word, 0, packClaim(0, 0));
+  for (const slot of pool.slots) void slot.w.terminate();
+}
+
+/** The rest of the search once the pool has started: tasks from `front` on. */
+function frontBack(pool: Pool, ctx: MergeContext, st: DporState, front: number): void {
+  const { program, opts, prefixes } = ctx;
+  const T = prefixes.length;
+  const stats = { searchedAgain: 0 };
+  const progress = (): void => opts.onProgress?.({ executions: st.executions, steps: st.steps, graphs: st.col.graphCount, share: front / T });
+  const drain = (): void => {
+    for (const slot of pool.slots) {
+      for (let m = receiveMessageOnPort(slot.port); m; m = receiveMessageOnPort(slot.port)) {
+        const msg = m.message as { ready?: true; result?: TaskResult; crash?: string };
+        if (msg.ready) {
+          slot.ready = true;
+          continue;
+        }
+        if (msg.crash !== undefined) throw new Error(`a search worker failed: ${msg.crash}`);
+        pool.results.set(msg.result!.task, msg.result!);
+      }
+    }
+  };
+  // This thread's own tasks, from the front, straight into the search.
+  for (let task = opts.parallelMergeOnly ? -1 : claimFront(pool.word); task >= 0; task = claimFront(pool.word)) {
+    if (boundStops(st, opts.bounds)) return;
+    runTask(program, opts, st, prefixes[task]!, (share) => (task + share) / T);
+    if (st.stopped) return;
+    front = task + 1;
+    progress();
+  }
+  // The workers' tasks, merged in order as their results come.
+  let seen = Atomics.load(pool.signal, 0);
+  let waited = 0;
+  while (front < T) {
+    drain();
+    const r = pool.results.get(front);
+    if (r === undefined) {
+      if (Atomics.wait(pool.signal, 0, seen, 1000) === 'timed-out' && pool.slots.some((x) => !x.ready) && ++waited >= WORKER_START_S) {
+        throw new Error(`a search worker did not start within ${WORKER_START_S} s`);
+      }
+      seen = Atomics.load(pool.signal, 0);
+      continue;
+    }
+    pool.results.delete(front);
+    if (!mergeTask(ctx, st, r, stats)) return;
+    front++;
+    progress();
+  }
 }
 
 /**
@@ -107,8 +223,10 @@ export function searchOnWorkers(spec: ProgramSpec, opts: Pick<ExploreOptions, 'b
       w.on('error', () => {});
       const slot = { w, port: port1, ready: false };
       slots.push(slot);
-      give(slot);
     }
+    // Each worker gets IN_FLIGHT tasks at once (in turn, in task order), so that it never
+    // waits for this thread between two small tasks; one more for each result.
+    for (let k = 0; k < IN_FLIGHT; k++) for (const slot of slots) give(slot);
     let seen = 0;
     let waited = 0;
     while (received < tasks.length) {

@@ -41,6 +41,8 @@ export interface ExploreOptions {
   random?: { runs: number; seed: number };
   /** Steps taken in the calling thread before workers start (default PARALLEL_AFTER_STEPS; tests set 0). */
   parallelAfterSteps?: number;
+  /** Once workers have started, the calling thread takes no task of its own, only merges (tests: every task after the first phase is a worker's). */
+  parallelMergeOnly?: boolean;
 }
 
 export interface Progress {
