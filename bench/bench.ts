@@ -104,4 +104,8 @@ if (json) {
     const table = text.slice(0, text.indexOf('\nSummary\n'));
     writeReadmeSection(ROOT, 'bench', `${summary}\n${table}\n`);
   }
+  // The timing simulator's targets (bench/sim.ts, also `npm run bench:sim`): its speed, the
+  // published tables and this machine's predictions, in a process of its own.
+  print('\nTiming simulator (npm run bench:sim)\n');
+  print(execFileSync(process.execPath, [join(ROOT, 'dist/bench/sim.js')], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }));
 }
