@@ -123,7 +123,12 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
     // (null: not counted). Registered once the siblings spin, as the scenarios register with
     // their sibling running: registered before it starts, GLOBAL_EXPEDITED can miss it for
     // good (the stale runqueue state of docs/host.md).
+    // Progress on a terminal (standard error, erased at the end), as host bench shows it.
+    const stage = (what: string): void => {
+      if (io.isTTY) io.err(`\r\x1b[Khost calibrate: ${what}`);
+    };
     const bench = (cmd: number, siblings: number): { ns: number; ipisPerCall: number | null } => {
+      stage(`membarrier ${cmd}, ${siblings} sibling${siblings === 1 ? '' : 's'}`);
       const r = runHostBench({ cmd, flags: 0, cpuId: 0, siblings, calls: CALLS, registerFirst: false });
       if (!r.ok || r.result.median_ns === null) throw new SmpError('SMP200', `host calibrate: the helper's bench failed: ${r.ok ? `errno ${r.result.errno} at ${r.result.stage}` : r.stderr.trim()}`);
       return { ns: r.result.median_ns, ipisPerCall: r.result.ipis === null ? null : r.result.ipis / r.result.calls };
@@ -139,9 +144,11 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
     const pe1 = mbNs('PRIVATE_EXPEDITED', 1);
     const ipisPerCall = mb.get('PRIVATE_EXPEDITED/1')?.ipisPerCall ?? null;
     const fmtIpis = (x: number | null): string => (x === null ? 'not counted' : x.toFixed(2));
+    stage('madvise loop, 1 thread');
     const tlb = runHostTlbBench(1, TLB_ITERATIONS, REPEATS);
     if (!tlb.ok) fail('madvise loop', tlb);
     const madviseNs = medianOf(tlb.ok ? tlb.result.ns : []) / TLB_ITERATIONS;
+    stage('pipe ping-pong');
     const pipeT = runHostPipeBench('threads', PIPE_ITERATIONS, REPEATS);
     if (!pipeT.ok) fail('pipe ping-pong', pipeT);
     const pipeP = runHostPipeBench('processes', PIPE_ITERATIONS, REPEATS);
@@ -149,6 +156,7 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
     const pipeThreadsNs = pipeT.ok ? medianOf(pipeT.result.ns) / PIPE_ITERATIONS : 0;
     const pipeProcessesNs = pipeP.ok ? medianOf(pipeP.result.ns) / PIPE_ITERATIONS : 0;
     const switchesPerOp = (r: typeof pipeT): number => (r.ok ? medianOf(r.result.switches) / PIPE_ITERATIONS : 0);
+    stage('cache-line ping-pong');
     const line = multi ? runHostLineBench(LINE_ITERATIONS, REPEATS) : null;
     if (line && !line.ok) fail('cache-line ping-pong', line);
     const lineNs = line?.ok ? medianOf(line.result.ns) / LINE_ITERATIONS : null;
@@ -168,6 +176,7 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
       `fitted so that ${rel} gives this machine's ${what} (${ns.toFixed(1)} ns per iteration)${floor ? '; the model alone already exceeds it' : ''}`;
     const fitted: { param: string; benchmark: string; measured: number; value: number }[] = [];
     const fit = (rel: string, ns: number, what: string, param: string, hi: number, set: (q: Profile, v: number) => void): void => {
+      stage(`fitting ${param}`);
       const f = fitParam(rel, p, (q, v) => set(q, measured(v, 'fit').value), ns, hi);
       set(p, f.value);
       const q = measured(f.value, fitNote(rel, ns, what, f.floor));
@@ -193,6 +202,7 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
     // just written, beside the measurements.
     const predictions: CalibratePrediction[] = [];
     const predict = (benchmark: string, rel: string, measuredNs: number, why: string | null): void => {
+      stage(`predicting ${benchmark}`);
       const predicted = simNs(rel, p);
       predictions.push({
         benchmark, scenario: rel, measured_ns: Math.round(measuredNs * 10) / 10, predicted_ns: Math.round(predicted * 10) / 10,
@@ -217,6 +227,7 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
     let shootdowns: number | null = null;
     let running: number | null = null;
     if (multi) {
+      stage('madvise loop, 2 threads');
       const two = runHostTlbBench(2, TLB_ITERATIONS, REPEATS);
       if (!two.ok) fail('madvise loop', two);
       if (two.ok) {
@@ -232,6 +243,7 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
           short.length > 0 ? `the model sends one IPI per flush and per membarrier call to a sibling running on its CPU; here ${short.join(' and ')} reached it (the sibling off its CPU: a busy or virtual machine whose hypervisor runs other vCPUs there, or flushes taken over by the hypervisor), so ipi_latency_ns and the prediction do not measure what the model counts` : null);
       }
     }
+    if (io.isTTY) io.err('\r\x1b[K');
     if (o.json) {
       const json: CalibrateJson = {
         kernel: info.uname, cpus: info.nprocs, profile: o.out,
@@ -262,6 +274,7 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
     io.out(`wrote ${o.out}\n`);
     return 'ok';
   } catch (e) {
+    if (io.isTTY) io.err('\r\x1b[K');
     if (e instanceof SmpError) {
       io.err(`smpcheck: error[${e.code}] ${e.message}\n`);
       return 'input_error';
