@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkSource, type CheckOptions, type MachineSearch } from '../src/check.js';
-import { dporResult, exploreDpor, newDporState, planTasks } from '../src/explore/dpor.js';
+import { dporResult, exploreDpor, newDporState, planSearch } from '../src/explore/dpor.js';
 import { mergeTask, searchTask, type TaskResult } from '../src/explore/merge.js';
 import type { ExploreResult } from '../src/explore/types.js';
 import { cli, read, ROOT } from './helpers.js';
@@ -36,7 +36,7 @@ function setup(file: string, opts: CheckOptions): MachineSearch {
 
 /** The search cut into n shards, each task searched on its own, merged in task order. */
 function sharded(m: MachineSearch, n: number, dropRuns = false): { result: ExploreResult; searchedAgain: number } {
-  const plan = planTasks(m.program, m.opts.bounds.stepsMax);
+  const plan = planSearch(m.program, m.prop, m.opts).plan;
   const byTask = new Map<number, TaskResult>();
   for (let k = 0; k < n; k++) {
     for (let t = k; t < plan.prefixes.length; t += n) {

@@ -17,7 +17,7 @@
 import type { z } from 'zod';
 import { lazySchema } from '../zod.js';
 import { checkScenario, checkSettings, type CheckOptions, type CheckResult, type MachineSearch } from '../check.js';
-import { newDporState, planTasks, dporResult, type TaskPlan } from '../explore/dpor.js';
+import { newDporState, planSearch, dporResult, type TaskPlan } from '../explore/dpor.js';
 import { mergeTask, searchTask, type TaskResult } from '../explore/merge.js';
 import { searchOnWorkers } from '../explore/parallel.js';
 import { SmpError } from '../scenario/errors.js';
@@ -92,7 +92,7 @@ const tasksOf = (T: number, k: number, n: number): number[] => {
 export function searchShard(sc: Scenario, opts: CheckOptions, shard: { k: number; n: number }, workers: number): Part {
   let part: Part | null = null;
   const search = (m: MachineSearch): ExploreResult => {
-    const plan = planTasks(m.program, m.opts.bounds.stepsMax);
+    const plan = planSearch(m.program, m.prop, m.opts).plan;
     const mine = tasksOf(plan.prefixes.length, shard.k, shard.n);
     const results: TaskResult[] = [];
     if (workers > 1 && mine.length > 1) searchOnWorkers(m.spec, m.opts, plan.prefixes, mine, workers, (tr) => (results.push(tr), true));
@@ -183,7 +183,7 @@ export function mergeParts(sc: Scenario, parts: Part[], clock: () => number): { 
   for (const p of parts) for (const t of p.tasks) byTask.set(t.task, t as TaskResult);
   const stats = { searchedAgain: 0 };
   const search = (m: MachineSearch): ExploreResult => {
-    const plan = planTasks(m.program, m.opts.bounds.stepsMax);
+    const plan = planSearch(m.program, m.prop, m.opts).plan;
     if (plan.prefixes.length !== p0.plan.tasks || planHash(plan) !== p0.plan.sha256) {
       throw new SmpError('SMP205', 'the parts were cut from another plan of tasks than this smpcheck makes for the scenario');
     }

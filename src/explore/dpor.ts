@@ -191,8 +191,44 @@ export function boundStops(st: DporState, bounds: ExploreOptions['bounds']): boo
   return st.stopped;
 }
 
+/**
+ * A search that takes at most this many steps unsplit is not split: its plan is the one
+ * task at the root. Planning a split costs about as much as a small search itself (it
+ * replays every node above the split), and only a search large enough for worker threads
+ * (src/explore/parallel.ts starts them after 400,000 steps) or shards gains from it.
+ */
+export const SPLIT_AFTER_STEPS = 20_000;
+
+const TOO_LARGE = Symbol('the unsplit search passed SPLIT_AFTER_STEPS');
+
+/**
+ * The plan of a search, as every way of running it (one thread, workers, shards and their
+ * merge) makes it: the unsplit search is tried first, and a search that finishes within
+ * SPLIT_AFTER_STEPS steps (complete, or stopped by a bound) is the one task at the root;
+ * a larger one is split (planTasks()). Whether it finishes depends on the program and
+ * the bounds alone. `done` is that first try's state when it is the search's result as
+ * is (the caller asked for no callbacks and no shared interner, which the try runs
+ * without); else the caller searches the root task itself.
+ */
+export function planSearch(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions): { plan: TaskPlan; done: DporState | null } {
+  const reusable = !opts.onRun && !opts.onGraph && !opts.interner;
+  const o: ExploreOptions = { ...opts, onRun: undefined, onGraph: undefined, onProgress: undefined, interner: undefined };
+  const st = newDporState(prop, o);
+  try {
+    runTask(program, o, st, [], undefined, () => {
+      if (st.steps > SPLIT_AFTER_STEPS) throw TOO_LARGE;
+    });
+  } catch (e) {
+    if (e !== TOO_LARGE) throw e;
+    return { plan: planTasks(program, opts.bounds.stepsMax), done: null };
+  }
+  if (st.steps > SPLIT_AFTER_STEPS) return { plan: planTasks(program, opts.bounds.stepsMax), done: null };
+  return { plan: { depth: 0, prefixes: [[]] }, done: reusable ? st : null };
+}
+
 export function exploreDpor(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions): ExploreResult {
-  const plan = planTasks(program, opts.bounds.stepsMax);
+  const { plan, done } = planSearch(program, prop, opts);
+  if (done) return dporResult(done);
   const st = newDporState(prop, opts);
   const T = plan.prefixes.length;
   for (let t = 0; t < T && !(t > 0 && boundStops(st, opts.bounds)); t++) {

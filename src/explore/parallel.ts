@@ -18,7 +18,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { Program } from '../litmus/program.js';
-import { boundStops, dporResult, newDporState, planTasks, runTask, type DporState } from './dpor.js';
+import { boundStops, dporResult, newDporState, planSearch, runTask, type DporState } from './dpor.js';
 import { mergeTask, type MergeContext, type TaskResult } from './merge.js';
 import type { ExploreOptions, ExploreResult } from './types.js';
 
@@ -86,7 +86,8 @@ export function claimBack(word: Int32Array): number {
 }
 
 export function exploreParallel(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions, spec: ProgramSpec, workers: number): ExploreResult {
-  const plan = planTasks(program, opts.bounds.stepsMax);
+  const { plan, done } = planSearch(program, prop, opts);
+  if (done) return dporResult(done);
   const T = plan.prefixes.length;
   const st = newDporState(prop, opts);
   const ctx: MergeContext = { program, prop, opts, prefixes: plan.prefixes };
