@@ -1,6 +1,7 @@
 // A worker thread of a split search (src/explore/parallel.ts): it builds the program
-// from the scenario's text as the calling thread did, then searches each task it is
-// given on its own (searchTask()) and posts the result back, bumping the shared
+// from the scenario's text as the calling thread did, then searches tasks on their own
+// (searchTask()), those it takes from the back of the plan itself (a check's workers)
+// or those it is given (a shard's), and posts each result back, bumping the shared
 // counter the caller sleeps on.
 
 import { workerData } from 'node:worker_threads';
@@ -27,7 +28,7 @@ try {
   const prop = compileProp(sc);
   const exploreOpts = { reduction: true, bounds: opts.bounds, witnessesMax: opts.witnessesMax };
   if (claim) {
-    // Front and back (src/explore/parallel.ts, searchFrontBack()): take tasks from the
+    // Front and back (src/explore/parallel.ts, exploreParallel()): take tasks from the
     // back until the calling thread, taking them from the front, has reached them.
     port.postMessage({ ready: true });
     bump();
