@@ -33,8 +33,6 @@ export interface ProgramSpec {
 
 /** Steps the search takes in the calling thread before it starts workers. */
 export const PARALLEL_AFTER_STEPS = 400_000;
-/** Tasks a worker holds at once (queued on its port): a worker never idles between two small tasks. */
-const IN_FLIGHT = 4;
 /** Seconds a worker has to start before the search gives up on it. */
 const WORKER_START_S = 60;
 
@@ -120,12 +118,60 @@ export function exploreParallel(program: Program, prop: (v: readonly number[]) =
   }
 }
 
+/** A worker thread of a search, and whether it has said it is ready. */
+interface Slot {
+  w: Worker;
+  port: MessagePort;
+  ready: boolean;
+}
+
+/** Starts a worker (src/explore/dpor-worker.ts) that bumps `signal` after each message. */
+function spawnWorker(spec: ProgramSpec, opts: Pick<ExploreOptions, 'bounds' | 'witnessesMax'>, signal: Int32Array, claim?: WorkerInit['claim']): Slot {
+  const { port1, port2 } = new MessageChannel();
+  const init: WorkerInit = { spec, opts: { bounds: opts.bounds, witnessesMax: opts.witnessesMax }, port: port2, signal, ...(claim ? { claim } : {}) };
+  const w = new Worker(new URL('./dpor-worker.js', import.meta.url), { workerData: init, transferList: [port2] });
+  // Its failures reach the search as messages (or as no start): the event is not needed.
+  w.on('error', () => {});
+  return { w, port: port1, ready: false };
+}
+
+/**
+ * Takes the messages waiting on each worker's port without the event loop: a worker's
+ * readiness, its crash (thrown), each result handed to `onResult` (false: stop taking).
+ * Returns false when `onResult` did.
+ */
+function takeMessages(slots: readonly Slot[], onResult: (tr: TaskResult, slot: Slot) => boolean): boolean {
+  for (const slot of slots) {
+    for (let m = receiveMessageOnPort(slot.port); m; m = receiveMessageOnPort(slot.port)) {
+      const msg = m.message as { ready?: true; result?: TaskResult; crash?: string };
+      if (msg.ready) {
+        slot.ready = true;
+        continue;
+      }
+      if (msg.crash !== undefined) throw new Error(`a search worker failed: ${msg.crash}`);
+      if (!onResult(msg.result!, slot)) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Sleeps until a worker bumps `signal` (or a second passes); throws when a worker has
+ * still not started after WORKER_START_S such seconds. Returns the signal's new value.
+ */
+function waitForWorkers(signal: Int32Array, seen: number, slots: readonly Slot[], waited: { s: number }): number {
+  if (Atomics.wait(signal, 0, seen, 1000) === 'timed-out' && slots.some((x) => !x.ready) && ++waited.s >= WORKER_START_S) {
+    throw new Error(`a search worker did not start within ${WORKER_START_S} s`);
+  }
+  return Atomics.load(signal, 0);
+}
+
 /** Worker threads that take tasks from the back (see exploreParallel()). */
 interface Pool {
   /** The tasks still to take, [front, back), packed (packClaim()). */
   word: Int32Array;
   signal: Int32Array;
-  slots: { w: Worker; port: MessagePort; ready: boolean }[];
+  slots: Slot[];
   results: Map<number, TaskResult>;
 }
 
@@ -135,14 +181,7 @@ function startPool(spec: ProgramSpec, opts: ExploreOptions, prefixes: readonly (
   const word = new Int32Array(new SharedArrayBuffer(4));
   word[0] = packClaim(first, T);
   const pool: Pool = { word, signal: new Int32Array(new SharedArrayBuffer(4)), slots: [], results: new Map() };
-  for (let i = 0; i < workers; i++) {
-    const { port1, port2 } = new MessageChannel();
-    const init: WorkerInit = { spec, opts: { bounds: opts.bounds, witnessesMax: opts.witnessesMax }, port: port2, signal: pool.signal, claim: { word, prefixes } };
-    const w = new Worker(new URL('./dpor-worker.js', import.meta.url), { workerData: init, transferList: [port2] });
-    // Its failures reach the search as messages (or as no start): the event is not needed.
-    w.on('error', () => {});
-    pool.slots.push({ w, port: port1, ready: false });
-  }
+  for (let i = 0; i < workers; i++) pool.slots.push(spawnWorker(spec, opts, pool.signal, { word, prefixes }));
   return pool;
 }
 
@@ -158,19 +197,6 @@ function frontBack(pool: Pool, ctx: MergeContext, st: DporState, front: number):
   const T = prefixes.length;
   const stats = { searchedAgain: 0 };
   const progress = (): void => opts.onProgress?.({ executions: st.executions, steps: st.steps, graphs: st.col.graphCount, share: front / T });
-  const drain = (): void => {
-    for (const slot of pool.slots) {
-      for (let m = receiveMessageOnPort(slot.port); m; m = receiveMessageOnPort(slot.port)) {
-        const msg = m.message as { ready?: true; result?: TaskResult; crash?: string };
-        if (msg.ready) {
-          slot.ready = true;
-          continue;
-        }
-        if (msg.crash !== undefined) throw new Error(`a search worker failed: ${msg.crash}`);
-        pool.results.set(msg.result!.task, msg.result!);
-      }
-    }
-  };
   // This thread's own tasks, from the front, straight into the search.
   for (let task = opts.parallelMergeOnly ? -1 : claimFront(pool.word); task >= 0; task = claimFront(pool.word)) {
     if (boundStops(st, opts.bounds)) return;
@@ -181,15 +207,12 @@ function frontBack(pool: Pool, ctx: MergeContext, st: DporState, front: number):
   }
   // The workers' tasks, merged in order as their results come.
   let seen = Atomics.load(pool.signal, 0);
-  let waited = 0;
+  const waited = { s: 0 };
   while (front < T) {
-    drain();
+    takeMessages(pool.slots, (tr) => (pool.results.set(tr.task, tr), true));
     const r = pool.results.get(front);
     if (r === undefined) {
-      if (Atomics.wait(pool.signal, 0, seen, 1000) === 'timed-out' && pool.slots.some((x) => !x.ready) && ++waited >= WORKER_START_S) {
-        throw new Error(`a search worker did not start within ${WORKER_START_S} s`);
-      }
-      seen = Atomics.load(pool.signal, 0);
+      seen = waitForWorkers(pool.signal, seen, pool.slots, waited);
       continue;
     }
     pool.results.delete(front);
@@ -207,47 +230,30 @@ function frontBack(pool: Pool, ctx: MergeContext, st: DporState, front: number):
 export function searchOnWorkers(spec: ProgramSpec, opts: Pick<ExploreOptions, 'bounds' | 'witnessesMax'>, prefixes: readonly (readonly number[])[], tasks: readonly number[], workers: number, onResult: (tr: TaskResult) => boolean): void {
   const n = Math.min(workers, tasks.length);
   const signal = new Int32Array(new SharedArrayBuffer(4));
-  const slots: { w: Worker; port: MessagePort; ready: boolean }[] = [];
+  const slots: Slot[] = [];
   let next = 0;
   let received = 0;
-  const give = (slot: { port: MessagePort }): void => {
+  const give = (slot: Slot): void => {
     if (next >= tasks.length) return;
     const task = tasks[next++]!;
     slot.port.postMessage({ task, prefix: prefixes[task] });
   };
   try {
     for (let i = 0; i < n; i++) {
-      const { port1, port2 } = new MessageChannel();
-      const init: WorkerInit = { spec, opts: { bounds: opts.bounds, witnessesMax: opts.witnessesMax }, port: port2, signal };
-      const w = new Worker(new URL('./dpor-worker.js', import.meta.url), { workerData: init, transferList: [port2] });
-      // Its failures reach the search as messages (or as no start): the event is not needed.
-      w.on('error', () => {});
-      const slot = { w, port: port1, ready: false };
+      const slot = spawnWorker(spec, opts, signal);
       slots.push(slot);
+      give(slot);
     }
-    // Each worker gets IN_FLIGHT tasks at once (in turn, in task order), so that it never
-    // waits for this thread between two small tasks; one more for each result.
-    for (let k = 0; k < IN_FLIGHT; k++) for (const slot of slots) give(slot);
     let seen = 0;
-    let waited = 0;
+    const waited = { s: 0 };
     while (received < tasks.length) {
-      if (Atomics.wait(signal, 0, seen, 1000) === 'timed-out' && slots.some((x) => !x.ready) && ++waited >= WORKER_START_S) {
-        throw new Error(`a search worker did not start within ${WORKER_START_S} s`);
-      }
-      seen = Atomics.load(signal, 0);
-      for (const slot of slots) {
-        for (let m = receiveMessageOnPort(slot.port); m; m = receiveMessageOnPort(slot.port)) {
-          const msg = m.message as { ready?: true; result?: TaskResult; crash?: string };
-          if (msg.ready) {
-            slot.ready = true;
-            continue;
-          }
-          if (msg.crash !== undefined) throw new Error(`a search worker failed: ${msg.crash}`);
-          received++;
-          give(slot);
-          if (!onResult(msg.result!)) return;
-        }
-      }
+      seen = waitForWorkers(signal, seen, slots, waited);
+      const go = takeMessages(slots, (tr, slot) => {
+        received++;
+        give(slot);
+        return onResult(tr);
+      });
+      if (!go) return;
     }
   } finally {
     for (const slot of slots) void slot.w.terminate();

@@ -267,15 +267,23 @@ export const hostTlbBenchSchema = lazySchema((z) => z.object({
 }).strict());
 export type HostTlbBench = z.infer<ReturnType<typeof hostTlbBenchSchema>>;
 
-export type HostTlbBenchRun = { ok: true; result: HostTlbBench } | { ok: false; status: number; stderr: string };
+/** One run of a benchmark of the helper: its one JSON line, or how it failed. */
+export type HostRun<T> = { ok: true; result: T } | { ok: false; status: number; stderr: string };
+export type HostTlbBenchRun = HostRun<HostTlbBench>;
+
+/** Runs a benchmark mode of the helper (at most 20 s) and reads the one line it prints. */
+function runOneLine<T>(args: string[], schema: z.ZodType<T>): HostRun<T> {
+  const mode = args[0]!;
+  const r = spawnHelper(args, HOST_TIMEOUT_MS_MAX + BACKSTOP_MS);
+  if (r.status !== 0) return { ok: false, status: r.status, stderr: r.stderr };
+  const lines = parseJsonLines(r.stdout, schema, mode);
+  if (lines.length !== 1) return { ok: false, status: HOST_EXIT.internal, stderr: `${r.stderr}expected one ${mode} line, got ${lines.length}\n` };
+  return { ok: true, result: lines[0]! };
+}
 
 /** The madvise microbenchmark with `threads` threads (1 discards, the others busy-wait); at most 20 s. */
 export function runHostTlbBench(threads: number, iterations: number, repeats: number): HostTlbBenchRun {
-  const r = spawnHelper(['tlbbench', String(threads), String(iterations), String(repeats)], HOST_TIMEOUT_MS_MAX + BACKSTOP_MS);
-  if (r.status !== 0) return { ok: false, status: r.status, stderr: r.stderr };
-  const lines = parseJsonLines(r.stdout, hostTlbBenchSchema(), 'tlbbench');
-  if (lines.length !== 1) return { ok: false, status: HOST_EXIT.internal, stderr: `${r.stderr}expected one tlbbench line, got ${lines.length}\n` };
-  return { ok: true, result: lines[0]! };
+  return runOneLine(['tlbbench', String(threads), String(iterations), String(repeats)], hostTlbBenchSchema());
 }
 
 /** One line of `smpcheck-host pipebench` (pipe ping-pong on one CPU, docs/host.md). */
@@ -305,24 +313,14 @@ export const hostLineBenchSchema = lazySchema((z) => z.object({
 }).strict());
 export type HostLineBench = z.infer<ReturnType<typeof hostLineBenchSchema>>;
 
-export type HostRun<T> = { ok: true; result: T } | { ok: false; status: number; stderr: string };
-
 /** Pipe ping-pong between two threads or two processes pinned to one CPU; at most 20 s. */
 export function runHostPipeBench(mode: 'threads' | 'processes', iterations: number, repeats: number): HostRun<HostPipeBench> {
-  const r = spawnHelper(['pipebench', mode, String(iterations), String(repeats)], HOST_TIMEOUT_MS_MAX + BACKSTOP_MS);
-  if (r.status !== 0) return { ok: false, status: r.status, stderr: r.stderr };
-  const lines = parseJsonLines(r.stdout, hostPipeBenchSchema(), 'pipebench');
-  if (lines.length !== 1) return { ok: false, status: HOST_EXIT.internal, stderr: `${r.stderr}expected one pipebench line, got ${lines.length}\n` };
-  return { ok: true, result: lines[0]! };
+  return runOneLine(['pipebench', mode, String(iterations), String(repeats)], hostPipeBenchSchema());
 }
 
 /** Cache-line ping-pong between the first two CPUs this process may use; at most 20 s. */
 export function runHostLineBench(iterations: number, repeats: number): HostRun<HostLineBench> {
-  const r = spawnHelper(['linebench', String(iterations), String(repeats)], HOST_TIMEOUT_MS_MAX + BACKSTOP_MS);
-  if (r.status !== 0) return { ok: false, status: r.status, stderr: r.stderr };
-  const lines = parseJsonLines(r.stdout, hostLineBenchSchema(), 'linebench');
-  if (lines.length !== 1) return { ok: false, status: HOST_EXIT.internal, stderr: `${r.stderr}expected one linebench line, got ${lines.length}\n` };
-  return { ok: true, result: lines[0]! };
+  return runOneLine(['linebench', String(iterations), String(repeats)], hostLineBenchSchema());
 }
 
 /**
