@@ -1,9 +1,10 @@
-// The split search (src/explore/dpor.ts, planTasks()): searched in one thread, on
-// worker threads, or as shards merged later, it gives the same result, field by
-// field: states, graphs, executions, steps, memory, witnesses, assertions,
-// deadlocks, and where a bound stops it. And the split itself changes no
-// execution or graph count of the search it replaced (test/library.test.ts and test/library-tlb.test.ts
-// compares those with the unreduced search on the whole library).
+// The search as a tree of tasks (src/explore/dpor.ts, FREEZE_AFTER_STEPS): searched
+// in one thread, on worker threads, or as shards merged later, it gives the same
+// result, field by field: states, graphs, executions, steps, memory, witnesses,
+// assertions, deadlocks, and where a bound stops it. And freezing changes no execution
+// or graph count (test/library.test.ts and test/library-tlb.test.ts compare those with
+// the unreduced search on the whole library; here, with tasks that freeze after a few
+// hundred steps, with the search that never freezes).
 
 // The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
 import '../src/parts/all.js';
@@ -14,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkSource, type CheckOptions, type MachineSearch } from '../src/check.js';
-import { dporResult, exploreDpor, newDporState, planSearch } from '../src/explore/dpor.js';
+import { dporResult, exploreDpor, newDporState, ROOT_TASK, type TaskSpec } from '../src/explore/dpor.js';
 import { mergeTask, searchTask, type TaskResult } from '../src/explore/merge.js';
 import type { ExploreResult } from '../src/explore/types.js';
 import { cli, read, ROOT } from './helpers.js';
@@ -34,23 +35,29 @@ function setup(file: string, opts: CheckOptions): MachineSearch {
   return m!;
 }
 
-/** The search cut into n shards, each task searched on its own, merged in task order. */
-function sharded(m: MachineSearch, n: number, dropRuns = false): { result: ExploreResult; searchedAgain: number } {
-  const plan = planSearch(m.program, m.prop, m.opts).plan;
-  const byTask = new Map<number, TaskResult>();
-  for (let k = 0; k < n; k++) {
-    for (let t = k; t < plan.prefixes.length; t += n) {
-      const tr = searchTask(m.program, m.prop, m.opts, t, plan.prefixes[t]!);
-      // A task that kept no run of its graphs: the merge must search it again for its witnesses.
-      if (dropRuns) for (const g of tr.graphs) delete g.run;
-      byTask.set(t, tr);
-    }
-  }
+/** The search cut into n shards as `check --shard` cuts it, each task searched on its own, merged in the search's order. */
+function sharded(m: MachineSearch, n: number, dropRuns = false): { result: ExploreResult; searchedAgain: number; tasks: number } {
+  const byId = new Map<string, TaskResult>();
+  const searchAll = (t: TaskSpec): void => {
+    const tr = searchTask(m.program, m.prop, m.opts, t);
+    // A task that kept no run of its graphs: the merge must search it again for its witnesses.
+    if (dropRuns) for (const g of tr.graphs) delete g.run;
+    assert.ok(!byId.has(t.id), `task '${t.id}' twice`);
+    byId.set(t.id, tr);
+    if (t.id !== '') for (const c of tr.children) searchAll(c);
+  };
+  searchAll(ROOT_TASK);
+  const root = byId.get('')!;
+  for (let k = 0; k < n; k++) root.children.forEach((c, i) => i % n === k && searchAll(c));
   const st = newDporState(m.prop, m.opts);
-  const ctx = { program: m.program, prop: m.prop, opts: m.opts, prefixes: plan.prefixes };
+  const ctx = { program: m.program, prop: m.prop, opts: m.opts };
   const stats = { searchedAgain: 0 };
-  for (let t = 0; t < plan.prefixes.length; t++) if (!mergeTask(ctx, st, byTask.get(t)!, stats)) break;
-  return { result: dporResult(st), searchedAgain: stats.searchedAgain };
+  const stack = [root];
+  for (let tr = stack.pop(); tr; tr = stack.pop()) {
+    if (!mergeTask(ctx, st, tr, stats)) break;
+    for (let i = tr.children.length - 1; i >= 0; i--) stack.push(byId.get(tr.children[i]!.id)!);
+  }
+  return { result: dporResult(st), searchedAgain: stats.searchedAgain, tasks: byId.size };
 }
 
 const CASES: { file: string; model?: 'sc' | 'x86'; variant?: string; what: string }[] = [
@@ -62,12 +69,23 @@ const CASES: { file: string; model?: 'sc' | 'x86'; variant?: string; what: strin
   { file: 'sync-core/caller-alias-iret.litmus', what: 'code, several executions per graph' },
 ];
 
-test('a search merged from shards is the search in one thread, field by field', async () => {
+/** Outcomes, graphs and executions: what freezing must not change. */
+const answers = (r: ExploreResult): unknown => ({ outcomes: r.outcomes, graphs: r.graphs, executions: r.executions, complete: r.complete, deadlocks: r.deadlocks, assertions: r.assertions });
+
+test('a search merged from shards is the search in one thread, field by field; freezing changes steps, not answers', async () => {
   for (const c of CASES) {
-    const m = setup(lit(c.file), { model: c.model, variant: c.variant, witnessesMax: 3 });
+    const whole = setup(lit(c.file), { model: c.model, variant: c.variant, witnessesMax: 3 });
+    const unfrozen = exploreDpor(whole.program, whole.prop, whole.opts);
+    // Tasks that freeze after 300 steps: a tree of many tasks even for a small search.
+    const m = setup(lit(c.file), { model: c.model, variant: c.variant, witnessesMax: 3, freezeAfterSteps: 300 });
     const one = exploreDpor(m.program, m.prop, m.opts);
     assert.ok(one.complete && one.executions > 0, c.file);
-    for (const n of [1, 2, 3, 7]) assert.deepEqual(sharded(m, n).result, one, `${c.file} (${c.what}) in ${n} shards`);
+    assert.deepEqual(answers(one), answers(unfrozen), `${c.file}: freezing changed an answer`);
+    for (const n of [1, 2, 3, 7]) {
+      const s = sharded(m, n);
+      assert.ok(s.tasks > 1 || one.steps < 600, `${c.file}: no freeze`);
+      assert.deepEqual(s.result, one, `${c.file} (${c.what}) in ${n} shards`);
+    }
   }
 });
 
@@ -80,7 +98,7 @@ test('bounds stop a merged search where they stop the search in one thread', asy
     ['steps_max', { stepsMax: 100 }],
   ];
   for (const [what, bounds] of cases) {
-    const m = setup(file, { model: 'sc', bounds });
+    const m = setup(file, { model: 'sc', bounds, freezeAfterSteps: 500 });
     const one = exploreDpor(m.program, m.prop, m.opts);
     assert.equal(one.complete, false, what);
     for (const n of [2, 5]) {
@@ -91,7 +109,7 @@ test('bounds stop a merged search where they stop the search in one thread', asy
 });
 
 test('a witness whose run a task did not keep is found again by searching the task', async () => {
-  const m = setup(lit('membarrier/membarrier-C.litmus'), { model: 'sc', witnessesMax: 40 });
+  const m = setup(lit('membarrier/membarrier-C.litmus'), { model: 'sc', witnessesMax: 40, freezeAfterSteps: 500 });
   const one = exploreDpor(m.program, m.prop, m.opts);
   assert.equal(one.witnessList.negative.length, 40);
   const s = sharded(m, 3, true);
@@ -102,11 +120,11 @@ test('a witness whose run a task did not keep is found again by searching the ta
 test('--workers: the same output, byte for byte, with and without worker threads', async () => {
   const file = lit('membarrier/membarrier-C.litmus');
   for (const model of ['sc', 'x86'] as const) {
-    const one = checkSource(read(file), file, { model, workers: 1, witnessesMax: 2 });
-    const two = checkSource(read(file), file, { model, workers: 2, parallelAfterSteps: 0, witnessesMax: 2 });
+    const one = checkSource(read(file), file, { model, workers: 1, witnessesMax: 2, freezeAfterSteps: 500 });
+    const two = checkSource(read(file), file, { model, workers: 2, parallelAfterSteps: 0, witnessesMax: 2, freezeAfterSteps: 500 });
     assert.deepEqual(two.result, one.result, model);
-    // Every task after the first searched by the workers (this thread only merges), from the back.
-    const three = checkSource(read(file), file, { model, workers: 3, parallelAfterSteps: 0, parallelMergeOnly: true, witnessesMax: 2 });
+    // Every task after the root searched by the workers (this thread only merges).
+    const three = checkSource(read(file), file, { model, workers: 3, parallelAfterSteps: 0, parallelMergeOnly: true, witnessesMax: 2, freezeAfterSteps: 500 });
     assert.deepEqual(three.result, one.result, `${model}, merge only`);
   }
   const a = await cli([file, '--no-time', '--workers', '1', '--show-trace']);
@@ -118,8 +136,8 @@ test('--workers: the same output, byte for byte, with and without worker threads
 test('--workers: a bound stops the search where it stops in one thread', () => {
   const file = lit('membarrier/membarrier-C.litmus');
   for (const executionsMax of [50, 300]) {
-    const one = checkSource(read(file), file, { model: 'x86', workers: 1, bounds: { executionsMax } });
-    const two = checkSource(read(file), file, { model: 'x86', workers: 2, parallelAfterSteps: 0, parallelMergeOnly: true, bounds: { executionsMax } });
+    const one = checkSource(read(file), file, { model: 'x86', workers: 1, bounds: { executionsMax }, freezeAfterSteps: 500 });
+    const two = checkSource(read(file), file, { model: 'x86', workers: 2, parallelAfterSteps: 0, parallelMergeOnly: true, bounds: { executionsMax }, freezeAfterSteps: 500 });
     assert.equal(one.result.complete, false);
     assert.deepEqual(two.result, one.result, `executions_max ${executionsMax}`);
   }

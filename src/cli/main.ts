@@ -281,9 +281,9 @@ async function cmdShard(io: Io, files: string[], o: CommonOpts & { model?: strin
   }
   writeUserFile(o.out, `${JSON.stringify(part)}\n`, 'the part');
   const sum = (f: (t: Part['tasks'][number]) => number): number => part.tasks.reduce((a, t) => a + f(t), 0);
-  const summary = { part: shard, scenario: sc.name, model: part.check.model, variant: part.check.variant, tasks: part.tasks.length, tasks_total: part.plan.tasks, executions: sum((t) => t.executions), steps: sum((t) => t.steps), out: o.out };
+  const summary = { part: shard, scenario: sc.name, model: part.check.model, variant: part.check.variant, tasks: part.tasks.length, root_children: part.plan.children, executions: sum((t) => t.executions), steps: sum((t) => t.steps), out: o.out };
   if (o.json) io.out(`${JSON.stringify(summary)}\n`);
-  else io.out(`Part ${shard.k}/${shard.n} of ${sc.name} on ${part.check.model}: ${summary.tasks} of ${summary.tasks_total} tasks, ${summary.executions} executions, ${summary.steps} steps; written to ${o.out}\n`);
+  else io.out(`Part ${shard.k}/${shard.n} of ${sc.name} on ${part.check.model}: ${summary.tasks} task${summary.tasks === 1 ? '' : 's'} (the root froze into ${summary.root_children}), ${summary.executions} executions, ${summary.steps} steps; written to ${o.out}\n`);
   return 'ok';
 }
 

@@ -4,20 +4,24 @@
 //   smpcheck check FILE --shard K/N --out PART.json   searches part K of N
 //   smpcheck merge PART.json...                        prints what `check FILE` prints
 //
-// The parts are the tasks of the split search (src/explore/dpor.ts, planTasks()):
-// task t belongs to part (t mod N) + 1, each part searches its tasks on their own
-// (src/explore/merge.ts, searchTask()) and writes what they found, and the merge
-// adds them in task order, as the search in one process does. A part is plain JSON;
-// it records the scenario's sha256, the machine, the variant, the bounds and the
-// plan, and the merge refuses parts that do not agree on them, a missing part and a
-// part given twice (SMP205), never guessing a verdict. The merge reads the scenario
-// (the path the parts recorded, or --scenario FILE) to print the result and, where a
-// bound may stop the search inside a task, to search that task again.
+// The parts are cut from the search's tree of tasks (src/explore/dpor.ts): every part
+// searches the root task (the first FREEZE_AFTER_STEPS steps of the search), and the
+// children the root froze into are dealt out, child i to part (i mod N) + 1, each with
+// every task it freezes into in turn. Part 1 keeps the root's own result. Each task is
+// searched on its own (src/explore/merge.ts, searchTask()), and the merge adds them in
+// the search's order (pre-order), as the search in one process does. A search that
+// finishes without freezing is all in part 1. A part is plain JSON; it records the
+// scenario's sha256, the machine, the variant, the bounds and the root's children, and
+// the merge refuses parts that do not agree on them, a missing part, a part given
+// twice and a part without the tasks it should hold (SMP205), never guessing a
+// verdict. The merge reads the scenario (the path the parts recorded, or --scenario
+// FILE) to print the result and, where a bound may stop the search inside a task, to
+// search that task again.
 
 import type { z } from 'zod';
 import { lazySchema } from '../zod.js';
 import { checkScenario, checkSettings, type CheckOptions, type CheckResult, type MachineSearch } from '../check.js';
-import { newDporState, planSearch, dporResult, type TaskPlan } from '../explore/dpor.js';
+import { compareTaskIds, dporResult, FREEZE_AFTER_STEPS, newDporState, ROOT_TASK, type TaskSpec } from '../explore/dpor.js';
 import { mergeTask, searchTask, type TaskResult } from '../explore/merge.js';
 import { searchOnWorkers } from '../explore/parallel.js';
 import { SmpError } from '../scenario/errors.js';
@@ -28,7 +32,7 @@ import { VERSION } from '../version.js';
 import type { ExploreResult } from '../explore/types.js';
 
 export const PART_FORMAT = 'smpcheck-part';
-export const PART_VERSION = 1;
+export const PART_VERSION = 2;
 /** A part file larger than this is refused unread. */
 export const PART_BYTES_MAX = 1024 * 1024 * 1024;
 /** Parts a search may be cut into. */
@@ -46,8 +50,10 @@ export function parseShard(v: string): { k: number; n: number } {
 /** The shape of a part file (what `check --shard` writes and `merge` reads). */
 export const partSchema = lazySchema((z) => {
   const journal = z.object({ key: z.string(), values: z.array(z.number()), run: z.array(z.number().int()).optional() });
+  const spec = z.object({ id: z.string().regex(/^(\d{1,9}(\.\d{1,9})*)?$/), prefix: z.array(z.number().int().nonnegative()), before: z.array(z.number().int().nonnegative()), weight: z.number().nonnegative() });
   const task = z.object({
-    task: z.number().int().nonnegative(),
+    spec,
+    children: z.array(spec),
     interned: z.array(z.string()),
     graphs: z.array(journal),
     deadlocks: z.number().int().nonnegative(),
@@ -69,21 +75,17 @@ export const partSchema = lazySchema((z) => {
     smpcheck: z.string(),
     scenario: z.object({ file: z.string(), name: z.string(), sha256: z.string() }),
     check: z.object({ model: z.enum(['sc', 'x86']), variant: z.string(), variantSha256: z.string().nullable(), bounds, witnesses: z.number().int().positive() }),
-    plan: z.object({ depth: z.number().int().nonnegative(), tasks: z.number().int().positive(), sha256: z.string() }),
+    plan: z.object({ freezeAfterSteps: z.number().int().positive(), children: z.number().int().nonnegative(), sha256: z.string() }),
     shard: z.object({ k: z.number().int().positive(), n: z.number().int().positive() }),
     tasks: z.array(task),
   });
 });
 export type Part = z.infer<ReturnType<typeof partSchema>>;
 
-const planHash = (plan: TaskPlan): string => sha256(JSON.stringify(plan.prefixes));
+const childrenHash = (children: readonly TaskSpec[]): string => sha256(JSON.stringify(children));
 
-/** The tasks of part k of n. */
-const tasksOf = (T: number, k: number, n: number): number[] => {
-  const out: number[] = [];
-  for (let t = k - 1; t < T; t += n) out.push(t);
-  return out;
-};
+/** Whether child i of the root belongs to part k of n. */
+const ownsChild = (i: number, k: number, n: number): boolean => i % n === k - 1;
 
 /**
  * Searches part `shard` of the check of `sc` with `opts` (machine engine, reduced
@@ -92,12 +94,19 @@ const tasksOf = (T: number, k: number, n: number): number[] => {
 export function searchShard(sc: Scenario, opts: CheckOptions, shard: { k: number; n: number }, workers: number): Part {
   let part: Part | null = null;
   const search = (m: MachineSearch): ExploreResult => {
-    const plan = planSearch(m.program, m.prop, m.opts).plan;
-    const mine = tasksOf(plan.prefixes.length, shard.k, shard.n);
-    const results: TaskResult[] = [];
-    if (workers > 1 && mine.length > 1) searchOnWorkers(m.spec, m.opts, plan.prefixes, mine, workers, (tr) => (results.push(tr), true));
-    else for (const t of mine) results.push(searchTask(m.program, m.prop, m.opts, t, plan.prefixes[t]!));
-    results.sort((a, b) => a.task - b.task);
+    const root = searchTask(m.program, m.prop, m.opts, ROOT_TASK);
+    const mine = root.children.filter((_, i) => ownsChild(i, shard.k, shard.n));
+    const results: TaskResult[] = shard.k === 1 ? [root] : [];
+    if (workers > 1 && mine.length > 0) searchOnWorkers(m.spec, m.opts, mine, workers, (tr) => (results.push(tr), true));
+    else {
+      const stack = [...mine].reverse();
+      for (let t = stack.pop(); t; t = stack.pop()) {
+        const tr = searchTask(m.program, m.prop, m.opts, t);
+        results.push(tr);
+        for (let i = tr.children.length - 1; i >= 0; i--) stack.push(tr.children[i]!);
+      }
+    }
+    results.sort((a, b) => compareTaskIds(a.spec.id, b.spec.id));
     const s = checkSettings(sc, opts);
     part = {
       format: PART_FORMAT,
@@ -105,7 +114,7 @@ export function searchShard(sc: Scenario, opts: CheckOptions, shard: { k: number
       smpcheck: VERSION,
       scenario: { file: sc.file, name: sc.name, sha256: sha256(sc.source) },
       check: { model: m.spec.model, variant: m.spec.variant, variantSha256: s.variant.sha256 ?? null, bounds: m.opts.bounds, witnesses: m.opts.witnessesMax ?? 1 },
-      plan: { depth: plan.depth, tasks: plan.prefixes.length, sha256: planHash(plan) },
+      plan: { freezeAfterSteps: m.opts.freezeAfterSteps ?? FREEZE_AFTER_STEPS, children: root.children.length, sha256: childrenHash(root.children) },
       shard,
       tasks: results,
     };
@@ -163,8 +172,21 @@ export function validateParts(parts: { file: string; part: Part }[]): Part[] {
   for (const { file, part } of parts) {
     if (part.shard.k > n) throw new SmpError('SMP205', `'${file}' says it is part ${part.shard.k} of ${n}`, undefined, file);
     if (byK[part.shard.k]) throw new SmpError('SMP205', `part ${part.shard.k}/${n} is given twice ('${file}')`, undefined, file);
-    const want = tasksOf(first.part.plan.tasks, part.shard.k, n);
-    if (JSON.stringify(part.tasks.map((t) => t.task)) !== JSON.stringify(want)) throw new SmpError('SMP205', `'${file}' does not hold the tasks of part ${part.shard.k}/${n}`, undefined, file);
+    // Its tasks: the root (part 1), the root's children it owns and every task each froze into.
+    const ids = new Map(part.tasks.map((t) => [t.spec.id, t]));
+    const bad = (why: string): SmpError => new SmpError('SMP205', `'${file}' does not hold the tasks of part ${part.shard.k}/${n}: ${why}`, undefined, file);
+    if (ids.size !== part.tasks.length) throw bad('a task is given twice');
+    const want: string[] = [];
+    if (part.shard.k === 1) want.push('');
+    for (let i = 0; i < first.part.plan.children; i++) if (ownsChild(i, part.shard.k, n)) want.push(String(i));
+    let held = 0;
+    for (let id = want.shift(); id !== undefined; id = want.shift()) {
+      const t = ids.get(id);
+      if (!t) throw bad(`task '${id}' is missing`);
+      held++;
+      if (id !== '') want.push(...t.children.map((c) => c.id));
+    }
+    if (held !== part.tasks.length) throw bad('it holds tasks of another part');
     byK[part.shard.k] = part;
   }
   const missing: number[] = [];
@@ -179,17 +201,20 @@ export function mergeParts(sc: Scenario, parts: Part[], clock: () => number): { 
   if (sha256(sc.source) !== p0.scenario.sha256) {
     throw new SmpError('SMP205', `the scenario '${sc.file}' is not the one the parts searched (its sha256 differs): give the same file with --scenario`, undefined, sc.file);
   }
-  const byTask = new Map<number, TaskResult>();
-  for (const p of parts) for (const t of p.tasks) byTask.set(t.task, t as TaskResult);
+  const byId = new Map<string, TaskResult>();
+  for (const p of parts) for (const t of p.tasks) byId.set(t.spec.id, t as TaskResult);
   const stats = { searchedAgain: 0 };
   const search = (m: MachineSearch): ExploreResult => {
-    const plan = planSearch(m.program, m.prop, m.opts).plan;
-    if (plan.prefixes.length !== p0.plan.tasks || planHash(plan) !== p0.plan.sha256) {
-      throw new SmpError('SMP205', 'the parts were cut from another plan of tasks than this smpcheck makes for the scenario');
-    }
+    const root = byId.get('')!;
+    if (childrenHash(root.children) !== p0.plan.sha256) throw new SmpError('SMP205', "part 1's root task does not match the parts' plan");
     const st = newDporState(m.prop, m.opts);
-    const ctx = { program: m.program, prop: m.prop, opts: m.opts, prefixes: plan.prefixes };
-    for (let t = 0; t < plan.prefixes.length; t++) if (!mergeTask(ctx, st, byTask.get(t)!, stats)) break;
+    const ctx = { program: m.program, prop: m.prop, opts: { ...m.opts, freezeAfterSteps: p0.plan.freezeAfterSteps } };
+    // The search's order: a task, then the tasks it froze into.
+    const stack = [root];
+    for (let tr = stack.pop(); tr; tr = stack.pop()) {
+      if (!mergeTask(ctx, st, tr, stats)) break;
+      for (let i = tr.children.length - 1; i >= 0; i--) stack.push(byId.get(tr.children[i]!.id)!);
+    }
     return dporResult(st);
   };
   const c = p0.check;

@@ -53,102 +53,44 @@ function popcount(m: number): number {
 }
 
 /**
- * The search is cut into tasks at a fixed depth (Split): the nodes above it are
- * explored in full (every enabled process not asleep is a branch, in the order of
- * the processes), so no race found below can add a branch above, and the subtree
- * under each node at the split depth (a task) is searched on its own, with the sleep
- * set that the branches before it give it. Sleep sets still keep one execution per
- * equivalence class: the split changes how many runs end sleep-set-blocked and how
- * many steps are replayed, not the executions or the graphs. The tasks and their
- * order depend on the program alone, so a search run task by task in one thread,
- * on several threads (src/explore/parallel.ts) or on several machines (shards,
- * merged by src/explore/merge.ts) is the same search.
+ * The search is a tree of tasks. A task is the subtree under a node (its prefix: the
+ * choices from the initial state), searched by Source-DPOR with the nodes above it
+ * explored in full: every enabled process not asleep is a branch there, so no race
+ * found below the node needs a branch above it. The root task is the whole search. A
+ * task that has taken FREEZE_AFTER_STEPS steps and still has runs to do freezes: the
+ * nodes of its current path down to its next backtrack point (those below are
+ * finished) become nodes explored in full, and each awake branch not yet taken at one
+ * of them is a task of its own (a child), with the sleep set the branches taken
+ * before it give it. Sleep sets still keep one execution per equivalence class: a
+ * freeze changes how many runs end sleep-set-blocked and how many steps are taken,
+ * not the executions or the graphs. The search's order is the tree's pre-order (a
+ * task, then its children in order); whether and where a task freezes depends on the
+ * program, the bounds and its own steps alone, so the search run in one thread, on
+ * several threads (src/explore/parallel.ts) or on several machines (shards, merged by
+ * src/explore/merge.ts) is the same search, task by task.
  */
-export const SPLIT_TASKS = 64;
-/** The deepest the split goes looking for SPLIT_TASKS tasks. */
-const SPLIT_DEPTH_MAX = 24;
+export const FREEZE_AFTER_STEPS = 250_000;
 
-export interface TaskPlan {
-  /** The split depth: the nodes above it are explored in full. */
-  depth: number;
-  /** Each task's prefix: the choices from the initial state to its root, in search order (a run that ends above the split depth is a task of its own). */
-  prefixes: number[][];
-}
-
-/** A node of the plan's tree: its choices from the initial state and its sleep set (with the footprints of the steps asleep). */
-interface PlanNode {
+/** A task of the search (plain data: it crosses threads and files). */
+export interface TaskSpec {
+  /** Its place in the tree: '' for the root, then each child's index ('0', '0.3'). */
+  id: string;
+  /** The choices from the initial state to its root. */
   prefix: number[];
-  sl: number;
-  slFeet: (number[] | undefined)[];
-  /** A run that ends here (a bound, an assertion, no step left, or stepsMax): never split further. */
-  leaf: boolean;
-  /** The machine at this node, when its parent's split stepped there on its own machine: split() takes it instead of replaying the prefix. */
-  run?: Run;
+  /** At each node of the prefix, the branches taken before the prefix's choice there. */
+  before: number[];
+  /** The share of the whole search it stands for, as the progress line counts it. */
+  weight: number;
 }
 
-/**
- * The tasks of a program's search: the same for every run of the same program.
- * The split deepens one level at a time until there are SPLIT_TASKS tasks: each
- * level's prefixes, in search order, are the last level's with each node at the
- * last depth replaced by its children (those not asleep). A node is replayed once,
- * when it is split, except a first child: its parent's machine takes the step to it
- * and is kept for its split (a step gives the state a replay gives: queries such as
- * footprint() change nothing, as runTask() relies on too).
- */
-export function planTasks(program: Program, stepsMax: number): TaskPlan {
-  const interner = new Interner();
-  /** The node's children, or the node itself when its run ends there. */
-  const split = (node: PlanNode): PlanNode[] => {
-    const { prefix, sl, slFeet } = node;
-    let run = node.run;
-    node.run = undefined;
-    if (!run) {
-      run = freshRun(program, interner);
-      try {
-        for (const p of prefix) run.machine.step(p);
-      } catch (e) {
-        if (e instanceof BoundExceeded || e instanceof AssertionFailed) return [{ ...node, leaf: true }];
-        throw e;
-      }
-    }
-    const m = run.machine;
-    const avail = m.enabledMask() & ~sl;
-    if (prefix.length >= stepsMax || avail === 0) return [{ ...node, leaf: true }];
-    const feet: number[][] = [];
-    for (let a = avail; a !== 0; a &= a - 1) feet[lowestBit(a)] = m.footprint(lowestBit(a));
-    const children: PlanNode[] = [];
-    let done = 0;
-    for (let a = avail; a !== 0; a &= a - 1) {
-      const p = lowestBit(a);
-      let childSleep = 0;
-      const childFeet: (number[] | undefined)[] = [];
-      for (let s = sl | done; s !== 0; s &= s - 1) {
-        const q = lowestBit(s);
-        const fq = (done & (1 << q) ? feet[q] : slFeet[q])!;
-        if (!dependent(fq, q, feet[p]!, p)) {
-          childSleep |= 1 << q;
-          childFeet[q] = fq;
-        }
-      }
-      children.push({ prefix: [...prefix, p], sl: childSleep, slFeet: childFeet, leaf: false });
-      done |= 1 << p;
-    }
-    // The first child's state: this machine takes its step (one that throws is left to the child's own replay).
-    try {
-      m.step(children[0]!.prefix[prefix.length]!);
-      children[0]!.run = run;
-    } catch (e) {
-      if (!(e instanceof BoundExceeded || e instanceof AssertionFailed)) throw e;
-    }
-    return children;
-  };
-  let depth = 0;
-  let nodes: PlanNode[] = [{ prefix: [], sl: 0, slFeet: [], leaf: false }];
-  while (nodes.length < SPLIT_TASKS && depth < SPLIT_DEPTH_MAX && nodes.some((x) => x.prefix.length === depth)) {
-    depth++;
-    nodes = nodes.flatMap((x) => (x.leaf || x.prefix.length < depth - 1 ? [x] : split(x)));
-  }
-  return { depth, prefixes: nodes.map((x) => x.prefix) };
+export const ROOT_TASK: TaskSpec = { id: '', prefix: [], before: [], weight: 1 };
+
+/** Pre-order of two tasks' ids. */
+export function compareTaskIds(a: string, b: string): number {
+  const x = a === '' ? [] : a.split('.').map(Number);
+  const y = b === '' ? [] : b.split('.').map(Number);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
 }
 
 /** What the search of some tasks found, kept by the caller between tasks. */
@@ -191,51 +133,27 @@ export function boundStops(st: DporState, bounds: ExploreOptions['bounds']): boo
   return st.stopped;
 }
 
-/**
- * A search that takes at most this many steps unsplit is not split: its plan is the one
- * task at the root. Planning a split costs about as much as a small search itself (it
- * replays every node above the split), and only a search large enough for worker threads
- * (src/explore/parallel.ts starts them after 400,000 steps) or shards gains from it.
- */
-export const SPLIT_AFTER_STEPS = 20_000;
-
-const TOO_LARGE = Symbol('the unsplit search passed SPLIT_AFTER_STEPS');
-
-/**
- * The plan of a search, as every way of running it (one thread, workers, shards and their
- * merge) makes it: the unsplit search is tried first, and a search that finishes within
- * SPLIT_AFTER_STEPS steps (complete, or stopped by a bound) is the one task at the root;
- * a larger one is split (planTasks()). Whether it finishes depends on the program and
- * the bounds alone. `done` is that first try's state when it is the search's result as
- * is (the caller asked for no callbacks and no shared interner, which the try runs
- * without); else the caller searches the root task itself.
- */
-export function planSearch(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions): { plan: TaskPlan; done: DporState | null } {
-  const reusable = !opts.onRun && !opts.onGraph && !opts.interner;
-  const o: ExploreOptions = { ...opts, onRun: undefined, onGraph: undefined, onProgress: undefined, interner: undefined };
-  const st = newDporState(prop, o);
-  try {
-    runTask(program, o, st, [], undefined, () => {
-      if (st.steps > SPLIT_AFTER_STEPS) throw TOO_LARGE;
-    });
-  } catch (e) {
-    if (e !== TOO_LARGE) throw e;
-    return { plan: planTasks(program, opts.bounds.stepsMax), done: null };
-  }
-  if (st.steps > SPLIT_AFTER_STEPS) return { plan: planTasks(program, opts.bounds.stepsMax), done: null };
-  return { plan: { depth: 0, prefixes: [[]] }, done: reusable ? st : null };
+export function exploreDpor(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions): ExploreResult {
+  const st = newDporState(prop, opts);
+  searchTree(program, opts, st, [ROOT_TASK]);
+  return dporResult(st);
 }
 
-export function exploreDpor(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions): ExploreResult {
-  const { plan, done } = planSearch(program, prop, opts);
-  if (done) return dporResult(done);
-  const st = newDporState(prop, opts);
-  const T = plan.prefixes.length;
-  for (let t = 0; t < T && !(t > 0 && boundStops(st, opts.bounds)); t++) {
-    runTask(program, opts, st, plan.prefixes[t]!, (share) => (t + share) / T);
-    if (st.stopped) break;
+/**
+ * Searches the tasks and the children they freeze into, in the search's order
+ * (pre-order), straight into `st`; stops where a bound stops the search.
+ */
+export function searchTree(program: Program, opts: ExploreOptions, st: DporState, tasks: readonly TaskSpec[]): void {
+  const stack = [...tasks].reverse();
+  let doneShare = 0;
+  while (stack.length > 0) {
+    const t = stack.pop()!;
+    if (t.id !== '' && boundStops(st, opts.bounds)) return;
+    const kids = runTask(program, opts, st, t, (share) => doneShare + t.weight * share);
+    if (st.stopped) return;
+    doneShare += t.weight - kids.reduce((a, k) => a + k.weight, 0);
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
   }
-  return dporResult(st);
 }
 
 export function dporResult(st: DporState): ExploreResult {
@@ -254,11 +172,14 @@ export function dporResult(st: DporState): ExploreResult {
 }
 
 /**
- * Searches one task: replays its prefix (the nodes above the split, each with every
- * branch not asleep, those before the prefix's choice already explored), then runs
- * Source-DPOR on the subtree under it. Adds what it finds to `st`.
+ * Searches one task: replays its prefix (the nodes above it, each explored in full,
+ * with the branches taken there before marked done), then runs Source-DPOR on the
+ * subtree under it. Adds what it finds to `st`. Returns the children it froze into
+ * (FREEZE_AFTER_STEPS), in the search's order, or none when it finished (or a bound
+ * stopped it).
  */
-export function runTask(program: Program, opts: ExploreOptions, st: DporState, prefix: readonly number[], overall: (share: number) => number = (s) => s, afterRun?: () => void): void {
+export function runTask(program: Program, opts: ExploreOptions, st: DporState, task: TaskSpec, overall: (share: number) => number = (s) => s, afterRun?: () => void, onChildren?: (batch: TaskSpec[]) => void): TaskSpec[] {
+  const { prefix, before } = task;
   const { col, interner } = st;
   let run: Run = freshRun(program, interner);
   const P = run.machine.procCount;
@@ -273,7 +194,11 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, p
   const { stepsMax } = opts.bounds;
   const progressEvery = opts.progressEvery ?? 10_000;
   // The nodes above the task's root: explored in full, never backtracked into here.
-  const floor = prefix.length;
+  let floor = prefix.length;
+  let lastFreeze = st.steps;
+  const freezeAfter = opts.freezeAfterSteps ?? FREEZE_AFTER_STEPS;
+  /** The children it froze into, in order. */
+  const kids: TaskSpec[] = [];
 
   // Per event (index = depth of the state before it).
   const chosen: number[] = [];
@@ -531,7 +456,7 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, p
     const p = prefix[i]!;
     const avail = enabledAt[i]! & ~sleep[i]!;
     backtrack[i] = avail;
-    done[i] = avail & ((1 << p) - 1);
+    done[i] = before[i]! & avail;
     for (let m2 = done[i]!; m2 !== 0; m2 &= m2 - 1) nodeFeet[i]![lowestBit(m2)] = run.machine.footprint(lowestBit(m2));
     cut = !stepAt(i, p);
   }
@@ -580,13 +505,54 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, p
     // Backtrack to the deepest node below the root's parent with an unexplored, enabled, awake backtrack entry.
     let d = depth;
     let cand = 0;
-    while (d > floor) {
-      d--;
-      cand = backtrack[d]! & ~done[d]! & ~sleep[d]! & enabledAt[d]!;
-      if (cand !== 0) break;
+    const findBacktrack = (): void => {
+      while (d > floor) {
+        d--;
+        cand = backtrack[d]! & ~done[d]! & ~sleep[d]! & enabledAt[d]!;
+        if (cand !== 0) break;
+      }
+    };
+    findBacktrack();
+    if (cand === 0) return kids;
+    if (boundStops(st, opts.bounds)) return kids;
+    if (st.steps - lastFreeze >= freezeAfter) {
+      lastFreeze = st.steps;
+      // Freeze: the shallowest node of the task's subtree where the search has a branch
+      // still to take (the largest part of the work left) is explored in full from here
+      // on, and each awake branch not yet taken there is a child task. The nodes above it
+      // are explored in full from here on too (their awake branches not taken are
+      // children as well); the task goes on below it.
+      let f = floor;
+      while (f < d && (backtrack[f]! & ~done[f]! & ~sleep[f]! & enabledAt[f]!) === 0) f++;
+      const batch: TaskSpec[] = [];
+      const before: number[] = task.before.slice(0, task.prefix.length);
+      for (let j = task.prefix.length; j < f; j++) before.push(done[j]! & ~(1 << chosen[j]!));
+      let weight = task.weight;
+      const weights: number[] = [];
+      for (let j = floor; j <= f; j++) {
+        const known = popcount(done[j]! | (enabledAt[j]! & ~sleep[j]!));
+        weights[j] = weight / known;
+        weight /= known;
+      }
+      for (let j = f; j >= floor; j--) {
+        let bf = done[j]!;
+        for (let pend = enabledAt[j]! & ~sleep[j]! & ~done[j]!; pend !== 0; pend &= pend - 1) {
+          const b = lowestBit(pend);
+          batch.push({ id: `${task.id === '' ? '' : `${task.id}.`}${kids.length + batch.length}`, prefix: [...chosen.slice(0, j), b], before: [...before.slice(0, j), bf], weight: weights[j]! });
+          bf |= 1 << b;
+        }
+      }
+      kids.push(...batch);
+      onChildren?.(batch);
+      floor = f + 1;
+      if (d < floor) {
+        // The node it was going back to is the one frozen: the task's part is done.
+        cand = 0;
+        d = floor;
+        findBacktrack();
+        if (cand === 0) return kids;
+      }
     }
-    if (cand === 0) return;
-    if (boundStops(st, opts.bounds)) return;
     run = freshRun(program, interner);
     lastIdx.fill(-1);
     for (let k = 0; k < d; k++) {

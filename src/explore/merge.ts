@@ -1,11 +1,12 @@
-// Merging the tasks of a split search (src/explore/dpor.ts, planTasks()) that were
+// Merging the tasks of a search (src/explore/dpor.ts, the tree of tasks) that were
 // searched apart: on worker threads (src/explore/parallel.ts) or on other machines
 // (`smpcheck check --shard K/N`, `smpcheck merge`). A task searched apart starts
 // from nothing: its own numbering of histories and its own set of graphs. Merged in
 // task order, its histories are numbered again as the one-thread search would have
 // numbered them (in the order the task first made them, after those of the tasks
 // before), its graphs are added as that search would have found them, and its
-// counters are added. The merged result is the one-thread search's, field by field.
+// counters are added. Merged in the search's order (a task, then the children it froze
+// into), the result is the one-thread search's, field by field.
 //
 // A task is searched again, here, where merging cannot tell what the one-thread
 // search would have done: a bound (executions_max, memory_max) that may stop the
@@ -14,12 +15,14 @@
 import type { Program } from '../litmus/program.js';
 import { KeyPacker, unpackKey } from '../machine/packed-key.js';
 import { JOURNAL_RUNS, type JournalEntry } from './collector.js';
-import { boundStops, memoryOf, newDporState, runTask, type DporState } from './dpor.js';
+import { boundStops, memoryOf, newDporState, runTask, type DporState, type TaskSpec } from './dpor.js';
 import type { ExploreOptions } from './types.js';
 
 /** What one task's search found, in its own numbering (plain data: it crosses threads and files). */
 export interface TaskResult {
-  task: number;
+  spec: TaskSpec;
+  /** The tasks it froze into, in the search's order (none: it finished). */
+  children: TaskSpec[];
   /** The task's history table: entry i is number i + 1, as 'parent|code'. */
   interned: string[];
   /** Its graphs in the order first reached, with the runs of the first few of each kind. */
@@ -40,12 +43,13 @@ export interface TaskResult {
 }
 
 /** Searches one task on its own (a worker's or a shard's part of the search). */
-export function searchTask(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions, task: number, prefix: readonly number[], journalRuns = JOURNAL_RUNS): TaskResult {
+export function searchTask(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions, spec: TaskSpec, onChildren?: (batch: TaskSpec[]) => void, journalRuns = JOURNAL_RUNS): TaskResult {
   const st = newDporState(prop, { ...opts, interner: undefined, onGraph: undefined }, journalRuns);
-  runTask(program, opts, st, prefix);
+  const children = runTask(program, opts, st, spec, undefined, undefined, onChildren);
   const col = st.col;
   return {
-    task,
+    spec,
+    children,
     interned: st.interner.entries(),
     graphs: col.journal!,
     deadlocks: col.deadlocks,
@@ -68,21 +72,20 @@ export interface MergeContext {
   program: Program;
   prop: (v: readonly number[]) => boolean;
   opts: ExploreOptions;
-  /** The plan's prefixes, by task. */
-  prefixes: readonly (readonly number[])[];
 }
 
 /**
- * Adds task `tr` to the merged search `st` (tasks merged in order, starting at 0).
+ * Adds task `tr` to the merged search `st` (tasks merged in the search's order, from the root).
  * Returns false when a bound stopped the search: no task after it counts.
  * `searchedAgain` counts the tasks that had to be searched here.
  */
 export function mergeTask(ctx: MergeContext, st: DporState, tr: TaskResult, stats: { searchedAgain: number }): boolean {
   const { bounds } = ctx.opts;
-  if (tr.task > 0 && boundStops(st, bounds)) return false;
+  if (tr.spec.id !== '' && boundStops(st, bounds)) return false;
   const again = (): boolean => {
     stats.searchedAgain++;
-    runTask(ctx.program, ctx.opts, st, ctx.prefixes[tr.task]!);
+    // The same children as tr's: where a task freezes depends on its own steps alone.
+    runTask(ctx.program, ctx.opts, st, tr.spec);
     return !st.stopped;
   };
   // Could a bound stop the one-thread search inside this task? Then search it here.

@@ -1,24 +1,27 @@
-// The split search (src/explore/dpor.ts) on worker threads. A search starts in this
-// thread and starts workers only once it has taken PARALLEL_AFTER_STEPS steps (a small
-// search never pays for starting threads; a large first task is not waited for: the
-// workers start in the middle of it). From then on this thread takes tasks from the
-// front, straight into the search, and the workers take them from the back (one
-// shared word says which are left: claimFront(), claimBack()), until they meet. The
-// workers' results are merged in task order (src/explore/merge.ts), so the verdict,
+// The search (src/explore/dpor.ts, a tree of tasks) on worker threads. A search starts
+// in this thread and starts workers only once it has taken PARALLEL_AFTER_STEPS steps
+// and has a task to give (a small search never pays for starting threads, and a search
+// has more than one task only once its root has frozen). This thread keeps the tasks
+// still to merge in the search's order, the next last (a stack, as the one-thread
+// search does); it takes the next itself, straight into the search, and gives each idle
+// worker the last one not yet taken, the largest share of the tree left. A worker's
+// result is merged in its place in the order (src/explore/merge.ts); the children it
+// froze into go in right after it, where they can be given out again. So the verdict,
 // the states, the counts, the witnesses and every byte printed are those of the search
 // in one thread, whatever the number of workers and whichever finishes first. This
-// thread is the one V8 has already optimised the engine in; a new worker runs its first
-// second or so several times slower, so the largest tasks, which come first, stay here.
+// thread is the one V8 has already optimised the engine in; a new worker runs its
+// first second or so several times slower.
 //
-// The caller stays synchronous (checkScenario() is): it sleeps on a shared counter
-// that a worker bumps after each result and takes the results off the workers'
-// ports without the event loop (receiveMessageOnPort()). Shards searched on workers
-// (smpcheck check --shard --workers) are given their tasks instead (searchOnWorkers()).
+// The caller stays synchronous (checkScenario() is): between runs (runTask()'s
+// afterRun) and while it waits for a worker, this thread takes the workers' messages off
+// their ports without the event loop (receiveMessageOnPort()), sleeping on a shared
+// counter that a worker bumps after each message. Shards searched on workers
+// (smpcheck check --shard --workers) use the same workers (searchOnWorkers()).
 
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { Program } from '../litmus/program.js';
-import { boundStops, dporResult, newDporState, planSearch, runTask, type DporState } from './dpor.js';
+import { boundStops, dporResult, newDporState, ROOT_TASK, runTask, type TaskSpec } from './dpor.js';
 import { mergeTask, type MergeContext, type TaskResult } from './merge.js';
 import type { ExploreOptions, ExploreResult } from './types.js';
 
@@ -47,71 +50,100 @@ export function defaultWorkers(): number {
 /** What a worker is started with (src/explore/dpor-worker.ts). */
 export interface WorkerInit {
   spec: ProgramSpec;
-  opts: Pick<ExploreOptions, 'bounds' | 'witnessesMax'>;
+  opts: WorkerOpts;
   port: MessagePort;
   signal: Int32Array;
-  /** Front and back: the worker takes tasks itself (claimBack()) instead of being given them. */
-  claim?: { word: Int32Array; prefixes: readonly (readonly number[])[] };
 }
 
-/**
- * The tasks still to take in searchFrontBack(), [front, back), in one shared word
- * (front in the low 16 bits, back in the high 16: a plan has at most 65,535 tasks), so
- * that the calling thread and the workers take each task exactly once without a lock.
- */
-const packClaim = (front: number, back: number): number => (back << 16) | front;
+/** The options a worker's searches take from the caller's: those that make the search what it is. */
+export type WorkerOpts = Pick<ExploreOptions, 'bounds' | 'witnessesMax' | 'freezeAfterSteps'>;
 
-/** Takes the first task left for the calling thread, or -1 when none is. */
-export function claimFront(word: Int32Array): number {
-  for (;;) {
-    const old = Atomics.load(word, 0);
-    const front = old & 0xffff;
-    const back = old >>> 16;
-    if (front >= back) return -1;
-    if (Atomics.compareExchange(word, 0, old, packClaim(front + 1, back)) === old) return front;
-  }
-}
-
-/** Takes the last task left for a worker, or -1 when none is. */
-export function claimBack(word: Int32Array): number {
-  for (;;) {
-    const old = Atomics.load(word, 0);
-    const front = old & 0xffff;
-    const back = old >>> 16;
-    if (front >= back) return -1;
-    if (Atomics.compareExchange(word, 0, old, packClaim(front, back - 1)) === old) return back - 1;
-  }
+/** A task of the search still to merge, and who has it. */
+interface Entry {
+  spec: TaskSpec;
+  /** Given to a worker; its result once it came. */
+  taken: boolean;
+  result?: TaskResult;
+  /** The children it has frozen into so far: right after it in the order (below it on the stack). */
+  spawned: number;
 }
 
 export function exploreParallel(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions, spec: ProgramSpec, workers: number): ExploreResult {
-  const { plan, done } = planSearch(program, prop, opts);
-  if (done) return dporResult(done);
-  const T = plan.prefixes.length;
   const st = newDporState(prop, opts);
-  const ctx: MergeContext = { program, prop, opts, prefixes: plan.prefixes };
-  // In this thread first: most searches end here. Once the search has taken
-  // PARALLEL_AFTER_STEPS steps (in the middle of a task, if it is a large one), worker
-  // threads start and take tasks from the back, while this thread goes on from the
-  // front, straight into the search (it is warm: V8 has optimised the engine by now,
-  // which a new worker takes about a second to do). The workers' results are merged
-  // when this thread reaches them, in task order; where it finds a task a worker
-  // holds, it waits for that result.
+  const ctx: MergeContext = { program, prop, opts };
   const after = opts.parallelAfterSteps ?? PARALLEL_AFTER_STEPS;
+  // The tasks still to merge, in the search's order with the next last.
+  const stack: Entry[] = [{ spec: ROOT_TASK, taken: false, spawned: 0 }];
+  const stats = { searchedAgain: 0 };
   let pool: Pool | null = null;
-  let t = 0;
-  const startIfLarge = (): void => {
-    if (pool === null && st.steps >= after && t + 1 < T) pool = startPool(spec, opts, plan.prefixes, t + 1, workers - 1);
+  let doneShare = 0;
+  /** Gives each idle worker the last task not yet taken. */
+  const give = (p: Pool): void => {
+    for (const slot of p.slots) {
+      if (slot.busy || !slot.ready) continue;
+      const e = stack.find((x) => !x.taken);
+      if (!e) return;
+      e.taken = true;
+      slot.busy = true;
+      slot.port.postMessage({ spec: e.spec });
+    }
+  };
+  /** Puts a task's new children after those it froze into before (below them on the stack). */
+  const insertAfter = (e: Entry, i: number, batch: readonly TaskSpec[]): void => {
+    stack.splice(i - e.spawned, 0, ...batch.map((c) => ({ spec: c, taken: false, spawned: 0 })).reverse());
+    e.spawned += batch.length;
+  };
+  /** Files the workers' results and the children their tasks froze into, and gives out more. */
+  const service = (): void => {
+    if (pool === null) {
+      if (st.steps < after || !stack.some((x) => !x.taken)) return;
+      pool = startPool(spec, opts, workers - 1);
+    }
+    takeMessages(
+      pool.slots,
+      (id, batch) => {
+        const i = stack.findIndex((x) => x.taken && x.result === undefined && x.spec.id === id);
+        if (i < 0) throw new Error(`internal: children of task '${id}', which no worker has`);
+        insertAfter(stack[i]!, i, batch);
+      },
+      (tr, slot) => {
+        slot.busy = false;
+        const e = stack.find((x) => x.taken && x.result === undefined && x.spec.id === tr.spec.id);
+        if (!e) throw new Error(`internal: a worker's result for task '${tr.spec.id}', which no worker has`);
+        e.result = tr;
+        return true;
+      },
+    );
+    give(pool);
   };
   try {
-    for (; t < T; t++) {
-      if (t > 0 && boundStops(st, opts.bounds)) return dporResult(st);
-      const at = t;
-      runTask(program, opts, st, plan.prefixes[at]!, (share) => (at + share) / T, startIfLarge);
-      if (st.stopped) return dporResult(st);
-      startIfLarge();
-      if (pool !== null) break;
+    let seen = 0;
+    const waited = { s: 0 };
+    while (stack.length > 0) {
+      const e = stack[stack.length - 1]!;
+      if (!e.taken && !(pool !== null && opts.parallelMergeOnly)) {
+        if (e.spec.id !== '' && boundStops(st, opts.bounds)) break;
+        // Searched here; it stays on the stack (taken) while it runs, so that the children
+        // it freezes into go in below it, where the workers can take them.
+        e.taken = true;
+        const kids = runTask(program, opts, st, e.spec, (share) => doneShare + e.spec.weight * share, service, (batch) => insertAfter(e, stack.lastIndexOf(e), batch));
+        if (st.stopped) break;
+        stack.splice(stack.lastIndexOf(e), 1);
+        doneShare += e.spec.weight - kids.reduce((a, k) => a + k.weight, 0);
+        service();
+        continue;
+      }
+      // A worker's task (or, merging only, one a worker is still to take): wait for its result.
+      if (e.result === undefined) {
+        seen = waitForWorkers(pool!.signal, seen, pool!.slots, waited);
+        service();
+        continue;
+      }
+      stack.pop();
+      if (!mergeTask(ctx, st, e.result, stats)) break;
+      doneShare += e.spec.weight - e.result.children.reduce((a, k) => a + k.weight, 0);
+      opts.onProgress?.({ executions: st.executions, steps: st.steps, graphs: st.col.graphCount, share: doneShare });
     }
-    if (pool !== null) frontBack(pool, ctx, st, t + 1);
     return dporResult(st);
   } finally {
     if (pool !== null) stopPool(pool);
@@ -123,29 +155,36 @@ interface Slot {
   w: Worker;
   port: MessagePort;
   ready: boolean;
+  /** It has a task. */
+  busy: boolean;
 }
 
 /** Starts a worker (src/explore/dpor-worker.ts) that bumps `signal` after each message. */
-function spawnWorker(spec: ProgramSpec, opts: Pick<ExploreOptions, 'bounds' | 'witnessesMax'>, signal: Int32Array, claim?: WorkerInit['claim']): Slot {
+function spawnWorker(spec: ProgramSpec, opts: WorkerOpts, signal: Int32Array): Slot {
   const { port1, port2 } = new MessageChannel();
-  const init: WorkerInit = { spec, opts: { bounds: opts.bounds, witnessesMax: opts.witnessesMax }, port: port2, signal, ...(claim ? { claim } : {}) };
+  const init: WorkerInit = { spec, opts: { bounds: opts.bounds, witnessesMax: opts.witnessesMax, freezeAfterSteps: opts.freezeAfterSteps }, port: port2, signal };
   const w = new Worker(new URL('./dpor-worker.js', import.meta.url), { workerData: init, transferList: [port2] });
   // Its failures reach the search as messages (or as no start): the event is not needed.
   w.on('error', () => {});
-  return { w, port: port1, ready: false };
+  return { w, port: port1, ready: false, busy: false };
 }
 
 /**
  * Takes the messages waiting on each worker's port without the event loop: a worker's
- * readiness, its crash (thrown), each result handed to `onResult` (false: stop taking).
+ * readiness, its crash (thrown), the children a task froze into while it runs (handed
+ * to `onSpawn`), each result handed to `onResult` (false: stop taking).
  * Returns false when `onResult` did.
  */
-function takeMessages(slots: readonly Slot[], onResult: (tr: TaskResult, slot: Slot) => boolean): boolean {
+function takeMessages(slots: readonly Slot[], onSpawn: (id: string, batch: TaskSpec[]) => void, onResult: (tr: TaskResult, slot: Slot) => boolean): boolean {
   for (const slot of slots) {
     for (let m = receiveMessageOnPort(slot.port); m; m = receiveMessageOnPort(slot.port)) {
-      const msg = m.message as { ready?: true; result?: TaskResult; crash?: string };
+      const msg = m.message as { ready?: true; spawn?: { id: string; batch: TaskSpec[] }; result?: TaskResult; crash?: string };
       if (msg.ready) {
         slot.ready = true;
+        continue;
+      }
+      if (msg.spawn) {
+        onSpawn(msg.spawn.id, msg.spawn.batch);
         continue;
       }
       if (msg.crash !== undefined) throw new Error(`a search worker failed: ${msg.crash}`);
@@ -166,94 +205,57 @@ function waitForWorkers(signal: Int32Array, seen: number, slots: readonly Slot[]
   return Atomics.load(signal, 0);
 }
 
-/** Worker threads that take tasks from the back (see exploreParallel()). */
+/** The worker threads of a search. */
 interface Pool {
-  /** The tasks still to take, [front, back), packed (packClaim()). */
-  word: Int32Array;
   signal: Int32Array;
   slots: Slot[];
-  results: Map<number, TaskResult>;
 }
 
-function startPool(spec: ProgramSpec, opts: ExploreOptions, prefixes: readonly (readonly number[])[], first: number, workers: number): Pool {
-  const T = prefixes.length;
-  if (T > 0xffff) throw new Error(`a plan of ${T} tasks: at most 65,535 are searched front and back`);
-  const word = new Int32Array(new SharedArrayBuffer(4));
-  word[0] = packClaim(first, T);
-  const pool: Pool = { word, signal: new Int32Array(new SharedArrayBuffer(4)), slots: [], results: new Map() };
-  for (let i = 0; i < workers; i++) pool.slots.push(spawnWorker(spec, opts, pool.signal, { word, prefixes }));
+function startPool(spec: ProgramSpec, opts: WorkerOpts, workers: number): Pool {
+  const pool: Pool = { signal: new Int32Array(new SharedArrayBuffer(4)), slots: [] };
+  for (let i = 0; i < workers; i++) pool.slots.push(spawnWorker(spec, opts, pool.signal));
   return pool;
 }
 
 function stopPool(pool: Pool): void {
-  // A worker still searching (a bound stopped the search) takes no further task.
-  Atomics.store(pool.word, 0, packClaim(0, 0));
   for (const slot of pool.slots) void slot.w.terminate();
 }
 
-/** The rest of the search once the pool has started: tasks from `front` on. */
-function frontBack(pool: Pool, ctx: MergeContext, st: DporState, front: number): void {
-  const { program, opts, prefixes } = ctx;
-  const T = prefixes.length;
-  const stats = { searchedAgain: 0 };
-  const progress = (): void => opts.onProgress?.({ executions: st.executions, steps: st.steps, graphs: st.col.graphCount, share: front / T });
-  // This thread's own tasks, from the front, straight into the search.
-  for (let task = opts.parallelMergeOnly ? -1 : claimFront(pool.word); task >= 0; task = claimFront(pool.word)) {
-    if (boundStops(st, opts.bounds)) return;
-    runTask(program, opts, st, prefixes[task]!, (share) => (task + share) / T);
-    if (st.stopped) return;
-    front = task + 1;
-    progress();
-  }
-  // The workers' tasks, merged in order as their results come.
-  let seen = Atomics.load(pool.signal, 0);
-  const waited = { s: 0 };
-  while (front < T) {
-    takeMessages(pool.slots, (tr) => (pool.results.set(tr.task, tr), true));
-    const r = pool.results.get(front);
-    if (r === undefined) {
-      seen = waitForWorkers(pool.signal, seen, pool.slots, waited);
-      continue;
-    }
-    pool.results.delete(front);
-    if (!mergeTask(ctx, st, r, stats)) return;
-    front++;
-    progress();
-  }
-}
-
 /**
- * Searches the given tasks on up to `workers` worker threads, each task on its own
- * (searchTask()), and hands each result to `onResult` as it comes (in no particular
- * order); `onResult` returns false to stop early.
+ * Searches the given tasks and every task they freeze into on up to `workers` worker
+ * threads, each task on its own (searchTask()), and hands each result to `onResult`
+ * as it comes (in no particular order); `onResult` returns false to stop early.
  */
-export function searchOnWorkers(spec: ProgramSpec, opts: Pick<ExploreOptions, 'bounds' | 'witnessesMax'>, prefixes: readonly (readonly number[])[], tasks: readonly number[], workers: number, onResult: (tr: TaskResult) => boolean): void {
-  const n = Math.min(workers, tasks.length);
+export function searchOnWorkers(spec: ProgramSpec, opts: WorkerOpts, tasks: readonly TaskSpec[], workers: number, onResult: (tr: TaskResult) => boolean): void {
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const slots: Slot[] = [];
-  let next = 0;
-  let received = 0;
-  const give = (slot: Slot): void => {
-    if (next >= tasks.length) return;
-    const task = tasks[next++]!;
-    slot.port.postMessage({ task, prefix: prefixes[task] });
+  const queue = [...tasks];
+  let out = 0;
+  const give = (): void => {
+    for (const slot of slots) {
+      if (slot.busy || !slot.ready || queue.length === 0) continue;
+      slot.busy = true;
+      out++;
+      slot.port.postMessage({ spec: queue.shift() });
+    }
   };
   try {
-    for (let i = 0; i < n; i++) {
-      const slot = spawnWorker(spec, opts, signal);
-      slots.push(slot);
-      give(slot);
-    }
+    for (let i = 0; i < Math.min(workers, tasks.length); i++) slots.push(spawnWorker(spec, opts, signal));
     let seen = 0;
     const waited = { s: 0 };
-    while (received < tasks.length) {
-      seen = waitForWorkers(signal, seen, slots, waited);
-      const go = takeMessages(slots, (tr, slot) => {
-        received++;
-        give(slot);
-        return onResult(tr);
-      });
+    while (queue.length > 0 || out > 0) {
+      const go = takeMessages(
+        slots,
+        (_, batch) => queue.push(...batch),
+        (tr, slot) => {
+          slot.busy = false;
+          out--;
+          return onResult(tr);
+        },
+      );
       if (!go) return;
+      give();
+      if (queue.length > 0 || out > 0) seen = waitForWorkers(signal, seen, slots, waited);
     }
   } finally {
     for (const slot of slots) void slot.w.terminate();

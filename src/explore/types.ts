@@ -43,6 +43,8 @@ export interface ExploreOptions {
   parallelAfterSteps?: number;
   /** Once workers have started, the calling thread takes no task of its own, only merges (tests: every task after the first phase is a worker's). */
   parallelMergeOnly?: boolean;
+  /** Steps after which a task freezes into child tasks (default FREEZE_AFTER_STEPS, src/explore/dpor.ts; tests set less). Part of what the search is: the same for every way of running it. */
+  freezeAfterSteps?: number;
 }
 
 export interface Progress {

@@ -144,26 +144,49 @@ export class Interner {
   get keeps(): boolean {
     return true;
   }
-  private readonly table = new Map<string, number>();
+  /**
+   * The table as a trie: entry n (numbered from 1) is the history `codeOf[n]` after
+   * `parentOf[n]`. A parent's first child is kept beside it (most histories have one
+   * continuation), the others in a map per parent, so a lookup builds no key string.
+   */
+  private readonly parentOf: number[] = [0];
+  private readonly codeOf: string[] = [''];
+  private readonly firstCode: (string | undefined)[] = [];
+  private readonly firstId: number[] = [];
+  private readonly more: (Map<string, number> | undefined)[] = [];
   /** What the table holds, counted as the search's memory budget counts (src/explore/memory.ts). */
   bytes = 0;
   intern(parent: number, code: string): number {
-    const key = `${parent}|${code}`;
-    let id = this.table.get(key);
-    if (id === undefined) {
-      id = this.table.size + 1;
-      this.table.set(key, id);
-      // The parent's number counts as 8 bytes whatever its digits, so the count does not depend on the numbering.
-      this.bytes += INTERNED_ENTRY_BYTES + 8 + code.length;
+    const first = this.firstCode[parent];
+    if (first === code) return this.firstId[parent]!;
+    if (first !== undefined) {
+      const m = this.more[parent];
+      const id = m?.get(code);
+      if (id !== undefined) return id;
     }
+    const id = this.parentOf.length;
+    this.parentOf.push(parent);
+    this.codeOf.push(code);
+    if (first === undefined) {
+      this.firstCode[parent] = code;
+      this.firstId[parent] = id;
+    } else {
+      let m = this.more[parent];
+      if (m === undefined) this.more[parent] = m = new Map();
+      m.set(code, id);
+    }
+    // The parent's number counts as 8 bytes whatever its digits, so the count does not depend on the numbering.
+    this.bytes += INTERNED_ENTRY_BYTES + 8 + code.length;
     return id;
   }
   get size(): number {
-    return this.table.size;
+    return this.parentOf.length - 1;
   }
   /** The table's entries ('parent|code'), in the order of their numbers (1, 2, ...). */
   entries(): string[] {
-    return [...this.table.keys()];
+    const out: string[] = [];
+    for (let id = 1; id < this.parentOf.length; id++) out.push(`${this.parentOf[id]}|${this.codeOf[id]}`);
+    return out;
   }
 }
 
