@@ -108,4 +108,8 @@ if (json) {
   // published tables and this machine's predictions, in a process of its own.
   print('\nTiming simulator (npm run bench:sim)\n');
   print(execFileSync(process.execPath, [join(ROOT, 'dist/bench/sim.js')], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }));
+  // Worker threads (bench/workers.ts, also `npm run bench:workers`): the speed-up of two
+  // workers on the largest searches, and the machine's ceiling beside it.
+  print('\nWorker threads (npm run bench:workers)\n');
+  print(execFileSync(process.execPath, [join(ROOT, 'dist/bench/workers.js'), ...(writeReadme ? ['--write-readme'] : [])], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }));
 }
