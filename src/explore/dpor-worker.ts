@@ -12,7 +12,11 @@ import { LitmusProgram } from '../litmus/program.js';
 import { resolveVariant, withVariant } from '../check.js';
 import { searchTask } from './merge.js';
 import type { WorkerInit } from './parallel.js';
-import type { TaskSpec } from './dpor.js';
+import { newDporState, ROOT_TASK, runTask, type TaskSpec } from './dpor.js';
+
+/** Warming up: runs per slice, and steps in all. */
+const WARM_RUNS = 20;
+const WARM_STEPS = 1_000_000;
 
 const { spec, opts, port, signal } = workerData as WorkerInit;
 
@@ -27,7 +31,26 @@ try {
   const program = new LitmusProgram(sc, spec.model, variant);
   const prop = compileProp(sc);
   const exploreOpts = { reduction: true, bounds: opts.bounds, witnessesMax: opts.witnessesMax, freezeAfterSteps: opts.freezeAfterSteps };
+  // Until its first task comes, the worker warms up: it searches the start of the search
+  // (a few runs of the root task at a time, the results thrown away), so that V8 has
+  // optimised the engine by then (a cold worker runs its first second several times
+  // slower). Between two slices the event loop delivers a task that has come.
+  let warming = true;
+  let warmSteps = 0;
+  const warmOpts = { ...exploreOpts, bounds: { ...exploreOpts.bounds, executionsMax: WARM_RUNS } };
+  const warm = (): void => {
+    if (!warming || warmSteps >= WARM_STEPS) return;
+    const st = newDporState(prop, warmOpts);
+    try {
+      withVariant(variant, () => runTask(program, warmOpts, st, ROOT_TASK));
+    } catch {
+      return; // the task itself will say what went wrong
+    }
+    warmSteps += Math.max(1, st.steps);
+    setImmediate(warm);
+  };
   port.on('message', (m: { spec: TaskSpec }) => {
+    warming = false;
     try {
       // The children it freezes into go back at once: another thread can take them.
       const spawn = (batch: TaskSpec[]): void => {
@@ -41,6 +64,7 @@ try {
     bump();
   });
   port.postMessage({ ready: true });
+  setImmediate(warm);
 } catch (e) {
   port.postMessage({ crash: e instanceof Error ? (e.stack ?? e.message) : String(e) });
 }

@@ -213,6 +213,62 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
   const nodeFeet: (number[] | undefined)[][] = [];
   const lastIdx = new Int32Array(P).fill(-1);
   let depth = 0;
+  // Per footprint object, the events of the current run that touch it, in order: pairs
+  // (index, stamp). An index that a later run reuses has a new stamp, so an entry left by
+  // an abandoned run is told apart (they are all at a list's end) and dropped when met.
+  const touch: number[][] = [];
+  const stamp: number[] = [];
+  let stamps = 0;
+  /** The live list of object o (its entries from abandoned runs dropped), if any. */
+  const touching = (o: number): number[] | undefined => {
+    const l = touch[o];
+    if (l === undefined) return undefined;
+    let n = l.length;
+    while (n > 0 && (l[n - 2]! >= depthLimit || stamp[l[n - 2]!] !== l[n - 1])) n -= 2;
+    l.length = n;
+    return l;
+  };
+  /** Events at or below depthLimit are not in the current run (set before each scan). */
+  let depthLimit = 0;
+  const record = (d: number, foot: readonly number[]): void => {
+    stamp[d] = ++stamps;
+    depthLimit = d;
+    for (let a = 0; a < foot.length; a++) {
+      const o = foot[a]! >> 2;
+      const l = touching(o) ?? (touch[o] = []);
+      if (l.length > 0 && l[l.length - 2] === d) continue; // an object twice in one footprint
+      l.push(d, stamps);
+    }
+  };
+  // The lists of a footprint's objects and a read position in each, for merging them.
+  const mergeLists: number[][] = [];
+  const mergePos: number[] = [];
+  /**
+   * The events from index `from` on that touch an object of `foot`, latest first, each
+   * once: the objects' lists merged (a footprint has a few objects).
+   */
+  const candidates = (foot: readonly number[], from: number): number[] => {
+    let k = 0;
+    for (let a = 0; a < foot.length; a++) {
+      const l = touching(foot[a]! >> 2);
+      if (l === undefined || l.length === 0) continue;
+      mergeLists[k] = l;
+      mergePos[k++] = l.length - 2;
+    }
+    const out: number[] = [];
+    for (;;) {
+      let best = -1;
+      for (let j = 0; j < k; j++) {
+        const at = mergePos[j]!;
+        if (at >= 0 && mergeLists[j]![at]! > best) best = mergeLists[j]![at]!;
+      }
+      if (best < from) break;
+      out.push(best);
+      for (let j = 0; j < k; j++) if (mergePos[j]! >= 0 && mergeLists[j]![mergePos[j]!] === best) mergePos[j]! -= 2;
+    }
+    return out;
+  };
+
 
   const openNode = (d: number, sl: number, sf: (number[] | undefined)[]): void => {
     enabledAt[d] = run.machine.enabledMask();
@@ -312,8 +368,13 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
   /** Races of event e_d (process p, footprint foot) with the events before it. */
   const scanRaces = (d: number, p: number, foot: number[], mayBlock: boolean, prev: number, clk: Int32Array, full: Int32Array): void => {
     const bit = 1 << p;
-    // Races with events above the split need no branch there: every one is explored.
-    for (let i = d - 1; i >= floor; i--) {
+    // Races with events above the task's root need no branch there: every one is
+    // explored. Only events that touch an object of the footprint can be dependent;
+    // they are taken latest first.
+    depthLimit = d;
+    const cands = candidates(foot, floor);
+    for (let c = 0; c < cands.length; c++) {
+      const i = cands[c]!;
       const q = chosen[i]!;
       if (q === p || clk[q]! >= seq[i]!) continue;
       if (!dependent(feet[i]!, q, foot, p)) continue;
@@ -338,18 +399,22 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
       if (prev >= 0) clk.set(clocks[prev]!);
       clk[p] = prev >= 0 ? seq[prev]! + 1 : 1;
       const full = clk.slice();
-      for (let i = depth - 1; i >= 0; i--) {
-        const q = chosen[i]!;
-        if (q !== p && full[q]! < seq[i]! && dependent(feet[i]!, q, foot, p)) joinInto(full, clocks[i]!);
-      }
+      hbScan(depth, p, foot, full);
       scanRaces(depth, p, foot, true, prev, clk, full);
     }
   };
 
   const hbScan = (d: number, p: number, foot: number[], full: Int32Array): void => {
-    for (let i = d - 1; i >= 0; i--) {
-      const q = chosen[i]!;
-      if (q !== p && full[q]! < seq[i]! && dependent(feet[i]!, q, foot, p)) joinInto(full, clocks[i]!);
+    depthLimit = d;
+    // Joins are monotone: the order of the events does not matter here.
+    for (let a = 0; a < foot.length; a++) {
+      const l = touching(foot[a]! >> 2);
+      if (l === undefined) continue;
+      for (let b = l.length - 2; b >= 0; b -= 2) {
+        const i = l[b]!;
+        const q = chosen[i]!;
+        if (q !== p && full[q]! < seq[i]! && dependent(feet[i]!, q, foot, p)) joinInto(full, clocks[i]!);
+      }
     }
   };
 
@@ -424,6 +489,7 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
     scanRaces(d, p, foot, mayBlock, prev, clk, full);
     clocks[d] = full;
     lastIdx[p] = d;
+    record(d, foot);
     // Sleep set of the child: sleeping and already-explored siblings whose next event is independent of this one.
     const sl = sleep[d]! | (done[d]! & ~bit);
     let childSleep = 0;
@@ -521,7 +587,8 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
       // still to take (the largest part of the work left) is explored in full from here
       // on, and each awake branch not yet taken there is a child task. The nodes above it
       // are explored in full from here on too (their awake branches not taken are
-      // children as well); the task goes on below it.
+      // children as well, before its own: those are the large ones, and the workers take
+      // the last first); the task goes on below it.
       let f = floor;
       while (f < d && (backtrack[f]! & ~done[f]! & ~sleep[f]! & enabledAt[f]!) === 0) f++;
       const batch: TaskSpec[] = [];
@@ -534,7 +601,7 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
         weights[j] = weight / known;
         weight /= known;
       }
-      for (let j = f; j >= floor; j--) {
+      for (let j = floor; j <= f; j++) {
         let bf = done[j]!;
         for (let pend = enabledAt[j]! & ~sleep[j]! & ~done[j]!; pend !== 0; pend &= pend - 1) {
           const b = lowestBit(pend);

@@ -35,7 +35,7 @@ export interface ProgramSpec {
 }
 
 /** Steps the search takes in the calling thread before it starts workers. */
-export const PARALLEL_AFTER_STEPS = 400_000;
+export const PARALLEL_AFTER_STEPS = 250_000;
 /** Seconds a worker has to start before the search gives up on it. */
 const WORKER_START_S = 60;
 
