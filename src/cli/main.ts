@@ -165,7 +165,7 @@ function checkOpts(o: CommonOpts, model: CheckModel | undefined, onProgress?: (p
     bounds: { stepsMax: o.stepsMax, executionsMax: o.executionsMax, memoryMax: o.memoryMax },
     onProgress,
     ...(onProgress ? { progressEvery: PROGRESS_EVERY } : {}),
-    workers: o.workers ?? 1,
+    workers: o.workers ?? defaultWorkers(),
     ...(o.random !== undefined ? { random: { runs: o.random, seed: o.seed ?? 1 } } : {}),
   };
 }
@@ -274,7 +274,7 @@ async function cmdShard(io: Io, files: string[], o: CommonOpts & { model?: strin
   let part: Part;
   try {
     await loadParts(partsFor(sc, { ...o, model }));
-    part = searchShard(sc, { ...checkOpts(o, model), witnessesMax: o.witnesses }, shard, o.workers ?? 1);
+    part = searchShard(sc, { ...checkOpts(o, model), witnessesMax: o.witnesses }, shard, o.workers ?? defaultWorkers());
   } catch (e) {
     if (e instanceof SmpError) throw e.withSource(sc.source);
     throw e;
@@ -692,7 +692,7 @@ export async function buildProgram(io: Io, setExit: (n: ExitName) => void, argv:
       .option('--progress', 'report progress on stderr: a live line on a terminal, else a plain line every few seconds (default: when stderr is a terminal)')
       .option('--no-progress', 'never report progress')
       .option('-q, --quiet', 'no progress on stderr (as --no-progress)')
-      .option('-w, --workers <n>', 'worker threads for one check\'s search (machine engine, with reduction; default 1, auto: the machine\'s cores); the result is the same for any number', workerCount);
+      .option('-w, --workers <n>', 'worker threads for one check\'s search (machine engine, with reduction; default and auto: the machine\'s cores, started only once a search passes 250,000 steps); the result is the same for any number', workerCount);
 
   common(
     program
