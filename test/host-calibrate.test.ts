@@ -23,9 +23,17 @@ test('host calibrate writes a profile of this machine that validates and runs th
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /system-call round trip/);
     const profile = validateProfile(JSON.parse(readFileSync(out, 'utf8')), out, kernelFunctionNames());
-    // What user space can measure here is marked as measured, with a positive value.
+    // What user space can measure here is marked as measured, with a positive value; the
+    // IPI latency only where the calls sent the sibling IPIs (on a busy machine they may
+    // not: then it is not fitted, keeps the base profile's value, and the output says why).
+    const ipiFitted = !/ipi_latency_ns not fitted/.test(r.out);
     for (const name of ['syscall_entry_ns', 'sysret_ns', 'ipi_latency_ns', 'sync_core_ns'] as const) {
       const p = profile.params[name];
+      if (name === 'ipi_latency_ns' && !ipiFitted) {
+        assert.notEqual(p.source.kind, 'measured', name);
+        assert.match(r.out, /ipi_latency_ns not fitted .*IPIs per call reached the sibling/);
+        continue;
+      }
       assert.equal(p.source.kind, 'measured', name);
       assert.ok(p.value > 0, `${name} = ${p.value}`);
     }

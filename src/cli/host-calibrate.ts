@@ -73,6 +73,8 @@ export interface CalibrateJson {
   };
   /** The parameters fitted, in order, each to one benchmark's measurement (ns). */
   fitted: { param: string; benchmark: string; measured: number; value: number }[];
+  /** Parameters left at the base profile's value because their benchmark did not measure what the model counts, and why. */
+  not_fitted: { param: string; benchmark: string; why: string }[];
   predictions: CalibratePrediction[];
 }
 
@@ -186,7 +188,16 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
     };
     const setParam = (name: keyof Profile['params']) => (q: Profile, v: number): void => { q.params[name] = measured(v, 'fit'); };
     if (lineNs !== null) fit('scenarios/sim/line-pingpong.litmus', lineNs, 'cache-line ping-pong between two CPUs (smpcheck-host linebench)', 'line_transfer_ns', 10_000, setParam('line_transfer_ns'));
-    if (pe1 !== null) fit(mbScenario('PRIVATE_EXPEDITED', 1), pe1, `membarrier PRIVATE_EXPEDITED with a sibling on another CPU (${fmtIpis(ipisPerCall)} IPIs per call reached it)`, 'ipi_latency_ns', 1_000_000, setParam('ipi_latency_ns'));
+    // ipi_latency_ns is fitted only on calls that sent the sibling an IPI: where most did not
+    // (a busy or virtual machine), the median call measured no IPI, and any value fitted to
+    // it would be of something else; the base profile's value stays, and the output says why.
+    const notFitted: { param: string; benchmark: string; why: string }[] = [];
+    const ipiBenchmark = `membarrier PRIVATE_EXPEDITED with a sibling on another CPU (${fmtIpis(ipisPerCall)} IPIs per call reached it)`;
+    if (pe1 !== null) {
+      if (ipisPerCall !== null && ipisPerCall <= 0.5) {
+        notFitted.push({ param: 'ipi_latency_ns', benchmark: ipiBenchmark, why: `only ${ipisPerCall.toFixed(2)} IPIs per call reached the sibling, so the median call sent none; ${base.name}'s value is kept` });
+      } else fit(mbScenario('PRIVATE_EXPEDITED', 1), pe1, ipiBenchmark, 'ipi_latency_ns', 1_000_000, setParam('ipi_latency_ns'));
+    }
     fit(mbScenario('PRIVATE_EXPEDITED_SYNC_CORE', 0), scAlone, 'membarrier PRIVATE_EXPEDITED_SYNC_CORE alone (the caller\'s own core serialisation)', 'sync_core_ns', 100_000, setParam('sync_core_ns'));
     fit('scenarios/sim/sched-pipe-threads.litmus', pipeThreadsNs, 'pipe ping-pong between two threads on one CPU (smpcheck-host pipebench threads)', 'context_switch_ns', 100_000, setParam('context_switch_ns'));
     // The madvise loop with one thread: the work the model leaves out of the fault's page allocation.
@@ -218,7 +229,7 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
       if (multi && c.name !== 'PRIVATE_EXPEDITED') {
         const r = mb.get(`${c.name}/1`)!;
         const fitWhy = ipiWhy(ipisPerCall);
-        predict(`membarrier ${c.name}, 1 sibling`, mbScenario(c.name, 1), r.ns, ipiWhy(r.ipisPerCall) ?? (fitWhy === null ? null : `ipi_latency_ns was fitted on PRIVATE_EXPEDITED with a sibling, where ${fitWhy}`));
+        predict(`membarrier ${c.name}, 1 sibling`, mbScenario(c.name, 1), r.ns, ipiWhy(r.ipisPerCall) ?? (fitWhy === null ? null : `ipi_latency_ns was not fitted (PRIVATE_EXPEDITED with a sibling, where ${fitWhy})`));
       }
     }
     const sw = switchesPerOp(pipeP);
@@ -253,6 +264,7 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
           line_round_trip_ns: lineNs, shootdowns_per_iteration: shootdowns, madvise_2_sibling_running_repeats: running,
         },
         fitted,
+        not_fitted: notFitted,
         predictions,
       };
       io.out(`${JSON.stringify(json)}\n`);
@@ -263,6 +275,7 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
     io.out(`Measured: system-call round trip (membarrier QUERY) ${query} ns: syscall_entry_ns ${p.params.syscall_entry_ns.value}, sysret_ns ${p.params.sysret_ns.value}\n`);
     io.out('Fitted, in this order (one parameter on one benchmark each; medians):\n');
     for (const f of fitted) io.out(`  ${`${f.param} = ${f.value} ns`.padEnd(42)}${f.benchmark}: ${f.measured.toFixed(1)} ns\n`);
+    for (const f of notFitted) io.out(`  ${`${f.param} not fitted`.padEnd(42)}${f.benchmark}: ${f.why}\n`);
     io.out('Predicted with the profile just written (nothing fitted to these), kernel v6.18:\n');
     io.out(`  ${'benchmark'.padEnd(52)}${'measured'.padStart(12)}${'predicted'.padStart(12)}${'error'.padStart(9)}\n`);
     for (const q of predictions) {

@@ -137,6 +137,8 @@ export const HostCalibrateJsonSchema = z.object({
   }).strict(),
   /** The parameters fitted, in order, each to one benchmark's measurement (ns). */
   fitted: z.array(z.object({ param: z.string(), benchmark: z.string(), measured: num, value: num }).strict()),
+  /** Parameters left at the base profile's value because their benchmark did not measure what the model counts, and why. */
+  not_fitted: z.array(z.object({ param: z.string(), benchmark: z.string(), why: z.string() }).strict()),
   predictions: z.array(z.object({
     benchmark: z.string(),
     scenario: z.string(),
