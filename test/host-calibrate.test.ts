@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { hostAvailability, hostInfo, runHostLineBench, runHostPipeBench } from '../src/host/native.js';
 import { kernelFunctionNames } from '../src/kernel/index.js';
 import { validateProfile } from '../src/sim/profile.js';
+import { resolveProfile } from '../src/cli/sim.js';
 import { cli, ROOT } from './helpers.js';
 
 const avail = hostAvailability();
@@ -56,6 +57,7 @@ test('host calibrate --json: line transfer and context switch fitted to the ping
       cpus: number;
       measured: { pipe_threads_ns: number; pipe_processes_ns: number; line_round_trip_ns: number | null };
       fitted: { param: string; benchmark: string; measured: number; value: number }[];
+      not_fitted: { param: string; benchmark: string; why: string }[];
       predictions: { benchmark: string; scenario: string; measured_ns: number; predicted_ns: number; error_pct: number; comparable: boolean; why: string | null }[];
     };
     const profile = validateProfile(JSON.parse(readFileSync(out, 'utf8')), out, kernelFunctionNames());
@@ -69,7 +71,13 @@ test('host calibrate --json: line transfer and context switch fitted to the ping
       assert.ok(d.measured.line_round_trip_ns !== null && d.measured.line_round_trip_ns > 0);
       assert.equal(profile.params.line_transfer_ns.source.kind, 'measured');
       assert.equal(profile.params.line_transfer_ns.value, fitted('line_transfer_ns'));
-      assert.equal(profile.params.ipi_latency_ns.value, fitted('ipi_latency_ns'));
+      // Fitted where the calls sent the sibling IPIs; else not fitted, with the reason, and the base profile's value kept.
+      const skipped = d.not_fitted.find((f) => f.param === 'ipi_latency_ns');
+      if (skipped) {
+        assert.equal(fitted('ipi_latency_ns'), undefined);
+        assert.match(skipped.why, /IPIs per call reached the sibling/);
+        assert.equal(profile.params.ipi_latency_ns.value, resolveProfile('e5-2630-v3').params.ipi_latency_ns.value);
+      } else assert.equal(profile.params.ipi_latency_ns.value, fitted('ipi_latency_ns'));
     }
     // The fit: the thread ping-pong simulated with the profile gives the measurement (unless
     // the model alone already exceeds it, which the profile's note then says).
