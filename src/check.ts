@@ -43,8 +43,6 @@ export interface CheckOptions {
   witnessesMax?: number;
   /** Worker threads for the machine engine's reduced search (default 1; src/explore/parallel.ts): the result does not depend on it. */
   workers?: number;
-  /** Steps a search takes in the calling thread before it starts workers (default: src/explore/parallel.ts; tests set 0). */
-  parallelAfterSteps?: number;
   /** Tests: once workers have started, the calling thread only merges (src/explore/parallel.ts). */
   parallelMergeOnly?: boolean;
   /** Steps after which a task of the search freezes into child tasks (tests; default FREEZE_AFTER_STEPS). */
@@ -318,7 +316,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
     // The header's random=RUNS for this line, unless the caller chose the search.
     const headerRuns = opts.random === undefined && reduction && !opts.search ? expectationLine(sc, model, variantId(variant))?.random ?? null : null;
     const random = opts.random ?? (headerRuns !== null ? { runs: headerRuns, seed: 1 } : undefined);
-    const m = machineSearch(sc, model, variant, { reduction, bounds, onProgress: opts.onProgress, progressEvery: opts.progressEvery, witnessesMax: opts.witnessesMax, workers: opts.workers, parallelAfterSteps: opts.parallelAfterSteps, parallelMergeOnly: opts.parallelMergeOnly, freezeAfterSteps: opts.freezeAfterSteps, random });
+    const m = machineSearch(sc, model, variant, { reduction, bounds, onProgress: opts.onProgress, progressEvery: opts.progressEvery, witnessesMax: opts.witnessesMax, workers: opts.workers, parallelMergeOnly: opts.parallelMergeOnly, freezeAfterSteps: opts.freezeAfterSteps, random });
     program = m.program;
     const t0 = clock();
     result = withVariant(variant, () => (opts.search ? opts.search(m) : explore(m.program, m.prop, m.opts)));

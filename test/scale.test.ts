@@ -121,10 +121,10 @@ test('--workers: the same output, byte for byte, with and without worker threads
   const file = lit('membarrier/membarrier-C.litmus');
   for (const model of ['sc', 'x86'] as const) {
     const one = checkSource(read(file), file, { model, workers: 1, witnessesMax: 2, freezeAfterSteps: 500 });
-    const two = checkSource(read(file), file, { model, workers: 2, parallelAfterSteps: 0, witnessesMax: 2, freezeAfterSteps: 500 });
+    const two = checkSource(read(file), file, { model, workers: 2, witnessesMax: 2, freezeAfterSteps: 500 });
     assert.deepEqual(two.result, one.result, model);
     // Every task after the root searched by the workers (this thread only merges).
-    const three = checkSource(read(file), file, { model, workers: 3, parallelAfterSteps: 0, parallelMergeOnly: true, witnessesMax: 2, freezeAfterSteps: 500 });
+    const three = checkSource(read(file), file, { model, workers: 3, parallelMergeOnly: true, witnessesMax: 2, freezeAfterSteps: 500 });
     assert.deepEqual(three.result, one.result, `${model}, merge only`);
   }
   const a = await cli([file, '--no-time', '--workers', '1', '--show-trace']);
@@ -137,7 +137,7 @@ test('--workers: a bound stops the search where it stops in one thread', () => {
   const file = lit('membarrier/membarrier-C.litmus');
   for (const executionsMax of [50, 300]) {
     const one = checkSource(read(file), file, { model: 'x86', workers: 1, bounds: { executionsMax }, freezeAfterSteps: 500 });
-    const two = checkSource(read(file), file, { model: 'x86', workers: 2, parallelAfterSteps: 0, parallelMergeOnly: true, bounds: { executionsMax }, freezeAfterSteps: 500 });
+    const two = checkSource(read(file), file, { model: 'x86', workers: 2, parallelMergeOnly: true, bounds: { executionsMax }, freezeAfterSteps: 500 });
     assert.equal(one.result.complete, false);
     assert.deepEqual(two.result, one.result, `executions_max ${executionsMax}`);
   }

@@ -57,16 +57,17 @@ function popcount(m: number): number {
  * choices from the initial state), searched by Source-DPOR with the nodes above it
  * explored in full: every enabled process not asleep is a branch there, so no race
  * found below the node needs a branch above it. The root task is the whole search. A
- * task that has taken FREEZE_AFTER_STEPS steps and still has runs to do freezes: the
- * nodes of its current path down to its next backtrack point (those below are
- * finished) become nodes explored in full, and each awake branch not yet taken at one
- * of them is a task of its own (a child), with the sleep set the branches taken
- * before it give it. Sleep sets still keep one execution per equivalence class: a
- * freeze changes how many runs end sleep-set-blocked and how many steps are taken,
- * not the executions or the graphs. The search's order is the tree's pre-order (a
- * task, then its children in order); whether and where a task freezes depends on the
- * program, the bounds and its own steps alone, so the search run in one thread, on
- * several threads (src/explore/parallel.ts) or on several machines (shards, merged by
+ * task that has taken FREEZE_AFTER_STEPS steps since it started or last froze, and
+ * still has runs to do, freezes: the shallowest node of its subtree with a backtrack
+ * entry not yet explored, and the nodes above it, become nodes explored in full; each
+ * awake branch not yet taken at one of them is a task of its own (a child), with the
+ * sleep set the branches taken before it give it, and the task goes on below that
+ * node. Sleep sets still keep one execution per equivalence class: a freeze changes
+ * how many runs end sleep-set-blocked and how many steps are taken, not the executions
+ * or the graphs. The search's order is the tree's pre-order (a task, then its children
+ * in order); whether and where a task freezes depends on the program, the bounds and
+ * its own steps alone, so the search run in one thread, on several threads
+ * (src/explore/parallel.ts) or on several machines (shards, merged by
  * src/explore/merge.ts) is the same search, task by task.
  */
 export const FREEZE_AFTER_STEPS = 250_000;
@@ -228,7 +229,7 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
     l.length = n;
     return l;
   };
-  /** Events at or below depthLimit are not in the current run (set before each scan). */
+  /** Events at depthLimit or deeper are not in the current run (set before each scan). */
   let depthLimit = 0;
   const record = (d: number, foot: readonly number[]): void => {
     stamp[d] = ++stamps;
@@ -571,14 +572,11 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
     // Backtrack to the deepest node below the root's parent with an unexplored, enabled, awake backtrack entry.
     let d = depth;
     let cand = 0;
-    const findBacktrack = (): void => {
-      while (d > floor) {
-        d--;
-        cand = backtrack[d]! & ~done[d]! & ~sleep[d]! & enabledAt[d]!;
-        if (cand !== 0) break;
-      }
-    };
-    findBacktrack();
+    while (d > floor) {
+      d--;
+      cand = backtrack[d]! & ~done[d]! & ~sleep[d]! & enabledAt[d]!;
+      if (cand !== 0) break;
+    }
     if (cand === 0) return kids;
     if (boundStops(st, opts.bounds)) return kids;
     if (st.steps - lastFreeze >= freezeAfter) {
@@ -592,8 +590,9 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
       let f = floor;
       while (f < d && (backtrack[f]! & ~done[f]! & ~sleep[f]! & enabledAt[f]!) === 0) f++;
       const batch: TaskSpec[] = [];
-      const before: number[] = task.before.slice(0, task.prefix.length);
-      for (let j = task.prefix.length; j < f; j++) before.push(done[j]! & ~(1 << chosen[j]!));
+      // Per node above f, the branches taken before the current path's choice there.
+      const above: number[] = before.slice(0, prefix.length);
+      for (let j = prefix.length; j < f; j++) above.push(done[j]! & ~(1 << chosen[j]!));
       let weight = task.weight;
       const weights: number[] = [];
       for (let j = floor; j <= f; j++) {
@@ -605,20 +604,16 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
         let bf = done[j]!;
         for (let pend = enabledAt[j]! & ~sleep[j]! & ~done[j]!; pend !== 0; pend &= pend - 1) {
           const b = lowestBit(pend);
-          batch.push({ id: `${task.id === '' ? '' : `${task.id}.`}${kids.length + batch.length}`, prefix: [...chosen.slice(0, j), b], before: [...before.slice(0, j), bf], weight: weights[j]! });
+          batch.push({ id: `${task.id === '' ? '' : `${task.id}.`}${kids.length + batch.length}`, prefix: [...chosen.slice(0, j), b], before: [...above.slice(0, j), bf], weight: weights[j]! });
           bf |= 1 << b;
         }
       }
       kids.push(...batch);
       onChildren?.(batch);
       floor = f + 1;
-      if (d < floor) {
-        // The node it was going back to is the one frozen: the task's part is done.
-        cand = 0;
-        d = floor;
-        findBacktrack();
-        if (cand === 0) return kids;
-      }
+      // The node it was going back to is the one frozen (f = d; the nodes below d have
+      // nothing left): the task's part is done.
+      if (d < floor) return kids;
     }
     run = freshRun(program, interner);
     lastIdx.fill(-1);

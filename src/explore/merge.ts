@@ -2,11 +2,11 @@
 // searched apart: on worker threads (src/explore/parallel.ts) or on other machines
 // (`smpcheck check --shard K/N`, `smpcheck merge`). A task searched apart starts
 // from nothing: its own numbering of histories and its own set of graphs. Merged in
-// task order, its histories are numbered again as the one-thread search would have
-// numbered them (in the order the task first made them, after those of the tasks
-// before), its graphs are added as that search would have found them, and its
-// counters are added. Merged in the search's order (a task, then the children it froze
-// into), the result is the one-thread search's, field by field.
+// the search's order (a task, then the children it froze into), its histories are
+// numbered again as the one-thread search would have numbered them (in the order the
+// task first made them, after those of the tasks before), its graphs are added as that
+// search would have found them, and its counters are added. The merged result is the
+// one-thread search's, field by field.
 //
 // A task is searched again, here, where merging cannot tell what the one-thread
 // search would have done: a bound (executions_max, memory_max) that may stop the

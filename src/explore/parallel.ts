@@ -1,7 +1,6 @@
 // The search (src/explore/dpor.ts, a tree of tasks) on worker threads. A search starts
-// in this thread and starts workers only once it has taken PARALLEL_AFTER_STEPS steps
-// and has a task to give (a small search never pays for starting threads, and a search
-// has more than one task only once its root has frozen). This thread keeps the tasks
+// in this thread and starts workers only once it has a task to give: once its root has
+// frozen (FREEZE_AFTER_STEPS), so a small search never pays for starting threads. This thread keeps the tasks
 // still to merge in the search's order, the next last (a stack, as the one-thread
 // search does); it takes the next itself, straight into the search, and gives each idle
 // worker the last one not yet taken, the largest share of the tree left. A worker's
@@ -34,8 +33,6 @@ export interface ProgramSpec {
   variant: string;
 }
 
-/** Steps the search takes in the calling thread before it starts workers. */
-export const PARALLEL_AFTER_STEPS = 250_000;
 /** Seconds a worker has to start before the search gives up on it. */
 const WORKER_START_S = 60;
 
@@ -71,7 +68,6 @@ interface Entry {
 export function exploreParallel(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions, spec: ProgramSpec, workers: number): ExploreResult {
   const st = newDporState(prop, opts);
   const ctx: MergeContext = { program, prop, opts };
-  const after = opts.parallelAfterSteps ?? PARALLEL_AFTER_STEPS;
   // The tasks still to merge, in the search's order with the next last.
   const stack: Entry[] = [{ spec: ROOT_TASK, taken: false, spawned: 0 }];
   const stats = { searchedAgain: 0 };
@@ -96,7 +92,7 @@ export function exploreParallel(program: Program, prop: (v: readonly number[]) =
   /** Files the workers' results and the children their tasks froze into, and gives out more. */
   const service = (): void => {
     if (pool === null) {
-      if (st.steps < after || !stack.some((x) => !x.taken)) return;
+      if (!stack.some((x) => !x.taken)) return;
       pool = startPool(spec, opts, workers - 1);
     }
     takeMessages(

@@ -39,8 +39,6 @@ export interface ExploreOptions {
   programSpec?: ProgramSpec;
   /** Sample this many seeded random runs instead of searching (src/explore/random.ts; with reduction). */
   random?: { runs: number; seed: number };
-  /** Steps taken in the calling thread before workers start (default PARALLEL_AFTER_STEPS; tests set 0). */
-  parallelAfterSteps?: number;
   /** Once workers have started, the calling thread takes no task of its own, only merges (tests: every task after the first phase is a worker's). */
   parallelMergeOnly?: boolean;
   /** Steps after which a task freezes into child tasks (default FREEZE_AFTER_STEPS, src/explore/dpor.ts; tests set less). Part of what the search is: the same for every way of running it. */
