@@ -58,6 +58,8 @@ export interface CheckOptions {
   crossCheckPredicate?: { checks: number };
   /** Tests: the kernel graph search without its assumptions (`assume: false`), or with a search per dependency assumption on arm64. */
   kernelGraphSearch?: { assume?: boolean; separateDeps?: boolean; replay?: KernelGraphOptions['replay'] };
+  /** Tests: no-op steps as steps of their own (Program.fuse false), to show that merging them changes counts only. */
+  mergeNoOps?: boolean;
   /** The machine engine's search, done another way (a merge of shards, src/cli/shard.ts); by default explore(). */
   search?: (m: MachineSearch) => ExploreResult;
 }
@@ -247,13 +249,18 @@ export interface MachineSearch {
   spec: ProgramSpec;
 }
 
-function machineSearch(sc: Scenario, model: CheckModel, variant: Variant, opts: ExploreOptions): MachineSearch {
+function machineSearch(sc: Scenario, model: CheckModel, variant: Variant, opts: ExploreOptions, mergeNoOps = true): MachineSearch {
   if (!isMachineModel(model)) throw new SmpError('SMP200', `the machine engine runs sc and x86: ${model} runs on the graph engine (--engine graph)`);
   const only = findLkmmOnly(sc);
   if (only) throw new SmpError('SMP103', `${only.what}, which is modelled by the Linux-kernel memory model only: use --model lkmm`, only.span, sc.file);
   const insn = findArm64Insn(sc);
   if (insn) throw arm64Only(insn, sc.file, model);
   const program = new LitmusProgram(sc, model, variant);
+  if (!mergeNoOps) {
+    // The worker threads and shards build their own program: they always merge.
+    if ((opts.workers ?? 1) > 1) throw new Error('internal: mergeNoOps false with worker threads');
+    program.fuse = false;
+  }
   const spec: ProgramSpec = { source: sc.source, file: sc.file, model, variant: variantId(variant) };
   return { program, prop: compileProp(sc), opts: { ...opts, programSpec: spec }, spec };
 }
@@ -316,7 +323,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}, clock: () =
     // The header's random=RUNS for this line, unless the caller chose the search.
     const headerRuns = opts.random === undefined && reduction && !opts.search ? expectationLine(sc, model, variantId(variant))?.random ?? null : null;
     const random = opts.random ?? (headerRuns !== null ? { runs: headerRuns, seed: 1 } : undefined);
-    const m = machineSearch(sc, model, variant, { reduction, bounds, onProgress: opts.onProgress, progressEvery: opts.progressEvery, witnessesMax: opts.witnessesMax, workers: opts.workers, parallelMergeOnly: opts.parallelMergeOnly, freezeAfterSteps: opts.freezeAfterSteps, random });
+    const m = machineSearch(sc, model, variant, { reduction, bounds, onProgress: opts.onProgress, progressEvery: opts.progressEvery, witnessesMax: opts.witnessesMax, workers: opts.workers, parallelMergeOnly: opts.parallelMergeOnly, freezeAfterSteps: opts.freezeAfterSteps, random }, opts.mergeNoOps);
     program = m.program;
     const t0 = clock();
     result = withVariant(variant, () => (opts.search ? opts.search(m) : explore(m.program, m.prop, m.opts)));

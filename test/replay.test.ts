@@ -34,7 +34,7 @@ function tampered(name: string, t: Trace, edit: (t: Trace) => void): string {
 const deadlock = await traceOf([lit('membarrier/membarrier-targeted-stall.litmus'), '--model', 'x86'], 'stall.json');
 
 test('a trace carries its format version and the sha256 of its scenario source', async () => {
-  assert.equal(deadlock.t.version, 3);
+  assert.equal(deadlock.t.version, 4);
   assert.equal(deadlock.t.scenario.sha256, sha256(deadlock.t.scenario.source));
   assert.equal(deadlock.t.kind, 'deadlock');
   assert.ok(deadlock.t.waits && deadlock.t.waits.length > 0);
@@ -156,7 +156,7 @@ test('a trace of an older format is refused with what to do', async () => {
     (t as { version: number }).version = 1;
   })]);
   assert.equal(r.code, 1);
-  assert.match(r.err, /error\[SMP201\] .* is an smpcheck trace of format version 1; this smpcheck reads versions 2 and 3 and writes 3: write the trace again with --trace/);
+  assert.match(r.err, /error\[SMP201\] .* is an smpcheck trace of format version 1; this smpcheck reads versions 2, 3, 4 and writes 4: write the trace again with --trace/);
   // A version-1 trace as version 1 wrote it: no sha256, the variant as a path.
   const v1 = tampered('v1-real.json', deadlock.t, (t) => {
     const old = t as unknown as Record<string, unknown> & { scenario: Record<string, unknown> };
@@ -164,7 +164,7 @@ test('a trace of an older format is refused with what to do', async () => {
     delete old.scenario.sha256;
     delete old.variant_module;
   });
-  assert.match((await cli(['replay', v1])).err, /format version 1; this smpcheck reads versions 2 and 3/);
+  assert.match((await cli(['replay', v1])).err, /format version 1; this smpcheck reads versions 2, 3, 4/);
 });
 
 test('a trace of version 2 (no kernel functions, IPI targets or state per step) still replays', async () => {
@@ -179,6 +179,25 @@ test('a trace of version 2 (no kernel functions, IPI targets or state per step) 
   const r = await cli(['replay', v2]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /Replay matches the recorded run/);
+});
+
+test('a trace of version 3 (no-op steps as steps of their own) still replays, with its choices', async () => {
+  // Written by smpcheck before no-op steps ran with the op after them (format version 4):
+  // P1's barrier() there is a choice of its own.
+  const f = join(ROOT, 'test/data/traces/membarrier-A-v3.json');
+  const t = JSON.parse(readFileSync(f, 'utf8')) as { version: number; choices: number[]; steps: unknown[] };
+  assert.equal(t.version, 3);
+  assert.equal(t.choices.length, t.steps.length);
+  const r = await cli(['replay', f]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /Replay matches the recorded run/);
+  // Written again now, the same run takes fewer choices than it has steps.
+  const again = await cli(['check', join(ROOT, 'scenarios/membarrier/membarrier-A.litmus'), '--model', 'x86', '--json', '--no-time', '--trace', join(dir, 'A-v4.json')]);
+  assert.equal(again.code, 0, again.err);
+  const t4 = JSON.parse(readFileSync(join(dir, 'A-v4.json'), 'utf8')) as { version: number; choices: number[]; steps: unknown[] };
+  assert.equal(t4.version, 4);
+  assert.ok(t4.choices.length < t4.steps.length, `${t4.choices.length} choices, ${t4.steps.length} steps`);
+  assert.match((await cli(['replay', join(dir, 'A-v4.json')])).out, /Replay matches the recorded run/);
 });
 
 test('replay compares the state at each step that a trace of version 3 carries', async () => {

@@ -95,7 +95,7 @@ test('bounds stop a merged search where they stop the search in one thread', asy
     ['executions_max', { executionsMax: 150 }],
     ['executions_max at a task boundary', { executionsMax: 1 }],
     ['memory_max', { memoryMax: 96 * 1024 }],
-    ['steps_max', { stepsMax: 100 }],
+    ['steps_max', { stepsMax: 90 }],
   ];
   for (const [what, bounds] of cases) {
     const m = setup(file, { model: 'sc', bounds, freezeAfterSteps: 500 });

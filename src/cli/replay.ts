@@ -50,7 +50,7 @@ export function readTrace(traceFile: string): Trace {
   // Another version of the format is named as such, before its fields are looked at.
   const head = raw as { format?: unknown; version?: unknown } | null;
   if (typeof head === 'object' && head !== null && head.format === TRACE_FORMAT && !TRACE_VERSIONS_READ.includes(head.version as number)) {
-    throw new SmpError('SMP201', `'${traceFile}' is an smpcheck trace of format version ${JSON.stringify(head.version)}; this smpcheck reads versions ${TRACE_VERSIONS_READ.join(' and ')} and writes ${TRACE_VERSION}: write the trace again with --trace`, undefined, traceFile);
+    throw new SmpError('SMP201', `'${traceFile}' is an smpcheck trace of format version ${JSON.stringify(head.version)}; this smpcheck reads versions ${TRACE_VERSIONS_READ.join(', ')} and writes ${TRACE_VERSION}: write the trace again with --trace`, undefined, traceFile);
   }
   const parsed = traceSchema().safeParse(raw);
   if (!parsed.success) {
@@ -141,7 +141,7 @@ export function cmdReplay(io: Io, traceFile: string, o: ReplayOpts, load: (f: st
   }
   let run;
   try {
-    run = runWithVariant(variant, () => runOfChoices(program, t.choices));
+    run = runWithVariant(variant, () => runOfChoices(program, t.choices, t.version >= 4));
   } catch (e) {
     if (e instanceof ReplayError) throw new SmpError('SMP202', `trace does not replay: ${e.message}`, undefined, traceFile);
     throw e;
@@ -158,7 +158,7 @@ export function cmdReplay(io: Io, traceFile: string, o: ReplayOpts, load: (f: st
     const rec = t.witnesses![w]!;
     let other;
     try {
-      other = runWithVariant(variant, () => runOfChoices(program, rec.choices));
+      other = runWithVariant(variant, () => runOfChoices(program, rec.choices, t.version >= 4));
     } catch (e) {
       if (e instanceof ReplayError) throw new SmpError('SMP202', `witness ${w + 2} of the trace does not replay: ${e.message}`, undefined, traceFile);
       throw e;

@@ -10,9 +10,10 @@ export interface Run {
   instance: Instance;
 }
 
-export function freshRun(program: Program, interner: Interner, model: ModelName = program.model, procsMax?: number): Run {
+/** `fuse`: no-op steps run with the op after them (Machine.fuse; traces of format version 4 on; Program.fuse). */
+export function freshRun(program: Program, interner: Interner, model: ModelName = program.model, procsMax?: number, fuse = program.fuse ?? true): Run {
   const instance = program.instantiate();
-  const machine = new Machine(model, program.nCpus, program.init, instance, interner, program.hasHandlers, program.codeLocs ?? [], program.paging ?? null, procsMax);
+  const machine = new Machine(model, program.nCpus, program.init, instance, interner, program.hasHandlers, program.codeLocs ?? [], program.paging ?? null, procsMax, fuse);
   return { machine, instance };
 }
 
@@ -23,7 +24,7 @@ export interface Replay {
   assertion?: string;
   /** The BUG_ON that ended the run at its last choice, if one did. */
   bug?: string;
-  /** The step (index into the choices) at which each WARN_ON fired. */
+  /** The step at which each WARN_ON fired (recording: an index into `steps`; else into the choices). */
   warnings: { step: number; name: string }[];
   /** When recording: the machine before the first step, and after each recorded step. */
   snapshots?: { initial: MachineSnapshot; after: MachineSnapshot[] };
@@ -32,48 +33,67 @@ export interface Replay {
 /**
  * Replays `choices`; returns the step descriptions, with the kernel functions each
  * op came from and the machine's state after each step, when `record` is set.
- * Throws on an illegal choice.
+ * Throws on an illegal choice. A choice that ran no-op steps with its op
+ * (Machine.fuse) gives a step for each: the steps can outnumber the choices.
+ * `fuse`: false to replay the choices of a trace made before no-ops were merged
+ * (format version 3 and older).
  */
-export function replayChoices(program: Program, choices: readonly number[], record: boolean): Replay {
-  return record ? withKernelCalls(() => replayRun(program, choices, true)) : replayRun(program, choices, false);
+export function replayChoices(program: Program, choices: readonly number[], record: boolean, fuse = program.fuse ?? true): Replay {
+  return record ? withKernelCalls(() => replayRun(program, choices, true, fuse)) : replayRun(program, choices, false, fuse);
 }
 
-function replayRun(program: Program, choices: readonly number[], record: boolean): Replay {
-  const run = freshRun(program, new Interner());
-  run.machine.recording = record;
-  const snapshots = record ? { initial: run.machine.snapshot(), after: [] as MachineSnapshot[] } : undefined;
+function replayRun(program: Program, choices: readonly number[], record: boolean, fuse: boolean): Replay {
+  const run = freshRun(program, new Interner(), program.model, undefined, fuse);
+  const m = run.machine;
+  m.recording = record;
+  const snapshots = record ? { initial: m.snapshot(), after: [] as MachineSnapshot[] } : undefined;
   const steps: StepInfo[] = [];
   const warnings: { step: number; name: string }[] = [];
   const noteWarnings = (i: number): void => {
     const all = run.instance.warnings();
     for (let w = warnings.length; w < all.length; w++) warnings.push({ step: i, name: all[w]! });
   };
+  /** Recording: the steps of the last choice (its no-ops, its op, the no-ops after), and the state after each. */
+  const push = (before: readonly StepInfo[], main: StepInfo | null, after: readonly StepInfo[]): void => {
+    if (!record) return;
+    const was = snapshots!.after.length > 0 ? snapshots!.after[snapshots!.after.length - 1]! : snapshots!.initial;
+    // A no-op changes nothing: the state after it is the state before the choice.
+    for (const s of before) {
+      steps.push(s);
+      snapshots!.after.push(was);
+    }
+    if (main === null && after.length === 0) return;
+    const now = m.snapshot();
+    for (const s of main ? [main, ...after] : after) {
+      steps.push(s);
+      snapshots!.after.push(now);
+    }
+  };
+  // Code that is no-ops only ran them before the first step.
+  if (record) push(m.pendingNotes(true), null, []);
   for (let i = 0; i < choices.length; i++) {
     const p = choices[i]!;
-    if (p < 0 || p >= run.machine.procCount || !run.machine.enabled(p)) {
+    if (p < 0 || p >= m.procCount || !m.enabled(p)) {
       throw new ReplayError(i, p);
     }
     try {
-      run.machine.step(p);
+      m.step(p);
     } catch (e) {
       // A run that ends in a failed kernel assertion ends at its last choice.
       // The failing step (its op ran; the check after it threw) is the trace's last line.
       if (e instanceof AssertionFailed && i === choices.length - 1) {
-        if (record && run.machine.lastStep) {
-          steps.push(run.machine.lastStep);
-          snapshots!.after.push(run.machine.snapshot());
-        }
+        if (m.lastStep) push(m.notesBefore, m.lastStep, []);
         return { run, steps, assertion: e.assertion, bug: e.assertion, warnings, ...(snapshots ? { snapshots } : {}) };
       }
       if (e instanceof BoundExceeded || e instanceof AssertionFailed) throw new ReplayError(i, p);
       throw e;
     }
-    if (record && run.machine.lastStep) {
-      steps.push(run.machine.lastStep);
-      snapshots!.after.push(run.machine.snapshot());
-    }
-    noteWarnings(i);
+    if (m.lastStep) push(m.notesBefore, m.lastStep, m.notesAfter);
+    // A WARN_ON fired in the choice's op: the trace marks the op's step.
+    noteWarnings(record ? steps.length - 1 - m.notesAfter.length : i);
   }
+  // A run that ends blocked (a deadlock): the no-ops before the ops that wait.
+  if (record && !m.quiescent()) push(m.pendingNotes(false), null, []);
   const first = warnings[0];
   return { run, steps, warnings, ...(first ? { assertion: first.name } : {}), ...(snapshots ? { snapshots } : {}) };
 }

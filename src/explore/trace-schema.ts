@@ -12,9 +12,12 @@ export const TRACE_FORMAT = 'smpcheck-trace';
  * 3: the kernel functions of each step (`calls`), the state at each step (`state`)
  * and further witnesses of the same check (`witnesses`); all three optional, so a
  * version-2 trace reads as one of version 3 without them.
+ * 4: no-op steps (barrier(), the kernel model's notes) are not scheduling points: each
+ * runs in the choice of the op after it (Machine.fuse), so a choice can give several
+ * steps. Choices of versions 2 and 3 are replayed with no-ops as steps of their own.
  */
-export const TRACE_VERSION = 3;
-export const TRACE_VERSIONS_READ: readonly number[] = [2, 3];
+export const TRACE_VERSION = 4;
+export const TRACE_VERSIONS_READ: readonly number[] = [2, 3, 4];
 
 export type TraceKind = 'positive' | 'negative' | 'deadlock' | 'assertion';
 
@@ -63,7 +66,7 @@ export const traceRunSchema = lazySchema((z) => z.object({
 
 export const traceSchema = lazySchema((z) => traceRunSchema().extend({
   format: z.literal(TRACE_FORMAT),
-  version: z.union([z.literal(2), z.literal(3)]),
+  version: z.union([z.literal(2), z.literal(3), z.literal(4)]),
   tool: z.string(),
   scenario: z.object({ name: z.string(), file: z.string(), source: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
   machine: z.enum(['sc', 'x86']),

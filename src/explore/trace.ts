@@ -77,9 +77,9 @@ export function buildTrace(r: CheckResult, kind: TraceKind, choices: number[], m
 /** What a trace asserts about its run: the steps, the final state, who is blocked on what, the assertion, the state at each step. */
 export type TraceRun = Pick<Trace, 'steps' | 'final' | 'blocked' | 'waits' | 'assertion' | 'state'>;
 
-/** Replays `choices` and describes the run as a trace does (throws ReplayError on an impossible choice). */
-export function runOfChoices(program: Program, choices: readonly number[]): TraceRun & { values: number[] | null } {
-  const { run, steps, assertion, bug, warnings, snapshots } = replayChoices(program, choices, true);
+/** Replays `choices` and describes the run as a trace does (throws ReplayError on an impossible choice; `fuse`: replayChoices()). */
+export function runOfChoices(program: Program, choices: readonly number[], fuse = program.fuse ?? true): TraceRun & { values: number[] | null } {
+  const { run, steps, assertion, bug, warnings, snapshots } = replayChoices(program, choices, true, fuse);
   const m = run.machine;
   const values = !bug && m.quiescent() ? run.instance.observe(m.mem) : null;
   const final = values ? Object.fromEntries(program.observedNames.map((n, i) => [n, program.formatValue(values[i]!)])) : null;

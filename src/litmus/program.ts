@@ -49,6 +49,11 @@ export interface Program {
    * from one CPU to another outside memory. The graph engine then replays CPUs alone.
    */
   readonly cpuLocalCode?: boolean;
+  /**
+   * No-op steps run with the op after them (Machine.fuse; default true). False only
+   * where the test shows that merging them changes counts, not outcomes.
+   */
+  fuse?: boolean;
   instantiate(): Instance;
   formatValue(v: number): string;
   /** A value of location loc (rq->curr values are tasks); formatValue when absent. */
@@ -97,6 +102,7 @@ export class LitmusProgram implements Program {
   /** Threads placed on several CPUs: each may move to another of its CPUs when preempted in user mode. */
   private readonly migratable: ReadonlySet<number>;
   readonly cpuLocalCode: boolean;
+  fuse = true;
   /** Threads that may block (futex_wait(), pipes), the futex words and the pipes (locations). */
   private readonly blocking: BlockingPlan;
   /** The mm each fork() and execve() statement creates. */
@@ -704,7 +710,13 @@ function* execStmts(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
         break;
       }
       case 'fence':
-        yield { k: fenceOp(model, s.fence), site: site(s.fn, s.span), fence: s.fence };
+        if (fenceOp(model, s.fence) === 'nop') {
+          // A barrier that is no instruction on this machine. When the statement after it
+          // is the scenario's own (no call into the kernel, no rseq, no end of its block),
+          // nothing between it and that statement's first op is seen by another context.
+          const after = block[next];
+          yield { k: 'nop', site: site(s.fn, s.span), fence: s.fence, ...(after !== undefined && ownStatement(after) ? { local: true as const } : {}) };
+        } else yield { k: 'mb', site: site(s.fn, s.span), fence: s.fence };
         break;
       case 'eval': {
         const e = s.e;
@@ -820,6 +832,52 @@ function deref(a: number, span: Span, file: string): number {
 
 /** Expressions that access no shared memory (numbers, registers, addresses, VAL, operators on them). */
 const PURE = new WeakMap<Expr, boolean>();
+
+/** No call into the kernel model anywhere in the expression. */
+function noSyscall(e: Expr): boolean {
+  switch (e.k) {
+    case 'num':
+    case 'reg':
+    case 'addr':
+    case 'val':
+      return true;
+    case 'un':
+      return noSyscall(e.a);
+    case 'bin':
+      return noSyscall(e.a) && noSyscall(e.b);
+    case 'cond':
+      return noSyscall(e.c) && noSyscall(e.a) && noSyscall(e.b);
+    case 'load':
+    case 'exec':
+    case 'spin':
+      return noSyscall(e.addr);
+    case 'await':
+      return noSyscall(e.addr) && noSyscall(e.pred);
+    case 'rmw':
+      return noSyscall(e.addr) && e.args.every(noSyscall);
+    case 'syscall':
+      return false;
+  }
+}
+
+/**
+ * A statement that runs only the scenario's own code up to its first op: an
+ * assignment, store, barrier or expression with no system call in it. (Everything
+ * else may enter the kernel model, whose state an interrupt handler reads.)
+ */
+function ownStatement(s: Stmt): boolean {
+  switch (s.k) {
+    case 'assign':
+    case 'eval':
+      return noSyscall(s.e);
+    case 'store':
+      return noSyscall(s.addr) && noSyscall(s.e);
+    case 'fence':
+      return true;
+    default:
+      return false;
+  }
+}
 
 function isPure(e: Expr): boolean {
   let p = PURE.get(e);

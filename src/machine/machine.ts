@@ -95,6 +95,12 @@ interface Ctx {
   gen: HandlerCode;
   op: Op | null; // null: this context has finished
   vector: number; // -1 for the task context
+  cpu: number;
+  /**
+   * No-op steps the code yielded before `op` (Machine.fuse): they run with `op`, in
+   * the same step. Kept for traces; `notes` is empty unless the code yielded some.
+   */
+  notes: NoteOp[];
   withdraw?: number; // a handler that returned PREEMPTED or RSEQ_ABORTED: what the task receives instead
   /** Traces: the kernel functions `op` was yielded from, outermost first (src/machine/calls.ts). */
   calls?: readonly string[];
@@ -133,6 +139,19 @@ interface Cpu {
   tlbSpec: number[];
   /** Paging: per PCID, the page-table page the paging-structure cache holds (-1: none). */
   psc: number[];
+}
+
+type NoteOp = { op: Op; calls: readonly string[] | undefined };
+
+/**
+ * A no-op step on sc and x86: a compiler barrier (barrier(), smp_rmb()/smp_wmb() on
+ * x86), a barrier that only a weaker machine gives a meaning to, or the kernel
+ * model's note of where it is (switch_to(), a system call's entry). It touches no
+ * state at all: only a `nop` that asks the scheduler to run (resched, block) or
+ * ends a TLB flush (tlbFlushDone) does something.
+ */
+export function isNoteOp(op: Op): boolean {
+  return op.k === 'nop' && op.resched === undefined && op.block === undefined && op.tlbFlushDone === undefined;
 }
 
 /** Hash-consing of histories so that a CPU's whole past is one integer. */
@@ -316,6 +335,23 @@ export class Machine {
   recording = false;
   lastStep: StepInfo | null = null;
   /**
+   * Recording: the no-op steps (isNoteOp()) this step ran before its op and after it
+   * (a context whose code ended with them), in order. A trace shows each as a step.
+   */
+  notesBefore: StepInfo[] = [];
+  notesAfter: StepInfo[] = [];
+  /**
+   * No-op steps are not scheduling points: the machine runs each with the next op of
+   * its context (or, at the end of the context's code, with the op before it). A no-op
+   * changes no state, so a run where another process, or an interrupt, came between
+   * it and that op reaches what the run where it came before the no-op reaches; as a
+   * step of its own it only multiplied the runs (an interrupt before or after a
+   * barrier() is the same run). smpcheck sim keeps them as steps (it charges their cost).
+   */
+  readonly fuse: boolean;
+  /** In the constructor. */
+  private starting = true;
+  /**
    * Set by step(), for smpcheck sim's costs (src/sim/): the memory location the step
    * accessed (a user access: the frame's; a drain: the store's; -1: none) and the page
    * walks it made (a TLB miss).
@@ -339,7 +375,14 @@ export class Machine {
     paging: Paging | null = null,
     /** At most this many processes: the explorers track them in 32-bit masks; smpcheck sim does not. */
     procsMax = PROCS_MAX,
+    /**
+     * Run no-op steps (isNoteOp()) with the op that follows them in their context,
+     * instead of as steps of their own (see `fuse`).
+     */
+    fuse = true,
   ) {
+    this.fuse = fuse;
+    this.starting = true;
     if (nCpus > CPUS_MAX) throw new Error(`internal: more than ${CPUS_MAX} CPUs`);
     this.tso = model === 'x86';
     this.hist = interner.keeps;
@@ -373,12 +416,24 @@ export class Machine {
       };
       const gen = program.task(c);
       if (gen) {
-        const ctx: Ctx = { gen, op: null, vector: -1 };
+        const ctx: Ctx = { gen, op: null, vector: -1, cpu: c, notes: [] };
         cpu.ctx.push(ctx);
         this.advance(ctx, 0);
       }
       this.cpus.push(cpu);
     }
+    this.starting = false;
+  }
+
+  /**
+   * Recording: runs the no-ops still waiting for the op after them (the op is blocked:
+   * a deadlock) and returns their steps, for a trace's end; `finishedOnly`: only those
+   * of code that ended (code of no-ops only), for a trace's start.
+   */
+  pendingNotes(finishedOnly: boolean): StepInfo[] {
+    const out: StepInfo[] = [];
+    for (const cpu of this.cpus) for (const ctx of cpu.ctx) if (ctx.notes.length > 0 && (!finishedOnly || ctx.op === null)) this.runNotes(ctx, out);
+    return out;
   }
 
   private ctlLoc(c: number): number {
@@ -664,9 +719,48 @@ export class Machine {
   }
 
   private settle(ctx: Ctx, r: IteratorResult<Op, void | number>): void {
+    if (this.fuse) {
+      // Only where no interrupt can come in before it (no handler, or interrupts off
+      // on this CPU), or where the code promises that what runs after it is its own
+      // (`local`): the code between a no-op and the next op runs now instead of at the
+      // no-op's step, and an interrupt handler on this CPU may read what it changes
+      // (the kernel model's state: an rseq critical section entered, kernel mode).
+      // (A CPU starts with interrupts on: `cpus` is still being built then.)
+      while (!r.done && isNoteOp(r.value) && (!this.irqsPossible || !(this.cpus[ctx.cpu]?.irqOn ?? true) || (r.value as { local?: true }).local === true)) {
+        ctx.notes.push({ op: r.value, calls: kernelCalls.on ? kernelCalls.yielded ?? undefined : undefined });
+        kernelCalls.yielded = null;
+        r = ctx.gen.next(0);
+      }
+    }
     ctx.op = r.done ? null : r.value;
     if (kernelCalls.on) ctx.calls = kernelCalls.yielded ?? undefined;
     if (r.done && (r.value === PREEMPTED || r.value === RSEQ_ABORTED)) ctx.withdraw = r.value;
+    // The code ended with no-ops: they run now, after the op that led to them (or, for
+    // code that is no-ops only, before the first step: pendingNotes()).
+    if (ctx.op === null && ctx.notes.length > 0 && !this.starting) this.runNotes(ctx, this.notesAfter);
+  }
+
+  /**
+   * Runs the no-ops the context's code yielded before its next op (Machine.fuse). They
+   * change no state and leave no mark in the history: the code that yields them is a
+   * function of the results its ops received, which the history holds. Recording, the
+   * trace gets a step for each.
+   */
+  private runNotes(ctx: Ctx, into: StepInfo[]): void {
+    if (this.recording) {
+      const c = ctx.cpu;
+      const cpu = this.cpus[c]!;
+      const depth = Math.max(0, cpu.ctx.indexOf(ctx));
+      const proc = c * PROCS_PER_CPU + (ctx.vector < 0 ? 0 : 2);
+      for (const n of ctx.notes) {
+        const site = n.op.site;
+        into.push({
+          proc, cpu: c, kind: kindOfProc(proc), op: 'nop', fn: site.fn, line: site.line, col: site.col,
+          label: site.label, pairs: site.pairs, ctx: depth, ...(n.calls ? { calls: n.calls } : {}),
+        });
+      }
+    }
+    ctx.notes.length = 0;
   }
 
   private top(c: number): Ctx | undefined {
@@ -907,6 +1001,8 @@ export class Machine {
     this.joinEvent = -1;
     this.joinFlush = false;
     this.lastStep = null;
+    if (this.notesBefore.length > 0) this.notesBefore = [];
+    if (this.notesAfter.length > 0) this.notesAfter = [];
     if (p >= this.nCpus * PROCS_PER_CPU) {
       this.stepWalker(p);
       return;
@@ -971,7 +1067,7 @@ export class Machine {
         cpu.pending &= ~(1 << vector);
         cpu.irqOn = false;
         if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `!${vector}`);
-        const ctx: Ctx = { gen: this.program.handler(c, vector), op: null, vector };
+        const ctx: Ctx = { gen: this.program.handler(c, vector), op: null, vector, cpu: c, notes: [] };
         cpu.ctx.push(ctx);
         if (this.recording) {
           this.lastStep = { proc: p, cpu: c, kind: 'irq', op: 'irq-entry', fn: 'interrupt', vector, ctx: cpu.ctx.length - 1 };
@@ -1024,6 +1120,7 @@ export class Machine {
   private stepCpu(p: number, c: number, cpu: Cpu, ev: number): void {
     const ctx = this.top(c)!;
     const op = ctx.op!;
+    if (ctx.notes.length > 0) this.runNotes(ctx, this.notesBefore);
     let result = 0;
     let code = '.';
     let info: StepInfo | null = null;
@@ -1251,6 +1348,8 @@ export class Machine {
         // The handler switched tasks, or sends the task to its rseq abort handler:
         // the interrupted task's op is withdrawn.
         if (this.hist) cpu.hist = this.interner.intern(cpu.hist, t.withdraw === PREEMPTED ? 'preempted' : 'rseq-abort');
+        // The no-ops before the withdrawn op ran before it was interrupted.
+        if (task.notes.length > 0) this.runNotes(task, this.notesAfter);
         this.advance(task, t.withdraw);
       }
     }

@@ -69,6 +69,12 @@ export type Op =
    */
   | {
     k: 'nop'; site: OpSite; resched?: true; block?: true; tlbFlushDone?: true;
+    /**
+     * The code that yielded it changes nothing another context reads before its next
+     * op (a barrier() followed by more of the scenario's own statements): the machine
+     * may run it with that op even where an interrupt could come in (Machine.fuse).
+     */
+    local?: true;
     /** A barrier that is a no-op on this machine (smp_rmb() on x86): what it is on a weaker one. */
     fence?: Fence;
     /** An arm64 instruction of an arm64 path with no x86 counterpart (DSB ISH in __switch_to()): its event tags there. */

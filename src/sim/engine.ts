@@ -159,7 +159,7 @@ export function simulate(program: LitmusProgram, profile: Profile, rng: Rng | nu
   const cFences = counter('fences');
   const cMlpOverlaps = counter('overlapped_misses');
 
-  const { machine: m, instance } = freshRun(program, new NoHistory(), program.model, program.procsMax);
+  const { machine: m, instance } = freshRun(program, new NoHistory(), program.model, program.procsMax, false);
   const n = m.nCpus;
   const nLines = m.mem.length;
   // Each location's line: the first location of its group in KernelLayout.cacheLines, else its own.
