@@ -43,9 +43,9 @@ export interface TaskResult {
 }
 
 /** Searches one task on its own (a worker's or a shard's part of the search). */
-export function searchTask(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions, spec: TaskSpec, onChildren?: (batch: TaskSpec[]) => void, journalRuns = JOURNAL_RUNS): TaskResult {
+export function searchTask(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions, spec: TaskSpec, onChildren?: (batch: TaskSpec[]) => void, journalRuns = JOURNAL_RUNS, afterRun?: () => void): TaskResult {
   const st = newDporState(prop, { ...opts, interner: undefined, onGraph: undefined }, journalRuns);
-  const children = runTask(program, opts, st, spec, undefined, undefined, onChildren);
+  const children = runTask(program, opts, st, spec, undefined, afterRun, onChildren);
   const col = st.col;
   return {
     spec,

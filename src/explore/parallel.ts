@@ -5,7 +5,10 @@
 // search does); it takes the next itself, straight into the search, and gives each idle
 // worker the last one not yet taken, the largest share of the tree left. A worker's
 // result is merged in its place in the order (src/explore/merge.ts); the children it
-// froze into go in right after it, where they can be given out again. So the verdict,
+// froze into go in right after it, where they can be given out again. When the next
+// task to merge is a worker's that is still running, this thread does not wait: it
+// searches the next task nobody has taken on its own, as a worker would, and merges it
+// when the order gets there. So the verdict,
 // the states, the counts, the witnesses and every byte printed are those of the search
 // in one thread, whatever the number of workers and whichever finishes first. This
 // thread is the one V8 has already optimised the engine in; a new worker runs its
@@ -21,7 +24,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { Program } from '../litmus/program.js';
 import { boundStops, dporResult, newDporState, ROOT_TASK, runTask, type TaskSpec } from './dpor.js';
-import { mergeTask, type MergeContext, type TaskResult } from './merge.js';
+import { mergeTask, searchTask, type MergeContext, type TaskResult } from './merge.js';
 import type { ExploreOptions, ExploreResult } from './types.js';
 
 /** What a worker needs to build the same program: the scenario's text and how it is checked. */
@@ -71,6 +74,8 @@ export function exploreParallel(program: Program, prop: (v: readonly number[]) =
   // The tasks still to merge, in the search's order with the next last.
   const stack: Entry[] = [{ spec: ROOT_TASK, taken: false, spawned: 0 }];
   const stats = { searchedAgain: 0 };
+  // What a task searched on its own takes from the caller's options (as a worker's does).
+  const apartOpts: ExploreOptions = { reduction: true, bounds: opts.bounds, witnessesMax: opts.witnessesMax, freezeAfterSteps: opts.freezeAfterSteps };
   let pool: Pool | null = null;
   let doneShare = 0;
   /** Gives each idle worker the last task not yet taken. */
@@ -129,8 +134,22 @@ export function exploreParallel(program: Program, prop: (v: readonly number[]) =
         service();
         continue;
       }
-      // A worker's task (or, merging only, one a worker is still to take): wait for its result.
+      // A worker's task (or, merging only, one a worker is still to take), not done yet.
       if (e.result === undefined) {
+        // Rather than wait, this thread searches the next task nobody has taken on its
+        // own, as a worker would; its result is merged in its place when the order gets
+        // there.
+        const j = opts.parallelMergeOnly ? -1 : lastUntaken(stack);
+        if (j >= 0) {
+          const a = stack[j]!;
+          a.taken = true;
+          a.result = searchTask(program, prop, apartOpts, a.spec, (batch) => {
+            insertAfter(a, stack.lastIndexOf(a), batch);
+            service();
+          }, undefined, service);
+          service();
+          continue;
+        }
         seen = waitForWorkers(pool!.signal, seen, pool!.slots, waited);
         service();
         continue;
@@ -144,6 +163,12 @@ export function exploreParallel(program: Program, prop: (v: readonly number[]) =
   } finally {
     if (pool !== null) stopPool(pool);
   }
+}
+
+/** The index of the task nearest the top of the stack (the next in the order) that nobody has taken, or -1. */
+function lastUntaken(stack: readonly Entry[]): number {
+  for (let j = stack.length - 1; j >= 0; j--) if (!stack[j]!.taken) return j;
+  return -1;
 }
 
 /** A worker thread of a search, and whether it has said it is ready. */
