@@ -12,7 +12,7 @@ import { checkScenario, checkSource, observedLabel, type CheckResult } from '../
 import { parseScenario } from '../src/scenario/parser.js';
 import { MODELS } from '../src/machine/machine.js';
 import { read } from './helpers.js';
-import { instr, renderIrq } from './reference.js';
+import { irqProgramArb, renderIrq } from './reference.js';
 
 const values = (r: CheckResult): string[] => r.result.outcomes.map((o) => o.values.join(',')).sort();
 
@@ -63,25 +63,8 @@ test('scenario A on x86: the executions merging no-ops saves', () => {
 });
 
 // Random programs with interrupt handlers, masking (local_irq_disable()), waits and
-// smp_wmb() (a no-op on both machines), reduced and not: merging keeps the final states.
-const irqProgramArb = fc.record({
-  threads: fc.array(
-    fc.array(
-      fc.oneof(
-        instr,
-        { weight: 2, arbitrary: fc.constant({ k: 'wmb' as const }) },
-        fc.constant({ k: 'raise' as const }),
-        fc.constant({ k: 'cli' as const }),
-        fc.record({ k: fc.constant('await' as const), loc: fc.integer({ min: 0, max: 2 }), val: fc.integer({ min: 0, max: 2 }) }),
-      ),
-      { minLength: 1, maxLength: 4 },
-    ),
-    { minLength: 2, maxLength: 2 },
-  ),
-  handler: fc.array(instr, { minLength: 1, maxLength: 2 }),
-  target: fc.integer({ min: 0, max: 1 }),
-});
-
+// smp_wmb() (a no-op on both machines; test/reference.ts), reduced and not: merging keeps
+// the final states.
 test('random programs with interrupts and no-op barriers: merging no-ops keeps the final states', () => {
   fc.assert(
     fc.property(irqProgramArb, ({ threads, handler, target }) => {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { checkSource } from '../src/check.js';
 import type { ModelName } from '../src/machine/machine.js';
-import { instr, programArb, reference, render, renderIrq } from './reference.js';
+import { irqProgramArb, programArb, reference, render, renderIrq } from './reference.js';
 
 function engineFinals(src: string, model: ModelName, reduction: boolean): Set<string> {
   const r = checkSource(src, 'random.litmus', { model, reduction });
@@ -48,23 +48,6 @@ function dporMatchesFull(src: string, file: string): void {
 
 // Interrupts: random handlers raised on random CPUs, with interrupts masked at
 // random; the reduced search must agree with the full search.
-const irqProgramArb = fc.record({
-  threads: fc.array(
-    fc.array(
-      fc.oneof(
-        instr,
-        fc.constant({ k: 'raise' as const }),
-        fc.constant({ k: 'cli' as const }),
-        fc.record({ k: fc.constant('await' as const), loc: fc.integer({ min: 0, max: 2 }), val: fc.integer({ min: 0, max: 2 }) }),
-      ),
-      { minLength: 1, maxLength: 4 },
-    ),
-    { minLength: 2, maxLength: 2 },
-  ),
-  handler: fc.array(instr, { minLength: 1, maxLength: 2 }),
-  target: fc.integer({ min: 0, max: 1 }),
-});
-
 test('random programs with interrupts and waits: DPOR = full search on both machines', () => {
   fc.assert(
     fc.property(irqProgramArb, ({ threads, handler, target }) => {

@@ -142,6 +142,24 @@ export function reference(threads: Instr[][], model: ModelName): Set<string> {
 
 export type IrqInstr = Instr | { k: 'raise' } | { k: 'cli' } | { k: 'await'; loc: number; val: number };
 
+/** Two threads of instructions, raises of handler h, masking and waits; the handler's instructions; the CPU h is raised on (renderIrq()). */
+export const irqProgramArb = fc.record({
+  threads: fc.array(
+    fc.array(
+      fc.oneof(
+        instr,
+        fc.constant({ k: 'raise' as const }),
+        fc.constant({ k: 'cli' as const }),
+        fc.record({ k: fc.constant('await' as const), loc: fc.integer({ min: 0, max: 2 }), val: fc.integer({ min: 0, max: 2 }) }),
+      ),
+      { minLength: 1, maxLength: 4 },
+    ),
+    { minLength: 2, maxLength: 2 },
+  ),
+  handler: fc.array(instr, { minLength: 1, maxLength: 2 }),
+  target: fc.integer({ min: 0, max: 1 }),
+});
+
 /** A two-CPU program whose threads raise interrupt handler h on CPU target and mask interrupts. */
 export function renderIrq(threads: IrqInstr[][], handler: Instr[], target: number): string {
   const lines = ['C random-irq', '', '{}', '', 'irq h(int *x, int *y, int *z)', '{', '\tint r0;', '\tint r1;', '\tint r2;'];

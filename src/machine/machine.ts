@@ -382,7 +382,6 @@ export class Machine {
     fuse = true,
   ) {
     this.fuse = fuse;
-    this.starting = true;
     if (nCpus > CPUS_MAX) throw new Error(`internal: more than ${CPUS_MAX} CPUs`);
     this.tso = model === 'x86';
     this.hist = interner.keeps;
