@@ -7,6 +7,14 @@
 // same as an enumeration of all interleavings; the number of interleavings is
 // counted along the way (paths to final states).
 //
+// The code running on the machine is generators, which cannot be copied, so going
+// back to a state means replaying the path to it from the start. Before it takes any
+// step out of a state, the search probes each (Machine.probe(): the step's effect on
+// the machine's data, undone, giving the key of the state it leads to without
+// resuming any code): a step into a state already known costs a probe, not a replay,
+// and a replay is needed only to go into a second new state from the same one.
+// `steps` counts the probes with the steps taken.
+//
 // This is the reference the reduced search is checked against: it shares only
 // the machine with it.
 
@@ -30,6 +38,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
   let steps = 0;
   let finals = 0;
   let visited = 0; // distinct states entered
+  let done = 0; // states whose every path has been counted
   const internedBase = interner.bytes;
   let stateBytes = 0; // what `paths` holds, counted for the memory budget
   const memoryBytes = (): number => col.bytes + stateBytes + interner.bytes - internedBase;
@@ -46,16 +55,27 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     stale = false;
   };
 
-  // Iterative DFS; each frame is a state with its remaining enabled processes.
-  interface Frame { key: string; rest: number; total: bigint }
+  // Iterative DFS. Each frame is a state, with the steps out of it that led to states
+  // not yet known when it was entered (their keys found by Machine.probe(), which takes
+  // no step for good): a step into a known state costs a probe, not a replay.
+  interface Frame { key: string; alias: string | null; procs: number[]; keys: string[]; next: number; total: bigint }
   const stack: Frame[] = [];
+  /** Steps that failed a kernel assertion, by the key probe() gave them: taking one again fails it again. */
+  const failing = new Map<string, string>();
 
-  const enter = (): bigint | null => {
+  /**
+   * `key`: the state's key; `alias`: the key the probe of the step into it gave, when
+   * that differs (the step's code went on to return from a handler): the state's count
+   * is kept under both.
+   */
+  const enter = (key: string, alias: string | null = null): bigint | null => {
     // Returns the path count if the state is already known or final; else pushes a frame.
     const m = run.machine;
-    const key = m.stateKey();
     const known = paths.get(key);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      if (alias !== null) paths.set(alias, known);
+      return known;
+    }
     // A new state: the bound counts it before it is visited, so a bound equal to the
     // states needed is a complete search.
     if (visited >= statesMax) {
@@ -67,32 +87,76 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
       return 0n;
     }
     visited++;
-    stateBytes += STATE_ENTRY_BYTES + key.length;
-    const en = m.enabledMask();
+    stateBytes += STATE_ENTRY_BYTES + key.length + (alias === null ? 0 : STATE_ENTRY_BYTES + alias.length);
+    let en = m.enabledMask();
     if (en === 0) {
       finals++;
       if (m.quiescent()) col.final(m.graphKey(), run.instance.observe(m.mem), () => [...path]);
       else col.deadlock(() => [...path]);
       for (const w of run.instance.warnings()) col.assertion(w, () => [...path]);
       paths.set(key, 1n);
+      if (alias !== null) paths.set(alias, 1n);
       return 1n;
     }
     if (path.length >= stepsMax) {
       incompleteReason ??= `an execution exceeded ${stepsMax} steps (steps_max)`;
       paths.set(key, 0n);
+      if (alias !== null) paths.set(alias, 0n);
       return 0n;
     }
-    stack.push({ key, rest: en, total: 0n });
+    const f: Frame = { key, alias, procs: [], keys: [], next: 0, total: 0n };
+    for (; en !== 0; en &= en - 1) {
+      const p = 31 - Math.clz32(en & -en);
+      let k: string;
+      try {
+        k = m.probe(p);
+      } catch (e) {
+        if (e instanceof AssertionFailed) {
+          col.assertion(e.assertion, () => [...path, p]);
+          continue;
+        }
+        if (!(e instanceof BoundExceeded)) throw e;
+        incompleteReason ??= e.reason;
+        return 0n;
+      }
+      steps++;
+      const c = paths.get(k);
+      if (c === undefined) {
+        f.procs.push(p);
+        f.keys.push(k);
+        continue;
+      }
+      f.total += c;
+      const failed = failing.get(k);
+      if (failed !== undefined) col.assertion(failed, () => [...path, p]);
+    }
+    stack.push(f);
     return null;
   };
 
-  let rootCount = enter();
+  let rootCount = enter(run.machine.stateKey());
   while (stack.length > 0 && incompleteReason === null) {
     const f = stack[stack.length - 1]!;
-    if (f.rest === 0) {
+    // The next step out of f into a state still not known (an earlier step's subtree may have reached it since).
+    let p = -1;
+    let key = '';
+    while (f.next < f.procs.length) {
+      const i = f.next++;
+      const c = paths.get(f.keys[i]!);
+      if (c === undefined) {
+        p = f.procs[i]!;
+        key = f.keys[i]!;
+        break;
+      }
+      f.total += c;
+      const failed = failing.get(f.keys[i]!);
+      if (failed !== undefined) col.assertion(failed, () => [...path, f.procs[i]!]);
+    }
+    if (p < 0) {
       stack.pop();
       paths.set(f.key, f.total);
-      if (opts.onProgress && paths.size % progressEvery === 0) {
+      if (f.alias !== null) paths.set(f.alias, f.total);
+      if (opts.onProgress && ++done % progressEvery === 0) {
         opts.onProgress({ executions: finals, steps, graphs: col.graphCount });
       }
       if (stack.length === 0) {
@@ -104,14 +168,14 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
       stack[stack.length - 1]!.total += f.total;
       continue;
     }
-    const p = 31 - Math.clz32(f.rest & -f.rest);
-    f.rest &= f.rest - 1;
     if (stale) restore();
     try {
       run.machine.step(p);
     } catch (e) {
       if (e instanceof AssertionFailed) {
         col.assertion(e.assertion, () => [...path, p]);
+        failing.set(key, e.assertion);
+        paths.set(key, 0n);
         stale = true;
         continue;
       }
@@ -122,7 +186,8 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     }
     steps++;
     path.push(p);
-    const c = enter();
+    const now = run.machine.stateKey();
+    const c = now === key ? enter(key) : enter(now, key);
     if (c !== null) {
       path.pop();
       stale = true;
@@ -138,7 +203,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     executions: finals,
     sleepBlocked: 0,
     interleavings: incompleteReason === null ? (rootCount ?? 0n) : null,
-    states: paths.size,
+    states: visited,
     steps,
     memoryBytes: memoryBytes(),
     deadlocks: col.deadlocks,

@@ -360,6 +360,11 @@ export class Machine {
   stepWalks = 0;
   /** Histories are kept (Interner.keeps): else no history code is built. */
   private readonly hist: boolean;
+  /**
+   * In probe(): the step changes the machine's data only; the code of the context that
+   * took it is not resumed, and nothing is reported to the program (warnings, counts).
+   */
+  private probing = false;
   /** Set by visible(): the write id of the value it returned, and whether it came from the store buffer. */
   private visibleWid = 0;
   private visibleFromBuf = false;
@@ -578,7 +583,7 @@ export class Machine {
   /** A walk happened: the cache keeps the table it found; S2 is checked for a walk through the cache. */
   private walked(c: number, cpu: Cpu, w: Walk): void {
     if (!w.viaPsc && w.table >= 0) cpu.psc[cpu.cr3Asid] = w.table;
-    if (w.viaPsc && this.mem[this.paging!.tableOwner[w.table]!] !== cpu.cr3Mm && this.program.warn) {
+    if (w.viaPsc && this.mem[this.paging!.tableOwner[w.table]!] !== cpu.cr3Mm && this.program.warn && !this.probing) {
       this.program.warn(`S2: CPU${c} walked page-table page ${w.table}, which its mm no longer owns (freed or reused), through its paging-structure cache`);
     }
   }
@@ -696,7 +701,7 @@ export class Machine {
   private dropSpec(c: number, cpu: Cpu, slot: number): number {
     if (cpu.tlbPte[slot] === 0 || cpu.tlbSpec[slot] === 0) return 0;
     cpu.tlbSpec[slot] = 0;
-    this.program.count?.('tlb_spec_flushed', c);
+    if (!this.probing) this.program.count?.('tlb_spec_flushed', c);
     return 1;
   }
 
@@ -992,8 +997,105 @@ export class Machine {
     };
   }
 
+  /**
+   * The state key (stateKey()) of the machine just after p's step, before the code
+   * that took it is resumed; the machine is left as it was. Exact: the code's next
+   * op, and what it does on the way there, are a function of the results its ops
+   * received, which the key's histories hold; so two steps with equal probe keys
+   * lead to the same state. (The converse does not hold: a handler that returns on
+   * its way to the next op adds to the history only when resumed, so one state can
+   * have two probe keys.) The explicit search (src/explore/explicit.ts) probes each
+   * step of a state before taking any, and so takes no step into a state it has seen.
+   */
+  probe(p: number): string {
+    // A drain empties its CPU's buffer in place: that array is set aside, the step gets a copy.
+    const drained = p < this.nCpus * PROCS_PER_CPU && p % PROCS_PER_CPU === 1 ? this.cpus[cpuOfProc(p)]! : null;
+    const buf = drained?.buf;
+    if (drained) drained.buf = drained.buf.slice();
+    // Every probe of a state starts from the same data: it is saved once.
+    if (!this.savedValid) this.save();
+    this.savedValid = true;
+    this.probing = true;
+    try {
+      this.step(p);
+      return this.stateKey();
+    } finally {
+      this.probing = false;
+      this.load();
+      if (drained) drained.buf = buf!;
+    }
+  }
+
+  /** probe(): what a step may change, as numbers, in the order save() and load() walk it. */
+  private saved = new Float64Array(0);
+  /** `saved` holds the machine as it is (no step since it was saved). */
+  private savedValid = false;
+
+  /**
+   * Copies what a step may change into `saved` (probe()). Store buffers: their lengths
+   * (a step of the CPU's code only appends; probe() sets a drained buffer aside).
+   * The contexts: their number (probe() resumes no code and enters no handler).
+   */
+  private save(): void {
+    let n = 1 + 5 * this.mem.length + this.frameEpoch.length + this.walkHist.length + this.nCpus;
+    for (const cpu of this.cpus) n += 9 + cpu.icache.length + 5 * cpu.tlbPte.length + cpu.psc.length;
+    if (this.saved.length < n) this.saved = new Float64Array(n);
+    const d = this.saved;
+    let i = 0;
+    d[i++] = this.events;
+    for (const a of [this.mem, this.memW, this.coHist, this.coLen, this.pteVer, this.frameEpoch, this.walkHist]) {
+      for (let j = 0; j < a.length; j++) d[i++] = a[j]!;
+    }
+    for (const cpu of this.cpus) {
+      d[i++] = cpu.ctx.length;
+      d[i++] = cpu.buf.length;
+      d[i++] = cpu.bufHead;
+      d[i++] = cpu.irqOn ? 1 : 0;
+      d[i++] = cpu.pending;
+      d[i++] = cpu.stores;
+      d[i++] = cpu.hist;
+      d[i++] = cpu.cr3Mm;
+      d[i++] = cpu.cr3Asid;
+      for (const a of [cpu.icache, cpu.tlbPte, cpu.tlbVer, cpu.tlbSrc, cpu.tlbEpoch, cpu.tlbSpec, cpu.psc]) {
+        for (let j = 0; j < a.length; j++) d[i++] = a[j]!;
+      }
+    }
+    this.savedFlushing = this.flushing.slice();
+    this.savedFlushedVer = this.flushedVer.size > 0 ? new Map(this.flushedVer) : null;
+  }
+
+  private savedFlushing: (Map<number, number> | null)[] = [];
+  private savedFlushedVer: Map<number, number> | null = null;
+
+  private load(): void {
+    const d = this.saved;
+    let i = 0;
+    this.events = d[i++]!;
+    for (const a of [this.mem, this.memW, this.coHist, this.coLen, this.pteVer, this.frameEpoch, this.walkHist]) {
+      for (let j = 0; j < a.length; j++) a[j] = d[i++]!;
+    }
+    for (const cpu of this.cpus) {
+      cpu.ctx.length = d[i++]!;
+      cpu.buf.length = d[i++]!;
+      cpu.bufHead = d[i++]!;
+      cpu.irqOn = d[i++] === 1;
+      cpu.pending = d[i++]!;
+      cpu.stores = d[i++]!;
+      cpu.hist = d[i++]!;
+      cpu.cr3Mm = d[i++]!;
+      cpu.cr3Asid = d[i++]!;
+      for (const a of [cpu.icache, cpu.tlbPte, cpu.tlbVer, cpu.tlbSrc, cpu.tlbEpoch, cpu.tlbSpec, cpu.psc]) {
+        for (let j = 0; j < a.length; j++) a[j] = d[i++]!;
+      }
+    }
+    for (let c = 0; c < this.nCpus; c++) this.flushing[c] = this.savedFlushing[c]!;
+    this.flushedVer.clear();
+    if (this.savedFlushedVer) for (const [l, v] of this.savedFlushedVer) this.flushedVer.set(l, v);
+  }
+
   /** Take one step of process p (which must be enabled). */
   step(p: number): void {
+    if (!this.probing) this.savedValid = false;
     const ev = this.events++;
     this.stepLoc = -1;
     this.stepWalks = 0;
@@ -1036,7 +1138,7 @@ export class Machine {
         if (e.pteLoc >= 0) {
           const covered = this.flushedVer.get(e.pteLoc);
           late = covered !== undefined && e.ver < covered;
-          if (late && this.program.warn) {
+          if (late && this.program.warn && !this.probing) {
             this.program.warn(`S5: CPU${c}'s write through a TLB entry older than a completed flush reached memory after the flush returned (frame ${this.frameOfLoc(e.loc)})`);
           }
         }
@@ -1066,6 +1168,7 @@ export class Machine {
         cpu.pending &= ~(1 << vector);
         cpu.irqOn = false;
         if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `!${vector}`);
+        if (this.probing) return;
         const ctx: Ctx = { gen: this.program.handler(c, vector), op: null, vector, cpu: c, notes: [] };
         cpu.ctx.push(ctx);
         if (this.recording) {
@@ -1119,7 +1222,7 @@ export class Machine {
   private stepCpu(p: number, c: number, cpu: Cpu, ev: number): void {
     const ctx = this.top(c)!;
     const op = ctx.op!;
-    if (ctx.notes.length > 0) this.runNotes(ctx, this.notesBefore);
+    if (ctx.notes.length > 0 && !this.probing) this.runNotes(ctx, this.notesBefore);
     let result = 0;
     let code = '.';
     let info: StepInfo | null = null;
@@ -1148,6 +1251,7 @@ export class Machine {
           cpu.tlbSrc[t.slot] = -1;
           cpu.tlbSpec[t.slot] = 0;
         }
+        if (this.probing) return;
         this.raise(ctx, new PageFault(vpn, write));
         this.popFinished(c, cpu);
         return;
@@ -1158,7 +1262,7 @@ export class Machine {
         // not through an entry older than a flush that has returned.
         const l = t.walk.pteLoc;
         const covered = this.flushedVer.get(l);
-        if (t.hit && covered !== undefined && t.ver < covered && this.program.warn) {
+        if (t.hit && covered !== undefined && t.ver < covered && this.program.warn && !this.probing) {
           this.program.warn(`S5: CPU${c} set the dirty bit through a TLB entry older than a completed flush (frame ${pte_pfn(t.pte)})`);
         }
         this.setPteBits(c, l, _PAGE_ACCESSED | _PAGE_DIRTY);
@@ -1185,12 +1289,12 @@ export class Machine {
       }
       if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `${t.hit ? 'H' : 'T'}${t.pte}@${t.ver}${t.freed ? '!' : ''}`);
       // No user access reaches a frame through an entry made before the frame was freed.
-      if (t.freed && this.program.warn) {
+      if (t.freed && this.program.warn && !this.probing) {
         this.program.warn(`UAF: CPU${c} reached page frame ${pte_pfn(t.pte)} through a TLB entry made before the kernel freed the frame`);
       }
       // S1: no user access through a translation older than a flush that has returned.
       const covered = this.flushedVer.get(t.pteLoc);
-      if (covered !== undefined && t.ver < covered && this.program.warn) {
+      if (covered !== undefined && t.ver < covered && this.program.warn && !this.probing) {
         this.program.warn(`S1: CPU${c} accessed user memory through a TLB entry older than a completed flush_tlb_mm_range() (the PTE changed since; frame ${pte_pfn(t.pte)})`);
       }
       if (this.recording) virt = { vloc: loc, tlb: `${this.tlbNote(t)}${t.setDirty ? '; sets the dirty bit in the PTE' : t.setYoung ? '; sets the accessed bit in the PTE' : ''}` };
@@ -1319,6 +1423,7 @@ export class Machine {
     }
     if (this.hist) cpu.hist = this.interner.intern(cpu.hist, code);
     this.lastStep = info;
+    if (this.probing) return;
     this.advance(ctx, result);
     this.popFinished(c, cpu);
   }

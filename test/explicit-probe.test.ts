@@ -1,0 +1,142 @@
+// The unreduced search probes every step out of a state before it takes any
+// (Machine.probe(), src/explore/explicit.ts): the probe applies the step to the
+// machine's data, takes the key of the state it leads to, and undoes it. Checked here:
+// a probe leaves the machine exactly as it was, and the search that relies on probes
+// finds the final states and counts the interleavings of a plain enumeration of every
+// interleaving (no state merged, every path replayed from the start).
+
+// The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
+import '../src/parts/all.js';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { checkSource } from '../src/check.js';
+import { LitmusProgram } from '../src/litmus/program.js';
+import { parseScenario } from '../src/scenario/parser.js';
+import { AssertionFailed, Interner, MODELS, type ModelName } from '../src/machine/machine.js';
+import { freshRun, type Run } from '../src/explore/run.js';
+import { read } from './helpers.js';
+import { irqProgramArb, renderIrq } from './reference.js';
+
+/** Everything of the machine a probe could change that a test can see. */
+function picture(run: Run): string {
+  const m = run.machine;
+  const cpus = [];
+  for (let c = 0; c < m.nCpus; c++) cpus.push(m.cpuState(c));
+  return JSON.stringify({
+    key: m.stateKey(),
+    graph: m.graphKey(),
+    snapshot: m.snapshot(),
+    mem: m.mem,
+    enabled: m.enabledMask(),
+    cpus: cpus.map((s) => ({ ...s, op: s.op?.k ?? null })),
+    warnings: run.instance.warnings(),
+    observed: run.instance.observe(m.mem),
+  });
+}
+
+const enabledProcs = (run: Run): number[] => {
+  const out: number[] = [];
+  for (let en = run.machine.enabledMask(); en !== 0; en &= en - 1) out.push(31 - Math.clz32(en & -en));
+  return out;
+};
+
+// Scenarios whose steps touch every kind of machine data: page walkers, TLBs and the
+// dirty bit (scenarios/tlb), code and instruction fetch, store buffers, interrupt
+// handlers that preempt the task or abort its rseq critical section.
+const cases = [
+  'scenarios/tlb/munmap-lazy.litmus',
+  'scenarios/tlb/reclaim-dirty-bit.litmus',
+  'scenarios/tlb/witness-speculative-fill.litmus',
+  'scenarios/tlb/text-poke-lazy.litmus',
+  'scenarios/sync-core/cross-modify.litmus',
+  'scenarios/membarrier/membarrier-A-preempt.litmus',
+  'scenarios/rseq/rseq-migrate-abort.litmus',
+  'scenarios/litmus/SB.litmus',
+];
+
+test('a probe leaves the machine as it was, and probing twice gives the same key', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: cases.length - 1 }),
+      fc.constantFrom<ModelName>(...MODELS),
+      fc.array(fc.nat(), { minLength: 1, maxLength: 400 }),
+      (ci, model, choices) => {
+        const rel = cases[ci]!;
+        const program = new LitmusProgram(parseScenario(read(rel), rel), model);
+        const run = freshRun(program, new Interner());
+        const where = `${rel} on ${model}`;
+        for (const choice of choices) {
+          const procs = enabledProcs(run);
+          if (procs.length === 0) return;
+          const before = picture(run);
+          for (const p of procs) {
+            const key = run.machine.probe(p);
+            assert.equal(picture(run), before, `${where}: the probe of process ${p} changed the machine`);
+            assert.equal(run.machine.probe(p), key, `${where}: two probes of process ${p} differ`);
+          }
+          try {
+            run.machine.step(procs[choice % procs.length]!);
+          } catch (e) {
+            if (e instanceof AssertionFailed) return;
+            throw e;
+          }
+        }
+      },
+    ),
+    { seed: 41, numRuns: 120, endOnFailure: true },
+  );
+});
+
+/** Every interleaving, each replayed from the start: the final states' observations and the number of interleavings. */
+function enumerate(src: string, model: ModelName, limit: number): { finals: Set<string>; interleavings: bigint } | null {
+  const program = new LitmusProgram(parseScenario(src, 'random-irq.litmus'), model);
+  const finals = new Set<string>();
+  let interleavings = 0n;
+  let runs = 0;
+  const walk = (path: number[]): boolean => {
+    if (++runs > limit) return false;
+    const run = freshRun(program, new Interner());
+    try {
+      for (const p of path) run.machine.step(p);
+    } catch (e) {
+      if (e instanceof AssertionFailed) return true;
+      throw e;
+    }
+    const procs = enabledProcs(run);
+    if (procs.length === 0) {
+      finals.add(`${run.machine.quiescent() ? 'final' : 'deadlock'} ${run.instance.observe(run.machine.mem).join(',')}`);
+      interleavings++;
+      return true;
+    }
+    for (const p of procs) if (!walk([...path, p])) return false;
+    return true;
+  };
+  return walk([]) ? { finals, interleavings } : null;
+}
+
+// Random programs with interrupt handlers, masking and waits (test/reference.ts), small
+// enough to enumerate: the final states and the count of interleavings match.
+test('random programs with interrupts: the unreduced search finds what an enumeration of every interleaving finds', () => {
+  let compared = 0;
+  fc.assert(
+    fc.property(irqProgramArb, ({ threads, handler, target }) => {
+      const src = renderIrq(threads, handler, target);
+      for (const model of MODELS) {
+        const r = checkSource(src, 'random-irq.litmus', { model, reduction: false });
+        assert.equal(r.result.complete, true);
+        const all = enumerate(src, model, 20_000);
+        if (all === null) continue; // too many interleavings to enumerate
+        compared++;
+        assert.equal(r.result.interleavings, all.interleavings, `interleavings on ${model}:\n${src}`);
+        const found = new Set(r.result.outcomes.map((o) => `final ${o.values.join(',')}`));
+        const finals = new Set([...all.finals].filter((f) => f.startsWith('final')));
+        assert.deepEqual([...found].sort(), [...finals].sort(), `final states on ${model}:\n${src}`);
+        assert.equal(r.result.deadlocks > 0, [...all.finals].some((f) => f.startsWith('deadlock')), `deadlocks on ${model}:\n${src}`);
+      }
+    }),
+    { seed: 43, numRuns: 80, endOnFailure: true },
+  );
+  // The enumeration's limit must leave most programs to compare.
+  assert.ok(compared >= 80, `${compared} searches compared`);
+});
