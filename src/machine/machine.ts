@@ -1026,6 +1026,8 @@ export class Machine {
     }
   }
 
+  /** graphKey() and stateKey() build their keys with it (take() empties it). */
+  private readonly packer = new KeyPacker();
   /** probe(): what a step may change, as numbers, in the order save() and load() walk it. */
   private saved = new Float64Array(0);
   /** `saved` holds the machine as it is (no step since it was saved). */
@@ -1044,7 +1046,8 @@ export class Machine {
     let i = 0;
     d[i++] = this.events;
     for (const a of [this.mem, this.memW, this.coHist, this.coLen, this.pteVer, this.frameEpoch, this.walkHist]) {
-      for (let j = 0; j < a.length; j++) d[i++] = a[j]!;
+      d.set(a, i);
+      i += a.length;
     }
     for (const cpu of this.cpus) {
       d[i++] = cpu.ctx.length;
@@ -1057,7 +1060,8 @@ export class Machine {
       d[i++] = cpu.cr3Mm;
       d[i++] = cpu.cr3Asid;
       for (const a of [cpu.icache, cpu.tlbPte, cpu.tlbVer, cpu.tlbSrc, cpu.tlbEpoch, cpu.tlbSpec, cpu.psc]) {
-        for (let j = 0; j < a.length; j++) d[i++] = a[j]!;
+        d.set(a, i);
+        i += a.length;
       }
     }
     this.savedFlushing = this.flushing.slice();
@@ -1566,12 +1570,12 @@ export class Machine {
 
   /** Identity of the execution so far: each CPU's history and each location's coherence order (packed, exact). */
   graphKey(): string {
-    return this.packGraph(new KeyPacker()).take();
+    return this.packGraph(this.packer).take();
   }
 
   /** Full state key for the explicit-state search: graph so far plus buffers and interrupt state. */
   stateKey(): string {
-    const k = this.packGraph(new KeyPacker());
+    const k = this.packGraph(this.packer);
     for (const cpu of this.cpus) k.push(this.bufLen(cpu)).push(cpu.pending >>> 0).push(cpu.irqOn ? 1 : 0);
     if (this.nPages > 0) {
       // What the TLBs hold (their fills and flushes interleave with the CPU's own steps).

@@ -7,27 +7,38 @@
 // tree of pieces.
 
 export class KeyPacker {
-  private codes: number[] = [];
+  // The characters so far, one byte each (all below 256), turned into a string at once by take().
+  private buf = Buffer.allocUnsafe(256);
+  private len = 0;
 
   push(n: number): this {
+    if (this.len + 10 > this.buf.length) this.grow();
+    if (n >= 0 && n < 64 && (n | 0) === n) {
+      this.buf[this.len++] = 64 + n;
+      return this;
+    }
     if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`KeyPacker takes non-negative integers, not ${n}`);
     let top = 1;
     while (n >= top * 64) top *= 64;
     for (; top > 1; top /= 64) {
       const d = Math.floor(n / top);
-      this.codes.push(128 + d);
+      this.buf[this.len++] = 128 + d;
       n -= d * top;
     }
-    this.codes.push(64 + n);
+    this.buf[this.len++] = 64 + n;
     return this;
   }
 
-  /** The key so far; the packer starts over. */
+  private grow(): void {
+    const b = Buffer.allocUnsafe(this.buf.length * 2);
+    this.buf.copy(b, 0, 0, this.len);
+    this.buf = b;
+  }
+
+  /** The key so far; the packer starts over (and can be used again). */
   take(): string {
-    let s = '';
-    const CHUNK = 4096;
-    for (let i = 0; i < this.codes.length; i += CHUNK) s += String.fromCharCode(...this.codes.slice(i, i + CHUNK));
-    this.codes = [];
+    const s = this.buf.toString('latin1', 0, this.len);
+    this.len = 0;
     return s;
   }
 }
