@@ -80,7 +80,7 @@ export interface ExploreResult {
   interleavings: bigint | null;
   /** States visited (explicit-state search only). */
   states: number | null;
-  steps: number; // engine steps executed, replays included
+  steps: number; // engine steps executed, replays included (and the unreduced search's probes: Machine.probe())
   deadlocks: number; // executions ending with a CPU that can never proceed
   complete: boolean;
   incompleteReason: string | null;
