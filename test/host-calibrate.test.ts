@@ -27,12 +27,13 @@ test('host calibrate writes a profile of this machine that validates and runs th
     // What user space can measure here is marked as measured, with a positive value; the
     // IPI latency only where the calls sent the sibling IPIs (on a busy machine they may
     // not: then it is not fitted, keeps the base profile's value, and the output says why).
-    const ipiFitted = !/ipi_latency_ns not fitted/.test(r.out);
+    // Any fitted parameter may be left at the base profile's value when the model with it at 0
+    // already exceeds its benchmark (a busy machine): the output says so.
     for (const name of ['syscall_entry_ns', 'sysret_ns', 'ipi_latency_ns', 'sync_core_ns'] as const) {
       const p = profile.params[name];
-      if (name === 'ipi_latency_ns' && !ipiFitted) {
+      if (new RegExp(`${name} not fitted`).test(r.out)) {
         assert.notEqual(p.source.kind, 'measured', name);
-        assert.match(r.out, /ipi_latency_ns not fitted .*IPIs per call reached the sibling/);
+        assert.match(r.out, new RegExp(`${name} not fitted .*(IPIs per call reached the sibling|already takes)`));
         continue;
       }
       assert.equal(p.source.kind, 'measured', name);
@@ -61,30 +62,34 @@ test('host calibrate --json: line transfer and context switch fitted to the ping
       predictions: { benchmark: string; scenario: string; measured_ns: number; predicted_ns: number; error_pct: number; comparable: boolean; why: string | null }[];
     };
     const profile = validateProfile(JSON.parse(readFileSync(out, 'utf8')), out, kernelFunctionNames());
-    assert.equal(profile.params.context_switch_ns.source.kind, 'measured');
     const fitted = (param: string): number | undefined => d.fitted.find((f) => f.param === param)?.value;
-    assert.equal(profile.params.context_switch_ns.value, fitted('context_switch_ns'));
-    assert.equal(profile.params.sync_core_ns.value, fitted('sync_core_ns'));
-    assert.equal(profile.functions.do_anonymous_page!.value, fitted('functions.do_anonymous_page'));
+    const base = resolveProfile('e5-2630-v3');
+    // Each parameter is fitted to its benchmark, or not fitted, with the reason, and the
+    // base profile's value kept: where most membarrier calls sent the sibling no IPI, or
+    // where the model with the parameter at 0 already takes longer than the benchmark (a
+    // busy machine).
+    const fittedOrKept = (param: string, value: number | undefined, baseValue: number | undefined): void => {
+      const skipped = d.not_fitted.find((f) => f.param === param);
+      if (!skipped) return void assert.equal(value, fitted(param), param);
+      assert.equal(fitted(param), undefined, param);
+      assert.match(skipped.why, /IPIs per call reached the sibling|already takes/, param);
+      assert.equal(value, baseValue, param);
+    };
+    fittedOrKept('context_switch_ns', profile.params.context_switch_ns.value, base.params.context_switch_ns.value);
+    fittedOrKept('sync_core_ns', profile.params.sync_core_ns.value, base.params.sync_core_ns.value);
+    fittedOrKept('functions.do_anonymous_page', profile.functions.do_anonymous_page?.value, base.functions.do_anonymous_page?.value);
     assert.ok(d.measured.pipe_threads_ns > 0 && d.measured.pipe_processes_ns > 0);
     if (d.cpus > 1) {
       assert.ok(d.measured.line_round_trip_ns !== null && d.measured.line_round_trip_ns > 0);
-      assert.equal(profile.params.line_transfer_ns.source.kind, 'measured');
-      assert.equal(profile.params.line_transfer_ns.value, fitted('line_transfer_ns'));
-      // Fitted where the calls sent the sibling IPIs; else not fitted, with the reason, and the base profile's value kept.
-      const skipped = d.not_fitted.find((f) => f.param === 'ipi_latency_ns');
-      if (skipped) {
-        assert.equal(fitted('ipi_latency_ns'), undefined);
-        assert.match(skipped.why, /IPIs per call reached the sibling/);
-        assert.equal(profile.params.ipi_latency_ns.value, resolveProfile('e5-2630-v3').params.ipi_latency_ns.value);
-      } else assert.equal(profile.params.ipi_latency_ns.value, fitted('ipi_latency_ns'));
+      fittedOrKept('line_transfer_ns', profile.params.line_transfer_ns.value, base.params.line_transfer_ns.value);
+      fittedOrKept('ipi_latency_ns', profile.params.ipi_latency_ns.value, base.params.ipi_latency_ns.value);
     }
-    // The fit: the thread ping-pong simulated with the profile gives the measurement (unless
-    // the model alone already exceeds it, which the profile's note then says).
+    // The fit: the thread ping-pong simulated with the profile gives the measurement (when
+    // context_switch_ns was fitted).
     const sim = await cli(['sim', join(ROOT, 'scenarios/sim/sched-pipe-threads.litmus'), '--profile', out, '--iterations', '200', '--json']);
     assert.equal(sim.code, 0, sim.err);
     const ns = (JSON.parse(sim.out) as { per_iteration_ns: { mean: number } }).per_iteration_ns.mean;
-    if (!/already exceeds/.test((profile.params.context_switch_ns.source as { how?: string }).how ?? '')) {
+    if (fitted('context_switch_ns') !== undefined) {
       assert.ok(Math.abs(ns - d.measured.pipe_threads_ns) / d.measured.pipe_threads_ns < 0.01, `${ns} against ${d.measured.pipe_threads_ns}`);
     }
     // Predictions: the process ping-pong always, the madvise loop with a sibling on a machine of several CPUs.

@@ -111,14 +111,15 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
     const scenario = (rel: string) => parseScenario(readBounded(join(PACKAGE_ROOT, rel), 1_000_000, 'scenario'), rel);
     const simNs = (rel: string, q: Profile): number => simulateScenario(scenario(rel), q, { variant: 'v6.18', iterations: SIM_ITERATIONS }).perIteration!.mean;
     // The value of a parameter for which `rel` simulates to `target` ns per iteration (it grows with the parameter).
-    const fitParam = (rel: string, q: Profile, set: (q: Profile, v: number) => void, target: number, hi: number): { value: number; floor: boolean } => {
+    const fitParam = (rel: string, q: Profile, set: (q: Profile, v: number) => void, target: number, hi: number): { value: number; floor: boolean; floorNs: number } => {
       const at = (v: number): number => {
         const t = structuredClone(q);
         set(t, v);
         return simNs(rel, t);
       };
-      if (at(0) >= target) return { value: 0, floor: true };
-      return { value: bisect(at, target, hi), floor: false };
+      const floor = at(0);
+      if (floor >= target) return { value: 0, floor: true, floorNs: floor };
+      return { value: bisect(at, target, hi), floor: false, floorNs: floor };
     };
 
     // membarrier(): the median time of one call, and the IPIs per call that reached the siblings
@@ -174,14 +175,23 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
     p.params.sysret_ns = measured(query * (1 - share), `median round trip of membarrier(MEMBARRIER_CMD_QUERY) (${query} ns), the share of SYSRET as in ${base.name}`);
     // Each fit below is of one parameter on one benchmark, in this order (a later
     // benchmark's simulation uses the earlier fits): nothing is fitted to a prediction.
-    const fitNote = (rel: string, ns: number, what: string, floor: boolean): string =>
-      `fitted so that ${rel} gives this machine's ${what} (${ns.toFixed(1)} ns per iteration)${floor ? '; the model alone already exceeds it' : ''}`;
+    const fitNote = (rel: string, ns: number, what: string): string => `fitted so that ${rel} gives this machine's ${what} (${ns.toFixed(1)} ns per iteration)`;
     const fitted: { param: string; benchmark: string; measured: number; value: number }[] = [];
+    // Parameters left at the base profile's value, and why (filled here and below).
+    const notFitted: { param: string; benchmark: string; why: string }[] = [];
     const fit = (rel: string, ns: number, what: string, param: string, hi: number, set: (q: Profile, v: number) => void): void => {
       stage(`fitting ${param}`);
       const f = fitParam(rel, p, (q, v) => set(q, measured(v, 'fit').value), ns, hi);
+      if (f.floor) {
+        // The model with the parameter at 0 already takes longer than the benchmark (its
+        // other costs, measured or fitted before, came out high on a busy machine): no
+        // value of the parameter fits, and 0 would be no measurement of it.
+        const kept = param.startsWith('functions.') ? 'the base profile\'s cost' : `${base.name}'s value`;
+        notFitted.push({ param, benchmark: what, why: `the model with ${param} at 0 already takes ${f.floorNs.toFixed(1)} ns per iteration against the ${ns.toFixed(1)} ns measured; ${kept} is kept` });
+        return;
+      }
       set(p, f.value);
-      const q = measured(f.value, fitNote(rel, ns, what, f.floor));
+      const q = measured(f.value, fitNote(rel, ns, what));
       if (param.startsWith('functions.')) p.functions[param.slice(10)] = q;
       else p.params[param as keyof Profile['params']] = q;
       fitted.push({ param, benchmark: what, measured: ns, value: q.value });
@@ -191,7 +201,6 @@ export function cmdHostCalibrate(io: Io, o: { out: string; base?: string; json?:
     // ipi_latency_ns is fitted only on calls that sent the sibling an IPI: where most did not
     // (a busy or virtual machine), the median call measured no IPI, and any value fitted to
     // it would be of something else; the base profile's value stays, and the output says why.
-    const notFitted: { param: string; benchmark: string; why: string }[] = [];
     const ipiBenchmark = `membarrier PRIVATE_EXPEDITED with a sibling on another CPU (${fmtIpis(ipisPerCall)} IPIs per call reached it)`;
     if (pe1 !== null) {
       if (ipisPerCall !== null && ipisPerCall <= 0.5) {
