@@ -1039,7 +1039,7 @@ export class Machine {
    * The contexts: their number (probe() resumes no code and enters no handler).
    */
   private save(): void {
-    let n = 1 + 5 * this.mem.length + this.frameEpoch.length + this.walkHist.length + this.nCpus;
+    let n = 1 + 5 * this.mem.length + this.frameEpoch.length + this.walkHist.length;
     for (const cpu of this.cpus) n += 9 + cpu.icache.length + 5 * cpu.tlbPte.length + cpu.psc.length;
     if (this.saved.length < n) this.saved = new Float64Array(n);
     const d = this.saved;
