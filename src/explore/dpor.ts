@@ -214,19 +214,25 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
   const nodeFeet: (number[] | undefined)[][] = [];
   const lastIdx = new Int32Array(P).fill(-1);
   let depth = 0;
-  // Per footprint object, the events of the current run that touch it, in order: pairs
-  // (index, stamp). An index that a later run reuses has a new stamp, so an entry left by
-  // an abandoned run is told apart (they are all at a list's end) and dropped when met.
+  // Per footprint object, the events of the current run that touch it, in order: triples
+  // (index, stamp, skip). An index that a later run reuses has a new stamp, so an entry left
+  // by an abandoned run is told apart (they are all at a list's end) and dropped when met.
+  // `skip` is the position of the latest earlier entry of another process (-3 if none): a
+  // scan for the races of a process passes over its own events (most of a list) at once.
   const touch: number[][] = [];
   const stamp: number[] = [];
   let stamps = 0;
+  // Per footprint object, the processes that have touched it in any run of this task (a
+  // superset of those in its live list): a scan of the list can stop once each of them
+  // other than the scanning process has an event that happens before the scanned one.
+  const objProcs: number[] = [];
   /** The live list of object o (its entries from abandoned runs dropped), if any. */
   const touching = (o: number): number[] | undefined => {
     const l = touch[o];
     if (l === undefined) return undefined;
     let n = l.length;
-    while (n > 0 && (l[n - 2]! >= depthLimit || stamp[l[n - 2]!] !== l[n - 1])) n -= 2;
-    l.length = n;
+    while (n > 0 && (l[n - 3]! >= depthLimit || stamp[l[n - 3]!] !== l[n - 2])) n -= 3;
+    if (n !== l.length) l.length = n;
     return l;
   };
   /** Events at depthLimit or deeper are not in the current run (set before each scan). */
@@ -237,8 +243,10 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
     for (let a = 0; a < foot.length; a++) {
       const o = foot[a]! >> 2;
       const l = touching(o) ?? (touch[o] = []);
-      if (l.length > 0 && l[l.length - 2] === d) continue; // an object twice in one footprint
-      l.push(d, stamps);
+      const last = l.length - 3;
+      if (last >= 0 && l[last] === d) continue; // an object twice in one footprint
+      l.push(d, stamps, last < 0 ? -3 : chosen[l[last]!] !== chosen[d] ? last : l[last + 2]!);
+      objProcs[o] = (objProcs[o] ?? 0) | (1 << chosen[d]!);
     }
   };
   // The lists of a footprint's objects and a read position in each, for merging them.
@@ -246,26 +254,37 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
   const mergePos: number[] = [];
   /**
    * The events from index `from` on that touch an object of `foot`, latest first, each
-   * once: the objects' lists merged (a footprint has a few objects).
+   * once: the objects' lists merged (a footprint has a few objects). Events of process p
+   * and events that happen before the clock clk are left out: no race with them.
    */
-  const candidates = (foot: readonly number[], from: number): number[] => {
+  const candidates = (foot: readonly number[], from: number, p: number, clk: Int32Array): number[] => {
     let k = 0;
+    let need = 0;
     for (let a = 0; a < foot.length; a++) {
-      const l = touching(foot[a]! >> 2);
+      const o = foot[a]! >> 2;
+      const l = touching(o);
       if (l === undefined || l.length === 0) continue;
+      need |= objProcs[o]!;
       mergeLists[k] = l;
-      mergePos[k++] = l.length - 2;
+      mergePos[k++] = l.length - 3;
     }
+    need &= ~(1 << p);
+    // Processes with an event that happens before clk: their earlier events do too.
+    let covered = 0;
     const out: number[] = [];
     for (;;) {
       let best = -1;
       for (let j = 0; j < k; j++) {
-        const at = mergePos[j]!;
-        if (at >= 0 && mergeLists[j]![at]! > best) best = mergeLists[j]![at]!;
+        const l = mergeLists[j]!;
+        let at = mergePos[j]!;
+        if (at >= 0 && chosen[l[at]!] === p) mergePos[j] = at = l[at + 2]!;
+        if (at >= 0 && l[at]! > best) best = l[at]!;
       }
       if (best < from) break;
-      out.push(best);
-      for (let j = 0; j < k; j++) if (mergePos[j]! >= 0 && mergeLists[j]![mergePos[j]!] === best) mergePos[j]! -= 2;
+      const q = chosen[best]!;
+      if (clk[q]! < seq[best]!) out.push(best);
+      else if (((covered |= 1 << q) & need) === need) break;
+      for (let j = 0; j < k; j++) if (mergePos[j]! >= 0 && mergeLists[j]![mergePos[j]!] === best) mergePos[j]! -= 3;
     }
     return out;
   };
@@ -373,11 +392,12 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
     // explored. Only events that touch an object of the footprint can be dependent;
     // they are taken latest first.
     depthLimit = d;
-    const cands = candidates(foot, floor);
+    const cands = candidates(foot, floor, p, clk);
     for (let c = 0; c < cands.length; c++) {
       const i = cands[c]!;
       const q = chosen[i]!;
-      if (q === p || clk[q]! >= seq[i]!) continue;
+      // clk grows as races are handled: an event may happen before e_d by now.
+      if (clk[q]! >= seq[i]!) continue;
       if (!dependent(feet[i]!, q, foot, p)) continue;
       const reversible = !mayBlock || (prev < i && quietBetween(i, d, p, foot) ? (enabledAt[i]! & bit) !== 0 : enabledWithout(i, d, p));
       if (reversible && handleRace(i, d, p, full)) joinInto(clk, clocks[i]!);
@@ -409,12 +429,26 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
     depthLimit = d;
     // Joins are monotone: the order of the events does not matter here.
     for (let a = 0; a < foot.length; a++) {
-      const l = touching(foot[a]! >> 2);
+      const o = foot[a]! >> 2;
+      const l = touching(o);
       if (l === undefined) continue;
-      for (let b = l.length - 2; b >= 0; b -= 2) {
-        const i = l[b]!;
+      // The list can be left once every other process that touched the object has an
+      // event in it that happens before e_d (then so do its earlier ones).
+      const need = objProcs[o]! & ~(1 << p);
+      let covered = 0;
+      for (let b = l.length - 3; b >= 0; b -= 3) {
+        let i = l[b]!;
+        if (chosen[i] === p) {
+          b = l[b + 2]!;
+          if (b < 0) break;
+          i = l[b]!;
+        }
         const q = chosen[i]!;
-        if (q !== p && full[q]! < seq[i]! && dependent(feet[i]!, q, foot, p)) joinInto(full, clocks[i]!);
+        if (full[q]! < seq[i]!) {
+          if (!dependent(feet[i]!, q, foot, p)) continue;
+          joinInto(full, clocks[i]!);
+        }
+        if (((covered |= 1 << q) & need) === need) break;
       }
     }
   };
