@@ -36,6 +36,13 @@ export interface ProgramSpec {
   variant: string;
 }
 
+/**
+ * Tasks a worker holds at once: the one it searches and the next, so that it starts the
+ * next as soon as it posts a result instead of waiting for this thread to look at its
+ * messages (which it does between two runs of its own search).
+ */
+const TASKS_AHEAD = 2;
+
 /** Seconds a worker has to start before the search gives up on it. */
 const WORKER_START_S = 60;
 
@@ -81,12 +88,13 @@ export function exploreParallel(program: Program, prop: (v: readonly number[]) =
   /** Gives each idle worker the last task not yet taken. */
   const give = (p: Pool): void => {
     for (const slot of p.slots) {
-      if (slot.busy || !slot.ready) continue;
-      const e = stack.find((x) => !x.taken);
-      if (!e) return;
-      e.taken = true;
-      slot.busy = true;
-      slot.port.postMessage({ spec: e.spec });
+      while (slot.ready && slot.held < TASKS_AHEAD) {
+        const e = stack.find((x) => !x.taken);
+        if (!e) return;
+        e.taken = true;
+        slot.held++;
+        slot.port.postMessage({ spec: e.spec });
+      }
     }
   };
   /** Puts a task's new children after those it froze into before (below them on the stack). */
@@ -108,7 +116,7 @@ export function exploreParallel(program: Program, prop: (v: readonly number[]) =
         insertAfter(stack[i]!, i, batch);
       },
       (tr, slot) => {
-        slot.busy = false;
+        slot.held--;
         const e = stack.find((x) => x.taken && x.result === undefined && x.spec.id === tr.spec.id);
         if (!e) throw new Error(`internal: a worker's result for task '${tr.spec.id}', which no worker has`);
         e.result = tr;
@@ -176,8 +184,8 @@ interface Slot {
   w: Worker;
   port: MessagePort;
   ready: boolean;
-  /** It has a task. */
-  busy: boolean;
+  /** The tasks it has been given and not yet returned. */
+  held: number;
 }
 
 /** Starts a worker (src/explore/dpor-worker.ts) that bumps `signal` after each message. */
@@ -187,7 +195,7 @@ function spawnWorker(spec: ProgramSpec, opts: WorkerOpts, signal: Int32Array): S
   const w = new Worker(new URL('./dpor-worker.js', import.meta.url), { workerData: init, transferList: [port2] });
   // Its failures reach the search as messages (or as no start): the event is not needed.
   w.on('error', () => {});
-  return { w, port: port1, ready: false, busy: false };
+  return { w, port: port1, ready: false, held: 0 };
 }
 
 /**
@@ -254,10 +262,11 @@ export function searchOnWorkers(spec: ProgramSpec, opts: WorkerOpts, tasks: read
   let out = 0;
   const give = (): void => {
     for (const slot of slots) {
-      if (slot.busy || !slot.ready || queue.length === 0) continue;
-      slot.busy = true;
-      out++;
-      slot.port.postMessage({ spec: queue.shift() });
+      while (slot.ready && slot.held < TASKS_AHEAD && queue.length > 0) {
+        slot.held++;
+        out++;
+        slot.port.postMessage({ spec: queue.shift() });
+      }
     }
   };
   try {
@@ -269,7 +278,7 @@ export function searchOnWorkers(spec: ProgramSpec, opts: WorkerOpts, tasks: read
         slots,
         (_, batch) => queue.push(...batch),
         (tr, slot) => {
-          slot.busy = false;
+          slot.held--;
           out--;
           return onResult(tr);
         },
