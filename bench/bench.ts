@@ -35,7 +35,7 @@ for (const f of all) {
   for (const model of MODELS) {
     n++;
     if (process.stderr.isTTY) process.stderr.write(`\r[${n}/${all.length * MODELS.length}] ${relative(ROOT, f)} ${model}\x1b[K`);
-    // Scaling workloads: the reduced search only, timed once (their unreduced search is out of reach).
+    // Scaling workloads: the reduced search only, timed once after one warm-up (their unreduced search is out of reach).
     // TLB scenarios: the reduced search only (their unreduced searches take minutes each;
     // `npm run test:full` compares them).
     const scaling = f.includes('/bench/scaling/');

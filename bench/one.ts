@@ -23,9 +23,10 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-// Reduced search: three warm-up runs (the JIT compiles the engine), then the
-// median of `repeat` timed runs; a single timed run (scaling workloads) has no warm-up.
-const warmups = repeat > 1 ? 3 : 0;
+// Reduced search: warm-up runs (the JIT compiles the engine), then the median of
+// `repeat` timed runs: three warm-ups before five timed runs, one before a single
+// timed run (the scaling workloads, whose search is long enough to warm up in one).
+const warmups = repeat > 1 ? 3 : 1;
 for (let i = 0; i < warmups; i++) checkScenario(sc, { model: model as ModelName });
 const times: number[] = [];
 let dpor = checkScenario(sc, { model: model as ModelName }, now);

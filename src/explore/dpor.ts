@@ -213,6 +213,10 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
   const sleep: number[] = [];
   const nodeFeet: (number[] | undefined)[][] = [];
   const lastIdx = new Int32Array(P).fill(-1);
+  // A new event's clock without its enabling edges (scanRaces), and a blocked process's
+  // full clock (blockedRaces): scratch, reused (allocating typed arrays per step costs).
+  const clkScratch = new Int32Array(P);
+  const fullScratch = new Int32Array(P);
   let depth = 0;
   // Per footprint object, the events of the current run that touch it, in order: triples
   // (index, stamp, skip). An index that a later run reuses has a new stamp, so an entry left
@@ -416,10 +420,12 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
       if (!m.blocked(p)) continue;
       const foot = m.footprint(p);
       const prev = lastIdx[p]!;
-      const clk = new Int32Array(P);
+      const clk = clkScratch;
       if (prev >= 0) clk.set(clocks[prev]!);
+      else clk.fill(0);
       clk[p] = prev >= 0 ? seq[prev]! + 1 : 1;
-      const full = clk.slice();
+      const full = fullScratch;
+      full.set(clk);
       hbScan(depth, p, foot, full);
       scanRaces(depth, p, foot, true, prev, clk, full);
     }
@@ -499,9 +505,10 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
         if ((now & (1 << q)) === 0 || (f !== null && !sameFoot(m.footprint(q), f))) backtrack[d]! |= 1 << q;
       }
     }
-    const clk = new Int32Array(P);
+    const clk = clkScratch;
     const prev = lastIdx[p]!;
     if (prev >= 0) clk.set(clocks[prev]!);
+    else clk.fill(0);
     if (m.joinEvent >= 0) joinInto(clk, clocks[m.joinEvent]!);
     // A fence or locked op waited for its store buffer to drain: an enabling edge,
     // left out of the race scan (like the irreversible races below) because the
@@ -512,7 +519,9 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
     clk[p] = s;
     // The full happens-before clock of e_d: program order, the store it drains,
     // the drains it waited for, and every earlier conflicting event.
-    const full = clk.slice();
+    // The clock of the event at depth d of an abandoned run is not needed any more: its array is reused.
+    const full = clocks[d] ?? new Int32Array(P);
+    full.set(clk);
     if (drained >= 0) joinInto(full, clocks[drained]!);
     hbScan(d, p, foot, full);
     // Races with e_d, latest first, scanned with a clock that leaves out enabling

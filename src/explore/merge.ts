@@ -99,8 +99,8 @@ export function mergeTask(ctx: MergeContext, st: DporState, tr: TaskResult, stat
     const bar = e.indexOf('|');
     map[i + 1] = st.interner.intern(map[Number(e.slice(0, bar))]!, e.slice(bar + 1));
   }
+  const k = new KeyPacker();
   const keys = tr.graphs.map((g) => {
-    const k = new KeyPacker();
     for (const n of unpackKey(g.key)) k.push(map[n]!);
     return k.take();
   });

@@ -183,6 +183,10 @@ export class Interner {
       const id = m?.get(code);
       if (id !== undefined) return id;
     }
+    return this.make(parent, code, first);
+  }
+
+  private make(parent: number, code: string, first: string | undefined): number {
     const id = this.parentOf.length;
     this.parentOf.push(parent);
     this.codeOf.push(code);
@@ -291,6 +295,30 @@ export interface StepInfo {
   calls?: readonly string[];
 }
 
+/**
+ * What a machine derives from its program's layout and never changes (the index of each
+ * code location, the set of PTE locations), made once per layout: a search makes a
+ * machine per run.
+ */
+const codeIndexes = new WeakMap<readonly number[], ReadonlyMap<number, number>>();
+const NO_CODE: ReadonlyMap<number, number> = new Map();
+function codeIndexOf(codeLocs: readonly number[]): ReadonlyMap<number, number> {
+  if (codeLocs.length === 0) return NO_CODE;
+  let m = codeIndexes.get(codeLocs);
+  if (m === undefined) codeIndexes.set(codeLocs, (m = new Map(codeLocs.map((l, i) => [l, i]))));
+  return m;
+}
+const pteLocSets = new WeakMap<Paging, ReadonlySet<number>>();
+const NO_LOCS: ReadonlySet<number> = new Set();
+function pteLocsOf(paging: Paging): ReadonlySet<number> {
+  let s = pteLocSets.get(paging);
+  if (s === undefined) pteLocSets.set(paging, (s = new Set(paging.tablePte.flat())));
+  return s;
+}
+
+/** The key builder machines share (Machine.packer). */
+const SHARED_PACKER = new KeyPacker();
+
 export class Machine {
   readonly tso: boolean;
   readonly nCpus: number;
@@ -302,7 +330,7 @@ export class Machine {
   private readonly irqsPossible: boolean;
   /** Locations that hold code (write_code/exec_code): each CPU fetches them. */
   private readonly codeLocs: readonly number[];
-  private readonly codeIndex: Map<number, number>;
+  private readonly codeIndex: ReadonlyMap<number, number>;
   private events = 0;
   /** Address translation (scenarios with user pages), or null. */
   private readonly paging: Paging | null;
@@ -399,9 +427,9 @@ export class Machine {
     this.coHist = init.map(() => 0);
     this.irqsPossible = hasHandlers;
     this.codeLocs = codeLocs;
-    this.codeIndex = new Map(codeLocs.map((l, i) => [l, i]));
+    this.codeIndex = codeIndexOf(codeLocs);
     this.paging = paging;
-    this.pteLocs = new Set(paging?.tablePte.flat() ?? []);
+    this.pteLocs = paging === null ? NO_LOCS : pteLocsOf(paging);
     this.nPages = paging?.nPages ?? 0;
     // One history per page walker, then one per paging-structure-cache evictor.
     this.walkHist = new Array<number>(nCpus * this.nPages + (this.nPages > 0 ? nCpus : 0)).fill(0);
@@ -1026,8 +1054,12 @@ export class Machine {
     }
   }
 
-  /** graphKey() and stateKey() build their keys with it (take() empties it). */
-  private readonly packer = new KeyPacker();
+  /**
+   * graphKey() and stateKey() build their keys with it (take() empties it). One for all
+   * machines of the thread: a key is built and taken in one synchronous call, and a
+   * search makes a machine per run, which would otherwise allocate a buffer each.
+   */
+  private readonly packer = SHARED_PACKER;
   /** probe(): what a step may change, as numbers, in the order save() and load() walk it. */
   private saved = new Float64Array(0);
   /** `saved` holds the machine as it is (no step since it was saved). */
