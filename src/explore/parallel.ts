@@ -97,10 +97,17 @@ export function exploreParallel(program: Program, prop: (v: readonly number[]) =
       }
     }
   };
+  // What service() has seen: the shared counter's value when it last took the messages
+  // (a worker bumps it after each), and whether tasks have been added since it last gave
+  // some out. It runs after every run of this thread's search: most of the time there is
+  // nothing new, and it returns at once.
+  let heard = -1;
+  let added = true;
   /** Puts a task's new children after those it froze into before (below them on the stack). */
   const insertAfter = (e: Entry, i: number, batch: readonly TaskSpec[]): void => {
     stack.splice(i - e.spawned, 0, ...batch.map((c) => ({ spec: c, taken: false, spawned: 0 })).reverse());
     e.spawned += batch.length;
+    added = true;
   };
   /** Files the workers' results and the children their tasks froze into, and gives out more. */
   const service = (): void => {
@@ -108,6 +115,10 @@ export function exploreParallel(program: Program, prop: (v: readonly number[]) =
       if (!stack.some((x) => !x.taken)) return;
       pool = startPool(spec, opts, workers - 1);
     }
+    const now = Atomics.load(pool.signal, 0);
+    if (now === heard && !added) return;
+    heard = now;
+    added = false;
     takeMessages(
       pool.slots,
       (id, batch) => {
