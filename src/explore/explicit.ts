@@ -27,13 +27,27 @@ import { memoryReason, STATE_ENTRY_BYTES } from './memory.js';
 
 export const STATES_MAX = 5_000_000;
 
+/**
+ * A number of paths: a number while it is exact (below 2^53), a bigint beyond (the
+ * interleavings of a TLB scenario run past 10^40). Most counts stay small, and adding
+ * numbers allocates nothing.
+ */
+type Count = number | bigint;
+function add(a: Count, b: Count): Count {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const s = a + b;
+    if (s <= Number.MAX_SAFE_INTEGER) return s;
+  }
+  return BigInt(a) + BigInt(b);
+}
+
 export function exploreExplicit(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions): ExploreResult {
   const interner = opts.interner ?? new Interner();
   const col = new Collector(prop, opts.onGraph, opts.witnessesMax ?? 1);
   const { stepsMax } = opts.bounds;
   const statesMax = Math.min(STATES_MAX, opts.bounds.executionsMax);
   const progressEvery = opts.progressEvery ?? 10_000;
-  const paths = new Map<string, bigint>();
+  const paths = new Map<string, Count>();
   const path: number[] = [];
   let steps = 0;
   let finals = 0;
@@ -58,7 +72,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
   // Iterative DFS. Each frame is a state, with the steps out of it that led to states
   // not yet known when it was entered (their keys found by Machine.probe(), which takes
   // no step for good): a step into a known state costs a probe, not a replay.
-  interface Frame { key: string; alias: string | null; procs: number[]; keys: string[]; next: number; total: bigint }
+  interface Frame { key: string; alias: string | null; procs: number[]; keys: string[]; next: number; total: Count }
   const stack: Frame[] = [];
   /** Steps that failed a kernel assertion, by the key probe() gave them: taking one again fails it again. */
   const failing = new Map<string, string>();
@@ -68,7 +82,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
    * that differs (the step's code went on to return from a handler): the state's count
    * is kept under both.
    */
-  const enter = (key: string, alias: string | null = null): bigint | null => {
+  const enter = (key: string, alias: string | null = null): Count | null => {
     // Returns the path count if the state is already known or final; else pushes a frame.
     const m = run.machine;
     const known = paths.get(key);
@@ -80,11 +94,11 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     // states needed is a complete search.
     if (visited >= statesMax) {
       incompleteReason ??= `the search stopped after ${statesMax} states (states_max)`;
-      return 0n;
+      return 0;
     }
     if (memoryBytes() > opts.bounds.memoryMax) {
       incompleteReason ??= memoryReason(opts.bounds.memoryMax, finals);
-      return 0n;
+      return 0;
     }
     visited++;
     stateBytes += STATE_ENTRY_BYTES + key.length + (alias === null ? 0 : STATE_ENTRY_BYTES + alias.length);
@@ -94,17 +108,17 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
       if (m.quiescent()) col.final(m.graphKey(), run.instance.observe(m.mem), () => [...path]);
       else col.deadlock(() => [...path]);
       for (const w of run.instance.warnings()) col.assertion(w, () => [...path]);
-      paths.set(key, 1n);
-      if (alias !== null) paths.set(alias, 1n);
-      return 1n;
+      paths.set(key, 1);
+      if (alias !== null) paths.set(alias, 1);
+      return 1;
     }
     if (path.length >= stepsMax) {
       incompleteReason ??= `an execution exceeded ${stepsMax} steps (steps_max)`;
-      paths.set(key, 0n);
-      if (alias !== null) paths.set(alias, 0n);
-      return 0n;
+      paths.set(key, 0);
+      if (alias !== null) paths.set(alias, 0);
+      return 0;
     }
-    const f: Frame = { key, alias, procs: [], keys: [], next: 0, total: 0n };
+    const f: Frame = { key, alias, procs: [], keys: [], next: 0, total: 0 };
     for (; en !== 0; en &= en - 1) {
       const p = 31 - Math.clz32(en & -en);
       let k: string;
@@ -117,7 +131,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
         }
         if (!(e instanceof BoundExceeded)) throw e;
         incompleteReason ??= e.reason;
-        return 0n;
+        return 0;
       }
       steps++;
       const c = paths.get(k);
@@ -126,7 +140,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
         f.keys.push(k);
         continue;
       }
-      f.total += c;
+      f.total = add(f.total, c);
       const failed = failing.get(k);
       if (failed !== undefined) col.assertion(failed, () => [...path, p]);
     }
@@ -148,7 +162,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
         key = f.keys[i]!;
         break;
       }
-      f.total += c;
+      f.total = add(f.total, c);
       const failed = failing.get(f.keys[i]!);
       if (failed !== undefined) col.assertion(failed, () => [...path, f.procs[i]!]);
     }
@@ -165,7 +179,8 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
       }
       path.pop();
       stale = true;
-      stack[stack.length - 1]!.total += f.total;
+      const up = stack[stack.length - 1]!;
+      up.total = add(up.total, f.total);
       continue;
     }
     if (stale) restore();
@@ -175,7 +190,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
       if (e instanceof AssertionFailed) {
         col.assertion(e.assertion, () => [...path, p]);
         failing.set(key, e.assertion);
-        paths.set(key, 0n);
+        paths.set(key, 0);
         stale = true;
         continue;
       }
@@ -191,7 +206,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     if (c !== null) {
       path.pop();
       stale = true;
-      f.total += c;
+      f.total = add(f.total, c);
     }
   }
   return {
@@ -202,7 +217,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     negative: col.negative,
     executions: finals,
     sleepBlocked: 0,
-    interleavings: incompleteReason === null ? (rootCount ?? 0n) : null,
+    interleavings: incompleteReason === null ? BigInt(rootCount ?? 0) : null,
     states: visited,
     steps,
     memoryBytes: memoryBytes(),

@@ -316,6 +316,16 @@ function pteLocsOf(paging: Paging): ReadonlySet<number> {
   return s;
 }
 
+/** probe()'s save and load: copies `a` into `d` from index i, and back; returns the index after it. */
+function copyOut(a: readonly number[], d: number[], i: number): number {
+  for (let j = 0; j < a.length; j++) d[i++] = a[j]!;
+  return i;
+}
+function copyIn(d: readonly number[], i: number, a: number[]): number {
+  for (let j = 0; j < a.length; j++) a[j] = d[i++]!;
+  return i;
+}
+
 /** The key builder machines share (Machine.packer). */
 const SHARED_PACKER = new KeyPacker();
 
@@ -1061,7 +1071,7 @@ export class Machine {
    */
   private readonly packer = SHARED_PACKER;
   /** probe(): what a step may change, as numbers, in the order save() and load() walk it. */
-  private saved = new Float64Array(0);
+  private readonly saved: number[] = [];
   /** `saved` holds the machine as it is (no step since it was saved). */
   private savedValid = false;
 
@@ -1071,16 +1081,18 @@ export class Machine {
    * The contexts: their number (probe() resumes no code and enters no handler).
    */
   private save(): void {
-    let n = 1 + 5 * this.mem.length + this.frameEpoch.length + this.walkHist.length;
-    for (const cpu of this.cpus) n += 9 + cpu.icache.length + 5 * cpu.tlbPte.length + cpu.psc.length;
-    if (this.saved.length < n) this.saved = new Float64Array(n);
+    // A plain array: the machine's arrays hold small integers, which copy between plain
+    // arrays as they are (a Float64Array would convert each, both ways).
     const d = this.saved;
     let i = 0;
     d[i++] = this.events;
-    for (const a of [this.mem, this.memW, this.coHist, this.coLen, this.pteVer, this.frameEpoch, this.walkHist]) {
-      d.set(a, i);
-      i += a.length;
-    }
+    i = copyOut(this.mem, d, i);
+    i = copyOut(this.memW, d, i);
+    i = copyOut(this.coHist, d, i);
+    i = copyOut(this.coLen, d, i);
+    i = copyOut(this.pteVer, d, i);
+    i = copyOut(this.frameEpoch, d, i);
+    i = copyOut(this.walkHist, d, i);
     for (const cpu of this.cpus) {
       d[i++] = cpu.ctx.length;
       d[i++] = cpu.buf.length;
@@ -1091,10 +1103,13 @@ export class Machine {
       d[i++] = cpu.hist;
       d[i++] = cpu.cr3Mm;
       d[i++] = cpu.cr3Asid;
-      for (const a of [cpu.icache, cpu.tlbPte, cpu.tlbVer, cpu.tlbSrc, cpu.tlbEpoch, cpu.tlbSpec, cpu.psc]) {
-        d.set(a, i);
-        i += a.length;
-      }
+      i = copyOut(cpu.icache, d, i);
+      i = copyOut(cpu.tlbPte, d, i);
+      i = copyOut(cpu.tlbVer, d, i);
+      i = copyOut(cpu.tlbSrc, d, i);
+      i = copyOut(cpu.tlbEpoch, d, i);
+      i = copyOut(cpu.tlbSpec, d, i);
+      i = copyOut(cpu.psc, d, i);
     }
     this.savedFlushing = this.flushing.slice();
     this.savedFlushedVer = this.flushedVer.size > 0 ? new Map(this.flushedVer) : null;
@@ -1107,9 +1122,13 @@ export class Machine {
     const d = this.saved;
     let i = 0;
     this.events = d[i++]!;
-    for (const a of [this.mem, this.memW, this.coHist, this.coLen, this.pteVer, this.frameEpoch, this.walkHist]) {
-      for (let j = 0; j < a.length; j++) a[j] = d[i++]!;
-    }
+    i = copyIn(d, i, this.mem);
+    i = copyIn(d, i, this.memW);
+    i = copyIn(d, i, this.coHist);
+    i = copyIn(d, i, this.coLen);
+    i = copyIn(d, i, this.pteVer);
+    i = copyIn(d, i, this.frameEpoch);
+    i = copyIn(d, i, this.walkHist);
     for (const cpu of this.cpus) {
       cpu.ctx.length = d[i++]!;
       cpu.buf.length = d[i++]!;
@@ -1120,12 +1139,16 @@ export class Machine {
       cpu.hist = d[i++]!;
       cpu.cr3Mm = d[i++]!;
       cpu.cr3Asid = d[i++]!;
-      for (const a of [cpu.icache, cpu.tlbPte, cpu.tlbVer, cpu.tlbSrc, cpu.tlbEpoch, cpu.tlbSpec, cpu.psc]) {
-        for (let j = 0; j < a.length; j++) a[j] = d[i++]!;
-      }
+      i = copyIn(d, i, cpu.icache);
+      i = copyIn(d, i, cpu.tlbPte);
+      i = copyIn(d, i, cpu.tlbVer);
+      i = copyIn(d, i, cpu.tlbSrc);
+      i = copyIn(d, i, cpu.tlbEpoch);
+      i = copyIn(d, i, cpu.tlbSpec);
+      i = copyIn(d, i, cpu.psc);
     }
     for (let c = 0; c < this.nCpus; c++) this.flushing[c] = this.savedFlushing[c]!;
-    this.flushedVer.clear();
+    if (this.flushedVer.size > 0) this.flushedVer.clear();
     if (this.savedFlushedVer) for (const [l, v] of this.savedFlushedVer) this.flushedVer.set(l, v);
   }
 
