@@ -10,7 +10,7 @@ import { compileProp } from '../scenario/condition.js';
 import { parseScenario } from '../scenario/parser.js';
 import { LitmusProgram } from '../litmus/program.js';
 import { resolveVariant, withVariant } from '../check.js';
-import { searchTask } from './merge.js';
+import { packedForTransfer, searchTask } from './merge.js';
 import type { WorkerInit } from './parallel.js';
 import { newDporState, ROOT_TASK, runTask, type TaskSpec } from './dpor.js';
 
@@ -57,7 +57,7 @@ try {
         port.postMessage({ spawn: { id: m.spec.id, batch } });
         bump();
       };
-      port.postMessage({ result: withVariant(variant, () => searchTask(program, prop, exploreOpts, m.spec, spawn)) });
+      port.postMessage({ result: packedForTransfer(withVariant(variant, () => searchTask(program, prop, exploreOpts, m.spec, spawn))) });
     } catch (e) {
       port.postMessage({ crash: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     }

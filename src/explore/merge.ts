@@ -25,6 +25,13 @@ export interface TaskResult {
   children: TaskSpec[];
   /** The task's history table: entry i is number i + 1, as 'parent|code'. */
   interned: string[];
+  /**
+   * A worker's result carries its table as one string instead, the entries joined by
+   * newlines (`interned` is then empty): the calling thread keeps a worker's results
+   * until the search's order reaches them, and a string per entry (hundreds per task,
+   * thousands of tasks) made its heap, and the collector's work, grow.
+   */
+  internedText?: string;
   /** Its graphs in the order first reached, with the runs of the first few of each kind. */
   graphs: JournalEntry[];
   deadlocks: number;
@@ -40,6 +47,20 @@ export interface TaskResult {
   stopped: boolean;
   /** What it kept, as the memory budget counts (its numbering's share included). */
   memory: number;
+}
+
+/** A worker's result as it crosses to the calling thread: its table as one string (TaskResult.internedText). */
+export function packedForTransfer(tr: TaskResult): TaskResult {
+  // History codes are made of digits, letters and punctuation: never a newline.
+  if (tr.interned.some((e) => e.includes('\n'))) return tr;
+  return { ...tr, interned: [], internedText: tr.interned.join('\n') };
+}
+
+/** The result as searchTask() gave it, its table as a list again (a shard's part holds the list). */
+export function unpackedAfterTransfer(tr: TaskResult): TaskResult {
+  if (tr.internedText === undefined) return tr;
+  const { internedText, ...rest } = tr;
+  return { ...rest, interned: internedText === '' ? [] : internedText.split('\n') };
 }
 
 /** Searches one task on its own (a worker's or a shard's part of the search). */
@@ -92,10 +113,11 @@ export function mergeTask(ctx: MergeContext, st: DporState, tr: TaskResult, stat
   if (tr.stopped || st.runs + tr.runs > bounds.executionsMax || memoryOf(st) + tr.memory > bounds.memoryMax) return again();
   // Number the task's histories as the one-thread search would have: the entries it
   // made, in its order, each after its parent (a parent is always made first).
-  const map = new Array<number>(tr.interned.length + 1);
+  const interned = tr.internedText !== undefined ? (tr.internedText === '' ? [] : tr.internedText.split('\n')) : tr.interned;
+  const map = new Array<number>(interned.length + 1);
   map[0] = 0;
-  for (let i = 0; i < tr.interned.length; i++) {
-    const e = tr.interned[i]!;
+  for (let i = 0; i < interned.length; i++) {
+    const e = interned[i]!;
     const bar = e.indexOf('|');
     map[i + 1] = st.interner.intern(map[Number(e.slice(0, bar))]!, e.slice(bar + 1));
   }

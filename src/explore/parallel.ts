@@ -24,7 +24,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { Program } from '../litmus/program.js';
 import { boundStops, dporResult, newDporState, ROOT_TASK, runTask, type TaskSpec } from './dpor.js';
-import { mergeTask, searchTask, type MergeContext, type TaskResult } from './merge.js';
+import { mergeTask, searchTask, unpackedAfterTransfer, type MergeContext, type TaskResult } from './merge.js';
 import type { ExploreOptions, ExploreResult } from './types.js';
 
 /** What a worker needs to build the same program: the scenario's text and how it is checked. */
@@ -291,7 +291,7 @@ export function searchOnWorkers(spec: ProgramSpec, opts: WorkerOpts, tasks: read
         (tr, slot) => {
           slot.held--;
           out--;
-          return onResult(tr);
+          return onResult(unpackedAfterTransfer(tr));
         },
       );
       if (!go) return;
