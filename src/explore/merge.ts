@@ -56,11 +56,17 @@ export function packedForTransfer(tr: TaskResult): TaskResult {
   return { ...tr, interned: [], internedText: tr.interned.join('\n') };
 }
 
+/** A result's table as a list, however it came. */
+function internedOf(tr: TaskResult): string[] {
+  if (tr.internedText === undefined) return tr.interned;
+  return tr.internedText === '' ? [] : tr.internedText.split('\n');
+}
+
 /** The result as searchTask() gave it, its table as a list again (a shard's part holds the list). */
 export function unpackedAfterTransfer(tr: TaskResult): TaskResult {
   if (tr.internedText === undefined) return tr;
-  const { internedText, ...rest } = tr;
-  return { ...rest, interned: internedText === '' ? [] : internedText.split('\n') };
+  const { internedText: _text, ...rest } = tr;
+  return { ...rest, interned: internedOf(tr) };
 }
 
 /** Searches one task on its own (a worker's or a shard's part of the search). */
@@ -113,7 +119,7 @@ export function mergeTask(ctx: MergeContext, st: DporState, tr: TaskResult, stat
   if (tr.stopped || st.runs + tr.runs > bounds.executionsMax || memoryOf(st) + tr.memory > bounds.memoryMax) return again();
   // Number the task's histories as the one-thread search would have: the entries it
   // made, in its order, each after its parent (a parent is always made first).
-  const interned = tr.internedText !== undefined ? (tr.internedText === '' ? [] : tr.internedText.split('\n')) : tr.interned;
+  const interned = internedOf(tr);
   const map = new Array<number>(interned.length + 1);
   map[0] = 0;
   for (let i = 0; i < interned.length; i++) {

@@ -85,7 +85,7 @@ export function exploreParallel(program: Program, prop: (v: readonly number[]) =
   const apartOpts: ExploreOptions = { reduction: true, bounds: opts.bounds, witnessesMax: opts.witnessesMax, freezeAfterSteps: opts.freezeAfterSteps };
   let pool: Pool | null = null;
   let doneShare = 0;
-  /** Gives each idle worker the last task not yet taken. */
+  /** Tops each worker up to TASKS_AHEAD tasks, the last ones not yet taken. */
   const give = (p: Pool): void => {
     for (const slot of p.slots) {
       while (slot.ready && slot.held < TASKS_AHEAD) {

@@ -183,10 +183,6 @@ export class Interner {
       const id = m?.get(code);
       if (id !== undefined) return id;
     }
-    return this.make(parent, code, first);
-  }
-
-  private make(parent: number, code: string, first: string | undefined): number {
     const id = this.parentOf.length;
     this.parentOf.push(parent);
     this.codeOf.push(code);
@@ -314,16 +310,6 @@ function pteLocsOf(paging: Paging): ReadonlySet<number> {
   let s = pteLocSets.get(paging);
   if (s === undefined) pteLocSets.set(paging, (s = new Set(paging.tablePte.flat())));
   return s;
-}
-
-/** probe()'s save and load: copies `a` into `d` from index i, and back; returns the index after it. */
-function copyOut(a: readonly number[], d: number[], i: number): number {
-  for (let j = 0; j < a.length; j++) d[i++] = a[j]!;
-  return i;
-}
-function copyIn(d: readonly number[], i: number, a: number[]): number {
-  for (let j = 0; j < a.length; j++) a[j] = d[i++]!;
-  return i;
 }
 
 /** The key builder machines share (Machine.packer). */
@@ -1072,6 +1058,15 @@ export class Machine {
   private readonly packer = SHARED_PACKER;
   /** probe(): what a step may change, as numbers, in the order save() and load() walk it. */
   private readonly saved: number[] = [];
+  /**
+   * The arrays save() and load() copy, in order: made at the first probe (the machine's
+   * arrays are made with it and never replaced), so that a probe allocates no list.
+   */
+  private probed: number[][] | null = null;
+  private probedArrays(): number[][] {
+    return (this.probed ??= [this.mem, this.memW, this.coHist, this.coLen, this.pteVer, this.frameEpoch, this.walkHist,
+      ...this.cpus.flatMap((cpu) => [cpu.icache, cpu.tlbPte, cpu.tlbVer, cpu.tlbSrc, cpu.tlbEpoch, cpu.tlbSpec, cpu.psc])]);
+  }
   /** `saved` holds the machine as it is (no step since it was saved). */
   private savedValid = false;
 
@@ -1086,13 +1081,7 @@ export class Machine {
     const d = this.saved;
     let i = 0;
     d[i++] = this.events;
-    i = copyOut(this.mem, d, i);
-    i = copyOut(this.memW, d, i);
-    i = copyOut(this.coHist, d, i);
-    i = copyOut(this.coLen, d, i);
-    i = copyOut(this.pteVer, d, i);
-    i = copyOut(this.frameEpoch, d, i);
-    i = copyOut(this.walkHist, d, i);
+    for (const a of this.probedArrays()) for (let j = 0; j < a.length; j++) d[i++] = a[j]!;
     for (const cpu of this.cpus) {
       d[i++] = cpu.ctx.length;
       d[i++] = cpu.buf.length;
@@ -1103,13 +1092,6 @@ export class Machine {
       d[i++] = cpu.hist;
       d[i++] = cpu.cr3Mm;
       d[i++] = cpu.cr3Asid;
-      i = copyOut(cpu.icache, d, i);
-      i = copyOut(cpu.tlbPte, d, i);
-      i = copyOut(cpu.tlbVer, d, i);
-      i = copyOut(cpu.tlbSrc, d, i);
-      i = copyOut(cpu.tlbEpoch, d, i);
-      i = copyOut(cpu.tlbSpec, d, i);
-      i = copyOut(cpu.psc, d, i);
     }
     this.savedFlushing = this.flushing.slice();
     this.savedFlushedVer = this.flushedVer.size > 0 ? new Map(this.flushedVer) : null;
@@ -1122,13 +1104,7 @@ export class Machine {
     const d = this.saved;
     let i = 0;
     this.events = d[i++]!;
-    i = copyIn(d, i, this.mem);
-    i = copyIn(d, i, this.memW);
-    i = copyIn(d, i, this.coHist);
-    i = copyIn(d, i, this.coLen);
-    i = copyIn(d, i, this.pteVer);
-    i = copyIn(d, i, this.frameEpoch);
-    i = copyIn(d, i, this.walkHist);
+    for (const a of this.probedArrays()) for (let j = 0; j < a.length; j++) a[j] = d[i++]!;
     for (const cpu of this.cpus) {
       cpu.ctx.length = d[i++]!;
       cpu.buf.length = d[i++]!;
@@ -1139,13 +1115,6 @@ export class Machine {
       cpu.hist = d[i++]!;
       cpu.cr3Mm = d[i++]!;
       cpu.cr3Asid = d[i++]!;
-      i = copyIn(d, i, cpu.icache);
-      i = copyIn(d, i, cpu.tlbPte);
-      i = copyIn(d, i, cpu.tlbVer);
-      i = copyIn(d, i, cpu.tlbSrc);
-      i = copyIn(d, i, cpu.tlbEpoch);
-      i = copyIn(d, i, cpu.tlbSpec);
-      i = copyIn(d, i, cpu.psc);
     }
     for (let c = 0; c < this.nCpus; c++) this.flushing[c] = this.savedFlushing[c]!;
     if (this.flushedVer.size > 0) this.flushedVer.clear();
