@@ -23,11 +23,16 @@ const roots = dirs.length > 0 ? dirs : ['scenarios/litmus', 'scenarios/irq', 'sc
 
 interface Row {
   test: string; file: string; model: string; observation: string | null; expected: string | null; complete: boolean;
-  outcomes: number; executions: number; sleepBlocked: number; graphs: number; steps: number; ms: number;
+  outcomes: number; executions: number; deadlocks: number; sleepBlocked: number; graphs: number; steps: number; ms: number;
   fullExecutions: string | null; fullStates: number | null; fullSteps: number; fullMs: number; agree: boolean | null; keptKb: number; peakRssMb: number;
 }
 
 const rows: Row[] = [];
+/**
+ * Executions per distinct execution graph: the runs that reached a final state per final
+ * graph (a run that ends in a deadlock is an execution with no final graph).
+ */
+const perGraph = (r: Row): number => (r.executions - r.deadlocks) / Math.max(1, r.graphs);
 // Scenarios that use arm64's own instructions run on arm64 alone (bench:weak measures the graph engine).
 const all = collectLitmusFiles(roots.map((r) => join(ROOT, r))).filter((f) => !findArm64Insn(parseScenario(readFileSync(f, 'utf8'), f)));
 let n = 0;
@@ -54,10 +59,10 @@ if (json) {
     text += t;
     process.stdout.write(t);
   };
-  const head = ['scenario', 'machine', 'result', 'outcomes', 'executions', 'graphs', 'ratio', 'sleep-blk', 'steps', 'steps/s', 'ms', 'interleavings (no reduction)', 'states (no red.)', 'ms (no red.)', 'kept KB', 'peak MB'];
+  const head = ['scenario', 'machine', 'result', 'outcomes', 'executions', 'deadlocked', 'graphs', 'ratio', 'sleep-blk', 'steps', 'steps/s', 'ms', 'interleavings (no reduction)', 'states (no red.)', 'ms (no red.)', 'kept KB', 'peak MB'];
   const body = rows.map((r) => [
-    r.test, r.model, r.observation ?? 'INCOMPLETE', String(r.outcomes), String(r.executions), String(r.graphs),
-    (r.executions / Math.max(1, r.graphs)).toFixed(2), String(r.sleepBlocked), String(r.steps),
+    r.test, r.model, r.observation ?? 'INCOMPLETE', String(r.outcomes), String(r.executions), String(r.deadlocks), String(r.graphs),
+    perGraph(r).toFixed(2), String(r.sleepBlocked), String(r.steps),
     r.ms > 0 ? String(Math.round(r.steps / (r.ms / 1000))) : '-', r.ms.toFixed(2),
     r.fullExecutions ?? '-', String(r.fullStates ?? '-'), r.agree === null ? '-' : r.fullMs.toFixed(1), String(r.keptKb), String(r.peakRssMb),
   ]);
@@ -69,11 +74,11 @@ if (json) {
   const small = rows.filter((r) => r.file.includes('scenarios/litmus/') && !/^SB[456]/.test(r.test));
   const sb6 = rows.find((r) => r.test === 'SB6' && r.model === 'x86');
   const ratio = (rs: Row[]): string => {
-    const e = rs.reduce((a, r) => a + r.executions, 0);
+    const e = rs.reduce((a, r) => a + r.executions - r.deadlocks, 0);
     const g = rs.reduce((a, r) => a + r.graphs, 0);
     return `${e} / ${g} = ${(e / g).toFixed(3)}`;
   };
-  const over = rows.filter((r) => r.executions > 1.1 * r.graphs);
+  const over = rows.filter((r) => perGraph(r) > 1.05);
   const bigSteps = rows.filter((r) => r.fullSteps >= 100_000);
   const fullRate = bigSteps.map((r) => r.fullSteps / (r.fullMs / 1000));
   const bigDpor = rows.filter((r) => r.steps >= 10_000);
@@ -81,9 +86,9 @@ if (json) {
   print('\nSummary\n');
   print(`- slowest two/three-thread classic test (reduced, in-process median): ${Math.max(...small.map((r) => r.ms)).toFixed(2)} ms (target < 50 ms)\n`);
   if (sb6) print(`- SB6 on x86, exhaustive: ${sb6.ms.toFixed(2)} ms reduced, ${sb6.fullMs.toFixed(0)} ms without reduction (target < 5 s)\n`);
-  print(`- executions / distinct execution graphs, classic litmus library (scenarios/litmus): ${ratio(rows.filter((r) => r.file.includes('scenarios/litmus/')))} (target <= 1.1)\n`);
-  print(`- the same over every benchmarked scenario: ${ratio(rows)}\n`);
-  print(`- scenarios above 1.1: ${over.length === 0 ? 'none' : over.map((r) => `${r.test}/${r.model} ${(r.executions / r.graphs).toFixed(2)}`).join(', ')}\n`);
+  print(`- executions that reached a final state / distinct execution graphs, classic litmus library (scenarios/litmus): ${ratio(rows.filter((r) => r.file.includes('scenarios/litmus/')))} (target <= 1.1)\n`);
+  print(`- the same over every benchmarked scenario: ${ratio(rows)}; on every scenario: at most ${Math.max(...rows.map(perGraph)).toFixed(3)} (target <= 1.05: ${over.length === 0 ? 'met' : 'not met'})\n`);
+  print(`- scenarios above 1.05 (target: none): ${over.length === 0 ? 'none' : over.map((r) => `${r.test}/${r.model} ${perGraph(r).toFixed(2)}`).join(', ')}\n`);
   // The scale issue's engine target: the library's largest searches, taken as those of a
   // million steps or more (the searches of tens of thousands of steps spend a larger share
   // on starting the search and its first runs).

@@ -48,6 +48,8 @@ process.stdout.write(`${JSON.stringify({
   complete: dpor.result.complete && (full === null || full.result.complete),
   outcomes: dpor.result.outcomes.length,
   executions: dpor.result.executions,
+  // Runs that ended in a deadlock: executions, but no final graph.
+  deadlocks: dpor.result.deadlocks,
   sleepBlocked: dpor.result.sleepBlocked,
   graphs: dpor.result.graphs,
   steps: dpor.result.steps,

@@ -19,11 +19,43 @@ import { freshRun, type Run } from './run.js';
 import type { ExploreOptions, ExploreResult } from './types.js';
 import { memoryReason, packedKeyBytes } from './memory.js';
 
+/** The footprint object of an entry, race-only (negative, raceOnly()) or not. */
+const objOf = (x: number): number => (x < 0 ? ~x : x) >> 2;
+
+/** Do two steps conflict (race, and happen in order)? Race-only entries count. */
 export function dependent(fa: readonly number[], pa: number, fb: readonly number[], pb: number): boolean {
+  return conflict(fa, pa, fb, pb, true);
+}
+
+/**
+ * Does step b wake the sleeping step a: do the two not commute? Race-only entries
+ * (raceOnly() in src/machine/machine.ts) do not count: they order two steps that
+ * commute, for the sake of a third process, and keeping a asleep after b loses no
+ * run: b.a and a.b reach the same state, and the runs starting with a were explored.
+ */
+export function wakes(fa: readonly number[], pa: number, fb: readonly number[], pb: number): boolean {
+  return conflict(fa, pa, fb, pb, false);
+}
+
+/** Has the footprint a race-only read (a forwarded load, raceOnly()), whose entries depend on the state? */
+function stateDependent(f: readonly number[]): boolean {
+  for (let i = 0; i < f.length; i++) if (f[i]! < 0 && (~f[i]! & 3) === ACC_R) return true;
+  return false;
+}
+
+function conflict(fa: readonly number[], pa: number, fb: readonly number[], pb: number, raceOnlyToo: boolean): boolean {
   for (let i = 0; i < fa.length; i++) {
-    const x = fa[i]!;
+    let x = fa[i]!;
+    if (x < 0) {
+      if (!raceOnlyToo) continue;
+      x = ~x;
+    }
     for (let j = 0; j < fb.length; j++) {
-      const y = fb[j]!;
+      let y = fb[j]!;
+      if (y < 0) {
+        if (!raceOnlyToo) continue;
+        y = ~y;
+      }
       if (x >> 2 !== y >> 2) continue;
       const ma = x & 3;
       const mb = y & 3;
@@ -245,7 +277,7 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
     stamp[d] = ++stamps;
     depthLimit = d;
     for (let a = 0; a < foot.length; a++) {
-      const o = foot[a]! >> 2;
+      const o = objOf(foot[a]!);
       const l = touching(o) ?? (touch[o] = []);
       const last = l.length - 3;
       if (last >= 0 && l[last] === d) continue; // an object twice in one footprint
@@ -265,7 +297,7 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
     let k = 0;
     let need = 0;
     for (let a = 0; a < foot.length; a++) {
-      const o = foot[a]! >> 2;
+      const o = objOf(foot[a]!);
       const l = touching(o);
       if (l === undefined || l.length === 0) continue;
       need |= objProcs[o]!;
@@ -296,6 +328,12 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
 
   const openNode = (d: number, sl: number, sf: (number[] | undefined)[]): void => {
     enabledAt[d] = run.machine.enabledMask();
+    // A sleeping process whose footprint depends on the state (a race-only read: a load
+    // its store buffer forwards) is independent of a step only as it is now.
+    for (let m2 = sl; m2 !== 0; m2 &= m2 - 1) {
+      const q = lowestBit(m2);
+      if (stateDependent(sf[q]!) && (enabledAt[d]! & (1 << q)) !== 0) sf[q] = run.machine.footprint(q);
+    }
     backtrack[d] = 0;
     done[d] = 0;
     sleep[d] = sl;
@@ -435,7 +473,7 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
     depthLimit = d;
     // Joins are monotone: the order of the events does not matter here.
     for (let a = 0; a < foot.length; a++) {
-      const o = foot[a]! >> 2;
+      const o = objOf(foot[a]!);
       const l = touching(o);
       if (l === undefined) continue;
       // The list can be left once every other process that touched the object has an
@@ -541,7 +579,7 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
     for (let m2 = sl; m2 !== 0; m2 &= m2 - 1) {
       const q = lowestBit(m2);
       const fq = nodeFeet[d]![q]!;
-      if (!dependent(fq, q, foot, p)) {
+      if (!wakes(fq, q, foot, p)) {
         childSleep |= 1 << q;
         childFeet[q] = fq;
       }

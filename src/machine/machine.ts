@@ -61,6 +61,18 @@ export const ACC_W = 2;
 export const ACC_F = 3; // a store-buffer drain: a memory write that commutes with its own CPU's loads
 /** A read of memory that bypasses the store buffer (a page walk): commutes with reads, not with any CPU's drains. */
 export const ACC_M = 0;
+/**
+ * A race-only entry, stored as `~((loc << 2) | mode)` (negative): the step itself
+ * commutes with the steps it conflicts with through it, but changes what a third,
+ * volatile process (an instruction fetch, a page walker) may do next. The reduction
+ * reverses such a conflict, so that the volatile process can act between the two
+ * steps, and orders the two by it; but the conflict does not wake a sleeping step
+ * (src/explore/dpor.ts, `wakes()`): the two orders alone give the same state.
+ * A race-only read (ACC_R: a load its own store buffer forwards) depends on the state
+ * (the CPU's own drain, which commutes with the load, makes it a plain read): the
+ * search takes the footprint of a sleeping process that has one anew at each node.
+ */
+export const raceOnly = (entry: number): number => ~entry;
 /** Footprint objects per PTE location (its versions, property S1) and per page frame (its lifetimes). */
 const VERSION_OBJS = 16;
 const EPOCH_OBJS = 8;
@@ -139,6 +151,18 @@ interface Cpu {
   tlbSpec: number[];
   /** Paging: per PCID, the page-table page the paging-structure cache holds (-1: none). */
   psc: number[];
+  /**
+   * Paging: how many times each TLB entry (as tlbPte) and each paging-structure-cache
+   * entry (as psc) has been written (filled, dropped, rewritten). The TLB and the cache
+   * are locations of the execution graph: a page walk's record says how many writes of
+   * its entry and of the cache came before it, which orders it against the CPU's own
+   * INVLPG, CR3 writes and faults and against the cache's evictions, as the coherence
+   * order of a memory location orders its writes (Machine.graphKey()).
+   */
+  tlbGen: number[];
+  pscGen: number[];
+  /** Paging: how many CR3 writes the CPU has made (a walk's record says which one it read). */
+  cr3Gen: number;
 }
 
 type NoteOp = { op: Op; calls: readonly string[] | undefined };
@@ -346,6 +370,12 @@ export class Machine {
   private readonly flushing: (Map<number, number> | null)[];
   /** Per location: a PTE's version (kver()), the writes that ended a present version of it (endsPresent()). */
   private readonly pteVer: number[];
+  /**
+   * Per PTE location: how many writes have changed whether it is present. A walk that
+   * finds the PTE not present reads only that (footprint()), and its record says which
+   * of those writes it read.
+   */
+  private readonly presGen: number[];
   /** The PTE locations (paging.tablePte). */
   private readonly pteLocs: ReadonlySet<number>;
   /** Per page frame: how many times the kernel has freed it (free_page(), an rmw with frameFree). */
@@ -434,6 +464,7 @@ export class Machine {
     this.frameEpoch = (paging?.frameLoc ?? []).map(() => 0);
     this.flushing = new Array<Map<number, number> | null>(nCpus).fill(null);
     this.pteVer = init.map(() => 0);
+    this.presGen = init.map(() => 0);
     if (this.procCount > procsMax) throw new Error(`internal: ${this.procCount} processes (more than ${procsMax})`);
     this.cpus = [];
     for (let c = 0; c < nCpus; c++) {
@@ -441,6 +472,7 @@ export class Machine {
         ctx: [], buf: [], bufHead: 0, irqOn: true, pending: program.initialPending?.(c) ?? 0, stores: 0, hist: 0, icache: codeLocs.map((l) => init[l]!),
         cr3Mm: paging?.cr3Mm[c] ?? 0, cr3Asid: 0, tlbPte: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbVer: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0),
         tlbSrc: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(-1), tlbEpoch: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbSpec: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), psc: new Array<number>(this.nPages > 0 ? TLB_NR_DYN_ASIDS : 0).fill(-1),
+        tlbGen: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), pscGen: new Array<number>(this.nPages > 0 ? TLB_NR_DYN_ASIDS : 0).fill(0), cr3Gen: 0,
       };
       const gen = program.task(c);
       if (gen) {
@@ -577,13 +609,18 @@ export class Machine {
     return { pteLoc, pte: pteLoc >= 0 ? this.mem[pteLoc]! : 0, slot: cpu.cr3Asid * this.nPages + vpn, table, viaPsc, pmdLoc };
   }
 
-  /** The footprint of a walk: CR3, the cache or the PMD, the PTE (and, through the cache, the table's owner for S2). */
-  private walkFoot(c: number, cpu: Cpu, w: Walk, out: number[]): void {
+  /**
+   * The footprint of a walk: CR3, the cache or the PMD, the PTE (and, through the cache,
+   * the table's owner for S2). A walk that ends in a fault (the PTE not present, or
+   * read-only for a write: `fills` false) fills neither the cache nor the TLB and sets
+   * no accessed bit: it only reads.
+   */
+  private walkFoot(c: number, cpu: Cpu, w: Walk, out: number[], fills = true): void {
     out.push((this.cr3Loc(c) << 2) | ACC_R);
     if (w.viaPsc) out.push((this.pscLoc(c, cpu.cr3Asid) << 2) | ACC_R, (this.paging!.tableOwner[w.table]! << 2) | ACC_M);
-    else if (w.pmdLoc >= 0) out.push((w.pmdLoc << 2) | ACC_M, (this.pscLoc(c, cpu.cr3Asid) << 2) | ACC_W);
+    else if (w.pmdLoc >= 0) out.push((w.pmdLoc << 2) | ACC_M, (this.pscLoc(c, cpu.cr3Asid) << 2) | (fills ? ACC_W : ACC_R));
     // A walk that fills the TLB from an old PTE sets its accessed bit: a locked write.
-    if (w.pteLoc >= 0) out.push((w.pteLoc << 2) | (pte_present(w.pte) && !pte_young(w.pte) ? ACC_W : ACC_M));
+    if (w.pteLoc >= 0) out.push((w.pteLoc << 2) | (fills && pte_present(w.pte) && !pte_young(w.pte) ? ACC_W : ACC_M));
   }
 
   /**
@@ -598,15 +635,18 @@ export class Machine {
     const cpu = this.cpus[c]!;
     for (let v = 0; v < this.nPages; v++) {
       const w = this.walk(cpu, v);
-      if (v === 0 && !w.viaPsc && w.pmdLoc >= 0) out.push((w.pmdLoc << 2) | ACC_M);
+      if (v === 0 && !w.viaPsc && w.pmdLoc >= 0) out.push(raceOnly((w.pmdLoc << 2) | ACC_M));
       // A PTE that is not present enables a walker only by becoming present (presObj()).
-      if (w.pteLoc >= 0) out.push(((pte_present(w.pte) ? w.pteLoc : this.presObj(w.pteLoc)) << 2) | ACC_M);
+      if (w.pteLoc >= 0) out.push(raceOnly(((pte_present(w.pte) ? w.pteLoc : this.presObj(w.pteLoc)) << 2) | ACC_M));
     }
   }
 
   /** A walk happened: the cache keeps the table it found; S2 is checked for a walk through the cache. */
   private walked(c: number, cpu: Cpu, w: Walk): void {
-    if (!w.viaPsc && w.table >= 0) cpu.psc[cpu.cr3Asid] = w.table;
+    if (!w.viaPsc && w.table >= 0) {
+      cpu.psc[cpu.cr3Asid] = w.table;
+      cpu.pscGen[cpu.cr3Asid]!++;
+    }
     if (w.viaPsc && this.mem[this.paging!.tableOwner[w.table]!] !== cpu.cr3Mm && this.program.warn && !this.probing) {
       this.program.warn(`S2: CPU${c} walked page-table page ${w.table}, which its mm no longer owns (freed or reused), through its paging-structure cache`);
     }
@@ -693,6 +733,12 @@ export class Machine {
   }
 
   /** The footprint entries of a write of nv over old at loc besides the location itself: the PTE objects it changes. */
+  /** A write of nv over old at loc: a PTE's version ends (kver()), or its presence changes (presGen). */
+  private pteWritten(loc: number, old: number, nv: number, adOnly: boolean): void {
+    if (this.endsPresent(loc, old, nv, adOnly)) this.pteVer[loc]!++;
+    if (pte_present(old) !== pte_present(nv) && this.pteLocs.has(loc)) this.presGen[loc]!++;
+  }
+
   private pteWriteFoot(loc: number, old: number, nv: number, adOnly: boolean, out: number[]): void {
     if (!this.pteLocs.has(loc)) return;
     if (this.endsPresent(loc, old, nv, adOnly)) out.push((this.verObj(loc) << 2) | ACC_W);
@@ -727,6 +773,22 @@ export class Machine {
     cpu.tlbSpec[slot] = 0;
     if (!this.probing) this.program.count?.('tlb_spec_flushed', c);
     return 1;
+  }
+
+  /**
+   * A flush starts (property S1): it covers the versions its PTEs have now. Those are
+   * reads, whose values are part of the step's record (as which write a load read is).
+   */
+  private startFlush(c: number, ptes: readonly number[]): string {
+    const covered = new Map<number, number>();
+    let rec = 'F';
+    for (const l of ptes) {
+      const v = this.kver(l);
+      covered.set(l, v);
+      if (this.hist) rec += `${v},`;
+    }
+    this.flushing[c] = covered;
+    return rec;
   }
 
   /** Describes the translation an access used, for traces. */
@@ -816,6 +878,12 @@ export class Machine {
     this.visibleWid = this.memW[loc]!;
     this.visibleFromBuf = false;
     return this.mem[loc]!;
+  }
+
+  /** Does the CPU's store buffer hold a store to loc (which a load of it reads)? */
+  private forwards(cpu: Cpu, loc: number): boolean {
+    for (let i = cpu.buf.length - 1; i >= cpu.bufHead; i--) if (cpu.buf[i]!.loc === loc) return true;
+    return false;
   }
 
   private inHandler(cpu: Cpu): boolean {
@@ -920,8 +988,10 @@ export class Machine {
       // A fault drops the entry and a dirty-bit update rewrites it: both write it. A
       // write through a clean writable entry walks again (to set the bit, or to fault).
       const rewalk = t.hit && (t.setDirty || (t.fault && pte_write(t.pte)));
-      out.push((this.tlbLoc(c, cpu.cr3Asid, vpn) << 2) | (t.hit && !t.fault && !t.setDirty ? ACC_R : ACC_W));
-      if (!t.hit || rewalk) this.walkFoot(c, cpu, t.walk, out);
+      // A miss that faults leaves the entry as it is (empty) and fills nothing.
+      const missFault = !t.hit && t.fault;
+      out.push((this.tlbLoc(c, cpu.cr3Asid, vpn) << 2) | ((t.hit && !t.fault && !t.setDirty) || missFault ? ACC_R : ACC_W));
+      if (!t.hit || rewalk) this.walkFoot(c, cpu, t.walk, out, !missFault);
       // The dirty bit is a locked write of the PTE in memory.
       if (t.setDirty) out.push((t.walk.pteLoc << 2) | ACC_W);
       if (t.fault) return out;
@@ -939,6 +1009,14 @@ export class Machine {
     }
     switch (op.k) {
       case 'ld':
+        // A load that its own store buffer forwards reads no memory: it commutes with
+        // every other CPU's drain of the location. The entry stays, race-only, so that
+        // the reduction still reverses the pair (after the CPU's own drain the load reads
+        // memory); and it is a state-dependent one (its own drain, a step it commutes
+        // with, makes it a plain read), so the search takes a sleeping load's footprint
+        // anew at each node (raceOnly()).
+        out.push(this.tso && this.forwards(cpu, loc) ? raceOnly((loc << 2) | ACC_R) : (loc << 2) | ACC_R);
+        break;
       case 'await':
         out.push((loc << 2) | ACC_R);
         break;
@@ -983,7 +1061,7 @@ export class Machine {
         // on the code in memory, so it conflicts with every write of it (ACC_M: the own
         // CPU's drains too). It writes no code: it commutes with other CPUs' execs,
         // fetches and serialising refetches (each changes only its own CPU's copy).
-        out.push((this.icacheLoc(c, this.codeIndex.get(op.loc)!) << 2) | ACC_R, (op.loc << 2) | ACC_M);
+        out.push((this.icacheLoc(c, this.codeIndex.get(op.loc)!) << 2) | ACC_R, raceOnly((op.loc << 2) | ACC_M));
         break;
       default:
         break;
@@ -1064,8 +1142,8 @@ export class Machine {
    */
   private probed: number[][] | null = null;
   private probedArrays(): number[][] {
-    return (this.probed ??= [this.mem, this.memW, this.coHist, this.coLen, this.pteVer, this.frameEpoch, this.walkHist,
-      ...this.cpus.flatMap((cpu) => [cpu.icache, cpu.tlbPte, cpu.tlbVer, cpu.tlbSrc, cpu.tlbEpoch, cpu.tlbSpec, cpu.psc])]);
+    return (this.probed ??= [this.mem, this.memW, this.coHist, this.coLen, this.pteVer, this.presGen, this.frameEpoch, this.walkHist,
+      ...this.cpus.flatMap((cpu) => [cpu.icache, cpu.tlbPte, cpu.tlbVer, cpu.tlbSrc, cpu.tlbEpoch, cpu.tlbSpec, cpu.psc, cpu.tlbGen, cpu.pscGen])]);
   }
   /** `saved` holds the machine as it is (no step since it was saved). */
   private savedValid = false;
@@ -1092,6 +1170,7 @@ export class Machine {
       d[i++] = cpu.hist;
       d[i++] = cpu.cr3Mm;
       d[i++] = cpu.cr3Asid;
+      d[i++] = cpu.cr3Gen;
     }
     this.savedFlushing = this.flushing.slice();
     this.savedFlushedVer = this.flushedVer.size > 0 ? new Map(this.flushedVer) : null;
@@ -1115,6 +1194,7 @@ export class Machine {
       cpu.hist = d[i++]!;
       cpu.cr3Mm = d[i++]!;
       cpu.cr3Asid = d[i++]!;
+      cpu.cr3Gen = d[i++]!;
     }
     for (let c = 0; c < this.nCpus; c++) this.flushing[c] = this.savedFlushing[c]!;
     if (this.flushedVer.size > 0) this.flushedVer.clear();
@@ -1153,7 +1233,7 @@ export class Machine {
           else cpu.buf.length = 0;
           cpu.bufHead = 0;
         }
-        if (this.endsPresent(e.loc, this.mem[e.loc]!, e.val, false)) this.pteVer[e.loc]!++;
+        this.pteWritten(e.loc, this.mem[e.loc]!, e.val, false);
         this.mem[e.loc] = e.val;
         this.memW[e.loc] = e.wid;
         if (this.hist) this.coHist[e.loc] = this.interner.intern(this.coHist[e.loc]!, String(e.wid));
@@ -1218,7 +1298,8 @@ export class Machine {
       const cpu = this.cpus[c]!;
       const was = cpu.psc[cpu.cr3Asid]!;
       cpu.psc[cpu.cr3Asid] = -1;
-      if (this.hist) this.walkHist[i] = this.interner.intern(this.walkHist[i]!, `${cpu.cr3Asid}:${was}`);
+      if (this.hist) this.walkHist[i] = this.interner.intern(this.walkHist[i]!, `${cpu.cr3Asid}/${cpu.cr3Gen}:${was}#${cpu.pscGen[cpu.cr3Asid]}`);
+      cpu.pscGen[cpu.cr3Asid]!++;
       if (this.recording) {
         this.lastStep = { proc: p, cpu: c, kind: 'walk', op: 'psc-evict', fn: 'paging-structure cache', ctx: cpu.ctx.length - 1, note: `drops page-table page ${was} (PCID ${cpu.cr3Asid})` };
       }
@@ -1237,7 +1318,11 @@ export class Machine {
     cpu.tlbSrc[w.slot] = present ? w.pteLoc : -1;
     cpu.tlbSpec[w.slot] = present ? 1 : 0;
     cpu.tlbEpoch[w.slot] = present ? this.frameEpoch[pte_pfn(w.pte)]! : 0;
-    if (this.hist) this.walkHist[i] = this.interner.intern(this.walkHist[i]!, present ? `${cpu.cr3Asid}:${w.table}${w.viaPsc ? 'c' : 'm'}:${w.pte}@${this.coLen[w.pteLoc]}` : `${cpu.cr3Asid}:evict`);
+    if (this.hist) {
+      const at = `#${cpu.tlbGen[w.slot]}.${cpu.pscGen[cpu.cr3Asid]}`;
+      this.walkHist[i] = this.interner.intern(this.walkHist[i]!, present ? `${cpu.cr3Asid}/${cpu.cr3Gen}:${w.table}${w.viaPsc ? 'c' : 'm'}:${w.pte}@${this.coLen[w.pteLoc]}${at}` : `${cpu.cr3Asid}/${cpu.cr3Gen}:evict${w.pteLoc >= 0 ? `@${this.presGen[w.pteLoc]}` : ''}${at}`);
+    }
+    cpu.tlbGen[w.slot]!++;
     this.walked(c, cpu, w);
     if (this.recording) {
       this.lastStep = {
@@ -1267,13 +1352,17 @@ export class Machine {
       if (t.fault) {
         // The exception: the CPU's code handles it and retries the access. The fault
         // drops the page's TLB entry (Intel SDM vol. 3A, 4.10.4.1).
-        if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `PF${vpn}:${t.pte}@${t.ver}`);
+        // A miss, or a write through a clean writable entry, walked and read the PTE in
+        // memory: which write of it the walk read is part of the record, as for any read.
+        const reread = (!t.hit || pte_write(t.pte)) && t.walk.pteLoc >= 0 ? `~${this.coLen[t.walk.pteLoc]}` : '';
+        if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `PF${vpn}:${t.pte}@${t.ver}${reread}`);
         if (this.recording) {
           const why = !t.hit ? 'the PTE is not present or read-only' : !pte_write(t.pte) ? 'the TLB entry is read-only' : 'setting the dirty bit found the PTE changed';
           this.lastStep = this.describe(p, c, cpu, ctx, { op: 'fault', vloc: loc, note: why });
         }
         if (t.hit) {
           if (pte_write(t.pte)) this.walked(c, cpu, t.walk);
+          cpu.tlbGen[t.slot]!++;
           cpu.tlbPte[t.slot] = 0;
           cpu.tlbVer[t.slot] = 0;
           cpu.tlbSrc[t.slot] = -1;
@@ -1297,6 +1386,7 @@ export class Machine {
         t.pte |= _PAGE_ACCESSED | _PAGE_DIRTY;
         if (t.hit) {
           cpu.tlbPte[t.slot] = t.pte;
+          cpu.tlbGen[t.slot]!++;
           this.walked(c, cpu, t.walk);
         }
       }
@@ -1306,8 +1396,12 @@ export class Machine {
         this.setPteBits(c, t.walk.pteLoc, _PAGE_ACCESSED);
         t.pte |= _PAGE_ACCESSED;
       }
+      // A miss's walk: its record says whether it read the page-table page from the
+      // cache and how many writes of the cache came before it (Cpu.pscGen).
+      const walkAt = t.hit ? '' : `${t.walk.viaPsc ? 'c' : 'm'}${cpu.pscGen[cpu.cr3Asid]}`;
       if (!t.hit) {
         this.stepWalks++;
+        cpu.tlbGen[t.slot]!++;
         cpu.tlbPte[t.slot] = t.pte;
         cpu.tlbVer[t.slot] = t.ver;
         cpu.tlbSrc[t.slot] = t.pteLoc;
@@ -1315,7 +1409,7 @@ export class Machine {
         cpu.tlbEpoch[t.slot] = this.frameEpoch[pte_pfn(t.pte)]!;
         this.walked(c, cpu, t.walk);
       }
-      if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `${t.hit ? 'H' : 'T'}${t.pte}@${t.ver}${t.freed ? '!' : ''}`);
+      if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `${t.hit ? 'H' : 'T'}${t.pte}@${t.ver}${t.freed ? '!' : ''}${walkAt}`);
       // No user access reaches a frame through an entry made before the frame was freed.
       if (t.freed && this.program.warn && !this.probing) {
         this.program.warn(`UAF: CPU${c} reached page frame ${pte_pfn(t.pte)} through a TLB entry made before the kernel freed the frame`);
@@ -1345,15 +1439,20 @@ export class Machine {
         this.joinFlush = this.tso && barrier;
         cpu.cr3Mm = op.mm;
         cpu.cr3Asid = op.asid;
+        cpu.cr3Gen++;
         let specDropped = 0;
         if (op.flush) {
           for (let v = 0; v < this.nPages; v++) {
             specDropped += this.dropSpec(c, cpu, op.asid * this.nPages + v);
             cpu.tlbPte[op.asid * this.nPages + v] = 0;
+            cpu.tlbGen[op.asid * this.nPages + v]!++;
             cpu.tlbVer[op.asid * this.nPages + v] = 0;
             cpu.tlbSrc[op.asid * this.nPages + v] = -1;
           }
-          if (this.nPages > 0) cpu.psc[op.asid] = -1;
+          if (this.nPages > 0) {
+            cpu.psc[op.asid] = -1;
+            cpu.pscGen[op.asid]!++;
+          }
         }
         if (this.hist) code = `C${op.mm}:${op.asid}:${op.flush ? 1 : 0}${specDropped > 0 ? `s${specDropped}` : ''}`;
         if (barrier) this.refetch(cpu, 'S');
@@ -1365,17 +1464,19 @@ export class Machine {
         this.joinFlush = this.tso;
         const specDropped = this.dropSpec(c, cpu, cpu.cr3Asid * this.nPages + op.vpn);
         cpu.tlbPte[cpu.cr3Asid * this.nPages + op.vpn] = 0;
+        cpu.tlbGen[cpu.cr3Asid * this.nPages + op.vpn]!++;
         cpu.tlbVer[cpu.cr3Asid * this.nPages + op.vpn] = 0;
         cpu.tlbSrc[cpu.cr3Asid * this.nPages + op.vpn] = -1;
         // INVLPG also drops the paging-structure caches of the current PCID.
         cpu.psc[cpu.cr3Asid] = -1;
+        cpu.pscGen[cpu.cr3Asid]!++;
         if (this.hist) code = `I${op.vpn}${specDropped > 0 ? 's' : ''}`;
         this.refetch(cpu, 'S');
         if (this.recording) info = this.describe(p, c, cpu, ctx, { note: `page ${op.vpn}, PCID ${cpu.cr3Asid}${specDropped > 0 ? ' (its entry filled by a speculative walk)' : ''}` });
         break;
       }
       case 'st': {
-        if (op.tlbFlushStart) this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.kver(l)]));
+        if (op.tlbFlushStart) code = this.startFlush(c, op.tlbFlushStart);
         const wid = c * 65536 + ++cpu.stores;
         if (this.tso) {
           if (this.bufLen(cpu) >= STORE_BUFFER_MAX) {
@@ -1383,7 +1484,7 @@ export class Machine {
           }
           cpu.buf.push({ loc, val: op.val, wid, ev, pteLoc: userPte, ver: userVer });
         } else {
-          if (this.endsPresent(loc, this.mem[loc]!, op.val, false)) this.pteVer[loc]!++;
+          this.pteWritten(loc, this.mem[loc]!, op.val, false);
           this.mem[loc] = op.val;
           this.memW[loc] = wid;
           if (this.hist) this.coHist[loc] = this.interner.intern(this.coHist[loc]!, String(wid));
@@ -1401,13 +1502,13 @@ export class Machine {
         if (this.hist) code = `${old}@${oldW}`;
         if (nv !== undefined) {
           const wid = c * 65536 + ++cpu.stores;
-          if (this.endsPresent(loc, old, nv | 0, true)) this.pteVer[loc]!++;
+          this.pteWritten(loc, old, nv | 0, true);
           this.mem[loc] = nv | 0;
           this.memW[loc] = wid;
           if (this.hist) this.coHist[loc] = this.interner.intern(this.coHist[loc]!, String(wid));
           this.coLen[loc]!++;
         }
-        if (op.tlbFlushStart) this.flushing[c] = new Map(op.tlbFlushStart.map((l) => [l, this.kver(l)]));
+        if (op.tlbFlushStart) code += this.startFlush(c, op.tlbFlushStart);
         if (op.frameFree !== undefined) this.frameEpoch[op.frameFree]!++;
         if (this.recording) info = this.describe(p, c, cpu, ctx, { loc, value: old, note: nv === undefined ? 'no write' : `wrote ${nv | 0}`, ...virt });
         break;
