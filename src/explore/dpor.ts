@@ -12,7 +12,7 @@
 // at e, if no such initial is already there or asleep; initials that are not
 // enabled at e make the race irreversible (e.g. an await that e's write enabled).
 
-import { ACC_F, ACC_M, ACC_R, AssertionFailed, BoundExceeded, cpuOfProc, Interner, procFetch, procFlush, PROCS_PER_CPU } from '../machine/machine.js';
+import { ACC_F, ACC_M, ACC_R, AssertionFailed, BoundExceeded, cpuOfProc, Interner, procCpu, procFetch, procFlush, PROCS_PER_CPU } from '../machine/machine.js';
 import type { Program } from '../litmus/program.js';
 import { Collector } from './collector.js';
 import { freshRun, type Run } from './run.js';
@@ -245,6 +245,15 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
   const sleep: number[] = [];
   const nodeFeet: (number[] | undefined)[][] = [];
   const lastIdx = new Int32Array(P).fill(-1);
+  /**
+   * Task steps that an interrupt entry withdrew, in the current run: the entry's depth,
+   * the task's process and the footprint its next step had then. The handler may change
+   * that step (an INVLPG turns a TLB hit into a miss), so the step the task takes after
+   * it is not the one it could have taken before the entry; the later events that
+   * conflict with the withdrawn step, and do not happen after the entry, race with the
+   * entry on its behalf (withdrawnRaces()).
+   */
+  const withdrawn: { d: number; q: number; foot: number[] }[] = [];
   // A new event's clock without its enabling edges (scanRaces), and a blocked process's
   // full clock (blockedRaces): scratch, reused (allocating typed arrays per step costs).
   const clkScratch = new Int32Array(P);
@@ -447,6 +456,24 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
   };
 
   /**
+   * Event e_d against the task steps interrupt entries withdrew before it: a withdrawn
+   * step that conflicts with e_d could have run before the entry, and then before e_d if
+   * e_d does not happen after the entry. The run the task took after the handler does not
+   * show that race when the handler changed the step (a TLB hit that the handler's INVLPG
+   * turned into a miss conflicts with a flush's completion; the miss does not). So the
+   * race is reversed at the entry: notdep(entry).e_d goes first there, and the withdrawn
+   * step can then follow e_d before the entry.
+   */
+  const withdrawnRaces = (d: number, p: number, foot: number[], full: Int32Array): void => {
+    for (let r = 0; r < withdrawn.length; r++) {
+      const w = withdrawn[r]!;
+      if (w.d >= d || w.q === p) continue;
+      if (full[chosen[w.d]!]! >= seq[w.d]!) continue; // e_d happens after the entry
+      if (dependent(w.foot, w.q, foot, p)) handleRace(w.d, d, p, full);
+    }
+  };
+
+  /**
    * At the end of a run, a process that is still blocked (an await whose value
    * never came, a handler that never ran) has a next event the run never took:
    * its races with the run are reversed like those of executed events, so that
@@ -511,6 +538,12 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
     nodeFeet[d]![p] = foot;
     // The next steps of the volatile processes this step may withdraw or change.
     const volatileBefore = volatileProcs & enabledAt[d]! & ~bit & ~sleep[d]!;
+    // An interrupt entry stops the task of its CPU: keep the step the task could have taken.
+    while (withdrawn.length > 0 && withdrawn[withdrawn.length - 1]!.d >= d) withdrawn.pop();
+    if (m.entersInterrupt(p)) {
+      const q = procCpu(m.cpuOf(p));
+      if (enabledAt[d]! & (1 << q)) withdrawn.push({ d, q, foot: m.footprint(q) });
+    }
     let volatileFeet: [number, number[] | null][] | null = null;
     for (let m2 = volatileBefore; m2 !== 0; m2 &= m2 - 1) {
       const q = lowestBit(m2);
@@ -569,6 +602,7 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
     // not hide earlier events: the race to reverse is with the event that disabled
     // e_d's process (local_irq_disable(), the interrupt entry, the earlier write).
     scanRaces(d, p, foot, mayBlock, prev, clk, full);
+    withdrawnRaces(d, p, foot, full);
     clocks[d] = full;
     lastIdx[p] = d;
     record(d, foot);

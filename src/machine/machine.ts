@@ -641,6 +641,14 @@ export class Machine {
     }
   }
 
+  /**
+   * A walk's route in its record: through the paging-structure cache (with which write
+   * of the table's owner it read, for property S2: walked()) or through the PMD.
+   */
+  private walkRoute(w: Walk): string {
+    return w.viaPsc ? `c${this.coLen[this.paging!.tableOwner[w.table]!]}` : 'm';
+  }
+
   /** A walk happened: the cache keeps the table it found; S2 is checked for a walk through the cache. */
   private walked(c: number, cpu: Cpu, w: Walk): void {
     if (!w.viaPsc && w.table >= 0) {
@@ -1236,12 +1244,10 @@ export class Machine {
         this.pteWritten(e.loc, this.mem[e.loc]!, e.val, false);
         this.mem[e.loc] = e.val;
         this.memW[e.loc] = e.wid;
-        if (this.hist) this.coHist[e.loc] = this.interner.intern(this.coHist[e.loc]!, String(e.wid));
-        this.coLen[e.loc]!++;
-        this.joinEvent = e.ev;
         // Property S5: every write made through an old translation is in memory before
         // a flush that covers the PTE's change returns (else a dirty bit or a writeback
-        // read before that return misses it).
+        // read before that return misses it). What the check read is part of the write's
+        // record (the drain's footprint reads what completed flushes covered).
         let late = false;
         if (e.pteLoc >= 0) {
           const covered = this.flushedVer.get(e.pteLoc);
@@ -1250,6 +1256,9 @@ export class Machine {
             this.program.warn(`S5: CPU${c}'s write through a TLB entry older than a completed flush reached memory after the flush returned (frame ${this.frameOfLoc(e.loc)})`);
           }
         }
+        if (this.hist) this.coHist[e.loc] = this.interner.intern(this.coHist[e.loc]!, late ? `${e.wid}L` : String(e.wid));
+        this.coLen[e.loc]!++;
+        this.joinEvent = e.ev;
         this.stepLoc = e.loc;
         if (this.recording) {
           this.lastStep = {
@@ -1320,7 +1329,7 @@ export class Machine {
     cpu.tlbEpoch[w.slot] = present ? this.frameEpoch[pte_pfn(w.pte)]! : 0;
     if (this.hist) {
       const at = `#${cpu.tlbGen[w.slot]}.${cpu.pscGen[cpu.cr3Asid]}`;
-      this.walkHist[i] = this.interner.intern(this.walkHist[i]!, present ? `${cpu.cr3Asid}/${cpu.cr3Gen}:${w.table}${w.viaPsc ? 'c' : 'm'}:${w.pte}@${this.coLen[w.pteLoc]}${at}` : `${cpu.cr3Asid}/${cpu.cr3Gen}:evict${w.pteLoc >= 0 ? `@${this.presGen[w.pteLoc]}` : ''}${at}`);
+      this.walkHist[i] = this.interner.intern(this.walkHist[i]!, present ? `${cpu.cr3Asid}/${cpu.cr3Gen}:${w.table}${this.walkRoute(w)}:${w.pte}@${this.coLen[w.pteLoc]}${at}` : `${cpu.cr3Asid}/${cpu.cr3Gen}:evict${this.walkRoute(w)}${w.pteLoc >= 0 ? `@${this.presGen[w.pteLoc]}` : ''}${at}`);
     }
     cpu.tlbGen[w.slot]!++;
     this.walked(c, cpu, w);
@@ -1354,7 +1363,7 @@ export class Machine {
         // drops the page's TLB entry (Intel SDM vol. 3A, 4.10.4.1).
         // A miss, or a write through a clean writable entry, walked and read the PTE in
         // memory: which write of it the walk read is part of the record, as for any read.
-        const reread = (!t.hit || pte_write(t.pte)) && t.walk.pteLoc >= 0 ? `~${this.coLen[t.walk.pteLoc]}` : '';
+        const reread = (!t.hit || pte_write(t.pte)) && t.walk.pteLoc >= 0 ? `~${this.walkRoute(t.walk)}${this.coLen[t.walk.pteLoc]}` : '';
         if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `PF${vpn}:${t.pte}@${t.ver}${reread}`);
         if (this.recording) {
           const why = !t.hit ? 'the PTE is not present or read-only' : !pte_write(t.pte) ? 'the TLB entry is read-only' : 'setting the dirty bit found the PTE changed';
@@ -1398,7 +1407,7 @@ export class Machine {
       }
       // A miss's walk: its record says whether it read the page-table page from the
       // cache and how many writes of the cache came before it (Cpu.pscGen).
-      const walkAt = t.hit ? '' : `${t.walk.viaPsc ? 'c' : 'm'}${cpu.pscGen[cpu.cr3Asid]}`;
+      const walkAt = t.hit ? '' : `${this.walkRoute(t.walk)}${cpu.pscGen[cpu.cr3Asid]}`;
       if (!t.hit) {
         this.stepWalks++;
         cpu.tlbGen[t.slot]!++;
@@ -1409,14 +1418,17 @@ export class Machine {
         cpu.tlbEpoch[t.slot] = this.frameEpoch[pte_pfn(t.pte)]!;
         this.walked(c, cpu, t.walk);
       }
-      if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `${t.hit ? 'H' : 'T'}${t.pte}@${t.ver}${t.freed ? '!' : ''}${walkAt}`);
+      // S1: no user access through a translation older than a flush that has returned.
+      // What the check read (the access's footprint reads what completed flushes
+      // covered) is part of the record, as whether the frame had been freed is.
+      const covered = this.flushedVer.get(t.pteLoc);
+      const stale = covered !== undefined && t.ver < covered;
+      if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `${t.hit ? 'H' : 'T'}${t.pte}@${t.ver}${t.freed ? '!' : ''}${stale ? 'S' : ''}${walkAt}`);
       // No user access reaches a frame through an entry made before the frame was freed.
       if (t.freed && this.program.warn && !this.probing) {
         this.program.warn(`UAF: CPU${c} reached page frame ${pte_pfn(t.pte)} through a TLB entry made before the kernel freed the frame`);
       }
-      // S1: no user access through a translation older than a flush that has returned.
-      const covered = this.flushedVer.get(t.pteLoc);
-      if (covered !== undefined && t.ver < covered && this.program.warn && !this.probing) {
+      if (stale && this.program.warn && !this.probing) {
         this.program.warn(`S1: CPU${c} accessed user memory through a TLB entry older than a completed flush_tlb_mm_range() (the PTE changed since; frame ${pte_pfn(t.pte)})`);
       }
       if (this.recording) virt = { vloc: loc, tlb: `${this.tlbNote(t)}${t.setDirty ? '; sets the dirty bit in the PTE' : t.setYoung ? '; sets the accessed bit in the PTE' : ''}` };
@@ -1594,6 +1606,11 @@ export class Machine {
    * step on a machine with interrupts, and an await (the value it waits for).
    * A fence or locked op waits only for its own store buffer.
    */
+  /** Is process p's next step an interrupt entry (which stops the CPU's task until the handler returns)? */
+  entersInterrupt(p: number): boolean {
+    return p < this.nCpus * PROCS_PER_CPU && p % PROCS_PER_CPU === 2 && !this.inHandler(this.cpus[cpuOfProc(p)]!);
+  }
+
   mayBlock(p: number): boolean {
     if (p >= this.nCpus * PROCS_PER_CPU) return true; // a walk waits for a PTE or CR3 that differs from the TLB
     const kind = p % PROCS_PER_CPU;
