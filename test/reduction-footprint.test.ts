@@ -13,17 +13,22 @@ import { checkScenario } from '../src/check.js';
 import { parseScenario } from '../src/scenario/parser.js';
 import { read } from './helpers.js';
 
-test('early acknowledgment: the reduced search finds every graph and assertion the unreduced search finds', () => {
-  const rel = 'scenarios/tlb/reclaim-lost-write.litmus';
+/** The reduced and the unreduced search of one x86 variant line: both complete, the same graphs and outcomes. */
+function bothSearches(rel: string, variant: string): { dpor: ReturnType<typeof checkScenario>; full: ReturnType<typeof checkScenario> } {
   const sc = parseScenario(read(rel), rel);
-  const opts = { model: 'x86', variant: 'async-flush' } as const;
+  const opts = { model: 'x86', variant } as const;
   const dpor = checkScenario(sc, { ...opts, reduction: true });
   const full = checkScenario(sc, { ...opts, reduction: false });
-  const repro = `smpcheck check ${rel} --model x86 --variant async-flush`;
+  const repro = `smpcheck check ${rel} --model x86 --variant ${variant}`;
   assert.equal(dpor.result.complete, true, repro);
   assert.equal(full.result.complete, true, `${repro} --no-reduction`);
   assert.equal(dpor.result.graphs, full.result.graphs, `same execution graphs (${repro})`);
   assert.deepEqual(dpor.result.outcomes, full.result.outcomes);
+  return { dpor, full };
+}
+
+test('early acknowledgment: the reduced search finds every graph and assertion the unreduced search finds', () => {
+  const { dpor, full } = bothSearches('scenarios/tlb/reclaim-lost-write.litmus', 'async-flush');
   const names = (r: typeof dpor): string[] => [...new Set(r.result.assertions.map((a) => a.name.split(':')[0]!))].sort();
   assert.deepEqual(names(dpor), names(full));
   assert.deepEqual(names(dpor), ['S1', 'S5', 'UAF']);
@@ -34,16 +39,8 @@ test('early acknowledgment: the reduced search finds every graph and assertion t
 // the flush has returned and before the IPI's handler runs (S1 fails there). The handler's
 // INVLPG turns that hit into a miss in the run the search took first, and the miss does
 // not conflict with the flush's return, so no race showed the order; the reduced search
-// found 2,736 of its 2,976 graphs until the entry raced on the
-// withdrawn step's behalf (withdrawnRaces() in src/explore/dpor.ts).
+// found 2,736 of its 2,976 graphs until the entry raced on the withdrawn step's behalf
+// (withdrawnRaces() in src/explore/dpor.ts).
 test('a step an interrupt entry withdrew: the reduced search finds every graph the unreduced search finds', () => {
-  const rel = 'scenarios/tlb/mprotect-stale-write.litmus';
-  const sc = parseScenario(read(rel), rel);
-  const opts = { model: 'x86', variant: 'async-flush' } as const;
-  const dpor = checkScenario(sc, { ...opts, reduction: true });
-  const full = checkScenario(sc, { ...opts, reduction: false });
-  const repro = `smpcheck check ${rel} --model x86 --variant async-flush`;
-  assert.equal(dpor.result.complete && full.result.complete, true, repro);
-  assert.equal(dpor.result.graphs, full.result.graphs, `same execution graphs (${repro})`);
-  assert.deepEqual(dpor.result.outcomes, full.result.outcomes);
+  bothSearches('scenarios/tlb/mprotect-stale-write.litmus', 'async-flush');
 });

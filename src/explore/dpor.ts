@@ -215,6 +215,8 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
   const { prefix, before } = task;
   const { col, interner } = st;
   let run: Run = freshRun(program, interner);
+  /** x86: a load can be forwarded from its own store buffer (openNode()). */
+  const tso = run.machine.tso;
   const P = run.machine.procCount;
   // Processes whose next step another process's step can withdraw or change rather
   // than just delay: the instruction fetches (one per CPU, scenarios with code) and
@@ -338,8 +340,8 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
   const openNode = (d: number, sl: number, sf: (number[] | undefined)[]): void => {
     enabledAt[d] = run.machine.enabledMask();
     // A sleeping process whose footprint depends on the state (a race-only read: a load
-    // its store buffer forwards) is independent of a step only as it is now.
-    for (let m2 = sl; m2 !== 0; m2 &= m2 - 1) {
+    // its store buffer forwards, so only on x86) is independent of a step only as it is now.
+    if (tso) for (let m2 = sl; m2 !== 0; m2 &= m2 - 1) {
       const q = lowestBit(m2);
       if (stateDependent(sf[q]!) && (enabledAt[d]! & (1 << q)) !== 0) sf[q] = run.machine.footprint(q);
     }

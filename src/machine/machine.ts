@@ -1363,8 +1363,10 @@ export class Machine {
         // drops the page's TLB entry (Intel SDM vol. 3A, 4.10.4.1).
         // A miss, or a write through a clean writable entry, walked and read the PTE in
         // memory: which write of it the walk read is part of the record, as for any read.
-        const reread = (!t.hit || pte_write(t.pte)) && t.walk.pteLoc >= 0 ? `~${this.walkRoute(t.walk)}${this.coLen[t.walk.pteLoc]}` : '';
-        if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `PF${vpn}:${t.pte}@${t.ver}${reread}`);
+        if (this.hist) {
+          const reread = (!t.hit || pte_write(t.pte)) && t.walk.pteLoc >= 0 ? `~${this.walkRoute(t.walk)}${this.coLen[t.walk.pteLoc]}` : '';
+          cpu.hist = this.interner.intern(cpu.hist, `PF${vpn}:${t.pte}@${t.ver}${reread}`);
+        }
         if (this.recording) {
           const why = !t.hit ? 'the PTE is not present or read-only' : !pte_write(t.pte) ? 'the TLB entry is read-only' : 'setting the dirty bit found the PTE changed';
           this.lastStep = this.describe(p, c, cpu, ctx, { op: 'fault', vloc: loc, note: why });
@@ -1407,7 +1409,7 @@ export class Machine {
       }
       // A miss's walk: its record says whether it read the page-table page from the
       // cache and how many writes of the cache came before it (Cpu.pscGen).
-      const walkAt = t.hit ? '' : `${this.walkRoute(t.walk)}${cpu.pscGen[cpu.cr3Asid]}`;
+      const walkAt = t.hit || !this.hist ? '' : `${this.walkRoute(t.walk)}${cpu.pscGen[cpu.cr3Asid]}`;
       if (!t.hit) {
         this.stepWalks++;
         cpu.tlbGen[t.slot]!++;
