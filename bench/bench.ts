@@ -108,9 +108,12 @@ if (json) {
     print(`- TLB scenarios (scenarios/tlb) on x86, reduced, exhaustive: slowest ${slow.test} ${(slow.ms / 1000).toFixed(2)} s (target < 10 s); executions / graphs ${ratio(tlbRows)}\n`);
   }
   print(`- reduced and unreduced searches agree on outcomes and graphs: ${rows.every((r) => r.agree !== false) ? 'yes, on every scenario searched both ways (the scaling workloads and scenarios/tlb are searched reduced only)' : `NO: ${rows.filter((r) => r.agree === false).map((r) => r.test).join(', ')}`}\n`);
-  const scal = ['membarrier-A', 'membarrier-A-3cpus', 'membarrier-A-4cpus'].map((t) => rows.find((r) => r.test === t && r.model === 'x86'));
+  const scal = ['membarrier-A', 'membarrier-A-3cpus', 'membarrier-A-4cpus', 'membarrier-A-5cpus'].map((t) => rows.find((r) => r.test === t && r.model === 'x86'));
   if (scal.every((r) => r)) {
-    print(`- scenario A on x86 with 2, 3, 4 CPUs: ${scal.map((r) => `${r!.graphs} graphs, ${r!.steps} steps, ${r!.ms.toFixed(0)} ms`).join('; ')}\n`);
+    print(`- scenario A on x86 with 2, 3, 4, 5 CPUs: ${scal.map((r) => `${r!.graphs} graphs, ${r!.steps} steps, ${r!.ms.toFixed(0)} ms`).join('; ')}\n`);
+    // Growth per added CPU: the largest ratio of graphs (and of executions) between consecutive rows.
+    const growth = Math.max(...scal.slice(1).map((r, i) => Math.max(r!.graphs / scal[i]!.graphs, r!.executions / scal[i]!.executions)));
+    print(`- growth per added CPU, scenario A on x86 (graphs and executions, 2 to 5 CPUs): at most ${growth.toFixed(2)}x (target <= 5x: ${growth <= 5 ? 'met' : 'NOT met'})\n`);
   }
   const kept = rows.reduce((a, r) => (r.keptKb > a.keptKb ? r : a), rows[0]!);
   print(`- most memory kept by one reduced search (graphs and histories, as --memory-max counts it): ${kept.keptKb} KB, ${kept.test}/${kept.model}; peak RSS of any one process: ${Math.max(...rows.map((r) => r.peakRssMb))} MB\n`);

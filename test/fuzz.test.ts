@@ -317,9 +317,11 @@ test('fuzz: the CLI on mutated files exits 0-4, never 70, and prints no stack tr
 // ---- regressions found by fuzzing -------------------------------------------------------
 
 // Minimal input: SB.litmus with P0's store repeated 65 times. The scheduler may
-// leave every store in the buffer, and the 65th overflows STORE_BUFFER_MAX.
+// leave every store in the buffer, and the 65th overflows STORE_BUFFER_MAX. (P1 reads
+// x: a store to a location only its own thread reaches goes to memory at once.)
 const storeBufferOverflow = [
-  'C SB+65stores', '', '{}', '', 'P0(int *x)', '{', ...Array<string>(65).fill('\tWRITE_ONCE(*x, 1);'), '}', '', 'exists (x=1)', '',
+  'C SB+65stores', '', '{}', '', 'P0(int *x)', '{', ...Array<string>(65).fill('\tWRITE_ONCE(*x, 1);'), '}', '',
+  'P1(int *x)', '{', '\tint r0;', '\tr0 = READ_ONCE(*x);', '}', '', 'exists (x=1)', '',
 ].join('\n');
 
 test('regression: x86 store buffer overflow (65 stores in a row) is a bound: the search is incomplete', async () => {

@@ -80,7 +80,9 @@ test('deep nesting of parentheses and braces is refused at the nesting limit', S
 test('a long header comment, many statements and 999,000 blank lines are answered', SLOW, async () => {
   const prose = await answer(file('prose.litmus', `C WS\n\n(*\n${'prose line here\n'.repeat(60_000)} *)\n{ x=0; }\nP0(int *x)\n{\n\tWRITE_ONCE(*x, 1);\n}\nexists (x=2)\n`));
   assert.equal(prose.code, 0, prose.err);
-  const stmts = await answer(file('stmts.litmus', scenario('\tWRITE_ONCE(*x, 1);\n'.repeat(45_000))));
+  // P1 reads x, so P0's stores are not to a location only P0 reaches (they are steps).
+  const shared = scenario('\tWRITE_ONCE(*x, 1);\n'.repeat(45_000)).replace('\nexists', '\nP1(int *x)\n{\n\tint r0;\n\tr0 = READ_ONCE(*x);\n}\n\nexists');
+  const stmts = await answer(file('stmts.litmus', shared));
   // 45,000 stores exceed the store buffer or the steps of one execution: a bound, not an error.
   assert.equal(stmts.code, 4, stmts.err);
   const blank = await answer(file('blank.litmus', `${'\n'.repeat(999_000)}C X\n{}\nP0(int *x) { WRITE_ONCE(*x, 1) @; }\nexists (x=1)\n`));

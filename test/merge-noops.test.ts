@@ -80,3 +80,18 @@ test('random programs with interrupts and no-op barriers: merging no-ops keeps t
     { seed: 23, numRuns: 150, endOnFailure: true },
   );
 });
+
+// At most MERGED_MAX no-ops and private accesses run with one step: code that is a long
+// run of them takes steps, and steps_max bounds it (a loop of 10^16 barriers used to run
+// inside one step, unbounded).
+test('a long run of no-ops and private accesses takes steps: steps_max bounds it', () => {
+  const src = (body: string): string => `C loops\n\n{}\n\nP0(int *x)\n{\n${body}\n\tWRITE_ONCE(*x, 1);\n}\n\nexists (x=1)\n`;
+  const nested = checkSource(src('\tloop 100000000 {\n\t\tloop 100000000 {\n\t\t\tbarrier();\n\t\t}\n\t}'), 'nested.litmus', { model: 'x86' });
+  assert.equal(nested.verdict, 'incomplete');
+  assert.match(nested.result.incompleteReason ?? '', /steps_max/);
+  // 1,000 stores to x, which only P0 reaches: 16 steps of 64, and the final value.
+  const stores = checkSource(src('\tloop 1000 {\n\t\tWRITE_ONCE(*x, 2);\n\t}'), 'stores.litmus', { model: 'x86' });
+  assert.equal(stores.verdict, 'ok');
+  assert.equal(stores.observation, 'Always');
+  assert.ok(stores.result.steps <= 16, `${stores.result.steps} steps`);
+});

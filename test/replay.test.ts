@@ -34,7 +34,7 @@ function tampered(name: string, t: Trace, edit: (t: Trace) => void): string {
 const deadlock = await traceOf([lit('membarrier/membarrier-targeted-stall.litmus'), '--model', 'x86'], 'stall.json');
 
 test('a trace carries its format version and the sha256 of its scenario source', async () => {
-  assert.equal(deadlock.t.version, 4);
+  assert.equal(deadlock.t.version, 5);
   assert.equal(deadlock.t.scenario.sha256, sha256(deadlock.t.scenario.source));
   assert.equal(deadlock.t.kind, 'deadlock');
   assert.ok(deadlock.t.waits && deadlock.t.waits.length > 0);
@@ -156,7 +156,7 @@ test('a trace of an older format is refused with what to do', async () => {
     (t as { version: number }).version = 1;
   })]);
   assert.equal(r.code, 1);
-  assert.match(r.err, /error\[SMP201\] .* is an smpcheck trace of format version 1; this smpcheck reads versions 2, 3, 4 and writes 4: write the trace again with --trace/);
+  assert.match(r.err, /error\[SMP201\] .* is an smpcheck trace of format version 1; this smpcheck reads versions 2, 3, 4, 5 and writes 5: write the trace again with --trace/);
   // A version-1 trace as version 1 wrote it: no sha256, the variant as a path.
   const v1 = tampered('v1-real.json', deadlock.t, (t) => {
     const old = t as unknown as Record<string, unknown> & { scenario: Record<string, unknown> };
@@ -164,7 +164,7 @@ test('a trace of an older format is refused with what to do', async () => {
     delete old.scenario.sha256;
     delete old.variant_module;
   });
-  assert.match((await cli(['replay', v1])).err, /format version 1; this smpcheck reads versions 2, 3, 4/);
+  assert.match((await cli(['replay', v1])).err, /format version 1; this smpcheck reads versions 2, 3, 4, 5/);
 });
 
 test('a trace of version 2 (no kernel functions, IPI targets or state per step) still replays', async () => {
@@ -195,7 +195,7 @@ test('a trace of version 3 (no-op steps as steps of their own) still replays, wi
   const again = await cli(['check', join(ROOT, 'scenarios/membarrier/membarrier-A.litmus'), '--model', 'x86', '--json', '--no-time', '--trace', join(dir, 'A-v4.json')]);
   assert.equal(again.code, 0, again.err);
   const t4 = JSON.parse(readFileSync(join(dir, 'A-v4.json'), 'utf8')) as { version: number; choices: number[]; steps: unknown[] };
-  assert.equal(t4.version, 4);
+  assert.equal(t4.version, 5);
   assert.ok(t4.choices.length < t4.steps.length, `${t4.choices.length} choices, ${t4.steps.length} steps`);
   assert.match((await cli(['replay', join(dir, 'A-v4.json')])).out, /Replay matches the recorded run/);
 });
@@ -208,4 +208,30 @@ test('replay compares the state at each step that a trace of version 3 carries',
   const r = await cli(['replay', f]);
   assert.equal(r.code, 2);
   assert.match(r.out, /DIVERGES .* in the state at each step/);
+});
+
+test('a trace of version 4 (private accesses as steps of their own) still replays; one of version 5 begins with the accesses made before the first step', async () => {
+  // Scenario A on three CPUs: P2's WRITE_ONCE(*y2, 1) is to a location only P2 reaches.
+  // Written before such accesses ran with the step before them (format version 4), it is a choice.
+  const f = join(ROOT, 'test/data/traces/membarrier-A-3cpus-v4.json');
+  const t = JSON.parse(readFileSync(f, 'utf8')) as { version: number; choices: number[]; steps: { fn: string; loc?: string }[] };
+  assert.equal(t.version, 4);
+  assert.ok(t.steps.some((s) => s.fn === 'WRITE_ONCE' && s.loc === 'y2'));
+  const r = await cli(['replay', f]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /Replay matches the recorded run/);
+  // Now the store is made before the first step: the trace's first step, with the state
+  // before it (y2 = 0) and after it (y2 = 1); the run takes two choices fewer.
+  const out = join(dir, 'A3-v5.json');
+  const again = await cli(['check', join(ROOT, 'bench/scaling/membarrier-A-3cpus.litmus'), '--model', 'x86', '--no-time', '--trace', out]);
+  assert.equal(again.code, 0, again.err);
+  const t5 = traceSchema().parse(JSON.parse(readFileSync(out, 'utf8')));
+  assert.equal(t5.version, 5);
+  const first = t5.steps[0]!;
+  assert.deepEqual([first.cpu, first.op, first.fn, first.loc, first.value], [2, 'st', 'WRITE_ONCE', 'y2', '1']);
+  assert.match(first.text, /to memory; private to this thread: made before the first step/);
+  assert.equal(t5.state!.initial.mem['y2'], '0');
+  assert.deepEqual(t5.state!.after[0]!.mem, { y2: '1' }, 'the state after a step lists the locations it changed');
+  assert.ok(t5.choices.length < t.choices.length, `${t5.choices.length} choices now, ${t.choices.length} in version 4`);
+  assert.match((await cli(['replay', out])).out, /Replay matches the recorded run/);
 });

@@ -15,7 +15,7 @@ import { sha256 } from '../sha256.js';
 import * as api from '../kernel/index.js';
 import { LitmusProgram } from '../litmus/program.js';
 import { ReplayError } from '../explore/run.js';
-import { renderTraceText, runOfChoices, TRACE_FORMAT, TRACE_VERSION, TRACE_VERSIONS_READ, traceSchema, type Trace, type TraceKind, type TraceStep } from '../explore/trace.js';
+import { fuseOfVersion, renderTraceText, runOfChoices, TRACE_FORMAT, TRACE_VERSION, TRACE_VERSIONS_READ, traceSchema, type Trace, type TraceKind, type TraceStep } from '../explore/trace.js';
 import { readBounded } from '../scenario/bounded-read.js';
 import type { ExitName } from './exit.js';
 import type { Io } from './main.js';
@@ -141,7 +141,7 @@ export function cmdReplay(io: Io, traceFile: string, o: ReplayOpts, load: (f: st
   }
   let run;
   try {
-    run = runWithVariant(variant, () => runOfChoices(program, t.choices, t.version >= 4));
+    run = runWithVariant(variant, () => runOfChoices(program, t.choices, fuseOfVersion(t.version)));
   } catch (e) {
     if (e instanceof ReplayError) throw new SmpError('SMP202', `trace does not replay: ${e.message}`, undefined, traceFile);
     throw e;
@@ -158,7 +158,7 @@ export function cmdReplay(io: Io, traceFile: string, o: ReplayOpts, load: (f: st
     const rec = t.witnesses![w]!;
     let other;
     try {
-      other = runWithVariant(variant, () => runOfChoices(program, rec.choices, t.version >= 4));
+      other = runWithVariant(variant, () => runOfChoices(program, rec.choices, fuseOfVersion(t.version)));
     } catch (e) {
       if (e instanceof ReplayError) throw new SmpError('SMP202', `witness ${w + 2} of the trace does not replay: ${e.message}`, undefined, traceFile);
       throw e;

@@ -1,7 +1,7 @@
 // One execution of a program on a fresh machine, driven by a list of choices.
 // Shared by both search strategies, replay and trace rendering.
 
-import { AssertionFailed, BoundExceeded, Interner, Machine, type MachineSnapshot, type ModelName, type StepInfo } from '../machine/machine.js';
+import { AssertionFailed, BoundExceeded, Interner, Machine, type Fuse, type MachineSnapshot, type ModelName, type StepInfo } from '../machine/machine.js';
 import { withKernelCalls } from '../machine/calls.js';
 import type { Instance, Program } from '../litmus/program.js';
 
@@ -10,10 +10,14 @@ export interface Run {
   instance: Instance;
 }
 
-/** `fuse`: no-op steps run with the op after them (Machine.fuse; traces of format version 4 on; Program.fuse). */
-export function freshRun(program: Program, interner: Interner, model: ModelName = program.model, procsMax?: number, fuse = program.fuse ?? true): Run {
+/**
+ * `fuse`: no-op steps run with the op after them and private accesses with the step
+ * before them (Machine.fuse, Machine.fusePrivate; 'noops': traces of format version 4;
+ * false: older ones; Program.fuse). `record`: the machine describes its steps (traces).
+ */
+export function freshRun(program: Program, interner: Interner, model: ModelName = program.model, procsMax?: number, fuse: Fuse = program.fuse ?? true, record = false): Run {
   const instance = program.instantiate();
-  const machine = new Machine(model, program.nCpus, program.init, instance, interner, program.hasHandlers, program.codeLocs ?? [], program.paging ?? null, procsMax, fuse);
+  const machine = new Machine(model, program.nCpus, program.init, instance, interner, program.hasHandlers, program.codeLocs ?? [], program.paging ?? null, procsMax, fuse, record);
   return { machine, instance };
 }
 
@@ -38,15 +42,21 @@ export interface Replay {
  * `fuse`: false to replay the choices of a trace made before no-ops were merged
  * (format version 3 and older).
  */
-export function replayChoices(program: Program, choices: readonly number[], record: boolean, fuse = program.fuse ?? true): Replay {
+export function replayChoices(program: Program, choices: readonly number[], record: boolean, fuse: Fuse = program.fuse ?? true): Replay {
   return record ? withKernelCalls(() => replayRun(program, choices, true, fuse)) : replayRun(program, choices, false, fuse);
 }
 
-function replayRun(program: Program, choices: readonly number[], record: boolean, fuse: boolean): Replay {
-  const run = freshRun(program, new Interner(), program.model, undefined, fuse);
+function replayRun(program: Program, choices: readonly number[], record: boolean, fuse: Fuse): Replay {
+  const run = freshRun(program, new Interner(), program.model, undefined, fuse, record);
   const m = run.machine;
-  m.recording = record;
-  const snapshots = record ? { initial: m.snapshot(), after: [] as MachineSnapshot[] } : undefined;
+  // The state before the first step: before the private stores the code made in the
+  // machine's constructor (Machine.startSteps), which the trace shows as steps.
+  let initial: MachineSnapshot | undefined;
+  if (record) {
+    initial = m.snapshot();
+    for (let i = m.startUndo.length - 1; i >= 0; i--) initial.mem[m.startUndo[i]![0]] = m.startUndo[i]![1];
+  }
+  const snapshots = record ? { initial: initial!, after: [] as MachineSnapshot[] } : undefined;
   const steps: StepInfo[] = [];
   const warnings: { step: number; name: string }[] = [];
   const noteWarnings = (i: number): void => {
@@ -69,8 +79,17 @@ function replayRun(program: Program, choices: readonly number[], record: boolean
       snapshots!.after.push(now);
     }
   };
-  // Code that is no-ops only ran them before the first step.
-  if (record) push(m.pendingNotes(true), null, []);
+  if (record) {
+    // The private accesses the code made before the first step (and the no-ops before them).
+    let mem = snapshots!.initial.mem;
+    for (const s of m.startSteps) {
+      if (s.op === 'st') mem = mem.map((v, l) => (l === s.loc ? s.value! : v));
+      steps.push(s);
+      snapshots!.after.push({ ...snapshots!.initial, mem });
+    }
+    // Code that is no-ops only ran them before the first step.
+    push(m.pendingNotes(true), null, []);
+  }
   for (let i = 0; i < choices.length; i++) {
     const p = choices[i]!;
     if (p < 0 || p >= m.procCount || !m.enabled(p)) {

@@ -15,9 +15,18 @@ export const TRACE_FORMAT = 'smpcheck-trace';
  * 4: no-op steps (barrier(), the kernel model's notes) are not scheduling points: each
  * runs in the choice of the op after it (Machine.fuse), so a choice can give several
  * steps. Choices of versions 2 and 3 are replayed with no-ops as steps of their own.
+ * 5: an access to a location only its own thread reaches runs in the choice of the
+ * step before it (Machine.fusePrivate), and such a store goes to memory at once; the
+ * trace may begin with steps made before the first choice. Choices of version 4 are
+ * replayed with no-ops merged and private accesses as steps of their own.
  */
-export const TRACE_VERSION = 4;
-export const TRACE_VERSIONS_READ: readonly number[] = [2, 3, 4];
+export const TRACE_VERSION = 5;
+export const TRACE_VERSIONS_READ: readonly number[] = [2, 3, 4, 5];
+
+/** How the machine replays the choices of a trace of format version v (Machine's `fuse`). */
+export function fuseOfVersion(v: number): boolean | 'noops' {
+  return v >= 5 ? true : v === 4 ? 'noops' : false;
+}
 
 export type TraceKind = 'positive' | 'negative' | 'deadlock' | 'assertion';
 
@@ -66,7 +75,7 @@ export const traceRunSchema = lazySchema((z) => z.object({
 
 export const traceSchema = lazySchema((z) => traceRunSchema().extend({
   format: z.literal(TRACE_FORMAT),
-  version: z.union([z.literal(2), z.literal(3), z.literal(4)]),
+  version: z.union([z.literal(2), z.literal(3), z.literal(4), z.literal(5)]),
   tool: z.string(),
   scenario: z.object({ name: z.string(), file: z.string(), source: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
   machine: z.enum(['sc', 'x86']),

@@ -4,7 +4,7 @@
 // same scenario, machine and kernel reproduces the execution exactly.
 
 import type { CheckResult } from '../check.js';
-import type { Machine, StepInfo } from '../machine/machine.js';
+import type { Fuse, Machine, StepInfo } from '../machine/machine.js';
 import type { Program } from '../litmus/program.js';
 import { replayChoices } from './run.js';
 import { traceState } from './state.js';
@@ -12,7 +12,7 @@ import { TRACE_FORMAT, TRACE_VERSION, type Trace, type TraceKind, type TraceStep
 import { VERSION } from '../version.js';
 import { sha256 } from '../sha256.js';
 
-export { TRACE_FORMAT, TRACE_VERSION, TRACE_VERSIONS_READ, traceSchema, traceStepSchema, traceRunSchema, type Trace, type TraceStep, type TraceKind, type TraceWitness } from './trace-schema.js';
+export { TRACE_FORMAT, TRACE_VERSION, TRACE_VERSIONS_READ, fuseOfVersion, traceSchema, traceStepSchema, traceRunSchema, type Trace, type TraceStep, type TraceKind, type TraceWitness } from './trace-schema.js';
 
 /** Which execution a trace should show: a deadlock first, then the one the condition asks about. */
 export function pickWitness(r: CheckResult): { kind: TraceKind; choices: number[] } | null {
@@ -78,7 +78,7 @@ export function buildTrace(r: CheckResult, kind: TraceKind, choices: number[], m
 export type TraceRun = Pick<Trace, 'steps' | 'final' | 'blocked' | 'waits' | 'assertion' | 'state'>;
 
 /** Replays `choices` and describes the run as a trace does (throws ReplayError on an impossible choice; `fuse`: replayChoices()). */
-export function runOfChoices(program: Program, choices: readonly number[], fuse = program.fuse ?? true): TraceRun & { values: number[] | null } {
+export function runOfChoices(program: Program, choices: readonly number[], fuse: Fuse = program.fuse ?? true): TraceRun & { values: number[] | null } {
   const { run, steps, assertion, bug, warnings, snapshots } = replayChoices(program, choices, true, fuse);
   const m = run.machine;
   const values = !bug && m.quiescent() ? run.instance.observe(m.mem) : null;

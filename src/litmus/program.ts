@@ -114,6 +114,8 @@ export class LitmusProgram implements Program {
   /** User pages (`mmap`): location -> page number. */
   private readonly pageOf: ReadonlyMap<number, number>;
   readonly paging: Paging | null = null;
+  /** Locations only one thread can reach (privateLocations()): their accesses are marked `priv`. */
+  readonly privateLocs: ReadonlySet<number>;
 
   constructor(
     readonly scenario: Scenario, readonly model: ModelName, variant: Variant = findVariant(DEFAULT_KERNEL)!, readonly arch: 'x86' | 'arm64' = 'x86',
@@ -222,6 +224,7 @@ export class LitmusProgram implements Program {
       this.init = user;
     }
     this.hasHandlers = scenario.handlers.length > 0 || usesKernel;
+    this.privateLocs = privateLocations(scenario, new Set([...scenario.codeLocs, ...settings.pages]));
     this.ticks = settings.preempt;
     this.observedNames = scenario.observed.map((o) => observableName(scenario, o));
   }
@@ -246,10 +249,11 @@ export class LitmusProgram implements Program {
     const sched = kernel ? K.init_runqueues({ placement, taskIds, spawned, sleepers, migratable }) : [];
     // Each thread's context, kept across migrations (cpu_startup_entry() moves it).
     const ctxs = new Map<number, ThreadCtx>();
+    const priv = this.privateLocs;
     const loopMarks = sc.threads.map(() => 0);
     const user: UserCode = {
       start: (t, cpu) => {
-        const ctx: ThreadCtx = { model, file, cpu, kernel, mmOfStmt, wakeCpu, pageOf, pipeOf, regs: regs[t]!, thread: t, loopMarks };
+        const ctx: ThreadCtx = { model, file, cpu, kernel, mmOfStmt, wakeCpu, pageOf, pipeOf, regs: regs[t]!, thread: t, loopMarks, priv, localStmt: false, rseqDepth: 0 };
         ctxs.set(t, ctx);
         return runThread(sc.threads[t]!, ctx);
       },
@@ -264,7 +268,7 @@ export class LitmusProgram implements Program {
         const sys = kernel ? K.sysvec_handler(kernel, cpu, sched[cpu]!, vector) : null;
         if (sys) return sys;
         const h = sc.handlers[vector]!;
-        const code = runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel, mmOfStmt, wakeCpu, pageOf, pipeOf, inHandler: true });
+        const code = runThread(h, { regs: h.regs.map((r) => r.init), model, file, cpu, kernel, mmOfStmt, wakeCpu, pageOf, pipeOf, inHandler: true, priv: NO_LOCS, localStmt: false, rseqDepth: 0 });
         return kernel ? K.idtentry(kernel, cpu, sched[cpu]!, code) : handlerThenIret(code);
       },
       warnings: (): readonly string[] => kernel?.warnings ?? [],
@@ -621,6 +625,16 @@ interface ThreadCtx {
   pipeOf: ReadonlyMap<number, number>;
   /** The code is an interrupt handler's. */
   inHandler?: boolean;
+  /** The locations only this thread reaches (LitmusProgram.privateLocs; none for a handler). */
+  priv: ReadonlySet<number>;
+  /**
+   * Set at each statement: the statement and the one after it in its block are the
+   * scenario's own (ownStatement()) and the statement is outside an rseq critical
+   * section, so an access to a private location in it may be `local` (Own in ops.ts).
+   */
+  localStmt: boolean;
+  /** How many rseq bodies the code is in: an abort there skips what an access merged early would have done. */
+  rseqDepth: number;
   /** The thread's id, and per thread the loop iterations begun so far (Instance.loopMarks). */
   thread?: number;
   loopMarks?: number[];
@@ -694,6 +708,10 @@ function* execStmts(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
     }
     const s = block[next++]!;
     if (ctx.exited) return;
+    if (ctx.priv.size > 0) {
+      const after = block[next];
+      ctx.localStmt = ctx.rseqDepth === 0 && after !== undefined && ownStatement(s) && ownStatement(after);
+    }
     switch (s.k) {
       case 'assign': {
         const e = s.e;
@@ -706,7 +724,10 @@ function* execStmts(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
       case 'store': {
         const a = isPure(s.addr) ? pureValue(s.addr, ctx, 0) : yield* evalExpr(s.addr, ctx, 0);
         const v = isPure(s.e) ? pureValue(s.e, ctx, 0) : yield* evalExpr(s.e, ctx, 0);
-        yield { k: 'st', loc: accessLoc(a, s.span, ctx, 'access'), val: v, site: site(s.fn, s.span), order: s.order };
+        const loc = accessLoc(a, s.span, ctx, 'access');
+        yield ctx.priv.has(loc)
+          ? { k: 'st', loc, val: v, site: site(s.fn, s.span), order: s.order, priv: true, ...(ctx.localStmt ? { local: true as const } : {}) }
+          : { k: 'st', loc, val: v, site: site(s.fn, s.span), order: s.order };
         break;
       }
       case 'fence':
@@ -801,7 +822,12 @@ function* execStmts(stmts: Stmt[], ctx: ThreadCtx): Generator<Op, void, number> 
         yield { k: 'nop', site: site('rseq: enter critical section (rseq->rseq_cs = &cs)', s.span) };
         K.rseq_enter_cs(k, task);
         try {
-          yield* execBlock(s.body, ctx);
+          ctx.rseqDepth++;
+          try {
+            yield* execBlock(s.body, ctx);
+          } finally {
+            ctx.rseqDepth--;
+          }
           const a = yield* evalExpr(s.commit.addr, ctx, 0);
           const v = yield* evalExpr(s.commit.e, ctx, 0);
           yield { k: 'st', loc: deref(a, s.commit.span, file), val: v, site: site('rseq_commit', s.commit.span) };
@@ -942,7 +968,73 @@ function pureValue(e: Expr, ctx: ThreadCtx, val: number): number {
 
 /** The load op of `e` from address a. */
 function loadOp(e: Extract<Expr, { k: 'load' }>, ctx: ThreadCtx, a: number): Op {
-  return { k: 'ld', loc: accessLoc(a, e.span, ctx, 'access'), site: site(e.fn, e.span), order: e.order };
+  const loc = accessLoc(a, e.span, ctx, 'access');
+  if (ctx.priv.has(loc)) return { k: 'ld', loc, site: site(e.fn, e.span), order: e.order, priv: true, ...(ctx.localStmt ? { local: true as const } : {}) };
+  return { k: 'ld', loc, site: site(e.fn, e.span), order: e.order };
+}
+
+const NO_LOCS: ReadonlySet<number> = new Set();
+
+/**
+ * The locations only one thread can reach: named, in that thread's code only, as the
+ * address of its own loads, stores, read-modify-writes and waits, and nowhere as a
+ * value (no pointer to them in any code, initial value, register or system call's
+ * argument: with no arithmetic on pointers, code reaches a location only through its
+ * name or a pointer that holds its address). No interrupt handler names them, and the
+ * kernel model reaches a scenario's location only through a system call's argument
+ * (futexes, pipes) or a user page, so no kernel path reaches them either. Excluded:
+ * `excluded` (code and user pages, which the machine reaches by instruction fetch and
+ * page walks), an rseq commit's target (the commit store is not marked) and a location
+ * of a spinlock or a cache-maintenance instruction.
+ *
+ * An access to such a location touches nothing another context reads: the machine
+ * runs it with the step before it (Machine.fuse), and a store to it goes to memory at
+ * once (docs/scale.md, "Private locations").
+ */
+export function privateLocations(sc: Scenario, excluded: ReadonlySet<number>): Set<number> {
+  const owner = new Map<number, number>(); // loc -> the thread that names it, or -1: not private
+  const use = (loc: number, t: number): void => {
+    const o = owner.get(loc);
+    owner.set(loc, o === undefined || o === t ? t : -1);
+  };
+  const shared = (loc: number): void => {
+    owner.set(loc, -1);
+  };
+  const ACCESS = new Set(['load', 'rmw', 'await', 'store']);
+  const walk = (x: unknown, t: number, asAddress: boolean): void => {
+    if (Array.isArray(x)) {
+      for (const y of x) walk(y, t, false);
+      return;
+    }
+    if (x === null || typeof x !== 'object') return;
+    const node = x as { k?: string; loc?: number } & Record<string, unknown>;
+    if (node.k === 'addr') {
+      if (asAddress && t >= 0) use(node.loc!, t);
+      else shared(node.loc!);
+      return;
+    }
+    for (const key of Object.keys(node)) {
+      if (key === 'span' || key === 'nSpan' || key === 'cpuSpan') continue;
+      // A name anywhere else (an rseq commit's target, a system call's argument,
+      // exec_code(), a spinlock, a value) is not a private use.
+      walk(node[key], t, key === 'addr' && node.k !== undefined && ACCESS.has(node.k));
+    }
+  };
+  for (const th of sc.threads) {
+    walk(th.body, th.id, false);
+    for (const r of th.regs) if (isAddr(r.init)) shared(r.init - ADDR_BASE);
+  }
+  for (const h of sc.handlers) {
+    walk(h.body, -1, false);
+    for (const r of h.regs) if (isAddr(r.init)) shared(r.init - ADDR_BASE);
+  }
+  sc.locations.forEach((l, i) => {
+    if (isAddr(l.init)) shared(l.init - ADDR_BASE);
+    if (l.spinlock) shared(i);
+  });
+  const out = new Set<number>();
+  for (const [loc, t] of owner) if (t >= 0 && !excluded.has(loc)) out.add(loc);
+  return out;
 }
 
 function* evalExpr(e: Expr, ctx: ThreadCtx, val: number): Generator<Op, number, number> {

@@ -26,6 +26,13 @@ export const CPUS_MAX = 8; // processes are tracked in 32-bit masks
 /** Write ids of the accessed and dirty bits the hardware sets (apart from every CPU's store ids). */
 const HW_WID_BASE = 1 << 28;
 export const STORE_BUFFER_MAX = 64; // entries per CPU (x86 has 50-odd): a bound of the model
+/**
+ * At most this many no-ops and private accesses run with one step (Machine.fuse); the
+ * next is a step of its own. So code that is a long run of them (a `loop N` of
+ * barrier()s) takes steps, and steps_max bounds it, instead of running unbounded
+ * inside one step.
+ */
+export const MERGED_MAX = 64;
 
 /** A kernel assertion (WARN_ON/BUG_ON in the model) failed during a step: a violation with its name. */
 export class AssertionFailed extends Error {
@@ -166,6 +173,9 @@ interface Cpu {
 }
 
 type NoteOp = { op: Op; calls: readonly string[] | undefined };
+
+/** What a machine merges (Machine.fuse, Machine.fusePrivate): true, both; 'noops', no-ops only; false, nothing. */
+export type Fuse = boolean | 'noops';
 
 /**
  * A no-op step on sc and x86: a compiler barrier (barrier(), smp_rmb()/smp_wmb() on
@@ -403,6 +413,23 @@ export class Machine {
    * barrier() is the same run). smpcheck sim keeps them as steps (it charges their cost).
    */
   readonly fuse: boolean;
+  /**
+   * Accesses to a location only their own thread reaches (Own in ops.ts) run with the
+   * step before them, as no-ops run with the op after them, and such a store goes to
+   * memory at once: what it does no other context can see, so where it comes among
+   * other processes' steps (and, on x86, when it drains) does not matter. Its value and
+   * where it falls in its own thread are what they would be as a step: the code
+   * decides them. (Merged, with `fuse`, from trace format version 5 on.)
+   */
+  readonly fusePrivate: boolean;
+  /**
+   * Recording: the steps the code ran in the constructor, before the first step (no-ops
+   * and private accesses that came before a private access), and for each private
+   * store made then, its location and the value it overwrote (the trace's initial
+   * state is the one before them).
+   */
+  readonly startSteps: StepInfo[] = [];
+  readonly startUndo: [number, number][] = [];
   /** In the constructor. */
   private starting = true;
   /**
@@ -436,11 +463,16 @@ export class Machine {
     procsMax = PROCS_MAX,
     /**
      * Run no-op steps (isNoteOp()) with the op that follows them in their context,
-     * instead of as steps of their own (see `fuse`).
+     * instead of as steps of their own (see `fuse`), and private accesses with the step
+     * before them (`fusePrivate`); 'noops': the no-ops only (traces of format version 4).
      */
-    fuse = true,
+    fuse: Fuse = true,
+    /** Describe steps for traces from the start (`recording`; `startSteps`). */
+    recording = false,
   ) {
-    this.fuse = fuse;
+    this.fuse = fuse !== false;
+    this.fusePrivate = fuse === true;
+    this.recording = recording;
     if (nCpus > CPUS_MAX) throw new Error(`internal: more than ${CPUS_MAX} CPUs`);
     this.tso = model === 'x86';
     this.hist = interner.keeps;
@@ -474,13 +506,13 @@ export class Machine {
         tlbSrc: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(-1), tlbEpoch: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbSpec: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), psc: new Array<number>(this.nPages > 0 ? TLB_NR_DYN_ASIDS : 0).fill(-1),
         tlbGen: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), pscGen: new Array<number>(this.nPages > 0 ? TLB_NR_DYN_ASIDS : 0).fill(0), cr3Gen: 0,
       };
+      this.cpus.push(cpu);
       const gen = program.task(c);
       if (gen) {
         const ctx: Ctx = { gen, op: null, vector: -1, cpu: c, notes: [] };
         cpu.ctx.push(ctx);
         this.advance(ctx, 0);
       }
-      this.cpus.push(cpu);
     }
     this.starting = false;
   }
@@ -820,14 +852,19 @@ export class Machine {
     if (this.fuse) {
       // Only where no interrupt can come in before it (no handler, or interrupts off
       // on this CPU), or where the code promises that what runs after it is its own
-      // (`local`): the code between a no-op and the next op runs now instead of at the
-      // no-op's step, and an interrupt handler on this CPU may read what it changes
-      // (the kernel model's state: an rseq critical section entered, kernel mode).
-      // (A CPU starts with interrupts on: `cpus` is still being built then.)
-      while (!r.done && isNoteOp(r.value) && (!this.irqsPossible || !(this.cpus[ctx.cpu]?.irqOn ?? true) || (r.value as { local?: true }).local === true)) {
-        ctx.notes.push({ op: r.value, calls: kernelCalls.on ? kernelCalls.yielded ?? undefined : undefined });
-        kernelCalls.yielded = null;
-        r = ctx.gen.next(0);
+      // (`local`): the code between a no-op (or a private access) and the next op runs
+      // now instead of at that op's step, and an interrupt handler on this CPU may read
+      // what it changes (the kernel model's state: an rseq critical section entered,
+      // kernel mode).
+      for (let merged = 0; !r.done && merged < MERGED_MAX && (!this.irqsPossible || !this.cpus[ctx.cpu]!.irqOn || (r.value as { local?: true }).local === true); merged++) {
+        const op = r.value;
+        if (isNoteOp(op)) {
+          ctx.notes.push({ op, calls: kernelCalls.on ? kernelCalls.yielded ?? undefined : undefined });
+          kernelCalls.yielded = null;
+          r = ctx.gen.next(0);
+        } else if (this.fusePrivate && (op.k === 'ld' || op.k === 'st') && op.priv === true) {
+          r = ctx.gen.next(this.privateAccess(ctx, op));
+        } else break;
       }
     }
     ctx.op = r.done ? null : r.value;
@@ -836,6 +873,48 @@ export class Machine {
     // The code ended with no-ops: they run now, after the op that led to them (or, for
     // code that is no-ops only, before the first step: pendingNotes()).
     if (ctx.op === null && ctx.notes.length > 0 && !this.starting) this.runNotes(ctx, this.notesAfter);
+  }
+
+  /**
+   * A load or store of a location only this context's thread reaches (Own in ops.ts),
+   * run now, with the step that led to it (Machine.fusePrivate). The store goes to
+   * memory (no other CPU could have seen it in the store buffer; the thread's own
+   * loads of the location see it either way); the load reads memory, where every
+   * store to the location is. Neither leaves a mark in the CPU's history or in the
+   * location's record of writes (coHist): what a private load returns and what a
+   * private store writes are functions of the thread's own earlier steps, which the
+   * histories hold. So the state a step leads to has the key its probe gave
+   * (Machine.probe(), which does not resume the code and so makes no private access).
+   */
+  private privateAccess(ctx: Ctx, op: Extract<Op, { k: 'ld' | 'st' }>): number {
+    const c = ctx.cpu;
+    const cpu = this.cpus[c]!;
+    const loc = op.loc;
+    let result = 0;
+    if (op.k === 'ld') {
+      result = this.mem[loc]!;
+    } else {
+      if (this.starting && this.recording) this.startUndo.push([loc, this.mem[loc]!]);
+      const wid = c * 65536 + ++cpu.stores;
+      this.mem[loc] = op.val;
+      this.memW[loc] = wid;
+      this.coLen[loc]!++;
+    }
+    if (this.recording) {
+      // The no-ops before it ran before it.
+      const into = this.starting ? this.startSteps : this.notesAfter;
+      if (ctx.notes.length > 0) this.runNotes(ctx, into);
+      const site = op.site;
+      const calls = kernelCalls.on ? kernelCalls.yielded ?? undefined : undefined;
+      into.push({
+        proc: c * PROCS_PER_CPU + (ctx.vector < 0 ? 0 : 2), cpu: c, kind: kindOfProc(c * PROCS_PER_CPU + (ctx.vector < 0 ? 0 : 2)), op: op.k, fn: site.fn, line: site.line, col: site.col,
+        label: site.label, pairs: site.pairs, ctx: Math.max(0, cpu.ctx.indexOf(ctx)), ...(calls ? { calls } : {}),
+        loc, value: op.k === 'ld' ? result : op.val, ...(op.k === 'ld' ? { from: 'memory' as const } : {}),
+        note: `${op.k === 'st' ? 'to memory; ' : ''}private to this thread: made ${this.starting ? 'before the first step' : 'with the step before it'}`,
+      });
+    }
+    kernelCalls.yielded = null;
+    return result;
   }
 
   /**
@@ -1030,7 +1109,8 @@ export class Machine {
         break;
       case 'st':
         // On x86 a store only enters the own buffer; its drain is the memory write.
-        if (!this.tso) {
+        // A private store (Machine.fusePrivate) writes memory at once.
+        if (!this.tso || (op.priv === true && this.fusePrivate)) {
           out.push((loc << 2) | ACC_W);
           this.pteWriteFoot(loc, this.mem[loc]!, op.val, false, out);
         }
@@ -1492,7 +1572,9 @@ export class Machine {
       case 'st': {
         if (op.tlbFlushStart) code = this.startFlush(c, op.tlbFlushStart);
         const wid = c * 65536 + ++cpu.stores;
-        if (this.tso) {
+        // A private store (Machine.fusePrivate) goes to memory at once, on x86 too.
+        const buffered = this.tso && !(op.priv === true && this.fusePrivate);
+        if (buffered) {
           if (this.bufLen(cpu) >= STORE_BUFFER_MAX) {
             throw new BoundExceeded(`a store buffer exceeded ${STORE_BUFFER_MAX} entries (store_buffer_max)`);
           }
@@ -1504,7 +1586,7 @@ export class Machine {
           if (this.hist) this.coHist[loc] = this.interner.intern(this.coHist[loc]!, String(wid));
           this.coLen[loc]!++;
         }
-        if (this.recording) info = this.describe(p, c, cpu, ctx, { loc, value: op.val, note: this.tso ? 'into the store buffer' : undefined, ...virt });
+        if (this.recording) info = this.describe(p, c, cpu, ctx, { loc, value: op.val, note: buffered ? 'into the store buffer' : this.tso ? 'to memory; private to this thread' : undefined, ...virt });
         break;
       }
       case 'rmw': {

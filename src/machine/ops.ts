@@ -22,6 +22,20 @@ import type { Fence, Order } from '../scenario/ast.js';
 export type RmwFn = (old: number) => number | undefined; // undefined: no write (failed cmpxchg)
 
 /**
+ * A load or store of a location only its own thread can reach (privateLocations() in
+ * src/litmus/program.ts): `priv`. No other CPU, interrupt handler or kernel path reads
+ * or writes it, so the machine writes such a store to memory at once (no other CPU
+ * could see it waiting in the store buffer) and runs the access with the step before
+ * it, not as a step of its own (Machine.fuse, docs/scale.md). `local`: the code from
+ * the access to the thread's next op is the scenario's own (register arithmetic), as
+ * for a no-op's `local`; where an interrupt could come in, only such an access is merged.
+ */
+export interface Own {
+  priv?: true;
+  local?: true;
+}
+
+/**
  * What the graph engine (src/graph/kernel.ts) needs of an op on a weak machine; the
  * machine ignores it. `order`: the access's ordering as the kernel primitive has it
  * (READ_ONCE 'once', smp_load_acquire 'acquire', smp_store_release 'release', a fully
@@ -53,8 +67,8 @@ export type Op =
    * so it cannot issue before that load completes. Only the timing simulator reads it
    * (src/sim/engine.ts, memory-level parallelism); the machine and the checkers ignore it.
    */
-  | ({ k: 'ld'; loc: number; site: OpSite; chased?: true } & WeakInfo)
-  | ({ k: 'st'; loc: number; val: number; site: OpSite; tlbFlushStart?: readonly number[] } & WeakInfo)
+  | ({ k: 'ld'; loc: number; site: OpSite; chased?: true } & WeakInfo & Own)
+  | ({ k: 'st'; loc: number; val: number; site: OpSite; tlbFlushStart?: readonly number[] } & WeakInfo & Own)
   /**
    * Full fence (smp_mb on x86: MFENCE or a locked op): waits for the own store buffer to drain.
    * `fence`: the kernel primitive it stands for (default smp_mb()).
