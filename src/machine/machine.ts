@@ -563,6 +563,17 @@ export class Machine {
     return this.nCpus * (PROCS_PER_CPU + this.nPages) + (this.nPages > 0 ? this.nCpus : 0);
   }
 
+  /**
+   * Whether process p's steps resume no code: a store-buffer drain, an instruction
+   * fetch, a page walker or a paging-structure-cache evictor (the hardware's own
+   * processes). The unreduced search takes these first (src/explore/explicit.ts).
+   */
+  resumesNoCode(p: number): boolean {
+    if (p >= this.nCpus * PROCS_PER_CPU) return true;
+    const kind = p % PROCS_PER_CPU;
+    return kind === 1 || kind === 3;
+  }
+
   /** The CPU process p belongs to. */
   cpuOf(p: number): number {
     const base = this.nCpus * PROCS_PER_CPU;
