@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { getHeapStatistics } from 'node:v8';
 import { formatBytes, MEMORY_MAX_DEFAULT, parseBytes } from '../src/explore/memory.js';
-import { KeyPacker } from '../src/machine/packed-key.js';
+import { KeyPacker, unpackKey } from '../src/machine/packed-key.js';
 import { PROCS_PER_CPU } from '../src/machine/machine.js';
 import { checkSource } from '../src/check.js';
 import { cli, read, ROOT } from './helpers.js';
@@ -104,7 +104,18 @@ test('packed keys: equal lists and only equal lists of the same length get the s
     assert.equal(pack(a) === pack(b), a.join() === b.join());
   }), { seed: 4242, numRuns: 2000 });
   assert.equal(pack([0, 63, 64, 4095, 4096, 2 ** 40]), pack([0, 63, 64, 4095, 4096, 2 ** 40]));
-  assert.ok(/^[\x40-\xbf]*$/.test(pack([0, 1, 2 ** 50])), 'one byte per character');
+  assert.ok(/^[\x00-\xbf]*$/.test(pack([0, 1, 2 ** 50, 0, 0, 0])), 'one byte per character');
+  // Runs of zeros (one character for 2 to 65 of them) and lists of any length: equal
+  // keys only for equal lists, and unpackKey() gives the list back.
+  const zeroy = fc.array(fc.oneof(fc.constant(0), fc.constant(0), fc.nat({ max: 70 }), fc.nat()), { maxLength: 200 });
+  fc.assert(fc.property(zeroy, zeroy, (a, b) => {
+    assert.equal(pack(a) === pack(b), a.join() === b.join());
+    assert.deepEqual(unpackKey(pack(a)), a);
+  }), { seed: 4243, numRuns: 2000 });
+  const run = (n: number): number[] => new Array<number>(n).fill(0);
+  for (const n of [1, 2, 64, 65, 66, 67, 130, 131, 200]) assert.deepEqual(unpackKey(pack([...run(n), 5, ...run(n)])), [...run(n), 5, ...run(n)]);
+  assert.equal(pack(run(65)).length, 1);
+  assert.equal(pack(run(66)).length, 2);
 });
 
 test('a bound equal to what the search needs is a complete search', async () => {

@@ -1,19 +1,29 @@
 // A compact, exact identity for a list of non-negative integers: each number in
 // base 64, most significant digit first, non-final digits as the characters
-// 128..191 and the final digit as 64..127. The code is prefix-free, so two lists
-// of the same length get the same key only if they are equal: no hashing, no
-// collisions. The key is one flat Latin-1 string (one byte per character in V8),
-// a small fraction of a decimal key built by concatenation, which V8 keeps as a
-// tree of pieces.
+// 128..191 and the final digit as 64..127; and a run of 2 to 65 zeros as one
+// character 0..63 (the run's length less 2; longer runs take several, each as long
+// as it can be, so a list has one key). Most of a machine's key is zeros (locations
+// never written, empty TLB entries): a run of them costs one character instead of
+// one each. The code is prefix-free, so two lists get the same key only if they are
+// equal: no hashing, no collisions. The key is one flat Latin-1 string (one byte
+// per character in V8), a small fraction of a decimal key built by concatenation,
+// which V8 keeps as a tree of pieces.
 
 export class KeyPacker {
   // The characters so far, one byte each (all below 256), turned into a string at once by take().
   private buf = Buffer.allocUnsafe(256);
   private len = 0;
+  /** Zeros pushed and not yet written (a run). */
+  private zeros = 0;
 
   push(n: number): this {
+    if (n === 0) {
+      this.zeros++;
+      return this;
+    }
+    if (this.zeros > 0) this.flushZeros();
     if (this.len + 10 > this.buf.length) this.grow();
-    if (n >= 0 && n < 64 && (n | 0) === n) {
+    if (n > 0 && n < 64 && (n | 0) === n) {
       this.buf[this.len++] = 64 + n;
       return this;
     }
@@ -29,6 +39,20 @@ export class KeyPacker {
     return this;
   }
 
+  private flushZeros(): void {
+    while (this.zeros > 0) {
+      if (this.len + 1 > this.buf.length) this.grow();
+      if (this.zeros === 1) {
+        this.buf[this.len++] = 64;
+        this.zeros = 0;
+      } else {
+        const run = Math.min(this.zeros, 65);
+        this.buf[this.len++] = run - 2;
+        this.zeros -= run;
+      }
+    }
+  }
+
   private grow(): void {
     const b = Buffer.allocUnsafe(this.buf.length * 2);
     this.buf.copy(b, 0, 0, this.len);
@@ -37,6 +61,7 @@ export class KeyPacker {
 
   /** The key so far; the packer starts over (and can be used again). */
   take(): string {
+    if (this.zeros > 0) this.flushZeros();
     const s = this.buf.toString('latin1', 0, this.len);
     this.len = 0;
     return s;
@@ -49,7 +74,8 @@ export function unpackKey(key: string): number[] {
   let n = 0;
   for (let i = 0; i < key.length; i++) {
     const c = key.charCodeAt(i);
-    if (c >= 128) n = n * 64 + (c - 128);
+    if (c < 64) for (let z = 0; z < c + 2; z++) out.push(0);
+    else if (c >= 128) n = n * 64 + (c - 128);
     else {
       out.push(n * 64 + (c - 64));
       n = 0;
