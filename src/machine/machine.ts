@@ -867,15 +867,19 @@ export class Machine {
       // now instead of at that op's step, and an interrupt handler on this CPU may read
       // what it changes (the kernel model's state: an rseq critical section entered,
       // kernel mode).
-      for (let merged = 0; !r.done && merged < MERGED_MAX && (!this.irqsPossible || !this.cpus[ctx.cpu]!.irqOn || (r.value as { local?: true }).local === true); merged++) {
+      for (let merged = 0; !r.done && merged < MERGED_MAX; merged++) {
         const op = r.value;
-        if (isNoteOp(op)) {
+        // (The op's kind first: most ops are neither, and end the loop at once.)
+        const note = isNoteOp(op);
+        if (!note && !(this.fusePrivate && (op.k === 'ld' || op.k === 'st') && op.priv === true)) break;
+        if (this.irqsPossible && this.cpus[ctx.cpu]!.irqOn && (op as { local?: true }).local !== true) break;
+        if (note) {
           ctx.notes.push({ op, calls: kernelCalls.on ? kernelCalls.yielded ?? undefined : undefined });
           kernelCalls.yielded = null;
           r = ctx.gen.next(0);
-        } else if (this.fusePrivate && (op.k === 'ld' || op.k === 'st') && op.priv === true) {
-          r = ctx.gen.next(this.privateAccess(ctx, op));
-        } else break;
+        } else {
+          r = ctx.gen.next(this.privateAccess(ctx, op as Extract<Op, { k: 'ld' | 'st' }>));
+        }
       }
     }
     ctx.op = r.done ? null : r.value;
@@ -1121,7 +1125,7 @@ export class Machine {
       case 'st':
         // On x86 a store only enters the own buffer; its drain is the memory write.
         // A private store (Machine.fusePrivate) writes memory at once.
-        if (!this.tso || (op.priv === true && this.fusePrivate)) {
+        if (!this.tso || (this.fusePrivate && op.priv === true)) {
           out.push((loc << 2) | ACC_W);
           this.pteWriteFoot(loc, this.mem[loc]!, op.val, false, out);
         }
@@ -1584,7 +1588,7 @@ export class Machine {
         if (op.tlbFlushStart) code = this.startFlush(c, op.tlbFlushStart);
         const wid = c * 65536 + ++cpu.stores;
         // A private store (Machine.fusePrivate) goes to memory at once, on x86 too.
-        const buffered = this.tso && !(op.priv === true && this.fusePrivate);
+        const buffered = this.tso && (!this.fusePrivate || op.priv !== true);
         if (buffered) {
           if (this.bufLen(cpu) >= STORE_BUFFER_MAX) {
             throw new BoundExceeded(`a store buffer exceeded ${STORE_BUFFER_MAX} entries (store_buffer_max)`);
