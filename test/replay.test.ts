@@ -229,7 +229,7 @@ test('a trace of version 4 (private accesses as steps of their own) still replay
   assert.equal(t5.version, 5);
   const first = t5.steps[0]!;
   assert.deepEqual([first.cpu, first.op, first.fn, first.loc, first.value], [2, 'st', 'WRITE_ONCE', 'y2', '1']);
-  assert.match(first.text, /to memory; private to this thread: made before the first step/);
+  assert.match(first.text, /to memory \(private to this thread: made before the first step\)/);
   assert.equal(t5.state!.initial.mem['y2'], '0');
   assert.deepEqual(t5.state!.after[0]!.mem, { y2: '1' }, 'the state after a step lists the locations it changed');
   assert.ok(t5.choices.length < t.choices.length, `${t5.choices.length} choices now, ${t.choices.length} in version 4`);

@@ -148,7 +148,7 @@ function describeOp(program: Program, s: StepInfo): string {
   const at = (extra = ''): string => (plain ? `${s.fn}(${loc}${extra})` : `${s.fn} [${loc}]${extra ? ` ${extra.slice(2)}` : ''}`);
   switch (s.op) {
     case 'ld':
-      return `${at()} = ${val}${s.from === 'buffer' ? ' (own store buffer)' : ''}`;
+      return `${at()} = ${val}${s.from === 'buffer' ? ' (own store buffer)' : ''}${s.note ? ` ${s.note}` : ''}`;
     case 'await':
       return `${at()} = ${val}, condition met${s.from === 'buffer' ? ' (own store buffer)' : ''}`;
     case 'st':

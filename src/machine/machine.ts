@@ -925,7 +925,7 @@ export class Machine {
         proc: c * PROCS_PER_CPU + (ctx.vector < 0 ? 0 : 2), cpu: c, kind: kindOfProc(c * PROCS_PER_CPU + (ctx.vector < 0 ? 0 : 2)), op: op.k, fn: site.fn, line: site.line, col: site.col,
         label: site.label, pairs: site.pairs, ctx: Math.max(0, cpu.ctx.indexOf(ctx)), ...(calls ? { calls } : {}),
         loc, value: op.k === 'ld' ? result : op.val, ...(op.k === 'ld' ? { from: 'memory' as const } : {}),
-        note: `${op.k === 'st' ? 'to memory; ' : ''}private to this thread: made ${this.starting ? 'before the first step' : 'with the step before it'}`,
+        note: `${op.k === 'st' ? 'to memory ' : ''}(private to this thread: made ${this.starting ? 'before the first step' : 'with the step before it'})`,
       });
     }
     kernelCalls.yielded = null;
@@ -1601,7 +1601,7 @@ export class Machine {
           if (this.hist) this.coHist[loc] = this.interner.intern(this.coHist[loc]!, String(wid));
           this.coLen[loc]!++;
         }
-        if (this.recording) info = this.describe(p, c, cpu, ctx, { loc, value: op.val, note: buffered ? 'into the store buffer' : this.tso ? 'to memory; private to this thread' : undefined, ...virt });
+        if (this.recording) info = this.describe(p, c, cpu, ctx, { loc, value: op.val, note: buffered ? 'into the store buffer' : this.tso ? 'to memory (private to this thread)' : undefined, ...virt });
         break;
       }
       case 'rmw': {
