@@ -9,13 +9,11 @@
 import '../src/parts/all.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkScenario, observedLabel, type CheckResult } from '../src/check.js';
+import { checkScenario } from '../src/check.js';
 import { parseScenario } from '../src/scenario/parser.js';
 import { LitmusProgram } from '../src/litmus/program.js';
 import { MODELS } from '../src/machine/machine.js';
-import { read } from './helpers.js';
-
-const values = (r: CheckResult): string[] => r.result.outcomes.map((o) => o.values.join(',')).sort();
+import { finalValues, read, sameOutcomes } from './helpers.js';
 
 function privateNames(src: string): string[] {
   const sc = parseScenario(src, 'private.litmus');
@@ -113,15 +111,6 @@ P1(int *x, int *y, int *p)
 exists (0:r0=0 /\\ 1:r1=0)
 `;
 
-function sameOutcomes(merged: CheckResult, plain: CheckResult, what: string): void {
-  assert.equal(merged.result.complete, true, what);
-  assert.equal(plain.result.complete, true, what);
-  assert.deepEqual(values(merged), values(plain), `final states, ${what}`);
-  assert.equal(observedLabel(merged), observedLabel(plain), what);
-  assert.equal(merged.result.deadlocks > 0, plain.result.deadlocks > 0, what);
-  assert.deepEqual(merged.result.assertions.map((a) => a.name), plain.result.assertions.map((a) => a.name), what);
-}
-
 const inline: { name: string; src: string; fewer: boolean; reachable?: string }[] = [
   { name: 'rseq-private', src: RSEQ, fewer: false, reachable: '1,7,1' },
   { name: 'migrate-private', src: MIGRATE, fewer: true },
@@ -137,7 +126,7 @@ for (const { name, src, fewer, reachable } of inline) {
       sameOutcomes(merged, plain, `${name} on ${model}`);
       assert.ok(merged.result.executions <= plain.result.executions, `${name} on ${model}: ${merged.result.executions} against ${plain.result.executions}`);
       if (fewer) assert.ok(merged.result.executions < plain.result.executions, `fewer executions on ${model}: ${merged.result.executions} against ${plain.result.executions}`);
-      if (reachable) assert.ok(values(merged).some((v) => v.startsWith(reachable)), `${name} on ${model}: ${reachable} reachable: ${values(merged).join(' | ')}`);
+      if (reachable) assert.ok(finalValues(merged).some((v) => v.startsWith(reachable)), `${name} on ${model}: ${reachable} reachable: ${finalValues(merged).join(' | ')}`);
     }
   });
 }
