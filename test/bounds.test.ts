@@ -112,6 +112,14 @@ test('packed keys: equal lists and only equal lists of the same length get the s
     assert.equal(pack(a) === pack(b), a.join() === b.join());
     assert.deepEqual(unpackKey(pack(a)), a);
   }), { seed: 4243, numRuns: 2000 });
+  // pushAll() of a list, in pieces and after other numbers, is push() of each number.
+  fc.assert(fc.property(zeroy, zeroy, (a, b) => {
+    const one = new KeyPacker();
+    for (const n of [...a, ...b]) one.push(n);
+    const all = new KeyPacker();
+    all.pushAll(a).pushAll(b);
+    assert.equal(all.take(), one.take());
+  }), { seed: 4244, numRuns: 2000 });
   const run = (n: number): number[] => new Array<number>(n).fill(0);
   for (const n of [1, 2, 64, 65, 66, 67, 130, 131, 200]) assert.deepEqual(unpackKey(pack([...run(n), 5, ...run(n)])), [...run(n), 5, ...run(n)]);
   assert.equal(pack(run(65)).length, 1);

@@ -75,12 +75,18 @@ test('a probe leaves the machine as it was, and probing twice gives the same key
             assert.equal(picture(run), before, `${where}: the probe of process ${p} changed the machine`);
             assert.equal(run.machine.probe(p), key, `${where}: two probes of process ${p} differ`);
           }
+          // The step itself leads to the state its probe named, unless a handler returned
+          // as the code resumed (the unreduced search then takes the key anew: Machine.pops).
+          const p = procs[choice % procs.length]!;
+          const probed = run.machine.probe(p);
+          const pops = run.machine.pops;
           try {
-            run.machine.step(procs[choice % procs.length]!);
+            run.machine.step(p);
           } catch (e) {
             if (e instanceof AssertionFailed) return;
             throw e;
           }
+          if (run.machine.pops === pops) assert.equal(run.machine.stateKey(), probed, `${where}: process ${p}'s step left a state other than its probe's, and no handler returned`);
         }
       },
     ),

@@ -157,7 +157,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
         continue;
       }
       f.total = add(f.total, c);
-      const failed = failing.get(k);
+      const failed = failing.size > 0 ? failing.get(k) : undefined;
       if (failed !== undefined) col.assertion(failed, () => [...path, p]);
     }
     // The steps that resume no code (drains, instruction fetches, page walks) first,
@@ -185,7 +185,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
         break;
       }
       f.total = add(f.total, c);
-      const failed = failing.get(f.keys[i]!);
+      const failed = failing.size > 0 ? failing.get(f.keys[i]!) : undefined;
       if (failed !== undefined) col.assertion(failed, () => [...path, f.procs[i]!]);
     }
     if (p < 0) {
@@ -206,6 +206,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
       continue;
     }
     if (stale) restore();
+    const pops = run.machine.pops;
     try {
       run.machine.step(p);
     } catch (e) {
@@ -223,7 +224,8 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     }
     steps++;
     path.push(p);
-    const now = run.machine.stateKey();
+    // The key its probe gave, unless a handler returned as the code resumed (Machine.pops).
+    const now = run.machine.pops === pops ? key : run.machine.stateKey();
     const c = now === key ? enter(key) : enter(now, key);
     if (c !== null) {
       path.pop();

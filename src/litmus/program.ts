@@ -66,7 +66,7 @@ export interface Program {
 
 export interface Instance extends ProgramInstance {
   /** Observed values in a final state. */
-  observe(mem: readonly number[]): number[];
+  observe(mem: ArrayLike<number>): number[];
   /** The kernel's WARN_ON()s that fired so far in this execution. */
   warnings(): readonly string[];
   /** Per thread: the iterations of its loops (`loop N { }`) begun so far. */
@@ -281,7 +281,7 @@ export class LitmusProgram implements Program {
       initialPending: (cpu: number): number =>
         // A CPU with more than one task to run takes up to `preempt N` timer ticks.
         (placement[cpu]!.length > 1 ? TIMER_VECTORS.slice(0, ticks).reduce((m, v) => m | (1 << v), 0) : 0),
-      observe: (mem: readonly number[]): number[] =>
+      observe: (mem: ArrayLike<number>): number[] =>
         sc.observed.map((o) => (o.k === 'reg' ? regs[o.thread]![o.reg]! : o.k === 'loc' ? this.finalValue(mem, o.loc) : kernelFact(kernel!, mem, o.cpu, o.name))),
     };
   }
@@ -314,7 +314,7 @@ export class LitmusProgram implements Program {
    * process's page table (the frame its PTE maps; a page reclaim swapped out, its
    * swap slot; a page not mapped reads as the zero-filled page a fault would give it).
    */
-  finalValue(mem: readonly number[], loc: number): number {
+  finalValue(mem: ArrayLike<number>, loc: number): number {
     const vpn = this.pageOf.get(loc);
     const T = this.kernelLayout?.tlb;
     if (vpn === undefined || !T) return mem[loc]!;
@@ -354,7 +354,7 @@ export function observableName(sc: Scenario, o: Observable): string {
 }
 
 /** The final value of a kernel observable (`cpu1:ipi_mb`). */
-function kernelFact(k: Kernel, mem: readonly number[], cpu: number, name: KernelObservable): number {
+function kernelFact(k: Kernel, mem: ArrayLike<number>, cpu: number, name: KernelObservable): number {
   if (name === 'membarrier_state') return mem[k.layout.rqMembarrierState[cpu]!]!;
   return k.counters[name][cpu]!;
 }

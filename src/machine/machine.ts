@@ -143,21 +143,21 @@ interface Cpu {
   pending: number; // bitmask of pending vectors
   stores: number; // write ids issued
   hist: number; // interned history of this CPU's steps and results
-  icache: number[]; // per code location (index into codeLocs): the version this CPU has fetched
+  icache: Float64Array; // per code location (index into codeLocs): the version this CPU has fetched
   /** Paging: the address space CR3 holds and its PCID (the kernel's ASID slot). */
   cr3Mm: number;
   cr3Asid: number;
   /** Paging: per (PCID, page), index asid * nPages + vpn: the PTE the entry holds (0: no entry), and its version (kver() when it was read). */
-  tlbPte: number[];
-  tlbVer: number[];
+  tlbPte: Float64Array;
+  tlbVer: Float64Array;
   /** Paging: per TLB entry, the location of the PTE it was read from. */
-  tlbSrc: number[];
+  tlbSrc: Float64Array;
   /** Paging: per TLB entry, how many times its frame had been freed when the entry was made. */
-  tlbEpoch: number[];
+  tlbEpoch: Float64Array;
   /** Paging: per TLB entry, 1 when a walk of the CPU's own (speculative, not for an access) filled it. */
-  tlbSpec: number[];
+  tlbSpec: Float64Array;
   /** Paging: per PCID, the page-table page the paging-structure cache holds (-1: none). */
-  psc: number[];
+  psc: Float64Array;
   /**
    * Paging: how many times each TLB entry (as tlbPte) and each paging-structure-cache
    * entry (as psc) has been written (filled, dropped, rewritten). The TLB and the cache
@@ -166,8 +166,8 @@ interface Cpu {
    * INVLPG, CR3 writes and faults and against the cache's evictions, as the coherence
    * order of a memory location orders its writes (Machine.graphKey()).
    */
-  tlbGen: number[];
-  pscGen: number[];
+  tlbGen: Float64Array;
+  pscGen: Float64Array;
   /** Paging: how many CR3 writes the CPU has made (a walk's record says which one it read). */
   cr3Gen: number;
 }
@@ -353,9 +353,17 @@ export class Machine {
   readonly tso: boolean;
   readonly nCpus: number;
   readonly nLocs: number; // user locations; machine objects follow
-  readonly mem: number[];
-  private readonly memW: number[]; // write id of the latest write to each location
-  private readonly coHist: number[];
+  /**
+   * What a step may change, in one buffer: memory, its write records and histories, the
+   * PTE bookkeeping, the walkers' histories, then per CPU its fetched code, TLB and
+   * paging-structure cache. The arrays below are views of it, so probe() saves and
+   * restores them with one copy each way (save(), load()). Float64: memory holds any
+   * value a program stores, pointers (2^48 + location) among them.
+   */
+  private readonly data: Float64Array;
+  readonly mem: Float64Array;
+  private readonly memW: Float64Array; // write id of the latest write to each location
+  private readonly coHist: Float64Array;
   private readonly cpus: Cpu[];
   private readonly irqsPossible: boolean;
   /** Locations that hold code (write_code/exec_code): each CPU fetches them. */
@@ -366,11 +374,11 @@ export class Machine {
   private readonly paging: Paging | null;
   private readonly nPages: number;
   /** Per (CPU, page): the history of the page walker's fills (part of the execution's identity). */
-  private readonly walkHist: number[];
+  private readonly walkHist: Float64Array;
   /** The first footprint object of the paging objects (TLB entries, CR3s, caches, S1 marks). */
   private readonly objBase: number;
   /** Per location: how many writes have reached memory (the length of its coherence order). */
-  private readonly coLen: number[];
+  private readonly coLen: Float64Array;
   /**
    * Property S1: per PTE location, the version a completed flush_tlb_mm_range() covered
    * (its version, kver(), when the flush started); and per CPU the
@@ -379,17 +387,25 @@ export class Machine {
   private readonly flushedVer = new Map<number, number>();
   private readonly flushing: (Map<number, number> | null)[];
   /** Per location: a PTE's version (kver()), the writes that ended a present version of it (endsPresent()). */
-  private readonly pteVer: number[];
+  private readonly pteVer: Float64Array;
   /**
    * Per PTE location: how many writes have changed whether it is present. A walk that
    * finds the PTE not present reads only that (footprint()), and its record says which
    * of those writes it read.
    */
-  private readonly presGen: number[];
+  private readonly presGen: Float64Array;
   /** The PTE locations (paging.tablePte). */
   private readonly pteLocs: ReadonlySet<number>;
   /** Per page frame: how many times the kernel has freed it (free_page(), an rmw with frameFree). */
-  private readonly frameEpoch: number[];
+  private readonly frameEpoch: Float64Array;
+
+  /**
+   * Handler returns so far (popFinished()). Once a step's data has changed, only a
+   * handler's return, as the code resumes, changes what the state key holds: a step
+   * after which this count has not moved leads to the state its probe's key names
+   * (src/explore/explicit.ts).
+   */
+  pops = 0;
 
   /** Set by step(): the event this step must join in happens-before (a flush joins its store). */
   joinEvent = -1;
@@ -480,31 +496,45 @@ export class Machine {
     this.nLocs = init.length;
     // Machine objects: per CPU a control word (conflicts of a CPU's steps with its
     // interrupt entry) and an interrupt-pending word (IPI send vs. entry).
-    this.mem = [...init];
-    this.memW = init.map(() => 0);
-    this.coHist = init.map(() => 0);
     this.irqsPossible = hasHandlers;
     this.codeLocs = codeLocs;
     this.codeIndex = codeIndexOf(codeLocs);
     this.paging = paging;
     this.pteLocs = paging === null ? NO_LOCS : pteLocsOf(paging);
     this.nPages = paging?.nPages ?? 0;
+    const nL = init.length;
     // One history per page walker, then one per paging-structure-cache evictor.
-    this.walkHist = new Array<number>(nCpus * this.nPages + (this.nPages > 0 ? nCpus : 0)).fill(0);
+    const nWalk = nCpus * this.nPages + (this.nPages > 0 ? nCpus : 0);
+    const nFrames = paging?.frameLoc.length ?? 0;
+    const nTlb = TLB_NR_DYN_ASIDS * this.nPages;
+    const nPsc = this.nPages > 0 ? TLB_NR_DYN_ASIDS : 0;
+    this.data = new Float64Array(6 * nL + nFrames + nWalk + nCpus * (codeLocs.length + 6 * nTlb + 2 * nPsc));
+    let at = 0;
+    const view = (n: number, fill = 0): Float64Array => {
+      const v = this.data.subarray(at, (at += n));
+      if (fill !== 0) v.fill(fill);
+      return v;
+    };
+    this.mem = view(nL);
+    this.mem.set(init);
+    this.memW = view(nL);
+    this.coHist = view(nL);
+    this.coLen = view(nL);
+    this.pteVer = view(nL);
+    this.presGen = view(nL);
+    this.frameEpoch = view(nFrames);
+    this.walkHist = view(nWalk);
     this.objBase = this.nLocs + 2 * nCpus + nCpus * codeLocs.length;
-    this.coLen = init.map(() => 0);
-    this.frameEpoch = (paging?.frameLoc ?? []).map(() => 0);
     this.flushing = new Array<Map<number, number> | null>(nCpus).fill(null);
-    this.pteVer = init.map(() => 0);
-    this.presGen = init.map(() => 0);
     if (this.procCount > procsMax) throw new Error(`internal: ${this.procCount} processes (more than ${procsMax})`);
     this.cpus = [];
     for (let c = 0; c < nCpus; c++) {
+      const icache = view(codeLocs.length);
+      codeLocs.forEach((l, i) => (icache[i] = init[l]!));
       const cpu: Cpu = {
-        ctx: [], buf: [], bufHead: 0, irqOn: true, pending: program.initialPending?.(c) ?? 0, stores: 0, hist: 0, icache: codeLocs.map((l) => init[l]!),
-        cr3Mm: paging?.cr3Mm[c] ?? 0, cr3Asid: 0, tlbPte: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbVer: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0),
-        tlbSrc: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(-1), tlbEpoch: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), tlbSpec: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), psc: new Array<number>(this.nPages > 0 ? TLB_NR_DYN_ASIDS : 0).fill(-1),
-        tlbGen: new Array<number>(TLB_NR_DYN_ASIDS * this.nPages).fill(0), pscGen: new Array<number>(this.nPages > 0 ? TLB_NR_DYN_ASIDS : 0).fill(0), cr3Gen: 0,
+        ctx: [], buf: [], bufHead: 0, irqOn: true, pending: program.initialPending?.(c) ?? 0, stores: 0, hist: 0, icache,
+        cr3Mm: paging?.cr3Mm[c] ?? 0, cr3Asid: 0, tlbPte: view(nTlb), tlbVer: view(nTlb), tlbSrc: view(nTlb, -1), tlbEpoch: view(nTlb), tlbSpec: view(nTlb), psc: view(nPsc, -1),
+        tlbGen: view(nTlb), pscGen: view(nPsc), cr3Gen: 0,
       };
       this.cpus.push(cpu);
       const gen = program.task(c);
@@ -1181,7 +1211,7 @@ export class Machine {
   /** What a trace shows of the machine between two steps (src/explore/state.ts): memory and each CPU's hardware state. */
   snapshot(): MachineSnapshot {
     return {
-      mem: this.mem.slice(0, this.nLocs),
+      mem: Array.from(this.mem.subarray(0, this.nLocs)),
       cpus: this.cpus.map((cpu) => {
         const pending: number[] = [];
         for (let v = 0; v < 32; v++) if (cpu.pending & (1 << v)) pending.push(v);
@@ -1237,32 +1267,24 @@ export class Machine {
    * search makes a machine per run, which would otherwise allocate a buffer each.
    */
   private readonly packer = SHARED_PACKER;
-  /** probe(): what a step may change, as numbers, in the order save() and load() walk it. */
-  private readonly saved: number[] = [];
-  /**
-   * The arrays save() and load() copy, in order: made at the first probe (the machine's
-   * arrays are made with it and never replaced), so that a probe allocates no list.
-   */
-  private probed: number[][] | null = null;
-  private probedArrays(): number[][] {
-    return (this.probed ??= [this.mem, this.memW, this.coHist, this.coLen, this.pteVer, this.presGen, this.frameEpoch, this.walkHist,
-      ...this.cpus.flatMap((cpu) => [cpu.icache, cpu.tlbPte, cpu.tlbVer, cpu.tlbSrc, cpu.tlbEpoch, cpu.tlbSpec, cpu.psc, cpu.tlbGen, cpu.pscGen])]);
-  }
+  /** probe(): the machine's data (`data`) as it was before the step. */
+  private saved: Float64Array | null = null;
+  /** probe(): the rest of what a step may change, as numbers, in the order save() and load() walk it. */
+  private readonly savedScalars: number[] = [];
   /** `saved` holds the machine as it is (no step since it was saved). */
   private savedValid = false;
 
   /**
-   * Copies what a step may change into `saved` (probe()). Store buffers: their lengths
-   * (a step of the CPU's code only appends; probe() sets a drained buffer aside).
-   * The contexts: their number (probe() resumes no code and enters no handler).
+   * Copies what a step may change (probe()): the data buffer in one copy, and the
+   * scalars. Store buffers: their lengths (a step of the CPU's code only appends;
+   * probe() sets a drained buffer aside). The contexts: their number (probe() resumes no
+   * code and enters no handler).
    */
   private save(): void {
-    // A plain array: the machine's arrays hold small integers, which copy between plain
-    // arrays as they are (a Float64Array would convert each, both ways).
-    const d = this.saved;
+    (this.saved ??= new Float64Array(this.data.length)).set(this.data);
+    const d = this.savedScalars;
     let i = 0;
     d[i++] = this.events;
-    for (const a of this.probedArrays()) for (let j = 0; j < a.length; j++) d[i++] = a[j]!;
     for (const cpu of this.cpus) {
       d[i++] = cpu.ctx.length;
       d[i++] = cpu.buf.length;
@@ -1283,10 +1305,10 @@ export class Machine {
   private savedFlushedVer: Map<number, number> | null = null;
 
   private load(): void {
-    const d = this.saved;
+    this.data.set(this.saved!);
+    const d = this.savedScalars;
     let i = 0;
     this.events = d[i++]!;
-    for (const a of this.probedArrays()) for (let j = 0; j < a.length; j++) a[j] = d[i++]!;
     for (const cpu of this.cpus) {
       cpu.ctx.length = d[i++]!;
       cpu.buf.length = d[i++]!;
@@ -1684,6 +1706,7 @@ export class Machine {
     for (;;) {
       const t = this.top(c);
       if (!t || t.op !== null || t.vector < 0) return;
+      this.pops++;
       cpu.ctx.pop();
       cpu.irqOn = true;
       if (this.hist) cpu.hist = this.interner.intern(cpu.hist, 'iret');
@@ -1822,8 +1845,7 @@ export class Machine {
       // What the TLBs hold (their fills and flushes interleave with the CPU's own steps).
       for (const cpu of this.cpus) {
         k.push(cpu.cr3Mm).push(cpu.cr3Asid);
-        for (let i = 0; i < cpu.tlbPte.length; i++) k.push(cpu.tlbPte[i]!).push(cpu.tlbVer[i]!).push(cpu.tlbSrc[i]! + 1).push(cpu.tlbEpoch[i]!).push(cpu.tlbSpec[i]!);
-        for (const t of cpu.psc) k.push(t + 1);
+        k.pushAll(cpu.tlbPte).pushAll(cpu.tlbVer).pushAll(cpu.tlbSrc, 1).pushAll(cpu.tlbEpoch).pushAll(cpu.tlbSpec).pushAll(cpu.psc, 1);
       }
       // Property S1's bookkeeping: the flushes in progress and what completed ones covered.
       for (const f of this.flushing) {
@@ -1838,8 +1860,8 @@ export class Machine {
 
   private packGraph(k: KeyPacker): KeyPacker {
     for (const cpu of this.cpus) k.push(cpu.hist);
-    for (const h of this.coHist) k.push(h);
-    for (const h of this.walkHist) k.push(h);
+    k.pushAll(this.coHist);
+    k.pushAll(this.walkHist);
     return k;
   }
 }

@@ -39,6 +39,23 @@ export class KeyPacker {
     return this;
   }
 
+  /** push() of each number of `a`, plus `add`, in order, in one loop (a machine's key is mostly long lists). */
+  pushAll(a: ArrayLike<number>, add = 0): this {
+    for (let i = 0; i < a.length; i++) {
+      const n = a[i]! + add;
+      if (n === 0) {
+        this.zeros++;
+        continue;
+      }
+      if (n > 0 && n < 64 && (n | 0) === n && this.zeros === 0 && this.len < this.buf.length) {
+        this.buf[this.len++] = 64 + n;
+        continue;
+      }
+      this.push(n);
+    }
+    return this;
+  }
+
   private flushZeros(): void {
     while (this.zeros > 0) {
       if (this.len + 1 > this.buf.length) this.grow();
