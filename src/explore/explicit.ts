@@ -24,6 +24,7 @@ import { Collector } from './collector.js';
 import { freshRun, type Run } from './run.js';
 import type { ExploreOptions, ExploreResult } from './types.js';
 import { memoryReason, STATE_ENTRY_BYTES } from './memory.js';
+import { StateTable } from './state-table.js';
 
 export const STATES_MAX = 5_000_000;
 
@@ -42,7 +43,7 @@ function add(a: Count, b: Count): Count {
 }
 
 /** Reorders a frame's steps: those of processes that resume no code first (Machine.resumesNoCode()), stable. */
-function hardwareFirst(m: Machine, f: { procs: number[]; keys: string[] }): void {
+function hardwareFirst(m: Machine, f: { procs: number[]; keys: number[] }): void {
   let hw = 0;
   for (const p of f.procs) if (m.resumesNoCode(p)) hw++;
   if (hw === 0 || hw === f.procs.length) return;
@@ -63,7 +64,10 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
   const { stepsMax } = opts.bounds;
   const statesMax = Math.min(STATES_MAX, opts.bounds.executionsMax);
   const progressEvery = opts.progressEvery ?? 10_000;
-  const paths = new Map<string, Count>();
+  // Each state by its entry in the table of keys, and its count of paths once known
+  // (undefined: probed, not yet entered or not yet finished).
+  const table = new StateTable();
+  const paths: (Count | undefined)[] = [];
   const path: number[] = [];
   let steps = 0;
   let finals = 0;
@@ -88,22 +92,22 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
   // Iterative DFS. Each frame is a state, with the steps out of it that led to states
   // not yet known when it was entered (their keys found by Machine.probe(), which takes
   // no step for good): a step into a known state costs a probe, not a replay.
-  interface Frame { key: string; alias: string | null; procs: number[]; keys: string[]; next: number; total: Count }
+  interface Frame { key: number; alias: number; procs: number[]; keys: number[]; next: number; total: Count }
   const stack: Frame[] = [];
   /** Steps that failed a kernel assertion, by the key probe() gave them: taking one again fails it again. */
-  const failing = new Map<string, string>();
+  const failing = new Map<number, string>();
 
   /**
-   * `key`: the state's key; `alias`: the key the probe of the step into it gave, when
-   * that differs (the step's code went on to return from a handler): the state's count
-   * is kept under both.
+   * `key`: the state's entry; `alias`: the entry of the key the probe of the step into it
+   * gave, when that differs (the step's code went on to return from a handler; else -1):
+   * the state's count is kept under both.
    */
-  const enter = (key: string, alias: string | null = null): Count | null => {
+  const enter = (key: number, alias = -1): Count | null => {
     // Returns the path count if the state is already known or final; else pushes a frame.
     const m = run.machine;
-    const known = paths.get(key);
+    const known = paths[key];
     if (known !== undefined) {
-      if (alias !== null) paths.set(alias, known);
+      if (alias >= 0) paths[alias] = known;
       return known;
     }
     // A new state: the bound counts it before it is visited, so a bound equal to the
@@ -117,29 +121,29 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
       return 0;
     }
     visited++;
-    stateBytes += STATE_ENTRY_BYTES + key.length + (alias === null ? 0 : STATE_ENTRY_BYTES + alias.length);
+    stateBytes += STATE_ENTRY_BYTES + table.keyLength(key) + (alias < 0 ? 0 : STATE_ENTRY_BYTES + table.keyLength(alias));
     let en = m.enabledMask();
     if (en === 0) {
       finals++;
       if (m.quiescent()) col.final(m.graphKey(), run.instance.observe(m.mem), () => [...path]);
       else col.deadlock(() => [...path]);
       for (const w of run.instance.warnings()) col.assertion(w, () => [...path]);
-      paths.set(key, 1);
-      if (alias !== null) paths.set(alias, 1);
+      paths[key] = 1;
+      if (alias >= 0) paths[alias] = 1;
       return 1;
     }
     if (path.length >= stepsMax) {
       incompleteReason ??= `an execution exceeded ${stepsMax} steps (steps_max)`;
-      paths.set(key, 0);
-      if (alias !== null) paths.set(alias, 0);
+      paths[key] = 0;
+      if (alias >= 0) paths[alias] = 0;
       return 0;
     }
     const f: Frame = { key, alias, procs: [], keys: [], next: 0, total: 0 };
     for (; en !== 0; en &= en - 1) {
       const p = 31 - Math.clz32(en & -en);
-      let k: string;
+      let k: number;
       try {
-        k = m.probe(p);
+        k = table.intern(m.probeInto(p));
       } catch (e) {
         if (e instanceof AssertionFailed) {
           col.assertion(e.assertion, () => [...path, p]);
@@ -150,7 +154,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
         return 0;
       }
       steps++;
-      const c = paths.get(k);
+      const c = paths[k];
       if (c === undefined) {
         f.procs.push(p);
         f.keys.push(k);
@@ -170,15 +174,15 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     return null;
   };
 
-  let rootCount = enter(run.machine.stateKey());
+  let rootCount = enter(table.intern(run.machine.packState()));
   while (stack.length > 0 && incompleteReason === null) {
     const f = stack[stack.length - 1]!;
     // The next step out of f into a state still not known (an earlier step's subtree may have reached it since).
     let p = -1;
-    let key = '';
+    let key = -1;
     while (f.next < f.procs.length) {
       const i = f.next++;
-      const c = paths.get(f.keys[i]!);
+      const c = paths[f.keys[i]!];
       if (c === undefined) {
         p = f.procs[i]!;
         key = f.keys[i]!;
@@ -190,8 +194,8 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     }
     if (p < 0) {
       stack.pop();
-      paths.set(f.key, f.total);
-      if (f.alias !== null) paths.set(f.alias, f.total);
+      paths[f.key] = f.total;
+      if (f.alias >= 0) paths[f.alias] = f.total;
       if (opts.onProgress && ++done % progressEvery === 0) {
         opts.onProgress({ executions: finals, steps, graphs: col.graphCount });
       }
@@ -213,7 +217,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
       if (e instanceof AssertionFailed) {
         col.assertion(e.assertion, () => [...path, p]);
         failing.set(key, e.assertion);
-        paths.set(key, 0);
+        paths[key] = 0;
         stale = true;
         continue;
       }
@@ -225,7 +229,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     steps++;
     path.push(p);
     // The key its probe gave, unless a handler returned as the code resumed (Machine.pops).
-    const now = run.machine.pops === pops ? key : run.machine.stateKey();
+    const now = run.machine.pops === pops ? key : table.intern(run.machine.packState());
     const c = now === key ? enter(key) : enter(now, key);
     if (c !== null) {
       path.pop();

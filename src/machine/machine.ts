@@ -1243,6 +1243,11 @@ export class Machine {
    * step of a state before taking any, and so takes no step into a state it has seen.
    */
   probe(p: number): string {
+    return this.probeInto(p).take();
+  }
+
+  /** probe(), with the key left in the shared packer (taken by the caller before any other key is made). */
+  probeInto(p: number): KeyPacker {
     // A drain empties its CPU's buffer in place: that array is set aside, the step gets a copy.
     const drained = p < this.nCpus * PROCS_PER_CPU && p % PROCS_PER_CPU === 1 ? this.cpus[cpuOfProc(p)]! : null;
     const buf = drained?.buf;
@@ -1253,7 +1258,7 @@ export class Machine {
     this.probing = true;
     try {
       this.step(p);
-      return this.stateKey();
+      return this.packState();
     } finally {
       this.probing = false;
       this.load();
@@ -1839,6 +1844,11 @@ export class Machine {
 
   /** Full state key for the explicit-state search: graph so far plus buffers and interrupt state. */
   stateKey(): string {
+    return this.packState().take();
+  }
+
+  /** stateKey(), left in the shared packer (taken by the caller before any other key is made). */
+  packState(): KeyPacker {
     const k = this.packGraph(this.packer);
     for (const cpu of this.cpus) k.push(this.bufLen(cpu)).push(cpu.pending >>> 0).push(cpu.irqOn ? 1 : 0);
     if (this.nPages > 0) {
@@ -1855,7 +1865,7 @@ export class Machine {
       k.push(this.flushedVer.size);
       for (const [l, v] of [...this.flushedVer].sort((x, y) => x[0] - y[0])) k.push(l).push(v);
     }
-    return k.take();
+    return k;
   }
 
   private packGraph(k: KeyPacker): KeyPacker {

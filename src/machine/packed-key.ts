@@ -41,18 +41,30 @@ export class KeyPacker {
 
   /** push() of each number of `a`, plus `add`, in order, in one loop (a machine's key is mostly long lists). */
   pushAll(a: ArrayLike<number>, add = 0): this {
+    // The packer's state in locals for the loop: a run of zeros costs a count, a small
+    // number a byte; anything else goes through push().
+    let zeros = this.zeros;
+    let len = this.len;
+    let buf = this.buf;
     for (let i = 0; i < a.length; i++) {
       const n = a[i]! + add;
       if (n === 0) {
-        this.zeros++;
+        zeros++;
         continue;
       }
-      if (n > 0 && n < 64 && (n | 0) === n && this.zeros === 0 && this.len < this.buf.length) {
-        this.buf[this.len++] = 64 + n;
+      if (zeros === 0 && n > 0 && n < 64 && (n | 0) === n && len < buf.length) {
+        buf[len++] = 64 + n;
         continue;
       }
+      this.zeros = zeros;
+      this.len = len;
       this.push(n);
+      zeros = this.zeros;
+      len = this.len;
+      buf = this.buf;
     }
+    this.zeros = zeros;
+    this.len = len;
     return this;
   }
 
@@ -74,6 +86,18 @@ export class KeyPacker {
     const b = Buffer.allocUnsafe(this.buf.length * 2);
     this.buf.copy(b, 0, 0, this.len);
     this.buf = b;
+  }
+
+  /** The key so far as bytes (the buffer is the packer's: read it before packing again). */
+  bytes(): { buf: Uint8Array; length: number } {
+    if (this.zeros > 0) this.flushZeros();
+    return { buf: this.buf, length: this.len };
+  }
+
+  /** Starts over without making the key. */
+  reset(): void {
+    this.len = 0;
+    this.zeros = 0;
   }
 
   /** The key so far; the packer starts over (and can be used again). */
