@@ -18,6 +18,8 @@ import { litmusFiles, read, ROOT } from './helpers.js';
 /** The library's scenario files, and which part each belongs to. */
 export const libraryFiles = (): string[] => [...litmusFiles('scenarios'), ...litmusFiles('bench/scenarios')];
 export const isTlb = (file: string): boolean => relative(ROOT, file).startsWith('scenarios/tlb/');
+/** The TLB scenarios that show a behaviour exists (scenarios/tlb/witness-*): test/tlb-witnesses.test.ts. */
+export const isTlbWitness = (file: string): boolean => relative(ROOT, file).startsWith('scenarios/tlb/witness-');
 
 // The unreduced search takes about 80 times the reduced one's steps. It is compared
 // with the reduced search wherever the reduced search takes at most FULL_STEPS_MAX
