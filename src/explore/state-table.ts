@@ -23,10 +23,6 @@ export class StateTable {
   /** Open addressing: entry number + 1, or 0 for an empty slot; a power of two, at most half full. */
   private slots: Int32Array = new Int32Array(1 << 13);
 
-  get size(): number {
-    return this.count;
-  }
-
   /** The length of entry e's key, in bytes (characters of the key string it stands for). */
   keyLength(e: number): number {
     return this.len[e]!;

@@ -494,8 +494,6 @@ export class Machine {
     this.hist = interner.keeps;
     this.nCpus = nCpus;
     this.nLocs = init.length;
-    // Machine objects: per CPU a control word (conflicts of a CPU's steps with its
-    // interrupt entry) and an interrupt-pending word (IPI send vs. entry).
     this.irqsPossible = hasHandlers;
     this.codeLocs = codeLocs;
     this.codeIndex = codeIndexOf(codeLocs);
@@ -524,6 +522,8 @@ export class Machine {
     this.presGen = view(nL);
     this.frameEpoch = view(nFrames);
     this.walkHist = view(nWalk);
+    // Footprint objects after the locations: per CPU a control word (conflicts of a CPU's
+    // steps with its interrupt entry) and an interrupt-pending word (IPI send vs. entry).
     this.objBase = this.nLocs + 2 * nCpus + nCpus * codeLocs.length;
     this.flushing = new Array<Map<number, number> | null>(nCpus).fill(null);
     if (this.procCount > procsMax) throw new Error(`internal: ${this.procCount} processes (more than ${procsMax})`);
@@ -544,6 +544,7 @@ export class Machine {
         this.advance(ctx, 0);
       }
     }
+    if (at !== this.data.length) throw new Error(`internal: the machine's data has ${this.data.length} numbers, its arrays ${at}`);
     this.starting = false;
   }
 
