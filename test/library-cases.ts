@@ -1,8 +1,10 @@
 // The library's lines, as tests: every scenario given, on both machines, with and without
 // reduction: the header's expectation holds, and both searches find the same final states,
-// the same execution graphs and the same witness counts. test/library.test.ts,
-// test/library-tlb.test.ts and test/library-tlb-variants.test.ts each run a part of the
-// library, so that the test runner can run them on the two CPUs at once.
+// the same execution graphs and the same witness counts (checkLine(), one line of a
+// header). In `npm test`, test/library.test.ts, test/library-tlb.test.ts,
+// test/library-tlb-variants.test.ts and test/tlb-witnesses.test.ts each run a part of the
+// library, a test per file, so that the test runner runs them beside the other files; `npm
+// run test:full` runs every line as a test of its own (test/full/library-full.ts).
 
 // The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).
 import '../src/parts/all.js';

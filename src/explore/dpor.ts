@@ -420,22 +420,26 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
     const qi = chosen[i]!;
     const si = seq[i]!;
     const probe = freshRun(program, interner);
-    for (let k = 0; k < i; k++) probe.machine.step(chosen[k]!);
-    st.steps += i;
     try {
-      for (let k = i + 1; k < d; k++) {
-        if (clocks[k]![qi]! >= si) continue;
-        const pk = chosen[k]!;
-        if (!probe.machine.enabled(pk)) return false;
-        probe.machine.step(pk);
-        st.steps++;
+      for (let k = 0; k < i; k++) probe.machine.step(chosen[k]!);
+      st.steps += i;
+      try {
+        for (let k = i + 1; k < d; k++) {
+          if (clocks[k]![qi]! >= si) continue;
+          const pk = chosen[k]!;
+          if (!probe.machine.enabled(pk)) return false;
+          probe.machine.step(pk);
+          st.steps++;
+        }
+      } catch (e) {
+        // The reordered run exceeds a bound or fails an assertion: explore it, it ends there.
+        if (e instanceof BoundExceeded || e instanceof AssertionFailed) return true;
+        throw e;
       }
-    } catch (e) {
-      // The reordered run exceeds a bound or fails an assertion: explore it, it ends there.
-      if (e instanceof BoundExceeded || e instanceof AssertionFailed) return true;
-      throw e;
+      return probe.machine.enabled(p);
+    } finally {
+      probe.machine.recycle();
     }
-    return probe.machine.enabled(p);
   };
 
   /** Races of event e_d (process p, footprint foot) with the events before it. */
@@ -732,6 +736,8 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
       // nothing left): the task's part is done.
       if (d < floor) return kids;
     }
+    // The run ends here: its machine's storage goes to the replay's (Machine.recycle()).
+    run.machine.recycle();
     run = freshRun(program, interner);
     lastIdx.fill(-1);
     for (let k = 0; k < d; k++) {

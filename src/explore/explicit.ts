@@ -81,6 +81,8 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
   let stale = false; // `run` is not at the state `path` leads to
 
   const restore = (): void => {
+    // The machine left is dropped: the replay's takes its storage (Machine.recycle()).
+    run.machine.recycle();
     run = freshRun(program, interner);
     for (const p of path) {
       run.machine.step(p);

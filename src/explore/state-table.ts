@@ -15,17 +15,19 @@ export class StateTable {
   /** Every key's bytes, one after another. */
   private arena: Uint8Array = new Uint8Array(1 << 16);
   private arenaUsed = 0;
-  /** Per entry: where its key starts in the arena, its length, its hash. */
-  private off: Int32Array = new Int32Array(1 << 12);
-  private len: Int32Array = new Int32Array(1 << 12);
-  private hashOf: Int32Array = new Int32Array(1 << 12);
+  /** Per entry e: where its key starts in the arena (at 2e) and its length (at 2e + 1), side by side: one cache line. */
+  private meta: Int32Array = new Int32Array(2 << 12);
   private count = 0;
-  /** Open addressing: entry number + 1, or 0 for an empty slot; a power of two, at most half full. */
-  private slots: Int32Array = new Int32Array(1 << 13);
+  /**
+   * Open addressing, a slot per pair: the key's hash (at 2s), and its entry number + 1
+   * (at 2s + 1; 0 for an empty slot), side by side, so that a probe of a slot whose hash
+   * differs reads one cache line. A power of two of slots, at most half full.
+   */
+  private slots: Int32Array = new Int32Array(2 << 13);
 
   /** The length of entry e's key, in bytes (characters of the key string it stands for). */
   keyLength(e: number): number {
-    return this.len[e]!;
+    return this.meta[2 * e + 1]!;
   }
 
   /**
@@ -37,33 +39,37 @@ export class StateTable {
     // FNV-1a over the key's bytes.
     let h = 0x811c9dc5 | 0;
     for (let i = 0; i < length; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-    const mask = this.slots.length - 1;
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
     let s = (h ^ (h >>> 15)) & mask;
     for (;;) {
-      const v = this.slots[s]!;
+      const v = slots[2 * s + 1]!;
       if (v === 0) break;
-      const e = v - 1;
-      if (this.hashOf[e] === h && this.len[e] === length && this.sameBytes(e, buf, length)) {
-        k.reset();
-        return e;
+      if (slots[2 * s] === h) {
+        const e = v - 1;
+        if (this.meta[2 * e + 1] === length && this.sameBytes(e, buf, length)) {
+          k.reset();
+          return e;
+        }
       }
       s = (s + 1) & mask;
     }
-    const e = this.add(buf, length, h);
+    const e = this.add(buf, length);
     k.reset();
-    if (2 * this.count > this.slots.length) this.rehash();
-    else this.slots[s] = e + 1;
+    slots[2 * s] = h;
+    slots[2 * s + 1] = e + 1;
+    if (2 * this.count > mask + 1) this.rehash();
     return e;
   }
 
   private sameBytes(e: number, buf: Uint8Array, length: number): boolean {
     const a = this.arena;
-    const o = this.off[e]!;
+    const o = this.meta[2 * e]!;
     for (let i = 0; i < length; i++) if (a[o + i] !== buf[i]) return false;
     return true;
   }
 
-  private add(buf: Uint8Array, length: number, h: number): number {
+  private add(buf: Uint8Array, length: number): number {
     if (this.arenaUsed + length > this.arena.length) {
       let n = this.arena.length * 2;
       while (this.arenaUsed + length > n) n *= 2;
@@ -72,32 +78,30 @@ export class StateTable {
       this.arena = a;
     }
     this.arena.set(buf.subarray(0, length), this.arenaUsed);
-    if (this.count === this.off.length) {
-      const grow = (x: Int32Array): Int32Array => {
-        const y = new Int32Array(x.length * 2);
-        y.set(x);
-        return y;
-      };
-      this.off = grow(this.off);
-      this.len = grow(this.len);
-      this.hashOf = grow(this.hashOf);
+    if (2 * this.count === this.meta.length) {
+      const m = new Int32Array(this.meta.length * 2);
+      m.set(this.meta);
+      this.meta = m;
     }
     const e = this.count++;
-    this.off[e] = this.arenaUsed;
-    this.len[e] = length;
-    this.hashOf[e] = h;
+    this.meta[2 * e] = this.arenaUsed;
+    this.meta[2 * e + 1] = length;
     this.arenaUsed += length;
     return e;
   }
 
+  /** Twice the slots: each entry goes where its hash now leads. */
   private rehash(): void {
-    const slots = new Int32Array(this.slots.length * 2);
-    const mask = slots.length - 1;
-    for (let e = 0; e < this.count; e++) {
-      const h = this.hashOf[e]!;
+    const old = this.slots;
+    const slots = new Int32Array(old.length * 2);
+    const mask = (slots.length >> 1) - 1;
+    for (let t = 0; t < old.length; t += 2) {
+      if (old[t + 1] === 0) continue;
+      const h = old[t]!;
       let s = (h ^ (h >>> 15)) & mask;
-      while (slots[s] !== 0) s = (s + 1) & mask;
-      slots[s] = e + 1;
+      while (slots[2 * s + 1] !== 0) s = (s + 1) & mask;
+      slots[2 * s] = h;
+      slots[2 * s + 1] = old[t + 1]!;
     }
     this.slots = slots;
   }

@@ -349,6 +349,29 @@ function pteLocsOf(paging: Paging): ReadonlySet<number> {
 /** The key builder machines share (Machine.packer). */
 const SHARED_PACKER = new KeyPacker();
 
+/**
+ * A machine's data buffer and its views (Machine.data), with the buffer probe() saves it
+ * to: what a search would otherwise allocate again for every run it replays. A machine
+ * that its search drops hands them on (Machine.recycle()); the next machine of the same
+ * sizes takes them and fills them as a new buffer would be.
+ */
+interface Storage {
+  /** The sizes the views were cut for (Machine's constructor, `sizes`). */
+  sizes: readonly number[];
+  data: Float64Array;
+  views: Float64Array[];
+  saved: Float64Array | null;
+}
+/** The storage of the last machine recycled in this thread, until a machine takes it. */
+let spare: Storage | null = null;
+function takeSpare(sizes: readonly number[]): Storage | null {
+  const s = spare;
+  if (s === null || s.sizes.length !== sizes.length) return null;
+  for (let i = 0; i < sizes.length; i++) if (s.sizes[i] !== sizes[i]) return null;
+  spare = null;
+  return s;
+}
+
 export class Machine {
   readonly tso: boolean;
   readonly nCpus: number;
@@ -506,10 +529,20 @@ export class Machine {
     const nFrames = paging?.frameLoc.length ?? 0;
     const nTlb = TLB_NR_DYN_ASIDS * this.nPages;
     const nPsc = this.nPages > 0 ? TLB_NR_DYN_ASIDS : 0;
-    this.data = new Float64Array(6 * nL + nFrames + nWalk + nCpus * (codeLocs.length + 6 * nTlb + 2 * nPsc));
+    const sizes = [nCpus, nL, nFrames, nWalk, codeLocs.length, nTlb, nPsc];
+    // The storage a dropped machine of the same sizes left (recycle()), zeroed as a new
+    // buffer is, or a new one; its views are cut in the same order either way.
+    const reused = takeSpare(sizes);
+    if (reused !== null) reused.data.fill(0);
+    this.data = reused?.data ?? new Float64Array(6 * nL + nFrames + nWalk + nCpus * (codeLocs.length + 6 * nTlb + 2 * nPsc));
+    this.saved = reused?.saved ?? null;
+    const views: Float64Array[] = [];
+    this.storage = { sizes, data: this.data, views, saved: null };
     let at = 0;
     const view = (n: number, fill = 0): Float64Array => {
-      const v = this.data.subarray(at, (at += n));
+      const v = reused?.views[views.length] ?? this.data.subarray(at, at + n);
+      at += n;
+      views.push(v);
       if (fill !== 0) v.fill(fill);
       return v;
     };
@@ -546,6 +579,25 @@ export class Machine {
     }
     if (at !== this.data.length) throw new Error(`internal: the machine's data has ${this.data.length} numbers, its arrays ${at}`);
     this.starting = false;
+  }
+
+  /** Its data buffer and views, for recycle(). */
+  private readonly storage: Storage;
+  /** recycle() has given its storage away: the machine must not be used again. */
+  private recycled = false;
+
+  /**
+   * The caller drops this machine (a search going back to replay another run): its data
+   * buffer and views go to the next machine of the same sizes built in this thread,
+   * instead of being allocated again. Nothing may use this machine afterwards (step()
+   * refuses to); values it returned before (keys, outcomes, snapshots) are copies and
+   * stay valid.
+   */
+  recycle(): void {
+    if (this.recycled) return;
+    this.recycled = true;
+    this.storage.saved = this.saved;
+    spare = this.storage;
   }
 
   /**
@@ -1274,7 +1326,7 @@ export class Machine {
    */
   private readonly packer = SHARED_PACKER;
   /** probe(): the machine's data (`data`) as it was before the step. */
-  private saved: Float64Array | null = null;
+  private saved: Float64Array | null;
   /** probe(): the rest of what a step may change, as numbers, in the order save() and load() walk it. */
   private readonly savedScalars: number[] = [];
   /** `saved` holds the machine as it is (no step since it was saved). */
@@ -1334,6 +1386,7 @@ export class Machine {
 
   /** Take one step of process p (which must be enabled). */
   step(p: number): void {
+    if (this.recycled) throw new Error('internal: a step of a recycled machine');
     if (!this.probing) this.savedValid = false;
     const ev = this.events++;
     this.stepLoc = -1;
