@@ -38,30 +38,44 @@ const cores = availableParallelism();
 class Pool {
   private readonly idle: Worker[] = [];
   private readonly waiting: ((w: Worker) => void)[] = [];
-  private readonly all: Worker[] = [];
+  private readonly all = new Set<Worker>();
 
   constructor(n: number) {
-    for (let i = 0; i < n; i++) {
-      // The unreduced search of the largest lines keeps up to 12 GiB (FULL_BOUNDS).
-      const w = new Worker(new URL('./line-worker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 16384 } });
-      w.unref();
-      this.all.push(w);
-      this.idle.push(w);
-    }
+    for (let i = 0; i < n; i++) this.idle.push(this.spawn());
+  }
+
+  private spawn(): Worker {
+    // The unreduced search of the largest lines keeps up to 12 GiB (FULL_BOUNDS).
+    const w = new Worker(new URL('./line-worker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 16384 } });
+    w.unref();
+    this.all.add(w);
+    return w;
   }
 
   async run(job: LineJob): Promise<LineResult> {
-    const w = this.idle.pop() ?? (await new Promise<Worker>((r) => this.waiting.push(r)));
+    let w = this.idle.pop() ?? (await new Promise<Worker>((r) => this.waiting.push(r)));
     try {
       return await new Promise<LineResult>((resolve, reject) => {
-        const onError = (e: Error): void => reject(e);
+        // A worker that dies (out of memory, say) fails its line; a new one takes its place.
+        const onExit = (code: number): void => reject(new Error(`the worker checking this line stopped (exit code ${code})`));
+        const onError = (e: Error): void => {
+          w.off('exit', onExit);
+          reject(e);
+        };
         w.once('error', onError);
+        w.once('exit', onExit);
         w.once('message', (m: LineResult) => {
           w.off('error', onError);
+          w.off('exit', onExit);
           resolve(m);
         });
         w.postMessage(job);
       });
+    } catch (e) {
+      this.all.delete(w);
+      void w.terminate();
+      w = this.spawn();
+      throw e;
     } finally {
       const next = this.waiting.shift();
       if (next) next(w);
@@ -86,7 +100,7 @@ describe(`every line of the library, reduced against unreduced search (${ordered
   for (const job of ordered) {
     it(`${job.id}: expectation confirmed and reduction agrees with full search`, async (t) => {
       const r = await pool.run({ file: job.file, rel: job.rel, line: job.line });
-      measured[job.id] = Math.round(r.ms) / 1000;
+      measured[job.id] = Math.round(r.ms / 100) / 10;
       for (const d of r.diagnostics) t.diagnostic(d);
       if (r.error !== undefined) throw new Error(r.error);
     });
