@@ -362,13 +362,18 @@ interface Storage {
   views: Float64Array[];
   saved: Float64Array | null;
 }
-/** The storage of the last machine recycled in this thread, until a machine takes it. */
-let spare: Storage | null = null;
+/**
+ * The storage of the last machines recycled in this thread (at most SPARES_MAX, the
+ * latest last), until machines take them: the reduced search drops two machines in a
+ * row where it replays a run to ask whether a step is enabled without another.
+ */
+const spares: Storage[] = [];
+const SPARES_MAX = 4;
 function takeSpare(sizes: readonly number[]): Storage | null {
-  const s = spare;
-  if (s === null || s.sizes.length !== sizes.length) return null;
+  const s = spares[spares.length - 1];
+  if (s === undefined || s.sizes.length !== sizes.length) return null;
   for (let i = 0; i < sizes.length; i++) if (s.sizes[i] !== sizes[i]) return null;
-  spare = null;
+  spares.pop();
   return s;
 }
 
@@ -597,7 +602,8 @@ export class Machine {
     if (this.recycled) return;
     this.recycled = true;
     this.storage.saved = this.saved;
-    spare = this.storage;
+    if (spares.length === SPARES_MAX) spares.shift();
+    spares.push(this.storage);
   }
 
   /**
