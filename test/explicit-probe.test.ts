@@ -55,12 +55,17 @@ const cases = [
   'scenarios/litmus/SB.litmus',
 ];
 
+/** A scenario of `cases`, a machine, and choices for a walk (each taken modulo the processes enabled). */
+const caseArb = fc.integer({ min: 0, max: cases.length - 1 });
+const modelArb = fc.constantFrom<ModelName>(...MODELS);
+const choicesArb = (max: number): fc.Arbitrary<number[]> => fc.array(fc.nat(), { minLength: 1, maxLength: max });
+
 test('a probe leaves the machine as it was, and probing twice gives the same key', () => {
   fc.assert(
     fc.property(
-      fc.integer({ min: 0, max: cases.length - 1 }),
-      fc.constantFrom<ModelName>(...MODELS),
-      fc.array(fc.nat(), { minLength: 1, maxLength: 400 }),
+      caseArb,
+      modelArb,
+      choicesArb(400),
       (ci, model, choices) => {
         const rel = cases[ci]!;
         const program = new LitmusProgram(parseScenario(read(rel), rel), model);
@@ -101,10 +106,10 @@ test('a probe leaves the machine as it was, and probing twice gives the same key
 test("a machine on a recycled machine's storage runs as a new one, and the recycled machine steps no more", () => {
   fc.assert(
     fc.property(
-      fc.integer({ min: 0, max: cases.length - 1 }),
-      fc.constantFrom<ModelName>(...MODELS),
-      fc.array(fc.nat(), { minLength: 1, maxLength: 200 }),
-      fc.array(fc.nat(), { minLength: 1, maxLength: 200 }),
+      caseArb,
+      modelArb,
+      choicesArb(200),
+      choicesArb(200),
       (ci, model, first, second) => {
         const rel = cases[ci]!;
         const program = new LitmusProgram(parseScenario(read(rel), rel), model);

@@ -536,18 +536,19 @@ export class Machine {
     const nPsc = this.nPages > 0 ? TLB_NR_DYN_ASIDS : 0;
     const sizes = [nCpus, nL, nFrames, nWalk, codeLocs.length, nTlb, nPsc];
     // The storage a dropped machine of the same sizes left (recycle()), zeroed as a new
-    // buffer is, or a new one; its views are cut in the same order either way.
+    // buffer is, or a new one, whose views are cut below in the order they are taken.
     const reused = takeSpare(sizes);
     if (reused !== null) reused.data.fill(0);
-    this.data = reused?.data ?? new Float64Array(6 * nL + nFrames + nWalk + nCpus * (codeLocs.length + 6 * nTlb + 2 * nPsc));
-    this.saved = reused?.saved ?? null;
-    const views: Float64Array[] = [];
-    this.storage = { sizes, data: this.data, views, saved: null };
+    this.storage = reused ?? { sizes, data: new Float64Array(6 * nL + nFrames + nWalk + nCpus * (codeLocs.length + 6 * nTlb + 2 * nPsc)), views: [], saved: null };
+    this.data = this.storage.data;
+    this.saved = this.storage.saved;
+    const views = this.storage.views;
     let at = 0;
+    let taken = 0;
     const view = (n: number, fill = 0): Float64Array => {
-      const v = reused?.views[views.length] ?? this.data.subarray(at, at + n);
+      if (taken === views.length) views.push(this.data.subarray(at, at + n));
+      const v = views[taken++]!;
       at += n;
-      views.push(v);
       if (fill !== 0) v.fill(fill);
       return v;
     };
