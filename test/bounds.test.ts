@@ -120,6 +120,11 @@ test('packed keys: equal lists and only equal lists of the same length get the s
     all.pushAll(a).pushAll(b);
     assert.equal(all.take(), one.take());
   }), { seed: 4244, numRuns: 2000 });
+  // Each digit-count boundary of the shifts' path (below 2^31) and of the general one beyond.
+  const edges = [1, 63, 64, 4095, 4096, 2 ** 18 - 1, 2 ** 18, 2 ** 24 - 1, 2 ** 24, 2 ** 30 - 1, 2 ** 30, 2 ** 31 - 1, 2 ** 31, 2 ** 36, 2 ** 53 - 1];
+  assert.deepEqual(unpackKey(pack(edges)), edges);
+  assert.equal(new KeyPacker().pushAll(edges).take(), pack(edges));
+  assert.deepEqual(edges.map((n) => pack([n]).length), [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 6, 7, 9]);
   const run = (n: number): number[] => new Array<number>(n).fill(0);
   for (const n of [1, 2, 64, 65, 66, 67, 130, 131, 200]) assert.deepEqual(unpackKey(pack([...run(n), 5, ...run(n)])), [...run(n), 5, ...run(n)]);
   assert.equal(pack(run(65)).length, 1);

@@ -1,7 +1,7 @@
 // The unreduced search's table of states (src/explore/explicit.ts): each state's exact key
 // (the bytes KeyPacker packed, src/machine/packed-key.ts) and what the search knows of it.
 // A key is looked up straight from the packer's buffer: no string is made for it, and a
-// key seen before costs a hash of its bytes and one comparison. Keys live in one growing
+// key seen before costs a hash of its bytes and one comparison (both four bytes at a time). Keys live in one growing
 // byte arena, found through an open-addressing table of entry numbers; entries are never
 // removed (the search keeps every state it has seen).
 //
@@ -12,8 +12,9 @@
 import type { KeyPacker } from '../machine/packed-key.js';
 
 export class StateTable {
-  /** Every key's bytes, one after another. */
+  /** Every key's bytes, one after another, each from a multiple of 4 bytes (compared four at a time). */
   private arena: Uint8Array = new Uint8Array(1 << 16);
+  private arenaWords: Int32Array = new Int32Array(this.arena.buffer);
   private arenaUsed = 0;
   /** Per entry e: where its key starts in the arena (at 2e) and its length (at 2e + 1), side by side: one cache line. */
   private meta: Int32Array = new Int32Array(2 << 12);
@@ -24,6 +25,9 @@ export class StateTable {
    * differs reads one cache line. A power of two of slots, at most half full.
    */
   private slots: Int32Array = new Int32Array(2 << 13);
+  /** The packer's buffer last seen, and a view of it as 32-bit words. */
+  private keyBuf: Uint8Array | null = null;
+  private keyWords: Int32Array = new Int32Array(0);
 
   /** The length of entry e's key, in bytes (characters of the key string it stands for). */
   keyLength(e: number): number {
@@ -36,18 +40,28 @@ export class StateTable {
    */
   intern(k: KeyPacker): number {
     const { buf, length } = k.bytes();
-    // FNV-1a over the key's bytes.
+    if (buf !== this.keyBuf) {
+      // The packer's buffer starts at a multiple of 4 (KeyPacker allocates it on its own).
+      if (buf.byteOffset % 4 !== 0) throw new Error('internal: a key buffer not aligned to 4 bytes');
+      this.keyBuf = buf;
+      this.keyWords = new Int32Array(buf.buffer, buf.byteOffset, buf.byteLength >> 2);
+    }
+    const words = this.keyWords;
+    const nWords = length >> 2;
+    // FNV-1a over the key's whole 32-bit words, then its last bytes one by one.
     let h = 0x811c9dc5 | 0;
-    for (let i = 0; i < length; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    for (let i = 0; i < nWords; i++) h = Math.imul(h ^ words[i]!, 0x01000193);
+    for (let i = nWords << 2; i < length; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    h ^= h >>> 15;
     const slots = this.slots;
     const mask = (slots.length >> 1) - 1;
-    let s = (h ^ (h >>> 15)) & mask;
+    let s = h & mask;
     for (;;) {
       const v = slots[2 * s + 1]!;
       if (v === 0) break;
       if (slots[2 * s] === h) {
         const e = v - 1;
-        if (this.meta[2 * e + 1] === length && this.sameBytes(e, buf, length)) {
+        if (this.meta[2 * e + 1] === length && this.sameKey(e, buf, words, length)) {
           k.reset();
           return e;
         }
@@ -62,10 +76,15 @@ export class StateTable {
     return e;
   }
 
-  private sameBytes(e: number, buf: Uint8Array, length: number): boolean {
-    const a = this.arena;
+  /** Whether entry e's key is these bytes: four at a time, then the last ones. */
+  private sameKey(e: number, buf: Uint8Array, words: Int32Array, length: number): boolean {
     const o = this.meta[2 * e]!;
-    for (let i = 0; i < length; i++) if (a[o + i] !== buf[i]) return false;
+    const aw = this.arenaWords;
+    const ow = o >> 2;
+    const nWords = length >> 2;
+    for (let i = 0; i < nWords; i++) if (aw[ow + i] !== words[i]) return false;
+    const a = this.arena;
+    for (let i = nWords << 2; i < length; i++) if (a[o + i] !== buf[i]) return false;
     return true;
   }
 
@@ -76,6 +95,7 @@ export class StateTable {
       const a = new Uint8Array(n);
       a.set(this.arena.subarray(0, this.arenaUsed));
       this.arena = a;
+      this.arenaWords = new Int32Array(a.buffer);
     }
     this.arena.set(buf.subarray(0, length), this.arenaUsed);
     if (2 * this.count === this.meta.length) {
@@ -86,7 +106,8 @@ export class StateTable {
     const e = this.count++;
     this.meta[2 * e] = this.arenaUsed;
     this.meta[2 * e + 1] = length;
-    this.arenaUsed += length;
+    // The next key starts at a multiple of 4.
+    this.arenaUsed += (length + 3) & ~3;
     return e;
   }
 
@@ -98,7 +119,7 @@ export class StateTable {
     for (let t = 0; t < old.length; t += 2) {
       if (old[t + 1] === 0) continue;
       const h = old[t]!;
-      let s = (h ^ (h >>> 15)) & mask;
+      let s = h & mask;
       while (slots[2 * s + 1] !== 0) s = (s + 1) & mask;
       slots[2 * s] = h;
       slots[2 * s + 1] = old[t + 1]!;

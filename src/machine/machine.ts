@@ -159,6 +159,13 @@ interface Cpu {
   /** Paging: per PCID, the page-table page the paging-structure cache holds (-1: none). */
   psc: Float64Array;
   /**
+   * For keys: tlbPte, tlbVer, tlbEpoch and tlbSpec as one view (they are cut in that
+   * order), and tlbSrc and psc (whose empty value is -1) as another: two lists to pack
+   * instead of six.
+   */
+  tlbKey: Float64Array;
+  tlbKeyLess1: Float64Array;
+  /**
    * Paging: how many times each TLB entry (as tlbPte) and each paging-structure-cache
    * entry (as psc) has been written (filled, dropped, rewritten). The TLB and the cache
    * are locations of the execution graph: a page walk's record says how many writes of
@@ -552,6 +559,11 @@ export class Machine {
       if (fill !== 0) v.fill(fill);
       return v;
     };
+    // A view of n numbers from `from`, over arrays already cut (it takes no numbers of its own).
+    const span = (from: number, n: number): Float64Array => {
+      if (taken === views.length) views.push(this.data.subarray(from, from + n));
+      return views[taken++]!;
+    };
     this.mem = view(nL);
     this.mem.set(init);
     this.memW = view(nL);
@@ -570,9 +582,12 @@ export class Machine {
     for (let c = 0; c < nCpus; c++) {
       const icache = view(codeLocs.length);
       codeLocs.forEach((l, i) => (icache[i] = init[l]!));
+      const tlbAt = at;
+      // (In this order: the key packs the first four as one list, the last two as another.)
       const cpu: Cpu = {
         ctx: [], buf: [], bufHead: 0, irqOn: true, pending: program.initialPending?.(c) ?? 0, stores: 0, hist: 0, icache,
-        cr3Mm: paging?.cr3Mm[c] ?? 0, cr3Asid: 0, tlbPte: view(nTlb), tlbVer: view(nTlb), tlbSrc: view(nTlb, -1), tlbEpoch: view(nTlb), tlbSpec: view(nTlb), psc: view(nPsc, -1),
+        cr3Mm: paging?.cr3Mm[c] ?? 0, cr3Asid: 0, tlbPte: view(nTlb), tlbVer: view(nTlb), tlbEpoch: view(nTlb), tlbSpec: view(nTlb), tlbSrc: view(nTlb, -1), psc: view(nPsc, -1),
+        tlbKey: span(tlbAt, 4 * nTlb), tlbKeyLess1: span(tlbAt + 4 * nTlb, nTlb + nPsc),
         tlbGen: view(nTlb), pscGen: view(nPsc), cr3Gen: 0,
       };
       this.cpus.push(cpu);
@@ -1375,8 +1390,11 @@ export class Machine {
     let i = 0;
     this.events = d[i++]!;
     for (const cpu of this.cpus) {
-      cpu.ctx.length = d[i++]!;
-      cpu.buf.length = d[i++]!;
+      // Setting an array's length is a call into the runtime: only where a step changed it.
+      const nCtx = d[i++]!;
+      if (cpu.ctx.length !== nCtx) cpu.ctx.length = nCtx;
+      const nBuf = d[i++]!;
+      if (cpu.buf.length !== nBuf) cpu.buf.length = nBuf;
       cpu.bufHead = d[i++]!;
       cpu.irqOn = d[i++] === 1;
       cpu.pending = d[i++]!;
@@ -1916,7 +1934,7 @@ export class Machine {
       // What the TLBs hold (their fills and flushes interleave with the CPU's own steps).
       for (const cpu of this.cpus) {
         k.push(cpu.cr3Mm).push(cpu.cr3Asid);
-        k.pushAll(cpu.tlbPte).pushAll(cpu.tlbVer).pushAll(cpu.tlbSrc, 1).pushAll(cpu.tlbEpoch).pushAll(cpu.tlbSpec).pushAll(cpu.psc, 1);
+        k.pushAll(cpu.tlbKey).pushAll(cpu.tlbKeyLess1, 1);
       }
       // Property S1's bookkeeping: the flushes in progress and what completed ones covered.
       for (const f of this.flushing) {
@@ -1924,7 +1942,8 @@ export class Machine {
         for (const [l, v] of f ?? []) k.push(l).push(v);
       }
       k.push(this.flushedVer.size);
-      for (const [l, v] of [...this.flushedVer].sort((x, y) => x[0] - y[0])) k.push(l).push(v);
+      if (this.flushedVer.size === 1) for (const [l, v] of this.flushedVer) k.push(l).push(v);
+      else if (this.flushedVer.size > 1) for (const [l, v] of [...this.flushedVer].sort((x, y) => x[0] - y[0])) k.push(l).push(v);
     }
     return k;
   }

@@ -9,9 +9,34 @@
 // per character in V8), a small fraction of a decimal key built by concatenation,
 // which V8 keeps as a tree of pieces.
 
+/**
+ * Writes n (an integer, 0 < n < 2^31) at buf[len] as push() does (base-64 digits, most
+ * significant first, non-final ones as 128..191, the final one as 64..127); returns the
+ * new length. At most 6 bytes.
+ */
+function packSmall(buf: Uint8Array, len: number, n: number): number {
+  if (n >= 64) {
+    if (n >= 1 << 12) {
+      if (n >= 1 << 18) {
+        if (n >= 1 << 24) {
+          if (n >= 1 << 30) buf[len++] = 128 + (n >>> 30);
+          buf[len++] = 128 + ((n >>> 24) & 63);
+        }
+        buf[len++] = 128 + ((n >>> 18) & 63);
+      }
+      buf[len++] = 128 + ((n >>> 12) & 63);
+    }
+    buf[len++] = 128 + ((n >>> 6) & 63);
+  }
+  buf[len++] = 64 + (n & 63);
+  return len;
+}
+
 export class KeyPacker {
   // The characters so far, one byte each (all below 256), turned into a string at once by take().
-  private buf = Buffer.allocUnsafe(256);
+  // A buffer of its own (not a slice of Node's pool): it starts at a multiple of 4 bytes, so
+  // that a reader may take it four bytes at a time (StateTable).
+  private buf = Buffer.allocUnsafeSlow(256);
   private len = 0;
   /** Zeros pushed and not yet written (a run). */
   private zeros = 0;
@@ -23,8 +48,9 @@ export class KeyPacker {
     }
     if (this.zeros > 0) this.flushZeros();
     if (this.len + 10 > this.buf.length) this.grow();
-    if (n > 0 && n < 64 && (n | 0) === n) {
-      this.buf[this.len++] = 64 + n;
+    if (n > 0 && (n | 0) === n) {
+      // Below 2^31: the base-64 digits by shifts (the same characters as the general case).
+      this.len = packSmall(this.buf, this.len, n);
       return this;
     }
     if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`KeyPacker takes non-negative integers, not ${n}`);
@@ -41,8 +67,8 @@ export class KeyPacker {
 
   /** push() of each number of `a`, plus `add`, in order, in one loop (a machine's key is mostly long lists). */
   pushAll(a: ArrayLike<number>, add = 0): this {
-    // The packer's state in locals for the loop: a run of zeros costs a count, a small
-    // number a byte; anything else goes through push().
+    // The packer's state in locals for the loop: a run of zeros costs a count, a number
+    // below 2^31 its bytes; anything else goes through push().
     let zeros = this.zeros;
     let len = this.len;
     let buf = this.buf;
@@ -52,8 +78,23 @@ export class KeyPacker {
         zeros++;
         continue;
       }
-      if (zeros === 0 && n > 0 && n < 64 && (n | 0) === n && len < buf.length) {
-        buf[len++] = 64 + n;
+      if (n > 0 && (n | 0) === n) {
+        // Room for the run of zeros (a character per 65) and the number (6 at most).
+        if (len + 7 + ((zeros / 65) | 0) > buf.length) {
+          this.len = len;
+          this.grow(len + 7 + ((zeros / 65) | 0));
+          buf = this.buf;
+        }
+        if (zeros > 0) {
+          // flushZeros(), inline: runs of 65 as long as they last, then the rest.
+          while (zeros > 65) {
+            buf[len++] = 63;
+            zeros -= 65;
+          }
+          buf[len++] = zeros === 1 ? 64 : zeros - 2;
+          zeros = 0;
+        }
+        len = packSmall(buf, len, n);
         continue;
       }
       this.zeros = zeros;
@@ -82,8 +123,11 @@ export class KeyPacker {
     }
   }
 
-  private grow(): void {
-    const b = Buffer.allocUnsafe(this.buf.length * 2);
+  /** A buffer of at least `need` bytes (twice the size, or more), keeping what is written. */
+  private grow(need = 0): void {
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const b = Buffer.allocUnsafeSlow(size);
     this.buf.copy(b, 0, 0, this.len);
     this.buf = b;
   }

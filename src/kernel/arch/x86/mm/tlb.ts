@@ -260,6 +260,16 @@ function* cpumask_clear_cpu(k: Kernel, cpu: number, mm: number, fn = 'cpumask_cl
  * flusher's barrier away (a plain increment), as the flush paths were before that
  * commit added one.
  */
+/** The PTEs a flush of `range` covers (every page-table page's), one array per layout and range: the op only reads it. */
+const flushedPtesCache = new WeakMap<readonly (readonly number[])[], Map<number, readonly number[]>>();
+function flushedPtes(tablePte: readonly (readonly number[])[], range: number): readonly number[] {
+  let byRange = flushedPtesCache.get(tablePte);
+  if (byRange === undefined) flushedPtesCache.set(tablePte, (byRange = new Map()));
+  let ptes = byRange.get(range);
+  if (ptes === undefined) byRange.set(range, (ptes = tablePte.flatMap((row) => row.filter((_, v) => range === TLB_FLUSH_ALL || v === range))));
+  return ptes;
+}
+
 export const inc_mm_tlb_gen = kfunc(function* inc_mm_tlb_gen(k: Kernel, mm: number, range = TLB_FLUSH_ALL): Generator<Op, number, number> {
   const loc = k.layout.tlb!.tlbGen[mm]!;
   // For property S1 (checked by the machine): the PTEs this flush covers. Every
@@ -268,7 +278,7 @@ export const inc_mm_tlb_gen = kfunc(function* inc_mm_tlb_gen(k: Kernel, mm: numb
   // only sound while the child's PTE does not change under a TLB entry of the
   // child's at the same time (true of the library's scenarios: the children there
   // read, or write only after the parent's flushes have returned).
-  const ptes = k.layout.tlb!.tablePte.flatMap((row) => row.filter((_, v) => range === TLB_FLUSH_ALL || v === range));
+  const ptes = flushedPtes(k.layout.tlb!.tablePte, range);
   if (k.variant.removed.has('inc_mm_tlb_gen.mb')) {
     const v = yield* k.READ_ONCE(loc, 'inc_mm_tlb_gen: read (no barrier)');
     yield { k: 'st', loc, val: v + 1, tlbFlushStart: ptes, site: { fn: 'inc_mm_tlb_gen: write (no barrier)' } };
