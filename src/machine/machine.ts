@@ -1937,9 +1937,14 @@ export class Machine {
         k.pushAll(cpu.tlbKey).pushAll(cpu.tlbKeyLess1, 1);
       }
       // Property S1's bookkeeping: the flushes in progress and what completed ones covered.
-      for (const f of this.flushing) {
-        k.push(f ? f.size + 1 : 0);
-        for (const [l, v] of f ?? []) k.push(l).push(v);
+      for (let c = 0; c < this.nCpus; c++) {
+        const f = this.flushing[c];
+        if (!f) {
+          k.push(0);
+          continue;
+        }
+        k.push(f.size + 1);
+        for (const [l, v] of f) k.push(l).push(v);
       }
       k.push(this.flushedVer.size);
       if (this.flushedVer.size === 1) for (const [l, v] of this.flushedVer) k.push(l).push(v);
