@@ -1947,8 +1947,9 @@ export class Machine {
         for (const [l, v] of f) k.push(l).push(v);
       }
       k.push(this.flushedVer.size);
-      if (this.flushedVer.size === 1) for (const [l, v] of this.flushedVer) k.push(l).push(v);
-      else if (this.flushedVer.size > 1) for (const [l, v] of [...this.flushedVer].sort((x, y) => x[0] - y[0])) k.push(l).push(v);
+      // In the order of their locations (a single entry needs no sorted copy).
+      const covered = this.flushedVer.size > 1 ? [...this.flushedVer].sort((x, y) => x[0] - y[0]) : this.flushedVer;
+      for (const [l, v] of covered) k.push(l).push(v);
     }
     return k;
   }

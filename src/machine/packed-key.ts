@@ -82,20 +82,15 @@ export class KeyPacker {
       if (i === end) break;
       const n = a[i++]! + add;
       if (n > 0 && (n | 0) === n) {
-        // Room for the run of zeros (a character per 65) and the number (6 at most).
-        if (len + 7 + ((zeros / 65) | 0) > buf.length) {
+        if (zeros > 0 || len + 6 > buf.length) {
+          // The run of zeros before it, and room for the number (6 bytes at most).
+          this.zeros = zeros;
           this.len = len;
-          this.grow(len + 7 + ((zeros / 65) | 0));
-          buf = this.buf;
-        }
-        if (zeros > 0) {
-          // flushZeros(), inline: runs of 65 as long as they last, then the rest.
-          while (zeros > 65) {
-            buf[len++] = 63;
-            zeros -= 65;
-          }
-          buf[len++] = zeros === 1 ? 64 : zeros - 2;
+          if (zeros > 0) this.flushZeros();
+          if (this.len + 6 > this.buf.length) this.grow();
           zeros = 0;
+          len = this.len;
+          buf = this.buf;
         }
         len = packSmall(buf, len, n);
         continue;
@@ -126,11 +121,8 @@ export class KeyPacker {
     }
   }
 
-  /** A buffer of at least `need` bytes (twice the size, or more), keeping what is written. */
-  private grow(need = 0): void {
-    let size = this.buf.length * 2;
-    while (size < need) size *= 2;
-    const b = Buffer.allocUnsafeSlow(size);
+  private grow(): void {
+    const b = Buffer.allocUnsafeSlow(this.buf.length * 2);
     this.buf.copy(b, 0, 0, this.len);
     this.buf = b;
   }

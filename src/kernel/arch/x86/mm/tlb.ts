@@ -253,13 +253,6 @@ function* cpumask_clear_cpu(k: Kernel, cpu: number, mm: number, fn = 'cpumask_cl
   else yield { k: 'rmw', loc, f: (v) => v & ~(1 << cpu), site: { fn } };
 }
 
-/**
- * Models: inc_mm_tlb_gen() (v6.18): atomic64_inc_return(), a locked add and so a
- * full barrier: "[it] orders the page table writes before the reads of
- * mm_cpumask()" and pairs with switch_mm_irqs_off(). pre-71b3c126e611 takes the
- * flusher's barrier away (a plain increment), as the flush paths were before that
- * commit added one.
- */
 /** The PTEs a flush of `range` covers (every page-table page's), one array per layout and range: the op only reads it. */
 const flushedPtesCache = new WeakMap<readonly (readonly number[])[], Map<number, readonly number[]>>();
 function flushedPtes(tablePte: readonly (readonly number[])[], range: number): readonly number[] {
@@ -270,6 +263,13 @@ function flushedPtes(tablePte: readonly (readonly number[])[], range: number): r
   return ptes;
 }
 
+/**
+ * Models: inc_mm_tlb_gen() (v6.18): atomic64_inc_return(), a locked add and so a
+ * full barrier: "[it] orders the page table writes before the reads of
+ * mm_cpumask()" and pairs with switch_mm_irqs_off(). pre-71b3c126e611 takes the
+ * flusher's barrier away (a plain increment), as the flush paths were before that
+ * commit added one.
+ */
 export const inc_mm_tlb_gen = kfunc(function* inc_mm_tlb_gen(k: Kernel, mm: number, range = TLB_FLUSH_ALL): Generator<Op, number, number> {
   const loc = k.layout.tlb!.tlbGen[mm]!;
   // For property S1 (checked by the machine): the PTEs this flush covers. Every
