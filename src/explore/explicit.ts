@@ -8,7 +8,10 @@
 // counted along the way (paths to final states).
 //
 // The code running on the machine is generators, which cannot be copied, so going
-// back to a state means replaying the path to it from the start. Before it takes any
+// back to a state means running a fresh machine's code through the path to it from the
+// start: with the results the steps gave it the first time (Machine.codeLog), none of
+// the machine's own work done again, and then the machine's state saved at that state
+// loaded (Machine.replayCode(), Machine.checkpoint()). Before it takes any
 // step out of a state, the search probes each (Machine.probe(): the step's effect on
 // the machine's data, undone, giving the key of the state it leads to without
 // resuming any code): a step into a state already known costs a probe, not a replay,
@@ -18,7 +21,7 @@
 // This is the reference the reduced search is checked against: it shares only
 // the machine with it.
 
-import { AssertionFailed, BoundExceeded, Interner, type Machine } from '../machine/machine.js';
+import { AssertionFailed, BoundExceeded, CodeLog, Interner, type Checkpoint, type Machine } from '../machine/machine.js';
 import type { Program } from '../litmus/program.js';
 import { Collector } from './collector.js';
 import { freshRun, type Run } from './run.js';
@@ -79,22 +82,39 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
   let incompleteReason: string | null = null;
   let run: Run = freshRun(program, interner);
   let stale = false; // `run` is not at the state `path` leads to
+  // What the steps of `path` gave the code (Machine.codeLog), and where each step's
+  // numbers end (logAt[d]: after the first d steps), for code-only replays.
+  const log = new CodeLog();
+  const logAt: number[] = [0];
+  run.machine.codeLog = log;
+  // The machine's state at each state of the path that has a second step to take (per depth, reused).
+  const checkpoints: Checkpoint[] = [];
+  const codeOnly = opts.codeOnlyReplay !== false;
 
   const restore = (): void => {
     // The machine left is dropped: the replay's takes its storage (Machine.recycle()).
     run.machine.recycle();
     run = freshRun(program, interner);
-    for (const p of path) {
-      run.machine.step(p);
-      steps++;
+    const f = stack[stack.length - 1];
+    if (codeOnly && f !== undefined && f.checkpoint) {
+      // The code alone runs through the path, and the machine's state is loaded
+      // (Machine.replayCode()): what a full replay's steps would give, without their work.
+      run.machine.replayCode(path, log, logAt[path.length]!, checkpoints[path.length]!);
+      steps += path.length; // (counted as the steps of a full replay: the same count either way)
+    } else {
+      for (const p of path) {
+        run.machine.step(p);
+        steps++;
+      }
     }
+    run.machine.codeLog = log;
     stale = false;
   };
 
   // Iterative DFS. Each frame is a state, with the steps out of it that led to states
   // not yet known when it was entered (their keys found by Machine.probe(), which takes
   // no step for good): a step into a known state costs a probe, not a replay.
-  interface Frame { key: number; alias: number; procs: number[]; keys: number[]; next: number; total: Count }
+  interface Frame { key: number; alias: number; procs: number[]; keys: number[]; next: number; total: Count; checkpoint: boolean }
   const stack: Frame[] = [];
   /** Steps that failed a kernel assertion, by the key probe() gave them: taking one again fails it again. */
   const failing = new Map<number, string>();
@@ -140,7 +160,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
       if (alias >= 0) paths[alias] = 0;
       return 0;
     }
-    const f: Frame = { key, alias, procs: [], keys: [], next: 0, total: 0 };
+    const f: Frame = { key, alias, procs: [], keys: [], next: 0, total: 0, checkpoint: false };
     for (; en !== 0; en &= en - 1) {
       const p = 31 - Math.clz32(en & -en);
       let k: number;
@@ -171,7 +191,13 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     // takes first decides which later states are new when the search comes back to it,
     // each of which costs a replay from the start; this order needs a half to a third of
     // the replays of process order on the TLB scenarios (docs/scale.md).
-    if (f.procs.length > 1) hardwareFirst(m, f);
+    if (f.procs.length > 1) {
+      hardwareFirst(m, f);
+      // A second step out of this state will need the machine as it is now.
+      const d = path.length;
+      checkpoints[d] = m.checkpoint(checkpoints[d]);
+      f.checkpoint = true;
+    }
     stack.push(f);
     return null;
   };
@@ -213,6 +239,8 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     }
     if (stale) restore();
     const pops = run.machine.pops;
+    // The step's numbers in the log follow those of the path's steps.
+    if (log.nums.length !== logAt[path.length]) log.nums.length = logAt[path.length]!;
     try {
       run.machine.step(p);
     } catch (e) {
@@ -230,6 +258,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     }
     steps++;
     path.push(p);
+    logAt[path.length] = log.nums.length;
     // The key its probe gave, unless a handler returned as the code resumed (Machine.pops).
     const now = run.machine.pops === pops ? key : table.intern(run.machine.packState());
     const c = now === key ? enter(key) : enter(now, key);

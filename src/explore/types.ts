@@ -43,6 +43,12 @@ export interface ExploreOptions {
   parallelMergeOnly?: boolean;
   /** Steps after which a task freezes into child tasks (default FREEZE_AFTER_STEPS, src/explore/dpor.ts; tests set less). Part of what the search is: the same for every way of running it. */
   freezeAfterSteps?: number;
+  /**
+   * The explicit search goes back to a state by running the code alone through the
+   * path to it and loading the machine's state saved there (default true), or by
+   * replaying every step in full (false: tests compare the two).
+   */
+  codeOnlyReplay?: boolean;
 }
 
 export interface Progress {

@@ -105,6 +105,56 @@ export interface ProgramInstance {
   count?(name: 'tlb_spec_flushed', cpu: number): void;
 }
 
+/**
+ * What the machine's steps gave the code, in order, for a replay of the code alone
+ * (Machine.replayStep()): the explicit search (src/explore/explicit.ts) goes back to a
+ * state by running a fresh machine's code through the steps of the path to it, with
+ * the results the steps gave it the first time, and then loading the machine's state
+ * as it was there (Machine.checkpoint()). The code is generators, which cannot be
+ * copied; everything else can. `nums`, per step, in the order the step made them:
+ * - each warning or count the step reported to the program: LOG_WARN and the
+ *   message's index in `strings`, or LOG_COUNT and the CPU (all before the step
+ *   resumed any code);
+ * - an interrupt entry: the vector; a step of code: LOG_RESULT and the op's result,
+ *   or LOG_FAULT_READ / LOG_FAULT_WRITE and the page of the fault;
+ * - each time code is resumed (settle()): how many no-ops and private accesses
+ *   the machine merged into the step, then the value each private access read.
+ * Steps that resume no code (drains, instruction fetches, page walks) add only their
+ * warnings.
+ */
+export class CodeLog {
+  readonly nums: number[] = [];
+  readonly strings: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  str(s: string): number {
+    let i = this.index.get(s);
+    if (i === undefined) {
+      i = this.strings.push(s) - 1;
+      this.index.set(s, i);
+    }
+    return i;
+  }
+}
+
+const LOG_WARN = -1;
+const LOG_COUNT = -2;
+const LOG_RESULT = 0;
+const LOG_FAULT_READ = 1;
+const LOG_FAULT_WRITE = 2;
+
+/**
+ * The machine's state at one point of a run, all of it but the code (Machine.checkpoint()):
+ * what probe() saves, and the store buffers' entries and the count of handler returns.
+ */
+export interface Checkpoint {
+  data: Float64Array;
+  scalars: number[];
+  bufs: BufEntry[][];
+  flushing: (Map<number, number> | null)[];
+  flushedVer: Map<number, number> | null;
+}
+
 /** What a handler returns, and the task code receives, when the task is preempted. */
 export const PREEMPTED = -0x7fff_fff0;
 /** ... and when the task returns to user mode in an rseq critical section with an rseq event: it aborts. */
@@ -497,6 +547,14 @@ export class Machine {
    * took it is not resumed, and nothing is reported to the program (warnings, counts).
    */
   private probing = false;
+  /** When set, steps record what they give the code (CodeLog), for code-only replays. */
+  codeLog: CodeLog | null = null;
+  /** In replayStep(): the log replayed, and where in its numbers the replay is. */
+  private replayLog: number[] | null = null;
+  private replayAt = 0;
+  private replayEnd = 0;
+  /** Logging: the step has resumed code (a warning after that would be replayed out of order). */
+  private stepResumed = false;
   /** Set by visible(): the write id of the value it returned, and whether it came from the store buffer. */
   private visibleWid = 0;
   private visibleFromBuf = false;
@@ -804,7 +862,7 @@ export class Machine {
       cpu.pscGen[cpu.cr3Asid]!++;
     }
     if (w.viaPsc && this.mem[this.paging!.tableOwner[w.table]!] !== cpu.cr3Mm && this.program.warn && !this.probing) {
-      this.program.warn(`S2: CPU${c} walked page-table page ${w.table}, which its mm no longer owns (freed or reused), through its paging-structure cache`);
+      this.warnProgram(`S2: CPU${c} walked page-table page ${w.table}, which its mm no longer owns (freed or reused), through its paging-structure cache`);
     }
   }
 
@@ -927,7 +985,7 @@ export class Machine {
   private dropSpec(c: number, cpu: Cpu, slot: number): number {
     if (cpu.tlbPte[slot] === 0 || cpu.tlbSpec[slot] === 0) return 0;
     cpu.tlbSpec[slot] = 0;
-    if (!this.probing) this.program.count?.('tlb_spec_flushed', c);
+    if (!this.probing && this.program.count) this.countProgram(c);
     return 1;
   }
 
@@ -953,6 +1011,26 @@ export class Machine {
     return t.hit ? `TLB hit: frame ${pte_pfn(t.pte)}${stale ? ' (stale: the PTE has changed)' : ''}` : `TLB miss: walk reads the PTE, frame ${pte_pfn(t.pte)}`;
   }
 
+  /** A property of the machine failed: the program records it (and the code log, for replays). */
+  private warnProgram(msg: string): void {
+    const log = this.codeLog;
+    if (log !== null) {
+      if (this.stepResumed) throw new Error('internal: a warning after the step resumed code');
+      log.nums.push(LOG_WARN, log.str(msg));
+    }
+    this.program.warn!(msg);
+  }
+
+  /** A speculative TLB entry was flushed (the kernel's tlb_spec_flushed count). */
+  private countProgram(c: number): void {
+    const log = this.codeLog;
+    if (log !== null) {
+      if (this.stepResumed) throw new Error('internal: a count after the step resumed code');
+      log.nums.push(LOG_COUNT, c);
+    }
+    this.program.count!('tlb_spec_flushed', c);
+  }
+
   private advance(ctx: Ctx, result: number): void {
     kernelCalls.yielded = null;
     this.settle(ctx, ctx.gen.next(result));
@@ -965,14 +1043,30 @@ export class Machine {
   }
 
   private settle(ctx: Ctx, r: IteratorResult<Op, void | number>): void {
-    if (this.fuse) {
+    const replay = this.replayLog;
+    if (replay !== null) {
+      // Code-only replay: the ops the step merged, and what each private access read.
+      for (let n = replay[this.replayAt++]!; n > 0; n--) {
+        if (r.done) throw new Error('internal: code-only replay: the code ended before the ops the step merged');
+        if (isNoteOp(r.value)) {
+          ctx.notes.push({ op: r.value, calls: undefined });
+          r = ctx.gen.next(0);
+        } else {
+          r = ctx.gen.next(replay[this.replayAt++]!);
+        }
+      }
+    } else if (this.fuse) {
+      const log = this.codeLog === null ? null : this.codeLog.nums;
+      const at = log === null ? -1 : log.push(0) - 1;
+      if (log !== null) this.stepResumed = true;
+      let merged = 0;
       // Only where no interrupt can come in before it (no handler, or interrupts off
       // on this CPU), or where the code promises that what runs after it is its own
       // (`local`): the code between a no-op (or a private access) and the next op runs
       // now instead of at that op's step, and an interrupt handler on this CPU may read
       // what it changes (the kernel model's state: an rseq critical section entered,
       // kernel mode).
-      for (let merged = 0; !r.done && merged < MERGED_MAX; merged++) {
+      for (; !r.done && merged < MERGED_MAX; merged++) {
         const op = r.value;
         // (The op's kind first: most ops are neither, and end the loop at once.)
         const note = isNoteOp(op);
@@ -983,9 +1077,12 @@ export class Machine {
           kernelCalls.yielded = null;
           r = ctx.gen.next(0);
         } else {
-          r = ctx.gen.next(this.privateAccess(ctx, op as Extract<Op, { k: 'ld' | 'st' }>));
+          const v = this.privateAccess(ctx, op as Extract<Op, { k: 'ld' | 'st' }>);
+          if (log !== null) log.push(v);
+          r = ctx.gen.next(v);
         }
       }
+      if (log !== null) log[at] = merged;
     }
     ctx.op = r.done ? null : r.value;
     if (kernelCalls.on) ctx.calls = kernelCalls.yielded ?? undefined;
@@ -1360,6 +1457,120 @@ export class Machine {
    * probe() sets a drained buffer aside). The contexts: their number (probe() resumes no
    * code and enters no handler).
    */
+  /**
+   * The machine's state now, all of it but the code (Checkpoint), into `into` when given
+   * (its buffer is reused: a search keeps one per depth of its path).
+   */
+  checkpoint(into?: Checkpoint): Checkpoint {
+    const cp = into ?? { data: new Float64Array(this.data.length), scalars: [], bufs: [], flushing: [], flushedVer: null };
+    cp.data.set(this.data);
+    const d = cp.scalars;
+    let i = 0;
+    d[i++] = this.events;
+    d[i++] = this.pops;
+    for (const cpu of this.cpus) {
+      d[i++] = cpu.ctx.length;
+      d[i++] = cpu.bufHead;
+      d[i++] = cpu.irqOn ? 1 : 0;
+      d[i++] = cpu.pending;
+      d[i++] = cpu.stores;
+      d[i++] = cpu.hist;
+      d[i++] = cpu.cr3Mm;
+      d[i++] = cpu.cr3Asid;
+      d[i++] = cpu.cr3Gen;
+    }
+    d.length = i;
+    cp.bufs.length = 0;
+    for (const cpu of this.cpus) cp.bufs.push(cpu.buf.length === 0 ? [] : cpu.buf.slice());
+    cp.flushing = this.flushing.slice();
+    cp.flushedVer = this.flushedVer.size > 0 ? new Map(this.flushedVer) : null;
+    return cp;
+  }
+
+  /**
+   * Brings this machine, fresh from its constructor, to the state of the run that took
+   * the steps of `path`, logging them into `log` up to its number `end`, and whose
+   * machine was `cp` there: its code runs through the path's steps with the results
+   * the log holds (replayStep()), none of the machine's own work done again, and then the
+   * machine's state is loaded from cp. The code is a function of what its ops gave it,
+   * so it ends where the run's code was; the contexts' depths are checked against cp.
+   */
+  replayCode(path: readonly number[], log: CodeLog, end: number, cp: Checkpoint): void {
+    if (this.events !== 0) throw new Error('internal: a code-only replay on a machine that has taken steps');
+    this.replayLog = log.nums;
+    this.replayAt = 0;
+    this.replayEnd = end;
+    try {
+      for (const p of path) this.replayStep(p, log);
+      if (this.replayAt !== end) throw new Error(`internal: a code-only replay read ${this.replayAt} numbers of the log, not ${end}`);
+    } finally {
+      this.replayLog = null;
+    }
+    this.loadCheckpoint(cp);
+  }
+
+  /** One step of replayCode(): what step(p) did with the code, with the results in the log. */
+  private replayStep(p: number, log: CodeLog): void {
+    const nums = this.replayLog!;
+    // The warnings and counts the step reported, which came before it resumed any code.
+    // (After a step that resumes no code they may be the next step's: they come in the
+    // same order either way. The log goes on past the path's end: a later, longer path's.)
+    while (this.replayAt < this.replayEnd) {
+      const k = nums[this.replayAt];
+      if (k === LOG_WARN) this.program.warn!(log.strings[nums[this.replayAt + 1]!]!);
+      else if (k === LOG_COUNT) this.program.count!('tlb_spec_flushed', nums[this.replayAt + 1]!);
+      else break;
+      this.replayAt += 2;
+    }
+    if (p >= this.nCpus * PROCS_PER_CPU) return;
+    const kind = p % PROCS_PER_CPU;
+    if (kind === 1 || kind === 3) return;
+    const c = cpuOfProc(p);
+    const cpu = this.cpus[c]!;
+    if (kind === 2 && !this.inHandler(cpu)) {
+      const vector = nums[this.replayAt++]!;
+      const ctx: Ctx = { gen: this.program.handler(c, vector), op: null, vector, cpu: c, notes: [] };
+      cpu.ctx.push(ctx);
+      this.advance(ctx, 0);
+      this.popFinished(c, cpu);
+      return;
+    }
+    const ctx = this.top(c)!;
+    // (stepCpu() runs the no-ops before the op: not recording, that only empties the list.)
+    if (ctx.notes.length > 0) ctx.notes.length = 0;
+    const flag = nums[this.replayAt++]!;
+    const v = nums[this.replayAt++]!;
+    if (flag === LOG_RESULT) this.advance(ctx, v);
+    else this.raise(ctx, new PageFault(v, flag === LOG_FAULT_WRITE));
+    this.popFinished(c, cpu);
+  }
+
+  private loadCheckpoint(cp: Checkpoint): void {
+    this.data.set(cp.data);
+    const d = cp.scalars;
+    let i = 0;
+    this.events = d[i++]!;
+    this.pops = d[i++]!;
+    for (let c = 0; c < this.nCpus; c++) {
+      const cpu = this.cpus[c]!;
+      if (cpu.ctx.length !== d[i++]) throw new Error(`internal: a code-only replay left CPU${c} with ${cpu.ctx.length} contexts, not ${d[i - 1]}`);
+      cpu.bufHead = d[i++]!;
+      cpu.irqOn = d[i++] === 1;
+      cpu.pending = d[i++]!;
+      cpu.stores = d[i++]!;
+      cpu.hist = d[i++]!;
+      cpu.cr3Mm = d[i++]!;
+      cpu.cr3Asid = d[i++]!;
+      cpu.cr3Gen = d[i++]!;
+      const buf = cp.bufs[c]!;
+      cpu.buf = buf.length === 0 ? [] : buf.slice();
+    }
+    for (let c = 0; c < this.nCpus; c++) this.flushing[c] = cp.flushing[c]!;
+    if (this.flushedVer.size > 0) this.flushedVer.clear();
+    if (cp.flushedVer) for (const [l, v] of cp.flushedVer) this.flushedVer.set(l, v);
+    this.savedValid = false;
+  }
+
   private save(): void {
     (this.saved ??= new Float64Array(this.data.length)).set(this.data);
     const d = this.savedScalars;
@@ -1413,6 +1624,7 @@ export class Machine {
   step(p: number): void {
     if (this.recycled) throw new Error('internal: a step of a recycled machine');
     if (!this.probing) this.savedValid = false;
+    this.stepResumed = false;
     const ev = this.events++;
     this.stepLoc = -1;
     this.stepWalks = 0;
@@ -1454,7 +1666,7 @@ export class Machine {
           const covered = this.flushedVer.get(e.pteLoc);
           late = covered !== undefined && e.ver < covered;
           if (late && this.program.warn && !this.probing) {
-            this.program.warn(`S5: CPU${c}'s write through a TLB entry older than a completed flush reached memory after the flush returned (frame ${this.frameOfLoc(e.loc)})`);
+            this.warnProgram(`S5: CPU${c}'s write through a TLB entry older than a completed flush reached memory after the flush returned (frame ${this.frameOfLoc(e.loc)})`);
           }
         }
         if (this.hist) this.coHist[e.loc] = this.interner.intern(this.coHist[e.loc]!, late ? `${e.wid}L` : String(e.wid));
@@ -1487,6 +1699,7 @@ export class Machine {
         cpu.irqOn = false;
         if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `!${vector}`);
         if (this.probing) return;
+        if (this.codeLog !== null) this.codeLog.nums.push(vector);
         const ctx: Ctx = { gen: this.program.handler(c, vector), op: null, vector, cpu: c, notes: [] };
         cpu.ctx.push(ctx);
         if (this.recording) {
@@ -1581,6 +1794,7 @@ export class Machine {
           cpu.tlbSpec[t.slot] = 0;
         }
         if (this.probing) return;
+        if (this.codeLog !== null) this.codeLog.nums.push(write ? LOG_FAULT_WRITE : LOG_FAULT_READ, vpn);
         this.raise(ctx, new PageFault(vpn, write));
         this.popFinished(c, cpu);
         return;
@@ -1592,7 +1806,7 @@ export class Machine {
         const l = t.walk.pteLoc;
         const covered = this.flushedVer.get(l);
         if (t.hit && covered !== undefined && t.ver < covered && this.program.warn && !this.probing) {
-          this.program.warn(`S5: CPU${c} set the dirty bit through a TLB entry older than a completed flush (frame ${pte_pfn(t.pte)})`);
+          this.warnProgram(`S5: CPU${c} set the dirty bit through a TLB entry older than a completed flush (frame ${pte_pfn(t.pte)})`);
         }
         this.setPteBits(c, l, _PAGE_ACCESSED | _PAGE_DIRTY);
         t.pte |= _PAGE_ACCESSED | _PAGE_DIRTY;
@@ -1629,10 +1843,10 @@ export class Machine {
       if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `${t.hit ? 'H' : 'T'}${t.pte}@${t.ver}${t.freed ? '!' : ''}${stale ? 'S' : ''}${walkAt}`);
       // No user access reaches a frame through an entry made before the frame was freed.
       if (t.freed && this.program.warn && !this.probing) {
-        this.program.warn(`UAF: CPU${c} reached page frame ${pte_pfn(t.pte)} through a TLB entry made before the kernel freed the frame`);
+        this.warnProgram(`UAF: CPU${c} reached page frame ${pte_pfn(t.pte)} through a TLB entry made before the kernel freed the frame`);
       }
       if (stale && this.program.warn && !this.probing) {
-        this.program.warn(`S1: CPU${c} accessed user memory through a TLB entry older than a completed flush_tlb_mm_range() (the PTE changed since; frame ${pte_pfn(t.pte)})`);
+        this.warnProgram(`S1: CPU${c} accessed user memory through a TLB entry older than a completed flush_tlb_mm_range() (the PTE changed since; frame ${pte_pfn(t.pte)})`);
       }
       if (this.recording) virt = { vloc: loc, tlb: `${this.tlbNote(t)}${t.setDirty ? '; sets the dirty bit in the PTE' : t.setYoung ? '; sets the accessed bit in the PTE' : ''}` };
       loc = t.phys;
@@ -1770,6 +1984,7 @@ export class Machine {
     if (this.hist) cpu.hist = this.interner.intern(cpu.hist, code);
     this.lastStep = info;
     if (this.probing) return;
+    if (this.codeLog !== null) this.codeLog.nums.push(LOG_RESULT, result);
     this.advance(ctx, result);
     this.popFinished(c, cpu);
   }
@@ -1793,12 +2008,12 @@ export class Machine {
       this.pops++;
       cpu.ctx.pop();
       cpu.irqOn = true;
-      if (this.hist) cpu.hist = this.interner.intern(cpu.hist, 'iret');
+      if (this.hist && this.replayLog === null) cpu.hist = this.interner.intern(cpu.hist, 'iret');
       const task = cpu.ctx[0];
       if (t.withdraw !== undefined && task && task.vector < 0 && task.op !== null) {
         // The handler switched tasks, or sends the task to its rseq abort handler:
         // the interrupted task's op is withdrawn.
-        if (this.hist) cpu.hist = this.interner.intern(cpu.hist, t.withdraw === PREEMPTED ? 'preempted' : 'rseq-abort');
+        if (this.hist && this.replayLog === null) cpu.hist = this.interner.intern(cpu.hist, t.withdraw === PREEMPTED ? 'preempted' : 'rseq-abort');
         // The no-ops before the withdrawn op ran before it was interrupted.
         if (task.notes.length > 0) this.runNotes(task, this.notesAfter);
         this.advance(task, t.withdraw);
