@@ -14,7 +14,6 @@ import { checkSource } from '../src/check.js';
 import { LitmusProgram } from '../src/litmus/program.js';
 import { parseScenario } from '../src/scenario/parser.js';
 import { AssertionFailed, CodeLog, Interner, MODELS, type Checkpoint, type ModelName } from '../src/machine/machine.js';
-import { explore } from '../src/explore/index.js';
 import { freshRun, type Run } from '../src/explore/run.js';
 import { read } from './helpers.js';
 import { irqProgramArb, renderIrq } from './reference.js';
@@ -189,7 +188,7 @@ test('a code-only replay builds the machine a full replay builds, and it runs on
         const d = cutAt % (path.length + 1);
         const prefix = path.slice(0, d);
         const codeOnly = freshRun(program, interner);
-        codeOnly.machine.replayCode(prefix, log, logAt[d]!, checkpoints[d]!);
+        codeOnly.machine.replayCode(prefix, d, log, logAt[d]!, checkpoints[d]!);
         const full = freshRun(program, interner);
         for (const p of prefix) full.machine.step(p);
         assert.equal(picture(codeOnly), picture(full), `${where}: a code-only replay of ${d} steps built another machine`);
@@ -215,36 +214,6 @@ test('a code-only replay builds the machine a full replay builds, and it runs on
     ),
     { seed: 47, numRuns: 200, endOnFailure: true },
   );
-});
-
-// The whole search: going back to states by code-only replays or by full replays finds
-// the same states, counts, outcomes, witnesses and warnings, and counts the same steps.
-test('the unreduced search gives the same result with code-only replays as with full replays', () => {
-  const lines: [string, ModelName, string | undefined][] = [
-    ['scenarios/tlb/reclaim-lost-write.litmus', 'x86', 'no-flush-before-pageout'],
-    // The machine's own warnings (a use after free: property S1's kind) on some paths.
-    ['scenarios/tlb/age-reclaim-stale.litmus', 'x86', 'no-unmap-flush'],
-    ['scenarios/tlb/madvise-stale-read.litmus', 'x86', 'pre-4ce94eabac16'],
-    ['scenarios/tlb/witness-age-young-tlb.litmus', 'sc', undefined],
-    ['scenarios/tlb/witness-speculative-fill.litmus', 'x86', undefined],
-    ['scenarios/sync-core/caller-migrate.litmus', 'x86', 'pre-e45cdc71d1fa'],
-    ['scenarios/sync-core/witness-irq-exit-resched.litmus', 'sc', undefined],
-    ['scenarios/membarrier/membarrier-A-preempt.litmus', 'x86', 'no-ipi'],
-    ['scenarios/rseq/rseq-migrate-abort.litmus', 'x86', undefined],
-    ['test/data/private-reads.litmus', 'x86', undefined],
-    ['test/data/private-reads.litmus', 'sc', undefined],
-  ];
-  for (const [rel, model, variant] of lines) {
-    const search = (codeOnlyReplay: boolean): unknown => {
-      const r = checkSource(read(rel), rel, {
-        model, variant, reduction: false,
-        search: (m) => explore(m.program, m.prop, { ...m.opts, codeOnlyReplay }),
-      });
-      return { ...r.result, scenario: undefined };
-    };
-    const a = search(true);
-    assert.deepEqual(a, search(false), `${rel} on ${model}${variant ? `,${variant}` : ''}`);
-  }
 });
 
 /** Every interleaving, each replayed from the start: the final states' observations and the number of interleavings. */

@@ -12,7 +12,7 @@
 // at e, if no such initial is already there or asleep; initials that are not
 // enabled at e make the race irreversible (e.g. an await that e's write enabled).
 
-import { ACC_F, ACC_M, ACC_R, AssertionFailed, BoundExceeded, cpuOfProc, Interner, procCpu, procFetch, procFlush, PROCS_PER_CPU } from '../machine/machine.js';
+import { ACC_F, ACC_M, ACC_R, AssertionFailed, BoundExceeded, CodeLog, cpuOfProc, Interner, procCpu, procFetch, procFlush, PROCS_PER_CPU, type Checkpoint, type Machine } from '../machine/machine.js';
 import type { Program } from '../litmus/program.js';
 import { Collector } from './collector.js';
 import { freshRun, type Run } from './run.js';
@@ -103,6 +103,15 @@ function popcount(m: number): number {
  * src/explore/merge.ts) is the same search, task by task.
  */
 export const FREEZE_AFTER_STEPS = 250_000;
+
+/**
+ * The run keeps the machine's state (Machine.checkpoint()) at every CHECKPOINT_EVERY-th
+ * depth: going back to depth d, a fresh machine runs the code alone to the last such depth
+ * at or above d (Machine.replayCode(), with the results the run's steps logged) and takes
+ * the steps from there to d in full. A checkpoint at every depth would cost more than the
+ * steps it saves (it copies the machine's data; a step changes a few numbers of it).
+ */
+export const CHECKPOINT_EVERY = 4;
 
 /** A task of the search (plain data: it crosses threads and files). */
 export interface TaskSpec {
@@ -215,6 +224,29 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
   const { prefix, before } = task;
   const { col, interner } = st;
   let run: Run = freshRun(program, interner);
+  // What the run's steps gave the code (logAt[d]: where the numbers of the first d steps
+  // end), and the machine at every CHECKPOINT_EVERY-th depth, for code-only replays.
+  const codeOnly = opts.codeOnlyReplay !== false;
+  const log = new CodeLog();
+  const logAt: number[] = [0];
+  const checkpoints: Checkpoint[] = [];
+  if (codeOnly) run.machine.codeLog = log;
+  /**
+   * Brings `m`, a fresh machine, to the state after the current run's first n events:
+   * the code alone to the deepest checkpoint at or above n, then the steps in full.
+   */
+  const replayTo = (m: Machine, n: number, logging: boolean): void => {
+    const c = codeOnly ? n - (n % CHECKPOINT_EVERY) : 0;
+    if (c > 0) m.replayCode(chosen, c, log, logAt[c]!, checkpoints[c]!);
+    if (logging) {
+      m.codeLog = log;
+      if (log.nums.length !== logAt[c]) log.nums.length = logAt[c]!;
+    }
+    for (let k = c; k < n; k++) {
+      m.step(chosen[k]!);
+      if (logging) logAt[k + 1] = log.nums.length;
+    }
+  };
   /** x86: a load can be forwarded from its own store buffer (openNode()). */
   const tso = run.machine.tso;
   const P = run.machine.procCount;
@@ -421,7 +453,7 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
     const si = seq[i]!;
     const probe = freshRun(program, interner);
     try {
-      for (let k = 0; k < i; k++) probe.machine.step(chosen[k]!);
+      replayTo(probe.machine, i, false);
       st.steps += i;
       try {
         for (let k = i + 1; k < d; k++) {
@@ -555,6 +587,7 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
       const q = lowestBit(m2);
       (volatileFeet ??= []).push([q, walkerProcs & (1 << q) ? m.footprint(q) : null]);
     }
+    if (codeOnly && log.nums.length !== logAt[d]) log.nums.length = logAt[d]!;
     try {
       m.step(p);
     } catch (e) {
@@ -572,6 +605,10 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
       return false;
     }
     st.steps++;
+    if (codeOnly) {
+      logAt[d + 1] = log.nums.length;
+      if ((d + 1) % CHECKPOINT_EVERY === 0) checkpoints[d + 1] = m.checkpoint(checkpoints[d + 1]);
+    }
     // An instruction fetch that this step disabled (the task ran the code, or an
     // interrupt came in), or a page walk it disabled or retargeted (a CR3 write, a
     // fill by the CPU's own access), will never happen in this run as it was: explore
@@ -739,12 +776,10 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
     // The run ends here: its machine's storage goes to the replay's (Machine.recycle()).
     run.machine.recycle();
     run = freshRun(program, interner);
+    replayTo(run.machine, d, codeOnly);
     lastIdx.fill(-1);
-    for (let k = 0; k < d; k++) {
-      run.machine.step(chosen[k]!);
-      lastIdx[chosen[k]!] = k;
-      st.steps++;
-    }
+    for (let k = 0; k < d; k++) lastIdx[chosen[k]!] = k;
+    st.steps += d; // (each replayed step counted, whether its code alone ran or all of it)
     depth = d;
     cut = !stepAt(d, lowestBit(cand));
   }

@@ -99,7 +99,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     if (codeOnly && f !== undefined && f.checkpoint) {
       // The code alone runs through the path, and the machine's state is loaded
       // (Machine.replayCode()): what a full replay's steps would give, without their work.
-      run.machine.replayCode(path, log, logAt[path.length]!, checkpoints[path.length]!);
+      run.machine.replayCode(path, path.length, log, logAt[path.length]!, checkpoints[path.length]!);
       steps += path.length; // (counted as the steps of a full replay: the same count either way)
     } else {
       for (const p of path) {

@@ -1480,28 +1480,32 @@ export class Machine {
       d[i++] = cpu.cr3Gen;
     }
     d.length = i;
-    cp.bufs.length = 0;
-    for (const cpu of this.cpus) cp.bufs.push(cpu.buf.length === 0 ? [] : cpu.buf.slice());
-    cp.flushing = this.flushing.slice();
+    for (let c = 0; c < this.nCpus; c++) {
+      const from = this.cpus[c]!.buf;
+      const to = (cp.bufs[c] ??= []);
+      if (to.length !== from.length) to.length = from.length;
+      for (let j = 0; j < from.length; j++) to[j] = from[j]!;
+      cp.flushing[c] = this.flushing[c]!;
+    }
     cp.flushedVer = this.flushedVer.size > 0 ? new Map(this.flushedVer) : null;
     return cp;
   }
 
   /**
    * Brings this machine, fresh from its constructor, to the state of the run that took
-   * the steps of `path`, logging them into `log` up to its number `end`, and whose
+   * the first n steps of `path`, logging them into `log` up to its number `end`, and whose
    * machine was `cp` there: its code runs through the path's steps with the results
    * the log holds (replayStep()), none of the machine's own work done again, and then the
    * machine's state is loaded from cp. The code is a function of what its ops gave it,
    * so it ends where the run's code was; the contexts' depths are checked against cp.
    */
-  replayCode(path: readonly number[], log: CodeLog, end: number, cp: Checkpoint): void {
+  replayCode(path: readonly number[], n: number, log: CodeLog, end: number, cp: Checkpoint): void {
     if (this.events !== 0) throw new Error('internal: a code-only replay on a machine that has taken steps');
     this.replayLog = log.nums;
     this.replayAt = 0;
     this.replayEnd = end;
     try {
-      for (const p of path) this.replayStep(p, log);
+      for (let i = 0; i < n; i++) this.replayStep(path[i]!, log);
       if (this.replayAt !== end) throw new Error(`internal: a code-only replay read ${this.replayAt} numbers of the log, not ${end}`);
     } finally {
       this.replayLog = null;
