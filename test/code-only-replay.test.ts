@@ -43,6 +43,8 @@ test('the unreduced search gives the same result with code-only replays as with 
     ['test/data/private-reads.litmus', 'sc', undefined],
   ];
   for (const [rel, model, variant] of lines) bothWays(rel, model, variant, { reduction: false });
+  // No-op steps as steps of their own (nothing merged: the log holds no merges).
+  bothWays('scenarios/membarrier/membarrier-A-preempt.litmus', 'x86', undefined, { reduction: false, mergeNoOps: false });
 });
 
 test('the reduced search gives the same result with code-only replays as with full replays', () => {
@@ -64,4 +66,5 @@ test('the reduced search gives the same result with code-only replays as with fu
   // Runs that a bound cuts short, and the replays after them.
   bothWays('scenarios/tlb/munmap-lazy.litmus', 'x86', undefined, { reduction: true, bounds: { stepsMax: 45 } });
   bothWays('scenarios/membarrier/membarrier-A-preempt.litmus', 'sc', undefined, { reduction: true, bounds: { stepsMax: 30 } });
+  bothWays('scenarios/membarrier/membarrier-A-preempt.litmus', 'x86', undefined, { reduction: true, mergeNoOps: false });
 });

@@ -1043,7 +1043,7 @@ export class Machine {
   }
 
   private settle(ctx: Ctx, r: IteratorResult<Op, void | number>): void {
-    const replay = this.replayLog;
+    const replay = this.fuse ? this.replayLog : null;
     if (replay !== null) {
       // Code-only replay: the ops the step merged, and what each private access read.
       for (let n = replay[this.replayAt++]!; n > 0; n--) {
