@@ -4,7 +4,8 @@
 // "Optimal dynamic partial order reduction", POPL 2014, Algorithm 1), over the
 // machine's processes (CPU, store-buffer drain and interrupt entry of each CPU).
 // Each execution is replayed from the initial state along the chosen prefix
-// (generators cannot be copied), then extended by always taking the lowest
+// (generators cannot be copied: the code alone runs to the last checkpoint of the
+// machine, CHECKPOINT_EVERY, and the steps after it in full), then extended by always taking the lowest
 // enabled process that is not asleep. Happens-before is tracked with vector
 // clocks; two events conflict when their footprints touch the same location and
 // one writes it (a CPU's load and its own store-buffer drain commute). A race
