@@ -84,12 +84,12 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
   let stale = false; // `run` is not at the state `path` leads to
   // What the steps of `path` gave the code (Machine.codeLog), and where each step's
   // numbers end (logAt[d]: after the first d steps), for code-only replays.
+  const codeOnly = opts.codeOnlyReplay !== false;
   const log = new CodeLog();
   const logAt: number[] = [0];
-  run.machine.codeLog = log;
+  if (codeOnly) run.machine.codeLog = log;
   // The machine's state at each state of the path that has a second step to take (per depth, reused).
   const checkpoints: Checkpoint[] = [];
-  const codeOnly = opts.codeOnlyReplay !== false;
 
   const restore = (): void => {
     // The machine left is dropped: the replay's takes its storage (Machine.recycle()).
@@ -107,7 +107,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
         steps++;
       }
     }
-    run.machine.codeLog = log;
+    if (codeOnly) run.machine.codeLog = log;
     stale = false;
   };
 
@@ -194,9 +194,10 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     if (f.procs.length > 1) {
       hardwareFirst(m, f);
       // A second step out of this state will need the machine as it is now.
-      const d = path.length;
-      checkpoints[d] = m.checkpoint(checkpoints[d]);
-      f.checkpoint = true;
+      if (codeOnly) {
+        checkpoints[path.length] = m.checkpoint(checkpoints[path.length]);
+        f.checkpoint = true;
+      }
     }
     stack.push(f);
     return null;
@@ -240,7 +241,7 @@ export function exploreExplicit(program: Program, prop: (v: readonly number[]) =
     if (stale) restore();
     const pops = run.machine.pops;
     // The step's numbers in the log follow those of the path's steps.
-    if (log.nums.length !== logAt[path.length]) log.nums.length = logAt[path.length]!;
+    if (codeOnly && log.nums.length !== logAt[path.length]) log.nums.length = logAt[path.length]!;
     try {
       run.machine.step(p);
     } catch (e) {

@@ -107,11 +107,11 @@ export interface ProgramInstance {
 
 /**
  * What the machine's steps gave the code, in order, for a replay of the code alone
- * (Machine.replayStep()): the explicit search (src/explore/explicit.ts) goes back to a
- * state by running a fresh machine's code through the steps of the path to it, with
- * the results the steps gave it the first time, and then loading the machine's state
- * as it was there (Machine.checkpoint()). The code is generators, which cannot be
- * copied; everything else can. `nums`, per step, in the order the step made them:
+ * (Machine.replayCode()): both searches (src/explore/explicit.ts, src/explore/dpor.ts) go
+ * back to an earlier state of a run by running a fresh machine's code through the steps
+ * to it, with the results the steps gave it the first time, and then loading the
+ * machine's state as it was there (Machine.checkpoint()). The code is generators, which
+ * cannot be copied; everything else can. `nums`, per step, in the order the step made them:
  * - each warning or count the step reported to the program: LOG_WARN and the
  *   message's index in `strings`, or LOG_COUNT and the CPU (all before the step
  *   resumed any code);
@@ -1033,12 +1033,14 @@ export class Machine {
 
   private advance(ctx: Ctx, result: number): void {
     kernelCalls.yielded = null;
+    if (this.codeLog !== null) this.stepResumed = true;
     this.settle(ctx, ctx.gen.next(result));
   }
 
   /** Delivers an exception (a page fault) into the context's code at the op it was doing. */
   private raise(ctx: Ctx, e: Error): void {
     kernelCalls.yielded = null;
+    if (this.codeLog !== null) this.stepResumed = true;
     this.settle(ctx, ctx.gen.throw(e));
   }
 
@@ -1058,7 +1060,6 @@ export class Machine {
     } else if (this.fuse) {
       const log = this.codeLog === null ? null : this.codeLog.nums;
       const at = log === null ? -1 : log.push(0) - 1;
-      if (log !== null) this.stepResumed = true;
       let merged = 0;
       // Only where no interrupt can come in before it (no handler, or interrupts off
       // on this CPU), or where the code promises that what runs after it is its own
