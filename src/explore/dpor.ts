@@ -588,7 +588,6 @@ export function runTask(program: Program, opts: ExploreOptions, st: DporState, t
       const q = lowestBit(m2);
       (volatileFeet ??= []).push([q, walkerProcs & (1 << q) ? m.footprint(q) : null]);
     }
-    if (codeOnly && log.nums.length !== logAt[d]) log.nums.length = logAt[d]!;
     try {
       m.step(p);
     } catch (e) {

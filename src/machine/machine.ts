@@ -106,6 +106,35 @@ export interface ProgramInstance {
 }
 
 /**
+ * A CPU's scalars that a step may change (besides its contexts and store buffer), in the
+ * order save() and checkpoint() write them and load() and loadCheckpoint() read them back;
+ * each returns the position after them.
+ */
+function saveCpuScalars(cpu: Cpu, d: number[], i: number): number {
+  d[i++] = cpu.bufHead;
+  d[i++] = cpu.irqOn ? 1 : 0;
+  d[i++] = cpu.pending;
+  d[i++] = cpu.stores;
+  d[i++] = cpu.hist;
+  d[i++] = cpu.cr3Mm;
+  d[i++] = cpu.cr3Asid;
+  d[i++] = cpu.cr3Gen;
+  return i;
+}
+
+function loadCpuScalars(cpu: Cpu, d: readonly number[], i: number): number {
+  cpu.bufHead = d[i++]!;
+  cpu.irqOn = d[i++] === 1;
+  cpu.pending = d[i++]!;
+  cpu.stores = d[i++]!;
+  cpu.hist = d[i++]!;
+  cpu.cr3Mm = d[i++]!;
+  cpu.cr3Asid = d[i++]!;
+  cpu.cr3Gen = d[i++]!;
+  return i;
+}
+
+/**
  * What the machine's steps gave the code, in order, for a replay of the code alone
  * (Machine.replayCode()): both searches (src/explore/explicit.ts, src/explore/dpor.ts) go
  * back to an earlier state of a run by running a fresh machine's code through the steps
@@ -1471,14 +1500,7 @@ export class Machine {
     d[i++] = this.pops;
     for (const cpu of this.cpus) {
       d[i++] = cpu.ctx.length;
-      d[i++] = cpu.bufHead;
-      d[i++] = cpu.irqOn ? 1 : 0;
-      d[i++] = cpu.pending;
-      d[i++] = cpu.stores;
-      d[i++] = cpu.hist;
-      d[i++] = cpu.cr3Mm;
-      d[i++] = cpu.cr3Asid;
-      d[i++] = cpu.cr3Gen;
+      i = saveCpuScalars(cpu, d, i);
     }
     d.length = i;
     for (let c = 0; c < this.nCpus; c++) {
@@ -1559,21 +1581,19 @@ export class Machine {
     for (let c = 0; c < this.nCpus; c++) {
       const cpu = this.cpus[c]!;
       if (cpu.ctx.length !== d[i++]) throw new Error(`internal: a code-only replay left CPU${c} with ${cpu.ctx.length} contexts, not ${d[i - 1]}`);
-      cpu.bufHead = d[i++]!;
-      cpu.irqOn = d[i++] === 1;
-      cpu.pending = d[i++]!;
-      cpu.stores = d[i++]!;
-      cpu.hist = d[i++]!;
-      cpu.cr3Mm = d[i++]!;
-      cpu.cr3Asid = d[i++]!;
-      cpu.cr3Gen = d[i++]!;
+      i = loadCpuScalars(cpu, d, i);
       const buf = cp.bufs[c]!;
       cpu.buf = buf.length === 0 ? [] : buf.slice();
     }
-    for (let c = 0; c < this.nCpus; c++) this.flushing[c] = cp.flushing[c]!;
-    if (this.flushedVer.size > 0) this.flushedVer.clear();
-    if (cp.flushedVer) for (const [l, v] of cp.flushedVer) this.flushedVer.set(l, v);
+    this.loadFlushes(cp.flushing, cp.flushedVer);
     this.savedValid = false;
+  }
+
+  /** The flushes in progress and the PTE versions completed flushes covered, as saved (the maps are not changed in place: shared). */
+  private loadFlushes(flushing: readonly (Map<number, number> | null)[], flushedVer: Map<number, number> | null): void {
+    for (let c = 0; c < this.nCpus; c++) this.flushing[c] = flushing[c]!;
+    if (this.flushedVer.size > 0) this.flushedVer.clear();
+    if (flushedVer) for (const [l, v] of flushedVer) this.flushedVer.set(l, v);
   }
 
   private save(): void {
@@ -1584,14 +1604,7 @@ export class Machine {
     for (const cpu of this.cpus) {
       d[i++] = cpu.ctx.length;
       d[i++] = cpu.buf.length;
-      d[i++] = cpu.bufHead;
-      d[i++] = cpu.irqOn ? 1 : 0;
-      d[i++] = cpu.pending;
-      d[i++] = cpu.stores;
-      d[i++] = cpu.hist;
-      d[i++] = cpu.cr3Mm;
-      d[i++] = cpu.cr3Asid;
-      d[i++] = cpu.cr3Gen;
+      i = saveCpuScalars(cpu, d, i);
     }
     this.savedFlushing = this.flushing.slice();
     this.savedFlushedVer = this.flushedVer.size > 0 ? new Map(this.flushedVer) : null;
@@ -1611,18 +1624,9 @@ export class Machine {
       if (cpu.ctx.length !== nCtx) cpu.ctx.length = nCtx;
       const nBuf = d[i++]!;
       if (cpu.buf.length !== nBuf) cpu.buf.length = nBuf;
-      cpu.bufHead = d[i++]!;
-      cpu.irqOn = d[i++] === 1;
-      cpu.pending = d[i++]!;
-      cpu.stores = d[i++]!;
-      cpu.hist = d[i++]!;
-      cpu.cr3Mm = d[i++]!;
-      cpu.cr3Asid = d[i++]!;
-      cpu.cr3Gen = d[i++]!;
+      i = loadCpuScalars(cpu, d, i);
     }
-    for (let c = 0; c < this.nCpus; c++) this.flushing[c] = this.savedFlushing[c]!;
-    if (this.flushedVer.size > 0) this.flushedVer.clear();
-    if (this.savedFlushedVer) for (const [l, v] of this.savedFlushedVer) this.flushedVer.set(l, v);
+    this.loadFlushes(this.savedFlushing, this.savedFlushedVer);
   }
 
   /** Take one step of process p (which must be enabled). */
