@@ -181,7 +181,29 @@ export interface Checkpoint {
   scalars: number[];
   bufs: BufEntry[][];
   flushing: (Map<number, number> | null)[];
-  flushedVer: Map<number, number> | null;
+  flushedVer: Covered;
+}
+
+/**
+ * Property S1: per PTE location, the version a completed flush_tlb_mm_range() covered.
+ * Never changed in place: a flush that completes makes a new one (rarely: once per
+ * flush), so that a probe's save and load, and a checkpoint, keep it by reference.
+ */
+interface Covered {
+  readonly ver: ReadonlyMap<number, number>;
+  /** Its entries as [location, version, ...] in the order of the locations: what the state key packs. */
+  readonly sorted: readonly number[];
+}
+
+const NOTHING_COVERED: Covered = { ver: new Map(), sorted: [] };
+
+/** `was` with the versions flush `f` covers (each the larger of the two). */
+function coveredWith(was: Covered, f: ReadonlyMap<number, number>): Covered {
+  const ver = new Map(was.ver);
+  for (const [l, v] of f) ver.set(l, Math.max(v, ver.get(l) ?? 0));
+  const sorted: number[] = [];
+  for (const [l, v] of [...ver].sort((x, y) => x[0] - y[0])) sorted.push(l, v);
+  return { ver, sorted };
 }
 
 /** What a handler returns, and the task code receives, when the task is preempted. */
@@ -498,7 +520,7 @@ export class Machine {
    * (its version, kver(), when the flush started); and per CPU the
    * versions its flush in progress will cover.
    */
-  private readonly flushedVer = new Map<number, number>();
+  private flushedVer: Covered = NOTHING_COVERED;
   private readonly flushing: (Map<number, number> | null)[];
   /** Per location: a PTE's version (kver()), the writes that ended a present version of it (endsPresent()). */
   private readonly pteVer: Float64Array;
@@ -1492,7 +1514,7 @@ export class Machine {
    * (its buffer is reused: a search keeps one per depth of its path).
    */
   checkpoint(into?: Checkpoint): Checkpoint {
-    const cp = into ?? { data: new Float64Array(this.data.length), scalars: [], bufs: [], flushing: [], flushedVer: null };
+    const cp = into ?? { data: new Float64Array(this.data.length), scalars: [], bufs: [], flushing: [], flushedVer: NOTHING_COVERED };
     cp.data.set(this.data);
     const d = cp.scalars;
     let i = 0;
@@ -1510,7 +1532,7 @@ export class Machine {
       for (let j = 0; j < from.length; j++) to[j] = from[j]!;
       cp.flushing[c] = this.flushing[c]!;
     }
-    cp.flushedVer = this.flushedVer.size > 0 ? new Map(this.flushedVer) : null;
+    cp.flushedVer = this.flushedVer;
     return cp;
   }
 
@@ -1589,11 +1611,10 @@ export class Machine {
     this.savedValid = false;
   }
 
-  /** The flushes in progress and the PTE versions completed flushes covered, as saved (the maps are not changed in place: shared). */
-  private loadFlushes(flushing: readonly (Map<number, number> | null)[], flushedVer: Map<number, number> | null): void {
+  /** The flushes in progress and the PTE versions completed flushes covered, as saved (neither is changed in place: shared). */
+  private loadFlushes(flushing: readonly (Map<number, number> | null)[], flushedVer: Covered): void {
     for (let c = 0; c < this.nCpus; c++) this.flushing[c] = flushing[c]!;
-    if (this.flushedVer.size > 0) this.flushedVer.clear();
-    if (flushedVer) for (const [l, v] of flushedVer) this.flushedVer.set(l, v);
+    this.flushedVer = flushedVer;
   }
 
   private save(): void {
@@ -1607,11 +1628,11 @@ export class Machine {
       i = saveCpuScalars(cpu, d, i);
     }
     this.savedFlushing = this.flushing.slice();
-    this.savedFlushedVer = this.flushedVer.size > 0 ? new Map(this.flushedVer) : null;
+    this.savedFlushedVer = this.flushedVer;
   }
 
   private savedFlushing: (Map<number, number> | null)[] = [];
-  private savedFlushedVer: Map<number, number> | null = null;
+  private savedFlushedVer: Covered = NOTHING_COVERED;
 
   private load(): void {
     this.data.set(this.saved!);
@@ -1672,7 +1693,7 @@ export class Machine {
         // record (the drain's footprint reads what completed flushes covered).
         let late = false;
         if (e.pteLoc >= 0) {
-          const covered = this.flushedVer.get(e.pteLoc);
+          const covered = this.flushedVer.ver.get(e.pteLoc);
           late = covered !== undefined && e.ver < covered;
           if (late && this.program.warn && !this.probing) {
             this.warnProgram(`S5: CPU${c}'s write through a TLB entry older than a completed flush reached memory after the flush returned (frame ${this.frameOfLoc(e.loc)})`);
@@ -1813,7 +1834,7 @@ export class Machine {
         // buffer), by the walk the write does; the entry becomes dirty. Property S5:
         // not through an entry older than a flush that has returned.
         const l = t.walk.pteLoc;
-        const covered = this.flushedVer.get(l);
+        const covered = this.flushedVer.ver.get(l);
         if (t.hit && covered !== undefined && t.ver < covered && this.program.warn && !this.probing) {
           this.warnProgram(`S5: CPU${c} set the dirty bit through a TLB entry older than a completed flush (frame ${pte_pfn(t.pte)})`);
         }
@@ -1847,7 +1868,7 @@ export class Machine {
       // S1: no user access through a translation older than a flush that has returned.
       // What the check read (the access's footprint reads what completed flushes
       // covered) is part of the record, as whether the frame had been freed is.
-      const covered = this.flushedVer.get(t.pteLoc);
+      const covered = this.flushedVer.ver.get(t.pteLoc);
       const stale = covered !== undefined && t.ver < covered;
       if (this.hist) cpu.hist = this.interner.intern(cpu.hist, `${t.hit ? 'H' : 'T'}${t.pte}@${t.ver}${t.freed ? '!' : ''}${stale ? 'S' : ''}${walkAt}`);
       // No user access reaches a frame through an entry made before the frame was freed.
@@ -1973,7 +1994,7 @@ export class Machine {
       case 'nop':
         if (op.tlbFlushDone && this.flushing[c]) {
           // flush_tlb_mm_range() returns: the PTE versions it covered are now due everywhere.
-          for (const [l, v] of this.flushing[c]!) this.flushedVer.set(l, Math.max(v, this.flushedVer.get(l) ?? 0));
+          this.flushedVer = coveredWith(this.flushedVer, this.flushing[c]!);
           this.flushing[c] = null;
         }
         if (this.recording) info = this.describe(p, c, cpu, ctx, {});
@@ -2170,10 +2191,10 @@ export class Machine {
         k.push(f.size + 1);
         for (const [l, v] of f) k.push(l).push(v);
       }
-      k.push(this.flushedVer.size);
-      // In the order of their locations (a single entry needs no sorted copy).
-      const covered = this.flushedVer.size > 1 ? [...this.flushedVer].sort((x, y) => x[0] - y[0]) : this.flushedVer;
-      for (const [l, v] of covered) k.push(l).push(v);
+      // In the order of their locations.
+      const covered = this.flushedVer.sorted;
+      k.push(covered.length / 2);
+      for (let i = 0; i < covered.length; i++) k.push(covered[i]!);
     }
     return k;
   }
