@@ -18,6 +18,7 @@ import { checkSource, type CheckOptions, type MachineSearch } from '../src/check
 import { dporResult, exploreDpor, newDporState, ROOT_TASK, type TaskSpec } from '../src/explore/dpor.js';
 import { mergeTask, searchTask, type TaskResult } from '../src/explore/merge.js';
 import type { ExploreResult } from '../src/explore/types.js';
+import { idleWorkers, insertChildren, stopIdleWorkers, type Entry } from '../src/explore/parallel.js';
 import { cli, read, ROOT } from './helpers.js';
 
 const lit = (name: string): string => join(ROOT, 'scenarios', name);
@@ -141,6 +142,54 @@ test('--workers: a bound stops the search where it stops in one thread', () => {
     assert.equal(one.result.complete, false);
     assert.deepEqual(two.result, one.result, `executions_max ${executionsMax}`);
   }
+});
+
+test('--workers: the workers outlive a search and take the next one\'s program, also after a search a bound stopped', async () => {
+  await stopIdleWorkers();
+  const c = lit('membarrier/membarrier-C.litmus');
+  const e = lit('membarrier/membarrier-E.litmus');
+  const same = (file: string, opts: CheckOptions, what: string): void => {
+    const one = checkSource(read(file), file, { ...opts, workers: 1 });
+    const two = checkSource(read(file), file, { ...opts, workers: 2 });
+    assert.deepEqual(two.result, one.result, what);
+  };
+  same(c, { model: 'x86', witnessesMax: 2, freezeAfterSteps: 500 }, 'C on x86, a new worker');
+  assert.equal(idleWorkers(), 1, 'the worker waits for the next search');
+  // Another scenario, model and freeze interval: the waiting worker builds this program.
+  same(e, { model: 'sc', witnessesMax: 2, freezeAfterSteps: 400 }, 'E on sc, the same worker');
+  assert.equal(idleWorkers(), 1);
+  // Every task after the root on the workers, and the search stopped by a bound while they hold tasks.
+  const bounded = { model: 'x86' as const, bounds: { executionsMax: 50 }, freezeAfterSteps: 500 };
+  const one = checkSource(read(c), c, { ...bounded, workers: 1 });
+  const three = checkSource(read(c), c, { ...bounded, workers: 3, parallelMergeOnly: true });
+  assert.equal(one.result.complete, false);
+  assert.deepEqual(three.result, one.result, 'stopped by executions_max');
+  // (Whether a worker still held a task when the bound stopped the search depends on timing:
+  // such a worker is terminated, the others wait. Either way the next search is right.)
+  assert.ok(idleWorkers() <= 2);
+  same(c, { model: 'sc', witnessesMax: 2, freezeAfterSteps: 500 }, 'C on sc after the bounded search');
+  await stopIdleWorkers();
+  assert.equal(idleWorkers(), 0);
+});
+
+test('--workers: a task\'s later children follow the descendants of its earlier ones, however the threads interleave', () => {
+  // The stack of tasks to merge (the next last), as exploreParallel() keeps it. The root
+  // freezes into a and b; a worker searches a, which freezes into a.0 and a.1 before the
+  // root freezes again into c; then a.0 (on a worker) freezes into a.0.0, and b into b.0.
+  const task = (id: string): TaskSpec => ({ id, prefix: [], before: [], weight: 0 });
+  const root: Entry = { spec: ROOT_TASK, taken: true, parent: null, desc: 0 };
+  const stack: Entry[] = [root];
+  const at = (id: string): Entry => stack.find((x) => x.spec.id === id)!;
+  const freeze = (parent: Entry, ids: string[]): void => insertChildren(stack, parent, stack.indexOf(parent), ids.map(task));
+  freeze(root, ['a', 'b']);
+  freeze(at('a'), ['a.0', 'a.1']);
+  freeze(root, ['c']);
+  freeze(at('a.0'), ['a.0.0']);
+  freeze(at('b'), ['b.0']);
+  freeze(root, ['d']);
+  // The search's order: each task before its children, children in the order they came.
+  assert.deepEqual(stack.map((x) => x.spec.id).reverse(), ['', 'a', 'a.0', 'a.0.0', 'a.1', 'b', 'b.0', 'c', 'd']);
+  assert.equal(root.desc, 8);
 });
 
 /** Runs the CLI as a separate process. */

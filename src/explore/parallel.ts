@@ -19,6 +19,13 @@
 // their ports without the event loop (receiveMessageOnPort()), sleeping on a shared
 // counter that a worker bumps after each message. Shards searched on workers
 // (smpcheck check --shard --workers) use the same workers (searchOnWorkers()).
+//
+// The workers outlive a search: when it ends, each worker that holds no task waits,
+// unreferenced, for the next search in this process, which gives it its program
+// (acquireWorkers(), releaseWorkers()). V8 has optimised the engine in a worker that has
+// searched before, so a suite, a library caller or a bench that checks one scenario after
+// another pays for starting a worker once, not once per search. A worker that still holds
+// a task when its search ends (a bound stopped the search, or it failed) is terminated.
 
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
@@ -54,32 +61,41 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
-/** What a worker is started with (src/explore/dpor-worker.ts). */
+/** What a worker is started with (src/explore/dpor-worker.ts); each search then posts it a ProgramMessage. */
 export interface WorkerInit {
-  spec: ProgramSpec;
-  opts: WorkerOpts;
   port: MessagePort;
   signal: Int32Array;
+}
+
+/** A search's program, posted to each of its workers before any of its tasks. */
+export interface ProgramMessage {
+  program: { spec: ProgramSpec; opts: WorkerOpts };
 }
 
 /** The options a worker's searches take from the caller's: those that make the search what it is. */
 export type WorkerOpts = Pick<ExploreOptions, 'bounds' | 'witnessesMax' | 'freezeAfterSteps'>;
 
 /** A task of the search still to merge, and who has it. */
-interface Entry {
+export interface Entry {
   spec: TaskSpec;
   /** Given to a worker; its result once it came. */
   taken: boolean;
   result?: TaskResult;
-  /** The children it has frozen into so far: right after it in the order (below it on the stack). */
-  spawned: number;
+  /** The task that froze into it (null for the root). */
+  parent: Entry | null;
+  /**
+   * Its descendants on the stack: the children it has frozen into so far and theirs,
+   * right after it in the order (below it on the stack, one block: none of them is merged
+   * before it). A child a worker searches may freeze before its parent freezes again.
+   */
+  desc: number;
 }
 
 export function exploreParallel(program: Program, prop: (v: readonly number[]) => boolean, opts: ExploreOptions, spec: ProgramSpec, workers: number): ExploreResult {
   const st = newDporState(prop, opts);
   const ctx: MergeContext = { program, prop, opts };
   // The tasks still to merge, in the search's order with the next last.
-  const stack: Entry[] = [{ spec: ROOT_TASK, taken: false, spawned: 0 }];
+  const stack: Entry[] = [{ spec: ROOT_TASK, taken: false, parent: null, desc: 0 }];
   const stats = { searchedAgain: 0 };
   // What a task searched on its own takes from the caller's options (as a worker's does).
   const apartOpts: ExploreOptions = { reduction: true, bounds: opts.bounds, witnessesMax: opts.witnessesMax, freezeAfterSteps: opts.freezeAfterSteps };
@@ -103,17 +119,15 @@ export function exploreParallel(program: Program, prop: (v: readonly number[]) =
   // nothing new, and it returns at once.
   let heard = -1;
   let added = true;
-  /** Puts a task's new children after those it froze into before (below them on the stack). */
   const insertAfter = (e: Entry, i: number, batch: readonly TaskSpec[]): void => {
-    stack.splice(i - e.spawned, 0, ...batch.map((c) => ({ spec: c, taken: false, spawned: 0 })).reverse());
-    e.spawned += batch.length;
+    insertChildren(stack, e, i, batch);
     added = true;
   };
   /** Files the workers' results and the children their tasks froze into, and gives out more. */
   const service = (): void => {
     if (pool === null) {
       if (!stack.some((x) => !x.taken)) return;
-      pool = startPool(spec, opts, workers - 1);
+      pool = acquireWorkers(spec, opts, workers - 1);
     }
     const now = Atomics.load(pool.signal, 0);
     if (now === heard && !added) return;
@@ -180,8 +194,20 @@ export function exploreParallel(program: Program, prop: (v: readonly number[]) =
     }
     return dporResult(st);
   } finally {
-    if (pool !== null) stopPool(pool);
+    if (pool !== null) releaseWorkers(pool);
   }
+}
+
+/**
+ * Puts the new children of task e (at index i of the stack of tasks to merge, the next
+ * last) after the children it froze into before and all their descendants, below them on
+ * the stack: the order of the search in one thread. (A worker may search one of e's
+ * children, and it may freeze, before e freezes again: its children then sit between
+ * e's.)
+ */
+export function insertChildren(stack: Entry[], e: Entry, i: number, batch: readonly TaskSpec[]): void {
+  stack.splice(i - e.desc, 0, ...batch.map((c): Entry => ({ spec: c, taken: false, parent: e, desc: 0 })).reverse());
+  for (let a: Entry | null = e; a !== null; a = a.parent) a.desc += batch.length;
 }
 
 /** The index of the task nearest the top of the stack (the next in the order) that nobody has taken, or -1. */
@@ -197,16 +223,32 @@ interface Slot {
   ready: boolean;
   /** The tasks it has been given and not yet returned. */
   held: number;
+  /** It crashed or exited: never given a search again. */
+  dead: boolean;
 }
 
-/** Starts a worker (src/explore/dpor-worker.ts) that bumps `signal` after each message. */
-function spawnWorker(spec: ProgramSpec, opts: WorkerOpts, signal: Int32Array): Slot {
+/**
+ * The counter every worker of this process bumps after each message it posts (the
+ * calling thread sleeps on it), and the workers that wait for a search.
+ */
+const SIGNAL = new Int32Array(new SharedArrayBuffer(4));
+const idle: Slot[] = [];
+
+/** Starts a worker (src/explore/dpor-worker.ts) that bumps SIGNAL after each message. */
+function spawnWorker(): Slot {
   const { port1, port2 } = new MessageChannel();
-  const init: WorkerInit = { spec, opts: { bounds: opts.bounds, witnessesMax: opts.witnessesMax, freezeAfterSteps: opts.freezeAfterSteps }, port: port2, signal };
+  const init: WorkerInit = { port: port2, signal: SIGNAL };
   const w = new Worker(new URL('./dpor-worker.js', import.meta.url), { workerData: init, transferList: [port2] });
-  // Its failures reach the search as messages (or as no start): the event is not needed.
+  const slot: Slot = { w, port: port1, ready: false, held: 0, dead: false };
+  // Its failures reach the search as messages (or as no start); an exit between two
+  // searches keeps it from being given another.
   w.on('error', () => {});
-  return { w, port: port1, ready: false, held: 0 };
+  w.on('exit', () => {
+    slot.dead = true;
+  });
+  // Waiting for a search, it does not keep the process alive.
+  w.unref();
+  return slot;
 }
 
 /**
@@ -227,7 +269,10 @@ function takeMessages(slots: readonly Slot[], onSpawn: (id: string, batch: TaskS
         onSpawn(msg.spawn.id, msg.spawn.batch);
         continue;
       }
-      if (msg.crash !== undefined) throw new Error(`a search worker failed: ${msg.crash}`);
+      if (msg.crash !== undefined) {
+        slot.dead = true;
+        throw new Error(`a search worker failed: ${msg.crash}`);
+      }
       if (!onResult(msg.result!, slot)) return false;
     }
   }
@@ -251,14 +296,51 @@ interface Pool {
   slots: Slot[];
 }
 
-function startPool(spec: ProgramSpec, opts: WorkerOpts, workers: number): Pool {
-  const pool: Pool = { signal: new Int32Array(new SharedArrayBuffer(4)), slots: [] };
-  for (let i = 0; i < workers; i++) pool.slots.push(spawnWorker(spec, opts, pool.signal));
+/**
+ * `workers` worker threads for a search of the program: those that wait from an
+ * earlier search first (V8 has optimised the engine in them), then new ones. Each is
+ * posted the program before any task (a port delivers in order).
+ */
+function acquireWorkers(spec: ProgramSpec, opts: WorkerOpts, workers: number): Pool {
+  const pool: Pool = { signal: SIGNAL, slots: [] };
+  while (pool.slots.length < workers) {
+    const slot = idle.pop() ?? spawnWorker();
+    if (slot.dead) continue;
+    slot.w.ref();
+    const msg: ProgramMessage = { program: { spec, opts: { bounds: opts.bounds, witnessesMax: opts.witnessesMax, freezeAfterSteps: opts.freezeAfterSteps } } };
+    slot.port.postMessage(msg);
+    pool.slots.push(slot);
+  }
   return pool;
 }
 
-function stopPool(pool: Pool): void {
-  for (const slot of pool.slots) void slot.w.terminate();
+/**
+ * The search is over: a worker that holds no task waits for the next search; one that
+ * still holds one (the search stopped before merging it) is terminated, with what it searches.
+ */
+function releaseWorkers(pool: Pool): void {
+  for (const slot of pool.slots) {
+    if (slot.held === 0 && !slot.dead) {
+      // (It stops warming up on this search's program, if it still was.)
+      slot.port.postMessage({ release: true });
+      slot.w.unref();
+      idle.push(slot);
+    } else {
+      slot.dead = true;
+      void slot.w.terminate();
+    }
+  }
+}
+
+/** Terminates the workers that wait for a search (tests; the process's exit does it otherwise). */
+export async function stopIdleWorkers(): Promise<void> {
+  const all = idle.splice(0);
+  await Promise.all(all.map((slot) => slot.w.terminate()));
+}
+
+/** How many workers wait for a search (tests). */
+export function idleWorkers(): number {
+  return idle.filter((x) => !x.dead).length;
 }
 
 /**
@@ -267,8 +349,8 @@ function stopPool(pool: Pool): void {
  * as it comes (in no particular order); `onResult` returns false to stop early.
  */
 export function searchOnWorkers(spec: ProgramSpec, opts: WorkerOpts, tasks: readonly TaskSpec[], workers: number, onResult: (tr: TaskResult) => boolean): void {
-  const signal = new Int32Array(new SharedArrayBuffer(4));
-  const slots: Slot[] = [];
+  const pool = acquireWorkers(spec, opts, Math.min(workers, tasks.length));
+  const { signal, slots } = pool;
   const queue = [...tasks];
   let out = 0;
   const give = (): void => {
@@ -281,7 +363,6 @@ export function searchOnWorkers(spec: ProgramSpec, opts: WorkerOpts, tasks: read
     }
   };
   try {
-    for (let i = 0; i < Math.min(workers, tasks.length); i++) slots.push(spawnWorker(spec, opts, signal));
     let seen = 0;
     const waited = { s: 0 };
     while (queue.length > 0 || out > 0) {
@@ -299,6 +380,6 @@ export function searchOnWorkers(spec: ProgramSpec, opts: WorkerOpts, tasks: read
       if (queue.length > 0 || out > 0) seen = waitForWorkers(signal, seen, slots, waited);
     }
   } finally {
-    for (const slot of slots) void slot.w.terminate();
+    releaseWorkers(pool);
   }
 }
