@@ -277,6 +277,21 @@ test('a deadlock expected by the header: exit 0, and the trace ends with what ea
   assert.equal(JSON.parse(fixed.out).stats.deadlocks, 0);
 });
 
+test('suite --jobs 2 prints each row as soon as it and the rows before it are done, and counts checks as they finish', async () => {
+  const r = await cli(['suite', join(ROOT, 'scenarios/irq'), join(ROOT, 'scenarios/rseq'), '--no-time', '--progress', '--jobs', '2']);
+  assert.equal(r.code, 0);
+  const rows = r.out.split('\n').filter((l) => /confirmed|consistent|contradicted|incomplete/.test(l) && !l.startsWith('suite:'));
+  const counts = r.err.split('\n').map((l) => /^suite: (\d+)\/(\d+) checks/.exec(l)).filter((m) => m !== null).map((m) => [Number(m![1]), Number(m![2])]);
+  // A status line after each row (in lines mode), its count never going back.
+  assert.equal(counts.length, rows.length);
+  const total = counts[0]![1]!;
+  assert.equal(total, rows.length);
+  for (let i = 1; i < counts.length; i++) assert.ok(counts[i]![0]! >= counts[i - 1]![0]!);
+  // The first rows came out while checks were still running, not all at the end.
+  assert.ok(counts[0]![0]! < total, `first row printed after ${counts[0]![0]} of ${total} checks`);
+  assert.equal(counts[counts.length - 1]![0], total);
+});
+
 test('suite --jobs 2 prints what one job prints, byte for byte, and exits the same', async () => {
   for (const extra of [[], ['--json']]) {
     const one = await cli(['suite', join(ROOT, 'scenarios/irq'), join(ROOT, 'scenarios/rseq'), '--no-time', '--no-progress', ...extra]);

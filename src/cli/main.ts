@@ -83,6 +83,14 @@ function positiveInt(name: string) {
   };
 }
 
+/** `--jobs N` or `auto` (the machine's cores). */
+function jobCount(v: string): number {
+  if (v === 'auto') return defaultWorkers();
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > WORKERS_MAX) throw new SmpError('SMP200', `--jobs takes auto or a number of checks at once from 1 to ${WORKERS_MAX}, not '${v}'`);
+  return n;
+}
+
 /** `--workers N` or `auto` (the machine's cores). */
 function workerCount(v: string): number {
   if (v === 'auto') return defaultWorkers();
@@ -491,20 +499,35 @@ export async function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?:
   const jobs = Math.min(o.jobs ?? 1, total);
   if (jobs > 1) {
     // Checks run in worker threads; rows are printed in the plan's order, each as soon
-    // as it and every row before it are done, so the output is that of one thread.
-    const outcomes = runSuiteParallel(plan, o, jobs);
-    for (let i = 0; i < plan.length; i++) {
-      const p = plan[i]!;
-      if (p.k === 'row') {
-        codes.push(p.row.status === 'no_expectation' ? 'input_error' : reportError(io, p.error, false, p.source));
-        emit(p.row, null);
-        continue;
+    // as it and every row before it are done, so the output is that of one thread. The
+    // progress line counts each check as it finishes, in whatever order.
+    const outcomes: (SuiteOutcome | undefined)[] = new Array(plan.length);
+    let printed = 0;
+    const flush = (): void => {
+      for (; printed < plan.length; printed++) {
+        const p = plan[printed]!;
+        if (p.k === 'row') {
+          codes.push(p.row.status === 'no_expectation' ? 'input_error' : reportError(io, p.error, false, p.source));
+          emit(p.row, null);
+          continue;
+        }
+        const out = outcomes[printed];
+        if (out === undefined) return;
+        if (out.err) {
+          progress.clear();
+          io.err(out.err);
+        }
+        codes.push(out.code);
+        emit(out.row, out.check);
       }
-      const out = outcomes[i]!;
-      if (out.err) io.err(out.err);
-      codes.push(out.code);
-      emit(out.row, out.check);
-    }
+    };
+    flush();
+    runSuiteParallel(plan, o, jobs, (at, out) => {
+      outcomes[at] = out;
+      progress.checkDone();
+      flush();
+    });
+    flush();
   } else {
     for (const p of plan) {
       if (p.k === 'row') {
@@ -544,8 +567,8 @@ export async function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?:
 }
 
 /**
- * Runs the plan's checks on `jobs` worker threads and returns their outcomes by
- * plan index. The command stays synchronous: it sleeps on a shared counter that a
+ * Runs the plan's checks on `jobs` worker threads and hands each outcome to `onOutcome`
+ * with its plan index as it comes. The command stays synchronous: it sleeps on a shared counter that a
  * worker bumps after each result and takes the results off the workers' ports
  * without the event loop (receiveMessageOnPort()). A task goes to whichever worker
  * is free; what each check computes does not depend on which one runs it.
@@ -553,7 +576,7 @@ export async function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?:
 /** Seconds a suite worker thread has to load before the suite gives up on it. */
 const SUITE_WORKER_START_S = 60;
 
-function runSuiteParallel(plan: SuitePlan[], o: CommonOpts & { model?: string }, jobs: number): (SuiteOutcome | undefined)[] {
+function runSuiteParallel(plan: SuitePlan[], o: CommonOpts & { model?: string }, jobs: number, onOutcome: (at: number, out: SuiteOutcome) => void): void {
   // Tasks by plan index: (file, index of the check among that file's checks).
   const tasks: { at: number; file: string; check: number }[] = [];
   const seen = new Map<string, number>();
@@ -567,7 +590,6 @@ function runSuiteParallel(plan: SuitePlan[], o: CommonOpts & { model?: string },
   // Each check in one thread: the checks themselves are what runs in parallel.
   const opts = { json: o.json, time: o.time, reduction: o.reduction, engine: o.engine, stepsMax: o.stepsMax, executionsMax: o.executionsMax, memoryMax: o.memoryMax, model: o.model, workers: 1 };
   const workers: { w: Worker; port: MessagePort; task: number; ready: boolean }[] = [];
-  const outcomes: (SuiteOutcome | undefined)[] = new Array(plan.length);
   let next = 0;
   let done = 0;
   const give = (slot: { w: Worker; port: MessagePort; task: number; ready: boolean }): void => {
@@ -603,16 +625,16 @@ function runSuiteParallel(plan: SuitePlan[], o: CommonOpts & { model?: string },
             continue;
           }
           if (msg.crash !== undefined) throw new Error(`a suite worker failed: ${msg.crash}`);
-          outcomes[tasks[slot.task]!.at] = msg.outcome;
           done++;
+          const at = tasks[slot.task]!.at;
           give(slot);
+          onOutcome(at, msg.outcome!);
         }
       }
     }
   } finally {
     for (const slot of workers) void slot.w.terminate();
   }
-  return outcomes;
 }
 
 export async function cmdVariants(io: Io, o: { json?: boolean; functions?: boolean }): Promise<ExitName> {
@@ -734,7 +756,7 @@ export async function buildProgram(io: Io, setExit: (n: ExitName) => void, argv:
       .description('check every .litmus file under DIRs against the Result lines of its header and print a table')
       .argument('<dirs...>', 'directories or files')
       .addOption(new Option('--model <machine>', 'only check expectations for this machine').choices([...CHECK_MODELS]))
-      .option('-j, --jobs <n>', 'run this many checks at once, each in a worker thread (default 1); the output is the same', positiveInt('--jobs')),
+      .option('-j, --jobs <n>', 'run this many checks at once, each in a worker thread (default 1; auto: the machine\'s cores); the output is the same', jobCount),
   ).action(async (dirs: string[], opts) => setExit(await cmdSuite(io, dirs, opts)));
 
   program

@@ -95,6 +95,15 @@ export class ProgressReporter {
     this.clear();
   }
 
+  /** A check of the suite ran elsewhere (`suite --jobs`) and finished: it counts. */
+  checkDone(): void {
+    if (this.mode === 'off' || !this.suite) return;
+    this.suite.done++;
+    this.suite.spentMs = this.io.now() - this.suite.t0;
+    // Its row may wait for an earlier check's: the live line shows the count meanwhile.
+    if (this.mode === 'live' && this.suite.done < this.suite.total) this.draw(this.suiteStatus());
+  }
+
   /** Writes output (a row of the table on standard output) with the live line out of its way, then the suite's status. */
   above(write: () => void): void {
     this.clear();
