@@ -95,6 +95,13 @@ test('suite: each row as its check finishes, with i/N and the time left on stand
   assert.match(live.err, /\r\x1b\[K\[1\/10\] SB\+ipi-ack on sc/);
   assert.match(live.err, /\r\x1b\[Ksuite: 3\/10 checks, \d+:\d\d, ~\d+:\d\d left/);
   assert.ok(live.err.endsWith('\r\x1b[K'));
+  // Two checks at once: the same table, and the live line counts checks as they finish.
+  const jobs = await run(['suite', dir, '--no-time', '--jobs', '2'], { isTTY: true, tickMs: 10, columns: 120 });
+  assert.equal(jobs.code, 0, jobs.err);
+  assert.equal(jobs.out, plain.out);
+  assert.match(jobs.err, /\r\x1b\[Ksuite: \d\/10 checks, \d+:\d\d, ~\d+:\d\d left/);
+  assert.ok(jobs.err.endsWith('\r\x1b[K'));
+  assert.ok(!jobs.err.includes('\n'), 'a live line never ends a line');
 });
 
 test('the engine reads no clock: progress calls carry counters and a share that ends at 1', async () => {
