@@ -1,7 +1,7 @@
 // The search of one scenario twice in one process, with the same number of workers: the
 // second search finds the engine optimised in this thread and in the workers the first
 // one left waiting (src/explore/parallel.ts). Prints one JSON line: the second search's
-// wall time and its output as `check --no-time` prints it (compared by bench/workers.ts).
+// wall time and its counts and outcomes (bench/workers.ts compares them between 1 and 2 workers).
 //   node dist/bench/warm.js FILE WORKERS
 
 // The engine is called directly: the kernel model and the graph engine are loaded at once (src/parts.ts).

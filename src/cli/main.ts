@@ -83,20 +83,14 @@ function positiveInt(name: string) {
   };
 }
 
-/** `--jobs N` or `auto` (the machine's cores). */
-function jobCount(v: string): number {
-  if (v === 'auto') return defaultWorkers();
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < 1 || n > WORKERS_MAX) throw new SmpError('SMP200', `--jobs takes auto or a number of checks at once from 1 to ${WORKERS_MAX}, not '${v}'`);
-  return n;
-}
-
-/** `--workers N` or `auto` (the machine's cores). */
-function workerCount(v: string): number {
-  if (v === 'auto') return defaultWorkers();
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < 1 || n > WORKERS_MAX) throw new SmpError('SMP200', `--workers takes auto or a number of threads from 1 to ${WORKERS_MAX}, not '${v}'`);
-  return n;
+/** `FLAG N` or `auto` (the machine's cores), N from 1 to WORKERS_MAX: `--workers`, `--jobs`. */
+function countOrAuto(flag: string, what: string) {
+  return (v: string): number => {
+    if (v === 'auto') return defaultWorkers();
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < 1 || n > WORKERS_MAX) throw new SmpError('SMP200', `${flag} takes auto or a number of ${what} from 1 to ${WORKERS_MAX}, not '${v}'`);
+    return n;
+  };
 }
 
 function witnessCount(v: string): number {
@@ -494,6 +488,20 @@ export async function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?:
       else io.out(`${table.row(row)}\n`);
     });
   };
+  /** A row of the plan that needed no check (a file that does not parse, say), or a check's outcome. */
+  const print = (p: SuitePlan, out?: SuiteOutcome): void => {
+    if (p.k === 'row') {
+      codes.push(p.row.status === 'no_expectation' ? 'input_error' : reportError(io, p.error, false, p.source));
+      emit(p.row, null);
+      return;
+    }
+    if (out!.err) {
+      progress.clear();
+      io.err(out!.err);
+    }
+    codes.push(out!.code);
+    emit(out!.row, out!.check);
+  };
   if (!o.json) io.out(`${table.header()}\n`);
   progress.startSuite(total);
   const jobs = Math.min(o.jobs ?? 1, total);
@@ -506,19 +514,8 @@ export async function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?:
     const flush = (): void => {
       for (; printed < plan.length; printed++) {
         const p = plan[printed]!;
-        if (p.k === 'row') {
-          codes.push(p.row.status === 'no_expectation' ? 'input_error' : reportError(io, p.error, false, p.source));
-          emit(p.row, null);
-          continue;
-        }
-        const out = outcomes[printed];
-        if (out === undefined) return;
-        if (out.err) {
-          progress.clear();
-          io.err(out.err);
-        }
-        codes.push(out.code);
-        emit(out.row, out.check);
+        if (p.k === 'check' && outcomes[printed] === undefined) return;
+        print(p, outcomes[printed]);
       }
     };
     flush();
@@ -527,12 +524,10 @@ export async function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?:
       progress.checkDone();
       flush();
     });
-    flush();
   } else {
     for (const p of plan) {
       if (p.k === 'row') {
-        codes.push(p.row.status === 'no_expectation' ? 'input_error' : reportError(io, p.error, false, p.source));
-        emit(p.row, null);
+        print(p);
         continue;
       }
       let out: SuiteOutcome;
@@ -542,9 +537,7 @@ export async function cmdSuite(io: Io, dirs: string[], o: CommonOpts & { model?:
       } finally {
         progress.endCheck();
       }
-      if (out.err) io.err(out.err);
-      codes.push(out.code);
-      emit(out.row, out.check);
+      print(p, out);
     }
   }
   progress.clear();
@@ -714,7 +707,7 @@ export async function buildProgram(io: Io, setExit: (n: ExitName) => void, argv:
       .option('--progress', 'report progress on stderr: a live line on a terminal, else a plain line every few seconds (default: when stderr is a terminal)')
       .option('--no-progress', 'never report progress')
       .option('-q, --quiet', 'no progress on stderr (as --no-progress)')
-      .option('-w, --workers <n>', 'worker threads for one check\'s search (machine engine, with reduction; default and auto: the machine\'s cores, started only once a search passes 250,000 steps); the result is the same for any number', workerCount);
+      .option('-w, --workers <n>', 'worker threads for one check\'s search (machine engine, with reduction; default and auto: the machine\'s cores, started only once a search passes 250,000 steps); the result is the same for any number', countOrAuto('--workers', 'threads'));
 
   common(
     program
@@ -756,7 +749,7 @@ export async function buildProgram(io: Io, setExit: (n: ExitName) => void, argv:
       .description('check every .litmus file under DIRs against the Result lines of its header and print a table')
       .argument('<dirs...>', 'directories or files')
       .addOption(new Option('--model <machine>', 'only check expectations for this machine').choices([...CHECK_MODELS]))
-      .option('-j, --jobs <n>', 'run this many checks at once, each in a worker thread (default 1; auto: the machine\'s cores); the output is the same', jobCount),
+      .option('-j, --jobs <n>', 'run this many checks at once, each in a worker thread (default 1; auto: the machine\'s cores); the output is the same', countOrAuto('--jobs', 'checks at once')),
   ).action(async (dirs: string[], opts) => setExit(await cmdSuite(io, dirs, opts)));
 
   program

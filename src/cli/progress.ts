@@ -87,10 +87,7 @@ export class ProgressReporter {
   /** The check ended: a suite counts it; the live line gives way to what comes next. */
   endCheck(): void {
     if (this.mode === 'off') return;
-    if (this.suite) {
-      this.suite.done++;
-      this.suite.spentMs = this.io.now() - this.suite.t0;
-    }
+    this.countDone();
     this.check = null;
     this.clear();
   }
@@ -98,10 +95,15 @@ export class ProgressReporter {
   /** A check of the suite ran elsewhere (`suite --jobs`) and finished: it counts. */
   checkDone(): void {
     if (this.mode === 'off' || !this.suite) return;
-    this.suite.done++;
-    this.suite.spentMs = this.io.now() - this.suite.t0;
+    this.countDone();
     // Its row may wait for an earlier check's: the live line shows the count meanwhile.
     if (this.mode === 'live' && this.suite.done < this.suite.total) this.draw(this.suiteStatus());
+  }
+
+  private countDone(): void {
+    if (!this.suite) return;
+    this.suite.done++;
+    this.suite.spentMs = this.io.now() - this.suite.t0;
   }
 
   /** Writes output (a row of the table on standard output) with the live line out of its way, then the suite's status. */

@@ -129,7 +129,7 @@ export function exploreParallel(program: Program, prop: (v: readonly number[]) =
       if (!stack.some((x) => !x.taken)) return;
       pool = acquireWorkers(spec, opts, workers - 1);
     }
-    const now = Atomics.load(pool.signal, 0);
+    const now = Atomics.load(SIGNAL, 0);
     if (now === heard && !added) return;
     heard = now;
     added = false;
@@ -183,7 +183,7 @@ export function exploreParallel(program: Program, prop: (v: readonly number[]) =
           service();
           continue;
         }
-        seen = waitForWorkers(pool!.signal, seen, pool!.slots, waited);
+        seen = waitForWorkers(seen, pool!.slots, waited);
         service();
         continue;
       }
@@ -280,19 +280,18 @@ function takeMessages(slots: readonly Slot[], onSpawn: (id: string, batch: TaskS
 }
 
 /**
- * Sleeps until a worker bumps `signal` (or a second passes); throws when a worker has
- * still not started after WORKER_START_S such seconds. Returns the signal's new value.
+ * Sleeps until a worker bumps SIGNAL past `seen` (or a second passes); throws when a worker
+ * has still not started after WORKER_START_S such seconds. Returns the counter's new value.
  */
-function waitForWorkers(signal: Int32Array, seen: number, slots: readonly Slot[], waited: { s: number }): number {
-  if (Atomics.wait(signal, 0, seen, 1000) === 'timed-out' && slots.some((x) => !x.ready) && ++waited.s >= WORKER_START_S) {
+function waitForWorkers(seen: number, slots: readonly Slot[], waited: { s: number }): number {
+  if (Atomics.wait(SIGNAL, 0, seen, 1000) === 'timed-out' && slots.some((x) => !x.ready) && ++waited.s >= WORKER_START_S) {
     throw new Error(`a search worker did not start within ${WORKER_START_S} s`);
   }
-  return Atomics.load(signal, 0);
+  return Atomics.load(SIGNAL, 0);
 }
 
 /** The worker threads of a search. */
 interface Pool {
-  signal: Int32Array;
   slots: Slot[];
 }
 
@@ -302,7 +301,7 @@ interface Pool {
  * posted the program before any task (a port delivers in order).
  */
 function acquireWorkers(spec: ProgramSpec, opts: WorkerOpts, workers: number): Pool {
-  const pool: Pool = { signal: SIGNAL, slots: [] };
+  const pool: Pool = { slots: [] };
   while (pool.slots.length < workers) {
     const slot = idle.pop() ?? spawnWorker();
     if (slot.dead) continue;
@@ -350,7 +349,7 @@ export function idleWorkers(): number {
  */
 export function searchOnWorkers(spec: ProgramSpec, opts: WorkerOpts, tasks: readonly TaskSpec[], workers: number, onResult: (tr: TaskResult) => boolean): void {
   const pool = acquireWorkers(spec, opts, Math.min(workers, tasks.length));
-  const { signal, slots } = pool;
+  const { slots } = pool;
   const queue = [...tasks];
   let out = 0;
   const give = (): void => {
@@ -377,7 +376,7 @@ export function searchOnWorkers(spec: ProgramSpec, opts: WorkerOpts, tasks: read
       );
       if (!go) return;
       give();
-      if (queue.length > 0 || out > 0) seen = waitForWorkers(signal, seen, slots, waited);
+      if (queue.length > 0 || out > 0) seen = waitForWorkers(seen, slots, waited);
     }
   } finally {
     releaseWorkers(pool);
